@@ -1,0 +1,216 @@
+/**
+ * One WebSocket: parse, validate and dispatch frames (protocol.md §1.5), run the handshake, and hand
+ * the socket to the presence service. The only place that touches `ws`.
+ */
+import type { WebSocket, RawData } from "ws";
+import {
+  ClientFrame,
+  CloseCode,
+  CloseReason,
+  ErrorCode,
+  HELLO_TIMEOUT_MS,
+  HELLO_TYPES,
+  HelloFrame,
+  SessionHelloFrame,
+  clientFrameSchemas,
+  describeZodError,
+  sendErrorText,
+  type ErrorFrame,
+} from "../protocol/index.js";
+import type { BrokerContext } from "./context.js";
+import { handleHello } from "./handshake/handle-hello.js";
+import type { HandlerTable } from "./handlers/types.js";
+import type { Presence, PresenceSocket } from "./presence/presence.js";
+import { TokenBucket } from "./token-bucket.js";
+
+type Parsed = { type: string; _reqId?: unknown; id?: unknown } & Record<string, unknown>;
+
+export class Connection implements PresenceSocket {
+  presence: Presence | null = null;
+  private handshaking = false;
+  private readonly backlog: Parsed[] = [];
+  private readonly frameBucket: TokenBucket | null;
+  private readonly helloTimer: NodeJS.Timeout;
+  private saidBye = false;
+
+  constructor(
+    private readonly ctx: BrokerContext,
+    private readonly ws: WebSocket,
+    private readonly handlers: HandlerTable,
+  ) {
+    const rate = ctx.opts.frameRatePerSec;
+    this.frameBucket = rate > 0 ? new TokenBucket(rate * 2, rate) : null;
+    this.helloTimer = setTimeout(() => {
+      if (!this.presence) this.refuse(ErrorCode.helloTimeout, "no hello within 10 s", CloseCode.policy, undefined);
+    }, HELLO_TIMEOUT_MS).unref();
+    ws.on("message", (data, isBinary) => this.onMessage(data, isBinary));
+    ws.on("pong", () => {
+      if (this.presence && this.presence.socket === this) this.presence.lastPongAt = Date.now();
+    });
+    ws.on("close", () => void this.onClose());
+    ws.on("error", (err) => ctx.log.debug({ err: err.message }, "socket error"));
+  }
+
+  get open(): boolean {
+    return this.ws.readyState === this.ws.OPEN;
+  }
+
+  send(frame: object): void {
+    this.sendRaw(JSON.stringify(frame));
+  }
+
+  sendRaw(json: string): void {
+    if (this.open) this.ws.send(json);
+  }
+
+  close(code: number, reason: string): void {
+    if (this.ws.readyState === this.ws.OPEN || this.ws.readyState === this.ws.CONNECTING) this.ws.close(code, reason);
+  }
+
+  terminate(): void {
+    this.ws.terminate();
+  }
+
+  ping(): void {
+    if (this.open) this.ws.ping();
+  }
+
+  /** A direct reply to `request`, carrying its `_reqId` back. */
+  reply(request: { _reqId?: string }, payload: Record<string, unknown>): void {
+    this.send(request._reqId === undefined ? payload : { ...payload, _reqId: request._reqId });
+  }
+
+  error(request: { _reqId?: unknown; id?: unknown } | undefined, code: string, message: string, extra: object = {}): void {
+    const frame: ErrorFrame = { type: "error", code, message, ...extra };
+    if (typeof request?._reqId === "string") frame._reqId = request._reqId;
+    this.send(frame);
+  }
+
+  /** Success of a fire-and-forget request: nothing, or `ok` with capability `ok_replies`. */
+  ok(request: { _reqId?: string }): void {
+    if (request._reqId !== undefined && this.presence?.capabilities.has("ok_replies")) {
+      this.send({ type: "ok", _reqId: request._reqId });
+    }
+  }
+
+  /** Marks the next close as a deliberate leave (`bye`). */
+  markBye(): void {
+    this.saidBye = true;
+  }
+
+  refuse(code: string, message: string, closeCode: number, request: Parsed | undefined, extra: object = {}): void {
+    this.error(request, code, message, extra);
+    this.close(closeCode, code === ErrorCode.revoked ? CloseReason.banned : code);
+  }
+
+  private onMessage(data: RawData, isBinary: boolean): void {
+    this.ctx.metrics.framesTotal.inc();
+    let parsed: unknown;
+    try {
+      const text = Array.isArray(data) ? Buffer.concat(data).toString("utf8") : Buffer.from(data as ArrayBuffer).toString("utf8");
+      parsed = JSON.parse(text);
+    } catch {
+      // Not JSON (text or binary alike): answered, connection stays open.
+      this.error(undefined, ErrorCode.malformedFrame, isBinary ? "binary frame is not UTF-8 JSON" : "frame is not JSON");
+      return;
+    }
+    if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed) || typeof (parsed as Parsed).type !== "string") {
+      this.error(undefined, ErrorCode.malformedFrame, "frame must be a JSON object with a string `type`");
+      return;
+    }
+    const frame = parsed as Parsed;
+    if (this.handshaking) {
+      this.backlog.push(frame);
+      return;
+    }
+    this.dispatch(frame);
+  }
+
+  private dispatch(frame: Parsed): void {
+    const { type } = frame;
+    if (HELLO_TYPES.has(type)) {
+      if (this.presence) {
+        this.error(frame, ErrorCode.alreadyAuthenticated, "this connection is already authenticated");
+        return;
+      }
+      void this.runHandshake(frame);
+      return;
+    }
+    const schema = clientFrameSchemas.get(type);
+    if (!schema) {
+      this.error(frame, ErrorCode.unknownMessageType, `unknown message type: ${type.slice(0, 64)}`);
+      return;
+    }
+    const presence = this.presence;
+    if (!presence) {
+      this.error(frame, ErrorCode.noHello, "must send hello first");
+      return;
+    }
+    // client_ack answers the broker's own pushes; throttling it would only cause redelivery.
+    if (type !== "send" && type !== "client_ack" && this.frameBucket && !this.frameBucket.take()) {
+      this.ctx.metrics.messagesRejected.inc({ reason: "frame_rate" });
+      this.error(frame, ErrorCode.rateLimit, "too many frames; slow down");
+      return;
+    }
+    const result = schema.safeParse(frame);
+    if (!result.success) {
+      const detail = describeZodError(result.error);
+      this.ctx.metrics.messagesRejected.inc({ reason: "invalid" });
+      if (type === "send") {
+        this.reply(typeof frame._reqId === "string" ? { _reqId: frame._reqId } : {}, {
+          type: "ack",
+          id: typeof frame.id === "string" ? frame.id : "",
+          messageId: "",
+          queued: false,
+          error: sendErrorText.invalid(detail),
+        });
+      } else {
+        this.error(frame, ErrorCode.invalidMessage, detail);
+      }
+      return;
+    }
+    const valid = result.data as ClientFrame;
+    const handler = this.handlers[valid.type] as (args: unknown, f: ClientFrame) => Promise<void> | void;
+    Promise.resolve()
+      .then(() => handler({ ctx: this.ctx, conn: this, presence }, valid))
+      .catch((err: unknown) => {
+        this.ctx.log.error({ err, presenceId: presence.id, type }, "handler failed");
+        this.error(frame, ErrorCode.internalError, "internal error");
+      });
+  }
+
+  private async runHandshake(frame: Parsed): Promise<void> {
+    this.handshaking = true;
+    try {
+      const schema = frame.type === "hello" ? HelloFrame : SessionHelloFrame;
+      const result = schema.safeParse(frame);
+      if (!result.success) {
+        this.ctx.metrics.connectionsRejected.inc({ reason: "malformed" });
+        this.refuse(ErrorCode.malformed, describeZodError(result.error), CloseCode.policy, frame);
+        return;
+      }
+      const presence = await handleHello(this.ctx, this, result.data);
+      if (presence) {
+        clearTimeout(this.helloTimer);
+        this.presence = presence;
+      }
+    } catch (err) {
+      this.ctx.log.error({ err }, "handshake failed");
+      this.refuse(ErrorCode.internalError, "internal error", CloseCode.policy, frame);
+    } finally {
+      this.handshaking = false;
+      for (const queued of this.backlog.splice(0)) this.dispatch(queued);
+    }
+  }
+
+  private async onClose(): Promise<void> {
+    clearTimeout(this.helloTimer);
+    const presence = this.presence;
+    if (!presence) return;
+    try {
+      await this.ctx.presence.socketClosed(presence, this, this.saidBye);
+    } catch (err) {
+      this.ctx.log.error({ err, presenceId: presence.id }, "close handling failed");
+    }
+  }
+}

@@ -1,0 +1,21 @@
+/** Everything a handler may use; one per broker node. Holds no transport state. */
+import type { Logger } from "./log.js";
+import type { MemberCache } from "./members-cache.js";
+import type { Metrics } from "./metrics.js";
+import type { ResolvedOptions } from "./options.js";
+import type { PresenceRegistry } from "./presence/registry.js";
+import type { Store } from "./store/port.js";
+import type { DeliveryEngine } from "./delivery/engine.js";
+import type { PresenceService } from "./presence/service.js";
+
+export interface BrokerContext {
+  readonly opts: ResolvedOptions;
+  readonly store: Store;
+  readonly registry: PresenceRegistry;
+  readonly members: MemberCache;
+  readonly metrics: Metrics;
+  readonly log: Logger;
+  readonly nodeId: string;
+  readonly delivery: DeliveryEngine;
+  readonly presence: PresenceService;
+}

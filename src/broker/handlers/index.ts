@@ -1,0 +1,7 @@
+import { messagingHandlers } from "./messaging.js";
+import { moderationHandlers } from "./moderation.js";
+import { presenceHandlers } from "./presence.js";
+import type { HandlerTable } from "./types.js";
+
+/** Every frame type the broker serves, by family. */
+export const handlers: HandlerTable = { ...messagingHandlers, ...presenceHandlers, ...moderationHandlers };

@@ -1,0 +1,155 @@
+/** Moderation (protocol.md §2.9): disconnect, kick, ban, unban, list_bans, leave_mesh. */
+import { CloseCode, CloseReason, ErrorCode } from "../../protocol/index.js";
+import type { BrokerContext } from "../context.js";
+import { routableKey, type Presence } from "../presence/presence.js";
+import type { MemberRow } from "../store/port.js";
+import type { HandlerArgs, HandlerTable } from "./types.js";
+
+type ModerationHandlers = Pick<HandlerTable, "disconnect" | "kick" | "ban" | "unban" | "list_bans" | "leave_mesh">;
+
+function isModerator(p: Presence): boolean {
+  return p.memberRole === "owner" || p.memberRole === "admin";
+}
+
+function forbidden(args: HandlerArgs, frame: { _reqId?: string }): boolean {
+  if (isModerator(args.presence)) return false;
+  args.conn.error(frame, ErrorCode.forbidden, "only the mesh owner or an admin may do this");
+  return true;
+}
+
+/** Presences matched by a display name, a key, or a key prefix (never the caller's own socket). */
+function matchPresences(
+  ctx: BrokerContext,
+  caller: Presence,
+  sel: { target?: string; stale?: number; all?: boolean },
+): Presence[] {
+  const now = Date.now();
+  return ctx.registry.inMesh(caller.meshId).filter((p) => {
+    if (p === caller) return false;
+    if (sel.all) return true;
+    if (sel.stale !== undefined && now - p.lastPongAt < sel.stale) return false;
+    if (!sel.target) return sel.stale !== undefined;
+    const t = sel.target;
+    const keyMatch = (k: string | null) => k !== null && (k === t || (/^[0-9a-f]{4,63}$/.test(t) && k.startsWith(t)));
+    return p.displayName === t || keyMatch(p.memberPubkey) || keyMatch(p.sessionPubkey);
+  });
+}
+
+/** The member a ban/unban names: display name, member pubkey or prefix. */
+async function matchMember(ctx: BrokerContext, meshId: string, target: string, revoked: boolean): Promise<MemberRow[]> {
+  const members = await ctx.store.listMembers(meshId, { includeRevoked: true });
+  const hexPrefix = /^[0-9a-f]{4,64}$/.test(target);
+  return members.filter(
+    (m) =>
+      (m.revokedAt !== null) === revoked &&
+      (m.displayName === target || m.pubkey === target || (hexPrefix && m.pubkey.startsWith(target))),
+  );
+}
+
+async function revokeMember(ctx: BrokerContext, member: MemberRow, reason: string, closeReason: string, message: string) {
+  await ctx.store.setMemberRevoked(member.id, Date.now(), reason);
+  await ctx.store.revokeDeliveries(member.id);
+  ctx.members.invalidate(member.meshId);
+  for (const p of ctx.registry.ofMember(member.id)) {
+    p.socket?.send({ type: "error", code: ErrorCode.revoked, message });
+    await ctx.presence.drop(p, CloseCode.banned, closeReason, { announce: true });
+  }
+}
+
+export const moderationHandlers: ModerationHandlers = {
+  async disconnect(args, frame) {
+    if (forbidden(args, frame)) return;
+    const targets = matchPresences(args.ctx, args.presence, frame);
+    for (const p of targets) p.socket?.close(CloseCode.normal, CloseReason.disconnected);
+    args.conn.reply(frame, {
+      type: "disconnect_ack",
+      kicked: targets.map((p) => p.displayName),
+      affected: targets.map(routableKey),
+    });
+  },
+
+  async kick(args, frame) {
+    if (forbidden(args, frame)) return;
+    const targets = matchPresences(args.ctx, args.presence, frame);
+    const sessions = targets.filter((p) => p.peerRole !== "control-plane");
+    const skipped = targets.filter((p) => p.peerRole === "control-plane");
+    for (const p of sessions) await args.ctx.presence.drop(p, CloseCode.kicked, CloseReason.kicked, { announce: true });
+    const ack: Record<string, unknown> = {
+      type: "kick_ack",
+      kicked: sessions.map((p) => p.displayName),
+      affected: sessions.map(routableKey),
+    };
+    if (skipped.length > 0) ack.skipped_control_plane = skipped.map((p) => p.displayName);
+    args.conn.reply(frame, ack);
+  },
+
+  async ban({ ctx, conn, presence }, frame) {
+    if (forbidden({ ctx, conn, presence }, frame)) return;
+    if (!frame.target) {
+      conn.error(frame, ErrorCode.invalid, "ban needs a target");
+      return;
+    }
+    const found = await matchMember(ctx, presence.meshId, frame.target, false);
+    if (found.length === 0) {
+      conn.error(frame, ErrorCode.notFound, `no member matches "${frame.target}"`);
+      return;
+    }
+    if (found.length > 1) {
+      conn.error(frame, ErrorCode.invalid, `"${frame.target}" matches several members; use the full key`);
+      return;
+    }
+    const member = found[0]!;
+    if (member.id === presence.memberId) {
+      conn.error(frame, ErrorCode.invalid, "you cannot ban yourself");
+      return;
+    }
+    if (member.role === "owner") {
+      conn.error(frame, ErrorCode.forbidden, "the mesh owner cannot be banned");
+      return;
+    }
+    const mesh = await ctx.store.getMesh(presence.meshId);
+    await revokeMember(
+      ctx,
+      member,
+      frame.reason ?? "banned",
+      CloseReason.banned,
+      `You've been removed from "${mesh?.name ?? ""}". Contact the mesh owner to rejoin.`,
+    );
+    conn.reply(frame, { type: "ban_ack", banned: member.displayName });
+  },
+
+  async unban({ ctx, conn, presence }, frame) {
+    if (forbidden({ ctx, conn, presence }, frame)) return;
+    const found = await matchMember(ctx, presence.meshId, frame.target, true);
+    if (found.length !== 1) {
+      conn.error(frame, ErrorCode.notFound, `no single banned member matches "${frame.target}"`);
+      return;
+    }
+    await ctx.store.setMemberRevoked(found[0]!.id, null, null);
+    ctx.members.invalidate(presence.meshId);
+    conn.reply(frame, { type: "unban_ack", unbanned: found[0]!.displayName });
+  },
+
+  async list_bans({ ctx, conn, presence }, frame) {
+    if (forbidden({ ctx, conn, presence }, frame)) return;
+    const members = await ctx.store.listMembers(presence.meshId, { includeRevoked: true });
+    conn.reply(frame, {
+      type: "list_bans_result",
+      bans: members
+        .filter((m) => m.revokedAt !== null)
+        .map((m) => ({ name: m.displayName, pubkey: m.pubkey, revokedAt: new Date(m.revokedAt!).toISOString() })),
+    });
+  },
+
+  async leave_mesh({ ctx, conn, presence }, frame) {
+    const members = await ctx.store.listMembers(presence.meshId);
+    const owners = members.filter((m) => m.role === "owner");
+    if (presence.memberRole === "owner" && owners.length <= 1) {
+      conn.error(frame, ErrorCode.forbidden, "the only owner cannot leave the mesh");
+      return;
+    }
+    conn.reply(frame, { type: "leave_mesh_ack", memberId: presence.memberId });
+    const member = members.find((m) => m.id === presence.memberId);
+    if (member) await revokeMember(ctx, member, "left", CloseReason.left, "You left this mesh.");
+  },
+};

@@ -1,0 +1,108 @@
+/** Presence family: status, summary, stats, visibility, profile, groups, listings, bye (protocol.md §3). */
+import { SUMMARY_MAX_CHARS, ErrorCode, groupNameProblem } from "../../protocol/index.js";
+import { systemPush, broadcastSystem, peerEventData } from "../presence/events.js";
+import { toPeerEntry } from "../presence/presence.js";
+import type { HandlerTable } from "./types.js";
+
+type PresenceHandlers = Pick<
+  HandlerTable,
+  | "set_status"
+  | "set_summary"
+  | "set_stats"
+  | "set_visible"
+  | "set_profile"
+  | "join_group"
+  | "leave_group"
+  | "list_peers"
+  | "list_members"
+  | "bye"
+>;
+
+export const presenceHandlers: PresenceHandlers = {
+  async set_status({ ctx, conn, presence }, frame) {
+    await ctx.presence.setStatus(presence, frame.status, frame.source ?? "manual");
+    conn.ok(frame);
+  },
+
+  async set_summary({ ctx, conn, presence }, frame) {
+    presence.summary = frame.summary.slice(0, SUMMARY_MAX_CHARS);
+    await ctx.store.updatePresence(presence.id, { summary: presence.summary });
+    conn.ok(frame);
+  },
+
+  async set_stats({ ctx, conn, presence }, frame) {
+    presence.stats = frame.stats;
+    await ctx.store.updatePresence(presence.id, { stats: frame.stats });
+    conn.ok(frame);
+  },
+
+  async set_visible({ ctx, conn, presence }, frame) {
+    const changed = presence.visible !== frame.visible;
+    presence.visible = frame.visible;
+    await ctx.store.updatePresence(presence.id, { visible: frame.visible });
+    conn.reply(frame, { type: "ack", id: frame._reqId ?? "", messageId: "", queued: false });
+    if (!changed) return;
+    const json = systemPush(presence.meshId, frame.visible ? "peer_visible" : "peer_hidden", peerEventData(presence));
+    broadcastSystem(ctx.registry.inMesh(presence.meshId), json, (q) => q !== presence);
+    if (frame.visible) ctx.delivery.offer(presence);
+  },
+
+  async set_profile({ ctx, conn, presence }, frame) {
+    const { type: _type, _reqId, ...profile } = frame;
+    presence.profile = { ...presence.profile, ...profile };
+    await ctx.store.updatePresence(presence.id, { profile: presence.profile });
+    conn.reply(frame, { type: "ack", id: _reqId ?? "", messageId: "", queued: false });
+  },
+
+  async join_group({ ctx, conn, presence }, frame) {
+    const problem = frame.name === "all" ? "`all` is reserved" : groupNameProblem(frame.name);
+    if (problem) {
+      conn.error(frame, ErrorCode.invalidGroupName, `group name ${problem}`);
+      return;
+    }
+    const rest = presence.groups.filter((g) => g.name !== frame.name);
+    presence.groups = [...rest, frame.role ? { name: frame.name, role: frame.role } : { name: frame.name }];
+    await ctx.store.updatePresence(presence.id, { groups: presence.groups });
+    conn.ok(frame);
+  },
+
+  async leave_group({ ctx, conn, presence }, frame) {
+    presence.groups = presence.groups.filter((g) => g.name !== frame.name);
+    await ctx.store.updatePresence(presence.id, { groups: presence.groups });
+    conn.ok(frame);
+  },
+
+  async list_peers({ ctx, conn, presence }, frame) {
+    const rows = await ctx.store.listPresences(presence.meshId);
+    const members = await ctx.store.listMembers(presence.meshId, { includeRevoked: true });
+    const pubkeys = new Map(members.map((m) => [m.id, m.pubkey]));
+    const peers = rows
+      .filter((r) => r.visible || r.memberId === presence.memberId)
+      .map((r) => {
+        const live = ctx.registry.get(r.id);
+        return toPeerEntry(live ?? r, pubkeys.get(r.memberId) ?? "");
+      });
+    conn.reply(frame, { type: "peers_list", peers });
+  },
+
+  async list_members({ ctx, conn, presence }, frame) {
+    const members = await ctx.store.listMembers(presence.meshId);
+    const online = new Set((await ctx.store.listPresences(presence.meshId)).map((r) => r.memberId));
+    conn.reply(frame, {
+      type: "members_list",
+      members: members.map((m) => ({
+        memberId: m.id,
+        pubkey: m.pubkey,
+        displayName: m.displayName,
+        role: m.role,
+        online: online.has(m.id),
+        joinedAt: new Date(m.joinedAt).toISOString(),
+      })),
+    });
+  },
+
+  bye({ conn }) {
+    conn.markBye();
+    conn.close(1000, "bye");
+  },
+};

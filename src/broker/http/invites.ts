@@ -1,0 +1,182 @@
+/** Invites (protocol.md §7.3-§7.4): register (signed), preview, claim. Nothing secret reaches here. */
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { randomUUID } from "node:crypto";
+import { z } from "zod";
+import {
+  INVITE_CODE_ALPHABET,
+  REPLAY_WINDOW_MS,
+  TIMESTAMP_SKEW_MS,
+  hex64,
+  inviteCanonical,
+  inviteClaimCanonical,
+} from "../../protocol/index.js";
+import { fromHex, sha256Hex, verify } from "../../crypto/index.js";
+import type { BrokerContext } from "../context.js";
+import type { InviteRow } from "../store/port.js";
+import { fail, json } from "./respond.js";
+import { verifySignedRequest } from "./signed.js";
+
+const CODE = new RegExp(`^[${INVITE_CODE_ALPHABET}]{8}$`);
+
+const RegisterInvite = z.object({
+  code: z.string().regex(CODE, "code must be 8 characters of the invite alphabet"),
+  role: z.enum(["member", "admin"]),
+  max_uses: z.number().int().min(1).max(10_000),
+  expires_at: z.number().int(),
+  inviter_pubkey: hex64,
+  invite_signature: z.string().regex(/^[0-9a-f]{128}$/),
+  claim_hash: z.string().regex(/^[0-9a-f]{64}$/),
+  encrypted_root_key: z.string().min(1).max(256),
+  nonce: z.string().min(1).max(64),
+});
+
+const ClaimInvite = z.object({
+  claim_token: z.string().regex(/^[0-9a-f]{64}$/, "claim_token must be 64 lower-case hex"),
+  peer_pubkey: hex64,
+  display_name: z
+    .string()
+    .min(1)
+    .max(64)
+    .refine((s) => !s.includes("|"), "must not contain '|'"),
+  timestamp: z.number().int(),
+  signature: z.string().regex(/^[0-9a-f]{128}$/),
+});
+
+function inviteCanon(i: InviteRow): string {
+  return inviteCanonical({
+    meshId: i.meshId,
+    code: i.code,
+    role: i.role,
+    maxUses: i.maxUses,
+    expiresAt: i.expiresAt,
+    inviterPubkey: i.inviterPubkey,
+    claimHash: i.claimHash,
+  });
+}
+
+function unusable(i: InviteRow, now: number): "expired" | "revoked" | "exhausted" | null {
+  if (i.revokedAt !== null) return "revoked";
+  if (i.expiresAt <= now) return "expired";
+  if (i.uses >= i.maxUses) return "exhausted";
+  return null;
+}
+
+export async function registerInviteRoute(
+  ctx: BrokerContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+  raw: Buffer,
+  body: Record<string, unknown> | null,
+): Promise<void> {
+  const caller = await verifySignedRequest(ctx, req, raw);
+  if (!caller.ok) return fail(res, 401, caller.error);
+  const parsed = RegisterInvite.safeParse(body);
+  if (!parsed.success) return fail(res, 400, "invalid_argument", parsed.error.issues[0]?.message);
+  const f = parsed.data;
+  if (f.inviter_pubkey !== caller.pubkey) return fail(res, 403, "forbidden", "inviter_pubkey must be the signing key");
+  if (caller.member.role !== "owner" && caller.member.role !== "admin") {
+    return fail(res, 403, "forbidden", "only the mesh owner or an admin may invite");
+  }
+  const invite: InviteRow = {
+    code: f.code,
+    meshId: caller.meshId,
+    role: f.role,
+    maxUses: f.max_uses,
+    uses: 0,
+    expiresAt: f.expires_at,
+    inviterPubkey: f.inviter_pubkey,
+    inviteSignature: f.invite_signature,
+    claimHash: f.claim_hash,
+    encryptedRootKey: f.encrypted_root_key,
+    nonce: f.nonce,
+    revokedAt: null,
+    createdAt: Date.now(),
+  };
+  if (!verify(inviteCanon(invite), f.invite_signature, f.inviter_pubkey)) {
+    return fail(res, 401, "bad_signature", "invite_signature does not verify");
+  }
+  if ((await ctx.store.insertInvite(invite)) === "conflict") return fail(res, 409, "conflict", "invite code already in use");
+  json(res, 200, { ok: true });
+}
+
+export async function previewInviteRoute(ctx: BrokerContext, res: ServerResponse, code: string): Promise<void> {
+  const invite = await ctx.store.getInvite(code);
+  if (!invite) return fail(res, 404, "not_found");
+  const problem = unusable(invite, Date.now());
+  if (problem) return fail(res, 410, problem);
+  const mesh = await ctx.store.getMesh(invite.meshId);
+  const inviter = await ctx.store.findMemberByPubkey(invite.meshId, invite.inviterPubkey);
+  json(res, 200, {
+    mesh_id: invite.meshId,
+    mesh_name: mesh?.name ?? "",
+    role: invite.role,
+    inviter_name: inviter?.displayName ?? "",
+    expires_at: invite.expiresAt,
+    uses_left: invite.maxUses - invite.uses,
+  });
+}
+
+export async function claimInviteRoute(
+  ctx: BrokerContext,
+  res: ServerResponse,
+  code: string,
+  body: Record<string, unknown> | null,
+): Promise<void> {
+  if (body && "recipient_x25519_pubkey" in body) return fail(res, 501, "invite_v2_disabled");
+  const parsed = ClaimInvite.safeParse(body);
+  if (!parsed.success) return fail(res, 400, "invalid_argument", parsed.error.issues[0]?.message);
+  const f = parsed.data;
+  const now = Date.now();
+  if (Math.abs(now - f.timestamp) > TIMESTAMP_SKEW_MS) return fail(res, 401, "timestamp_skew");
+  if (!verify(inviteClaimCanonical({ code, peerPubkey: f.peer_pubkey, timestamp: f.timestamp }), f.signature, f.peer_pubkey)) {
+    return fail(res, 401, "bad_signature");
+  }
+  if (!(await ctx.store.recordSignature(f.signature, now + REPLAY_WINDOW_MS, now))) return fail(res, 401, "replayed");
+  const pending = await ctx.store.getInvite(code);
+  if (!pending) return fail(res, 404, "not_found");
+  const result = await ctx.store.claimInvite({
+    code,
+    claimHash: sha256Hex(fromHex(f.claim_token)),
+    now,
+    newMember: {
+      id: randomUUID(),
+      meshId: pending.meshId,
+      pubkey: f.peer_pubkey,
+      displayName: f.display_name,
+      role: pending.role,
+      defaultGroups: [],
+      joinedAt: now,
+      revokedAt: null,
+      revokeReason: null,
+      saved: null,
+    },
+  });
+  switch (result.status) {
+    case "not_found":
+      return fail(res, 404, "not_found");
+    case "bad_claim_token":
+      return fail(res, 403, "bad_claim_token");
+    case "expired":
+    case "revoked":
+    case "exhausted":
+      return fail(res, 410, result.status);
+    case "ok": {
+      ctx.members.invalidate(result.invite.meshId);
+      const mesh = await ctx.store.getMesh(result.invite.meshId);
+      const owner = mesh ? await ctx.store.getMember(mesh.ownerMemberId) : null;
+      json(res, 200, {
+        mesh_id: result.invite.meshId,
+        member_id: result.member.id,
+        role: result.member.role,
+        mesh_name: mesh?.name ?? "",
+        slug: mesh?.slug ?? "",
+        owner_pubkey: owner?.pubkey ?? "",
+        inviter_pubkey: result.invite.inviterPubkey,
+        canonical: inviteCanon(result.invite),
+        invite_signature: result.invite.inviteSignature,
+        encrypted_root_key: result.invite.encryptedRootKey,
+        nonce: result.invite.nonce,
+      });
+    }
+  }
+}

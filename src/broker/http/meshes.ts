@@ -1,0 +1,77 @@
+/** POST /meshes (protocol.md §7.2): admin token + the owner's signature over its public key. */
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { timingSafeEqual, randomUUID } from "node:crypto";
+import { z } from "zod";
+import { REPLAY_WINDOW_MS, TIMESTAMP_SKEW_MS, hex64, meshCreateCanonical } from "../../protocol/index.js";
+import { verify } from "../../crypto/index.js";
+import type { BrokerContext } from "../context.js";
+import { fail, json } from "./respond.js";
+
+const noPipe = (max: number) =>
+  z
+    .string()
+    .min(1)
+    .max(max)
+    .refine((s) => !s.includes("|"), "must not contain '|'");
+
+const CreateMesh = z.object({
+  name: noPipe(64),
+  slug: noPipe(64).optional(),
+  owner_pubkey: hex64,
+  owner_display_name: noPipe(64),
+  timestamp: z.number().int(),
+  signature: z.string().regex(/^[0-9a-f]{128}$/),
+});
+
+export function slugify(name: string): string {
+  const slug = name
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, "-")
+    .replace(/^-+|-+$/g, "")
+    .slice(0, 48);
+  return slug || "mesh";
+}
+
+function tokenMatches(header: string | undefined, adminToken: string): boolean {
+  const presented = Buffer.from((header ?? "").replace(/^Bearer\s+/i, ""));
+  const expected = Buffer.from(adminToken);
+  return presented.length === expected.length && timingSafeEqual(presented, expected);
+}
+
+export async function createMeshRoute(
+  ctx: BrokerContext,
+  adminToken: string,
+  req: IncomingMessage,
+  res: ServerResponse,
+  body: Record<string, unknown> | null,
+): Promise<void> {
+  if (!tokenMatches(req.headers.authorization, adminToken)) return fail(res, 401, "unauthorized", "missing or wrong admin token");
+  const parsed = CreateMesh.safeParse(body);
+  if (!parsed.success) return fail(res, 400, "invalid_argument", parsed.error.issues[0]?.message);
+  const f = parsed.data;
+  const now = Date.now();
+  if (Math.abs(now - f.timestamp) > TIMESTAMP_SKEW_MS) return fail(res, 401, "timestamp_skew");
+  const canonical = meshCreateCanonical({ name: f.name, ownerPubkey: f.owner_pubkey, timestamp: f.timestamp });
+  if (!verify(canonical, f.signature, f.owner_pubkey)) return fail(res, 401, "bad_signature");
+  if (!(await ctx.store.recordSignature(f.signature, now + REPLAY_WINDOW_MS, now))) return fail(res, 401, "replayed");
+  const meshId = randomUUID();
+  const ownerMemberId = randomUUID();
+  const slug = f.slug ?? slugify(f.name);
+  await ctx.store.createMesh(
+    { id: meshId, name: f.name, slug, ownerMemberId, createdAt: now },
+    {
+      id: ownerMemberId,
+      meshId,
+      pubkey: f.owner_pubkey,
+      displayName: f.owner_display_name,
+      role: "owner",
+      defaultGroups: [],
+      joinedAt: now,
+      revokedAt: null,
+      revokeReason: null,
+      saved: null,
+    },
+  );
+  ctx.log.info({ meshId, slug }, "mesh created");
+  json(res, 200, { mesh_id: meshId, slug, name: f.name, owner_member_id: ownerMemberId });
+}

@@ -1,0 +1,64 @@
+/** The broker's HTTP routes (protocol.md §7.2). */
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { BrokerContext } from "../context.js";
+import { hookStatusRoute } from "./hook-status.js";
+import { claimInviteRoute, previewInviteRoute, registerInviteRoute } from "./invites.js";
+import { createMeshRoute } from "./meshes.js";
+import { BodyTooLarge, fail, json, parseJsonObject, readBody } from "./respond.js";
+
+export interface HttpDeps {
+  ctx: BrokerContext;
+  adminToken: string;
+  version: string;
+  startedAt: number;
+  /** Pings the store (cached briefly). */
+  dbUp: () => Promise<boolean>;
+}
+
+export function createRouter(deps: HttpDeps) {
+  const { ctx } = deps;
+  return async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? "/", "http://broker");
+    const path = url.pathname;
+    const method = req.method ?? "GET";
+    try {
+      if (method === "GET" && path === "/health") {
+        return json(res, 200, {
+          status: "ok",
+          db: (await deps.dbUp()) ? "up" : "down",
+          version: deps.version,
+          gitSha: process.env.CLAUDEMESH_GIT_SHA ?? "unknown",
+          uptime: Math.round((Date.now() - deps.startedAt) / 1000),
+          serverTime: Date.now(),
+        });
+      }
+      if (method === "GET" && path === "/health/ready") {
+        return (await deps.dbUp())
+          ? json(res, 200, { status: "ready" })
+          : json(res, 503, { status: "not_ready", reason: "db_down" });
+      }
+      if (method === "GET" && path === "/metrics") {
+        const text = ctx.metrics.render();
+        res.writeHead(200, { "Content-Type": "text/plain; version=0.0.4" });
+        return void res.end(text);
+      }
+      const invite = /^\/invites\/([A-Za-z0-9]{1,16})(\/claim)?$/.exec(path);
+      if (method === "GET" && invite && !invite[2]) return await previewInviteRoute(ctx, res, invite[1]!);
+      if (method !== "POST") return fail(res, 404, "not_found");
+
+      const raw = await readBody(req);
+      const body = parseJsonObject(raw);
+      if (path === "/join") return fail(res, 410, "invite_format_unsupported");
+      if (body === null) return fail(res, 400, "invalid_argument", "body must be a JSON object");
+      if (path === "/meshes") return await createMeshRoute(ctx, deps.adminToken, req, res, body);
+      if (path === "/invites") return await registerInviteRoute(ctx, req, res, raw, body);
+      if (invite && invite[2]) return await claimInviteRoute(ctx, res, invite[1]!, body);
+      if (path === "/hook/set-status") return await hookStatusRoute(ctx, req, res, raw, body);
+      return fail(res, 404, "not_found");
+    } catch (err) {
+      if (err instanceof BodyTooLarge) return fail(res, 413, "too_large", "body over 65536 bytes");
+      ctx.log.error({ err, path }, "http route failed");
+      if (!res.headersSent) fail(res, 500, "internal_error");
+    }
+  };
+}

@@ -1,0 +1,118 @@
+/** `runBroker`: the broker's one entry point (used by `claudemesh broker`, `up`, tests and the benchmark). */
+import { mkdirSync } from "node:fs";
+import { createRequire } from "node:module";
+import type { AddressInfo } from "node:net";
+import { CloseCode, CloseReason } from "../protocol/index.js";
+import { loadOrCreateAdminToken, loadOrCreateNodeId } from "./admin-token.js";
+import type { BrokerContext } from "./context.js";
+import { DeliveryEngine } from "./delivery/engine.js";
+import { createLogger } from "./log.js";
+import { MemberCache } from "./members-cache.js";
+import { Metrics } from "./metrics.js";
+import { resolveOptions, type BrokerOptions } from "./options.js";
+import { PresenceRegistry } from "./presence/registry.js";
+import { PresenceService } from "./presence/service.js";
+import { createListener } from "./server.js";
+import { createStore } from "./store/index.js";
+
+export type { BrokerOptions } from "./options.js";
+
+export interface RunningBroker {
+  /** `ws://host:port/ws` */
+  url: string;
+  httpUrl: string;
+  host: string;
+  port: number;
+  adminToken: string;
+  /** True when this start created the admin token (print it once). */
+  adminTokenCreated: boolean;
+  /** Graceful shutdown: 1001 to every socket, in-flight writes finished, store closed. */
+  close(): Promise<void>;
+}
+
+const DRAIN_MS = 5_000;
+const DB_PING_CACHE_MS = 500;
+
+export function brokerVersion(): string {
+  const pkg = createRequire(import.meta.url)("../../../package.json") as { version: string };
+  return pkg.version;
+}
+
+export async function runBroker(options: BrokerOptions): Promise<RunningBroker> {
+  const opts = resolveOptions(options);
+  mkdirSync(opts.dataDir, { recursive: true, mode: 0o700 });
+  const log = createLogger(opts.logLevel, opts.logDestination);
+  const store = createStore(opts);
+  await store.migrate();
+  const { token: adminToken, created: adminTokenCreated } = loadOrCreateAdminToken(opts.dataDir);
+  const nodeId = loadOrCreateNodeId(opts.dataDir);
+  await store.disconnectNodePresences(nodeId, Date.now());
+
+  const metrics = new Metrics();
+  const ctx = {
+    opts,
+    store,
+    log,
+    metrics,
+    nodeId,
+    registry: new PresenceRegistry(),
+    members: new MemberCache(store),
+  } as Omit<BrokerContext, "delivery" | "presence"> as BrokerContext;
+  Object.assign(ctx, { delivery: new DeliveryEngine(ctx), presence: new PresenceService(ctx) });
+
+  let lastPing = { at: 0, up: true };
+  const dbUp = async (): Promise<boolean> => {
+    if (Date.now() - lastPing.at < DB_PING_CACHE_MS) return lastPing.up;
+    let up = true;
+    try {
+      await store.ping();
+    } catch {
+      // Reported through /health and /health/ready; the process keeps serving.
+      up = false;
+    }
+    lastPing = { at: Date.now(), up };
+    metrics.dbHealthy.set(up ? 1 : 0);
+    return up;
+  };
+
+  const listener = createListener(ctx, { ctx, adminToken, version: brokerVersion(), startedAt: Date.now(), dbUp });
+  await new Promise<void>((resolve, reject) => {
+    listener.http.once("error", reject);
+    listener.http.listen(opts.port, opts.host, () => resolve());
+  });
+  ctx.presence.start();
+  ctx.delivery.start();
+  void ctx.delivery.refreshQueueDepth();
+  const port = (listener.http.address() as AddressInfo).port;
+  const hostForUrl = opts.host.includes(":") ? `[${opts.host}]` : opts.host;
+  log.info({ host: opts.host, port, nodeId, store: store.kind }, "broker listening");
+
+  let closing: Promise<void> | null = null;
+  const close = () =>
+    (closing ??= (async () => {
+      log.info("shutting down");
+      ctx.presence.stop();
+      ctx.delivery.stop();
+      listener.http.close();
+      await ctx.delivery.drain();
+      for (const conn of listener.connections) conn.close(CloseCode.goingAway, CloseReason.shuttingDown);
+      const deadline = Date.now() + DRAIN_MS;
+      while (listener.connections.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      for (const conn of listener.connections) conn.terminate();
+      await ctx.presence.settle();
+      listener.wss.close();
+      await store.disconnectNodePresences(nodeId, Date.now());
+      await store.close();
+      listener.http.closeAllConnections();
+    })());
+
+  return {
+    url: `ws://${hostForUrl}:${port}/ws`,
+    httpUrl: `http://${hostForUrl}:${port}`,
+    host: opts.host,
+    port,
+    adminToken,
+    adminTokenCreated,
+    close,
+  };
+}

@@ -1,0 +1,48 @@
+/**
+ * Members by mesh, cached briefly for routing (broadcast and group fan-out, names). Every local change
+ * (create, claim, revoke) invalidates at once; the short TTL bounds staleness from other nodes.
+ */
+import type { MemberRow, Store } from "./store/port.js";
+
+const TTL_MS = 2_000;
+
+export class MemberCache {
+  private readonly meshes = new Map<
+    string,
+    { at: number; members: MemberRow[]; byPubkey: Map<string, MemberRow>; byId: Map<string, MemberRow> }
+  >();
+
+  constructor(private readonly store: Store) {}
+
+  /** Non-revoked members of the mesh. */
+  async active(meshId: string): Promise<MemberRow[]> {
+    return (await this.load(meshId)).members;
+  }
+
+  async byPubkey(meshId: string, pubkey: string): Promise<MemberRow | undefined> {
+    return (await this.load(meshId)).byPubkey.get(pubkey);
+  }
+
+  async byId(meshId: string, memberId: string): Promise<MemberRow | undefined> {
+    return (await this.load(meshId)).byId.get(memberId);
+  }
+
+  invalidate(meshId: string): void {
+    this.meshes.delete(meshId);
+  }
+
+  private async load(meshId: string) {
+    const cached = this.meshes.get(meshId);
+    const now = Date.now();
+    if (cached && now - cached.at < TTL_MS) return cached;
+    const members = await this.store.listMembers(meshId);
+    const entry = {
+      at: now,
+      members,
+      byPubkey: new Map(members.map((m) => [m.pubkey, m])),
+      byId: new Map(members.map((m) => [m.id, m])),
+    };
+    this.meshes.set(meshId, entry);
+    return entry;
+  }
+}

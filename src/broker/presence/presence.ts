@@ -1,0 +1,131 @@
+/** A presence: one authenticated connection's identity in a mesh (protocol.md §3.1). */
+import type {
+  GroupRef,
+  MemberRole,
+  PeerEntry,
+  PeerRole,
+  PresenceStatus,
+  Profile,
+  Stats,
+  StatusSource,
+} from "../../protocol/index.js";
+import type { PresenceRow } from "../store/port.js";
+
+/** What a presence needs from its socket; the connection module implements it. */
+export interface PresenceSocket {
+  send(frame: object): void;
+  /** Serialized frame, for fan-out without re-serialising. */
+  sendRaw(json: string): void;
+  close(code: number, reason: string): void;
+  /** Drops the socket without a close handshake (stale heartbeat). */
+  terminate(): void;
+  ping(): void;
+  readonly open: boolean;
+}
+
+export interface Presence {
+  id: string;
+  meshId: string;
+  memberId: string;
+  memberPubkey: string;
+  memberRole: MemberRole;
+  peerRole: PeerRole;
+  /** Proven by session_hello; null for member hellos. */
+  sessionPubkey: string | null;
+  /** Unproven `hello.sessionPubkey`: only a decryption hint on messages this presence sends. */
+  senderKeyHint: string | null;
+  sessionId: string;
+  displayName: string;
+  cwd: string;
+  pid: number;
+  hostname: string | null;
+  peerType: string | null;
+  channel: string | null;
+  model: string | null;
+  groups: GroupRef[];
+  status: PresenceStatus;
+  statusSource: StatusSource;
+  statusAt: number;
+  summary: string | null;
+  stats: Stats | null;
+  visible: boolean;
+  profile: Profile | null;
+  connectedAt: number;
+  lastPongAt: number;
+  lease: "online" | "offline";
+  socket: PresenceSocket | null;
+  capabilities: ReadonlySet<string>;
+  /** Declared client_ack or has sent one (protocol.md §4.10). */
+  acking: boolean;
+  /** Held a lease that expired without acking: deliveries are done when written. */
+  nonAcking: boolean;
+  graceTimer: NodeJS.Timeout | null;
+}
+
+/** The key peers see and route to: proven session key, else the member key (never the unproven hint). */
+export function routableKey(p: Presence): string {
+  return p.sessionPubkey ?? p.memberPubkey;
+}
+
+/** The key this presence encrypts with, as reported to recipients in `push.senderPubkey`. */
+export function senderKey(p: Presence): string {
+  return p.sessionPubkey ?? p.senderKeyHint ?? p.memberPubkey;
+}
+
+export function canClaim(p: Presence): boolean {
+  return p.lease === "online" && p.socket !== null && p.socket.open;
+}
+
+export function toPeerEntry(p: Presence | PresenceRow, memberPubkey: string): PeerEntry {
+  const entry: PeerEntry = {
+    pubkey: p.sessionPubkey ?? memberPubkey,
+    memberPubkey,
+    displayName: p.displayName,
+    status: p.status,
+    summary: p.summary,
+    groups: p.groups,
+    sessionId: p.sessionId,
+    connectedAt: new Date(p.connectedAt).toISOString(),
+    cwd: p.cwd,
+    peerRole: p.peerRole,
+    visible: p.visible,
+  };
+  if (p.hostname) entry.hostname = p.hostname;
+  if (p.peerType) entry.peerType = p.peerType;
+  if (p.channel) entry.channel = p.channel;
+  if (p.model) entry.model = p.model;
+  if (p.stats) entry.stats = p.stats;
+  if (p.profile) entry.profile = p.profile;
+  return entry;
+}
+
+export function toPresenceRow(p: Presence, nodeId: string): PresenceRow {
+  return {
+    id: p.id,
+    meshId: p.meshId,
+    memberId: p.memberId,
+    nodeId,
+    peerRole: p.peerRole,
+    sessionPubkey: p.sessionPubkey,
+    sessionId: p.sessionId,
+    displayName: p.displayName,
+    cwd: p.cwd,
+    pid: p.pid,
+    hostname: p.hostname,
+    peerType: p.peerType,
+    channel: p.channel,
+    model: p.model,
+    groups: p.groups,
+    status: p.status,
+    statusSource: p.statusSource,
+    statusAt: p.statusAt,
+    summary: p.summary,
+    stats: p.stats,
+    visible: p.visible,
+    profile: p.profile,
+    connectedAt: p.connectedAt,
+    lastPingAt: p.lastPongAt,
+    lease: p.lease,
+    disconnectedAt: null,
+  };
+}

@@ -1,0 +1,337 @@
+/**
+ * Presence lifecycle on this node (protocol.md §3.2): register after a successful hello, silent
+ * reattach, session-id dedup, grace on an unannounced close, immediate eviction on `bye`, heartbeat,
+ * status writes and the working-timeout sweep.
+ */
+import { randomUUID } from "node:crypto";
+import {
+  CloseCode,
+  CloseReason,
+  GRACE_MS,
+  HOOK_WORKING_TIMEOUT_MS,
+  PENDING_HOOK_HOLD_MS,
+  PING_INTERVAL_MS,
+  STALE_PONG_MS,
+  WORKING_SWEEP_MS,
+  WORKING_TIMEOUT_MS,
+  type PresenceStatus,
+  type StatusSource,
+} from "../../protocol/index.js";
+import type { BrokerContext } from "../context.js";
+import type { MemberRow, SavedState } from "../store/port.js";
+import { broadcastSystem, peerEventData, systemPush } from "./events.js";
+import { canClaim, toPresenceRow, type Presence, type PresenceSocket } from "./presence.js";
+import { applyStatusWrite, moreAvailable } from "./status.js";
+
+export type NewPresence = Omit<
+  Presence,
+  "id" | "lease" | "graceTimer" | "acking" | "nonAcking" | "connectedAt" | "lastPongAt" | "socket"
+>;
+
+interface HeldHookStatus {
+  memberId: string;
+  pid: number | null;
+  cwd: string;
+  sessionPubkey: string | null;
+  status: PresenceStatus;
+  at: number;
+}
+
+export class PresenceService {
+  private readonly timers: NodeJS.Timeout[] = [];
+  private heldHooks: HeldHookStatus[] = [];
+  private stopping = false;
+  private readonly closing = new Set<Promise<void>>();
+
+  constructor(private readonly ctx: BrokerContext) {}
+
+  start(): void {
+    this.timers.push(setInterval(() => this.heartbeat(), PING_INTERVAL_MS).unref());
+    this.timers.push(setInterval(() => void this.sweepWorking(), WORKING_SWEEP_MS).unref());
+  }
+
+  stop(): void {
+    this.stopping = true;
+    for (const t of this.timers) clearInterval(t);
+    for (const p of this.ctx.registry.all()) if (p.graceTimer) clearTimeout(p.graceTimer);
+  }
+
+  /** The presence a hello would take over silently, if any (also used by the capacity check). */
+  findReattach(meshId: string, memberId: string, sessionPubkey: string | null, sessionId: string): Presence | undefined {
+    if (sessionPubkey) return this.ctx.registry.bySession(meshId, sessionPubkey);
+    return this.ctx.registry
+      .ofMember(memberId)
+      .find((p) => p.peerRole === "control-plane" && p.sessionId === sessionId && p.lease === "offline");
+  }
+
+  /**
+   * Registers a presence for an authenticated socket and returns it with whether it reattached.
+   * The caller sends `hello_ack` after this resolves, then calls {@link announce}.
+   */
+  async register(
+    init: NewPresence,
+    socket: PresenceSocket,
+    capabilities: ReadonlySet<string>,
+  ): Promise<{ presence: Presence; reattached: boolean }> {
+    const { registry, store } = this.ctx;
+    const now = Date.now();
+    const old = this.findReattach(init.meshId, init.memberId, init.sessionPubkey, init.sessionId);
+    if (old) {
+      if (old.graceTimer) clearTimeout(old.graceTimer);
+      old.graceTimer = null;
+      const previous = old.socket;
+      old.socket = socket;
+      old.lease = "online";
+      old.lastPongAt = now;
+      old.capabilities = capabilities;
+      old.acking = capabilities.has("client_ack");
+      old.nonAcking = false;
+      old.pid = init.pid;
+      old.cwd = init.cwd;
+      if (previous?.open) {
+        await store.releaseClaims(old.id);
+        previous.close(CloseCode.normal, CloseReason.sessionReplaced);
+      }
+      await store.upsertPresence(toPresenceRow(old, this.ctx.nodeId));
+      await store.resetBackoff(old.meshId, old.memberId, old.sessionPubkey);
+      return { presence: old, reattached: true };
+    }
+    // Session-id dedup: same member, same sessionId, same role only.
+    for (const other of registry.ofMember(init.memberId)) {
+      if (init.sessionId !== "" && other.sessionId === init.sessionId && other.peerRole === init.peerRole) {
+        await this.drop(other, CloseCode.normal, CloseReason.sessionReplaced, { announce: false });
+      }
+    }
+    const id = randomUUID();
+    const presence: Presence = {
+      ...init,
+      id,
+      sessionId: init.sessionId === "" ? `conn-${id}` : init.sessionId,
+      lease: "online",
+      graceTimer: null,
+      acking: capabilities.has("client_ack"),
+      nonAcking: false,
+      connectedAt: now,
+      lastPongAt: now,
+      socket,
+      capabilities,
+    };
+    registry.add(presence);
+    await store.upsertPresence(toPresenceRow(presence, this.ctx.nodeId));
+    if (presence.sessionPubkey) await store.recordSessionKey(presence.meshId, presence.sessionPubkey, presence.memberId, now);
+    await store.resetBackoff(presence.meshId, presence.memberId, presence.sessionPubkey);
+    this.applyHeldHooks(presence);
+    return { presence, reattached: false };
+  }
+
+  /** `peer_joined` (or `peer_returned`) to the mesh, with the sibling rules of §3.6. */
+  announce(p: Presence, returned: { lastSeenAt: string | null; summary: string | null } | null): void {
+    const data = { ...peerEventData(p), groups: p.groups };
+    const json = returned
+      ? systemPush(p.meshId, "peer_returned", { ...data, ...returned })
+      : systemPush(p.meshId, "peer_joined", data);
+    const siblingsToo = p.peerRole === "session";
+    broadcastSystem(this.ctx.registry.inMesh(p.meshId), json, (q) => q !== p && (siblingsToo || q.memberId !== p.memberId));
+  }
+
+  /** Resolves once every close handler in flight has finished (shutdown). */
+  async settle(): Promise<void> {
+    while (this.closing.size > 0) await Promise.all([...this.closing]);
+  }
+
+  /** A socket closed. `bye` evicts at once; otherwise the presence enters its 90 s grace. */
+  socketClosed(p: Presence, socket: PresenceSocket, deliberate: boolean): Promise<void> {
+    const done = this.handleClose(p, socket, deliberate).finally(() => this.closing.delete(done));
+    this.closing.add(done);
+    return done;
+  }
+
+  private async handleClose(p: Presence, socket: PresenceSocket, deliberate: boolean): Promise<void> {
+    if (p.socket !== socket) return; // a replaced socket's close never touches the new one
+    p.socket = null;
+    if (this.stopping) {
+      // Node shutdown: claims go back to pending; the presence rows are disconnected in one sweep.
+      this.ctx.metrics.connectionsActive.inc({}, -1);
+      await this.ctx.store.releaseClaims(p.id);
+      return;
+    }
+    this.ctx.metrics.connectionsActive.inc({}, -1);
+    const released = await this.ctx.store.releaseClaims(p.id);
+    await this.saveState(p);
+    if (deliberate) {
+      await this.evict(p);
+    } else if (p.lease === "online") {
+      p.lease = "offline";
+      await this.ctx.store.updatePresence(p.id, { lease: "offline" });
+      p.graceTimer = setTimeout(() => void this.evict(p), GRACE_MS).unref();
+    }
+    this.ctx.delivery.offerRecipients(released);
+  }
+
+  /** Closes a presence's socket and removes it at once (kick, ban, replace, bye). */
+  async drop(p: Presence, code: number, reason: string, opts: { announce: boolean }): Promise<void> {
+    const socket = p.socket;
+    p.socket = null;
+    if (socket) {
+      this.ctx.metrics.connectionsActive.inc({}, -1);
+      socket.close(code, reason);
+    }
+    const released = await this.ctx.store.releaseClaims(p.id);
+    await this.saveState(p);
+    await this.evict(p, opts.announce);
+    this.ctx.delivery.offerRecipients(released);
+  }
+
+  private async evict(p: Presence, announce = true): Promise<void> {
+    if (p.graceTimer) clearTimeout(p.graceTimer);
+    p.graceTimer = null;
+    if (this.ctx.registry.get(p.id) !== p) return;
+    this.ctx.registry.remove(p);
+    await this.ctx.store.markPresenceDisconnected(p.id, Date.now());
+    if (announce) {
+      const json = systemPush(p.meshId, "peer_left", peerEventData(p));
+      broadcastSystem(this.ctx.registry.inMesh(p.meshId), json, (q) => q.memberId !== p.memberId);
+    }
+    if (p.sessionPubkey) {
+      const moved = await this.ctx.store.retargetSessionDeliveries(p.meshId, p.sessionPubkey, p.memberId);
+      if (moved > 0) this.ctx.delivery.offerMember(p.memberId);
+    }
+  }
+
+  private async saveState(p: Presence): Promise<void> {
+    if (p.peerRole !== "control-plane") return;
+    const member = await this.ctx.store.getMember(p.memberId);
+    const prev = member?.saved?.stats ?? { messagesIn: 0, messagesOut: 0, toolCalls: 0, errors: 0 };
+    const saved: SavedState = {
+      groups: p.groups,
+      summary: p.summary,
+      displayName: p.displayName,
+      profile: p.profile ?? undefined,
+      visible: p.visible,
+      lastSeenAt: Date.now(),
+      stats: {
+        messagesIn: prev.messagesIn + (p.stats?.messagesIn ?? 0),
+        messagesOut: prev.messagesOut + (p.stats?.messagesOut ?? 0),
+        toolCalls: prev.toolCalls + (p.stats?.toolCalls ?? 0),
+        errors: prev.errors + (p.stats?.errors ?? 0),
+      },
+    };
+    await this.ctx.store.saveMemberState(p.memberId, saved);
+  }
+
+  /** Applies a status write (§3.3) and re-offers deliveries when the member became more available. */
+  async setStatus(p: Presence, status: PresenceStatus, source: StatusSource): Promise<void> {
+    const before = this.memberAvailability(p.memberId);
+    const next = applyStatusWrite(p, status, source, Date.now());
+    if (!next) return;
+    p.status = next.status;
+    p.statusSource = next.statusSource;
+    p.statusAt = next.statusAt;
+    await this.ctx.store.updatePresence(p.id, next);
+    if (moreAvailable(this.memberAvailability(p.memberId), before) || next.status === "idle") {
+      this.ctx.delivery.offerMember(p.memberId);
+    }
+  }
+
+  /** A hook status for a presence not connected yet is held 10 s (§3.3). */
+  holdHookStatus(held: Omit<HeldHookStatus, "at">): void {
+    const now = Date.now();
+    this.heldHooks = this.heldHooks.filter((h) => now - h.at < PENDING_HOOK_HOLD_MS);
+    this.heldHooks.push({ ...held, at: now });
+  }
+
+  private applyHeldHooks(p: Presence): void {
+    const now = Date.now();
+    this.heldHooks = this.heldHooks.filter((h) => now - h.at < PENDING_HOOK_HOLD_MS);
+    const match = this.heldHooks
+      .filter(
+        (h) =>
+          h.memberId === p.memberId &&
+          (h.sessionPubkey ? h.sessionPubkey === p.sessionPubkey : h.cwd === p.cwd && (h.pid === null || h.pid === p.pid)),
+      )
+      .sort((a, b) => b.at - a.at)[0];
+    if (match) {
+      this.heldHooks = this.heldHooks.filter((h) => h !== match);
+      const next = applyStatusWrite(p, match.status, "hook", now);
+      if (next) Object.assign(p, next);
+    }
+  }
+
+  /** The most available status among the member's online session presences; idle when it has none. */
+  sessionAvailability(memberId: string): PresenceStatus {
+    let best: PresenceStatus | null = null;
+    for (const q of this.ctx.registry.ofMember(memberId)) {
+      if (q.peerRole !== "session" || q.lease !== "online") continue;
+      if (best === null || moreAvailable(q.status, best)) best = q.status;
+    }
+    return best ?? "idle";
+  }
+
+  /** Effective status of a presence claiming (§4.7). */
+  effectiveStatus(p: Presence): PresenceStatus {
+    if (p.peerRole !== "control-plane") return p.status;
+    if (p.status === "dnd") return "dnd";
+    return this.sessionAvailability(p.memberId);
+  }
+
+  private memberAvailability(memberId: string): PresenceStatus {
+    let best: PresenceStatus = "dnd";
+    for (const q of this.ctx.registry.ofMember(memberId)) {
+      const s = this.effectiveStatus(q);
+      if (moreAvailable(s, best)) best = s;
+    }
+    return best;
+  }
+
+  private heartbeat(): void {
+    const now = Date.now();
+    const alive: string[] = [];
+    for (const p of this.ctx.registry.all()) {
+      if (p.lease !== "online" || !p.socket) continue; // presences in grace are skipped
+      if (now - p.lastPongAt > STALE_PONG_MS) {
+        p.socket.terminate(); // the close handler starts grace
+        continue;
+      }
+      p.socket.ping();
+      alive.push(p.id);
+    }
+    if (alive.length > 0) {
+      this.ctx.store.touchPresences(alive, now).catch((err: unknown) => this.ctx.log.warn({ err }, "touch failed"));
+    }
+  }
+
+  private async sweepWorking(): Promise<void> {
+    const now = Date.now();
+    for (const p of this.ctx.registry.all()) {
+      if (p.status !== "working") continue;
+      const limit = p.statusSource === "hook" ? HOOK_WORKING_TIMEOUT_MS : WORKING_TIMEOUT_MS;
+      if (now - p.statusAt <= limit) continue;
+      p.status = "idle";
+      p.statusSource = "inferred";
+      p.statusAt = now;
+      await this.ctx.store.updatePresence(p.id, { status: "idle", statusSource: "inferred", statusAt: now });
+      this.ctx.delivery.offerMember(p.memberId);
+    }
+  }
+
+  /** Presences of the member that may claim its member-level deliveries now (§4.6 preference). */
+  memberClaimers(memberId: string): Presence[] {
+    const eligible = this.ctx.registry
+      .ofMember(memberId)
+      .filter((p) => canClaim(p) && !p.capabilities.has("no_inbox"));
+    const controlPlanes = eligible.filter((p) => p.peerRole === "control-plane");
+    return controlPlanes.length > 0 ? controlPlanes : eligible;
+  }
+
+  /** Initial groups and restore data for a member hello (§2.7, §3.4). */
+  restoreFor(member: MemberRow, helloGroups: Presence["groups"] | undefined) {
+    const saved = member.saved;
+    const groups = helloGroups ?? saved?.groups ?? member.defaultGroups;
+    return {
+      groups,
+      restored: saved !== null,
+      restoredGroups: !helloGroups && saved?.groups ? saved.groups : undefined,
+      saved,
+    };
+  }
+}

@@ -1,0 +1,37 @@
+/** HTTP + WebSocket on one port; the WebSocket only at `/ws` (protocol.md §1.1). */
+import { createServer, type Server } from "node:http";
+import type { Duplex } from "node:stream";
+import { WebSocketServer } from "ws";
+import { MAX_FRAME_BYTES, WS_PATH } from "../protocol/index.js";
+import { Connection } from "./connection.js";
+import type { BrokerContext } from "./context.js";
+import { handlers } from "./handlers/index.js";
+import { createRouter, type HttpDeps } from "./http/router.js";
+
+export interface Listener {
+  http: Server;
+  wss: WebSocketServer;
+  connections: Set<Connection>;
+}
+
+export function createListener(ctx: BrokerContext, deps: HttpDeps): Listener {
+  const route = createRouter(deps);
+  const http = createServer((req, res) => void route(req, res));
+  const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES, perMessageDeflate: false });
+  const connections = new Set<Connection>();
+  const wsPaths = new Set([WS_PATH, `${ctx.opts.basePath}${WS_PATH}`]);
+
+  http.on("upgrade", (req, socket: Duplex, head) => {
+    const path = new URL(req.url ?? "/", "http://broker").pathname;
+    if (!wsPaths.has(path)) {
+      socket.destroy();
+      return;
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      const conn = new Connection(ctx, ws, handlers);
+      connections.add(conn);
+      ws.on("close", () => connections.delete(conn));
+    });
+  });
+  return { http, wss, connections };
+}

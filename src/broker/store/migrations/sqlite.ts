@@ -1,0 +1,166 @@
+/**
+ * SQLite schema history. Delivery rows carry copies of their message's mesh, priority and target kind so
+ * a claim filters and orders in one index range scan; `deliveries.id` is the accept order.
+ */
+import type { Migration } from "./migration.js";
+
+const initial = `
+CREATE TABLE meshes (
+  id TEXT PRIMARY KEY,
+  name TEXT NOT NULL,
+  slug TEXT NOT NULL,
+  owner_member_id TEXT NOT NULL REFERENCES members (id) DEFERRABLE INITIALLY DEFERRED,
+  created_at INTEGER NOT NULL
+);
+
+CREATE TABLE members (
+  id TEXT PRIMARY KEY,
+  mesh_id TEXT NOT NULL REFERENCES meshes (id),
+  pubkey TEXT NOT NULL,
+  display_name TEXT NOT NULL,
+  role TEXT NOT NULL CHECK (role IN ('owner', 'admin', 'member')),
+  default_groups TEXT NOT NULL DEFAULT '[]',
+  joined_at INTEGER NOT NULL,
+  revoked_at INTEGER,
+  revoke_reason TEXT,
+  saved TEXT,
+  UNIQUE (mesh_id, pubkey)
+);
+
+CREATE TABLE invites (
+  code TEXT PRIMARY KEY,
+  mesh_id TEXT NOT NULL REFERENCES meshes (id),
+  role TEXT NOT NULL CHECK (role IN ('member', 'admin')),
+  max_uses INTEGER NOT NULL CHECK (max_uses >= 1),
+  uses INTEGER NOT NULL DEFAULT 0 CHECK (uses >= 0 AND uses <= max_uses),
+  expires_at INTEGER NOT NULL,
+  inviter_pubkey TEXT NOT NULL,
+  invite_signature TEXT NOT NULL,
+  claim_hash TEXT NOT NULL,
+  encrypted_root_key TEXT NOT NULL,
+  nonce TEXT NOT NULL,
+  revoked_at INTEGER,
+  created_at INTEGER NOT NULL
+);
+CREATE INDEX invites_mesh ON invites (mesh_id);
+
+CREATE TABLE session_keys (
+  mesh_id TEXT NOT NULL REFERENCES meshes (id),
+  session_pubkey TEXT NOT NULL,
+  member_id TEXT NOT NULL REFERENCES members (id),
+  first_seen_at INTEGER NOT NULL,
+  last_seen_at INTEGER NOT NULL,
+  PRIMARY KEY (mesh_id, session_pubkey)
+) WITHOUT ROWID;
+
+CREATE TABLE presences (
+  id TEXT PRIMARY KEY,
+  mesh_id TEXT NOT NULL REFERENCES meshes (id),
+  member_id TEXT NOT NULL REFERENCES members (id),
+  node_id TEXT NOT NULL,
+  peer_role TEXT NOT NULL CHECK (peer_role IN ('control-plane', 'session', 'service')),
+  session_pubkey TEXT,
+  session_id TEXT NOT NULL,
+  display_name TEXT NOT NULL,
+  cwd TEXT NOT NULL,
+  pid INTEGER NOT NULL,
+  hostname TEXT,
+  peer_type TEXT,
+  channel TEXT,
+  model TEXT,
+  groups TEXT NOT NULL DEFAULT '[]',
+  status TEXT NOT NULL CHECK (status IN ('idle', 'working', 'dnd')),
+  status_source TEXT NOT NULL CHECK (status_source IN ('hook', 'manual', 'inferred')),
+  status_at INTEGER NOT NULL,
+  summary TEXT,
+  stats TEXT,
+  visible INTEGER NOT NULL CHECK (visible IN (0, 1)),
+  profile TEXT,
+  connected_at INTEGER NOT NULL,
+  last_ping_at INTEGER NOT NULL,
+  lease TEXT NOT NULL CHECK (lease IN ('online', 'offline')),
+  disconnected_at INTEGER
+);
+CREATE INDEX presences_live ON presences (mesh_id, connected_at) WHERE disconnected_at IS NULL;
+CREATE INDEX presences_node ON presences (node_id) WHERE disconnected_at IS NULL;
+CREATE INDEX presences_disconnected ON presences (disconnected_at) WHERE disconnected_at IS NOT NULL;
+
+-- nonce and ciphertext become NULL once every delivery is finished (retention, protocol.md §4.6).
+CREATE TABLE messages (
+  id TEXT PRIMARY KEY,
+  mesh_id TEXT NOT NULL REFERENCES meshes (id),
+  sender_member_id TEXT NOT NULL REFERENCES members (id),
+  sender_presence_id TEXT NOT NULL,
+  sender_pubkey TEXT NOT NULL,
+  sender_name TEXT NOT NULL,
+  target_spec TEXT NOT NULL,
+  priority TEXT NOT NULL CHECK (priority IN ('now', 'next', 'low')),
+  nonce TEXT,
+  ciphertext TEXT,
+  body_version INTEGER,
+  reply_to_id TEXT,
+  client_message_id TEXT,
+  request_fingerprint TEXT,
+  topic_id TEXT,
+  created_at INTEGER NOT NULL
+);
+CREATE INDEX messages_sender ON messages (sender_member_id, id);
+CREATE INDEX messages_created ON messages (created_at);
+CREATE INDEX messages_client_id ON messages (mesh_id, client_message_id) WHERE client_message_id IS NOT NULL;
+CREATE INDEX messages_with_body ON messages (created_at) WHERE ciphertext IS NOT NULL AND topic_id IS NULL;
+
+-- AUTOINCREMENT: ids are the accept order and are never reused, even after old rows are deleted.
+CREATE TABLE deliveries (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  message_id TEXT NOT NULL REFERENCES messages (id) ON DELETE CASCADE,
+  mesh_id TEXT NOT NULL,
+  recipient_kind TEXT NOT NULL CHECK (recipient_kind IN ('member', 'session')),
+  recipient_member_id TEXT NOT NULL REFERENCES members (id),
+  recipient_pubkey TEXT NOT NULL,
+  excluded_presence TEXT,
+  priority TEXT NOT NULL CHECK (priority IN ('now', 'next', 'low')),
+  is_multicast INTEGER NOT NULL CHECK (is_multicast IN (0, 1)),
+  state TEXT NOT NULL DEFAULT 'pending'
+    CHECK (state IN ('pending', 'claimed', 'delivered', 'expired', 'cancelled')),
+  claim_presence_id TEXT,
+  claim_expires_at INTEGER,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  next_offer_at INTEGER NOT NULL DEFAULT 0,
+  delivered_at INTEGER
+);
+CREATE INDEX deliveries_message ON deliveries (message_id);
+-- Open (pending/claimed) rows only, so the claim indexes stay small however much history accumulates.
+CREATE INDEX deliveries_open_member ON deliveries (mesh_id, recipient_member_id, recipient_kind, id)
+  WHERE state IN ('pending', 'claimed');
+CREATE INDEX deliveries_open_session ON deliveries (mesh_id, recipient_pubkey, id)
+  WHERE state IN ('pending', 'claimed') AND recipient_kind = 'session';
+CREATE INDEX deliveries_claim_holder ON deliveries (claim_presence_id) WHERE state = 'claimed';
+CREATE INDEX deliveries_claim_due ON deliveries (next_offer_at) WHERE state = 'claimed';
+
+CREATE TABLE idempotency (
+  mesh_id TEXT NOT NULL,
+  sender_member_id TEXT NOT NULL,
+  client_message_id TEXT NOT NULL,
+  fingerprint TEXT NOT NULL,
+  message_id TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (mesh_id, sender_member_id, client_message_id)
+) WITHOUT ROWID;
+CREATE INDEX idempotency_created ON idempotency (created_at);
+
+CREATE TABLE replay_signatures (
+  signature TEXT PRIMARY KEY,
+  expires_at INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX replay_signatures_expiry ON replay_signatures (expires_at);
+
+CREATE TABLE rate_buckets (
+  key TEXT PRIMARY KEY,
+  tokens REAL NOT NULL,
+  updated_at INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX rate_buckets_updated ON rate_buckets (updated_at);
+`;
+
+/** Every SQLite migration, oldest first. Append only. */
+export const SQLITE_MIGRATIONS: readonly Migration[] = [{ version: 1, name: "initial", sql: initial }];

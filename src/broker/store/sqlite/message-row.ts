@@ -1,0 +1,92 @@
+import type { Priority } from "../../../protocol/index.js";
+import type { MessageRow } from "../port.js";
+
+/** A `messages` row as selected with {@link messageColumns}. */
+export interface MessageDbRow {
+  id: string;
+  mesh_id: string;
+  sender_member_id: string;
+  sender_presence_id: string;
+  sender_pubkey: string;
+  sender_name: string;
+  target_spec: string;
+  priority: Priority;
+  nonce: string | null;
+  ciphertext: string | null;
+  body_version: number | null;
+  reply_to_id: string | null;
+  client_message_id: string | null;
+  request_fingerprint: string | null;
+  topic_id: string | null;
+  created_at: number;
+}
+
+const COLUMNS = [
+  "id",
+  "mesh_id",
+  "sender_member_id",
+  "sender_presence_id",
+  "sender_pubkey",
+  "sender_name",
+  "target_spec",
+  "priority",
+  "nonce",
+  "ciphertext",
+  "body_version",
+  "reply_to_id",
+  "client_message_id",
+  "request_fingerprint",
+  "topic_id",
+  "created_at",
+] as const;
+
+/** The message columns, optionally qualified by a table alias (`m.id, m.mesh_id, …`). */
+export function messageColumns(alias?: string): string {
+  return COLUMNS.map((c) => (alias ? `${alias}.${c}` : c)).join(", ");
+}
+
+/** `@id, @mesh_id, …` for an INSERT bound with {@link messageParams}. */
+export const MESSAGE_VALUES = COLUMNS.map((c) => `@${c}`).join(", ");
+
+/** A dropped body (retention) reads back as empty strings. */
+export function toMessage(row: MessageDbRow): MessageRow {
+  return {
+    id: row.id,
+    meshId: row.mesh_id,
+    senderMemberId: row.sender_member_id,
+    senderPresenceId: row.sender_presence_id,
+    senderPubkey: row.sender_pubkey,
+    senderName: row.sender_name,
+    targetSpec: row.target_spec,
+    priority: row.priority,
+    nonce: row.nonce ?? "",
+    ciphertext: row.ciphertext ?? "",
+    bodyVersion: row.body_version,
+    replyToId: row.reply_to_id,
+    clientMessageId: row.client_message_id,
+    requestFingerprint: row.request_fingerprint,
+    topicId: row.topic_id,
+    createdAt: row.created_at,
+  };
+}
+
+export function messageParams(m: MessageRow): MessageDbRow {
+  return {
+    id: m.id,
+    mesh_id: m.meshId,
+    sender_member_id: m.senderMemberId,
+    sender_presence_id: m.senderPresenceId,
+    sender_pubkey: m.senderPubkey,
+    sender_name: m.senderName,
+    target_spec: m.targetSpec,
+    priority: m.priority,
+    nonce: m.nonce,
+    ciphertext: m.ciphertext,
+    body_version: m.bodyVersion,
+    reply_to_id: m.replyToId,
+    client_message_id: m.clientMessageId,
+    request_fingerprint: m.requestFingerprint,
+    topic_id: m.topicId,
+    created_at: m.createdAt,
+  };
+}

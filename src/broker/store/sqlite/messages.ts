@@ -1,0 +1,173 @@
+import { isPubkey } from "../../../protocol/index.js";
+import type { AcceptInput, AcceptOutcome, DeliveryState, MessageLookup, Store } from "../port.js";
+import { IDEMPOTENCY_RETENTION_MS } from "../retention.js";
+import type { SqliteContext } from "./db.js";
+import { MESSAGE_VALUES, messageColumns, messageParams, toMessage, type MessageDbRow } from "./message-row.js";
+
+interface DeliveryInsert {
+  message_id: string;
+  mesh_id: string;
+  recipient_kind: "member" | "session";
+  recipient_member_id: string;
+  recipient_pubkey: string;
+  excluded_presence: string | null;
+  priority: string;
+  is_multicast: number;
+}
+
+interface IdempotencyKey {
+  mesh_id: string;
+  sender_member_id: string;
+  client_message_id: string;
+}
+
+interface IdempotencyClaim extends IdempotencyKey {
+  fingerprint: string;
+  message_id: string;
+  created_at: number;
+  expired_before: number;
+}
+
+interface IdempotencyRecord {
+  fingerprint: string;
+  message_id: string;
+  created_at: number;
+}
+
+interface DeliveryStatusDbRow {
+  recipient_kind: "member" | "session";
+  recipient_member_id: string;
+  recipient_pubkey: string;
+  state: DeliveryState;
+  delivered_at: number | null;
+}
+
+const MESSAGE_ID = /^[A-Za-z0-9]{8,32}$/;
+const FULL_ID_LENGTH = 32;
+
+/** The smallest string greater than every string starting with `prefix` (ids are ASCII). */
+function prefixUpperBound(prefix: string): string {
+  return prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1);
+}
+
+/** Accepting messages (protocol.md §4.3 step 7, §4.5) and `message_status` lookups (§4.11). */
+export function messageMethods(
+  ctx: SqliteContext,
+): Pick<Store, "findIdempotency" | "acceptMessages" | "lookupMessage"> {
+  const q = ctx.statements((db) => {
+    // Takes the key when it is new or its record expired; `changes` says whether we got it.
+    const claimKey = db.prepare<IdempotencyClaim>(
+      `INSERT INTO idempotency (mesh_id, sender_member_id, client_message_id, fingerprint, message_id, created_at)
+       VALUES (@mesh_id, @sender_member_id, @client_message_id, @fingerprint, @message_id, @created_at)
+       ON CONFLICT (mesh_id, sender_member_id, client_message_id) DO UPDATE
+         SET fingerprint = excluded.fingerprint, message_id = excluded.message_id, created_at = excluded.created_at
+         WHERE idempotency.created_at <= @expired_before`,
+    );
+    const existingKey = db.prepare<IdempotencyKey, IdempotencyRecord>(
+      `SELECT fingerprint, message_id, created_at FROM idempotency
+       WHERE mesh_id = @mesh_id AND sender_member_id = @sender_member_id AND client_message_id = @client_message_id`,
+    );
+    const insertMessage = db.prepare<MessageDbRow>(
+      `INSERT INTO messages (${messageColumns()}) VALUES (${MESSAGE_VALUES})`,
+    );
+    const insertDelivery = db.prepare<DeliveryInsert>(
+      `INSERT INTO deliveries (message_id, mesh_id, recipient_kind, recipient_member_id, recipient_pubkey,
+                               excluded_presence, priority, is_multicast)
+       VALUES (@message_id, @mesh_id, @recipient_kind, @recipient_member_id, @recipient_pubkey,
+               @excluded_presence, @priority, @is_multicast)`,
+    );
+
+    const acceptOne = (input: AcceptInput): AcceptOutcome => {
+      const m = input.message;
+      if (input.idempotency) {
+        const key: IdempotencyKey = {
+          mesh_id: m.meshId,
+          sender_member_id: m.senderMemberId,
+          client_message_id: input.idempotency.clientMessageId,
+        };
+        const claim: IdempotencyClaim = {
+          ...key,
+          fingerprint: input.idempotency.fingerprint,
+          message_id: m.id,
+          created_at: m.createdAt,
+          expired_before: m.createdAt - IDEMPOTENCY_RETENTION_MS,
+        };
+        if (claimKey.run(claim).changes === 0) {
+          const original = existingKey.get(key);
+          if (!original) throw new Error("idempotency record vanished inside its own transaction");
+          return original.fingerprint === input.idempotency.fingerprint
+            ? { kind: "duplicate", messageId: original.message_id }
+            : { kind: "mismatch" };
+        }
+      }
+      insertMessage.run(messageParams(m));
+      const isMulticast = isPubkey(m.targetSpec) ? 0 : 1;
+      for (const d of input.deliveries) {
+        insertDelivery.run({
+          message_id: m.id,
+          mesh_id: m.meshId,
+          recipient_kind: d.recipientKind,
+          recipient_member_id: d.recipientMemberId,
+          recipient_pubkey: d.recipientPubkey,
+          excluded_presence: d.excludedPresence,
+          priority: m.priority,
+          is_multicast: isMulticast,
+        });
+      }
+      return { kind: "created", messageId: m.id };
+    };
+
+    return {
+      existingKey,
+      accept: db.transaction((batch: AcceptInput[]) => batch.map(acceptOne)),
+      byId: db.prepare<[string, string, string], MessageDbRow>(
+        `SELECT ${messageColumns()} FROM messages WHERE id = ? AND mesh_id = ? AND sender_member_id = ?`,
+      ),
+      // Two rows are enough to tell "unique" from "ambiguous".
+      byPrefix: db.prepare<[string, string, string, string], MessageDbRow>(
+        `SELECT ${messageColumns()} FROM messages
+         WHERE sender_member_id = ? AND id >= ? AND id < ? AND mesh_id = ?
+         ORDER BY id LIMIT 2`,
+      ),
+      statuses: db.prepare<[string], DeliveryStatusDbRow>(
+        `SELECT recipient_kind, recipient_member_id, recipient_pubkey, state, delivered_at
+         FROM deliveries WHERE message_id = ? ORDER BY id`,
+      ),
+    };
+  });
+
+  return {
+    async findIdempotency(meshId, senderMemberId, clientMessageId, now = Date.now()) {
+      const record = q().existingKey.get({
+        mesh_id: meshId,
+        sender_member_id: senderMemberId,
+        client_message_id: clientMessageId,
+      });
+      if (!record || record.created_at <= now - IDEMPOTENCY_RETENTION_MS) return null;
+      return { fingerprint: record.fingerprint, messageId: record.message_id };
+    },
+    async acceptMessages(batch) {
+      return batch.length === 0 ? [] : q().accept.immediate(batch);
+    },
+    async lookupMessage(meshId, senderMemberId, idOrPrefix): Promise<MessageLookup> {
+      if (!MESSAGE_ID.test(idOrPrefix)) return { status: "not_found" };
+      const rows =
+        idOrPrefix.length === FULL_ID_LENGTH
+          ? q().byId.all(idOrPrefix, meshId, senderMemberId)
+          : q().byPrefix.all(senderMemberId, idOrPrefix, prefixUpperBound(idOrPrefix), meshId);
+      const [row, second] = rows;
+      if (!row) return { status: "not_found" };
+      if (second) return { status: "ambiguous" };
+      const deliveries = q()
+        .statuses.all(row.id)
+        .map((d) => ({
+          recipientKind: d.recipient_kind,
+          recipientMemberId: d.recipient_member_id,
+          recipientPubkey: d.recipient_pubkey,
+          state: d.state,
+          deliveredAt: d.delivered_at,
+        }));
+      return { status: "ok", message: toMessage(row), deliveries };
+    },
+  };
+}

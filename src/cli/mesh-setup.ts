@@ -1,0 +1,287 @@
+/**
+ * Creating a mesh, inviting and joining (protocol.md §7.2–§7.4): every secret (owner key, root key,
+ * invite secret) is made here and stays here; the broker gets public keys, hashes and ciphertext.
+ */
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { userInfo, hostname } from "node:os";
+import {
+  claimHash,
+  decryptRootKey,
+  deriveInviteKeys,
+  encryptRootKey,
+  fromBase64Url,
+  generateIdentity,
+  randomBytes,
+  randomString,
+  sign,
+  toBase64Url,
+  toHex,
+  verify,
+} from "../crypto/index.js";
+import {
+  BrokerHttpError,
+  claimInvite,
+  createMesh,
+  health,
+  previewInvite,
+  registerInvite,
+  type InviteClaimResult,
+} from "../client/broker-http.js";
+import { inviteCanonical, inviteClaimCanonical } from "../protocol/canonical.js";
+import { DEFAULT_BROKER_PORT, INVITE_CODE_ALPHABET, INVITE_CODE_LENGTH } from "../protocol/constants.js";
+import { formatPublicInviteLink, inviteLinkForBroker, parseInviteLink } from "../protocol/invite-link.js";
+import { loadConfig, updateConfig, type MeshConfig } from "../local/config.js";
+import { defaultBrokerDataDir } from "../local/paths.js";
+import { CliError, ExitCode, usageError } from "./errors.js";
+
+export const DEFAULT_BROKER_URL = `ws://127.0.0.1:${DEFAULT_BROKER_PORT}/ws`;
+
+/** A display name for this user when none is given: the login name, else the host name. */
+export function defaultDisplayName(): string {
+  try {
+    const name = userInfo().username;
+    if (name) return name.slice(0, 64);
+  } catch {
+    // No passwd entry (containers): fall back to the host name.
+  }
+  return hostname().slice(0, 64) || "me";
+}
+
+/** Names and display names never contain `|` (they go into canonical strings) and are 1–64 chars. */
+export function checkName(what: string, value: string): string {
+  const trimmed = value.trim();
+  if (trimmed.length < 1 || trimmed.length > 64 || trimmed.includes("|") || /[\u0000-\u001f]/.test(trimmed)) {
+    throw usageError(`${what} "${value}" is not allowed`, `use 1–64 characters without "|" or control characters`);
+  }
+  return trimmed;
+}
+
+export function isLoopbackUrl(url: string): boolean {
+  try {
+    const host = new URL(url).hostname.replace(/^\[|\]$/g, "");
+    return host === "127.0.0.1" || host === "localhost" || host === "::1" || host.startsWith("127.");
+  } catch {
+    return false;
+  }
+}
+
+/** The admin token: `--admin-token`, else `CLAUDEMESH_ADMIN_TOKEN`, else the local broker's token file. */
+export function resolveAdminToken(brokerUrl: string, flag: string | undefined, env: NodeJS.ProcessEnv): string {
+  if (flag) return flag.trim();
+  if (env.CLAUDEMESH_ADMIN_TOKEN) return env.CLAUDEMESH_ADMIN_TOKEN.trim();
+  const file = join(defaultBrokerDataDir(), "admin-token");
+  if (isLoopbackUrl(brokerUrl) && existsSync(file)) return readFileSync(file, "utf8").trim();
+  throw new CliError(
+    "admin_token_required",
+    `creating a mesh on ${brokerUrl} needs the broker's admin token`,
+    "pass --admin-token <token> or set CLAUDEMESH_ADMIN_TOKEN (the broker prints it on its first start)",
+    ExitCode.auth,
+  );
+}
+
+/** Creates a mesh on the broker with a fresh owner key and root key, and records it in the config. */
+export async function createMeshAsOwner(f: {
+  brokerUrl: string;
+  adminToken: string;
+  name: string;
+  displayName: string;
+}): Promise<MeshConfig> {
+  const name = checkName("mesh name", f.name);
+  const displayName = checkName("display name", f.displayName);
+  const owner = generateIdentity();
+  const rootKey = randomBytes(32);
+  const created = await createMesh(f.brokerUrl, {
+    adminToken: f.adminToken,
+    name,
+    ownerPubkey: owner.publicKey,
+    ownerSecretKey: owner.secretKey,
+    ownerDisplayName: displayName,
+  });
+  const mesh: MeshConfig = {
+    mesh_id: created.mesh_id,
+    slug: created.slug,
+    name: created.name,
+    broker_url: f.brokerUrl,
+    member_id: created.owner_member_id,
+    pubkey: owner.publicKey,
+    secret_key: owner.secretKey,
+    root_key: toBase64Url(rootKey),
+    display_name: displayName,
+    role: "owner",
+    owner_pubkey: owner.publicKey,
+    joined_at: new Date().toISOString(),
+  };
+  updateConfig((config) => {
+    config.meshes.push(mesh);
+  });
+  return mesh;
+}
+
+export interface CreatedInvite {
+  link: string;
+  /** The `https://…/join/<code>#<secret>` form, when the broker has a public URL. */
+  web_link: string | null;
+  code: string;
+  role: "member" | "admin";
+  expires_at: string;
+  max_uses: number;
+}
+
+/** Makes, signs and registers an invite for `mesh` (this member must be its owner or an admin). */
+export async function createInvite(
+  mesh: MeshConfig,
+  f: { role: "member" | "admin"; maxUses: number; ttlMs: number },
+): Promise<CreatedInvite> {
+  if (mesh.role !== "owner" && mesh.role !== "admin") {
+    throw new CliError(
+      "forbidden",
+      `only the owner or an admin of "${mesh.slug}" can invite (you are a ${mesh.role})`,
+      "ask the mesh owner for an invite link",
+      ExitCode.auth,
+    );
+  }
+  if (f.maxUses < 1) throw usageError("--uses must be at least 1", "pass --uses 1 or more");
+  if (f.ttlMs < 60_000) throw usageError("--expires must be at least 1m", "pass e.g. --expires 7d");
+  const expiresAt = Date.now() + f.ttlMs;
+  for (let attempt = 0; ; attempt += 1) {
+    const code = randomString(INVITE_CODE_ALPHABET, INVITE_CODE_LENGTH);
+    const secret = randomBytes(32);
+    const { inviteKey, claimToken } = deriveInviteKeys(secret, code);
+    const hash = claimHash(claimToken);
+    const sealed = encryptRootKey(fromBase64Url(mesh.root_key), inviteKey);
+    const canonical = inviteCanonical({
+      meshId: mesh.mesh_id,
+      code,
+      role: f.role,
+      maxUses: f.maxUses,
+      expiresAt,
+      inviterPubkey: mesh.pubkey,
+      claimHash: hash,
+    });
+    try {
+      await registerInvite(mesh.broker_url, {
+        meshId: mesh.mesh_id,
+        pubkey: mesh.pubkey,
+        secretKey: mesh.secret_key,
+        invite: {
+          code,
+          role: f.role,
+          max_uses: f.maxUses,
+          expires_at: expiresAt,
+          inviter_pubkey: mesh.pubkey,
+          invite_signature: sign(canonical, mesh.secret_key),
+          claim_hash: hash,
+          encrypted_root_key: sealed.ciphertext,
+          nonce: sealed.nonce,
+        },
+      });
+    } catch (err) {
+      // A code collision (409) is astronomically rare; a fresh code fixes it.
+      if (err instanceof BrokerHttpError && err.status === 409 && attempt < 3) continue;
+      throw err;
+    }
+    const publicUrl = await health(mesh.broker_url).then(
+      (h) => h.publicUrl ?? null,
+      () => null,
+    );
+    return {
+      link: inviteLinkForBroker({ brokerUrl: mesh.broker_url, code, secret }),
+      web_link: publicUrl ? formatPublicInviteLink({ publicUrl, code, secret }) : null,
+      code,
+      role: f.role,
+      expires_at: new Date(expiresAt).toISOString(),
+      max_uses: f.maxUses,
+    };
+  }
+}
+
+const INVITE_REFUSALS: Record<string, [string, string]> = {
+  expired: ["this invite has expired", "ask the mesh owner for a new invite"],
+  exhausted: ["this invite has been used up", "ask the mesh owner for a new invite (or one with more --uses)"],
+  revoked: ["this invite was revoked", "ask the mesh owner for a new invite"],
+  not_found: ["the broker knows no such invite", "check that the whole link was copied, or ask for a new one"],
+  bad_claim_token: [
+    "this invite link was refused: its secret does not match the invite (damaged or forged link)",
+    "copy the whole link again, or ask the mesh owner for a new one",
+  ],
+};
+
+function refusal(err: unknown): unknown {
+  if (!(err instanceof BrokerHttpError)) return err;
+  const known = INVITE_REFUSALS[err.code];
+  if (!known) return err;
+  const exit = err.code === "not_found" ? ExitCode.usage : ExitCode.auth;
+  return new CliError(err.code, known[0], known[1], exit);
+}
+
+function forged(why: string): CliError {
+  return new CliError(
+    "invite_forged",
+    `this invite failed verification (${why}); the link or the broker may be forged`,
+    "do not use this link; ask the mesh owner for a new one over a channel you trust",
+    ExitCode.auth,
+  );
+}
+
+/** Checks the claim answer against what this link promised (§7.3 "The joiner verifies …"). */
+function verifyClaim(result: InviteClaimResult, code: string, expectedClaimHash: string): void {
+  const parts = result.canonical.split("|");
+  if (parts.length !== 8 || parts[0] !== "claudemesh-invite") throw forged("malformed signed invite");
+  const [, meshId, signedCode, , , , inviterPubkey, signedClaimHash] = parts;
+  if (meshId !== result.mesh_id) throw forged("it names another mesh");
+  if (signedCode !== code) throw forged("it names another invite code");
+  if (signedClaimHash !== expectedClaimHash) throw forged("its claim hash does not match the link");
+  if (inviterPubkey !== result.inviter_pubkey) throw forged("the inviter key does not match");
+  if (!verify(result.canonical, result.invite_signature, result.inviter_pubkey)) throw forged("bad signature");
+}
+
+/** Claims the invite in `link`, verifies it, decrypts the root key and records the new membership. */
+export async function joinWithLink(link: string, displayNameInput: string | undefined): Promise<MeshConfig> {
+  const parsed = parseInviteLink(link);
+  const displayName = checkName("display name", displayNameInput ?? defaultDisplayName());
+  const preview = await previewInvite(parsed.brokerUrl, parsed.code).catch((err: unknown) => {
+    throw refusal(err);
+  });
+  const existing = loadConfig().meshes.find((m) => m.mesh_id === preview.mesh_id);
+  if (existing) {
+    throw usageError(
+      `you are already a member of "${existing.slug}" (${existing.name}) as ${existing.display_name}`,
+      `to rejoin, run \`claudemesh leave ${existing.slug} -y\` first`,
+      "already_joined",
+    );
+  }
+  const member = generateIdentity();
+  const { inviteKey, claimToken } = deriveInviteKeys(parsed.secret, parsed.code);
+  const timestamp = Date.now();
+  const result = await claimInvite(parsed.brokerUrl, parsed.code, {
+    claim_token: toHex(claimToken),
+    peer_pubkey: member.publicKey,
+    display_name: displayName,
+    timestamp,
+    signature: sign(inviteClaimCanonical({ code: parsed.code, peerPubkey: member.publicKey, timestamp }), member.secretKey),
+  }).catch((err: unknown) => {
+    throw refusal(err);
+  });
+  verifyClaim(result, parsed.code, claimHash(claimToken));
+  const rootKey = decryptRootKey(result.encrypted_root_key, result.nonce, inviteKey);
+  if (rootKey === null) throw forged("the mesh key does not open with this link's secret");
+  const mesh: MeshConfig = {
+    mesh_id: result.mesh_id,
+    slug: result.slug,
+    name: result.mesh_name,
+    broker_url: parsed.brokerUrl,
+    member_id: result.member_id,
+    pubkey: member.publicKey,
+    secret_key: member.secretKey,
+    root_key: toBase64Url(rootKey),
+    display_name: displayName,
+    role: result.role,
+    owner_pubkey: result.owner_pubkey,
+    joined_at: new Date().toISOString(),
+  };
+  updateConfig((config) => {
+    config.meshes.push(mesh);
+  });
+  return mesh;
+}

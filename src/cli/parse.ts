@@ -1,0 +1,174 @@
+/**
+ * Command-line parsing, driven by the command table: commander does the option syntax (`--x=y`, `-y`,
+ * `--no-daemon`, suggestions); the table decides which verbs, arguments and flags exist.
+ */
+import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
+import type { FlagDef, VerbDef } from "./command.js";
+import { usageError } from "./errors.js";
+import { flagTerm, kebab, verbFlags, verbName } from "./help.js";
+
+export type Parsed =
+  | { kind: "help"; verb: VerbDef | null; prefix: string[] }
+  | { kind: "version" }
+  | {
+      kind: "run";
+      verb: VerbDef;
+      /** One entry per declared argument: a string, a list (variadic) or undefined (optional, absent). */
+      operands: Array<string | string[] | undefined>;
+      options: Record<string, unknown>;
+      rest: string[];
+    };
+
+const DURATION = /^(\d+)(ms|s|m|h|d|w)?$/;
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
+
+/** `7d`, `10m`, `90s`, `1500ms`, `2w` (a bare number is seconds) → milliseconds. */
+export function parseDuration(text: string): number {
+  const match = DURATION.exec(text.trim());
+  if (!match) throw new InvalidArgumentError("expected a duration like 30s, 10m, 2h or 7d.");
+  return Number(match[1]) * (UNIT_MS[match[2] ?? "s"] ?? 1_000);
+}
+
+function parseWholeNumber(text: string): number {
+  if (!/^\d+$/.test(text.trim())) throw new InvalidArgumentError("expected a whole number.");
+  return Number(text);
+}
+
+function toOption(name: string, flag: FlagDef): Option {
+  const option = new Option(flagTerm(name, flag).replace(/<[^>]*>/, "<value>"), flag.description);
+  if (flag.choices) option.choices(flag.choices);
+  if (flag.type === "number") option.argParser(parseWholeNumber);
+  if (flag.type === "duration") option.argParser(parseDuration);
+  if (flag.type === "list") {
+    option.argParser((value: string) => value.split(",").map((s) => s.trim()).filter((s) => s !== ""));
+  }
+  if (flag.default !== undefined && name !== "daemon") option.default(flag.default);
+  return option;
+}
+
+/** The verb named by the leading words of argv (longest match), and how many words it used. */
+export function resolveVerb(
+  verbs: readonly VerbDef[],
+  argv: readonly string[],
+): { verb: VerbDef | null; words: number; prefix: string[] } {
+  const words: string[] = [];
+  for (const token of argv) {
+    if (token.startsWith("-")) break;
+    words.push(token);
+  }
+  let best: VerbDef | null = null;
+  let prefix: string[] = [];
+  for (let n = words.length; n > 0 && best === null; n -= 1) {
+    const head = words.slice(0, n);
+    best = verbs.find((v) => v.path.length === n && v.path.every((w, i) => w === head[i])) ?? null;
+    if (best === null && prefix.length === 0 && verbs.some((v) => head.every((w, i) => v.path[i] === w))) {
+      prefix = head;
+    }
+  }
+  return { verb: best, words: best?.path.length ?? 0, prefix };
+}
+
+function commanderFailure(err: CommanderError, verb: VerbDef | null): Error {
+  const message = err.message
+    .replace(/^error: /, "")
+    .replace(/\n\(Did you mean (.+)\?\)/, " (did you mean $1?)")
+    .replace(/ Allowed choices are (.*)\.$/, " (allowed: $1)")
+    .replace(/option '([^']*?) <value>'/, "option '$1'");
+  const hint = verb ? `see \`claudemesh ${verbName(verb)} --help\`` : "see `claudemesh --help` for the verbs";
+  if (err.code === "commander.unknownCommand") return usageError(message, hint, "unknown_command");
+  return usageError(message, hint);
+}
+
+function buildCommand(verb: VerbDef): Command {
+  const cmd = new Command(verbName(verb))
+    .exitOverride()
+    .helpOption(false)
+    .helpCommand(false)
+    .showSuggestionAfterError(true)
+    .allowExcessArguments(false)
+    .configureOutput({ writeOut: () => undefined, writeErr: () => undefined, outputError: () => undefined });
+  for (const arg of verb.args ?? []) {
+    const term = `${arg.name}${arg.variadic ? "..." : ""}`;
+    cmd.argument(arg.required === false ? `[${term}]` : `<${term}>`, arg.description);
+  }
+  for (const [name, flag] of verbFlags(verb)) {
+    if (name !== "help") cmd.addOption(toOption(name, flag));
+  }
+  return cmd;
+}
+
+/** Turns argv into a verb with its operands and options, or a help request. Throws a usage error (exit 2). */
+export function parseArgv(verbs: readonly VerbDef[], argv: readonly string[]): Parsed {
+  const dashdash = argv.indexOf("--");
+  const head = dashdash < 0 ? argv : argv.slice(0, dashdash);
+  const { verb, words, prefix } = resolveVerb(verbs, head);
+  const wantsHelp = head.includes("--help") || head.includes("-h") || head[0] === "help";
+  if (argv.length === 0) return { kind: "help", verb: null, prefix: [] };
+  if (head[0] === "--version" || head[0] === "-V") return { kind: "version" };
+  if (head[0] === "help") {
+    const target = resolveVerb(verbs, head.slice(1));
+    return { kind: "help", verb: target.verb, prefix: target.prefix };
+  }
+  if (verb === null) {
+    if (wantsHelp && (prefix.length > 0 || head[0]?.startsWith("-"))) return { kind: "help", verb: null, prefix };
+    if (head.length === 0 || head[0]?.startsWith("-")) {
+      throw usageError(
+        head.length === 0 ? "no verb given" : `'${head[0] ?? ""}' must come after a verb`,
+        "run `claudemesh --help` for the verbs, e.g. `claudemesh peers --json`",
+        "unknown_command",
+      );
+    }
+    if (prefix.length > 0) {
+      const subs = verbs.filter((v) => prefix.every((w, i) => v.path[i] === w)).map((v) => v.path[prefix.length]);
+      const unknown = head[prefix.length];
+      throw usageError(
+        unknown === undefined || unknown.startsWith("-")
+          ? `\`claudemesh ${prefix.join(" ")}\` needs a verb: ${[...new Set(subs)].join(", ")}`
+          : `unknown command '${prefix.join(" ")} ${unknown}'`,
+        `see \`claudemesh ${prefix.join(" ")} --help\``,
+        "unknown_command",
+      );
+    }
+    const program = new Command("claudemesh")
+      .exitOverride()
+      .helpOption(false)
+      .helpCommand(false)
+      .showSuggestionAfterError(true)
+      .configureOutput({ writeOut: () => undefined, writeErr: () => undefined, outputError: () => undefined });
+    for (const name of new Set(verbs.map((v) => v.path[0] ?? ""))) program.command(name);
+    try {
+      program.parse([...head], { from: "user" });
+    } catch (err) {
+      if (err instanceof CommanderError) throw commanderFailure(err, null);
+      throw err;
+    }
+    throw usageError(`unknown command '${head[0] ?? ""}'`, "see `claudemesh --help` for the verbs", "unknown_command");
+  }
+  if (wantsHelp) return { kind: "help", verb, prefix: [] };
+
+  const passthrough = verb.passthrough === true && dashdash >= 0;
+  const tail = argv.slice(words, passthrough ? dashdash : argv.length);
+  const rest = passthrough ? argv.slice(dashdash + 1) : [];
+  const cmd = buildCommand(verb);
+  let result: { operands: Array<string | string[] | undefined>; options: Record<string, unknown> } | undefined;
+  cmd.action(() => {
+    const operands = cmd.processedArgs.map((value: unknown) =>
+      Array.isArray(value) ? value.map(String) : value === undefined ? undefined : String(value),
+    );
+    result = { operands, options: cmd.opts() };
+  });
+  try {
+    cmd.parse([...tail], { from: "user" });
+  } catch (err) {
+    if (err instanceof CommanderError) throw commanderFailure(err, verb);
+    if (err instanceof InvalidArgumentError) throw usageError(err.message, `see \`claudemesh ${verbName(verb)} --help\``);
+    throw err;
+  }
+  if (!result) throw usageError("could not parse the command line", `see \`claudemesh ${verbName(verb)} --help\``);
+  return { kind: "run", verb, operands: result.operands, options: result.options, rest };
+}
+
+/** The attribute name commander gives a flag (`reply-to` → `replyTo`). */
+export function optionKey(name: string): string {
+  return kebab(name).replace(/-([a-z])/g, (_, ch: string) => ch.toUpperCase());
+}

@@ -1,0 +1,63 @@
+/** What many verbs need: the config, the selected mesh, a daemon client (started when absent). */
+import type { Context } from "./command.js";
+import { CliError, ExitCode } from "./errors.js";
+import { loadConfig, selectMesh, type Config, type MeshConfig } from "../local/config.js";
+import type { DaemonClient } from "../local/daemon-client.js";
+import { DaemonApiError } from "../local/daemon-client.js";
+import { ensureDaemon } from "../local/lifecycle.js";
+
+export function userConfig(): Config {
+  return loadConfig();
+}
+
+/** The mesh named by `--mesh`, or the only/default one. */
+export function currentMesh(ctx: Pick<Context, "mesh">, config: Config = userConfig()): MeshConfig {
+  return selectMesh(config, ctx.mesh);
+}
+
+/** A client of the running daemon; starts it (with a spinner on a TTY) when it is not running. */
+export async function daemon(ctx: Pick<Context, "out">, options: { spawn?: boolean } = {}): Promise<DaemonClient> {
+  let spinner: { stop(): void } | undefined;
+  try {
+    return await ensureDaemon({
+      spawn: options.spawn ?? true,
+      onStart: (message) => {
+        spinner = ctx.out.spinner(message);
+      },
+    });
+  } finally {
+    spinner?.stop();
+  }
+}
+
+/** Tells a running daemon to re-read the config; a daemon that is not running reads it when it starts. */
+export async function reloadDaemon(): Promise<boolean> {
+  try {
+    const client = await ensureDaemon({ spawn: false });
+    await client.reloadMeshes();
+    return true;
+  } catch (err) {
+    if (err instanceof DaemonApiError) throw err;
+    // Not running: nothing to tell.
+    return false;
+  }
+}
+
+/** The first 8 hex characters of a key, for tables. */
+export function shortKey(key: string | null | undefined): string {
+  return key ? key.slice(0, 8) : "-";
+}
+
+/** Reads all of stdin as UTF-8 (for `send <to> -`). */
+export async function readStdin(stdin: NodeJS.ReadableStream): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stdin) chunks.push(typeof chunk === "string" ? Buffer.from(chunk) : chunk);
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+/** Fails with exit 2 unless the user confirmed (`-y`) — the CLI never prompts when stdin is not a TTY. */
+export function requireYes(yes: boolean, what: string, flag = "-y"): void {
+  if (!yes) {
+    throw new CliError("confirmation_required", `${what} needs confirmation`, `run it again with ${flag}`, ExitCode.usage);
+  }
+}

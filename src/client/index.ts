@@ -1,0 +1,47 @@
+/** The broker client core: one implementation used by the daemon, the cold-path CLI, the SDK and the bench. */
+export { MeshClient, type MessageOptions } from "./mesh-client.js";
+export {
+  MeshConnection,
+  type BrokerFrame,
+  type DisconnectInfo,
+  type FrameHandler,
+  type MeshClientEvents,
+  type OutboundFrame,
+  type PushHandler,
+  type RequestOptions,
+  type SendInput,
+  type SystemEvent,
+  type SystemEventHandler,
+  type TerminalInfo,
+} from "./connection.js";
+export { ClientErrorCode, MeshClientError } from "./errors.js";
+export { DEFAULT_CAPABILITIES, silentLogger, type Logger, type MeshClientOptions } from "./options.js";
+export { Backoff, type BackoffOptions } from "./backoff.js";
+export type { WatchdogOptions } from "./idle-watchdog.js";
+export { decideOnClose, type CloseDecision, type ConnectionError } from "./close-policy.js";
+export {
+  buildMemberHello,
+  buildSessionHello,
+  mintAttestation,
+  nextHelloTimestamp,
+  type HelloProfile,
+  type MemberIdentity,
+  type SessionConfig,
+} from "./hello.js";
+export {
+  decryptPush,
+  encryptDirect,
+  encryptForTarget,
+  type DecryptFailure,
+  type DecryptKeys,
+  type DecryptResult,
+} from "./push-crypto.js";
+export type {
+  BanAck,
+  BanEntry,
+  DisconnectAck,
+  KickAck,
+  LeaveMeshAck,
+  ModerationTarget,
+  UnbanAck,
+} from "./replies.js";

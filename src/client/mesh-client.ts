@@ -1,0 +1,174 @@
+/**
+ * The broker client used by the daemon, the cold-path CLI, the SDK and the load benchmark: the connection
+ * core plus encryption helpers and typed requests.
+ */
+import type {
+  AckFrame,
+  MemberEntry,
+  MessageStatusResult,
+  PeerEntry,
+  PresenceStatus,
+  StatusSource,
+} from "../protocol/frames.js";
+import { MeshConnection, type RequestOptions, type SendInput } from "./connection.js";
+import { ClientErrorCode, MeshClientError } from "./errors.js";
+import type { MeshClientOptions } from "./options.js";
+import {
+  decryptPush,
+  encryptDirect,
+  encryptForTarget,
+  type DecryptKeys,
+  type DecryptResult,
+} from "./push-crypto.js";
+import {
+  BanAck,
+  DisconnectAck,
+  KickAck,
+  LeaveMeshAck,
+  ListBansReply,
+  MembersListReply,
+  MessageStatusReply,
+  PeersListReply,
+  UnbanAck,
+  type BanEntry,
+  type ModerationTarget,
+} from "./replies.js";
+
+/** Options of the high-level send helpers: everything of `send` except target and body. */
+export type MessageOptions = Omit<SendInput, "targetSpec" | "nonce" | "ciphertext" | "bodyVersion"> &
+  RequestOptions;
+
+export class MeshClient extends MeshConnection {
+  constructor(options: MeshClientOptions) {
+    super(options);
+  }
+
+  /** The member public key this client acts for. */
+  get memberPubkey(): string {
+    return this.options.identity.publicKey;
+  }
+
+  /**
+   * The key this connection is routed by and encrypts DMs with: the session key on a `session_hello`
+   * connection, else the member key.
+   */
+  get publicKey(): string {
+    const session = this.options.session;
+    return this.connectionKind === "session" && session !== undefined
+      ? session.sessionKey.publicKey
+      : this.options.identity.publicKey;
+  }
+
+  // ---- messaging -----------------------------------------------------------------------------------
+
+  /** Encrypts `plaintext` to `recipientPubkey` with crypto_box (§5.2) and sends it. */
+  sendDirect(recipientPubkey: string, plaintext: string, options: MessageOptions = {}): Promise<AckFrame> {
+    const envelope = encryptDirect(plaintext, recipientPubkey, this.#encryptionSecret());
+    const { timeoutMs, ...fields } = options;
+    return this.send({ ...fields, targetSpec: recipientPubkey, ...envelope }, { timeoutMs });
+  }
+
+  /**
+   * Encrypts `plaintext` for a broadcast or group (`*`, `@all`, `@<group>`) under the key derived from
+   * the mesh root key and sends it as `bodyVersion` 2 (§5.3, §5.5). Topics use `send` with their key.
+   */
+  sendMulticast(
+    targetSpec: string,
+    plaintext: string,
+    rootKey: Uint8Array,
+    options: MessageOptions = {},
+  ): Promise<AckFrame> {
+    const body = encryptForTarget(plaintext, targetSpec, rootKey);
+    const { timeoutMs, ...fields } = options;
+    return this.send({ ...fields, targetSpec, ...body }, { timeoutMs });
+  }
+
+  /**
+   * Opens a push with this client's own secret keys (session first, then member) plus `keys`
+   * (root key, topic keys, further secrets tried first). See the standalone `decryptPush`.
+   */
+  decryptPush(push: Parameters<typeof decryptPush>[0], keys: Partial<DecryptKeys> = {}): DecryptResult {
+    const secretKeys = new Map(keys.secretKeys ?? []);
+    const session = this.options.session;
+    if (session !== undefined && !secretKeys.has(session.sessionKey.publicKey)) {
+      secretKeys.set(session.sessionKey.publicKey, session.sessionKey.secretKey);
+    }
+    const member = this.options.identity;
+    if (member.secretKey !== undefined && !secretKeys.has(member.publicKey)) {
+      secretKeys.set(member.publicKey, member.secretKey);
+    }
+    return decryptPush(push, { rootKey: keys.rootKey, topicKeys: keys.topicKeys, secretKeys });
+  }
+
+  #encryptionSecret(): string {
+    const session = this.options.session;
+    if (this.connectionKind === "session" && session !== undefined) return session.sessionKey.secretKey;
+    const secret = this.options.identity.secretKey;
+    if (secret === undefined) {
+      throw new MeshClientError(
+        ClientErrorCode.badConfig,
+        "encrypting on a member connection needs the member secret key",
+      );
+    }
+    return secret;
+  }
+
+  // ---- presence ------------------------------------------------------------------------------------
+
+  async listPeers(options?: RequestOptions): Promise<PeerEntry[]> {
+    return (await this.request({ type: "list_peers" }, { ...options, schema: PeersListReply })).peers;
+  }
+
+  async listMembers(options?: RequestOptions): Promise<MemberEntry[]> {
+    return (await this.request({ type: "list_members" }, { ...options, schema: MembersListReply })).members;
+  }
+
+  messageStatus(messageId: string, options?: RequestOptions): Promise<MessageStatusResult> {
+    return this.request({ type: "message_status", messageId }, { ...options, schema: MessageStatusReply });
+  }
+
+  /** `set_status` (§3.3); `source` defaults to `manual` on the broker. */
+  setStatus(status: PresenceStatus, source?: StatusSource, options?: RequestOptions): Promise<void> {
+    return this.fireOrAwaitOk({ type: "set_status", status, source }, options);
+  }
+
+  setSummary(summary: string, options?: RequestOptions): Promise<void> {
+    return this.fireOrAwaitOk({ type: "set_summary", summary }, options);
+  }
+
+  joinGroup(name: string, role?: string, options?: RequestOptions): Promise<void> {
+    return this.fireOrAwaitOk({ type: "join_group", name, role }, options);
+  }
+
+  leaveGroup(name: string, options?: RequestOptions): Promise<void> {
+    return this.fireOrAwaitOk({ type: "leave_group", name }, options);
+  }
+
+  // ---- moderation (owner/admin, §2.9) ----------------------------------------------------------------
+
+  /** Moderation `disconnect`: closes the targets' sockets with 1000 (they reconnect). Not a local close. */
+  disconnect(target: ModerationTarget, options?: RequestOptions): Promise<DisconnectAck> {
+    return this.request({ type: "disconnect", ...target }, { ...options, schema: DisconnectAck });
+  }
+
+  kick(target: ModerationTarget, options?: RequestOptions): Promise<KickAck> {
+    return this.request({ type: "kick", ...target }, { ...options, schema: KickAck });
+  }
+
+  ban(target: string, reason?: string, options?: RequestOptions): Promise<BanAck> {
+    return this.request({ type: "ban", target, reason }, { ...options, schema: BanAck });
+  }
+
+  unban(target: string, options?: RequestOptions): Promise<UnbanAck> {
+    return this.request({ type: "unban", target }, { ...options, schema: UnbanAck });
+  }
+
+  async listBans(options?: RequestOptions): Promise<BanEntry[]> {
+    return (await this.request({ type: "list_bans" }, { ...options, schema: ListBansReply })).bans;
+  }
+
+  /** Leaves the mesh for good (§2.9): the broker revokes this member and closes with 4002 `left`. */
+  leaveMesh(options?: RequestOptions): Promise<LeaveMeshAck> {
+    return this.request({ type: "leave_mesh" }, { ...options, schema: LeaveMeshAck });
+  }
+}

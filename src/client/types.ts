@@ -1,0 +1,58 @@
+/** Public types of the broker client's connection API. */
+import type { BrokerFrameEnvelope, HelloAck, Priority, PushFrame } from "../protocol/frames.js";
+
+/** A frame the client sends; `_reqId` is added by `request`/`send`. */
+export type OutboundFrame = { type: string; [field: string]: unknown };
+/** Any broker frame after envelope validation. */
+export type BrokerFrame = BrokerFrameEnvelope;
+/** A system event (§3.6): a push with `subtype:"system"`. Never decrypted, never acked. */
+export type SystemEvent = PushFrame & { subtype: "system" };
+
+export type PushHandler = (push: PushFrame) => void | Promise<void>;
+export type SystemEventHandler = (event: SystemEvent) => void;
+export type FrameHandler = (frame: BrokerFrame) => void;
+
+export type DisconnectInfo = {
+  code: number;
+  reason: string;
+  willReconnect: boolean;
+  /** Delay before the next attempt, when `willReconnect`. */
+  retryInMs?: number;
+};
+
+/** The client gave up for good: kicked, banned/left, replaced, or a permanent hello failure. */
+export type TerminalInfo = {
+  /** WebSocket close code (0 when no socket could be opened). */
+  code: number;
+  /** Close reason, or the wire error code when the close carried none. */
+  reason: string;
+  /** For the user: the broker's message where it sent one (e.g. "Contact the mesh owner to rejoin."). */
+  message: string;
+  /** The wire error code (`revoked`, `kicked`, `left`, `unauthorized`, `session_replaced`, …). */
+  errorCode: string;
+};
+
+export type MeshClientEvents = {
+  connected: [ack: HelloAck];
+  disconnected: [info: DisconnectInfo];
+  terminal: [info: TerminalInfo];
+};
+
+export type RequestOptions = {
+  /** @default the client's requestTimeoutMs (10 s) */
+  timeoutMs?: number;
+};
+
+export type SendInput = {
+  targetSpec: string;
+  /** @default "next" */
+  priority?: Priority;
+  nonce: string;
+  ciphertext: string;
+  /** Idempotency key (§4.5); also the correlation `id`. A random `id` is used when absent. */
+  clientMessageId?: string;
+  requestFingerprint?: string;
+  replyToId?: string;
+  mentions?: string[];
+  bodyVersion?: number;
+};

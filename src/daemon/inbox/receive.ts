@@ -1,0 +1,99 @@
+/**
+ * A push becomes an inbox row (protocol.md §4.9, §5.2, §5.3): decrypt with the keys that apply, dedupe on
+ * the sender's client message id (else the broker id), write, publish the `message` event. The write is
+ * synchronous and throws on failure, so the connection acks (`client_ack`) only what is durably stored —
+ * duplicates included.
+ */
+import type { Logger } from "pino";
+import { decryptPush } from "../../client/index.js";
+import type { InboxMessage, MessageEvent } from "../../local/daemon-api.js";
+import type { PushFrame } from "../../protocol/index.js";
+import type { EventHub } from "../events.js";
+import type { InboxStore, NewInboxRow } from "./store.js";
+
+export interface ReceiveContext {
+  meshId: string;
+  slug: string;
+  rootKey: Uint8Array;
+  /** The session whose connection got the push, or null for the member's control-plane connection. */
+  sessionPubkey: string | null;
+  /** Secret keys to try, by public key, in order: this session's, other session keys of the mesh, the member's. */
+  secretKeys: ReadonlyMap<string, string>;
+}
+
+export class InboxReceiver {
+  readonly #store: InboxStore;
+  readonly #events: EventHub;
+  readonly #log: Logger;
+
+  constructor(store: InboxStore, events: EventHub, logger: Logger) {
+    this.#store = store;
+    this.#events = events;
+    this.#log = logger.child({ component: "inbox" });
+  }
+
+  /** Stores one push. Returns false for a duplicate (already stored); throws when it cannot be written. */
+  receive(ctx: ReceiveContext, push: PushFrame, now = new Date()): boolean {
+    const opened = decryptPush(push, { rootKey: ctx.rootKey, secretKeys: ctx.secretKeys });
+    const senderMember = push.senderMemberPubkey ?? push.senderPubkey;
+    const fromName = push.senderName ?? `${senderMember.slice(0, 8)}…`;
+    const dedupeKey =
+      push.client_message_id !== undefined && push.client_message_id !== ""
+        ? `${ctx.meshId}|c|${senderMember}|${push.client_message_id}`
+        : `${ctx.meshId}|b|${push.messageId}`;
+    const eventId = this.#events.nextId();
+    const row: NewInboxRow = {
+      id: push.messageId,
+      dedupe_key: dedupeKey,
+      event_id: eventId,
+      mesh_id: ctx.meshId,
+      mesh_slug: ctx.slug,
+      client_message_id: push.client_message_id ?? null,
+      session_pubkey: ctx.sessionPubkey,
+      recipient_pubkey: push.recipientPubkey ?? null,
+      from_name: fromName,
+      from_pubkey: senderMember,
+      from_session_pubkey: push.senderPubkey !== senderMember ? push.senderPubkey : null,
+      target_spec: push.targetSpec ?? push.recipientPubkey ?? "",
+      // Never the base64 bytes of a body we could not open (protocol.md §9 item 57).
+      body: opened.ok ? opened.text : `message from ${fromName} could not be decrypted`,
+      encrypted: opened.ok ? opened.encrypted : true,
+      undecryptable: !opened.ok,
+      priority: push.priority,
+      topic: push.topic ?? null,
+      reply_to: push.replyToId ?? null,
+      sent_at: push.createdAt,
+      received_at: now.toISOString(),
+      received_ms: now.getTime(),
+    };
+    const inserted = this.#store.insert(row);
+    const logFields = { mesh: ctx.slug, message_id: push.messageId, session: ctx.sessionPubkey?.slice(0, 12) ?? null };
+    if (!inserted) {
+      this.#log.debug(logFields, "duplicate push; acked again");
+      return false;
+    }
+    if (!opened.ok) this.#log.warn({ ...logFields, reason: opened.reason }, "push could not be decrypted");
+    else this.#log.info(logFields, "message stored");
+    const message: InboxMessage = {
+      id: row.id,
+      mesh: row.mesh_slug,
+      from_name: row.from_name,
+      from_pubkey: row.from_pubkey,
+      from_session_pubkey: row.from_session_pubkey,
+      to: row.target_spec,
+      body: row.body,
+      priority: row.priority,
+      topic: row.topic,
+      reply_to: row.reply_to,
+      sent_at: row.sent_at,
+      received_at: row.received_at,
+      surfaced: false,
+      broker_message_id: row.id,
+      encrypted: row.encrypted,
+      ...(row.undecryptable ? { undecryptable: true } : {}),
+    };
+    const event: MessageEvent = { message, session_pubkey: ctx.sessionPubkey };
+    this.#events.publish("message", event, { meshId: ctx.meshId, sessionPubkey: ctx.sessionPubkey }, eventId);
+    return true;
+  }
+}

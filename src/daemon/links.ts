@@ -1,0 +1,33 @@
+/**
+ * The daemon's view of a broker connection: the parts of `MeshClient` it uses. Production links are real
+ * `MeshClient`s; in-process tests pass a factory that builds something with the same surface.
+ */
+import { MeshClient, type MeshClientOptions } from "../client/index.js";
+
+export type BrokerLink = Pick<
+  MeshClient,
+  | "connect"
+  | "bye"
+  | "close"
+  | "connected"
+  | "helloAck"
+  | "on"
+  | "onPush"
+  | "onSystemEvent"
+  | "send"
+  | "listPeers"
+  | "listMembers"
+  | "messageStatus"
+  | "setStatus"
+  | "setSummary"
+  | "joinGroup"
+  | "leaveGroup"
+  | "kick"
+  | "ban"
+  | "unban"
+  | "leaveMesh"
+>;
+
+export type LinkFactory = (options: MeshClientOptions) => BrokerLink;
+
+export const meshClientFactory: LinkFactory = (options) => new MeshClient(options);

@@ -1,0 +1,193 @@
+/**
+ * One joined mesh inside the daemon: its config, the member's control-plane connection (member hello,
+ * reconnecting forever), its connection state, and short-lived caches of the roster and live peers.
+ * A kick (4001) or a revocation (4002) disables the mesh: routes refuse it with the broker's message.
+ */
+import { hostname } from "node:os";
+import type { Logger } from "pino";
+import type { DisconnectInfo, TerminalInfo } from "../../client/index.js";
+import { fromBase64Url } from "../../crypto/index.js";
+import type { MeshConfig } from "../../local/config.js";
+import type { MeshConnectionState } from "../../local/daemon-api.js";
+import { Capability, type MemberEntry, type PeerEntry, type PushFrame } from "../../protocol/index.js";
+import { ApiFailure, brokerFailure } from "../ipc/errors.js";
+import type { BrokerLink, LinkFactory } from "../links.js";
+
+/** How long a fetched peer list is reused (peer events clear it earlier). */
+const PEERS_TTL_MS = 2_000;
+/** How long a fetched roster is reused. */
+const MEMBERS_TTL_MS = 10_000;
+
+export const CONTROL_CAPABILITIES = [Capability.clientAck, Capability.okReplies, Capability.bodyVersion];
+
+export interface MeshRuntimeDeps {
+  factory: LinkFactory;
+  logger: Logger;
+  /** A push for the member (not a session): store it; resolve only once it is durable. */
+  onPush: (mesh: MeshRuntime, push: PushFrame) => void;
+  onSystemEvent: (mesh: MeshRuntime, event: PushFrame) => void;
+  onStateChange: (mesh: MeshRuntime) => void;
+  /** Last roster persisted for this mesh, for resolving names while the broker is unreachable. */
+  loadRoster: (meshId: string) => MemberEntry[] | null;
+  saveRoster: (meshId: string, members: MemberEntry[]) => void;
+}
+
+export class MeshRuntime {
+  readonly config: MeshConfig;
+  readonly rootKey: Uint8Array;
+  readonly control: BrokerLink;
+  readonly #deps: MeshRuntimeDeps;
+  readonly #log: Logger;
+  #state: MeshConnectionState = "connecting";
+  #lastError: string | null = null;
+  #peers: { at: number; list: PeerEntry[] } | null = null;
+  #members: { at: number; list: MemberEntry[] } | null = null;
+  #stopped = false;
+
+  constructor(config: MeshConfig, deps: MeshRuntimeDeps) {
+    this.config = config;
+    this.rootKey = fromBase64Url(config.root_key);
+    this.#deps = deps;
+    this.#log = deps.logger.child({ component: "mesh", mesh: config.slug });
+    this.control = deps.factory({
+      url: config.broker_url,
+      meshId: config.mesh_id,
+      identity: { memberId: config.member_id, publicKey: config.pubkey, secretKey: config.secret_key },
+      displayName: config.display_name,
+      sessionId: `daemon-${process.pid}`,
+      pid: process.pid,
+      cwd: process.cwd(),
+      hostname: hostname(),
+      peerType: "ai",
+      channel: "claudemesh-daemon",
+      capabilities: [...CONTROL_CAPABILITIES],
+      logger: deps.logger.child({ component: "client", mesh: config.slug, link: "control" }),
+    });
+  }
+
+  get meshId(): string {
+    return this.config.mesh_id;
+  }
+  get slug(): string {
+    return this.config.slug;
+  }
+  get state(): MeshConnectionState {
+    return this.#state;
+  }
+  get lastError(): string | null {
+    return this.#lastError;
+  }
+  get disabled(): boolean {
+    return this.#state === "disabled";
+  }
+
+  start(): void {
+    this.control.onPush((push) => this.#deps.onPush(this, push));
+    this.control.onSystemEvent((event) => {
+      this.#peers = null;
+      this.#deps.onSystemEvent(this, event);
+    });
+    this.control.on("connected", () => {
+      this.#setState("connected", null);
+      this.#log.info({}, "broker connected");
+    });
+    this.control.on("disconnected", (info: DisconnectInfo) => {
+      if (this.#state === "disabled" || this.#stopped) return;
+      this.#peers = null;
+      this.#setState(info.willReconnect ? "disconnected" : this.#state, `closed ${info.code} ${info.reason}`.trim());
+    });
+    this.control.on("terminal", (info: TerminalInfo) => {
+      if (this.#stopped) return;
+      if (info.code === 4001 || info.code === 4002) this.disable(`${info.reason}: ${info.message}`);
+      else this.#setState("disconnected", `${info.errorCode}: ${info.message}`);
+      this.#log.warn({ code: info.code, reason: info.reason, errorCode: info.errorCode }, "broker connection stopped");
+    });
+    this.control.connect().catch((error: unknown) => {
+      // Permanent failures are reported through the terminal event; this only records why.
+      this.#log.warn({ err: error instanceof Error ? error.message : String(error) }, "connect failed");
+    });
+  }
+
+  /** Marks the mesh disabled (kicked, banned, left): no reconnect, routes refuse it. */
+  disable(reason: string): void {
+    this.#peers = null;
+    this.#setState("disabled", reason);
+    void this.control.close();
+  }
+
+  /** Throws the API error routes answer for a disabled mesh. */
+  assertUsable(): void {
+    if (this.#state !== "disabled") return;
+    throw new ApiFailure(
+      403,
+      "mesh_disabled",
+      `mesh "${this.slug}" is disabled: ${this.#lastError ?? "refused by the broker"}`,
+      "rejoin with a new invite (`claudemesh join <link>`) or ask the mesh owner",
+    );
+  }
+
+  /** Live presences (online or in grace), from the broker; cached for 2 s. */
+  async peers(): Promise<PeerEntry[]> {
+    this.assertUsable();
+    const now = Date.now();
+    if (this.#peers !== null && now - this.#peers.at < PEERS_TTL_MS) return this.#peers.list;
+    try {
+      const list = await this.control.listPeers();
+      this.#peers = { at: now, list };
+      return list;
+    } catch (error) {
+      throw brokerFailure(error, this.slug);
+    }
+  }
+
+  /** Live peers, or [] while the broker is unreachable (for best-effort views such as `recipient_online`). */
+  async peersOrEmpty(): Promise<PeerEntry[]> {
+    try {
+      return await this.peers();
+    } catch {
+      return this.#peers?.list ?? []; // unreachable: nothing is known to be online
+    }
+  }
+
+  /** The roster (online or not); while the broker is unreachable, the last one seen. */
+  async members(options: { allowStale: boolean } = { allowStale: false }): Promise<MemberEntry[]> {
+    this.assertUsable();
+    const now = Date.now();
+    if (this.#members !== null && now - this.#members.at < MEMBERS_TTL_MS) return this.#members.list;
+    try {
+      const list = await this.control.listMembers();
+      this.#members = { at: now, list };
+      this.#deps.saveRoster(this.meshId, list);
+      return list;
+    } catch (error) {
+      if (!options.allowStale) throw brokerFailure(error, this.slug);
+      const stale = this.#members?.list ?? this.#deps.loadRoster(this.meshId);
+      if (stale === null) throw brokerFailure(error, this.slug);
+      return stale.map((m) => ({ ...m, online: false }));
+    }
+  }
+
+  /** Drops cached peer and roster lists (after a peer event or a moderation action). */
+  invalidate(): void {
+    this.#peers = null;
+    this.#members = null;
+  }
+
+  /** Closes the control connection; `bye` makes the broker drop the presence at once. */
+  async stop(bye: boolean): Promise<void> {
+    this.#stopped = true;
+    try {
+      if (bye) await this.control.bye();
+      else await this.control.close();
+    } catch (error) {
+      this.#log.warn({ err: error instanceof Error ? error.message : String(error) }, "closing failed");
+    }
+  }
+
+  #setState(state: MeshConnectionState, lastError: string | null): void {
+    const changed = state !== this.#state || lastError !== this.#lastError;
+    this.#state = state;
+    if (lastError !== null || state === "connected") this.#lastError = lastError;
+    if (changed) this.#deps.onStateChange(this);
+  }
+}

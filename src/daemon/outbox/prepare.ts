@@ -1,0 +1,115 @@
+/**
+ * Accept-time work of `POST /v1/send`: resolve the target against the mesh's roster and live peers, then
+ * encrypt (protocol.md §5.2 DMs with crypto_box from the member key, or the session key when a launched
+ * session sends; §5.3/§5.5 multicast as `bodyVersion` 2 under the key derived from the root key) and
+ * fingerprint the exact bytes. The result is the outbox row; nothing here touches the network for sending.
+ */
+import { encryptDirect, encryptForTarget } from "../../client/index.js";
+import { sha256Hex } from "../../crypto/index.js";
+import { resolveTarget, type ResolvedTarget } from "../../local/resolve-target.js";
+import { MAX_SEND_PAYLOAD, type Priority } from "../../protocol/index.js";
+import { requestFingerprint } from "../../protocol/canonical.js";
+import { ApiFailure } from "../ipc/errors.js";
+import type { MeshRuntime } from "../meshes/mesh-runtime.js";
+import type { NewOutboxRow } from "./store.js";
+
+export interface SendIntent {
+  to: string;
+  message: string;
+  priority: Priority;
+  replyTo: string | null;
+  clientMessageId: string;
+}
+
+/** The sending session (its key encrypts DMs), or null for the member. */
+export interface Sender {
+  sessionPubkey: string;
+  sessionSecret: string;
+}
+
+/** Hash of what the caller asked for, to tell an idempotent retry from a reuse of its id. */
+export function contentHash(meshId: string, intent: SendIntent, sender: Sender | null): string {
+  return sha256Hex(
+    JSON.stringify([meshId, intent.to, intent.message, intent.priority, intent.replyTo, sender?.sessionPubkey ?? null]),
+  );
+}
+
+const NEEDS_ROSTER = (to: string): boolean => !/^(\*|@.*|#.*|[0-9a-fA-F]{64})$/.test(to.trim());
+
+/** Resolves the target of a send; names and prefixes need the roster (the last one seen if offline). */
+export async function resolveSendTarget(mesh: MeshRuntime, to: string): Promise<ResolvedTarget> {
+  const needsRoster = NEEDS_ROSTER(to);
+  let members;
+  try {
+    members = await mesh.members({ allowStale: true });
+  } catch (error) {
+    if (needsRoster) throw error;
+    members = [];
+  }
+  const peers = await mesh.peersOrEmpty();
+  const resolved = resolveTarget({ input: to, members, peers, selfMemberPubkey: mesh.config.pubkey });
+  if (!resolved.ok) {
+    const status = resolved.error === "invalid_target" ? 400 : resolved.error === "ambiguous_target" ? 409 : 404;
+    const hint =
+      resolved.candidates.length > 0
+        ? `did you mean: ${resolved.candidates.map((c) => c.display_name).join(", ")}?`
+        : "`claudemesh peers` and `claudemesh members` list who is there";
+    throw new ApiFailure(status, resolved.error, resolved.message, hint, resolved.candidates);
+  }
+  if (resolved.target.kind === "topic") {
+    throw new ApiFailure(
+      400,
+      "unsupported_target",
+      "topic messages are not sent with `send`",
+      "use `claudemesh topic post <name> <message>`",
+    );
+  }
+  return resolved.target;
+}
+
+/** Encrypts the message for the resolved target and builds the outbox row. */
+export function buildOutboxRow(
+  mesh: MeshRuntime,
+  intent: SendIntent,
+  target: ResolvedTarget,
+  sender: Sender | null,
+): NewOutboxRow {
+  let body: { nonce: string; ciphertext: string; bodyVersion?: number };
+  if (target.kind === "member" || target.kind === "session") {
+    if (target.recipientPubkey === null) throw new Error("a direct target without a key");
+    body = encryptDirect(intent.message, target.recipientPubkey, sender?.sessionSecret ?? mesh.config.secret_key);
+  } else {
+    body = encryptForTarget(intent.message, target.spec, mesh.rootKey);
+  }
+  const payload = body.nonce.length + body.ciphertext.length + target.spec.length;
+  if (payload > MAX_SEND_PAYLOAD) {
+    throw new ApiFailure(
+      413,
+      "too_large",
+      `the encrypted message is ${payload} bytes; the limit is ${MAX_SEND_PAYLOAD}`,
+      "send a shorter message, or share a file with `claudemesh file share`",
+    );
+  }
+  return {
+    id: intent.clientMessageId,
+    mesh_id: mesh.meshId,
+    to_input: intent.to,
+    target_spec: target.spec,
+    target_kind: target.kind,
+    target_display: target.display,
+    priority: intent.priority,
+    reply_to: intent.replyTo,
+    nonce: body.nonce,
+    ciphertext: body.ciphertext,
+    body_version: body.bodyVersion ?? null,
+    fingerprint: requestFingerprint({
+      targetSpec: target.spec,
+      priority: intent.priority,
+      nonce: body.nonce,
+      ciphertext: body.ciphertext,
+    }),
+    content_hash: contentHash(mesh.meshId, intent, sender),
+    sender_session_pubkey: sender?.sessionPubkey ?? null,
+    recipient_online: target.online ? 1 : 0,
+  };
+}

@@ -1,0 +1,124 @@
+/**
+ * The user config `~/.claudemesh/config.json`: joined meshes with their member key pairs and root keys.
+ * Validated on every read (a bad field is named in the error); written 0600, atomically.
+ * Only the daemon and the CLI's own verbs read the secret fields; no API returns them.
+ */
+import { existsSync, readFileSync } from "node:fs";
+import { z } from "zod";
+import { configFile } from "./paths.js";
+import { writeSecretFile } from "./secure-fs.js";
+
+const hex = (chars: number) =>
+  z.string().regex(new RegExp(`^[0-9a-f]{${chars}}$`), `must be ${chars} lower-case hex`);
+
+export const MeshConfig = z.object({
+  mesh_id: z.string().min(1),
+  slug: z.string().min(1),
+  name: z.string().min(1),
+  /** `ws://host:port/ws` or `wss://…/ws`. */
+  broker_url: z.string().regex(/^wss?:\/\//, "must start with ws:// or wss://"),
+  member_id: z.string().min(1),
+  pubkey: hex(64),
+  secret_key: hex(128),
+  /** Mesh root key, base64url without padding (32 bytes). */
+  root_key: z.string().regex(/^[A-Za-z0-9_-]{43}$/, "must be 32 bytes of base64url"),
+  display_name: z.string().min(1).max(64),
+  role: z.enum(["owner", "admin", "member"]),
+  owner_pubkey: hex(64).optional(),
+  joined_at: z.string(),
+});
+export type MeshConfig = z.infer<typeof MeshConfig>;
+
+export const Config = z.object({
+  version: z.literal(1),
+  meshes: z.array(MeshConfig),
+  default_mesh: z.string().optional(),
+});
+export type Config = z.infer<typeof Config>;
+
+export class ConfigError extends Error {
+  readonly code = "config_invalid";
+  constructor(
+    message: string,
+    readonly path: string,
+  ) {
+    super(message);
+  }
+}
+
+export function emptyConfig(): Config {
+  return { version: 1, meshes: [] };
+}
+
+/** Reads and validates the config; a missing file is an empty config. */
+export function loadConfig(path = configFile()): Config {
+  if (!existsSync(path)) return emptyConfig();
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(path, "utf8"));
+  } catch (err) {
+    throw new ConfigError(`${path} is not valid JSON (${(err as Error).message})`, path);
+  }
+  const parsed = Config.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const field = issue ? issue.path.join(".") : "?";
+    throw new ConfigError(`${path}: field "${field}" ${issue?.message ?? "is invalid"}`, path);
+  }
+  return parsed.data;
+}
+
+export function saveConfig(config: Config, path = configFile()): void {
+  writeSecretFile(path, `${JSON.stringify(Config.parse(config), null, 2)}\n`);
+}
+
+/** Read-modify-write under the same validation. */
+export function updateConfig(change: (config: Config) => Config | void, path = configFile()): Config {
+  const current = loadConfig(path);
+  const next = change(current) ?? current;
+  saveConfig(next, path);
+  return next;
+}
+
+export class MeshSelectionError extends Error {
+  constructor(
+    readonly code: "no_mesh" | "unknown_mesh" | "mesh_required",
+    message: string,
+    readonly hint: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Picks a mesh by slug or id; optional when exactly one is joined (or a default is set). */
+export function selectMesh(config: Config, wanted?: string): MeshConfig {
+  if (config.meshes.length === 0) {
+    throw new MeshSelectionError(
+      "no_mesh",
+      "you have not joined any mesh",
+      "run `claudemesh up` or `claudemesh join <link>`",
+    );
+  }
+  if (wanted) {
+    const found = config.meshes.filter((m) => m.slug === wanted || m.mesh_id === wanted);
+    if (found.length === 1 && found[0]) return found[0];
+    if (found.length > 1) {
+      throw new MeshSelectionError(
+        "mesh_required",
+        `"${wanted}" matches several meshes`,
+        "pass the mesh id with --mesh",
+      );
+    }
+    const known = config.meshes.map((m) => m.slug).join(", ");
+    throw new MeshSelectionError("unknown_mesh", `no joined mesh "${wanted}"`, `joined meshes: ${known}`);
+  }
+  if (config.meshes.length === 1 && config.meshes[0]) return config.meshes[0];
+  const byDefault = config.meshes.find((m) => m.mesh_id === config.default_mesh);
+  if (byDefault) return byDefault;
+  const known = config.meshes.map((m) => m.slug).join(", ");
+  throw new MeshSelectionError(
+    "mesh_required",
+    "several meshes are joined",
+    `pass --mesh <slug> (one of: ${known})`,
+  );
+}

@@ -1,0 +1,244 @@
+/**
+ * The daemon's local API (HTTP over `<daemon dir>/daemon.sock`, versioned under /v1): request and
+ * response shapes shared by the daemon (server) and its clients (CLI, MCP server, hooks).
+ * Field names are snake_case like the CLI's JSON output. No shape here ever carries a secret key.
+ *
+ * Auth: `Authorization: ClaudeMesh-Session <hex token>` scopes default mesh, inbox and events to a
+ * launched session. The optional TCP listener requires `Authorization: Bearer <local token>`.
+ * Errors: a non-2xx status with {@link ApiError}.
+ */
+import type { MessageMode, PeerRole, PresenceStatus, Priority } from "../protocol/index.js";
+
+export const DAEMON_API_VERSION = 1;
+
+export interface ApiError {
+  error: string;
+  message: string;
+  hint?: string;
+  /** For `unknown_target` / `ambiguous_target`: who it could have meant. */
+  candidates?: TargetCandidate[];
+}
+
+export interface TargetCandidate {
+  display_name: string;
+  pubkey: string;
+  session_pubkey: string | null;
+  kind: "member" | "session";
+  online: boolean;
+}
+
+/** GET /v1/version */
+export interface VersionResponse {
+  version: string;
+  api: number;
+  pid: number;
+  features: string[];
+}
+
+export type MeshConnectionState = "connecting" | "connected" | "disconnected" | "disabled";
+
+/** GET /v1/health */
+export interface HealthResponse {
+  ok: boolean;
+  pid: number;
+  uptime_ms: number;
+  meshes: Array<{
+    mesh_id: string;
+    slug: string;
+    state: MeshConnectionState;
+    connected: boolean;
+    /** Why the mesh is disabled or last failed (e.g. "banned: Contact the mesh owner to rejoin."). */
+    last_error: string | null;
+  }>;
+  sessions: number;
+}
+
+/** POST /v1/sessions/register */
+export interface RegisterSessionRequest {
+  pid: number;
+  /** The Claude Code session UUID. */
+  session_id: string;
+  mesh?: string;
+  name?: string;
+  role?: string;
+  groups?: string[];
+  message_mode?: MessageMode;
+  cwd: string;
+  /** Whether `launch` passed the development-channels flag (for lane reporting). */
+  channel_flag?: boolean;
+}
+export interface RegisterSessionResponse {
+  token: string;
+  session_pubkey: string;
+  mesh_id: string;
+  slug: string;
+  display_name: string;
+}
+
+/** GET /v1/sessions/me (needs the session token); GET /v1/sessions lists them without tokens. */
+export interface SessionInfo {
+  session_id: string;
+  session_pubkey: string;
+  mesh_id: string;
+  slug: string;
+  display_name: string;
+  pid: number;
+  cwd: string;
+  role: string | null;
+  groups: string[];
+  message_mode: MessageMode;
+  connected: boolean;
+  registered_at: string;
+}
+
+/** GET /v1/peers?mesh=&all=1 */
+export interface PeerView {
+  mesh: string;
+  display_name: string;
+  /** Always the member key. */
+  pubkey: string;
+  /** The session key, or null for a member (daemon / control-plane) connection. */
+  session_pubkey: string | null;
+  peer_role: PeerRole;
+  status: PresenceStatus;
+  summary: string | null;
+  groups: string[];
+  cwd: string;
+  this_session: boolean;
+  /** True for presences of the caller's own member. */
+  self: boolean;
+}
+export interface PeersResponse {
+  peers: PeerView[];
+}
+
+/** GET /v1/members?mesh= */
+export interface MemberView {
+  mesh: string;
+  member_id: string;
+  pubkey: string;
+  display_name: string;
+  role: "owner" | "admin" | "member";
+  online: boolean;
+  joined_at: string;
+}
+
+/** POST /v1/send → 202 once the outbox row is committed. */
+export interface SendRequest {
+  /** Display name, 4+ hex prefix, full key, `@group`, `*`. */
+  to: string;
+  message: string;
+  mesh?: string;
+  priority?: Priority;
+  reply_to?: string;
+  /** Idempotency key; the daemon makes one when absent. */
+  client_message_id?: string;
+  /** How long to wait for the broker's ack before answering `queued` (default 2000, max 10000). */
+  wait_ms?: number;
+}
+export interface SendResponse {
+  message_id: string;
+  broker_message_id: string | null;
+  status: "sent" | "queued";
+  recipient_online: boolean;
+  /** How the target resolved. */
+  target: { spec: string; kind: "member" | "session" | "broadcast" | "group" | "topic"; display: string };
+}
+
+/** One received message, as `inbox --json` prints it. */
+export interface InboxMessage {
+  id: string;
+  mesh: string;
+  from_name: string;
+  from_pubkey: string;
+  from_session_pubkey: string | null;
+  /** The target as sent: a key, `*`, `@group`. */
+  to: string;
+  body: string;
+  priority: Priority;
+  topic: string | null;
+  reply_to: string | null;
+  sent_at: string;
+  received_at: string;
+  surfaced: boolean;
+  broker_message_id: string;
+  /** False for legacy unencrypted multicast bodies; `undecryptable` bodies are a notice, never bytes. */
+  encrypted: boolean;
+  undecryptable?: boolean;
+}
+/** GET /v1/inbox?mesh=&unread=1&since=<iso>&limit= */
+export interface InboxResponse {
+  messages: InboxMessage[];
+}
+/** POST /v1/inbox/surfaced */
+export interface SurfacedRequest {
+  ids: string[];
+  lane?: "channel" | "prompt" | "wait" | "inbox" | "tool";
+}
+
+export type OutboxStatus = "pending" | "inflight" | "done" | "dead";
+/** GET /v1/outbox?status= */
+export interface OutboxItem {
+  id: string;
+  mesh: string;
+  to: string;
+  target_spec: string;
+  status: OutboxStatus;
+  attempts: number;
+  last_error: string | null;
+  broker_message_id: string | null;
+  created_at: string;
+  updated_at: string;
+}
+/** POST /v1/outbox/requeue {id} → {ok:true} */
+export interface RequeueRequest {
+  id: string;
+}
+
+/** GET /v1/messages/:id/status (client or broker id) */
+export interface MessageStatusResponse {
+  message_id: string;
+  broker_message_id: string | null;
+  outbox_status: OutboxStatus | null;
+  recipients: Array<{
+    pubkey: string;
+    display_name: string;
+    state: "queued" | "held" | "delivered" | "expired";
+  }>;
+}
+
+/** POST /v1/status {status, source?} · POST /v1/summary {summary} · POST /v1/groups/join|leave {name, role?} */
+export interface StatusRequest {
+  status: PresenceStatus;
+  source?: "manual" | "hook";
+  mesh?: string;
+}
+
+/** Server-sent event names on GET /v1/events. `id:` is a monotonic integer usable as Last-Event-ID. */
+export type DaemonEventName =
+  | "message"
+  | "peer_join"
+  | "peer_leave"
+  | "state_change"
+  | "task"
+  | "system"
+  | "broker_status"
+  | "session_end";
+
+export interface MessageEvent {
+  message: InboxMessage;
+  /** The session this message is for, or null for member-level (all sessions + ambient). */
+  session_pubkey: string | null;
+}
+export interface PeerEvent {
+  mesh: string;
+  display_name: string;
+  pubkey: string;
+  session_pubkey: string | null;
+  peer_role: PeerRole;
+}
+export interface BrokerStatusEvent {
+  mesh: string;
+  state: MeshConnectionState;
+  last_error: string | null;
+}

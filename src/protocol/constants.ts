@@ -1,0 +1,46 @@
+/** Numbers of protocol.md §8 that more than one component needs. */
+export const PROTOCOL_VERSION = 2;
+export const DEFAULT_BROKER_PORT = 7900;
+export const WS_PATH = "/ws";
+
+export const MAX_FRAME_BYTES = 262_144;
+export const MAX_SEND_PAYLOAD = 65_536;
+export const MAX_HTTP_BODY = 65_536;
+
+export const HELLO_TIMEOUT_MS = 10_000;
+export const TIMESTAMP_SKEW_MS = 60_000;
+export const REPLAY_WINDOW_MS = 120_000;
+export const ATTESTATION_TTL_MS = 43_200_000;
+export const MAX_ATTESTATION_TTL_MS = 86_400_000;
+export const HELLO_ACK_WAIT_MS = 5_000;
+
+export const PING_INTERVAL_MS = 30_000;
+export const STALE_PONG_MS = 75_000;
+export const GRACE_MS = 90_000;
+export const PRESENCE_SWEEP_MS = 30_000;
+
+export const DEFAULT_MAX_PEERS_PER_MESH = 100;
+export const SEND_BURST = 10;
+export const SEND_RATE_PER_MIN = 60;
+export const FRAME_BURST = 100;
+export const FRAME_RATE_PER_SEC = 50;
+
+export const CLAIM_LEASE_MS = 30_000;
+export const REDELIVERY_MAX_DELAY_MS = 5_000;
+export const DELIVERY_TTL_MS = 7 * 24 * 3_600_000;
+export const IDEMPOTENCY_TTL_MS = 8 * 24 * 3_600_000;
+
+export const HOOK_FRESH_MS = 30_000;
+export const WORKING_TIMEOUT_MS = 60_000;
+export const HOOK_WORKING_TIMEOUT_MS = 30 * 60_000;
+export const WORKING_SWEEP_MS = 15_000;
+export const PENDING_HOOK_HOLD_MS = 10_000;
+
+export const SUMMARY_MAX_CHARS = 1_024;
+export const MAX_MENTIONS = 16;
+
+export const RECONNECT_STEPS_MS = [1_000, 2_000, 4_000, 8_000, 16_000, 30_000] as const;
+
+export const INVITE_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+export const INVITE_CODE_LENGTH = 8;
+export const INVITE_DEFAULT_TTL_MS = 7 * 24 * 3_600_000;

@@ -1,0 +1,25 @@
+/** Broker features advertised in `hello_ack.features` (protocol.md §1.8). */
+export const BROKER_FEATURES = [
+  "session_hello",
+  "client_ack",
+  "client_message_id_dedupe",
+  "per_recipient_delivery",
+  "hello_replay_guard",
+  "unknown_message_type",
+  "ok_replies",
+  "status_source",
+  "body_version",
+  "signed_http",
+  "bye",
+  "moderation",
+] as const;
+
+/** Client capabilities the broker understands. */
+export const Capability = {
+  clientAck: "client_ack",
+  okReplies: "ok_replies",
+  topicKeys: "topic_keys",
+  noInbox: "no_inbox",
+  bodyVersion: "body_version",
+} as const;
+export type Capability = (typeof Capability)[keyof typeof Capability];
