@@ -49,7 +49,9 @@ export async function coldSend(
       throw new CliError(
         resolved.error,
         resolved.message,
-        names ? `did you mean: ${names}` : "run `claudemesh peers` or `claudemesh members` to see who is there",
+        names
+          ? `did you mean: ${names}`
+          : "run `claudemesh peers` or `claudemesh members` to see who is there",
         exitCodeFor(resolved.error === "invalid_target" ? "invalid_argument" : resolved.error),
       );
     }

@@ -87,6 +87,8 @@ export interface VerbDef<F extends Record<string, FlagDef> = Record<string, Flag
   mesh?: boolean;
   /** Whether the verb can go straight to the broker (adds `--no-daemon`). */
   coldPath?: boolean;
+  /** The verb stops itself on SIGINT/SIGTERM (the daemon); `main` then never forces an exit. */
+  handlesSignals?: boolean;
   /** Everything after `--` goes to `ctx.rest` instead of being operands. */
   passthrough?: boolean;
   /** Heading under which `claudemesh --help` lists the verb. */
@@ -97,6 +99,8 @@ export interface VerbDef<F extends Record<string, FlagDef> = Record<string, Flag
 }
 
 /** Type-checks one verb with its flags inferred. */
-export function defineVerb<const F extends Record<string, FlagDef> = Record<string, never>>(def: VerbDef<F>): VerbDef {
+export function defineVerb<const F extends Record<string, FlagDef> = Record<string, never>>(
+  def: VerbDef<F>,
+): VerbDef {
   return def as unknown as VerbDef;
 }

@@ -20,6 +20,8 @@ export class CliError extends Error {
     message: string,
     readonly hint: string,
     readonly exitCode: ExitCode = ExitCode.failure,
+    /** Lines shown under the error (e.g. a log tail); never in `--json` output. */
+    readonly logTail = "",
   ) {
     super(message);
   }
@@ -110,22 +112,34 @@ function field(err: object, name: string): unknown {
 }
 
 function commanderMessage(err: Error): string {
-  return err.message
-    .replace(/^error: /, "")
-    .replace(/\n\(Did you mean (.+)\?\)/, " (did you mean $1?)")
-    .split("\n")[0]
-    ?.trim() ?? err.message;
+  return (
+    err.message
+      .replace(/^error: /, "")
+      .replace(/\n\(Did you mean (.+)\?\)/, " (did you mean $1?)")
+      .split("\n")[0]
+      ?.trim() ?? err.message
+  );
 }
 
 /** A Node system error (EACCES, ENOSPC, …): a file or the machine refused. */
 function systemFailure(err: Error, code: string): Failure {
   if (code === "EACCES" || code === "EPERM") {
-    return { code: "permission_denied", message: err.message, hint: "check the permissions of that path", exitCode: 3 };
+    return {
+      code: "permission_denied",
+      message: err.message,
+      hint: "check the permissions of that path",
+      exitCode: 3,
+    };
   }
   if (code === "ENOSPC") {
     return { code: "disk_full", message: err.message, hint: "free some disk space and retry", exitCode: 1 };
   }
-  return { code: code === "" ? "system_error" : code.toLowerCase(), message: err.message, hint: "", exitCode: 1 };
+  return {
+    code: code === "" ? "system_error" : code.toLowerCase(),
+    message: err.message,
+    hint: "",
+    exitCode: 1,
+  };
 }
 
 /** Turns anything thrown into what the user sees. Never shows a stack trace. */
@@ -144,10 +158,17 @@ export function describeError(err: unknown): Failure {
       };
     }
     if (err.name === "InviteLinkError") {
-      return { code: "invalid_link", message: err.message, hint: "ask for the whole link again", exitCode: 2 };
+      return {
+        code: "invalid_link",
+        message: err.message,
+        hint: "ask for the whole link again",
+        exitCode: 2,
+      };
     }
-    if (field(err, "errno") !== undefined || field(err, "syscall") !== undefined) return systemFailure(err, code);
-    const hint = typeof field(err, "hint") === "string" ? String(field(err, "hint")) : (DEFAULT_HINTS[code] ?? "");
+    if (field(err, "errno") !== undefined || field(err, "syscall") !== undefined)
+      return systemFailure(err, code);
+    const hint =
+      typeof field(err, "hint") === "string" ? String(field(err, "hint")) : (DEFAULT_HINTS[code] ?? "");
     if (code === "config_invalid") return { code, message: err.message, hint, exitCode: ExitCode.failure };
     if (code !== "") return { code, message: err.message, hint, exitCode: exitCodeFor(code) };
     return { code: "internal", message: err.message, hint: "", exitCode: ExitCode.failure };

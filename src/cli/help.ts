@@ -4,7 +4,11 @@ import { visibleWidth, type Colors } from "./output.js";
 
 /** The flags every verb gets from the table (`--mesh` and `--no-daemon` only where the verb says so). */
 export const GLOBAL_FLAGS = {
-  mesh: { type: "string", valueName: "slug|id", description: "mesh to act on (optional when you joined exactly one)" },
+  mesh: {
+    type: "string",
+    valueName: "slug|id",
+    description: "mesh to act on (optional when you joined exactly one)",
+  },
   daemon: {
     type: "boolean",
     description: "talk to the broker directly instead of through the daemon (also CLAUDEMESH_NO_DAEMON=1)",
@@ -26,7 +30,9 @@ function argTerm(arg: ArgDef): string {
 export function flagTerm(name: string, flag: FlagDef): string {
   const long = name === "daemon" ? "--no-daemon" : `--${kebab(name)}`;
   const value =
-    flag.type === "boolean" ? "" : ` <${flag.valueName ?? (flag.choices ? flag.choices.join("|") : flag.type)}>`;
+    flag.type === "boolean"
+      ? ""
+      : ` <${flag.valueName ?? (flag.choices ? flag.choices.join("|") : flag.type)}>`;
   return `${flag.short ? `-${flag.short}, ` : ""}${long}${value}`;
 }
 
@@ -46,12 +52,15 @@ export function verbFlags(verb: VerbDef): Array<[string, FlagDef]> {
 
 function rows(entries: Array<[string, string]>, indent = "  "): string[] {
   const width = Math.max(0, ...entries.map(([term]) => visibleWidth(term)));
-  return entries.map(([term, text]) => `${indent}${term}${" ".repeat(width - visibleWidth(term) + 2)}${text}`);
+  return entries.map(
+    ([term, text]) => `${indent}${term}${" ".repeat(width - visibleWidth(term) + 2)}${text}`,
+  );
 }
 
 function defaultText(flag: FlagDef): string {
   if (flag.default === undefined || flag.type === "boolean") return "";
-  if (flag.type === "duration" && typeof flag.default === "number") return ` (default: ${formatDuration(flag.default)})`;
+  if (flag.type === "duration" && typeof flag.default === "number")
+    return ` (default: ${formatDuration(flag.default)})`;
   return ` (default: ${String(flag.default)})`;
 }
 
@@ -82,7 +91,8 @@ export function verbHelp(verb: VerbDef, c: Colors): string {
     lines.push("", c.bold("Arguments:"), ...rows(args.map((a) => [a.name, a.description])));
   }
   const flags = verbFlags(verb).map(([name, flag]): [string, string] => {
-    const choices = flag.choices && flag.valueName ? ` (one of: ${flag.choices.join(", ")})` : "";
+    const listed = flag.choices && flag.valueName !== undefined && flag.valueName !== flag.choices.join("|");
+    const choices = listed && flag.choices ? ` (one of: ${flag.choices.join(", ")})` : "";
     return [flagTerm(name, flag), `${flag.description}${choices}${defaultText(flag)}`];
   });
   lines.push("", c.bold("Flags:"), ...rows(flags));

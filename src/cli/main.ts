@@ -70,17 +70,14 @@ function buildContext(
 
 /** A detail block under the error line (e.g. the daemon log tail), when the error carries one. */
 function errorDetails(err: unknown): string {
-  if (err instanceof Error && typeof (err as { logTail?: unknown }).logTail === "string") {
-    return (err as { logTail: string }).logTail;
-  }
-  return "";
+  return err instanceof Error && "logTail" in err && typeof err.logTail === "string" ? err.logTail : "";
 }
 
 /** Runs one command line against `io`; resolves with the exit code. Never throws. */
 export async function run(
   argv: readonly string[],
   io: Io,
-  options: { verbs?: readonly VerbDef[]; signal?: AbortSignal } = {},
+  options: { verbs?: readonly VerbDef[]; signal?: AbortSignal; onVerb?: (verb: VerbDef) => void } = {},
 ): Promise<number> {
   const verbs = options.verbs ?? VERBS;
   const dashdash = argv.indexOf("--");
@@ -94,10 +91,13 @@ export async function run(
     }
     if (parsed.kind === "help") {
       const help = new Output(io, { json: false });
-      io.stdout.write(parsed.verb ? verbHelp(parsed.verb, help.c) : overviewHelp(verbs, help.c, parsed.prefix));
+      io.stdout.write(
+        parsed.verb ? verbHelp(parsed.verb, help.c) : overviewHelp(verbs, help.c, parsed.prefix),
+      );
       return ExitCode.ok;
     }
     out = new Output(io, { json: parsed.options.json === true });
+    options.onVerb?.(parsed.verb);
     const signal = options.signal ?? new AbortController().signal;
     const ctx = buildContext(parsed.verb, parsed.operands, parsed.options, parsed.rest, io, out, signal);
     const code = await parsed.verb.handler(ctx);
@@ -105,7 +105,8 @@ export async function run(
   } catch (err) {
     const failure = describeError(err);
     out.failure(failure, errorDetails(err));
-    if (io.env.CLAUDEMESH_DEBUG === "1" && err instanceof Error && err.stack) io.stderr.write(`${err.stack}\n`);
+    if (io.env.CLAUDEMESH_DEBUG === "1" && err instanceof Error && err.stack)
+      io.stderr.write(`${err.stack}\n`);
     return failure.exitCode;
   }
 }
@@ -117,7 +118,9 @@ function flush(stream: TextStream & NodeJS.WritableStream): Promise<void> {
 /** The process entry point: runs the command, flushes output and exits with the documented code. */
 export async function main(argv: string[]): Promise<void> {
   const controller = new AbortController();
+  let verbHandlesSignals = false;
   const onSignal = (): void => {
+    if (verbHandlesSignals) return;
     if (controller.signal.aborted) process.exit(130);
     controller.abort();
     // A verb that does not watch the signal still ends promptly.
@@ -133,7 +136,12 @@ export async function main(argv: string[]): Promise<void> {
   process.on("uncaughtException", crash);
   process.on("unhandledRejection", crash);
   const io: Io = { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env };
-  const code = await run(argv, io, { signal: controller.signal });
+  const code = await run(argv, io, {
+    signal: controller.signal,
+    onVerb: (verb) => {
+      verbHandlesSignals = verb.handlesSignals === true;
+    },
+  });
   await Promise.all([flush(process.stdout), flush(process.stderr)]);
   process.exit(code);
 }

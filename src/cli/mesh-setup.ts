@@ -34,6 +34,7 @@ import { formatPublicInviteLink, inviteLinkForBroker, parseInviteLink } from "..
 import { loadConfig, updateConfig, type MeshConfig } from "../local/config.js";
 import { defaultBrokerDataDir } from "../local/paths.js";
 import { CliError, ExitCode, usageError } from "./errors.js";
+import { isLoopbackUrl } from "./services.js";
 
 export const DEFAULT_BROKER_URL = `ws://127.0.0.1:${DEFAULT_BROKER_PORT}/ws`;
 
@@ -51,27 +52,31 @@ export function defaultDisplayName(): string {
 /** Names and display names never contain `|` (they go into canonical strings) and are 1–64 chars. */
 export function checkName(what: string, value: string): string {
   const trimmed = value.trim();
-  if (trimmed.length < 1 || trimmed.length > 64 || trimmed.includes("|") || /[\u0000-\u001f]/.test(trimmed)) {
-    throw usageError(`${what} "${value}" is not allowed`, `use 1–64 characters without "|" or control characters`);
+  if (trimmed.length < 1 || trimmed.length > 64 || trimmed.includes("|") || /\p{Cc}/u.test(trimmed)) {
+    throw usageError(
+      `${what} "${value}" is not allowed`,
+      `use 1–64 characters without "|" or control characters`,
+    );
   }
   return trimmed;
 }
 
-export function isLoopbackUrl(url: string): boolean {
-  try {
-    const host = new URL(url).hostname.replace(/^\[|\]$/g, "");
-    return host === "127.0.0.1" || host === "localhost" || host === "::1" || host.startsWith("127.");
-  } catch {
-    return false;
-  }
+/** The admin token of the broker `claudemesh up` runs (in the default data dir), or null. */
+export function localAdminToken(): string | null {
+  const file = join(defaultBrokerDataDir(), "admin-token");
+  return existsSync(file) ? readFileSync(file, "utf8").trim() || null : null;
 }
 
 /** The admin token: `--admin-token`, else `CLAUDEMESH_ADMIN_TOKEN`, else the local broker's token file. */
-export function resolveAdminToken(brokerUrl: string, flag: string | undefined, env: NodeJS.ProcessEnv): string {
+export function resolveAdminToken(
+  brokerUrl: string,
+  flag: string | undefined,
+  env: NodeJS.ProcessEnv,
+): string {
   if (flag) return flag.trim();
   if (env.CLAUDEMESH_ADMIN_TOKEN) return env.CLAUDEMESH_ADMIN_TOKEN.trim();
-  const file = join(defaultBrokerDataDir(), "admin-token");
-  if (isLoopbackUrl(brokerUrl) && existsSync(file)) return readFileSync(file, "utf8").trim();
+  const local = isLoopbackUrl(brokerUrl) ? localAdminToken() : null;
+  if (local) return local;
   throw new CliError(
     "admin_token_required",
     `creating a mesh on ${brokerUrl} needs the broker's admin token`,
@@ -131,7 +136,13 @@ export interface CreatedInvite {
 /** Makes, signs and registers an invite for `mesh` (this member must be its owner or an admin). */
 export async function createInvite(
   mesh: MeshConfig,
-  f: { role: "member" | "admin"; maxUses: number; ttlMs: number },
+  f: {
+    role: "member" | "admin";
+    maxUses: number;
+    ttlMs: number;
+    /** For the https form of the link; by default what the broker's /health reports, if anything. */
+    publicUrl?: string | undefined;
+  },
 ): Promise<CreatedInvite> {
   if (mesh.role !== "owner" && mesh.role !== "admin") {
     throw new CliError(
@@ -142,7 +153,7 @@ export async function createInvite(
     );
   }
   if (f.maxUses < 1) throw usageError("--uses must be at least 1", "pass --uses 1 or more");
-  if (f.ttlMs < 60_000) throw usageError("--expires must be at least 1m", "pass e.g. --expires 7d");
+  if (f.ttlMs < 1_000) throw usageError("--expires must be at least 1s", "pass e.g. --expires 7d");
   const expiresAt = Date.now() + f.ttlMs;
   for (let attempt = 0; ; attempt += 1) {
     const code = randomString(INVITE_CODE_ALPHABET, INVITE_CODE_LENGTH);
@@ -181,10 +192,12 @@ export async function createInvite(
       if (err instanceof BrokerHttpError && err.status === 409 && attempt < 3) continue;
       throw err;
     }
-    const publicUrl = await health(mesh.broker_url).then(
-      (h) => h.publicUrl ?? null,
-      () => null,
-    );
+    const publicUrl =
+      f.publicUrl ??
+      (await health(mesh.broker_url).then(
+        (h) => h.publicUrl ?? null,
+        () => null,
+      ));
     return {
       link: inviteLinkForBroker({ brokerUrl: mesh.broker_url, code, secret }),
       web_link: publicUrl ? formatPublicInviteLink({ publicUrl, code, secret }) : null,
@@ -198,9 +211,15 @@ export async function createInvite(
 
 const INVITE_REFUSALS: Record<string, [string, string]> = {
   expired: ["this invite has expired", "ask the mesh owner for a new invite"],
-  exhausted: ["this invite has been used up", "ask the mesh owner for a new invite (or one with more --uses)"],
+  exhausted: [
+    "this invite has been used up",
+    "ask the mesh owner for a new invite (or one with more --uses)",
+  ],
   revoked: ["this invite was revoked", "ask the mesh owner for a new invite"],
-  not_found: ["the broker knows no such invite", "check that the whole link was copied, or ask for a new one"],
+  not_found: [
+    "the broker knows no such invite",
+    "check that the whole link was copied, or ask for a new one",
+  ],
   bad_claim_token: [
     "this invite link was refused: its secret does not match the invite (damaged or forged link)",
     "copy the whole link again, or ask the mesh owner for a new one",
@@ -233,7 +252,8 @@ function verifyClaim(result: InviteClaimResult, code: string, expectedClaimHash:
   if (signedCode !== code) throw forged("it names another invite code");
   if (signedClaimHash !== expectedClaimHash) throw forged("its claim hash does not match the link");
   if (inviterPubkey !== result.inviter_pubkey) throw forged("the inviter key does not match");
-  if (!verify(result.canonical, result.invite_signature, result.inviter_pubkey)) throw forged("bad signature");
+  if (!verify(result.canonical, result.invite_signature, result.inviter_pubkey))
+    throw forged("bad signature");
 }
 
 /** Claims the invite in `link`, verifies it, decrypts the root key and records the new membership. */
@@ -259,7 +279,10 @@ export async function joinWithLink(link: string, displayNameInput: string | unde
     peer_pubkey: member.publicKey,
     display_name: displayName,
     timestamp,
-    signature: sign(inviteClaimCanonical({ code: parsed.code, peerPubkey: member.publicKey, timestamp }), member.secretKey),
+    signature: sign(
+      inviteClaimCanonical({ code: parsed.code, peerPubkey: member.publicKey, timestamp }),
+      member.secretKey,
+    ),
   }).catch((err: unknown) => {
     throw refusal(err);
   });

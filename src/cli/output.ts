@@ -3,6 +3,7 @@
  * {@link Output} bound to an injected sink, which knows about `--json`, colour (TTY only, honours
  * NO_COLOR/FORCE_COLOR), aligned tables and a spinner that appears on waits over a second (TTY only).
  */
+import { stripVTControlCharacters } from "node:util";
 import type { Failure } from "./errors.js";
 
 export const SCHEMA_VERSION = "1";
@@ -29,12 +30,17 @@ export interface Colors {
   cyan(s: string): string;
 }
 
-const ANSI = /\u001b\[[0-9;]*m/g;
-
 function colors(enabled: boolean): Colors {
   const wrap = (open: number, close: number) => (s: string) =>
     enabled ? `\u001b[${open}m${s}\u001b[${close}m` : s;
-  return { bold: wrap(1, 22), dim: wrap(2, 22), red: wrap(31, 39), green: wrap(32, 39), yellow: wrap(33, 39), cyan: wrap(36, 39) };
+  return {
+    bold: wrap(1, 22),
+    dim: wrap(2, 22),
+    red: wrap(31, 39),
+    green: wrap(32, 39),
+    yellow: wrap(33, 39),
+    cyan: wrap(36, 39),
+  };
 }
 
 function colorEnabled(stream: TextStream, env: NodeJS.ProcessEnv): boolean {
@@ -45,7 +51,7 @@ function colorEnabled(stream: TextStream, env: NodeJS.ProcessEnv): boolean {
 
 /** Visible width of a string (ANSI colour codes do not count). */
 export function visibleWidth(s: string): number {
-  return [...s.replace(ANSI, "")].length;
+  return [...stripVTControlCharacters(s)].length;
 }
 
 export interface Column {
@@ -84,6 +90,11 @@ export class Output {
   /** A line of human output on stdout (nothing in `--json` mode). */
   line(text = ""): void {
     if (!this.json) this.#io.stdout.write(`${text}\n`);
+  }
+
+  /** Text on stdout exactly as given (log lines), in both modes. */
+  raw(text: string): void {
+    this.#io.stdout.write(text);
   }
 
   /** A note on stderr (progress, warnings); shown in both modes since stdout stays clean. */
@@ -132,7 +143,12 @@ export class Output {
         .map((cell) => (header ? this.c.bold(cell) : cell))
         .join("  ")
         .trimEnd();
-    this.line(render(columns.map((col) => col.header), true));
+    this.line(
+      render(
+        columns.map((col) => col.header),
+        true,
+      ),
+    );
     for (const row of rows) this.line(render(row, false));
   }
 
@@ -188,7 +204,12 @@ export class Output {
     const hint = failure.hint === "" ? "" : ` ${c.dim("—")} ${failure.hint}`;
     this.#io.stderr.write(`${c.red("error:")} ${failure.message}${hint}\n`);
     if (details !== "") {
-      this.#io.stderr.write(`${details.split("\n").map((l) => c.dim(`  │ ${l}`)).join("\n")}\n`);
+      this.#io.stderr.write(
+        `${details
+          .split("\n")
+          .map((l) => c.dim(`  │ ${l}`))
+          .join("\n")}\n`,
+      );
     }
   }
 }

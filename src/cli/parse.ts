@@ -20,7 +20,14 @@ export type Parsed =
     };
 
 const DURATION = /^(\d+)(ms|s|m|h|d|w)?$/;
-const UNIT_MS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 };
+const UNIT_MS: Record<string, number> = {
+  ms: 1,
+  s: 1_000,
+  m: 60_000,
+  h: 3_600_000,
+  d: 86_400_000,
+  w: 604_800_000,
+};
 
 /** `7d`, `10m`, `90s`, `1500ms`, `2w` (a bare number is seconds) → milliseconds. */
 export function parseDuration(text: string): number {
@@ -40,7 +47,12 @@ function toOption(name: string, flag: FlagDef): Option {
   if (flag.type === "number") option.argParser(parseWholeNumber);
   if (flag.type === "duration") option.argParser(parseDuration);
   if (flag.type === "list") {
-    option.argParser((value: string) => value.split(",").map((s) => s.trim()).filter((s) => s !== ""));
+    option.argParser((value: string) =>
+      value
+        .split(",")
+        .map((s) => s.trim())
+        .filter((s) => s !== ""),
+    );
   }
   if (flag.default !== undefined && name !== "daemon") option.default(flag.default);
   return option;
@@ -72,7 +84,7 @@ function commanderFailure(err: CommanderError, verb: VerbDef | null): Error {
   const message = err.message
     .replace(/^error: /, "")
     .replace(/\n\(Did you mean (.+)\?\)/, " (did you mean $1?)")
-    .replace(/ Allowed choices are (.*)\.$/, " (allowed: $1)")
+    .replace(/\. Allowed choices are (.*)\.$/, " (allowed: $1)")
     .replace(/option '([^']*?) <value>'/, "option '$1'");
   const hint = verb ? `see \`claudemesh ${verbName(verb)} --help\`` : "see `claudemesh --help` for the verbs";
   if (err.code === "commander.unknownCommand") return usageError(message, hint, "unknown_command");
@@ -110,7 +122,8 @@ export function parseArgv(verbs: readonly VerbDef[], argv: readonly string[]): P
     return { kind: "help", verb: target.verb, prefix: target.prefix };
   }
   if (verb === null) {
-    if (wantsHelp && (prefix.length > 0 || head[0]?.startsWith("-"))) return { kind: "help", verb: null, prefix };
+    if (wantsHelp && (prefix.length > 0 || head[0]?.startsWith("-")))
+      return { kind: "help", verb: null, prefix };
     if (head.length === 0 || head[0]?.startsWith("-")) {
       throw usageError(
         head.length === 0 ? "no verb given" : `'${head[0] ?? ""}' must come after a verb`,
@@ -119,7 +132,9 @@ export function parseArgv(verbs: readonly VerbDef[], argv: readonly string[]): P
       );
     }
     if (prefix.length > 0) {
-      const subs = verbs.filter((v) => prefix.every((w, i) => v.path[i] === w)).map((v) => v.path[prefix.length]);
+      const subs = verbs
+        .filter((v) => prefix.every((w, i) => v.path[i] === w))
+        .map((v) => v.path[prefix.length]);
       const unknown = head[prefix.length];
       throw usageError(
         unknown === undefined || unknown.startsWith("-")
@@ -134,7 +149,11 @@ export function parseArgv(verbs: readonly VerbDef[], argv: readonly string[]): P
       .helpOption(false)
       .helpCommand(false)
       .showSuggestionAfterError(true)
-      .configureOutput({ writeOut: () => undefined, writeErr: () => undefined, outputError: () => undefined });
+      .configureOutput({
+        writeOut: () => undefined,
+        writeErr: () => undefined,
+        outputError: () => undefined,
+      });
     for (const name of new Set(verbs.map((v) => v.path[0] ?? ""))) program.command(name);
     try {
       program.parse([...head], { from: "user" });
@@ -142,7 +161,11 @@ export function parseArgv(verbs: readonly VerbDef[], argv: readonly string[]): P
       if (err instanceof CommanderError) throw commanderFailure(err, null);
       throw err;
     }
-    throw usageError(`unknown command '${head[0] ?? ""}'`, "see `claudemesh --help` for the verbs", "unknown_command");
+    throw usageError(
+      `unknown command '${head[0] ?? ""}'`,
+      "see `claudemesh --help` for the verbs",
+      "unknown_command",
+    );
   }
   if (wantsHelp) return { kind: "help", verb, prefix: [] };
 
@@ -150,7 +173,8 @@ export function parseArgv(verbs: readonly VerbDef[], argv: readonly string[]): P
   const tail = argv.slice(words, passthrough ? dashdash : argv.length);
   const rest = passthrough ? argv.slice(dashdash + 1) : [];
   const cmd = buildCommand(verb);
-  let result: { operands: Array<string | string[] | undefined>; options: Record<string, unknown> } | undefined;
+  let result:
+    { operands: Array<string | string[] | undefined>; options: Record<string, unknown> } | undefined;
   cmd.action(() => {
     const operands = cmd.processedArgs.map((value: unknown) =>
       Array.isArray(value) ? value.map(String) : value === undefined ? undefined : String(value),
@@ -161,10 +185,12 @@ export function parseArgv(verbs: readonly VerbDef[], argv: readonly string[]): P
     cmd.parse([...tail], { from: "user" });
   } catch (err) {
     if (err instanceof CommanderError) throw commanderFailure(err, verb);
-    if (err instanceof InvalidArgumentError) throw usageError(err.message, `see \`claudemesh ${verbName(verb)} --help\``);
+    if (err instanceof InvalidArgumentError)
+      throw usageError(err.message, `see \`claudemesh ${verbName(verb)} --help\``);
     throw err;
   }
-  if (!result) throw usageError("could not parse the command line", `see \`claudemesh ${verbName(verb)} --help\``);
+  if (!result)
+    throw usageError("could not parse the command line", `see \`claudemesh ${verbName(verb)} --help\``);
   return { kind: "run", verb, operands: result.operands, options: result.options, rest };
 }
 

@@ -1,5 +1,6 @@
 /** What many verbs need: the config, the selected mesh, a daemon client (started when absent). */
 import type { Context } from "./command.js";
+import type { Spinner } from "./output.js";
 import { CliError, ExitCode } from "./errors.js";
 import { loadConfig, selectMesh, type Config, type MeshConfig } from "../local/config.js";
 import type { DaemonClient } from "../local/daemon-client.js";
@@ -16,17 +17,35 @@ export function currentMesh(ctx: Pick<Context, "mesh">, config: Config = userCon
 }
 
 /** A client of the running daemon; starts it (with a spinner on a TTY) when it is not running. */
-export async function daemon(ctx: Pick<Context, "out">, options: { spawn?: boolean } = {}): Promise<DaemonClient> {
-  let spinner: { stop(): void } | undefined;
+export async function daemon(
+  ctx: Pick<Context, "out">,
+  options: { spawn?: boolean } = {},
+): Promise<DaemonClient> {
+  let spinner: Spinner | undefined;
   try {
-    return await ensureDaemon({
+    const client = await ensureDaemon({
       spawn: options.spawn ?? true,
       onStart: (message) => {
         spinner = ctx.out.spinner(message);
       },
     });
+    if (spinner) {
+      spinner.update("connecting to the broker");
+      await settled(client);
+    }
+    return client;
   } finally {
     spinner?.stop();
+  }
+}
+
+/** A freshly started daemon is still connecting: wait (bounded) so the first command sees the mesh. */
+async function settled(client: DaemonClient, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const health = await client.health();
+    if (health.meshes.every((m) => m.state !== "connecting")) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
 
@@ -58,6 +77,21 @@ export async function readStdin(stdin: NodeJS.ReadableStream): Promise<string> {
 /** Fails with exit 2 unless the user confirmed (`-y`) — the CLI never prompts when stdin is not a TTY. */
 export function requireYes(yes: boolean, what: string, flag = "-y"): void {
   if (!yes) {
-    throw new CliError("confirmation_required", `${what} needs confirmation`, `run it again with ${flag}`, ExitCode.usage);
+    throw new CliError(
+      "confirmation_required",
+      `${what} needs confirmation`,
+      `run it again with ${flag}`,
+      ExitCode.usage,
+    );
+  }
+}
+
+/** Whether a broker URL points at this machine. */
+export function isLoopbackUrl(url: string): boolean {
+  try {
+    const host = new URL(url).hostname.replace(/^\[|\]$/g, "");
+    return host === "127.0.0.1" || host === "localhost" || host === "::1" || host.startsWith("127.");
+  } catch {
+    return false;
   }
 }

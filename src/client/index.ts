@@ -1,19 +1,19 @@
 /** The broker client core: one implementation used by the daemon, the cold-path CLI, the SDK and the bench. */
 export { MeshClient, type MessageOptions } from "./mesh-client.js";
-export {
-  MeshConnection,
-  type BrokerFrame,
-  type DisconnectInfo,
-  type FrameHandler,
-  type MeshClientEvents,
-  type OutboundFrame,
-  type PushHandler,
-  type RequestOptions,
-  type SendInput,
-  type SystemEvent,
-  type SystemEventHandler,
-  type TerminalInfo,
-} from "./connection.js";
+export { MeshConnection } from "./connection.js";
+export type {
+  BrokerFrame,
+  DisconnectInfo,
+  FrameHandler,
+  MeshClientEvents,
+  OutboundFrame,
+  PushHandler,
+  RequestOptions,
+  SendInput,
+  SystemEvent,
+  SystemEventHandler,
+  TerminalInfo,
+} from "./types.js";
 export { ClientErrorCode, MeshClientError } from "./errors.js";
 export { DEFAULT_CAPABILITIES, silentLogger, type Logger, type MeshClientOptions } from "./options.js";
 export { Backoff, type BackoffOptions } from "./backoff.js";

@@ -10,9 +10,10 @@ import type {
   PresenceStatus,
   StatusSource,
 } from "../protocol/frames.js";
-import { MeshConnection, type RequestOptions, type SendInput } from "./connection.js";
+import { MeshConnection } from "./connection.js";
 import { ClientErrorCode, MeshClientError } from "./errors.js";
 import type { MeshClientOptions } from "./options.js";
+import type { RequestOptions, SendInput } from "./types.js";
 import {
   decryptPush,
   encryptDirect,

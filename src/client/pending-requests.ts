@@ -4,9 +4,10 @@
  */
 import { randomString } from "../crypto/index.js";
 import { ClientErrorCode, MeshClientError } from "./errors.js";
+import type { BrokerFrame } from "./types.js";
 
 type Entry = {
-  resolve: (frame: Record<string, unknown>) => void;
+  resolve: (frame: BrokerFrame) => void;
   reject: (error: MeshClientError) => void;
   timer: NodeJS.Timeout;
   sendId: string | undefined;
@@ -32,7 +33,7 @@ export class PendingRequests {
   }
 
   /** Registers a pending request and returns the promise its reply settles. */
-  add(reqId: string, timeoutMs: number, sendId?: string): Promise<Record<string, unknown>> {
+  add(reqId: string, timeoutMs: number, sendId?: string): Promise<BrokerFrame> {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.#remove(reqId);
@@ -53,7 +54,7 @@ export class PendingRequests {
     return undefined;
   }
 
-  resolve(reqId: string, frame: Record<string, unknown>): void {
+  resolve(reqId: string, frame: BrokerFrame): void {
     this.#remove(reqId)?.resolve(frame);
   }
 

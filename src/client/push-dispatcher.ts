@@ -53,7 +53,8 @@ export class PushDispatcher {
     }
     const push = parsed.data;
     if (isSystemEvent(push)) {
-      for (const handler of [...this.#systemHandlers]) this.#call(() => handler(push), "system event handler");
+      for (const handler of [...this.#systemHandlers])
+        this.#call(() => handler(push), "system event handler");
       return;
     }
     this.#chain = this.#chain.then(() => this.#deliver(push));

@@ -79,8 +79,4 @@ export class EventHub {
       this.#listeners.delete(entry);
     };
   }
-
-  get subscriberCount(): number {
-    return this.#listeners.size;
-  }
 }

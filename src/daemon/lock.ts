@@ -21,7 +21,8 @@ interface LockContent {
 export function acquireLock(path: string, pid = process.pid): LockResult {
   const content: LockContent = { pid, start_time: processStartTime(pid) };
   for (let attempt = 0; attempt < 5; attempt += 1) {
-    if (createExclusive(path, JSON.stringify(content))) return { acquired: true, release: () => releaseLock(path, pid) };
+    if (createExclusive(path, JSON.stringify(content)))
+      return { acquired: true, release: () => releaseLock(path, pid) };
     const holder = readLock(path);
     if (holder !== null && holder.pid !== pid && sameProcessAlive(holder.pid, holder.start_time)) {
       return { acquired: false, pid: holder.pid };

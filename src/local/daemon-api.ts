@@ -6,6 +6,21 @@
  * Auth: `Authorization: ClaudeMesh-Session <hex token>` scopes default mesh, inbox and events to a
  * launched session. The optional TCP listener requires `Authorization: Bearer <local token>`.
  * Errors: a non-2xx status with {@link ApiError}.
+ *
+ * Notes on the daemon's behaviour (src/daemon/ipc/routes/):
+ * - An unknown session token is 401 `invalid_session_token` (never widened to the member's view).
+ * - On the TCP listener the Authorization header carries the Bearer token, so TCP callers are never a
+ *   session (member-level scope only). The token file is `<daemon dir>/local-token` (0600); the port is
+ *   `CLAUDEMESH_DAEMON_TCP_PORT`. Requests with `Origin` or a non-loopback `Host` get 403.
+ * - Mesh selection everywhere: `mesh` (slug or id), else the caller session's, else the only one, else the
+ *   config default; else 400 `mesh_required`. A disabled mesh (kicked/banned/left) is 403 `mesh_disabled`;
+ *   a broker that cannot be reached is 503 `broker_unreachable`. Bodies over 64 KiB are 413.
+ * - Routes beyond the ones typed below: `POST /v1/meshes/reload` → {ok, attached, detached} (slugs);
+ *   `POST /v1/meshes/leave` {mesh?} → {ok, mesh, member_id} (sends `leave_mesh`, disables the mesh);
+ *   `POST /v1/moderation/kick|ban|unban` {target, reason?, mesh?} → {ok, mesh, kicked, affected,
+ *   skipped_control_plane} / {ok, mesh, banned} / {ok, mesh, unbanned}; `GET /v1/groups?mesh=` →
+ *   {groups: [{mesh, name, role}]} (the caller's own presence); `POST /v1/shutdown` → {ok} then the
+ *   daemon says `bye` on every connection and exits 0.
  */
 import type { MessageMode, PeerRole, PresenceStatus, Priority } from "../protocol/index.js";
 
@@ -53,7 +68,10 @@ export interface HealthResponse {
   sessions: number;
 }
 
-/** POST /v1/sessions/register */
+/**
+ * POST /v1/sessions/register → 201. Re-registering the same `session_id` in the same mesh keeps the key
+ * pair, replaces the connection and invalidates the old token. `groups` entries may be `name:role`.
+ */
 export interface RegisterSessionRequest {
   pid: number;
   /** The Claude Code session UUID. */
@@ -75,7 +93,11 @@ export interface RegisterSessionResponse {
   display_name: string;
 }
 
-/** GET /v1/sessions/me (needs the session token); GET /v1/sessions lists them without tokens. */
+/**
+ * GET /v1/sessions/me (needs the session token; 401 `no_session` without); GET /v1/sessions →
+ * {sessions: SessionInfo[]} without tokens. DELETE /v1/sessions/:token ends one (`me` = the session of the
+ * Authorization header): `bye` on its connection and a `session_end` event to its streams.
+ */
 export interface SessionInfo {
   session_id: string;
   session_pubkey: string;
@@ -89,6 +111,11 @@ export interface SessionInfo {
   message_mode: MessageMode;
   connected: boolean;
   registered_at: string;
+  /**
+   * Whether `launch` passed the development-channels flag (the registry keeps it from register); `doctor`
+   * reports the channel lane from it. Optional until the daemon sends it.
+   */
+  channel_flag?: boolean;
 }
 
 /** GET /v1/peers?mesh=&all=1 */
@@ -123,7 +150,14 @@ export interface MemberView {
   joined_at: string;
 }
 
-/** POST /v1/send → 202 once the outbox row is committed. */
+/**
+ * POST /v1/send → 202 once the outbox row is committed. Refusals before the row is written: 404
+ * `unknown_target` / 409 `ambiguous_target` (with `candidates`), 400 `invalid_target`, 400
+ * `unsupported_target` (`#topic`: use the topic verbs), 413 `too_large`, 409 `idempotency_key_reused`.
+ * When the broker refuses the message for good within `wait_ms` (e.g. `no_recipient`), the answer is 422
+ * with the broker's code as `error` and the body's extra field `message_id` (the row is `dead`; a retry
+ * with the same id and content answers the same).
+ */
 export interface SendRequest {
   /** Display name, 4+ hex prefix, full key, `@group`, `*`. */
   to: string;
@@ -169,15 +203,25 @@ export interface InboxMessage {
 /** GET /v1/inbox?mesh=&unread=1&since=<iso>&limit= */
 export interface InboxResponse {
   messages: InboxMessage[];
+  /** How many messages matched before `limit` (the hooks say how many more wait). */
+  total?: number;
 }
 /** POST /v1/inbox/surfaced */
 export interface SurfacedRequest {
   ids: string[];
   lane?: "channel" | "prompt" | "wait" | "inbox" | "tool";
 }
+/**
+ * The answer to POST /v1/inbox/surfaced. `marked` counts the marks that are new: a lane that marks one id
+ * and gets 0 back knows another lane already showed that message, so it must not show it again.
+ */
+export interface SurfacedResponse {
+  ok: boolean;
+  marked: number;
+}
 
 export type OutboxStatus = "pending" | "inflight" | "done" | "dead";
-/** GET /v1/outbox?status= */
+/** GET /v1/outbox?status=&mesh=&limit= → {items: OutboxItem[]} (oldest first, newest `limit`, default 200) */
 export interface OutboxItem {
   id: string;
   mesh: string;
@@ -190,7 +234,10 @@ export interface OutboxItem {
   created_at: string;
   updated_at: string;
 }
-/** POST /v1/outbox/requeue {id} → {ok:true} */
+/**
+ * POST /v1/outbox/requeue {id} → {ok:true, item: OutboxItem}: a pending or dead row goes back to the queue
+ * with the same bytes and connection; `done` is 409 `already_done`, `inflight` 409 `in_flight`.
+ */
 export interface RequeueRequest {
   id: string;
 }
@@ -214,7 +261,13 @@ export interface StatusRequest {
   mesh?: string;
 }
 
-/** Server-sent event names on GET /v1/events. `id:` is a monotonic integer usable as Last-Event-ID. */
+/**
+ * Server-sent event names on GET /v1/events[?mesh=]. `id:` is a monotonic integer usable as Last-Event-ID
+ * (header, or `?last_event_id=`); it keeps growing across daemon restarts. Replay covers `message` events
+ * from the inbox and the last 1,000 other events. Data: `message` → {@link MessageEvent}; `peer_join` /
+ * `peer_leave` → {@link PeerEvent}; `broker_status` → {@link BrokerStatusEvent}; `system` → {mesh, event,
+ * data}; `session_end` → {session_pubkey, session_id, mesh, reason}, after which a session's stream ends.
+ */
 export type DaemonEventName =
   | "message"
   | "peer_join"

@@ -83,6 +83,21 @@ export interface DaemonClientOptions {
   timeoutMs?: number;
 }
 
+export interface EventStreamOptions {
+  /** Resume after this event id (sent as `Last-Event-ID`). */
+  lastEventId?: string | null;
+  /** Ends the stream. */
+  signal?: AbortSignal;
+  mesh?: string;
+  /** Awaited once the stream is open, before any event is read (e.g. to fetch a snapshot race-free). */
+  onOpen?: () => void | Promise<void>;
+}
+
+interface ModerationResult {
+  ok: boolean;
+  mesh: string;
+}
+
 type Query = Record<string, string | number | boolean | undefined | null>;
 
 const UNAVAILABLE_CODES = new Set(["ENOENT", "ECONNREFUSED", "ENOTSOCK", "EACCES", "EPERM", "ENOTDIR"]);
@@ -147,7 +162,8 @@ export class DaemonClient {
   }
 
   #unavailable(err: NodeJS.ErrnoException): Error {
-    if (err.code && UNAVAILABLE_CODES.has(err.code)) return new DaemonUnavailableError(this.socketPath, err.code);
+    if (err.code && UNAVAILABLE_CODES.has(err.code))
+      return new DaemonUnavailableError(this.socketPath, err.code);
     return err;
   }
 
@@ -210,7 +226,9 @@ export class DaemonClient {
     return this.post("/v1/send", req, { timeoutMs: (req.wait_ms ?? 2_000) + this.#timeoutMs });
   }
 
-  inbox(query: { mesh?: string; unread?: boolean; since?: string; limit?: number } = {}): Promise<InboxResponse> {
+  inbox(
+    query: { mesh?: string; unread?: boolean; since?: string; limit?: number } = {},
+  ): Promise<InboxResponse> {
     return this.get("/v1/inbox", query);
   }
 
@@ -251,6 +269,42 @@ export class DaemonClient {
     return this.post("/v1/meshes/reload", {});
   }
 
+  /** Own groups per mesh (of this session, or of the daemon's member connection). */
+  groups(
+    query: { mesh?: string } = {},
+  ): Promise<{ groups: Array<{ mesh: string; name: string; role: string | null }> }> {
+    return this.get("/v1/groups", query);
+  }
+
+  kick(req: {
+    target: string;
+    mesh?: string;
+  }): Promise<ModerationResult & { kicked: string[]; affected: string[]; skipped_control_plane: string[] }> {
+    return this.post("/v1/moderation/kick", req);
+  }
+
+  ban(req: {
+    target: string;
+    reason?: string;
+    mesh?: string;
+  }): Promise<ModerationResult & { banned: string }> {
+    return this.post("/v1/moderation/ban", req);
+  }
+
+  unban(req: { target: string; mesh?: string }): Promise<ModerationResult & { unbanned: string }> {
+    return this.post("/v1/moderation/unban", req);
+  }
+
+  /** Revokes this member on the broker (`leave_mesh`); the caller then removes the mesh from the config. */
+  leaveMesh(req: { mesh: string }): Promise<ModerationResult & { member_id: string }> {
+    return this.post("/v1/meshes/leave", req);
+  }
+
+  /** Asks the daemon to stop (it says `bye` on every connection first). */
+  shutdown(): Promise<{ ok: boolean }> {
+    return this.post("/v1/shutdown", {});
+  }
+
   registerSession(req: RegisterSessionRequest): Promise<RegisterSessionResponse> {
     return this.post("/v1/sessions/register", req);
   }
@@ -267,18 +321,8 @@ export class DaemonClient {
     return this.get("/v1/sessions");
   }
 
-  /**
-   * Streams `GET /v1/events`. Ends when the daemon closes the stream or `signal` aborts; rejects with
-   * {@link DaemonUnavailableError} when it cannot connect. Resume after a drop with the last `id` seen.
-   */
-  async *events(options: { lastEventId?: string | null; signal?: AbortSignal; mesh?: string } = {}): AsyncGenerator<
-    DaemonEvent,
-    void,
-    undefined
-  > {
-    const headers = this.#headers({ Accept: "text/event-stream" });
-    if (options.lastEventId) headers["Last-Event-ID"] = options.lastEventId;
-    const res = await new Promise<IncomingMessage>((resolve, reject) => {
+  #openStream(headers: Record<string, string>, options: EventStreamOptions): Promise<IncomingMessage> {
+    return new Promise<IncomingMessage>((resolve, reject) => {
       const req = httpRequest(
         {
           socketPath: this.socketPath,
@@ -292,11 +336,35 @@ export class DaemonClient {
       req.on("error", (err: NodeJS.ErrnoException) => reject(this.#unavailable(err)));
       req.end();
     });
+  }
+
+  /**
+   * Streams `GET /v1/events`. Ends when the daemon closes the stream or `signal` aborts; rejects with
+   * {@link DaemonUnavailableError} when it cannot connect. Resume after a drop with the last `id` seen.
+   */
+  async *events(options: EventStreamOptions = {}): AsyncGenerator<DaemonEvent, void, undefined> {
+    const headers = this.#headers({ Accept: "text/event-stream" });
+    if (options.lastEventId) headers["Last-Event-ID"] = options.lastEventId;
+    let res: IncomingMessage;
+    try {
+      res = await this.#openStream(headers, options);
+    } catch (err) {
+      if (options.signal?.aborted) return;
+      throw err;
+    }
     const status = res.statusCode ?? 0;
     if (status < 200 || status >= 300) {
       throw new DaemonApiError(status, parseJson(await readBody(res)) as Partial<ApiError>);
     }
     res.setEncoding("utf8");
+    if (options.onOpen) {
+      try {
+        await options.onOpen();
+      } catch (err) {
+        res.destroy();
+        throw err;
+      }
+    }
     let buffer = "";
     let id: string | null = null;
     let event = "message";
@@ -325,10 +393,61 @@ export class DaemonClient {
       }
     } catch (err) {
       if (options.signal?.aborted) return;
-      throw err;
+      // The daemon went away mid-stream (restart, crash): callers resume with the last id.
+      throw new DaemonUnavailableError(
+        this.socketPath,
+        (err as NodeJS.ErrnoException).code ?? "stream broken",
+      );
     } finally {
       res.destroy();
     }
+  }
+}
+
+/**
+ * {@link DaemonClient.events} that survives daemon restarts: when the stream ends or the socket goes away
+ * it reconnects every `retryMs`, resuming with the last event id, until `signal` aborts.
+ */
+export async function* followEvents(
+  client: DaemonClient,
+  options: Omit<EventStreamOptions, "onOpen"> & {
+    /** Called each time the stream is (re)opened, before any event of it is yielded. */
+    onOpen?: (resumed: boolean) => void | Promise<void>;
+    /** Called when the daemon went away and the stream is being retried. */
+    onLost?: (err: Error) => void;
+    /** @default 1000 */
+    retryMs?: number;
+  } = {},
+): AsyncGenerator<DaemonEvent, void, undefined> {
+  let last = options.lastEventId ?? null;
+  let resumed = false;
+  for (;;) {
+    try {
+      for await (const event of client.events({
+        mesh: options.mesh,
+        signal: options.signal,
+        lastEventId: last,
+        onOpen: () => options.onOpen?.(resumed),
+      })) {
+        if (event.id !== null) last = event.id;
+        yield event;
+      }
+      if (options.signal?.aborted) return;
+      options.onLost?.(new DaemonUnavailableError(client.socketPath, "stream ended"));
+    } catch (err) {
+      if (options.signal?.aborted) return;
+      if (!(err instanceof DaemonUnavailableError)) throw err;
+      options.onLost?.(err);
+    }
+    resumed = true;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, options.retryMs ?? 1_000);
+      options.signal?.addEventListener("abort", () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+    if (options.signal?.aborted) return;
   }
 }
 

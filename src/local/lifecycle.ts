@@ -90,8 +90,9 @@ async function probe(client: DaemonClient): Promise<boolean> {
   }
 }
 
+/** An awaited pause; the timer stays referenced, or a CLI with nothing else pending would just exit. */
 function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 function ensureDir(): string {
@@ -238,7 +239,9 @@ export async function ensureDaemon(options: EnsureDaemonOptions): Promise<Daemon
     try {
       locked = tryLock(lock);
     } catch (err) {
-      throw failedStart(`cannot write ${lock} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+      throw failedStart(
+        `cannot write ${lock} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
+      );
     }
     if (locked) {
       try {
@@ -254,6 +257,15 @@ export async function ensureDaemon(options: EnsureDaemonOptions): Promise<Daemon
     if (await probe(client)) return client;
     if (Date.now() > deadline) throw failedStart("another claudemesh process holds the start lock");
     await delay(POLL_MS);
+  }
+}
+
+function signal(pid: number, name: NodeJS.Signals): void {
+  try {
+    process.kill(pid, name);
+  } catch (err) {
+    // Already gone is what we wanted.
+    if ((err as NodeJS.ErrnoException).code !== "ESRCH") throw err;
   }
 }
 
@@ -284,20 +296,23 @@ export async function stopDaemon(options: { timeoutMs?: number } = {}): Promise<
     if (!(err instanceof DaemonUnavailableError)) throw err;
     try {
       const fromFile = Number(readFileSync(daemonFiles.pid(), "utf8").trim());
-      if (Number.isInteger(fromFile) && fromFile > 0 && pidAlive(fromFile) && isClaudemesh(fromFile)) pid = fromFile;
+      if (Number.isInteger(fromFile) && fromFile > 0 && pidAlive(fromFile) && isClaudemesh(fromFile))
+        pid = fromFile;
     } catch {
       // No pid file either: nothing is running.
     }
   }
   if (pid === null) return { wasRunning: false, pid: null };
+  const target = pid;
   const deadline = Date.now() + (options.timeoutMs ?? 5_000);
-  process.kill(pid, "SIGTERM");
-  while (pidAlive(pid)) {
+  // The API asks for a clean stop (bye on every connection); a signal does the same if it cannot answer.
+  await client.shutdown().catch(() => signal(target, "SIGTERM"));
+  while (pidAlive(target)) {
     if (Date.now() > deadline) {
-      process.kill(pid, "SIGKILL");
+      signal(target, "SIGKILL");
       break;
     }
     await delay(POLL_MS);
   }
-  return { wasRunning: true, pid };
+  return { wasRunning: true, pid: target };
 }

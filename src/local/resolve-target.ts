@@ -87,11 +87,13 @@ export function resolveTarget(args: ResolveInput): TargetResolution {
   if (input.startsWith("@")) {
     const name = input.slice(1);
     const problem = groupNameProblem(name);
-    if (problem !== null) return invalid(`group name "${name}" ${problem}`, "group names look like @team or @a/b");
+    if (problem !== null)
+      return invalid(`group name "${name}" ${problem}`, "group names look like @team or @a/b");
     return ok({ spec: input, kind: "group", display: input, online: othersOnline });
   }
   if (input.startsWith("#")) {
-    if (input.length === 1 || /[\s|]/.test(input)) return invalid(`"${input}" is not a topic`, "use #<topic>");
+    if (input.length === 1 || /[\s|]/.test(input))
+      return invalid(`"${input}" is not a topic`, "use #<topic>");
     return ok({ spec: input, kind: "topic", display: input, online: othersOnline });
   }
 
@@ -126,7 +128,13 @@ function byFullKey(
   const member = memberByKey.get(key);
   if (member !== undefined) return ok(memberTarget(member));
   // Not known here, but the broker may know it (a session that ended is routed to its member).
-  return ok({ spec: key, kind: "session", display: `${key.slice(0, 8)}…`, recipientPubkey: key, online: false });
+  return ok({
+    spec: key,
+    kind: "session",
+    display: `${key.slice(0, 8)}…`,
+    recipientPubkey: key,
+    online: false,
+  });
 }
 
 function byName(
@@ -176,7 +184,9 @@ function byPrefix(
   memberByKey: ReadonlyMap<string, RosterMember>,
 ): TargetResolution | null {
   const matches: Candidate[] = [
-    ...members.filter((m) => m.pubkey.startsWith(prefix)).map((member): Candidate => ({ kind: "member", member })),
+    ...members
+      .filter((m) => m.pubkey.startsWith(prefix))
+      .map((member): Candidate => ({ kind: "member", member })),
     ...sessions
       .filter((p) => p.pubkey.startsWith(prefix))
       .map((peer): Candidate => ({ kind: "session", peer, member: memberByKey.get(peer.memberPubkey) })),
@@ -241,7 +251,11 @@ function closest(
   const wanted = input.toLowerCase();
   const limit = Math.max(2, Math.floor(wanted.length / 3));
   const all: Candidate[] = [
-    ...sessions.map((peer): Candidate => ({ kind: "session", peer, member: memberByKey.get(peer.memberPubkey) })),
+    ...sessions.map((peer): Candidate => ({
+      kind: "session",
+      peer,
+      member: memberByKey.get(peer.memberPubkey),
+    })),
     ...members.map((member): Candidate => ({ kind: "member", member })),
   ];
   const scored: Array<{ c: Candidate; score: number }> = [];

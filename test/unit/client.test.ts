@@ -8,6 +8,7 @@ import { WebSocketServer, type WebSocket } from "ws";
 import {
   Backoff,
   MeshClient,
+  decideOnClose,
   MeshClientError,
   decryptPush,
   encryptDirect,
@@ -498,6 +499,52 @@ describe("reconnect", () => {
     expect(first).toBeGreaterThan(1000);
     expect(first).toBeLessThanOrEqual(1200);
     expect(jittered.next({ shutdown: true })).toBeGreaterThan(2000 + 999);
+  });
+
+  it("maps every close of protocol.md §2.8 to its action", () => {
+    const decide = (code: number, reason: string, extra: Partial<Parameters<typeof decideOnClose>[0]> = {}) =>
+      decideOnClose({
+        code,
+        reason,
+        lastError: null,
+        resigned: new Set(),
+        canMintAttestation: false,
+        ...extra,
+      });
+    expect(decide(1000, "disconnected")).toEqual({ action: "retry", wait: "backoff" });
+    expect(decide(1000, "")).toEqual({ action: "retry", wait: "backoff" });
+    expect(decide(1000, "session_replaced")).toMatchObject({ action: "stop", errorCode: "session_replaced" });
+    expect(decide(1001, "shutting down")).toEqual({ action: "retry", wait: "shutdown" });
+    expect(decide(1006, "")).toEqual({ action: "retry", wait: "backoff" });
+    expect(decide(1009, "frame_too_large")).toEqual({ action: "retry", wait: "backoff" });
+    expect(decide(1008, "hello_timeout")).toEqual({ action: "retry", wait: "backoff" });
+    expect(decide(1008, "capacity")).toEqual({ action: "retry", wait: "long" });
+    expect(decide(1008, "replayed_hello")).toEqual({
+      action: "retry",
+      wait: "now",
+      resign: "replayed_hello",
+    });
+    expect(decide(1008, "replayed_hello", { resigned: new Set(["replayed_hello"]) })).toMatchObject({
+      action: "stop",
+    });
+    expect(decide(1008, "expired", { canMintAttestation: true })).toEqual({
+      action: "retry",
+      wait: "now",
+      resign: "expired",
+    });
+    expect(decide(1008, "expired")).toMatchObject({ action: "stop", errorCode: "expired" });
+    for (const code of [
+      "bad_signature",
+      "malformed",
+      "unauthorized",
+      "attestation_mismatch",
+      "bad_parent_pubkey",
+    ]) {
+      expect(decide(1008, code)).toMatchObject({ action: "stop", errorCode: code });
+    }
+    expect(decide(4001, "kicked")).toMatchObject({ action: "stop", message: "Kicked from this mesh." });
+    expect(decide(4002, "left")).toMatchObject({ action: "stop", errorCode: "left" });
+    expect(decide(4002, "banned")).toMatchObject({ action: "stop", errorCode: "revoked" });
   });
 
   it("never reconnects after 4001 kicked and reports the kick", async () => {

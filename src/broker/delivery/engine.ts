@@ -97,7 +97,10 @@ export class DeliveryEngine {
         const p = this.ctx.registry.bySession(r.meshId, r.recipientPubkey);
         if (p) this.offer(p);
       } else {
-        for (const p of this.ctx.presence.memberClaimers(r.recipientMemberId)) this.offer(p);
+        // Every presence of the member: the claim decides who is preferred per delivery (§4.6).
+        for (const p of this.ctx.registry.ofMember(r.recipientMemberId)) {
+          if (!p.capabilities.has("no_inbox")) this.offer(p);
+        }
       }
     }
   }
@@ -149,6 +152,8 @@ export class DeliveryEngine {
     const now = Date.now();
     const inputs: AcceptInput[] = [];
     const accepted: { item: PendingSend; deliveries: NewDelivery[] }[] = [];
+    /** Idempotency keys of sends already in this batch's commit. */
+    const batchKeys = new Set<string>();
     for (const item of batch) {
       const { frame, sender } = item;
       const fail = (error: string, reason: string) => {
@@ -180,7 +185,13 @@ export class DeliveryEngine {
             continue;
           }
         }
-        if (opts.sendRatePerMin > 0) {
+        const batchKey = frame.client_message_id
+          ? `${sender.meshId}|${sender.memberId}|${frame.client_message_id}`
+          : null;
+        // A copy of a send earlier in this batch is answered by the commit (duplicate or mismatch, §4.5):
+        // it is never charged to the rate limit and needs no recipients.
+        const batchCopy = batchKey !== null && batchKeys.has(batchKey);
+        if (!batchCopy && opts.sendRatePerMin > 0) {
           const ok = await store.takeToken(
             `send|${sender.meshId}|${sender.memberId}`,
             opts.sendBurst > 0 ? opts.sendBurst : Number.MAX_SAFE_INTEGER,
@@ -192,7 +203,9 @@ export class DeliveryEngine {
             continue;
           }
         }
-        const resolution = await resolveRecipients(this.ctx, sender, frame.targetSpec);
+        const resolution = batchCopy
+          ? { ok: true as const, deliveries: [] }
+          : await resolveRecipients(this.ctx, sender, frame.targetSpec);
         if (!resolution.ok) {
           if (resolution.code === "invalid") fail(sendErrorText.invalid(resolution.detail), "invalid");
           else fail(sendErrorText.noRecipient(), "no_recipient");
@@ -221,6 +234,7 @@ export class DeliveryEngine {
           idempotency: frame.client_message_id ? { clientMessageId: frame.client_message_id, fingerprint } : null,
         });
         accepted.push({ item, deliveries: resolution.deliveries });
+        if (batchKey !== null) batchKeys.add(batchKey);
       } catch (err) {
         this.ctx.log.error({ err, presenceId: sender.id }, "send failed");
         fail(sendErrorText.internal("store unavailable"), "internal");
@@ -270,7 +284,9 @@ export class DeliveryEngine {
       const p = this.ctx.registry.bySession(sender.meshId, d.recipientPubkey);
       return p !== undefined && canClaim(p) && p !== sender;
     }
-    return this.ctx.presence.memberClaimers(d.recipientMemberId).some((p) => p.id !== d.excludedPresence);
+    return this.ctx.registry
+      .ofMember(d.recipientMemberId)
+      .some((p) => canClaim(p) && !p.capabilities.has("no_inbox") && p.id !== d.excludedPresence);
   }
 
   private async commitAcks(batch: { presence: Presence; input: AckInput }[]): Promise<void> {
@@ -286,19 +302,52 @@ export class DeliveryEngine {
     const { store, presence: service } = this.ctx;
     const eligible = presences.filter(canClaim);
     if (eligible.length === 0) return;
-    const scopes: ClaimScope[] = eligible.map((p) => ({
+    const scope = (p: Presence, memberId: string | null): ClaimScope => ({
       meshId: p.meshId,
       presenceId: p.id,
       sessionPubkey: p.sessionPubkey,
-      memberId: service.memberClaimers(p.memberId).includes(p) ? p.memberId : null,
+      memberId,
       priorities: deliverablePriorities(service.effectiveStatus(p)),
       multicast: p.visible,
-    }));
+    });
+    const preferred = eligible.filter((p) => service.memberClaimers(p.memberId).includes(p));
     const now = Date.now();
-    const claimed = await store.claimDeliveries(scopes, now, CLAIM_LEASE_MS, CLAIM_BATCH);
+    const first = await store.claimDeliveries(
+      eligible.map((p) => scope(p, preferred.includes(p) ? p.memberId : null)),
+      now,
+      CLAIM_LEASE_MS,
+      CLAIM_BATCH,
+    );
+    // Eligibility is per delivery (§4.6): member-level rows the preferred presences could not take here
+    // (a DM one of them sent to its own member key, a status or visibility they fail) go to the member's
+    // other presences. Only when every preferred presence just claimed and none hit the batch limit, so
+    // a row they could take is never handed to a less preferred presence.
+    const fullMembers = new Set(
+      preferred
+        .filter((p) => (first[eligible.indexOf(p)]?.length ?? 0) >= CLAIM_BATCH)
+        .map((p) => p.memberId),
+    );
+    const fallback = eligible.filter(
+      (p) =>
+        !preferred.includes(p) &&
+        !p.capabilities.has("no_inbox") &&
+        !fullMembers.has(p.memberId) &&
+        service.memberClaimers(p.memberId).every((q) => preferred.includes(q)),
+    );
+    const second =
+      fallback.length === 0
+        ? []
+        : await store.claimDeliveries(
+            fallback.map((p) => ({ ...scope(p, p.memberId), sessionPubkey: null })),
+            now,
+            CLAIM_LEASE_MS,
+            CLAIM_BATCH,
+          );
+    const claimers = [...eligible, ...fallback];
+    const claimed = [...first, ...second];
     const deliveredOnWrite: number[] = [];
-    for (let i = 0; i < eligible.length; i++) {
-      const p = eligible[i]!;
+    for (let i = 0; i < claimers.length; i++) {
+      const p = claimers[i]!;
       const list = claimed[i] ?? [];
       if (list.length === 0) continue;
       const socket = p.socket;

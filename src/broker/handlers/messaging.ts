@@ -8,8 +8,9 @@ export const messagingHandlers: Pick<HandlerTable, "send" | "client_ack" | "mess
     conn.send(ack);
   },
 
-  client_ack({ ctx, presence }, frame) {
+  client_ack({ ctx, conn, presence }, frame) {
     ctx.delivery.clientAck(presence, frame.brokerMessageId, frame.clientMessageId);
+    conn.ok(frame);
   },
 
   async message_status({ ctx, conn, presence }, frame) {

@@ -6,7 +6,16 @@
  * Times are epoch milliseconds. Ids are opaque strings made by the caller (the broker), so adapters
  * never invent identity.
  */
-import type { GroupRef, MemberRole, PeerRole, PresenceStatus, Priority, Profile, Stats, StatusSource } from "../../protocol/index.js";
+import type {
+  GroupRef,
+  MemberRole,
+  PeerRole,
+  PresenceStatus,
+  Priority,
+  Profile,
+  Stats,
+  StatusSource,
+} from "../../protocol/index.js";
 
 export interface MeshRow {
   id: string;
@@ -137,6 +146,11 @@ export interface NewDelivery {
   excludedPresence: string | null;
 }
 
+/**
+ * One send to commit (protocol.md §4.3 step 7). `message.createdAt` is the accept time: an idempotency
+ * record 8 days older than it counts as absent. Deliveries of a message whose `targetSpec` is not a
+ * 64-hex key are multicast (hidden presences never claim them).
+ */
 export interface AcceptInput {
   message: MessageRow;
   deliveries: NewDelivery[];
@@ -145,9 +159,7 @@ export interface AcceptInput {
 }
 
 export type AcceptOutcome =
-  | { kind: "created"; messageId: string }
-  | { kind: "duplicate"; messageId: string }
-  | { kind: "mismatch" };
+  { kind: "created"; messageId: string } | { kind: "duplicate"; messageId: string } | { kind: "mismatch" };
 
 export type DeliveryState = "pending" | "claimed" | "delivered" | "expired" | "cancelled";
 
@@ -156,7 +168,10 @@ export interface ClaimScope {
   meshId: string;
   presenceId: string;
   sessionPubkey: string | null;
-  /** Member-level rows of this member, except those excluding `presenceId`; null = no member-level rows. */
+  /**
+   * Member-level rows of this member; null = no member-level rows. Rows whose `excludedPresence` is
+   * `presenceId` are never claimed, session-level or member-level (a DM never echoes to its sender).
+   */
   memberId: string | null;
   /** Priorities the presence's effective status lets through. */
   priorities: readonly Priority[];
@@ -168,11 +183,19 @@ export interface ClaimedDelivery {
   deliveryId: number;
   recipientKind: "member" | "session";
   recipientPubkey: string;
+  /** Claims of this delivery so far, this one included. */
   attempts: number;
+  /** Bodies of claimable deliveries are never dropped, so `nonce`/`ciphertext` are as sent. */
   message: MessageRow;
 }
 
-/** A `client_ack` from a presence, scoped like a claim (protocol.md §4.9). */
+/**
+ * A `client_ack` from a presence (protocol.md §4.9). It marks delivered the rows addressed to that
+ * presence: same mesh, session-level for its proven `sessionPubkey`, or member-level for `memberId`, and
+ * not excluding `presenceId`; still pending or claimed, whoever holds the claim (late acks count). The
+ * message is matched by `brokerMessageId` when given, else by its `clientMessageId` (a sender-chosen id
+ * must not let the ack of one message swallow another message's copy). Neither id: a no-op.
+ */
 export interface AckInput {
   meshId: string;
   presenceId: string;
@@ -182,7 +205,7 @@ export interface AckInput {
   clientMessageId: string | null;
 }
 
-/** A recipient with deliveries to (re)offer: claimed with an expired lease, or pending and due again. */
+/** A recipient with deliveries to (re)offer: released claims, or claims whose lease expired and are due. */
 export interface DueRecipient {
   meshId: string;
   recipientKind: "member" | "session";
@@ -212,7 +235,10 @@ export interface SweepResult {
 
 export interface Store {
   readonly kind: "sqlite" | "postgres";
-  /** Applies pending migrations. Called once at start. */
+  /**
+   * Applies pending migrations. Called once at start; idempotent. Rejects a database migrated by a newer
+   * version of claudemesh.
+   */
   migrate(): Promise<void>;
   /** Throws when the database cannot answer (readiness). */
   ping(): Promise<void>;
@@ -233,6 +259,8 @@ export interface Store {
   /**
    * Atomic claim: checks the claim hash, then an already-active member with this key (returned without
    * using a use), then expiry, revocation and uses (conditional increment), then creates the member.
+   * The new member takes the invite's mesh and role. A revoked member with this key is reinstated under
+   * its old id (using a use, `created: true`).
    */
   claimInvite(input: {
     code: string;
@@ -248,6 +276,7 @@ export interface Store {
   takeToken(key: string, burst: number, refillPerSec: number, now: number): Promise<boolean>;
 
   // session keys ever proven in a mesh (stale-session DMs)
+  /** The first member to prove a key in a mesh keeps it; later calls only refresh its last-seen time. */
   recordSessionKey(meshId: string, sessionPubkey: string, memberId: string, now: number): Promise<void>;
   findSessionKeyOwner(meshId: string, sessionPubkey: string): Promise<string | null>;
 
@@ -264,41 +293,80 @@ export interface Store {
   countPresences(meshId: string): Promise<number>;
 
   // messages and deliveries
-  /** The unexpired idempotency record for (mesh, sender member, client_message_id), if any. */
+  /**
+   * The idempotency record for (mesh, sender member, client_message_id) still alive at `now` (records
+   * live 8 days), if any. `now` defaults to the current time.
+   */
   findIdempotency(
     meshId: string,
     senderMemberId: string,
     clientMessageId: string,
+    now?: number,
   ): Promise<{ fingerprint: string; messageId: string } | null>;
+  /**
+   * Per item, atomically: the message, its deliveries and its idempotency record; or, when the key is
+   * already taken, nothing (`duplicate` with the original id for the same fingerprint, else `mismatch`).
+   * A key repeated inside the batch is answered like a retry of the earlier item. Outcomes are in input
+   * order. An item that fails (e.g. a reused message id) rejects the whole batch, which then wrote nothing.
+   */
   acceptMessages(batch: AcceptInput[]): Promise<AcceptOutcome[]>;
   /**
    * Claims up to `limit` eligible deliveries per scope in accept order, atomically (concurrent claimers
    * get disjoint sets): pending ones, and claimed ones whose lease expired and whose `nextOfferAt` is due.
+   * Returns one list per scope; scopes of one call never share a delivery. A claim sets the lease
+   * (`now + leaseMs`), `attempts + 1` and `nextOfferAt`: the lease end, plus from the 5th attempt on the
+   * re-offer backoff (1 min doubling, capped at 10 min), so no path can offer it early.
    */
-  claimDeliveries(scopes: ClaimScope[], now: number, leaseMs: number, limit: number): Promise<ClaimedDelivery[][]>;
+  claimDeliveries(
+    scopes: ClaimScope[],
+    now: number,
+    leaseMs: number,
+    limit: number,
+  ): Promise<ClaimedDelivery[][]>;
   /** Marks matching deliveries delivered; returns how many changed per input. */
   ackDeliveries(acks: AckInput[], now: number): Promise<number[]>;
-  /** Marks the given claimed deliveries delivered (non-acking connections). */
+  /** Marks the given deliveries delivered if they are still claimed (non-acking connections). */
   markDelivered(deliveryIds: number[], now: number): Promise<void>;
   /** Marks every delivery claimed by `presenceId` delivered (a connection found to be non-acking). */
   markPresenceClaimsDelivered(presenceId: string, now: number): Promise<number>;
-  /** Back to pending every delivery claimed by the presence; returns the affected recipients. */
+  /**
+   * Back to pending every delivery claimed by the presence, offerable at once (any backoff cleared);
+   * returns the affected recipients.
+   */
   releaseClaims(presenceId: string): Promise<DueRecipient[]>;
   /**
-   * Recipients with claimed deliveries whose lease expired by `now`. Deliveries with `attempts >= 5`
-   * get `nextOfferAt` pushed back (1 min doubling, capped at 10 min) and are not due until then.
+   * Recipients with claimed deliveries whose lease expired by `now` and whose `nextOfferAt` (which holds
+   * the backoff of deliveries with `attempts >= 5`, see `claimDeliveries`) has come. Read-only: a
+   * recipient stays due until its deliveries are claimed, released, acked or expired, so every node
+   * that polls sees it.
    */
   dueRecipients(now: number): Promise<DueRecipient[]>;
-  /** Resets the re-offer backoff for a recipient (it reconnected). */
+  /**
+   * Resets the re-offer backoff for a recipient (it reconnected): the member's member-level deliveries
+   * and, when `sessionPubkey` is given, that key's session-level ones are due again at once.
+   */
   resetBackoff(meshId: string, memberId: string, sessionPubkey: string | null): Promise<void>;
-  /** Pending session-level deliveries for that key become member-level for its member. */
+  /**
+   * Undelivered session-level deliveries for that key (pending, or claimed by the gone session, whose
+   * claims are void) become pending member-level deliveries of `memberId`, which must be the member they
+   * were addressed to; `recipientPubkey` is kept. Returns how many moved.
+   */
   retargetSessionDeliveries(meshId: string, sessionPubkey: string, memberId: string): Promise<number>;
   /** On ban: expire the member's undelivered deliveries and cancel undelivered ones it sent. */
   revokeDeliveries(memberId: string): Promise<void>;
-  /** `message_status`: id or 8-31 char prefix within the mesh, sent by `senderMemberId`. */
+  /**
+   * `message_status`: id or 8-31 char prefix (case-sensitive) within the mesh, sent by `senderMemberId`;
+   * other senders' messages neither match nor make a prefix ambiguous. Bodies dropped by retention read
+   * as empty strings.
+   */
   lookupMessage(meshId: string, senderMemberId: string, idOrPrefix: string): Promise<MessageLookup>;
   /** Undelivered deliveries (pending or claimed) for `/metrics`. */
   queueDepth(): Promise<number>;
-  /** Retention: expire old deliveries, drop finished bodies, old metadata, idempotency, replay, presences. */
+  /**
+   * Retention: expire deliveries undelivered after 7 days, drop the bodies of messages whose deliveries
+   * are all finished, delete message metadata after 7 days, idempotency records after 8, expired replay
+   * signatures, presences disconnected for 30 days and idle rate buckets. Topic messages keep their body
+   * and metadata (topic history owns them).
+   */
   sweep(now: number): Promise<SweepResult>;
 }

@@ -21,6 +21,25 @@ export interface ReceiveContext {
   secretKeys: ReadonlyMap<string, string>;
 }
 
+/**
+ * The secret keys to try on a push, in order (protocol.md §5.2): on a session connection that session's
+ * key first, on the member connection the member key first; then every other session key this daemon holds
+ * for the mesh (DMs to a session that ended reach the member), then the member key.
+ */
+export function decryptionKeys(
+  member: { pubkey: string; secret: string },
+  sessionSecrets: ReadonlyMap<string, string>,
+  viaSession: string | null,
+): Map<string, string> {
+  const keys = new Map<string, string>();
+  const own = viaSession === null ? undefined : sessionSecrets.get(viaSession);
+  if (viaSession !== null && own !== undefined) keys.set(viaSession, own);
+  if (viaSession === null) keys.set(member.pubkey, member.secret);
+  for (const [pubkey, secret] of sessionSecrets) if (!keys.has(pubkey)) keys.set(pubkey, secret);
+  if (!keys.has(member.pubkey)) keys.set(member.pubkey, member.secret);
+  return keys;
+}
+
 export class InboxReceiver {
   readonly #store: InboxStore;
   readonly #events: EventHub;
@@ -67,7 +86,11 @@ export class InboxReceiver {
       received_ms: now.getTime(),
     };
     const inserted = this.#store.insert(row);
-    const logFields = { mesh: ctx.slug, message_id: push.messageId, session: ctx.sessionPubkey?.slice(0, 12) ?? null };
+    const logFields = {
+      mesh: ctx.slug,
+      message_id: push.messageId,
+      session: ctx.sessionPubkey?.slice(0, 12) ?? null,
+    };
     if (!inserted) {
       this.#log.debug(logFields, "duplicate push; acked again");
       return false;

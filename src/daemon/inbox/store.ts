@@ -154,7 +154,10 @@ export class InboxStore {
   }
 
   /** Message rows with an event id above `afterEventId` that `viewer` may see, in event order (SSE replay). */
-  since(viewer: Viewer, afterEventId: number): Array<{ eventId: number; message: InboxMessage; sessionPubkey: string | null }> {
+  since(
+    viewer: Viewer,
+    afterEventId: number,
+  ): Array<{ eventId: number; meshId: string; message: InboxMessage; sessionPubkey: string | null }> {
     const { clause, params } = this.#visible(viewer, undefined);
     const rows = this.#db
       .prepare(
@@ -163,7 +166,12 @@ export class InboxStore {
          WHERE ${clause} AND m.event_id > ? ORDER BY m.event_id LIMIT ?`,
       )
       .all(viewerKey(viewer), ...params, afterEventId, INBOX_MAX_LIMIT) as StoredRow[];
-    return rows.map((row) => ({ eventId: row.event_id, message: toMessage(row), sessionPubkey: row.session_pubkey }));
+    return rows.map((row) => ({
+      eventId: row.event_id,
+      meshId: row.mesh_id,
+      message: toMessage(row),
+      sessionPubkey: row.session_pubkey,
+    }));
   }
 
   /**
@@ -172,7 +180,9 @@ export class InboxStore {
    */
   markSurfaced(viewer: Viewer, ids: readonly string[], lane: string | null, now = new Date()): number {
     const { clause, params } = this.#visible(viewer, undefined);
-    const find = this.#db.prepare(`SELECT m.seq FROM messages m WHERE ${clause} AND (m.id = ? OR m.client_message_id = ?)`);
+    const find = this.#db.prepare(
+      `SELECT m.seq FROM messages m WHERE ${clause} AND (m.id = ? OR m.client_message_id = ?)`,
+    );
     const mark = this.#db.prepare(
       `INSERT INTO surfaced (message_seq, viewer, lane, surfaced_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING`,
     );
@@ -207,7 +217,8 @@ export class InboxStore {
       }
       return { clause, params };
     }
-    if (meshId !== undefined) return { clause: "m.session_pubkey IS NULL AND m.mesh_id = ?", params: [meshId] };
+    if (meshId !== undefined)
+      return { clause: "m.session_pubkey IS NULL AND m.mesh_id = ?", params: [meshId] };
     return { clause: "m.session_pubkey IS NULL", params: [] };
   }
 }

@@ -3,22 +3,22 @@
  * reconnecting forever), its connection state, and short-lived caches of the roster and live peers.
  * A kick (4001) or a revocation (4002) disables the mesh: routes refuse it with the broker's message.
  */
-import { hostname } from "node:os";
 import type { Logger } from "pino";
 import type { DisconnectInfo, TerminalInfo } from "../../client/index.js";
 import { fromBase64Url } from "../../crypto/index.js";
 import type { MeshConfig } from "../../local/config.js";
 import type { MeshConnectionState } from "../../local/daemon-api.js";
-import { Capability, type MemberEntry, type PeerEntry, type PushFrame } from "../../protocol/index.js";
+import type { MemberEntry, PeerEntry, PushFrame } from "../../protocol/index.js";
 import { ApiFailure, brokerFailure } from "../ipc/errors.js";
 import type { BrokerLink, LinkFactory } from "../links.js";
+import { controlLinkOptions } from "./link-options.js";
 
 /** How long a fetched peer list is reused (peer events clear it earlier). */
 const PEERS_TTL_MS = 2_000;
 /** How long a fetched roster is reused. */
 const MEMBERS_TTL_MS = 10_000;
-
-export const CONTROL_CAPABILITIES = [Capability.clientAck, Capability.okReplies, Capability.bodyVersion];
+/** After a refusal the client core treats as permanent (other than kick/ban/leave), try again this late. */
+const PERMANENT_RETRY_MS = 5 * 60_000;
 
 export interface MeshRuntimeDeps {
   factory: LinkFactory;
@@ -43,26 +43,14 @@ export class MeshRuntime {
   #peers: { at: number; list: PeerEntry[] } | null = null;
   #members: { at: number; list: MemberEntry[] } | null = null;
   #stopped = false;
+  #retryTimer: NodeJS.Timeout | null = null;
 
   constructor(config: MeshConfig, deps: MeshRuntimeDeps) {
     this.config = config;
     this.rootKey = fromBase64Url(config.root_key);
     this.#deps = deps;
     this.#log = deps.logger.child({ component: "mesh", mesh: config.slug });
-    this.control = deps.factory({
-      url: config.broker_url,
-      meshId: config.mesh_id,
-      identity: { memberId: config.member_id, publicKey: config.pubkey, secretKey: config.secret_key },
-      displayName: config.display_name,
-      sessionId: `daemon-${process.pid}`,
-      pid: process.pid,
-      cwd: process.cwd(),
-      hostname: hostname(),
-      peerType: "ai",
-      channel: "claudemesh-daemon",
-      capabilities: [...CONTROL_CAPABILITIES],
-      logger: deps.logger.child({ component: "client", mesh: config.slug, link: "control" }),
-    });
+    this.control = deps.factory(controlLinkOptions(config, deps.logger));
   }
 
   get meshId(): string {
@@ -94,14 +82,34 @@ export class MeshRuntime {
     this.control.on("disconnected", (info: DisconnectInfo) => {
       if (this.#state === "disabled" || this.#stopped) return;
       this.#peers = null;
-      this.#setState(info.willReconnect ? "disconnected" : this.#state, `closed ${info.code} ${info.reason}`.trim());
+      this.#setState(
+        info.willReconnect ? "disconnected" : this.#state,
+        `closed ${info.code} ${info.reason}`.trim(),
+      );
     });
     this.control.on("terminal", (info: TerminalInfo) => {
       if (this.#stopped) return;
-      if (info.code === 4001 || info.code === 4002) this.disable(`${info.reason}: ${info.message}`);
-      else this.#setState("disconnected", `${info.errorCode}: ${info.message}`);
-      this.#log.warn({ code: info.code, reason: info.reason, errorCode: info.errorCode }, "broker connection stopped");
+      this.#log.warn(
+        { code: info.code, reason: info.reason, errorCode: info.errorCode },
+        "broker connection stopped",
+      );
+      if (info.code === 4001 || info.code === 4002) {
+        this.disable(`${info.reason}: ${info.message}`);
+        return;
+      }
+      // Refused for this configuration (clock skew, unknown member after a broker restore, replaced):
+      // the member's own connection keeps trying, slowly, so a fixed clock or broker heals it.
+      this.#setState("disconnected", `${info.errorCode}: ${info.message}`);
+      this.#retryTimer = setTimeout(() => {
+        this.#retryTimer = null;
+        if (!this.#stopped && !this.disabled) this.#connect();
+      }, PERMANENT_RETRY_MS);
+      this.#retryTimer.unref();
     });
+    this.#connect();
+  }
+
+  #connect(): void {
     this.control.connect().catch((error: unknown) => {
       // Permanent failures are reported through the terminal event; this only records why.
       this.#log.warn({ err: error instanceof Error ? error.message : String(error) }, "connect failed");
@@ -111,6 +119,7 @@ export class MeshRuntime {
   /** Marks the mesh disabled (kicked, banned, left): no reconnect, routes refuse it. */
   disable(reason: string): void {
     this.#peers = null;
+    if (this.#retryTimer !== null) clearTimeout(this.#retryTimer);
     this.#setState("disabled", reason);
     void this.control.close();
   }
@@ -176,6 +185,7 @@ export class MeshRuntime {
   /** Closes the control connection; `bye` makes the broker drop the presence at once. */
   async stop(bye: boolean): Promise<void> {
     this.#stopped = true;
+    if (this.#retryTimer !== null) clearTimeout(this.#retryTimer);
     try {
       if (bye) await this.control.bye();
       else await this.control.close();

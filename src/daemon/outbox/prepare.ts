@@ -7,7 +7,7 @@
 import { encryptDirect, encryptForTarget } from "../../client/index.js";
 import { sha256Hex } from "../../crypto/index.js";
 import { resolveTarget, type ResolvedTarget } from "../../local/resolve-target.js";
-import { MAX_SEND_PAYLOAD, type Priority } from "../../protocol/index.js";
+import { MAX_SEND_PAYLOAD, type MemberEntry, type Priority } from "../../protocol/index.js";
 import { requestFingerprint } from "../../protocol/canonical.js";
 import { ApiFailure } from "../ipc/errors.js";
 import type { MeshRuntime } from "../meshes/mesh-runtime.js";
@@ -30,7 +30,14 @@ export interface Sender {
 /** Hash of what the caller asked for, to tell an idempotent retry from a reuse of its id. */
 export function contentHash(meshId: string, intent: SendIntent, sender: Sender | null): string {
   return sha256Hex(
-    JSON.stringify([meshId, intent.to, intent.message, intent.priority, intent.replyTo, sender?.sessionPubkey ?? null]),
+    JSON.stringify([
+      meshId,
+      intent.to,
+      intent.message,
+      intent.priority,
+      intent.replyTo,
+      sender?.sessionPubkey ?? null,
+    ]),
   );
 }
 
@@ -39,7 +46,7 @@ const NEEDS_ROSTER = (to: string): boolean => !/^(\*|@.*|#.*|[0-9a-fA-F]{64})$/.
 /** Resolves the target of a send; names and prefixes need the roster (the last one seen if offline). */
 export async function resolveSendTarget(mesh: MeshRuntime, to: string): Promise<ResolvedTarget> {
   const needsRoster = NEEDS_ROSTER(to);
-  let members;
+  let members: MemberEntry[];
   try {
     members = await mesh.members({ allowStale: true });
   } catch (error) {
@@ -49,7 +56,8 @@ export async function resolveSendTarget(mesh: MeshRuntime, to: string): Promise<
   const peers = await mesh.peersOrEmpty();
   const resolved = resolveTarget({ input: to, members, peers, selfMemberPubkey: mesh.config.pubkey });
   if (!resolved.ok) {
-    const status = resolved.error === "invalid_target" ? 400 : resolved.error === "ambiguous_target" ? 409 : 404;
+    const status =
+      resolved.error === "invalid_target" ? 400 : resolved.error === "ambiguous_target" ? 409 : 404;
     const hint =
       resolved.candidates.length > 0
         ? `did you mean: ${resolved.candidates.map((c) => c.display_name).join(", ")}?`
@@ -77,7 +85,11 @@ export function buildOutboxRow(
   let body: { nonce: string; ciphertext: string; bodyVersion?: number };
   if (target.kind === "member" || target.kind === "session") {
     if (target.recipientPubkey === null) throw new Error("a direct target without a key");
-    body = encryptDirect(intent.message, target.recipientPubkey, sender?.sessionSecret ?? mesh.config.secret_key);
+    body = encryptDirect(
+      intent.message,
+      target.recipientPubkey,
+      sender?.sessionSecret ?? mesh.config.secret_key,
+    );
   } else {
     body = encryptForTarget(intent.message, target.spec, mesh.rootKey);
   }

@@ -112,7 +112,10 @@ export class OutboxStore {
   }
 
   /** Commits a new row, or returns the row that already holds this id (nothing is written then). */
-  insert(row: NewOutboxRow, now = Date.now()): { inserted: true; row: OutboxRow } | { inserted: false; row: OutboxRow } {
+  insert(
+    row: NewOutboxRow,
+    now = Date.now(),
+  ): { inserted: true; row: OutboxRow } | { inserted: false; row: OutboxRow } {
     const result = this.#insert.run({ ...row, now });
     const stored = this.get(row.id);
     if (stored === null) throw new Error(`outbox row ${row.id} vanished after insert`);
@@ -135,7 +138,9 @@ export class OutboxStore {
 
   /** When the next pending row is due, or null when none waits. */
   nextDueAt(): number | null {
-    const row = this.#db.prepare(`SELECT MIN(next_attempt_at) AS at FROM outbox WHERE status = 'pending'`).get() as {
+    const row = this.#db
+      .prepare(`SELECT MIN(next_attempt_at) AS at FROM outbox WHERE status = 'pending'`)
+      .get() as {
       at: number | null;
     };
     return row.at;
@@ -144,14 +149,28 @@ export class OutboxStore {
   /** Rows a crash left in flight go back to pending (the broker deduplicates the resend). */
   resetInflight(now = Date.now()): number {
     return this.#db
-      .prepare(`UPDATE outbox SET status = 'pending', next_attempt_at = ?, updated_at = ? WHERE status = 'inflight'`)
+      .prepare(
+        `UPDATE outbox SET status = 'pending', next_attempt_at = ?, updated_at = ? WHERE status = 'inflight'`,
+      )
       .run(now, now).changes;
+  }
+
+  /** Makes the pending rows of a mesh due now (its connection came up). */
+  wakeMesh(meshId: string, now = Date.now()): number {
+    return this.#db
+      .prepare(
+        `UPDATE outbox SET next_attempt_at = ? WHERE status = 'pending' AND mesh_id = ? AND next_attempt_at > ?`,
+      )
+      .run(now, meshId, now).changes;
   }
 
   update(
     id: string,
     change: Partial<
-      Pick<OutboxRow, "status" | "attempts" | "next_attempt_at" | "last_error" | "broker_message_id" | "recipient_online">
+      Pick<
+        OutboxRow,
+        "status" | "attempts" | "next_attempt_at" | "last_error" | "broker_message_id" | "recipient_online"
+      >
     >,
     now = Date.now(),
   ): OutboxRow | null {
@@ -166,7 +185,11 @@ export class OutboxStore {
   requeue(id: string, now = Date.now()): OutboxRow | null {
     const row = this.find(id);
     if (row === null || row.status === "done" || row.status === "inflight") return row;
-    return this.update(row.id, { status: "pending", attempts: 0, next_attempt_at: now, last_error: null }, now);
+    return this.update(
+      row.id,
+      { status: "pending", attempts: 0, next_attempt_at: now, last_error: null },
+      now,
+    );
   }
 
   list(filter: { status?: OutboxStatus; mesh_id?: string; limit: number }): OutboxRow[] {
@@ -189,14 +212,15 @@ export class OutboxStore {
 
   /** Deletes finished rows (done or dead) last touched before `before` (ms). */
   prune(before: number): number {
-    return this.#db.prepare(`DELETE FROM outbox WHERE status IN ('done', 'dead') AND updated_at < ?`).run(before).changes;
+    return this.#db
+      .prepare(`DELETE FROM outbox WHERE status IN ('done', 'dead') AND updated_at < ?`)
+      .run(before).changes;
   }
 
   /** The last roster seen for a mesh, so names still resolve while the broker is unreachable. */
   cachedRoster(meshId: string): unknown[] | null {
     const row = this.#db.prepare(`SELECT members FROM roster_cache WHERE mesh_id = ?`).get(meshId) as
-      | { members: string }
-      | undefined;
+      { members: string } | undefined;
     if (row === undefined) return null;
     const parsed: unknown = JSON.parse(row.members);
     return Array.isArray(parsed) ? parsed : null;

@@ -8,7 +8,8 @@ import { readFileSync } from "node:fs";
 import type { Logger } from "pino";
 import { z } from "zod";
 import { randomHexToken, sha256Hex, type Identity } from "../../crypto/index.js";
-import type { MessageMode, SessionInfo } from "../../local/daemon-api.js";
+import type { SessionInfo } from "../../local/daemon-api.js";
+import type { MessageMode } from "../../protocol/index.js";
 import { writeSecretFile } from "../../local/secure-fs.js";
 import type { BrokerLink } from "../links.js";
 import { processStartTime, sameProcessAlive } from "../process-info.js";
@@ -114,7 +115,10 @@ export class SessionRegistry {
     const session: LiveSession = { ...record, slug, link: this.#deps.openLink(record, identity) };
     this.#byToken.set(record.token_hash, session);
     this.#persist();
-    this.#log.info({ mesh: slug, session_pubkey: record.pubkey.slice(0, 12), pid: input.pid }, "session registered");
+    this.#log.info(
+      { mesh: slug, session_pubkey: record.pubkey.slice(0, 12), pid: input.pid },
+      "session registered",
+    );
     return { token, session };
   }
 
@@ -133,17 +137,27 @@ export class SessionRegistry {
   }
 
   /** Removes a session: says `bye` on its connection (unless told not to) and reports the end. */
-  async end(session: LiveSession, reason: SessionEndReason, options: { bye: boolean } = { bye: true }): Promise<void> {
+  async end(
+    session: LiveSession,
+    reason: SessionEndReason,
+    options: { bye: boolean } = { bye: true },
+  ): Promise<void> {
     if (this.#byToken.get(session.token_hash) !== session) return;
     this.#byToken.delete(session.token_hash);
     this.#persist();
-    this.#log.info({ mesh: session.slug, session_pubkey: session.pubkey.slice(0, 12), reason }, "session ended");
+    this.#log.info(
+      { mesh: session.slug, session_pubkey: session.pubkey.slice(0, 12), reason },
+      "session ended",
+    );
     this.#deps.onEnded(session, reason);
     try {
       if (options.bye) await session.link.bye();
       else await session.link.close();
     } catch (error) {
-      this.#log.warn({ err: error instanceof Error ? error.message : String(error) }, "closing a session link failed");
+      this.#log.warn(
+        { err: error instanceof Error ? error.message : String(error) },
+        "closing a session link failed",
+      );
     }
   }
 
@@ -182,7 +196,10 @@ export class SessionRegistry {
           if (options.bye) await s.link.bye();
           else await s.link.close();
         } catch (error) {
-          this.#log.warn({ err: error instanceof Error ? error.message : String(error) }, "closing a session link failed");
+          this.#log.warn(
+            { err: error instanceof Error ? error.message : String(error) },
+            "closing a session link failed",
+          );
         }
       }),
     );
@@ -212,7 +229,10 @@ export class SessionRegistry {
       raw = readFileSync(this.#deps.file, "utf8");
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== "ENOENT") {
-        this.#log.warn({ err: (error as Error).message }, "cannot read the sessions file; starting without sessions");
+        this.#log.warn(
+          { err: (error as Error).message },
+          "cannot read the sessions file; starting without sessions",
+        );
       }
       return [];
     }

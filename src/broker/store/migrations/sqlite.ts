@@ -1,6 +1,10 @@
 /**
  * SQLite schema history. Delivery rows carry copies of their message's mesh, priority and target kind so
  * a claim filters and orders in one index range scan; `deliveries.id` is the accept order.
+ *
+ * Write cost is dominated by B-trees keyed by random values (each insert dirties its own page, and WAL
+ * writes whole pages), so only two are random per message: `messages.id` and the idempotency key. Other
+ * references go through the integer `messages.seq`, which only ever appends.
  */
 import type { Migration } from "./migration.js";
 
@@ -87,7 +91,8 @@ CREATE INDEX presences_disconnected ON presences (disconnected_at) WHERE disconn
 
 -- nonce and ciphertext become NULL once every delivery is finished (retention, protocol.md §4.6).
 CREATE TABLE messages (
-  id TEXT PRIMARY KEY,
+  seq INTEGER PRIMARY KEY,
+  id TEXT NOT NULL UNIQUE,
   mesh_id TEXT NOT NULL REFERENCES meshes (id),
   sender_member_id TEXT NOT NULL REFERENCES members (id),
   sender_presence_id TEXT NOT NULL,
@@ -104,15 +109,14 @@ CREATE TABLE messages (
   topic_id TEXT,
   created_at INTEGER NOT NULL
 );
-CREATE INDEX messages_sender ON messages (sender_member_id, id);
+CREATE INDEX messages_sender ON messages (sender_member_id, seq);
 CREATE INDEX messages_created ON messages (created_at);
-CREATE INDEX messages_client_id ON messages (mesh_id, client_message_id) WHERE client_message_id IS NOT NULL;
-CREATE INDEX messages_with_body ON messages (created_at) WHERE ciphertext IS NOT NULL AND topic_id IS NULL;
+CREATE INDEX messages_with_body ON messages (seq) WHERE ciphertext IS NOT NULL AND topic_id IS NULL;
 
 -- AUTOINCREMENT: ids are the accept order and are never reused, even after old rows are deleted.
 CREATE TABLE deliveries (
   id INTEGER PRIMARY KEY AUTOINCREMENT,
-  message_id TEXT NOT NULL REFERENCES messages (id) ON DELETE CASCADE,
+  message_seq INTEGER NOT NULL REFERENCES messages (seq) ON DELETE CASCADE,
   mesh_id TEXT NOT NULL,
   recipient_kind TEXT NOT NULL CHECK (recipient_kind IN ('member', 'session')),
   recipient_member_id TEXT NOT NULL REFERENCES members (id),
@@ -128,7 +132,7 @@ CREATE TABLE deliveries (
   next_offer_at INTEGER NOT NULL DEFAULT 0,
   delivered_at INTEGER
 );
-CREATE INDEX deliveries_message ON deliveries (message_id);
+CREATE INDEX deliveries_message ON deliveries (message_seq);
 -- Open (pending/claimed) rows only, so the claim indexes stay small however much history accumulates.
 CREATE INDEX deliveries_open_member ON deliveries (mesh_id, recipient_member_id, recipient_kind, id)
   WHERE state IN ('pending', 'claimed');

@@ -30,27 +30,37 @@ export function deliveryMethods(ctx: SqliteContext): DeliveryMethods {
   const q = ctx.statements((db) => {
     const ackByBrokerId = db.prepare<AckParams>(
       `UPDATE deliveries SET state = 'delivered', delivered_at = @now
-       WHERE message_id = @id AND ${ACKABLE}`,
+       WHERE message_seq = (SELECT seq FROM messages WHERE id = @id) AND ${ACKABLE}`,
     );
-    const ackByClientId = db.prepare<AckParams>(
+    // Client ids are searched among the presence's own open rows (few), so they need no index. One
+    // statement per recipient kind keeps each on its own index.
+    const clientIdMatches = "(SELECT client_message_id FROM messages WHERE seq = message_seq) = @id";
+    const ackSessionByClientId = db.prepare<AckParams>(
       `UPDATE deliveries SET state = 'delivered', delivered_at = @now
-       WHERE message_id IN (SELECT id FROM messages WHERE mesh_id = @mesh_id AND client_message_id = @id)
-         AND ${ACKABLE}`,
+       WHERE mesh_id = @mesh_id AND recipient_pubkey = @session_pubkey AND recipient_kind = 'session'
+         AND ${clientIdMatches} AND ${ACKABLE}`,
+    );
+    const ackMemberByClientId = db.prepare<AckParams>(
+      `UPDATE deliveries SET state = 'delivered', delivered_at = @now
+       WHERE mesh_id = @mesh_id AND recipient_member_id = @member_id AND recipient_kind = 'member'
+         AND ${clientIdMatches} AND ${ACKABLE}`,
     );
     const ackOne = (ack: AckInput, now: number): number => {
       // The broker id wins when both are given: a client id is chosen by the sender, and another
       // message's sender could reuse it to make this ack swallow a copy the presence never received.
-      const id = ack.brokerMessageId ?? ack.clientMessageId;
-      if (id === null) return 0;
-      const statement = ack.brokerMessageId !== null ? ackByBrokerId : ackByClientId;
-      return statement.run({
+      const params = {
         mesh_id: ack.meshId,
         presence_id: ack.presenceId,
         session_pubkey: ack.sessionPubkey,
         member_id: ack.memberId,
-        id,
         now,
-      }).changes;
+      };
+      if (ack.brokerMessageId !== null)
+        return ackByBrokerId.run({ ...params, id: ack.brokerMessageId }).changes;
+      if (ack.clientMessageId === null) return 0;
+      const byClient = { ...params, id: ack.clientMessageId };
+      const sessionRows = ack.sessionPubkey === null ? 0 : ackSessionByClientId.run(byClient).changes;
+      return sessionRows + ackMemberByClientId.run(byClient).changes;
     };
     const deliver = db.prepare<[number, number]>(
       "UPDATE deliveries SET state = 'delivered', delivered_at = ? WHERE id = ? AND state = 'claimed'",
@@ -62,7 +72,7 @@ export function deliveryMethods(ctx: SqliteContext): DeliveryMethods {
     );
     const cancelSent = db.prepare<{ member_id: string }>(
       `UPDATE deliveries SET state = 'cancelled'
-       WHERE message_id IN (SELECT id FROM messages WHERE sender_member_id = @member_id)
+       WHERE message_seq IN (SELECT seq FROM messages WHERE sender_member_id = @member_id)
          AND state IN ('pending', 'claimed')`,
     );
     return {
@@ -70,10 +80,11 @@ export function deliveryMethods(ctx: SqliteContext): DeliveryMethods {
       deliver: db.transaction((ids: number[], now: number) => {
         for (const id of ids) deliver.run(now, id);
       }),
-      // Claims held by the gone session are void too: it has no socket left to ack on.
+      // Claims held by the gone session are void too (it has no socket left to ack on): released like
+      // releaseClaims does, so the member gets them at once.
       retarget: db.prepare<{ mesh_id: string; pubkey: string; member_id: string }>(
         `UPDATE deliveries SET recipient_kind = 'member', state = 'pending', claim_presence_id = NULL,
-           claim_expires_at = NULL
+           claim_expires_at = NULL, next_offer_at = 0
          WHERE mesh_id = @mesh_id AND recipient_pubkey = @pubkey AND recipient_kind = 'session'
            AND state IN ('pending', 'claimed') AND recipient_member_id = @member_id`,
       ),

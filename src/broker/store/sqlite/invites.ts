@@ -78,7 +78,9 @@ export function inviteMethods(ctx: SqliteContext): Pick<Store, "insertInvite" | 
     const members = memberStatements(db);
     const get = db.prepare<[string], InviteDbRow>(`SELECT ${INVITE_COLUMNS} FROM invites WHERE code = ?`);
     // The conditional increment is what keeps concurrent claims within max_uses.
-    const takeUse = db.prepare<[string]>("UPDATE invites SET uses = uses + 1 WHERE code = ? AND uses < max_uses");
+    const takeUse = db.prepare<[string]>(
+      "UPDATE invites SET uses = uses + 1 WHERE code = ? AND uses < max_uses",
+    );
     const reinstate = db.prepare<{
       id: string;
       role: string;

@@ -2,10 +2,16 @@ import { isPubkey } from "../../../protocol/index.js";
 import type { AcceptInput, AcceptOutcome, DeliveryState, MessageLookup, Store } from "../port.js";
 import { IDEMPOTENCY_RETENTION_MS } from "../retention.js";
 import type { SqliteContext } from "./db.js";
-import { MESSAGE_VALUES, messageColumns, messageParams, toMessage, type MessageDbRow } from "./message-row.js";
+import {
+  MESSAGE_VALUES,
+  messageColumns,
+  messageParams,
+  toMessage,
+  type MessageDbRow,
+} from "./message-row.js";
 
 interface DeliveryInsert {
-  message_id: string;
+  message_seq: number;
   mesh_id: string;
   recipient_kind: "member" | "session";
   recipient_member_id: string;
@@ -71,9 +77,9 @@ export function messageMethods(
       `INSERT INTO messages (${messageColumns()}) VALUES (${MESSAGE_VALUES})`,
     );
     const insertDelivery = db.prepare<DeliveryInsert>(
-      `INSERT INTO deliveries (message_id, mesh_id, recipient_kind, recipient_member_id, recipient_pubkey,
+      `INSERT INTO deliveries (message_seq, mesh_id, recipient_kind, recipient_member_id, recipient_pubkey,
                                excluded_presence, priority, is_multicast)
-       VALUES (@message_id, @mesh_id, @recipient_kind, @recipient_member_id, @recipient_pubkey,
+       VALUES (@message_seq, @mesh_id, @recipient_kind, @recipient_member_id, @recipient_pubkey,
                @excluded_presence, @priority, @is_multicast)`,
     );
 
@@ -100,11 +106,11 @@ export function messageMethods(
             : { kind: "mismatch" };
         }
       }
-      insertMessage.run(messageParams(m));
+      const seq = Number(insertMessage.run(messageParams(m)).lastInsertRowid);
       const isMulticast = isPubkey(m.targetSpec) ? 0 : 1;
       for (const d of input.deliveries) {
         insertDelivery.run({
-          message_id: m.id,
+          message_seq: seq,
           mesh_id: m.meshId,
           recipient_kind: d.recipientKind,
           recipient_member_id: d.recipientMemberId,
@@ -123,15 +129,16 @@ export function messageMethods(
       byId: db.prepare<[string, string, string], MessageDbRow>(
         `SELECT ${messageColumns()} FROM messages WHERE id = ? AND mesh_id = ? AND sender_member_id = ?`,
       ),
-      // Two rows are enough to tell "unique" from "ambiguous".
+      // Two rows are enough to tell "unique" from "ambiguous". The unary + keeps the planner on the id
+      // index: a prefix range is tiny, a busy sender's messages are not.
       byPrefix: db.prepare<[string, string, string, string], MessageDbRow>(
         `SELECT ${messageColumns()} FROM messages
-         WHERE sender_member_id = ? AND id >= ? AND id < ? AND mesh_id = ?
+         WHERE id >= ? AND id < ? AND +sender_member_id = ? AND +mesh_id = ?
          ORDER BY id LIMIT 2`,
       ),
       statuses: db.prepare<[string], DeliveryStatusDbRow>(
         `SELECT recipient_kind, recipient_member_id, recipient_pubkey, state, delivered_at
-         FROM deliveries WHERE message_id = ? ORDER BY id`,
+         FROM deliveries WHERE message_seq = (SELECT seq FROM messages WHERE id = ?) ORDER BY id`,
       ),
     };
   });
@@ -154,7 +161,7 @@ export function messageMethods(
       const rows =
         idOrPrefix.length === FULL_ID_LENGTH
           ? q().byId.all(idOrPrefix, meshId, senderMemberId)
-          : q().byPrefix.all(senderMemberId, idOrPrefix, prefixUpperBound(idOrPrefix), meshId);
+          : q().byPrefix.all(idOrPrefix, prefixUpperBound(idOrPrefix), senderMemberId, meshId);
       const [row, second] = rows;
       if (!row) return { status: "not_found" };
       if (second) return { status: "ambiguous" };

@@ -7,7 +7,11 @@ import type { Db } from "./db.js";
  * is re-read under the write lock). Refuses a database whose version is newer than `migrations` knows.
  * Returns the versions applied.
  */
-export function runMigrations(db: Db, migrations: readonly Migration[], now: () => number = Date.now): number[] {
+export function runMigrations(
+  db: Db,
+  migrations: readonly Migration[],
+  now: () => number = Date.now,
+): number[] {
   assertMigrationList(migrations);
   db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
     version INTEGER PRIMARY KEY,
@@ -49,6 +53,8 @@ export function schemaVersion(db: Db): number {
     )
     .get();
   if (!table || table.n === 0) return 0;
-  return db.prepare<[], { version: number | null }>("SELECT MAX(version) AS version FROM schema_migrations").get()
-    ?.version ?? 0;
+  return (
+    db.prepare<[], { version: number | null }>("SELECT MAX(version) AS version FROM schema_migrations").get()
+      ?.version ?? 0
+  );
 }

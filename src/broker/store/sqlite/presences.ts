@@ -193,9 +193,9 @@ export function presenceMethods(ctx: SqliteContext): PresenceMethods {
       .map((c) => `${c} = excluded.${c}`)
       .join(", ");
     // One statement for every patch shape: each column keeps its value unless its set_ flag is 1.
-    const patchSets = PATCH_COLUMNS
-      .map((c) => `${c} = CASE WHEN @set_${c} = 1 THEN @${c} ELSE ${c} END`)
-      .join(", ");
+    const patchSets = PATCH_COLUMNS.map(
+      (c) => `${c} = CASE WHEN @set_${c} = 1 THEN @${c} ELSE ${c} END`,
+    ).join(", ");
     const touch = db.prepare<[number, string]>("UPDATE presences SET last_ping_at = ? WHERE id = ?");
     return {
       upsert: db.prepare<PresenceDbRow>(

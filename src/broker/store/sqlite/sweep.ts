@@ -12,14 +12,14 @@ export function sweepMethods(ctx: SqliteContext): Pick<Store, "sweep"> {
   const q = ctx.statements((db) => {
     const expireDeliveries = db.prepare<[number]>(
       `UPDATE deliveries SET state = 'expired'
-       WHERE message_id IN (SELECT id FROM messages WHERE created_at <= ?)
+       WHERE message_seq IN (SELECT seq FROM messages WHERE created_at <= ?)
          AND state IN ('pending', 'claimed')`,
     );
     const dropBodies = db.prepare<[]>(
       `UPDATE messages SET nonce = NULL, ciphertext = NULL
        WHERE ciphertext IS NOT NULL AND topic_id IS NULL
          AND NOT EXISTS (SELECT 1 FROM deliveries d
-                         WHERE d.message_id = messages.id AND d.state IN ('pending', 'claimed'))`,
+                         WHERE d.message_seq = messages.seq AND d.state IN ('pending', 'claimed'))`,
     );
     // Deliveries go with their message (ON DELETE CASCADE).
     const deleteMessages = db.prepare<[number]>(

@@ -1,0 +1,124 @@
+/**
+ * The broker under test: `claudemesh broker` as its own process (embedded SQLite in a temp dir) with the
+ * send-rate, frame-rate and capacity limits lifted, since the benchmark measures the engine, not the
+ * anti-abuse limits.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { closeSync, openSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+
+const CLI = fileURLToPath(new URL("../../bin/claudemesh.js", import.meta.url));
+const START_TIMEOUT_MS = 30_000;
+const STOP_TIMEOUT_MS = 15_000;
+
+export interface BrokerProcess {
+  readonly pid: number;
+  /** `ws://127.0.0.1:<port>/ws` */
+  readonly url: string;
+  readonly adminToken: string;
+  /** The broker's stderr (JSON-line logs), for diagnostics. */
+  readonly logFile: string;
+  /** SIGTERM (graceful: a CPU profile gets written), SIGKILL after a deadline. Safe to call twice. */
+  stop(): Promise<void>;
+}
+
+export async function startBroker(f: {
+  dataDir: string;
+  logDir: string;
+  profileDir: string | null;
+}): Promise<BrokerProcess> {
+  const logFile = join(f.logDir, "broker.log");
+  const logFd = openSync(logFile, "a");
+  const nodeFlags = f.profileDir === null ? [] : ["--cpu-prof", "--cpu-prof-dir", f.profileDir];
+  const child = spawn(
+    process.execPath,
+    [
+      ...nodeFlags,
+      CLI,
+      "broker",
+      "--host",
+      "127.0.0.1",
+      "--port",
+      "0",
+      "--data",
+      f.dataDir,
+      "--send-rate",
+      "0",
+      "--frame-rate",
+      "0",
+      "--max-peers-per-mesh",
+      "0",
+    ],
+    { stdio: ["ignore", "pipe", logFd] },
+  );
+  closeSync(logFd);
+  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+  const stop = once(() => stopChild(child, exited));
+  try {
+    const url = await listeningUrl(child, logFile);
+    const adminToken = readFileSync(join(f.dataDir, "admin-token"), "utf8").trim();
+    return { pid: child.pid ?? 0, url, adminToken, logFile, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
+
+/** Resolves with the URL from the `listening on ws://HOST:PORT/ws` line the broker prints when ready. */
+function listeningUrl(child: ChildProcess, logFile: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const stdout = child.stdout;
+    if (stdout === null) {
+      reject(new Error("the broker process has no stdout"));
+      return;
+    }
+    const lines = createInterface({ input: stdout });
+    const fail = (why: string) => {
+      clearTimeout(timer);
+      lines.close();
+      stdout.resume();
+      reject(new Error(`the broker did not start: ${why}\n${tail(logFile)}`));
+    };
+    const timer = setTimeout(
+      () => fail(`no "listening on" line within ${START_TIMEOUT_MS / 1000} s`),
+      START_TIMEOUT_MS,
+    );
+    const onExit = (code: number | null, signal: string | null) =>
+      fail(`it exited (${signal ?? `code ${code}`})`);
+    child.once("exit", onExit);
+    lines.on("line", (line) => {
+      const match = /listening on (ws:\/\/\S+\/ws)/.exec(line);
+      if (!match?.[1]) return;
+      clearTimeout(timer);
+      child.removeListener("exit", onExit);
+      // Keep draining stdout so a chatty broker never blocks on a full pipe.
+      lines.removeAllListeners("line");
+      resolve(match[1]);
+    });
+  });
+}
+
+async function stopChild(child: ChildProcess, exited: Promise<void>): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  child.kill("SIGTERM");
+  const timer = setTimeout(() => child.kill("SIGKILL"), STOP_TIMEOUT_MS);
+  await exited;
+  clearTimeout(timer);
+}
+
+function once(fn: () => Promise<void>): () => Promise<void> {
+  let result: Promise<void> | null = null;
+  return () => (result ??= fn());
+}
+
+/** The last lines of the broker log, for a failure message. */
+export function tail(file: string, lines = 15): string {
+  try {
+    return readFileSync(file, "utf8").trimEnd().split("\n").slice(-lines).join("\n");
+  } catch {
+    // Nothing logged yet.
+    return "";
+  }
+}

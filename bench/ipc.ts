@@ -1,0 +1,72 @@
+/** Messages between the benchmark coordinator (run.ts) and its worker processes (worker.ts). */
+
+/** One mesh member the benchmark drives: a real ed25519 identity and its member id. */
+export interface BenchPeer {
+  index: number;
+  memberId: string;
+  displayName: string;
+  publicKey: string;
+  secretKey: string;
+}
+
+export interface WorkerInit {
+  type: "init";
+  url: string;
+  meshId: string;
+  /** The peers this worker hosts. */
+  peers: BenchPeer[];
+  /** Every peer's public key by index: the DM targets and the sender check on receipt. */
+  directory: string[];
+  msgs: number;
+  /** Time between two sends of one peer (ms); null = as fast as the window allows. */
+  intervalMs: number | null;
+  window: number;
+  bytes: number;
+}
+
+/** When to start sending, in ms since the epoch, so every worker starts together. */
+export type WorkerStart = { type: "start"; at: number };
+/** Stop: report the result, close the connections and exit. */
+export type WorkerFinish = { type: "finish" };
+export type ToWorker = WorkerInit | WorkerStart | WorkerFinish;
+
+export interface Counters {
+  /** Sends attempted (each message once, however often it was retried). */
+  attempted: number;
+  /** Sends answered with `ack queued:true`. */
+  accepted: number;
+  /** Messages received at the application, each counted once. */
+  received: number;
+  /** Messages received again after the first time (same sender and message id). */
+  duplicates: number;
+  errors: number;
+  /** All of this worker's peers got an answer for every send. */
+  doneSending: boolean;
+}
+
+export interface WorkerResult extends Counters {
+  /** Error kinds and how often each happened (send failures, decrypt failures, misattributed pushes). */
+  errorKinds: Record<string, number>;
+  /** Sends resent after a transient failure (same client_message_id). */
+  retries: number;
+  /** Acks saying `duplicate:true` (a retry of a send the broker had already accepted). */
+  duplicateAcks: number;
+  /** Disconnects seen by the clients during the run. */
+  disconnects: number;
+  firstSendAt: number | null;
+  lastSendAt: number | null;
+  lastReceiveAt: number | null;
+  lastAckAt: number | null;
+  /** send→push latency of each message received (ms), first receipt only. */
+  latencies: Float64Array;
+  /** send→ack latency of each accepted send (ms). */
+  ackLatencies: Float64Array;
+  /** CPU seconds (user + system) this worker used from the start of the run. */
+  cpuSeconds: number;
+}
+
+export type FromWorker =
+  | { type: "ready"; connectMs: number }
+  | ({ type: "progress" } & Counters)
+  | ({ type: "result" } & WorkerResult)
+  | { type: "fatal"; message: string };

@@ -1,0 +1,91 @@
+/** Command-line options of `npm run bench` (see docs/bench.md). */
+import { parseArgs } from "node:util";
+
+export interface BenchOptions {
+  /** Peers (mesh members, one MeshClient connection each). @default 100 */
+  peers: number;
+  /** DMs each peer sends. @default 100 */
+  msgs: number;
+  /** Total offered load in msgs/s across all peers; null = as fast as acks come back. @default null */
+  rate: number | null;
+  /** Sends a peer may have waiting for their `ack`. @default 32 */
+  window: number;
+  /** Client worker processes hosting the peers. @default min(4, peers) */
+  workers: number;
+  /** Plaintext bytes per DM (before crypto_box). @default 256 */
+  bytes: number;
+  /** Give up after this many seconds without progress. @default 60 */
+  stallSeconds: number;
+  /** Write the broker's CPU profile into this directory and print its hot spots. */
+  profileDir: string | null;
+  json: boolean;
+}
+
+export const USAGE = `usage: npm run bench -- [options]
+
+  --peers N        peers (mesh members, one connection each)            default 100
+  --msgs M         DMs each peer sends                                  default 100
+  --rate R         total offered msgs/s across all peers                default unlimited
+  --window W       sends per peer waiting for their ack                 default 32
+  --workers K      client worker processes                             default min(4, peers)
+  --bytes B        plaintext bytes per DM                               default 256
+  --stall S        give up after S seconds without progress             default 60
+  --profile DIR    run the broker with --cpu-prof into DIR; print its hot spots
+  --json           print one JSON document instead of the table
+  -h, --help`;
+
+export class UsageError extends Error {
+  override readonly name = "UsageError";
+}
+
+function positiveInt(name: string, value: string | undefined, fallback: number, min = 1): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min)
+    throw new UsageError(`--${name} must be an integer ≥ ${min} (got "${value}")`);
+  return n;
+}
+
+/** Parses `argv` (without node and the script). Returns null for `--help`. */
+export function parseBenchArgs(argv: string[]): BenchOptions | null {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        peers: { type: "string" },
+        msgs: { type: "string" },
+        rate: { type: "string" },
+        window: { type: "string" },
+        workers: { type: "string" },
+        bytes: { type: "string" },
+        stall: { type: "string" },
+        profile: { type: "string" },
+        json: { type: "boolean", default: false },
+        help: { type: "boolean", short: "h", default: false },
+      },
+    });
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  const v = parsed.values;
+  if (v.help) return null;
+  const peers = positiveInt("peers", v.peers, 100, 2);
+  const rate = v.rate === undefined || v.rate === "0" ? null : Number(v.rate);
+  if (rate !== null && !(Number.isFinite(rate) && rate > 0)) {
+    throw new UsageError(`--rate must be a positive number of msgs/s (got "${v.rate}")`);
+  }
+  return {
+    peers,
+    msgs: positiveInt("msgs", v.msgs, 100),
+    rate,
+    window: positiveInt("window", v.window, 32),
+    workers: Math.min(positiveInt("workers", v.workers, 4), peers),
+    bytes: positiveInt("bytes", v.bytes, 256, 64),
+    stallSeconds: positiveInt("stall", v.stall, 60),
+    profileDir: v.profile ?? null,
+    json: v.json,
+  };
+}

@@ -1,0 +1,217 @@
+/** The coordinator's side of the worker processes: fork, hand out peers, start together, watch, collect. */
+import { fork, type ChildProcess } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import type { Counters, FromWorker, ToWorker, WorkerInit, WorkerResult } from "./ipc.js";
+
+const WORKER = fileURLToPath(new URL("./worker.js", import.meta.url));
+const READY_TIMEOUT_MS = 120_000;
+const RESULT_TIMEOUT_MS = 30_000;
+/** Head start so every worker has the start message before the first send is due. */
+const START_DELAY_MS = 300;
+/** How long to wait for stragglers once every accepted message arrived but some sends failed. */
+const SETTLE_MS = 2_000;
+
+interface Slot {
+  child: ChildProcess;
+  counters: Counters;
+  ready: Promise<number>;
+  result: Promise<WorkerResult>;
+  exited: Promise<void>;
+}
+
+export interface RunOutcome {
+  results: WorkerResult[];
+  /** Slowest worker's time to connect all its peers (ms). */
+  connectMs: number;
+  /** The run stopped because nothing moved for the stall deadline. */
+  stalled: boolean;
+}
+
+export class WorkerPool {
+  readonly #slots: Slot[];
+  #failure: Error | null = null;
+  #stopping = false;
+
+  constructor(count: number) {
+    this.#slots = Array.from({ length: count }, () => this.#spawn());
+  }
+
+  #spawn(): Slot {
+    const child = fork(WORKER, [], {
+      serialization: "advanced",
+      stdio: ["ignore", "inherit", "inherit", "ipc"],
+    });
+    const counters: Counters = {
+      attempted: 0,
+      accepted: 0,
+      received: 0,
+      duplicates: 0,
+      errors: 0,
+      doneSending: false,
+    };
+    const ready = deferred<number>();
+    const result = deferred<WorkerResult>();
+    const fail = (err: Error) => {
+      this.#failure ??= err;
+      ready.reject(err);
+      result.reject(err);
+    };
+    const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
+    child.on("message", (message: FromWorker) => {
+      switch (message.type) {
+        case "ready":
+          ready.resolve(message.connectMs);
+          break;
+        case "progress":
+          Object.assign(counters, pickCounters(message));
+          break;
+        case "result": {
+          const { type: _type, ...rest } = message;
+          Object.assign(counters, pickCounters(rest));
+          result.resolve(rest);
+          break;
+        }
+        case "fatal":
+          fail(new Error(`a bench worker failed: ${message.message}`));
+          break;
+      }
+    });
+    child.once("exit", (code, signal) => {
+      if (!this.#stopping) fail(new Error(`a bench worker exited early (${signal ?? `code ${code}`})`));
+    });
+    return { child, counters, ready: ready.promise, result: result.promise, exited };
+  }
+
+  /** Connects every peer: `init[i]` goes to worker `i`. Resolves with the slowest worker's connect time. */
+  async connect(inits: WorkerInit[]): Promise<number> {
+    this.#slots.forEach((slot, i) => this.#post(slot, inits[i]!));
+    const times = await withTimeout(
+      Promise.all(this.#slots.map((s) => s.ready)),
+      READY_TIMEOUT_MS,
+      "peers did not connect in time",
+    );
+    return Math.max(...times);
+  }
+
+  /**
+   * Starts sending everywhere and waits until every message arrived, or (after failed sends) every
+   * accepted one, or nothing moved for `stallMs`.
+   */
+  async run(stallMs: number, onProgress: (total: Counters) => void): Promise<Omit<RunOutcome, "connectMs">> {
+    const at = Date.now() + START_DELAY_MS;
+    for (const slot of this.#slots) this.#post(slot, { type: "start", at });
+    let lastKey = "";
+    let lastChange = Date.now();
+    let stalled = false;
+    for (;;) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      if (this.#failure !== null) throw this.#failure;
+      const total = this.totals();
+      onProgress(total);
+      if (total.doneSending && total.received >= total.attempted) break;
+      const key = `${total.attempted}|${total.accepted}|${total.received}|${total.duplicates}|${total.errors}`;
+      if (key !== lastKey) {
+        lastKey = key;
+        lastChange = Date.now();
+      } else if (
+        total.doneSending &&
+        total.received >= total.accepted &&
+        Date.now() - lastChange > SETTLE_MS
+      ) {
+        // Some sends failed for good: everything the broker accepted is in, and nothing else is moving.
+        break;
+      } else if (Date.now() - lastChange > stallMs) {
+        stalled = true;
+        break;
+      }
+    }
+    // From here on, workers exit on their own once they have reported.
+    this.#stopping = true;
+    for (const slot of this.#slots) this.#post(slot, { type: "finish" });
+    const results = await withTimeout(
+      Promise.all(this.#slots.map((s) => s.result)),
+      RESULT_TIMEOUT_MS,
+      "workers did not report their results",
+    );
+    return { results, stalled };
+  }
+
+  totals(): Counters {
+    const total: Counters = {
+      attempted: 0,
+      accepted: 0,
+      received: 0,
+      duplicates: 0,
+      errors: 0,
+      doneSending: true,
+    };
+    for (const { counters: c } of this.#slots) {
+      total.attempted += c.attempted;
+      total.accepted += c.accepted;
+      total.received += c.received;
+      total.duplicates += c.duplicates;
+      total.errors += c.errors;
+      total.doneSending &&= c.doneSending;
+    }
+    return total;
+  }
+
+  /** Ends every worker: a moment to close its connections, then SIGKILL. Safe to call twice. */
+  async stop(): Promise<void> {
+    this.#stopping = true;
+    await Promise.all(
+      this.#slots.map(async (slot) => {
+        if (slot.child.exitCode !== null || slot.child.signalCode !== null) return;
+        const timer = setTimeout(() => slot.child.kill("SIGKILL"), 3_000);
+        if (slot.child.connected) slot.child.disconnect();
+        await slot.exited;
+        clearTimeout(timer);
+      }),
+    );
+  }
+
+  #post(slot: Slot, message: ToWorker): void {
+    if (slot.child.connected) slot.child.send(message);
+  }
+}
+
+function pickCounters(c: Counters): Counters {
+  return {
+    attempted: c.attempted,
+    accepted: c.accepted,
+    received: c.received,
+    duplicates: c.duplicates,
+    errors: c.errors,
+    doneSending: c.doneSending,
+  };
+}
+
+interface Deferred<T> {
+  promise: Promise<T>;
+  resolve: (value: T) => void;
+  reject: (err: Error) => void;
+}
+
+function deferred<T>(): Deferred<T> {
+  let resolve: (value: T) => void = () => undefined;
+  let reject: (err: Error) => void = () => undefined;
+  const promise = new Promise<T>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  // Rejections are read where the promise is awaited; an unawaited one is not "unhandled".
+  promise.catch(() => undefined);
+  return { promise, resolve, reject };
+}
+
+async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} (${ms / 1000} s)`)), ms);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

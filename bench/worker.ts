@@ -1,0 +1,81 @@
+/**
+ * A benchmark worker process (forked by run.ts): hosts a share of the peers as real MeshClient
+ * connections, sends and receives on command, reports progress every 250 ms and its result at the end.
+ */
+import type { FromWorker, ToWorker, WorkerInit } from "./ipc.js";
+import { PeerRunner } from "./peer.js";
+import { nowMs, Recorder } from "./recorder.js";
+
+const PROGRESS_INTERVAL_MS = 250;
+/** Connections opened at once, so hundreds of hellos do not arrive in one burst. */
+const CONNECT_CONCURRENCY = 10;
+
+let runners: PeerRunner[] = [];
+let recorder: Recorder | null = null;
+let progressTimer: NodeJS.Timeout | null = null;
+/** Set once the coordinator said stop or went away; failures after that are expected. */
+let stopping = false;
+
+function post(message: FromWorker): void {
+  if (process.connected) process.send?.(message);
+}
+
+async function setUp(init: WorkerInit): Promise<void> {
+  const started = nowMs();
+  const rec = new Recorder(init.directory.length, init.msgs);
+  recorder = rec;
+  runners = init.peers.map((peer) => new PeerRunner(peer, init, rec));
+  let next = 0;
+  const connectSome = async () => {
+    while (next < runners.length) await runners[next++]!.connect();
+  };
+  await Promise.all(Array.from({ length: CONNECT_CONCURRENCY }, connectSome));
+  post({ type: "ready", connectMs: nowMs() - started });
+}
+
+async function run(startAt: number): Promise<void> {
+  const rec = recorder;
+  if (rec === null) throw new Error("start before init");
+  progressTimer = setInterval(() => post({ type: "progress", ...rec.counters() }), PROGRESS_INTERVAL_MS);
+  const wait = startAt - nowMs();
+  if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+  rec.start();
+  await Promise.all(runners.map((runner) => runner.run(startAt)));
+  rec.doneSending = true;
+  post({ type: "progress", ...rec.counters() });
+}
+
+async function finish(): Promise<void> {
+  stopping = true;
+  if (progressTimer !== null) clearInterval(progressTimer);
+  if (recorder !== null) post({ type: "result", ...recorder.result() });
+  await Promise.all(runners.map((runner) => runner.close()));
+  if (process.connected) process.disconnect();
+}
+
+function fatal(err: unknown): void {
+  if (stopping) return;
+  const message = err instanceof Error ? err.message : String(err);
+  if (process.connected) post({ type: "fatal", message });
+  else process.stderr.write(`bench worker: ${err instanceof Error ? err.stack : message}\n`);
+}
+
+process.on("message", (message: ToWorker) => {
+  switch (message.type) {
+    case "init":
+      setUp(message).catch(fatal);
+      break;
+    case "start":
+      run(message.at).catch(fatal);
+      break;
+    case "finish":
+      finish().catch(fatal);
+      break;
+  }
+});
+process.on("disconnect", () => {
+  // The coordinator is gone: nothing left to report to.
+  stopping = true;
+  if (progressTimer !== null) clearInterval(progressTimer);
+  void Promise.all(runners.map((runner) => runner.close()));
+});

@@ -1,0 +1,34 @@
+/** Human renderings shared by several verbs (inbox, the live view of `up`). */
+import type { InboxMessage, PeerEvent } from "../local/daemon-api.js";
+import type { Colors } from "./output.js";
+
+function clock(iso: string): string {
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return iso;
+  const today = new Date().toDateString() === date.toDateString();
+  const time = date.toTimeString().slice(0, 8);
+  return today ? time : `${date.toISOString().slice(0, 10)} ${time}`;
+}
+
+function recipient(to: string): string {
+  if (to === "*" || to === "@all") return "everyone";
+  if (to.startsWith("@") || to.startsWith("#")) return to;
+  return "you";
+}
+
+/** `12:01:33 alice → you [now]: text` (further lines indented); peer text is shown as data, never styled. */
+export function formatMessage(m: InboxMessage, c: Colors): string {
+  const from = `${c.bold(m.from_name)} ${c.dim(`(${m.from_pubkey.slice(0, 8)})`)}`;
+  const priority = m.priority === "next" ? "" : ` [${m.priority}]`;
+  const topic = m.topic ? ` #${m.topic}` : "";
+  const body = m.undecryptable ? c.red("(could not be decrypted)") : m.body.replace(/\n/g, "\n    ");
+  const reply = m.reply_to ? c.dim(` (reply to ${m.reply_to})`) : "";
+  return `${c.dim(clock(m.sent_at))} ${from} → ${recipient(m.to)}${topic}${priority}${reply}: ${body}  ${c.dim(m.id)}`;
+}
+
+export function formatPeerEvent(kind: "peer_join" | "peer_leave", p: PeerEvent, c: Colors): string {
+  const who = `${c.bold(p.display_name)} ${c.dim(`(${(p.session_pubkey ?? p.pubkey).slice(0, 8)}, ${p.peer_role})`)}`;
+  return kind === "peer_join"
+    ? `${c.green("+")} ${who} joined ${p.mesh}`
+    : `${c.red("-")} ${who} left ${p.mesh}`;
+}

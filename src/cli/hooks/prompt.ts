@@ -1,0 +1,26 @@
+/**
+ * `hook prompt` (UserPromptSubmit): reports `working`; confirms a channel message the prompt consists of
+ * (marks it surfaced: the channel lane showed it); prints the session's other unsurfaced messages as
+ * context (stdout of this hook is added to the model's context) and marks them surfaced.
+ */
+import type { InboxResponse } from "../../local/daemon-api.js";
+import type { DaemonClient } from "../../local/daemon-client.js";
+import { renderContext, selectForContext } from "./context.js";
+import type { HookInput } from "./input.js";
+import { channelMessageIds, claim } from "./surface.js";
+
+/** The text to print (empty when there is nothing). */
+export async function promptHook(client: DaemonClient, input: HookInput): Promise<string> {
+  // Status is best effort: a refused status must not keep the messages from the model.
+  const status = client.setStatus({ status: "working", source: "hook" }).catch(() => undefined);
+  const confirmed = channelMessageIds(input.prompt);
+  if (confirmed.length > 0) await client.markSurfaced({ ids: confirmed, lane: "channel" });
+  const unread = await client.get<InboxResponse>("/v1/inbox", { unread: true, limit: 200 });
+  const { shown, blocks } = selectForContext(unread.messages);
+  const claimed = new Set((await claim(client, shown, "prompt")).map((m) => m.id));
+  await status;
+  const kept = blocks.filter((_, i) => claimed.has(shown[i]?.id ?? ""));
+  if (kept.length === 0) return "";
+  const total = unread.total ?? unread.messages.length;
+  return renderContext(kept, Math.max(0, total - shown.length), "prompt");
+}

@@ -1,0 +1,35 @@
+/**
+ * The surfaced mark from the hooks' side. A lane claims a message by marking it; only a new mark (the
+ * daemon answers `marked: 1`) gives the right to show it, so two lanes racing never both show one message.
+ */
+import type { InboxMessage, SurfacedRequest, SurfacedResponse } from "../../local/daemon-api.js";
+import type { DaemonClient } from "../../local/daemon-client.js";
+
+/** Marks each message surfaced for `lane`; resolves with the ones this call marked first. */
+export async function claim(
+  client: DaemonClient,
+  messages: readonly InboxMessage[],
+  lane: NonNullable<SurfacedRequest["lane"]>,
+): Promise<InboxMessage[]> {
+  const results = await Promise.all(
+    messages.map((m) => client.post<SurfacedResponse>("/v1/inbox/surfaced", { ids: [m.id], lane })),
+  );
+  return messages.filter((_, i) => (results[i]?.marked ?? 0) > 0);
+}
+
+/**
+ * The message ids of claudemesh channel messages a prompt consists of. Claude Code hands a channel message
+ * to UserPromptSubmit as `<channel source="claudemesh" … message_id="…">…</channel>`; only opening tags at the
+ * start of the prompt or right after a closing tag count, so peer text quoting a tag cannot mark another
+ * message (Claude Code escapes `</channel` inside content).
+ */
+export function channelMessageIds(prompt: string | undefined): string[] {
+  if (!prompt) return [];
+  const ids: string[] = [];
+  const tag = /(?:^|<\/channel>\s*)<channel source="claudemesh"([^>]*)>/g;
+  for (const match of prompt.trimStart().matchAll(tag)) {
+    const id = /\smessage_id="([^"]+)"/.exec(match[1] ?? "")?.[1];
+    if (id) ids.push(id);
+  }
+  return ids;
+}

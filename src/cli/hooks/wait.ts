@@ -1,0 +1,146 @@
+/**
+ * `hook wait` (Stop, `asyncRewake`): runs in the background after each turn, blocked on the daemon's event
+ * stream (no polling). Once a message for this session has stayed unsurfaced for {@link SETTLE_MS} — long
+ * enough for a channel push to be confirmed by `hook prompt` — it claims it, writes it to stderr and exits 2,
+ * which makes Claude Code wake the model with it. Exits 0 when the session ends, when a newer waiter takes
+ * over, when Claude Code goes away, or when the daemon is (or stays) unreachable.
+ */
+import type { InboxMessage, InboxResponse, MessageEvent } from "../../local/daemon-api.js";
+import { followEvents } from "../../local/daemon-client.js";
+import { renderContext, selectForContext } from "./context.js";
+import { claim } from "./surface.js";
+import type { HookTarget } from "./target.js";
+import { takeWaiterSlot } from "./waiter-slot.js";
+
+/** How long a message stays unsurfaced before the waiter delivers it. */
+export const SETTLE_MS = 3_000;
+
+export interface WaitOptions {
+  target: HookTarget;
+  /** Aborted on SIGTERM (a newer waiter) or Ctrl-C. */
+  signal: AbortSignal;
+  /** Where the wake-up text goes (stderr). */
+  write: (text: string) => void;
+  /** @default SETTLE_MS */
+  settleMs?: number;
+  /**
+   * Give up (exit 0) after the daemon has been unreachable this long.
+   * @default 60000
+   */
+  giveUpMs?: number;
+  /**
+   * How often to check that Claude Code (the parent process) is still there.
+   * @default 5000
+   */
+  parentCheckMs?: number;
+}
+
+function isMessageEvent(data: unknown): data is MessageEvent {
+  return typeof data === "object" && data !== null && "message" in data && typeof data.message === "object";
+}
+
+/** Resolves with the exit code: 2 after delivering, 0 otherwise. Never throws. */
+export async function waitHook(options: WaitOptions): Promise<0 | 2> {
+  const { client } = options.target;
+  const settleMs = options.settleMs ?? SETTLE_MS;
+  const stop = new AbortController();
+  const onAbort = (): void => stop.abort();
+  options.signal.addEventListener("abort", onAbort);
+  const slot = takeWaiterSlot(options.target.key);
+  const parent = process.ppid;
+  const parentCheck = setInterval(() => {
+    if (process.ppid !== parent) stop.abort();
+  }, options.parentCheckMs ?? 5_000);
+  parentCheck.unref();
+
+  /** Message id → when it becomes due. */
+  const due = new Map<string, number>();
+  let timer: NodeJS.Timeout | null = null;
+  let firing: Promise<void> | null = null;
+  let result: 0 | 2 = 0;
+
+  const schedule = (): void => {
+    if (timer !== null) clearTimeout(timer);
+    timer = null;
+    if (due.size === 0 || stop.signal.aborted || firing !== null) return;
+    const next = Math.min(...due.values());
+    timer = setTimeout(() => {
+      firing = fire().finally(() => {
+        firing = null;
+        schedule();
+      });
+    }, Math.max(0, next - Date.now()));
+  };
+
+  const deliver = async (ready: InboxMessage[], total: number): Promise<boolean> => {
+    const { shown, blocks } = selectForContext(ready);
+    const claimed = new Set((await claim(client, shown, "wait")).map((m) => m.id));
+    const kept = blocks.filter((_, i) => claimed.has(shown[i]?.id ?? ""));
+    for (const message of ready) due.delete(message.id);
+    if (kept.length === 0) return false;
+    options.write(renderContext(kept, Math.max(0, total - kept.length), "wait"));
+    return true;
+  };
+
+  const fire = async (): Promise<void> => {
+    try {
+      const unread = await client.get<InboxResponse>("/v1/inbox", { unread: true, limit: 200 });
+      const stillUnread = new Set(unread.messages.map((m) => m.id));
+      for (const id of due.keys()) if (!stillUnread.has(id)) due.delete(id);
+      const now = Date.now();
+      const ready = unread.messages.filter((m) => (due.get(m.id) ?? Infinity) <= now);
+      if (ready.length === 0) return;
+      if (!slot.owned()) {
+        stop.abort();
+        return;
+      }
+      if (await deliver(ready, unread.total ?? unread.messages.length)) {
+        result = 2;
+        stop.abort();
+      }
+    } catch {
+      // The daemon hiccuped: the messages stay due and are tried again on the next event or reconnect.
+    }
+  };
+
+  const track = (message: InboxMessage, dueAt: number): void => {
+    if (message.surfaced || due.has(message.id)) return;
+    due.set(message.id, dueAt);
+    schedule();
+  };
+
+  let opened = false;
+  let lostSince: number | null = null;
+  try {
+    const stream = followEvents(client, {
+      signal: stop.signal,
+      onOpen: async () => {
+        opened = true;
+        lostSince = null;
+        // Messages that arrived before this waiter (e.g. during the turn) count from their arrival.
+        const unread = await client.get<InboxResponse>("/v1/inbox", { unread: true, limit: 200 });
+        for (const m of unread.messages) track(m, Date.parse(m.received_at) + settleMs);
+      },
+      onLost: () => {
+        const now = Date.now();
+        lostSince ??= now;
+        if (!opened || now - lostSince > (options.giveUpMs ?? 60_000)) stop.abort();
+      },
+    });
+    for await (const event of stream) {
+      if (event.event === "session_end" && options.target.launched) break;
+      if (event.event === "message" && isMessageEvent(event.data)) track(event.data.message, Date.now() + settleMs);
+    }
+  } catch {
+    // A refusal (401: the session ended) or a broken stream: a hook leaves quietly.
+  } finally {
+    stop.abort();
+    // A delivery under way finishes: a message it claimed must reach stderr before the exit.
+    await firing;
+    if (timer !== null) clearTimeout(timer);
+    clearInterval(parentCheck);
+    options.signal.removeEventListener("abort", onAbort);
+    slot.release();
+  }
+  return result;
+}

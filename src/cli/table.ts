@@ -1,0 +1,37 @@
+/**
+ * The command table: every verb of the CLI, in help order. Parsing, `--help`, `--json` and errors all
+ * come from these definitions. To add a verb: define it with `defineVerb` in the file of its group under
+ * commands/, then list it here.
+ */
+import type { VerbDef } from "./command.js";
+import { brokerVerb } from "./commands/broker.js";
+import { DAEMON_VERBS } from "./commands/daemon.js";
+import { doctorVerb } from "./commands/doctor.js";
+import { HOOK_VERBS } from "./commands/hook.js";
+import { inbox } from "./commands/inbox.js";
+import { INSTALL_VERBS } from "./commands/install.js";
+import { INVITE_VERBS } from "./commands/invite.js";
+import { launchVerb } from "./commands/launch.js";
+import { mcpVerb } from "./commands/mcp.js";
+import { MESH_VERBS } from "./commands/mesh.js";
+import { MODERATION_VERBS } from "./commands/moderation.js";
+import { PRESENCE_VERBS } from "./commands/presence.js";
+import { TALK_VERBS } from "./commands/talk.js";
+import { upVerb } from "./commands/up.js";
+
+export const VERBS: readonly VerbDef[] = [
+  upVerb,
+  brokerVerb,
+  ...MESH_VERBS,
+  ...INVITE_VERBS,
+  ...MODERATION_VERBS,
+  ...TALK_VERBS,
+  inbox,
+  ...PRESENCE_VERBS,
+  ...INSTALL_VERBS,
+  launchVerb,
+  mcpVerb,
+  ...HOOK_VERBS,
+  ...DAEMON_VERBS,
+  doctorVerb,
+];

@@ -1,0 +1,402 @@
+/**
+ * The daemon core, without sockets or signals: joined meshes (one control-plane connection each, attached
+ * and detached as config.json changes), launched sessions (one session connection each), the outbox and
+ * its drain, the inbox, and the event hub. The local API (ipc/) and `runDaemon` (run.ts) sit on top.
+ */
+import type { Logger } from "pino";
+import type { Identity } from "../crypto/index.js";
+import { loadConfig, type Config, type MeshConfig } from "../local/config.js";
+import type { BrokerStatusEvent } from "../local/daemon-api.js";
+import { MemberEntry, type PushFrame } from "../protocol/index.js";
+import { watchConfigFile, type ConfigWatch } from "./config-watch.js";
+import { EventHub } from "./events.js";
+import { decryptionKeys, InboxReceiver } from "./inbox/receive.js";
+import { INBOX_RETENTION_MS, InboxStore } from "./inbox/store.js";
+import { ApiFailure } from "./ipc/errors.js";
+import { meshClientFactory, type BrokerLink, type LinkFactory } from "./links.js";
+import { sessionLinkOptions } from "./meshes/link-options.js";
+import { MeshRuntime } from "./meshes/mesh-runtime.js";
+import { streamEventFor } from "./meshes/system-events.js";
+import type { LinkChoice } from "./outbox/drain.js";
+import { OutboxService } from "./outbox/service.js";
+import type { OutboxRow } from "./outbox/store.js";
+import { SessionKeyStore } from "./sessions/keys.js";
+import {
+  SessionRegistry,
+  type LiveSession,
+  type SessionEndReason,
+  type SessionRecord,
+} from "./sessions/registry.js";
+
+export interface DaemonPaths {
+  config: string;
+  outboxDb: string;
+  inboxDb: string;
+  sessionKeys: string;
+  sessionsFile: string;
+}
+
+export interface DaemonOptions {
+  paths: DaemonPaths;
+  logger: Logger;
+  /** The package version, for `/v1/version`. */
+  version: string;
+  /** @default real `MeshClient`s */
+  linkFactory?: LinkFactory;
+  /**
+   * Re-read config.json when it changes.
+   * @default false
+   */
+  watchConfig?: boolean;
+  /**
+   * Drop sessions whose process is gone, every 5 s.
+   * @default true
+   */
+  reaper?: boolean;
+}
+
+/** How often old inbox rows are deleted. */
+const PRUNE_INTERVAL_MS = 3_600_000;
+
+export class Daemon {
+  readonly version: string;
+  readonly startedAt = Date.now();
+  readonly events: EventHub;
+  readonly inbox: InboxStore;
+  readonly outbox: OutboxService;
+  readonly sessions: SessionRegistry;
+  readonly #receiver: InboxReceiver;
+  readonly #keys: SessionKeyStore;
+  readonly #meshes = new Map<string, MeshRuntime>();
+  readonly #options: DaemonOptions;
+  readonly #factory: LinkFactory;
+  readonly #log: Logger;
+  #defaultMesh: string | undefined;
+  #watcher: ConfigWatch | null = null;
+  #pruneTimer: NodeJS.Timeout | null = null;
+  #stopping: Promise<void> | null = null;
+
+  constructor(options: DaemonOptions) {
+    this.#options = options;
+    this.version = options.version;
+    this.#factory = options.linkFactory ?? meshClientFactory;
+    this.#log = options.logger.child({ component: "daemon" });
+    this.inbox = new InboxStore(options.paths.inboxDb);
+    this.events = new EventHub(this.inbox.maxEventId(), (error) =>
+      this.#log.error({ err: errorText(error) }, "event listener threw"),
+    );
+    this.#receiver = new InboxReceiver(this.inbox, this.events, options.logger);
+    this.#keys = new SessionKeyStore(options.paths.sessionKeys, (file, problem) =>
+      this.#log.warn({ file, problem }, "ignored a session key file"),
+    );
+    this.outbox = new OutboxService(options.paths.outboxDb, options.logger, (row) => this.#linkFor(row));
+    this.sessions = new SessionRegistry({
+      file: options.paths.sessionsFile,
+      keys: this.#keys,
+      logger: options.logger,
+      openLink: (record, identity) => this.#openSessionLink(record, identity),
+      meshSlug: (meshId) => {
+        const mesh = this.#meshes.get(meshId);
+        return mesh === undefined || mesh.disabled ? null : mesh.slug;
+      },
+      onEnded: (session, reason) => this.#sessionEnded(session, reason),
+    });
+  }
+
+  /** Attaches every joined mesh, takes back live sessions, starts the drain and the timers. */
+  start(): void {
+    this.reload();
+    this.sessions.restore();
+    this.outbox.start();
+    this.inbox.prune(Date.now() - INBOX_RETENTION_MS);
+    this.#pruneTimer = setInterval(() => {
+      try {
+        this.inbox.prune(Date.now() - INBOX_RETENTION_MS);
+      } catch (error) {
+        this.#log.error({ err: errorText(error) }, "inbox retention failed");
+      }
+    }, PRUNE_INTERVAL_MS);
+    this.#pruneTimer.unref();
+    if (this.#options.reaper !== false) this.sessions.startReaper();
+    if (this.#options.watchConfig === true) this.#watchConfig();
+  }
+
+  // ---- meshes --------------------------------------------------------------------------------------
+
+  get meshes(): MeshRuntime[] {
+    return [...this.#meshes.values()];
+  }
+
+  meshById(meshId: string): MeshRuntime | undefined {
+    return this.#meshes.get(meshId);
+  }
+
+  /**
+   * The mesh a request is about: the one named (slug or id), else the caller session's, else the only
+   * one, else the config's default. Disabled meshes are returned; callers decide (`assertUsable`).
+   */
+  meshFor(wanted: string | undefined, session: LiveSession | null): MeshRuntime {
+    const all = this.meshes;
+    if (wanted !== undefined && wanted !== "") {
+      const found = all.filter((m) => m.slug === wanted || m.meshId === wanted);
+      if (found.length === 1 && found[0] !== undefined) return found[0];
+      if (found.length > 1) {
+        throw new ApiFailure(400, "mesh_required", `"${wanted}" matches several meshes`, "pass the mesh id");
+      }
+      throw new ApiFailure(404, "unknown_mesh", `no joined mesh "${wanted}"`, `joined meshes: ${slugs(all)}`);
+    }
+    if (session !== null) {
+      const own = this.#meshes.get(session.mesh_id);
+      if (own !== undefined) return own;
+    }
+    if (all.length === 1 && all[0] !== undefined) return all[0];
+    const byDefault = all.find((m) => m.meshId === this.#defaultMesh || m.slug === this.#defaultMesh);
+    if (byDefault !== undefined) return byDefault;
+    if (all.length === 0) {
+      throw new ApiFailure(
+        404,
+        "no_mesh",
+        "you have not joined any mesh",
+        "run `claudemesh up` or `claudemesh join <link>`",
+      );
+    }
+    throw new ApiFailure(
+      400,
+      "mesh_required",
+      "several meshes are joined",
+      `pass mesh (one of: ${slugs(all)})`,
+    );
+  }
+
+  /** The meshes a request is about: the one named, else the caller session's, else every usable one. */
+  meshesFor(wanted: string | undefined, session: LiveSession | null): MeshRuntime[] {
+    if ((wanted !== undefined && wanted !== "") || session !== null) return [this.meshFor(wanted, session)];
+    return this.meshes.filter((m) => !m.disabled);
+  }
+
+  /** Re-reads config.json: attaches new meshes, detaches removed ones, reattaches changed ones. */
+  reload(): { attached: string[]; detached: string[] } {
+    let config: Config;
+    try {
+      config = loadConfig(this.#options.paths.config);
+    } catch (error) {
+      this.#log.error({ err: errorText(error) }, "config is invalid; keeping the meshes attached");
+      throw new ApiFailure(
+        500,
+        "config_invalid",
+        errorText(error),
+        "fix the file or re-run `claudemesh join`",
+      );
+    }
+    this.#defaultMesh = config.default_mesh;
+    const wanted = new Map(config.meshes.map((m) => [m.mesh_id, m]));
+    const attached: string[] = [];
+    const detached: string[] = [];
+    for (const [meshId, mesh] of this.#meshes) {
+      const next = wanted.get(meshId);
+      if (next === undefined || connectionChanged(mesh.config, next)) {
+        this.#detach(mesh, next === undefined);
+        detached.push(mesh.slug);
+      }
+    }
+    for (const config of wanted.values()) {
+      if (this.#meshes.has(config.mesh_id)) continue;
+      this.#attach(config);
+      attached.push(config.slug);
+    }
+    if (attached.length > 0 || detached.length > 0) this.#log.info({ attached, detached }, "meshes reloaded");
+    this.outbox.drain.kick();
+    return { attached, detached };
+  }
+
+  /** Disables a mesh after the member left it (the broker then closes with 4002 `left`). */
+  async markLeft(mesh: MeshRuntime): Promise<void> {
+    mesh.disable("left: You left this mesh. Rejoining needs a new invite.");
+    await this.#endSessionsOf(mesh.meshId, "mesh_gone");
+  }
+
+  #attach(config: MeshConfig): void {
+    const mesh = new MeshRuntime(config, {
+      factory: this.#factory,
+      logger: this.#options.logger,
+      onPush: (m, push) => this.#onPush(m, null, push),
+      onSystemEvent: (m, event) => this.#onSystemEvent(m, event),
+      onStateChange: (m) => this.#onMeshState(m),
+      loadRoster: (meshId) => {
+        const cached = this.outbox.store.cachedRoster(meshId);
+        if (cached === null) return null;
+        const parsed = MemberEntry.array().safeParse(cached);
+        return parsed.success ? parsed.data : null;
+      },
+      saveRoster: (meshId, members) => this.outbox.store.cacheRoster(meshId, members),
+    });
+    this.#meshes.set(config.mesh_id, mesh);
+    mesh.start();
+  }
+
+  #detach(mesh: MeshRuntime, left: boolean): void {
+    this.#meshes.delete(mesh.meshId);
+    void this.#endSessionsOf(mesh.meshId, "mesh_gone");
+    // Removed from the config (left, or keys deleted): say goodbye so peers see it leave at once.
+    void mesh.stop(left);
+  }
+
+  async #endSessionsOf(meshId: string, reason: SessionEndReason): Promise<void> {
+    await Promise.all(
+      this.sessions
+        .list()
+        .filter((s) => s.mesh_id === meshId)
+        .map((s) => this.sessions.end(s, reason)),
+    );
+  }
+
+  #onMeshState(mesh: MeshRuntime): void {
+    const data: BrokerStatusEvent = { mesh: mesh.slug, state: mesh.state, last_error: mesh.lastError };
+    this.events.publish("broker_status", data, { meshId: mesh.meshId, sessionPubkey: null });
+    if (mesh.state === "connected") this.outbox.drain.wake(mesh.meshId);
+    if (mesh.disabled) void this.#endSessionsOf(mesh.meshId, "mesh_gone");
+  }
+
+  // ---- pushes --------------------------------------------------------------------------------------
+
+  #onPush(mesh: MeshRuntime, session: { pubkey: string } | null, push: PushFrame): void {
+    const secretKeys = decryptionKeys(
+      { pubkey: mesh.config.pubkey, secret: mesh.config.secret_key },
+      this.#keys.secretsFor(mesh.meshId),
+      session?.pubkey ?? null,
+    );
+    const sessionPubkey = session?.pubkey ?? null;
+    this.#receiver.receive(
+      { meshId: mesh.meshId, slug: mesh.slug, rootKey: mesh.rootKey, sessionPubkey, secretKeys },
+      push,
+    );
+  }
+
+  #onSystemEvent(mesh: MeshRuntime, event: PushFrame): void {
+    const { name, data } = streamEventFor(mesh.slug, event);
+    this.events.publish(name, data, { meshId: mesh.meshId, sessionPubkey: null });
+  }
+
+  // ---- sessions ------------------------------------------------------------------------------------
+
+  #openSessionLink(record: SessionRecord, identity: Identity): BrokerLink {
+    const mesh = this.#meshes.get(record.mesh_id);
+    if (mesh === undefined) throw new Error(`mesh ${record.mesh_id} is not attached`);
+    const config = mesh.config;
+    const link = this.#factory(sessionLinkOptions(config, record, identity, this.#options.logger));
+    const log = this.#log.child({ mesh: config.slug, session_pubkey: record.pubkey.slice(0, 12) });
+    link.onPush((push) => this.#onPush(mesh, { pubkey: record.pubkey }, push));
+    // Peer events reach the member's control-plane connection too; the stream takes them from there.
+    link.onSystemEvent(() => mesh.invalidate());
+    link.on("connected", () => this.outbox.drain.wake(mesh.meshId));
+    link.on("terminal", (info) => {
+      log.warn({ code: info.code, reason: info.reason }, "session connection stopped");
+      this.events.publish(
+        "system",
+        {
+          mesh: config.slug,
+          event: "session_connection_stopped",
+          data: { code: info.code, reason: info.reason, message: info.message },
+        },
+        { meshId: mesh.meshId, sessionPubkey: record.pubkey },
+      );
+    });
+    link.connect().catch((error: unknown) => log.warn({ err: errorText(error) }, "session connect failed"));
+    return link;
+  }
+
+  #sessionEnded(session: LiveSession, reason: SessionEndReason): void {
+    this.events.publish(
+      "session_end",
+      { session_pubkey: session.pubkey, session_id: session.session_id, mesh: session.slug, reason },
+      { meshId: session.mesh_id, sessionPubkey: session.pubkey },
+    );
+  }
+
+  /** The sending session's key pair, when the caller is a session of this mesh. */
+  sessionSender(
+    session: LiveSession | null,
+    mesh: MeshRuntime,
+  ): { sessionPubkey: string; sessionSecret: string } | null {
+    if (session === null || session.mesh_id !== mesh.meshId) return null;
+    const secret = this.#keys.secretsFor(mesh.meshId).get(session.pubkey);
+    if (secret === undefined) throw new Error("the session's key file is missing");
+    return { sessionPubkey: session.pubkey, sessionSecret: secret };
+  }
+
+  // ---- outbox routing ------------------------------------------------------------------------------
+
+  #linkFor(row: OutboxRow): LinkChoice {
+    const mesh = this.#meshes.get(row.mesh_id);
+    if (mesh === undefined) return { dead: "mesh_gone: this mesh is no longer joined" };
+    if (mesh.disabled) return { dead: `mesh_disabled: ${mesh.lastError ?? "refused by the broker"}` };
+    let link: BrokerLink = mesh.control;
+    if (row.sender_session_pubkey !== null) {
+      const session = this.sessions.byPubkey(row.sender_session_pubkey);
+      if (session !== null) link = session.link;
+      else if (row.target_kind === "member" || row.target_kind === "session") {
+        // Encrypted with that session's key: only its connection can send it so the recipient can open it.
+        return { wait: "waiting for the sending session to reconnect" };
+      }
+    }
+    if (!link.connected) return { wait: "waiting for the broker connection" };
+    return { link };
+  }
+
+  // ---- shutdown ------------------------------------------------------------------------------------
+
+  /**
+   * Stops everything: with `bye` (shutdown, SIGTERM) every connection says goodbye so peers see this
+   * member and its sessions leave at once. Closes the databases. Safe to call twice.
+   */
+  stop(options: { bye: boolean } = { bye: true }): Promise<void> {
+    this.#stopping ??= this.#stop(options.bye);
+    return this.#stopping;
+  }
+
+  async #stop(bye: boolean): Promise<void> {
+    this.#watcher?.close();
+    if (this.#pruneTimer !== null) clearInterval(this.#pruneTimer);
+    this.outbox.drain.stop();
+    await Promise.all([
+      this.sessions.closeAll({ bye }),
+      ...this.meshes.map((m) => m.stop(bye && !m.disabled)),
+    ]);
+    this.outbox.close();
+    this.inbox.close();
+    this.#log.info({}, "daemon stopped");
+  }
+
+  #watchConfig(): void {
+    this.#watcher = watchConfigFile(
+      this.#options.paths.config,
+      () => {
+        try {
+          this.reload();
+        } catch {
+          // Logged by reload(); the meshes already attached stay attached.
+        }
+      },
+      this.#log,
+    );
+  }
+}
+
+/** A change that needs a new connection (another identity, broker or root key). */
+function connectionChanged(a: MeshConfig, b: MeshConfig): boolean {
+  return (
+    a.broker_url !== b.broker_url ||
+    a.member_id !== b.member_id ||
+    a.pubkey !== b.pubkey ||
+    a.secret_key !== b.secret_key ||
+    a.root_key !== b.root_key
+  );
+}
+
+function slugs(meshes: MeshRuntime[]): string {
+  return meshes.map((m) => m.slug).join(", ") || "none";
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,189 @@
+/**
+ * The local API as a function from request to response (testable in-process, like hono's `app.request`).
+ * `server.ts` binds it to the unix socket (and the optional loopback TCP port). Routing is a table of
+ * `METHOD /path/:param` → handler; the caller's session comes only from the
+ * `Authorization: ClaudeMesh-Session <hex>` header.
+ */
+import { z } from "zod";
+import { describeZodError } from "../../protocol/index.js";
+import type { Daemon } from "../daemon.js";
+import type { Viewer } from "../inbox/store.js";
+import type { LiveSession } from "../sessions/registry.js";
+import { ApiFailure } from "./errors.js";
+
+export type Headers = Record<string, string | string[] | undefined>;
+
+export interface ApiRequest {
+  method: string;
+  /** Path and query, e.g. `/v1/inbox?unread=1`. */
+  url: string;
+  headers: Headers;
+  /** The parsed JSON body, or undefined when there was none. */
+  body?: unknown;
+}
+
+/** Where a server-sent event stream writes. */
+export interface SseSink {
+  write(chunk: string): void;
+  end(): void;
+  /** Called once when the client goes away (or `end()` was called). */
+  onClose(listener: () => void): void;
+}
+
+export type ApiResponse = { status: number; body: unknown } | { status: 200; sse: (sink: SseSink) => void };
+
+/** Who is calling: a launched session (by its token) or the member / an ambient caller. */
+export interface Caller {
+  session: LiveSession | null;
+  viewer: Viewer;
+}
+
+export interface RouteContext {
+  daemon: Daemon;
+  caller: Caller;
+  params: Record<string, string>;
+  query: URLSearchParams;
+  body: unknown;
+  headers: Headers;
+  /** Asks the process to shut down after the response is written. */
+  requestShutdown: () => void;
+}
+
+export type Handler = (ctx: RouteContext) => Promise<ApiResponse> | ApiResponse;
+export type RouteTable = Array<[method: string, path: string, handler: Handler]>;
+
+interface CompiledRoute {
+  method: string;
+  pattern: RegExp;
+  names: string[];
+  handler: Handler;
+}
+
+export interface DaemonApp {
+  handle(req: ApiRequest): Promise<ApiResponse>;
+  /** Convenience for tests and tools: a JSON request in, `{status, body}` out. */
+  request(
+    method: string,
+    url: string,
+    init?: { headers?: Headers; body?: unknown },
+  ): Promise<{ status: number; body: unknown }>;
+}
+
+export const SESSION_AUTH_SCHEME = "ClaudeMesh-Session";
+
+export function createApp(daemon: Daemon, routes: RouteTable, requestShutdown: () => void): DaemonApp {
+  const compiled = routes.map(([method, path, handler]) => compile(method, path, handler));
+
+  async function handle(req: ApiRequest): Promise<ApiResponse> {
+    try {
+      const url = new URL(req.url, "http://localhost");
+      const path = url.pathname.replace(/\/+$/, "") || "/";
+      let pathMatched = false;
+      for (const route of compiled) {
+        const match = route.pattern.exec(path);
+        if (match === null) continue;
+        pathMatched = true;
+        if (route.method !== req.method.toUpperCase()) continue;
+        const params: Record<string, string> = {};
+        route.names.forEach((name, i) => {
+          params[name] = decodeURIComponent(match[i + 1] ?? "");
+        });
+        const caller = resolveCaller(daemon, req.headers);
+        return await route.handler({
+          daemon,
+          caller,
+          params,
+          query: url.searchParams,
+          body: req.body,
+          headers: req.headers,
+          requestShutdown,
+        });
+      }
+      if (pathMatched)
+        throw new ApiFailure(405, "method_not_allowed", `${req.method} is not allowed on ${path}`);
+      throw new ApiFailure(
+        404,
+        "not_found",
+        `no route ${req.method} ${path}`,
+        "see src/local/daemon-api.ts for the routes",
+      );
+    } catch (error) {
+      return errorResponse(error);
+    }
+  }
+
+  return {
+    handle,
+    async request(method, url, init = {}) {
+      const response = await handle({ method, url, headers: init.headers ?? {}, body: init.body });
+      if ("sse" in response) throw new Error(`${url} is an event stream; use handle()`);
+      return response;
+    },
+  };
+}
+
+function compile(method: string, path: string, handler: Handler): CompiledRoute {
+  const names: string[] = [];
+  const source = path
+    .split("/")
+    .map((part) => {
+      if (!part.startsWith(":")) return part.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+      names.push(part.slice(1));
+      return "([^/]+)";
+    })
+    .join("/");
+  return { method, pattern: new RegExp(`^${source}$`), names, handler };
+}
+
+/** The session named by the header, or none; an unknown token is refused rather than widened to the member. */
+function resolveCaller(daemon: Daemon, headers: Headers): Caller {
+  const header = headerValue(headers, "authorization");
+  if (header === undefined) return { session: null, viewer: { session: null } };
+  const [scheme, token] = header.trim().split(/\s+/, 2);
+  if (scheme?.toLowerCase() !== SESSION_AUTH_SCHEME.toLowerCase()) {
+    // Bearer is the TCP listener's local token, checked by the server; it names no session.
+    return { session: null, viewer: { session: null } };
+  }
+  const session =
+    token !== undefined && /^[0-9a-fA-F]{64}$/.test(token) ? daemon.sessions.byToken(token) : null;
+  if (session === null) {
+    throw new ApiFailure(
+      401,
+      "invalid_session_token",
+      "the session token is not known to this daemon (the session ended or was never registered)",
+      "relaunch the session with `claudemesh launch`, or unset CLAUDEMESH_IPC_TOKEN_FILE",
+    );
+  }
+  return { session, viewer: { session: { pubkey: session.pubkey, meshId: session.mesh_id } } };
+}
+
+export function headerValue(headers: Headers, name: string): string | undefined {
+  const value = headers[name] ?? headers[name.toLowerCase()];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+export function errorResponse(error: unknown): { status: number; body: unknown } {
+  if (error instanceof ApiFailure) return { status: error.status, body: error.toBody() };
+  return {
+    status: 500,
+    body: { error: "internal", message: error instanceof Error ? error.message : String(error) },
+  };
+}
+
+/** Validates a JSON body (or query object) against `schema`; a mismatch is 400 `invalid_request`. */
+export function parseInput<T>(schema: z.ZodType<T>, input: unknown): T {
+  const parsed = schema.safeParse(input ?? {});
+  if (!parsed.success) {
+    throw new ApiFailure(
+      400,
+      "invalid_request",
+      describeZodError(parsed.error),
+      "see src/local/daemon-api.ts",
+    );
+  }
+  return parsed.data;
+}
+
+export function ok(body: unknown, status = 200): ApiResponse {
+  return { status, body };
+}

@@ -1,0 +1,109 @@
+/** Who is there: live peers (`list_peers`), the roster (`list_members`), and the caller's own groups. */
+import type { MemberView, PeerView } from "../../../local/daemon-api.js";
+import type { PeerEntry } from "../../../protocol/index.js";
+import type { MeshRuntime } from "../../meshes/mesh-runtime.js";
+import { ok, type Caller, type RouteTable } from "../app.js";
+import { ApiFailure } from "../errors.js";
+
+/** `pubkey` is always the member key; `session_pubkey` the session key of a session presence. */
+export function peerView(mesh: MeshRuntime, entry: PeerEntry, caller: Caller): PeerView {
+  const session = entry.peerRole === "session" ? entry.pubkey : null;
+  return {
+    mesh: mesh.slug,
+    display_name: entry.displayName,
+    pubkey: entry.memberPubkey,
+    session_pubkey: session,
+    peer_role: entry.peerRole,
+    status: entry.status,
+    summary: entry.summary,
+    groups: entry.groups.map((g) => g.name),
+    cwd: entry.cwd,
+    this_session: session !== null && session === caller.session?.pubkey,
+    self: entry.memberPubkey === mesh.config.pubkey,
+  };
+}
+
+/**
+ * Runs `fetch` on each mesh. With one mesh its failure is the answer; across several, unreachable meshes
+ * are skipped unless all are.
+ */
+export async function acrossMeshes<T>(
+  meshes: MeshRuntime[],
+  fetch: (mesh: MeshRuntime) => Promise<T[]>,
+): Promise<T[]> {
+  if (meshes.length === 1 && meshes[0] !== undefined) {
+    meshes[0].assertUsable();
+    return fetch(meshes[0]);
+  }
+  const results = await Promise.allSettled(meshes.map(fetch));
+  const out: T[] = [];
+  let failure: unknown = null;
+  for (const result of results) {
+    if (result.status === "fulfilled") out.push(...result.value);
+    else failure = result.reason;
+  }
+  if (failure !== null && out.length === 0 && results.every((r) => r.status === "rejected")) throw failure;
+  return out;
+}
+
+export const peerRoutes: RouteTable = [
+  [
+    "GET",
+    "/v1/peers",
+    async ({ daemon, caller, query }) => {
+      const all = query.get("all") === "1" || query.get("all") === "true";
+      const meshes = daemon.meshesFor(query.get("mesh") ?? undefined, caller.session);
+      const peers = await acrossMeshes(meshes, async (mesh) =>
+        (await mesh.peers())
+          .filter((p) => all || p.peerRole !== "control-plane")
+          .map((p) => peerView(mesh, p, caller)),
+      );
+      return ok({ peers });
+    },
+  ],
+  [
+    "GET",
+    "/v1/members",
+    async ({ daemon, caller, query }) => {
+      const meshes = daemon.meshesFor(query.get("mesh") ?? undefined, caller.session);
+      const members = await acrossMeshes(meshes, async (mesh) =>
+        (await mesh.members()).map((m): MemberView => ({
+          mesh: mesh.slug,
+          member_id: m.memberId,
+          pubkey: m.pubkey,
+          display_name: m.displayName,
+          role: m.role,
+          online: m.online,
+          joined_at: m.joinedAt,
+        })),
+      );
+      return ok({ members });
+    },
+  ],
+  [
+    "GET",
+    "/v1/groups",
+    async ({ daemon, caller, query }) => {
+      const meshes = daemon.meshesFor(query.get("mesh") ?? undefined, caller.session);
+      const groups = await acrossMeshes(meshes, async (mesh) => {
+        const own = (await mesh.peers()).find((p) =>
+          caller.session !== null && caller.session.mesh_id === mesh.meshId
+            ? p.peerRole === "session" && p.pubkey === caller.session.pubkey
+            : p.peerRole === "control-plane" &&
+              p.memberPubkey === mesh.config.pubkey &&
+              p.sessionId === `daemon-${process.pid}`,
+        );
+        if (own === undefined && meshes.length === 1) {
+          throw new ApiFailure(
+            503,
+            "not_present",
+            `not connected to mesh "${mesh.slug}" yet`,
+            "try again in a moment",
+          );
+        }
+        return (own?.groups ?? []).map((g) => ({ mesh: mesh.slug, name: g.name, role: g.role ?? null }));
+      });
+      return ok({ groups });
+    },
+  ],
+];

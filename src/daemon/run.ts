@@ -1,0 +1,154 @@
+/**
+ * `runDaemon`: the daemon process's main. Takes the one-per-user lock, writes daemon.pid, starts the core,
+ * serves the local API on the unix socket (and on 127.0.0.1 when `CLAUDEMESH_DAEMON_TCP_PORT` is set),
+ * and on SIGTERM / SIGINT / `POST /v1/shutdown` says `bye` on every connection, closes the databases and
+ * removes the socket, pid and lock files. SIGHUP re-reads the config.
+ */
+import { readFileSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import type { Server } from "node:http";
+import { randomHexToken } from "../crypto/index.js";
+import { configFile, daemonDir, daemonFiles } from "../local/paths.js";
+import { writeSecretFile } from "../local/secure-fs.js";
+import { Daemon } from "./daemon.js";
+import { createApp } from "./ipc/app.js";
+import { ROUTES } from "./ipc/routes/index.js";
+import { closeServer, createIpcServer, listenTcp, listenUnix, socketAnswers } from "./ipc/server.js";
+import { acquireLock } from "./lock.js";
+import { createLogger, type Logger } from "./logger.js";
+import { packageVersion } from "./version.js";
+
+export interface RunDaemonOptions {
+  /**
+   * Started by `daemon up --foreground` (or a service manager); only changes the start message.
+   * @default false
+   */
+  foreground?: boolean;
+  /** Where logs go. @default stdout */
+  logger?: Logger;
+}
+
+/** After stopping, anything still holding the event loop this long is cut off with exit 0. */
+const EXIT_SAFETY_MS = 3_000;
+
+/**
+ * Runs the daemon until it is told to stop; resolves once everything is closed. A second daemon for the
+ * same user prints "claudemesh daemon already running (pid N)" on stderr and resolves at once (a no-op:
+ * the caller exits 0). Startup failures reject (the caller reports them and exits non-zero).
+ */
+export async function runDaemon(options: RunDaemonOptions = {}): Promise<void> {
+  // Every file the daemon makes (databases, socket, keys) is private to the user.
+  process.umask(0o077);
+  const dir = daemonDir();
+  const logger = options.logger ?? createLogger();
+  const log = logger.child({ component: "run" });
+
+  const lock = acquireLock(daemonFiles.lock());
+  if (!lock.acquired) {
+    process.stderr.write(`claudemesh daemon already running (pid ${lock.pid})\n`);
+    return;
+  }
+  const socketPath = daemonFiles.socket();
+  if (await socketAnswers(socketPath)) {
+    lock.release();
+    process.stderr.write(`claudemesh daemon already running (another process answers on ${socketPath})\n`);
+    return;
+  }
+
+  let daemon: Daemon | null = null;
+  const servers: Server[] = [];
+  const cleanup = async (): Promise<void> => {
+    await Promise.all(servers.map((s) => closeServer(s)));
+    if (daemon !== null) await daemon.stop({ bye: true });
+    rmSync(socketPath, { force: true });
+    if (readPid(daemonFiles.pid()) === process.pid) rmSync(daemonFiles.pid(), { force: true });
+    lock.release();
+  };
+
+  let stop!: (reason: string) => void;
+  const stopped = new Promise<string>((resolve) => {
+    stop = resolve;
+  });
+
+  try {
+    writeSecretFile(daemonFiles.pid(), `${process.pid}\n`);
+    daemon = new Daemon({
+      paths: {
+        config: configFile(),
+        outboxDb: daemonFiles.outboxDb(),
+        inboxDb: daemonFiles.inboxDb(),
+        sessionKeys: daemonFiles.sessionKeys(),
+        sessionsFile: join(dir, "sessions.json"),
+      },
+      logger,
+      version: packageVersion(),
+      watchConfig: true,
+    });
+    daemon.start();
+    const app = createApp(daemon, ROUTES, () => stop("shutdown requested"));
+    const unixServer = createIpcServer({ app, logger });
+    servers.push(unixServer);
+    await listenUnix(unixServer, socketPath);
+    const tcpPort = process.env.CLAUDEMESH_DAEMON_TCP_PORT;
+    if (tcpPort !== undefined && tcpPort !== "") {
+      const tcpServer = createIpcServer({ app, logger, bearerToken: localToken(daemonFiles.localToken()) });
+      servers.push(tcpServer);
+      const port = await listenTcp(tcpServer, Number(tcpPort));
+      log.info({ port }, "tcp listener on 127.0.0.1");
+    }
+  } catch (error) {
+    log.error({ err: error instanceof Error ? error.message : String(error) }, "daemon failed to start");
+    await cleanup();
+    throw error;
+  }
+
+  const onSignal = (signal: NodeJS.Signals): void => stop(signal);
+  const onHangup = (): void => {
+    try {
+      daemon?.reload();
+    } catch {
+      // Logged by reload(); the attached meshes stay as they are.
+    }
+  };
+  process.on("SIGTERM", onSignal);
+  process.on("SIGINT", onSignal);
+  process.on("SIGHUP", onHangup);
+  log.info(
+    { version: daemon.version, socket: socketPath, meshes: daemon.meshes.map((m) => m.slug) },
+    "daemon started",
+  );
+  if (options.foreground === true && process.stderr.isTTY) {
+    process.stderr.write(
+      `claudemesh daemon running (pid ${process.pid}) on ${socketPath}; Ctrl-C stops it\n`,
+    );
+  }
+
+  const reason = await stopped;
+  log.info({ reason }, "daemon stopping");
+  process.off("SIGTERM", onSignal);
+  process.off("SIGINT", onSignal);
+  process.off("SIGHUP", onHangup);
+  await cleanup();
+  setTimeout(() => process.exit(0), EXIT_SAFETY_MS).unref();
+}
+
+function readPid(path: string): number | null {
+  try {
+    return Number(readFileSync(path, "utf8").trim());
+  } catch {
+    return null; // already gone
+  }
+}
+
+/** The TCP listener's bearer token: reused from the 0600 file, or made on first use. */
+function localToken(path: string): string {
+  try {
+    const existing = readFileSync(path, "utf8").trim();
+    if (/^[0-9a-f]{64}$/.test(existing)) return existing;
+  } catch {
+    // Not made yet.
+  }
+  const token = randomHexToken(32);
+  writeSecretFile(path, `${token}\n`);
+  return token;
+}

@@ -1,0 +1,74 @@
+/**
+ * The MCP server's way to the daemon: found or started lazily (never while answering `initialize`),
+ * through the one lifecycle helper, and retried after a failure. A failure carries the exact command to run.
+ */
+import type { SessionInfo } from "../local/daemon-api.js";
+import { DaemonApiError, type DaemonClient } from "../local/daemon-client.js";
+import { ensureDaemon } from "../local/lifecycle.js";
+
+/** What to tell the model when the daemon cannot be reached. */
+export function unreachableText(err: unknown): string {
+  const hint =
+    err instanceof Error && "hint" in err && typeof err.hint === "string" ? err.hint : "start it with `claudemesh daemon up`";
+  const message = err instanceof Error ? err.message : String(err);
+  return `claudemesh: ${message}. To fix: ${hint}.`;
+}
+
+interface Connected {
+  client: DaemonClient;
+  /** The launched session this server belongs to, or null in ambient mode. */
+  session: SessionInfo | null;
+}
+
+export class DaemonAccess {
+  #connected: Promise<Connected> | null = null;
+
+  constructor(
+    private readonly options: {
+      /** Start the daemon when it is not running. @default true */
+      spawn?: boolean;
+      /** Per-request timeout. @default 10000 */
+      timeoutMs?: number;
+      /** Told when a session token from the environment is unknown to the daemon. */
+      onStaleToken?: () => void;
+    } = {},
+  ) {}
+
+  /** A client of the running daemon (started if needed). A failed attempt is retried on the next call. */
+  async client(): Promise<DaemonClient> {
+    return (await this.connect()).client;
+  }
+
+  /**
+   * The launched session this server belongs to (`CLAUDEMESH_IPC_TOKEN_FILE`), or null in ambient mode.
+   * A token the daemon no longer knows counts as ambient: the server then acts for the member.
+   */
+  async session(): Promise<SessionInfo | null> {
+    return (await this.connect()).session;
+  }
+
+  connect(): Promise<Connected> {
+    if (this.#connected === null) {
+      const attempt = this.#open();
+      this.#connected = attempt;
+      attempt.catch(() => {
+        if (this.#connected === attempt) this.#connected = null;
+      });
+    }
+    return this.#connected;
+  }
+
+  async #open(): Promise<Connected> {
+    const spawn = this.options.spawn ?? true;
+    const timeoutMs = this.options.timeoutMs ?? 10_000;
+    const client = await ensureDaemon({ spawn, client: { timeoutMs } });
+    if (!client.token) return { client, session: null };
+    try {
+      return { client, session: await client.sessionsMe() };
+    } catch (err) {
+      if (!(err instanceof DaemonApiError) || err.status !== 401) throw err;
+      this.options.onStaleToken?.();
+      return { client: await ensureDaemon({ spawn, client: { timeoutMs, token: null } }), session: null };
+    }
+  }
+}

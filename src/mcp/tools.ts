@@ -1,0 +1,185 @@
+/**
+ * The MCP tools: a small, stable set (`send_message`, `list_peers`, `read_inbox`). Each validates its
+ * arguments with zod (the JSON schema the client sees is made from the same definition) and returns text
+ * a model can act on; failures come back as `isError` results carrying what to do, never as exceptions.
+ */
+import { z } from "zod";
+import type { InboxMessage, PeerView, SendResponse } from "../local/daemon-api.js";
+import { DaemonApiError, type DaemonClient } from "../local/daemon-client.js";
+import { UNTRUSTED_NOTE, headerLine, messageText, oneLine, replyHint, shortKey } from "../local/peer-text.js";
+import { unreachableText } from "./daemon-access.js";
+
+export interface ToolResult {
+  [key: string]: unknown;
+  content: Array<{ type: "text"; text: string }>;
+  isError?: boolean;
+}
+
+interface ToolDef<S extends z.ZodType> {
+  name: string;
+  description: string;
+  input: S;
+  run: (client: DaemonClient, args: z.output<S>) => Promise<string>;
+}
+
+/** A tool with its argument type erased: `call` validates, then runs. */
+interface Tool {
+  name: string;
+  description: string;
+  input: z.ZodType;
+  /** The problems with the arguments, or null when they are valid. */
+  invalid: (args: unknown) => string | null;
+  call: (client: DaemonClient, args: unknown) => Promise<string>;
+}
+
+class InvalidArguments extends Error {}
+
+function defineTool<S extends z.ZodType>(def: ToolDef<S>): Tool {
+  const check = (args: unknown): z.ZodSafeParseResult<z.output<S>> => def.input.safeParse(args ?? {});
+  return {
+    name: def.name,
+    description: def.description,
+    input: def.input,
+    invalid: (args) => {
+      const parsed = check(args);
+      if (parsed.success) return null;
+      return parsed.error.issues.map((i) => `${i.path.join(".") || "arguments"}: ${i.message}`).join("; ");
+    },
+    call: async (client, args) => {
+      const parsed = check(args);
+      if (!parsed.success) throw new InvalidArguments(parsed.error.message);
+      return def.run(client, parsed.data);
+    },
+  };
+}
+
+function describeSend(result: SendResponse): string {
+  const state =
+    result.status === "sent"
+      ? "the broker accepted it"
+      : "it is queued and will be delivered when the broker is reachable";
+  const online = result.recipient_online ? "online now" : "not online now (it waits for them)";
+  return `Sent to ${result.target.display} (${result.target.kind}): ${state}; recipient ${online}. Message id: ${result.message_id}.`;
+}
+
+function describePeer(peer: PeerView): string {
+  const key =
+    peer.session_pubkey === null
+      ? `member ${shortKey(peer.pubkey)}`
+      : `session ${shortKey(peer.session_pubkey)}, member ${shortKey(peer.pubkey)}`;
+  const parts = [`${oneLine(peer.display_name)} (${key})`, peer.status];
+  if (peer.peer_role !== "session") parts.push(peer.peer_role);
+  if (peer.summary) parts.push(`"${oneLine(peer.summary)}"`);
+  if (peer.groups.length > 0) parts.push(`groups: ${peer.groups.join(", ")}`);
+  if (peer.cwd) parts.push(`cwd ${peer.cwd}`);
+  if (peer.this_session) parts.push("(this session)");
+  else if (peer.self) parts.push("(you, elsewhere)");
+  return `- ${parts.join(" · ")}`;
+}
+
+/** Messages framed for a model: sender first, peer text, how to reply. */
+export function frameMessages(messages: readonly InboxMessage[]): string {
+  return messages.map((m) => [headerLine(m), messageText(m), replyHint(m)].join("\n")).join("\n\n");
+}
+
+const sendMessage = defineTool({
+  name: "send_message",
+  description:
+    "Send an end-to-end encrypted message to a peer on the claudemesh mesh. `to` is a display name, a hex key " +
+    "prefix (4+ characters, e.g. from list_peers or from a received message), `@group`, or `*` for everyone.",
+  input: z.object({
+    to: z.string().min(1).describe('Recipient: display name, 4+ hex key prefix, "@group" or "*"'),
+    message: z.string().min(1).describe("The text to send"),
+    priority: z
+      .enum(["now", "next", "low"])
+      .optional()
+      .describe("now: deliver even if the recipient is busy; next (default): when idle; low: when nothing else waits"),
+    reply_to: z.string().min(1).optional().describe("Id of the message this answers"),
+  }),
+  async run(client, args) {
+    const result = await client.send({
+      to: args.to,
+      message: args.message,
+      priority: args.priority,
+      reply_to: args.reply_to,
+    });
+    return describeSend(result);
+  },
+});
+
+const listPeers = defineTool({
+  name: "list_peers",
+  description:
+    "List the peers online on the mesh: display name, session and member keys, status, summary, groups, cwd.",
+  input: z.object({
+    all: z.boolean().optional().describe("Also list control-plane presences (daemons)"),
+  }),
+  async run(client, args) {
+    const { peers } = await client.peers({ all: args.all });
+    if (peers.length === 0) return "No peers are online.";
+    return [`${peers.length} peer${peers.length === 1 ? "" : "s"} online:`, ...peers.map(describePeer)].join("\n");
+  },
+});
+
+const readInbox = defineTool({
+  name: "read_inbox",
+  description:
+    "Read messages peers sent you (oldest first). By default only the ones not shown yet; they are then marked as shown.",
+  input: z.object({
+    unread_only: z.boolean().default(true).describe("Only messages not shown yet (default true)"),
+    limit: z.number().int().min(1).max(200).default(20).describe("At most this many (default 20)"),
+  }),
+  async run(client, args) {
+    const { messages } = await client.inbox({ unread: args.unread_only, limit: args.limit });
+    if (messages.length === 0) return args.unread_only ? "No new messages." : "The inbox is empty.";
+    const fresh = messages.filter((m) => !m.surfaced).map((m) => m.id);
+    if (fresh.length > 0) await client.markSurfaced({ ids: fresh, lane: "tool" });
+    const count = `${messages.length} message${messages.length === 1 ? "" : "s"}`;
+    return `${count} from peers. ${UNTRUSTED_NOTE}\n\n${frameMessages(messages)}`;
+  },
+});
+
+export const TOOLS: readonly Tool[] = [sendMessage, listPeers, readInbox];
+
+/** The `tools/list` entries. */
+export function toolList(): Array<{ name: string; description: string; inputSchema: Record<string, unknown> }> {
+  return TOOLS.map((tool) => {
+    const { $schema: _schema, ...inputSchema } = z.toJSONSchema(tool.input, { io: "input" });
+    return { name: tool.name, description: tool.description, inputSchema: { type: "object", ...inputSchema } };
+  });
+}
+
+function failureText(err: unknown): string {
+  if (err instanceof DaemonApiError) {
+    const candidates =
+      err.candidates && err.candidates.length > 0
+        ? ` Candidates: ${err.candidates
+            .map((c) => `${c.display_name} (${shortKey(c.session_pubkey ?? c.pubkey)}${c.online ? "" : ", offline"})`)
+            .join(", ")}.`
+        : "";
+    return `claudemesh refused: ${err.message}.${candidates}${err.hint ? ` ${err.hint}.` : ""}`;
+  }
+  return unreachableText(err);
+}
+
+/** Runs one tool call; never throws. */
+export async function callTool(
+  name: string,
+  rawArgs: unknown,
+  client: () => Promise<DaemonClient>,
+): Promise<ToolResult> {
+  const tool = TOOLS.find((t) => t.name === name);
+  if (!tool) {
+    return { content: [{ type: "text", text: `Unknown tool "${name}". Tools: ${TOOLS.map((t) => t.name).join(", ")}.` }], isError: true };
+  }
+  const issues = tool.invalid(rawArgs);
+  if (issues !== null) {
+    return { content: [{ type: "text", text: `Invalid arguments for ${name}: ${issues}` }], isError: true };
+  }
+  try {
+    const text = await tool.call(await client(), rawArgs);
+    return { content: [{ type: "text", text }] };
+  } catch (err) {
+    return { content: [{ type: "text", text: failureText(err) }], isError: true };
+  }
+}

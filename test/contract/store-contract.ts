@@ -1,0 +1,58 @@
+/**
+ * The storage port's contract suite (src/broker/store/port.ts). Every adapter runs it:
+ *
+ *   runStoreContract("sqlite", async () => createSqliteStore({ path }), cleanup);
+ *
+ * Each test gets a fresh store from `makeStore` (migrated here, so `migrate()` must be idempotent), and
+ * the store is closed, then `cleanup` called, after it.
+ */
+import { afterEach, beforeEach, describe } from "vitest";
+import type { Store } from "../../src/broker/store/port.js";
+import { acksContract } from "./store/acks.js";
+import { claimsContract } from "./store/claims.js";
+import type { ContractContext } from "./store/context.js";
+import { limitsContract } from "./store/limits.js";
+import { membersContract } from "./store/members.js";
+import { messagesContract } from "./store/messages.js";
+import { presencesContract } from "./store/presences.js";
+import { redeliveryContract } from "./store/redelivery.js";
+import { retentionContract } from "./store/retention.js";
+
+/** Registers the contract suite for one adapter. */
+export function runStoreContract(
+  name: string,
+  makeStore: () => Promise<Store>,
+  cleanup?: (store: Store) => Promise<void>,
+): void {
+  describe(`store contract: ${name}`, () => {
+    let current: Store | null = null;
+    const ctx: ContractContext = {
+      store() {
+        if (!current) throw new Error("store contract: no store (used outside a test?)");
+        return current;
+      },
+    };
+
+    beforeEach(async () => {
+      current = await makeStore();
+      await current.migrate();
+    });
+
+    afterEach(async () => {
+      const store = current;
+      current = null;
+      if (!store) return;
+      await store.close();
+      await cleanup?.(store);
+    });
+
+    membersContract(ctx);
+    limitsContract(ctx);
+    presencesContract(ctx);
+    messagesContract(ctx);
+    claimsContract(ctx);
+    acksContract(ctx);
+    redeliveryContract(ctx);
+    retentionContract(ctx);
+  });
+}

@@ -1,0 +1,244 @@
+import { describe, expect, it } from "vitest";
+import type { ContractContext } from "./context.js";
+import {
+  LEASE_MS,
+  T0,
+  broadcast,
+  claimedIds,
+  dmToMember,
+  dmToSession,
+  hex64,
+  memberScope,
+  messageId,
+  seedMesh,
+  sender,
+  sessionScope,
+  uid,
+} from "./fixtures.js";
+
+export function claimsContract(ctx: ContractContext): void {
+  describe("claimDeliveries", () => {
+    it("claims a member-level DM with the full message, setting the lease and attempts", async () => {
+      const store = ctx.store();
+      const mesh = await seedMesh(store, 1);
+      const [peer] = mesh.members;
+      if (!peer) throw new Error("fixture");
+      const input = dmToMember(sender(mesh.owner), peer, {
+        clientMessageId: "c1",
+        topicId: null,
+        bodyVersion: 1,
+      });
+      await store.acceptMessages([input]);
+      const [rows] = await store.claimDeliveries([memberScope(peer, "p1")], T0, LEASE_MS, 10);
+      expect(rows).toEqual([
+        {
+          deliveryId: expect.any(Number),
+          recipientKind: "member",
+          recipientPubkey: peer.pubkey,
+          attempts: 1,
+          message: input.message,
+        },
+      ]);
+      // Leased: nobody else gets it until the lease ends.
+      expect(await store.claimDeliveries([memberScope(peer, "p2")], T0 + LEASE_MS - 1, LEASE_MS, 10)).toEqual(
+        [[]],
+      );
+      const [again] = await store.claimDeliveries([memberScope(peer, "p2")], T0 + LEASE_MS, LEASE_MS, 10);
+      expect(again?.map((r) => [r.message.id, r.attempts])).toEqual([[input.message.id, 2]]);
+    });
+
+    it("gives session-level rows only to that session key, member-level rows only to member scopes", async () => {
+      const store = ctx.store();
+      const mesh = await seedMesh(store, 1);
+      const [peer] = mesh.members;
+      if (!peer) throw new Error("fixture");
+      const key = hex64();
+      const from = sender(mesh.owner);
+      const toSession = dmToSession(from, peer, key);
+      const toMember = dmToMember(from, peer);
+      await store.acceptMessages([toSession, toMember]);
+      const result = await store.claimDeliveries(
+        [sessionScope(peer, "other-session", hex64()), sessionScope(peer, "s", key), memberScope(peer, "cp")],
+        T0,
+        LEASE_MS,
+        10,
+      );
+      expect(claimedIds(result)).toEqual([[], [toSession.message.id], [toMember.message.id]]);
+      expect(result[1]?.[0]).toMatchObject({ recipientKind: "session", recipientPubkey: key });
+    });
+
+    it("claims in accept order, even when accept times tie in one millisecond", async () => {
+      const store = ctx.store();
+      const mesh = await seedMesh(store, 1);
+      const [peer] = mesh.members;
+      if (!peer) throw new Error("fixture");
+      const from = sender(mesh.owner);
+      // Ids sort opposite to accept order, so ordering by (createdAt, id) would be wrong here.
+      const ids = ["z", "y", "x", "w", "v", "u"].map((c) => messageId(c.repeat(8)));
+      const inputs = ids.map((id) => dmToMember(from, peer, { id, createdAt: T0 }));
+      await store.acceptMessages(inputs.slice(0, 3));
+      for (const input of inputs.slice(3)) await store.acceptMessages([input]);
+      const first = await store.claimDeliveries([memberScope(peer, "p")], T0, LEASE_MS, 4);
+      const rest = await store.claimDeliveries([memberScope(peer, "p")], T0, LEASE_MS, 4);
+      expect([...claimedIds(first)[0]!, ...claimedIds(rest)[0]!]).toEqual(ids);
+    });
+
+    it("merges a session presence's session-level and member-level rows in accept order", async () => {
+      const store = ctx.store();
+      const mesh = await seedMesh(store, 1);
+      const [peer] = mesh.members;
+      if (!peer) throw new Error("fixture");
+      const key = hex64();
+      const from = sender(mesh.owner);
+      const inputs = [
+        dmToMember(from, peer),
+        dmToSession(from, peer, key),
+        dmToMember(from, peer),
+        dmToSession(from, peer, key),
+      ];
+      await store.acceptMessages(inputs);
+      const scope = sessionScope(peer, "s", key, { memberId: peer.id });
+      const first = await store.claimDeliveries([scope], T0, LEASE_MS, 3);
+      const second = await store.claimDeliveries([scope], T0, LEASE_MS, 3);
+      expect(claimedIds(first)).toEqual([inputs.slice(0, 3).map((i) => i.message.id)]);
+      expect(claimedIds(second)).toEqual([[inputs[3]!.message.id]]);
+    });
+
+    it("gives concurrent claimers disjoint sets that cover every eligible delivery", async () => {
+      const store = ctx.store();
+      const mesh = await seedMesh(store, 1);
+      const [peer] = mesh.members;
+      if (!peer) throw new Error("fixture");
+      const from = sender(mesh.owner);
+      const inputs = Array.from({ length: 40 }, () => dmToMember(from, peer));
+      await store.acceptMessages(inputs);
+      const calls = Array.from({ length: 6 }, (_, i) =>
+        store.claimDeliveries([memberScope(peer, `p${i}`), memberScope(peer, `q${i}`)], T0, LEASE_MS, 4),
+      );
+      const drained = (await Promise.all(calls)).flatMap((r) => claimedIds(r).flat());
+      const rest = claimedIds(
+        await store.claimDeliveries([memberScope(peer, "last")], T0, LEASE_MS, 100),
+      ).flat();
+      const all = [...drained, ...rest];
+      expect(new Set(all).size).toBe(all.length);
+      expect([...all].sort()).toEqual(inputs.map((i) => i.message.id).sort());
+      expect(drained).toHaveLength(40);
+    });
+
+    it("never lets the sending presence claim its own DM, while a sibling presence can", async () => {
+      const store = ctx.store();
+      const mesh = await seedMesh(store, 0);
+      const key = hex64();
+      const from = sender(mesh.owner, "sending-presence");
+      const toSelf = dmToMember(from, mesh.owner);
+      const toOwnSession = dmToSession(from, mesh.owner, key);
+      await store.acceptMessages([toSelf, toOwnSession]);
+      const own = await store.claimDeliveries(
+        [sessionScope(mesh.owner, "sending-presence", key, { memberId: mesh.owner.id })],
+        T0,
+        LEASE_MS,
+        10,
+      );
+      expect(own).toEqual([[]]);
+      const sibling = await store.claimDeliveries([memberScope(mesh.owner, "sibling")], T0, LEASE_MS, 10);
+      expect(claimedIds(sibling)).toEqual([[toSelf.message.id]]);
+    });
+
+    it("lets only the allowed priorities through", async () => {
+      const store = ctx.store();
+      const mesh = await seedMesh(store, 1);
+      const [peer] = mesh.members;
+      if (!peer) throw new Error("fixture");
+      const from = sender(mesh.owner);
+      const low = dmToMember(from, peer, { priority: "low" });
+      const now = dmToMember(from, peer, { priority: "now" });
+      const next = dmToMember(from, peer, { priority: "next" });
+      await store.acceptMessages([low, now, next]);
+      const working = await store.claimDeliveries(
+        [memberScope(peer, "p", { priorities: ["now"] })],
+        T0,
+        LEASE_MS,
+        10,
+      );
+      expect(claimedIds(working)).toEqual([[now.message.id]]);
+      const blocked = await store.claimDeliveries(
+        [memberScope(peer, "p", { priorities: [] })],
+        T0,
+        LEASE_MS,
+        10,
+      );
+      expect(blocked).toEqual([[]]);
+      const idle = await store.claimDeliveries(
+        [memberScope(peer, "p", { priorities: ["low", "next"] })],
+        T0,
+        LEASE_MS,
+        10,
+      );
+      expect(claimedIds(idle)).toEqual([[low.message.id, next.message.id]]);
+    });
+
+    it("keeps multicast away from hidden presences but still hands them DMs", async () => {
+      const store = ctx.store();
+      const mesh = await seedMesh(store, 1);
+      const [peer] = mesh.members;
+      if (!peer) throw new Error("fixture");
+      const from = sender(mesh.owner);
+      const all = broadcast(from, [peer]);
+      const group = broadcast(from, [peer], { targetSpec: "@dev" });
+      const topic = broadcast(from, [peer], { targetSpec: "#general", topicId: uid("topic") });
+      const dm = dmToMember(from, peer);
+      await store.acceptMessages([all, group, topic, dm]);
+      const hidden = await store.claimDeliveries(
+        [memberScope(peer, "p", { multicast: false })],
+        T0,
+        LEASE_MS,
+        10,
+      );
+      expect(claimedIds(hidden)).toEqual([[dm.message.id]]);
+      const visible = await store.claimDeliveries([memberScope(peer, "p")], T0, LEASE_MS, 10);
+      expect(claimedIds(visible)).toEqual([[all.message.id, group.message.id, topic.message.id]]);
+    });
+
+    it("never claims across meshes", async () => {
+      const store = ctx.store();
+      const mesh = await seedMesh(store, 1);
+      const other = await seedMesh(store, 0);
+      const [peer] = mesh.members;
+      if (!peer) throw new Error("fixture");
+      const key = hex64();
+      await store.acceptMessages([
+        dmToMember(sender(mesh.owner), peer),
+        dmToSession(sender(mesh.owner), peer, key),
+      ]);
+      const foreign = await store.claimDeliveries(
+        [
+          memberScope(peer, "p", { meshId: other.id }),
+          sessionScope(peer, "s", key, { meshId: other.id, memberId: peer.id }),
+        ],
+        T0,
+        LEASE_MS,
+        10,
+      );
+      expect(foreign).toEqual([[], []]);
+    });
+
+    it("answers one list per scope, empty for no scopes or a zero limit", async () => {
+      const store = ctx.store();
+      const mesh = await seedMesh(store, 1);
+      const [peer] = mesh.members;
+      if (!peer) throw new Error("fixture");
+      await store.acceptMessages([dmToMember(sender(mesh.owner), peer)]);
+      expect(await store.claimDeliveries([], T0, LEASE_MS, 10)).toEqual([]);
+      expect(
+        await store.claimDeliveries([memberScope(peer, "a"), memberScope(peer, "b")], T0, LEASE_MS, 0),
+      ).toEqual([[], []]);
+      const two = await store.claimDeliveries(
+        [memberScope(peer, "a"), memberScope(peer, "b")],
+        T0,
+        LEASE_MS,
+        10,
+      );
+      expect(two.map((rows) => rows.length)).toEqual([1, 0]);
+    });
+  });
+}

@@ -1,0 +1,114 @@
+import { describe, expect, it } from "vitest";
+import type { ContractContext } from "./context.js";
+import { T0, hex64, presence, seedMesh } from "./fixtures.js";
+
+export function presencesContract(ctx: ContractContext): void {
+  describe("presences", () => {
+    it("round-trip every field and list in connectedAt order, per mesh", async () => {
+      const store = ctx.store();
+      const mesh = await seedMesh(store, 1);
+      const other = await seedMesh(store, 0);
+      const [peer] = mesh.members;
+      if (!peer) throw new Error("fixture");
+      const second = presence(mesh.owner, { connectedAt: T0 + 2 });
+      const first = presence(peer, {
+        connectedAt: T0 + 1,
+        peerRole: "session",
+        sessionPubkey: hex64(),
+        hostname: null,
+        peerType: null,
+        channel: null,
+        model: null,
+        summary: null,
+        stats: null,
+        profile: null,
+        visible: false,
+        groups: [],
+        status: "dnd",
+        statusSource: "hook",
+      });
+      await store.upsertPresence(second);
+      await store.upsertPresence(first);
+      await store.upsertPresence(presence(other.owner));
+      expect(await store.listPresences(mesh.id)).toEqual([first, second]);
+      expect(await store.countPresences(mesh.id)).toBe(2);
+      expect(await store.countPresences(other.id)).toBe(1);
+    });
+
+    it("upsert replaces a row (reattach) and brings a disconnected one back", async () => {
+      const store = ctx.store();
+      const mesh = await seedMesh(store, 0);
+      const row = presence(mesh.owner);
+      await store.upsertPresence(row);
+      await store.markPresenceDisconnected(row.id, T0 + 5);
+      expect(await store.listPresences(mesh.id)).toEqual([]);
+      const back = { ...row, nodeId: "node-b", lease: "online" as const, pid: 7, lastPingAt: T0 + 9 };
+      await store.upsertPresence(back);
+      expect(await store.listPresences(mesh.id)).toEqual([back]);
+    });
+
+    it("patch only the given fields", async () => {
+      const store = ctx.store();
+      const mesh = await seedMesh(store, 0);
+      const row = presence(mesh.owner);
+      await store.upsertPresence(row);
+      await store.updatePresence(row.id, { summary: null, visible: false, profile: null, lease: "offline" });
+      await store.updatePresence(row.id, { status: "working", statusSource: "hook", statusAt: T0 + 3 });
+      await store.updatePresence(row.id, {
+        groups: [{ name: "ops" }],
+        stats: { errors: 2 },
+        nodeId: "node-z",
+      });
+      await store.updatePresence(row.id, { displayName: "renamed", lastPingAt: T0 + 4 });
+      await store.updatePresence(row.id, {});
+      expect(await store.listPresences(mesh.id)).toEqual([
+        {
+          ...row,
+          summary: null,
+          visible: false,
+          profile: null,
+          lease: "offline",
+          status: "working",
+          statusSource: "hook",
+          statusAt: T0 + 3,
+          groups: [{ name: "ops" }],
+          stats: { errors: 2 },
+          nodeId: "node-z",
+          displayName: "renamed",
+          lastPingAt: T0 + 4,
+        },
+      ]);
+    });
+
+    it("touch a batch of presences", async () => {
+      const store = ctx.store();
+      const mesh = await seedMesh(store, 0);
+      const a = presence(mesh.owner, { connectedAt: T0 });
+      const b = presence(mesh.owner, { connectedAt: T0 + 1 });
+      const c = presence(mesh.owner, { connectedAt: T0 + 2 });
+      for (const p of [a, b, c]) await store.upsertPresence(p);
+      await store.touchPresences([a.id, c.id, "unknown"], T0 + 30_000);
+      await store.touchPresences([], T0 + 60_000);
+      expect((await store.listPresences(mesh.id)).map((p) => p.lastPingAt)).toEqual([
+        T0 + 30_000,
+        T0,
+        T0 + 30_000,
+      ]);
+    });
+
+    it("disconnect one presence, or every presence of one node only", async () => {
+      const store = ctx.store();
+      const mesh = await seedMesh(store, 0);
+      const a1 = presence(mesh.owner, { nodeId: "a", connectedAt: T0 });
+      const a2 = presence(mesh.owner, { nodeId: "a", connectedAt: T0 + 1 });
+      const b1 = presence(mesh.owner, { nodeId: "b", connectedAt: T0 + 2 });
+      const b2 = presence(mesh.owner, { nodeId: "b", connectedAt: T0 + 3 });
+      for (const p of [a1, a2, b1, b2]) await store.upsertPresence(p);
+      await store.markPresenceDisconnected(b2.id, T0 + 10);
+      expect(await store.disconnectNodePresences("a", T0 + 20)).toBe(2);
+      expect(await store.disconnectNodePresences("a", T0 + 30)).toBe(0);
+      expect((await store.listPresences(mesh.id)).map((p) => p.id)).toEqual([b1.id]);
+      expect(await store.countPresences(mesh.id)).toBe(1);
+    });
+  });
+}

@@ -1,0 +1,567 @@
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import {
+  boxDecrypt,
+  boxEncrypt,
+  encryptMulticast,
+  generateIdentity,
+  multicastKey,
+  toBase64,
+} from "../../src/crypto/index.js";
+import type {
+  HealthResponse,
+  InboxResponse,
+  MessageStatusResponse,
+  OutboxItem,
+  PeersResponse,
+  RegisterSessionResponse,
+  SendResponse,
+  SessionInfo,
+} from "../../src/local/daemon-api.js";
+import { saveConfig } from "../../src/local/config.js";
+import { requestFingerprint } from "../../src/protocol/canonical.js";
+import { eventually, makeMesh, pushFrame, startHarness, type Harness } from "./fake-broker.js";
+
+let h: Harness;
+const peer = generateIdentity();
+
+beforeEach(async () => {
+  h = await startHarness();
+  h.broker.members = [
+    {
+      memberId: "member-alpha",
+      pubkey: h.meshes[0]!.member.publicKey,
+      displayName: "me",
+      role: "owner",
+      online: true,
+      joinedAt: "2026-01-01T00:00:00.000Z",
+    },
+    {
+      memberId: "m-peer",
+      pubkey: peer.publicKey,
+      displayName: "peer",
+      role: "member",
+      online: true,
+      joinedAt: "2026-01-01T00:00:00.000Z",
+    },
+  ];
+});
+
+afterEach(async () => {
+  // No JSON answer of any route may carry a secret key (128 hex chars).
+  for (const body of h.bodies) expect(JSON.stringify(body)).not.toMatch(/[0-9a-f]{128}/);
+  await h.close();
+});
+
+const meshId = (): string => h.meshes[0]!.config.mesh_id;
+
+async function register(sessionId: string, pid = process.pid): Promise<RegisterSessionResponse> {
+  const res = await h.request<RegisterSessionResponse>("POST", "/v1/sessions/register", {
+    body: { pid, session_id: sessionId, cwd: "/tmp", name: `s-${sessionId}` },
+  });
+  expect(res.status).toBe(201);
+  return res.body;
+}
+
+describe("version, health, sessions", () => {
+  it("answers version and per-mesh health", async () => {
+    const version = await h.request("GET", "/v1/version");
+    expect(version).toMatchObject({ status: 200, body: { version: "0.0.0-test", api: 1, pid: process.pid } });
+    const health = await h.request<HealthResponse>("GET", "/v1/health");
+    expect(health.body.meshes).toEqual([
+      { mesh_id: meshId(), slug: "alpha", state: "connected", connected: true, last_error: null },
+    ]);
+  });
+
+  it("registers a session with its own key and connection, and scopes /sessions/me by token", async () => {
+    const reg = await register("s1");
+    expect(reg.token).toMatch(/^[0-9a-f]{64}$/);
+    expect(reg.session_pubkey).toMatch(/^[0-9a-f]{64}$/);
+    const link = h.broker.sessionLink(reg.session_pubkey);
+    expect(link.options.channel).toBe("claudemesh-session");
+    expect(link.options.sessionId).toBe("s1");
+
+    const me = await h.request<SessionInfo>("GET", "/v1/sessions/me", { token: reg.token });
+    expect(me.body).toMatchObject({
+      session_id: "s1",
+      session_pubkey: reg.session_pubkey,
+      slug: "alpha",
+      connected: true,
+    });
+    expect(await h.request("GET", "/v1/sessions/me")).toMatchObject({
+      status: 401,
+      body: { error: "no_session" },
+    });
+    expect(await h.request("GET", "/v1/sessions/me", { token: "ab".repeat(32) })).toMatchObject({
+      status: 401,
+      body: { error: "invalid_session_token" },
+    });
+    const list = await h.request<{ sessions: SessionInfo[] }>("GET", "/v1/sessions");
+    expect(list.body.sessions.map((s) => s.session_id)).toEqual(["s1"]);
+    expect(JSON.stringify(list.body)).not.toContain(reg.token);
+  });
+
+  it("keeps the session key per Claude session id across re-registration", async () => {
+    const first = await register("resume-me");
+    const second = await register("resume-me");
+    expect(second.session_pubkey).toBe(first.session_pubkey);
+    expect(second.token).not.toBe(first.token);
+    // The old token is no longer accepted.
+    expect((await h.request("GET", "/v1/sessions/me", { token: first.token })).status).toBe(401);
+  });
+
+  it("DELETE says bye on the session connection and ends the session", async () => {
+    const reg = await register("s-del");
+    const link = h.broker.sessionLink(reg.session_pubkey);
+    expect((await h.request("DELETE", `/v1/sessions/${reg.token}`)).status).toBe(200);
+    expect(link.saidBye).toBe(true);
+    expect((await h.request("GET", "/v1/sessions/me", { token: reg.token })).status).toBe(401);
+  });
+
+  it("refuses bad input with a specific error", async () => {
+    const res = await h.request("POST", "/v1/sessions/register", { body: { pid: "x", session_id: "s" } });
+    expect(res).toMatchObject({ status: 400, body: { error: "invalid_request" } });
+    expect((await h.request("GET", "/v1/nope")).status).toBe(404);
+    expect((await h.request("PUT", "/v1/send")).status).toBe(405);
+  });
+});
+
+describe("inbox", () => {
+  function dmTo(recipientPubkey: string, text: string, clientId?: string) {
+    const env = boxEncrypt(text, recipientPubkey, peer.secretKey);
+    return pushFrame({
+      meshId: meshId(),
+      senderPubkey: peer.publicKey,
+      senderMemberPubkey: peer.publicKey,
+      senderName: "peer",
+      targetSpec: recipientPubkey,
+      recipientPubkey,
+      ...env,
+      ...(clientId === undefined ? {} : { client_message_id: clientId }),
+    });
+  }
+
+  it("stores decrypted messages per session and scopes reading by the session token", async () => {
+    const a = await register("a");
+    const b = await register("b");
+    const member = h.meshes[0]!.member.publicKey;
+    expect(await h.broker.sessionLink(a.session_pubkey).push(dmTo(a.session_pubkey, "for a"))).toBe(true);
+    expect(await h.broker.sessionLink(b.session_pubkey).push(dmTo(b.session_pubkey, "for b"))).toBe(true);
+    expect(await h.broker.control().push(dmTo(member, "for the member"))).toBe(true);
+
+    const bodies = async (token?: string) =>
+      (
+        await h.request<InboxResponse>("GET", "/v1/inbox", token === undefined ? {} : { token })
+      ).body.messages.map((m) => m.body);
+    expect(await bodies(a.token)).toEqual(["for a", "for the member"]);
+    expect(await bodies(b.token)).toEqual(["for b", "for the member"]);
+    expect(await bodies()).toEqual(["for the member"]);
+  });
+
+  it("decrypts broadcasts with the mesh root key and marks them encrypted", async () => {
+    const body = encryptMulticast("hello all", multicastKey(h.meshes[0]!.rootKey, "*"));
+    await h.broker.control().push(
+      pushFrame({
+        meshId: meshId(),
+        senderPubkey: peer.publicKey,
+        senderMemberPubkey: peer.publicKey,
+        targetSpec: "*",
+        ...body,
+      }),
+    );
+    const inbox = await h.request<InboxResponse>("GET", "/v1/inbox");
+    expect(inbox.body.messages[0]).toMatchObject({
+      body: "hello all",
+      to: "*",
+      encrypted: true,
+      from_pubkey: peer.publicKey,
+    });
+  });
+
+  it("dedupes on the sender's client message id and acks the duplicate too", async () => {
+    const member = h.meshes[0]!.member.publicKey;
+    const first = dmTo(member, "once", "cid-1");
+    const again = { ...dmTo(member, "once", "cid-1"), messageId: first.messageId };
+    expect(await h.broker.control().push(first)).toBe(true);
+    expect(await h.broker.control().push(again)).toBe(true);
+    expect(h.broker.control().acked).toEqual(["cid-1", "cid-1"]);
+    expect((await h.request<InboxResponse>("GET", "/v1/inbox")).body.messages).toHaveLength(1);
+  });
+
+  it("stores an undecryptable push as a notice, never as base64", async () => {
+    const member = h.meshes[0]!.member.publicKey;
+    const garbage = toBase64(new Uint8Array(40).fill(7));
+    await h.broker.control().push(
+      pushFrame({
+        meshId: meshId(),
+        senderPubkey: peer.publicKey,
+        senderName: "peer",
+        targetSpec: member,
+        nonce: toBase64(new Uint8Array(24)),
+        ciphertext: garbage,
+      }),
+    );
+    const [message] = (await h.request<InboxResponse>("GET", "/v1/inbox")).body.messages;
+    expect(message).toMatchObject({ undecryptable: true, body: "message from peer could not be decrypted" });
+    expect(message!.body).not.toContain(garbage);
+  });
+
+  it("marks surfaced per viewer: a session's mark does not hide it from the member view", async () => {
+    const a = await register("a");
+    const member = h.meshes[0]!.member.publicKey;
+    const push = dmTo(member, "shared");
+    await h.broker.control().push(push);
+    const marked = await h.request("POST", "/v1/inbox/surfaced", {
+      token: a.token,
+      body: { ids: [push.messageId], lane: "prompt" },
+    });
+    expect(marked.body).toMatchObject({ ok: true, marked: 1 });
+    const unreadA = await h.request<InboxResponse>("GET", "/v1/inbox?unread=1", { token: a.token });
+    expect(unreadA.body.messages).toEqual([]);
+    const unreadMember = await h.request<InboxResponse>("GET", "/v1/inbox?unread=1");
+    expect(unreadMember.body.messages.map((m) => m.body)).toEqual(["shared"]);
+    const allA = await h.request<InboxResponse>("GET", "/v1/inbox", { token: a.token });
+    expect(allA.body.messages[0]?.surfaced).toBe(true);
+  });
+
+  it("opens a DM addressed to a session that ended when it reaches the member", async () => {
+    const gone = await register("gone");
+    await h.request("DELETE", `/v1/sessions/${gone.token}`);
+    await h.broker.control().push(dmTo(gone.session_pubkey, "reply to an old session"));
+    const [message] = (await h.request<InboxResponse>("GET", "/v1/inbox")).body.messages;
+    expect(message).toMatchObject({ body: "reply to an old session", encrypted: true });
+    expect(message!.undecryptable).toBeUndefined();
+  });
+
+  it("takes back live sessions after a daemon restart (same token, same key)", async () => {
+    const reg = await register("survivor");
+    await h.restart();
+    const me = await h.request<SessionInfo>("GET", "/v1/sessions/me", { token: reg.token });
+    expect(me).toMatchObject({
+      status: 200,
+      body: { session_id: "survivor", session_pubkey: reg.session_pubkey },
+    });
+    expect(h.broker.sessionLink(reg.session_pubkey).connected).toBe(true);
+  });
+
+  it("a session cannot mark another session's message", async () => {
+    const a = await register("a");
+    const b = await register("b");
+    const push = dmTo(b.session_pubkey, "for b only");
+    await h.broker.sessionLink(b.session_pubkey).push(push);
+    const res = await h.request("POST", "/v1/inbox/surfaced", {
+      token: a.token,
+      body: { ids: [push.messageId] },
+    });
+    expect(res.body).toMatchObject({ marked: 0 });
+    const unreadB = await h.request<InboxResponse>("GET", "/v1/inbox?unread=1", { token: b.token });
+    expect(unreadB.body.messages).toHaveLength(1);
+  });
+});
+
+describe("send and the outbox", () => {
+  it("encrypts at accept time, sends the exact bytes with their fingerprint, and answers sent", async () => {
+    const res = await h.request<SendResponse>("POST", "/v1/send", {
+      body: { to: "peer", message: "hi peer" },
+    });
+    expect(res.status).toBe(202);
+    expect(res.body).toMatchObject({
+      status: "sent",
+      recipient_online: true,
+      target: { spec: peer.publicKey, kind: "member" },
+    });
+    expect(res.body.broker_message_id).toMatch(/^[A-Za-z0-9]{32}$/);
+    const [{ input, link }] = h.broker.sent as [(typeof h.broker.sent)[number]];
+    expect(link.kind).toBe("member");
+    expect(input.clientMessageId).toBe(res.body.message_id);
+    expect(input.requestFingerprint).toBe(
+      requestFingerprint({
+        targetSpec: input.targetSpec,
+        priority: input.priority,
+        nonce: input.nonce,
+        ciphertext: input.ciphertext,
+      }),
+    );
+    expect(boxDecrypt(input.ciphertext, input.nonce, h.meshes[0]!.member.publicKey, peer.secretKey)).toBe(
+      "hi peer",
+    );
+  });
+
+  it("is idempotent on client_message_id: same content → original result, other content → 409", async () => {
+    const body = { to: "peer", message: "once", client_message_id: "fixed-id" };
+    const first = await h.request<SendResponse>("POST", "/v1/send", { body });
+    const retry = await h.request<SendResponse>("POST", "/v1/send", { body });
+    expect(retry.body).toEqual(first.body);
+    expect(h.broker.sent).toHaveLength(1);
+    const reuse = await h.request("POST", "/v1/send", { body: { ...body, message: "different" } });
+    expect(reuse).toMatchObject({ status: 409, body: { error: "idempotency_key_reused" } });
+    expect(h.broker.sent).toHaveLength(1);
+  });
+
+  it("answers queued while the broker is down and delivers after it comes back", async () => {
+    h.broker.setUp(false);
+    const res = await h.request<SendResponse>("POST", "/v1/send", { body: { to: "peer", message: "later" } });
+    expect(res).toMatchObject({ status: 202, body: { status: "queued", broker_message_id: null } });
+    expect(h.broker.sent).toHaveLength(0);
+    h.broker.setUp(true);
+    const row = await eventually(() => {
+      const current = h.daemon.outbox.store.get(res.body.message_id);
+      return current?.status === "done" && current;
+    });
+    expect(row.broker_message_id).toMatch(/^[A-Za-z0-9]{32}$/);
+    expect(h.broker.sent).toHaveLength(1);
+  });
+
+  it("answers queued when the ack does not come within wait_ms, and the row settles later", async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const original = h.broker.ack.bind(h.broker);
+    h.broker.ack = async (input, link) => {
+      await gate;
+      return original(input, link);
+    };
+    const res = await h.request<SendResponse>("POST", "/v1/send", {
+      body: { to: "peer", message: "slow", wait_ms: 50 },
+    });
+    expect(res.body).toMatchObject({ status: "queued", broker_message_id: null });
+    release();
+    await eventually(() => h.daemon.outbox.store.get(res.body.message_id)?.status === "done");
+  });
+
+  it("marks a permanent ack error dead at once, reports it, and requeue retries with the same bytes", async () => {
+    h.broker.ackWith = () => ({
+      messageId: "",
+      queued: false,
+      error: "no_recipient: not_found: target matches nothing",
+    });
+    const res = await h.request("POST", "/v1/send", { body: { to: "peer", message: "nobody" } });
+    expect(res).toMatchObject({ status: 422, body: { error: "no_recipient" } });
+    const id = res.body.message_id as string;
+    const dead = await h.request<{ items: OutboxItem[] }>("GET", "/v1/outbox?status=dead");
+    expect(dead.body.items).toMatchObject([{ id, status: "dead", attempts: 1 }]);
+    expect(dead.body.items[0]!.last_error).toContain("no_recipient");
+
+    h.broker.ackWith = () => ({ messageId: "B".repeat(32), queued: true, recipientOnline: false });
+    const requeued = await h.request("POST", "/v1/outbox/requeue", { body: { id } });
+    expect(requeued.status).toBe(200);
+    await eventually(() => h.daemon.outbox.store.get(id)?.status === "done");
+    const [first, second] = h.broker.sent;
+    expect(second!.input.ciphertext).toBe(first!.input.ciphertext);
+    expect(second!.input.nonce).toBe(first!.input.nonce);
+    expect((await h.request("POST", "/v1/outbox/requeue", { body: { id } })).status).toBe(409);
+  });
+
+  it("retries transient failures with backoff", async () => {
+    let calls = 0;
+    h.broker.ackWith = () => {
+      calls += 1;
+      return calls === 1
+        ? { messageId: "", queued: false, error: "internal: db hiccup" }
+        : { messageId: "C".repeat(32), queued: true };
+    };
+    const res = await h.request<SendResponse>("POST", "/v1/send", {
+      body: { to: "peer", message: "retry me", wait_ms: 0 },
+    });
+    await eventually(() => h.daemon.outbox.store.get(res.body.message_id)?.status === "done", 5_000);
+    expect(calls).toBe(2);
+  });
+
+  it("resets inflight rows on restart and the broker's dedupe makes the resend harmless", async () => {
+    h.broker.ackWith = () => "hang";
+    const res = await h.request<SendResponse>("POST", "/v1/send", {
+      body: { to: "peer", message: "crash", wait_ms: 20 },
+    });
+    expect(h.daemon.outbox.store.get(res.body.message_id)?.status).toBe("inflight");
+    h.broker.ackWith = () => ({ messageId: "D".repeat(32), queued: true });
+    await h.restart();
+    await eventually(() => h.daemon.outbox.store.get(res.body.message_id)?.status === "done");
+    expect(h.broker.sent).toHaveLength(2);
+    expect(h.broker.sent[1]!.input.clientMessageId).toBe(res.body.message_id);
+  });
+
+  it("refuses unknown and ambiguous targets with candidates, and writes nothing", async () => {
+    const unknown = await h.request("POST", "/v1/send", { body: { to: "pere", message: "x" } });
+    expect(unknown).toMatchObject({ status: 404, body: { error: "unknown_target" } });
+    expect((unknown.body.candidates as Array<{ display_name: string }>)[0]?.display_name).toBe("peer");
+    expect((await h.request<{ items: unknown[] }>("GET", "/v1/outbox")).body.items).toEqual([]);
+  });
+
+  it("a session sends on its own connection with its session key", async () => {
+    const reg = await register("sender");
+    const res = await h.request<SendResponse>("POST", "/v1/send", {
+      token: reg.token,
+      body: { to: "peer", message: "from session" },
+    });
+    expect(res.body.status).toBe("sent");
+    const sent = h.broker.sent[0]!;
+    expect(sent.link.routeKey).toBe(reg.session_pubkey);
+    expect(boxDecrypt(sent.input.ciphertext, sent.input.nonce, reg.session_pubkey, peer.secretKey)).toBe(
+      "from session",
+    );
+  });
+
+  it("encrypts broadcasts as bodyVersion 2 under the broadcast key", async () => {
+    const res = await h.request<SendResponse>("POST", "/v1/send", { body: { to: "*", message: "all" } });
+    expect(res.body.target.kind).toBe("broadcast");
+    expect(h.broker.sent[0]!.input.bodyVersion).toBe(2);
+  });
+
+  it("maps message status states", async () => {
+    const res = await h.request<SendResponse>("POST", "/v1/send", {
+      body: { to: "peer", message: "status?" },
+    });
+    const brokerId = res.body.broker_message_id!;
+    h.broker.statuses.set(brokerId, {
+      type: "message_status_result",
+      messageId: brokerId,
+      targetSpec: peer.publicKey,
+      delivered: false,
+      deliveredAt: null,
+      recipients: [
+        { name: "peer", pubkey: peer.publicKey, status: "disconnected" },
+        { name: "x", pubkey: "f".repeat(64), status: "delivered" },
+        { name: "y", pubkey: "e".repeat(64), status: "held" },
+        { name: "z", pubkey: "d".repeat(64), status: "expired" },
+      ],
+    });
+    for (const id of [res.body.message_id, brokerId]) {
+      const status = await h.request<MessageStatusResponse>("GET", `/v1/messages/${id}/status`);
+      expect(status.body).toMatchObject({
+        message_id: res.body.message_id,
+        broker_message_id: brokerId,
+        outbox_status: "done",
+      });
+      expect(status.body.recipients.map((r) => r.state)).toEqual(["queued", "delivered", "held", "expired"]);
+    }
+  });
+});
+
+describe("peers, presence, moderation, meshes", () => {
+  it("maps peers: member key as pubkey, session key apart, control-plane hidden unless all", async () => {
+    const reg = await register("me-session");
+    const mine = h.meshes[0]!.member.publicKey;
+    h.broker.peers = [
+      {
+        pubkey: mine,
+        memberPubkey: mine,
+        displayName: "me",
+        status: "idle",
+        summary: null,
+        groups: [],
+        sessionId: `daemon-${process.pid}`,
+        connectedAt: "",
+        cwd: "/",
+        peerRole: "control-plane",
+      },
+      {
+        pubkey: reg.session_pubkey,
+        memberPubkey: mine,
+        displayName: "s-me-session",
+        status: "working",
+        summary: "x",
+        groups: [{ name: "dev" }],
+        sessionId: "me-session",
+        connectedAt: "",
+        cwd: "/w",
+        peerRole: "session",
+      },
+    ];
+    const visible = await h.request<PeersResponse>("GET", "/v1/peers", { token: reg.token });
+    expect(visible.body.peers).toEqual([
+      {
+        mesh: "alpha",
+        display_name: "s-me-session",
+        pubkey: mine,
+        session_pubkey: reg.session_pubkey,
+        peer_role: "session",
+        status: "working",
+        summary: "x",
+        groups: ["dev"],
+        cwd: "/w",
+        this_session: true,
+        self: true,
+      },
+    ]);
+    const all = await h.request<PeersResponse>("GET", "/v1/peers?all=1");
+    expect(all.body.peers.map((p) => [p.peer_role, p.session_pubkey, p.this_session])).toEqual([
+      ["control-plane", null, false],
+      ["session", reg.session_pubkey, false],
+    ]);
+  });
+
+  it("relays status on the caller's session connection, else on the member connection", async () => {
+    const reg = await register("busy");
+    await h.request("POST", "/v1/status", { token: reg.token, body: { status: "working", source: "hook" } });
+    expect(h.broker.sessionLink(reg.session_pubkey).statuses).toEqual([
+      { status: "working", source: "hook" },
+    ]);
+    await h.request("POST", "/v1/status", { body: { status: "dnd" } });
+    expect(h.broker.control().statuses).toEqual([{ status: "dnd", source: "manual" }]);
+  });
+
+  it("disables a banned mesh, reports it in health and refuses routes for it", async () => {
+    h.broker.control().terminate({
+      code: 4002,
+      reason: "banned",
+      errorCode: "revoked",
+      message: "Contact the mesh owner to rejoin.",
+    });
+    const health = await h.request<HealthResponse>("GET", "/v1/health");
+    expect(health.body.meshes[0]).toMatchObject({ state: "disabled", connected: false });
+    expect(health.body.meshes[0]!.last_error).toContain("Contact the mesh owner to rejoin.");
+    const send = await h.request("POST", "/v1/send", { body: { to: "peer", message: "x" } });
+    expect(send).toMatchObject({ status: 403, body: { error: "mesh_disabled" } });
+    expect((await h.request("GET", "/v1/peers?mesh=alpha")).status).toBe(403);
+  });
+
+  it("leave sends leave_mesh and disables the mesh", async () => {
+    const res = await h.request("POST", "/v1/meshes/leave", { body: { mesh: "alpha" } });
+    expect(res).toMatchObject({ status: 200, body: { ok: true, member_id: "member-alpha" } });
+    expect(h.daemon.meshes[0]!.state).toBe("disabled");
+  });
+
+  it("relays kick, ban and unban", async () => {
+    expect((await h.request("POST", "/v1/moderation/kick", { body: { target: "peer" } })).body).toMatchObject(
+      { kicked: ["peer"], skipped_control_plane: [] },
+    );
+    expect((await h.request("POST", "/v1/moderation/ban", { body: { target: "peer" } })).body).toMatchObject({
+      banned: "peer",
+    });
+    expect(
+      (await h.request("POST", "/v1/moderation/unban", { body: { target: "peer" } })).body,
+    ).toMatchObject({ unbanned: "peer" });
+  });
+
+  it("attaches a mesh joined while running on reload", async () => {
+    const beta = makeMesh("beta");
+    saveConfig({ version: 1, meshes: [h.meshes[0]!.config, beta.config] }, `${h.dir}/config.json`);
+    const res = await h.request("POST", "/v1/meshes/reload");
+    expect(res.body).toMatchObject({ attached: ["beta"], detached: [] });
+    expect(h.broker.control(beta.config.mesh_id).connected).toBe(true);
+    const health = await h.request<HealthResponse>("GET", "/v1/health");
+    expect(health.body.meshes.map((m) => m.slug)).toEqual(["alpha", "beta"]);
+  });
+
+  it("attaches a mesh written to config.json while running, without a reload call", async () => {
+    const watched = await startHarness(undefined, { watchConfig: true });
+    try {
+      const beta = makeMesh("beta");
+      saveConfig(
+        { version: 1, meshes: [watched.meshes[0]!.config, beta.config] },
+        `${watched.dir}/config.json`,
+      );
+      await eventually(() => watched.daemon.meshes.some((m) => m.slug === "beta" && m.state === "connected"));
+      saveConfig({ version: 1, meshes: [beta.config] }, `${watched.dir}/config.json`);
+      await eventually(() => watched.daemon.meshes.map((m) => m.slug).join() === "beta");
+      expect(
+        watched.broker.links.find((l) => l.options.meshId === watched.meshes[0]!.config.mesh_id)?.saidBye,
+      ).toBe(true);
+    } finally {
+      await watched.close();
+    }
+  });
+
+  it("shutdown asks the process to stop", async () => {
+    expect((await h.request("POST", "/v1/shutdown")).status).toBe(200);
+    expect(h.shutdownRequests).toBe(1);
+  });
+});

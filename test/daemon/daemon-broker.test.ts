@@ -1,0 +1,256 @@
+/**
+ * The daemon against a real broker, both as processes (`node bin/claudemesh.js …`, so `npm run build`
+ * must have run — `npm test` does): durability of accepted sends across kill -9, sends accepted while the
+ * broker is down, and a recipient daemon that was down getting everything exactly once.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DaemonClient } from "../../src/local/daemon-client.js";
+import type { InboxMessage, SendResponse } from "../../src/local/daemon-api.js";
+import { eventually } from "./fake-broker.js";
+
+const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+const BIN = join(ROOT, "bin", "claudemesh.js");
+const BUILT = existsSync(join(ROOT, "dist", "src", "cli", "main.js"));
+
+interface User {
+  name: string;
+  env: NodeJS.ProcessEnv;
+  socket: string;
+  daemon: ChildProcess | null;
+  client: DaemonClient;
+}
+
+let tmp: string;
+let brokerDir: string;
+let brokerPort = 0;
+let broker: ChildProcess | null = null;
+const children = new Set<ChildProcess>();
+let alice: User;
+let bob: User;
+
+function track(child: ChildProcess): ChildProcess {
+  children.add(child);
+  child.once("exit", () => children.delete(child));
+  return child;
+}
+
+function stopped(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) resolve();
+    else child.once("exit", () => resolve());
+  });
+}
+
+/** Runs a CLI verb to completion and returns its parsed `--json` output. */
+function cli(user: User, args: string[]): Promise<Record<string, unknown>> {
+  return new Promise((resolve, reject) => {
+    const child = track(
+      spawn(process.execPath, [BIN, ...args, "--json"], { env: { ...user.env, CLAUDEMESH_NO_DAEMON: "1" } }),
+    );
+    let out = "";
+    let err = "";
+    child.stdout?.on("data", (c: Buffer) => (out += c.toString()));
+    child.stderr?.on("data", (c: Buffer) => (err += c.toString()));
+    child.on("exit", (code) => {
+      if (code === 0) resolve(JSON.parse(out) as Record<string, unknown>);
+      else reject(new Error(`claudemesh ${args.join(" ")} exited ${code}: ${err || out}`));
+    });
+  });
+}
+
+async function startBroker(port: number): Promise<number> {
+  const child = track(spawn(process.execPath, [BIN, "broker", "--port", String(port), "--data", brokerDir]));
+  broker = child;
+  const lines = createInterface({ input: child.stdout! });
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error("broker did not start")), 15_000);
+    lines.on("line", (line) => {
+      const match = /^listening on (ws:\/\/\S+)/.exec(line);
+      if (match?.[1] !== undefined) {
+        clearTimeout(timer);
+        resolve(match[1]);
+      }
+    });
+    child.once("exit", (code) => reject(new Error(`broker exited ${code}`)));
+  });
+  return Number(new URL(url).port);
+}
+
+async function stopBroker(): Promise<void> {
+  if (broker === null) return;
+  const child = broker;
+  broker = null;
+  child.kill("SIGTERM");
+  await stopped(child);
+}
+
+function makeUser(name: string): User {
+  const configDir = join(tmp, name);
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    CLAUDEMESH_CONFIG_DIR: configDir,
+    CLAUDEMESH_DAEMON_DIR: join(configDir, "daemon"),
+  };
+  delete env.CLAUDEMESH_IPC_TOKEN_FILE;
+  delete env.CLAUDEMESH_DAEMON_TCP_PORT;
+  const socket = join(configDir, "daemon", "daemon.sock");
+  return { name, env, socket, daemon: null, client: new DaemonClient({ socketPath: socket, token: null }) };
+}
+
+async function startDaemon(user: User): Promise<void> {
+  user.daemon = track(
+    spawn(process.execPath, [BIN, "daemon", "up", "--foreground"], {
+      env: user.env,
+      stdio: ["ignore", "ignore", "pipe"],
+    }),
+  );
+  await eventually(async () => (await user.client.health()).meshes.every((m) => m.connected), 15_000);
+}
+
+async function stopDaemon(user: User, signal: NodeJS.Signals): Promise<void> {
+  const child = user.daemon;
+  if (child === null) return;
+  user.daemon = null;
+  child.kill(signal);
+  await stopped(child);
+}
+
+async function inboxBodies(user: User): Promise<string[]> {
+  const inbox = await user.client.inbox({ limit: 1_000 });
+  return inbox.messages.map((m: InboxMessage) => m.body);
+}
+
+function count(list: string[], item: string): number {
+  return list.filter((x) => x === item).length;
+}
+
+describe.skipIf(!BUILT)("daemon with a real broker", () => {
+  beforeAll(async () => {
+    tmp = mkdtempSync(join(tmpdir(), "cm-e2e-"));
+    brokerDir = join(tmp, "broker");
+    brokerPort = await startBroker(0);
+    alice = makeUser("alice");
+    bob = makeUser("bob");
+    const adminToken = readFileSync(join(brokerDir, "admin-token"), "utf8").trim();
+    await cli(alice, [
+      "mesh",
+      "create",
+      "e2e",
+      "--broker",
+      `ws://127.0.0.1:${brokerPort}/ws`,
+      "--admin-token",
+      adminToken,
+      "--name",
+      "alice",
+    ]);
+    const invite = await cli(alice, ["invite"]);
+    await cli(bob, ["join", String(invite.link), "--name", "bob"]);
+    await Promise.all([startDaemon(alice), startDaemon(bob)]);
+  }, 60_000);
+
+  afterAll(async () => {
+    for (const child of children) child.kill("SIGKILL");
+    await Promise.all([...children].map(stopped));
+    if (tmp !== undefined) rmSync(tmp, { recursive: true, force: true });
+  });
+
+  it("delivers every accepted send exactly once even when the sender's daemon is killed -9 right after", async () => {
+    const bodies = Array.from({ length: 5 }, (_, i) => `survives kill -9 #${i}`);
+    const sent: SendResponse[] = [];
+    for (const message of bodies) sent.push(await alice.client.send({ to: "bob", message, wait_ms: 0 }));
+    await stopDaemon(alice, "SIGKILL");
+    await startDaemon(alice);
+    await eventually(async () => {
+      const items = (await alice.client.outbox()).items;
+      return sent.every((s) => items.find((i) => i.id === s.message_id)?.status === "done");
+    }, 20_000);
+    const inbox = await eventually(async () => {
+      const got = await inboxBodies(bob);
+      return bodies.every((b) => got.includes(b)) && got;
+    }, 20_000);
+    for (const body of bodies) expect(count(inbox, body)).toBe(1);
+  }, 60_000);
+
+  it("accepts a send as queued while the broker is down and delivers it once the broker is back", async () => {
+    await stopBroker();
+    await eventually(async () => (await alice.client.health()).meshes.every((m) => !m.connected), 10_000);
+    const res = await alice.client.send({ to: "bob", message: "while the broker was down" });
+    expect(res).toMatchObject({ status: "queued", broker_message_id: null });
+    await startBroker(brokerPort);
+    const inbox = await eventually(async () => {
+      const got = await inboxBodies(bob);
+      return got.includes("while the broker was down") && got;
+    }, 25_000);
+    expect(count(inbox, "while the broker was down")).toBe(1);
+    const item = (await alice.client.outbox()).items.find((i) => i.id === res.message_id);
+    expect(item).toMatchObject({ status: "done" });
+  }, 60_000);
+
+  it("gives a recipient whose daemon was down everything after it starts, none twice", async () => {
+    await eventually(async () => (await alice.client.health()).meshes.every((m) => m.connected), 15_000);
+    await stopDaemon(bob, "SIGTERM");
+    const bodies = Array.from({ length: 4 }, (_, i) => `while bob was away #${i}`);
+    for (const message of bodies) {
+      const res = await alice.client.send({ to: "bob", message });
+      expect(res.status).toBe("sent");
+    }
+    await alice.client.send({ to: "*", message: "broadcast while bob was away" });
+    await startDaemon(bob);
+    const all = [...bodies, "broadcast while bob was away"];
+    const inbox = await eventually(async () => {
+      const got = await inboxBodies(bob);
+      return all.every((b) => got.includes(b)) && got;
+    }, 20_000);
+    for (const body of all) expect(count(inbox, body)).toBe(1);
+  }, 60_000);
+
+  it("runs a launched session as its own peer, scopes its inbox, and reaps it when its process dies", async () => {
+    const claude = track(spawn(process.execPath, ["-e", "setTimeout(() => {}, 60000)"], { stdio: "ignore" }));
+    const reg = await bob.client.registerSession({
+      pid: claude.pid!,
+      session_id: "e2e-session",
+      cwd: tmp,
+      name: "bob-cc",
+    });
+    const session = new DaemonClient({ socketPath: bob.socket, token: reg.token });
+    const seen = await eventually(async () => {
+      const peers = (await alice.client.peers()).peers;
+      return peers.find((p) => p.session_pubkey === reg.session_pubkey);
+    }, 10_000);
+    expect(seen).toMatchObject({ display_name: "bob-cc", peer_role: "session" });
+    expect(seen.pubkey).not.toBe(reg.session_pubkey);
+
+    const res = await alice.client.send({ to: "bob-cc", message: "for the session only" });
+    expect(res.target).toMatchObject({ kind: "session", spec: reg.session_pubkey });
+    await eventually(
+      async () => (await session.inbox()).messages.some((m) => m.body === "for the session only"),
+      10_000,
+    );
+    expect(await inboxBodies(bob)).not.toContain("for the session only");
+
+    const reply = await session.send({ to: "alice", message: "reply from the session" });
+    expect(reply.status).toBe("sent");
+    const got = await eventually(
+      async () => (await alice.client.inbox()).messages.find((m) => m.body === "reply from the session"),
+      10_000,
+    );
+    expect(got.from_session_pubkey).toBe(reg.session_pubkey);
+
+    claude.kill("SIGKILL");
+    await eventually(
+      async () => !(await alice.client.peers()).peers.some((p) => p.session_pubkey === reg.session_pubkey),
+      15_000,
+    );
+    await expect(session.sessionsMe()).rejects.toMatchObject({ code: "invalid_session_token" });
+  }, 60_000);
+});
+
+if (!BUILT) {
+  console.warn("daemon-broker.test.ts skipped: dist/ is missing; run `npm run build` (npm test does)");
+}

@@ -1,0 +1,374 @@
+/**
+ * An in-memory stand-in for the broker side of the daemon's connections, for in-process route tests (the
+ * real broker is exercised by daemon-broker.test.ts). Each link records what the daemon sends and lets the
+ * test push frames and fire connection events.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { MeshClientOptions, TerminalInfo } from "../../src/client/index.js";
+import {
+  generateIdentity,
+  randomBytes,
+  randomMessageId,
+  toBase64Url,
+  type Identity,
+} from "../../src/crypto/index.js";
+import { saveConfig, type MeshConfig } from "../../src/local/config.js";
+import type {
+  AckFrame,
+  HelloAck,
+  MemberEntry,
+  MessageStatusResult,
+  PeerEntry,
+  PresenceStatus,
+  PushFrame,
+} from "../../src/protocol/index.js";
+import { Daemon } from "../../src/daemon/daemon.js";
+import { createApp, type DaemonApp } from "../../src/daemon/ipc/app.js";
+import { ROUTES } from "../../src/daemon/ipc/routes/index.js";
+import type { BrokerLink, LinkFactory } from "../../src/daemon/links.js";
+import { silentLogger } from "../../src/daemon/logger.js";
+import type { SendInput } from "../../src/client/index.js";
+
+type Listener = (arg: unknown) => void;
+
+export class FakeLink implements BrokerLink {
+  readonly options: MeshClientOptions;
+  readonly broker: FakeBroker;
+  helloAck: HelloAck | null = null;
+  pushHandler: ((push: PushFrame) => void | Promise<void>) | null = null;
+  systemHandlers: Array<(event: PushFrame & { subtype: "system" }) => void> = [];
+  listeners = new Map<string, Listener[]>();
+  saidBye = false;
+  closed = false;
+  statuses: Array<{ status: PresenceStatus; source: string | undefined }> = [];
+  acked: string[] = [];
+
+  constructor(broker: FakeBroker, options: MeshClientOptions) {
+    this.broker = broker;
+    this.options = options;
+  }
+
+  get connected(): boolean {
+    return this.helloAck !== null;
+  }
+  get kind(): "member" | "session" {
+    return this.options.session === undefined ? "member" : "session";
+  }
+  /** The key this link is routed by. */
+  get routeKey(): string {
+    return this.options.session?.sessionKey.publicKey ?? this.options.identity.publicKey;
+  }
+
+  on: BrokerLink["on"] = (event, listener) => {
+    const list = this.listeners.get(event) ?? [];
+    list.push((arg) => (listener as (a: unknown) => void)(arg));
+    this.listeners.set(event, list);
+    return () => undefined;
+  };
+  emit(event: "connected" | "disconnected" | "terminal", arg: unknown): void {
+    for (const l of this.listeners.get(event) ?? []) l(arg);
+  }
+
+  onPush: BrokerLink["onPush"] = (handler) => {
+    this.pushHandler = handler;
+    return () => undefined;
+  };
+  onSystemEvent: BrokerLink["onSystemEvent"] = (handler) => {
+    this.systemHandlers.push(handler);
+    return () => undefined;
+  };
+
+  connect: BrokerLink["connect"] = async () => {
+    if (this.broker.up) this.goOnline();
+    return this.helloAck ?? { type: "hello_ack", presenceId: "p", memberDisplayName: "x" };
+  };
+  goOnline(): void {
+    if (this.closed || this.helloAck !== null) return;
+    this.helloAck = {
+      type: "hello_ack",
+      presenceId: `p-${Math.random()}`,
+      memberDisplayName: "x",
+      features: ["ok_replies"],
+    };
+    this.emit("connected", this.helloAck);
+  }
+  goOffline(): void {
+    if (this.helloAck === null) return;
+    this.helloAck = null;
+    this.emit("disconnected", { code: 1006, reason: "", willReconnect: true, retryInMs: 1000 });
+  }
+  terminate(info: TerminalInfo): void {
+    this.helloAck = null;
+    this.emit("disconnected", { code: info.code, reason: info.reason, willReconnect: false });
+    this.emit("terminal", info);
+  }
+  bye: BrokerLink["bye"] = async () => {
+    this.saidBye = true;
+    this.closed = true;
+    this.helloAck = null;
+  };
+  close: BrokerLink["close"] = async () => {
+    this.closed = true;
+    this.helloAck = null;
+  };
+
+  /** Delivers a push like the client core: handler, then `client_ack` only if it resolved. */
+  async push(push: PushFrame): Promise<boolean> {
+    if (this.pushHandler === null) return false;
+    try {
+      await this.pushHandler(push);
+    } catch {
+      return false;
+    }
+    this.acked.push(push.client_message_id ?? push.messageId);
+    return true;
+  }
+  system(event: string, eventData: Record<string, unknown>): void {
+    const frame = {
+      type: "push" as const,
+      subtype: "system" as const,
+      messageId: "00000000-0000-0000-0000-000000000000",
+      meshId: this.options.meshId,
+      senderPubkey: "system",
+      priority: "low" as const,
+      nonce: "",
+      ciphertext: "",
+      createdAt: new Date().toISOString(),
+      event,
+      eventData,
+    };
+    for (const h of this.systemHandlers) h(frame);
+  }
+
+  send: BrokerLink["send"] = async (input) => {
+    if (!this.connected) throw Object.assign(new Error("not connected"), { code: "not_connected" });
+    this.broker.sent.push({ link: this, input });
+    return this.broker.ack(input, this);
+  };
+  listPeers: BrokerLink["listPeers"] = async () => this.broker.peers;
+  listMembers: BrokerLink["listMembers"] = async () => this.broker.members;
+  messageStatus: BrokerLink["messageStatus"] = async (messageId) => this.broker.status(messageId);
+  setStatus: BrokerLink["setStatus"] = async (status, source) => {
+    this.statuses.push({ status, source });
+  };
+  setSummary: BrokerLink["setSummary"] = async () => undefined;
+  joinGroup: BrokerLink["joinGroup"] = async () => undefined;
+  leaveGroup: BrokerLink["leaveGroup"] = async () => undefined;
+  kick: BrokerLink["kick"] = async (target) => ({
+    type: "kick_ack",
+    kicked: [target.target ?? ""],
+    affected: [],
+  });
+  ban: BrokerLink["ban"] = async (target) => ({ type: "ban_ack", banned: target });
+  unban: BrokerLink["unban"] = async (target) => ({ type: "unban_ack", unbanned: target });
+  leaveMesh: BrokerLink["leaveMesh"] = async () => ({
+    type: "leave_mesh_ack",
+    memberId: this.options.identity.memberId,
+  });
+}
+
+export class FakeBroker {
+  up = true;
+  readonly links: FakeLink[] = [];
+  readonly sent: Array<{ link: FakeLink; input: SendInput }> = [];
+  members: MemberEntry[] = [];
+  peers: PeerEntry[] = [];
+  /** What the next acks say; by default every send is queued with a fresh id. */
+  ackWith: (input: SendInput) => Omit<AckFrame, "type" | "id"> | "hang" = () => ({
+    messageId: randomMessageId(),
+    queued: true,
+    recipientOnline: true,
+  });
+  readonly #byClientId = new Map<string, string>();
+  statuses = new Map<string, MessageStatusResult>();
+
+  readonly factory: LinkFactory = (options) => {
+    const link = new FakeLink(this, options);
+    this.links.push(link);
+    return link;
+  };
+
+  ack(input: SendInput, _link: FakeLink): Promise<AckFrame> {
+    const answer = this.ackWith(input);
+    if (answer === "hang") return new Promise(() => undefined);
+    const known =
+      input.clientMessageId === undefined ? undefined : this.#byClientId.get(input.clientMessageId);
+    if (known !== undefined && answer.queued) {
+      return Promise.resolve({
+        type: "ack",
+        id: input.clientMessageId ?? "",
+        ...answer,
+        messageId: known,
+        duplicate: true,
+      });
+    }
+    if (answer.queued && input.clientMessageId !== undefined)
+      this.#byClientId.set(input.clientMessageId, answer.messageId);
+    return Promise.resolve({ type: "ack", id: input.clientMessageId ?? "", ...answer });
+  }
+
+  status(messageId: string): Promise<MessageStatusResult> {
+    const found = this.statuses.get(messageId);
+    if (found === undefined)
+      return Promise.reject(Object.assign(new Error("not found"), { code: "not_found" }));
+    return Promise.resolve(found);
+  }
+
+  control(meshId?: string): FakeLink {
+    const link = this.links.find(
+      (l) => l.kind === "member" && !l.closed && (meshId === undefined || l.options.meshId === meshId),
+    );
+    if (link === undefined) throw new Error("no control link");
+    return link;
+  }
+  sessionLink(sessionPubkey: string): FakeLink {
+    const link = this.links.find((l) => l.kind === "session" && l.routeKey === sessionPubkey && !l.closed);
+    if (link === undefined) throw new Error("no session link");
+    return link;
+  }
+  setUp(up: boolean): void {
+    this.up = up;
+    for (const link of this.links) {
+      if (up) link.goOnline();
+      else link.goOffline();
+    }
+  }
+}
+
+export interface TestMesh {
+  config: MeshConfig;
+  member: Identity;
+  rootKey: Uint8Array;
+}
+
+export function makeMesh(slug: string, displayName = "me"): TestMesh {
+  const member = generateIdentity();
+  const rootKey = randomBytes(32);
+  return {
+    member,
+    rootKey,
+    config: {
+      mesh_id: `mesh-${slug}`,
+      slug,
+      name: slug,
+      broker_url: "ws://127.0.0.1:1/ws",
+      member_id: `member-${slug}`,
+      pubkey: member.publicKey,
+      secret_key: member.secretKey,
+      root_key: toBase64Url(rootKey),
+      display_name: displayName,
+      role: "owner",
+      joined_at: new Date().toISOString(),
+    },
+  };
+}
+
+export interface Harness {
+  dir: string;
+  daemon: Daemon;
+  app: DaemonApp;
+  broker: FakeBroker;
+  meshes: TestMesh[];
+  shutdownRequests: number;
+  /** Every JSON body any request returned (for the no-secrets check). */
+  bodies: unknown[];
+  request<T = Record<string, unknown>>(
+    method: string,
+    url: string,
+    init?: { token?: string; body?: unknown },
+  ): Promise<{ status: number; body: T }>;
+  restart(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** A daemon on temp files with a fake broker behind every connection. */
+export async function startHarness(
+  meshes: TestMesh[] = [makeMesh("alpha")],
+  options: { watchConfig?: boolean } = {},
+): Promise<Harness> {
+  const dir = mkdtempSync(join(tmpdir(), "cm-daemon-"));
+  saveConfig({ version: 1, meshes: meshes.map((m) => m.config) }, join(dir, "config.json"));
+  const broker = new FakeBroker();
+  const build = (): { daemon: Daemon; app: DaemonApp } => {
+    const daemon = new Daemon({
+      paths: {
+        config: join(dir, "config.json"),
+        outboxDb: join(dir, "outbox.db"),
+        inboxDb: join(dir, "inbox.db"),
+        sessionKeys: join(dir, "session-keys"),
+        sessionsFile: join(dir, "sessions.json"),
+      },
+      logger: silentLogger(),
+      version: "0.0.0-test",
+      linkFactory: broker.factory,
+      reaper: false,
+      watchConfig: options.watchConfig ?? false,
+    });
+    daemon.start();
+    const app = createApp(daemon, ROUTES, () => {
+      harness.shutdownRequests += 1;
+    });
+    return { daemon, app };
+  };
+  const first = build();
+  const harness: Harness = {
+    dir,
+    daemon: first.daemon,
+    app: first.app,
+    broker,
+    meshes,
+    shutdownRequests: 0,
+    bodies: [],
+    async request<T>(method: string, url: string, init: { token?: string; body?: unknown } = {}) {
+      const headers = init.token === undefined ? {} : { authorization: `ClaudeMesh-Session ${init.token}` };
+      const response = await harness.app.request(method, url, { headers, body: init.body });
+      harness.bodies.push(response.body);
+      return response as { status: number; body: T };
+    },
+    async restart() {
+      await harness.daemon.stop({ bye: false });
+      const next = build();
+      harness.daemon = next.daemon;
+      harness.app = next.app;
+    },
+    async close() {
+      await harness.daemon.stop({ bye: true });
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  return harness;
+}
+
+/** Polls `check` until it returns a value that is not undefined/false, or fails after `ms`. */
+export async function eventually<T>(
+  check: () => T | undefined | false | Promise<T | undefined | false>,
+  ms = 2_000,
+): Promise<T> {
+  const deadline = Date.now() + ms;
+  let last: unknown;
+  for (;;) {
+    try {
+      const value = await check();
+      if (value !== undefined && value !== false) return value;
+    } catch (error) {
+      last = error;
+    }
+    if (Date.now() > deadline)
+      throw new Error(`condition not met within ${ms} ms${last ? `: ${String(last)}` : ""}`);
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+export function pushFrame(
+  fields: Partial<PushFrame> & Pick<PushFrame, "meshId" | "nonce" | "ciphertext" | "senderPubkey">,
+): PushFrame {
+  return {
+    type: "push",
+    messageId: randomMessageId(),
+    priority: "next",
+    createdAt: new Date().toISOString(),
+    ...fields,
+  };
+}

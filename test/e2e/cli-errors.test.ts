@@ -1,0 +1,200 @@
+/**
+ * Bad input and broken environments, through the real binary: each gives one line saying what is wrong
+ * and how to fix it, the documented exit code, and never a stack trace. Plus `--help` for every verb.
+ */
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { VERBS } from "../../src/cli/table.js";
+import { flagTerm, verbFlags } from "../../src/cli/help.js";
+import { CliUser, json, type CliResult } from "../helpers/cli.js";
+
+let user: CliUser;
+
+/** A port nothing listens on: bound once, then closed. */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const address = server.address();
+  const port = typeof address === "object" && address !== null ? address.port : 0;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+function expectOneLineError(result: CliResult, code: number, pattern: RegExp): void {
+  expect(result.code, result.stderr).toBe(code);
+  const lines = result.stderr.trim().split("\n");
+  expect(lines, result.stderr).toHaveLength(1);
+  expect(lines[0]).toMatch(/^error: /);
+  expect(lines[0]).toMatch(pattern);
+  expect(lines[0]).toMatch(/ — /); // the fix follows the dash
+  expect(result.stderr).not.toMatch(/\n\s+at /);
+}
+
+beforeAll(() => {
+  user = new CliUser("errors");
+});
+
+afterAll(async () => {
+  await user?.dispose();
+});
+
+describe("bad input", () => {
+  it("unknown verb: exit 2 with a suggestion", async () => {
+    expectOneLineError(
+      await user.run(["sned", "bob", "hi"]),
+      2,
+      /unknown command 'sned' \(did you mean send\?\)/,
+    );
+  });
+
+  it("missing argument: exit 2 and the verb's help named", async () => {
+    expectOneLineError(
+      await user.run(["send", "bob"]),
+      2,
+      /missing required argument 'message'.*claudemesh send --help/,
+    );
+  });
+
+  it("bad flag values: exit 2", async () => {
+    expectOneLineError(
+      await user.run(["send", "bob", "hi", "--priority", "urgent"]),
+      2,
+      /allowed: now, next, low/,
+    );
+    expectOneLineError(await user.run(["invite", "--uses", "many"]), 2, /expected a whole number/);
+    expectOneLineError(await user.run(["invite", "--expires", "soon"]), 2, /duration/);
+    expectOneLineError(await user.run(["peers", "--bogus"]), 2, /unknown option '--bogus'/);
+  });
+
+  it("a verb group without its verb: exit 2 listing the verbs", async () => {
+    expectOneLineError(await user.run(["mesh"]), 2, /needs a verb: create/);
+  });
+
+  it("--json errors go to stderr as one JSON document", async () => {
+    const result = await user.run(["send", "bob", "hi", "--priority", "urgent", "--json"]);
+    expect(result.code).toBe(2);
+    expect(result.stdout).toBe("");
+    const error = JSON.parse(result.stderr) as { schema_version: string; error: Record<string, string> };
+    expect(error).toEqual({
+      schema_version: "1",
+      error: {
+        code: "invalid_argument",
+        message: expect.stringMatching(/priority/),
+        hint: expect.any(String),
+      },
+    });
+  });
+
+  it("a mesh verb with no mesh joined: exit 2 saying how to get one", async () => {
+    expectOneLineError(await user.run(["invite"]), 2, /not joined any mesh.*claudemesh up/);
+  });
+
+  it("a malformed invite link: exit 2", async () => {
+    expectOneLineError(
+      await user.run(["join", `https://example.com/nope#${"A".repeat(43)}`]),
+      2,
+      /not an invite link/,
+    );
+  });
+});
+
+describe("unreachable broker", () => {
+  it("mesh create against a closed port: exit 4", async () => {
+    const port = await closedPort();
+    const result = await user.run([
+      "mesh",
+      "create",
+      "x",
+      "--broker",
+      `ws://127.0.0.1:${port}/ws`,
+      "--admin-token",
+      "t",
+    ]);
+    expectOneLineError(result, 4, /cannot reach the broker/);
+  });
+
+  it("join with a link to a closed port: exit 4", async () => {
+    const port = await closedPort();
+    const link = `claudemesh://join/127.0.0.1:${port}/ABCDEFGH?tls=0#${"A".repeat(43)}`;
+    expectOneLineError(await user.run(["join", link]), 4, /cannot reach the broker/);
+  });
+});
+
+describe("daemon that cannot start", () => {
+  it("an unusable daemon dir: exit 4 with the fix", async () => {
+    const blocker = join(user.root, "not-a-dir");
+    writeFileSync(blocker, "");
+    const result = await user.run(["peers"], { env: { CLAUDEMESH_DAEMON_DIR: join(blocker, "daemon") } });
+    expectOneLineError(result, 4, /cannot use the daemon directory.*CLAUDEMESH_DAEMON_DIR/);
+  });
+
+  it("a daemon that dies at start: exit 4, then fails fast instead of spawning again", async () => {
+    const broken = new CliUser("broken");
+    try {
+      mkdirSync(broken.configDir, { recursive: true, mode: 0o700 });
+      writeFileSync(join(broken.configDir, "config.json"), "{ not json", { mode: 0o600 });
+      const first = await broken.run(["inbox"]);
+      expect(first.code, first.stderr).toBe(4);
+      expect(first.stderr.split("\n")[0]).toMatch(
+        /^error: the claudemesh daemon did not start.*daemon up --foreground/,
+      );
+      expect(first.stderr).not.toMatch(/\n\s+at /);
+      const second = await broken.run(["inbox", "--json"]);
+      expect(second.code).toBe(4);
+      const error = json<{ error: { code: string; message: string } }>({ ...second, stdout: second.stderr });
+      expect(error.error.code).toBe("daemon_spawn_failed");
+      expect(error.error.message).toMatch(/less than 30 s ago/);
+    } finally {
+      await broken.dispose();
+    }
+  });
+});
+
+describe("daemon lifecycle", () => {
+  it("concurrent commands start exactly one daemon, and `daemon up` twice is a no-op that says so", async () => {
+    const fresh = new CliUser("spawn");
+    try {
+      const results = await Promise.all([1, 2, 3].map(() => fresh.run(["inbox", "--json"])));
+      for (const result of results) expect(result.code, result.stderr).toBe(0);
+      const log = readFileSync(join(fresh.daemonDir, "daemon.log"), "utf8");
+      expect(log.match(/daemon started/g)).toHaveLength(1);
+      expect(log).not.toMatch(/already running/);
+      const again = await fresh.run(["daemon", "up"]);
+      expect(again.stdout).toMatch(/already running \(pid \d+\)/);
+      const status = json<{ running: boolean; pid: number; socket: string }>(
+        await fresh.run(["daemon", "status", "--json"]),
+      );
+      expect(status).toMatchObject({
+        running: true,
+        pid: fresh.daemonPid(),
+        socket: join(fresh.daemonDir, "daemon.sock"),
+      });
+      expect((await fresh.run(["daemon", "down"])).stdout).toMatch(/stopped the daemon/);
+      expect(json<{ running: boolean }>(await fresh.run(["daemon", "status", "--json"])).running).toBe(false);
+    } finally {
+      await fresh.dispose();
+    }
+  });
+});
+
+describe("--help", () => {
+  it("works for the whole CLI", async () => {
+    const result = await user.run(["--help"]);
+    expect(result.code).toBe(0);
+    for (const verb of VERBS) expect(result.stdout).toContain(verb.path.join(" "));
+  });
+
+  it("works for every verb in the table and names all its flags", async () => {
+    const results = await Promise.all(VERBS.map((verb) => user.run([...verb.path, "--help"])));
+    VERBS.forEach((verb, i) => {
+      const result = results[i];
+      expect(result?.code, verb.path.join(" ")).toBe(0);
+      expect(result?.stdout).toContain(`Usage: claudemesh ${verb.path.join(" ")}`);
+      for (const [name, flag] of verbFlags(verb)) {
+        expect(result?.stdout, `${verb.path.join(" ")} ${name}`).toContain(flagTerm(name, flag));
+      }
+    });
+  });
+});

@@ -1,0 +1,303 @@
+/**
+ * Talking between two users through the real CLI, their real daemons and a real broker: peers, send
+ * (by name, key prefix, `*`, `@group`, stdin, `--no-daemon`), inbox, message status, moderation.
+ */
+import { spawn } from "node:child_process";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startBroker, waitUntil, type BrokerProcess } from "../helpers/broker.js";
+import { CLI_BIN, CliUser, ROOT, json } from "../helpers/cli.js";
+
+interface Peer {
+  mesh: string;
+  display_name: string;
+  pubkey: string;
+  session_pubkey: string | null;
+  peer_role: string;
+  status: string;
+  summary: string | null;
+  groups: string[];
+  cwd: string;
+  this_session: boolean;
+}
+interface InboxMessage {
+  id: string;
+  mesh: string;
+  from_name: string;
+  from_pubkey: string;
+  to: string;
+  body: string;
+  priority: string;
+  topic: string | null;
+  reply_to: string | null;
+  sent_at: string;
+  received_at: string;
+  surfaced: boolean;
+}
+interface SendResult {
+  schema_version: string;
+  message_id: string;
+  broker_message_id: string | null;
+  status: "sent" | "queued";
+  recipient_online: boolean;
+}
+
+let broker: BrokerProcess;
+let alice: CliUser;
+let bob: CliUser;
+let dave: CliUser;
+let alicePubkey = "";
+let bobPubkey = "";
+
+async function inboxOf(user: CliUser, extra: string[] = []): Promise<InboxMessage[]> {
+  return (await user.runJson<{ messages: InboxMessage[] }>(["inbox", ...extra])).messages;
+}
+
+/** Waits until `user`'s inbox holds a message with `body`, and returns it. */
+function received(user: CliUser, body: string): Promise<InboxMessage> {
+  return waitUntil(async () => (await inboxOf(user)).find((m) => m.body === body), {
+    timeoutMs: 15_000,
+    message: `"${body}" did not reach ${user.name}`,
+  });
+}
+
+async function invite(uses = 1): Promise<string> {
+  return (await alice.runJson<{ link: string }>(["invite", "--uses", String(uses)])).link;
+}
+
+beforeAll(async () => {
+  broker = await startBroker();
+  alice = new CliUser("alice");
+  bob = new CliUser("bob");
+  dave = new CliUser("dave");
+  const created = await alice.runJson([
+    "mesh",
+    "create",
+    "team",
+    "--broker",
+    broker.url,
+    "--admin-token",
+    broker.adminToken,
+    "--name",
+    "alice",
+  ]);
+  alicePubkey = String(created.owner_pubkey);
+  bobPubkey = String((await bob.runJson(["join", await invite(), "--name", "bob"])).pubkey);
+  await dave.runJson(["join", await invite(), "--name", "dave"]);
+  // Both daemons up and connected: each sees the other's member connection.
+  for (const user of [alice, bob]) expect((await user.run(["daemon", "up"])).code).toBe(0);
+  for (const [user, other] of [
+    [alice, "bob"],
+    [bob, "alice"],
+  ] as const) {
+    await waitUntil(
+      async () =>
+        (await user.runJson<{ peers: Peer[] }>(["peers", "--all"])).peers.some(
+          (p) => p.display_name === other,
+        ),
+      { timeoutMs: 20_000, message: `${user.name} never saw ${other}` },
+    );
+  }
+}, 90_000);
+
+afterAll(async () => {
+  await Promise.all([alice, bob, dave].map((u) => u?.dispose()));
+  await broker?.dispose();
+});
+
+describe("peers and members", () => {
+  it("lists peers with the documented --json fields; control-plane rows only with --all", async () => {
+    const all = await alice.runJson<{ schema_version: string; peers: Peer[] }>(["peers", "--all"]);
+    expect(all.schema_version).toBe("1");
+    const bobRow = all.peers.find((p) => p.display_name === "bob");
+    expect(bobRow).toEqual({
+      mesh: "team",
+      display_name: "bob",
+      pubkey: bobPubkey,
+      session_pubkey: null,
+      peer_role: "control-plane",
+      status: expect.any(String),
+      summary: null,
+      groups: expect.any(Array),
+      cwd: expect.any(String),
+      this_session: false,
+    });
+    const sessionsOnly = await alice.runJson<{ peers: Peer[] }>(["peers"]);
+    expect(sessionsOnly.peers.filter((p) => p.peer_role === "control-plane")).toEqual([]);
+  });
+
+  it("lists the roster with roles", async () => {
+    const { members } = await bob.runJson<{ members: Array<Record<string, unknown>> }>(["members"]);
+    expect(members).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ display_name: "alice", role: "owner", pubkey: alicePubkey }),
+        expect.objectContaining({ display_name: "bob", role: "member", pubkey: bobPubkey, online: true }),
+      ]),
+    );
+  });
+});
+
+describe("send, inbox, message status", () => {
+  it("sends alice → bob by name, and bob reads it in his inbox", async () => {
+    const sent = await alice.runJson<SendResult>(["send", "bob", "hello bob"]);
+    expect(sent).toMatchObject({ schema_version: "1", status: "sent", recipient_online: true });
+    expect(sent.message_id).toEqual(expect.any(String));
+    expect(sent.broker_message_id).toMatch(/^[A-Za-z0-9]{32}$/);
+
+    const message = await received(bob, "hello bob");
+    expect(message).toMatchObject({
+      mesh: "team",
+      from_name: "alice",
+      from_pubkey: alicePubkey,
+      priority: "next",
+    });
+    expect(message.id).toEqual(expect.any(String));
+    expect(Date.parse(message.sent_at)).not.toBeNaN();
+    expect(Date.parse(message.received_at)).not.toBeNaN();
+
+    // Shown once by `inbox`, so it is no longer unread.
+    await waitUntil(async () => !(await inboxOf(bob, ["--unread"])).some((m) => m.body === "hello bob"), {
+      message: "inbox did not mark the message surfaced",
+    });
+
+    const status = await waitUntil(
+      async () => {
+        const s = await alice.runJson<{
+          message_id: string;
+          broker_message_id: string;
+          recipients: Array<{ pubkey: string; display_name: string; state: string }>;
+        }>(["message", "status", sent.message_id]);
+        return s.recipients[0]?.state === "delivered" ? s : undefined;
+      },
+      { timeoutMs: 10_000, message: "the DM never showed as delivered" },
+    );
+    expect(status).toMatchObject({ message_id: sent.message_id, broker_message_id: sent.broker_message_id });
+    expect(status.recipients).toEqual([{ pubkey: bobPubkey, display_name: "bob", state: "delivered" }]);
+  });
+
+  it("sends bob → alice by key prefix, with the text from stdin", async () => {
+    const result = await bob.run(["send", alicePubkey.slice(0, 6), "-"], {
+      stdin: "from stdin\nsecond line",
+    });
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/delivered to online peer|queued: recipient offline/);
+    const message = await received(alice, "from stdin\nsecond line");
+    expect(message.from_name).toBe("bob");
+  });
+
+  it("broadcasts with * and reaches a group with @group", async () => {
+    const everyone = await alice.runJson<SendResult>(["send", "*", "to everyone", "--priority", "now"]);
+    expect(everyone.status).toBe("sent");
+    expect((await received(bob, "to everyone")).to).toBe("*");
+
+    const joined = await bob.run(["group", "join", "devs"]);
+    expect(joined.code).toBe(0);
+    await waitUntil(
+      async () =>
+        (await alice.runJson<{ peers: Peer[] }>(["peers", "--all"])).peers.some(
+          (p) => p.display_name === "bob" && p.groups.includes("devs"),
+        ),
+      { message: "bob's group never showed" },
+    );
+    await alice.runJson<SendResult>(["send", "@devs", "to the devs"]);
+    expect((await received(bob, "to the devs")).to).toBe("@devs");
+    const groups = await bob.runJson<{ groups: Array<{ name: string; mine: boolean }> }>(["group", "list"]);
+    expect(groups.groups).toContainEqual(expect.objectContaining({ name: "devs", mine: true }));
+  });
+
+  it("sends without the daemon (--no-daemon) and the recipient's daemon stores it", async () => {
+    const sent = await alice.runJson<SendResult>(["send", "bob", "cold path", "--no-daemon"]);
+    expect(sent).toMatchObject({ status: "sent", recipient_online: true });
+    expect(sent.broker_message_id).toMatch(/^[A-Za-z0-9]{32}$/);
+    await received(bob, "cold path");
+    const status = await alice.runJson<{ recipients: Array<{ state: string }> }>([
+      "message",
+      "status",
+      sent.broker_message_id ?? "",
+      "--no-daemon",
+    ]);
+    expect(status.recipients).toHaveLength(1);
+  });
+
+  it("refuses an unknown target with the candidates (exit 2, one line)", async () => {
+    const result = await alice.run(["send", "bobb", "hi"]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/bob/);
+    expect(result.stderr.trim().split("\n")).toHaveLength(1);
+  });
+
+  it("sets status and summary that peers see", async () => {
+    expect((await bob.run(["summary", "reviewing", "PRs"])).code).toBe(0);
+    expect((await bob.run(["status", "dnd"])).code).toBe(0);
+    const row = await waitUntil(async () => {
+      const peers = (await alice.runJson<{ peers: Peer[] }>(["peers", "--all"])).peers;
+      return peers.find(
+        (p) => p.display_name === "bob" && p.summary === "reviewing PRs" && p.status === "dnd",
+      );
+    });
+    expect(row.pubkey).toBe(bobPubkey);
+    expect((await bob.run(["status", "sleepy"])).code).toBe(2);
+    // dnd holds `next` messages; later tests expect bob reachable.
+    expect((await bob.run(["status", "idle"])).code).toBe(0);
+  });
+});
+
+describe("follow and outbox", () => {
+  it("inbox --follow --json streams a new message as one JSON line", async () => {
+    const follower = spawn(process.execPath, [CLI_BIN, "inbox", "--follow", "--unread", "--json"], {
+      cwd: ROOT,
+      env: bob.env,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let output = "";
+    follower.stdout.setEncoding("utf8").on("data", (chunk: string) => (output += chunk));
+    const exited = new Promise<number | null>((resolve) => follower.once("exit", (code) => resolve(code)));
+    try {
+      await waitUntil(() => output.includes('"messages"'), {
+        timeoutMs: 15_000,
+        message: "no first document",
+      });
+      await alice.runJson<SendResult>(["send", "bob", "while following"]);
+      const line = await waitUntil(() => output.split("\n").find((l) => l.includes("while following")), {
+        timeoutMs: 15_000,
+        message: output,
+      });
+      expect(JSON.parse(line)).toMatchObject({
+        schema_version: "1",
+        message: { body: "while following", from_name: "alice" },
+      });
+      follower.kill("SIGTERM");
+      expect(await exited).toBe(0);
+    } finally {
+      follower.kill("SIGKILL");
+    }
+  });
+
+  it("lists acknowledged sends in the daemon outbox", async () => {
+    const sent = await alice.runJson<SendResult>(["send", "bob", "for the outbox"]);
+    const { items } = await alice.runJson<{
+      items: Array<{ id: string; status: string; broker_message_id: string }>;
+    }>(["daemon", "outbox", "--done"]);
+    expect(items).toContainEqual(
+      expect.objectContaining({
+        id: sent.message_id,
+        status: "done",
+        broker_message_id: sent.broker_message_id,
+      }),
+    );
+  });
+});
+
+describe("moderation", () => {
+  it("lets only the owner ban, and a banned member is refused (exit 3)", async () => {
+    const notAllowed = await bob.run(["ban", "dave"]);
+    expect(notAllowed.code).toBe(3);
+    const banned = await alice.runJson<{ banned: string }>(["ban", "dave"]);
+    expect(banned.banned).toBe("dave");
+    const refused = await dave.run(["send", "alice", "still here?", "--no-daemon"]);
+    expect(refused.code).toBe(3);
+    expect(refused.stderr.trim().split("\n")).toHaveLength(1);
+    expect(json(await alice.run(["members", "--json"]))).not.toMatchObject({
+      members: expect.arrayContaining([expect.objectContaining({ display_name: "dave" })]),
+    });
+  });
+});

@@ -1,0 +1,121 @@
+/**
+ * `claudemesh up`: from nothing to a local mesh (broker process, mesh `local`, daemon, invite link),
+ * idempotent on a second run, and a live view that shows a second user's message until Ctrl-C.
+ */
+import { spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { waitUntil } from "../helpers/deadline.js";
+import { CLI_BIN, CliUser, ROOT } from "../helpers/cli.js";
+
+interface UpJson {
+  schema_version: string;
+  broker_url: string;
+  broker_started: boolean;
+  broker_pid: number | null;
+  mesh: { mesh_id: string; slug: string; name: string; role: string; display_name: string };
+  mesh_created: boolean;
+  daemon_pid: number;
+  invite: { link: string; code: string; role: string; expires_at: string; max_uses: number } | null;
+}
+
+let alice: CliUser;
+let bob: CliUser;
+
+function brokerPid(): number | null {
+  try {
+    return Number(readFileSync(join(alice.configDir, "broker", "broker.pid"), "utf8").trim());
+  } catch {
+    return null;
+  }
+}
+
+beforeAll(() => {
+  alice = new CliUser("up-alice");
+  bob = new CliUser("up-bob");
+});
+
+afterAll(async () => {
+  const pid = brokerPid();
+  await Promise.all([alice, bob].map((u) => u?.dispose()));
+  if (pid) {
+    try {
+      process.kill(pid, "SIGTERM");
+    } catch {
+      // Already gone.
+    }
+  }
+});
+
+describe("claudemesh up", () => {
+  let first: UpJson;
+
+  it("starts a broker, creates mesh local, starts the daemon and makes an invite", async () => {
+    first = await alice.runJson<UpJson>(["up", "--port", "0", "--name", "alice"], { timeoutMs: 60_000 });
+    expect(first).toMatchObject({
+      schema_version: "1",
+      broker_started: true,
+      mesh_created: true,
+      mesh: { slug: "local", name: "local", role: "owner", display_name: "alice" },
+    });
+    expect(first.broker_url).toMatch(/^ws:\/\/127\.0\.0\.1:\d+\/ws$/);
+    expect(first.invite?.link).toMatch(/^claudemesh:\/\/join\/127\.0\.0\.1:\d+\/[A-Z2-9]{8}\?tls=0#/);
+    expect(first.broker_pid).toBe(brokerPid());
+  }, 90_000);
+
+  it("passes doctor", async () => {
+    const result = await alice.run(["doctor", "--json"]);
+    const report = JSON.parse(result.stdout) as {
+      ok: boolean;
+      checks: Array<{ name: string; level: string }>;
+    };
+    expect(result.code, result.stdout).toBe(0);
+    expect(report.ok).toBe(true);
+    expect(report.checks).toContainEqual(expect.objectContaining({ name: "daemon", level: "ok" }));
+    expect(report.checks).toContainEqual(
+      expect.objectContaining({ name: `broker ${first.broker_url}`, level: "ok" }),
+    );
+    expect(report.checks).toContainEqual(
+      expect.objectContaining({ name: "Claude Code MCP server", level: "warn" }),
+    );
+  });
+
+  it("reuses everything when run again", async () => {
+    const again = await alice.runJson<UpJson>(["up"], { timeoutMs: 60_000 });
+    expect(again).toMatchObject({
+      broker_url: first.broker_url,
+      broker_started: false,
+      mesh_created: false,
+      daemon_pid: first.daemon_pid,
+      mesh: { mesh_id: first.mesh.mesh_id },
+    });
+    expect(again.invite?.code).not.toBe(first.invite?.code);
+  }, 90_000);
+
+  it("shows a second user's message in the live view and stops on Ctrl-C", async () => {
+    await bob.runJson(["join", first.invite?.link ?? "", "--name", "bob"]);
+    const live = spawn(process.execPath, [CLI_BIN, "up"], {
+      cwd: ROOT,
+      env: alice.env,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let output = "";
+    live.stdout.setEncoding("utf8").on("data", (chunk: string) => (output += chunk));
+    live.stderr.setEncoding("utf8").on("data", (chunk: string) => (output += chunk));
+    const exited = new Promise<number | null>((resolve) => live.once("exit", (code) => resolve(code)));
+    try {
+      await waitUntil(() => output.includes("watching for activity"), { timeoutMs: 30_000, message: output });
+      const sent = await bob.run(["send", "alice", "hello from bob"]);
+      expect(sent.code, sent.stderr).toBe(0);
+      await waitUntil(() => /bob .*→ you: hello from bob/.test(output), {
+        timeoutMs: 15_000,
+        message: output,
+      });
+      live.kill("SIGINT");
+      expect(await exited).toBe(0);
+    } finally {
+      live.kill("SIGKILL");
+    }
+  }, 90_000);
+});

@@ -1,0 +1,236 @@
+/**
+ * A real broker process for integration tests: started on 127.0.0.1 port 0 with its own temp data dir,
+ * stopped gracefully, killed with SIGKILL, restarted on the same data dir. It runs the built code
+ * (`npm run build` first), through the `claudemesh broker` verb when the CLI provides it.
+ *
+ * The mesh, peer and wait helpers are re-exported so a test file imports one module.
+ */
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { withTimeout } from "./deadline.js";
+
+export * from "./app-client.js";
+export * from "./deadline.js";
+export * from "./mesh-fixture.js";
+export * from "./raw-peer.js";
+
+const ROOT = resolve(fileURLToPath(new URL("../..", import.meta.url)));
+const CLI_BIN = join(ROOT, "bin", "claudemesh.js");
+const BROKER_MODULE = join(ROOT, "dist", "src", "broker", "index.js");
+const READY_LINE = /listening on (ws:\/\/\S+)/;
+const MAX_LOG_CHARS = 2_000_000;
+
+/** Limits as the `claudemesh broker` flags name them; 0 lifts one. */
+export interface BrokerLimits {
+  maxPeersPerMesh?: number;
+  /** Sends per minute per member. */
+  sendRate?: number;
+  sendBurst?: number;
+  /** Non-send frames per connection per second. */
+  frameRate?: number;
+}
+
+export interface StartBrokerOptions extends BrokerLimits {
+  /** Extra environment for the broker process. */
+  env?: Record<string, string>;
+  /** @default 20000 */
+  startTimeoutMs?: number;
+}
+
+type Launcher = "cli" | "module";
+let launcherChoice: Launcher | null = null;
+
+/**
+ * The CLI verb when it exists and knows the limit flags, else `runBroker` through a one-line module
+ * script. `CLAUDEMESH_TEST_BROKER_LAUNCHER=cli|module` forces one.
+ */
+function launcher(): Launcher {
+  const forced = process.env.CLAUDEMESH_TEST_BROKER_LAUNCHER;
+  if (forced === "cli" || forced === "module") return forced;
+  if (launcherChoice !== null) return launcherChoice;
+  if (!existsSync(BROKER_MODULE)) throw new Error(`${BROKER_MODULE} is missing: run \`npm run build\` first`);
+  const help = spawnSync(process.execPath, [CLI_BIN, "broker", "--help"], { encoding: "utf8", timeout: 15_000 });
+  launcherChoice = help.status === 0 && help.stdout.includes("--frame-rate") ? "cli" : "module";
+  return launcherChoice;
+}
+
+const MODULE_SCRIPT = `
+const opts = JSON.parse(process.env.CLAUDEMESH_TEST_BROKER_OPTS);
+const { runBroker } = await import(opts.module);
+const broker = await runBroker(opts.broker);
+console.log("listening on " + broker.url);
+const stop = () => broker.close().then(() => process.exit(0), () => process.exit(1));
+process.on("SIGTERM", stop);
+process.on("SIGINT", stop);
+`;
+
+function spawnArgs(dataDir: string, limits: BrokerLimits): { args: string[]; env: Record<string, string> } {
+  if (launcher() === "cli") {
+    const args = [CLI_BIN, "broker", "--host", "127.0.0.1", "--port", "0", "--data", dataDir];
+    if (limits.maxPeersPerMesh !== undefined) args.push("--max-peers-per-mesh", String(limits.maxPeersPerMesh));
+    if (limits.sendRate !== undefined) args.push("--send-rate", String(limits.sendRate));
+    if (limits.sendBurst !== undefined) args.push("--send-burst", String(limits.sendBurst));
+    if (limits.frameRate !== undefined) args.push("--frame-rate", String(limits.frameRate));
+    return { args, env: {} };
+  }
+  const broker = {
+    host: "127.0.0.1",
+    port: 0,
+    dataDir,
+    maxPeersPerMesh: limits.maxPeersPerMesh,
+    sendRatePerMin: limits.sendRate,
+    sendBurst: limits.sendBurst,
+    frameRatePerSec: limits.frameRate,
+  };
+  return {
+    args: ["--input-type=module", "-e", MODULE_SCRIPT],
+    env: { CLAUDEMESH_TEST_BROKER_OPTS: JSON.stringify({ module: BROKER_MODULE, broker }) },
+  };
+}
+
+const running = new Set<ChildProcess>();
+process.once("exit", () => {
+  // A worker that dies without its afterAll must not leave brokers behind.
+  for (const child of running) child.kill("SIGKILL");
+});
+
+export class BrokerProcess {
+  url = "";
+  httpUrl = "";
+  port = 0;
+  adminToken = "";
+  private child: ChildProcess | null = null;
+  private exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }> = Promise.resolve({
+    code: null,
+    signal: null,
+  });
+  private log = "";
+
+  private constructor(
+    readonly dataDir: string,
+    private readonly options: StartBrokerOptions,
+  ) {}
+
+  /** Starts a broker on a fresh temp data dir and waits for its `listening on` line. */
+  static async start(options: StartBrokerOptions = {}): Promise<BrokerProcess> {
+    const broker = new BrokerProcess(mkdtempSync(join(tmpdir(), "cm-broker-")), options);
+    await broker.launch();
+    return broker;
+  }
+
+  get pid(): number {
+    return this.child?.pid ?? 0;
+  }
+
+  /** True while the process runs. */
+  get alive(): boolean {
+    return this.child !== null && this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  /** What the broker wrote to stderr (JSON log lines), for failure messages. */
+  logs(): string {
+    return this.log;
+  }
+
+  /** Graceful stop (SIGTERM: close 1001 to every socket, store closed); SIGKILL after 8 s. */
+  async stop(): Promise<void> {
+    if (!this.alive) return;
+    this.child?.kill("SIGTERM");
+    try {
+      await withTimeout(this.exit, 8_000, "broker did not stop on SIGTERM");
+    } catch {
+      // Too slow to drain: cut it, the test only needs it gone.
+      await this.kill9();
+    }
+  }
+
+  /** SIGKILL: no drain, no store close — a crash. */
+  async kill9(): Promise<void> {
+    if (!this.alive) return;
+    this.child?.kill("SIGKILL");
+    await this.exit;
+  }
+
+  /** Starts the broker again on the same data dir (a new port: use `url`/`httpUrl` afterwards). */
+  async restart(): Promise<void> {
+    if (this.alive) throw new Error("restart() needs a stopped broker");
+    await this.launch();
+  }
+
+  /** Stops the process and deletes its data dir. */
+  async dispose(): Promise<void> {
+    await this.stop();
+    rmSync(this.dataDir, { recursive: true, force: true });
+  }
+
+  private async launch(): Promise<void> {
+    const { args, env } = spawnArgs(this.dataDir, this.options);
+    const child = spawn(process.execPath, args, {
+      cwd: ROOT,
+      env: { ...process.env, ...env, ...this.options.env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    this.child = child;
+    running.add(child);
+    this.exit = new Promise((resolveExit) => {
+      child.once("exit", (code, signal) => {
+        running.delete(child);
+        resolveExit({ code, signal });
+      });
+    });
+    child.stderr?.setEncoding("utf8");
+    child.stderr?.on("data", (chunk: string) => {
+      if (this.log.length < MAX_LOG_CHARS) this.log += chunk;
+    });
+    child.stdout?.setEncoding("utf8");
+    let stdout = "";
+    const ready = new Promise<string>((resolveReady, reject) => {
+      child.stdout?.on("data", (chunk: string) => {
+        stdout += chunk;
+        const match = READY_LINE.exec(stdout);
+        if (match?.[1]) resolveReady(match[1]);
+      });
+      void this.exit.then(({ code, signal }) =>
+        reject(new Error(`broker exited before listening (code ${code}, signal ${signal}):\n${stdout}\n${this.log}`)),
+      );
+    });
+    const url = await withTimeout(ready, this.options.startTimeoutMs ?? 20_000, "broker did not print `listening on`");
+    const parsed = new URL(url);
+    this.url = url;
+    this.port = Number(parsed.port);
+    this.httpUrl = `http://${parsed.host}`;
+    this.adminToken = readFileSync(join(this.dataDir, "admin-token"), "utf8").trim();
+  }
+}
+
+/** Shorthand for {@link BrokerProcess.start}. */
+export function startBroker(options: StartBrokerOptions = {}): Promise<BrokerProcess> {
+  return BrokerProcess.start(options);
+}
+
+/** `GET`/`POST` against the broker's HTTP port; resolves with status and parsed JSON (or text). */
+export async function httpJson(
+  broker: BrokerProcess,
+  method: string,
+  path: string,
+  init: { body?: string; headers?: Record<string, string> } = {},
+): Promise<{ status: number; body: Record<string, unknown>; text: string; headers: Headers }> {
+  const res = await fetch(`${broker.httpUrl}${path}`, {
+    method,
+    headers: { ...(init.body === undefined ? {} : { "Content-Type": "application/json" }), ...init.headers },
+    body: init.body,
+    signal: AbortSignal.timeout(10_000),
+  });
+  const text = await res.text();
+  let body: Record<string, unknown> = {};
+  try {
+    const parsed: unknown = JSON.parse(text);
+    if (typeof parsed === "object" && parsed !== null) body = parsed as Record<string, unknown>;
+  } catch {
+    // Not JSON (e.g. /metrics): callers read `text`.
+  }
+  return { status: res.status, body, text, headers: res.headers };
+}

@@ -1,0 +1,198 @@
+/**
+ * Meshes and members made through the broker's real HTTP API with real ed25519 keys: `POST /meshes` with
+ * the admin token, then one signed invite per member, claimed with the member's own key.
+ */
+import {
+  claimHash,
+  deriveInviteKeys,
+  encryptRootKey,
+  generateIdentity,
+  randomBytes,
+  randomString,
+  sign,
+  toHex,
+  type Identity,
+} from "../../src/crypto/index.js";
+import { inviteCanonical, inviteClaimCanonical } from "../../src/protocol/canonical.js";
+import { INVITE_CODE_ALPHABET, INVITE_CODE_LENGTH } from "../../src/protocol/constants.js";
+import {
+  claimInvite,
+  createMesh,
+  registerInvite,
+  type InviteClaimResult,
+  type InviteRegistration,
+} from "../../src/client/broker-http.js";
+
+/** The part of a broker handle the fixtures need. */
+export interface BrokerAddress {
+  url: string;
+  adminToken: string;
+}
+
+export interface TestMember {
+  memberId: string;
+  pubkey: string;
+  secretKey: string;
+  displayName: string;
+  role: "owner" | "admin" | "member";
+}
+
+export interface TestMesh {
+  meshId: string;
+  name: string;
+  slug: string;
+  rootKey: Uint8Array;
+  owner: TestMember;
+}
+
+export interface TestInvite {
+  code: string;
+  secret: Uint8Array;
+  /** Hex of the claim token, as `POST /invites/:code/claim` wants it. */
+  claimToken: string;
+  registration: InviteRegistration;
+}
+
+let meshCounter = 0;
+
+export async function createTestMesh(
+  broker: BrokerAddress,
+  options: { name?: string; ownerName?: string } = {},
+): Promise<TestMesh> {
+  const owner = generateIdentity();
+  const name = options.name ?? `mesh-${process.pid}-${++meshCounter}`;
+  const ownerName = options.ownerName ?? "owner";
+  const created = await createMesh(broker.url, {
+    adminToken: broker.adminToken,
+    name,
+    ownerPubkey: owner.publicKey,
+    ownerSecretKey: owner.secretKey,
+    ownerDisplayName: ownerName,
+  });
+  return {
+    meshId: created.mesh_id,
+    name: created.name,
+    slug: created.slug,
+    rootKey: randomBytes(32),
+    owner: {
+      memberId: created.owner_member_id,
+      pubkey: owner.publicKey,
+      secretKey: owner.secretKey,
+      displayName: ownerName,
+      role: "owner",
+    },
+  };
+}
+
+/** Builds (without registering) a signed invite by `inviter`. */
+export function buildInvite(
+  mesh: Pick<TestMesh, "meshId" | "rootKey">,
+  inviter: Pick<TestMember, "pubkey" | "secretKey">,
+  options: {
+    role?: "member" | "admin";
+    maxUses?: number;
+    expiresAt?: number;
+    /** Signs `invite_signature` instead of the inviter's key (a forgery). */
+    signingKey?: string;
+    /** @default a random code */
+    code?: string;
+  } = {},
+): TestInvite {
+  const code = options.code ?? randomString(INVITE_CODE_ALPHABET, INVITE_CODE_LENGTH);
+  const secret = randomBytes(32);
+  const { inviteKey, claimToken } = deriveInviteKeys(secret, code);
+  const role = options.role ?? "member";
+  const maxUses = options.maxUses ?? 1;
+  const expiresAt = options.expiresAt ?? Date.now() + 7 * 24 * 3_600_000;
+  const hash = claimHash(claimToken);
+  const envelope = encryptRootKey(mesh.rootKey, inviteKey);
+  const canonical = inviteCanonical({
+    meshId: mesh.meshId,
+    code,
+    role,
+    maxUses,
+    expiresAt,
+    inviterPubkey: inviter.pubkey,
+    claimHash: hash,
+  });
+  return {
+    code,
+    secret,
+    claimToken: toHex(claimToken),
+    registration: {
+      code,
+      role,
+      max_uses: maxUses,
+      expires_at: expiresAt,
+      inviter_pubkey: inviter.pubkey,
+      invite_signature: sign(canonical, options.signingKey ?? inviter.secretKey),
+      claim_hash: hash,
+      encrypted_root_key: envelope.ciphertext,
+      nonce: envelope.nonce,
+    },
+  };
+}
+
+/** Builds and registers an invite (`POST /invites`, signed by the inviter). */
+export async function createInvite(
+  broker: BrokerAddress,
+  mesh: TestMesh,
+  inviter: TestMember = mesh.owner,
+  options: { role?: "member" | "admin"; maxUses?: number; expiresAt?: number } = {},
+): Promise<TestInvite> {
+  const invite = buildInvite(mesh, inviter, options);
+  await registerInvite(broker.url, {
+    meshId: mesh.meshId,
+    pubkey: inviter.pubkey,
+    secretKey: inviter.secretKey,
+    invite: invite.registration,
+  });
+  return invite;
+}
+
+/** The claim body for `identity`, signed over `claudemesh-invite-claim|<code>|<pubkey>|<timestamp>`. */
+export function claimBody(
+  invite: Pick<TestInvite, "code" | "claimToken">,
+  identity: Identity,
+  displayName: string,
+  timestamp = Date.now(),
+) {
+  return {
+    claim_token: invite.claimToken,
+    peer_pubkey: identity.publicKey,
+    display_name: displayName,
+    timestamp,
+    signature: sign(
+      inviteClaimCanonical({ code: invite.code, peerPubkey: identity.publicKey, timestamp }),
+      identity.secretKey,
+    ),
+  };
+}
+
+export function claimAs(
+  broker: BrokerAddress,
+  invite: TestInvite,
+  identity: Identity,
+  displayName: string,
+): Promise<InviteClaimResult> {
+  return claimInvite(broker.url, invite.code, claimBody(invite, identity, displayName));
+}
+
+/** A new member with a fresh key, joined through a one-use invite from the owner. */
+export async function addMember(
+  broker: BrokerAddress,
+  mesh: TestMesh,
+  displayName: string,
+  role: "member" | "admin" = "member",
+): Promise<TestMember> {
+  const identity = generateIdentity();
+  const invite = await createInvite(broker, mesh, mesh.owner, { role });
+  const claimed = await claimAs(broker, invite, identity, displayName);
+  return {
+    memberId: claimed.member_id,
+    pubkey: identity.publicKey,
+    secretKey: identity.secretKey,
+    displayName,
+    role,
+  };
+}

@@ -1,0 +1,243 @@
+/**
+ * The hook verbs fed the JSON Claude Code sends, against a real broker, daemons and a launched session
+ * (fake `claude`): `hook prompt` shows a waiting message once; a `<channel …>` prompt confirms its message
+ * so no hook repeats it; `hook wait` exits 2 with a message ~3 s after it arrives, 0 when the session ends,
+ * one waiter per session; every hook is silent and exits 0 on a broken daemon or malformed stdin.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { createServer, type Server } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { waitUntil, withTimeout } from "../helpers/broker.js";
+import {
+  CLI_BIN,
+  LaunchedSession,
+  ROOT,
+  daemonOf,
+  promptInput,
+  runHook,
+  stopInput,
+  twoUsers,
+  type CliUser,
+  type PeerRow,
+  type TwoUsers,
+} from "../helpers/claude-code.js";
+
+let mesh: TwoUsers;
+let a: LaunchedSession;
+let keyA = "";
+const children: ChildProcess[] = [];
+
+/** A DM from bob to session A; resolves with the message as A's daemon view has it (unread, not marked). */
+async function dmToA(body: string): Promise<{ id: string; received_at: string }> {
+  await mesh.bob.runJson(["send", keyA.slice(0, 12), body]);
+  return waitUntil(
+    async () =>
+      (await daemonOf(mesh.alice, a.record().tokenFile ?? undefined).inbox({ unread: true, limit: 500 })).messages.find(
+        (m) => m.body === body,
+      ),
+    { timeoutMs: 10_000, message: `"${body}" never reached session A` },
+  );
+}
+
+interface RunningWait {
+  child: ChildProcess;
+  stderr: () => string;
+  stdout: () => string;
+  done: Promise<{ code: number | null; at: number }>;
+}
+
+function startWait(user: CliUser, input: unknown, env: Record<string, string>): RunningWait {
+  const child = spawn(process.execPath, [CLI_BIN, "hook", "wait"], {
+    cwd: ROOT,
+    env: { ...user.env, ...env },
+    stdio: ["pipe", "pipe", "pipe"],
+  });
+  children.push(child);
+  let stderr = "";
+  let stdout = "";
+  child.stderr.setEncoding("utf8").on("data", (c: string) => (stderr += c));
+  child.stdout.setEncoding("utf8").on("data", (c: string) => (stdout += c));
+  child.stdin.end(JSON.stringify(input));
+  const done = new Promise<{ code: number | null; at: number }>((resolve) =>
+    child.once("exit", (code) => resolve({ code, at: Date.now() })),
+  );
+  return { child, stderr: () => stderr, stdout: () => stdout, done };
+}
+
+/** The pids holding waiter slots of `user`. */
+function waiterPids(user: CliUser): number[] {
+  const dir = join(user.daemonDir, "waiters");
+  try {
+    return readdirSync(dir).map((f) => Number(readFileSync(join(dir, f), "utf8").trim()));
+  } catch {
+    return [];
+  }
+}
+
+beforeAll(async () => {
+  mesh = await twoUsers("hooks");
+  a = await LaunchedSession.start(mesh.alice, { args: ["--name", "hooked A"], tag: "a" });
+  const row = await waitUntil(
+    async () => (await mesh.bob.runJson<{ peers: PeerRow[] }>(["peers"])).peers.find((p) => p.display_name === "hooked A"),
+    { timeoutMs: 15_000, message: "bob never saw session A" },
+  );
+  keyA = String(row.session_pubkey);
+}, 120_000);
+
+afterAll(async () => {
+  for (const child of children) if (child.exitCode === null) child.kill("SIGKILL");
+  a?.kill();
+  await mesh?.dispose();
+});
+
+describe("hook prompt", () => {
+  it("prints a waiting message once, framed with its verified sender, and never again", async () => {
+    const message = await dmToA("please look at the failing test");
+    const first = await runHook(mesh.alice, "prompt", promptInput(a.sessionId(), "what next?"), a.sessionEnv());
+    expect(first.code).toBe(0);
+    expect(first.stderr).toBe("");
+    expect(first.stdout).toContain("please look at the failing test");
+    expect(first.stdout).toMatch(/^\[claudemesh\] 1 message from peers arrived for this session\. .*not from your user/);
+    expect(first.stdout).toContain(`message from ${mesh.bobName} (verified member ${mesh.bobPubkey.slice(0, 8)})`);
+    expect(first.stdout).toContain(`<peer_message id="${message.id}">`);
+    const second = await runHook(mesh.alice, "prompt", promptInput(a.sessionId(), "and now?"), a.sessionEnv());
+    expect(second).toMatchObject({ code: 0, stdout: "", stderr: "" });
+    const row = (await daemonOf(mesh.alice, a.record().tokenFile ?? undefined).inbox({ limit: 500 })).messages.find(
+      (m) => m.id === message.id,
+    );
+    expect(row?.surfaced).toBe(true);
+  });
+
+  it("finds the session from the hook JSON's session_id when the token variable is missing", async () => {
+    await dmToA("found by session id");
+    const result = await runHook(mesh.alice, "prompt", promptInput(a.sessionId(), "hi"));
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain("found by session id");
+  });
+
+  it("in ambient mode (no launched session) shows member-addressed messages", async () => {
+    await mesh.bob.runJson(["send", "alice", "to the member, ambient"]);
+    await waitUntil(
+      async () => (await daemonOf(mesh.alice).inbox({ unread: true, limit: 500 })).messages.some((m) => m.body === "to the member, ambient"),
+      { timeoutMs: 10_000 },
+    );
+    const result = await runHook(mesh.alice, "prompt", promptInput("3f0c8a4e-0000-4000-8000-00000000abcd", "hi"));
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain("to the member, ambient");
+  });
+
+  it("a <channel> prompt confirms its message: neither hook shows it again", async () => {
+    const pushed = await dmToA("pushed through the channel");
+    const channelPrompt =
+      `<channel source="claudemesh" user="${mesh.bobName.replace(/"/g, "&quot;")}" message_id="${pushed.id}">\n` +
+      "[claudemesh] message from …\npushed through the channel\n</channel>";
+    const prompt = await runHook(mesh.alice, "prompt", promptInput(a.sessionId(), channelPrompt), a.sessionEnv());
+    expect(prompt).toMatchObject({ code: 0, stdout: "" });
+    const wait = startWait(mesh.alice, stopInput(a.sessionId()), a.sessionEnv());
+    await waitUntil(() => waiterPids(mesh.alice).includes(wait.child.pid ?? -1), { timeoutMs: 10_000 });
+    await dmToA("after the channel one");
+    const { code } = await withTimeout(wait.done, 20_000, "hook wait did not deliver");
+    expect(code).toBe(2);
+    expect(wait.stderr()).toContain("after the channel one");
+    expect(wait.stderr()).not.toContain("pushed through the channel");
+  });
+});
+
+describe("hook wait", () => {
+  it("exits 2 with a message on stderr about 3 s after it arrives", async () => {
+    const wait = startWait(mesh.alice, stopInput(a.sessionId()), a.sessionEnv());
+    await waitUntil(() => waiterPids(mesh.alice).includes(wait.child.pid ?? -1), { timeoutMs: 10_000 });
+    const message = await dmToA("wake up, the build is green");
+    const { code, at } = await withTimeout(wait.done, 20_000, "hook wait did not deliver");
+    expect(code).toBe(2);
+    expect(wait.stdout()).toBe("");
+    expect(wait.stderr()).toContain("wake up, the build is green");
+    expect(wait.stderr()).toMatch(/arrived while this session was idle/);
+    const waited = at - Date.parse(message.received_at);
+    expect(waited).toBeGreaterThanOrEqual(2_900);
+    expect(waited).toBeLessThan(6_000);
+    // It is surfaced now: the prompt hook does not show it again.
+    const prompt = await runHook(mesh.alice, "prompt", promptInput(a.sessionId(), "next"), a.sessionEnv());
+    expect(prompt.stdout).not.toContain("wake up, the build is green");
+  });
+
+  it("a second waiter for the same session replaces the first", async () => {
+    const first = startWait(mesh.alice, stopInput(a.sessionId()), a.sessionEnv());
+    await waitUntil(() => waiterPids(mesh.alice).includes(first.child.pid ?? -1), { timeoutMs: 10_000 });
+    const second = startWait(mesh.alice, stopInput(a.sessionId()), a.sessionEnv());
+    const replaced = await withTimeout(first.done, 10_000, "the first waiter kept running");
+    expect(replaced.code).toBe(0);
+    expect(first.stderr()).toBe("");
+    expect(waiterPids(mesh.alice)).toContain(second.child.pid);
+    await dmToA("only the second waiter delivers");
+    const { code } = await withTimeout(second.done, 20_000, "the second waiter did not deliver");
+    expect(code).toBe(2);
+    expect(second.stderr()).toContain("only the second waiter delivers");
+  });
+
+  it("exits 0 when the session is deregistered", async () => {
+    const b = await LaunchedSession.start(mesh.alice, { args: ["--name", "short-lived B"], tag: "b" });
+    const wait = startWait(mesh.alice, stopInput(b.sessionId()), b.sessionEnv());
+    await waitUntil(() => waiterPids(mesh.alice).includes(wait.child.pid ?? -1), { timeoutMs: 10_000 });
+    expect(await b.end()).toBe(0);
+    const { code } = await withTimeout(wait.done, 10_000, "hook wait outlived its session");
+    expect(code).toBe(0);
+    expect(wait.stderr()).toBe("");
+  });
+});
+
+describe("hooks when something is wrong", () => {
+  let dir: string;
+  let hanging: Server;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), "cm-hooks-broken-"));
+    mkdirSync(join(dir, "hang"));
+    // A "daemon" that accepts connections and never answers.
+    hanging = createServer(() => undefined);
+    await new Promise<void>((resolve) => hanging.listen(join(dir, "hang", "daemon.sock"), resolve));
+  });
+
+  afterAll(() => {
+    hanging?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("exits 0 silently on malformed stdin", async () => {
+    for (const verb of ["prompt", "idle", "working", "wait"] as const) {
+      for (const input of ["this is not json", "", "[1,2]", '"a string"']) {
+        const result = await runHook(mesh.alice, verb, input, a.sessionEnv());
+        expect({ verb, input, ...result, ms: 0 }).toMatchObject({ code: 0, stdout: "", stderr: "" });
+      }
+    }
+  });
+
+  it("exits 0 silently and fast with no daemon", async () => {
+    const env = { CLAUDEMESH_DAEMON_DIR: join(dir, "none") };
+    for (const verb of ["prompt", "idle", "working", "wait"] as const) {
+      const input = verb === "prompt" ? promptInput("s", "hi") : stopInput("s");
+      const result = await runHook(mesh.alice, verb, input, env);
+      expect({ verb, code: result.code, stdout: result.stdout, stderr: result.stderr }).toEqual({
+        verb,
+        code: 0,
+        stdout: "",
+        stderr: "",
+      });
+      expect(result.ms).toBeLessThan(2_500);
+    }
+  });
+
+  it("gives up within its budget on a daemon that never answers", async () => {
+    const env = { CLAUDEMESH_DAEMON_DIR: join(dir, "hang") };
+    for (const verb of ["prompt", "idle"] as const) {
+      const input = verb === "prompt" ? promptInput("s", "hi") : stopInput("s");
+      const result = await runHook(mesh.alice, verb, input, env);
+      expect(result).toMatchObject({ code: 0, stdout: "", stderr: "" });
+      // The hook's own budget is 1 s from process start; the margin covers a loaded machine.
+      expect(result.ms).toBeLessThan(2_500);
+    }
+  });
+});

@@ -1,0 +1,125 @@
+/**
+ * Operational HTTP routes (protocol.md §7.2; must-never-happen 44, 54): `/health` stays 200 while the
+ * database is down and `/health/ready` says 503 (the SQLite adapter's fault file makes `ping()` fail),
+ * `/metrics` has the documented names and counts sends, and `/hook/set-status` needs a signature.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  addMember,
+  closeAllPeers,
+  connectMember,
+  createTestMesh,
+  httpJson,
+  startBroker,
+  waitUntil,
+  type BrokerProcess,
+  type TestMesh,
+} from "../helpers/broker.js";
+
+let broker: BrokerProcess;
+let mesh: TestMesh;
+const faultDir = mkdtempSync(join(tmpdir(), "cm-fault-"));
+/** While this file exists, the SQLite adapter's ping() fails (CLAUDEMESH_STORE_FAULT_FILE). */
+const faultFile = join(faultDir, "store-down");
+
+beforeAll(async () => {
+  broker = await startBroker({ env: { CLAUDEMESH_STORE_FAULT_FILE: faultFile } });
+  mesh = await createTestMesh(broker);
+});
+
+afterAll(async () => {
+  closeAllPeers();
+  await broker?.dispose();
+  rmSync(faultDir, { recursive: true, force: true });
+});
+
+/** The value of one Prometheus sample line, or 0 when absent. */
+function sample(text: string, name: string): number {
+  const line = text.split("\n").find((l) => l.startsWith(`${name} `));
+  return line ? Number(line.slice(name.length + 1)) : 0;
+}
+
+describe("health", () => {
+  it("/health answers 200 with serverTime", async () => {
+    const res = await httpJson(broker, "GET", "/health");
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ status: "ok", db: "up" });
+    expect(typeof res.body.version).toBe("string");
+    expect(typeof res.body.uptime).toBe("number");
+    expect(Math.abs((res.body.serverTime as number) - Date.now())).toBeLessThan(10_000);
+  });
+
+  it("/health/ready is 503 db_down while the store fails, /health stays 200, and both recover", async () => {
+    expect((await httpJson(broker, "GET", "/health/ready")).status).toBe(200);
+    writeFileSync(faultFile, "down");
+    const notReady = await waitUntil(async () => {
+      const res = await httpJson(broker, "GET", "/health/ready");
+      return res.status === 503 ? res : undefined;
+    });
+    expect(notReady.body).toEqual({ status: "not_ready", reason: "db_down" });
+    const health = await httpJson(broker, "GET", "/health");
+    expect(health).toMatchObject({ status: 200, body: { status: "ok", db: "down" } });
+    const metrics = await httpJson(broker, "GET", "/metrics");
+    expect(sample(metrics.text, "broker_db_healthy")).toBe(0);
+
+    rmSync(faultFile);
+    const ready = await waitUntil(async () => {
+      const res = await httpJson(broker, "GET", "/health/ready");
+      return res.status === 200 ? res : undefined;
+    });
+    expect(ready.body).toEqual({ status: "ready" });
+  });
+});
+
+describe("metrics", () => {
+  it("serves the documented metric names as Prometheus text", async () => {
+    const res = await httpJson(broker, "GET", "/metrics");
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toBe("text/plain; version=0.0.4");
+    for (const name of [
+      "broker_connections_total",
+      "broker_connections_rejected_total",
+      "broker_connections_active",
+      "broker_messages_routed_total",
+      "broker_messages_rejected_total",
+      "broker_queue_depth",
+      "broker_ttl_sweeps_total",
+      "broker_hook_requests_total",
+      "broker_hook_requests_rate_limited_total",
+      "broker_db_healthy",
+    ]) {
+      expect(res.text).toContain(`# TYPE ${name} `);
+    }
+  });
+
+  it("counts a send by priority, a refused send by reason, and connections", async () => {
+    const bob = await addMember(broker, mesh, "bob");
+    const before = (await httpJson(broker, "GET", "/metrics")).text;
+    const peer = await connectMember(broker.url, mesh.meshId, mesh.owner);
+    const ack = await peer.sendMessage({ targetSpec: bob.pubkey, priority: "low", ciphertext: "eA==" });
+    expect(ack.queued).toBe(true);
+    const refused = await peer.sendMessage({ targetSpec: "nobody", ciphertext: "eA==" });
+    expect(refused.queued).toBe(false);
+    const after = (await httpJson(broker, "GET", "/metrics")).text;
+    const routed = 'broker_messages_routed_total{priority="low"}';
+    expect(sample(after, routed) - sample(before, routed)).toBe(1);
+    const rejected = 'broker_messages_rejected_total{reason="no_recipient"}';
+    expect(sample(after, rejected) - sample(before, rejected)).toBe(1);
+    expect(sample(after, "broker_connections_total") - sample(before, "broker_connections_total")).toBe(1);
+    expect(sample(after, "broker_connections_active")).toBeGreaterThanOrEqual(1);
+  });
+});
+
+describe("hook status", () => {
+  it("refuses an unsigned /hook/set-status with 401 and counts it", async () => {
+    const res = await httpJson(broker, "POST", "/hook/set-status", {
+      body: JSON.stringify({ cwd: "/tmp", status: "working" }),
+    });
+    expect(res).toMatchObject({ status: 401, body: { ok: false, error: "unauthorized" } });
+    const metrics = await httpJson(broker, "GET", "/metrics");
+    expect(sample(metrics.text, "broker_hook_requests_total")).toBeGreaterThanOrEqual(1);
+  });
+});

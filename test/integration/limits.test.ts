@@ -1,0 +1,147 @@
+/**
+ * Limits with their own codes (protocol.md §1.6, §1.10, §4.3, §4.12; must-never-happen 13-15): the send
+ * token bucket per member (burst 10), the 65,536-byte payload limit answered with an ack, the
+ * 262,144-byte frame limit that closes 1009, and the per-connection frame rate.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  addMember,
+  closeAllPeers,
+  connectMember,
+  createTestMesh,
+  startBroker,
+  waitUntil,
+  type BrokerProcess,
+  type Frame,
+  type RawPeer,
+  type TestMember,
+  type TestMesh,
+} from "../helpers/broker.js";
+
+let broker: BrokerProcess;
+let mesh: TestMesh;
+let bob: TestMember;
+
+beforeAll(async () => {
+  broker = await startBroker();
+  mesh = await createTestMesh(broker);
+  bob = await addMember(broker, mesh, "bob");
+});
+
+afterAll(async () => {
+  closeAllPeers();
+  await broker?.dispose();
+});
+
+async function sender(name: string): Promise<{ member: TestMember; peer: RawPeer }> {
+  const member = await addMember(broker, mesh, name);
+  return { member, peer: await connectMember(broker.url, mesh.meshId, member) };
+}
+
+function dm(peer: RawPeer, fields: Record<string, unknown> = {}): Promise<Frame> {
+  return peer.sendMessage({ targetSpec: bob.pubkey, ciphertext: "eA==", ...fields });
+}
+
+describe.concurrent("send rate limit", () => {
+  it("allows a burst of 10, then answers rate_limit with the reference text; the socket stays open", async () => {
+    const { peer } = await sender("burst");
+    const acks = [];
+    for (let i = 0; i < 10; i++) acks.push(await dm(peer));
+    expect(acks.every((a) => a.queued === true)).toBe(true);
+    const limited = await dm(peer, { id: "eleventh" });
+    expect(limited).toMatchObject({
+      type: "ack",
+      id: "eleventh",
+      queued: false,
+      messageId: "",
+      error: "rate_limit: max 60 msg/min (burst 10) — slow down",
+    });
+    expect(peer.open).toBe(true);
+    expect((await peer.request({ type: "list_peers" })).type).toBe("peers_list");
+  });
+
+  it("is per member: reconnecting or a second presence never resets or multiplies it", async () => {
+    const { member, peer } = await sender("per-member");
+    for (let i = 0; i < 10; i++) expect((await dm(peer)).queued).toBe(true);
+    peer.close();
+    await peer.closed;
+    const again = await connectMember(broker.url, mesh.meshId, member);
+    const second = await connectMember(broker.url, mesh.meshId, member);
+    const refused = await Promise.all([dm(again), dm(second)]);
+    // At most the refill of the last second or two got through; never a fresh burst.
+    expect(refused.filter((a) => a.queued === true).length).toBeLessThanOrEqual(1);
+    expect(refused.some((a) => (a.error as string | undefined)?.startsWith("rate_limit:"))).toBe(true);
+  });
+
+  it("a refused send leaves no idempotency record behind", async () => {
+    const { peer } = await sender("no-trace");
+    for (let i = 0; i < 10; i++) await dm(peer);
+    const refused = await dm(peer, { client_message_id: "after-limit", ciphertext: "b25l" });
+    expect(refused.error).toMatch(/^rate_limit:/);
+    // Once a token has refilled, the same key with other content is a new message, not a reuse.
+    const accepted = await waitUntil(
+      async () => {
+        const ack = await dm(peer, { client_message_id: "after-limit", ciphertext: "dHdv" });
+        return ack.queued === true ? ack : undefined;
+      },
+      { timeoutMs: 5_000, intervalMs: 250, message: "a token refilled" },
+    );
+    expect(accepted.duplicate).toBeUndefined();
+  });
+});
+
+describe.concurrent("sizes", () => {
+  it("a send over 65,536 payload bytes gets ack too_large and the socket stays open", async () => {
+    const { peer } = await sender("big-send");
+    const ciphertext = "A".repeat(65_536 - bob.pubkey.length + 1);
+    const ack = await dm(peer, { ciphertext, id: "big", client_message_id: "big" });
+    expect(ack).toMatchObject({ type: "ack", id: "big", queued: false, messageId: "" });
+    expect(ack.error).toBe("too_large: payload_too_large (65537 bytes > 65536)");
+    expect(peer.open).toBe(true);
+    // Nothing was recorded under its key either.
+    const small = await dm(peer, { client_message_id: "big", ciphertext: "c21hbGw=" });
+    expect(small).toMatchObject({ queued: true });
+    expect(small.duplicate).toBeUndefined();
+    const exact = await dm(peer, { ciphertext: "A".repeat(65_536 - bob.pubkey.length) });
+    expect(exact.queued).toBe(true);
+  });
+
+  it("a frame over 262,144 bytes closes the socket with 1009", async () => {
+    const { peer } = await sender("huge-frame");
+    peer.send({ type: "set_summary", summary: "x".repeat(262_145) });
+    const closed = await peer.waitForClose();
+    expect(closed.code).toBe(1009);
+  });
+
+  it("a frame just under 262,144 bytes is handled (summary truncated), not closed", async () => {
+    const { member, peer } = await sender("large-frame");
+    const summary = "y".repeat(200_000);
+    peer.send({ type: "set_summary", summary });
+    const peers = (await peer.request({ type: "list_peers" })).peers as Frame[];
+    const me = peers.find((p) => p.memberPubkey === member.pubkey);
+    expect((me?.summary as string).length).toBe(1_024);
+    expect(peer.open).toBe(true);
+  });
+});
+
+describe("frame rate", () => {
+  it("answers frames over burst 100 with rate_limit carrying _reqId, and keeps the socket open", async () => {
+    const { peer } = await sender("chatty");
+    const since = peer.mark();
+    const count = 160;
+    for (let i = 0; i < count; i++) peer.send({ type: "list_peers", _reqId: `fr-${i}` });
+    const replies = await waitUntil(
+      () => {
+        const got = peer.frames.slice(since).filter((f) => typeof f._reqId === "string" && f._reqId.startsWith("fr-"));
+        return got.length === count ? got : undefined;
+      },
+      { message: "a reply to every frame" },
+    );
+    const limited = replies.filter((f) => f.type === "error" && f.code === "rate_limit");
+    expect(limited.length).toBeGreaterThan(0);
+    expect(replies.filter((f) => f.type === "peers_list").length).toBeGreaterThanOrEqual(100);
+    expect(peer.open).toBe(true);
+    // Sends are not counted against the frame bucket: the member's send bucket still has its burst.
+    expect((await dm(peer)).queued).toBe(true);
+  });
+});

@@ -1,0 +1,188 @@
+/**
+ * The daemon client and the lifecycle helper against a small fake daemon on a temp unix socket: JSON
+ * requests, error bodies, the session token, the SSE reader with Last-Event-ID, and ensureDaemon's
+ * decisions (running, not running, unusable dir, recent failure).
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { mkdtempSync, rmSync, writeFileSync, existsSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import {
+  DaemonApiError,
+  DaemonClient,
+  DaemonUnavailableError,
+  followEvents,
+  type DaemonEvent,
+} from "../../src/local/daemon-client.js";
+import { DaemonLifecycleError, ensureDaemon, stopDaemon } from "../../src/local/lifecycle.js";
+
+type Handler = (req: IncomingMessage, res: ServerResponse, body: string) => void;
+
+let dir: string;
+let socket: string;
+let server: Server | null = null;
+const savedEnv = { ...process.env };
+
+function listen(handler: Handler): Promise<void> {
+  server = createServer((req, res) => {
+    let body = "";
+    req.setEncoding("utf8");
+    req.on("data", (chunk: string) => (body += chunk));
+    req.on("end", () => handler(req, res, body));
+  });
+  return new Promise((resolve) => server?.listen(socket, resolve));
+}
+
+function send(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { "Content-Type": "application/json" });
+  res.end(JSON.stringify(body));
+}
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), "cm-dc-"));
+  socket = join(dir, "daemon.sock");
+  process.env.CLAUDEMESH_CONFIG_DIR = dir;
+  process.env.CLAUDEMESH_DAEMON_DIR = dir;
+  delete process.env.CLAUDEMESH_IPC_TOKEN_FILE;
+});
+
+afterEach(async () => {
+  await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+  server = null;
+  process.env = { ...savedEnv };
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe("DaemonClient", () => {
+  it("sends JSON with the session token from CLAUDEMESH_IPC_TOKEN_FILE and parses the reply", async () => {
+    const tokenFile = join(dir, "token");
+    writeFileSync(tokenFile, "ab12\n");
+    process.env.CLAUDEMESH_IPC_TOKEN_FILE = tokenFile;
+    const seen: Array<{ method?: string; url?: string; auth?: string; body: string }> = [];
+    await listen((req, res, body) => {
+      seen.push({ method: req.method, url: req.url, auth: req.headers.authorization, body });
+      send(res, 202, {
+        message_id: "m1",
+        broker_message_id: null,
+        status: "queued",
+        recipient_online: false,
+      });
+    });
+    const client = new DaemonClient({ socketPath: socket });
+    const reply = await client.send({ to: "bob", message: "hi", wait_ms: 10 });
+    expect(reply).toMatchObject({ message_id: "m1", status: "queued" });
+    await client.peers({ mesh: "team", all: true });
+    expect(seen[0]).toEqual({
+      method: "POST",
+      url: "/v1/send",
+      auth: "ClaudeMesh-Session ab12",
+      body: JSON.stringify({ to: "bob", message: "hi", wait_ms: 10 }),
+    });
+    expect(seen[1]?.url).toBe("/v1/peers?mesh=team&all=1");
+    expect(new DaemonClient({ socketPath: socket, token: null }).token).toBeNull();
+  });
+
+  it("turns an error body into DaemonApiError with code, hint and candidates", async () => {
+    await listen((_req, res) =>
+      send(res, 404, {
+        error: "unknown_target",
+        message: "nobody called bobb",
+        hint: "check the name",
+        candidates: [
+          { display_name: "bob", pubkey: "aa", session_pubkey: null, kind: "member", online: true },
+        ],
+      }),
+    );
+    const error = await new DaemonClient({ socketPath: socket })
+      .send({ to: "bobb", message: "x" })
+      .catch((e) => e);
+    expect(error).toBeInstanceOf(DaemonApiError);
+    expect(error).toMatchObject({ status: 404, code: "unknown_target", hint: "check the name" });
+    expect((error as DaemonApiError).candidates?.[0]?.display_name).toBe("bob");
+  });
+
+  it("reports a missing socket and a stale socket file as DaemonUnavailableError", async () => {
+    const missing = await new DaemonClient({ socketPath: socket }).version().catch((e) => e);
+    expect(missing).toBeInstanceOf(DaemonUnavailableError);
+    expect(missing).toMatchObject({ code: "daemon_unavailable", reason: "ENOENT" });
+    writeFileSync(socket, "");
+    const stale = await new DaemonClient({ socketPath: socket }).version().catch((e) => e);
+    expect(stale).toBeInstanceOf(DaemonUnavailableError);
+  });
+
+  it("reads server-sent events (multi-line data, comments) and resumes with Last-Event-ID", async () => {
+    const lastIds: Array<string | undefined> = [];
+    await listen((req, res) => {
+      const last = req.headers["last-event-id"];
+      lastIds.push(typeof last === "string" ? last : undefined);
+      res.writeHead(200, { "Content-Type": "text/event-stream" });
+      if (last === undefined) {
+        res.write(": connected\n\n");
+        res.write('id: 1\nevent: peer_join\ndata: {"display_name":\ndata: "bob"}\n\n');
+        res.write("id: 2\r\nevent: system\r\ndata: plain text\r\n\r\n");
+        res.end(); // the daemon went away: the follower reconnects
+      } else {
+        res.write(`id: 3\nevent: message\ndata: {"after":"${last}"}\n\n`);
+      }
+    });
+    const controller = new AbortController();
+    const events: DaemonEvent[] = [];
+    let opens = 0;
+    for await (const event of followEvents(new DaemonClient({ socketPath: socket }), {
+      signal: controller.signal,
+      retryMs: 10,
+      onOpen: () => {
+        opens += 1;
+      },
+    })) {
+      events.push(event);
+      if (events.length === 3) controller.abort();
+    }
+    expect(events).toEqual([
+      { id: "1", event: "peer_join", data: { display_name: "bob" } },
+      { id: "2", event: "system", data: "plain text" },
+      { id: "3", event: "message", data: { after: "2" } },
+    ]);
+    expect(lastIds).toEqual([undefined, "2"]);
+    expect(opens).toBe(2);
+  });
+});
+
+describe("ensureDaemon", () => {
+  it("returns a client when the daemon answers", async () => {
+    await listen((_req, res) => send(res, 200, { version: "0.1.0", api: 1, pid: 4242, features: [] }));
+    const client = await ensureDaemon({ spawn: false });
+    expect((await client.version()).pid).toBe(4242);
+  });
+
+  it("says how to start it when it is not running and spawning is off", async () => {
+    const error = await ensureDaemon({ spawn: false }).catch((e) => e);
+    expect(error).toBeInstanceOf(DaemonLifecycleError);
+    expect(error).toMatchObject({ code: "daemon_not_running", hint: "start it with `claudemesh daemon up`" });
+  });
+
+  it("fails fast, with the log tail, after a start failed less than 30 s ago", async () => {
+    writeFileSync(join(dir, "spawn-failed"), "it exited with code 1\n");
+    writeFileSync(join(dir, "daemon.log"), "first\nboom: config invalid\n");
+    let started = false;
+    const error = await ensureDaemon({ spawn: true, onStart: () => (started = true) }).catch((e) => e);
+    expect(started).toBe(false);
+    expect(error).toMatchObject({ code: "daemon_spawn_failed", logTail: "first\nboom: config invalid" });
+    expect((error as Error).message).toMatch(/less than 30 s ago: it exited with code 1/);
+  });
+
+  it("refuses an unusable daemon dir with the fix", async () => {
+    const file = join(dir, "file");
+    writeFileSync(file, "");
+    process.env.CLAUDEMESH_DAEMON_DIR = join(file, "daemon");
+    const error = await ensureDaemon({ spawn: true }).catch((e) => e);
+    expect(error).toMatchObject({ code: "daemon_dir_unusable" });
+    expect((error as DaemonLifecycleError).hint).toMatch(/CLAUDEMESH_DAEMON_DIR/);
+  });
+
+  it("stopDaemon says when nothing was running", async () => {
+    expect(await stopDaemon()).toEqual({ wasRunning: false, pid: null });
+    expect(existsSync(socket)).toBe(false);
+  });
+});
