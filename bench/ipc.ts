@@ -9,6 +9,12 @@ export interface BenchPeer {
   secretKey: string;
 }
 
+/**
+ * A run has an optional warm-up (JIT, prepared statements, first connections' buffers) whose messages
+ * are delivered in full before the measured phase starts, and are not counted.
+ */
+export type Phase = "warmup" | "measure";
+
 export interface WorkerInit {
   type: "init";
   url: string;
@@ -18,15 +24,17 @@ export interface WorkerInit {
   /** Every peer's public key by index: the DM targets and the sender check on receipt. */
   directory: string[];
   msgs: number;
+  /** DMs each peer sends in the warm-up phase. */
+  warmup: number;
   /** Time between two sends of one peer (ms); null = as fast as the window allows. */
   intervalMs: number | null;
   window: number;
   bytes: number;
 }
 
-/** When to start sending, in ms since the epoch, so every worker starts together. */
-export type WorkerStart = { type: "start"; at: number };
-/** Stop: report the result, close the connections and exit. */
+/** When to start a phase, in ms since the epoch, so every worker starts together. */
+export type WorkerStart = { type: "start"; phase: Phase; at: number };
+/** Stop: report the measured phase's result, close the connections and exit. */
 export type WorkerFinish = { type: "finish" };
 export type ToWorker = WorkerInit | WorkerStart | WorkerFinish;
 
@@ -45,12 +53,17 @@ export interface Counters {
 }
 
 export interface WorkerResult extends Counters {
-  /** Error kinds and how often each happened (send failures, decrypt failures, misattributed pushes). */
+  /**
+   * Error kinds and how often each happened (send failures, decrypt failures, misattributed pushes);
+   * those of the warm-up are prefixed `warmup_`.
+   */
   errorKinds: Record<string, number>;
   /** Sends resent after a transient failure (same client_message_id). */
   retries: number;
   /** Acks saying `duplicate:true` (a retry of a send the broker had already accepted). */
   duplicateAcks: number;
+  /** Warm-up messages received more than once. */
+  warmupDuplicates: number;
   /** Disconnects seen by the clients during the run. */
   disconnects: number;
   firstSendAt: number | null;
@@ -67,6 +80,6 @@ export interface WorkerResult extends Counters {
 
 export type FromWorker =
   | { type: "ready"; connectMs: number }
-  | ({ type: "progress" } & Counters)
+  | ({ type: "progress"; phase: Phase } & Counters)
   | ({ type: "result" } & WorkerResult)
   | { type: "fatal"; message: string };

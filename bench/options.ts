@@ -12,6 +12,8 @@ export interface BenchOptions {
   window: number;
   /** Client worker processes hosting the peers. @default min(4, peers) */
   workers: number;
+  /** DMs each peer sends before measuring, all delivered before the measured phase starts. @default 20 */
+  warmup: number;
   /** Plaintext bytes per DM (before crypto_box). @default 256 */
   bytes: number;
   /** Give up after this many seconds without progress. @default 60 */
@@ -28,6 +30,7 @@ export const USAGE = `usage: npm run bench -- [options]
   --rate R         total offered msgs/s across all peers                default unlimited
   --window W       sends per peer waiting for their ack                 default 32
   --workers K      client worker processes                             default min(4, peers)
+  --warmup W       DMs per peer sent and delivered before measuring     default 20
   --bytes B        plaintext bytes per DM                               default 256
   --stall S        give up after S seconds without progress             default 60
   --profile DIR    run the broker with --cpu-prof into DIR; print its hot spots
@@ -60,6 +63,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions | null {
         rate: { type: "string" },
         window: { type: "string" },
         workers: { type: "string" },
+        warmup: { type: "string" },
         bytes: { type: "string" },
         stall: { type: "string" },
         profile: { type: "string" },
@@ -83,6 +87,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions | null {
     rate,
     window: positiveInt("window", v.window, 32),
     workers: Math.min(positiveInt("workers", v.workers, 4), peers),
+    warmup: positiveInt("warmup", v.warmup, 20, 0),
     bytes: positiveInt("bytes", v.bytes, 256, 64),
     stallSeconds: positiveInt("stall", v.stall, 60),
     profileDir: v.profile ?? null,

@@ -1,11 +1,11 @@
 /**
- * One benchmark peer: a real MeshClient connection (member hello) that sends `msgs` crypto_box DMs to
- * random other peers, keeping at most `window` sends waiting for their ack, and decrypts, checks and
- * records every push it gets. MeshClient acks each push (client_ack) once the handler returns.
+ * One benchmark peer: a real MeshClient connection (member hello) that sends crypto_box DMs to random
+ * other peers, keeping at most `window` sends waiting for their ack, and decrypts, checks and records
+ * every push it gets. MeshClient acks each push (client_ack) once the handler returns.
  */
 import { encryptDirect, MeshClient } from "../src/client/index.js";
 import type { PushFrame } from "../src/protocol/frames.js";
-import type { BenchPeer, WorkerInit } from "./ipc.js";
+import type { BenchPeer, Phase, WorkerInit } from "./ipc.js";
 import { nowMs, type Recorder } from "./recorder.js";
 
 /** Send failures worth a resend with the same client_message_id (the broker deduplicates it, §4.5). */
@@ -22,15 +22,20 @@ const REQUEST_TIMEOUT_MS = 30_000;
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
+/** The phase tag at the start of each plaintext, so a receiver counts a message in its own phase. */
+const TAG: Record<Phase, string> = { warmup: "w", measure: "m" };
+
+/** Where each phase's sends and receipts are recorded. */
+export type PhaseRecorders = Record<Phase, Recorder>;
+
 export class PeerRunner {
   readonly client: MeshClient;
-  #next = 0;
   #finishing = false;
 
   constructor(
     private readonly peer: BenchPeer,
     private readonly init: WorkerInit,
-    private readonly recorder: Recorder,
+    private readonly recorders: PhaseRecorders,
   ) {
     this.client = new MeshClient({
       url: init.url,
@@ -42,20 +47,22 @@ export class PeerRunner {
     });
     this.client.onPush((push) => this.#onPush(push));
     this.client.on("disconnected", () => {
-      if (!this.#finishing) recorder.disconnects += 1;
+      if (!this.#finishing) recorders.measure.disconnects += 1;
     });
-    this.client.on("terminal", (info) => recorder.error(`terminal_${info.errorCode}`));
+    this.client.on("terminal", (info) => recorders.measure.error(`terminal_${info.errorCode}`));
   }
 
   async connect(): Promise<void> {
     await this.client.connect();
   }
 
-  /** Sends every message; resolves when each has an answer (or failed for good). */
-  async run(startAt: number): Promise<void> {
-    const phase = this.init.intervalMs === null ? 0 : Math.random() * this.init.intervalMs;
-    const lanes = Math.min(this.init.window, this.init.msgs);
-    await Promise.all(Array.from({ length: lanes }, () => this.#lane(startAt + phase)));
+  /** Sends every message of `phase`; resolves when each has an answer (or failed for good). */
+  async run(phase: Phase, startAt: number): Promise<void> {
+    const count = phase === "warmup" ? this.init.warmup : this.init.msgs;
+    const offset = this.init.intervalMs === null ? 0 : Math.random() * this.init.intervalMs;
+    const next = { seq: 0 };
+    const lanes = Math.min(this.init.window, count);
+    await Promise.all(Array.from({ length: lanes }, () => this.#lane(phase, count, next, startAt + offset)));
   }
 
   async close(): Promise<void> {
@@ -64,32 +71,32 @@ export class PeerRunner {
   }
 
   /** One of `window` concurrent senders: takes the next message number, sends it, waits for its ack. */
-  async #lane(startAt: number): Promise<void> {
-    const { intervalMs, msgs } = this.init;
-    while (this.#next < msgs) {
-      const seq = this.#next++;
+  async #lane(phase: Phase, count: number, next: { seq: number }, startAt: number): Promise<void> {
+    const { intervalMs } = this.init;
+    while (next.seq < count) {
+      const seq = next.seq++;
       if (intervalMs !== null) {
         // Open-loop pacing: message `seq` is due at its slot, however long earlier acks took.
         const wait = startAt + seq * intervalMs - nowMs();
         if (wait > 0) await sleep(wait);
       }
-      await this.#sendOne(seq);
+      await this.#sendOne(phase, seq);
     }
   }
 
-  async #sendOne(seq: number): Promise<void> {
+  async #sendOne(phase: Phase, seq: number): Promise<void> {
     const { directory, bytes } = this.init;
-    const recorder = this.recorder;
+    const recorder = this.recorders[phase];
     let to = Math.floor(Math.random() * (directory.length - 1));
     if (to >= this.peer.index) to += 1;
     const recipient = directory[to]!;
     const sentAt = nowMs();
     recorder.sending(sentAt);
     // The sender's clock goes inside the ciphertext, so latency is measured at the receiving application.
-    const header = `${this.peer.index}|${seq}|${sentAt}|`;
+    const header = `${TAG[phase]}|${this.peer.index}|${seq}|${sentAt}|`;
     const plaintext = header + "x".repeat(Math.max(0, bytes - header.length));
     const envelope = encryptDirect(plaintext, recipient, this.peer.secretKey);
-    const clientMessageId = `b${this.peer.index}-${seq}`;
+    const clientMessageId = `${TAG[phase]}${this.peer.index}-${seq}`;
     for (let attempt = 1; ; attempt++) {
       let failure: string;
       try {
@@ -114,14 +121,19 @@ export class PeerRunner {
 
   #onPush(push: PushFrame): void {
     const at = nowMs();
-    const recorder = this.recorder;
     const opened = this.client.decryptPush(push);
     // Returning normally acks the push: a daemon stores undecryptable messages as such and acks them too.
     if (!opened.ok) {
-      recorder.error(`decrypt_${opened.reason}`);
+      this.recorders.measure.error(`decrypt_${opened.reason}`);
       return;
     }
-    const [senderText, seqText, sentAtText] = opened.text.split("|", 3);
+    const [tag, senderText, seqText, sentAtText] = opened.text.split("|", 4);
+    const recorder =
+      tag === TAG.warmup ? this.recorders.warmup : tag === TAG.measure ? this.recorders.measure : null;
+    if (recorder === null) {
+      this.recorders.measure.error("bad_plaintext");
+      return;
+    }
     const sender = Number(senderText);
     const seq = Number(seqText);
     const sentAt = Number(sentAtText);

@@ -41,6 +41,11 @@ export class Recorder {
   readonly #errorKinds = new Map<string, number>();
   readonly #latencies = new Samples();
   readonly #ackLatencies = new Samples();
+  /** Error kinds and their counts. */
+  get errorKinds(): Record<string, number> {
+    return Object.fromEntries(this.#errorKinds);
+  }
+
   /** Times each message (sender index × msgs + message number) was received; saturates at 255. */
   readonly #seen: Uint8Array;
   #cpuAtStart: NodeJS.CpuUsage | undefined;
@@ -109,11 +114,12 @@ export class Recorder {
     };
   }
 
-  result(): WorkerResult {
+  /** Everything of this phase (a worker adds what it saw of the warm-up). */
+  result(): Omit<WorkerResult, "warmupDuplicates"> {
     const cpu = process.cpuUsage(this.#cpuAtStart);
     return {
       ...this.counters(),
-      errorKinds: Object.fromEntries(this.#errorKinds),
+      errorKinds: this.errorKinds,
       retries: this.retries,
       duplicateAcks: this.duplicateAcks,
       disconnects: this.disconnects,

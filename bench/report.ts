@@ -19,7 +19,12 @@ export function formatTable(s: BenchSummary, profile: ProfileSummary | null): st
     ["sent (peers × msgs)", int(s.sent)],
     ["accepted (ack queued)", int(s.accepted)],
     ["delivered (unique, decrypted)", `${int(s.delivered)} (${s.deliveredPct.toFixed(3)}%)`],
-    ["duplicates at the application", int(s.duplicates)],
+    [
+      "duplicates at the application",
+      s.warmupDuplicates === 0
+        ? int(s.duplicates)
+        : `${int(s.duplicates)} (+${int(s.warmupDuplicates)} in the warm-up)`,
+    ],
     ["errors", errors],
     ["retries / duplicate acks / disconnects", `${s.retries} / ${s.duplicateAcks} / ${s.disconnects}`],
     ["throughput", `${int(s.throughput)} delivered DMs/s over ${s.wallSeconds.toFixed(2)} s`],
@@ -46,7 +51,7 @@ export function formatTable(s: BenchSummary, profile: ProfileSummary | null): st
   const width = Math.max(...rows.map(([k]) => k.length));
   const lines = [
     `claudemesh bench: ${c.peers} peers × ${int(c.msgsPerPeer)} DMs, offered load ${load}, window ${c.window}, ` +
-      `${c.workers} workers, ${c.plaintextBytes} B plaintext`,
+      `${c.workers} workers, ${c.plaintextBytes} B plaintext, warm-up ${c.warmupPerPeer} DMs per peer`,
     "",
     ...rows.map(([k, v]) => `  ${k.padEnd(width)}  ${v}`),
   ];

@@ -56,21 +56,30 @@ async function bench(options: BenchOptions, tmp: string, own: { broker?: BrokerP
     peers: mesh.peers.filter((p) => p.index % options.workers === w),
     directory,
     msgs: options.msgs,
+    warmup: options.warmup,
     intervalMs: options.rate === null ? null : (options.peers / options.rate) * 1000,
     window: options.window,
     bytes: options.bytes,
   }));
   const connectMs = await pool.connect(inits);
-  note(`${options.peers} peers connected in ${(connectMs / 1000).toFixed(2)} s; sending`);
+  note(`${options.peers} peers connected in ${(connectMs / 1000).toFixed(2)} s`);
 
+  const stallMs = options.stallSeconds * 1000;
+  if (options.warmup > 0) {
+    note(`warm-up: ${options.warmup} DMs per peer, not measured`);
+    const stalled = await pool.run("warmup", stallMs, progressPrinter(options.peers * options.warmup));
+    if (stalled) throw new Error(`the warm-up made no progress for ${options.stallSeconds} s`);
+  }
+  note("measuring");
   const cpuBefore = readCpuSeconds(broker.pid);
   const machineBefore = readMachineCpu();
   const ownBefore = process.cpuUsage();
   const sent = options.peers * options.msgs;
-  const outcome = await pool.run(options.stallSeconds * 1000, progressPrinter(sent));
+  const stalled = await pool.run("measure", stallMs, progressPrinter(sent));
   const cpuAfter = readCpuSeconds(broker.pid);
   const machineAfter = readMachineCpu();
   const coordinatorCpu = process.cpuUsage(ownBefore);
+  const results = await pool.results();
   memory.stop();
   await pool.stop();
   await broker.stop();
@@ -80,8 +89,8 @@ async function bench(options: BenchOptions, tmp: string, own: { broker?: BrokerP
   const benchCpu =
     (brokerCpu ?? 0) +
     (coordinatorCpu.user + coordinatorCpu.system) / 1e6 +
-    outcome.results.reduce((n, r) => n + r.cpuSeconds, 0);
-  const summary = summarize(options, outcome.results, {
+    results.reduce((n, r) => n + r.cpuSeconds, 0);
+  const summary = summarize(options, results, {
     broker: {
       peakRssMb: peakRss === null ? null : Math.round((peakRss / 1024 / 1024) * 10) / 10,
       cpuSeconds: brokerCpu === null ? null : Math.round(brokerCpu * 100) / 100,
@@ -89,12 +98,16 @@ async function bench(options: BenchOptions, tmp: string, own: { broker?: BrokerP
     machine: machineFigures(machineBefore, machineAfter, benchCpu),
     setupMs,
     connectMs,
-    stalled: outcome.stalled,
+    stalled,
   });
   const profile = profileDir === null ? null : summarizeProfileDir(profileDir);
   process.stdout.write(`${options.json ? formatJson(summary, profile) : formatTable(summary, profile)}\n`);
   // Delivery guarantees fail the run; the speed targets are reported, not enforced.
-  const correct = summary.delivered === summary.sent && summary.duplicates === 0 && !summary.stalled;
+  const correct =
+    summary.delivered === summary.sent &&
+    summary.duplicates === 0 &&
+    summary.warmupDuplicates === 0 &&
+    !summary.stalled;
   if (!correct) process.exitCode = 1;
   if (summary.errors > 0 || !correct) note(`broker log (last lines):\n${tail(broker.logFile)}`);
 }

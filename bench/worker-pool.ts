@@ -1,7 +1,7 @@
 /** The coordinator's side of the worker processes: fork, hand out peers, start together, watch, collect. */
 import { fork, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import type { Counters, FromWorker, ToWorker, WorkerInit, WorkerResult } from "./ipc.js";
+import type { Counters, FromWorker, Phase, ToWorker, WorkerInit, WorkerResult } from "./ipc.js";
 
 const WORKER = fileURLToPath(new URL("./worker.js", import.meta.url));
 const READY_TIMEOUT_MS = 120_000;
@@ -13,24 +13,18 @@ const SETTLE_MS = 2_000;
 
 interface Slot {
   child: ChildProcess;
+  /** The current phase's counters, from the worker's latest progress report. */
   counters: Counters;
   ready: Promise<number>;
   result: Promise<WorkerResult>;
   exited: Promise<void>;
 }
 
-export interface RunOutcome {
-  results: WorkerResult[];
-  /** Slowest worker's time to connect all its peers (ms). */
-  connectMs: number;
-  /** The run stopped because nothing moved for the stall deadline. */
-  stalled: boolean;
-}
-
 export class WorkerPool {
   readonly #slots: Slot[];
   #failure: Error | null = null;
   #stopping = false;
+  #phase: Phase = "warmup";
 
   constructor(count: number) {
     this.#slots = Array.from({ length: count }, () => this.#spawn());
@@ -41,14 +35,7 @@ export class WorkerPool {
       serialization: "advanced",
       stdio: ["ignore", "inherit", "inherit", "ipc"],
     });
-    const counters: Counters = {
-      attempted: 0,
-      accepted: 0,
-      received: 0,
-      duplicates: 0,
-      errors: 0,
-      doneSending: false,
-    };
+    const counters = zeroCounters(false);
     const ready = deferred<number>();
     const result = deferred<WorkerResult>();
     const fail = (err: Error) => {
@@ -63,11 +50,10 @@ export class WorkerPool {
           ready.resolve(message.connectMs);
           break;
         case "progress":
-          Object.assign(counters, pickCounters(message));
+          if (message.phase === this.#phase) Object.assign(counters, pickCounters(message));
           break;
         case "result": {
           const { type: _type, ...rest } = message;
-          Object.assign(counters, pickCounters(rest));
           result.resolve(rest);
           break;
         }
@@ -94,12 +80,14 @@ export class WorkerPool {
   }
 
   /**
-   * Starts sending everywhere and waits until every message arrived, or (after failed sends) every
-   * accepted one, or nothing moved for `stallMs`.
+   * Runs `phase` everywhere and waits until every message arrived, or (after failed sends) every
+   * accepted one, or nothing moved for `stallMs`. Resolves with whether it stalled.
    */
-  async run(stallMs: number, onProgress: (total: Counters) => void): Promise<Omit<RunOutcome, "connectMs">> {
+  async run(phase: Phase, stallMs: number, onProgress: (total: Counters) => void): Promise<boolean> {
+    this.#phase = phase;
+    for (const slot of this.#slots) Object.assign(slot.counters, zeroCounters(false));
     const at = Date.now() + START_DELAY_MS;
-    for (const slot of this.#slots) this.#post(slot, { type: "start", at });
+    for (const slot of this.#slots) this.#post(slot, { type: "start", phase, at });
     let lastKey = "";
     let lastChange = Date.now();
     let stalled = false;
@@ -125,26 +113,24 @@ export class WorkerPool {
         break;
       }
     }
+    return stalled;
+  }
+
+  /** Collects every worker's result of the measured phase; the workers then close and exit. */
+  async results(): Promise<WorkerResult[]> {
     // From here on, workers exit on their own once they have reported.
     this.#stopping = true;
     for (const slot of this.#slots) this.#post(slot, { type: "finish" });
-    const results = await withTimeout(
+    return withTimeout(
       Promise.all(this.#slots.map((s) => s.result)),
       RESULT_TIMEOUT_MS,
       "workers did not report their results",
     );
-    return { results, stalled };
   }
 
+  /** The current phase's counters over all workers. */
   totals(): Counters {
-    const total: Counters = {
-      attempted: 0,
-      accepted: 0,
-      received: 0,
-      duplicates: 0,
-      errors: 0,
-      doneSending: true,
-    };
+    const total = zeroCounters(true);
     for (const { counters: c } of this.#slots) {
       total.attempted += c.attempted;
       total.accepted += c.accepted;
@@ -173,6 +159,10 @@ export class WorkerPool {
   #post(slot: Slot, message: ToWorker): void {
     if (slot.child.connected) slot.child.send(message);
   }
+}
+
+function zeroCounters(doneSending: boolean): Counters {
+  return { attempted: 0, accepted: 0, received: 0, duplicates: 0, errors: 0, doneSending };
 }
 
 function pickCounters(c: Counters): Counters {

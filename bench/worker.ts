@@ -1,9 +1,9 @@
 /**
  * A benchmark worker process (forked by run.ts): hosts a share of the peers as real MeshClient
- * connections, sends and receives on command, reports progress every 250 ms and its result at the end.
+ * connections, runs each phase on command, reports progress every 250 ms and its result at the end.
  */
-import type { FromWorker, ToWorker, WorkerInit } from "./ipc.js";
-import { PeerRunner } from "./peer.js";
+import type { FromWorker, Phase, ToWorker, WorkerInit, WorkerResult } from "./ipc.js";
+import { PeerRunner, type PhaseRecorders } from "./peer.js";
 import { nowMs, Recorder } from "./recorder.js";
 
 const PROGRESS_INTERVAL_MS = 250;
@@ -11,7 +11,7 @@ const PROGRESS_INTERVAL_MS = 250;
 const CONNECT_CONCURRENCY = 10;
 
 let runners: PeerRunner[] = [];
-let recorder: Recorder | null = null;
+let recorders: PhaseRecorders | null = null;
 let progressTimer: NodeJS.Timeout | null = null;
 /** Set once the coordinator said stop or went away; failures after that are expected. */
 let stopping = false;
@@ -22,9 +22,13 @@ function post(message: FromWorker): void {
 
 async function setUp(init: WorkerInit): Promise<void> {
   const started = nowMs();
-  const rec = new Recorder(init.directory.length, init.msgs);
-  recorder = rec;
-  runners = init.peers.map((peer) => new PeerRunner(peer, init, rec));
+  const peerCount = init.directory.length;
+  const recs: PhaseRecorders = {
+    warmup: new Recorder(peerCount, init.warmup),
+    measure: new Recorder(peerCount, init.msgs),
+  };
+  recorders = recs;
+  runners = init.peers.map((peer) => new PeerRunner(peer, init, recs));
   let next = 0;
   const connectSome = async () => {
     while (next < runners.length) await runners[next++]!.connect();
@@ -33,22 +37,39 @@ async function setUp(init: WorkerInit): Promise<void> {
   post({ type: "ready", connectMs: nowMs() - started });
 }
 
-async function run(startAt: number): Promise<void> {
-  const rec = recorder;
-  if (rec === null) throw new Error("start before init");
-  progressTimer = setInterval(() => post({ type: "progress", ...rec.counters() }), PROGRESS_INTERVAL_MS);
+async function run(phase: Phase, startAt: number): Promise<void> {
+  if (recorders === null) throw new Error("start before init");
+  const rec = recorders[phase];
+  if (progressTimer !== null) clearInterval(progressTimer);
+  progressTimer = setInterval(
+    () => post({ type: "progress", phase, ...rec.counters() }),
+    PROGRESS_INTERVAL_MS,
+  );
   const wait = startAt - nowMs();
   if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
   rec.start();
-  await Promise.all(runners.map((runner) => runner.run(startAt)));
+  await Promise.all(runners.map((runner) => runner.run(phase, startAt)));
   rec.doneSending = true;
-  post({ type: "progress", ...rec.counters() });
+  post({ type: "progress", phase, ...rec.counters() });
+}
+
+/** The measured phase's result, with what went wrong in the warm-up folded in. */
+function result(recs: PhaseRecorders): WorkerResult {
+  const measured = recs.measure.result();
+  const errorKinds = { ...measured.errorKinds };
+  for (const [kind, n] of Object.entries(recs.warmup.errorKinds)) errorKinds[`warmup_${kind}`] = n;
+  return {
+    ...measured,
+    errors: measured.errors + recs.warmup.errors,
+    errorKinds,
+    warmupDuplicates: recs.warmup.duplicates,
+  };
 }
 
 async function finish(): Promise<void> {
   stopping = true;
   if (progressTimer !== null) clearInterval(progressTimer);
-  if (recorder !== null) post({ type: "result", ...recorder.result() });
+  if (recorders !== null) post({ type: "result", ...result(recorders) });
   await Promise.all(runners.map((runner) => runner.close()));
   if (process.connected) process.disconnect();
 }
@@ -66,7 +87,7 @@ process.on("message", (message: ToWorker) => {
       setUp(message).catch(fatal);
       break;
     case "start":
-      run(message.at).catch(fatal);
+      run(message.phase, message.at).catch(fatal);
       break;
     case "finish":
       finish().catch(fatal);

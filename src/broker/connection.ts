@@ -80,9 +80,16 @@ export class Connection implements PresenceSocket {
     this.send(request._reqId === undefined ? payload : { ...payload, _reqId: request._reqId });
   }
 
-  error(request: { _reqId?: unknown; id?: unknown } | undefined, code: string, message: string, extra: object = {}): void {
+  error(
+    request: { type?: unknown; _reqId?: unknown; id?: unknown } | undefined,
+    code: string,
+    message: string,
+    extra: object = {},
+  ): void {
     const frame: ErrorFrame = { type: "error", code, message, ...extra };
     if (typeof request?._reqId === "string") frame._reqId = request._reqId;
+    // A send answered with an error instead of an ack carries its `id` (§1.3): clients match it that way.
+    if (request?.type === "send" && typeof request.id === "string") frame.id = request.id;
     this.send(frame);
   }
 

@@ -53,6 +53,12 @@ const AUTH_CODES = new Set([
   "expired",
   "exhausted",
   "permission_denied",
+  "mesh_disabled",
+  "invalid_session_token",
+  "unknown_session",
+  "origin_refused",
+  "host_refused",
+  "admin_token_required",
 ]);
 const UNREACHABLE_CODES = new Set([
   "broker_unreachable",
@@ -67,6 +73,7 @@ const UNREACHABLE_CODES = new Set([
   "request_timeout",
   "mesh_disconnected",
   "broker_disconnected",
+  "not_present",
 ]);
 const USAGE_CODES = new Set([
   "invalid_argument",
@@ -84,7 +91,26 @@ const USAGE_CODES = new Set([
   "too_large",
   "not_found",
   "idempotency_key_reused",
+  "invalid_target",
+  "invalid_request",
+  "invalid_json",
+  "unsupported_target",
+  "unknown_command",
+  "already_joined",
+  "already_done",
+  "in_flight",
+  "confirmation_required",
+  "port_in_use",
+  "payload_too_large",
 ]);
+
+/** For codes not listed above: the daemon's and broker's HTTP status says which family it is. */
+function exitCodeForStatus(status: number): ExitCode {
+  if (status === 401 || status === 403) return ExitCode.auth;
+  if (status === 502 || status === 503 || status === 504) return ExitCode.unreachable;
+  if (status >= 400 && status < 500) return ExitCode.usage;
+  return ExitCode.failure;
+}
 
 /** Exit code for an error code from the daemon, the broker or the client core. */
 export function exitCodeFor(code: string): ExitCode {
@@ -170,7 +196,13 @@ export function describeError(err: unknown): Failure {
     const hint =
       typeof field(err, "hint") === "string" ? String(field(err, "hint")) : (DEFAULT_HINTS[code] ?? "");
     if (code === "config_invalid") return { code, message: err.message, hint, exitCode: ExitCode.failure };
-    if (code !== "") return { code, message: err.message, hint, exitCode: exitCodeFor(code) };
+    if (code !== "") {
+      const status = field(err, "status");
+      const known = exitCodeFor(code);
+      const exitCode =
+        known === ExitCode.failure && typeof status === "number" ? exitCodeForStatus(status) : known;
+      return { code, message: err.message, hint, exitCode };
+    }
     return { code: "internal", message: err.message, hint: "", exitCode: ExitCode.failure };
   }
   return { code: "internal", message: String(err), hint: "", exitCode: ExitCode.failure };

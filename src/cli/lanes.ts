@@ -59,7 +59,7 @@ export function lanesFor(inputs: LaneInputs): LaneReport[] {
     lane: "hooks",
     active: hooksOk && inputs.daemonRunning,
     detail: hooksOk
-      ? `installed (prompt, idle, wait) in ${"~/.claude/settings.json"}: every session, any provider${daemonNote}`
+      ? `installed (prompt, idle, wait) in ~/.claude/settings.json: every session, any provider${daemonNote}`
       : missing.length === REQUIRED_HOOKS.length
         ? "not installed: messages reach a session only by channel or inbox"
         : inputs.brokenHooks.length > 0
@@ -86,7 +86,8 @@ function brokenHookScripts(settings: Record<string, unknown>): string[] {
     for (const group of groups) {
       if (!isObject(group) || !Array.isArray(group.hooks)) continue;
       for (const hook of group.hooks) {
-        if (!isObject(hook) || typeof hook.command !== "string" || ourHookVerb(hook.command) === null) continue;
+        if (!isObject(hook) || typeof hook.command !== "string" || ourHookVerb(hook.command) === null)
+          continue;
         const script = /(\S*claudemesh(?:\.js)?)'? hook /.exec(hook.command)?.[1]?.replace(/^'/, "");
         if (script?.startsWith("/") && !existsSync(script)) broken.add(script);
       }

@@ -133,6 +133,11 @@ export async function main(argv: string[]): Promise<void> {
     process.stderr.write(`error: ${failure.message}${failure.hint ? ` — ${failure.hint}` : ""}\n`);
     process.exit(ExitCode.failure);
   };
+  // `claudemesh peers | head -1`: the reader went away; that is not an error worth a message.
+  process.stdout.on("error", (err: NodeJS.ErrnoException) => {
+    if (err.code === "EPIPE") process.exit(ExitCode.ok);
+    crash(err);
+  });
   process.on("uncaughtException", crash);
   process.on("unhandledRejection", crash);
   const io: Io = { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env };

@@ -164,7 +164,10 @@ function recentFailure(): { message: string } | null {
   }
 }
 
-function failedStart(reason: string): DaemonLifecycleError {
+function failedStart(
+  reason: string,
+  hint = `run \`claudemesh daemon up --foreground\` to see why (log: ${daemonFiles.log()})`,
+): DaemonLifecycleError {
   const tail = daemonLogTail();
   try {
     writeFileSync(daemonFiles.spawnFailed(), `${reason}\n`, { mode: 0o600 });
@@ -174,7 +177,7 @@ function failedStart(reason: string): DaemonLifecycleError {
   return new DaemonLifecycleError(
     "daemon_spawn_failed",
     `the claudemesh daemon did not start: ${reason}`,
-    `run \`claudemesh daemon up --foreground\` to see why (log: ${daemonFiles.log()})`,
+    hint,
     tail,
   );
 }
@@ -183,7 +186,7 @@ function failedStart(reason: string): DaemonLifecycleError {
 async function spawnAndWait(client: DaemonClient, timeoutMs: number): Promise<void> {
   unlinkQuiet(daemonFiles.socket()); // nothing answered on it, so it is stale
   const log = openSync(daemonFiles.log(), "a", 0o600);
-  const state: { exited: string | null } = { exited: null };
+  const state: { exited: string | null; code: number | null } = { exited: null, code: null };
   try {
     const child = spawn(process.execPath, [cliBinPath(), "daemon", "up", "--foreground"], {
       detached: true,
@@ -191,7 +194,10 @@ async function spawnAndWait(client: DaemonClient, timeoutMs: number): Promise<vo
       env: { ...process.env, CLAUDEMESH_IPC_TOKEN_FILE: "" },
     });
     child.once("error", (err) => (state.exited = err.message));
-    child.once("exit", (code, signal) => (state.exited = `it exited with ${signal ?? `code ${code}`}`));
+    child.once("exit", (code, signal) => {
+      state.code = code;
+      state.exited = `it exited with ${signal ?? `code ${code}`}`;
+    });
     child.unref();
   } finally {
     closeSync(log);
@@ -202,6 +208,13 @@ async function spawnAndWait(client: DaemonClient, timeoutMs: number): Promise<vo
     if (state.exited !== null) {
       // It may have lost a race to a daemon started by someone else; one last probe decides.
       if (await probe(client)) return;
+      // Exit 0 without answering: the daemon lock is held by a daemon that does not serve its socket.
+      if (state.code === 0) {
+        throw failedStart(
+          `a daemon holds the lock but does not answer on ${client.socketPath}`,
+          "stop it with `claudemesh daemon down`, then retry",
+        );
+      }
       throw failedStart(state.exited);
     }
     await delay(POLL_MS);

@@ -29,9 +29,12 @@ export function cleanMeta(fields: Record<string, string | null | undefined>): Re
 
 /** The notification for one message: the peer text framed with its verified sender. */
 export function messageNotification(message: InboxMessage): ChannelParams {
-  const content = [headerLine(message), messageText(message), "", `${replyHint(message)} ${UNTRUSTED_NOTE}`].join(
-    "\n",
-  );
+  const content = [
+    headerLine(message),
+    messageText(message),
+    "",
+    `${replyHint(message)} ${UNTRUSTED_NOTE}`,
+  ].join("\n");
   return {
     content,
     meta: cleanMeta({

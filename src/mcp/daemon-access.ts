@@ -9,7 +9,9 @@ import { ensureDaemon } from "../local/lifecycle.js";
 /** What to tell the model when the daemon cannot be reached. */
 export function unreachableText(err: unknown): string {
   const hint =
-    err instanceof Error && "hint" in err && typeof err.hint === "string" ? err.hint : "start it with `claudemesh daemon up`";
+    err instanceof Error && "hint" in err && typeof err.hint === "string"
+      ? err.hint
+      : "start it with `claudemesh daemon up`";
   const message = err instanceof Error ? err.message : String(err);
   return `claudemesh: ${message}. To fix: ${hint}.`;
 }

@@ -82,7 +82,9 @@ class Delivery {
     if (this.#noticeTimer !== null) return;
     this.#noticeTimer = setTimeout(() => {
       this.#noticeTimer = null;
-      this.#notice().catch((err: unknown) => this.options.log.warn({ err: errorText(err) }, "inbox notice failed"));
+      this.#notice().catch((err: unknown) =>
+        this.options.log.warn({ err: errorText(err) }, "inbox notice failed"),
+      );
     }, this.options.noticeDelayMs ?? 300);
     this.#noticeTimer.unref();
   }
@@ -101,7 +103,11 @@ class Delivery {
 
 /** Unread messages that reached a launched session before this server was listening. */
 async function backlog(client: DaemonClient, session: SessionInfo): Promise<MessageEvent["message"][]> {
-  const { messages } = await client.inbox({ unread: true, since: session.registered_at, limit: BACKLOG_LIMIT });
+  const { messages } = await client.inbox({
+    unread: true,
+    since: session.registered_at,
+    limit: BACKLOG_LIMIT,
+  });
   return messages;
 }
 
@@ -115,7 +121,10 @@ export async function runPump(options: PumpOptions): Promise<void> {
     try {
       ({ client, session } = await access.connect());
     } catch (err) {
-      log.warn({ err: errorText(err), retry_ms: retryMs }, "daemon not reachable; messages will be pushed once it is");
+      log.warn(
+        { err: errorText(err), retry_ms: retryMs },
+        "daemon not reachable; messages will be pushed once it is",
+      );
       await sleep(retryMs, signal);
       retryMs = Math.min(retryMs * 2, RETRY_MAX_MS);
       continue;
@@ -126,7 +135,10 @@ export async function runPump(options: PumpOptions): Promise<void> {
       log.info({}, "message mode off: nothing is pushed");
       return;
     }
-    log.info({ mode, session: session?.session_pubkey.slice(0, 8) ?? null }, "following the daemon's messages");
+    log.info(
+      { mode, session: session?.session_pubkey.slice(0, 8) ?? null },
+      "following the daemon's messages",
+    );
     const delivery = new Delivery(options, client, mode);
     try {
       const stream = followEvents(client, {

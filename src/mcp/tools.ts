@@ -27,28 +27,24 @@ interface Tool {
   name: string;
   description: string;
   input: z.ZodType;
-  /** The problems with the arguments, or null when they are valid. */
-  invalid: (args: unknown) => string | null;
-  call: (client: DaemonClient, args: unknown) => Promise<string>;
+  call: (client: () => Promise<DaemonClient>, args: unknown) => Promise<string>;
 }
 
+/** Arguments that do not match the tool's schema (reported to the model, never thrown further). */
 class InvalidArguments extends Error {}
 
 function defineTool<S extends z.ZodType>(def: ToolDef<S>): Tool {
-  const check = (args: unknown): z.ZodSafeParseResult<z.output<S>> => def.input.safeParse(args ?? {});
   return {
     name: def.name,
     description: def.description,
     input: def.input,
-    invalid: (args) => {
-      const parsed = check(args);
-      if (parsed.success) return null;
-      return parsed.error.issues.map((i) => `${i.path.join(".") || "arguments"}: ${i.message}`).join("; ");
-    },
     call: async (client, args) => {
-      const parsed = check(args);
-      if (!parsed.success) throw new InvalidArguments(parsed.error.message);
-      return def.run(client, parsed.data);
+      const parsed = def.input.safeParse(args ?? {});
+      if (!parsed.success) {
+        const issues = parsed.error.issues.map((i) => `${i.path.join(".") || "arguments"}: ${i.message}`);
+        throw new InvalidArguments(`Invalid arguments for ${def.name}: ${issues.join("; ")}`);
+      }
+      return def.run(await client(), parsed.data);
     },
   };
 }
@@ -93,7 +89,9 @@ const sendMessage = defineTool({
     priority: z
       .enum(["now", "next", "low"])
       .optional()
-      .describe("now: deliver even if the recipient is busy; next (default): when idle; low: when nothing else waits"),
+      .describe(
+        "now: deliver even if the recipient is busy; next (default): when idle; low: when nothing else waits",
+      ),
     reply_to: z.string().min(1).optional().describe("Id of the message this answers"),
   }),
   async run(client, args) {
@@ -117,7 +115,9 @@ const listPeers = defineTool({
   async run(client, args) {
     const { peers } = await client.peers({ all: args.all });
     if (peers.length === 0) return "No peers are online.";
-    return [`${peers.length} peer${peers.length === 1 ? "" : "s"} online:`, ...peers.map(describePeer)].join("\n");
+    return [`${peers.length} peer${peers.length === 1 ? "" : "s"} online:`, ...peers.map(describePeer)].join(
+      "\n",
+    );
   },
 });
 
@@ -142,10 +142,18 @@ const readInbox = defineTool({
 export const TOOLS: readonly Tool[] = [sendMessage, listPeers, readInbox];
 
 /** The `tools/list` entries. */
-export function toolList(): Array<{ name: string; description: string; inputSchema: Record<string, unknown> }> {
+export function toolList(): Array<{
+  name: string;
+  description: string;
+  inputSchema: Record<string, unknown>;
+}> {
   return TOOLS.map((tool) => {
     const { $schema: _schema, ...inputSchema } = z.toJSONSchema(tool.input, { io: "input" });
-    return { name: tool.name, description: tool.description, inputSchema: { type: "object", ...inputSchema } };
+    return {
+      name: tool.name,
+      description: tool.description,
+      inputSchema: { type: "object", ...inputSchema },
+    };
   });
 }
 
@@ -154,7 +162,10 @@ function failureText(err: unknown): string {
     const candidates =
       err.candidates && err.candidates.length > 0
         ? ` Candidates: ${err.candidates
-            .map((c) => `${c.display_name} (${shortKey(c.session_pubkey ?? c.pubkey)}${c.online ? "" : ", offline"})`)
+            .map(
+              (c) =>
+                `${c.display_name} (${shortKey(c.session_pubkey ?? c.pubkey)}${c.online ? "" : ", offline"})`,
+            )
             .join(", ")}.`
         : "";
     return `claudemesh refused: ${err.message}.${candidates}${err.hint ? ` ${err.hint}.` : ""}`;
@@ -170,16 +181,17 @@ export async function callTool(
 ): Promise<ToolResult> {
   const tool = TOOLS.find((t) => t.name === name);
   if (!tool) {
-    return { content: [{ type: "text", text: `Unknown tool "${name}". Tools: ${TOOLS.map((t) => t.name).join(", ")}.` }], isError: true };
-  }
-  const issues = tool.invalid(rawArgs);
-  if (issues !== null) {
-    return { content: [{ type: "text", text: `Invalid arguments for ${name}: ${issues}` }], isError: true };
+    return {
+      content: [
+        { type: "text", text: `Unknown tool "${name}". Tools: ${TOOLS.map((t) => t.name).join(", ")}.` },
+      ],
+      isError: true,
+    };
   }
   try {
-    const text = await tool.call(await client(), rawArgs);
-    return { content: [{ type: "text", text }] };
+    return { content: [{ type: "text", text: await tool.call(client, rawArgs) }] };
   } catch (err) {
-    return { content: [{ type: "text", text: failureText(err) }], isError: true };
+    const text = err instanceof InvalidArguments ? err.message : failureText(err);
+    return { content: [{ type: "text", text }], isError: true };
   }
 }

@@ -4,7 +4,7 @@
  * broker is down, and a recipient daemon that was down getting everything exactly once.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
@@ -51,7 +51,10 @@ function stopped(child: ChildProcess): Promise<void> {
 function cli(user: User, args: string[]): Promise<Record<string, unknown>> {
   return new Promise((resolve, reject) => {
     const child = track(
-      spawn(process.execPath, [BIN, ...args, "--json"], { env: { ...user.env, CLAUDEMESH_NO_DAEMON: "1" } }),
+      spawn(process.execPath, [BIN, ...args, "--json"], {
+        env: { ...user.env, CLAUDEMESH_NO_DAEMON: "1" },
+        stdio: ["ignore", "pipe", "pipe"],
+      }),
     );
     let out = "";
     let err = "";
@@ -65,7 +68,14 @@ function cli(user: User, args: string[]): Promise<Record<string, unknown>> {
 }
 
 async function startBroker(port: number): Promise<number> {
-  const child = track(spawn(process.execPath, [BIN, "broker", "--port", String(port), "--data", brokerDir]));
+  // Logs go to a file: an unread pipe would fill up and stall the broker.
+  const log = openSync(join(tmp, "broker.log"), "a");
+  const child = track(
+    spawn(process.execPath, [BIN, "broker", "--port", String(port), "--data", brokerDir], {
+      stdio: ["ignore", "pipe", log],
+    }),
+  );
+  closeSync(log);
   broker = child;
   const lines = createInterface({ input: child.stdout! });
   const url = await new Promise<string>((resolve, reject) => {
@@ -104,13 +114,23 @@ function makeUser(name: string): User {
 }
 
 async function startDaemon(user: User): Promise<void> {
+  const log = openSync(join(tmp, `${user.name}-daemon.log`), "a");
   user.daemon = track(
     spawn(process.execPath, [BIN, "daemon", "up", "--foreground"], {
       env: user.env,
-      stdio: ["ignore", "ignore", "pipe"],
+      stdio: ["ignore", log, log],
     }),
   );
-  await eventually(async () => (await user.client.health()).meshes.every((m) => m.connected), 15_000);
+  closeSync(log);
+  try {
+    await eventually(async () => (await user.client.health()).meshes.every((m) => m.connected), 15_000);
+  } catch (error) {
+    const tail = readFileSync(join(tmp, `${user.name}-daemon.log`), "utf8")
+      .split("\n")
+      .slice(-15)
+      .join("\n");
+    throw new Error(`${user.name}'s daemon did not connect: ${String(error)}\n${tail}`);
+  }
 }
 
 async function stopDaemon(user: User, signal: NodeJS.Signals): Promise<void> {

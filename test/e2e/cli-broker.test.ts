@@ -44,7 +44,9 @@ describe("claudemesh broker", () => {
     expect(first.code).toBe(0);
     const token = readFileSync(join(dataDir, "admin-token"), "utf8").trim();
     expect(token.length).toBeGreaterThan(20);
-    expect(first.stdout).toContain(`admin token (shown once; stored 0600 in ${dataDir}/admin-token): ${token}`);
+    expect(first.stdout).toContain(
+      `admin token (shown once; stored 0600 in ${dataDir}/admin-token): ${token}`,
+    );
     expect(statSync(join(dataDir, "admin-token")).mode & 0o777).toBe(0o600);
 
     const second = await runBroker("SIGINT");

@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { VERBS } from "../../src/cli/table.js";
 import { flagTerm, verbFlags } from "../../src/cli/help.js";
+import { startBroker } from "../helpers/broker.js";
 import { CliUser, json, type CliResult } from "../helpers/cli.js";
 
 let user: CliUser;
@@ -119,6 +120,32 @@ describe("unreachable broker", () => {
     const port = await closedPort();
     const link = `claudemesh://join/127.0.0.1:${port}/ABCDEFGH?tls=0#${"A".repeat(43)}`;
     expectOneLineError(await user.run(["join", link]), 4, /cannot reach the broker/);
+  });
+});
+
+describe("a broker that went away", () => {
+  it("direct and daemon paths both exit 4 with the fix", async () => {
+    const broker = await startBroker();
+    const lonely = new CliUser("lonely");
+    try {
+      await lonely.runJson([
+        "mesh",
+        "create",
+        "gone",
+        "--broker",
+        broker.url,
+        "--admin-token",
+        broker.adminToken,
+      ]);
+      await broker.stop();
+      expectOneLineError(await lonely.run(["peers", "--no-daemon"]), 4, /broker|connect/i);
+      const viaDaemon = await lonely.run(["peers"]);
+      expect(viaDaemon.code, viaDaemon.stderr).toBe(4);
+      expect(viaDaemon.stderr.split("\n")[0]).toMatch(/^error: .* — /);
+    } finally {
+      await lonely.dispose();
+      await broker.dispose();
+    }
   });
 });
 

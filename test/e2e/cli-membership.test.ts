@@ -156,7 +156,11 @@ describe("mesh create, invite, join", () => {
   it("prints the web form of the link for a public URL, and joins through it", async () => {
     const erin = new CliUser("erin");
     try {
-      const invite = await alice.runJson<InviteJson & { web_link: string }>(["invite", "--public-url", broker.httpUrl]);
+      const invite = await alice.runJson<InviteJson & { web_link: string }>([
+        "invite",
+        "--public-url",
+        broker.httpUrl,
+      ]);
       const secret = invite.link.split("#")[1];
       expect(invite.web_link).toBe(`${broker.httpUrl}/join/${invite.code}#${secret}`);
       const joined = await erin.runJson(["join", invite.web_link, "--name", "erin"]);

@@ -1,11 +1,11 @@
 /**
  * A real broker process for integration tests: started on 127.0.0.1 port 0 with its own temp data dir,
  * stopped gracefully, killed with SIGKILL, restarted on the same data dir. It runs the built code
- * (`npm run build` first), through the `claudemesh broker` verb when the CLI provides it.
+ * (`npm run build` first) through the `claudemesh broker` verb.
  *
  * The mesh, peer and wait helpers are re-exported so a test file imports one module.
  */
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -41,20 +41,14 @@ export interface StartBrokerOptions extends BrokerLimits {
 }
 
 type Launcher = "cli" | "module";
-let launcherChoice: Launcher | null = null;
 
 /**
- * The CLI verb when it exists and knows the limit flags, else `runBroker` through a one-line module
- * script. `CLAUDEMESH_TEST_BROKER_LAUNCHER=cli|module` forces one.
+ * The real `claudemesh broker` verb, as a user runs it. `CLAUDEMESH_TEST_BROKER_LAUNCHER=module` starts
+ * `runBroker` through a one-line module script instead (to tell a CLI problem from a broker problem).
  */
 function launcher(): Launcher {
-  const forced = process.env.CLAUDEMESH_TEST_BROKER_LAUNCHER;
-  if (forced === "cli" || forced === "module") return forced;
-  if (launcherChoice !== null) return launcherChoice;
   if (!existsSync(BROKER_MODULE)) throw new Error(`${BROKER_MODULE} is missing: run \`npm run build\` first`);
-  const help = spawnSync(process.execPath, [CLI_BIN, "broker", "--help"], { encoding: "utf8", timeout: 15_000 });
-  launcherChoice = help.status === 0 && help.stdout.includes("--frame-rate") ? "cli" : "module";
-  return launcherChoice;
+  return process.env.CLAUDEMESH_TEST_BROKER_LAUNCHER === "module" ? "module" : "cli";
 }
 
 const MODULE_SCRIPT = `
@@ -70,7 +64,8 @@ process.on("SIGINT", stop);
 function spawnArgs(dataDir: string, limits: BrokerLimits): { args: string[]; env: Record<string, string> } {
   if (launcher() === "cli") {
     const args = [CLI_BIN, "broker", "--host", "127.0.0.1", "--port", "0", "--data", dataDir];
-    if (limits.maxPeersPerMesh !== undefined) args.push("--max-peers-per-mesh", String(limits.maxPeersPerMesh));
+    if (limits.maxPeersPerMesh !== undefined)
+      args.push("--max-peers-per-mesh", String(limits.maxPeersPerMesh));
     if (limits.sendRate !== undefined) args.push("--send-rate", String(limits.sendRate));
     if (limits.sendBurst !== undefined) args.push("--send-burst", String(limits.sendBurst));
     if (limits.frameRate !== undefined) args.push("--frame-rate", String(limits.frameRate));
@@ -194,10 +189,18 @@ export class BrokerProcess {
         if (match?.[1]) resolveReady(match[1]);
       });
       void this.exit.then(({ code, signal }) =>
-        reject(new Error(`broker exited before listening (code ${code}, signal ${signal}):\n${stdout}\n${this.log}`)),
+        reject(
+          new Error(
+            `broker exited before listening (code ${code}, signal ${signal}):\n${stdout}\n${this.log}`,
+          ),
+        ),
       );
     });
-    const url = await withTimeout(ready, this.options.startTimeoutMs ?? 20_000, "broker did not print `listening on`");
+    const url = await withTimeout(
+      ready,
+      this.options.startTimeoutMs ?? 20_000,
+      "broker did not print `listening on`",
+    );
     const parsed = new URL(url);
     this.url = url;
     this.port = Number(parsed.port);

@@ -77,7 +77,10 @@ export async function twoUsers(label: string): Promise<TwoUsers> {
     [bob, "alice"],
   ] as const) {
     await waitUntil(
-      async () => (await user.runJson<{ peers: PeerRow[] }>(["peers", "--all"])).peers.some((p) => p.display_name === other),
+      async () =>
+        (await user.runJson<{ peers: PeerRow[] }>(["peers", "--all"])).peers.some(
+          (p) => p.display_name === other,
+        ),
       { timeoutMs: 20_000, message: `${user.name} never saw ${other}` },
     );
   }
@@ -105,7 +108,11 @@ export function daemonOf(user: CliUser, tokenFile?: string): DaemonClient {
 }
 
 /** `claudemesh inbox --json` (which marks what it shows surfaced). */
-export async function inboxOf(user: CliUser, env: Record<string, string> = {}, extra: string[] = []): Promise<InboxRow[]> {
+export async function inboxOf(
+  user: CliUser,
+  env: Record<string, string> = {},
+  extra: string[] = [],
+): Promise<InboxRow[]> {
   return (await user.runJson<{ messages: InboxRow[] }>(["inbox", ...extra], { env })).messages;
 }
 
@@ -166,7 +173,11 @@ export class McpUnderTest {
         const params = this.notifications[i]?.params as { content: string; meta: Record<string, unknown> };
         return { ...params, at: this.arrivals[i] ?? 0 };
       },
-      { timeoutMs, intervalMs: 10, message: `no channel notification with "${text}" (stderr: ${this.stderr.slice(-2000)})` },
+      {
+        timeoutMs,
+        intervalMs: 10,
+        message: `no channel notification with "${text}" (stderr: ${this.stderr.slice(-2000)})`,
+      },
     );
   }
 
@@ -252,7 +263,9 @@ export class LaunchedSession {
       message: "the fake claude never started",
     });
     if (!session.stdout.includes("FAKE-CLAUDE-READY")) {
-      throw new Error(`launch exited early (${session.child.exitCode}): ${session.stdout}\n${session.stderr}`);
+      throw new Error(
+        `launch exited early (${session.child.exitCode}): ${session.stdout}\n${session.stderr}`,
+      );
     }
     return session;
   }

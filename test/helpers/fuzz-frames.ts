@@ -156,7 +156,11 @@ export class FuzzGenerator {
       case "message_status":
         return { type, messageId: this.pick(["abcdefgh", "A".repeat(32), this.string(40)]) };
       case "set_status":
-        return { type, status: this.pick(["idle", "working", "dnd"]), source: this.pick(["hook", "manual", "inferred"]) };
+        return {
+          type,
+          status: this.pick(["idle", "working", "dnd"]),
+          source: this.pick(["hook", "manual", "inferred"]),
+        };
       case "set_summary":
         return { type, summary: this.string(80) };
       case "set_stats":
@@ -184,7 +188,8 @@ export class FuzzGenerator {
   }
 
   private objectFrame(kind: string, frame: Record<string, unknown>, binary = this.chance(0.1)): FuzzFrame {
-    const reqId = typeof frame.type === "string" && typeof frame._reqId === "string" ? frame._reqId : undefined;
+    const reqId =
+      typeof frame.type === "string" && typeof frame._reqId === "string" ? frame._reqId : undefined;
     const text = JSON.stringify(frame);
     return { kind, payload: binary ? new TextEncoder().encode(text) : text, binary, reqId };
   }
@@ -264,8 +269,12 @@ export class FuzzGenerator {
     const value = this.json(4);
     const text = JSON.stringify(value) ?? "null";
     const binary = this.chance(0.1);
-    const frame = typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
-    const reqId = typeof frame.type === "string" && typeof frame._reqId === "string" ? frame._reqId : undefined;
+    const frame =
+      typeof value === "object" && value !== null && !Array.isArray(value)
+        ? (value as Record<string, unknown>)
+        : {};
+    const reqId =
+      typeof frame.type === "string" && typeof frame._reqId === "string" ? frame._reqId : undefined;
     return { kind: "random-json", payload: binary ? new TextEncoder().encode(text) : text, binary, reqId };
   }
 
@@ -331,7 +340,10 @@ export class FuzzGenerator {
 
   /** A frame over the 262,144-byte limit. */
   oversized(): FuzzFrame {
-    const text = JSON.stringify({ type: this.pick(FUZZ_KNOWN_TYPES), pad: "o".repeat(262_145 + this.int(100_000)) });
+    const text = JSON.stringify({
+      type: this.pick(FUZZ_KNOWN_TYPES),
+      pad: "o".repeat(262_145 + this.int(100_000)),
+    });
     return { kind: "oversized", payload: text, binary: this.chance(0.3) };
   }
 
@@ -345,7 +357,11 @@ export class FuzzGenerator {
       const action = this.int(4);
       if (action === 0) delete frame[key];
       else if (action === 1) frame[key] = this.wrongValue();
-      else if (action === 2 && typeof frame.parentAttestation === "object" && frame.parentAttestation !== null) {
+      else if (
+        action === 2 &&
+        typeof frame.parentAttestation === "object" &&
+        frame.parentAttestation !== null
+      ) {
         const att = frame.parentAttestation as Record<string, unknown>;
         att[this.pick(["expiresAt", "signature", "sessionPubkey", "parentMemberPubkey"])] = this.wrongValue();
       } else frame[this.string(8) || "extra"] = this.json(2);

@@ -99,7 +99,11 @@ export function sessionHello(
     parentMemberPubkey: member.pubkey,
     expiresAt,
     signature: sign(
-      attestationCanonical({ parentMemberPubkey: member.pubkey, sessionPubkey: session.publicKey, expiresAt }),
+      attestationCanonical({
+        parentMemberPubkey: member.pubkey,
+        sessionPubkey: session.publicKey,
+        expiresAt,
+      }),
       fields.attestationSigner ?? member.secretKey,
     ),
   };
@@ -178,7 +182,9 @@ export class RawPeer {
         this.closeInfo = { code, reason: reason.toString("utf8") };
         for (const w of this.waiters.splice(0)) {
           clearTimeout(w.timer);
-          w.reject(new Error(`socket closed (${code} ${this.closeInfo.reason}) while waiting; ${this.describe()}`));
+          w.reject(
+            new Error(`socket closed (${code} ${this.closeInfo.reason}) while waiting; ${this.describe()}`),
+          );
         }
         resolve(this.closeInfo);
       });
@@ -250,7 +256,9 @@ export class RawPeer {
         reject,
         timer: setTimeout(() => {
           this.waiters = this.waiters.filter((w) => w !== waiter);
-          reject(new Error(`no ${options.what ?? "matching frame"} within ${timeoutMs} ms; ${this.describe()}`));
+          reject(
+            new Error(`no ${options.what ?? "matching frame"} within ${timeoutMs} ms; ${this.describe()}`),
+          );
         }, timeoutMs),
       };
       this.waiters.push(waiter);
@@ -281,7 +289,10 @@ export class RawPeer {
   async waitForClose(timeoutMs = 5_000): Promise<CloseInfo> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`socket not closed within ${timeoutMs} ms; ${this.describe()}`)), timeoutMs);
+      timer = setTimeout(
+        () => reject(new Error(`socket not closed within ${timeoutMs} ms; ${this.describe()}`)),
+        timeoutMs,
+      );
     });
     return Promise.race([this.closed, timeout]).finally(() => clearTimeout(timer));
   }
@@ -308,7 +319,9 @@ export class RawPeer {
   }
 
   events(event: string, since = 0): Frame[] {
-    return this.frames.slice(since).filter((f) => f.type === "push" && f.subtype === "system" && f.event === event);
+    return this.frames
+      .slice(since)
+      .filter((f) => f.type === "push" && f.subtype === "system" && f.event === event);
   }
 
   ack(push: Frame): void {
@@ -333,7 +346,8 @@ export class RawPeer {
   }
 
   close(code = 1000): void {
-    if (this.ws.readyState === WebSocket.OPEN || this.ws.readyState === WebSocket.CONNECTING) this.ws.close(code);
+    if (this.ws.readyState === WebSocket.OPEN || this.ws.readyState === WebSocket.CONNECTING)
+      this.ws.close(code);
   }
 
   /** Drops the TCP connection without a close frame (a crash or a cut network). */

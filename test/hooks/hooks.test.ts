@@ -30,14 +30,20 @@ let a: LaunchedSession;
 let keyA = "";
 const children: ChildProcess[] = [];
 
+/** The end of a turn, as Claude Code's Stop hook reports it (a prompt hook left the session `working`). */
+async function turnEnds(sessionId: string, env: Record<string, string>): Promise<void> {
+  const idle = await runHook(mesh.alice, "idle", stopInput(sessionId), env);
+  expect(idle).toMatchObject({ code: 0, stdout: "", stderr: "" });
+}
+
 /** A DM from bob to session A; resolves with the message as A's daemon view has it (unread, not marked). */
 async function dmToA(body: string): Promise<{ id: string; received_at: string }> {
   await mesh.bob.runJson(["send", keyA.slice(0, 12), body]);
   return waitUntil(
     async () =>
-      (await daemonOf(mesh.alice, a.record().tokenFile ?? undefined).inbox({ unread: true, limit: 500 })).messages.find(
-        (m) => m.body === body,
-      ),
+      (
+        await daemonOf(mesh.alice, a.record().tokenFile ?? undefined).inbox({ unread: true, limit: 500 })
+      ).messages.find((m) => m.body === body),
     { timeoutMs: 10_000, message: `"${body}" never reached session A` },
   );
 }
@@ -81,7 +87,10 @@ beforeAll(async () => {
   mesh = await twoUsers("hooks");
   a = await LaunchedSession.start(mesh.alice, { args: ["--name", "hooked A"], tag: "a" });
   const row = await waitUntil(
-    async () => (await mesh.bob.runJson<{ peers: PeerRow[] }>(["peers"])).peers.find((p) => p.display_name === "hooked A"),
+    async () =>
+      (await mesh.bob.runJson<{ peers: PeerRow[] }>(["peers"])).peers.find(
+        (p) => p.display_name === "hooked A",
+      ),
     { timeoutMs: 15_000, message: "bob never saw session A" },
   );
   keyA = String(row.session_pubkey);
@@ -96,19 +105,34 @@ afterAll(async () => {
 describe("hook prompt", () => {
   it("prints a waiting message once, framed with its verified sender, and never again", async () => {
     const message = await dmToA("please look at the failing test");
-    const first = await runHook(mesh.alice, "prompt", promptInput(a.sessionId(), "what next?"), a.sessionEnv());
+    const first = await runHook(
+      mesh.alice,
+      "prompt",
+      promptInput(a.sessionId(), "what next?"),
+      a.sessionEnv(),
+    );
     expect(first.code).toBe(0);
     expect(first.stderr).toBe("");
     expect(first.stdout).toContain("please look at the failing test");
-    expect(first.stdout).toMatch(/^\[claudemesh\] 1 message from peers arrived for this session\. .*not from your user/);
-    expect(first.stdout).toContain(`message from ${mesh.bobName} (verified member ${mesh.bobPubkey.slice(0, 8)})`);
-    expect(first.stdout).toContain(`<peer_message id="${message.id}">`);
-    const second = await runHook(mesh.alice, "prompt", promptInput(a.sessionId(), "and now?"), a.sessionEnv());
-    expect(second).toMatchObject({ code: 0, stdout: "", stderr: "" });
-    const row = (await daemonOf(mesh.alice, a.record().tokenFile ?? undefined).inbox({ limit: 500 })).messages.find(
-      (m) => m.id === message.id,
+    expect(first.stdout).toMatch(
+      /^\[claudemesh\] 1 message from peers arrived for this session\. .*not from your user/,
     );
+    expect(first.stdout).toContain(
+      `message from ${mesh.bobName} (verified member ${mesh.bobPubkey.slice(0, 8)})`,
+    );
+    expect(first.stdout).toContain(`<peer_message id="${message.id}">`);
+    const second = await runHook(
+      mesh.alice,
+      "prompt",
+      promptInput(a.sessionId(), "and now?"),
+      a.sessionEnv(),
+    );
+    expect(second).toMatchObject({ code: 0, stdout: "", stderr: "" });
+    const row = (
+      await daemonOf(mesh.alice, a.record().tokenFile ?? undefined).inbox({ limit: 500 })
+    ).messages.find((m) => m.id === message.id);
     expect(row?.surfaced).toBe(true);
+    await turnEnds(a.sessionId(), a.sessionEnv());
   });
 
   it("finds the session from the hook JSON's session_id when the token variable is missing", async () => {
@@ -116,17 +140,23 @@ describe("hook prompt", () => {
     const result = await runHook(mesh.alice, "prompt", promptInput(a.sessionId(), "hi"));
     expect(result.code).toBe(0);
     expect(result.stdout).toContain("found by session id");
+    await turnEnds(a.sessionId(), {});
   });
 
   it("in ambient mode (no launched session) shows member-addressed messages", async () => {
     await mesh.bob.runJson(["send", "alice", "to the member, ambient"]);
     await waitUntil(
-      async () => (await daemonOf(mesh.alice).inbox({ unread: true, limit: 500 })).messages.some((m) => m.body === "to the member, ambient"),
+      async () =>
+        (await daemonOf(mesh.alice).inbox({ unread: true, limit: 500 })).messages.some(
+          (m) => m.body === "to the member, ambient",
+        ),
       { timeoutMs: 10_000 },
     );
-    const result = await runHook(mesh.alice, "prompt", promptInput("3f0c8a4e-0000-4000-8000-00000000abcd", "hi"));
+    const ambient = "3f0c8a4e-0000-4000-8000-00000000abcd";
+    const result = await runHook(mesh.alice, "prompt", promptInput(ambient, "hi"));
     expect(result.code).toBe(0);
     expect(result.stdout).toContain("to the member, ambient");
+    await turnEnds(ambient, {});
   });
 
   it("a <channel> prompt confirms its message: neither hook shows it again", async () => {
@@ -134,8 +164,16 @@ describe("hook prompt", () => {
     const channelPrompt =
       `<channel source="claudemesh" user="${mesh.bobName.replace(/"/g, "&quot;")}" message_id="${pushed.id}">\n` +
       "[claudemesh] message from …\npushed through the channel\n</channel>";
-    const prompt = await runHook(mesh.alice, "prompt", promptInput(a.sessionId(), channelPrompt), a.sessionEnv());
-    expect(prompt).toMatchObject({ code: 0, stdout: "" });
+    const prompt = await runHook(
+      mesh.alice,
+      "prompt",
+      promptInput(a.sessionId(), channelPrompt),
+      a.sessionEnv(),
+    );
+    await turnEnds(a.sessionId(), a.sessionEnv());
+    expect(prompt.code).toBe(0);
+    // (Member-level messages from earlier tests may still be unread for this session; this one is not shown.)
+    expect(prompt.stdout).not.toContain("pushed through the channel");
     const wait = startWait(mesh.alice, stopInput(a.sessionId()), a.sessionEnv());
     await waitUntil(() => waiterPids(mesh.alice).includes(wait.child.pid ?? -1), { timeoutMs: 10_000 });
     await dmToA("after the channel one");
@@ -162,6 +200,7 @@ describe("hook wait", () => {
     // It is surfaced now: the prompt hook does not show it again.
     const prompt = await runHook(mesh.alice, "prompt", promptInput(a.sessionId(), "next"), a.sessionEnv());
     expect(prompt.stdout).not.toContain("wake up, the build is green");
+    await turnEnds(a.sessionId(), a.sessionEnv());
   });
 
   it("a second waiter for the same session replaces the first", async () => {

@@ -58,10 +58,11 @@ describe("install", () => {
     const claudeBefore = write(claudeJson, ORIGINAL_CLAUDE_JSON);
     const settingsBefore = write(settingsJson, ORIGINAL_SETTINGS);
 
-    const first = await user.runJson<{ mcp: { changed: boolean }; settings: { changed: boolean }; service: unknown }>([
-      "install",
-      "--no-service",
-    ]);
+    const first = await user.runJson<{
+      mcp: { changed: boolean };
+      settings: { changed: boolean };
+      service: unknown;
+    }>(["install", "--no-service"]);
     expect(first.mcp.changed).toBe(true);
     expect(first.settings.changed).toBe(true);
     expect(first.service).toBeNull();
@@ -77,7 +78,10 @@ describe("install", () => {
     const settings = read(settingsJson);
     expect(settings).toEqual({
       ...ORIGINAL_SETTINGS,
-      permissions: { ...ORIGINAL_SETTINGS.permissions, allow: ["Bash(git:*)", "Read(**)", "Bash(claudemesh:*)"] },
+      permissions: {
+        ...ORIGINAL_SETTINGS.permissions,
+        allow: ["Bash(git:*)", "Read(**)", "Bash(claudemesh:*)"],
+      },
       hooks: {
         Stop: [
           ...ORIGINAL_SETTINGS.hooks.Stop,
@@ -90,17 +94,26 @@ describe("install", () => {
     });
     for (const file of [claudeJson, settingsJson]) expect(statSync(file).mode & 0o777).toBe(0o600);
     const skill = join(user.home, ".claude", "skills", "claudemesh", "SKILL.md");
-    expect(readFileSync(skill, "utf8")).toBe(readFileSync(join(ROOT, "skills", "claudemesh", "SKILL.md"), "utf8"));
+    expect(readFileSync(skill, "utf8")).toBe(
+      readFileSync(join(ROOT, "skills", "claudemesh", "SKILL.md"), "utf8"),
+    );
 
     const bytes = [readFileSync(claudeJson, "utf8"), readFileSync(settingsJson, "utf8")];
     const mtimes = [statSync(claudeJson).mtimeMs, statSync(settingsJson).mtimeMs, statSync(skill).mtimeMs];
-    const second = await user.runJson<{ mcp: { changed: boolean }; settings: { changed: boolean }; skill: { changed: boolean } }>([
-      "install",
-      "--no-service",
+    const second = await user.runJson<{
+      mcp: { changed: boolean };
+      settings: { changed: boolean };
+      skill: { changed: boolean };
+    }>(["install", "--no-service"]);
+    expect([second.mcp.changed, second.settings.changed, second.skill.changed]).toEqual([
+      false,
+      false,
+      false,
     ]);
-    expect([second.mcp.changed, second.settings.changed, second.skill.changed]).toEqual([false, false, false]);
     expect([readFileSync(claudeJson, "utf8"), readFileSync(settingsJson, "utf8")]).toEqual(bytes);
-    expect([statSync(claudeJson).mtimeMs, statSync(settingsJson).mtimeMs, statSync(skill).mtimeMs]).toEqual(mtimes);
+    expect([statSync(claudeJson).mtimeMs, statSync(settingsJson).mtimeMs, statSync(skill).mtimeMs]).toEqual(
+      mtimes,
+    );
 
     const removed = await user.run(["uninstall", "--no-service"]);
     expect(removed.code).toBe(0);
@@ -138,7 +151,11 @@ describe("install", () => {
 
   it("replaces hook entries left by an install from another path", async () => {
     write(settingsJson, {
-      hooks: { Stop: [{ hooks: [{ type: "command", command: "/old/node /old/bin/claudemesh.js hook idle", timeout: 5 }] }] },
+      hooks: {
+        Stop: [
+          { hooks: [{ type: "command", command: "/old/node /old/bin/claudemesh.js hook idle", timeout: 5 }] },
+        ],
+      },
     });
     expect((await user.run(["install", "--no-service"])).code).toBe(0);
     const stop = (read(settingsJson).hooks as { Stop: Array<{ hooks: Array<{ command: string }> }> }).Stop;
@@ -155,9 +172,12 @@ describe("install", () => {
   });
 
   it("skips the user service with a note where there is no service manager", async () => {
-    const report = await user.runJson<{ service: { state: string; note: string } }>(["install", "--no-hooks", "--no-skill"], {
-      env: { PATH: "/nonexistent" },
-    });
+    const report = await user.runJson<{ service: { state: string; note: string } }>(
+      ["install", "--no-hooks", "--no-skill"],
+      {
+        env: { PATH: "/nonexistent" },
+      },
+    );
     expect(report.service.state).toBe("skipped");
     expect(report.service.note).toMatch(/daemon up|on demand/);
   });

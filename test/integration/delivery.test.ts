@@ -1,8 +1,9 @@
 /**
  * Routing and at-least-once delivery against a real broker (protocol.md §4.2, §4.6-§4.10; must-never-
  * happen 1-4, 7-9, 19-20): DM, broadcast and hierarchical group targets with the sender-exclusion rules,
- * offline recipients, a socket that drops between push and client_ack, claim release to a sibling, and
- * the 30 s lease re-push without any trigger. Each test has its own mesh, so they run concurrently.
+ * offline recipients, a socket that drops between push and client_ack, claim release to a sibling, the
+ * 30 s lease re-push without any trigger, and a claim left behind by a broker killed with SIGKILL. Each
+ * test has its own mesh (the crash test its own broker), so they run concurrently.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { encryptDirect } from "../../src/client/index.js";
@@ -44,8 +45,16 @@ async function meshWith(...names: string[]): Promise<{ mesh: TestMesh; m: Record
 }
 
 /** A `send` from a raw peer with an opaque body; resolves with the successful ack. */
-async function rawSend(peer: RawPeer, targetSpec: string, fields: Record<string, unknown> = {}): Promise<Frame> {
-  const ack = await peer.sendMessage({ targetSpec, ciphertext: toBase64(new TextEncoder().encode("x")), ...fields });
+async function rawSend(
+  peer: RawPeer,
+  targetSpec: string,
+  fields: Record<string, unknown> = {},
+): Promise<Frame> {
+  const ack = await peer.sendMessage({
+    targetSpec,
+    ciphertext: toBase64(new TextEncoder().encode("x")),
+    ...fields,
+  });
   expect(ack).toMatchObject({ type: "ack", queued: true });
   return ack;
 }
@@ -226,6 +235,47 @@ describe.concurrent("routing", () => {
     const bob = await AppClient.connect(broker.url, mesh.meshId, m.bob!);
     await bob.waitFor(ack.messageId as string);
   });
+  it("a hidden presence is omitted from others' lists and claims no broadcast until visible again", async () => {
+    const { mesh, m } = await meshWith("alice", "bob");
+    const alice = await connectMember(broker.url, mesh.meshId, m.alice!);
+    const bob = await connectMember(broker.url, mesh.meshId, m.bob!);
+    expect(await bob.request({ type: "set_visible", visible: false })).toMatchObject({
+      type: "ack",
+      queued: false,
+    });
+    const listed = (await alice.request({ type: "list_peers" })).peers as Frame[];
+    expect(listed.some((p) => p.memberPubkey === m.bob!.pubkey)).toBe(false);
+    const own = (await bob.request({ type: "list_peers" })).peers as Frame[];
+    expect(own.some((p) => p.memberPubkey === m.bob!.pubkey)).toBe(true);
+
+    const broadcast = await rawSend(alice, "*");
+    await barrier(alice, bob, m.bob!.pubkey); // a DM still arrives, and after the broadcast had it been due
+    expect(pushesOf(bob, broadcast.messageId)).toBe(0);
+    await bob.request({ type: "set_visible", visible: true });
+    await bob.waitForPush(broadcast.messageId as string);
+  });
+
+  it("nothing crosses meshes: DMs, status lookups, peer lists and broadcasts stay in their mesh", async () => {
+    const one = await meshWith("alice", "bob");
+    const two = await createTestMesh(broker);
+    const carol = await addMember(broker, two, "carol");
+    const alice = await connectMember(broker.url, one.mesh.meshId, one.m.alice!);
+    const bob = await connectMember(broker.url, one.mesh.meshId, one.m.bob!);
+    const carolPeer = await connectMember(broker.url, two.meshId, carol);
+    const foreign = await alice.sendMessage({ targetSpec: carol.pubkey, ciphertext: "eA==" });
+    expect(foreign.error).toMatch(/^no_recipient:/);
+    const own = await rawSend(alice, one.m.bob!.pubkey);
+    const prefix = (own.messageId as string).slice(0, 10);
+    expect(await carolPeer.request({ type: "message_status", messageId: prefix })).toMatchObject({
+      type: "error",
+      code: "not_found",
+    });
+    const peers = (await carolPeer.request({ type: "list_peers" })).peers as Frame[];
+    expect(peers.map((p) => p.memberPubkey)).toEqual([carol.pubkey]);
+    const everyone = await rawSend(carolPeer, "*");
+    await barrier(bob, alice, one.m.alice!.pubkey);
+    expect(pushesOf(alice, everyone.messageId)).toBe(0);
+  });
 });
 
 describe.concurrent("at-least-once", () => {
@@ -251,7 +301,13 @@ describe.concurrent("at-least-once", () => {
   it("a socket that drops after the push but before client_ack gets it again, once, after it returns", async () => {
     const { mesh, m } = await meshWith("alice", "bob");
     const alice = await AppClient.connect(broker.url, mesh.meshId, m.alice!);
-    const raw = await connectMember(broker.url, mesh.meshId, m.bob!, { sessionId: "bob-daemon" }, { autoAck: false });
+    const raw = await connectMember(
+      broker.url,
+      mesh.meshId,
+      m.bob!,
+      { sessionId: "bob-daemon" },
+      { autoAck: false },
+    );
     const ack = await alice.client.sendDirect(m.bob!.pubkey, "ack me");
     expect(ack.recipientOnline).toBe(true);
     await raw.waitForPush(ack.messageId);
@@ -273,8 +329,20 @@ describe.concurrent("at-least-once", () => {
   it("a claim held by a socket that closes is re-offered to another eligible presence within 5 s", async () => {
     const { mesh, m } = await meshWith("alice", "bob");
     const alice = await connectMember(broker.url, mesh.meshId, m.alice!);
-    const one = await connectMember(broker.url, mesh.meshId, m.bob!, { sessionId: "bob-1" }, { autoAck: false });
-    const two = await connectMember(broker.url, mesh.meshId, m.bob!, { sessionId: "bob-2" }, { autoAck: false });
+    const one = await connectMember(
+      broker.url,
+      mesh.meshId,
+      m.bob!,
+      { sessionId: "bob-1" },
+      { autoAck: false },
+    );
+    const two = await connectMember(
+      broker.url,
+      mesh.meshId,
+      m.bob!,
+      { sessionId: "bob-2" },
+      { autoAck: false },
+    );
     const ack = await rawSend(alice, m.bob!.pubkey);
     const first = await Promise.race([
       one.waitForPush(ack.messageId as string).then(() => one),
@@ -288,26 +356,112 @@ describe.concurrent("at-least-once", () => {
     expect(Date.now() - dropped).toBeLessThan(5_000);
   });
 
-  it("a held claim is never re-pushed within its lease and is re-pushed within 35 s without any trigger", { timeout: 50_000 }, async () => {
-    const { mesh, m } = await meshWith("alice", "bob");
-    const alice = await connectMember(broker.url, mesh.meshId, m.alice!);
-    const bob = await connectMember(broker.url, mesh.meshId, m.bob!, { capabilities: ["client_ack"] }, { autoAck: false });
-    const ack = await rawSend(alice, m.bob!.pubkey);
-    const firstAt = Date.now();
-    await bob.waitForPush(ack.messageId as string);
-    const since = bob.mark();
-    const again = await bob.waitForPush(ack.messageId as string, { since, timeoutMs: 40_000 });
-    const elapsed = Date.now() - firstAt;
-    expect(elapsed).toBeLessThanOrEqual(35_000);
-    expect(elapsed).toBeGreaterThanOrEqual(29_000);
-    expect(again.messageId).toBe(ack.messageId);
-    bob.ack(again);
-    const status = await waitUntil(async () => {
-      const s = await alice.request({ type: "message_status", messageId: ack.messageId });
-      return s.delivered === true ? s : undefined;
-    });
-    expect(status.recipients).toEqual([{ name: "bob", pubkey: m.bob!.pubkey, status: "delivered" }]);
-  });
+  it(
+    "a held claim is never re-pushed within its lease and is re-pushed within 35 s without any trigger",
+    { timeout: 50_000 },
+    async () => {
+      const { mesh, m } = await meshWith("alice", "bob");
+      const alice = await connectMember(broker.url, mesh.meshId, m.alice!);
+      const bob = await connectMember(
+        broker.url,
+        mesh.meshId,
+        m.bob!,
+        { capabilities: ["client_ack"] },
+        { autoAck: false },
+      );
+      const ack = await rawSend(alice, m.bob!.pubkey);
+      const firstAt = Date.now();
+      await bob.waitForPush(ack.messageId as string);
+      const since = bob.mark();
+      const again = await bob.waitForPush(ack.messageId as string, { since, timeoutMs: 40_000 });
+      const elapsed = Date.now() - firstAt;
+      expect(elapsed).toBeLessThanOrEqual(35_000);
+      expect(elapsed).toBeGreaterThanOrEqual(29_000);
+      expect(again.messageId).toBe(ack.messageId);
+      bob.ack(again);
+      const status = await waitUntil(async () => {
+        const s = await alice.request({ type: "message_status", messageId: ack.messageId });
+        return s.delivered === true ? s : undefined;
+      });
+      expect(status.recipients).toEqual([{ name: "bob", pubkey: m.bob!.pubkey, status: "delivered" }]);
+    },
+  );
+
+  it(
+    "a connection that never acks gets at-most-once after its first lease: no re-push storm",
+    { timeout: 50_000 },
+    async () => {
+      const { mesh, m } = await meshWith("alice", "bob");
+      const alice = await connectMember(broker.url, mesh.meshId, m.alice!);
+      const legacy = await connectMember(
+        broker.url,
+        mesh.meshId,
+        m.bob!,
+        { capabilities: [] },
+        { autoAck: false },
+      );
+      const ack = await rawSend(alice, m.bob!.pubkey);
+      const first = await legacy.waitForPush(ack.messageId as string);
+      const since = legacy.frames.indexOf(first) + 1;
+      // Past the 30 s lease plus the 5 s re-offer bound: a re-push would have come by now.
+      await legacy.expectNone((f) => isMessagePush(f) && f.messageId === ack.messageId, 36_000, since);
+      const status = await alice.request({ type: "message_status", messageId: ack.messageId });
+      expect(status).toMatchObject({ delivered: true, recipients: [{ status: "delivered" }] });
+      // From now on its pushes count as delivered when written.
+      const next = await rawSend(alice, m.bob!.pubkey);
+      await legacy.waitForPush(next.messageId as string);
+      const done = await waitUntil(async () => {
+        const s = await alice.request({ type: "message_status", messageId: next.messageId });
+        return s.delivered === true ? s : undefined;
+      });
+      expect(done.delivered).toBe(true);
+    },
+  );
+
+  it(
+    "a push claimed but not acked when the broker is killed -9 is re-pushed after restart",
+    { timeout: 50_000 },
+    async () => {
+      const crashing = await startBroker();
+      try {
+        const mesh = await createTestMesh(crashing);
+        const alice = await addMember(crashing, mesh, "alice");
+        const bob = await addMember(crashing, mesh, "bob");
+        const sender = await connectMember(crashing.url, mesh.meshId, alice);
+        const holder = await connectMember(
+          crashing.url,
+          mesh.meshId,
+          bob,
+          { sessionId: "bob-daemon", capabilities: ["client_ack"] },
+          { autoAck: false },
+        );
+        const dm = await rawSend(sender, bob.pubkey, {
+          ciphertext: toBase64(new TextEncoder().encode("claimed")),
+        });
+        await holder.waitForPush(dm.messageId as string);
+        const pushedAt = Date.now();
+
+        await crashing.kill9();
+        await holder.closed;
+        await crashing.restart();
+
+        const receiver = await AppClient.connect(crashing.url, mesh.meshId, bob, { sessionId: "bob-daemon" });
+        // Nobody could release the dead node's claim, so the lease bound of §9 #3 applies: within 35 s of
+        // the original push. (Releasing a restarted node's old claims at start would make it prompt; the
+        // store has no method for that yet — see the integration report.)
+        const got = await receiver.waitFor(dm.messageId as string, 40_000);
+        expect(got.text).toBe("claimed");
+        expect(Date.now() - pushedAt).toBeLessThanOrEqual(35_000);
+        const again = await connectMember(crashing.url, mesh.meshId, alice);
+        const later = await rawSend(again, bob.pubkey);
+        await receiver.waitFor(later.messageId as string);
+        expect(receiver.count(dm.messageId as string)).toBe(1);
+        await receiver.close();
+      } finally {
+        await crashing.dispose();
+      }
+    },
+  );
 });
 
 describe("sanity", () => {

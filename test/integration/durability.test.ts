@@ -1,7 +1,8 @@
 /**
  * Crash durability (protocol.md §4.3 step 8 "queued:true means persisted", §9 #1, #11): a broker killed
- * with SIGKILL and restarted on the same data dir still delivers what it acked, still knows the
- * idempotency keys, and re-offers pushes that were claimed but not acked when it died.
+ * with SIGKILL and restarted on the same data dir still delivers what it acked and still knows the
+ * idempotency keys; a graceful stop closes with 1001. (A push claimed but not acked when the broker was
+ * killed is in delivery.test.ts, next to the other 30 s lease test, so the two waits overlap.)
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -39,7 +40,11 @@ afterAll(async () => {
 describe("kill -9 and restart on the same data dir", () => {
   it("delivers a DM and a broadcast acked with queued:true before the crash", async () => {
     const sender = await connectMember(broker.url, mesh.meshId, alice);
-    const dm = await sender.sendMessage({ targetSpec: bob.pubkey, ciphertext: "ZG0=", client_message_id: "k9-dm" });
+    const dm = await sender.sendMessage({
+      targetSpec: bob.pubkey,
+      ciphertext: "ZG0=",
+      client_message_id: "k9-dm",
+    });
     const all = await sender.sendMessage({ targetSpec: "*", ciphertext: "YWxs", bodyVersion: 1 });
     expect(dm).toMatchObject({ queued: true, recipientOnline: false });
     expect(all).toMatchObject({ queued: true });
@@ -57,39 +62,12 @@ describe("kill -9 and restart on the same data dir", () => {
 
     // The idempotency record survived too: the daemon's retry after the crash is a duplicate.
     const again = await connectMember(broker.url, mesh.meshId, alice);
-    const retry = await again.sendMessage({ targetSpec: bob.pubkey, ciphertext: "ZG0=", client_message_id: "k9-dm" });
+    const retry = await again.sendMessage({
+      targetSpec: bob.pubkey,
+      ciphertext: "ZG0=",
+      client_message_id: "k9-dm",
+    });
     expect(retry).toMatchObject({ queued: true, duplicate: true, messageId: dm.messageId });
-    await receiver.close();
-  });
-
-  it("re-offers a push that was claimed but not acked when the broker died", { timeout: 50_000 }, async () => {
-    const sender = await connectMember(broker.url, mesh.meshId, alice);
-    const holder = await connectMember(
-      broker.url,
-      mesh.meshId,
-      bob,
-      { sessionId: "bob-daemon", capabilities: ["client_ack"] },
-      { autoAck: false },
-    );
-    const dm = await sender.sendMessage({ targetSpec: bob.pubkey, ciphertext: "Y2xhaW1lZA==" });
-    await holder.waitForPush(dm.messageId as string);
-    const pushedAt = Date.now();
-
-    await broker.kill9();
-    await holder.closed;
-    await broker.restart();
-
-    const receiver = await AppClient.connect(broker.url, mesh.meshId, bob, { sessionId: "bob-daemon" });
-    // Nobody could release the dead node's claim, so the lease bound of §9 #3 applies: within 35 s of
-    // the original push. (Releasing a restarted node's old claims at start would make this prompt; the
-    // store has no method for it yet — see the integration report.)
-    const got = await receiver.waitFor(dm.messageId as string, 40_000);
-    expect(got.text).toBe("claimed");
-    expect(Date.now() - pushedAt).toBeLessThanOrEqual(35_000);
-    const again = await connectMember(broker.url, mesh.meshId, alice);
-    const later = await again.sendMessage({ targetSpec: bob.pubkey, ciphertext: "YmFycmllcg==" });
-    await receiver.waitFor(later.messageId as string);
-    expect(receiver.count(dm.messageId as string)).toBe(1);
     await receiver.close();
   });
 

@@ -51,7 +51,9 @@ async function expectRefused(hello: Frame, code: string, closeCode = 1008): Prom
 describe.concurrent("successful handshakes", () => {
   it("member hello gets a full hello_ack", async () => {
     const peer = await RawPeer.connect(broker.url);
-    const ack = await peer.hello(memberHello(mesh.meshId, alice, { capabilities: ["client_ack", "ok_replies"] }));
+    const ack = await peer.hello(
+      memberHello(mesh.meshId, alice, { capabilities: ["client_ack", "ok_replies"] }),
+    );
     expect(ack).toMatchObject({
       type: "hello_ack",
       memberDisplayName: "alice",
@@ -140,7 +142,11 @@ describe.concurrent("member hello refusals", () => {
   it("unknown member key (unauthorized)", async () => {
     const stranger = generateIdentity();
     await expectRefused(
-      memberHello(mesh.meshId, { memberId: "nobody", pubkey: stranger.publicKey, secretKey: stranger.secretKey }),
+      memberHello(mesh.meshId, {
+        memberId: "nobody",
+        pubkey: stranger.publicKey,
+        secretKey: stranger.secretKey,
+      }),
       "unauthorized",
     );
   });
@@ -171,7 +177,10 @@ describe.concurrent("member hello refusals", () => {
   });
 
   it("bad_session_pubkey: a non-hex sessionPubkey on a member hello", async () => {
-    await expectRefused({ ...memberHello(mesh.meshId, alice), sessionPubkey: "zz".repeat(32) }, "bad_session_pubkey");
+    await expectRefused(
+      { ...memberHello(mesh.meshId, alice), sessionPubkey: "zz".repeat(32) },
+      "bad_session_pubkey",
+    );
   });
 });
 
@@ -185,14 +194,19 @@ describe.concurrent("session hello refusals", () => {
 
   it("attestation lifetime over 24 h (ttl_too_long)", async () => {
     await expectRefused(
-      sessionHello(mesh.meshId, alice, generateIdentity(), { expiresAt: Date.now() + 24 * 3_600_000 + 60_000 }),
+      sessionHello(mesh.meshId, alice, generateIdentity(), {
+        expiresAt: Date.now() + 24 * 3_600_000 + 60_000,
+      }),
       "ttl_too_long",
     );
   });
 
   it("attestation for another session key (attestation_mismatch)", async () => {
     const hello = sessionHello(mesh.meshId, alice, generateIdentity());
-    const attestation = { ...(hello.parentAttestation as Frame), sessionPubkey: generateIdentity().publicKey };
+    const attestation = {
+      ...(hello.parentAttestation as Frame),
+      sessionPubkey: generateIdentity().publicKey,
+    };
     await expectRefused({ ...hello, parentAttestation: attestation }, "attestation_mismatch");
   });
 
@@ -298,7 +312,11 @@ describe("revoked members", () => {
     const reply = await expectRefused(memberHello(mesh.meshId, mallory), "revoked", 4002);
     expect(reply.message).toContain("Contact the mesh owner to rejoin.");
     expect(reply.message).toContain(mesh.name);
-    const session = await expectRefused(sessionHello(mesh.meshId, mallory, generateIdentity()), "revoked", 4002);
+    const session = await expectRefused(
+      sessionHello(mesh.meshId, mallory, generateIdentity()),
+      "revoked",
+      4002,
+    );
     expect(session.message).toContain("Contact the mesh owner to rejoin.");
   });
 });
@@ -322,8 +340,9 @@ describe.concurrent("frames around the handshake", () => {
     const peer = await RawPeer.connect(broker.url);
     const reply = await peer.request({ type: "list_peers" });
     expect(reply).toMatchObject({ type: "error", code: "no_hello", message: "must send hello first" });
-    const send = await peer.request({ type: "send", targetSpec: "*", ciphertext: "" });
-    expect(send).toMatchObject({ type: "error", code: "no_hello" });
+    const send = await peer.request({ type: "send", targetSpec: "*", ciphertext: "", id: "early-send" });
+    // A send refused with an error frame carries its `id`, which is how clients match it (§1.3).
+    expect(send).toMatchObject({ type: "error", code: "no_hello", id: "early-send" });
     expect(peer.open).toBe(true);
     expect((await peer.hello(memberHello(mesh.meshId, alice))).type).toBe("hello_ack");
   });

@@ -1,12 +1,14 @@
 /**
  * Operational HTTP routes (protocol.md §7.2; must-never-happen 44, 54): `/health` stays 200 while the
  * database is down and `/health/ready` says 503 (the SQLite adapter's fault file makes `ping()` fail),
- * `/metrics` has the documented names and counts sends, and `/hook/set-status` needs a signature.
+ * `/metrics` has the documented names and counts sends, and `/hook/set-status` needs a signature, only
+ * touches the signer's own presences, and holds an early status until the presence connects.
  */
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { signHttpRequest } from "../../src/client/signing.js";
 import {
   addMember,
   closeAllPeers,
@@ -16,6 +18,9 @@ import {
   startBroker,
   waitUntil,
   type BrokerProcess,
+  type Frame,
+  type RawPeer,
+  type TestMember,
   type TestMesh,
 } from "../helpers/broker.js";
 
@@ -114,6 +119,24 @@ describe("metrics", () => {
 });
 
 describe("hook status", () => {
+  function postHook(member: TestMember, body: object) {
+    const text = JSON.stringify(body);
+    const signed = signHttpRequest({
+      method: "POST",
+      target: "/hook/set-status",
+      meshId: mesh.meshId,
+      pubkey: member.pubkey,
+      secretKey: member.secretKey,
+      body: text,
+    });
+    return httpJson(broker, "POST", "/hook/set-status", { body: text, headers: signed.headers });
+  }
+
+  async function statusOf(peer: RawPeer, pubkey: string): Promise<unknown> {
+    const peers = (await peer.request({ type: "list_peers" })).peers as Frame[];
+    return peers.find((p) => p.pubkey === pubkey)?.status;
+  }
+
   it("refuses an unsigned /hook/set-status with 401 and counts it", async () => {
     const res = await httpJson(broker, "POST", "/hook/set-status", {
       body: JSON.stringify({ cwd: "/tmp", status: "working" }),
@@ -121,5 +144,25 @@ describe("hook status", () => {
     expect(res).toMatchObject({ status: 401, body: { ok: false, error: "unauthorized" } });
     const metrics = await httpJson(broker, "GET", "/metrics");
     expect(sample(metrics.text, "broker_hook_requests_total")).toBeGreaterThanOrEqual(1);
+  });
+
+  it("a signed hook sets its own member's presence and never another member's", async () => {
+    const bob = await addMember(broker, mesh, "hook-bob");
+    const eve = await addMember(broker, mesh, "hook-eve");
+    const peer = await connectMember(broker.url, mesh.meshId, bob, { cwd: "/work/bob", pid: 4242 });
+    const own = await postHook(bob, { cwd: "/work/bob", pid: 4242, status: "working" });
+    expect(own).toMatchObject({ status: 200, body: { ok: true, presence_id: peer.helloAck?.presenceId } });
+    expect(await statusOf(peer, bob.pubkey)).toBe("working");
+    const foreign = await postHook(eve, { cwd: "/work/bob", pid: 4242, status: "dnd" });
+    expect(foreign).toMatchObject({ status: 200, body: { ok: true, pending: true } });
+    expect(await statusOf(peer, bob.pubkey)).toBe("working");
+  });
+
+  it("a hook that arrives before its presence connects is applied when it connects", async () => {
+    const carol = await addMember(broker, mesh, "hook-carol");
+    const early = await postHook(carol, { cwd: "/work/carol", pid: 77, status: "working" });
+    expect(early).toMatchObject({ status: 200, body: { ok: true, pending: true } });
+    const peer = await connectMember(broker.url, mesh.meshId, carol, { cwd: "/work/carol", pid: 77 });
+    expect(await statusOf(peer, carol.pubkey)).toBe("working");
   });
 });

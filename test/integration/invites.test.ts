@@ -212,11 +212,16 @@ describe.concurrent("preview and claim", () => {
   it("refuses a wrong claim token (403), a claim signed by another key (401) and an unknown code (404)", async () => {
     const invite = await createInvite(broker, mesh);
     const joiner = generateIdentity();
-    const wrongToken = await postClaim(invite.code, { ...claimBody(invite, joiner, "j"), claim_token: "ab".repeat(32) });
+    const wrongToken = await postClaim(invite.code, {
+      ...claimBody(invite, joiner, "j"),
+      claim_token: "ab".repeat(32),
+    });
     expect(wrongToken).toMatchObject({ status: 403, body: { error: "bad_claim_token" } });
     const forged = { ...claimBody(invite, joiner, "j"), peer_pubkey: generateIdentity().publicKey };
     expect((await postClaim(invite.code, forged)).body.error).toBe("bad_signature");
-    expect((await postClaim("ZZZZZZZZ", claimBody({ ...invite, code: "ZZZZZZZZ" }, joiner, "j"))).status).toBe(404);
+    expect(
+      (await postClaim("ZZZZZZZZ", claimBody({ ...invite, code: "ZZZZZZZZ" }, joiner, "j"))).status,
+    ).toBe(404);
     // None of that used the invite.
     expect((await httpJson(broker, "GET", `/invites/${invite.code}`)).body.uses_left).toBe(1);
   });
@@ -273,7 +278,9 @@ describe.concurrent("other routes", () => {
     expect((await httpJson(broker, "GET", "/nope")).status).toBe(404);
     const malformed = await httpJson(broker, "POST", `/invites/${invite.code}/claim`, { body: "{oops" });
     expect(malformed).toMatchObject({ status: 400, body: { error: "invalid_argument" } });
-    const huge = await httpJson(broker, "POST", "/meshes", { body: JSON.stringify({ pad: "x".repeat(70_000) }) });
+    const huge = await httpJson(broker, "POST", "/meshes", {
+      body: JSON.stringify({ pad: "x".repeat(70_000) }),
+    });
     expect(huge.status).toBe(413);
   });
 });

@@ -35,7 +35,9 @@ afterAll(async () => {
 
 async function setup(...names: string[]): Promise<{ mesh: TestMesh; m: Record<string, TestMember> }> {
   const mesh = await createTestMesh(broker);
-  const members = await Promise.all(names.map((n) => addMember(broker, mesh, n, n.startsWith("admin") ? "admin" : "member")));
+  const members = await Promise.all(
+    names.map((n) => addMember(broker, mesh, n, n.startsWith("admin") ? "admin" : "member")),
+  );
   return { mesh, m: Object.fromEntries(members.map((x) => [x.displayName, x])) };
 }
 
@@ -44,7 +46,9 @@ describe.concurrent("kick", () => {
     const { mesh, m } = await setup("bob", "carol");
     const owner = await connectMember(broker.url, mesh.meshId, mesh.owner);
     const key = generateIdentity();
-    const session = await connectSession(broker.url, mesh.meshId, m.bob!, key, { displayName: "bob-session" });
+    const session = await connectSession(broker.url, mesh.meshId, m.bob!, key, {
+      displayName: "bob-session",
+    });
     const carol = await connectMember(broker.url, mesh.meshId, m.carol!);
     const since = carol.mark();
     const ack = await owner.request({ type: "kick", target: "bob-session" });
@@ -110,7 +114,9 @@ describe.concurrent("ban and unban", () => {
       expect(await peer.waitForClose()).toEqual({ code: 4002, reason: "banned" });
     }
     const bans = await owner.request({ type: "list_bans" });
-    expect(bans.bans).toEqual([{ name: "mallory", pubkey: m.mallory!.pubkey, revokedAt: expect.any(String) }]);
+    expect(bans.bans).toEqual([
+      { name: "mallory", pubkey: m.mallory!.pubkey, revokedAt: expect.any(String) },
+    ]);
 
     const again = await RawPeer.connect(broker.url);
     const refused = await again.hello(memberHello(mesh.meshId, m.mallory!));
@@ -128,11 +134,17 @@ describe.concurrent("ban and unban", () => {
     const { mesh, m } = await setup("admin-ada", "bob");
     const owner = await connectMember(broker.url, mesh.meshId, mesh.owner);
     const admin = await connectMember(broker.url, mesh.meshId, m["admin-ada"]!);
-    expect(await owner.request({ type: "ban", target: mesh.owner.pubkey })).toMatchObject({ code: "invalid" });
-    expect(await admin.request({ type: "ban", target: mesh.owner.pubkey })).toMatchObject({ code: "forbidden" });
+    expect(await owner.request({ type: "ban", target: mesh.owner.pubkey })).toMatchObject({
+      code: "invalid",
+    });
+    expect(await admin.request({ type: "ban", target: mesh.owner.pubkey })).toMatchObject({
+      code: "forbidden",
+    });
     expect(await owner.request({ type: "ban" })).toMatchObject({ code: "invalid" });
     expect(await owner.request({ type: "ban", target: "nobody-here" })).toMatchObject({ code: "not_found" });
-    expect(await owner.request({ type: "unban", target: m.bob!.pubkey })).toMatchObject({ code: "not_found" });
+    expect(await owner.request({ type: "unban", target: m.bob!.pubkey })).toMatchObject({
+      code: "not_found",
+    });
   });
 
   it("a banned sender's undelivered messages are cancelled", async () => {
@@ -153,7 +165,10 @@ describe.concurrent("ban and unban", () => {
     const owner = await connectMember(broker.url, mesh.meshId, mesh.owner);
     expect(await owner.request({ type: "leave_mesh" })).toMatchObject({ code: "forbidden" });
     const bob = await connectMember(broker.url, mesh.meshId, m.bob!);
-    expect(await bob.request({ type: "leave_mesh" })).toMatchObject({ type: "leave_mesh_ack", memberId: m.bob!.memberId });
+    expect(await bob.request({ type: "leave_mesh" })).toMatchObject({
+      type: "leave_mesh_ack",
+      memberId: m.bob!.memberId,
+    });
     expect(await bob.waitForClose()).toEqual({ code: 4002, reason: "left" });
     const again = await RawPeer.connect(broker.url);
     expect(await again.hello(memberHello(mesh.meshId, m.bob!))).toMatchObject({ code: "revoked" });

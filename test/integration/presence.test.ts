@@ -118,7 +118,8 @@ describe.concurrent("replacement and announcements", () => {
     const [sinceDaemon, sinceS1, sinceOther] = [daemon.mark(), s1.mark(), other.mark()];
     const s2Key = generateIdentity();
     await connectSession(broker.url, mesh.meshId, bob, s2Key);
-    const joinedS2 = (f: Frame) => f.event === "peer_joined" && (f.eventData as Frame).pubkey === s2Key.publicKey;
+    const joinedS2 = (f: Frame) =>
+      f.event === "peer_joined" && (f.eventData as Frame).pubkey === s2Key.publicKey;
     const joined = await s1.waitFor(joinedS2, { since: sinceS1 });
     expect(joined.eventData).toMatchObject({ memberPubkey: bob.pubkey, peerRole: "session" });
     await other.waitFor(joinedS2, { since: sinceOther });

@@ -35,7 +35,10 @@ afterAll(async () => {
 
 describe("launch", () => {
   it("runs claude with the channel flag, a new --session-id and the passthrough args; the session is a peer while it runs", async () => {
-    const s = await launch({ args: ["--name", "alice laptop", "--", "--model", "opus", "fix the bug"], exitCode: 7 });
+    const s = await launch({
+      args: ["--name", "alice laptop", "--", "--model", "opus", "fix the bug"],
+      exitCode: 7,
+    });
     const record = s.record();
     expect(record.argv.slice(0, 2)).toEqual(["--dangerously-load-development-channels", "server:claudemesh"]);
     const at = record.argv.indexOf("--session-id");
@@ -47,11 +50,18 @@ describe("launch", () => {
     expect(record.tokenFile).toEqual(expect.any(String));
     expect(record.tokenMode).toBe(0o600);
 
-    const row = await waitUntil(async () => (await bobSees()).find((p) => p.display_name === "alice laptop"), {
-      timeoutMs: 15_000,
-      message: "bob never saw the launched session",
+    const row = await waitUntil(
+      async () => (await bobSees()).find((p) => p.display_name === "alice laptop"),
+      {
+        timeoutMs: 15_000,
+        message: "bob never saw the launched session",
+      },
+    );
+    expect(row).toMatchObject({
+      peer_role: "session",
+      pubkey: mesh.alicePubkey,
+      session_pubkey: expect.any(String),
     });
-    expect(row).toMatchObject({ peer_role: "session", pubkey: mesh.alicePubkey, session_pubkey: expect.any(String) });
     expect(row.session_pubkey).not.toBe(mesh.alicePubkey);
 
     expect(await s.end()).toBe(7);
@@ -65,12 +75,28 @@ describe("launch", () => {
   it("keeps the mesh identity across --resume of the same Claude session", async () => {
     const id = "0b5e9a52-3c55-4d6f-9f3e-7a1d2c4b5e60";
     const first = await launch({ args: ["--name", "resumer", "--", "--resume", id], tag: "r1" });
-    expect(first.record().argv).toEqual(["--dangerously-load-development-channels", "server:claudemesh", expect.stringMatching(/^--mcp-config=/), "--resume", id]);
-    const key1 = (await waitUntil(async () => (await bobSees()).find((p) => p.display_name === "resumer"), { timeoutMs: 15_000 })).session_pubkey;
+    expect(first.record().argv).toEqual([
+      "--dangerously-load-development-channels",
+      "server:claudemesh",
+      expect.stringMatching(/^--mcp-config=/),
+      "--resume",
+      id,
+    ]);
+    const key1 = (
+      await waitUntil(async () => (await bobSees()).find((p) => p.display_name === "resumer"), {
+        timeoutMs: 15_000,
+      })
+    ).session_pubkey;
     expect(await first.end()).toBe(0);
-    await waitUntil(async () => !(await bobSees()).some((p) => p.display_name === "resumer"), { timeoutMs: 5_000 });
+    await waitUntil(async () => !(await bobSees()).some((p) => p.display_name === "resumer"), {
+      timeoutMs: 5_000,
+    });
     const second = await launch({ args: ["--name", "resumer", "--", "--resume", id], tag: "r2" });
-    const key2 = (await waitUntil(async () => (await bobSees()).find((p) => p.display_name === "resumer"), { timeoutMs: 15_000 })).session_pubkey;
+    const key2 = (
+      await waitUntil(async () => (await bobSees()).find((p) => p.display_name === "resumer"), {
+        timeoutMs: 15_000,
+      })
+    ).session_pubkey;
     expect(key2).toBe(key1);
     await second.end();
   });
@@ -99,7 +125,9 @@ describe("launch", () => {
   });
 
   it("refuses a missing claude binary with exit 2 and says what to do", async () => {
-    const result = await mesh.alice.run(["launch"], { env: { CLAUDEMESH_CLAUDE_BIN: "/nonexistent/claude" } });
+    const result = await mesh.alice.run(["launch"], {
+      env: { CLAUDEMESH_CLAUDE_BIN: "/nonexistent/claude" },
+    });
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/CLAUDEMESH_CLAUDE_BIN/);
   });

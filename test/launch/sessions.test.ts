@@ -37,7 +37,10 @@ beforeAll(async () => {
   ]);
   await Promise.all([streamA.following(), streamB.following(), ambient.following()]);
   const rowA = await waitUntil(
-    async () => (await mesh.bob.runJson<{ peers: PeerRow[] }>(["peers"])).peers.find((p) => p.display_name === "session A"),
+    async () =>
+      (await mesh.bob.runJson<{ peers: PeerRow[] }>(["peers"])).peers.find(
+        (p) => p.display_name === "session A",
+      ),
     { timeoutMs: 15_000, message: "bob never saw session A" },
   );
   keyA = String(rowA.session_pubkey);
@@ -76,7 +79,9 @@ describe("sessions of one user", () => {
   });
 
   it("whoami inside a session names the session", async () => {
-    const me = await mesh.alice.runJson<{ session?: { session_pubkey: string } }>(["whoami"], { env: a.sessionEnv() });
+    const me = await mesh.alice.runJson<{ session?: { session_pubkey: string } }>(["whoami"], {
+      env: a.sessionEnv(),
+    });
     expect(me.session?.session_pubkey).toBe(keyA);
   });
 });

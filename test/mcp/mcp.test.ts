@@ -6,7 +6,16 @@
 import { spawn } from "node:child_process";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { waitUntil, withTimeout } from "../helpers/broker.js";
-import { CLI_BIN, CliUser, McpUnderTest, ROOT, daemonOf, inboxOf, twoUsers, type TwoUsers } from "../helpers/claude-code.js";
+import {
+  CLI_BIN,
+  CliUser,
+  McpUnderTest,
+  ROOT,
+  daemonOf,
+  inboxOf,
+  twoUsers,
+  type TwoUsers,
+} from "../helpers/claude-code.js";
 
 let mesh: TwoUsers;
 const running: McpUnderTest[] = [];
@@ -31,8 +40,14 @@ afterAll(async () => {
 });
 
 /** Sends one JSON-RPC `initialize` straight over stdio and returns the answer (or times out). */
-async function rawInitialize(protocolVersion: string): Promise<{ protocolVersion: string; capabilities: Record<string, unknown> }> {
-  const child = spawn(process.execPath, [CLI_BIN, "mcp"], { cwd: ROOT, env: mesh.alice.env, stdio: ["pipe", "pipe", "pipe"] });
+async function rawInitialize(
+  protocolVersion: string,
+): Promise<{ protocolVersion: string; capabilities: Record<string, unknown> }> {
+  const child = spawn(process.execPath, [CLI_BIN, "mcp"], {
+    cwd: ROOT,
+    env: mesh.alice.env,
+    stdio: ["pipe", "pipe", "pipe"],
+  });
   let out = "";
   child.stdout.setEncoding("utf8").on("data", (chunk: string) => (out += chunk));
   const request = {
@@ -47,10 +62,16 @@ async function rawInitialize(protocolVersion: string): Promise<{ protocolVersion
       timeoutMs: 10_000,
       message: "no initialize answer",
     });
-    return (JSON.parse(line) as { result: { protocolVersion: string; capabilities: Record<string, unknown> } }).result;
+    return (
+      JSON.parse(line) as { result: { protocolVersion: string; capabilities: Record<string, unknown> } }
+    ).result;
   } finally {
     child.stdin.end();
-    await withTimeout(new Promise((resolve) => child.once("exit", resolve)), 5_000, "mcp did not exit on stdin close");
+    await withTimeout(
+      new Promise((resolve) => child.once("exit", resolve)),
+      5_000,
+      "mcp did not exit on stdin close",
+    );
   }
 }
 
@@ -80,6 +101,8 @@ describe("initialize", () => {
     const fresh = new CliUser("mcp-fresh");
     try {
       await initializeAlone(fresh.env);
+      // The daemon it started in the background outlives it (as it should); wait for it, then stop it.
+      await waitUntil(() => fresh.daemonPid(), { timeoutMs: 15_000, message: "the daemon was never started" });
     } finally {
       await fresh.dispose();
     }
@@ -88,7 +111,11 @@ describe("initialize", () => {
 
 async function initializeAlone(env: Record<string, string>): Promise<void> {
   {
-    const child = spawn(process.execPath, [CLI_BIN, "mcp"], { cwd: ROOT, env, stdio: ["pipe", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [CLI_BIN, "mcp"], {
+      cwd: ROOT,
+      env,
+      stdio: ["pipe", "pipe", "pipe"],
+    });
     let out = "";
     let err = "";
     child.stdout.setEncoding("utf8").on("data", (chunk: string) => (out += chunk));
@@ -105,7 +132,11 @@ async function initializeAlone(env: Record<string, string>): Promise<void> {
     const readyMs = Date.now() - started;
     child.stdin.write(`${JSON.stringify({ jsonrpc: "2.0", method: "notifications/initialized" })}\n`);
     child.stdin.end();
-    const code = await withTimeout(new Promise((resolve) => child.once("exit", resolve)), 10_000, "no exit on stdin end");
+    const code = await withTimeout(
+      new Promise((resolve) => child.once("exit", resolve)),
+      10_000,
+      "no exit on stdin end",
+    );
     expect(code).toBe(0);
     // stdout carries JSON-RPC only; the logs went to stderr.
     for (const line of out.split("\n").filter((l) => l.trim() !== "")) {
@@ -154,7 +185,10 @@ describe("channel notifications", () => {
 
     // No hooks are installed for alice, so the push itself counts as surfaced (read without marking).
     const row = await waitUntil(
-      async () => (await daemonOf(mesh.alice).inbox({ limit: 200 })).messages.find((m) => m.id === note.meta.message_id && m.surfaced),
+      async () =>
+        (await daemonOf(mesh.alice).inbox({ limit: 200 })).messages.find(
+          (m) => m.id === note.meta.message_id && m.surfaced,
+        ),
       { timeoutMs: 5_000, message: "the pushed message was not marked surfaced" },
     );
     expect(row.body).toBe(body);
@@ -175,7 +209,10 @@ describe("channel notifications", () => {
     const off = await mcpFor(["--message-mode", "off"]);
     const push = await mcpFor();
     await push.following();
-    await waitUntil(() => off.stderr.includes("message mode off"), { timeoutMs: 10_000, message: "off mode not reached" });
+    await waitUntil(() => off.stderr.includes("message mode off"), {
+      timeoutMs: 10_000,
+      message: "off mode not reached",
+    });
     await mesh.bob.runJson(["send", "alice", "nobody in off mode hears this"]);
     // The push-mode server got it, so the off-mode one had every chance to.
     await push.waitForChannel("nobody in off mode");
@@ -208,7 +245,10 @@ describe("tools", () => {
 
   it("send_message to an unknown peer is an error result naming the problem", async () => {
     const mcp = await mcpFor(["--message-mode", "off"]);
-    const result = await mcp.client.callTool({ name: "send_message", arguments: { to: "nobody-by-this-name", message: "x" } });
+    const result = await mcp.client.callTool({
+      name: "send_message",
+      arguments: { to: "nobody-by-this-name", message: "x" },
+    });
     expect(result.isError).toBe(true);
     expect(JSON.stringify(result.content)).toMatch(/nobody-by-this-name|unknown/i);
     const invalid = await mcp.client.callTool({ name: "send_message", arguments: { to: "bob" } });

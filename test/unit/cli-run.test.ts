@@ -144,6 +144,8 @@ describe("run", () => {
         /nobody — try bob/,
       ],
       [new DaemonApiError(403, { error: "forbidden", message: "not yours" }), 3, /not yours/],
+      [new DaemonApiError(503, { error: "some_new_code", message: "later" }), 4, /later/],
+      [new DaemonApiError(409, { error: "another_new_code", message: "conflict" }), 2, /conflict/],
       [new BrokerUnreachableError("http://127.0.0.1:9", "ECONNREFUSED"), 4, /cannot reach the broker/],
       [new BrokerHttpError("unauthorized", 401, "bad token"), 3, /bad token/],
       [new MeshClientError("revoked", "You've been removed"), 3, /removed/],

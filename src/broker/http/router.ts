@@ -30,6 +30,7 @@ export function createRouter(deps: HttpDeps) {
           gitSha: process.env.CLAUDEMESH_GIT_SHA ?? "unknown",
           uptime: Math.round((Date.now() - deps.startedAt) / 1000),
           serverTime: Date.now(),
+          ...(ctx.opts.publicUrl ? { publicUrl: ctx.opts.publicUrl } : {}),
         });
       }
       if (method === "GET" && path === "/health/ready") {

@@ -242,19 +242,26 @@ export interface Store {
   migrate(): Promise<void>;
   /** Throws when the database cannot answer (readiness). */
   ping(): Promise<void>;
+  /** Releases the connection(s); safe to call twice. */
   close(): Promise<void>;
 
   // meshes, members, invites
+  /** Creates the mesh and its owner member together; rejects when the mesh id or owner key is taken. */
   createMesh(mesh: MeshRow, owner: MemberRow): Promise<void>;
   getMesh(meshId: string): Promise<MeshRow | null>;
+  /** Including revoked members. */
   getMember(memberId: string): Promise<MemberRow | null>;
   /** Including revoked members. */
   findMemberByPubkey(meshId: string, pubkey: string): Promise<MemberRow | null>;
+  /** Members of the mesh in `joinedAt` order; revoked ones only with `includeRevoked`. */
   listMembers(meshId: string, opts?: { includeRevoked?: boolean }): Promise<MemberRow[]>;
+  /** Ban / leave (a time and reason), or unban (nulls). Deliveries are `revokeDeliveries`' job. */
   setMemberRevoked(memberId: string, revokedAt: number | null, reason: string | null): Promise<void>;
+  /** Replaces the member's saved state. */
   saveMemberState(memberId: string, saved: SavedState): Promise<void>;
   /** 'conflict' when the code exists. */
   insertInvite(invite: InviteRow): Promise<"ok" | "conflict">;
+  /** Whatever its state (expired, revoked, used up). */
   getInvite(code: string): Promise<InviteRow | null>;
   /**
    * Atomic claim: checks the claim hash, then an already-active member with this key (returned without
@@ -278,18 +285,23 @@ export interface Store {
   // session keys ever proven in a mesh (stale-session DMs)
   /** The first member to prove a key in a mesh keeps it; later calls only refresh its last-seen time. */
   recordSessionKey(meshId: string, sessionPubkey: string, memberId: string, now: number): Promise<void>;
+  /** The member id that proved `sessionPubkey` in the mesh, or null. */
   findSessionKeyOwner(meshId: string, sessionPubkey: string): Promise<string | null>;
 
   // presences
+  /** Inserts or wholly replaces the row with this id (with `disconnectedAt: null` it is live again). */
   upsertPresence(row: PresenceRow): Promise<void>;
+  /** Changes only the fields present in `patch` (an explicit null is written). */
   updatePresence(presenceId: string, patch: PresencePatch): Promise<void>;
   /** Batch `lastPingAt` update for the heartbeat. */
   touchPresences(presenceIds: string[], at: number): Promise<void>;
+  /** Hides the presence from listings and counts; `upsertPresence` brings it back. */
   markPresenceDisconnected(presenceId: string, at: number): Promise<void>;
   /** Marks every presence held by `nodeId` disconnected (node shutdown / start). */
   disconnectNodePresences(nodeId: string, at: number): Promise<number>;
   /** Presences online or in grace, in `connectedAt` order. */
   listPresences(meshId: string): Promise<PresenceRow[]>;
+  /** How many presences `listPresences` would return (the mesh capacity check). */
   countPresences(meshId: string): Promise<number>;
 
   // messages and deliveries

@@ -31,7 +31,10 @@ function withinBudget<T>(work: Promise<T>, fallback: T): Promise<T> {
 }
 
 /** The hook's input and session; `timeoutMs` bounds each daemon request (default: what the budget leaves). */
-async function input(ctx: Context, timeoutMs?: number): Promise<{ input: HookInput; target: HookTarget } | null> {
+async function input(
+  ctx: Context,
+  timeoutMs?: number,
+): Promise<{ input: HookInput; target: HookTarget } | null> {
   const parsed = await readHookInput(ctx.stdin, Math.min(STDIN_MS, remaining()));
   if (parsed === null) return null;
   return { input: parsed, target: hookTarget(parsed, ctx.env, timeoutMs ?? remaining()) };
@@ -59,7 +62,7 @@ const prompt = defineVerb({
   async handler(ctx) {
     const work = async (): Promise<string> => {
       const hook = await input(ctx);
-      return hook ? promptHook(hook.target.client, hook.input) : "";
+      return hook ? promptHook(hook.target, hook.input) : "";
     };
     const text = await withinBudget(work(), "");
     if (text !== "") ctx.out.line(text);

@@ -20,7 +20,12 @@ function fileLine(ctx: Context, what: string, change: FileChange, verb: "updated
 function serviceLine(ctx: Context, service: ServiceResult | null): string {
   const c = ctx.out.c;
   if (service === null) return `${c.dim("·")} daemon service: skipped (--no-service)`;
-  const mark = service.state === "skipped" ? c.yellow("!") : service.state === "unchanged" || service.state === "absent" ? c.dim("·") : c.green("✓");
+  const mark =
+    service.state === "skipped"
+      ? c.yellow("!")
+      : service.state === "unchanged" || service.state === "absent"
+        ? c.dim("·")
+        : c.green("✓");
   const file = service.file ? ` (${tilde(service.file, ctx.env)})` : "";
   return `${mark} daemon service: ${service.state}${file} — ${service.note}`;
 }
@@ -70,7 +75,9 @@ const installVerb = defineVerb({
       else ctx.out.line(`${ctx.out.c.dim("·")} skill: skipped (--no-skill)`);
       ctx.out.line(serviceLine(ctx, report.service));
       ctx.out.line("");
-      ctx.out.line(`Start a session on the mesh with ${ctx.out.c.cyan("claudemesh launch")}; plain \`claude\` gets member messages.`);
+      ctx.out.line(
+        `Start a session on the mesh with ${ctx.out.c.cyan("claudemesh launch")}; plain \`claude\` gets member messages.`,
+      );
     });
   },
 });
@@ -79,7 +86,10 @@ const uninstallVerb = defineVerb({
   path: ["uninstall"],
   section: "Claude Code integration",
   summary: "Remove exactly what `claudemesh install` added",
-  flags: { service: service.on, noService: { type: "boolean", description: "leave the daemon service alone" } },
+  flags: {
+    service: service.on,
+    noService: { type: "boolean", description: "leave the daemon service alone" },
+  },
   examples: ["claudemesh uninstall"],
   async handler(ctx) {
     const report = uninstall({ env: ctx.env, service: ctx.flags.service });

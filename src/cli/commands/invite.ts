@@ -52,7 +52,8 @@ const invite = defineVerb({
     publicUrl: {
       type: "string",
       valueName: "url",
-      description: "also print the https://<url>/join/… form (default: the broker's public URL, if it has one)",
+      description:
+        "also print the https://<url>/join/… form (default: the broker's public URL, if it has one)",
     },
   },
   mesh: true,

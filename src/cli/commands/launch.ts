@@ -5,7 +5,14 @@
  * named in CLAUDEMESH_IPC_TOKEN_FILE, runs `claude` with the development-channels flag, and on the way
  * out deregisters, restores the terminal and exits with claude's own status.
  */
-import { isObject, readJsonObject, claudeFiles, CHANNEL_FLAG, CHANNEL_FLAG_VALUE, MCP_SERVER_NAME } from "../../local/claude-code.js";
+import {
+  isObject,
+  readJsonObject,
+  claudeFiles,
+  CHANNEL_FLAG,
+  CHANNEL_FLAG_VALUE,
+  MCP_SERVER_NAME,
+} from "../../local/claude-code.js";
 import type { RegisterSessionResponse } from "../../local/daemon-api.js";
 import { cliBinPath } from "../../local/lifecycle.js";
 import { shortKey } from "../../local/peer-text.js";
@@ -45,13 +52,22 @@ export function claudeArgs(sessionArgs: readonly string[], inlineMcp: string | n
   return [...channel, ...head, ...sessionArgs];
 }
 
-async function deregister(ctx: Context, client: Awaited<ReturnType<typeof daemon>>, token: string): Promise<void> {
-  const timer = new Promise<"timeout">((resolve) => setTimeout(() => resolve("timeout"), DEREGISTER_MS).unref());
+async function deregister(
+  ctx: Context,
+  client: Awaited<ReturnType<typeof daemon>>,
+  token: string,
+): Promise<void> {
+  const timer = new Promise<"timeout">((resolve) =>
+    setTimeout(() => resolve("timeout"), DEREGISTER_MS).unref(),
+  );
   try {
     const result = await Promise.race([client.deregisterSession(token), timer]);
-    if (result === "timeout") ctx.out.warn("the daemon did not confirm the session's end; it will drop it shortly");
+    if (result === "timeout")
+      ctx.out.warn("the daemon did not confirm the session's end; it will drop it shortly");
   } catch (err) {
-    ctx.out.warn(`could not deregister the session (${err instanceof Error ? err.message : String(err)}); the daemon drops it shortly`);
+    ctx.out.warn(
+      `could not deregister the session (${err instanceof Error ? err.message : String(err)}); the daemon drops it shortly`,
+    );
   }
 }
 
@@ -78,7 +94,8 @@ export const launchVerb = defineVerb({
     yes: {
       type: "boolean",
       short: "y",
-      description: "register claudemesh with Claude Code first (claudemesh install --no-service) if it is not",
+      description:
+        "register claudemesh with Claude Code first (claudemesh install --no-service) if it is not",
     },
   },
   examples: [
@@ -97,7 +114,9 @@ export const launchVerb = defineVerb({
         install({ hooks: true, skill: true, service: false, env });
         ctx.out.note("claudemesh: registered with Claude Code (claudemesh install --no-service)");
       } else {
-        inlineMcp = JSON.stringify({ mcpServers: { [MCP_SERVER_NAME]: mcpEntry(process.execPath, cliBinPath()) } });
+        inlineMcp = JSON.stringify({
+          mcpServers: { [MCP_SERVER_NAME]: mcpEntry(process.execPath, cliBinPath()) },
+        });
         ctx.out.note(
           "claudemesh: not registered with Claude Code; using the MCP server for this session only " +
             "(run `claudemesh install` for hooks, the skill and the permission)",

@@ -22,7 +22,10 @@ export const mcpVerb = defineVerb({
   examples: ["claudemesh mcp", "claudemesh mcp --message-mode inbox"],
   async handler(ctx) {
     // Loaded here so other verbs never pay for the MCP SDK.
-    const [{ runMcp }, { cliVersion }] = await Promise.all([import("../../mcp/index.js"), import("../main.js")]);
+    const [{ runMcp }, { cliVersion }] = await Promise.all([
+      import("../../mcp/index.js"),
+      import("../main.js"),
+    ]);
     const mode = MessageMode.safeParse(ctx.flags.messageMode);
     return runMcp({ messageMode: mode.success ? mode.data : undefined, version: cliVersion() });
   },

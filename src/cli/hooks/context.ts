@@ -31,7 +31,10 @@ function bytes(text: string): number {
 function cut(text: string, max: number): string {
   const buf = Buffer.from(text, "utf8");
   if (buf.length <= max) return text;
-  return buf.subarray(0, max).toString("utf8").replace(/\uFFFD$/, "");
+  return buf
+    .subarray(0, max)
+    .toString("utf8")
+    .replace(/\uFFFD$/, "");
 }
 
 export interface Selection {

@@ -17,7 +17,10 @@ export const HookInput = z
 export type HookInput = z.infer<typeof HookInput>;
 
 /** The stdin text, or null when it did not end within `timeoutMs` (or is a terminal). */
-export function readAll(stdin: NodeJS.ReadableStream & { isTTY?: boolean }, timeoutMs: number): Promise<string | null> {
+export function readAll(
+  stdin: NodeJS.ReadableStream & { isTTY?: boolean },
+  timeoutMs: number,
+): Promise<string | null> {
   if (stdin.isTTY) return Promise.resolve(null);
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];

@@ -3,19 +3,19 @@
  * (marks it surfaced: the channel lane showed it); prints the session's other unsurfaced messages as
  * context (stdout of this hook is added to the model's context) and marks them surfaced.
  */
-import type { InboxResponse } from "../../local/daemon-api.js";
-import type { DaemonClient } from "../../local/daemon-client.js";
 import { renderContext, selectForContext } from "./context.js";
 import type { HookInput } from "./input.js";
-import { channelMessageIds, claim } from "./surface.js";
+import { channelMessageIds, claim, unread as unreadFor } from "./surface.js";
+import type { HookTarget } from "./target.js";
 
 /** The text to print (empty when there is nothing). */
-export async function promptHook(client: DaemonClient, input: HookInput): Promise<string> {
+export async function promptHook(target: HookTarget, input: HookInput): Promise<string> {
+  const { client } = target;
   // Status is best effort: a refused status must not keep the messages from the model.
   const status = client.setStatus({ status: "working", source: "hook" }).catch(() => undefined);
   const confirmed = channelMessageIds(input.prompt);
   if (confirmed.length > 0) await client.markSurfaced({ ids: confirmed, lane: "channel" });
-  const unread = await client.get<InboxResponse>("/v1/inbox", { unread: true, limit: 200 });
+  const unread = await unreadFor(target);
   const { shown, blocks } = selectForContext(unread.messages);
   const claimed = new Set((await claim(client, shown, "prompt")).map((m) => m.id));
   await status;

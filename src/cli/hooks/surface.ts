@@ -2,8 +2,18 @@
  * The surfaced mark from the hooks' side. A lane claims a message by marking it; only a new mark (the
  * daemon answers `marked: 1`) gives the right to show it, so two lanes racing never both show one message.
  */
-import type { InboxMessage, SurfacedRequest, SurfacedResponse } from "../../local/daemon-api.js";
+import type { InboxMessage, InboxResponse, SurfacedRequest, SurfacedResponse } from "../../local/daemon-api.js";
 import type { DaemonClient } from "../../local/daemon-client.js";
+import type { HookTarget } from "./target.js";
+
+/**
+ * The unsurfaced messages a hook may show, oldest first. A launched session sees its own messages and its
+ * member's since it registered; older member-level ones were for whoever ran then (they stay in `inbox`).
+ */
+export async function unread(target: HookTarget): Promise<InboxResponse> {
+  const since = target.launched ? (await target.client.sessionsMe()).registered_at : undefined;
+  return target.client.get<InboxResponse>("/v1/inbox", { unread: true, limit: 200, since });
+}
 
 /** Marks each message surfaced for `lane`; resolves with the ones this call marked first. */
 export async function claim(

@@ -5,10 +5,10 @@
  * which makes Claude Code wake the model with it. Exits 0 when the session ends, when a newer waiter takes
  * over, when Claude Code goes away, or when the daemon is (or stays) unreachable.
  */
-import type { InboxMessage, InboxResponse, MessageEvent } from "../../local/daemon-api.js";
+import type { InboxMessage, MessageEvent } from "../../local/daemon-api.js";
 import { followEvents } from "../../local/daemon-client.js";
 import { renderContext, selectForContext } from "./context.js";
-import { claim } from "./surface.js";
+import { claim, unread as unreadFor } from "./surface.js";
 import type { HookTarget } from "./target.js";
 import { takeWaiterSlot } from "./waiter-slot.js";
 
@@ -64,12 +64,15 @@ export async function waitHook(options: WaitOptions): Promise<0 | 2> {
     timer = null;
     if (due.size === 0 || stop.signal.aborted || firing !== null) return;
     const next = Math.min(...due.values());
-    timer = setTimeout(() => {
-      firing = fire().finally(() => {
-        firing = null;
-        schedule();
-      });
-    }, Math.max(0, next - Date.now()));
+    timer = setTimeout(
+      () => {
+        firing = fire().finally(() => {
+          firing = null;
+          schedule();
+        });
+      },
+      Math.max(0, next - Date.now()),
+    );
   };
 
   const deliver = async (ready: InboxMessage[], total: number): Promise<boolean> => {
@@ -84,7 +87,7 @@ export async function waitHook(options: WaitOptions): Promise<0 | 2> {
 
   const fire = async (): Promise<void> => {
     try {
-      const unread = await client.get<InboxResponse>("/v1/inbox", { unread: true, limit: 200 });
+      const unread = await unreadFor(options.target);
       const stillUnread = new Set(unread.messages.map((m) => m.id));
       for (const id of due.keys()) if (!stillUnread.has(id)) due.delete(id);
       const now = Date.now();
@@ -118,8 +121,8 @@ export async function waitHook(options: WaitOptions): Promise<0 | 2> {
         opened = true;
         lostSince = null;
         // Messages that arrived before this waiter (e.g. during the turn) count from their arrival.
-        const unread = await client.get<InboxResponse>("/v1/inbox", { unread: true, limit: 200 });
-        for (const m of unread.messages) track(m, Date.parse(m.received_at) + settleMs);
+        const { messages } = await unreadFor(options.target);
+        for (const m of messages) track(m, Date.parse(m.received_at) + settleMs);
       },
       onLost: () => {
         const now = Date.now();
@@ -129,7 +132,8 @@ export async function waitHook(options: WaitOptions): Promise<0 | 2> {
     });
     for await (const event of stream) {
       if (event.event === "session_end" && options.target.launched) break;
-      if (event.event === "message" && isMessageEvent(event.data)) track(event.data.message, Date.now() + settleMs);
+      if (event.event === "message" && isMessageEvent(event.data))
+        track(event.data.message, Date.now() + settleMs);
     }
   } catch {
     // A refusal (401: the session ended) or a broken stream: a hook leaves quietly.

@@ -4,7 +4,13 @@
  * `~/.claude/settings.json`. Each edit is idempotent and its removal takes out exactly what it put in.
  */
 import { isDeepStrictEqual } from "node:util";
-import { BASH_PERMISSION, MCP_SERVER_NAME, isObject, ourHookVerb, type JsonObject } from "../../local/claude-code.js";
+import {
+  BASH_PERMISSION,
+  MCP_SERVER_NAME,
+  isObject,
+  ourHookVerb,
+  type JsonObject,
+} from "../../local/claude-code.js";
 
 export interface McpEntry {
   type: "stdio";
@@ -51,7 +57,8 @@ function list(doc: JsonObject, key: string, created: Created, path: string): unk
 /** Drops `key` from `doc` when it is an empty container and (if `created` is known) this install made it. */
 function pruneEmpty(doc: JsonObject, key: string, path: string, created: Created | null): void {
   const value = doc[key];
-  const empty = (Array.isArray(value) && value.length === 0) || (isObject(value) && Object.keys(value).length === 0);
+  const empty =
+    (Array.isArray(value) && value.length === 0) || (isObject(value) && Object.keys(value).length === 0);
   if (empty && (created === null || created.has(path))) delete doc[key];
 }
 
@@ -131,7 +138,9 @@ export function addPermission(settings: JsonObject, created: Created): void {
 
 export function hasPermission(settings: JsonObject): boolean {
   const permissions = settings.permissions;
-  return isObject(permissions) && Array.isArray(permissions.allow) && permissions.allow.includes(BASH_PERMISSION);
+  return (
+    isObject(permissions) && Array.isArray(permissions.allow) && permissions.allow.includes(BASH_PERMISSION)
+  );
 }
 
 export function removePermission(settings: JsonObject, created: Created | null): void {

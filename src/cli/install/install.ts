@@ -77,7 +77,11 @@ function missingDirs(dir: string): string[] {
   return missing;
 }
 
-function installSkill(source: string, target: string, manifest: InstallManifest): FileChange & { installed: boolean } {
+function installSkill(
+  source: string,
+  target: string,
+  manifest: InstallManifest,
+): FileChange & { installed: boolean } {
   const content = readFileSync(source, "utf8");
   let current: string | null = null;
   try {
@@ -149,7 +153,8 @@ export function install(options: InstallOptions): InstallReport {
     throw verifyFailed(`mcpServers.${MCP_SERVER_NAME}`, claudeJson.path);
   }
   const readBackSettings = readJsonObject(settings.path).doc;
-  if (!hasPermission(readBackSettings)) throw verifyFailed("the Bash(claudemesh:*) permission", settings.path);
+  if (!hasPermission(readBackSettings))
+    throw verifyFailed("the Bash(claudemesh:*) permission", settings.path);
   const verbs = installedHookVerbs(readBackSettings);
   if (options.hooks && !(verbs.has("prompt") && verbs.has("idle") && verbs.has("wait"))) {
     throw verifyFailed("the claudemesh hooks", settings.path);
@@ -198,7 +203,11 @@ export function uninstall(options: { env: NodeJS.ProcessEnv; service: boolean })
   const settings = loadJsonFile(claudeFiles.settings(env));
 
   const nextJson = clone(claudeJson.before);
-  removeMcpServer(nextJson, manifest?.previous_mcp_entry, manifest ? new Set(manifest.created_in_claude_json) : null);
+  removeMcpServer(
+    nextJson,
+    manifest?.previous_mcp_entry,
+    manifest ? new Set(manifest.created_in_claude_json) : null,
+  );
   const createdSettings = manifest ? new Set(manifest.created_in_settings) : null;
   const nextSettings = clone(settings.before);
   removeHooks(nextSettings, createdSettings);

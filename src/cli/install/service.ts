@@ -22,10 +22,12 @@ export interface ServiceResult {
 
 /** Environment the service needs to find the same config as this CLI. */
 function serviceEnv(env: NodeJS.ProcessEnv): Array<[string, string]> {
-  return (["CLAUDEMESH_CONFIG_DIR", "CLAUDEMESH_DAEMON_DIR"] as const).flatMap((name): Array<[string, string]> => {
-    const value = env[name];
-    return value ? [[name, value]] : [];
-  });
+  return (["CLAUDEMESH_CONFIG_DIR", "CLAUDEMESH_DAEMON_DIR"] as const).flatMap(
+    (name): Array<[string, string]> => {
+      const value = env[name];
+      return value ? [[name, value]] : [];
+    },
+  );
 }
 
 function run(command: string, args: string[]): { ok: boolean; output: string } {
@@ -102,7 +104,9 @@ function launchdPlist(node: string, bin: string, env: NodeJS.ProcessEnv): string
 function unavailable(platform: NodeJS.Platform): string | null {
   if (platform === "linux") {
     const probe = run("systemctl", ["--user", "show-environment"]);
-    return probe.ok ? null : `no systemd user manager is running here (${probe.output.split("\n")[0] || "systemctl failed"})`;
+    return probe.ok
+      ? null
+      : `no systemd user manager is running here (${probe.output.split("\n")[0] || "systemctl failed"})`;
   }
   if (platform === "darwin") return null;
   return `no supported user service manager on ${platform}`;
@@ -120,7 +124,12 @@ function writeIfChanged(path: string, content: string): boolean {
   return true;
 }
 
-export function installService(node: string, bin: string, env: NodeJS.ProcessEnv, platform = process.platform): ServiceResult {
+export function installService(
+  node: string,
+  bin: string,
+  env: NodeJS.ProcessEnv,
+  platform = process.platform,
+): ServiceResult {
   const reason = unavailable(platform);
   if (reason !== null) return { state: "skipped", file: null, note: `${reason}; ${MANUAL}` };
   if (platform === "darwin") {
@@ -137,7 +146,8 @@ export function installService(node: string, bin: string, env: NodeJS.ProcessEnv
   const changed = writeIfChanged(file, systemdUnit(node, bin, env));
   if (changed) run("systemctl", ["--user", "daemon-reload"]);
   const enable = run("systemctl", ["--user", "enable", "--now", SYSTEMD_UNIT]);
-  if (!enable.ok) return { state: "skipped", file, note: `systemctl --user enable failed: ${enable.output}; ${MANUAL}` };
+  if (!enable.ok)
+    return { state: "skipped", file, note: `systemctl --user enable failed: ${enable.output}; ${MANUAL}` };
   return { state: changed ? "installed" : "unchanged", file, note: `systemd user unit ${SYSTEMD_UNIT}` };
 }
 

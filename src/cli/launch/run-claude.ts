@@ -64,7 +64,13 @@ export function runClaude(run: ClaudeRun): Promise<ClaudeExit> {
           ),
         );
       } else {
-        reject(new CliError("claude_failed", `cannot run \`${run.bin}\`: ${err.message}`, "check CLAUDEMESH_CLAUDE_BIN"));
+        reject(
+          new CliError(
+            "claude_failed",
+            `cannot run \`${run.bin}\`: ${err.message}`,
+            "check CLAUDEMESH_CLAUDE_BIN",
+          ),
+        );
       }
     });
     child.once("exit", (code, signal) => {

@@ -89,7 +89,8 @@ export function chooseSession(
       const id = newId();
       return { sessionId: id, args: ["--session-id", id, ...args], note: null };
     }
-    if (resume.value !== null && UUID.test(resume.value)) return { sessionId: resume.value, args, note: null };
+    if (resume.value !== null && UUID.test(resume.value))
+      return { sessionId: resume.value, args, note: null };
     return {
       sessionId: newId(),
       args,

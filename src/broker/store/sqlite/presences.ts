@@ -208,9 +208,22 @@ export function presenceMethods(ctx: SqliteContext): PresenceMethods {
       disconnect: db.prepare<[number, string]>(
         "UPDATE presences SET disconnected_at = ? WHERE id = ? AND disconnected_at IS NULL",
       ),
-      disconnectNode: db.prepare<[number, string]>(
-        "UPDATE presences SET disconnected_at = ? WHERE node_id = ? AND disconnected_at IS NULL",
-      ),
+      // Claims held by the node's presences are void (their sockets are gone): released first, so a
+      // recipient reconnecting right after a crash is not kept waiting for the lease.
+      disconnectNode: (() => {
+        const release = db.prepare<[string]>(
+          `UPDATE deliveries SET state = 'pending', claim_presence_id = NULL, claim_expires_at = NULL, next_offer_at = 0
+           WHERE state = 'claimed' AND claim_presence_id IN
+             (SELECT id FROM presences WHERE node_id = ? AND disconnected_at IS NULL)`,
+        );
+        const mark = db.prepare<[number, string]>(
+          "UPDATE presences SET disconnected_at = ? WHERE node_id = ? AND disconnected_at IS NULL",
+        );
+        return db.transaction((at: number, nodeId: string) => {
+          release.run(nodeId);
+          return mark.run(at, nodeId);
+        });
+      })(),
       list: db.prepare<[string], PresenceDbRow>(
         `SELECT ${columns} FROM presences WHERE mesh_id = ? AND disconnected_at IS NULL
          ORDER BY connected_at, id`,
@@ -237,7 +250,7 @@ export function presenceMethods(ctx: SqliteContext): PresenceMethods {
       q().disconnect.run(at, presenceId);
     },
     async disconnectNodePresences(nodeId, at) {
-      return q().disconnectNode.run(at, nodeId).changes;
+      return q().disconnectNode.immediate(at, nodeId).changes;
     },
     async listPresences(meshId) {
       return q().list.all(meshId).map(toPresence);
