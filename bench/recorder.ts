@@ -41,11 +41,6 @@ export class Recorder {
   readonly #errorKinds = new Map<string, number>();
   readonly #latencies = new Samples();
   readonly #ackLatencies = new Samples();
-  /** Error kinds and their counts. */
-  get errorKinds(): Record<string, number> {
-    return Object.fromEntries(this.#errorKinds);
-  }
-
   /** Times each message (sender index × msgs + message number) was received; saturates at 255. */
   readonly #seen: Uint8Array;
   #cpuAtStart: NodeJS.CpuUsage | undefined;
@@ -55,6 +50,11 @@ export class Recorder {
     private readonly msgs: number,
   ) {
     this.#seen = new Uint8Array(peerCount * msgs);
+  }
+
+  /** Error kinds and their counts. */
+  get errorKinds(): Record<string, number> {
+    return Object.fromEntries(this.#errorKinds);
   }
 
   get errors(): number {

@@ -3,6 +3,7 @@
  * detached — under a spawn lock so two callers never start two, with a "recently failed" marker so a
  * broken setup fails fast instead of spawning on every command.
  */
+import { pidAlive } from "./process-info.js";
 import { spawn } from "node:child_process";
 import {
   closeSync,
@@ -105,15 +106,6 @@ function ensureDir(): string {
       `cannot use the daemon directory ${dir} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
       "make it writable, or set CLAUDEMESH_DAEMON_DIR to a directory you own",
     );
-  }
-}
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
   }
 }
 

@@ -179,7 +179,7 @@ describe("send, inbox, message status", () => {
       stdin: "from stdin\nsecond line",
     });
     expect(result.code).toBe(0);
-    expect(result.stdout).toMatch(/delivered to online peer|queued: recipient offline/);
+    expect(result.stdout).toMatch(/sent; the recipient is online|sent; the recipient is offline/);
     const message = await received(alice, "from stdin\nsecond line");
     expect(message.from_name).toBe("bob");
   });

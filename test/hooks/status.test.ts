@@ -83,7 +83,10 @@ describe("status from hooks", () => {
       timeoutMs: 10_000,
       message: "the held message did not arrive after hook idle",
     });
-    await waitUntil(async () => (await statusOfA()) === "idle", { timeoutMs: 10_000, message: "A never showed idle" });
+    await waitUntil(async () => (await statusOfA()) === "idle", {
+      timeoutMs: 10_000,
+      message: "A never showed idle",
+    });
   });
 
   it("a turn longer than 60 s stays working", async () => {

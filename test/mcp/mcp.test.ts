@@ -102,7 +102,10 @@ describe("initialize", () => {
     try {
       await initializeAlone(fresh.env);
       // The daemon it started in the background outlives it (as it should); wait for it, then stop it.
-      await waitUntil(() => fresh.daemonPid(), { timeoutMs: 15_000, message: "the daemon was never started" });
+      await waitUntil(() => fresh.daemonPid(), {
+        timeoutMs: 15_000,
+        message: "the daemon was never started",
+      });
     } finally {
       await fresh.dispose();
     }

@@ -58,12 +58,13 @@ const peers = defineVerb({
       list = await withBroker(mesh, async (client) =>
         (await client.listPeers()).map((p) => peerFromWire(mesh.slug, p)),
       );
-      list = list.filter((p) => ctx.flags.all || p.peer_role !== "control-plane");
     } else {
       const client = await daemon(ctx);
-      list = (await client.peers({ mesh: meshParam(ctx), all: ctx.flags.all })).peers;
+      list = (await client.peers({ mesh: meshParam(ctx), all: true })).peers;
     }
-    const shown = list.map(({ self: _self, ...peer }) => peer);
+    const visible = list.filter((p) => ctx.flags.all || p.peer_role !== "control-plane");
+    const hidden = list.length - visible.length;
+    const shown = visible.map(({ self: _self, ...peer }) => peer);
     ctx.out.result({ peers: shown }, () => {
       const c = ctx.out.c;
       ctx.out.table(
@@ -76,7 +77,7 @@ const peers = defineVerb({
           { header: "CWD" },
           { header: "KEY" },
         ],
-        list.map((p) => [
+        visible.map((p) => [
           p.display_name + (p.this_session ? c.dim(" (this session)") : ""),
           p.peer_role,
           p.groups.join(",") || "-",
@@ -89,7 +90,9 @@ const peers = defineVerb({
           p.cwd || "-",
           shortKey(p.session_pubkey ?? p.pubkey),
         ]),
-        "no peers online",
+        hidden > 0
+          ? `no sessions online (${hidden} daemon connection${hidden === 1 ? "" : "s"} hidden: \`claudemesh peers --all\` shows them)`
+          : "no peers online",
       );
     });
   },
@@ -153,8 +156,8 @@ const send = defineVerb({
           result.status === "queued"
             ? c.yellow("queued: the broker has not confirmed yet; the daemon keeps trying")
             : result.recipient_online
-              ? c.green("delivered to online peer")
-              : c.yellow("queued: recipient offline");
+              ? c.green("sent; the recipient is online")
+              : c.yellow("sent; the recipient is offline and gets it when it returns");
         ctx.out.line(`${c.bold(result.message_id)} → ${result.target.display}: ${state}`);
       },
     );

@@ -2,7 +2,12 @@
  * The surfaced mark from the hooks' side. A lane claims a message by marking it; only a new mark (the
  * daemon answers `marked: 1`) gives the right to show it, so two lanes racing never both show one message.
  */
-import type { InboxMessage, InboxResponse, SurfacedRequest, SurfacedResponse } from "../../local/daemon-api.js";
+import type {
+  InboxMessage,
+  InboxResponse,
+  SurfacedRequest,
+  SurfacedResponse,
+} from "../../local/daemon-api.js";
 import type { DaemonClient } from "../../local/daemon-client.js";
 import type { HookTarget } from "./target.js";
 

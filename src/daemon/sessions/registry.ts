@@ -12,7 +12,7 @@ import type { SessionInfo } from "../../local/daemon-api.js";
 import type { MessageMode } from "../../protocol/index.js";
 import { writeSecretFile } from "../../local/secure-fs.js";
 import type { BrokerLink } from "../links.js";
-import { processStartTime, sameProcessAlive } from "../process-info.js";
+import { processStartTime, sameProcessAlive } from "../../local/process-info.js";
 import type { SessionKeyStore } from "./keys.js";
 
 export const REAP_INTERVAL_MS = 5_000;
