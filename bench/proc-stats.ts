@@ -77,6 +77,44 @@ export class MemoryWatcher {
   }
 }
 
+/**
+ * Samples a process's CPU use once a second and keeps the busiest second: a single-threaded broker near
+ * 100% of one core is the bottleneck, whatever its average says (the run ramps up and drains).
+ */
+export class CpuWatcher {
+  #peakPct: number | null = null;
+  #last: { cpu: number; at: number } | null = null;
+  readonly #timer: NodeJS.Timeout;
+
+  constructor(
+    private readonly pid: number,
+    intervalMs = 1_000,
+  ) {
+    this.#timer = setInterval(() => this.#sample(), intervalMs);
+    this.#timer.unref();
+    this.#sample();
+  }
+
+  #sample(): void {
+    const cpu = readCpuSeconds(this.pid);
+    const at = performance.now();
+    if (cpu === null) return;
+    if (this.#last !== null && at > this.#last.at) {
+      const pct = ((cpu - this.#last.cpu) / ((at - this.#last.at) / 1000)) * 100;
+      this.#peakPct = Math.max(this.#peakPct ?? 0, Math.round(pct));
+    }
+    this.#last = { cpu, at };
+  }
+
+  /** The busiest sampled second, percent of one core; null when /proc could not be read. */
+  stop(): number | null {
+    clearInterval(this.#timer);
+    // The last, partial second counts when it is long enough to mean something.
+    if (this.#last !== null && performance.now() - this.#last.at >= 500) this.#sample();
+    return this.#peakPct;
+  }
+}
+
 export interface MachineCpu {
   /** CPU seconds all cores spent busy (not idle, not waiting for I/O) since boot. */
   busy: number;

@@ -6,6 +6,12 @@ const int = (n: number) => n.toLocaleString("en-US");
 const ms = (n: number | null) => (n === null ? "-" : n.toFixed(1));
 const series = (p: Percentiles) => `${ms(p.p50)} / ${ms(p.p95)} / ${ms(p.p99)} / ${ms(p.max)} ms`;
 
+function brokerCpu(b: BenchSummary["broker"]): string {
+  if (b.cpuSeconds === null) return "-";
+  const peak = b.peakCpuPercent === null ? "" : `, busiest second ${b.peakCpuPercent}%`;
+  return `${b.cpuSeconds.toFixed(1)} s (${b.cpuPercent ?? "-"}% of one core${peak}; ${b.cpuUsPerMessage ?? "-"} µs per DM)`;
+}
+
 export function formatTable(s: BenchSummary, profile: ProfileSummary | null): string {
   const c = s.config;
   const load = c.offeredRate === null ? "unlimited" : `${int(c.offeredRate)} msgs/s`;
@@ -32,13 +38,7 @@ export function formatTable(s: BenchSummary, profile: ProfileSummary | null): st
     ["send→push p50 / p95 / p99 / max", series(s.latencyMs)],
     ["send→ack  p50 / p95 / p99 / max", series(s.ackLatencyMs)],
     ["broker peak RSS", s.broker.peakRssMb === null ? "-" : `${s.broker.peakRssMb.toFixed(1)} MB`],
-    [
-      "broker CPU",
-      s.broker.cpuSeconds === null
-        ? "-"
-        : `${s.broker.cpuSeconds.toFixed(1)} s (${s.broker.cpuPercent ?? "-"}% of one core, ` +
-          `${s.broker.cpuUsPerMessage ?? "-"} µs per DM)`,
-    ],
+    ["broker CPU", brokerCpu(s.broker)],
     ["workers CPU", `${s.workersCpuSeconds.toFixed(1)} s (${s.workersCpuUsPerMessage ?? "-"} µs per DM)`],
     [
       "machine during the run",

@@ -12,7 +12,7 @@ import { startBroker, tail, type BrokerProcess } from "./broker-process.js";
 import type { Counters, WorkerInit } from "./ipc.js";
 import { createBenchMesh } from "./mesh-setup.js";
 import { parseBenchArgs, USAGE, UsageError, type BenchOptions } from "./options.js";
-import { MemoryWatcher, readCpuSeconds, readMachineCpu, type MachineCpu } from "./proc-stats.js";
+import { CpuWatcher, MemoryWatcher, readCpuSeconds, readMachineCpu, type MachineCpu } from "./proc-stats.js";
 import { summarizeProfileDir } from "./profile.js";
 import { formatJson, formatTable } from "./report.js";
 import { summarize, type MachineFigures } from "./summary.js";
@@ -74,8 +74,10 @@ async function bench(options: BenchOptions, tmp: string, own: { broker?: BrokerP
   const cpuBefore = readCpuSeconds(broker.pid);
   const machineBefore = readMachineCpu();
   const ownBefore = process.cpuUsage();
+  const cpuWatcher = new CpuWatcher(broker.pid);
   const sent = options.peers * options.msgs;
   const stalled = await pool.run("measure", stallMs, progressPrinter(sent));
+  const peakCpuPercent = cpuWatcher.stop();
   const cpuAfter = readCpuSeconds(broker.pid);
   const machineAfter = readMachineCpu();
   const coordinatorCpu = process.cpuUsage(ownBefore);
@@ -94,6 +96,7 @@ async function bench(options: BenchOptions, tmp: string, own: { broker?: BrokerP
     broker: {
       peakRssMb: peakRss === null ? null : Math.round((peakRss / 1024 / 1024) * 10) / 10,
       cpuSeconds: brokerCpu === null ? null : Math.round(brokerCpu * 100) / 100,
+      peakCpuPercent,
     },
     machine: machineFigures(machineBefore, machineAfter, benchCpu),
     setupMs,

@@ -22,6 +22,8 @@ export interface BrokerFigures {
   peakRssMb: number | null;
   /** CPU seconds the broker used between the first send and the end of the run. */
   cpuSeconds: number | null;
+  /** The broker's busiest second, percent of one core (near 100: the broker is the bottleneck). */
+  peakCpuPercent: number | null;
 }
 
 /** The whole machine during the run: how busy it was, and how much of it other processes took. */
@@ -142,6 +144,8 @@ export function summarize(
     ackLatencyMs: percentiles(results.map((r) => r.ackLatencies)),
     broker: {
       ...extra.broker,
+      // A run shorter than a few seconds has no whole busy second to show.
+      peakCpuPercent: wallMs >= 3_000 ? extra.broker.peakCpuPercent : null,
       cpuPercent: cpu !== null && wallMs > 0 ? Math.round((cpu / (wallMs / 1000)) * 100) : null,
       cpuUsPerMessage: cpu !== null && delivered > 0 ? Math.round((cpu / delivered) * 1e6) : null,
     },

@@ -41,7 +41,8 @@ export class Connection implements PresenceSocket {
     const rate = ctx.opts.frameRatePerSec;
     this.frameBucket = rate > 0 ? new TokenBucket(rate * 2, rate) : null;
     this.helloTimer = setTimeout(() => {
-      if (!this.presence) this.refuse(ErrorCode.helloTimeout, "no hello within 10 s", CloseCode.policy, undefined);
+      if (!this.presence)
+        this.refuse(ErrorCode.helloTimeout, "no hello within 10 s", CloseCode.policy, undefined);
     }, HELLO_TIMEOUT_MS).unref();
     ws.on("message", (data, isBinary) => this.onMessage(data, isBinary));
     ws.on("pong", () => {
@@ -64,7 +65,8 @@ export class Connection implements PresenceSocket {
   }
 
   close(code: number, reason: string): void {
-    if (this.ws.readyState === this.ws.OPEN || this.ws.readyState === this.ws.CONNECTING) this.ws.close(code, reason);
+    if (this.ws.readyState === this.ws.OPEN || this.ws.readyState === this.ws.CONNECTING)
+      this.ws.close(code, reason);
   }
 
   terminate(): void {
@@ -105,7 +107,13 @@ export class Connection implements PresenceSocket {
     this.saidBye = true;
   }
 
-  refuse(code: string, message: string, closeCode: number, request: Parsed | undefined, extra: object = {}): void {
+  refuse(
+    code: string,
+    message: string,
+    closeCode: number,
+    request: Parsed | undefined,
+    extra: object = {},
+  ): void {
     this.error(request, code, message, extra);
     this.close(closeCode, code === ErrorCode.revoked ? CloseReason.banned : code);
   }
@@ -114,14 +122,27 @@ export class Connection implements PresenceSocket {
     this.ctx.metrics.framesTotal.inc();
     let parsed: unknown;
     try {
-      const text = Array.isArray(data) ? Buffer.concat(data).toString("utf8") : Buffer.from(data as ArrayBuffer).toString("utf8");
+      const text = Array.isArray(data)
+        ? Buffer.concat(data).toString("utf8")
+        : Buffer.isBuffer(data)
+          ? data.toString("utf8")
+          : Buffer.from(data).toString("utf8");
       parsed = JSON.parse(text);
     } catch {
       // Not JSON (text or binary alike): answered, connection stays open.
-      this.error(undefined, ErrorCode.malformedFrame, isBinary ? "binary frame is not UTF-8 JSON" : "frame is not JSON");
+      this.error(
+        undefined,
+        ErrorCode.malformedFrame,
+        isBinary ? "binary frame is not UTF-8 JSON" : "frame is not JSON",
+      );
       return;
     }
-    if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed) || typeof (parsed as Parsed).type !== "string") {
+    if (
+      typeof parsed !== "object" ||
+      parsed === null ||
+      Array.isArray(parsed) ||
+      typeof (parsed as Parsed).type !== "string"
+    ) {
       this.error(undefined, ErrorCode.malformedFrame, "frame must be a JSON object with a string `type`");
       return;
     }

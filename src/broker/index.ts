@@ -1,7 +1,7 @@
 /** `runBroker`: the broker's one entry point (used by `claudemesh broker`, `up`, tests and the benchmark). */
 import { mkdirSync } from "node:fs";
-import { createRequire } from "node:module";
 import type { AddressInfo } from "node:net";
+import { packageVersion } from "../local/version.js";
 import { CloseCode, CloseReason } from "../protocol/index.js";
 import { loadOrCreateAdminToken, loadOrCreateNodeId } from "./admin-token.js";
 import type { BrokerContext } from "./context.js";
@@ -32,11 +32,6 @@ export interface RunningBroker {
 
 const DRAIN_MS = 5_000;
 const DB_PING_CACHE_MS = 500;
-
-export function brokerVersion(): string {
-  const pkg = createRequire(import.meta.url)("../../../package.json") as { version: string };
-  return pkg.version;
-}
 
 export async function runBroker(options: BrokerOptions): Promise<RunningBroker> {
   const opts = resolveOptions(options);
@@ -75,7 +70,7 @@ export async function runBroker(options: BrokerOptions): Promise<RunningBroker> 
     return up;
   };
 
-  const listener = createListener(ctx, { ctx, adminToken, version: brokerVersion(), startedAt: Date.now(), dbUp });
+  const listener = createListener(ctx, { ctx, adminToken, version: packageVersion(), startedAt: Date.now(), dbUp });
   await new Promise<void>((resolve, reject) => {
     listener.http.once("error", reject);
     listener.http.listen(opts.port, opts.host, () => resolve());

@@ -1,6 +1,7 @@
 /**
  * The shape of one CLI verb. Every verb is a {@link VerbDef} in the command table; parsing, `--help`,
- * `--json`, `--mesh` and the error handling all come from these definitions.
+ * `--json`, `--mesh` and the error handling all come from these definitions. Definitions are light (no
+ * heavy imports): the implementations live under handlers/ and are imported only by the verb that runs.
  */
 import type { Output } from "./output.js";
 
@@ -16,8 +17,16 @@ export interface FlagDef {
   valueName?: string;
   /** Allowed values (string flags). */
   choices?: readonly string[];
-  /** Default value (durations in ms). */
+  /**
+   * Default value (durations in ms). A boolean flag with default `true` is a negatable flag: its only form
+   * is `--no-<name>`, which sets it to false (`--no-hooks` → `flags.hooks === false`).
+   */
   default?: string | number | boolean;
+}
+
+/** A verb's flag definitions, kept literal, so a handler in another module can be typed with them. */
+export function defineFlags<const F extends Record<string, FlagDef>>(flags: F): F {
+  return flags;
 }
 
 export interface ArgDef {
@@ -94,7 +103,10 @@ export interface VerbDef<F extends Record<string, FlagDef> = Record<string, Flag
   /** Heading under which `claudemesh --help` lists the verb. */
   section: Section;
   examples?: readonly string[];
-  /** Exit status is what the handler returns (default 0). */
+  /**
+   * Exit status is what the handler returns (default 0). The table is loaded for every command line, so a
+   * handler imports its implementation when it runs (`(await import("../handlers/x.js")).x(ctx)`).
+   */
   handler: (ctx: Context<F>) => Promise<number | void>;
 }
 

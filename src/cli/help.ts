@@ -11,6 +11,7 @@ export const GLOBAL_FLAGS = {
   },
   daemon: {
     type: "boolean",
+    default: true,
     description: "talk to the broker directly instead of through the daemon (also CLAUDEMESH_NO_DAEMON=1)",
   },
   json: { type: "boolean", description: "print one JSON document (errors as JSON on stderr)" },
@@ -26,9 +27,14 @@ function argTerm(arg: ArgDef): string {
   return arg.required === false ? `[${inner}]` : `<${inner}>`;
 }
 
+/** Whether a flag is spelled `--no-<name>` (a boolean that is on unless turned off). */
+export function isNegatable(flag: FlagDef): boolean {
+  return flag.type === "boolean" && flag.default === true;
+}
+
 /** `--priority <now|next|low>`, `-y, --yes`, `--no-daemon`. */
 export function flagTerm(name: string, flag: FlagDef): string {
-  const long = name === "daemon" ? "--no-daemon" : `--${kebab(name)}`;
+  const long = `--${isNegatable(flag) ? "no-" : ""}${kebab(name)}`;
   const value =
     flag.type === "boolean"
       ? ""

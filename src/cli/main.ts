@@ -3,29 +3,13 @@
  * and turns every failure into one message and exit code (errors.ts). Only this file touches
  * `process.exit` and signal handlers.
  */
-import { existsSync, readFileSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { packageVersion } from "../local/version.js";
 import type { Context, VerbDef } from "./command.js";
 import { describeError, ExitCode } from "./errors.js";
 import { overviewHelp, verbHelp } from "./help.js";
 import { Output, type Io, type TextStream } from "./output.js";
 import { optionKey, parseArgv } from "./parse.js";
 import { VERBS } from "./table.js";
-
-/** The package version (from package.json next to bin/). */
-export function cliVersion(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 6; i += 1) {
-    const file = join(dir, "package.json");
-    if (existsSync(file)) {
-      const pkg = JSON.parse(readFileSync(file, "utf8")) as { name?: string; version?: string };
-      if (pkg.name === "claudemesh") return pkg.version ?? "0.0.0";
-    }
-    dir = dirname(dir);
-  }
-  return "0.0.0";
-}
 
 function buildContext(
   verb: VerbDef,
@@ -86,7 +70,7 @@ export async function run(
   try {
     const parsed = parseArgv(verbs, argv);
     if (parsed.kind === "version") {
-      io.stdout.write(`${cliVersion()}\n`);
+      io.stdout.write(`${packageVersion()}\n`);
       return ExitCode.ok;
     }
     if (parsed.kind === "help") {

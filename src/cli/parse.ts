@@ -1,11 +1,11 @@
 /**
  * Command-line parsing, driven by the command table: commander does the option syntax (`--x=y`, `-y`,
- * `--no-daemon`, suggestions); the table decides which verbs, arguments and flags exist.
+ * `--no-hooks`, suggestions); the table decides which verbs, arguments and flags exist.
  */
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import type { FlagDef, VerbDef } from "./command.js";
 import { usageError } from "./errors.js";
-import { flagTerm, kebab, verbFlags, verbName } from "./help.js";
+import { flagTerm, isNegatable, kebab, verbFlags, verbName } from "./help.js";
 
 export type Parsed =
   | { kind: "help"; verb: VerbDef | null; prefix: string[] }
@@ -54,7 +54,8 @@ function toOption(name: string, flag: FlagDef): Option {
         .filter((s) => s !== ""),
     );
   }
-  if (flag.default !== undefined && name !== "daemon") option.default(flag.default);
+  // A negatable flag (`--no-x`) defaults to true in commander itself.
+  if (flag.default !== undefined && !isNegatable(flag)) option.default(flag.default);
   return option;
 }
 

@@ -3,8 +3,8 @@ import type { Context } from "./command.js";
 import type { Spinner } from "./output.js";
 import { CliError, ExitCode } from "./errors.js";
 import { loadConfig, selectMesh, type Config, type MeshConfig } from "../local/config.js";
-import type { DaemonClient } from "../local/daemon-client.js";
-import { DaemonApiError } from "../local/daemon-client.js";
+import type { HealthResponse } from "../local/daemon-api.js";
+import { DaemonApiError, DaemonClient } from "../local/daemon-client.js";
 import { ensureDaemon } from "../local/lifecycle.js";
 
 export function userConfig(): Config {
@@ -14,6 +14,11 @@ export function userConfig(): Config {
 /** The mesh named by `--mesh`, or the only/default one. */
 export function currentMesh(ctx: Pick<Context, "mesh">, config: Config = userConfig()): MeshConfig {
   return selectMesh(config, ctx.mesh);
+}
+
+/** `--mesh` checked against the config (a clear error for a typo), as the mesh id the daemon takes. */
+export function meshParam(ctx: Pick<Context, "mesh">): string | undefined {
+  return ctx.mesh === undefined ? undefined : currentMesh(ctx).mesh_id;
 }
 
 /** A client of the running daemon; starts it (with a spinner on a TTY) when it is not running. */
@@ -60,6 +65,24 @@ export async function reloadDaemon(): Promise<boolean> {
     // Not running: nothing to tell.
     return false;
   }
+}
+
+/** Per-mesh connection state from a running daemon, or null when none runs (never starts one). */
+export async function daemonHealth(): Promise<HealthResponse | null> {
+  try {
+    return await new DaemonClient({ token: null, timeoutMs: 2_000 }).health();
+  } catch {
+    // Not running (or not answering): the caller shows "unknown".
+    return null;
+  }
+}
+
+/** Resolves when `signal` aborts (Ctrl-C). */
+export function untilAborted(signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) resolve();
+    else signal.addEventListener("abort", () => resolve(), { once: true });
+  });
 }
 
 /** The first 8 hex characters of a key, for tables. */

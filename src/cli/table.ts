@@ -1,7 +1,9 @@
 /**
  * The command table: every verb of the CLI, in help order. Parsing, `--help`, `--json` and errors all
- * come from these definitions. To add a verb: define it with `defineVerb` in the file of its group under
- * commands/, then list it here.
+ * come from these definitions. It is loaded for every command line, so the definitions stay light: to add
+ * a verb, define it with `defineVerb` in the file of its group under commands/ (name, args, flags, help),
+ * write its handler in the same group's file under handlers/ (imported only when the verb runs), then list
+ * it here.
  */
 import type { VerbDef } from "./command.js";
 import { brokerVerb } from "./commands/broker.js";

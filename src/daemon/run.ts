@@ -16,7 +16,7 @@ import { ROUTES } from "./ipc/routes/index.js";
 import { closeServer, createIpcServer, listenTcp, listenUnix, socketAnswers } from "./ipc/server.js";
 import { acquireLock } from "./lock.js";
 import { createLogger, type Logger } from "./logger.js";
-import { packageVersion } from "./version.js";
+import { packageVersion } from "../local/version.js";
 
 export interface RunDaemonOptions {
   /**

@@ -1,7 +1,7 @@
 /**
  * A small typed client of the daemon's local API (HTTP over the unix socket, `daemon-api.ts` is the
  * contract). Used by the CLI, the MCP server and the hooks; it owns no state beyond the socket path and the
- * optional session token.
+ * optional session token. The event stream's reader is daemon-events.ts.
  */
 import { readFileSync } from "node:fs";
 import { request as httpRequest, type IncomingMessage } from "node:http";
@@ -22,6 +22,7 @@ import type {
   SessionInfo,
   StatusRequest,
   SurfacedRequest,
+  SurfacedResponse,
   TargetCandidate,
   VersionResponse,
 } from "./daemon-api.js";
@@ -57,14 +58,6 @@ export class DaemonApiError extends Error {
   }
 }
 
-/** One server-sent event of `GET /v1/events`. `data` is the parsed JSON (or the raw text if not JSON). */
-export interface DaemonEvent {
-  /** The event id (usable as Last-Event-ID), or null when the server sent none. */
-  id: string | null;
-  event: string;
-  data: unknown;
-}
-
 export interface DaemonClientOptions {
   /**
    * Path of the daemon's unix socket.
@@ -81,16 +74,6 @@ export interface DaemonClientOptions {
    * @default 10000
    */
   timeoutMs?: number;
-}
-
-export interface EventStreamOptions {
-  /** Resume after this event id (sent as `Last-Event-ID`). */
-  lastEventId?: string | null;
-  /** Ends the stream. */
-  signal?: AbortSignal;
-  mesh?: string;
-  /** Awaited once the stream is open, before any event is read (e.g. to fetch a snapshot race-free). */
-  onOpen?: () => void | Promise<void>;
 }
 
 interface ModerationResult {
@@ -232,7 +215,8 @@ export class DaemonClient {
     return this.get("/v1/inbox", query);
   }
 
-  markSurfaced(req: SurfacedRequest): Promise<{ ok: boolean }> {
+  /** `marked` counts the new marks: 0 means another lane showed the message already. */
+  markSurfaced(req: SurfacedRequest): Promise<SurfacedResponse> {
     return this.post("/v1/inbox/surfaced", req);
   }
 
@@ -321,14 +305,22 @@ export class DaemonClient {
     return this.get("/v1/sessions");
   }
 
-  #openStream(headers: Record<string, string>, options: EventStreamOptions): Promise<IncomingMessage> {
-    return new Promise<IncomingMessage>((resolve, reject) => {
+  /**
+   * Opens a long-lived `GET` (no timeout; `signal` ends it) and resolves with the response once it is 2xx:
+   * the transport of the event stream (daemon-events.ts). Rejects with {@link DaemonUnavailableError} when
+   * it cannot connect, with {@link DaemonApiError} on an error status.
+   */
+  async stream(
+    path: string,
+    options: { query?: Query; headers?: Record<string, string>; signal?: AbortSignal } = {},
+  ): Promise<IncomingMessage> {
+    const res = await new Promise<IncomingMessage>((resolve, reject) => {
       const req = httpRequest(
         {
           socketPath: this.socketPath,
           method: "GET",
-          path: withQuery("/v1/events", { mesh: options.mesh }),
-          headers,
+          path: withQuery(path, options.query),
+          headers: this.#headers(options.headers),
           signal: options.signal,
         },
         resolve,
@@ -336,125 +328,10 @@ export class DaemonClient {
       req.on("error", (err: NodeJS.ErrnoException) => reject(this.#unavailable(err)));
       req.end();
     });
-  }
-
-  /**
-   * Streams `GET /v1/events`. Ends when the daemon closes the stream or `signal` aborts; rejects with
-   * {@link DaemonUnavailableError} when it cannot connect. Resume after a drop with the last `id` seen.
-   */
-  async *events(options: EventStreamOptions = {}): AsyncGenerator<DaemonEvent, void, undefined> {
-    const headers = this.#headers({ Accept: "text/event-stream" });
-    if (options.lastEventId) headers["Last-Event-ID"] = options.lastEventId;
-    let res: IncomingMessage;
-    try {
-      res = await this.#openStream(headers, options);
-    } catch (err) {
-      if (options.signal?.aborted) return;
-      throw err;
-    }
     const status = res.statusCode ?? 0;
     if (status < 200 || status >= 300) {
       throw new DaemonApiError(status, parseJson(await readBody(res)) as Partial<ApiError>);
     }
-    res.setEncoding("utf8");
-    if (options.onOpen) {
-      try {
-        await options.onOpen();
-      } catch (err) {
-        res.destroy();
-        throw err;
-      }
-    }
-    let buffer = "";
-    let id: string | null = null;
-    let event = "message";
-    let data: string[] = [];
-    try {
-      for await (const chunk of res as AsyncIterable<string>) {
-        buffer += chunk;
-        let newline: number;
-        while ((newline = buffer.search(/\r?\n/)) >= 0) {
-          const line = buffer.slice(0, newline);
-          buffer = buffer.slice(newline + (buffer[newline] === "\r" ? 2 : 1));
-          if (line === "") {
-            if (data.length > 0) yield { id, event, data: parseEventData(data.join("\n")) };
-            event = "message";
-            data = [];
-            continue;
-          }
-          if (line.startsWith(":")) continue;
-          const colon = line.indexOf(":");
-          const field = colon < 0 ? line : line.slice(0, colon);
-          const value = colon < 0 ? "" : line.slice(colon + 1).replace(/^ /, "");
-          if (field === "id") id = value;
-          else if (field === "event") event = value;
-          else if (field === "data") data.push(value);
-        }
-      }
-    } catch (err) {
-      if (options.signal?.aborted) return;
-      // The daemon went away mid-stream (restart, crash): callers resume with the last id.
-      throw new DaemonUnavailableError(
-        this.socketPath,
-        (err as NodeJS.ErrnoException).code ?? "stream broken",
-      );
-    } finally {
-      res.destroy();
-    }
-  }
-}
-
-/**
- * {@link DaemonClient.events} that survives daemon restarts: when the stream ends or the socket goes away
- * it reconnects every `retryMs`, resuming with the last event id, until `signal` aborts.
- */
-export async function* followEvents(
-  client: DaemonClient,
-  options: Omit<EventStreamOptions, "onOpen"> & {
-    /** Called each time the stream is (re)opened, before any event of it is yielded. */
-    onOpen?: (resumed: boolean) => void | Promise<void>;
-    /** Called when the daemon went away and the stream is being retried. */
-    onLost?: (err: Error) => void;
-    /** @default 1000 */
-    retryMs?: number;
-  } = {},
-): AsyncGenerator<DaemonEvent, void, undefined> {
-  let last = options.lastEventId ?? null;
-  let resumed = false;
-  for (;;) {
-    try {
-      for await (const event of client.events({
-        mesh: options.mesh,
-        signal: options.signal,
-        lastEventId: last,
-        onOpen: () => options.onOpen?.(resumed),
-      })) {
-        if (event.id !== null) last = event.id;
-        yield event;
-      }
-      if (options.signal?.aborted) return;
-      options.onLost?.(new DaemonUnavailableError(client.socketPath, "stream ended"));
-    } catch (err) {
-      if (options.signal?.aborted) return;
-      if (!(err instanceof DaemonUnavailableError)) throw err;
-      options.onLost?.(err);
-    }
-    resumed = true;
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, options.retryMs ?? 1_000);
-      options.signal?.addEventListener("abort", () => {
-        clearTimeout(timer);
-        resolve();
-      });
-    });
-    if (options.signal?.aborted) return;
-  }
-}
-
-function parseEventData(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return text;
+    return res;
   }
 }

@@ -6,7 +6,8 @@
 import type { Logger } from "pino";
 import type { MessageEvent, SessionInfo } from "../local/daemon-api.js";
 import type { MessageMode } from "../protocol/index.js";
-import { DaemonApiError, followEvents, type DaemonClient } from "../local/daemon-client.js";
+import { DaemonApiError, type DaemonClient } from "../local/daemon-client.js";
+import { followEvents } from "../local/daemon-events.js";
 import { inboxNotice, messageNotification, type ChannelParams } from "./channel.js";
 import type { DaemonAccess } from "./daemon-access.js";
 

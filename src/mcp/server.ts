@@ -1,7 +1,8 @@
 /**
  * `claudemesh mcp`: the MCP stdio server Claude Code starts. stdout carries protocol only (logs go to
- * stderr); end of stdin shuts it down. `initialize` is answered at once — the daemon is found (or started)
- * in the background, so the server is ready on stdio long before the daemon answers.
+ * stderr); end of stdin (or the stop signal) shuts it down. `initialize` is answered at once: only the SDK
+ * and this file load before it (the daemon lifecycle, the tools and the message pump load in the
+ * background), and the daemon is found (or started) in the background.
  */
 import { Server } from "@modelcontextprotocol/sdk/server/index.js";
 import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
@@ -11,10 +12,8 @@ import { pino, type Logger } from "pino";
 import type { MessageMode } from "../protocol/index.js";
 import { promptHookInstalled } from "../local/claude-code.js";
 import { CHANNEL_CAPABILITY, CHANNEL_METHOD, type ChannelParams } from "./channel.js";
-import { DaemonAccess } from "./daemon-access.js";
+import type { DaemonAccess } from "./daemon-access.js";
 import { ChannelSafeTransport } from "./protocol-version.js";
-import { runPump } from "./pump.js";
-import { callTool, toolList } from "./tools.js";
 
 export interface McpOptions {
   /** `--message-mode`; when absent, the launched session's mode, else `push`. */
@@ -28,6 +27,8 @@ export interface McpOptions {
   /** @default process.env */
   env?: NodeJS.ProcessEnv;
   logger?: Logger;
+  /** Stops the server like the end of stdin does (`main` aborts it on SIGTERM / SIGINT). */
+  signal?: AbortSignal;
 }
 
 const INSTRUCTIONS =
@@ -44,25 +45,36 @@ function stderrLogger(env: NodeJS.ProcessEnv): Logger {
   );
 }
 
-/** Serves MCP on stdio until stdin closes. Resolves with the exit code. */
+/** Serves MCP on stdio until stdin closes or `signal` aborts. Resolves with the exit code. */
 export async function runMcp(options: McpOptions): Promise<number> {
   const env = options.env ?? process.env;
   const log = options.logger ?? stderrLogger(env);
   const stdin = options.stdin ?? process.stdin;
   const stdout = options.stdout ?? process.stdout;
   const stop = new AbortController();
-  const access = new DaemonAccess({
-    onStaleToken: () => log.warn({}, "the session token is unknown to the daemon; acting for the member"),
-  });
+  let access: Promise<DaemonAccess> | null = null;
+  const daemonAccess = (): Promise<DaemonAccess> =>
+    (access ??= import("./daemon-access.js").then(
+      ({ DaemonAccess }) =>
+        new DaemonAccess({
+          onStaleToken: () =>
+            log.warn({}, "the session token is unknown to the daemon; acting for the member"),
+        }),
+    ));
 
   const server = new Server(
     { name: "claudemesh", version: options.version },
     { capabilities: { experimental: { [CHANNEL_CAPABILITY]: {} }, tools: {} }, instructions: INSTRUCTIONS },
   );
-  server.setRequestHandler(ListToolsRequestSchema, () => ({ tools: toolList() }));
-  server.setRequestHandler(CallToolRequestSchema, (request) =>
-    callTool(request.params.name, request.params.arguments, () => access.client()),
-  );
+  server.setRequestHandler(ListToolsRequestSchema, async () => ({
+    tools: (await import("./tools.js")).toolList(),
+  }));
+  server.setRequestHandler(CallToolRequestSchema, async (request) => {
+    const { callTool } = await import("./tools.js");
+    return callTool(request.params.name, request.params.arguments, async () =>
+      (await daemonAccess()).client(),
+    );
+  });
 
   const notify = async (params: ChannelParams): Promise<void> => {
     await server.notification({ method: CHANNEL_METHOD, params });
@@ -71,32 +83,38 @@ export async function runMcp(options: McpOptions): Promise<number> {
   server.oninitialized = () => {
     const client = server.getClientVersion();
     log.info({ client: client?.name, client_version: client?.version }, "initialized");
-    pump ??= runPump({
-      access,
-      mode: options.messageMode,
-      notify,
-      markOnPush: !promptHookInstalled(env),
-      log,
-      signal: stop.signal,
-    });
+    pump ??= Promise.all([import("./pump.js"), daemonAccess()]).then(([{ runPump }, daemon]) =>
+      runPump({
+        access: daemon,
+        mode: options.messageMode,
+        notify,
+        markOnPush: !promptHookInstalled(env),
+        log,
+        signal: stop.signal,
+      }),
+    );
   };
 
   const closed = new Promise<void>((resolve) => {
     server.onclose = () => resolve();
     stdin.once("end", () => resolve());
     stdin.once("close", () => resolve());
+    if (options.signal?.aborted) resolve();
+    options.signal?.addEventListener("abort", () => resolve(), { once: true });
   });
   server.onerror = (err) => log.warn({ err: err.message }, "protocol error");
 
   await server.connect(new ChannelSafeTransport(new StdioServerTransport(stdin, stdout)));
   // Warm up: find or start the daemon while the client initializes (failures are retried by the pump).
-  access.connect().catch((err: unknown) => {
-    log.warn({ err: err instanceof Error ? err.message : String(err) }, "daemon not reachable yet");
-  });
+  daemonAccess()
+    .then((daemon) => daemon.connect())
+    .catch((err: unknown) => {
+      log.warn({ err: err instanceof Error ? err.message : String(err) }, "daemon not reachable yet");
+    });
   await closed;
   stop.abort();
   await server.close();
   await pump;
-  log.info({}, "stdin closed; exiting");
+  log.info({}, options.signal?.aborted ? "stopped by a signal; exiting" : "stdin closed; exiting");
   return 0;
 }

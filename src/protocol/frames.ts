@@ -3,6 +3,7 @@
  * and the shapes of broker→client frames. Unknown extra fields are ignored (stripped), never an error.
  */
 import { z } from "zod";
+import { MESSAGE_MODES } from "./constants.js";
 
 export const hex64 = z.string().regex(/^[0-9a-f]{64}$/, "must be 64 lower-case hex characters");
 const reqId = z.string().min(1).max(128).optional();
@@ -19,7 +20,7 @@ export const PeerRole = z.enum(["control-plane", "session", "service"]);
 export type PeerRole = z.infer<typeof PeerRole>;
 export const MemberRole = z.enum(["owner", "admin", "member"]);
 export type MemberRole = z.infer<typeof MemberRole>;
-export const MessageMode = z.enum(["push", "inbox", "off"]);
+export const MessageMode = z.enum(MESSAGE_MODES);
 export type MessageMode = z.infer<typeof MessageMode>;
 
 /** Fields both hello kinds share. Signature fields are validated by the handshake, in protocol order. */

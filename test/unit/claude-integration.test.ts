@@ -7,7 +7,7 @@ import { mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from "node:
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { claudeArgs } from "../../src/cli/commands/launch.js";
+import { claudeArgs } from "../../src/cli/handlers/launch.js";
 import { MAX_BYTES, MAX_MESSAGES, renderContext, selectForContext } from "../../src/cli/hooks/context.js";
 import { channelMessageIds } from "../../src/cli/hooks/surface.js";
 import { addHooks, removeHooks } from "../../src/cli/install/entries.js";

@@ -15,7 +15,14 @@ import { randomMessageId } from "../../crypto/index.js";
 import type { BrokerContext } from "../context.js";
 import { canClaim, senderKey, type Presence } from "../presence/presence.js";
 import { deliverablePriorities } from "../presence/status.js";
-import type { AcceptInput, AckInput, ClaimScope, DueRecipient, NewDelivery } from "../store/port.js";
+import type {
+  AcceptInput,
+  AckInput,
+  ClaimScope,
+  ClaimedDelivery,
+  DueRecipient,
+  NewDelivery,
+} from "../store/port.js";
 import { pushJson } from "./push.js";
 import { resolveRecipients } from "./recipients.js";
 
@@ -60,7 +67,11 @@ export class DeliveryEngine {
     });
   }
 
-  clientAck(presence: Presence, brokerMessageId: string | undefined, clientMessageId: string | undefined): void {
+  clientAck(
+    presence: Presence,
+    brokerMessageId: string | undefined,
+    clientMessageId: string | undefined,
+  ): void {
     if (!presence.acking) {
       presence.acking = true;
       this.unackedSince.delete(presence);
@@ -174,7 +185,9 @@ export class DeliveryEngine {
             nonce: frame.nonce,
             ciphertext: frame.ciphertext,
           });
-        if (frame.client_message_id) {
+        // With the rate limit on, a retry must be answered before it could be refused; without it the
+        // commit answers duplicates atomically and this lookup is saved.
+        if (frame.client_message_id && opts.sendRatePerMin > 0) {
           const record = await store.findIdempotency(sender.meshId, sender.memberId, frame.client_message_id);
           if (record) {
             if (record.fingerprint === fingerprint) {
@@ -231,7 +244,9 @@ export class DeliveryEngine {
             createdAt: now,
           },
           deliveries: resolution.deliveries,
-          idempotency: frame.client_message_id ? { clientMessageId: frame.client_message_id, fingerprint } : null,
+          idempotency: frame.client_message_id
+            ? { clientMessageId: frame.client_message_id, fingerprint }
+            : null,
         });
         accepted.push({ item, deliveries: resolution.deliveries });
         if (batchKey !== null) batchKeys.add(batchKey);
@@ -248,7 +263,13 @@ export class DeliveryEngine {
       this.ctx.log.error({ err }, "accept batch failed");
       for (const { item } of accepted) {
         metrics.messagesRejected.inc({ reason: "internal" });
-        item.resolve(ackOf(item.frame, { queued: false, messageId: "", error: sendErrorText.internal("store unavailable") }));
+        item.resolve(
+          ackOf(item.frame, {
+            queued: false,
+            messageId: "",
+            error: sendErrorText.internal("store unavailable"),
+          }),
+        );
       }
       return;
     }
@@ -257,7 +278,9 @@ export class DeliveryEngine {
       const { item, deliveries } = accepted[i]!;
       if (outcome.kind === "mismatch") {
         metrics.messagesRejected.inc({ reason: "idempotency_key_reused" });
-        item.resolve(ackOf(item.frame, { queued: false, messageId: "", error: sendErrorText.idempotencyKeyReused() }));
+        item.resolve(
+          ackOf(item.frame, { queued: false, messageId: "", error: sendErrorText.idempotencyKeyReused() }),
+        );
         return;
       }
       if (outcome.kind === "duplicate") {
@@ -345,6 +368,7 @@ export class DeliveryEngine {
           );
     const claimers = [...eligible, ...fallback];
     const claimed = [...first, ...second];
+    const senderKeys = await this.senderMemberKeys(claimed.flat());
     const deliveredOnWrite: number[] = [];
     for (let i = 0; i < claimers.length; i++) {
       const p = claimers[i]!;
@@ -356,8 +380,7 @@ export class DeliveryEngine {
         continue;
       }
       for (const d of list) {
-        const member = await this.ctx.members.byId(d.message.meshId, d.message.senderMemberId);
-        socket.sendRaw(pushJson(d, member?.pubkey ?? d.message.senderPubkey));
+        socket.sendRaw(pushJson(d, senderKeys.get(d.message.senderMemberId) ?? d.message.senderPubkey));
         if (p.nonAcking) deliveredOnWrite.push(d.deliveryId);
       }
       this.ctx.metrics.deliveriesTotal.inc({ stage: "pushed" }, list.length);
@@ -365,6 +388,18 @@ export class DeliveryEngine {
       if (list.length >= CLAIM_BATCH) this.offers.add(p);
     }
     if (deliveredOnWrite.length > 0) await store.markDelivered(deliveredOnWrite, now);
+  }
+
+  /** The member pubkey of every sender in a claimed batch, looked up once per sender. */
+  private async senderMemberKeys(claimed: ClaimedDelivery[]): Promise<Map<string, string>> {
+    const keys = new Map<string, string>();
+    for (const d of claimed) {
+      const id = d.message.senderMemberId;
+      if (keys.has(id)) continue;
+      const member = await this.ctx.members.byId(d.message.meshId, id);
+      if (member) keys.set(id, member.pubkey);
+    }
+    return keys;
   }
 
   private async reofferTick(): Promise<void> {
@@ -406,21 +441,30 @@ export class DeliveryEngine {
   }
 
   /** `message_status` for a message the caller's member sent (§4.11). */
-  async messageStatus(p: Presence, idOrPrefix: string): Promise<MessageStatusResult | "not_found" | "ambiguous"> {
+  async messageStatus(
+    p: Presence,
+    idOrPrefix: string,
+  ): Promise<MessageStatusResult | "not_found" | "ambiguous"> {
     const found = await this.ctx.store.lookupMessage(p.meshId, p.memberId, idOrPrefix);
     if (found.status !== "ok") return found.status;
     let deliveredAt: number | null = null;
     const recipients = [];
     for (const d of found.deliveries) {
       const member = await this.ctx.members.byId(p.meshId, d.recipientMemberId);
-      const session = d.recipientKind === "session" ? this.ctx.registry.bySession(p.meshId, d.recipientPubkey) : undefined;
+      const session =
+        d.recipientKind === "session" ? this.ctx.registry.bySession(p.meshId, d.recipientPubkey) : undefined;
       const online = this.ctx.registry.ofMember(d.recipientMemberId).some((q) => q.lease === "online");
       let status: "delivered" | "held" | "disconnected" | "expired";
       if (d.state === "delivered") status = "delivered";
       else if (d.state === "expired" || d.state === "cancelled") status = "expired";
       else status = online ? "held" : "disconnected";
-      if (d.deliveredAt !== null && (deliveredAt === null || d.deliveredAt > deliveredAt)) deliveredAt = d.deliveredAt;
-      recipients.push({ name: session?.displayName ?? member?.displayName ?? "", pubkey: d.recipientPubkey, status });
+      if (d.deliveredAt !== null && (deliveredAt === null || d.deliveredAt > deliveredAt))
+        deliveredAt = d.deliveredAt;
+      recipients.push({
+        name: session?.displayName ?? member?.displayName ?? "",
+        pubkey: d.recipientPubkey,
+        status,
+      });
     }
     return {
       type: "message_status_result",
@@ -435,7 +479,13 @@ export class DeliveryEngine {
 
 function ackOf(
   frame: SendFrame,
-  fields: { queued: boolean; messageId: string; error?: string; duplicate?: boolean; recipientOnline?: boolean },
+  fields: {
+    queued: boolean;
+    messageId: string;
+    error?: string;
+    duplicate?: boolean;
+    recipientOnline?: boolean;
+  },
 ): AckFrame {
   const ack: AckFrame = { type: "ack", id: frame.id ?? "", ...fields };
   if (frame._reqId !== undefined) ack._reqId = frame._reqId;

@@ -1,6 +1,7 @@
 /** Runs a hello or session_hello to completion: verify, register the presence, `hello_ack`, announce. */
 import {
   BROKER_FEATURES,
+  CloseCode,
   PROTOCOL_VERSION,
   SUMMARY_MAX_CHARS,
   groupNameProblem,
@@ -31,16 +32,35 @@ export async function handleHello(
     capacityOk = Boolean(reattach);
   }
 
-  const verdict = isSession ? await verifySessionHello(ctx, f, capacityOk) : await verifyMemberHello(ctx, f, capacityOk);
+  const verdict = isSession
+    ? await verifySessionHello(ctx, f, capacityOk)
+    : await verifyMemberHello(ctx, f, capacityOk);
   if (!verdict.ok) {
     ctx.metrics.connectionsRejected.inc({ reason: verdict.metricReason });
-    conn.refuse(verdict.code, verdict.message, verdict.closeCode, f, verdict.code === "timestamp_skew" ? { serverTime: Date.now() } : {});
+    conn.refuse(
+      verdict.code,
+      verdict.message,
+      verdict.closeCode,
+      f,
+      verdict.code === "timestamp_skew" ? { serverTime: Date.now() } : {},
+    );
     return null;
   }
   const { member } = verdict;
+  // Hellos verified concurrently all passed the first count; the registry count settles who fits.
+  if (
+    limit > 0 &&
+    !ctx.presence.findReattach(f.meshId, member.id, sessionKey, f.sessionId ?? "") &&
+    ctx.registry.countInMesh(f.meshId) >= limit
+  ) {
+    ctx.metrics.connectionsRejected.inc({ reason: "capacity" });
+    conn.refuse("capacity", "mesh is at its connection limit", CloseCode.policy, f);
+    return null;
+  }
   const groups = f.groups ? sanitizeGroups(f.groups) : undefined;
   const restore = isSession ? null : ctx.presence.restoreFor(member, groups);
-  const displayName = f.displayName || (isSession ? member.displayName : (member.saved?.displayName ?? member.displayName));
+  const displayName =
+    f.displayName || (isSession ? member.displayName : (member.saved?.displayName ?? member.displayName));
   const capabilities = new Set(f.capabilities ?? []);
   const now = Date.now();
 
@@ -99,7 +119,13 @@ export async function handleHello(
   }
   conn.reply(f, ack);
   ctx.log.info(
-    { presenceId: presence.id, meshId: presence.meshId, memberId: presence.memberId, peerRole: presence.peerRole, reattached },
+    {
+      presenceId: presence.id,
+      meshId: presence.meshId,
+      memberId: presence.memberId,
+      peerRole: presence.peerRole,
+      reattached,
+    },
     "presence online",
   );
   if (!reattached) {

@@ -1,14 +1,5 @@
 /** A presence: one authenticated connection's identity in a mesh (protocol.md §3.1). */
-import type {
-  GroupRef,
-  MemberRole,
-  PeerEntry,
-  PeerRole,
-  PresenceStatus,
-  Profile,
-  Stats,
-  StatusSource,
-} from "../../protocol/index.js";
+import type { MemberRole, PeerEntry } from "../../protocol/index.js";
 import type { PresenceRow } from "../store/port.js";
 
 /** What a presence needs from its socket; the connection module implements it. */
@@ -23,36 +14,13 @@ export interface PresenceSocket {
   readonly open: boolean;
 }
 
-export interface Presence {
-  id: string;
-  meshId: string;
-  memberId: string;
+/** The live form of a presence row: the store's fields plus what only the holding node knows. */
+export interface Presence extends Omit<PresenceRow, "nodeId" | "lastPingAt" | "disconnectedAt"> {
   memberPubkey: string;
   memberRole: MemberRole;
-  peerRole: PeerRole;
-  /** Proven by session_hello; null for member hellos. */
-  sessionPubkey: string | null;
   /** Unproven `hello.sessionPubkey`: only a decryption hint on messages this presence sends. */
   senderKeyHint: string | null;
-  sessionId: string;
-  displayName: string;
-  cwd: string;
-  pid: number;
-  hostname: string | null;
-  peerType: string | null;
-  channel: string | null;
-  model: string | null;
-  groups: GroupRef[];
-  status: PresenceStatus;
-  statusSource: StatusSource;
-  statusAt: number;
-  summary: string | null;
-  stats: Stats | null;
-  visible: boolean;
-  profile: Profile | null;
-  connectedAt: number;
   lastPongAt: number;
-  lease: "online" | "offline";
   socket: PresenceSocket | null;
   capabilities: ReadonlySet<string>;
   /** Declared client_ack or has sent one (protocol.md §4.10). */

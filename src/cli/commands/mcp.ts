@@ -1,6 +1,12 @@
 /** `claudemesh mcp`: the MCP stdio server, started by Claude Code (not by people). */
-import { MessageMode } from "../../protocol/index.js";
+import { packageVersion } from "../../local/version.js";
+import { MESSAGE_MODES } from "../../protocol/constants.js";
+import type { MessageMode } from "../../protocol/index.js";
 import { defineVerb } from "../command.js";
+
+function isMessageMode(value: string | undefined): value is MessageMode {
+  return MESSAGE_MODES.some((mode) => mode === value);
+}
 
 export const mcpVerb = defineVerb({
   path: ["mcp"],
@@ -8,25 +14,25 @@ export const mcpVerb = defineVerb({
   summary: "The MCP stdio server (started by Claude Code, not by people)",
   description:
     "Pushes inbound messages into the running Claude Code session as channel notifications and offers the\n" +
-    "tools send_message, list_peers and read_inbox. Logs go to stderr; it exits when stdin closes.\n" +
-    "Without --message-mode it uses the mode the session was launched with (push by default).",
+    "tools send_message, list_peers and read_inbox. Logs go to stderr; it exits when stdin closes or on\n" +
+    "SIGTERM. Without --message-mode it uses the mode the session was launched with (push by default).",
   flags: {
     messageMode: {
       type: "string",
-      choices: MessageMode.options,
+      choices: MESSAGE_MODES,
       valueName: "push|inbox|off",
       description: "push each message, only a 'N new messages' notice, or nothing",
     },
   },
-  handlesSignals: true,
   examples: ["claudemesh mcp", "claudemesh mcp --message-mode inbox"],
   async handler(ctx) {
-    // Loaded here so other verbs never pay for the MCP SDK.
-    const [{ runMcp }, { cliVersion }] = await Promise.all([
-      import("../../mcp/index.js"),
-      import("../main.js"),
-    ]);
-    const mode = MessageMode.safeParse(ctx.flags.messageMode);
-    return runMcp({ messageMode: mode.success ? mode.data : undefined, version: cliVersion() });
+    // Claude Code waits for `initialize`: only the MCP server module loads here (it loads the rest later).
+    const { runMcp } = await import("../../mcp/index.js");
+    const mode = ctx.flags.messageMode;
+    return runMcp({
+      messageMode: isMessageMode(mode) ? mode : undefined,
+      version: packageVersion(),
+      signal: ctx.signal,
+    });
   },
 });

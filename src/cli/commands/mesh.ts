@@ -1,25 +1,18 @@
-/** Meshes: `mesh create`, `list`, `leave`, `whoami`. */
-import { createInterface } from "node:readline/promises";
-import { updateConfig } from "../../local/config.js";
-import type { HealthResponse } from "../../local/daemon-api.js";
-import { DaemonClient } from "../../local/daemon-client.js";
-import { ensureDaemon } from "../../local/lifecycle.js";
-import { defineVerb, type Context } from "../command.js";
-import { CliError, ExitCode } from "../errors.js";
+/** Meshes: `mesh create`, `list`, `leave`, `whoami` (implementations in handlers/mesh.ts). */
 import { DEFAULT_BROKER_PORT } from "../../protocol/constants.js";
-import { reloadDaemon, requireYes, shortKey, userConfig } from "../services.js";
+import { defineFlags, defineVerb } from "../command.js";
 
-const DEFAULT_BROKER_URL = `ws://127.0.0.1:${DEFAULT_BROKER_PORT}/ws`;
+export const DEFAULT_BROKER_URL = `ws://127.0.0.1:${DEFAULT_BROKER_PORT}/ws`;
 
-/** Per-mesh connection state from a running daemon, or null when none runs (never starts one). */
-export async function daemonHealth(): Promise<HealthResponse | null> {
-  try {
-    return await new DaemonClient({ token: null, timeoutMs: 2_000 }).health();
-  } catch {
-    // Not running (or not answering): the caller shows "unknown".
-    return null;
-  }
-}
+export const MESH_CREATE_FLAGS = defineFlags({
+  broker: {
+    type: "string",
+    valueName: "url",
+    description: `broker WebSocket URL (default: CLAUDEMESH_BROKER_URL or ${DEFAULT_BROKER_URL})`,
+  },
+  adminToken: { type: "string", valueName: "token", description: "the broker's admin token" },
+  name: { type: "string", valueName: "display name", description: "your display name in this mesh" },
+});
 
 const meshCreate = defineVerb({
   path: ["mesh", "create"],
@@ -30,57 +23,12 @@ const meshCreate = defineVerb({
     "keys. Needs the broker's admin token: --admin-token, CLAUDEMESH_ADMIN_TOKEN, or (for a broker on this\n" +
     "machine) its data dir's admin-token file.",
   args: [{ name: "name", description: "the mesh name (1–64 characters, no |)" }],
-  flags: {
-    broker: {
-      type: "string",
-      valueName: "url",
-      description: `broker WebSocket URL (default: CLAUDEMESH_BROKER_URL or ${DEFAULT_BROKER_URL})`,
-    },
-    adminToken: { type: "string", valueName: "token", description: "the broker's admin token" },
-    name: { type: "string", valueName: "display name", description: "your display name in this mesh" },
-  },
+  flags: MESH_CREATE_FLAGS,
   examples: [
     "claudemesh mesh create team",
     "claudemesh mesh create team --broker wss://mesh.example.com/ws --admin-token T",
   ],
-  async handler(ctx) {
-    const brokerUrl = ctx.flags.broker ?? ctx.env.CLAUDEMESH_BROKER_URL ?? DEFAULT_BROKER_URL;
-    if (!/^wss?:\/\/[^/]+/.test(brokerUrl)) {
-      throw new CliError(
-        "invalid_argument",
-        `"${brokerUrl}" is not a broker URL`,
-        "use ws://host:port/ws or wss://host/ws",
-        2,
-      );
-    }
-    const { createMeshAsOwner, defaultDisplayName, resolveAdminToken } = await import("../mesh-setup.js");
-    const adminToken = resolveAdminToken(brokerUrl, ctx.flags.adminToken, ctx.env);
-    const mesh = await ctx.out.waitFor("creating the mesh", () =>
-      createMeshAsOwner({
-        brokerUrl,
-        adminToken,
-        name: ctx.args.name ?? "",
-        displayName: ctx.flags.name ?? defaultDisplayName(),
-      }),
-    );
-    await reloadDaemon();
-    ctx.out.result(
-      {
-        mesh_id: mesh.mesh_id,
-        slug: mesh.slug,
-        name: mesh.name,
-        broker_url: mesh.broker_url,
-        owner_pubkey: mesh.pubkey,
-      },
-      () => {
-        ctx.out.line(`created mesh ${ctx.out.c.bold(mesh.slug)} (${mesh.mesh_id}) on ${mesh.broker_url}`);
-        ctx.out.line(`you are its owner, as ${mesh.display_name} (${shortKey(mesh.pubkey)})`);
-        ctx.out.line(
-          `invite someone: claudemesh invite${userConfig().meshes.length > 1 ? ` --mesh ${mesh.slug}` : ""}`,
-        );
-      },
-    );
-  },
+  handler: async (ctx) => (await import("../handlers/mesh.js")).meshCreate(ctx),
 });
 
 const list = defineVerb({
@@ -88,117 +36,22 @@ const list = defineVerb({
   section: "Meshes and membership",
   summary: "Joined meshes: slug, name, broker, role, whether the daemon is connected",
   examples: ["claudemesh list", "claudemesh list --json"],
-  async handler(ctx) {
-    const config = userConfig();
-    const health = await daemonHealth();
-    const meshes = config.meshes.map((m) => {
-      const state = health?.meshes.find((h) => h.mesh_id === m.mesh_id);
-      return {
-        mesh_id: m.mesh_id,
-        slug: m.slug,
-        name: m.name,
-        broker_url: m.broker_url,
-        role: m.role,
-        display_name: m.display_name,
-        connected: health === null ? null : (state?.connected ?? false),
-        last_error: state?.last_error ?? null,
-      };
-    });
-    ctx.out.result({ meshes, daemon_running: health !== null }, () => {
-      const c = ctx.out.c;
-      ctx.out.table(
-        [
-          { header: "SLUG" },
-          { header: "NAME" },
-          { header: "BROKER" },
-          { header: "ROLE" },
-          { header: "DAEMON" },
-        ],
-        meshes.map((m) => [
-          m.slug,
-          m.name,
-          m.broker_url,
-          m.role,
-          m.connected === null
-            ? c.dim("not running")
-            : m.connected
-              ? c.green("connected")
-              : c.yellow(m.last_error ?? "disconnected"),
-        ]),
-        "no meshes yet: run `claudemesh up` or `claudemesh join <link>`",
-      );
-    });
-  },
+  handler: async (ctx) => (await import("../handlers/mesh.js")).list(ctx),
 });
 
-/** Asks on a terminal; null when there is none to ask (`--json`, piped stdin). */
-async function confirm(ctx: Context, question: string): Promise<boolean | null> {
-  const stdin = ctx.stdin as NodeJS.ReadStream;
-  if (ctx.json || stdin.isTTY !== true) return null;
-  const rl = createInterface({ input: stdin, output: process.stderr });
-  try {
-    return /^y(es)?$/i.test((await rl.question(`${question} [y/N] `)).trim());
-  } finally {
-    rl.close();
-  }
-}
+export const LEAVE_FLAGS = defineFlags({
+  yes: { type: "boolean", short: "y", description: "do not ask for confirmation" },
+  force: { type: "boolean", description: "remove the local keys even if the broker cannot be told" },
+});
 
 const leave = defineVerb({
   path: ["leave"],
   section: "Meshes and membership",
   summary: "Leave a mesh: revokes your membership on the broker, then removes the local keys",
   args: [{ name: "mesh", description: "the mesh slug or id" }],
-  flags: {
-    yes: { type: "boolean", short: "y", description: "do not ask for confirmation" },
-    force: { type: "boolean", description: "remove the local keys even if the broker cannot be told" },
-  },
+  flags: LEAVE_FLAGS,
   examples: ["claudemesh leave team -y"],
-  async handler(ctx) {
-    const config = userConfig();
-    const wanted = ctx.args.mesh ?? "";
-    const mesh = config.meshes.find((m) => m.slug === wanted || m.mesh_id === wanted);
-    if (!mesh) {
-      const known = config.meshes.map((m) => m.slug).join(", ") || "none";
-      throw new CliError(
-        "unknown_mesh",
-        `no joined mesh "${wanted}"`,
-        `joined meshes: ${known}`,
-        ExitCode.usage,
-      );
-    }
-    if (!ctx.flags.yes) {
-      const answer = await confirm(ctx, `Leave "${mesh.slug}" and delete its keys on this machine?`);
-      if (answer === null) requireYes(false, `leaving "${mesh.slug}"`);
-      if (answer === false) {
-        ctx.out.line("cancelled");
-        return ExitCode.failure;
-      }
-    }
-    let revoked = true;
-    try {
-      const running = await ensureDaemon({ spawn: false }).catch(() => null);
-      if (running && (await daemonHealth())?.meshes.some((m) => m.mesh_id === mesh.mesh_id && m.connected)) {
-        await running.leaveMesh({ mesh: mesh.mesh_id });
-      } else {
-        const { withBroker } = await import("../cold-path.js");
-        await withBroker(mesh, (client) => client.leaveMesh());
-      }
-    } catch (err) {
-      if (!ctx.flags.force) throw err;
-      revoked = false;
-      ctx.out.warn(`the broker was not told (${(err as Error).message}); removing the local keys anyway`);
-    }
-    updateConfig((c) => {
-      c.meshes = c.meshes.filter((m) => m.mesh_id !== mesh.mesh_id);
-      if (c.default_mesh === mesh.mesh_id) delete c.default_mesh;
-    });
-    await reloadDaemon();
-    ctx.out.result({ ok: true, mesh_id: mesh.mesh_id, slug: mesh.slug, revoked }, () =>
-      ctx.out.line(
-        `left ${mesh.slug}${revoked ? "" : " (locally only)"}; its keys are deleted from this machine`,
-      ),
-    );
-  },
+  handler: async (ctx) => (await import("../handlers/mesh.js")).leave(ctx),
 });
 
 const whoami = defineVerb({
@@ -206,41 +59,7 @@ const whoami = defineVerb({
   section: "Meshes and membership",
   summary: "Your member identity in each mesh and, inside a launched session, the session identity",
   examples: ["claudemesh whoami", "claudemesh whoami --json"],
-  async handler(ctx) {
-    const meshes = userConfig().meshes.map((m) => ({
-      mesh_id: m.mesh_id,
-      slug: m.slug,
-      name: m.name,
-      broker_url: m.broker_url,
-      member_id: m.member_id,
-      pubkey: m.pubkey,
-      display_name: m.display_name,
-      role: m.role,
-    }));
-    let session: { session_pubkey: string; session_id: string; mesh: string } | undefined;
-    const client = new DaemonClient({ timeoutMs: 2_000 });
-    if (client.token) {
-      const me = await client.sessionsMe().catch(() => null);
-      if (me) session = { session_pubkey: me.session_pubkey, session_id: me.session_id, mesh: me.slug };
-    }
-    ctx.out.result({ meshes, ...(session ? { session } : {}) }, () => {
-      ctx.out.table(
-        [
-          { header: "MESH" },
-          { header: "NAME" },
-          { header: "ROLE" },
-          { header: "MEMBER KEY" },
-          { header: "BROKER" },
-        ],
-        meshes.map((m) => [m.slug, m.display_name, m.role, m.pubkey, m.broker_url]),
-        "no meshes yet: run `claudemesh up` or `claudemesh join <link>`",
-      );
-      if (session)
-        ctx.out.line(
-          `\nthis session: ${session.session_id} in ${session.mesh}, key ${session.session_pubkey}`,
-        );
-    });
-  },
+  handler: async (ctx) => (await import("../handlers/mesh.js")).whoami(ctx),
 });
 
 export const MESH_VERBS = [meshCreate, list, leave, whoami];

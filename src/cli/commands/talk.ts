@@ -1,45 +1,9 @@
-/** Talking: `peers`, `send`, `message status`. (`inbox` lives in inbox.ts.) */
-import type { MessageStatusResponse, PeerView, SendResponse } from "../../local/daemon-api.js";
-import { DaemonApiError } from "../../local/daemon-client.js";
-import type { PeerEntry } from "../../protocol/frames.js";
-import { defineVerb, type Context } from "../command.js";
-import { CliError, exitCodeFor, usageError } from "../errors.js";
-import { currentMesh, daemon, readStdin, shortKey } from "../services.js";
+/** Talking: `peers`, `send`, `message status` (implementations in handlers/talk.ts; `inbox` in inbox.ts). */
+import { defineFlags, defineVerb } from "../command.js";
 
-/** `--mesh` checked against the config (a clear error for a typo), as the mesh id the daemon takes. */
-export function meshParam(ctx: Pick<Context, "mesh">): string | undefined {
-  return ctx.mesh === undefined ? undefined : currentMesh(ctx).mesh_id;
-}
-
-/** Rethrows a daemon refusal of a target with its candidates in the hint. */
-export function withCandidates(err: unknown): never {
-  if (err instanceof DaemonApiError && err.candidates && err.candidates.length > 0) {
-    const names = err.candidates
-      .map(
-        (c) =>
-          `${c.display_name} (${(c.session_pubkey ?? c.pubkey).slice(0, 8)}${c.online ? "" : ", offline"})`,
-      )
-      .join(", ");
-    throw new CliError(err.code, err.message, `candidates: ${names}`, exitCodeFor(err.code));
-  }
-  throw err;
-}
-
-function peerFromWire(mesh: string, p: PeerEntry): PeerView {
-  return {
-    mesh,
-    display_name: p.displayName,
-    pubkey: p.memberPubkey,
-    session_pubkey: p.peerRole === "session" ? p.pubkey : null,
-    peer_role: p.peerRole,
-    status: p.status,
-    summary: p.summary,
-    groups: p.groups.map((g) => g.name),
-    cwd: p.cwd,
-    this_session: false,
-    self: false,
-  };
-}
+export const PEERS_FLAGS = defineFlags({
+  all: { type: "boolean", description: "also show control-plane presences (daemons, CLIs)" },
+});
 
 const peers = defineVerb({
   path: ["peers"],
@@ -48,54 +12,20 @@ const peers = defineVerb({
   description: "Daemon (control-plane) presences are hidden unless --all.",
   mesh: true,
   coldPath: true,
-  flags: { all: { type: "boolean", description: "also show control-plane presences (daemons, CLIs)" } },
+  flags: PEERS_FLAGS,
   examples: ["claudemesh peers", "claudemesh peers --all --json"],
-  async handler(ctx) {
-    let list: PeerView[];
-    if (ctx.noDaemon) {
-      const mesh = currentMesh(ctx);
-      const { withBroker } = await import("../cold-path.js");
-      list = await withBroker(mesh, async (client) =>
-        (await client.listPeers()).map((p) => peerFromWire(mesh.slug, p)),
-      );
-    } else {
-      const client = await daemon(ctx);
-      list = (await client.peers({ mesh: meshParam(ctx), all: true })).peers;
-    }
-    const visible = list.filter((p) => ctx.flags.all || p.peer_role !== "control-plane");
-    const hidden = list.length - visible.length;
-    const shown = visible.map(({ self: _self, ...peer }) => peer);
-    ctx.out.result({ peers: shown }, () => {
-      const c = ctx.out.c;
-      ctx.out.table(
-        [
-          { header: "NAME" },
-          { header: "ROLE" },
-          { header: "GROUPS" },
-          { header: "STATUS" },
-          { header: "SUMMARY" },
-          { header: "CWD" },
-          { header: "KEY" },
-        ],
-        visible.map((p) => [
-          p.display_name + (p.this_session ? c.dim(" (this session)") : ""),
-          p.peer_role,
-          p.groups.join(",") || "-",
-          p.status === "idle"
-            ? c.green(p.status)
-            : p.status === "working"
-              ? c.yellow(p.status)
-              : c.red(p.status),
-          p.summary ?? "-",
-          p.cwd || "-",
-          shortKey(p.session_pubkey ?? p.pubkey),
-        ]),
-        hidden > 0
-          ? `no sessions online (${hidden} daemon connection${hidden === 1 ? "" : "s"} hidden: \`claudemesh peers --all\` shows them)`
-          : "no peers online",
-      );
-    });
+  handler: async (ctx) => (await import("../handlers/talk.js")).peers(ctx),
+});
+
+export const SEND_FLAGS = defineFlags({
+  priority: {
+    type: "string",
+    valueName: "now|next|low",
+    choices: ["now", "next", "low"],
+    default: "next",
+    description: "now interrupts a working peer; next waits until it is idle; low too",
   },
+  replyTo: { type: "string", valueName: "id", description: "the id of the message this answers" },
 });
 
 const send = defineVerb({
@@ -109,16 +39,7 @@ const send = defineVerb({
     { name: "to", description: "display name, key prefix (4+ hex), full key, @group, * or #topic" },
     { name: "message", description: "the text, or - to read it from stdin" },
   ],
-  flags: {
-    priority: {
-      type: "string",
-      valueName: "now|next|low",
-      choices: ["now", "next", "low"],
-      default: "next",
-      description: "now interrupts a working peer; next waits until it is idle; low too",
-    },
-    replyTo: { type: "string", valueName: "id", description: "the id of the message this answers" },
-  },
+  flags: SEND_FLAGS,
   mesh: true,
   coldPath: true,
   examples: [
@@ -126,53 +47,8 @@ const send = defineVerb({
     "claudemesh send @backend - < notes.md",
     'claudemesh send "*" "deploy in 5 minutes" --priority now',
   ],
-  async handler(ctx) {
-    const to = ctx.args.to ?? "";
-    const message = ctx.args.message === "-" ? await readStdin(ctx.stdin) : (ctx.args.message ?? "");
-    if (message.trim() === "")
-      throw usageError("the message is empty", "give the text as an argument, or pipe it with -");
-    const priority =
-      ctx.flags.priority === "now" || ctx.flags.priority === "low" ? ctx.flags.priority : "next";
-    let result: SendResponse;
-    if (ctx.noDaemon) {
-      const { coldSend } = await import("../cold-path.js");
-      result = await coldSend(currentMesh(ctx), { to, message, priority, replyTo: ctx.flags.replyTo });
-    } else {
-      const client = await daemon(ctx);
-      result = await client
-        .send({ to, message, mesh: meshParam(ctx), priority, reply_to: ctx.flags.replyTo, wait_ms: 2_000 })
-        .catch(withCandidates);
-    }
-    ctx.out.result(
-      {
-        message_id: result.message_id,
-        broker_message_id: result.broker_message_id,
-        status: result.status,
-        recipient_online: result.recipient_online,
-      },
-      () => {
-        const c = ctx.out.c;
-        const state =
-          result.status === "queued"
-            ? c.yellow("queued: the broker has not confirmed yet; the daemon keeps trying")
-            : result.recipient_online
-              ? c.green("sent; the recipient is online")
-              : c.yellow("sent; the recipient is offline and gets it when it returns");
-        ctx.out.line(`${c.bold(result.message_id)} → ${result.target.display}: ${state}`);
-      },
-    );
-  },
+  handler: async (ctx) => (await import("../handlers/talk.js")).send(ctx),
 });
-
-const STATE_FROM_WIRE: Record<string, MessageStatusResponse["recipients"][number]["state"]> = {
-  delivered: "delivered",
-  held: "held",
-  disconnected: "queued",
-  pending: "queued",
-  claimed: "queued",
-  expired: "expired",
-  cancelled: "expired",
-};
 
 const messageStatus = defineVerb({
   path: ["message", "status"],
@@ -182,48 +58,7 @@ const messageStatus = defineVerb({
   mesh: true,
   coldPath: true,
   examples: ["claudemesh message status cm-3k2j…", "claudemesh message status Ab12Cd34 --json"],
-  async handler(ctx) {
-    const id = ctx.args.id ?? "";
-    let status: MessageStatusResponse;
-    if (ctx.noDaemon) {
-      if (!/^[A-Za-z0-9]{8,32}$/.test(id)) {
-        throw usageError(
-          `"${id}" is not a broker message id`,
-          "without the daemon, give the broker id (8–32 letters/digits)",
-        );
-      }
-      const { withBroker } = await import("../cold-path.js");
-      const wire = await withBroker(currentMesh(ctx), (client) => client.messageStatus(id));
-      status = {
-        message_id: wire.messageId,
-        broker_message_id: wire.messageId,
-        outbox_status: null,
-        recipients: wire.recipients.map((r) => ({
-          pubkey: r.pubkey,
-          display_name: r.name,
-          state: STATE_FROM_WIRE[r.status] ?? "queued",
-        })),
-      };
-    } else {
-      const client = await daemon(ctx);
-      status = await client.messageStatus(id, { mesh: meshParam(ctx) });
-    }
-    ctx.out.result({ ...status }, () => {
-      const c = ctx.out.c;
-      ctx.out.line(
-        `${c.bold(status.message_id)}  broker id: ${status.broker_message_id ?? c.dim("(not acked yet)")}`,
-      );
-      const paint = (s: string) =>
-        s === "delivered" ? c.green(s) : s === "expired" ? c.red(s) : s === "held" ? c.yellow(s) : s;
-      ctx.out.table(
-        [{ header: "RECIPIENT" }, { header: "KEY" }, { header: "STATE" }],
-        status.recipients.map((r) => [r.display_name, shortKey(r.pubkey), paint(r.state)]),
-        status.outbox_status === "pending" || status.outbox_status === "inflight"
-          ? "still in the outbox (see `claudemesh daemon outbox`)"
-          : "no recipients",
-      );
-    });
-  },
+  handler: async (ctx) => (await import("../handlers/talk.js")).messageStatus(ctx),
 });
 
 export const TALK_VERBS = [peers, send, messageStatus];

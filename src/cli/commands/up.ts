@@ -3,85 +3,22 @@
  * the user has none, the daemon, an invite link, then a live view until Ctrl-C. Running it again reuses
  * everything that exists.
  */
-import { selectMesh, type MeshConfig } from "../../local/config.js";
-import type { MessageEvent, PeerEvent, PeerView } from "../../local/daemon-api.js";
-import { followEvents, type DaemonClient } from "../../local/daemon-client.js";
-import { defaultBrokerDataDir } from "../../local/paths.js";
 import { DEFAULT_BROKER_PORT } from "../../protocol/constants.js";
-import { defineVerb } from "../command.js";
-import { formatMessage, formatPeerEvent } from "../format.js";
-import type { LocalBroker } from "../local-broker.js";
-import type { CreatedInvite } from "../mesh-setup.js";
-import type { Output } from "../output.js";
-import { daemon, isLoopbackUrl, shortKey, userConfig } from "../services.js";
-import { printInvite } from "./invite.js";
+import { defineFlags, defineVerb } from "../command.js";
 
-function portOf(url: string): number | null {
-  try {
-    const parsed = new URL(url);
-    return parsed.port === "" ? null : Number(parsed.port);
-  } catch {
-    return null;
-  }
-}
-
-/** The user's mesh on a loopback broker (preferring the one named `local`), if any. */
-function localMesh(meshes: readonly MeshConfig[], port: number | undefined): MeshConfig | undefined {
-  const loopback = meshes.filter(
-    (m) => isLoopbackUrl(m.broker_url) && (port === undefined || portOf(m.broker_url) === port),
-  );
-  return loopback.find((m) => m.slug === "local") ?? loopback[0];
-}
-
-function isType<T>(data: unknown, key: string): data is T {
-  return typeof data === "object" && data !== null && key in data;
-}
-
-function peersTable(out: Output, peers: readonly PeerView[]): void {
-  out.table(
-    [{ header: "NAME" }, { header: "ROLE" }, { header: "STATUS" }, { header: "KEY" }, { header: "MESH" }],
-    peers.map((p) => [
-      p.display_name + (p.self ? out.c.dim(" (you)") : ""),
-      p.peer_role,
-      p.status,
-      shortKey(p.session_pubkey ?? p.pubkey),
-      p.mesh,
-    ]),
-    "nobody else is online yet",
-  );
-}
-
-/** Prints peers and message activity from the daemon's event stream until `signal` aborts. */
-async function liveView(out: Output, client: DaemonClient, signal: AbortSignal): Promise<void> {
-  const c = out.c;
-  const stream = followEvents(client, {
-    signal,
-    onOpen: async (resumed) => {
-      if (resumed) {
-        out.line(c.dim("daemon reconnected"));
-        return;
-      }
-      out.line("");
-      out.line(c.bold("peers online:"));
-      peersTable(out, (await client.peers({ all: false })).peers);
-      out.line("");
-      out.line(c.dim("watching for activity; Ctrl-C stops watching (the broker and daemon keep running)"));
-    },
-    onLost: () => out.line(c.yellow("lost the daemon; retrying…")),
-  });
-  for await (const { event, data } of stream) {
-    if ((event === "peer_join" || event === "peer_leave") && isType<PeerEvent>(data, "display_name")) {
-      out.line(formatPeerEvent(event, data, c));
-    } else if (event === "message" && isType<MessageEvent>(data, "message")) {
-      out.line(formatMessage(data.message, c));
-    } else if (
-      event === "broker_status" &&
-      isType<{ mesh: string; state: string; last_error: string | null }>(data, "state")
-    ) {
-      out.line(c.dim(`broker ${data.state} (${data.mesh})${data.last_error ? `: ${data.last_error}` : ""}`));
-    }
-  }
-}
+export const UP_FLAGS = defineFlags({
+  port: {
+    type: "number",
+    valueName: "port",
+    description: `broker port (default: your local mesh's, else ${DEFAULT_BROKER_PORT})`,
+  },
+  detach: { type: "boolean", description: "return once everything runs (implied by --json)" },
+  name: {
+    type: "string",
+    valueName: "display name",
+    description: "your display name when the mesh is created",
+  },
+});
 
 export const upVerb = defineVerb({
   path: ["up"],
@@ -91,109 +28,7 @@ export const upVerb = defineVerb({
     "Starts an embedded broker on 127.0.0.1 (SQLite under ~/.claudemesh/broker/), creates a mesh named\n" +
     "`local` if you have none and joins it as owner, starts the daemon, prints an invite link for a second\n" +
     "user or machine, then shows live activity until Ctrl-C. Running it again reuses what exists.",
-  flags: {
-    port: {
-      type: "number",
-      valueName: "port",
-      description: `broker port (default: your local mesh's, else ${DEFAULT_BROKER_PORT})`,
-    },
-    detach: { type: "boolean", description: "return once everything runs (implied by --json)" },
-    name: {
-      type: "string",
-      valueName: "display name",
-      description: "your display name when the mesh is created",
-    },
-  },
+  flags: UP_FLAGS,
   examples: ["claudemesh up", "claudemesh up --port 7901 --detach"],
-  async handler(ctx) {
-    const out = ctx.out;
-    const c = out.c;
-    const { createInvite, createMeshAsOwner, defaultDisplayName, localAdminToken, resolveAdminToken } =
-      await import("../mesh-setup.js");
-    const { ensureLocalBroker } = await import("../local-broker.js");
-    let config = userConfig();
-    const existing = localMesh(config.meshes, ctx.flags.port);
-    const port =
-      ctx.flags.port ??
-      (existing ? (portOf(existing.broker_url) ?? DEFAULT_BROKER_PORT) : DEFAULT_BROKER_PORT);
-    const wantBroker = config.meshes.length === 0 || existing !== undefined || ctx.flags.port !== undefined;
-
-    let broker: LocalBroker | null = null;
-    if (wantBroker) {
-      broker = await out.waitFor("starting the broker", () =>
-        ensureLocalBroker({ port, dataDir: defaultBrokerDataDir() }),
-      );
-    }
-    let mesh = ctx.mesh ? undefined : existing;
-    let meshCreated = false;
-    if (config.meshes.length === 0 && broker) {
-      const brokerUrl = broker.url;
-      mesh = await out.waitFor("creating mesh local", () =>
-        createMeshAsOwner({
-          brokerUrl,
-          adminToken: localAdminToken() ?? resolveAdminToken(brokerUrl, undefined, ctx.env),
-          name: "local",
-          displayName: ctx.flags.name ?? defaultDisplayName(),
-        }),
-      );
-      meshCreated = true;
-      config = userConfig();
-    }
-    if (ctx.mesh || mesh === undefined) mesh = selectMesh(config, ctx.mesh);
-
-    const client = await daemon(ctx);
-    await client.reloadMeshes();
-    const version = await client.version();
-
-    let invite: CreatedInvite | null = null;
-    if (mesh.role === "owner" || mesh.role === "admin") {
-      invite = await out.waitFor("making an invite", () =>
-        createInvite(mesh, { role: "member", maxUses: 1, ttlMs: 7 * 86_400_000 }),
-      );
-    }
-
-    if (ctx.json) {
-      out.data({
-        broker_url: broker?.url ?? mesh.broker_url,
-        broker_started: broker?.started ?? false,
-        broker_pid: broker?.pid ?? null,
-        mesh: {
-          mesh_id: mesh.mesh_id,
-          slug: mesh.slug,
-          name: mesh.name,
-          role: mesh.role,
-          display_name: mesh.display_name,
-        },
-        mesh_created: meshCreated,
-        daemon_pid: version.pid,
-        invite: invite && {
-          link: invite.link,
-          web_link: invite.web_link,
-          code: invite.code,
-          role: invite.role,
-          expires_at: invite.expires_at,
-          max_uses: invite.max_uses,
-        },
-      });
-      return;
-    }
-    out.line(`${c.green("claudemesh is up")}`);
-    if (broker) {
-      const how = broker.started ? "started" : "already running";
-      out.line(`  broker  ${broker.url} ${c.dim(`(${how}${broker.pid ? `, pid ${broker.pid}` : ""})`)}`);
-    } else {
-      out.line(`  broker  ${mesh.broker_url}`);
-    }
-    out.line(
-      `  mesh    ${c.bold(mesh.slug)} ${c.dim(`(${meshCreated ? "created" : "joined"})`)} — you are ${mesh.display_name}, ${mesh.role}`,
-    );
-    out.line(`  daemon  pid ${version.pid}`);
-    if (invite) {
-      out.line("");
-      out.line(c.bold("invite a second user or machine (one use, 7 days):"));
-      await printInvite(out, invite, false);
-    }
-    if (ctx.flags.detach) return;
-    await liveView(out, client, ctx.signal);
-  },
+  handler: async (ctx) => (await import("../handlers/up.js")).up(ctx),
 });

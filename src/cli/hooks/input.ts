@@ -1,20 +1,31 @@
 /**
  * What Claude Code sends a hook on stdin (UserPromptSubmit: `{session_id, transcript_path, cwd,
  * permission_mode, hook_event_name, prompt}`; Stop: `{…, stop_hook_active, last_assistant_message}`).
- * Read with a deadline, validated loosely: a hook must never hang or fail on odd input.
+ * Read with a deadline, validated loosely (by hand: a hook must start fast, so no schema library): a hook
+ * must never hang or fail on odd input.
  */
-import { z } from "zod";
 
-export const HookInput = z
-  .object({
-    session_id: z.string().optional(),
-    transcript_path: z.string().optional(),
-    cwd: z.string().optional(),
-    hook_event_name: z.string().optional(),
-    prompt: z.string().optional(),
-  })
-  .loose();
-export type HookInput = z.infer<typeof HookInput>;
+/** The fields the hooks use; others are kept as they came. */
+export interface HookInput {
+  [key: string]: unknown;
+  session_id?: string;
+  transcript_path?: string;
+  cwd?: string;
+  hook_event_name?: string;
+  prompt?: string;
+}
+
+const STRING_FIELDS = ["session_id", "transcript_path", "cwd", "hook_event_name", "prompt"] as const;
+
+/** The object as a {@link HookInput}, or null when it is not an object or a known field is not a string. */
+export function toHookInput(value: unknown): HookInput | null {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return null;
+  const input: HookInput = { ...value };
+  for (const field of STRING_FIELDS) {
+    if (field in input && typeof input[field] !== "string") return null;
+  }
+  return input;
+}
 
 /** The stdin text, or null when it did not end within `timeoutMs` (or is a terminal). */
 export function readAll(
@@ -53,8 +64,7 @@ export async function readHookInput(
   const text = await readAll(stdin, timeoutMs);
   if (text === null || text.trim() === "") return null;
   try {
-    const parsed = HookInput.safeParse(JSON.parse(text));
-    return parsed.success ? parsed.data : null;
+    return toHookInput(JSON.parse(text));
   } catch {
     // Not JSON: the hook does nothing.
     return null;

@@ -2,14 +2,10 @@
  * The surfaced mark from the hooks' side. A lane claims a message by marking it; only a new mark (the
  * daemon answers `marked: 1`) gives the right to show it, so two lanes racing never both show one message.
  */
-import type {
-  InboxMessage,
-  InboxResponse,
-  SurfacedRequest,
-  SurfacedResponse,
-} from "../../local/daemon-api.js";
+import type { InboxMessage, InboxResponse, SurfacedRequest } from "../../local/daemon-api.js";
 import type { DaemonClient } from "../../local/daemon-client.js";
 import type { HookTarget } from "./target.js";
+import { channelIdsInTranscript, unescapeAttribute } from "./transcript.js";
 
 /**
  * The unsurfaced messages a hook may show, oldest first. A launched session sees its own messages and its
@@ -26,10 +22,25 @@ export async function claim(
   messages: readonly InboxMessage[],
   lane: NonNullable<SurfacedRequest["lane"]>,
 ): Promise<InboxMessage[]> {
-  const results = await Promise.all(
-    messages.map((m) => client.post<SurfacedResponse>("/v1/inbox/surfaced", { ids: [m.id], lane })),
-  );
+  const results = await Promise.all(messages.map((m) => client.markSurfaced({ ids: [m.id], lane })));
   return messages.filter((_, i) => (results[i]?.marked ?? 0) > 0);
+}
+
+/**
+ * Drops the messages the model has already seen as channel messages (found in the session's transcript:
+ * one attached mid-turn fires no UserPromptSubmit, so nothing else confirms it) and marks them surfaced
+ * for the channel lane; resolves with the others, which a hook may still show.
+ */
+export async function withoutSeen(
+  client: DaemonClient,
+  transcriptPath: string | undefined,
+  messages: readonly InboxMessage[],
+): Promise<InboxMessage[]> {
+  if (messages.length === 0) return [];
+  const seen = channelIdsInTranscript(transcriptPath);
+  const ids = messages.filter((m) => seen.has(m.id)).map((m) => m.id);
+  if (ids.length > 0) await client.markSurfaced({ ids, lane: "channel" });
+  return messages.filter((m) => !seen.has(m.id));
 }
 
 /**
@@ -44,7 +55,7 @@ export function channelMessageIds(prompt: string | undefined): string[] {
   const tag = /(?:^|<\/channel>\s*)<channel source="claudemesh"([^>]*)>/g;
   for (const match of prompt.trimStart().matchAll(tag)) {
     const id = /\smessage_id="([^"]+)"/.exec(match[1] ?? "")?.[1];
-    if (id) ids.push(id);
+    if (id) ids.push(unescapeAttribute(id));
   }
   return ids;
 }

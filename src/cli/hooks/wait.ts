@@ -2,13 +2,15 @@
  * `hook wait` (Stop, `asyncRewake`): runs in the background after each turn, blocked on the daemon's event
  * stream (no polling). Once a message for this session has stayed unsurfaced for {@link SETTLE_MS} — long
  * enough for a channel push to be confirmed by `hook prompt` — it claims it, writes it to stderr and exits 2,
- * which makes Claude Code wake the model with it. Exits 0 when the session ends, when a newer waiter takes
- * over, when Claude Code goes away, or when the daemon is (or stays) unreachable.
+ * which makes Claude Code wake the model with it — unless the transcript shows the model already saw it as
+ * a channel message attached mid-turn (then it is marked surfaced for the channel lane instead). Exits 0
+ * when the session ends, when a newer waiter takes over, when Claude Code goes away, or when the daemon is
+ * (or stays) unreachable.
  */
 import type { InboxMessage, MessageEvent } from "../../local/daemon-api.js";
-import { followEvents } from "../../local/daemon-client.js";
+import { followEvents } from "../../local/daemon-events.js";
 import { renderContext, selectForContext } from "./context.js";
-import { claim, unread as unreadFor } from "./surface.js";
+import { claim, unread as unreadFor, withoutSeen } from "./surface.js";
 import type { HookTarget } from "./target.js";
 import { takeWaiterSlot } from "./waiter-slot.js";
 
@@ -17,6 +19,8 @@ export const SETTLE_MS = 3_000;
 
 export interface WaitOptions {
   target: HookTarget;
+  /** The session's transcript (the hook input's `transcript_path`), checked before delivering. */
+  transcriptPath?: string;
   /** Aborted on SIGTERM (a newer waiter) or Ctrl-C. */
   signal: AbortSignal;
   /** Where the wake-up text goes (stderr). */
@@ -76,12 +80,14 @@ export async function waitHook(options: WaitOptions): Promise<0 | 2> {
   };
 
   const deliver = async (ready: InboxMessage[], total: number): Promise<boolean> => {
-    const { shown, blocks } = selectForContext(ready);
+    const unseen = await withoutSeen(client, options.transcriptPath, ready);
+    const { shown, blocks } = selectForContext(unseen);
     const claimed = new Set((await claim(client, shown, "wait")).map((m) => m.id));
     const kept = blocks.filter((_, i) => claimed.has(shown[i]?.id ?? ""));
     for (const message of ready) due.delete(message.id);
     if (kept.length === 0) return false;
-    options.write(renderContext(kept, Math.max(0, total - kept.length), "wait"));
+    const more = total - (ready.length - unseen.length) - kept.length;
+    options.write(renderContext(kept, Math.max(0, more), "wait"));
     return true;
   };
 

@@ -6,10 +6,10 @@
  */
 import type { Logger } from "pino";
 import { decryptPush } from "../../client/index.js";
-import type { InboxMessage, MessageEvent } from "../../local/daemon-api.js";
+import type { MessageEvent } from "../../local/daemon-api.js";
 import type { PushFrame } from "../../protocol/index.js";
 import type { EventHub } from "../events.js";
-import type { InboxStore, NewInboxRow } from "./store.js";
+import { inboxMessage, type InboxStore, type NewInboxRow } from "./store.js";
 
 export interface ReceiveContext {
   meshId: string;
@@ -97,24 +97,7 @@ export class InboxReceiver {
     }
     if (!opened.ok) this.#log.warn({ ...logFields, reason: opened.reason }, "push could not be decrypted");
     else this.#log.info(logFields, "message stored");
-    const message: InboxMessage = {
-      id: row.id,
-      mesh: row.mesh_slug,
-      from_name: row.from_name,
-      from_pubkey: row.from_pubkey,
-      from_session_pubkey: row.from_session_pubkey,
-      to: row.target_spec,
-      body: row.body,
-      priority: row.priority,
-      topic: row.topic,
-      reply_to: row.reply_to,
-      sent_at: row.sent_at,
-      received_at: row.received_at,
-      surfaced: false,
-      broker_message_id: row.id,
-      encrypted: row.encrypted,
-      ...(row.undecryptable ? { undecryptable: true } : {}),
-    };
+    const message = inboxMessage(row, false);
     const event: MessageEvent = { message, session_pubkey: ctx.sessionPubkey };
     this.#events.publish("message", event, { meshId: ctx.meshId, sessionPubkey: ctx.sessionPubkey }, eventId);
     return true;

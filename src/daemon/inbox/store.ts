@@ -224,6 +224,14 @@ export class InboxStore {
 }
 
 function toMessage(row: StoredRow): InboxMessage {
+  return inboxMessage(
+    { ...row, encrypted: row.encrypted === 1, undecryptable: row.undecryptable === 1 },
+    row.surfaced === 1,
+  );
+}
+
+/** The API view of an inbox row (daemon-api `InboxMessage`). */
+export function inboxMessage(row: NewInboxRow, surfaced: boolean): InboxMessage {
   const message: InboxMessage = {
     id: row.id,
     mesh: row.mesh_slug,
@@ -237,10 +245,10 @@ function toMessage(row: StoredRow): InboxMessage {
     reply_to: row.reply_to,
     sent_at: row.sent_at,
     received_at: row.received_at,
-    surfaced: row.surfaced === 1,
+    surfaced,
     broker_message_id: row.id,
-    encrypted: row.encrypted === 1,
+    encrypted: row.encrypted,
   };
-  if (row.undecryptable === 1) message.undecryptable = true;
+  if (row.undecryptable) message.undecryptable = true;
   return message;
 }

@@ -1,0 +1,58 @@
+/** `claudemesh broker`: runs a broker in this process until Ctrl-C / SIGTERM. */
+import { defaultBrokerDataDir } from "../../local/paths.js";
+import { ensurePrivateDir } from "../../local/secure-fs.js";
+import type { Context } from "../command.js";
+import type { BROKER_FLAGS } from "../commands/broker.js";
+import { usageError } from "../errors.js";
+import { untilAborted } from "../services.js";
+
+/** `60`, `60/min` → 60; `50/s` → 50 for a per-second flag. */
+function rate(flag: string, text: string | undefined, unit: "min" | "s"): number | undefined {
+  if (text === undefined) return undefined;
+  const match = new RegExp(`^(\\d+)(?:/${unit})?$`).exec(text.trim());
+  if (!match)
+    throw usageError(
+      `--${flag} "${text}" is not a rate`,
+      `use a whole number, e.g. --${flag} 60/${unit} (0 lifts the limit)`,
+    );
+  return Number(match[1]);
+}
+
+function urlHost(host: string): string {
+  return host.includes(":") && !host.startsWith("[") ? `[${host}]` : host;
+}
+
+export async function serveBroker(ctx: Context<typeof BROKER_FLAGS>): Promise<void> {
+  const { runBroker } = await import("../../broker/index.js");
+  const dataDir = ctx.flags.data ?? defaultBrokerDataDir();
+  ensurePrivateDir(dataDir);
+  const basePath = ctx.flags.basePath;
+  const broker = await runBroker({
+    host: ctx.flags.host,
+    port: ctx.flags.port,
+    dataDir,
+    databaseUrl: ctx.flags.databaseUrl ?? (ctx.env.DATABASE_URL || undefined),
+    publicUrl: ctx.flags.publicUrl,
+    basePath,
+    maxPeersPerMesh: ctx.flags.maxPeersPerMesh,
+    sendRatePerMin: rate("send-rate", ctx.flags.sendRate, "min"),
+    sendBurst: ctx.flags.sendBurst,
+    frameRatePerSec: rate("frame-rate", ctx.flags.frameRate, "s"),
+  });
+  const url = `ws://${urlHost(ctx.flags.host)}:${broker.port}${(basePath ?? "").replace(/\/+$/, "")}/ws`;
+  if (ctx.json) {
+    ctx.out.data({
+      url,
+      port: broker.port,
+      data_dir: dataDir,
+      admin_token: broker.adminTokenCreated ? broker.adminToken : null,
+    });
+  } else {
+    ctx.out.line(`listening on ${url}`);
+    if (broker.adminTokenCreated) {
+      ctx.out.line(`admin token (shown once; stored 0600 in ${dataDir}/admin-token): ${broker.adminToken}`);
+    }
+  }
+  await untilAborted(ctx.signal);
+  await broker.close();
+}

@@ -1,0 +1,106 @@
+/**
+ * Roster and moderation: `members`, `kick`, `ban`, `unban` (owner/admin only: the broker enforces it, the
+ * CLI checks first for a clear error). Through the daemon's member connection, or `--no-daemon`.
+ */
+import type { MeshConfig } from "../../local/config.js";
+import type { MemberView } from "../../local/daemon-api.js";
+import type { Context } from "../command.js";
+import type { BAN_FLAGS } from "../commands/moderation.js";
+import { CliError, ExitCode } from "../errors.js";
+import { currentMesh, daemon, meshParam, shortKey } from "../services.js";
+
+export async function members(ctx: Context): Promise<void> {
+  let list: MemberView[];
+  if (ctx.noDaemon) {
+    const mesh = currentMesh(ctx);
+    const { withBroker } = await import("../cold-path.js");
+    const wire = await withBroker(mesh, (client) => client.listMembers());
+    list = wire.map((m) => ({
+      mesh: mesh.slug,
+      member_id: m.memberId,
+      pubkey: m.pubkey,
+      display_name: m.displayName,
+      role: m.role,
+      online: m.online,
+      joined_at: m.joinedAt,
+    }));
+  } else {
+    list = (await (await daemon(ctx)).members({ mesh: meshParam(ctx) })).members;
+  }
+  ctx.out.result({ members: list }, () => {
+    const c = ctx.out.c;
+    ctx.out.table(
+      [
+        { header: "NAME" },
+        { header: "ROLE" },
+        { header: "ONLINE" },
+        { header: "KEY" },
+        { header: "JOINED" },
+      ],
+      list.map((m) => [
+        m.display_name,
+        m.role,
+        m.online ? c.green("online") : c.dim("offline"),
+        shortKey(m.pubkey),
+        m.joined_at.slice(0, 10),
+      ]),
+      "no members",
+    );
+  });
+}
+
+function requireModerator(mesh: MeshConfig, action: string): void {
+  if (mesh.role !== "owner" && mesh.role !== "admin") {
+    throw new CliError(
+      "forbidden",
+      `only the owner or an admin of "${mesh.slug}" can ${action} (you are a ${mesh.role})`,
+      "ask the mesh owner",
+      ExitCode.auth,
+    );
+  }
+}
+
+function peerArg(ctx: Context): string {
+  return ctx.args.peer ?? "";
+}
+
+export async function kick(ctx: Context): Promise<number> {
+  const mesh = currentMesh(ctx);
+  requireModerator(mesh, "kick");
+  const target = peerArg(ctx);
+  const { withBroker } = await import("../cold-path.js");
+  const ack = ctx.noDaemon
+    ? await withBroker(mesh, (client) => client.kick({ target }))
+    : await (await daemon(ctx)).kick({ target, mesh: mesh.mesh_id });
+  const skipped = ack.skipped_control_plane ?? [];
+  ctx.out.result({ kicked: ack.kicked, affected: ack.affected, skipped_control_plane: skipped }, () => {
+    ctx.out.line(
+      ack.kicked.length > 0 ? `kicked: ${ack.kicked.join(", ")}` : "no session connection matched",
+    );
+    if (skipped.length > 0)
+      ctx.out.line(ctx.out.c.dim(`not kicked (daemon connections; use ban): ${skipped.join(", ")}`));
+  });
+  return ack.kicked.length > 0 || skipped.length > 0 ? ExitCode.ok : ExitCode.usage;
+}
+
+export async function ban(ctx: Context<typeof BAN_FLAGS>): Promise<void> {
+  const mesh = currentMesh(ctx);
+  requireModerator(mesh, "ban");
+  const target = peerArg(ctx);
+  const { withBroker } = await import("../cold-path.js");
+  const ack = ctx.noDaemon
+    ? await withBroker(mesh, (client) => client.ban(target, ctx.flags.reason))
+    : await (await daemon(ctx)).ban({ target, reason: ctx.flags.reason, mesh: mesh.mesh_id });
+  ctx.out.result({ banned: ack.banned }, () => ctx.out.line(`banned ${ack.banned}`));
+}
+
+export async function unban(ctx: Context): Promise<void> {
+  const mesh = currentMesh(ctx);
+  requireModerator(mesh, "unban");
+  const target = peerArg(ctx);
+  const { withBroker } = await import("../cold-path.js");
+  const ack = ctx.noDaemon
+    ? await withBroker(mesh, (client) => client.unban(target))
+    : await (await daemon(ctx)).unban({ target, mesh: mesh.mesh_id });
+  ctx.out.result({ unbanned: ack.unbanned }, () => ctx.out.line(`unbanned ${ack.unbanned}`));
+}

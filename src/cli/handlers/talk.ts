@@ -1,0 +1,175 @@
+/** Talking: `peers`, `send`, `message status`. */
+import type { MessageStatusResponse, PeerView, SendResponse } from "../../local/daemon-api.js";
+import { DaemonApiError } from "../../local/daemon-client.js";
+import type { PeerEntry } from "../../protocol/frames.js";
+import type { Context } from "../command.js";
+import type { PEERS_FLAGS, SEND_FLAGS } from "../commands/talk.js";
+import { CliError, exitCodeFor, usageError } from "../errors.js";
+import { currentMesh, daemon, meshParam, readStdin, shortKey } from "../services.js";
+
+/** Rethrows a daemon refusal of a target with its candidates in the hint. */
+function withCandidates(err: unknown): never {
+  if (err instanceof DaemonApiError && err.candidates && err.candidates.length > 0) {
+    const names = err.candidates
+      .map(
+        (c) =>
+          `${c.display_name} (${(c.session_pubkey ?? c.pubkey).slice(0, 8)}${c.online ? "" : ", offline"})`,
+      )
+      .join(", ");
+    throw new CliError(err.code, err.message, `candidates: ${names}`, exitCodeFor(err.code));
+  }
+  throw err;
+}
+
+function peerFromWire(mesh: string, p: PeerEntry): PeerView {
+  return {
+    mesh,
+    display_name: p.displayName,
+    pubkey: p.memberPubkey,
+    session_pubkey: p.peerRole === "session" ? p.pubkey : null,
+    peer_role: p.peerRole,
+    status: p.status,
+    summary: p.summary,
+    groups: p.groups.map((g) => g.name),
+    cwd: p.cwd,
+    this_session: false,
+    self: false,
+  };
+}
+
+export async function peers(ctx: Context<typeof PEERS_FLAGS>): Promise<void> {
+  let list: PeerView[];
+  if (ctx.noDaemon) {
+    const mesh = currentMesh(ctx);
+    const { withBroker } = await import("../cold-path.js");
+    list = await withBroker(mesh, async (client) =>
+      (await client.listPeers()).map((p) => peerFromWire(mesh.slug, p)),
+    );
+  } else {
+    const client = await daemon(ctx);
+    list = (await client.peers({ mesh: meshParam(ctx), all: true })).peers;
+  }
+  const visible = list.filter((p) => ctx.flags.all || p.peer_role !== "control-plane");
+  const hidden = list.length - visible.length;
+  const shown = visible.map(({ self: _self, ...peer }) => peer);
+  ctx.out.result({ peers: shown }, () => {
+    const c = ctx.out.c;
+    ctx.out.table(
+      [
+        { header: "NAME" },
+        { header: "ROLE" },
+        { header: "GROUPS" },
+        { header: "STATUS" },
+        { header: "SUMMARY" },
+        { header: "CWD" },
+        { header: "KEY" },
+      ],
+      visible.map((p) => [
+        p.display_name + (p.this_session ? c.dim(" (this session)") : ""),
+        p.peer_role,
+        p.groups.join(",") || "-",
+        p.status === "idle"
+          ? c.green(p.status)
+          : p.status === "working"
+            ? c.yellow(p.status)
+            : c.red(p.status),
+        p.summary ?? "-",
+        p.cwd || "-",
+        shortKey(p.session_pubkey ?? p.pubkey),
+      ]),
+      hidden > 0
+        ? `no sessions online (${hidden} daemon connection${hidden === 1 ? "" : "s"} hidden: \`claudemesh peers --all\` shows them)`
+        : "no peers online",
+    );
+  });
+}
+
+export async function send(ctx: Context<typeof SEND_FLAGS>): Promise<void> {
+  const to = ctx.args.to ?? "";
+  const message = ctx.args.message === "-" ? await readStdin(ctx.stdin) : (ctx.args.message ?? "");
+  if (message.trim() === "")
+    throw usageError("the message is empty", "give the text as an argument, or pipe it with -");
+  const priority =
+    ctx.flags.priority === "now" || ctx.flags.priority === "low" ? ctx.flags.priority : "next";
+  let result: SendResponse;
+  if (ctx.noDaemon) {
+    const { coldSend } = await import("../cold-path.js");
+    result = await coldSend(currentMesh(ctx), { to, message, priority, replyTo: ctx.flags.replyTo });
+  } else {
+    const client = await daemon(ctx);
+    result = await client
+      .send({ to, message, mesh: meshParam(ctx), priority, reply_to: ctx.flags.replyTo, wait_ms: 2_000 })
+      .catch(withCandidates);
+  }
+  ctx.out.result(
+    {
+      message_id: result.message_id,
+      broker_message_id: result.broker_message_id,
+      status: result.status,
+      recipient_online: result.recipient_online,
+    },
+    () => {
+      const c = ctx.out.c;
+      const state =
+        result.status === "queued"
+          ? c.yellow("queued: the broker has not confirmed yet; the daemon keeps trying")
+          : result.recipient_online
+            ? c.green("sent; the recipient is online")
+            : c.yellow("sent; the recipient is offline and gets it when it returns");
+      ctx.out.line(`${c.bold(result.message_id)} → ${result.target.display}: ${state}`);
+    },
+  );
+}
+
+const STATE_FROM_WIRE: Record<string, MessageStatusResponse["recipients"][number]["state"]> = {
+  delivered: "delivered",
+  held: "held",
+  disconnected: "queued",
+  pending: "queued",
+  claimed: "queued",
+  expired: "expired",
+  cancelled: "expired",
+};
+
+export async function messageStatus(ctx: Context): Promise<void> {
+  const id = ctx.args.id ?? "";
+  let status: MessageStatusResponse;
+  if (ctx.noDaemon) {
+    if (!/^[A-Za-z0-9]{8,32}$/.test(id)) {
+      throw usageError(
+        `"${id}" is not a broker message id`,
+        "without the daemon, give the broker id (8–32 letters/digits)",
+      );
+    }
+    const { withBroker } = await import("../cold-path.js");
+    const wire = await withBroker(currentMesh(ctx), (client) => client.messageStatus(id));
+    status = {
+      message_id: wire.messageId,
+      broker_message_id: wire.messageId,
+      outbox_status: null,
+      recipients: wire.recipients.map((r) => ({
+        pubkey: r.pubkey,
+        display_name: r.name,
+        state: STATE_FROM_WIRE[r.status] ?? "queued",
+      })),
+    };
+  } else {
+    const client = await daemon(ctx);
+    status = await client.messageStatus(id, { mesh: meshParam(ctx) });
+  }
+  ctx.out.result({ ...status }, () => {
+    const c = ctx.out.c;
+    ctx.out.line(
+      `${c.bold(status.message_id)}  broker id: ${status.broker_message_id ?? c.dim("(not acked yet)")}`,
+    );
+    const paint = (s: string) =>
+      s === "delivered" ? c.green(s) : s === "expired" ? c.red(s) : s === "held" ? c.yellow(s) : s;
+    ctx.out.table(
+      [{ header: "RECIPIENT" }, { header: "KEY" }, { header: "STATE" }],
+      status.recipients.map((r) => [r.display_name, shortKey(r.pubkey), paint(r.state)]),
+      status.outbox_status === "pending" || status.outbox_status === "inflight"
+        ? "still in the outbox (see `claudemesh daemon outbox`)"
+        : "no recipients",
+    );
+  });
+}
