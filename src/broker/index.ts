@@ -70,7 +70,13 @@ export async function runBroker(options: BrokerOptions): Promise<RunningBroker> 
     return up;
   };
 
-  const listener = createListener(ctx, { ctx, adminToken, version: packageVersion(), startedAt: Date.now(), dbUp });
+  const listener = createListener(ctx, {
+    ctx,
+    adminToken,
+    version: packageVersion(),
+    startedAt: Date.now(),
+    dbUp,
+  });
   await new Promise<void>((resolve, reject) => {
     listener.http.once("error", reject);
     listener.http.listen(opts.port, opts.host, () => resolve());
@@ -92,7 +98,8 @@ export async function runBroker(options: BrokerOptions): Promise<RunningBroker> 
       await ctx.delivery.drain();
       for (const conn of listener.connections) conn.close(CloseCode.goingAway, CloseReason.shuttingDown);
       const deadline = Date.now() + DRAIN_MS;
-      while (listener.connections.size > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      while (listener.connections.size > 0 && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 20));
       for (const conn of listener.connections) conn.terminate();
       await ctx.presence.settle();
       listener.wss.close();

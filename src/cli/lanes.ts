@@ -40,6 +40,7 @@ const REQUIRED_HOOKS: HookVerb[] = ["prompt", "idle", "wait"];
 
 /** Pure: the lanes for a given setup. */
 export function lanesFor(inputs: LaneInputs): LaneReport[] {
+  // `!== false`: a daemon older than this CLI may not send the field; its sessions all came from `launch`.
   const launched = inputs.sessions.filter((s) => s.channel_flag !== false).length;
   const daemonNote = inputs.daemonRunning ? "" : "; the daemon is not running (it starts on demand)";
   const channel: LaneReport = {

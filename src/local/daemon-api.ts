@@ -112,10 +112,10 @@ export interface SessionInfo {
   connected: boolean;
   registered_at: string;
   /**
-   * Whether `launch` passed the development-channels flag (the registry keeps it from register); `doctor`
-   * reports the channel lane from it. Optional until the daemon sends it.
+   * Whether `launch` passed the development-channels flag (`channel_flag` of the register request, false
+   * when absent; kept across daemon restarts); `doctor` reports the channel lane from it.
    */
-  channel_flag?: boolean;
+  channel_flag: boolean;
 }
 
 /** GET /v1/peers?mesh=&all=1 */

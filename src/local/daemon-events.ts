@@ -3,6 +3,7 @@
  * and {@link followEvents}, which survives daemon restarts by resuming with `Last-Event-ID`. The HTTP
  * transport is {@link DaemonClient.stream}.
  */
+import type { IncomingMessage } from "node:http";
 import { DaemonUnavailableError, type DaemonClient } from "./daemon-client.js";
 
 /** One server-sent event of `GET /v1/events`. `data` is the parsed JSON (or the raw text if not JSON). */
@@ -33,9 +34,13 @@ export async function* daemonEvents(
 ): AsyncGenerator<DaemonEvent, void, undefined> {
   const headers: Record<string, string> = { Accept: "text/event-stream" };
   if (options.lastEventId) headers["Last-Event-ID"] = options.lastEventId;
-  let res: Awaited<ReturnType<DaemonClient["stream"]>>;
+  let res: IncomingMessage;
   try {
-    res = await client.stream("/v1/events", { query: { mesh: options.mesh }, headers, signal: options.signal });
+    res = await client.stream("/v1/events", {
+      query: { mesh: options.mesh },
+      headers,
+      signal: options.signal,
+    });
   } catch (err) {
     if (options.signal?.aborted) return;
     throw err;

@@ -1,8 +1,8 @@
 /**
  * `claudemesh mcp`: the MCP stdio server Claude Code starts. stdout carries protocol only (logs go to
- * stderr); end of stdin (or the stop signal) shuts it down. `initialize` is answered at once: only the SDK
- * and this file load before it (the daemon lifecycle, the tools and the message pump load in the
- * background), and the daemon is found (or started) in the background.
+ * stderr); end of stdin (or the stop signal) shuts it down. `initialize` is answered at once: before it
+ * only the SDK, this file and the daemon lifecycle load (the tools and the message pump load when first
+ * used), and the daemon is found (or started) in the background meanwhile.
  */
 import { Server } from "@modelcontextprotocol/sdk/server/index.js";
 import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
@@ -12,7 +12,7 @@ import { pino, type Logger } from "pino";
 import type { MessageMode } from "../protocol/index.js";
 import { promptHookInstalled } from "../local/claude-code.js";
 import { CHANNEL_CAPABILITY, CHANNEL_METHOD, type ChannelParams } from "./channel.js";
-import type { DaemonAccess } from "./daemon-access.js";
+import { DaemonAccess } from "./daemon-access.js";
 import { ChannelSafeTransport } from "./protocol-version.js";
 
 export interface McpOptions {
@@ -52,15 +52,9 @@ export async function runMcp(options: McpOptions): Promise<number> {
   const stdin = options.stdin ?? process.stdin;
   const stdout = options.stdout ?? process.stdout;
   const stop = new AbortController();
-  let access: Promise<DaemonAccess> | null = null;
-  const daemonAccess = (): Promise<DaemonAccess> =>
-    (access ??= import("./daemon-access.js").then(
-      ({ DaemonAccess }) =>
-        new DaemonAccess({
-          onStaleToken: () =>
-            log.warn({}, "the session token is unknown to the daemon; acting for the member"),
-        }),
-    ));
+  const access = new DaemonAccess({
+    onStaleToken: () => log.warn({}, "the session token is unknown to the daemon; acting for the member"),
+  });
 
   const server = new Server(
     { name: "claudemesh", version: options.version },
@@ -71,9 +65,7 @@ export async function runMcp(options: McpOptions): Promise<number> {
   }));
   server.setRequestHandler(CallToolRequestSchema, async (request) => {
     const { callTool } = await import("./tools.js");
-    return callTool(request.params.name, request.params.arguments, async () =>
-      (await daemonAccess()).client(),
-    );
+    return callTool(request.params.name, request.params.arguments, () => access.client());
   });
 
   const notify = async (params: ChannelParams): Promise<void> => {
@@ -83,9 +75,9 @@ export async function runMcp(options: McpOptions): Promise<number> {
   server.oninitialized = () => {
     const client = server.getClientVersion();
     log.info({ client: client?.name, client_version: client?.version }, "initialized");
-    pump ??= Promise.all([import("./pump.js"), daemonAccess()]).then(([{ runPump }, daemon]) =>
+    pump ??= import("./pump.js").then(({ runPump }) =>
       runPump({
-        access: daemon,
+        access,
         mode: options.messageMode,
         notify,
         markOnPush: !promptHookInstalled(env),
@@ -106,11 +98,9 @@ export async function runMcp(options: McpOptions): Promise<number> {
 
   await server.connect(new ChannelSafeTransport(new StdioServerTransport(stdin, stdout)));
   // Warm up: find or start the daemon while the client initializes (failures are retried by the pump).
-  daemonAccess()
-    .then((daemon) => daemon.connect())
-    .catch((err: unknown) => {
-      log.warn({ err: err instanceof Error ? err.message : String(err) }, "daemon not reachable yet");
-    });
+  access.connect().catch((err: unknown) => {
+    log.warn({ err: err instanceof Error ? err.message : String(err) }, "daemon not reachable yet");
+  });
   await closed;
   stop.abort();
   await server.close();

@@ -54,9 +54,13 @@ afterEach(async () => {
 
 const meshId = (): string => h.meshes[0]!.config.mesh_id;
 
-async function register(sessionId: string, pid = process.pid): Promise<RegisterSessionResponse> {
+async function register(
+  sessionId: string,
+  pid = process.pid,
+  extra: { channel_flag?: boolean } = {},
+): Promise<RegisterSessionResponse> {
   const res = await h.request<RegisterSessionResponse>("POST", "/v1/sessions/register", {
-    body: { pid, session_id: sessionId, cwd: "/tmp", name: `s-${sessionId}` },
+    body: { pid, session_id: sessionId, cwd: "/tmp", name: `s-${sessionId}`, ...extra },
   });
   expect(res.status).toBe(201);
   return res.body;
@@ -230,6 +234,25 @@ describe("inbox", () => {
     const [message] = (await h.request<InboxResponse>("GET", "/v1/inbox")).body.messages;
     expect(message).toMatchObject({ body: "reply to an old session", encrypted: true });
     expect(message!.undecryptable).toBeUndefined();
+  });
+
+  it("reports each session's channel_flag from its registration, also after a daemon restart", async () => {
+    const launched = await register("with-flag", process.pid, { channel_flag: true });
+    const plain = await register("without-flag");
+    const flags = async (): Promise<Record<string, boolean>> =>
+      Object.fromEntries(
+        (await h.request<{ sessions: SessionInfo[] }>("GET", "/v1/sessions")).body.sessions.map((s) => [
+          s.session_id,
+          s.channel_flag,
+        ]),
+      );
+    expect(await flags()).toEqual({ "with-flag": true, "without-flag": false });
+    const me = await h.request<SessionInfo>("GET", "/v1/sessions/me", { token: launched.token });
+    expect(me.body.channel_flag).toBe(true);
+    await h.restart();
+    expect(await flags()).toEqual({ "with-flag": true, "without-flag": false });
+    const after = await h.request<SessionInfo>("GET", "/v1/sessions/me", { token: plain.token });
+    expect(after.body.channel_flag).toBe(false);
   });
 
   it("takes back live sessions after a daemon restart (same token, same key)", async () => {

@@ -2,14 +2,25 @@
  * The hook verbs fed the JSON Claude Code sends, against a real broker, daemons and a launched session
  * (fake `claude`): `hook prompt` shows a waiting message once; a `<channel …>` prompt confirms its message
  * so no hook repeats it; `hook wait` exits 2 with a message ~3 s after it arrives, 0 when the session ends,
- * one waiter per session; every hook is silent and exits 0 on a broken daemon or malformed stdin.
+ * one waiter per session; a channel message the transcript shows the model saw mid-turn is confirmed, never
+ * repeated; every hook is silent and exits 0 on a broken daemon or malformed stdin.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import {
+  appendFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { InboxMessage } from "../../src/local/daemon-api.js";
+import { messageNotification } from "../../src/mcp/channel.js";
 import { waitUntil, withTimeout } from "../helpers/broker.js";
 import {
   CLI_BIN,
@@ -37,7 +48,7 @@ async function turnEnds(sessionId: string, env: Record<string, string>): Promise
 }
 
 /** A DM from bob to session A; resolves with the message as A's daemon view has it (unread, not marked). */
-async function dmToA(body: string): Promise<{ id: string; received_at: string }> {
+async function dmToA(body: string): Promise<InboxMessage> {
   await mesh.bob.runJson(["send", keyA.slice(0, 12), body]);
   return waitUntil(
     async () =>
@@ -181,6 +192,102 @@ describe("hook prompt", () => {
     expect(code).toBe(2);
     expect(wait.stderr()).toContain("after the channel one");
     expect(wait.stderr()).not.toContain("pushed through the channel");
+  });
+});
+
+/** Whether A's daemon has `id` marked surfaced. */
+async function surfaced(id: string): Promise<boolean | undefined> {
+  const { messages } = await daemonOf(mesh.alice, a.record().tokenFile ?? undefined).inbox({ limit: 500 });
+  return messages.find((m) => m.id === id)?.surfaced;
+}
+
+/**
+ * A session transcript as Claude Code keeps it (JSON lines); `attach` adds a channel message the way the
+ * model saw it mid-turn: `<channel source="claudemesh" …meta as escaped attributes…>` inside a JSON string.
+ */
+function fakeTranscript(): { path: string; attach: (message: InboxMessage) => void; dispose: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), "cm-transcript-"));
+  const path = join(dir, "session.jsonl");
+  const line = (content: string): string =>
+    `${JSON.stringify({ type: "user", message: { role: "user", content } })}\n`;
+  writeFileSync(path, line("run the tests") + line("x".repeat(2_000)));
+  const attribute = (value: string): string =>
+    value.replace(/&/g, "&amp;").replace(/"/g, "&quot;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+  return {
+    path,
+    attach: (message) => {
+      const { content, meta } = messageNotification(message);
+      const attributes = Object.entries(meta)
+        .map(([key, value]) => `${key}="${attribute(value)}"`)
+        .join(" ");
+      const block = `<channel source="claudemesh" ${attributes}>\n${content}\n</channel>`;
+      appendFileSync(
+        path,
+        line(`<system-reminder>A message arrived while you worked:\n${block}</system-reminder>`),
+      );
+    },
+    dispose: () => rmSync(dir, { recursive: true, force: true }),
+  };
+}
+
+describe("channel messages the model saw mid-turn (in the transcript)", () => {
+  it("hook wait does not repeat one: it marks it surfaced and delivers only the others", async () => {
+    const transcript = fakeTranscript();
+    try {
+      const input = { ...stopInput(a.sessionId()), transcript_path: transcript.path };
+      const wait = startWait(mesh.alice, input, a.sessionEnv());
+      await waitUntil(() => waiterPids(mesh.alice).includes(wait.child.pid ?? -1), { timeoutMs: 10_000 });
+      const seen = await dmToA("attached mid-turn by the channel");
+      transcript.attach(seen);
+      await dmToA("never pushed to the channel");
+      const { code } = await withTimeout(wait.done, 20_000, "hook wait did not deliver");
+      expect(code).toBe(2);
+      expect(wait.stderr()).toContain("never pushed to the channel");
+      expect(wait.stderr()).not.toContain("attached mid-turn by the channel");
+      expect(await surfaced(seen.id)).toBe(true);
+    } finally {
+      transcript.dispose();
+    }
+  });
+
+  it("hook prompt confirms one instead of showing it again", async () => {
+    const transcript = fakeTranscript();
+    try {
+      const seen = await dmToA("seen during the last turn");
+      transcript.attach(seen);
+      await dmToA("waiting for the next prompt");
+      const input = { ...promptInput(a.sessionId(), "next"), transcript_path: transcript.path };
+      const prompt = await runHook(mesh.alice, "prompt", input, a.sessionEnv());
+      expect(prompt.code).toBe(0);
+      expect(prompt.stdout).toContain("waiting for the next prompt");
+      expect(prompt.stdout).not.toContain("seen during the last turn");
+      expect(await surfaced(seen.id)).toBe(true);
+      await turnEnds(a.sessionId(), a.sessionEnv());
+    } finally {
+      transcript.dispose();
+    }
+  });
+
+  it("hook idle confirms the ones of the turn that just ended, and leaves the others unread", async () => {
+    const transcript = fakeTranscript();
+    try {
+      const seen = await dmToA("attached just before the stop");
+      const unseen = await dmToA("not attached yet");
+      transcript.attach(seen);
+      const input = { ...stopInput(a.sessionId()), transcript_path: transcript.path };
+      expect(await runHook(mesh.alice, "idle", input, a.sessionEnv())).toMatchObject({
+        code: 0,
+        stdout: "",
+        stderr: "",
+      });
+      expect(await surfaced(seen.id)).toBe(true);
+      expect(await surfaced(unseen.id)).toBe(false);
+      const prompt = await runHook(mesh.alice, "prompt", promptInput(a.sessionId(), "go"), a.sessionEnv());
+      expect(prompt.stdout).toContain("not attached yet");
+      await turnEnds(a.sessionId(), a.sessionEnv());
+    } finally {
+      transcript.dispose();
+    }
   });
 });
 

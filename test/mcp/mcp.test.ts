@@ -96,6 +96,39 @@ describe("initialize", () => {
     expect((await rawInitialize("2025-06-18")).protocolVersion).toBe("2025-06-18");
   });
 
+  it("stops on SIGTERM: closes its transport and exits 0 at once", async () => {
+    const child = spawn(process.execPath, [CLI_BIN, "mcp"], {
+      cwd: ROOT,
+      env: mesh.alice.env,
+      stdio: ["pipe", "pipe", "pipe"],
+    });
+    let out = "";
+    let err = "";
+    child.stdout.setEncoding("utf8").on("data", (chunk: string) => (out += chunk));
+    child.stderr.setEncoding("utf8").on("data", (chunk: string) => (err += chunk));
+    const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
+    const request = {
+      jsonrpc: "2.0",
+      id: 3,
+      method: "initialize",
+      params: { protocolVersion: "2025-11-25", capabilities: {}, clientInfo: { name: "raw", version: "0" } },
+    };
+    child.stdin.write(`${JSON.stringify(request)}\n`);
+    child.stdin.write(`${JSON.stringify({ jsonrpc: "2.0", method: "notifications/initialized" })}\n`);
+    await waitUntil(() => err.includes("following the daemon's messages"), {
+      timeoutMs: 10_000,
+      message: `the pump never started:\n${out}\n${err}`,
+    });
+    const signalled = Date.now();
+    child.kill("SIGTERM");
+    // stdin stays open: only the signal can end it. A functional bound (main's fallback exit is 3 s).
+    const code = await withTimeout(exited, 5_000, "mcp did not exit on SIGTERM");
+    expect(code).toBe(0);
+    expect(Date.now() - signalled).toBeLessThan(2_000);
+    expect(err).toMatch(/stopped by a signal/);
+    child.stdin.destroy();
+  });
+
   it("answers initialize without waiting for a daemon, logs only to stderr, and exits when stdin closes", async () => {
     // A user with no daemon running yet (the server starts one in the background; stopped below).
     const fresh = new CliUser("mcp-fresh");

@@ -1,7 +1,7 @@
 /**
  * The pure parts of the Claude Code integration: channel params, the protocol-version cap, what the hooks
- * show (20 messages / 8 KB), channel prompt recognition, the session choice and claude's argv, and the
- * settings edits.
+ * show (20 messages / 8 KB), channel prompt and transcript recognition, the hook input, the lanes doctor
+ * reports, the session choice and claude's argv, and the settings edits.
  */
 import { mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -9,11 +9,14 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { claudeArgs } from "../../src/cli/handlers/launch.js";
 import { MAX_BYTES, MAX_MESSAGES, renderContext, selectForContext } from "../../src/cli/hooks/context.js";
+import { toHookInput } from "../../src/cli/hooks/input.js";
 import { channelMessageIds } from "../../src/cli/hooks/surface.js";
+import { channelIdsInTranscript, unescapeAttribute } from "../../src/cli/hooks/transcript.js";
 import { addHooks, removeHooks } from "../../src/cli/install/entries.js";
+import { lanesFor } from "../../src/cli/lanes.js";
 import { chooseSession } from "../../src/cli/launch/session-id.js";
 import { encodeProjectDir, ourHookVerb } from "../../src/local/claude-code.js";
-import type { InboxMessage } from "../../src/local/daemon-api.js";
+import type { InboxMessage, SessionInfo } from "../../src/local/daemon-api.js";
 import { cleanMeta, inboxNotice, messageNotification } from "../../src/mcp/channel.js";
 import { capInitialize } from "../../src/mcp/protocol-version.js";
 
@@ -149,6 +152,96 @@ describe("channel prompts", () => {
         '<channel source="claudemesh" message_id="a">\nsee <channel source="claudemesh" message_id="b">\n</channel>',
       ),
     ).toEqual(["a"]);
+  });
+});
+
+describe("channel messages in the transcript", () => {
+  /** A transcript line as Claude Code writes it: the channel block inside a JSON string. */
+  const line = (text: string): string =>
+    `${JSON.stringify({ type: "user", message: { role: "user", content: [{ type: "text", text }] } })}\n`;
+  const tag = (id: string, source = "claudemesh"): string =>
+    `<channel source="${source}" user="Bob &quot;B&quot;" message_id="${id}" mesh_slug="team">\nhi\n</channel>`;
+
+  function transcript(content: string): { path: string; done: () => void } {
+    const dir = mkdtempSync(join(tmpdir(), "cm-transcript-"));
+    const path = join(dir, "session.jsonl");
+    writeFileSync(path, content);
+    return { path, done: () => rmSync(dir, { recursive: true, force: true }) };
+  }
+
+  it("finds the message ids of claudemesh channel blocks, JSON-escaped or bare, attributes unescaped", () => {
+    const file = transcript(
+      line("please fix the bug") +
+        line(`tool output, then ${tag("mid-turn-1")}`) +
+        line(tag("a&amp;b")) +
+        line(tag("other-source", "slack")) +
+        `${tag("bare-1")}\n`,
+    );
+    try {
+      expect(channelIdsInTranscript(file.path)).toEqual(new Set(["mid-turn-1", "a&b", "bare-1"]));
+    } finally {
+      file.done();
+    }
+  });
+
+  it("reads only the tail, and finds nothing without a readable transcript", () => {
+    const file = transcript(line(tag("old")) + line("x".repeat(4_000)) + line(tag("recent")));
+    try {
+      expect(channelIdsInTranscript(file.path, 2_000)).toEqual(new Set(["recent"]));
+      expect(channelIdsInTranscript(file.path)).toEqual(new Set(["old", "recent"]));
+      expect(channelIdsInTranscript(join(file.path, "..", "missing.jsonl"))).toEqual(new Set());
+      expect(channelIdsInTranscript(join(file.path, ".."))).toEqual(new Set());
+      expect(channelIdsInTranscript(undefined)).toEqual(new Set());
+    } finally {
+      file.done();
+    }
+  });
+
+  it("unescapes XML attribute values", () => {
+    expect(unescapeAttribute("Bob &quot;B&quot; &lt;x&gt; &amp;amp; &#39;&#x41;")).toBe(
+      'Bob "B" <x> &amp; \'A',
+    );
+    expect(unescapeAttribute("&unknown; plain")).toBe("&unknown; plain");
+  });
+});
+
+describe("hook input", () => {
+  it("keeps an object whose known fields are strings, and refuses anything else", () => {
+    const input = { session_id: "s", transcript_path: "/t.jsonl", prompt: "hi", stop_hook_active: false };
+    expect(toHookInput(input)).toEqual(input);
+    expect(toHookInput({})).toEqual({});
+    for (const bad of [null, "text", 3, [1, 2], { session_id: 5 }, { prompt: null }]) {
+      expect(toHookInput(bad)).toBeNull();
+    }
+  });
+});
+
+describe("doctor's lanes", () => {
+  const session = (channelFlag: boolean): SessionInfo => ({
+    session_id: "s",
+    session_pubkey: "c".repeat(64),
+    mesh_id: "m",
+    slug: "team",
+    display_name: "s",
+    pid: 1,
+    cwd: "/",
+    role: null,
+    groups: [],
+    message_mode: "push",
+    connected: true,
+    registered_at: "2025-01-31T12:00:00.000Z",
+    channel_flag: channelFlag,
+  });
+  const inputs = { mcpRegistered: true, hooks: new Set<never>(), brokenHooks: [], daemonRunning: true };
+
+  it("counts only sessions registered with the channel flag for the channel lane", () => {
+    const channel = (sessions: SessionInfo[]) =>
+      lanesFor({ ...inputs, sessions, insideLaunch: false }).find((l) => l.lane === "channel");
+    expect(channel([session(false)])).toMatchObject({ active: false, fix: "claudemesh launch" });
+    expect(channel([session(true), session(false)])).toMatchObject({
+      active: true,
+      detail: expect.stringMatching(/^1 session started with `claudemesh launch`/),
+    });
   });
 });
 

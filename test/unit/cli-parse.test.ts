@@ -35,6 +35,7 @@ const VERBS: VerbDef[] = [
       expires: { type: "duration", default: 604_800_000, description: "ttl" },
       yes: { type: "boolean", short: "y", description: "yes" },
       tags: { type: "list", description: "tags" },
+      service: { type: "boolean", default: true, description: "leave out the service" },
     },
     handler: noop,
   }),
@@ -111,6 +112,15 @@ describe("parseArgv", () => {
     expect(failure(["invite", "--no-daemon"])).toMatchObject({
       exitCode: 2,
       message: "unknown option '--no-daemon'",
+    });
+  });
+
+  it("a boolean flag that defaults to true is turned off by --no-<name>, its only form", () => {
+    expect(run(["invite"]).options.service).toBe(true);
+    expect(run(["invite", "--no-service"]).options.service).toBe(false);
+    expect(failure(["invite", "--service"])).toMatchObject({
+      exitCode: 2,
+      message: "unknown option '--service' (did you mean --no-service?)",
     });
   });
 
@@ -195,7 +205,10 @@ describe("help", () => {
     expect(text).toMatch(/--json/);
     expect(text).toMatch(/-h, --help/);
     expect(text).toContain("claudemesh send bob hi");
-    expect(verbHelp(VERBS[1] as VerbDef, c)).toMatch(/--expires <duration>\s+ttl \(default: 7d\)/);
+    const invite = verbHelp(VERBS[1] as VerbDef, c);
+    expect(invite).toMatch(/--expires <duration>\s+ttl \(default: 7d\)/);
+    expect(invite).toMatch(/--no-service\s+leave out the service\n/);
+    expect(invite).not.toMatch(/ --service/);
   });
 
   it("lists every verb by section, and a group's verbs", () => {

@@ -48,6 +48,7 @@ const VERBS: VerbDef[] = [
       loud: { type: "boolean", description: "loud" },
       times: { type: "number", default: 1, description: "times" },
       label: { type: "string", description: "label" },
+      color: { type: "boolean", default: true, description: "leave out the colours" },
     },
     mesh: true,
     coldPath: true,
@@ -87,20 +88,23 @@ describe("run", () => {
       "--mesh",
       "m",
       "--no-daemon",
+      "--no-color",
     ]);
     expect(result).toEqual({ code: 0, stdout: "echo a\n", stderr: "" });
     expect(seen?.args).toEqual({ first: "a", more: "b c" });
     expect(seen?.argv).toEqual(["b", "c"]);
-    expect(seen?.flags).toEqual({ loud: true, times: 2, label: undefined });
+    expect(seen?.flags).toEqual({ loud: true, times: 2, label: undefined, color: false });
     expect(seen?.mesh).toBe("m");
     expect(seen?.noDaemon).toBe(true);
     expect(seen?.json).toBe(false);
   });
 
-  it("defaults booleans to false and honours CLAUDEMESH_NO_DAEMON", async () => {
+  it("defaults booleans to false (negatable ones to true) and honours CLAUDEMESH_NO_DAEMON", async () => {
     await runCase(["echo", "a"], { CLAUDEMESH_NO_DAEMON: "1" });
-    expect(seen?.flags).toMatchObject({ loud: false, times: 1 });
+    expect(seen?.flags).toMatchObject({ loud: false, times: 1, color: true });
     expect(seen?.noDaemon).toBe(true);
+    await runCase(["echo", "a"]);
+    expect(seen?.noDaemon).toBe(false);
   });
 
   it("prints one JSON document with schema_version under --json", async () => {

@@ -21,8 +21,7 @@ export const INVITE_FLAGS = defineFlags({
   publicUrl: {
     type: "string",
     valueName: "url",
-    description:
-      "also print the https://<url>/join/… form (default: the broker's public URL, if it has one)",
+    description: "also print the https://<url>/join/… form (default: the broker's public URL, if it has one)",
   },
 });
 

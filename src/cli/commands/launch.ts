@@ -15,8 +15,7 @@ export const LAUNCH_FLAGS = defineFlags({
   yes: {
     type: "boolean",
     short: "y",
-    description:
-      "register claudemesh with Claude Code first (claudemesh install --no-service) if it is not",
+    description: "register claudemesh with Claude Code first (claudemesh install --no-service) if it is not",
   },
 });
 

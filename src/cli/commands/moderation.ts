@@ -1,6 +1,7 @@
 /**
  * Roster and moderation: `members`, `kick`, `ban`, `unban` (owner/admin only: the broker enforces it, the
  * CLI checks first for a clear error). Through the daemon's member connection, or `--no-daemon`.
+ * Implementations in handlers/moderation.ts.
  */
 import { defineFlags, defineVerb } from "../command.js";
 

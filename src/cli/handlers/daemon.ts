@@ -80,11 +80,7 @@ export async function daemonStatus(ctx: Context): Promise<void> {
       ctx.out.line(`sessions: ${health?.sessions ?? 0}`);
       ctx.out.table(
         [{ header: "MESH" }, { header: "STATE" }, { header: "LAST ERROR" }],
-        meshes.map((m) => [
-          m.slug,
-          m.connected ? c.green(m.state) : c.yellow(m.state),
-          m.last_error ?? "-",
-        ]),
+        meshes.map((m) => [m.slug, m.connected ? c.green(m.state) : c.yellow(m.state), m.last_error ?? "-"]),
         "no meshes",
       );
     },
@@ -150,11 +146,7 @@ export async function outbox(ctx: Context<typeof OUTBOX_FLAGS>): Promise<void> {
       items.map((i) => [
         i.id,
         i.to,
-        i.status === "dead"
-          ? c.red(i.status)
-          : i.status === "done"
-            ? c.green(i.status)
-            : c.yellow(i.status),
+        i.status === "dead" ? c.red(i.status) : i.status === "done" ? c.green(i.status) : c.yellow(i.status),
         String(i.attempts),
         shortKey(i.broker_message_id),
         i.last_error ?? "-",

@@ -178,8 +178,6 @@ export async function whoami(ctx: Context): Promise<void> {
       "no meshes yet: run `claudemesh up` or `claudemesh join <link>`",
     );
     if (session)
-      ctx.out.line(
-        `\nthis session: ${session.session_id} in ${session.mesh}, key ${session.session_pubkey}`,
-      );
+      ctx.out.line(`\nthis session: ${session.session_id} in ${session.mesh}, key ${session.session_pubkey}`);
   });
 }

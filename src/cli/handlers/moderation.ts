@@ -30,13 +30,7 @@ export async function members(ctx: Context): Promise<void> {
   ctx.out.result({ members: list }, () => {
     const c = ctx.out.c;
     ctx.out.table(
-      [
-        { header: "NAME" },
-        { header: "ROLE" },
-        { header: "ONLINE" },
-        { header: "KEY" },
-        { header: "JOINED" },
-      ],
+      [{ header: "NAME" }, { header: "ROLE" }, { header: "ONLINE" }, { header: "KEY" }, { header: "JOINED" }],
       list.map((m) => [
         m.display_name,
         m.role,

@@ -89,8 +89,7 @@ export async function send(ctx: Context<typeof SEND_FLAGS>): Promise<void> {
   const message = ctx.args.message === "-" ? await readStdin(ctx.stdin) : (ctx.args.message ?? "");
   if (message.trim() === "")
     throw usageError("the message is empty", "give the text as an argument, or pipe it with -");
-  const priority =
-    ctx.flags.priority === "now" || ctx.flags.priority === "low" ? ctx.flags.priority : "next";
+  const priority = ctx.flags.priority === "now" || ctx.flags.priority === "low" ? ctx.flags.priority : "next";
   let result: SendResponse;
   if (ctx.noDaemon) {
     const { coldSend } = await import("../cold-path.js");

@@ -94,8 +94,7 @@ export async function up(ctx: Context<typeof UP_FLAGS>): Promise<void> {
   let config = userConfig();
   const existing = localMesh(config.meshes, ctx.flags.port);
   const port =
-    ctx.flags.port ??
-    (existing ? (portOf(existing.broker_url) ?? DEFAULT_BROKER_PORT) : DEFAULT_BROKER_PORT);
+    ctx.flags.port ?? (existing ? (portOf(existing.broker_url) ?? DEFAULT_BROKER_PORT) : DEFAULT_BROKER_PORT);
   const wantBroker = config.meshes.length === 0 || existing !== undefined || ctx.flags.port !== undefined;
 
   let broker: LocalBroker | null = null;

@@ -220,6 +220,7 @@ export class SessionRegistry {
       message_mode: session.message_mode,
       connected: session.link.connected,
       registered_at: session.registered_at,
+      channel_flag: session.channel_flag,
     };
   }
 
