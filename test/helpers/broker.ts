@@ -10,7 +10,10 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll } from "vitest";
+import { closeAllClients } from "./app-client.js";
 import { withTimeout } from "./deadline.js";
+import { closeAllPeers } from "./raw-peer.js";
 
 export * from "./app-client.js";
 export * from "./deadline.js";
@@ -212,6 +215,27 @@ export class BrokerProcess {
 /** Shorthand for {@link BrokerProcess.start}. */
 export function startBroker(options: StartBrokerOptions = {}): Promise<BrokerProcess> {
   return BrokerProcess.start(options);
+}
+
+/**
+ * One broker for the whole test file: started in `beforeAll`; in `afterAll` every raw peer and app client
+ * is closed, then the broker is disposed. Returns a getter for it, usable once `beforeAll` has run (hooks
+ * the file registers after this call run after the start and before the disposal).
+ */
+export function useBroker(options: StartBrokerOptions = {}): () => BrokerProcess {
+  let broker: BrokerProcess | undefined;
+  beforeAll(async () => {
+    broker = await startBroker(options);
+  });
+  afterAll(async () => {
+    closeAllPeers();
+    await closeAllClients();
+    await broker?.dispose();
+  });
+  return () => {
+    if (!broker) throw new Error("useBroker(): the broker is started in beforeAll");
+    return broker;
+  };
 }
 
 /** `GET`/`POST` against the broker's HTTP port; resolves with status and parsed JSON (or text). */

@@ -196,3 +196,17 @@ export async function addMember(
     role,
   };
 }
+
+/**
+ * A fresh mesh with one member per name (joined concurrently), keyed by display name.
+ * `roleOf` picks each member's role (default: every one a plain member).
+ */
+export async function meshWith(
+  broker: BrokerAddress,
+  names: string[],
+  roleOf: (name: string) => "member" | "admin" = () => "member",
+): Promise<{ mesh: TestMesh; m: Record<string, TestMember> }> {
+  const mesh = await createTestMesh(broker);
+  const members = await Promise.all(names.map((name) => addMember(broker, mesh, name, roleOf(name))));
+  return { mesh, m: Object.fromEntries(members.map((member) => [member.displayName, member])) };
+}
