@@ -32,10 +32,17 @@ function labelKey(labels: Labels): string {
 export class Metrics {
   readonly connectionsTotal = new Counter("broker_connections_total", "Authenticated connections");
   readonly connectionsRejected = new Counter("broker_connections_rejected_total", "Refused hellos by reason");
-  readonly connectionsActive = new Counter("broker_connections_active", "Open authenticated sockets", "gauge");
+  readonly connectionsActive = new Counter(
+    "broker_connections_active",
+    "Open authenticated sockets",
+    "gauge",
+  );
   readonly framesTotal = new Counter("broker_frames_total", "Inbound frames by type");
   readonly messagesRouted = new Counter("broker_messages_routed_total", "Accepted sends by priority");
-  readonly messagesRejected = new Counter("broker_messages_rejected_total", "Refused sends and frames by reason");
+  readonly messagesRejected = new Counter(
+    "broker_messages_rejected_total",
+    "Refused sends and frames by reason",
+  );
   readonly deliveriesTotal = new Counter("broker_deliveries_total", "Pushes written / acked");
   readonly queueDepth = new Counter("broker_queue_depth", "Undelivered deliveries", "gauge");
   readonly ttlSweeps = new Counter("broker_ttl_sweeps_total", "Retention sweeps");

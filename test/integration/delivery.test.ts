@@ -5,44 +5,25 @@
  * 30 s lease re-push without any trigger, and a claim left behind by a broker killed with SIGKILL. Each
  * test has its own mesh (the crash test its own broker), so they run concurrently.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { encryptDirect } from "../../src/client/index.js";
 import { generateIdentity, toBase64 } from "../../src/crypto/index.js";
 import {
   AppClient,
-  closeAllClients,
-  closeAllPeers,
   connectMember,
   connectSession,
   createTestMesh,
   addMember,
   isMessagePush,
+  meshWith,
   startBroker,
+  useBroker,
   waitUntil,
-  type BrokerProcess,
   type Frame,
   type RawPeer,
-  type TestMember,
-  type TestMesh,
 } from "../helpers/broker.js";
 
-let broker: BrokerProcess;
-
-beforeAll(async () => {
-  broker = await startBroker();
-});
-
-afterAll(async () => {
-  closeAllPeers();
-  await closeAllClients();
-  await broker?.dispose();
-});
-
-async function meshWith(...names: string[]): Promise<{ mesh: TestMesh; m: Record<string, TestMember> }> {
-  const mesh = await createTestMesh(broker);
-  const members = await Promise.all(names.map((name) => addMember(broker, mesh, name)));
-  return { mesh, m: Object.fromEntries(members.map((member) => [member.displayName, member])) };
-}
+const broker = useBroker();
 
 /** A `send` from a raw peer with an opaque body; resolves with the successful ack. */
 async function rawSend(
@@ -73,9 +54,9 @@ const pushesOf = (peer: RawPeer, messageId: unknown) =>
 
 describe.concurrent("routing", () => {
   it("a DM between members arrives with the full push shape, decrypts, and is reported delivered", async () => {
-    const { mesh, m } = await meshWith("alice", "bob");
-    const alice = await AppClient.connect(broker.url, mesh.meshId, m.alice!);
-    const bob = await AppClient.connect(broker.url, mesh.meshId, m.bob!);
+    const { mesh, m } = await meshWith(broker(), ["alice", "bob"]);
+    const alice = await AppClient.connect(broker().url, mesh.meshId, m.alice!);
+    const bob = await AppClient.connect(broker().url, mesh.meshId, m.bob!);
     const ack = await alice.client.sendDirect(m.bob!.pubkey, "hello bob", { clientMessageId: "dm-1" });
     expect(ack).toMatchObject({ type: "ack", id: "dm-1", queued: true, recipientOnline: true });
     expect(ack.messageId).toMatch(/^[A-Za-z0-9]{32}$/);
@@ -102,12 +83,12 @@ describe.concurrent("routing", () => {
   });
 
   it("a DM to a session key reaches that session; a sibling session DM is delivered", async () => {
-    const { mesh, m } = await meshWith("alice", "bob");
+    const { mesh, m } = await meshWith(broker(), ["alice", "bob"]);
     const s1 = generateIdentity();
     const s2 = generateIdentity();
-    const bobS1 = await connectSession(broker.url, mesh.meshId, m.bob!, s1);
-    const bobS2 = await connectSession(broker.url, mesh.meshId, m.bob!, s2);
-    const alice = await connectMember(broker.url, mesh.meshId, m.alice!);
+    const bobS1 = await connectSession(broker().url, mesh.meshId, m.bob!, s1);
+    const bobS2 = await connectSession(broker().url, mesh.meshId, m.bob!, s2);
+    const alice = await connectMember(broker().url, mesh.meshId, m.alice!);
     const toS1 = await rawSend(alice, s1.publicKey);
     const push = await bobS1.waitForPush(toS1.messageId as string);
     expect(push.recipientPubkey).toBe(s1.publicKey);
@@ -119,11 +100,11 @@ describe.concurrent("routing", () => {
   });
 
   it("a DM is never echoed to the sending presence; one to the own member key reaches the member's other presence", async () => {
-    const { mesh, m } = await meshWith("alice", "bob");
+    const { mesh, m } = await meshWith(broker(), ["alice", "bob"]);
     const session = generateIdentity();
-    const daemon = await connectMember(broker.url, mesh.meshId, m.alice!);
-    const sess = await connectSession(broker.url, mesh.meshId, m.alice!, session);
-    const bob = await connectMember(broker.url, mesh.meshId, m.bob!);
+    const daemon = await connectMember(broker().url, mesh.meshId, m.alice!);
+    const sess = await connectSession(broker().url, mesh.meshId, m.alice!, session);
+    const bob = await connectMember(broker().url, mesh.meshId, m.bob!);
 
     const toSelf = await rawSend(sess, m.alice!.pubkey);
     const push = await daemon.waitForPush(toSelf.messageId as string);
@@ -139,13 +120,13 @@ describe.concurrent("routing", () => {
   });
 
   it("a broadcast reaches every other member once and no presence of the sender's member", async () => {
-    const { mesh, m } = await meshWith("alice", "bob", "carol", "dave");
+    const { mesh, m } = await meshWith(broker(), ["alice", "bob", "carol", "dave"]);
     const aliceSession = generateIdentity();
-    const aliceDaemon = await connectMember(broker.url, mesh.meshId, m.alice!);
-    const aliceSess = await connectSession(broker.url, mesh.meshId, m.alice!, aliceSession);
-    const bobDaemon = await connectMember(broker.url, mesh.meshId, m.bob!);
-    const bobSess = await connectSession(broker.url, mesh.meshId, m.bob!, generateIdentity());
-    const carol = await connectMember(broker.url, mesh.meshId, m.carol!);
+    const aliceDaemon = await connectMember(broker().url, mesh.meshId, m.alice!);
+    const aliceSess = await connectSession(broker().url, mesh.meshId, m.alice!, aliceSession);
+    const bobDaemon = await connectMember(broker().url, mesh.meshId, m.bob!);
+    const bobSess = await connectSession(broker().url, mesh.meshId, m.bob!, generateIdentity());
+    const carol = await connectMember(broker().url, mesh.meshId, m.carol!);
 
     const ack = await rawSend(aliceSess, "*", { bodyVersion: 2 });
     expect(ack.recipientOnline).toBe(true);
@@ -162,22 +143,22 @@ describe.concurrent("routing", () => {
     expect(pushesOf(bobDaemon, ack.messageId) + pushesOf(bobSess, ack.messageId)).toBe(1);
 
     // dave was offline at accept time: he gets it when he connects (§9 #9).
-    const dave = await AppClient.connect(broker.url, mesh.meshId, m.dave!);
+    const dave = await AppClient.connect(broker().url, mesh.meshId, m.dave!);
     await dave.waitFor(ack.messageId as string);
   });
 
   it("@a reaches a member of a/b but not other groups, and never the sender's member", async () => {
-    const { mesh, m } = await meshWith("alice", "bob", "carol", "dave");
-    const alice = await AppClient.connect(broker.url, mesh.meshId, m.alice!, { rootKey: mesh.rootKey });
+    const { mesh, m } = await meshWith(broker(), ["alice", "bob", "carol", "dave"]);
+    const alice = await AppClient.connect(broker().url, mesh.meshId, m.alice!, { rootKey: mesh.rootKey });
     alice.client.fire({ type: "join_group", name: "a" });
     const aliceSession = generateIdentity();
-    const aliceRaw = await connectSession(broker.url, mesh.meshId, m.alice!, aliceSession, {
+    const aliceRaw = await connectSession(broker().url, mesh.meshId, m.alice!, aliceSession, {
       groups: [{ name: "a/x" }],
     });
-    const carol = await AppClient.connect(broker.url, mesh.meshId, m.carol!, { rootKey: mesh.rootKey });
+    const carol = await AppClient.connect(broker().url, mesh.meshId, m.carol!, { rootKey: mesh.rootKey });
     await carol.client.joinGroup("a/b", "lead");
-    const dave = await connectMember(broker.url, mesh.meshId, m.dave!, { groups: [{ name: "ab" }] });
-    const bob = await connectMember(broker.url, mesh.meshId, m.bob!);
+    const dave = await connectMember(broker().url, mesh.meshId, m.dave!, { groups: [{ name: "ab" }] });
+    const bob = await connectMember(broker().url, mesh.meshId, m.bob!);
 
     const ack = await alice.client.sendMulticast("@a", "to group a", mesh.rootKey);
     expect(ack.queued).toBe(true);
@@ -202,8 +183,8 @@ describe.concurrent("routing", () => {
   });
 
   it("a DM to a pubkey that matches nothing is refused with no_recipient; one to an offline member queues", async () => {
-    const { mesh, m } = await meshWith("alice", "bob");
-    const alice = await connectMember(broker.url, mesh.meshId, m.alice!);
+    const { mesh, m } = await meshWith(broker(), ["alice", "bob"]);
+    const alice = await connectMember(broker().url, mesh.meshId, m.alice!);
     const nobody = await alice.sendMessage({ targetSpec: generateIdentity().publicKey, ciphertext: "eA==" });
     expect(nobody).toMatchObject({ queued: false, messageId: "" });
     expect(nobody.error).toMatch(/^no_recipient: not_found/);
@@ -212,33 +193,33 @@ describe.concurrent("routing", () => {
   });
 
   it("a reply to a session key whose session ended still reaches the owning member", async () => {
-    const { mesh, m } = await meshWith("alice", "bob");
+    const { mesh, m } = await meshWith(broker(), ["alice", "bob"]);
     const session = generateIdentity();
-    const bobSess = await connectSession(broker.url, mesh.meshId, m.bob!, session);
-    const alice = await connectMember(broker.url, mesh.meshId, m.alice!);
+    const bobSess = await connectSession(broker().url, mesh.meshId, m.bob!, session);
+    const alice = await connectMember(broker().url, mesh.meshId, m.alice!);
     bobSess.send({ type: "bye" });
     await bobSess.waitForClose();
     await alice.waitForEvent("peer_left");
     const ack = await rawSend(alice, session.publicKey);
-    const bob = await AppClient.connect(broker.url, mesh.meshId, m.bob!);
+    const bob = await AppClient.connect(broker().url, mesh.meshId, m.bob!);
     const got = await bob.waitFor(ack.messageId as string);
     expect(got.push.recipientPubkey).toBe(session.publicKey);
   });
 
   it("a presence cannot ack another recipient's copy", async () => {
-    const { mesh, m } = await meshWith("alice", "bob", "carol");
-    const alice = await connectMember(broker.url, mesh.meshId, m.alice!);
-    const carol = await connectMember(broker.url, mesh.meshId, m.carol!);
+    const { mesh, m } = await meshWith(broker(), ["alice", "bob", "carol"]);
+    const alice = await connectMember(broker().url, mesh.meshId, m.alice!);
+    const carol = await connectMember(broker().url, mesh.meshId, m.carol!);
     const ack = await rawSend(alice, m.bob!.pubkey, { client_message_id: "steal-me" });
     carol.send({ type: "client_ack", brokerMessageId: ack.messageId, clientMessageId: "steal-me" });
     await carol.request({ type: "list_peers" }); // the ack is handled before this reply
-    const bob = await AppClient.connect(broker.url, mesh.meshId, m.bob!);
+    const bob = await AppClient.connect(broker().url, mesh.meshId, m.bob!);
     await bob.waitFor(ack.messageId as string);
   });
   it("a hidden presence is omitted from others' lists and claims no broadcast until visible again", async () => {
-    const { mesh, m } = await meshWith("alice", "bob");
-    const alice = await connectMember(broker.url, mesh.meshId, m.alice!);
-    const bob = await connectMember(broker.url, mesh.meshId, m.bob!);
+    const { mesh, m } = await meshWith(broker(), ["alice", "bob"]);
+    const alice = await connectMember(broker().url, mesh.meshId, m.alice!);
+    const bob = await connectMember(broker().url, mesh.meshId, m.bob!);
     expect(await bob.request({ type: "set_visible", visible: false })).toMatchObject({
       type: "ack",
       queued: false,
@@ -256,12 +237,12 @@ describe.concurrent("routing", () => {
   });
 
   it("nothing crosses meshes: DMs, status lookups, peer lists and broadcasts stay in their mesh", async () => {
-    const one = await meshWith("alice", "bob");
-    const two = await createTestMesh(broker);
-    const carol = await addMember(broker, two, "carol");
-    const alice = await connectMember(broker.url, one.mesh.meshId, one.m.alice!);
-    const bob = await connectMember(broker.url, one.mesh.meshId, one.m.bob!);
-    const carolPeer = await connectMember(broker.url, two.meshId, carol);
+    const one = await meshWith(broker(), ["alice", "bob"]);
+    const two = await createTestMesh(broker());
+    const carol = await addMember(broker(), two, "carol");
+    const alice = await connectMember(broker().url, one.mesh.meshId, one.m.alice!);
+    const bob = await connectMember(broker().url, one.mesh.meshId, one.m.bob!);
+    const carolPeer = await connectMember(broker().url, two.meshId, carol);
     const foreign = await alice.sendMessage({ targetSpec: carol.pubkey, ciphertext: "eA==" });
     expect(foreign.error).toMatch(/^no_recipient:/);
     const own = await rawSend(alice, one.m.bob!.pubkey);
@@ -280,29 +261,29 @@ describe.concurrent("routing", () => {
 
 describe.concurrent("at-least-once", () => {
   it("an offline recipient gets the message exactly once at the application after it returns", async () => {
-    const { mesh, m } = await meshWith("alice", "bob");
-    const alice = await AppClient.connect(broker.url, mesh.meshId, m.alice!);
+    const { mesh, m } = await meshWith(broker(), ["alice", "bob"]);
+    const alice = await AppClient.connect(broker().url, mesh.meshId, m.alice!);
     const ack = await alice.client.sendDirect(m.bob!.pubkey, "while you were out");
     expect(ack).toMatchObject({ queued: true, recipientOnline: false });
 
-    const bob = await AppClient.connect(broker.url, mesh.meshId, m.bob!, { sessionId: "bob-app" });
+    const bob = await AppClient.connect(broker().url, mesh.meshId, m.bob!, { sessionId: "bob-app" });
     expect((await bob.waitFor(ack.messageId)).text).toBe("while you were out");
     const later = await alice.client.sendDirect(m.bob!.pubkey, "barrier");
     await bob.waitFor(later.messageId);
     expect(bob.count(ack.messageId)).toBe(1);
     await bob.close();
 
-    const back = await AppClient.connect(broker.url, mesh.meshId, m.bob!, { sessionId: "bob-app" });
+    const back = await AppClient.connect(broker().url, mesh.meshId, m.bob!, { sessionId: "bob-app" });
     const again = await alice.client.sendDirect(m.bob!.pubkey, "barrier 2");
     await back.waitFor(again.messageId);
     expect(back.count(ack.messageId)).toBe(0);
   });
 
   it("a socket that drops after the push but before client_ack gets it again, once, after it returns", async () => {
-    const { mesh, m } = await meshWith("alice", "bob");
-    const alice = await AppClient.connect(broker.url, mesh.meshId, m.alice!);
+    const { mesh, m } = await meshWith(broker(), ["alice", "bob"]);
+    const alice = await AppClient.connect(broker().url, mesh.meshId, m.alice!);
     const raw = await connectMember(
-      broker.url,
+      broker().url,
       mesh.meshId,
       m.bob!,
       { sessionId: "bob-daemon" },
@@ -314,7 +295,7 @@ describe.concurrent("at-least-once", () => {
     raw.terminate();
     await raw.closed;
 
-    const bob = await AppClient.connect(broker.url, mesh.meshId, m.bob!, { sessionId: "bob-daemon" });
+    const bob = await AppClient.connect(broker().url, mesh.meshId, m.bob!, { sessionId: "bob-daemon" });
     expect((await bob.waitFor(ack.messageId)).text).toBe("ack me");
     const later = await alice.client.sendDirect(m.bob!.pubkey, "barrier");
     await bob.waitFor(later.messageId);
@@ -327,17 +308,17 @@ describe.concurrent("at-least-once", () => {
   });
 
   it("a claim held by a socket that closes is re-offered to another eligible presence within 5 s", async () => {
-    const { mesh, m } = await meshWith("alice", "bob");
-    const alice = await connectMember(broker.url, mesh.meshId, m.alice!);
+    const { mesh, m } = await meshWith(broker(), ["alice", "bob"]);
+    const alice = await connectMember(broker().url, mesh.meshId, m.alice!);
     const one = await connectMember(
-      broker.url,
+      broker().url,
       mesh.meshId,
       m.bob!,
       { sessionId: "bob-1" },
       { autoAck: false },
     );
     const two = await connectMember(
-      broker.url,
+      broker().url,
       mesh.meshId,
       m.bob!,
       { sessionId: "bob-2" },
@@ -360,10 +341,10 @@ describe.concurrent("at-least-once", () => {
     "a held claim is never re-pushed within its lease and is re-pushed within 35 s without any trigger",
     { timeout: 50_000 },
     async () => {
-      const { mesh, m } = await meshWith("alice", "bob");
-      const alice = await connectMember(broker.url, mesh.meshId, m.alice!);
+      const { mesh, m } = await meshWith(broker(), ["alice", "bob"]);
+      const alice = await connectMember(broker().url, mesh.meshId, m.alice!);
       const bob = await connectMember(
-        broker.url,
+        broker().url,
         mesh.meshId,
         m.bob!,
         { capabilities: ["client_ack"] },
@@ -391,10 +372,10 @@ describe.concurrent("at-least-once", () => {
     "a connection that never acks gets at-most-once after its first lease: no re-push storm",
     { timeout: 50_000 },
     async () => {
-      const { mesh, m } = await meshWith("alice", "bob");
-      const alice = await connectMember(broker.url, mesh.meshId, m.alice!);
+      const { mesh, m } = await meshWith(broker(), ["alice", "bob"]);
+      const alice = await connectMember(broker().url, mesh.meshId, m.alice!);
       const legacy = await connectMember(
-        broker.url,
+        broker().url,
         mesh.meshId,
         m.bob!,
         { capabilities: [] },
@@ -466,9 +447,9 @@ describe.concurrent("at-least-once", () => {
 
 describe("sanity", () => {
   it("encryptDirect bodies are opaque to the broker (push carries them byte for byte)", async () => {
-    const { mesh, m } = await meshWith("alice", "bob");
-    const alice = await connectMember(broker.url, mesh.meshId, m.alice!);
-    const bob = await connectMember(broker.url, mesh.meshId, m.bob!);
+    const { mesh, m } = await meshWith(broker(), ["alice", "bob"]);
+    const alice = await connectMember(broker().url, mesh.meshId, m.alice!);
+    const bob = await connectMember(broker().url, mesh.meshId, m.bob!);
     const body = encryptDirect("secret", m.bob!.pubkey, m.alice!.secretKey);
     const ack = await rawSend(alice, m.bob!.pubkey, body);
     const push = await bob.waitForPush(ack.messageId as string);

@@ -4,42 +4,33 @@
  * idempotency keys; a graceful stop closes with 1001. (A push claimed but not acked when the broker was
  * killed is in delivery.test.ts, next to the other 30 s lease test, so the two waits overlap.)
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import {
   AppClient,
   addMember,
-  closeAllClients,
-  closeAllPeers,
   connectMember,
   createTestMesh,
   httpJson,
-  startBroker,
-  type BrokerProcess,
+  useBroker,
   type TestMember,
   type TestMesh,
 } from "../helpers/broker.js";
 
-let broker: BrokerProcess;
 let mesh: TestMesh;
 let alice: TestMember;
 let bob: TestMember;
 
-beforeAll(async () => {
-  broker = await startBroker();
-  mesh = await createTestMesh(broker);
-  alice = await addMember(broker, mesh, "alice");
-  bob = await addMember(broker, mesh, "bob");
-});
+const broker = useBroker();
 
-afterAll(async () => {
-  closeAllPeers();
-  await closeAllClients();
-  await broker?.dispose();
+beforeAll(async () => {
+  mesh = await createTestMesh(broker());
+  alice = await addMember(broker(), mesh, "alice");
+  bob = await addMember(broker(), mesh, "bob");
 });
 
 describe("kill -9 and restart on the same data dir", () => {
   it("delivers a DM and a broadcast acked with queued:true before the crash", async () => {
-    const sender = await connectMember(broker.url, mesh.meshId, alice);
+    const sender = await connectMember(broker().url, mesh.meshId, alice);
     const dm = await sender.sendMessage({
       targetSpec: bob.pubkey,
       ciphertext: "ZG0=",
@@ -49,19 +40,19 @@ describe("kill -9 and restart on the same data dir", () => {
     expect(dm).toMatchObject({ queued: true, recipientOnline: false });
     expect(all).toMatchObject({ queued: true });
 
-    await broker.kill9();
-    expect(broker.alive).toBe(false);
+    await broker().kill9();
+    expect(broker().alive).toBe(false);
     await sender.closed;
-    await broker.restart();
+    await broker().restart();
 
-    const receiver = await AppClient.connect(broker.url, mesh.meshId, bob);
+    const receiver = await AppClient.connect(broker().url, mesh.meshId, bob);
     await receiver.waitFor(dm.messageId as string);
     const broadcast = await receiver.waitFor(all.messageId as string);
     expect(broadcast.text).toBe("all");
     expect(receiver.count(dm.messageId as string)).toBe(1);
 
     // The idempotency record survived too: the daemon's retry after the crash is a duplicate.
-    const again = await connectMember(broker.url, mesh.meshId, alice);
+    const again = await connectMember(broker().url, mesh.meshId, alice);
     const retry = await again.sendMessage({
       targetSpec: bob.pubkey,
       ciphertext: "ZG0=",
@@ -72,11 +63,11 @@ describe("kill -9 and restart on the same data dir", () => {
   });
 
   it("a graceful stop closes sockets with 1001 `shutting down` and /health answers after restart", async () => {
-    const peer = await connectMember(broker.url, mesh.meshId, alice);
-    await broker.stop();
+    const peer = await connectMember(broker().url, mesh.meshId, alice);
+    await broker().stop();
     expect(await peer.waitForClose()).toEqual({ code: 1001, reason: "shutting down" });
-    await broker.restart();
-    const health = await httpJson(broker, "GET", "/health");
+    await broker().restart();
+    const health = await httpJson(broker(), "GET", "/health");
     expect(health.status).toBe(200);
   });
 });

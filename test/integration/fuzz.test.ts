@@ -6,14 +6,12 @@
  * the whole time. The main broker runs with `--frame-rate 0` so frames reach validation; a second one
  * with the default limit checks that a blast is answered with `rate_limit` instead.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { generateIdentity } from "../../src/crypto/index.js";
 import {
   AppClient,
   RawPeer,
   addMember,
-  closeAllClients,
-  closeAllPeers,
   connectMember,
   connectSession,
   createTestMesh,
@@ -21,8 +19,8 @@ import {
   memberHello,
   sessionHello,
   startBroker,
+  useBroker,
   waitUntil,
-  type BrokerProcess,
   type Frame,
   type TestMember,
   type TestMesh,
@@ -84,7 +82,6 @@ const REPLY_TYPES = new Set([
   "unban_ack",
 ]);
 
-let broker: BrokerProcess;
 let mesh: TestMesh;
 let fuzzers: TestMember[];
 let alice: TestMember;
@@ -102,19 +99,14 @@ function count<K>(map: Map<K, number>, key: K): void {
   map.set(key, (map.get(key) ?? 0) + 1);
 }
 
-beforeAll(async () => {
-  broker = await startBroker({ frameRate: 0, maxPeersPerMesh: 0 });
-  mesh = await createTestMesh(broker, { name: "fuzz" });
-  alice = await addMember(broker, mesh, "alice");
-  bob = await addMember(broker, mesh, "bob");
-  fuzzers = await Promise.all([0, 1, 2, 3].map((i) => addMember(broker, mesh, `fuzzer-${i}`)));
-  console.log(`fuzz seed ${SEED} (replay with CLAUDEMESH_FUZZ_SEED=${SEED})`);
-});
+const broker = useBroker({ frameRate: 0, maxPeersPerMesh: 0 });
 
-afterAll(async () => {
-  closeAllPeers();
-  await closeAllClients();
-  await broker?.dispose();
+beforeAll(async () => {
+  mesh = await createTestMesh(broker(), { name: "fuzz" });
+  alice = await addMember(broker(), mesh, "alice");
+  bob = await addMember(broker(), mesh, "bob");
+  fuzzers = await Promise.all([0, 1, 2, 3].map((i) => addMember(broker(), mesh, `fuzzer-${i}`)));
+  console.log(`fuzz seed ${SEED} (replay with CLAUDEMESH_FUZZ_SEED=${SEED})`);
 });
 
 function describeFrame(frame: FuzzFrame): string {
@@ -177,8 +169,8 @@ function checkReply(reply: Frame, frame: FuzzFrame): void {
 
 /** Keeps alice and bob exchanging DMs until `stop` is set; every DM must arrive within 5 s. */
 async function wellBehavedTraffic(stop: { done: boolean }): Promise<number> {
-  const a = await AppClient.connect(broker.url, mesh.meshId, alice);
-  const b = await AppClient.connect(broker.url, mesh.meshId, bob);
+  const a = await AppClient.connect(broker().url, mesh.meshId, alice);
+  const b = await AppClient.connect(broker().url, mesh.meshId, bob);
   let rounds = 0;
   while (!stop.done || rounds < 4) {
     const [from, to, key] = rounds % 2 === 0 ? [a, b, bob.pubkey] : [b, a, alice.pubkey];
@@ -197,11 +189,11 @@ async function authenticatedStream(gen: FuzzGenerator, index: number): Promise<v
   const member = fuzzers[index % fuzzers.length]!;
   const open = () =>
     index % 4 === 3
-      ? connectSession(broker.url, mesh.meshId, member, generateIdentity(), {
+      ? connectSession(broker().url, mesh.meshId, member, generateIdentity(), {
           capabilities: ["client_ack", "ok_replies"],
           sessionId: `fz-session-${index}`,
         })
-      : connectMember(broker.url, mesh.meshId, member, {
+      : connectMember(broker().url, mesh.meshId, member, {
           capabilities: ["client_ack", "ok_replies"],
           sessionId: `fz-stream-${index}`,
         });
@@ -217,13 +209,13 @@ async function authenticatedStream(gen: FuzzGenerator, index: number): Promise<v
 }
 
 async function unauthenticatedStream(gen: FuzzGenerator): Promise<void> {
-  let peer = await RawPeer.connect(broker.url);
+  let peer = await RawPeer.connect(broker().url);
   for (let i = 0; i < FRAMES_PER_UNAUTH; i++) {
     const reply = await exchange(peer, gen.unauthenticated());
     if (reply === null || reply.code === "hello_timeout") {
       if (reply !== null) await peer.waitForClose();
       expect([1008, 1009]).toContain(peer.closeInfo?.code);
-      peer = await RawPeer.connect(broker.url);
+      peer = await RawPeer.connect(broker().url);
     } else {
       expect(["malformed_frame", "unknown_message_type", "no_hello"]).toContain(reply.code);
     }
@@ -238,7 +230,7 @@ async function helloVariant(gen: FuzzGenerator, index: number): Promise<void> {
       ? memberHello(mesh.meshId, member, { sessionId: `fz-hello-${index}` })
       : sessionHello(mesh.meshId, member, generateIdentity(), { sessionId: `fz-hello-${index}` });
   const frame = gen.mutateHello(base);
-  const peer = await RawPeer.connect(broker.url);
+  const peer = await RawPeer.connect(broker().url);
   const reply = await exchange(peer, frame);
   if (reply === null) {
     // Closed without a reply: only a frame over the size limit does that.
@@ -255,10 +247,10 @@ async function helloVariant(gen: FuzzGenerator, index: number): Promise<void> {
 
 async function oversizedFrame(gen: FuzzGenerator, authenticated: boolean, index: number): Promise<void> {
   const peer = authenticated
-    ? await connectMember(broker.url, mesh.meshId, fuzzers[index % fuzzers.length]!, {
+    ? await connectMember(broker().url, mesh.meshId, fuzzers[index % fuzzers.length]!, {
         sessionId: `fz-big-${index}`,
       })
-    : await RawPeer.connect(broker.url);
+    : await RawPeer.connect(broker().url);
   transmit(peer, gen.oversized());
   tally.frames++;
   const closed = await peer.waitForClose();
@@ -324,8 +316,8 @@ describe("fuzz", () => {
       expect(tally.frames).toBeGreaterThanOrEqual(10_000);
       expect(tally.internalErrors, "frames answered internal_error").toEqual([]);
       expect(rounds).toBeGreaterThanOrEqual(4);
-      expect(broker.alive).toBe(true);
-      const health = await httpJson(broker, "GET", "/health");
+      expect(broker().alive).toBe(true);
+      const health = await httpJson(broker(), "GET", "/health");
       expect(health).toMatchObject({ status: 200, body: { status: "ok", db: "up" } });
     },
   );

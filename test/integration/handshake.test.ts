@@ -3,7 +3,7 @@
  * both hello kinds, every refusal with its error code and close code, the hello timeout, and frames
  * before, during and right after the handshake.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { generateIdentity } from "../../src/crypto/index.js";
 import {
   RawPeer,
@@ -15,31 +15,26 @@ import {
   memberHello,
   sessionHello,
   startBroker,
-  type BrokerProcess,
+  useBroker,
   type Frame,
   type TestMember,
   type TestMesh,
   waitUntil,
 } from "../helpers/broker.js";
 
-let broker: BrokerProcess;
 let mesh: TestMesh;
 let alice: TestMember;
 
-beforeAll(async () => {
-  broker = await startBroker();
-  mesh = await createTestMesh(broker, { name: "handshake-mesh" });
-  alice = await addMember(broker, mesh, "alice");
-});
+const broker = useBroker();
 
-afterAll(async () => {
-  closeAllPeers();
-  await broker?.dispose();
+beforeAll(async () => {
+  mesh = await createTestMesh(broker(), { name: "handshake-mesh" });
+  alice = await addMember(broker(), mesh, "alice");
 });
 
 /** Sends `hello`, expects `error{code}` then a close with `closeCode` and the code (or `banned`) as reason. */
 async function expectRefused(hello: Frame, code: string, closeCode = 1008): Promise<Frame> {
-  const peer = await RawPeer.connect(broker.url);
+  const peer = await RawPeer.connect(broker().url);
   const reply = await peer.hello(hello);
   expect(reply).toMatchObject({ type: "error", code });
   expect(typeof reply.message).toBe("string");
@@ -50,7 +45,7 @@ async function expectRefused(hello: Frame, code: string, closeCode = 1008): Prom
 
 describe.concurrent("successful handshakes", () => {
   it("member hello gets a full hello_ack", async () => {
-    const peer = await RawPeer.connect(broker.url);
+    const peer = await RawPeer.connect(broker().url);
     const ack = await peer.hello(
       memberHello(mesh.meshId, alice, { capabilities: ["client_ack", "ok_replies"] }),
     );
@@ -82,7 +77,7 @@ describe.concurrent("successful handshakes", () => {
 
   it("session hello gets a hello_ack and is listed by its proven session key", async () => {
     const session = generateIdentity();
-    const peer = await RawPeer.connect(broker.url);
+    const peer = await RawPeer.connect(broker().url);
     const ack = await peer.hello(sessionHello(mesh.meshId, alice, session, { displayName: "alice-s1" }));
     expect(ack).toMatchObject({ type: "hello_ack", memberDisplayName: "alice-s1", protocolVersion: 2 });
     expect(ack.services).toBeUndefined();
@@ -93,7 +88,7 @@ describe.concurrent("successful handshakes", () => {
 
   it("an unproven sessionPubkey on a member hello is never listed as a routable key", async () => {
     const claimed = generateIdentity().publicKey;
-    const hinted = await RawPeer.connect(broker.url);
+    const hinted = await RawPeer.connect(broker().url);
     const ack = await hinted.hello({ ...memberHello(mesh.meshId, alice), sessionPubkey: claimed });
     expect(ack.type).toBe("hello_ack");
     const peers = (await hinted.request({ type: "list_peers" })).peers as Frame[];
@@ -134,7 +129,7 @@ describe.concurrent("member hello refusals", () => {
 
   it("replayed hello (the exact same signed frame twice)", async () => {
     const hello = memberHello(mesh.meshId, alice);
-    const first = await RawPeer.connect(broker.url);
+    const first = await RawPeer.connect(broker().url);
     expect((await first.hello(hello)).type).toBe("hello_ack");
     await expectRefused(hello, "replayed_hello");
   });
@@ -152,7 +147,7 @@ describe.concurrent("member hello refusals", () => {
   });
 
   it("a key that is a member of another mesh only (unauthorized)", async () => {
-    const other = await createTestMesh(broker, { name: "other-mesh" });
+    const other = await createTestMesh(broker(), { name: "other-mesh" });
     await expectRefused(memberHello(other.meshId, alice), "unauthorized");
   });
 
@@ -252,7 +247,7 @@ describe.concurrent("session hello refusals", () => {
 
   it("replayed session hello", async () => {
     const hello = sessionHello(mesh.meshId, alice, generateIdentity());
-    const first = await RawPeer.connect(broker.url);
+    const first = await RawPeer.connect(broker().url);
     expect((await first.hello(hello)).type).toBe("hello_ack");
     await expectRefused(hello, "replayed_hello");
   });
@@ -296,7 +291,7 @@ describe.concurrent("session hello refusals", () => {
       sessionHello(mesh.meshId, alice, generateIdentity(), { helloSigner: alice.secretKey }),
       "bad_signature",
     );
-    const metrics = await httpJson(broker, "GET", "/metrics");
+    const metrics = await httpJson(broker(), "GET", "/metrics");
     expect(metrics.text).toMatch(/broker_connections_rejected_total\{reason="attestation_expired"\} [1-9]/);
     expect(metrics.text).toMatch(/broker_connections_rejected_total\{reason="session_bad_signature"\} [1-9]/);
   });
@@ -304,8 +299,8 @@ describe.concurrent("session hello refusals", () => {
 
 describe("revoked members", () => {
   it("a banned member's hello and session hello get `revoked` and close 4002", async () => {
-    const mallory = await addMember(broker, mesh, "mallory");
-    const owner = await connectMember(broker.url, mesh.meshId, mesh.owner);
+    const mallory = await addMember(broker(), mesh, "mallory");
+    const owner = await connectMember(broker().url, mesh.meshId, mesh.owner);
     const banned = await owner.request({ type: "ban", target: mallory.pubkey });
     expect(banned).toMatchObject({ type: "ban_ack", banned: "mallory" });
 
@@ -324,7 +319,7 @@ describe("revoked members", () => {
 describe.concurrent("frames around the handshake", () => {
   it("a frame sent the instant hello_ack arrives is never answered no_hello", async () => {
     for (let i = 0; i < 10; i++) {
-      const peer = await RawPeer.connect(broker.url);
+      const peer = await RawPeer.connect(broker().url);
       peer.onFrame = (frame) => {
         if (frame.type === "hello_ack") peer.send({ type: "list_peers", _reqId: `instant-${i}` });
       };
@@ -337,7 +332,7 @@ describe.concurrent("frames around the handshake", () => {
   });
 
   it("a known type before hello gets no_hello with its _reqId and the socket stays usable", async () => {
-    const peer = await RawPeer.connect(broker.url);
+    const peer = await RawPeer.connect(broker().url);
     const reply = await peer.request({ type: "list_peers" });
     expect(reply).toMatchObject({ type: "error", code: "no_hello", message: "must send hello first" });
     const send = await peer.request({ type: "send", targetSpec: "*", ciphertext: "", id: "early-send" });
@@ -348,7 +343,7 @@ describe.concurrent("frames around the handshake", () => {
   });
 
   it("an unknown type gets unknown_message_type with _reqId, before and after hello", async () => {
-    const peer = await RawPeer.connect(broker.url);
+    const peer = await RawPeer.connect(broker().url);
     const before = await peer.request({ type: "teleport" });
     expect(before).toMatchObject({
       type: "error",
@@ -362,7 +357,7 @@ describe.concurrent("frames around the handshake", () => {
   });
 
   it("a second hello on an authenticated socket gets already_authenticated and keeps the first identity", async () => {
-    const peer = await connectMember(broker.url, mesh.meshId, alice);
+    const peer = await connectMember(broker().url, mesh.meshId, alice);
     const first = peer.helloAck?.presenceId;
     const reply = await peer.request(memberHello(mesh.meshId, mesh.owner));
     expect(reply).toMatchObject({ type: "error", code: "already_authenticated" });
@@ -373,7 +368,7 @@ describe.concurrent("frames around the handshake", () => {
   });
 
   it("non-JSON and typeless frames get malformed_frame and the socket stays open", async () => {
-    const peer = await RawPeer.connect(broker.url);
+    const peer = await RawPeer.connect(broker().url);
     peer.sendText("{not json");
     await peer.waitForError("malformed_frame");
     peer.send({ notype: true });
@@ -382,7 +377,7 @@ describe.concurrent("frames around the handshake", () => {
   });
 
   it("no hello within 10 s: hello_timeout and close 1008", { timeout: 20_000 }, async () => {
-    const peer = await RawPeer.connect(broker.url);
+    const peer = await RawPeer.connect(broker().url);
     const opened = Date.now();
     peer.send({ type: "list_peers" }); // a non-hello frame does not count as a hello
     const error = await peer.waitForError("hello_timeout", { timeoutMs: 15_000 });
@@ -393,7 +388,7 @@ describe.concurrent("frames around the handshake", () => {
   });
 
   it("an upgrade on a path other than /ws is refused", async () => {
-    await expect(RawPeer.connect(broker.url.replace(/\/ws$/, "/other"))).rejects.toThrow();
+    await expect(RawPeer.connect(broker().url.replace(/\/ws$/, "/other"))).rejects.toThrow();
   });
 });
 

@@ -11,33 +11,29 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { signHttpRequest } from "../../src/client/signing.js";
 import {
   addMember,
-  closeAllPeers,
   connectMember,
   createTestMesh,
   httpJson,
-  startBroker,
+  useBroker,
   waitUntil,
-  type BrokerProcess,
   type Frame,
   type RawPeer,
   type TestMember,
   type TestMesh,
 } from "../helpers/broker.js";
 
-let broker: BrokerProcess;
 let mesh: TestMesh;
 const faultDir = mkdtempSync(join(tmpdir(), "cm-fault-"));
 /** While this file exists, the SQLite adapter's ping() fails (CLAUDEMESH_STORE_FAULT_FILE). */
 const faultFile = join(faultDir, "store-down");
 
+const broker = useBroker({ env: { CLAUDEMESH_STORE_FAULT_FILE: faultFile } });
+
 beforeAll(async () => {
-  broker = await startBroker({ env: { CLAUDEMESH_STORE_FAULT_FILE: faultFile } });
-  mesh = await createTestMesh(broker);
+  mesh = await createTestMesh(broker());
 });
 
 afterAll(async () => {
-  closeAllPeers();
-  await broker?.dispose();
   rmSync(faultDir, { recursive: true, force: true });
 });
 
@@ -49,7 +45,7 @@ function sample(text: string, name: string): number {
 
 describe("health", () => {
   it("/health answers 200 with serverTime", async () => {
-    const res = await httpJson(broker, "GET", "/health");
+    const res = await httpJson(broker(), "GET", "/health");
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ status: "ok", db: "up" });
     expect(typeof res.body.version).toBe("string");
@@ -58,21 +54,21 @@ describe("health", () => {
   });
 
   it("/health/ready is 503 db_down while the store fails, /health stays 200, and both recover", async () => {
-    expect((await httpJson(broker, "GET", "/health/ready")).status).toBe(200);
+    expect((await httpJson(broker(), "GET", "/health/ready")).status).toBe(200);
     writeFileSync(faultFile, "down");
     const notReady = await waitUntil(async () => {
-      const res = await httpJson(broker, "GET", "/health/ready");
+      const res = await httpJson(broker(), "GET", "/health/ready");
       return res.status === 503 ? res : undefined;
     });
     expect(notReady.body).toEqual({ status: "not_ready", reason: "db_down" });
-    const health = await httpJson(broker, "GET", "/health");
+    const health = await httpJson(broker(), "GET", "/health");
     expect(health).toMatchObject({ status: 200, body: { status: "ok", db: "down" } });
-    const metrics = await httpJson(broker, "GET", "/metrics");
+    const metrics = await httpJson(broker(), "GET", "/metrics");
     expect(sample(metrics.text, "broker_db_healthy")).toBe(0);
 
     rmSync(faultFile);
     const ready = await waitUntil(async () => {
-      const res = await httpJson(broker, "GET", "/health/ready");
+      const res = await httpJson(broker(), "GET", "/health/ready");
       return res.status === 200 ? res : undefined;
     });
     expect(ready.body).toEqual({ status: "ready" });
@@ -81,7 +77,7 @@ describe("health", () => {
 
 describe("metrics", () => {
   it("serves the documented metric names as Prometheus text", async () => {
-    const res = await httpJson(broker, "GET", "/metrics");
+    const res = await httpJson(broker(), "GET", "/metrics");
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toBe("text/plain; version=0.0.4");
     for (const name of [
@@ -101,14 +97,14 @@ describe("metrics", () => {
   });
 
   it("counts a send by priority, a refused send by reason, and connections", async () => {
-    const bob = await addMember(broker, mesh, "bob");
-    const before = (await httpJson(broker, "GET", "/metrics")).text;
-    const peer = await connectMember(broker.url, mesh.meshId, mesh.owner);
+    const bob = await addMember(broker(), mesh, "bob");
+    const before = (await httpJson(broker(), "GET", "/metrics")).text;
+    const peer = await connectMember(broker().url, mesh.meshId, mesh.owner);
     const ack = await peer.sendMessage({ targetSpec: bob.pubkey, priority: "low", ciphertext: "eA==" });
     expect(ack.queued).toBe(true);
     const refused = await peer.sendMessage({ targetSpec: "nobody", ciphertext: "eA==" });
     expect(refused.queued).toBe(false);
-    const after = (await httpJson(broker, "GET", "/metrics")).text;
+    const after = (await httpJson(broker(), "GET", "/metrics")).text;
     const routed = 'broker_messages_routed_total{priority="low"}';
     expect(sample(after, routed) - sample(before, routed)).toBe(1);
     const rejected = 'broker_messages_rejected_total{reason="no_recipient"}';
@@ -129,7 +125,7 @@ describe("hook status", () => {
       secretKey: member.secretKey,
       body: text,
     });
-    return httpJson(broker, "POST", "/hook/set-status", { body: text, headers: signed.headers });
+    return httpJson(broker(), "POST", "/hook/set-status", { body: text, headers: signed.headers });
   }
 
   async function statusOf(peer: RawPeer, pubkey: string): Promise<unknown> {
@@ -138,18 +134,18 @@ describe("hook status", () => {
   }
 
   it("refuses an unsigned /hook/set-status with 401 and counts it", async () => {
-    const res = await httpJson(broker, "POST", "/hook/set-status", {
+    const res = await httpJson(broker(), "POST", "/hook/set-status", {
       body: JSON.stringify({ cwd: "/tmp", status: "working" }),
     });
     expect(res).toMatchObject({ status: 401, body: { ok: false, error: "unauthorized" } });
-    const metrics = await httpJson(broker, "GET", "/metrics");
+    const metrics = await httpJson(broker(), "GET", "/metrics");
     expect(sample(metrics.text, "broker_hook_requests_total")).toBeGreaterThanOrEqual(1);
   });
 
   it("a signed hook sets its own member's presence and never another member's", async () => {
-    const bob = await addMember(broker, mesh, "hook-bob");
-    const eve = await addMember(broker, mesh, "hook-eve");
-    const peer = await connectMember(broker.url, mesh.meshId, bob, { cwd: "/work/bob", pid: 4242 });
+    const bob = await addMember(broker(), mesh, "hook-bob");
+    const eve = await addMember(broker(), mesh, "hook-eve");
+    const peer = await connectMember(broker().url, mesh.meshId, bob, { cwd: "/work/bob", pid: 4242 });
     const own = await postHook(bob, { cwd: "/work/bob", pid: 4242, status: "working" });
     expect(own).toMatchObject({ status: 200, body: { ok: true, presence_id: peer.helloAck?.presenceId } });
     expect(await statusOf(peer, bob.pubkey)).toBe("working");
@@ -159,10 +155,10 @@ describe("hook status", () => {
   });
 
   it("a hook that arrives before its presence connects is applied when it connects", async () => {
-    const carol = await addMember(broker, mesh, "hook-carol");
+    const carol = await addMember(broker(), mesh, "hook-carol");
     const early = await postHook(carol, { cwd: "/work/carol", pid: 77, status: "working" });
     expect(early).toMatchObject({ status: 200, body: { ok: true, pending: true } });
-    const peer = await connectMember(broker.url, mesh.meshId, carol, { cwd: "/work/carol", pid: 77 });
+    const peer = await connectMember(broker().url, mesh.meshId, carol, { cwd: "/work/carol", pid: 77 });
     expect(await statusOf(peer, carol.pubkey)).toBe("working");
   });
 });

@@ -3,44 +3,35 @@
  * a retry with the same content is one message with the original id and `duplicate:true`, never charged
  * to the rate limit; other content under the same key is `idempotency_key_reused`.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import {
   AppClient,
   addMember,
-  closeAllClients,
-  closeAllPeers,
   connectMember,
   createTestMesh,
-  startBroker,
-  type BrokerProcess,
+  useBroker,
   type Frame,
   type RawPeer,
   type TestMember,
   type TestMesh,
 } from "../helpers/broker.js";
 
-let broker: BrokerProcess;
 let mesh: TestMesh;
 let bob: TestMember;
 let bobApp: AppClient;
 
-beforeAll(async () => {
-  broker = await startBroker();
-  mesh = await createTestMesh(broker);
-  bob = await addMember(broker, mesh, "bob");
-  bobApp = await AppClient.connect(broker.url, mesh.meshId, bob);
-});
+const broker = useBroker();
 
-afterAll(async () => {
-  closeAllPeers();
-  await closeAllClients();
-  await broker?.dispose();
+beforeAll(async () => {
+  mesh = await createTestMesh(broker());
+  bob = await addMember(broker(), mesh, "bob");
+  bobApp = await AppClient.connect(broker().url, mesh.meshId, bob);
 });
 
 /** A sender with a fresh member (and so a full send bucket). */
 async function freshSender(name: string): Promise<{ member: TestMember; peer: RawPeer }> {
-  const member = await addMember(broker, mesh, name);
-  return { member, peer: await connectMember(broker.url, mesh.meshId, member) };
+  const member = await addMember(broker(), mesh, name);
+  return { member, peer: await connectMember(broker().url, mesh.meshId, member) };
 }
 
 function send(
@@ -112,7 +103,7 @@ describe.concurrent("client_message_id", () => {
   it("the key is per member, not per connection: a retry from another presence is a duplicate", async () => {
     const { member, peer } = await freshSender("two-sockets");
     const first = await send(peer, "cross-socket", "eA==");
-    const other = await connectMember(broker.url, mesh.meshId, member);
+    const other = await connectMember(broker().url, mesh.meshId, member);
     const retry = await send(other, "cross-socket", "eA==");
     expect(retry).toMatchObject({ duplicate: true, messageId: first.messageId });
   });

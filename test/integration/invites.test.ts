@@ -3,7 +3,7 @@
  * admin token, signed registration, preview, claim response, forged/expired/used-up invites and the
  * concurrent last use.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { signHttpRequest } from "../../src/client/signing.js";
 import {
   decryptRootKey,
@@ -18,29 +18,22 @@ import {
   addMember,
   buildInvite,
   claimBody,
-  closeAllPeers,
   connectMember,
   createInvite,
   createTestMesh,
   httpJson,
-  startBroker,
-  type BrokerProcess,
+  useBroker,
   type TestInvite,
   type TestMember,
   type TestMesh,
 } from "../helpers/broker.js";
 
-let broker: BrokerProcess;
 let mesh: TestMesh;
 
-beforeAll(async () => {
-  broker = await startBroker();
-  mesh = await createTestMesh(broker, { name: "invite mesh", ownerName: "olive" });
-});
+const broker = useBroker();
 
-afterAll(async () => {
-  closeAllPeers();
-  await broker?.dispose();
+beforeAll(async () => {
+  mesh = await createTestMesh(broker(), { name: "invite mesh", ownerName: "olive" });
 });
 
 function meshBody(name = "made-by-test") {
@@ -66,41 +59,41 @@ function postInvite(invite: TestInvite, signer: Pick<TestMember, "pubkey" | "sec
     secretKey: signer.secretKey,
     body,
   });
-  return httpJson(broker, "POST", "/invites", { body, headers: signed.headers });
+  return httpJson(broker(), "POST", "/invites", { body, headers: signed.headers });
 }
 
 function postClaim(code: string, body: object) {
-  return httpJson(broker, "POST", `/invites/${code}/claim`, { body: JSON.stringify(body) });
+  return httpJson(broker(), "POST", `/invites/${code}/claim`, { body: JSON.stringify(body) });
 }
 
 describe.concurrent("POST /meshes", () => {
   it("refuses a missing or wrong admin token with 401 unauthorized", async () => {
-    const none = await httpJson(broker, "POST", "/meshes", { body: meshBody() });
+    const none = await httpJson(broker(), "POST", "/meshes", { body: meshBody() });
     expect(none.status).toBe(401);
     expect(none.body).toMatchObject({ ok: false, error: "unauthorized" });
-    const wrong = await httpJson(broker, "POST", "/meshes", {
+    const wrong = await httpJson(broker(), "POST", "/meshes", {
       body: meshBody(),
-      headers: { Authorization: `Bearer ${"0".repeat(broker.adminToken.length)}` },
+      headers: { Authorization: `Bearer ${"0".repeat(broker().adminToken.length)}` },
     });
     expect(wrong.status).toBe(401);
     expect(wrong.body.error).toBe("unauthorized");
   });
 
   it("creates a mesh with the admin token and refuses a bad or replayed owner signature", async () => {
-    const headers = { Authorization: `Bearer ${broker.adminToken}` };
+    const headers = { Authorization: `Bearer ${broker().adminToken}` };
     const body = meshBody("created here");
-    const ok = await httpJson(broker, "POST", "/meshes", { body, headers });
+    const ok = await httpJson(broker(), "POST", "/meshes", { body, headers });
     expect(ok.status).toBe(200);
     expect(ok.body).toMatchObject({ name: "created here", slug: "created-here" });
     expect(typeof ok.body.mesh_id).toBe("string");
     expect(typeof ok.body.owner_member_id).toBe("string");
-    const replayed = await httpJson(broker, "POST", "/meshes", { body, headers });
+    const replayed = await httpJson(broker(), "POST", "/meshes", { body, headers });
     expect(replayed).toMatchObject({ status: 401, body: { error: "replayed" } });
     const forged = JSON.parse(meshBody("forged")) as Record<string, unknown>;
     forged.name = "tampered";
-    const bad = await httpJson(broker, "POST", "/meshes", { body: JSON.stringify(forged), headers });
+    const bad = await httpJson(broker(), "POST", "/meshes", { body: JSON.stringify(forged), headers });
     expect(bad).toMatchObject({ status: 401, body: { error: "bad_signature" } });
-    const pipe = await httpJson(broker, "POST", "/meshes", { body: meshBody("a|b"), headers });
+    const pipe = await httpJson(broker(), "POST", "/meshes", { body: meshBody("a|b"), headers });
     expect(pipe).toMatchObject({ status: 400, body: { error: "invalid_argument" } });
   });
 });
@@ -111,7 +104,7 @@ describe.concurrent("registering invites", () => {
     const invite = buildInvite(mesh, mesh.owner, { signingKey: forger.secretKey });
     const res = await postInvite(invite);
     expect(res).toMatchObject({ status: 401, body: { ok: false, error: "bad_signature" } });
-    expect((await httpJson(broker, "GET", `/invites/${invite.code}`)).status).toBe(404);
+    expect((await httpJson(broker(), "GET", `/invites/${invite.code}`)).status).toBe(404);
   });
 
   it("refuses request headers signed by another key (401 bad_signature)", async () => {
@@ -125,33 +118,33 @@ describe.concurrent("registering invites", () => {
       secretKey: generateIdentity().secretKey,
       body,
     });
-    const res = await httpJson(broker, "POST", "/invites", { body, headers: signed.headers });
+    const res = await httpJson(broker(), "POST", "/invites", { body, headers: signed.headers });
     expect(res).toMatchObject({ status: 401, body: { error: "bad_signature" } });
   });
 
   it("refuses a plain member as inviter (403 forbidden) and a code already in use (409)", async () => {
-    const member = await addMember(broker, mesh, "plain");
+    const member = await addMember(broker(), mesh, "plain");
     const byMember = await postInvite(buildInvite(mesh, member), member);
     expect(byMember).toMatchObject({ status: 403, body: { error: "forbidden" } });
-    const invite = await createInvite(broker, mesh);
+    const invite = await createInvite(broker(), mesh);
     const clash = await postInvite(buildInvite(mesh, mesh.owner, { code: invite.code }));
     expect(clash).toMatchObject({ status: 409, body: { ok: false } });
-    const admin = await addMember(broker, mesh, "admin-inviter", "admin");
-    const byAdmin = await createInvite(broker, mesh, admin);
+    const admin = await addMember(broker(), mesh, "admin-inviter", "admin");
+    const byAdmin = await createInvite(broker(), mesh, admin);
     expect(byAdmin.code).toMatch(/^[A-Z2-9]{8}$/);
   });
 
   it("refuses an unsigned request with 401", async () => {
     const invite = buildInvite(mesh, mesh.owner);
-    const res = await httpJson(broker, "POST", "/invites", { body: JSON.stringify(invite.registration) });
+    const res = await httpJson(broker(), "POST", "/invites", { body: JSON.stringify(invite.registration) });
     expect(res).toMatchObject({ status: 401, body: { ok: false, error: "unauthorized" } });
   });
 });
 
 describe.concurrent("preview and claim", () => {
   it("previews without consuming a use", async () => {
-    const invite = await createInvite(broker, mesh, mesh.owner, { maxUses: 3, role: "admin" });
-    const first = await httpJson(broker, "GET", `/invites/${invite.code}`);
+    const invite = await createInvite(broker(), mesh, mesh.owner, { maxUses: 3, role: "admin" });
+    const first = await httpJson(broker(), "GET", `/invites/${invite.code}`);
     expect(first.status).toBe(200);
     expect(first.body).toEqual({
       mesh_id: mesh.meshId,
@@ -161,12 +154,12 @@ describe.concurrent("preview and claim", () => {
       expires_at: invite.registration.expires_at,
       uses_left: 3,
     });
-    const second = await httpJson(broker, "GET", `/invites/${invite.code}`);
+    const second = await httpJson(broker(), "GET", `/invites/${invite.code}`);
     expect(second.body.uses_left).toBe(3);
   });
 
   it("a claim answers every field; the signature verifies and the root key decrypts", async () => {
-    const invite = await createInvite(broker, mesh);
+    const invite = await createInvite(broker(), mesh);
     const joiner = generateIdentity();
     const res = await postClaim(invite.code, claimBody(invite, joiner, "joiner"));
     expect(res.status).toBe(200);
@@ -201,7 +194,7 @@ describe.concurrent("preview and claim", () => {
     const rootKey = decryptRootKey(b.encrypted_root_key as string, b.nonce as string, inviteKey);
     expect(rootKey && toHex(rootKey)).toBe(toHex(mesh.rootKey));
     // The new member can authenticate.
-    const peer = await connectMember(broker.url, mesh.meshId, {
+    const peer = await connectMember(broker().url, mesh.meshId, {
       memberId: b.member_id as string,
       pubkey: joiner.publicKey,
       secretKey: joiner.secretKey,
@@ -210,7 +203,7 @@ describe.concurrent("preview and claim", () => {
   });
 
   it("refuses a wrong claim token (403), a claim signed by another key (401) and an unknown code (404)", async () => {
-    const invite = await createInvite(broker, mesh);
+    const invite = await createInvite(broker(), mesh);
     const joiner = generateIdentity();
     const wrongToken = await postClaim(invite.code, {
       ...claimBody(invite, joiner, "j"),
@@ -223,12 +216,12 @@ describe.concurrent("preview and claim", () => {
       (await postClaim("ZZZZZZZZ", claimBody({ ...invite, code: "ZZZZZZZZ" }, joiner, "j"))).status,
     ).toBe(404);
     // None of that used the invite.
-    expect((await httpJson(broker, "GET", `/invites/${invite.code}`)).body.uses_left).toBe(1);
+    expect((await httpJson(broker(), "GET", `/invites/${invite.code}`)).body.uses_left).toBe(1);
   });
 
   it("an expired invite is 410 expired on preview and claim", async () => {
-    const invite = await createInvite(broker, mesh, mesh.owner, { expiresAt: Date.now() - 1_000 });
-    expect(await httpJson(broker, "GET", `/invites/${invite.code}`)).toMatchObject({
+    const invite = await createInvite(broker(), mesh, mesh.owner, { expiresAt: Date.now() - 1_000 });
+    expect(await httpJson(broker(), "GET", `/invites/${invite.code}`)).toMatchObject({
       status: 410,
       body: { error: "expired" },
     });
@@ -237,19 +230,19 @@ describe.concurrent("preview and claim", () => {
   });
 
   it("a used-up invite is 410 exhausted; the same key rejoining gets its member id without a use", async () => {
-    const invite = await createInvite(broker, mesh);
+    const invite = await createInvite(broker(), mesh);
     const first = generateIdentity();
     const ok = await postClaim(invite.code, claimBody(invite, first, "first"));
     expect(ok.status).toBe(200);
     const second = await postClaim(invite.code, claimBody(invite, generateIdentity(), "second"));
     expect(second).toMatchObject({ status: 410, body: { error: "exhausted" } });
-    expect((await httpJson(broker, "GET", `/invites/${invite.code}`)).body.error).toBe("exhausted");
+    expect((await httpJson(broker(), "GET", `/invites/${invite.code}`)).body.error).toBe("exhausted");
     const rejoin = await postClaim(invite.code, claimBody(invite, first, "first"));
     expect(rejoin).toMatchObject({ status: 200, body: { member_id: ok.body.member_id } });
   });
 
   it("concurrent claims of the last use: exactly one 200", async () => {
-    const invite = await createInvite(broker, mesh);
+    const invite = await createInvite(broker(), mesh);
     const claims = Array.from({ length: 12 }, (_, i) =>
       postClaim(invite.code, claimBody(invite, generateIdentity(), `racer-${i}`)),
     );
@@ -259,7 +252,7 @@ describe.concurrent("preview and claim", () => {
   });
 
   it("a claim replayed byte for byte is refused (401 replayed)", async () => {
-    const invite = await createInvite(broker, mesh, mesh.owner, { maxUses: 2 });
+    const invite = await createInvite(broker(), mesh, mesh.owner, { maxUses: 2 });
     const body = claimBody(invite, generateIdentity(), "once");
     expect((await postClaim(invite.code, body)).status).toBe(200);
     expect(await postClaim(invite.code, body)).toMatchObject({ status: 401, body: { error: "replayed" } });
@@ -268,17 +261,17 @@ describe.concurrent("preview and claim", () => {
 
 describe.concurrent("other routes", () => {
   it("v2 claim bodies get 501, /join 410, unknown routes 404, malformed 400, oversized 413", async () => {
-    const invite = await createInvite(broker, mesh);
+    const invite = await createInvite(broker(), mesh);
     const v2 = await postClaim(invite.code, { recipient_x25519_pubkey: "x" });
     expect(v2).toMatchObject({ status: 501, body: { error: "invite_v2_disabled" } });
-    expect(await httpJson(broker, "POST", "/join", { body: "{}" })).toMatchObject({
+    expect(await httpJson(broker(), "POST", "/join", { body: "{}" })).toMatchObject({
       status: 410,
       body: { error: "invite_format_unsupported" },
     });
-    expect((await httpJson(broker, "GET", "/nope")).status).toBe(404);
-    const malformed = await httpJson(broker, "POST", `/invites/${invite.code}/claim`, { body: "{oops" });
+    expect((await httpJson(broker(), "GET", "/nope")).status).toBe(404);
+    const malformed = await httpJson(broker(), "POST", `/invites/${invite.code}/claim`, { body: "{oops" });
     expect(malformed).toMatchObject({ status: 400, body: { error: "invalid_argument" } });
-    const huge = await httpJson(broker, "POST", "/meshes", {
+    const huge = await httpJson(broker(), "POST", "/meshes", {
       body: JSON.stringify({ pad: "x".repeat(70_000) }),
     });
     expect(huge.status).toBe(413);

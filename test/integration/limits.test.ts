@@ -3,39 +3,32 @@
  * token bucket per member (burst 10), the 65,536-byte payload limit answered with an ack, the
  * 262,144-byte frame limit that closes 1009, and the per-connection frame rate.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import {
   addMember,
-  closeAllPeers,
   connectMember,
   createTestMesh,
-  startBroker,
+  useBroker,
   waitUntil,
-  type BrokerProcess,
   type Frame,
   type RawPeer,
   type TestMember,
   type TestMesh,
 } from "../helpers/broker.js";
 
-let broker: BrokerProcess;
 let mesh: TestMesh;
 let bob: TestMember;
 
-beforeAll(async () => {
-  broker = await startBroker();
-  mesh = await createTestMesh(broker);
-  bob = await addMember(broker, mesh, "bob");
-});
+const broker = useBroker();
 
-afterAll(async () => {
-  closeAllPeers();
-  await broker?.dispose();
+beforeAll(async () => {
+  mesh = await createTestMesh(broker());
+  bob = await addMember(broker(), mesh, "bob");
 });
 
 async function sender(name: string): Promise<{ member: TestMember; peer: RawPeer }> {
-  const member = await addMember(broker, mesh, name);
-  return { member, peer: await connectMember(broker.url, mesh.meshId, member) };
+  const member = await addMember(broker(), mesh, name);
+  return { member, peer: await connectMember(broker().url, mesh.meshId, member) };
 }
 
 function dm(peer: RawPeer, fields: Record<string, unknown> = {}): Promise<Frame> {
@@ -67,8 +60,8 @@ describe.concurrent("send rate limit", () => {
     const drained = Date.now();
     peer.close();
     await peer.closed;
-    const again = await connectMember(broker.url, mesh.meshId, member);
-    const second = await connectMember(broker.url, mesh.meshId, member);
+    const again = await connectMember(broker().url, mesh.meshId, member);
+    const second = await connectMember(broker().url, mesh.meshId, member);
     const acks = await Promise.all([
       ...Array.from({ length: 5 }, () => dm(again)),
       ...Array.from({ length: 5 }, () => dm(second)),

@@ -3,39 +3,26 @@
  * an unannounced drop keeps its 90 s grace (still listed, no peer_left, silent reattach), session
  * replacement, and who hears about whose arrival.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { generateIdentity } from "../../src/crypto/index.js";
 import {
   RawPeer,
-  addMember,
-  closeAllPeers,
   connectMember,
   connectSession,
-  createTestMesh,
   memberHello,
+  meshWith,
   sessionHello,
-  startBroker,
-  type BrokerProcess,
+  useBroker,
   type Frame,
   type TestMember,
   type TestMesh,
 } from "../helpers/broker.js";
 
-let broker: BrokerProcess;
-
-beforeAll(async () => {
-  broker = await startBroker();
-});
-
-afterAll(async () => {
-  closeAllPeers();
-  await broker?.dispose();
-});
+const broker = useBroker();
 
 async function setup(): Promise<{ mesh: TestMesh; alice: TestMember; bob: TestMember }> {
-  const mesh = await createTestMesh(broker);
-  const [alice, bob] = await Promise.all([addMember(broker, mesh, "alice"), addMember(broker, mesh, "bob")]);
-  return { mesh, alice: alice!, bob: bob! };
+  const { mesh, m } = await meshWith(broker(), ["alice", "bob"]);
+  return { mesh, alice: m.alice!, bob: m.bob! };
 }
 
 const listed = (peers: Frame, key: string) => (peers.peers as Frame[]).some((p) => p.pubkey === key);
@@ -43,8 +30,8 @@ const listed = (peers: Frame, key: string) => (peers.peers as Frame[]).some((p) 
 describe.concurrent("leaving", () => {
   it("bye evicts at once: others get peer_left immediately and the peer is no longer listed", async () => {
     const { mesh, alice, bob } = await setup();
-    const observer = await connectMember(broker.url, mesh.meshId, alice);
-    const leaver = await connectMember(broker.url, mesh.meshId, bob, { sessionId: "bob-leaving" });
+    const observer = await connectMember(broker().url, mesh.meshId, alice);
+    const leaver = await connectMember(broker().url, mesh.meshId, bob, { sessionId: "bob-leaving" });
     const since = observer.mark();
     const sentAt = Date.now();
     leaver.send({ type: "bye" });
@@ -57,8 +44,8 @@ describe.concurrent("leaving", () => {
 
   it("an unannounced drop keeps the 90 s grace: still listed, no peer_left, a reattach is silent", async () => {
     const { mesh, alice, bob } = await setup();
-    const observer = await connectMember(broker.url, mesh.meshId, alice);
-    const dropper = await connectMember(broker.url, mesh.meshId, bob, { sessionId: "bob-flaky" });
+    const observer = await connectMember(broker().url, mesh.meshId, alice);
+    const dropper = await connectMember(broker().url, mesh.meshId, bob, { sessionId: "bob-flaky" });
     const arrived = await observer.waitForEvent("peer_joined");
     const since = observer.frames.indexOf(arrived) + 1;
     dropper.terminate();
@@ -70,7 +57,7 @@ describe.concurrent("leaving", () => {
 
     // A DM sent while bob is in grace waits for the reattach.
     const queued = await observer.sendMessage({ targetSpec: bob.pubkey, ciphertext: "d2hpbGUgYXdheQ==" });
-    const back = await RawPeer.connect(broker.url);
+    const back = await RawPeer.connect(broker().url);
     const ack = await back.hello(memberHello(mesh.meshId, bob, { sessionId: "bob-flaky" }));
     expect(ack.type).toBe("hello_ack");
     expect(ack.restored).toBeUndefined();
@@ -90,8 +77,8 @@ describe.concurrent("replacement and announcements", () => {
   it("the same session key connecting again replaces the old socket with 1000 session_replaced", async () => {
     const { mesh, bob } = await setup();
     const key = generateIdentity();
-    const old = await connectSession(broker.url, mesh.meshId, bob, key);
-    const fresh = await RawPeer.connect(broker.url);
+    const old = await connectSession(broker().url, mesh.meshId, bob, key);
+    const fresh = await RawPeer.connect(broker().url);
     expect((await fresh.hello(sessionHello(mesh.meshId, bob, key))).type).toBe("hello_ack");
     expect(await old.waitForClose()).toEqual({ code: 1000, reason: "session_replaced" });
     const peers = (await fresh.request({ type: "list_peers" })).peers as Frame[];
@@ -101,9 +88,9 @@ describe.concurrent("replacement and announcements", () => {
 
   it("session-id dedup never closes another member's presence with the same sessionId", async () => {
     const { mesh, alice, bob } = await setup();
-    const a = await connectMember(broker.url, mesh.meshId, alice, { sessionId: "shared-id" });
-    const b = await connectMember(broker.url, mesh.meshId, bob, { sessionId: "shared-id" });
-    const again = await connectMember(broker.url, mesh.meshId, bob, { sessionId: "shared-id" });
+    const a = await connectMember(broker().url, mesh.meshId, alice, { sessionId: "shared-id" });
+    const b = await connectMember(broker().url, mesh.meshId, bob, { sessionId: "shared-id" });
+    const again = await connectMember(broker().url, mesh.meshId, bob, { sessionId: "shared-id" });
     expect(await b.waitForClose()).toEqual({ code: 1000, reason: "session_replaced" });
     expect(a.open).toBe(true);
     expect(again.open).toBe(true);
@@ -111,13 +98,13 @@ describe.concurrent("replacement and announcements", () => {
 
   it("sibling sessions hear peer_joined about each other; a member's own member-hello presences do not", async () => {
     const { mesh, alice, bob } = await setup();
-    const other = await connectMember(broker.url, mesh.meshId, alice);
-    const daemon = await connectMember(broker.url, mesh.meshId, bob, { sessionId: "bob-daemon" });
+    const other = await connectMember(broker().url, mesh.meshId, alice);
+    const daemon = await connectMember(broker().url, mesh.meshId, bob, { sessionId: "bob-daemon" });
     const s1Key = generateIdentity();
-    const s1 = await connectSession(broker.url, mesh.meshId, bob, s1Key);
+    const s1 = await connectSession(broker().url, mesh.meshId, bob, s1Key);
     const [sinceDaemon, sinceS1, sinceOther] = [daemon.mark(), s1.mark(), other.mark()];
     const s2Key = generateIdentity();
-    await connectSession(broker.url, mesh.meshId, bob, s2Key);
+    await connectSession(broker().url, mesh.meshId, bob, s2Key);
     const joinedS2 = (f: Frame) =>
       f.event === "peer_joined" && (f.eventData as Frame).pubkey === s2Key.publicKey;
     const joined = await s1.waitFor(joinedS2, { since: sinceS1 });
@@ -127,7 +114,7 @@ describe.concurrent("replacement and announcements", () => {
 
     // A second member-hello presence of bob: alice hears of it, bob's own presences do not.
     const [beforeDaemon, beforeS1, beforeOther] = [daemon.mark(), s1.mark(), other.mark()];
-    const cli = await connectMember(broker.url, mesh.meshId, bob, { sessionId: "bob-cli" });
+    const cli = await connectMember(broker().url, mesh.meshId, bob, { sessionId: "bob-cli" });
     const announced = await other.waitForEvent("peer_joined", { since: beforeOther });
     expect(announced.eventData).toMatchObject({ pubkey: bob.pubkey, peerRole: "control-plane" });
     // Barriers: a push on the same socket is written after any event the hello caused.

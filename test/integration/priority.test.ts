@@ -3,39 +3,26 @@
  * recipient's effective status is `working` or `dnd`, `now` never is, and a status change releases what
  * was held at once.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { generateIdentity } from "../../src/crypto/index.js";
 import {
-  addMember,
-  closeAllPeers,
   connectMember,
   connectSession,
-  createTestMesh,
   isMessagePush,
-  startBroker,
-  type BrokerProcess,
+  meshWith,
+  useBroker,
   type Frame,
   type RawPeer,
   type TestMember,
   type TestMesh,
 } from "../helpers/broker.js";
 
-let broker: BrokerProcess;
-
-beforeAll(async () => {
-  broker = await startBroker();
-});
-
-afterAll(async () => {
-  closeAllPeers();
-  await broker?.dispose();
-});
+const broker = useBroker();
 
 async function setup(): Promise<{ mesh: TestMesh; alice: TestMember; bob: TestMember; sender: RawPeer }> {
-  const mesh = await createTestMesh(broker);
-  const alice = await addMember(broker, mesh, "alice");
-  const bob = await addMember(broker, mesh, "bob");
-  return { mesh, alice, bob, sender: await connectMember(broker.url, mesh.meshId, alice) };
+  const { mesh, m } = await meshWith(broker(), ["alice", "bob"]);
+  const [alice, bob] = [m.alice!, m.bob!];
+  return { mesh, alice, bob, sender: await connectMember(broker().url, mesh.meshId, alice) };
 }
 
 async function send(peer: RawPeer, targetSpec: string, priority: string): Promise<Frame> {
@@ -58,7 +45,7 @@ describe.concurrent("priority gating", () => {
   it("next is held while the session is working, now is not, and set_status idle releases it", async () => {
     const { mesh, bob, sender } = await setup();
     const key = generateIdentity();
-    const session = await connectSession(broker.url, mesh.meshId, bob, key, {
+    const session = await connectSession(broker().url, mesh.meshId, bob, key, {
       capabilities: ["client_ack", "ok_replies"],
     });
     await setStatus(session, "working");
@@ -85,7 +72,7 @@ describe.concurrent("priority gating", () => {
   it("dnd holds next but not now; a hook write never leaves dnd, a manual one does", async () => {
     const { mesh, bob, sender } = await setup();
     const key = generateIdentity();
-    const session = await connectSession(broker.url, mesh.meshId, bob, key, {
+    const session = await connectSession(broker().url, mesh.meshId, bob, key, {
       capabilities: ["client_ack", "ok_replies"],
     });
     await setStatus(session, "dnd");
@@ -100,8 +87,8 @@ describe.concurrent("priority gating", () => {
 
   it("a member-level DM to a daemon is gated by its sessions' status", async () => {
     const { mesh, bob, sender } = await setup();
-    const daemon = await connectMember(broker.url, mesh.meshId, bob);
-    const session = await connectSession(broker.url, mesh.meshId, bob, generateIdentity(), {
+    const daemon = await connectMember(broker().url, mesh.meshId, bob);
+    const session = await connectSession(broker().url, mesh.meshId, bob, generateIdentity(), {
       capabilities: ["client_ack", "ok_replies"],
     });
     await setStatus(session, "working");
@@ -117,7 +104,7 @@ describe.concurrent("priority gating", () => {
   it("gating applies to broadcasts too", async () => {
     const { mesh, bob, sender } = await setup();
     const key = generateIdentity();
-    const session = await connectSession(broker.url, mesh.meshId, bob, key, {
+    const session = await connectSession(broker().url, mesh.meshId, bob, key, {
       capabilities: ["client_ack", "ok_replies"],
     });
     await setStatus(session, "working");

@@ -7,7 +7,6 @@ import {
   MAX_SEND_PAYLOAD,
   sendErrorText,
   type AckFrame,
-  type MessageStatusResult,
   type SendFrame,
 } from "../../protocol/index.js";
 import { requestFingerprint } from "../../protocol/canonical.js";
@@ -438,42 +437,6 @@ export class DeliveryEngine {
     } catch (err) {
       this.ctx.log.warn({ err }, "queue depth refresh failed");
     }
-  }
-
-  /** `message_status` for a message the caller's member sent (§4.11). */
-  async messageStatus(
-    p: Presence,
-    idOrPrefix: string,
-  ): Promise<MessageStatusResult | "not_found" | "ambiguous"> {
-    const found = await this.ctx.store.lookupMessage(p.meshId, p.memberId, idOrPrefix);
-    if (found.status !== "ok") return found.status;
-    let deliveredAt: number | null = null;
-    const recipients = [];
-    for (const d of found.deliveries) {
-      const member = await this.ctx.members.byId(p.meshId, d.recipientMemberId);
-      const session =
-        d.recipientKind === "session" ? this.ctx.registry.bySession(p.meshId, d.recipientPubkey) : undefined;
-      const online = this.ctx.registry.ofMember(d.recipientMemberId).some((q) => q.lease === "online");
-      let status: "delivered" | "held" | "disconnected" | "expired";
-      if (d.state === "delivered") status = "delivered";
-      else if (d.state === "expired" || d.state === "cancelled") status = "expired";
-      else status = online ? "held" : "disconnected";
-      if (d.deliveredAt !== null && (deliveredAt === null || d.deliveredAt > deliveredAt))
-        deliveredAt = d.deliveredAt;
-      recipients.push({
-        name: session?.displayName ?? member?.displayName ?? "",
-        pubkey: d.recipientPubkey,
-        status,
-      });
-    }
-    return {
-      type: "message_status_result",
-      messageId: found.message.id,
-      targetSpec: found.message.targetSpec,
-      delivered: found.deliveries.length > 0 && found.deliveries.every((d) => d.state === "delivered"),
-      deliveredAt: deliveredAt === null ? null : new Date(deliveredAt).toISOString(),
-      recipients,
-    };
   }
 }
 

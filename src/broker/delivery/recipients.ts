@@ -8,7 +8,11 @@ export type Resolution =
   | { ok: true; deliveries: NewDelivery[]; multicast: boolean }
   | { ok: false; code: "no_recipient" | "invalid"; detail: string };
 
-export async function resolveRecipients(ctx: BrokerContext, sender: Presence, targetSpec: string): Promise<Resolution> {
+export async function resolveRecipients(
+  ctx: BrokerContext,
+  sender: Presence,
+  targetSpec: string,
+): Promise<Resolution> {
   const parsed = parseTarget(targetSpec);
   if (!parsed.ok) {
     return parsed.reason === "invalid"
@@ -43,7 +47,14 @@ async function resolveKey(ctx: BrokerContext, sender: Presence, key: string): Pr
     return {
       ok: true,
       multicast: false,
-      deliveries: [{ recipientKind: "session", recipientMemberId: live.memberId, recipientPubkey: key, excludedPresence: excluded }],
+      deliveries: [
+        {
+          recipientKind: "session",
+          recipientMemberId: live.memberId,
+          recipientPubkey: key,
+          excludedPresence: excluded,
+        },
+      ],
     };
   }
   const member = await ctx.members.byPubkey(sender.meshId, key);
@@ -51,7 +62,14 @@ async function resolveKey(ctx: BrokerContext, sender: Presence, key: string): Pr
     return {
       ok: true,
       multicast: false,
-      deliveries: [{ recipientKind: "member", recipientMemberId: member.id, recipientPubkey: key, excludedPresence: excluded }],
+      deliveries: [
+        {
+          recipientKind: "member",
+          recipientMemberId: member.id,
+          recipientPubkey: key,
+          excludedPresence: excluded,
+        },
+      ],
     };
   }
   const owner = await ctx.store.findSessionKeyOwner(sender.meshId, key);
@@ -59,7 +77,14 @@ async function resolveKey(ctx: BrokerContext, sender: Presence, key: string): Pr
     return {
       ok: true,
       multicast: false,
-      deliveries: [{ recipientKind: "member", recipientMemberId: owner, recipientPubkey: key, excludedPresence: excluded }],
+      deliveries: [
+        {
+          recipientKind: "member",
+          recipientMemberId: owner,
+          recipientPubkey: key,
+          excludedPresence: excluded,
+        },
+      ],
     };
   }
   return { ok: false, code: "no_recipient", detail: "" };

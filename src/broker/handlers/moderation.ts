@@ -5,7 +5,10 @@ import { routableKey, type Presence } from "../presence/presence.js";
 import type { MemberRow } from "../store/port.js";
 import type { HandlerArgs, HandlerTable } from "./types.js";
 
-type ModerationHandlers = Pick<HandlerTable, "disconnect" | "kick" | "ban" | "unban" | "list_bans" | "leave_mesh">;
+type ModerationHandlers = Pick<
+  HandlerTable,
+  "disconnect" | "kick" | "ban" | "unban" | "list_bans" | "leave_mesh"
+>;
 
 function isModerator(p: Presence): boolean {
   return p.memberRole === "owner" || p.memberRole === "admin";
@@ -30,13 +33,19 @@ function matchPresences(
     if (sel.stale !== undefined && now - p.lastPongAt < sel.stale) return false;
     if (!sel.target) return sel.stale !== undefined;
     const t = sel.target;
-    const keyMatch = (k: string | null) => k !== null && (k === t || (/^[0-9a-f]{4,63}$/.test(t) && k.startsWith(t)));
+    const keyMatch = (k: string | null) =>
+      k !== null && (k === t || (/^[0-9a-f]{4,63}$/.test(t) && k.startsWith(t)));
     return p.displayName === t || keyMatch(p.memberPubkey) || keyMatch(p.sessionPubkey);
   });
 }
 
 /** The member a ban/unban names: display name, member pubkey or prefix. */
-async function matchMember(ctx: BrokerContext, meshId: string, target: string, revoked: boolean): Promise<MemberRow[]> {
+async function matchMember(
+  ctx: BrokerContext,
+  meshId: string,
+  target: string,
+  revoked: boolean,
+): Promise<MemberRow[]> {
   const members = await ctx.store.listMembers(meshId, { includeRevoked: true });
   const hexPrefix = /^[0-9a-f]{4,64}$/.test(target);
   return members.filter(
@@ -46,7 +55,13 @@ async function matchMember(ctx: BrokerContext, meshId: string, target: string, r
   );
 }
 
-async function revokeMember(ctx: BrokerContext, member: MemberRow, reason: string, closeReason: string, message: string) {
+async function revokeMember(
+  ctx: BrokerContext,
+  member: MemberRow,
+  reason: string,
+  closeReason: string,
+  message: string,
+) {
   await ctx.store.setMemberRevoked(member.id, Date.now(), reason);
   await ctx.store.revokeDeliveries(member.id);
   ctx.members.invalidate(member.meshId);
@@ -73,7 +88,8 @@ export const moderationHandlers: ModerationHandlers = {
     const targets = matchPresences(args.ctx, args.presence, frame);
     const sessions = targets.filter((p) => p.peerRole !== "control-plane");
     const skipped = targets.filter((p) => p.peerRole === "control-plane");
-    for (const p of sessions) await args.ctx.presence.drop(p, CloseCode.kicked, CloseReason.kicked, { announce: true });
+    for (const p of sessions)
+      await args.ctx.presence.drop(p, CloseCode.kicked, CloseReason.kicked, { announce: true });
     const ack: Record<string, unknown> = {
       type: "kick_ack",
       kicked: sessions.map((p) => p.displayName),
@@ -137,7 +153,11 @@ export const moderationHandlers: ModerationHandlers = {
       type: "list_bans_result",
       bans: members
         .filter((m) => m.revokedAt !== null)
-        .map((m) => ({ name: m.displayName, pubkey: m.pubkey, revokedAt: new Date(m.revokedAt!).toISOString() })),
+        .map((m) => ({
+          name: m.displayName,
+          pubkey: m.pubkey,
+          revokedAt: new Date(m.revokedAt!).toISOString(),
+        })),
     });
   },
 

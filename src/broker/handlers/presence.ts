@@ -42,7 +42,11 @@ export const presenceHandlers: PresenceHandlers = {
     await ctx.store.updatePresence(presence.id, { visible: frame.visible });
     conn.reply(frame, { type: "ack", id: frame._reqId ?? "", messageId: "", queued: false });
     if (!changed) return;
-    const json = systemPush(presence.meshId, frame.visible ? "peer_visible" : "peer_hidden", peerEventData(presence));
+    const json = systemPush(
+      presence.meshId,
+      frame.visible ? "peer_visible" : "peer_hidden",
+      peerEventData(presence),
+    );
     broadcastSystem(ctx.registry.inMesh(presence.meshId), json, (q) => q !== presence);
     if (frame.visible) ctx.delivery.offer(presence);
   },

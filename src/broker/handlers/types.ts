@@ -9,7 +9,10 @@ export interface HandlerArgs {
   presence: Presence;
 }
 
-export type Handler<T extends ClientFrameType> = (args: HandlerArgs, frame: FrameOf<T>) => Promise<void> | void;
+export type Handler<T extends ClientFrameType> = (
+  args: HandlerArgs,
+  frame: FrameOf<T>,
+) => Promise<void> | void;
 
 /** One handler per frame type; a family module provides a slice of this table. */
 export type HandlerTable = { [K in ClientFrameType]: Handler<K> };

@@ -22,21 +22,38 @@ export type HandshakeResult =
 
 const HEX128 = /^[0-9a-f]{128}$/;
 
-function refuse(code: string, message: string, metricReason = code, closeCode: number = CloseCode.policy): HandshakeResult {
+function refuse(
+  code: string,
+  message: string,
+  metricReason = code,
+  closeCode: number = CloseCode.policy,
+): HandshakeResult {
   return { ok: false, code, message, closeCode, metricReason };
 }
 
 /** `capacityOk` is decided by the caller: it knows whether the hello would reattach an existing presence. */
-export async function verifyMemberHello(ctx: BrokerContext, f: HelloFrame, capacityOk: boolean): Promise<HandshakeResult> {
-  if (f.sessionPubkey && !isPubkey(f.sessionPubkey)) return refuse("bad_session_pubkey", "sessionPubkey must be 64 lower-case hex");
+export async function verifyMemberHello(
+  ctx: BrokerContext,
+  f: HelloFrame,
+  capacityOk: boolean,
+): Promise<HandshakeResult> {
+  if (f.sessionPubkey && !isPubkey(f.sessionPubkey))
+    return refuse("bad_session_pubkey", "sessionPubkey must be 64 lower-case hex");
   if (!capacityOk) return refuse("capacity", "mesh is at its connection limit");
   const now = Date.now();
   if (!Number.isFinite(f.timestamp) || Math.abs(now - f.timestamp) > TIMESTAMP_SKEW_MS) {
     return refuse("timestamp_skew", `timestamp is more than ${TIMESTAMP_SKEW_MS} ms from the broker's clock`);
   }
-  if (!isPubkey(f.pubkey) || !HEX128.test(f.signature)) return refuse("malformed", "pubkey or signature is not lower-case hex of the right length");
-  const canonical = helloCanonical({ meshId: f.meshId, memberId: f.memberId, pubkey: f.pubkey, timestamp: f.timestamp });
-  if (!verify(canonical, f.signature, f.pubkey)) return refuse("bad_signature", "hello signature does not verify");
+  if (!isPubkey(f.pubkey) || !HEX128.test(f.signature))
+    return refuse("malformed", "pubkey or signature is not lower-case hex of the right length");
+  const canonical = helloCanonical({
+    meshId: f.meshId,
+    memberId: f.memberId,
+    pubkey: f.pubkey,
+    timestamp: f.timestamp,
+  });
+  if (!verify(canonical, f.signature, f.pubkey))
+    return refuse("bad_signature", "hello signature does not verify");
   if (!(await ctx.store.recordSignature(f.signature, now + REPLAY_WINDOW_MS, now))) {
     return refuse("replayed_hello", "this hello signature was already used; sign a fresh timestamp");
   }
@@ -48,8 +65,10 @@ export async function verifySessionHello(
   f: SessionHelloFrame,
   capacityOk: boolean,
 ): Promise<HandshakeResult> {
-  if (!isPubkey(f.sessionPubkey)) return refuse("bad_session_pubkey", "sessionPubkey must be 64 lower-case hex");
-  if (!isPubkey(f.parentMemberPubkey)) return refuse("bad_parent_pubkey", "parentMemberPubkey must be 64 lower-case hex");
+  if (!isPubkey(f.sessionPubkey))
+    return refuse("bad_session_pubkey", "sessionPubkey must be 64 lower-case hex");
+  if (!isPubkey(f.parentMemberPubkey))
+    return refuse("bad_parent_pubkey", "parentMemberPubkey must be 64 lower-case hex");
   const att = f.parentAttestation;
   if (
     typeof att !== "object" ||
@@ -78,12 +97,21 @@ export async function verifySessionHello(
     expiresAt,
   });
   if (!verify(attCanonical, attSig, f.parentMemberPubkey)) {
-    return refuse("bad_signature", "attestation is not signed by the parent member key", "attestation_bad_signature");
+    return refuse(
+      "bad_signature",
+      "attestation is not signed by the parent member key",
+      "attestation_bad_signature",
+    );
   }
   if (!Number.isFinite(f.timestamp) || Math.abs(now - f.timestamp) > TIMESTAMP_SKEW_MS) {
-    return refuse("timestamp_skew", `timestamp is more than ${TIMESTAMP_SKEW_MS} ms from the broker's clock`, "session_timestamp_skew");
+    return refuse(
+      "timestamp_skew",
+      `timestamp is more than ${TIMESTAMP_SKEW_MS} ms from the broker's clock`,
+      "session_timestamp_skew",
+    );
   }
-  if (!HEX128.test(f.signature)) return refuse("malformed", "signature is not 128 lower-case hex", "session_malformed");
+  if (!HEX128.test(f.signature))
+    return refuse("malformed", "signature is not 128 lower-case hex", "session_malformed");
   const canonical = sessionHelloCanonical({
     meshId: f.meshId,
     parentMemberPubkey: f.parentMemberPubkey,
@@ -118,8 +146,12 @@ async function memberCheck(
     );
   }
   if (claimedMemberId && claimedMemberId !== member.id) {
-    if (kind === "session") return refuse("parent_member_id_mismatch", "parentMemberId does not match the parent key");
-    ctx.log.warn({ meshId, memberId: member.id }, "hello memberId does not match the key's member; using the key's");
+    if (kind === "session")
+      return refuse("parent_member_id_mismatch", "parentMemberId does not match the parent key");
+    ctx.log.warn(
+      { meshId, memberId: member.id },
+      "hello memberId does not match the key's member; using the key's",
+    );
   }
   return { ok: true, member, meshName: mesh.name };
 }

@@ -26,7 +26,12 @@ export async function hookStatusRoute(
   const parsed = HookStatus.safeParse(body);
   if (!parsed.success) return fail(res, 400, "invalid_argument", parsed.error.issues[0]?.message);
   const f = parsed.data;
-  const allowed = await ctx.store.takeToken(`hook|${caller.pubkey}|${f.pid ?? ""}|${f.cwd}`, 30, 0.5, Date.now());
+  const allowed = await ctx.store.takeToken(
+    `hook|${caller.pubkey}|${f.pid ?? ""}|${f.cwd}`,
+    30,
+    0.5,
+    Date.now(),
+  );
   if (!allowed) {
     ctx.metrics.hookRateLimited.inc();
     return fail(res, 429, "rate_limited");

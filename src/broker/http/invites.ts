@@ -73,7 +73,8 @@ export async function registerInviteRoute(
   const parsed = RegisterInvite.safeParse(body);
   if (!parsed.success) return fail(res, 400, "invalid_argument", parsed.error.issues[0]?.message);
   const f = parsed.data;
-  if (f.inviter_pubkey !== caller.pubkey) return fail(res, 403, "forbidden", "inviter_pubkey must be the signing key");
+  if (f.inviter_pubkey !== caller.pubkey)
+    return fail(res, 403, "forbidden", "inviter_pubkey must be the signing key");
   if (caller.member.role !== "owner" && caller.member.role !== "admin") {
     return fail(res, 403, "forbidden", "only the mesh owner or an admin may invite");
   }
@@ -95,11 +96,16 @@ export async function registerInviteRoute(
   if (!verify(inviteCanon(invite), f.invite_signature, f.inviter_pubkey)) {
     return fail(res, 401, "bad_signature", "invite_signature does not verify");
   }
-  if ((await ctx.store.insertInvite(invite)) === "conflict") return fail(res, 409, "conflict", "invite code already in use");
+  if ((await ctx.store.insertInvite(invite)) === "conflict")
+    return fail(res, 409, "conflict", "invite code already in use");
   json(res, 200, { ok: true });
 }
 
-export async function previewInviteRoute(ctx: BrokerContext, res: ServerResponse, code: string): Promise<void> {
+export async function previewInviteRoute(
+  ctx: BrokerContext,
+  res: ServerResponse,
+  code: string,
+): Promise<void> {
   const invite = await ctx.store.getInvite(code);
   if (!invite) return fail(res, 404, "not_found");
   const problem = unusable(invite, Date.now());
@@ -128,10 +134,17 @@ export async function claimInviteRoute(
   const f = parsed.data;
   const now = Date.now();
   if (Math.abs(now - f.timestamp) > TIMESTAMP_SKEW_MS) return fail(res, 401, "timestamp_skew");
-  if (!verify(inviteClaimCanonical({ code, peerPubkey: f.peer_pubkey, timestamp: f.timestamp }), f.signature, f.peer_pubkey)) {
+  if (
+    !verify(
+      inviteClaimCanonical({ code, peerPubkey: f.peer_pubkey, timestamp: f.timestamp }),
+      f.signature,
+      f.peer_pubkey,
+    )
+  ) {
     return fail(res, 401, "bad_signature");
   }
-  if (!(await ctx.store.recordSignature(f.signature, now + REPLAY_WINDOW_MS, now))) return fail(res, 401, "replayed");
+  if (!(await ctx.store.recordSignature(f.signature, now + REPLAY_WINDOW_MS, now)))
+    return fail(res, 401, "replayed");
   const pending = await ctx.store.getInvite(code);
   if (!pending) return fail(res, 404, "not_found");
   const result = await ctx.store.claimInvite({

@@ -45,15 +45,21 @@ export async function createMeshRoute(
   res: ServerResponse,
   body: Record<string, unknown> | null,
 ): Promise<void> {
-  if (!tokenMatches(req.headers.authorization, adminToken)) return fail(res, 401, "unauthorized", "missing or wrong admin token");
+  if (!tokenMatches(req.headers.authorization, adminToken))
+    return fail(res, 401, "unauthorized", "missing or wrong admin token");
   const parsed = CreateMesh.safeParse(body);
   if (!parsed.success) return fail(res, 400, "invalid_argument", parsed.error.issues[0]?.message);
   const f = parsed.data;
   const now = Date.now();
   if (Math.abs(now - f.timestamp) > TIMESTAMP_SKEW_MS) return fail(res, 401, "timestamp_skew");
-  const canonical = meshCreateCanonical({ name: f.name, ownerPubkey: f.owner_pubkey, timestamp: f.timestamp });
+  const canonical = meshCreateCanonical({
+    name: f.name,
+    ownerPubkey: f.owner_pubkey,
+    timestamp: f.timestamp,
+  });
   if (!verify(canonical, f.signature, f.owner_pubkey)) return fail(res, 401, "bad_signature");
-  if (!(await ctx.store.recordSignature(f.signature, now + REPLAY_WINDOW_MS, now))) return fail(res, 401, "replayed");
+  if (!(await ctx.store.recordSignature(f.signature, now + REPLAY_WINDOW_MS, now)))
+    return fail(res, 401, "replayed");
   const meshId = randomUUID();
   const ownerMemberId = randomUUID();
   const slug = f.slug ?? slugify(f.name);

@@ -30,7 +30,9 @@ export async function readBody(req: IncomingMessage, limit = MAX_HTTP_BODY): Pro
 export function parseJsonObject(body: Buffer): Record<string, unknown> | null {
   try {
     const value: unknown = JSON.parse(body.toString("utf8") || "null");
-    return typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : null;
+    return typeof value === "object" && value !== null && !Array.isArray(value)
+      ? (value as Record<string, unknown>)
+      : null;
   } catch {
     // Malformed JSON is reported by the caller as invalid_argument.
     return null;

@@ -9,7 +9,11 @@ export type SignedCaller =
   | { ok: true; meshId: string; pubkey: string; member: MemberRow; sessionPubkey: string | null }
   | { ok: false; error: "unauthorized" | "bad_signature" | "timestamp_skew" | "replayed" };
 
-export async function verifySignedRequest(ctx: BrokerContext, req: IncomingMessage, body: Buffer): Promise<SignedCaller> {
+export async function verifySignedRequest(
+  ctx: BrokerContext,
+  req: IncomingMessage,
+  body: Buffer,
+): Promise<SignedCaller> {
   const header = (name: string) => {
     const v = req.headers[name.toLowerCase()];
     return typeof v === "string" ? v : "";
@@ -33,13 +37,15 @@ export async function verifySignedRequest(ctx: BrokerContext, req: IncomingMessa
     bodySha256: sha256Hex(body),
   });
   if (!verify(canonical, signature, pubkey)) return { ok: false, error: "bad_signature" };
-  if (!(await ctx.store.recordSignature(signature, now + REPLAY_WINDOW_MS, now))) return { ok: false, error: "replayed" };
+  if (!(await ctx.store.recordSignature(signature, now + REPLAY_WINDOW_MS, now)))
+    return { ok: false, error: "replayed" };
   const member = await ctx.store.findMemberByPubkey(meshId, pubkey);
   if (member && member.revokedAt === null) return { ok: true, meshId, pubkey, member, sessionPubkey: null };
   const session = ctx.registry.bySession(meshId, pubkey);
   if (session) {
     const parent = await ctx.store.getMember(session.memberId);
-    if (parent && parent.revokedAt === null) return { ok: true, meshId, pubkey, member: parent, sessionPubkey: pubkey };
+    if (parent && parent.revokedAt === null)
+      return { ok: true, meshId, pubkey, member: parent, sessionPubkey: pubkey };
   }
   return { ok: false, error: "unauthorized" };
 }

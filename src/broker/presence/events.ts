@@ -27,7 +27,11 @@ export function peerEventData(p: Presence): Record<string, unknown> {
 }
 
 /** Writes a serialized push to every open presence that `include` accepts. */
-export function broadcastSystem(targets: Iterable<Presence>, json: string, include: (p: Presence) => boolean): void {
+export function broadcastSystem(
+  targets: Iterable<Presence>,
+  json: string,
+  include: (p: Presence) => boolean,
+): void {
   for (const p of targets) {
     if (p.lease === "online" && p.socket?.open && include(p)) p.socket.sendRaw(json);
   }

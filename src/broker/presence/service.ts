@@ -57,7 +57,12 @@ export class PresenceService {
   }
 
   /** The presence a hello would take over silently, if any (also used by the capacity check). */
-  findReattach(meshId: string, memberId: string, sessionPubkey: string | null, sessionId: string): Presence | undefined {
+  findReattach(
+    meshId: string,
+    memberId: string,
+    sessionPubkey: string | null,
+    sessionId: string,
+  ): Presence | undefined {
     if (sessionPubkey) return this.ctx.registry.bySession(meshId, sessionPubkey);
     return this.ctx.registry
       .ofMember(memberId)
@@ -118,7 +123,8 @@ export class PresenceService {
     };
     registry.add(presence);
     await store.upsertPresence(toPresenceRow(presence, this.ctx.nodeId));
-    if (presence.sessionPubkey) await store.recordSessionKey(presence.meshId, presence.sessionPubkey, presence.memberId, now);
+    if (presence.sessionPubkey)
+      await store.recordSessionKey(presence.meshId, presence.sessionPubkey, presence.memberId, now);
     await store.resetBackoff(presence.meshId, presence.memberId, presence.sessionPubkey);
     this.applyHeldHooks(presence);
     return { presence, reattached: false };
@@ -131,7 +137,11 @@ export class PresenceService {
       ? systemPush(p.meshId, "peer_returned", { ...data, ...returned })
       : systemPush(p.meshId, "peer_joined", data);
     const siblingsToo = p.peerRole === "session";
-    broadcastSystem(this.ctx.registry.inMesh(p.meshId), json, (q) => q !== p && (siblingsToo || q.memberId !== p.memberId));
+    broadcastSystem(
+      this.ctx.registry.inMesh(p.meshId),
+      json,
+      (q) => q !== p && (siblingsToo || q.memberId !== p.memberId),
+    );
   }
 
   /** Resolves once every close handler in flight has finished (shutdown). */
@@ -247,7 +257,9 @@ export class PresenceService {
       .filter(
         (h) =>
           h.memberId === p.memberId &&
-          (h.sessionPubkey ? h.sessionPubkey === p.sessionPubkey : h.cwd === p.cwd && (h.pid === null || h.pid === p.pid)),
+          (h.sessionPubkey
+            ? h.sessionPubkey === p.sessionPubkey
+            : h.cwd === p.cwd && (h.pid === null || h.pid === p.pid)),
       )
       .sort((a, b) => b.at - a.at)[0];
     if (match) {
@@ -296,7 +308,9 @@ export class PresenceService {
       alive.push(p.id);
     }
     if (alive.length > 0) {
-      this.ctx.store.touchPresences(alive, now).catch((err: unknown) => this.ctx.log.warn({ err }, "touch failed"));
+      this.ctx.store
+        .touchPresences(alive, now)
+        .catch((err: unknown) => this.ctx.log.warn({ err }, "touch failed"));
     }
   }
 

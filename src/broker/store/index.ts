@@ -5,7 +5,9 @@ import { createSqliteStore } from "./sqlite/index.js";
 /** Picks the store adapter: PostgreSQL for a database URL, else SQLite in the data dir. */
 export function createStore(opts: { dataDir: string; databaseUrl?: string }): Store {
   if (opts.databaseUrl) {
-    throw new Error("PostgreSQL storage is not available in this version; run without --database-url (SQLite)");
+    throw new Error(
+      "PostgreSQL storage is not available in this version; run without --database-url (SQLite)",
+    );
   }
   return createSqliteStore({ path: join(opts.dataDir, "broker.db") });
 }

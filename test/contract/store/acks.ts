@@ -1,32 +1,26 @@
 import { describe, expect, it } from "vitest";
-import type { Store } from "../../../src/broker/store/port.js";
 import type { ContractContext } from "./context.js";
 import {
   LEASE_MS,
   T0,
   ack,
   broadcast,
+  deliveryStates,
   dmToMember,
   dmToSession,
   hex64,
   memberScope,
   seedMesh,
+  seedPeer,
   sender,
   sessionScope,
 } from "./fixtures.js";
-
-async function states(store: Store, meshId: string, senderId: string, id: string): Promise<string[]> {
-  const found = await store.lookupMessage(meshId, senderId, id);
-  return found.status === "ok" ? found.deliveries.map((d) => d.state) : [found.status];
-}
 
 export function acksContract(ctx: ContractContext): void {
   describe("ackDeliveries", () => {
     it("marks a claimed delivery delivered by broker id, once", async () => {
       const store = ctx.store();
-      const mesh = await seedMesh(store, 1);
-      const [peer] = mesh.members;
-      if (!peer) throw new Error("fixture");
+      const { mesh, peer } = await seedPeer(store);
       const input = dmToMember(sender(mesh.owner), peer);
       await store.acceptMessages([input]);
       await store.claimDeliveries([memberScope(peer, "p")], T0, LEASE_MS, 10);
@@ -46,9 +40,7 @@ export function acksContract(ctx: ContractContext): void {
 
     it("acks by client_message_id, and counts late acks of pending or lease-expired rows", async () => {
       const store = ctx.store();
-      const mesh = await seedMesh(store, 1);
-      const [peer] = mesh.members;
-      if (!peer) throw new Error("fixture");
+      const { mesh, peer } = await seedPeer(store);
       const from = sender(mesh.owner);
       const pending = dmToMember(from, peer, { clientMessageId: "client-1" });
       const expired = dmToMember(from, peer);
@@ -79,7 +71,7 @@ export function acksContract(ctx: ContractContext): void {
         T0,
       );
       expect(counts).toEqual([1]);
-      expect(await states(store, mesh.id, mesh.owner.id, original.message.id)).toEqual(["pending"]);
+      expect(await deliveryStates(store, mesh.id, mesh.owner.id, original.message.id)).toEqual(["pending"]);
     });
 
     it("acks only copies addressed to the acking presence", async () => {
@@ -121,14 +113,15 @@ export function acksContract(ctx: ContractContext): void {
         T0,
       );
       expect(accepted).toEqual([1, 1, 1]);
-      expect(await states(store, mesh.id, mesh.owner.id, all.message.id)).toEqual(["pending", "delivered"]);
+      expect(await deliveryStates(store, mesh.id, mesh.owner.id, all.message.id)).toEqual([
+        "pending",
+        "delivered",
+      ]);
     });
 
     it("lets any non-excluded presence of the member ack a member-level row, whoever claimed it", async () => {
       const store = ctx.store();
-      const mesh = await seedMesh(store, 1);
-      const [peer] = mesh.members;
-      if (!peer) throw new Error("fixture");
+      const { mesh, peer } = await seedPeer(store);
       const key = hex64();
       const input = dmToMember(sender(mesh.owner), peer);
       await store.acceptMessages([input]);

@@ -11,6 +11,7 @@ import {
   memberScope,
   messageId,
   seedMesh,
+  seedPeer,
   sender,
   sessionScope,
   uid,
@@ -20,9 +21,7 @@ export function claimsContract(ctx: ContractContext): void {
   describe("claimDeliveries", () => {
     it("claims a member-level DM with the full message, setting the lease and attempts", async () => {
       const store = ctx.store();
-      const mesh = await seedMesh(store, 1);
-      const [peer] = mesh.members;
-      if (!peer) throw new Error("fixture");
+      const { mesh, peer } = await seedPeer(store);
       const input = dmToMember(sender(mesh.owner), peer, {
         clientMessageId: "c1",
         topicId: null,
@@ -49,9 +48,7 @@ export function claimsContract(ctx: ContractContext): void {
 
     it("gives session-level rows only to that session key, member-level rows only to member scopes", async () => {
       const store = ctx.store();
-      const mesh = await seedMesh(store, 1);
-      const [peer] = mesh.members;
-      if (!peer) throw new Error("fixture");
+      const { mesh, peer } = await seedPeer(store);
       const key = hex64();
       const from = sender(mesh.owner);
       const toSession = dmToSession(from, peer, key);
@@ -69,9 +66,7 @@ export function claimsContract(ctx: ContractContext): void {
 
     it("claims in accept order, even when accept times tie in one millisecond", async () => {
       const store = ctx.store();
-      const mesh = await seedMesh(store, 1);
-      const [peer] = mesh.members;
-      if (!peer) throw new Error("fixture");
+      const { mesh, peer } = await seedPeer(store);
       const from = sender(mesh.owner);
       // Ids sort opposite to accept order, so ordering by (createdAt, id) would be wrong here.
       const ids = ["z", "y", "x", "w", "v", "u"].map((c) => messageId(c.repeat(8)));
@@ -85,9 +80,7 @@ export function claimsContract(ctx: ContractContext): void {
 
     it("merges a session presence's session-level and member-level rows in accept order", async () => {
       const store = ctx.store();
-      const mesh = await seedMesh(store, 1);
-      const [peer] = mesh.members;
-      if (!peer) throw new Error("fixture");
+      const { mesh, peer } = await seedPeer(store);
       const key = hex64();
       const from = sender(mesh.owner);
       const inputs = [
@@ -107,9 +100,7 @@ export function claimsContract(ctx: ContractContext): void {
 
     it("gives concurrent claimers disjoint sets that cover every eligible delivery", async () => {
       const store = ctx.store();
-      const mesh = await seedMesh(store, 1);
-      const [peer] = mesh.members;
-      if (!peer) throw new Error("fixture");
+      const { mesh, peer } = await seedPeer(store);
       const from = sender(mesh.owner);
       const inputs = Array.from({ length: 40 }, () => dmToMember(from, peer));
       await store.acceptMessages(inputs);
@@ -147,9 +138,7 @@ export function claimsContract(ctx: ContractContext): void {
 
     it("lets only the allowed priorities through", async () => {
       const store = ctx.store();
-      const mesh = await seedMesh(store, 1);
-      const [peer] = mesh.members;
-      if (!peer) throw new Error("fixture");
+      const { mesh, peer } = await seedPeer(store);
       const from = sender(mesh.owner);
       const low = dmToMember(from, peer, { priority: "low" });
       const now = dmToMember(from, peer, { priority: "now" });
@@ -180,9 +169,7 @@ export function claimsContract(ctx: ContractContext): void {
 
     it("keeps multicast away from hidden presences but still hands them DMs", async () => {
       const store = ctx.store();
-      const mesh = await seedMesh(store, 1);
-      const [peer] = mesh.members;
-      if (!peer) throw new Error("fixture");
+      const { mesh, peer } = await seedPeer(store);
       const from = sender(mesh.owner);
       const all = broadcast(from, [peer]);
       const group = broadcast(from, [peer], { targetSpec: "@dev" });
@@ -202,10 +189,8 @@ export function claimsContract(ctx: ContractContext): void {
 
     it("never claims across meshes", async () => {
       const store = ctx.store();
-      const mesh = await seedMesh(store, 1);
+      const { mesh, peer } = await seedPeer(store);
       const other = await seedMesh(store, 0);
-      const [peer] = mesh.members;
-      if (!peer) throw new Error("fixture");
       const key = hex64();
       await store.acceptMessages([
         dmToMember(sender(mesh.owner), peer),
@@ -225,9 +210,7 @@ export function claimsContract(ctx: ContractContext): void {
 
     it("answers one list per scope, empty for no scopes or a zero limit", async () => {
       const store = ctx.store();
-      const mesh = await seedMesh(store, 1);
-      const [peer] = mesh.members;
-      if (!peer) throw new Error("fixture");
+      const { mesh, peer } = await seedPeer(store);
       await store.acceptMessages([dmToMember(sender(mesh.owner), peer)]);
       expect(await store.claimDeliveries([], T0, LEASE_MS, 10)).toEqual([]);
       expect(

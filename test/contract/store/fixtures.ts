@@ -91,6 +91,14 @@ export async function seedMesh(store: Store, extra = 2): Promise<Mesh> {
   return { id, owner, members };
 }
 
+/** A mesh with its owner and one member, `peer`. */
+export async function seedPeer(store: Store): Promise<{ mesh: Mesh; peer: MemberRow }> {
+  const mesh = await seedMesh(store, 1);
+  const [peer] = mesh.members;
+  if (!peer) throw new Error("fixture");
+  return { mesh, peer };
+}
+
 export async function addMember(
   store: Store,
   meshId: string,
@@ -284,6 +292,17 @@ export function presence(member: MemberRow, overrides: Partial<PresenceRow> = {}
     disconnectedAt: null,
     ...overrides,
   };
+}
+
+/** The state of each delivery of a message, or the lookup status when it is not found. */
+export async function deliveryStates(
+  store: Store,
+  meshId: string,
+  senderId: string,
+  id: string,
+): Promise<string[]> {
+  const found = await store.lookupMessage(meshId, senderId, id);
+  return found.status === "ok" ? found.deliveries.map((d) => d.state) : [found.status];
 }
 
 /** Ids of claimed messages, per scope. */

@@ -1,17 +1,19 @@
 import { describe, expect, it } from "vitest";
-import type { DueRecipient, Store } from "../../../src/broker/store/port.js";
+import type { DueRecipient } from "../../../src/broker/store/port.js";
 import type { ContractContext } from "./context.js";
 import {
   LEASE_MS,
   T0,
   ack,
   broadcast,
+  deliveryStates,
   claimedIds,
   dmToMember,
   dmToSession,
   hex64,
   memberScope,
   seedMesh,
+  seedPeer,
   sender,
   sessionScope,
 } from "./fixtures.js";
@@ -22,18 +24,11 @@ function sortRecipients(list: DueRecipient[]): DueRecipient[] {
   );
 }
 
-async function states(store: Store, meshId: string, senderId: string, id: string): Promise<string[]> {
-  const found = await store.lookupMessage(meshId, senderId, id);
-  return found.status === "ok" ? found.deliveries.map((d) => d.state) : [found.status];
-}
-
 export function redeliveryContract(ctx: ContractContext): void {
   describe("release, lease expiry and backoff", () => {
     it("releases a presence's claims at once and reports their recipients", async () => {
       const store = ctx.store();
-      const mesh = await seedMesh(store, 1);
-      const [peer] = mesh.members;
-      if (!peer) throw new Error("fixture");
+      const { mesh, peer } = await seedPeer(store);
       const key = hex64();
       const from = sender(mesh.owner);
       const inputs = [dmToMember(from, peer), dmToMember(from, peer), dmToSession(from, peer, key)];
@@ -85,9 +80,7 @@ export function redeliveryContract(ctx: ContractContext): void {
 
     it("backs off from the 6th attempt: 1 min doubling up to 10 min", async () => {
       const store = ctx.store();
-      const mesh = await seedMesh(store, 1);
-      const [peer] = mesh.members;
-      if (!peer) throw new Error("fixture");
+      const { mesh, peer } = await seedPeer(store);
       const input = dmToMember(sender(mesh.owner), peer);
       await store.acceptMessages([input]);
       const scope = memberScope(peer, "p");
@@ -111,9 +104,7 @@ export function redeliveryContract(ctx: ContractContext): void {
 
     it("resets the backoff when the recipient reconnects", async () => {
       const store = ctx.store();
-      const mesh = await seedMesh(store, 1);
-      const [peer] = mesh.members;
-      if (!peer) throw new Error("fixture");
+      const { mesh, peer } = await seedPeer(store);
       const key = hex64();
       const from = sender(mesh.owner);
       await store.acceptMessages([dmToMember(from, peer), dmToSession(from, peer, key)]);
@@ -136,9 +127,7 @@ export function redeliveryContract(ctx: ContractContext): void {
 
     it("marks claimed deliveries delivered for non-acking connections", async () => {
       const store = ctx.store();
-      const mesh = await seedMesh(store, 1);
-      const [peer] = mesh.members;
-      if (!peer) throw new Error("fixture");
+      const { mesh, peer } = await seedPeer(store);
       const from = sender(mesh.owner);
       const untouched = dmToMember(from, peer);
       const inputs = [dmToMember(from, peer), dmToMember(from, peer), dmToMember(from, peer), untouched];
@@ -154,8 +143,8 @@ export function redeliveryContract(ctx: ContractContext): void {
       expect(await store.markPresenceClaimsDelivered("p1", T0 + 3)).toBe(0);
       const delivered = [...mine, ...theirs].map((r) => r.message.id);
       for (const id of delivered)
-        expect(await states(store, mesh.id, mesh.owner.id, id)).toEqual(["delivered"]);
-      expect(await states(store, mesh.id, mesh.owner.id, untouched.message.id)).toEqual(["pending"]);
+        expect(await deliveryStates(store, mesh.id, mesh.owner.id, id)).toEqual(["delivered"]);
+      expect(await deliveryStates(store, mesh.id, mesh.owner.id, untouched.message.id)).toEqual(["pending"]);
     });
   });
 
@@ -218,10 +207,10 @@ export function redeliveryContract(ctx: ContractContext): void {
 
       await store.revokeDeliveries(banned.id);
       const incomingStates = await Promise.all(
-        incoming.map((i) => states(store, mesh.id, mesh.owner.id, i.message.id)),
+        incoming.map((i) => deliveryStates(store, mesh.id, mesh.owner.id, i.message.id)),
       );
       expect(incomingStates).toEqual([["expired"], ["expired"], ["delivered"]]);
-      expect(await states(store, mesh.id, banned.id, outgoing.message.id)).toEqual([
+      expect(await deliveryStates(store, mesh.id, banned.id, outgoing.message.id)).toEqual([
         "cancelled",
         "delivered",
       ]);

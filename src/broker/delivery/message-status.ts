@@ -1,0 +1,41 @@
+/** `message_status` (protocol.md §4.11): per-recipient states of a message the caller's member sent. */
+import type { MessageStatusResult } from "../../protocol/index.js";
+import type { BrokerContext } from "../context.js";
+import type { Presence } from "../presence/presence.js";
+
+/** `message_status` for a message the caller's member sent (§4.11). */
+export async function messageStatus(
+  ctx: BrokerContext,
+  p: Presence,
+  idOrPrefix: string,
+): Promise<MessageStatusResult | "not_found" | "ambiguous"> {
+  const found = await ctx.store.lookupMessage(p.meshId, p.memberId, idOrPrefix);
+  if (found.status !== "ok") return found.status;
+  let deliveredAt: number | null = null;
+  const recipients = [];
+  for (const d of found.deliveries) {
+    const member = await ctx.members.byId(p.meshId, d.recipientMemberId);
+    const session =
+      d.recipientKind === "session" ? ctx.registry.bySession(p.meshId, d.recipientPubkey) : undefined;
+    const online = ctx.registry.ofMember(d.recipientMemberId).some((q) => q.lease === "online");
+    let status: "delivered" | "held" | "disconnected" | "expired";
+    if (d.state === "delivered") status = "delivered";
+    else if (d.state === "expired" || d.state === "cancelled") status = "expired";
+    else status = online ? "held" : "disconnected";
+    if (d.deliveredAt !== null && (deliveredAt === null || d.deliveredAt > deliveredAt))
+      deliveredAt = d.deliveredAt;
+    recipients.push({
+      name: session?.displayName ?? member?.displayName ?? "",
+      pubkey: d.recipientPubkey,
+      status,
+    });
+  }
+  return {
+    type: "message_status_result",
+    messageId: found.message.id,
+    targetSpec: found.message.targetSpec,
+    delivered: found.deliveries.length > 0 && found.deliveries.every((d) => d.state === "delivered"),
+    deliveredAt: deliveredAt === null ? null : new Date(deliveredAt).toISOString(),
+    recipients,
+  };
+}
