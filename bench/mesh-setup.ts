@@ -4,18 +4,8 @@
  * peer claims it with its own key.
  */
 import { claimInvite, createMesh, registerInvite } from "../src/client/broker-http.js";
-import {
-  claimHash,
-  deriveInviteKeys,
-  encryptRootKey,
-  generateIdentity,
-  randomBytes,
-  randomString,
-  sign,
-  toHex,
-} from "../src/crypto/index.js";
-import { inviteCanonical, inviteClaimCanonical } from "../src/protocol/canonical.js";
-import { INVITE_CODE_ALPHABET, INVITE_CODE_LENGTH } from "../src/protocol/constants.js";
+import { generateIdentity, randomBytes } from "../src/crypto/index.js";
+import { signInvite, signInviteClaim } from "../src/client/invites.js";
 import type { BenchPeer } from "./ipc.js";
 
 /** Invite claims in flight at once during setup. */
@@ -45,35 +35,20 @@ export async function createBenchMesh(
     { index: 0, memberId: created.owner_member_id, displayName: "peer-0", ...owner },
   ];
 
-  const code = randomString(INVITE_CODE_ALPHABET, INVITE_CODE_LENGTH);
-  const secret = randomBytes(32);
-  const { inviteKey, claimToken } = deriveInviteKeys(secret, code);
-  const hash = claimHash(claimToken);
-  const sealed = encryptRootKey(randomBytes(32), inviteKey);
-  const invite = {
-    code,
-    role: "member" as const,
-    max_uses: peerCount - 1,
-    expires_at: Date.now() + INVITE_TTL_MS,
-    inviter_pubkey: owner.publicKey,
-    claim_hash: hash,
-    encrypted_root_key: sealed.ciphertext,
-    nonce: sealed.nonce,
-  };
-  const canonical = inviteCanonical({
+  const invite = signInvite({
     meshId,
-    code,
-    role: invite.role,
-    maxUses: invite.max_uses,
-    expiresAt: invite.expires_at,
+    rootKey: randomBytes(32),
     inviterPubkey: owner.publicKey,
-    claimHash: hash,
+    inviterSecretKey: owner.secretKey,
+    role: "member",
+    maxUses: peerCount - 1,
+    expiresAt: Date.now() + INVITE_TTL_MS,
   });
   await registerInvite(brokerUrl, {
     meshId,
     pubkey: owner.publicKey,
     secretKey: owner.secretKey,
-    invite: { ...invite, invite_signature: sign(canonical, owner.secretKey) },
+    invite: invite.registration,
   });
 
   let next = 1;
@@ -82,17 +57,11 @@ export async function createBenchMesh(
       const index = next++;
       const identity = generateIdentity();
       const displayName = `peer-${index}`;
-      const timestamp = Date.now();
-      const result = await claimInvite(brokerUrl, code, {
-        claim_token: toHex(claimToken),
-        peer_pubkey: identity.publicKey,
-        display_name: displayName,
-        timestamp,
-        signature: sign(
-          inviteClaimCanonical({ code, peerPubkey: identity.publicKey, timestamp }),
-          identity.secretKey,
-        ),
-      });
+      const result = await claimInvite(
+        brokerUrl,
+        invite.code,
+        signInviteClaim({ code: invite.code, claimToken: invite.claimToken, identity, displayName }),
+      );
       peers[index] = { index, memberId: result.member_id, displayName, ...identity };
     }
   };

@@ -9,14 +9,10 @@ import {
   claimHash,
   decryptRootKey,
   deriveInviteKeys,
-  encryptRootKey,
   fromBase64Url,
   generateIdentity,
   randomBytes,
-  randomString,
-  sign,
   toBase64Url,
-  toHex,
   verify,
 } from "../crypto/index.js";
 import {
@@ -28,9 +24,9 @@ import {
   registerInvite,
   type InviteClaimResult,
 } from "../client/broker-http.js";
-import { inviteCanonical, inviteClaimCanonical } from "../protocol/canonical.js";
-import { DEFAULT_BROKER_PORT, INVITE_CODE_ALPHABET, INVITE_CODE_LENGTH } from "../protocol/constants.js";
+import { DEFAULT_BROKER_PORT } from "../protocol/constants.js";
 import { formatPublicInviteLink, inviteLinkForBroker, parseInviteLink } from "../protocol/invite-link.js";
+import { signInvite, signInviteClaim } from "../client/invites.js";
 import { loadConfig, updateConfig, type MeshConfig } from "../local/config.js";
 import { defaultBrokerDataDir } from "../local/paths.js";
 import { CliError, ExitCode, usageError } from "./errors.js";
@@ -156,36 +152,22 @@ export async function createInvite(
   if (f.ttlMs < 1_000) throw usageError("--expires must be at least 1s", "pass e.g. --expires 7d");
   const expiresAt = Date.now() + f.ttlMs;
   for (let attempt = 0; ; attempt += 1) {
-    const code = randomString(INVITE_CODE_ALPHABET, INVITE_CODE_LENGTH);
-    const secret = randomBytes(32);
-    const { inviteKey, claimToken } = deriveInviteKeys(secret, code);
-    const hash = claimHash(claimToken);
-    const sealed = encryptRootKey(fromBase64Url(mesh.root_key), inviteKey);
-    const canonical = inviteCanonical({
+    const invite = signInvite({
       meshId: mesh.mesh_id,
-      code,
+      rootKey: fromBase64Url(mesh.root_key),
+      inviterPubkey: mesh.pubkey,
+      inviterSecretKey: mesh.secret_key,
       role: f.role,
       maxUses: f.maxUses,
       expiresAt,
-      inviterPubkey: mesh.pubkey,
-      claimHash: hash,
     });
+    const { code, secret } = invite;
     try {
       await registerInvite(mesh.broker_url, {
         meshId: mesh.mesh_id,
         pubkey: mesh.pubkey,
         secretKey: mesh.secret_key,
-        invite: {
-          code,
-          role: f.role,
-          max_uses: f.maxUses,
-          expires_at: expiresAt,
-          inviter_pubkey: mesh.pubkey,
-          invite_signature: sign(canonical, mesh.secret_key),
-          claim_hash: hash,
-          encrypted_root_key: sealed.ciphertext,
-          nonce: sealed.nonce,
-        },
+        invite: invite.registration,
       });
     } catch (err) {
       // A code collision (409) is astronomically rare; a fresh code fixes it.
@@ -273,17 +255,11 @@ export async function joinWithLink(link: string, displayNameInput: string | unde
   }
   const member = generateIdentity();
   const { inviteKey, claimToken } = deriveInviteKeys(parsed.secret, parsed.code);
-  const timestamp = Date.now();
-  const result = await claimInvite(parsed.brokerUrl, parsed.code, {
-    claim_token: toHex(claimToken),
-    peer_pubkey: member.publicKey,
-    display_name: displayName,
-    timestamp,
-    signature: sign(
-      inviteClaimCanonical({ code: parsed.code, peerPubkey: member.publicKey, timestamp }),
-      member.secretKey,
-    ),
-  }).catch((err: unknown) => {
+  const result = await claimInvite(
+    parsed.brokerUrl,
+    parsed.code,
+    signInviteClaim({ code: parsed.code, claimToken, identity: member, displayName }),
+  ).catch((err: unknown) => {
     throw refusal(err);
   });
   verifyClaim(result, parsed.code, claimHash(claimToken));

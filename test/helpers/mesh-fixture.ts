@@ -3,18 +3,14 @@
  * the admin token, then one signed invite per member, claimed with the member's own key.
  */
 import {
-  claimHash,
-  deriveInviteKeys,
-  encryptRootKey,
+  fromHex,
   generateIdentity,
   randomBytes,
-  randomString,
   sign,
   toHex,
   type Identity,
 } from "../../src/crypto/index.js";
-import { inviteCanonical, inviteClaimCanonical } from "../../src/protocol/canonical.js";
-import { INVITE_CODE_ALPHABET, INVITE_CODE_LENGTH } from "../../src/protocol/constants.js";
+import { signInvite, signInviteClaim } from "../../src/client/invites.js";
 import {
   claimInvite,
   createMesh,
@@ -98,39 +94,20 @@ export function buildInvite(
     code?: string;
   } = {},
 ): TestInvite {
-  const code = options.code ?? randomString(INVITE_CODE_ALPHABET, INVITE_CODE_LENGTH);
-  const secret = randomBytes(32);
-  const { inviteKey, claimToken } = deriveInviteKeys(secret, code);
-  const role = options.role ?? "member";
-  const maxUses = options.maxUses ?? 1;
-  const expiresAt = options.expiresAt ?? Date.now() + 7 * 24 * 3_600_000;
-  const hash = claimHash(claimToken);
-  const envelope = encryptRootKey(mesh.rootKey, inviteKey);
-  const canonical = inviteCanonical({
+  const invite = signInvite({
     meshId: mesh.meshId,
-    code,
-    role,
-    maxUses,
-    expiresAt,
+    rootKey: mesh.rootKey,
     inviterPubkey: inviter.pubkey,
-    claimHash: hash,
+    inviterSecretKey: inviter.secretKey,
+    role: options.role ?? "member",
+    maxUses: options.maxUses ?? 1,
+    expiresAt: options.expiresAt ?? Date.now() + 7 * 24 * 3_600_000,
+    code: options.code,
   });
-  return {
-    code,
-    secret,
-    claimToken: toHex(claimToken),
-    registration: {
-      code,
-      role,
-      max_uses: maxUses,
-      expires_at: expiresAt,
-      inviter_pubkey: inviter.pubkey,
-      invite_signature: sign(canonical, options.signingKey ?? inviter.secretKey),
-      claim_hash: hash,
-      encrypted_root_key: envelope.ciphertext,
-      nonce: envelope.nonce,
-    },
-  };
+  const registration = options.signingKey
+    ? { ...invite.registration, invite_signature: sign(invite.canonical, options.signingKey) }
+    : invite.registration;
+  return { code: invite.code, secret: invite.secret, claimToken: toHex(invite.claimToken), registration };
 }
 
 /** Builds and registers an invite (`POST /invites`, signed by the inviter). */
@@ -157,16 +134,13 @@ export function claimBody(
   displayName: string,
   timestamp = Date.now(),
 ) {
-  return {
-    claim_token: invite.claimToken,
-    peer_pubkey: identity.publicKey,
-    display_name: displayName,
+  return signInviteClaim({
+    code: invite.code,
+    claimToken: fromHex(invite.claimToken),
+    identity,
+    displayName,
     timestamp,
-    signature: sign(
-      inviteClaimCanonical({ code: invite.code, peerPubkey: identity.publicKey, timestamp }),
-      identity.secretKey,
-    ),
-  };
+  });
 }
 
 export function claimAs(

@@ -1,0 +1,94 @@
+/**
+ * Making invites and invite claims (protocol.md §7.3) on the client side: the secret, the derived keys,
+ * the signed registration and the signed claim. The broker gets the registration and the claim, never
+ * the secret or the root key.
+ */
+import {
+  claimHash,
+  deriveInviteKeys,
+  encryptRootKey,
+  randomBytes,
+  randomString,
+  sign,
+  toHex,
+  type Identity,
+} from "../crypto/index.js";
+import { inviteCanonical, inviteClaimCanonical } from "../protocol/canonical.js";
+import { INVITE_CODE_ALPHABET, INVITE_CODE_LENGTH } from "../protocol/constants.js";
+import type { InviteClaim, InviteRegistration } from "./broker-http.js";
+
+export interface SignedInvite {
+  code: string;
+  /** The link's secret part (after `#`). */
+  secret: Uint8Array;
+  claimToken: Uint8Array;
+  /** The exact string `invite_signature` signs. */
+  canonical: string;
+  registration: InviteRegistration;
+}
+
+/** A fresh invite for `POST /invites`, signed by the inviter (an owner or admin member key). */
+export function signInvite(f: {
+  meshId: string;
+  rootKey: Uint8Array;
+  inviterPubkey: string;
+  inviterSecretKey: string;
+  role: "member" | "admin";
+  maxUses: number;
+  expiresAt: number;
+  /** @default a random code */
+  code?: string;
+}): SignedInvite {
+  const code = f.code ?? randomString(INVITE_CODE_ALPHABET, INVITE_CODE_LENGTH);
+  const secret = randomBytes(32);
+  const { inviteKey, claimToken } = deriveInviteKeys(secret, code);
+  const hash = claimHash(claimToken);
+  const sealed = encryptRootKey(f.rootKey, inviteKey);
+  const canonical = inviteCanonical({
+    meshId: f.meshId,
+    code,
+    role: f.role,
+    maxUses: f.maxUses,
+    expiresAt: f.expiresAt,
+    inviterPubkey: f.inviterPubkey,
+    claimHash: hash,
+  });
+  return {
+    code,
+    secret,
+    claimToken,
+    canonical,
+    registration: {
+      code,
+      role: f.role,
+      max_uses: f.maxUses,
+      expires_at: f.expiresAt,
+      inviter_pubkey: f.inviterPubkey,
+      invite_signature: sign(canonical, f.inviterSecretKey),
+      claim_hash: hash,
+      encrypted_root_key: sealed.ciphertext,
+      nonce: sealed.nonce,
+    },
+  };
+}
+
+/** The body of `POST /invites/:code/claim`, proving the joiner holds the key it enrols. */
+export function signInviteClaim(f: {
+  code: string;
+  claimToken: Uint8Array;
+  identity: Identity;
+  displayName: string;
+  timestamp?: number;
+}): InviteClaim {
+  const timestamp = f.timestamp ?? Date.now();
+  return {
+    claim_token: toHex(f.claimToken),
+    peer_pubkey: f.identity.publicKey,
+    display_name: f.displayName,
+    timestamp,
+    signature: sign(
+      inviteClaimCanonical({ code: f.code, peerPubkey: f.identity.publicKey, timestamp }),
+      f.identity.secretKey,
+    ),
+  };
+}
