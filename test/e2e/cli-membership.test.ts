@@ -49,17 +49,7 @@ describe("mesh create, invite, join", () => {
   let meshId = "";
 
   it("creates a mesh with documented --json fields and a 0600 config", async () => {
-    const created = await alice.runJson([
-      "mesh",
-      "create",
-      "team",
-      "--broker",
-      broker.url,
-      "--admin-token",
-      broker.adminToken,
-      "--name",
-      "alice",
-    ]);
+    const created = await alice.createMesh(broker, "team", "alice");
     expect(created).toMatchObject({
       schema_version: "1",
       slug: "team",

@@ -69,17 +69,7 @@ beforeAll(async () => {
   alice = new CliUser("alice");
   bob = new CliUser("bob");
   dave = new CliUser("dave");
-  const created = await alice.runJson([
-    "mesh",
-    "create",
-    "team",
-    "--broker",
-    broker.url,
-    "--admin-token",
-    broker.adminToken,
-    "--name",
-    "alice",
-  ]);
+  const created = await alice.createMesh(broker, "team", "alice");
   alicePubkey = String(created.owner_pubkey);
   bobPubkey = String((await bob.runJson(["join", await invite(), "--name", "bob"])).pubkey);
   await dave.runJson(["join", await invite(), "--name", "dave"]);

@@ -55,17 +55,7 @@ export async function twoUsers(label: string): Promise<TwoUsers> {
   const broker = await startBroker();
   const alice = new CliUser(`${label}-alice`);
   const bob = new CliUser(`${label}-bob`);
-  const created = await alice.runJson([
-    "mesh",
-    "create",
-    "team",
-    "--broker",
-    broker.url,
-    "--admin-token",
-    broker.adminToken,
-    "--name",
-    "alice",
-  ]);
+  const created = await alice.createMesh(broker, "team", "alice");
   const link = String((await alice.runJson(["invite", "--uses", "1"])).link);
   const joined = await bob.runJson(["join", link, "--name", BOB_NAME]);
   for (const user of [alice, bob]) {
@@ -102,6 +92,16 @@ export async function twoUsers(label: string): Promise<TwoUsers> {
  * A client of `user`'s daemon that reads without marking anything surfaced (the `inbox` verb marks what
  * it shows); `tokenFile` acts as that launched session.
  */
+/** Waits until `observer` lists a live session named `name`, and returns that session's key. */
+export async function sessionKeySeenBy(observer: CliUser, name: string): Promise<string> {
+  const row = await waitUntil(
+    async () =>
+      (await observer.runJson<{ peers: PeerRow[] }>(["peers"])).peers.find((p) => p.display_name === name),
+    { timeoutMs: 15_000, message: `${observer.name} never saw session ${name}` },
+  );
+  return String(row.session_pubkey);
+}
+
 export function daemonOf(user: CliUser, tokenFile?: string): DaemonClient {
   const token = tokenFile === undefined ? null : readFileSync(tokenFile, "utf8").trim();
   return new DaemonClient({ socketPath: join(user.daemonDir, "daemon.sock"), token, timeoutMs: 5_000 });

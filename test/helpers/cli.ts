@@ -117,6 +117,25 @@ export class CliUser {
     return json<T>(result);
   }
 
+  /** `mesh create <name> --json` on `broker` as this user (display name = the user's name unless given). */
+  createMesh(
+    broker: { url: string; adminToken: string },
+    name = "team",
+    displayName = this.name,
+  ): Promise<Record<string, unknown>> {
+    return this.runJson([
+      "mesh",
+      "create",
+      name,
+      "--broker",
+      broker.url,
+      "--admin-token",
+      broker.adminToken,
+      "--name",
+      displayName,
+    ]);
+  }
+
   /** The daemon's pid from its pid file, or null. */
   daemonPid(): number | null {
     const file = join(this.daemonDir, "daemon.pid");

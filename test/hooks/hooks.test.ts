@@ -32,7 +32,7 @@ import {
   stopInput,
   twoUsers,
   type CliUser,
-  type PeerRow,
+  sessionKeySeenBy,
   type TwoUsers,
 } from "../helpers/claude-code.js";
 
@@ -97,14 +97,7 @@ function waiterPids(user: CliUser): number[] {
 beforeAll(async () => {
   mesh = await twoUsers("hooks");
   a = await LaunchedSession.start(mesh.alice, { args: ["--name", "hooked A"], tag: "a" });
-  const row = await waitUntil(
-    async () =>
-      (await mesh.bob.runJson<{ peers: PeerRow[] }>(["peers"])).peers.find(
-        (p) => p.display_name === "hooked A",
-      ),
-    { timeoutMs: 15_000, message: "bob never saw session A" },
-  );
-  keyA = String(row.session_pubkey);
+  keyA = await sessionKeySeenBy(mesh.bob, "hooked A");
 }, 120_000);
 
 afterAll(async () => {

@@ -12,6 +12,7 @@ import {
   runHook,
   stopInput,
   twoUsers,
+  sessionKeySeenBy,
   type PeerRow,
   type TwoUsers,
 } from "../helpers/claude-code.js";
@@ -35,14 +36,7 @@ async function bodiesOfA(): Promise<string[]> {
 beforeAll(async () => {
   mesh = await twoUsers("status");
   a = await LaunchedSession.start(mesh.alice, { args: ["--name", "status A"], tag: "a" });
-  const row = await waitUntil(
-    async () =>
-      (await mesh.bob.runJson<{ peers: PeerRow[] }>(["peers"])).peers.find(
-        (p) => p.display_name === "status A",
-      ),
-    { timeoutMs: 15_000, message: "bob never saw session A" },
-  );
-  keyA = String(row.session_pubkey);
+  keyA = await sessionKeySeenBy(mesh.bob, "status A");
 }, 120_000);
 
 afterAll(async () => {

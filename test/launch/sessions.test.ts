@@ -4,13 +4,12 @@
  * both; ambient mode gets member-addressed messages, never another session's.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { waitUntil } from "../helpers/broker.js";
 import {
   LaunchedSession,
   McpUnderTest,
   daemonOf,
   twoUsers,
-  type PeerRow,
+  sessionKeySeenBy,
   type TwoUsers,
 } from "../helpers/claude-code.js";
 
@@ -36,14 +35,7 @@ beforeAll(async () => {
     McpUnderTest.start(mesh.alice.env),
   ]);
   await Promise.all([streamA.following(), streamB.following(), ambient.following()]);
-  const rowA = await waitUntil(
-    async () =>
-      (await mesh.bob.runJson<{ peers: PeerRow[] }>(["peers"])).peers.find(
-        (p) => p.display_name === "session A",
-      ),
-    { timeoutMs: 15_000, message: "bob never saw session A" },
-  );
-  keyA = String(rowA.session_pubkey);
+  keyA = await sessionKeySeenBy(mesh.bob, "session A");
 }, 120_000);
 
 afterAll(async () => {

@@ -332,10 +332,17 @@ export class DeliveryEngine {
       priorities: deliverablePriorities(service.effectiveStatus(p)),
       multicast: p.visible,
     });
-    const preferred = eligible.filter((p) => service.memberClaimers(p.memberId).includes(p));
+    // The member's preferred claimers, once per member for this batch.
+    const claimersByMember = new Map<string, Set<Presence>>();
+    const claimersOf = (memberId: string): Set<Presence> => {
+      let set = claimersByMember.get(memberId);
+      if (!set) claimersByMember.set(memberId, (set = new Set(service.memberClaimers(memberId))));
+      return set;
+    };
+    const preferred = new Set(eligible.filter((p) => claimersOf(p.memberId).has(p)));
     const now = Date.now();
     const first = await store.claimDeliveries(
-      eligible.map((p) => scope(p, preferred.includes(p) ? p.memberId : null)),
+      eligible.map((p) => scope(p, preferred.has(p) ? p.memberId : null)),
       now,
       CLAIM_LEASE_MS,
       CLAIM_BATCH,
@@ -344,17 +351,16 @@ export class DeliveryEngine {
     // (a DM one of them sent to its own member key, a status or visibility they fail) go to the member's
     // other presences. Only when every preferred presence just claimed and none hit the batch limit, so
     // a row they could take is never handed to a less preferred presence.
-    const fullMembers = new Set(
-      preferred
-        .filter((p) => (first[eligible.indexOf(p)]?.length ?? 0) >= CLAIM_BATCH)
-        .map((p) => p.memberId),
-    );
+    const fullMembers = new Set<string>();
+    eligible.forEach((p, i) => {
+      if (preferred.has(p) && (first[i]?.length ?? 0) >= CLAIM_BATCH) fullMembers.add(p.memberId);
+    });
     const fallback = eligible.filter(
       (p) =>
-        !preferred.includes(p) &&
+        !preferred.has(p) &&
         !p.capabilities.has("no_inbox") &&
         !fullMembers.has(p.memberId) &&
-        service.memberClaimers(p.memberId).every((q) => preferred.includes(q)),
+        [...claimersOf(p.memberId)].every((q) => preferred.has(q)),
     );
     const second =
       fallback.length === 0

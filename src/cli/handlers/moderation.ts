@@ -15,15 +15,7 @@ export async function members(ctx: Context): Promise<void> {
     const mesh = currentMesh(ctx);
     const { withBroker } = await import("../cold-path.js");
     const wire = await withBroker(mesh, (client) => client.listMembers());
-    list = wire.map((m) => ({
-      mesh: mesh.slug,
-      member_id: m.memberId,
-      pubkey: m.pubkey,
-      display_name: m.displayName,
-      role: m.role,
-      online: m.online,
-      joined_at: m.joinedAt,
-    }));
+    list = wire.map((m) => memberView(mesh.slug, m));
   } else {
     list = (await (await daemon(ctx)).members({ mesh: meshParam(ctx) })).members;
   }

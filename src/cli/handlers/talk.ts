@@ -21,29 +21,15 @@ function withCandidates(err: unknown): never {
   throw err;
 }
 
-function peerFromWire(mesh: string, p: PeerEntry): PeerView {
-  return {
-    mesh,
-    display_name: p.displayName,
-    pubkey: p.memberPubkey,
-    session_pubkey: p.peerRole === "session" ? p.pubkey : null,
-    peer_role: p.peerRole,
-    status: p.status,
-    summary: p.summary,
-    groups: p.groups.map((g) => g.name),
-    cwd: p.cwd,
-    this_session: false,
-    self: false,
-  };
-}
-
 export async function peers(ctx: Context<typeof PEERS_FLAGS>): Promise<void> {
   let list: PeerView[];
   if (ctx.noDaemon) {
     const mesh = currentMesh(ctx);
     const { withBroker } = await import("../cold-path.js");
     list = await withBroker(mesh, async (client) =>
-      (await client.listPeers()).map((p) => peerFromWire(mesh.slug, p)),
+      (await client.listPeers()).map((p) =>
+          peerView(mesh.slug, p, { memberPubkey: mesh.pubkey, sessionPubkey: null }),
+        ),
     );
   } else {
     const client = await daemon(ctx);

@@ -1,27 +1,8 @@
 /** Who is there: live peers (`list_peers`), the roster (`list_members`), and the caller's own groups. */
-import type { MemberView, PeerView } from "../../../local/daemon-api.js";
-import type { PeerEntry } from "../../../protocol/index.js";
+import { memberView, peerView } from "../../../local/views.js";
 import type { MeshRuntime } from "../../meshes/mesh-runtime.js";
 import { ok, type Caller, type RouteTable } from "../app.js";
 import { ApiFailure } from "../errors.js";
-
-/** `pubkey` is always the member key; `session_pubkey` the session key of a session presence. */
-export function peerView(mesh: MeshRuntime, entry: PeerEntry, caller: Caller): PeerView {
-  const session = entry.peerRole === "session" ? entry.pubkey : null;
-  return {
-    mesh: mesh.slug,
-    display_name: entry.displayName,
-    pubkey: entry.memberPubkey,
-    session_pubkey: session,
-    peer_role: entry.peerRole,
-    status: entry.status,
-    summary: entry.summary,
-    groups: entry.groups.map((g) => g.name),
-    cwd: entry.cwd,
-    this_session: session !== null && session === caller.session?.pubkey,
-    self: entry.memberPubkey === mesh.config.pubkey,
-  };
-}
 
 /**
  * Runs `fetch` on each mesh. With one mesh its failure is the answer; across several, unreachable meshes
@@ -56,7 +37,12 @@ export const peerRoutes: RouteTable = [
       const peers = await acrossMeshes(meshes, async (mesh) =>
         (await mesh.peers())
           .filter((p) => all || p.peerRole !== "control-plane")
-          .map((p) => peerView(mesh, p, caller)),
+          .map((p) =>
+            peerView(mesh.slug, p, {
+              memberPubkey: mesh.config.pubkey,
+              sessionPubkey: caller.session?.pubkey ?? null,
+            }),
+          ),
       );
       return ok({ peers });
     },
@@ -67,15 +53,7 @@ export const peerRoutes: RouteTable = [
     async ({ daemon, caller, query }) => {
       const meshes = daemon.meshesFor(query.get("mesh") ?? undefined, caller.session);
       const members = await acrossMeshes(meshes, async (mesh) =>
-        (await mesh.members()).map((m): MemberView => ({
-          mesh: mesh.slug,
-          member_id: m.memberId,
-          pubkey: m.pubkey,
-          display_name: m.displayName,
-          role: m.role,
-          online: m.online,
-          joined_at: m.joinedAt,
-        })),
+        (await mesh.members()).map((m) => memberView(mesh.slug, m)),
       );
       return ok({ members });
     },
