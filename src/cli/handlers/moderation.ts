@@ -4,6 +4,7 @@
  */
 import type { MeshConfig } from "../../local/config.js";
 import type { MemberView } from "../../local/daemon-api.js";
+import { memberView } from "../../local/views.js";
 import type { Context } from "../command.js";
 import type { BAN_FLAGS } from "../commands/moderation.js";
 import { CliError, ExitCode } from "../errors.js";

@@ -1,7 +1,7 @@
 /** Talking: `peers`, `send`, `message status`. */
 import type { MessageStatusResponse, PeerView, SendResponse } from "../../local/daemon-api.js";
 import { DaemonApiError } from "../../local/daemon-client.js";
-import type { PeerEntry } from "../../protocol/frames.js";
+import { peerView } from "../../local/views.js";
 import type { Context } from "../command.js";
 import type { PEERS_FLAGS, SEND_FLAGS } from "../commands/talk.js";
 import { CliError, exitCodeFor, usageError } from "../errors.js";
@@ -28,8 +28,8 @@ export async function peers(ctx: Context<typeof PEERS_FLAGS>): Promise<void> {
     const { withBroker } = await import("../cold-path.js");
     list = await withBroker(mesh, async (client) =>
       (await client.listPeers()).map((p) =>
-          peerView(mesh.slug, p, { memberPubkey: mesh.pubkey, sessionPubkey: null }),
-        ),
+        peerView(mesh.slug, p, { memberPubkey: mesh.pubkey, sessionPubkey: null }),
+      ),
     );
   } else {
     const client = await daemon(ctx);
