@@ -199,17 +199,48 @@ export interface InboxMessage {
   /** False for legacy unencrypted multicast bodies; `undecryptable` bodies are a notice, never bytes. */
   encrypted: boolean;
   undecryptable?: boolean;
+  /**
+   * The session this message was addressed to (its key), or null for a member-level message. A message
+   * for a session that has ended stays with that session: it is never shown in another session's context.
+   */
+  for_session?: string | null;
+  /** For a message addressed to a session that is not running: its Claude Code session id, when known. */
+  for_ended_session?: { session_id: string | null };
 }
-/** GET /v1/inbox?mesh=&unread=1&since=<iso>&limit= */
+/**
+ * GET /v1/inbox?mesh=&unread=1&since=<iso>&limit=&scope=lane|read — `scope=lane` lists what a delivery lane
+ * may show this caller (see the daemon's inbox store); `read` (default) what `inbox` shows.
+ */
 export interface InboxResponse {
   messages: InboxMessage[];
   /** How many messages matched before `limit` (the hooks say how many more wait). */
   total?: number;
 }
+/**
+ * Lanes that mark a message surfaced: `channel` = confirmed seen by the model as a channel message, `push` =
+ * sent on the channel without a way to confirm it (no prompt hook installed).
+ */
+export const SURFACED_LANES = ["channel", "push", "prompt", "wait", "inbox", "tool"] as const;
+/**
+ * GET /v1/inbox/lanes: when a channel message was last confirmed seen by the model (the prompt hook saw it
+ * come in, or the transcript shows it), and when one was last pushed without a way to confirm it.
+ */
+export interface LaneActivity {
+  channel_confirmed_at: string | null;
+  channel_pushed_at: string | null;
+}
 /** POST /v1/inbox/surfaced */
 export interface SurfacedRequest {
   ids: string[];
-  lane?: "channel" | "prompt" | "wait" | "inbox" | "tool";
+  lane?: (typeof SURFACED_LANES)[number];
+}
+/**
+ * POST /v1/inbox/reserve {ids, ttl_ms?} → {reserved: ids}: a lane reserves what it is about to show; only
+ * the returned ids may be shown, then marked surfaced. An unmarked reservation lapses (default 15 s).
+ */
+export interface ReserveRequest {
+  ids: string[];
+  ttl_ms?: number;
 }
 /**
  * The answer to POST /v1/inbox/surfaced. `marked` counts the marks that are new: a lane that marks one id
@@ -259,6 +290,25 @@ export interface StatusRequest {
   status: PresenceStatus;
   source?: "manual" | "hook";
   mesh?: string;
+  /** When the reporter saw the event (epoch ms; default: now). A write older than the one held is dropped. */
+  at?: number;
+}
+/**
+ * The answer to POST /v1/status: the daemon keeps the status and applies it on every (re)connect;
+ * `pending` = not sent yet because the broker connection is down.
+ */
+export interface StatusResponse {
+  ok: boolean;
+  pending: boolean;
+}
+/** GET /v1/status?mesh= → the status the daemon holds for the caller's connection(s). */
+export interface StatusView {
+  statuses: Array<{
+    mesh: string;
+    status: PresenceStatus | null;
+    source: "manual" | "hook" | null;
+    at: string | null;
+  }>;
 }
 
 /**

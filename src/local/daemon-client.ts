@@ -9,6 +9,7 @@ import type {
   ApiError,
   HealthResponse,
   InboxResponse,
+  LaneActivity,
   MemberView,
   MessageStatusResponse,
   OutboxItem,
@@ -20,7 +21,10 @@ import type {
   SendRequest,
   SendResponse,
   SessionInfo,
+  ReserveRequest,
   StatusRequest,
+  StatusResponse,
+  StatusView,
   SurfacedRequest,
   SurfacedResponse,
   TargetCandidate,
@@ -210,7 +214,7 @@ export class DaemonClient {
   }
 
   inbox(
-    query: { mesh?: string; unread?: boolean; since?: string; limit?: number } = {},
+    query: { mesh?: string; unread?: boolean; since?: string; limit?: number; scope?: "lane" | "read" } = {},
   ): Promise<InboxResponse> {
     return this.get("/v1/inbox", query);
   }
@@ -232,8 +236,21 @@ export class DaemonClient {
     return this.get(`/v1/messages/${encodeURIComponent(id)}/status`, query);
   }
 
-  setStatus(req: StatusRequest): Promise<{ ok: boolean }> {
+  setStatus(req: StatusRequest): Promise<StatusResponse> {
     return this.post("/v1/status", req);
+  }
+
+  status(query: { mesh?: string } = {}): Promise<StatusView> {
+    return this.get("/v1/status", query);
+  }
+
+  laneActivity(): Promise<LaneActivity> {
+    return this.get("/v1/inbox/lanes");
+  }
+
+  /** Reserves messages a lane is about to show; resolves with the ids it may show. */
+  reserve(req: ReserveRequest): Promise<{ reserved: string[] }> {
+    return this.post("/v1/inbox/reserve", req);
   }
 
   setSummary(req: { summary: string; mesh?: string }): Promise<{ ok: boolean }> {

@@ -150,12 +150,20 @@ function byName(
   }
   if (matches.length === 0) return null;
   if (matches.length === 1 && matches[0] !== undefined) return ok(targetOf(matches[0]));
+  const kinds = new Set(matches.map((m) => m.kind));
+  if (kinds.size === 2 && matches.length === 2) {
+    return ambiguous(
+      `"${name}" is both a member (its inbox and every session of it) and one of its live sessions`,
+      matches,
+    );
+  }
   return ambiguous(`"${name}" matches ${matches.length} peers`, matches);
 }
 
 /**
- * Sessions with the name, plus members with the name that have no such session: a member whose own
- * session carries its name is reached through that session when it is the only one.
+ * Sessions and members with the name. A member whose session carries the same name is two different
+ * targets (the member reaches its daemon's inbox and every session of it; the session only that session),
+ * so the name alone is ambiguous and both are listed: the sender chooses with a key prefix.
  */
 function nameMatches(
   name: string,
@@ -164,15 +172,11 @@ function nameMatches(
   memberByKey: ReadonlyMap<string, RosterMember>,
   same: (a: string, b: string) => boolean,
 ): Candidate[] {
-  const sessionMatches = sessions.filter((p) => same(p.displayName, name));
-  const covered = new Set(sessionMatches.map((p) => p.memberPubkey));
-  const out: Candidate[] = sessionMatches.map((peer) => ({
-    kind: "session",
-    peer,
-    member: memberByKey.get(peer.memberPubkey),
-  }));
+  const out: Candidate[] = sessions
+    .filter((p) => same(p.displayName, name))
+    .map((peer) => ({ kind: "session", peer, member: memberByKey.get(peer.memberPubkey) }));
   for (const member of members) {
-    if (same(member.displayName, name) && !covered.has(member.pubkey)) out.push({ kind: "member", member });
+    if (same(member.displayName, name)) out.push({ kind: "member", member });
   }
   return out;
 }

@@ -152,8 +152,8 @@ function claudeChecks(env: NodeJS.ProcessEnv): Check[] {
 function laneChecks(lanes: LaneReport[]): Check[] {
   return lanes.map((lane) => ({
     name: `lane: ${lane.lane}`,
-    level: lane.active ? "ok" : "warn",
-    detail: `${lane.active ? "active" : "off"} — ${lane.detail}`,
+    level: lane.active && lane.warning === null ? "ok" : "warn",
+    detail: `${lane.active ? "active" : "off"} — ${lane.detail}${lane.warning === null ? "" : `; warning: ${lane.warning}`}`,
     fix: lane.fix,
   }));
 }

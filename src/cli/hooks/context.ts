@@ -65,12 +65,19 @@ export function selectForContext(unread: readonly InboxMessage[]): Selection {
   return { shown, blocks };
 }
 
-export type Lane = "prompt" | "wait";
+/** When the messages are shown: with a prompt, or waking the session (idle, or mid-turn: working). */
+export type Moment = "prompt" | "idle" | "working";
+
+const ARRIVED: Record<Moment, string> = {
+  prompt: "arrived for this session",
+  idle: "arrived while this session was idle",
+  working: "arrived while this session was working",
+};
 
 /** The whole text for `shown` messages, with `more` still waiting afterwards. */
-export function renderContext(blocks: readonly string[], more: number, lane: Lane): string {
+export function renderContext(blocks: readonly string[], more: number, moment: Moment): string {
   const count = blocks.length === 1 ? "1 message" : `${blocks.length} messages`;
-  const how = lane === "prompt" ? "arrived for this session" : "arrived while this session was idle";
+  const how = ARRIVED[moment];
   const lines = [`[claudemesh] ${count} from peers ${how}. ${UNTRUSTED_NOTE}`, "", blocks.join("\n\n")];
   if (more > 0) {
     const wait = more === 1 ? "1 more message waits" : `${more} more messages wait`;

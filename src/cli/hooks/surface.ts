@@ -1,6 +1,8 @@
 /**
- * The surfaced mark from the hooks' side. A lane claims a message by marking it; only a new mark (the
- * daemon answers `marked: 1`) gives the right to show it, so two lanes racing never both show one message.
+ * The surfaced mark from the hooks' side, at-least-once: a lane reserves the messages it is about to show
+ * (only what it reserved may be shown, so two lanes racing do not both show one message), hands the text
+ * to Claude Code, and only then marks them surfaced. A lane that runs out of time before it showed anything
+ * marks nothing; its reservation lapses and the next lane shows the message.
  */
 import type { InboxMessage, InboxResponse, SurfacedRequest } from "../../local/daemon-api.js";
 import type { DaemonClient } from "../../local/daemon-client.js";
@@ -8,22 +10,34 @@ import type { HookTarget } from "./target.js";
 import { channelIdsInTranscript, unescapeAttribute } from "./transcript.js";
 
 /**
- * The unsurfaced messages a hook may show, oldest first. A launched session sees its own messages and its
- * member's since it registered; older member-level ones were for whoever ran then (they stay in `inbox`).
+ * The unsurfaced messages a hook may show, oldest first (the daemon's `lane` scope: a launched session's
+ * own messages, and its member's since it registered; in ambient mode member-level ones only — never a
+ * message addressed to a session).
  */
-export async function unread(target: HookTarget): Promise<InboxResponse> {
-  const since = target.launched ? (await target.client.sessionsMe()).registered_at : undefined;
-  return target.client.get<InboxResponse>("/v1/inbox", { unread: true, limit: 200, since });
+export function unread(target: HookTarget): Promise<InboxResponse> {
+  return target.client.inbox({ unread: true, limit: 200, scope: "lane" });
 }
 
-/** Marks each message surfaced for `lane`; resolves with the ones this call marked first. */
-export async function claim(
+/** Reserves `messages` for showing; resolves with the ones this lane may show. */
+export async function reserve(
   client: DaemonClient,
   messages: readonly InboxMessage[],
-  lane: NonNullable<SurfacedRequest["lane"]>,
+  ttlMs?: number,
 ): Promise<InboxMessage[]> {
-  const results = await Promise.all(messages.map((m) => client.markSurfaced({ ids: [m.id], lane })));
-  return messages.filter((_, i) => (results[i]?.marked ?? 0) > 0);
+  if (messages.length === 0) return [];
+  const ttl = ttlMs === undefined ? undefined : Math.max(1, Math.round(ttlMs));
+  const { reserved } = await client.reserve({ ids: messages.map((m) => m.id), ttl_ms: ttl });
+  const taken = new Set(reserved);
+  return messages.filter((m) => taken.has(m.id));
+}
+
+/** Marks messages that were just shown surfaced for `lane`. */
+export async function confirmShown(
+  client: DaemonClient,
+  ids: readonly string[],
+  lane: NonNullable<SurfacedRequest["lane"]>,
+): Promise<void> {
+  if (ids.length > 0) await client.markSurfaced({ ids: [...ids], lane });
 }
 
 /**

@@ -1,16 +1,18 @@
 /**
- * `hook wait` (Stop, `asyncRewake`): runs in the background after each turn, blocked on the daemon's event
- * stream (no polling). Once a message for this session has stayed unsurfaced for {@link SETTLE_MS} — long
- * enough for a channel push to be confirmed by `hook prompt` — it claims it, writes it to stderr and exits 2,
- * which makes Claude Code wake the model with it — unless the transcript shows the model already saw it as
- * a channel message attached mid-turn (then it is marked surfaced for the channel lane instead). Exits 0
- * when the session ends, when a newer waiter takes over, when Claude Code goes away, or when the daemon is
- * (or stays) unreachable.
+ * `hook wait` (SessionStart and Stop, `asyncRewake`): runs in the background from the start of a session
+ * and after each turn, blocked on the daemon's event stream (no polling). A live waiter means the session
+ * is between turns, so it reports `idle` when it starts (stamped with its start: a later prompt's `working`
+ * wins). Once a message for this session has stayed unsurfaced for {@link SETTLE_MS} — long enough for a
+ * channel push to be confirmed by `hook prompt` — it reserves it, writes it to stderr, marks it surfaced and
+ * exits 2, which makes Claude Code wake the model with it — unless the transcript shows the model already
+ * saw it as a channel message attached mid-turn (then it is marked surfaced for the channel lane instead).
+ * Exits 0 when the session ends, when a newer waiter takes over, when Claude Code goes away, or when the
+ * daemon is (or stays) unreachable.
  */
 import type { InboxMessage, MessageEvent } from "../../local/daemon-api.js";
 import { followEvents } from "../../local/daemon-events.js";
-import { renderContext, selectForContext } from "./context.js";
-import { claim, unread as unreadFor, withoutSeen } from "./surface.js";
+import { renderContext, selectForContext, type Moment } from "./context.js";
+import { confirmShown, reserve, unread as unreadFor, withoutSeen } from "./surface.js";
 import type { HookTarget } from "./target.js";
 import { takeWaiterSlot } from "./waiter-slot.js";
 
@@ -21,10 +23,12 @@ export interface WaitOptions {
   target: HookTarget;
   /** The session's transcript (the hook input's `transcript_path`), checked before delivering. */
   transcriptPath?: string;
+  /** When Claude Code started this waiter (epoch ms): the time of its `idle` report. */
+  startedAt: number;
   /** Aborted on SIGTERM (a newer waiter) or Ctrl-C. */
   signal: AbortSignal;
-  /** Where the wake-up text goes (stderr). */
-  write: (text: string) => void;
+  /** Writes the wake-up text (to stderr); resolves once it is handed on, rejects when it could not be. */
+  write: (text: string) => Promise<void>;
   /** @default SETTLE_MS */
   settleMs?: number;
   /**
@@ -79,15 +83,28 @@ export async function waitHook(options: WaitOptions): Promise<0 | 2> {
     );
   };
 
+  /** Whether the session is mid-turn (a prompt's `working` is newer than this waiter's `idle`). */
+  const moment = async (): Promise<Moment> => {
+    const { statuses } = await client.status();
+    return statuses.some((s) => s.status === "working") ? "working" : "idle";
+  };
+
   const deliver = async (ready: InboxMessage[], total: number): Promise<boolean> => {
     const unseen = await withoutSeen(client, options.transcriptPath, ready);
     const { shown, blocks } = selectForContext(unseen);
-    const claimed = new Set((await claim(client, shown, "wait")).map((m) => m.id));
-    const kept = blocks.filter((_, i) => claimed.has(shown[i]?.id ?? ""));
+    const reserved = new Set((await reserve(client, shown)).map((m) => m.id));
+    const kept = blocks.filter((_, i) => reserved.has(shown[i]?.id ?? ""));
     for (const message of ready) due.delete(message.id);
     if (kept.length === 0) return false;
     const more = total - (ready.length - unseen.length) - kept.length;
-    options.write(renderContext(kept, Math.max(0, more), "wait"));
+    await options.write(renderContext(kept, Math.max(0, more), await moment()));
+    // Shown: Claude Code wakes the model with it (a new turn), unless it is mid-turn already.
+    await confirmShown(
+      client,
+      shown.filter((m) => reserved.has(m.id)).map((m) => m.id),
+      "wait",
+    ).catch(() => undefined);
+    await client.setStatus({ status: "working", source: "hook" }).catch(() => undefined);
     return true;
   };
 
@@ -124,6 +141,10 @@ export async function waitHook(options: WaitOptions): Promise<0 | 2> {
     const stream = followEvents(client, {
       signal: stop.signal,
       onOpen: async () => {
+        if (!opened) {
+          // Between turns by definition: lands even when the Stop hook's own report did not.
+          await client.setStatus({ status: "idle", source: "hook", at: options.startedAt }).catch(() => undefined);
+        }
         opened = true;
         lostSince = null;
         // Messages that arrived before this waiter (e.g. during the turn) count from their arrival.

@@ -154,7 +154,16 @@ function resolveCaller(daemon: Daemon, headers: Headers): Caller {
       "relaunch the session with `claudemesh launch`, or unset CLAUDEMESH_IPC_TOKEN_FILE",
     );
   }
-  return { session, viewer: { session: { pubkey: session.pubkey, meshId: session.mesh_id } } };
+  return {
+    session,
+    viewer: {
+      session: {
+        pubkey: session.pubkey,
+        meshId: session.mesh_id,
+        registeredMs: Date.parse(session.registered_at),
+      },
+    },
+  };
 }
 
 export function headerValue(headers: Headers, name: string): string | undefined {

@@ -1,6 +1,7 @@
 /** Reading the inbox and marking messages surfaced, scoped to the caller (session or member). */
 import { z } from "zod";
-import { INBOX_MAX_LIMIT } from "../../inbox/store.js";
+import { SURFACED_LANES } from "../../../local/daemon-api.js";
+import { INBOX_MAX_LIMIT, RESERVATION_MS } from "../../inbox/store.js";
 import { ok, parseInput, type RouteTable } from "../app.js";
 import { ApiFailure } from "../errors.js";
 
@@ -9,11 +10,11 @@ const InboxQuery = z.object({
   unread: z.enum(["1", "0", "true", "false"]).optional(),
   since: z.string().min(1).optional(),
   limit: z.coerce.number().int().min(1).max(INBOX_MAX_LIMIT).optional(),
+  scope: z.enum(["lane", "read"]).optional(),
 });
-const SurfacedBody = z.object({
-  ids: z.array(z.string().min(1).max(128)).max(INBOX_MAX_LIMIT),
-  lane: z.enum(["channel", "prompt", "wait", "inbox", "tool"]).optional(),
-});
+const Ids = z.array(z.string().min(1).max(128)).max(INBOX_MAX_LIMIT);
+const SurfacedBody = z.object({ ids: Ids, lane: z.enum(SURFACED_LANES).optional() });
+const ReserveBody = z.object({ ids: Ids, ttl_ms: z.number().int().min(1).max(RESERVATION_MS * 4).optional() });
 
 /** `since` as an ISO time or epoch milliseconds. */
 function sinceMs(since: string | undefined): number | undefined {
@@ -42,8 +43,32 @@ export const inboxRoutes: RouteTable = [
         unread: input.unread === "1" || input.unread === "true",
         sinceMs: sinceMs(input.since),
         limit: input.limit ?? 200,
+        scope: input.scope ?? "read",
+        liveSessions: daemon.sessions.list().map((s) => s.pubkey),
       });
+      for (const message of result.messages) {
+        if (message.for_session === null || message.for_session === undefined) continue;
+        const owner = daemon.sessionOfKey(message.for_session);
+        if (!owner.live) message.for_ended_session = { session_id: owner.sessionId };
+      }
       return ok(result);
+    },
+  ],
+  [
+    "GET",
+    "/v1/inbox/lanes",
+    ({ daemon }) =>
+      ok({
+        channel_confirmed_at: daemon.inbox.lastSurfacedAt("channel"),
+        channel_pushed_at: daemon.inbox.lastSurfacedAt("push"),
+      }),
+  ],
+  [
+    "POST",
+    "/v1/inbox/reserve",
+    ({ daemon, caller, body }) => {
+      const input = parseInput(ReserveBody, body);
+      return ok({ reserved: daemon.inbox.reserve(caller.viewer, input.ids, input.ttl_ms) });
     },
   ],
   [

@@ -8,11 +8,14 @@ import type { BrokerLink } from "../../links.js";
 import type { MeshRuntime } from "../../meshes/mesh-runtime.js";
 import { ok, parseInput, type RouteContext, type RouteTable } from "../app.js";
 import { brokerFailure } from "../errors.js";
+import type { StatusKeeper } from "../../meshes/wanted-status.js";
 
 const StatusBody = z.object({
   status: PresenceStatus,
   source: z.enum(["manual", "hook"]).optional(),
   mesh: z.string().min(1).optional(),
+  /** When the reporter saw the event (epoch ms); a write older than the one held is dropped. */
+  at: z.number().positive().optional(),
 });
 const SummaryBody = z.object({
   summary: z.string().max(SUMMARY_MAX_CHARS * 4),
@@ -24,7 +27,7 @@ const GroupBody = z.object({
   mesh: z.string().min(1).optional(),
 });
 
-type Target = { mesh: MeshRuntime; link: BrokerLink };
+type Target = { mesh: MeshRuntime; link: BrokerLink; status: StatusKeeper };
 
 /** The connections a presence write goes to. */
 function presenceLinks(ctx: RouteContext, wanted: string | undefined): Target[] {
@@ -32,8 +35,9 @@ function presenceLinks(ctx: RouteContext, wanted: string | undefined): Target[] 
   const meshes = ctx.daemon.meshesFor(wanted, session);
   return meshes.map((mesh) => {
     mesh.assertUsable();
-    if (session !== null && session.mesh_id === mesh.meshId) return { mesh, link: session.link };
-    return { mesh, link: mesh.control };
+    if (session !== null && session.mesh_id === mesh.meshId)
+      return { mesh, link: session.link, status: session.status };
+    return { mesh, link: mesh.control, status: mesh.status };
   });
 }
 
@@ -56,11 +60,31 @@ export const presenceRoutes: RouteTable = [
     "POST",
     "/v1/status",
     async (ctx) => {
+      // Kept and applied by the daemon (now, or once the broker connection is back): a hook hands its
+      // status over and returns, however slow the broker is.
       const input = parseInput(StatusBody, ctx.body);
-      await onEach(presenceLinks(ctx, input.mesh), (link) =>
-        link.setStatus(input.status, input.source ?? "manual"),
+      const wanted = { status: input.status, source: input.source ?? "manual", at: input.at ?? Date.now() };
+      const results = await Promise.all(
+        presenceLinks(ctx, input.mesh).map(async ({ mesh, status }) => {
+          const result = await status.set(wanted);
+          mesh.invalidate();
+          return result;
+        }),
       );
-      return ok({ ok: true });
+      return ok({ ok: true, pending: results.some((r) => r.recorded && !r.sent) });
+    },
+  ],
+  [
+    "GET",
+    "/v1/status",
+    (ctx) => {
+      const statuses = presenceLinks(ctx, ctx.query.get("mesh") ?? undefined).map(({ mesh, status }) => ({
+        mesh: mesh.slug,
+        status: status.current?.status ?? null,
+        source: status.current?.source ?? null,
+        at: status.current === null ? null : new Date(status.current.at).toISOString(),
+      }));
+      return ok({ statuses });
     },
   ],
   [
