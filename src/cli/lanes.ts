@@ -13,7 +13,7 @@ import {
   isObject,
   ourHookVerb,
   readJsonObject,
-  type HookVerb,
+  type InstalledHook,
 } from "../local/claude-code.js";
 import type { LaneActivity, SessionInfo } from "../local/daemon-api.js";
 import { DaemonClient } from "../local/daemon-client.js";
@@ -38,7 +38,7 @@ const RECENT_RUNS = 20;
 
 export interface LaneInputs {
   mcpRegistered: boolean;
-  hooks: Set<HookVerb>;
+  hooks: Set<InstalledHook>;
   /** Hook commands whose claudemesh script no longer exists (a moved or removed install). */
   brokenHooks: string[];
   daemonRunning: boolean;
@@ -64,7 +64,7 @@ export function slowHookWarning(runs: readonly HookRun[]): string | null {
   );
 }
 
-const REQUIRED_HOOKS: HookVerb[] = ["prompt", "idle", "wait"];
+const REQUIRED_HOOKS: InstalledHook[] = ["prompt", "idle", "wait", "session-start"];
 
 /** Pure: the lanes for a given setup. */
 export function lanesFor(inputs: LaneInputs): LaneReport[] {
@@ -95,7 +95,7 @@ export function lanesFor(inputs: LaneInputs): LaneReport[] {
     lane: "hooks",
     active: hooksOk && inputs.daemonRunning,
     detail: hooksOk
-      ? `installed (prompt, idle, wait) in ~/.claude/settings.json: every session, any provider${daemonNote}`
+      ? `installed (prompt, idle, wait, session-start) in ~/.claude/settings.json: every session, any provider${daemonNote}`
       : missing.length === REQUIRED_HOOKS.length
         ? "not installed: messages reach a session only by channel or inbox"
         : inputs.brokenHooks.length > 0

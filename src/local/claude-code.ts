@@ -111,18 +111,21 @@ export function readJsonObject(path: string): { doc: JsonObject; raw: string | n
 }
 
 /** The hook verbs of ours found in a settings document, by event. */
-export function installedHookVerbs(settings: JsonObject): Set<HookVerb> {
-  const found = new Set<HookVerb>();
+/** Our hooks found in settings: their verbs, and `session-start` for the waiter started with a session. */
+export type InstalledHook = HookVerb | "session-start";
+
+export function installedHookVerbs(settings: JsonObject): Set<InstalledHook> {
+  const found = new Set<InstalledHook>();
   const hooks = settings.hooks;
   if (!isObject(hooks)) return found;
-  for (const groups of Object.values(hooks)) {
+  for (const [event, groups] of Object.entries(hooks)) {
     if (!Array.isArray(groups)) continue;
     for (const group of groups) {
       if (!isObject(group) || !Array.isArray(group.hooks)) continue;
       for (const hook of group.hooks) {
         if (!isObject(hook) || typeof hook.command !== "string") continue;
         const verb = ourHookVerb(hook.command);
-        if (verb) found.add(verb);
+        if (verb) found.add(event === "SessionStart" && verb === "wait" ? "session-start" : verb);
       }
     }
   }

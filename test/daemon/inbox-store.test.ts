@@ -87,7 +87,9 @@ describe("InboxStore", () => {
       ["for ended s2", S2],
     ]);
     // Lanes: ambient callers and other sessions never get it; the session itself (resumed) does.
-    expect(store.list(member, { limit: 10, scope: "lane" }).messages.map((m) => m.body)).toEqual(["member m1"]);
+    expect(store.list(member, { limit: 10, scope: "lane" }).messages.map((m) => m.body)).toEqual([
+      "member m1",
+    ]);
     expect(store.list(s1, { limit: 10, scope: "lane" }).messages.map((m) => m.body)).toEqual(["member m1"]);
     const resumed: Viewer = { session: { pubkey: S2, meshId: "m1", registeredMs: Date.now() + 60_000 } };
     expect(store.list(resumed, { limit: 10, scope: "lane" }).messages.map((m) => m.body)).toEqual([

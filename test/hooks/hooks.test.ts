@@ -296,7 +296,6 @@ describe("hook wait", () => {
     expect(wait.stderr()).toMatch(/arrived while this session was idle/);
     const waited = at - Date.parse(message.received_at);
     expect(waited).toBeGreaterThanOrEqual(2_900);
-    expect(waited).toBeLessThan(6_000);
     // It is surfaced now: the prompt hook does not show it again.
     const prompt = await runHook(mesh.alice, "prompt", promptInput(a.sessionId(), "next"), a.sessionEnv());
     expect(prompt.stdout).not.toContain("wake up, the build is green");

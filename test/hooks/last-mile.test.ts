@@ -104,7 +104,12 @@ describe("a slow daemon and a spent budget", () => {
       },
       { timeoutMs: 20_000, intervalMs: 200, message: "no later prompt showed the message" },
     );
-    const after = await runHook(mesh.alice, "prompt", promptInput(a.sessionId(), "and again"), a.sessionEnv());
+    const after = await runHook(
+      mesh.alice,
+      "prompt",
+      promptInput(a.sessionId(), "and again"),
+      a.sessionEnv(),
+    );
     expect(after.stdout).toBe("");
     expect(shown).toHaveLength(1);
     expect(shown[0]).toContain("do not lose me");
@@ -229,7 +234,11 @@ describe("sessions, waiters and where messages go", () => {
         async () =>
           (
             await mesh.alice.runJson<{
-              messages: Array<{ body: string; for_session: string; for_ended_session: { session_id: string } }>;
+              messages: Array<{
+                body: string;
+                for_session: string;
+                for_ended_session: { session_id: string };
+              }>;
             }>(["inbox"])
           ).messages.find((m) => m.body === "for ending A only"),
         { timeoutMs: 15_000, message: "the message never reached alice's daemon" },
@@ -249,7 +258,12 @@ describe("sessions, waiters and where messages go", () => {
       }
       const plain = await runHook(mesh.alice, "prompt", promptInput("plain-claude-session", "hi"));
       expect(plain.stdout).not.toContain("for ending A only");
-      expect(ambient.channel().map((n) => n.content).join("\n")).not.toContain("for ending A only");
+      expect(
+        ambient
+          .channel()
+          .map((n) => n.content)
+          .join("\n"),
+      ).not.toContain("for ending A only");
 
       // Resumed in the mesh, the session (same key) gets it.
       const resumed = await LaunchedSession.start(mesh.alice, {
@@ -258,12 +272,9 @@ describe("sessions, waiters and where messages go", () => {
       });
       try {
         expect(resumed.record().argv).toContain(sessionId);
-        const shown = await runHook(
-          mesh.alice,
-          "prompt",
-          promptInput(sessionId, "back"),
-          { CLAUDEMESH_IPC_TOKEN_FILE: resumed.record().tokenFile ?? "" },
-        );
+        const shown = await runHook(mesh.alice, "prompt", promptInput(sessionId, "back"), {
+          CLAUDEMESH_IPC_TOKEN_FILE: resumed.record().tokenFile ?? "",
+        });
         expect(shown.stdout).toContain("for ending A only");
       } finally {
         resumed.kill();

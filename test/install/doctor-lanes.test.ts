@@ -54,7 +54,9 @@ describe("doctor and the delivery lanes", () => {
       ["hooks", true],
       ["inbox", true],
     ]);
-    expect(found.find((l) => l.lane === "hooks")?.detail).toMatch(/installed \(prompt, idle, wait\)/);
+    expect(found.find((l) => l.lane === "hooks")?.detail).toMatch(
+      /installed \(prompt, idle, wait, session-start\)/,
+    );
     const inside = await lanes({ CLAUDEMESH_IPC_TOKEN_FILE: "/nonexistent/token" });
     // Loaded, but not confirmed until the model has seen a channel message.
     expect(inside.find((l) => l.lane === "channel")).toMatchObject({

@@ -90,6 +90,9 @@ describe("install", () => {
         ],
         PreToolUse: ORIGINAL_SETTINGS.hooks.PreToolUse,
         UserPromptSubmit: [{ hooks: [{ type: "command", command: `${cm} hook prompt`, timeout: 5 }] }],
+        SessionStart: [
+          { hooks: [{ type: "command", command: `${cm} hook wait`, asyncRewake: true, timeout: 86400 }] },
+        ],
       },
     });
     for (const file of [claudeJson, settingsJson]) expect(statSync(file).mode & 0o777).toBe(0o600);

@@ -117,9 +117,9 @@ describe("hook context", () => {
     const big = Array.from({ length: 5 }, (_, i) => message({ id: `b${i}`, body: "x".repeat(3_000) }));
     const some = selectForContext(big);
     expect(some.shown.length).toBeLessThan(5);
-    expect(Buffer.byteLength(renderContext(some.blocks, 5 - some.shown.length, "working"))).toBeLessThanOrEqual(
-      MAX_BYTES,
-    );
+    expect(
+      Buffer.byteLength(renderContext(some.blocks, 5 - some.shown.length, "working")),
+    ).toBeLessThanOrEqual(MAX_BYTES);
     const huge = selectForContext([message({ body: "é".repeat(20_000) })]);
     expect(huge.shown).toHaveLength(1);
     const text = renderContext(huge.blocks, 0, "prompt");
@@ -248,7 +248,9 @@ describe("doctor's lanes", () => {
     expect(channel([session(true), session(false)])).toMatchObject({
       active: false,
       fix: null,
-      detail: expect.stringMatching(/^not confirmed yet: .*; 1 session started with `claudemesh launch` loads/),
+      detail: expect.stringMatching(
+        /^not confirmed yet: .*; 1 session started with `claudemesh launch` loads/,
+      ),
     });
   });
 
@@ -259,19 +261,27 @@ describe("doctor's lanes", () => {
       lanesFor({ ...inputs, activity: a, sessions: [session(true)], insideLaunch: true }).find(
         (l) => l.lane === "channel",
       );
-    expect(channel(unconfirmed)).toMatchObject({ active: false, detail: expect.stringMatching(/^not confirmed/) });
+    expect(channel(unconfirmed)).toMatchObject({
+      active: false,
+      detail: expect.stringMatching(/^not confirmed/),
+    });
     expect(channel(activity)).toMatchObject({ active: true, detail: expect.stringMatching(/^confirmed/) });
   });
 
   it("warns when recent hook runs came close to Claude Code's timeout", () => {
-    const run = (ms: number, outcome: "ok" | "out_of_time" = "ok") => ({ hook: "prompt", ms, outcome, at: "" });
+    const run = (ms: number, outcome: "ok" | "out_of_time" = "ok") => ({
+      hook: "prompt",
+      ms,
+      outcome,
+      at: "",
+    });
     expect(slowHookWarning([run(200), run(900)])).toBeNull();
     expect(slowHookWarning([run(200), run(3_500), run(4_100, "out_of_time")])).toMatch(
       /^2 of the last 3 hook runs came close to Claude Code's 5 s timeout \(slowest 4\.1 s\)/,
     );
     const hooks = lanesFor({
       ...inputs,
-      hooks: new Set(["prompt", "idle", "wait"] as const),
+      hooks: new Set(["prompt", "idle", "wait", "session-start"] as const),
       hookRuns: [run(4_500)],
       sessions: [],
       insideLaunch: false,

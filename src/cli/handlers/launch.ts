@@ -75,7 +75,10 @@ async function deregister(
  * The command that resumes this session in the mesh with the same identity (Claude Code prints its own
  * `claude --resume <id>`, which resumes outside the mesh).
  */
-export function resumeCommand(ctx: Pick<Context<typeof LAUNCH_FLAGS>, "mesh" | "flags">, sessionId: string): string {
+export function resumeCommand(
+  ctx: Pick<Context<typeof LAUNCH_FLAGS>, "mesh" | "flags">,
+  sessionId: string,
+): string {
   const parts = ["claudemesh", "launch"];
   if (ctx.mesh !== undefined) parts.push("--mesh", ctx.mesh);
   if (ctx.flags.name !== undefined) parts.push("--name", shellWord(ctx.flags.name));
@@ -140,7 +143,8 @@ export async function launch(ctx: Context<typeof LAUNCH_FLAGS>): Promise<number>
     if (tokenFile !== null) removeSessionToken(tokenFile);
   }
   const status = exitStatus(exit);
-  if (!ctx.json) ctx.out.note(`claudemesh: to resume this session in the mesh: ${resumeCommand(ctx, choice.sessionId)}`);
+  if (!ctx.json)
+    ctx.out.note(`claudemesh: to resume this session in the mesh: ${resumeCommand(ctx, choice.sessionId)}`);
   if (ctx.json) {
     ctx.out.data({
       session_id: choice.sessionId,

@@ -98,13 +98,12 @@ export async function waitHook(options: WaitOptions): Promise<0 | 2> {
     if (kept.length === 0) return false;
     const more = total - (ready.length - unseen.length) - kept.length;
     await options.write(renderContext(kept, Math.max(0, more), await moment()));
-    // Shown: Claude Code wakes the model with it (a new turn), unless it is mid-turn already.
+    // Shown. The turn it starts reports `working` itself (Claude Code runs UserPromptSubmit for a wake-up).
     await confirmShown(
       client,
       shown.filter((m) => reserved.has(m.id)).map((m) => m.id),
       "wait",
     ).catch(() => undefined);
-    await client.setStatus({ status: "working", source: "hook" }).catch(() => undefined);
     return true;
   };
 
@@ -143,7 +142,9 @@ export async function waitHook(options: WaitOptions): Promise<0 | 2> {
       onOpen: async () => {
         if (!opened) {
           // Between turns by definition: lands even when the Stop hook's own report did not.
-          await client.setStatus({ status: "idle", source: "hook", at: options.startedAt }).catch(() => undefined);
+          await client
+            .setStatus({ status: "idle", source: "hook", at: options.startedAt })
+            .catch(() => undefined);
         }
         opened = true;
         lostSince = null;

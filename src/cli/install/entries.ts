@@ -22,14 +22,19 @@ export function mcpEntry(nodePath: string, binPath: string): McpEntry {
   return { type: "stdio", command: nodePath, args: [binPath, "mcp"] };
 }
 
-/** The hook entries of cli.md "Delivery lanes", for the absolute command `cm`. */
-export function hookGroups(cm: string): Record<"UserPromptSubmit" | "Stop", JsonObject[]> {
+/**
+ * The hook entries of cli.md "Delivery lanes", for the absolute command `cm`. The waiter also starts with
+ * the session (SessionStart honours `asyncRewake` in Claude Code 2.1.3xx), so a message sent before the
+ * first prompt wakes a fresh session.
+ */
+export function hookGroups(cm: string): Record<"SessionStart" | "UserPromptSubmit" | "Stop", JsonObject[]> {
+  const waiter = {
+    hooks: [{ type: "command", command: `${cm} hook wait`, asyncRewake: true, timeout: 86400 }],
+  };
   return {
+    SessionStart: [waiter],
     UserPromptSubmit: [{ hooks: [{ type: "command", command: `${cm} hook prompt`, timeout: 5 }] }],
-    Stop: [
-      { hooks: [{ type: "command", command: `${cm} hook idle`, timeout: 5 }] },
-      { hooks: [{ type: "command", command: `${cm} hook wait`, asyncRewake: true, timeout: 86400 }] },
-    ],
+    Stop: [{ hooks: [{ type: "command", command: `${cm} hook idle`, timeout: 5 }] }, waiter],
   };
 }
 

@@ -260,7 +260,8 @@ export class InboxStore {
       `SELECT m.seq FROM messages m WHERE ${clause} AND (m.id = ? OR m.client_message_id = ?)`,
     );
     const seqs: number[] = [];
-    for (const id of ids) for (const row of find.all(...params, id, id) as Array<{ seq: number }>) seqs.push(row.seq);
+    for (const id of ids)
+      for (const row of find.all(...params, id, id) as Array<{ seq: number }>) seqs.push(row.seq);
     return seqs;
   }
 
@@ -307,7 +308,9 @@ export class InboxStore {
     } else if (scope === "lane") {
       clauses.push("m.session_pubkey IS NULL");
     } else if (liveSessions.length > 0) {
-      clauses.push(`(m.session_pubkey IS NULL OR m.session_pubkey NOT IN (${liveSessions.map(() => "?").join(", ")}))`);
+      clauses.push(
+        `(m.session_pubkey IS NULL OR m.session_pubkey NOT IN (${liveSessions.map(() => "?").join(", ")}))`,
+      );
       params.push(...liveSessions);
     }
     if (meshId !== undefined) {

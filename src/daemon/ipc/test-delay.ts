@@ -17,7 +17,10 @@ export function ipcDelays(env: NodeJS.ProcessEnv = process.env): Map<string, num
 }
 
 /** Waits the delay configured for `url`'s path, if any. */
-export async function applyDelay(delays: ReadonlyMap<string, number>, url: string | undefined): Promise<void> {
+export async function applyDelay(
+  delays: ReadonlyMap<string, number>,
+  url: string | undefined,
+): Promise<void> {
   if (delays.size === 0 || url === undefined) return;
   const ms = delays.get(new URL(url, "http://localhost").pathname);
   if (ms !== undefined) await new Promise((resolve) => setTimeout(resolve, ms));

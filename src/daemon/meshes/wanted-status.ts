@@ -9,8 +9,14 @@
  * time.
  */
 import type { Logger } from "pino";
-import type { PresenceStatus } from "../../protocol/index.js";
-import type { BrokerLink } from "../links.js";
+import type { PresenceStatus, StatusSource } from "../../protocol/index.js";
+
+/** What the keeper needs of a broker connection. */
+export interface StatusLink {
+  readonly connected: boolean;
+  setStatus(status: PresenceStatus, source?: StatusSource): Promise<void>;
+  on(event: "connected", listener: () => void): unknown;
+}
 
 export type WantedSource = "manual" | "hook";
 
@@ -22,11 +28,11 @@ export interface WantedStatus {
 }
 
 export class StatusKeeper {
-  readonly #link: Pick<BrokerLink, "connected" | "setStatus" | "on">;
+  readonly #link: StatusLink;
   readonly #log: Logger;
   readonly #wanted: Partial<Record<WantedSource, WantedStatus>> = {};
 
-  constructor(link: Pick<BrokerLink, "connected" | "setStatus" | "on">, log: Logger) {
+  constructor(link: StatusLink, log: Logger) {
     this.#link = link;
     this.#log = log;
     link.on("connected", () => {

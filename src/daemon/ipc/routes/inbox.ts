@@ -14,7 +14,15 @@ const InboxQuery = z.object({
 });
 const Ids = z.array(z.string().min(1).max(128)).max(INBOX_MAX_LIMIT);
 const SurfacedBody = z.object({ ids: Ids, lane: z.enum(SURFACED_LANES).optional() });
-const ReserveBody = z.object({ ids: Ids, ttl_ms: z.number().int().min(1).max(RESERVATION_MS * 4).optional() });
+const ReserveBody = z.object({
+  ids: Ids,
+  ttl_ms: z
+    .number()
+    .int()
+    .min(1)
+    .max(RESERVATION_MS * 4)
+    .optional(),
+});
 
 /** `since` as an ISO time or epoch milliseconds. */
 function sinceMs(since: string | undefined): number | undefined {
