@@ -93,7 +93,7 @@ export async function hookStatus(ctx: Context, status: "idle" | "working"): Prom
 export async function hookPrompt(ctx: Context): Promise<number> {
   const { promptHook, NOTHING } = await import("../hooks/prompt.js");
   const budget = budgetMs(ctx.env);
-  const found: { target?: HookTarget } = {};
+  const found: { target?: HookTarget; failed?: boolean } = {};
   const work = async (): Promise<Awaited<ReturnType<typeof promptHook>> | null> => {
     const hook = await input(ctx, beforeKill());
     if (hook === null) return NOTHING;
@@ -102,14 +102,14 @@ export async function hookPrompt(ctx: Context): Promise<number> {
     const reserveMs = Math.max(0, budget - performance.now()) + RESERVE_MARGIN_MS;
     return promptHook(hook.target, hook.input, { at: startedAt, reserveMs });
   };
-  const result = await withinBudget(
-    work().catch(() => null),
-    null,
-    budget,
-  );
+  const failed = (): null => {
+    found.failed = true;
+    return null;
+  };
+  const result = await withinBudget(work().catch(failed), null, budget);
   if (result === null) {
     // Out of time (or no daemon): nothing printed, nothing marked; a reservation lapses on its own.
-    record("prompt", found.target === undefined ? "no_daemon" : "out_of_time");
+    record("prompt", found.failed === true ? "no_daemon" : "out_of_time");
     return 0;
   }
   if (result.text !== "" && found.target !== undefined) {
