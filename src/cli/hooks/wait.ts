@@ -89,14 +89,15 @@ export async function waitHook(options: WaitOptions): Promise<0 | 2> {
     return statuses.some((s) => s.status === "working") ? "working" : "idle";
   };
 
-  const deliver = async (ready: InboxMessage[], total: number): Promise<boolean> => {
+  const deliver = async (ready: InboxMessage[]): Promise<boolean> => {
     const unseen = await withoutSeen(client, options.transcriptPath, ready);
     const { shown, blocks } = selectForContext(unseen);
     const reserved = new Set((await reserve(client, shown)).map((m) => m.id));
     const kept = blocks.filter((_, i) => reserved.has(shown[i]?.id ?? ""));
     for (const message of ready) due.delete(message.id);
     if (kept.length === 0) return false;
-    const more = total - (ready.length - unseen.length) - kept.length;
+    // Only what the size limits held back: messages not due yet reach the woken turn through `hook prompt`.
+    const more = unseen.length - kept.length;
     await options.write(renderContext(kept, Math.max(0, more), await moment()));
     // Shown. The turn it starts reports `working` itself (Claude Code runs UserPromptSubmit for a wake-up).
     await confirmShown(
@@ -119,7 +120,7 @@ export async function waitHook(options: WaitOptions): Promise<0 | 2> {
         stop.abort();
         return;
       }
-      if (await deliver(ready, unread.total ?? unread.messages.length)) {
+      if (await deliver(ready)) {
         result = 2;
         stop.abort();
       }
