@@ -2,7 +2,7 @@
 import { defaultBrokerDataDir } from "../../host/paths.js";
 import { ensurePrivateDir } from "../../host/secure-fs.js";
 import type { Context } from "../command.js";
-import type { BROKER_FLAGS } from "../commands/broker.js";
+import type { BROKER_FLAGS } from "../flags/broker.js";
 import { usageError } from "../errors.js";
 import { untilAborted } from "../services.js";
 

@@ -5,7 +5,7 @@ import { DaemonClient } from "../../daemon-api/client.js";
 import { daemonLogTail, stopDaemon } from "../../daemon-api/lifecycle.js";
 import { daemonFiles } from "../../host/paths.js";
 import type { Context } from "../command.js";
-import type { LOGS_FLAGS, OUTBOX_FLAGS, DAEMON_UP_FLAGS } from "../commands/daemon.js";
+import type { LOGS_FLAGS, OUTBOX_FLAGS, DAEMON_UP_FLAGS } from "../flags/daemon.js";
 import { usageError } from "../errors.js";
 import { daemon, meshParam, shortKey, untilAborted } from "../services.js";
 

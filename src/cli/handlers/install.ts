@@ -1,7 +1,7 @@
 /** `install` / `uninstall`: register claudemesh with Claude Code (MCP server, hooks, permission, skill, service). */
 import { homedir } from "node:os";
 import type { Context } from "../command.js";
-import type { INSTALL_FLAGS, UNINSTALL_FLAGS } from "../commands/install.js";
+import type { INSTALL_FLAGS, UNINSTALL_FLAGS } from "../flags/install.js";
 import {
   install as installAll,
   uninstall as uninstallAll,

@@ -18,7 +18,7 @@ import { cliBinPath } from "../../daemon-api/lifecycle.js";
 import { shortKey } from "../../claude-code/peer-text.js";
 import { MessageMode } from "../../protocol/index.js";
 import type { Context } from "../command.js";
-import type { LAUNCH_FLAGS } from "../commands/launch.js";
+import type { LAUNCH_FLAGS } from "../flags/launch.js";
 import { install } from "../../claude-code/install/install.js";
 import { mcpEntry } from "../../claude-code/install/entries.js";
 import { exitStatus, runClaude, type ClaudeExit } from "../../claude-code/launch/run-claude.js";

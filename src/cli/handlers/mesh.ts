@@ -4,7 +4,7 @@ import { updateConfig } from "../../host/config.js";
 import { DaemonClient } from "../../daemon-api/client.js";
 import { ensureDaemon } from "../../daemon-api/lifecycle.js";
 import type { Context } from "../command.js";
-import { DEFAULT_BROKER_URL, type LEAVE_FLAGS, type MESH_CREATE_FLAGS } from "../commands/mesh.js";
+import { DEFAULT_BROKER_URL, type LEAVE_FLAGS, type MESH_CREATE_FLAGS } from "../flags/mesh.js";
 import { CliError, ExitCode } from "../errors.js";
 import { daemonHealth, reloadDaemon, requireYes, shortKey, userConfig } from "../services.js";
 

@@ -6,7 +6,7 @@ import type { MeshConfig } from "../../host/config.js";
 import type { MemberView } from "../../daemon-api/contract.js";
 import { memberView } from "../../daemon-api/views.js";
 import type { Context } from "../command.js";
-import type { BAN_FLAGS } from "../commands/moderation.js";
+import type { BAN_FLAGS } from "../flags/moderation.js";
 import { CliError, ExitCode } from "../errors.js";
 import { currentMesh, daemon, meshParam, shortKey } from "../services.js";
 

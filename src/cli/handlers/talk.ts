@@ -3,7 +3,7 @@ import type { MessageStatusResponse, PeerView, SendResponse } from "../../daemon
 import { DaemonApiError } from "../../daemon-api/client.js";
 import { peerView } from "../../daemon-api/views.js";
 import type { Context } from "../command.js";
-import type { PEERS_FLAGS, SEND_FLAGS } from "../commands/talk.js";
+import type { PEERS_FLAGS, SEND_FLAGS } from "../flags/talk.js";
 import { CliError, exitCodeFor, usageError } from "../errors.js";
 import { currentMesh, daemon, meshParam, readStdin, shortKey } from "../services.js";
 

@@ -10,7 +10,7 @@ import { followEvents } from "../../daemon-api/events.js";
 import { defaultBrokerDataDir } from "../../host/paths.js";
 import { DEFAULT_BROKER_PORT } from "../../protocol/constants.js";
 import type { Context } from "../command.js";
-import type { UP_FLAGS } from "../commands/up.js";
+import type { UP_FLAGS } from "../flags/up.js";
 import { formatMessage, formatPeerEvent } from "../format.js";
 import type { LocalBroker } from "../local-broker.js";
 import type { CreatedInvite } from "../mesh-setup.js";
