@@ -1,5 +1,5 @@
 /** Human renderings shared by several verbs (inbox, the live view of `up`). */
-import type { InboxMessage, PeerEvent } from "../local/daemon-api.js";
+import type { InboxMessage, PeerEvent } from "../daemon-api/contract.js";
 import type { Colors } from "./output.js";
 
 function clock(iso: string): string {

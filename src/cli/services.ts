@@ -2,10 +2,10 @@
 import type { Context } from "./command.js";
 import type { Spinner } from "./output.js";
 import { CliError, ExitCode } from "./errors.js";
-import { loadConfig, selectMesh, type Config, type MeshConfig } from "../local/config.js";
-import type { HealthResponse } from "../local/daemon-api.js";
-import { DaemonApiError, DaemonClient } from "../local/daemon-client.js";
-import { ensureDaemon } from "../local/lifecycle.js";
+import { loadConfig, selectMesh, type Config, type MeshConfig } from "../host/config.js";
+import type { HealthResponse } from "../daemon-api/contract.js";
+import { DaemonApiError, DaemonClient } from "../daemon-api/client.js";
+import { ensureDaemon } from "../daemon-api/lifecycle.js";
 
 export function userConfig(): Config {
   return loadConfig();

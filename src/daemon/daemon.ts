@@ -5,8 +5,8 @@
  */
 import type { Logger } from "pino";
 import type { Identity } from "../crypto/index.js";
-import { loadConfig, type Config, type MeshConfig } from "../local/config.js";
-import type { BrokerStatusEvent } from "../local/daemon-api.js";
+import { loadConfig, type Config, type MeshConfig } from "../host/config.js";
+import type { BrokerStatusEvent } from "../daemon-api/contract.js";
 import { MemberEntry, type PushFrame } from "../protocol/index.js";
 import { watchConfigFile, type ConfigWatch } from "./config-watch.js";
 import { EventHub } from "./events.js";

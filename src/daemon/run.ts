@@ -8,15 +8,15 @@ import { readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import type { Server } from "node:http";
 import { randomHexToken } from "../crypto/index.js";
-import { configFile, daemonDir, daemonFiles } from "../local/paths.js";
-import { writeSecretFile } from "../local/secure-fs.js";
+import { configFile, daemonDir, daemonFiles } from "../host/paths.js";
+import { writeSecretFile } from "../host/secure-fs.js";
 import { Daemon } from "./daemon.js";
 import { createApp } from "./ipc/app.js";
 import { ROUTES } from "./ipc/routes/index.js";
 import { closeServer, createIpcServer, listenTcp, listenUnix, socketAnswers } from "./ipc/server.js";
 import { acquireLock } from "./lock.js";
 import { createLogger, type Logger } from "./logger.js";
-import { packageVersion } from "../local/version.js";
+import { packageVersion } from "../host/version.js";
 
 export interface RunDaemonOptions {
   /**

@@ -4,10 +4,10 @@
  * message mode. Reconnects with Last-Event-ID, so a daemon restart loses nothing.
  */
 import type { Logger } from "pino";
-import type { MessageEvent, SessionInfo } from "../local/daemon-api.js";
+import type { MessageEvent, SessionInfo } from "../daemon-api/contract.js";
 import type { MessageMode } from "../protocol/index.js";
-import { DaemonApiError, type DaemonClient } from "../local/daemon-client.js";
-import { followEvents } from "../local/daemon-events.js";
+import { DaemonApiError, type DaemonClient } from "../daemon-api/client.js";
+import { followEvents } from "../daemon-api/events.js";
 import { inboxNotice, messageNotification, type ChannelParams } from "./channel.js";
 import type { DaemonAccess } from "./daemon-access.js";
 

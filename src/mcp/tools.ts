@@ -4,9 +4,16 @@
  * a model can act on; failures come back as `isError` results carrying what to do, never as exceptions.
  */
 import { z } from "zod";
-import type { InboxMessage, PeerView, SendResponse } from "../local/daemon-api.js";
-import { DaemonApiError, type DaemonClient } from "../local/daemon-client.js";
-import { UNTRUSTED_NOTE, headerLine, messageText, oneLine, replyHint, shortKey } from "../local/peer-text.js";
+import type { InboxMessage, PeerView, SendResponse } from "../daemon-api/contract.js";
+import { DaemonApiError, type DaemonClient } from "../daemon-api/client.js";
+import {
+  UNTRUSTED_NOTE,
+  headerLine,
+  messageText,
+  oneLine,
+  replyHint,
+  shortKey,
+} from "../claude-code/peer-text.js";
 import { unreachableText } from "./daemon-access.js";
 
 export interface ToolResult {

@@ -16,8 +16,8 @@ import type {
   RegisterSessionResponse,
   SendResponse,
   SessionInfo,
-} from "../../src/local/daemon-api.js";
-import { saveConfig } from "../../src/local/config.js";
+} from "../../src/daemon-api/contract.js";
+import { saveConfig } from "../../src/host/config.js";
 import { requestFingerprint } from "../../src/protocol/canonical.js";
 import { makeMesh, pushFrame, startHarness, type Harness } from "./fake-broker.js";
 import { waitUntil } from "../helpers/deadline.js";

@@ -10,8 +10,8 @@ import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DaemonClient } from "../../src/local/daemon-client.js";
-import type { InboxMessage, SendResponse } from "../../src/local/daemon-api.js";
+import { DaemonClient } from "../../src/daemon-api/client.js";
+import type { InboxMessage, SendResponse } from "../../src/daemon-api/contract.js";
 import { waitUntil } from "../helpers/deadline.js";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));

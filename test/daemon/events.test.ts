@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { boxEncrypt, generateIdentity } from "../../src/crypto/index.js";
 import type { SseSink } from "../../src/daemon/ipc/app.js";
-import type { RegisterSessionResponse } from "../../src/local/daemon-api.js";
+import type { RegisterSessionResponse } from "../../src/daemon-api/contract.js";
 import { pushFrame, startHarness, type Harness } from "./fake-broker.js";
 import { waitUntil } from "../helpers/deadline.js";
 

@@ -14,7 +14,7 @@ import {
   toBase64Url,
   type Identity,
 } from "../../src/crypto/index.js";
-import { saveConfig, type MeshConfig } from "../../src/local/config.js";
+import { saveConfig, type MeshConfig } from "../../src/host/config.js";
 import type {
   AckFrame,
   HelloAck,

@@ -4,7 +4,7 @@ import {
   resolveTarget,
   type LivePeer,
   type RosterMember,
-} from "../../src/local/resolve-target.js";
+} from "../../src/daemon-api/resolve-target.js";
 
 const key = (c: string): string => c.repeat(64);
 const alice: RosterMember = { memberId: "m-a", pubkey: key("a"), displayName: "alice", online: true };

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import type { JSONRPCNotification } from "@modelcontextprotocol/sdk/types.js";
-import { DaemonClient } from "../../src/local/daemon-client.js";
+import { DaemonClient } from "../../src/daemon-api/client.js";
 import { startBroker, waitUntil, withTimeout, type BrokerProcess } from "./broker.js";
 import { CLI_BIN, CliUser, ROOT, runCli, type CliResult } from "./cli.js";
 

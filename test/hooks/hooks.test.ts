@@ -19,7 +19,7 @@ import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { InboxMessage } from "../../src/local/daemon-api.js";
+import type { InboxMessage } from "../../src/daemon-api/contract.js";
 import { messageNotification } from "../../src/mcp/channel.js";
 import { waitUntil, withTimeout } from "../helpers/broker.js";
 import {

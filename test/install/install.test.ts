@@ -22,7 +22,7 @@ const ORIGINAL_SETTINGS = {
   permissions: { allow: ["Bash(git:*)", "Read(**)"], deny: ["Bash(rm:*)"] },
   hooks: {
     Stop: [{ hooks: [{ type: "command", command: "say done", timeout: 3 }] }],
-    PreToolUse: [{ matcher: "Bash", hooks: [{ type: "command", command: "/usr/local/bin/audit" }] }],
+    PreToolUse: [{ matcher: "Bash", hooks: [{ type: "command", command: "/opt/audit/bin/audit" }] }],
   },
   env: { FOO: "bar" },
 };

@@ -8,15 +8,20 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { claudeArgs } from "../../src/cli/handlers/launch.js";
-import { MAX_BYTES, MAX_MESSAGES, renderContext, selectForContext } from "../../src/cli/hooks/context.js";
-import { toHookInput } from "../../src/cli/hooks/input.js";
-import { channelMessageIds } from "../../src/cli/hooks/surface.js";
-import { channelIdsInTranscript, unescapeAttribute } from "../../src/cli/hooks/transcript.js";
-import { addHooks, removeHooks } from "../../src/cli/install/entries.js";
-import { lanesFor, slowHookWarning } from "../../src/cli/lanes.js";
-import { chooseSession } from "../../src/cli/launch/session-id.js";
-import { encodeProjectDir, ourHookVerb } from "../../src/local/claude-code.js";
-import type { InboxMessage, SessionInfo } from "../../src/local/daemon-api.js";
+import {
+  MAX_BYTES,
+  MAX_MESSAGES,
+  renderContext,
+  selectForContext,
+} from "../../src/claude-code/hooks/context.js";
+import { toHookInput } from "../../src/claude-code/hooks/input.js";
+import { channelMessageIds } from "../../src/claude-code/hooks/surface.js";
+import { channelIdsInTranscript, unescapeAttribute } from "../../src/claude-code/hooks/transcript.js";
+import { addHooks, removeHooks } from "../../src/claude-code/install/entries.js";
+import { lanesFor, slowHookWarning } from "../../src/claude-code/lanes.js";
+import { chooseSession } from "../../src/claude-code/launch/session-id.js";
+import { encodeProjectDir, ourHookVerb } from "../../src/claude-code/files.js";
+import type { InboxMessage, SessionInfo } from "../../src/daemon-api/contract.js";
 import { cleanMeta, inboxNotice, messageNotification } from "../../src/mcp/channel.js";
 import { capInitialize } from "../../src/mcp/protocol-version.js";
 

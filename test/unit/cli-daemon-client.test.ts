@@ -8,9 +8,9 @@ import { mkdtempSync, rmSync, writeFileSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { DaemonApiError, DaemonClient, DaemonUnavailableError } from "../../src/local/daemon-client.js";
-import { followEvents, type DaemonEvent } from "../../src/local/daemon-events.js";
-import { DaemonLifecycleError, ensureDaemon, stopDaemon } from "../../src/local/lifecycle.js";
+import { DaemonApiError, DaemonClient, DaemonUnavailableError } from "../../src/daemon-api/client.js";
+import { followEvents, type DaemonEvent } from "../../src/daemon-api/events.js";
+import { DaemonLifecycleError, ensureDaemon, stopDaemon } from "../../src/daemon-api/lifecycle.js";
 
 type Handler = (req: IncomingMessage, res: ServerResponse, body: string) => void;
 

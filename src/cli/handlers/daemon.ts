@@ -1,11 +1,11 @@
 /** The daemon: `daemon up|down|status|logs`, `daemon outbox`, `daemon outbox requeue`. */
 import { createReadStream, existsSync, statSync, watchFile, unwatchFile } from "node:fs";
-import type { OutboxStatus } from "../../local/daemon-api.js";
-import { DaemonClient } from "../../local/daemon-client.js";
-import { daemonLogTail, stopDaemon } from "../../local/lifecycle.js";
-import { daemonFiles } from "../../local/paths.js";
+import type { OutboxStatus } from "../../daemon-api/contract.js";
+import { DaemonClient } from "../../daemon-api/client.js";
+import { daemonLogTail, stopDaemon } from "../../daemon-api/lifecycle.js";
+import { daemonFiles } from "../../host/paths.js";
 import type { Context } from "../command.js";
-import type { LOGS_FLAGS, OUTBOX_FLAGS, DAEMON_UP_FLAGS } from "../commands/daemon.js";
+import type { LOGS_FLAGS, OUTBOX_FLAGS, DAEMON_UP_FLAGS } from "../flags/daemon.js";
 import { usageError } from "../errors.js";
 import { daemon, meshParam, shortKey, untilAborted } from "../services.js";
 

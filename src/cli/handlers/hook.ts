@@ -12,10 +12,10 @@
  */
 import { performance } from "node:perf_hooks";
 import type { Context } from "../command.js";
-import { readHookInput, type HookInput } from "../hooks/input.js";
-import { recordHookRun, type HookOutcome } from "../hooks/run-log.js";
-import { confirmShown, unread, withoutSeen } from "../hooks/surface.js";
-import { hookTarget, type HookTarget } from "../hooks/target.js";
+import { readHookInput, type HookInput } from "../../claude-code/hooks/input.js";
+import { recordHookRun, type HookOutcome } from "../../claude-code/hooks/run-log.js";
+import { confirmShown, unread, withoutSeen } from "../../claude-code/hooks/surface.js";
+import { hookTarget, type HookTarget } from "../../claude-code/hooks/target.js";
 
 /**
  * Claude Code's timeout for our quick hooks (the entries `install` writes say 5 s). Past it Claude Code
@@ -91,7 +91,7 @@ export async function hookStatus(ctx: Context, status: "idle" | "working"): Prom
 }
 
 export async function hookPrompt(ctx: Context): Promise<number> {
-  const { promptHook, NOTHING } = await import("../hooks/prompt.js");
+  const { promptHook, NOTHING } = await import("../../claude-code/hooks/prompt.js");
   const budget = budgetMs(ctx.env);
   const found: { target?: HookTarget; failed?: boolean } = {};
   const work = async (): Promise<Awaited<ReturnType<typeof promptHook>> | null> => {
@@ -129,7 +129,7 @@ export async function hookWait(ctx: Context): Promise<number> {
   try {
     const hook = await input(ctx, WAIT_REQUEST_MS);
     if (hook === null) return 0;
-    const { waitHook } = await import("../hooks/wait.js");
+    const { waitHook } = await import("../../claude-code/hooks/wait.js");
     return await waitHook({
       target: hook.target,
       transcriptPath: hook.input.transcript_path,

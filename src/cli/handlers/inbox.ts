@@ -1,9 +1,9 @@
 /** `inbox`: received messages, newest last; `--follow` streams new ones. Shown messages become surfaced. */
-import type { InboxMessage, MessageEvent } from "../../local/daemon-api.js";
-import type { DaemonClient } from "../../local/daemon-client.js";
-import { followEvents } from "../../local/daemon-events.js";
+import type { InboxMessage, MessageEvent } from "../../daemon-api/contract.js";
+import type { DaemonClient } from "../../daemon-api/client.js";
+import { followEvents } from "../../daemon-api/events.js";
 import type { Context } from "../command.js";
-import type { INBOX_FLAGS } from "../commands/inbox.js";
+import type { INBOX_FLAGS } from "../flags/inbox.js";
 import { usageError } from "../errors.js";
 import { formatMessage } from "../format.js";
 import { parseDuration } from "../parse.js";

@@ -12,20 +12,20 @@ import {
   CHANNEL_FLAG,
   CHANNEL_FLAG_VALUE,
   MCP_SERVER_NAME,
-} from "../../local/claude-code.js";
-import type { RegisterSessionResponse } from "../../local/daemon-api.js";
-import { cliBinPath } from "../../local/lifecycle.js";
-import { shortKey } from "../../local/peer-text.js";
+} from "../../claude-code/files.js";
+import type { RegisterSessionResponse } from "../../daemon-api/contract.js";
+import { cliBinPath } from "../../daemon-api/lifecycle.js";
+import { shortKey } from "../../claude-code/peer-text.js";
 import { MessageMode } from "../../protocol/index.js";
 import type { Context } from "../command.js";
-import type { LAUNCH_FLAGS } from "../commands/launch.js";
-import { install } from "../install/install.js";
-import { mcpEntry } from "../install/entries.js";
-import { exitStatus, runClaude, type ClaudeExit } from "../launch/run-claude.js";
-import { chooseSession } from "../launch/session-id.js";
-import { restoreTerminal } from "../launch/terminal.js";
+import type { LAUNCH_FLAGS } from "../flags/launch.js";
+import { install } from "../../claude-code/install/install.js";
+import { mcpEntry } from "../../claude-code/install/entries.js";
+import { exitStatus, runClaude, type ClaudeExit } from "../../claude-code/launch/run-claude.js";
+import { chooseSession } from "../../claude-code/launch/session-id.js";
+import { restoreTerminal } from "../../claude-code/launch/terminal.js";
 import { daemon, meshParam } from "../services.js";
-import { removeSessionToken, writeSessionToken } from "../session-token.js";
+import { removeSessionToken, writeSessionToken } from "../../claude-code/session-token.js";
 
 /** How long deregistering may take before launch exits anyway (the daemon's reaper finishes the job). */
 const DEREGISTER_MS = 3_000;

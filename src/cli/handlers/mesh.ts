@@ -1,10 +1,10 @@
 /** Meshes: `mesh create`, `list`, `leave`, `whoami`. */
 import { createInterface } from "node:readline/promises";
-import { updateConfig } from "../../local/config.js";
-import { DaemonClient } from "../../local/daemon-client.js";
-import { ensureDaemon } from "../../local/lifecycle.js";
+import { updateConfig } from "../../host/config.js";
+import { DaemonClient } from "../../daemon-api/client.js";
+import { ensureDaemon } from "../../daemon-api/lifecycle.js";
 import type { Context } from "../command.js";
-import { DEFAULT_BROKER_URL, type LEAVE_FLAGS, type MESH_CREATE_FLAGS } from "../commands/mesh.js";
+import { DEFAULT_BROKER_URL, type LEAVE_FLAGS, type MESH_CREATE_FLAGS } from "../flags/mesh.js";
 import { CliError, ExitCode } from "../errors.js";
 import { daemonHealth, reloadDaemon, requireYes, shortKey, userConfig } from "../services.js";
 

@@ -2,11 +2,11 @@
  * Roster and moderation: `members`, `kick`, `ban`, `unban` (owner/admin only: the broker enforces it, the
  * CLI checks first for a clear error). Through the daemon's member connection, or `--no-daemon`.
  */
-import type { MeshConfig } from "../../local/config.js";
-import type { MemberView } from "../../local/daemon-api.js";
-import { memberView } from "../../local/views.js";
+import type { MeshConfig } from "../../host/config.js";
+import type { MemberView } from "../../daemon-api/contract.js";
+import { memberView } from "../../daemon-api/views.js";
 import type { Context } from "../command.js";
-import type { BAN_FLAGS } from "../commands/moderation.js";
+import type { BAN_FLAGS } from "../flags/moderation.js";
 import { CliError, ExitCode } from "../errors.js";
 import { currentMesh, daemon, meshParam, shortKey } from "../services.js";
 

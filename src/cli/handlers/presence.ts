@@ -1,7 +1,7 @@
 /** Presence: `status`, `summary`, `group join|leave|list`. */
 import { groupNameProblem } from "../../protocol/targets.js";
 import type { Context } from "../command.js";
-import type { GROUP_JOIN_FLAGS } from "../commands/presence.js";
+import type { GROUP_JOIN_FLAGS } from "../flags/presence.js";
 import { usageError } from "../errors.js";
 import { currentMesh, daemon, meshParam } from "../services.js";
 

@@ -1,9 +1,9 @@
 /** Talking: `peers`, `send`, `message status`. */
-import type { MessageStatusResponse, PeerView, SendResponse } from "../../local/daemon-api.js";
-import { DaemonApiError } from "../../local/daemon-client.js";
-import { peerView } from "../../local/views.js";
+import type { MessageStatusResponse, PeerView, SendResponse } from "../../daemon-api/contract.js";
+import { DaemonApiError } from "../../daemon-api/client.js";
+import { peerView } from "../../daemon-api/views.js";
 import type { Context } from "../command.js";
-import type { PEERS_FLAGS, SEND_FLAGS } from "../commands/talk.js";
+import type { PEERS_FLAGS, SEND_FLAGS } from "../flags/talk.js";
 import { CliError, exitCodeFor, usageError } from "../errors.js";
 import { currentMesh, daemon, meshParam, readStdin, shortKey } from "../services.js";
 

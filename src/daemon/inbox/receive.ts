@@ -6,7 +6,7 @@
  */
 import type { Logger } from "pino";
 import { decryptPush } from "../../client/index.js";
-import type { MessageEvent } from "../../local/daemon-api.js";
+import type { MessageEvent } from "../../daemon-api/contract.js";
 import type { PushFrame } from "../../protocol/index.js";
 import type { EventHub } from "../events.js";
 import { inboxMessage, type InboxStore, type NewInboxRow } from "./store.js";

@@ -7,7 +7,7 @@
  * surfaced. A reservation only hides a message from other lanes for a short while: a lane that dies before
  * it showed anything leaves the message to the next one (at-least-once, never at-most-once).
  */
-import type { InboxMessage } from "../../local/daemon-api.js";
+import type { InboxMessage } from "../../daemon-api/contract.js";
 import type { Priority } from "../../protocol/index.js";
 import { openDatabase, type Db } from "../db.js";
 

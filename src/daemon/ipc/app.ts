@@ -105,7 +105,7 @@ export function createApp(daemon: Daemon, routes: RouteTable, requestShutdown: (
         404,
         "not_found",
         `no route ${req.method} ${path}`,
-        "see src/local/daemon-api.ts for the routes",
+        "see src/daemon-api/contract.ts for the routes",
       );
     } catch (error) {
       return errorResponse(error);
@@ -187,7 +187,7 @@ export function parseInput<T>(schema: z.ZodType<T>, input: unknown): T {
       400,
       "invalid_request",
       describeZodError(parsed.error),
-      "see src/local/daemon-api.ts",
+      "see src/daemon-api/contract.ts",
     );
   }
   return parsed.data;

@@ -6,8 +6,8 @@
 import type { Logger } from "pino";
 import type { DisconnectInfo, TerminalInfo } from "../../client/index.js";
 import { fromBase64Url } from "../../crypto/index.js";
-import type { MeshConfig } from "../../local/config.js";
-import type { MeshConnectionState } from "../../local/daemon-api.js";
+import type { MeshConfig } from "../../host/config.js";
+import type { MeshConnectionState } from "../../daemon-api/contract.js";
 import type { MemberEntry, PeerEntry, PushFrame } from "../../protocol/index.js";
 import { ApiFailure, brokerFailure } from "../ipc/errors.js";
 import type { BrokerLink, LinkFactory } from "../links.js";

@@ -6,7 +6,7 @@
  */
 import { encryptDirect, encryptForTarget } from "../../client/index.js";
 import { sha256Hex } from "../../crypto/index.js";
-import { resolveTarget, type ResolvedTarget } from "../../local/resolve-target.js";
+import { resolveTarget, type ResolvedTarget } from "../../daemon-api/resolve-target.js";
 import { MAX_SEND_PAYLOAD, type MemberEntry, type Priority } from "../../protocol/index.js";
 import { requestFingerprint } from "../../protocol/canonical.js";
 import { ApiFailure } from "../ipc/errors.js";

@@ -3,7 +3,7 @@
  * for the broker's ack, list and requeue rows. The drain worker does the sending.
  */
 import type { Logger } from "pino";
-import type { OutboxItem, SendResponse } from "../../local/daemon-api.js";
+import type { OutboxItem, SendResponse } from "../../daemon-api/contract.js";
 import { sendErrorCode } from "../../protocol/index.js";
 import { ApiFailure } from "../ipc/errors.js";
 import type { MeshRuntime } from "../meshes/mesh-runtime.js";

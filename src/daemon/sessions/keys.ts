@@ -7,7 +7,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";
 import { generateIdentity, sha256Hex, type Identity } from "../../crypto/index.js";
-import { ensurePrivateDir, writeSecretFile } from "../../local/secure-fs.js";
+import { ensurePrivateDir, writeSecretFile } from "../../host/secure-fs.js";
 
 const KeyFile = z.object({
   mesh_id: z.string(),

@@ -8,11 +8,11 @@ import { readFileSync } from "node:fs";
 import type { Logger } from "pino";
 import { z } from "zod";
 import { randomHexToken, sha256Hex, type Identity } from "../../crypto/index.js";
-import type { SessionInfo } from "../../local/daemon-api.js";
+import type { SessionInfo } from "../../daemon-api/contract.js";
 import type { MessageMode } from "../../protocol/index.js";
-import { writeSecretFile } from "../../local/secure-fs.js";
+import { writeSecretFile } from "../../host/secure-fs.js";
 import type { BrokerLink } from "../links.js";
-import { processStartTime, sameProcessAlive } from "../../local/process-info.js";
+import { processStartTime, sameProcessAlive } from "../../host/process-info.js";
 import { StatusKeeper } from "../meshes/wanted-status.js";
 import type { SessionKeyStore } from "./keys.js";
 

@@ -1,6 +1,6 @@
 /** Reading the inbox and marking messages surfaced, scoped to the caller (session or member). */
 import { z } from "zod";
-import { SURFACED_LANES } from "../../../local/daemon-api.js";
+import { SURFACED_LANES } from "../../../daemon-api/contract.js";
 import { INBOX_MAX_LIMIT, RESERVATION_MS } from "../../inbox/store.js";
 import { ok, parseInput, type RouteTable } from "../app.js";
 import { ApiFailure } from "../errors.js";

@@ -1,4 +1,4 @@
-/** Every route of the local API (daemon-api.ts is the contract). */
+/** Every route of the local API (daemon-api/contract.ts is the contract). */
 import type { RouteTable } from "../app.js";
 import { eventRoutes } from "./events.js";
 import { inboxRoutes } from "./inbox.js";

@@ -1,7 +1,7 @@
 /** Sending: `POST /v1/send`, the outbox, and per-recipient delivery state of a sent message. */
 import { randomUUID } from "node:crypto";
 import { z } from "zod";
-import type { MessageStatusResponse } from "../../../local/daemon-api.js";
+import type { MessageStatusResponse } from "../../../daemon-api/contract.js";
 import { Priority } from "../../../protocol/index.js";
 import { deadRowFailure, outboxItem, sendResponse } from "../../outbox/service.js";
 import { ok, parseInput, type RouteTable } from "../app.js";

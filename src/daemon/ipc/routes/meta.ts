@@ -1,6 +1,10 @@
 /** `GET /v1/version`, `GET /v1/health`, mesh reload and leave, shutdown. */
 import { z } from "zod";
-import { DAEMON_API_VERSION, type HealthResponse, type VersionResponse } from "../../../local/daemon-api.js";
+import {
+  DAEMON_API_VERSION,
+  type HealthResponse,
+  type VersionResponse,
+} from "../../../daemon-api/contract.js";
 import { ok, parseInput, type RouteTable } from "../app.js";
 import { brokerFailure } from "../errors.js";
 

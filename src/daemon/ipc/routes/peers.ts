@@ -1,5 +1,5 @@
 /** Who is there: live peers (`list_peers`), the roster (`list_members`), and the caller's own groups. */
-import { memberView, peerView } from "../../../local/views.js";
+import { memberView, peerView } from "../../../daemon-api/views.js";
 import type { MeshRuntime } from "../../meshes/mesh-runtime.js";
 import { ok, type RouteTable } from "../app.js";
 import { ApiFailure } from "../errors.js";

@@ -1,6 +1,6 @@
 /** Launched sessions: register, deregister, who am I, list. Tokens only ever come back from register. */
 import { z } from "zod";
-import type { RegisterSessionResponse } from "../../../local/daemon-api.js";
+import type { RegisterSessionResponse } from "../../../daemon-api/contract.js";
 import { MessageMode } from "../../../protocol/index.js";
 import { SessionRegistry } from "../../sessions/registry.js";
 import { ok, parseInput, type RouteTable } from "../app.js";

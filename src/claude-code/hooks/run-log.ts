@@ -5,7 +5,7 @@
  */
 import { appendFileSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { daemonDir } from "../../local/paths.js";
+import { daemonDir } from "../../host/paths.js";
 
 export type HookOutcome = "ok" | "out_of_time" | "no_daemon";
 

@@ -4,13 +4,7 @@
  * `~/.claude/settings.json`. Each edit is idempotent and its removal takes out exactly what it put in.
  */
 import { isDeepStrictEqual } from "node:util";
-import {
-  BASH_PERMISSION,
-  MCP_SERVER_NAME,
-  isObject,
-  ourHookVerb,
-  type JsonObject,
-} from "../../local/claude-code.js";
+import { BASH_PERMISSION, MCP_SERVER_NAME, isObject, ourHookVerb, type JsonObject } from "../files.js";
 
 export interface McpEntry {
   type: "stdio";

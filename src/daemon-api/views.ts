@@ -1,6 +1,6 @@
 /** Wire entries (`peers_list`, `members_list`) as the daemon API and the CLI show them. */
 import type { MemberEntry, PeerEntry } from "../protocol/index.js";
-import type { MemberView, PeerView } from "./daemon-api.js";
+import type { MemberView, PeerView } from "./contract.js";
 
 /** `pubkey` is always the member key; `session_pubkey` the session key of a session presence. */
 export function peerView(

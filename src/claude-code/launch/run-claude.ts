@@ -5,7 +5,7 @@
  */
 import { spawn } from "node:child_process";
 import { constants } from "node:os";
-import { CliError, ExitCode } from "../errors.js";
+import { ClaudeCodeError } from "../errors.js";
 
 export interface ClaudeRun {
   bin: string;
@@ -32,7 +32,7 @@ const FORWARDED: NodeJS.Signals[] = ["SIGINT", "SIGTERM", "SIGHUP", "SIGQUIT"];
 export function exitStatus(exit: ClaudeExit): number {
   if (exit.code !== null) return exit.code;
   const number = exit.signal ? constants.signals[exit.signal] : undefined;
-  return number === undefined ? ExitCode.failure : 128 + number;
+  return number === undefined ? 1 : 128 + number;
 }
 
 export function runClaude(run: ClaudeRun): Promise<ClaudeExit> {
@@ -56,16 +56,15 @@ export function runClaude(run: ClaudeRun): Promise<ClaudeExit> {
       cleanup();
       if (err.code === "ENOENT") {
         reject(
-          new CliError(
+          new ClaudeCodeError(
             "claude_not_found",
             `cannot run \`${run.bin}\`: not found`,
             "install Claude Code (npm install -g @anthropic-ai/claude-code) or set CLAUDEMESH_CLAUDE_BIN to its path",
-            ExitCode.usage,
           ),
         );
       } else {
         reject(
-          new CliError(
+          new ClaudeCodeError(
             "claude_failed",
             `cannot run \`${run.bin}\`: ${err.message}`,
             "check CLAUDEMESH_CLAUDE_BIN",

@@ -4,8 +4,8 @@
  * to Claude Code, and only then marks them surfaced. A lane that runs out of time before it showed anything
  * marks nothing; its reservation lapses and the next lane shows the message.
  */
-import type { InboxMessage, InboxResponse, SurfacedRequest } from "../../local/daemon-api.js";
-import type { DaemonClient } from "../../local/daemon-client.js";
+import type { InboxMessage, InboxResponse, SurfacedRequest } from "../../daemon-api/contract.js";
+import type { DaemonClient } from "../../daemon-api/client.js";
 import type { HookTarget } from "./target.js";
 import { channelIdsInTranscript, unescapeAttribute } from "./transcript.js";
 

@@ -3,7 +3,7 @@
  * detached — under a spawn lock so two callers never start two, with a "recently failed" marker so a
  * broken setup fails fast instead of spawning on every command.
  */
-import { pidAlive } from "./process-info.js";
+import { pidAlive } from "../host/process-info.js";
 import { spawn } from "node:child_process";
 import {
   closeSync,
@@ -17,8 +17,8 @@ import {
 } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { DaemonClient, DaemonUnavailableError } from "./daemon-client.js";
-import { daemonDir, daemonFiles } from "./paths.js";
+import { DaemonClient, DaemonUnavailableError } from "./client.js";
+import { daemonDir, daemonFiles } from "../host/paths.js";
 
 /** A daemon could not be found or started. `hint` says exactly what to run. */
 export class DaemonLifecycleError extends Error {

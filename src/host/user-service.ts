@@ -6,7 +6,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync, rmSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
-import { writeSecretFile } from "../../local/secure-fs.js";
+import { writeSecretFile } from "./secure-fs.js";
 
 export const SYSTEMD_UNIT = "claudemesh-daemon.service";
 export const LAUNCHD_LABEL = "dev.claudemesh.daemon";

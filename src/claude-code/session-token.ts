@@ -5,8 +5,8 @@
  */
 import { readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { daemonDir } from "../local/paths.js";
-import { writeSecretFile } from "../local/secure-fs.js";
+import { daemonDir } from "../host/paths.js";
+import { writeSecretFile } from "../host/secure-fs.js";
 
 /** Claude session ids are UUIDs; anything that could leave the directory is refused. */
 const SESSION_ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/;

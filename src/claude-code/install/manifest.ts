@@ -6,8 +6,8 @@
 import { readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";
-import { configDir } from "../../local/paths.js";
-import { writeSecretFile } from "../../local/secure-fs.js";
+import { configDir } from "../../host/paths.js";
+import { writeSecretFile } from "../../host/secure-fs.js";
 
 export const InstallManifest = z.object({
   version: z.literal(1),

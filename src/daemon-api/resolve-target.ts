@@ -11,7 +11,7 @@
  * - a hex prefix of 4+ characters of a member key or a live session key.
  * Unknown or ambiguous input is refused with candidates: a send never silently goes nowhere.
  */
-import type { TargetCandidate } from "./daemon-api.js";
+import type { TargetCandidate } from "./contract.js";
 import { groupNameProblem } from "../protocol/targets.js";
 
 /** The fields of a `members_list` entry this needs. */

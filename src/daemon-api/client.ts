@@ -1,7 +1,7 @@
 /**
- * A small typed client of the daemon's local API (HTTP over the unix socket, `daemon-api.ts` is the
- * contract). Used by the CLI, the MCP server and the hooks; it owns no state beyond the socket path and the
- * optional session token. The event stream's reader is daemon-events.ts.
+ * A small typed client of the daemon's local API (HTTP over the unix socket; the shapes are in
+ * `contract.ts`). Used by the CLI, the MCP server and the hooks; it owns no state beyond the socket path and the
+ * optional session token. The event stream's reader is events.ts.
  */
 import { readFileSync } from "node:fs";
 import { request as httpRequest, type IncomingMessage } from "node:http";
@@ -29,8 +29,8 @@ import type {
   SurfacedResponse,
   TargetCandidate,
   VersionResponse,
-} from "./daemon-api.js";
-import { daemonFiles } from "./paths.js";
+} from "./contract.js";
+import { daemonFiles } from "../host/paths.js";
 
 /** The socket is missing or nothing listens on it (the daemon is not running). */
 export class DaemonUnavailableError extends Error {
@@ -324,7 +324,7 @@ export class DaemonClient {
 
   /**
    * Opens a long-lived `GET` (no timeout; `signal` ends it) and resolves with the response once it is 2xx:
-   * the transport of the event stream (daemon-events.ts). Rejects with {@link DaemonUnavailableError} when
+   * the transport of the event stream (events.ts). Rejects with {@link DaemonUnavailableError} when
    * it cannot connect, with {@link DaemonApiError} on an error status.
    */
   async stream(

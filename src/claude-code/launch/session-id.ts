@@ -6,7 +6,7 @@
 import { randomUUID } from "node:crypto";
 import { readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { claudeFiles, encodeProjectDir } from "../../local/claude-code.js";
+import { claudeFiles, encodeProjectDir } from "../files.js";
 
 export interface SessionChoice {
   /** The Claude session id the mesh session is registered under. */

@@ -3,7 +3,7 @@
  * `read_inbox` tool): always with the verified sender, and always as peer text to weigh — never as an
  * instruction from the user. One wording, used by every lane.
  */
-import type { InboxMessage } from "./daemon-api.js";
+import type { InboxMessage } from "../daemon-api/contract.js";
 
 /** The start of a key, enough to name it (and to address it: `send` takes a 4+ hex prefix). */
 export function shortKey(key: string): string {

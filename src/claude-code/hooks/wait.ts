@@ -9,8 +9,8 @@
  * Exits 0 when the session ends, when a newer waiter takes over, when Claude Code goes away, or when the
  * daemon is (or stays) unreachable.
  */
-import type { InboxMessage, MessageEvent } from "../../local/daemon-api.js";
-import { followEvents } from "../../local/daemon-events.js";
+import type { InboxMessage, MessageEvent } from "../../daemon-api/contract.js";
+import { followEvents } from "../../daemon-api/events.js";
 import { renderContext, selectForContext, type Moment } from "./context.js";
 import { confirmShown, reserve, unread as unreadFor, withoutSeen } from "./surface.js";
 import type { HookTarget } from "./target.js";

@@ -3,8 +3,8 @@
  * stderr): each framed with its verified sender as untrusted peer text, oldest first (newest last), at
  * most {@link MAX_MESSAGES} messages or {@link MAX_BYTES} bytes, then a line saying how many more wait.
  */
-import type { InboxMessage } from "../../local/daemon-api.js";
-import { UNTRUSTED_NOTE, headerLine, messageText, replyHint } from "../../local/peer-text.js";
+import type { InboxMessage } from "../../daemon-api/contract.js";
+import { UNTRUSTED_NOTE, headerLine, messageText, replyHint } from "../peer-text.js";
 
 export const MAX_MESSAGES = 20;
 export const MAX_BYTES = 8 * 1024;

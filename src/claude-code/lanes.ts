@@ -14,9 +14,9 @@ import {
   ourHookVerb,
   readJsonObject,
   type InstalledHook,
-} from "../local/claude-code.js";
-import type { LaneActivity, SessionInfo } from "../local/daemon-api.js";
-import { DaemonClient } from "../local/daemon-client.js";
+} from "./files.js";
+import type { LaneActivity, SessionInfo } from "../daemon-api/contract.js";
+import { DaemonClient } from "../daemon-api/client.js";
 import { recentHookRuns, type HookRun } from "./hooks/run-log.js";
 
 export interface LaneReport {

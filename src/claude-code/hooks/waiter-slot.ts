@@ -5,8 +5,8 @@
 import { spawnSync } from "node:child_process";
 import { readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { daemonDir } from "../../local/paths.js";
-import { writeSecretFile } from "../../local/secure-fs.js";
+import { daemonDir } from "../../host/paths.js";
+import { writeSecretFile } from "../../host/secure-fs.js";
 
 export interface WaiterSlot {
   /** Whether this process still holds the slot. */

@@ -4,7 +4,7 @@
  * `claude` with claudemesh installed sees member-addressed messages and broadcasts only).
  */
 import { createHash } from "node:crypto";
-import { DaemonClient, sessionTokenFromEnv } from "../../local/daemon-client.js";
+import { DaemonClient, sessionTokenFromEnv } from "../../daemon-api/client.js";
 import { readSessionToken } from "../session-token.js";
 import type { HookInput } from "./input.js";
 

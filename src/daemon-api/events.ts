@@ -4,7 +4,7 @@
  * transport is {@link DaemonClient.stream}.
  */
 import type { IncomingMessage } from "node:http";
-import { DaemonUnavailableError, type DaemonClient } from "./daemon-client.js";
+import { DaemonUnavailableError, type DaemonClient } from "./client.js";
 
 /** One server-sent event of `GET /v1/events`. `data` is the parsed JSON (or the raw text if not JSON). */
 export interface DaemonEvent {

@@ -14,10 +14,10 @@ import {
   isObject,
   readJsonObject,
   type JsonObject,
-} from "../../local/claude-code.js";
-import { cliBinPath } from "../../local/lifecycle.js";
-import { writeSecretFile } from "../../local/secure-fs.js";
-import { CliError } from "../errors.js";
+} from "../files.js";
+import { cliBinPath } from "../../daemon-api/lifecycle.js";
+import { writeSecretFile } from "../../host/secure-fs.js";
+import { ClaudeCodeError } from "../errors.js";
 import {
   addHooks,
   addMcpServer,
@@ -31,7 +31,7 @@ import {
 } from "./entries.js";
 import { clone, loadJsonFile, saveJsonFile, type JsonFile } from "./json-file.js";
 import { readManifest, removeManifest, writeManifest, type InstallManifest } from "./manifest.js";
-import { installService, uninstallService, type ServiceResult } from "./service.js";
+import { installService, uninstallService, type ServiceResult } from "../../host/user-service.js";
 
 export interface InstallOptions {
   hooks: boolean;
@@ -62,8 +62,8 @@ export function packagedSkill(binPath = cliBinPath()): string {
   return join(dirname(dirname(binPath)), "skills", "claudemesh", "SKILL.md");
 }
 
-function verifyFailed(what: string, file: string): CliError {
-  return new CliError(
+function verifyFailed(what: string, file: string): ClaudeCodeError {
+  return new ClaudeCodeError(
     "install_verify_failed",
     `${what} is not in ${file} after writing it`,
     "another program may have rewritten the file at the same time (is Claude Code saving its config?); run `claudemesh install` again",
@@ -225,7 +225,7 @@ export function uninstall(options: { env: NodeJS.ProcessEnv; service: boolean })
   const mcpChanged = save(claudeJson, nextJson);
   const settingsChanged = save(settings, nextSettings);
   if (existsSync(settings.path) && installedHookVerbs(readJsonObject(settings.path).doc).size > 0) {
-    throw new CliError(
+    throw new ClaudeCodeError(
       "uninstall_verify_failed",
       `claudemesh hooks are still in ${settings.path} after removing them`,
       "another program may have rewritten the file at the same time; run `claudemesh uninstall` again",

@@ -1,7 +1,7 @@
 /** Read–modify–write of the JSON files Claude Code owns: written only when the content changes, 0600, atomically. */
 import { isDeepStrictEqual } from "node:util";
-import { readJsonObject, type JsonObject } from "../../local/claude-code.js";
-import { writeSecretFile } from "../../local/secure-fs.js";
+import { readJsonObject, type JsonObject } from "../files.js";
+import { writeSecretFile } from "../../host/secure-fs.js";
 
 export interface JsonFile {
   path: string;
