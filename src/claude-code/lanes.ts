@@ -153,7 +153,10 @@ export async function describeLanes(env: NodeJS.ProcessEnv = process.env): Promi
   let daemonRunning = false;
   try {
     const client = new DaemonClient({ token: null, timeoutMs: 2_000 });
-    [{ sessions }, activity] = await Promise.all([client.sessions(), client.laneActivity()]);
+    [{ sessions }, activity] = await Promise.all([
+      client.call("sessions", {}),
+      client.call("laneActivity", {}),
+    ]);
     daemonRunning = true;
   } catch {
     // Not running or not answering: reported as not running.

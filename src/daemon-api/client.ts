@@ -5,31 +5,9 @@
  */
 import { readFileSync } from "node:fs";
 import { request as httpRequest, type IncomingMessage } from "node:http";
-import type {
-  ApiError,
-  HealthResponse,
-  InboxResponse,
-  LaneActivity,
-  MemberView,
-  MessageStatusResponse,
-  OutboxItem,
-  OutboxStatus,
-  PeersResponse,
-  RegisterSessionRequest,
-  RegisterSessionResponse,
-  RequeueRequest,
-  SendRequest,
-  SendResponse,
-  SessionInfo,
-  ReserveRequest,
-  StatusRequest,
-  StatusResponse,
-  StatusView,
-  SurfacedRequest,
-  SurfacedResponse,
-  TargetCandidate,
-  VersionResponse,
-} from "./contract.js";
+import type { ApiError, TargetCandidate } from "./contract.js";
+import { ENDPOINTS, type EndpointOutput, type JsonEndpoint } from "./endpoints.js";
+import type { EndpointInput } from "./schemas.js";
 import { daemonFiles } from "../host/paths.js";
 
 /** The socket is missing or nothing listens on it (the daemon is not running). */
@@ -80,11 +58,6 @@ export interface DaemonClientOptions {
   timeoutMs?: number;
 }
 
-interface ModerationResult {
-  ok: boolean;
-  mesh: string;
-}
-
 type Query = Record<string, string | number | boolean | undefined | null>;
 
 const UNAVAILABLE_CODES = new Set(["ENOENT", "ECONNREFUSED", "ENOTSOCK", "EACCES", "EPERM", "ENOTDIR"]);
@@ -100,6 +73,16 @@ export function sessionTokenFromEnv(env: NodeJS.ProcessEnv = process.env): strin
     // The launcher removes the file when its session ends; without it the caller acts as the member.
     return null;
   }
+}
+
+/** The fields that can travel in a query string (nested values never do in this API). */
+function queryOf(fields: Record<string, unknown>): Query {
+  const query: Query = {};
+  for (const [key, value] of Object.entries(fields)) {
+    if (typeof value === "string" || typeof value === "number" || typeof value === "boolean")
+      query[key] = value;
+  }
+  return query;
 }
 
 function withQuery(path: string, query?: Query): string {
@@ -180,146 +163,27 @@ export class DaemonClient {
     });
   }
 
-  get<T>(path: string, query?: Query): Promise<T> {
-    return this.request<T>("GET", withQuery(path, query));
-  }
-
-  post<T>(path: string, body: unknown = {}, options?: { timeoutMs?: number }): Promise<T> {
-    return this.request<T>("POST", path, body, options);
-  }
-
-  delete<T>(path: string): Promise<T> {
-    return this.request<T>("DELETE", path);
-  }
-
-  version(): Promise<VersionResponse> {
-    return this.get("/v1/version");
-  }
-
-  health(): Promise<HealthResponse> {
-    return this.get("/v1/health");
-  }
-
-  peers(query: { mesh?: string; all?: boolean } = {}): Promise<PeersResponse> {
-    return this.get("/v1/peers", query);
-  }
-
-  members(query: { mesh?: string } = {}): Promise<{ members: MemberView[] }> {
-    return this.get("/v1/members", query);
-  }
-
-  /** Accepts a send; waits up to `wait_ms` (+ margin) for the broker's ack. */
-  send(req: SendRequest): Promise<SendResponse> {
-    return this.post("/v1/send", req, { timeoutMs: (req.wait_ms ?? 2_000) + this.#timeoutMs });
-  }
-
-  inbox(
-    query: { mesh?: string; unread?: boolean; since?: string; limit?: number; scope?: "lane" | "read" } = {},
-  ): Promise<InboxResponse> {
-    return this.get("/v1/inbox", query);
-  }
-
-  /** `marked` counts the new marks: 0 means another lane showed the message already. */
-  markSurfaced(req: SurfacedRequest): Promise<SurfacedResponse> {
-    return this.post("/v1/inbox/surfaced", req);
-  }
-
-  outbox(query: { status?: OutboxStatus; mesh?: string } = {}): Promise<{ items: OutboxItem[] }> {
-    return this.get("/v1/outbox", query);
-  }
-
-  requeue(req: RequeueRequest): Promise<{ ok: boolean }> {
-    return this.post("/v1/outbox/requeue", req);
-  }
-
-  messageStatus(id: string, query: { mesh?: string } = {}): Promise<MessageStatusResponse> {
-    return this.get(`/v1/messages/${encodeURIComponent(id)}/status`, query);
-  }
-
-  setStatus(req: StatusRequest): Promise<StatusResponse> {
-    return this.post("/v1/status", req);
-  }
-
-  status(query: { mesh?: string } = {}): Promise<StatusView> {
-    return this.get("/v1/status", query);
-  }
-
-  laneActivity(): Promise<LaneActivity> {
-    return this.get("/v1/inbox/lanes");
-  }
-
-  /** Reserves messages a lane is about to show; resolves with the ids it may show. */
-  reserve(req: ReserveRequest): Promise<{ reserved: string[] }> {
-    return this.post("/v1/inbox/reserve", req);
-  }
-
-  setSummary(req: { summary: string; mesh?: string }): Promise<{ ok: boolean }> {
-    return this.post("/v1/summary", req);
-  }
-
-  joinGroup(req: { name: string; role?: string; mesh?: string }): Promise<{ ok: boolean }> {
-    return this.post("/v1/groups/join", req);
-  }
-
-  leaveGroup(req: { name: string; mesh?: string }): Promise<{ ok: boolean }> {
-    return this.post("/v1/groups/leave", req);
-  }
-
-  /** Tells the daemon to re-read the config (after `join`, `mesh create`, `leave`). */
-  reloadMeshes(): Promise<{ ok: boolean }> {
-    return this.post("/v1/meshes/reload", {});
-  }
-
-  /** Own groups per mesh (of this session, or of the daemon's member connection). */
-  groups(
-    query: { mesh?: string } = {},
-  ): Promise<{ groups: Array<{ mesh: string; name: string; role: string | null }> }> {
-    return this.get("/v1/groups", query);
-  }
-
-  kick(req: {
-    target: string;
-    mesh?: string;
-  }): Promise<ModerationResult & { kicked: string[]; affected: string[]; skipped_control_plane: string[] }> {
-    return this.post("/v1/moderation/kick", req);
-  }
-
-  ban(req: {
-    target: string;
-    reason?: string;
-    mesh?: string;
-  }): Promise<ModerationResult & { banned: string }> {
-    return this.post("/v1/moderation/ban", req);
-  }
-
-  unban(req: { target: string; mesh?: string }): Promise<ModerationResult & { unbanned: string }> {
-    return this.post("/v1/moderation/unban", req);
-  }
-
-  /** Revokes this member on the broker (`leave_mesh`); the caller then removes the mesh from the config. */
-  leaveMesh(req: { mesh: string }): Promise<ModerationResult & { member_id: string }> {
-    return this.post("/v1/meshes/leave", req);
-  }
-
-  /** Asks the daemon to stop (it says `bye` on every connection first). */
-  shutdown(): Promise<{ ok: boolean }> {
-    return this.post("/v1/shutdown", {});
-  }
-
-  registerSession(req: RegisterSessionRequest): Promise<RegisterSessionResponse> {
-    return this.post("/v1/sessions/register", req);
-  }
-
-  deregisterSession(token: string): Promise<{ ok: boolean }> {
-    return this.delete(`/v1/sessions/${encodeURIComponent(token)}`);
-  }
-
-  sessionsMe(): Promise<SessionInfo> {
-    return this.get("/v1/sessions/me");
-  }
-
-  sessions(): Promise<{ sessions: SessionInfo[] }> {
-    return this.get("/v1/sessions");
+  /**
+   * Calls endpoint `name` of src/daemon-api/endpoints.ts: path parameters from the input fields of the same
+   * name, the rest as the query (GET, DELETE) or the JSON body (POST).
+   */
+  call<K extends JsonEndpoint>(
+    name: K,
+    input: EndpointInput<K>,
+    options: { timeoutMs?: number } = {},
+  ): Promise<EndpointOutput<K>> {
+    const { method, path } = ENDPOINTS[name];
+    const fields: Record<string, unknown> = { ...input };
+    const url = path.replace(/:(\w+)/g, (_, key: string) => {
+      const value = fields[key];
+      delete fields[key];
+      return encodeURIComponent(String(value));
+    });
+    // `send` waits up to `wait_ms` for the broker's ack: the request may take that much longer.
+    const waitMs = name === "send" && typeof fields.wait_ms === "number" ? fields.wait_ms : 2_000;
+    const timeoutMs = options.timeoutMs ?? (name === "send" ? waitMs + this.#timeoutMs : undefined);
+    if (method === "POST") return this.request(method, url, fields, { timeoutMs });
+    return this.request(method, withQuery(url, queryOf(fields)), undefined, { timeoutMs });
   }
 
   /**
@@ -328,9 +192,9 @@ export class DaemonClient {
    * it cannot connect, with {@link DaemonApiError} on an error status.
    */
   async stream(
-    path: string,
     options: { query?: Query; headers?: Record<string, string>; signal?: AbortSignal } = {},
   ): Promise<IncomingMessage> {
+    const { path } = ENDPOINTS.events;
     const res = await new Promise<IncomingMessage>((resolve, reject) => {
       const req = httpRequest(
         {

@@ -1,5 +1,5 @@
 /**
- * The daemon's local API (HTTP over `<daemon dir>/daemon.sock`, versioned under /v1): request and
+ * The daemon's local API (HTTP over `<daemon dir>/daemon.sock`, versioned under `/v1`): request and
  * response shapes shared by the daemon (server) and its clients (CLI, MCP server, hooks).
  * Field names are snake_case like the CLI's JSON output. No shape here ever carries a secret key.
  *
@@ -15,11 +15,8 @@
  * - Mesh selection everywhere: `mesh` (slug or id), else the caller session's, else the only one, else the
  *   config default; else 400 `mesh_required`. A disabled mesh (kicked/banned/left) is 403 `mesh_disabled`;
  *   a broker that cannot be reached is 503 `broker_unreachable`. Bodies over 64 KiB are 413.
- * - Routes beyond the ones typed below: `POST /v1/meshes/reload` → {ok, attached, detached} (slugs);
- *   `POST /v1/meshes/leave` {mesh?} → {ok, mesh, member_id} (sends `leave_mesh`, disables the mesh);
- *   `POST /v1/moderation/kick|ban|unban` {target, reason?, mesh?} → {ok, mesh, kicked, affected,
- *   skipped_control_plane} / {ok, mesh, banned} / {ok, mesh, unbanned}; `GET /v1/groups?mesh=` →
- *   {groups: [{mesh, name, role}]} (the caller's own presence); `POST /v1/shutdown` → {ok} then the
+ * - Endpoints (method, path, input, output) are listed in endpoints.ts; `leaveMesh` sends `leave_mesh` and
+ *   disables the mesh; `groups` answers the caller's own presence's groups; after `shutdown` answers, the
  *   daemon says `bye` on every connection and exits 0.
  */
 import type { MessageMode, PeerRole, PresenceStatus, Priority } from "../protocol/index.js";
@@ -42,7 +39,7 @@ export interface TargetCandidate {
   online: boolean;
 }
 
-/** GET /v1/version */
+/** `version` */
 export interface VersionResponse {
   version: string;
   api: number;
@@ -52,7 +49,7 @@ export interface VersionResponse {
 
 export type MeshConnectionState = "connecting" | "connected" | "disconnected" | "disabled";
 
-/** GET /v1/health */
+/** `health` */
 export interface HealthResponse {
   ok: boolean;
   pid: number;
@@ -68,23 +65,6 @@ export interface HealthResponse {
   sessions: number;
 }
 
-/**
- * POST /v1/sessions/register → 201. Re-registering the same `session_id` in the same mesh keeps the key
- * pair, replaces the connection and invalidates the old token. `groups` entries may be `name:role`.
- */
-export interface RegisterSessionRequest {
-  pid: number;
-  /** The Claude Code session UUID. */
-  session_id: string;
-  mesh?: string;
-  name?: string;
-  role?: string;
-  groups?: string[];
-  message_mode?: MessageMode;
-  cwd: string;
-  /** Whether `launch` passed the development-channels flag (for lane reporting). */
-  channel_flag?: boolean;
-}
 export interface RegisterSessionResponse {
   token: string;
   session_pubkey: string;
@@ -94,8 +74,8 @@ export interface RegisterSessionResponse {
 }
 
 /**
- * GET /v1/sessions/me (needs the session token; 401 `no_session` without); GET /v1/sessions →
- * {sessions: SessionInfo[]} without tokens. DELETE /v1/sessions/:token ends one (`me` = the session of the
+ * `sessionsMe` (needs the session token; 401 `no_session` without); `sessions` →
+ * {sessions: SessionInfo[]} without tokens. `deregisterSession` ends one (`me` = the session of the
  * Authorization header): `bye` on its connection and a `session_end` event to its streams.
  */
 export interface SessionInfo {
@@ -118,7 +98,7 @@ export interface SessionInfo {
   channel_flag: boolean;
 }
 
-/** GET /v1/peers?mesh=&all=1 */
+/** `peers` */
 export interface PeerView {
   mesh: string;
   display_name: string;
@@ -139,7 +119,7 @@ export interface PeersResponse {
   peers: PeerView[];
 }
 
-/** GET /v1/members?mesh= */
+/** `members` */
 export interface MemberView {
   mesh: string;
   member_id: string;
@@ -150,26 +130,6 @@ export interface MemberView {
   joined_at: string;
 }
 
-/**
- * POST /v1/send → 202 once the outbox row is committed. Refusals before the row is written: 404
- * `unknown_target` / 409 `ambiguous_target` (with `candidates`), 400 `invalid_target`, 400
- * `unsupported_target` (`#topic`: use the topic verbs), 413 `too_large`, 409 `idempotency_key_reused`.
- * When the broker refuses the message for good within `wait_ms` (e.g. `no_recipient`), the answer is 422
- * with the broker's code as `error` and the body's extra field `message_id` (the row is `dead`; a retry
- * with the same id and content answers the same).
- */
-export interface SendRequest {
-  /** Display name, 4+ hex prefix, full key, `@group`, `*`. */
-  to: string;
-  message: string;
-  mesh?: string;
-  priority?: Priority;
-  reply_to?: string;
-  /** Idempotency key; the daemon makes one when absent. */
-  client_message_id?: string;
-  /** How long to wait for the broker's ack before answering `queued` (default 2000, max 10000). */
-  wait_ms?: number;
-}
 export interface SendResponse {
   message_id: string;
   broker_message_id: string | null;
@@ -208,7 +168,7 @@ export interface InboxMessage {
   for_ended_session?: { session_id: string | null };
 }
 /**
- * GET /v1/inbox?mesh=&unread=1&since=<iso>&limit=&scope=lane|read — `scope=lane` lists what a delivery lane
+ * `inbox` — `scope=lane` lists what a delivery lane
  * may show this caller (see the daemon's inbox store); `read` (default) what `inbox` shows.
  */
 export interface InboxResponse {
@@ -222,28 +182,15 @@ export interface InboxResponse {
  */
 export const SURFACED_LANES = ["channel", "push", "prompt", "wait", "inbox", "tool"] as const;
 /**
- * GET /v1/inbox/lanes: when a channel message was last confirmed seen by the model (the prompt hook saw it
+ * `laneActivity`: when a channel message was last confirmed seen by the model (the prompt hook saw it
  * come in, or the transcript shows it), and when one was last pushed without a way to confirm it.
  */
 export interface LaneActivity {
   channel_confirmed_at: string | null;
   channel_pushed_at: string | null;
 }
-/** POST /v1/inbox/surfaced */
-export interface SurfacedRequest {
-  ids: string[];
-  lane?: (typeof SURFACED_LANES)[number];
-}
 /**
- * POST /v1/inbox/reserve {ids, ttl_ms?} → {reserved: ids}: a lane reserves what it is about to show; only
- * the returned ids may be shown, then marked surfaced. An unmarked reservation lapses (default 15 s).
- */
-export interface ReserveRequest {
-  ids: string[];
-  ttl_ms?: number;
-}
-/**
- * The answer to POST /v1/inbox/surfaced. `marked` counts the marks that are new: a lane that marks one id
+ * The answer to `markSurfaced`. `marked` counts the marks that are new: a lane that marks one id
  * and gets 0 back knows another lane already showed that message, so it must not show it again.
  */
 export interface SurfacedResponse {
@@ -252,7 +199,7 @@ export interface SurfacedResponse {
 }
 
 export type OutboxStatus = "pending" | "inflight" | "done" | "dead";
-/** GET /v1/outbox?status=&mesh=&limit= → {items: OutboxItem[]} (oldest first, newest `limit`, default 200) */
+/** `outbox` → {items: OutboxItem[]} (oldest first, newest `limit`, default 200) */
 export interface OutboxItem {
   id: string;
   mesh: string;
@@ -265,15 +212,8 @@ export interface OutboxItem {
   created_at: string;
   updated_at: string;
 }
-/**
- * POST /v1/outbox/requeue {id} → {ok:true, item: OutboxItem}: a pending or dead row goes back to the queue
- * with the same bytes and connection; `done` is 409 `already_done`, `inflight` 409 `in_flight`.
- */
-export interface RequeueRequest {
-  id: string;
-}
 
-/** GET /v1/messages/:id/status (client or broker id) */
+/** `messageStatus` (client or broker id) */
 export interface MessageStatusResponse {
   message_id: string;
   broker_message_id: string | null;
@@ -285,23 +225,15 @@ export interface MessageStatusResponse {
   }>;
 }
 
-/** POST /v1/status {status, source?} · POST /v1/summary {summary} · POST /v1/groups/join|leave {name, role?} */
-export interface StatusRequest {
-  status: PresenceStatus;
-  source?: "manual" | "hook";
-  mesh?: string;
-  /** When the reporter saw the event (epoch ms; default: now). A write older than the one held is dropped. */
-  at?: number;
-}
 /**
- * The answer to POST /v1/status: the daemon keeps the status and applies it on every (re)connect;
+ * The answer to `setStatus`: the daemon keeps the status and applies it on every (re)connect;
  * `pending` = not sent yet because the broker connection is down.
  */
 export interface StatusResponse {
   ok: boolean;
   pending: boolean;
 }
-/** GET /v1/status?mesh= → the status the daemon holds for the caller's connection(s). */
+/** `status` → the status the daemon holds for the caller's connection(s). */
 export interface StatusView {
   statuses: Array<{
     mesh: string;
@@ -312,7 +244,7 @@ export interface StatusView {
 }
 
 /**
- * Server-sent event names on GET /v1/events[?mesh=]. `id:` is a monotonic integer usable as Last-Event-ID
+ * Server-sent event names on `events`[?mesh=]. `id:` is a monotonic integer usable as Last-Event-ID
  * (header, or `?last_event_id=`); it keeps growing across daemon restarts. Replay covers `message` events
  * from the inbox and the last 1,000 other events. Data: `message` → {@link MessageEvent}; `peer_join` /
  * `peer_leave` → {@link PeerEvent}; `broker_status` → {@link BrokerStatusEvent}; `system` → {mesh, event,

@@ -1,12 +1,12 @@
 /**
- * The daemon's event stream (`GET /v1/events`, server-sent events) from the client side: the SSE reader
+ * The daemon's event stream (`events`, server-sent events) from the client side: the SSE reader
  * and {@link followEvents}, which survives daemon restarts by resuming with `Last-Event-ID`. The HTTP
  * transport is {@link DaemonClient.stream}.
  */
 import type { IncomingMessage } from "node:http";
 import { DaemonUnavailableError, type DaemonClient } from "./client.js";
 
-/** One server-sent event of `GET /v1/events`. `data` is the parsed JSON (or the raw text if not JSON). */
+/** One server-sent event of `events`. `data` is the parsed JSON (or the raw text if not JSON). */
 export interface DaemonEvent {
   /** The event id (usable as Last-Event-ID), or null when the server sent none. */
   id: string | null;
@@ -25,7 +25,7 @@ export interface EventStreamOptions {
 }
 
 /**
- * Streams `GET /v1/events`. Ends when the daemon closes the stream or `signal` aborts; rejects with
+ * Streams the daemon's event stream (the `events` endpoint). Ends when the daemon closes the stream or `signal` aborts; rejects with
  * {@link DaemonUnavailableError} when it cannot connect. Resume after a drop with the last `id` seen.
  */
 export async function* daemonEvents(
@@ -36,11 +36,7 @@ export async function* daemonEvents(
   if (options.lastEventId) headers["Last-Event-ID"] = options.lastEventId;
   let res: IncomingMessage;
   try {
-    res = await client.stream("/v1/events", {
-      query: { mesh: options.mesh },
-      headers,
-      signal: options.signal,
-    });
+    res = await client.stream({ query: { mesh: options.mesh }, headers, signal: options.signal });
   } catch (err) {
     if (options.signal?.aborted) return;
     throw err;

@@ -83,7 +83,7 @@ export function daemonLogTail(lines = 15): string {
 
 async function probe(client: DaemonClient): Promise<boolean> {
   try {
-    await client.version();
+    await client.call("version", {});
     return true;
   } catch (err) {
     if (err instanceof DaemonUnavailableError) return false;
@@ -296,7 +296,7 @@ export async function stopDaemon(options: { timeoutMs?: number } = {}): Promise<
   const client = new DaemonClient({ token: null });
   let pid: number | null = null;
   try {
-    pid = (await client.version()).pid;
+    pid = (await client.call("version", {})).pid;
   } catch (err) {
     if (!(err instanceof DaemonUnavailableError)) throw err;
     try {
@@ -311,7 +311,7 @@ export async function stopDaemon(options: { timeoutMs?: number } = {}): Promise<
   const target = pid;
   const deadline = Date.now() + (options.timeoutMs ?? 5_000);
   // The API asks for a clean stop (bye on every connection); a signal does the same if it cannot answer.
-  await client.shutdown().catch(() => signal(target, "SIGTERM"));
+  await client.call("shutdown", {}).catch(() => signal(target, "SIGTERM"));
   while (pidAlive(target)) {
     if (Date.now() > deadline) {
       signal(target, "SIGKILL");

@@ -39,7 +39,7 @@ export interface DaemonPaths {
 export interface DaemonOptions {
   paths: DaemonPaths;
   logger: Logger;
-  /** The package version, for `/v1/version`. */
+  /** The package version, for `version`. */
   version: string;
   /** @default real `MeshClient`s */
   linkFactory?: LinkFactory;

@@ -1,5 +1,5 @@
 /**
- * The daemon's event stream behind `GET /v1/events`: monotonic ids (kept above every id stored in the
+ * The daemon's event stream behind `events`: monotonic ids (kept above every id stored in the
  * inbox, so they grow across restarts), per-caller filtering, and a bounded buffer of non-message events
  * for `Last-Event-ID` replay. Message events are replayed from the inbox, which stores their ids.
  */

@@ -1,7 +1,7 @@
 /**
  * `runDaemon`: the daemon process's main. Takes the one-per-user lock, writes daemon.pid, starts the core,
  * serves the local API on the unix socket (and on 127.0.0.1 when `CLAUDEMESH_DAEMON_TCP_PORT` is set),
- * and on SIGTERM / SIGINT / `POST /v1/shutdown` says `bye` on every connection, closes the databases and
+ * and on SIGTERM / SIGINT / `shutdown` says `bye` on every connection, closes the databases and
  * removes the socket, pid and lock files. SIGHUP re-reads the config.
  */
 import { readFileSync, rmSync } from "node:fs";

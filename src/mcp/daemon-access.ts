@@ -66,7 +66,7 @@ export class DaemonAccess {
     const client = await ensureDaemon({ spawn, client: { timeoutMs } });
     if (!client.token) return { client, session: null };
     try {
-      return { client, session: await client.sessionsMe() };
+      return { client, session: await client.call("sessionsMe", {}) };
     } catch (err) {
       if (!(err instanceof DaemonApiError) || err.status !== 401) throw err;
       this.options.onStaleToken?.();

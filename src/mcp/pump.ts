@@ -76,7 +76,7 @@ class Delivery {
     }
     await this.options.notify(messageNotification(message));
     this.options.log.info({ message_id: message.id, mesh: message.mesh }, "pushed to the channel");
-    if (this.options.markOnPush) await this.client.markSurfaced({ ids: [message.id], lane: "push" });
+    if (this.options.markOnPush) await this.client.call("markSurfaced", { ids: [message.id], lane: "push" });
   }
 
   #scheduleNotice(): void {
@@ -91,7 +91,7 @@ class Delivery {
   }
 
   async #notice(): Promise<void> {
-    const { messages } = await this.client.inbox({ unread: true, limit: 200, scope: "lane" });
+    const { messages } = await this.client.call("inbox", { unread: true, limit: 200, scope: "lane" });
     if (messages.length === 0) return;
     const meshes = [...new Set(messages.map((m) => m.mesh))];
     await this.options.notify(inboxNotice(messages.length, meshes));
@@ -107,7 +107,7 @@ class Delivery {
  * addressed to it before it was resumed).
  */
 async function backlog(client: DaemonClient): Promise<MessageEvent["message"][]> {
-  const { messages } = await client.inbox({ unread: true, scope: "lane", limit: BACKLOG_LIMIT });
+  const { messages } = await client.call("inbox", { unread: true, scope: "lane", limit: BACKLOG_LIMIT });
   return messages;
 }
 

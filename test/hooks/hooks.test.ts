@@ -53,7 +53,10 @@ async function dmToA(body: string): Promise<InboxMessage> {
   return waitUntil(
     async () =>
       (
-        await daemonOf(mesh.alice, a.record().tokenFile ?? undefined).inbox({ unread: true, limit: 500 })
+        await daemonOf(mesh.alice, a.record().tokenFile ?? undefined).call("inbox", {
+          unread: true,
+          limit: 500,
+        })
       ).messages.find((m) => m.body === body),
     { timeoutMs: 10_000, message: `"${body}" never reached session A` },
   );
@@ -133,7 +136,7 @@ describe("hook prompt", () => {
     );
     expect(second).toMatchObject({ code: 0, stdout: "", stderr: "" });
     const row = (
-      await daemonOf(mesh.alice, a.record().tokenFile ?? undefined).inbox({ limit: 500 })
+      await daemonOf(mesh.alice, a.record().tokenFile ?? undefined).call("inbox", { limit: 500 })
     ).messages.find((m) => m.id === message.id);
     expect(row?.surfaced).toBe(true);
     await turnEnds(a.sessionId(), a.sessionEnv());
@@ -151,7 +154,7 @@ describe("hook prompt", () => {
     await mesh.bob.runJson(["send", "alice", "to the member, ambient"]);
     await waitUntil(
       async () =>
-        (await daemonOf(mesh.alice).inbox({ unread: true, limit: 500 })).messages.some(
+        (await daemonOf(mesh.alice).call("inbox", { unread: true, limit: 500 })).messages.some(
           (m) => m.body === "to the member, ambient",
         ),
       { timeoutMs: 10_000 },
@@ -190,7 +193,9 @@ describe("hook prompt", () => {
 
 /** Whether A's daemon has `id` marked surfaced. */
 async function surfaced(id: string): Promise<boolean | undefined> {
-  const { messages } = await daemonOf(mesh.alice, a.record().tokenFile ?? undefined).inbox({ limit: 500 });
+  const { messages } = await daemonOf(mesh.alice, a.record().tokenFile ?? undefined).call("inbox", {
+    limit: 500,
+  });
   return messages.find((m) => m.id === id)?.surfaced;
 }
 

@@ -56,7 +56,7 @@ async function statusOf(observer: CliUser, sessionKey: string): Promise<string |
 /** Bodies in a session's (or the member's) inbox, read without marking anything. */
 async function bodies(user: CliUser, session?: LaunchedSession): Promise<string[]> {
   const tokenFile = session?.record().tokenFile ?? undefined;
-  return (await daemonOf(user, tokenFile).inbox({ limit: 500 })).messages.map((m) => m.body);
+  return (await daemonOf(user, tokenFile).call("inbox", { limit: 500 })).messages.map((m) => m.body);
 }
 
 afterAll(() => {
@@ -90,7 +90,9 @@ describe("a slow daemon and a spent budget", () => {
       CLAUDEMESH_HOOK_BUDGET_MS: "300",
     });
     expect(late).toMatchObject({ code: 0, stdout: "", stderr: "" });
-    const unread = await daemonOf(mesh.alice, a.record().tokenFile ?? undefined).inbox({ unread: true });
+    const unread = await daemonOf(mesh.alice, a.record().tokenFile ?? undefined).call("inbox", {
+      unread: true,
+    });
     expect(unread.messages.map((m) => m.body)).toContain("do not lose me");
 
     // The next prompt (with time to spare) shows it — once, however many prompts follow.

@@ -26,9 +26,9 @@ export async function promptHook(
   const { at, reserveMs } = options;
   const { client } = target;
   // Status is best effort: a refused status must not keep the messages from the model.
-  const status = client.setStatus({ status: "working", source: "hook", at }).catch(() => undefined);
+  const status = client.call("setStatus", { status: "working", source: "hook", at }).catch(() => undefined);
   const confirmed = channelMessageIds(input.prompt);
-  if (confirmed.length > 0) await client.markSurfaced({ ids: confirmed, lane: "channel" });
+  if (confirmed.length > 0) await client.call("markSurfaced", { ids: confirmed, lane: "channel" });
   const unread = await unreadFor(target);
   const unseen = await withoutSeen(client, input.transcript_path, unread.messages);
   const { shown, blocks } = selectForContext(unseen);

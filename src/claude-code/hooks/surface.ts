@@ -4,7 +4,7 @@
  * to Claude Code, and only then marks them surfaced. A lane that runs out of time before it showed anything
  * marks nothing; its reservation lapses and the next lane shows the message.
  */
-import type { InboxMessage, InboxResponse, SurfacedRequest } from "../../daemon-api/contract.js";
+import type { InboxMessage, InboxResponse, SURFACED_LANES } from "../../daemon-api/contract.js";
 import type { DaemonClient } from "../../daemon-api/client.js";
 import type { HookTarget } from "./target.js";
 import { channelIdsInTranscript, unescapeAttribute } from "./transcript.js";
@@ -15,7 +15,7 @@ import { channelIdsInTranscript, unescapeAttribute } from "./transcript.js";
  * message addressed to a session).
  */
 export function unread(target: HookTarget): Promise<InboxResponse> {
-  return target.client.inbox({ unread: true, limit: 200, scope: "lane" });
+  return target.client.call("inbox", { unread: true, limit: 200, scope: "lane" });
 }
 
 /** Reserves `messages` for showing; resolves with the ones this lane may show. */
@@ -26,7 +26,7 @@ export async function reserve(
 ): Promise<InboxMessage[]> {
   if (messages.length === 0) return [];
   const ttl = ttlMs === undefined ? undefined : Math.max(1, Math.round(ttlMs));
-  const { reserved } = await client.reserve({ ids: messages.map((m) => m.id), ttl_ms: ttl });
+  const { reserved } = await client.call("reserve", { ids: messages.map((m) => m.id), ttl_ms: ttl });
   const taken = new Set(reserved);
   return messages.filter((m) => taken.has(m.id));
 }
@@ -35,9 +35,9 @@ export async function reserve(
 export async function confirmShown(
   client: DaemonClient,
   ids: readonly string[],
-  lane: NonNullable<SurfacedRequest["lane"]>,
+  lane: (typeof SURFACED_LANES)[number],
 ): Promise<void> {
-  if (ids.length > 0) await client.markSurfaced({ ids: [...ids], lane });
+  if (ids.length > 0) await client.call("markSurfaced", { ids: [...ids], lane });
 }
 
 /**
@@ -53,7 +53,7 @@ export async function withoutSeen(
   if (messages.length === 0) return [];
   const seen = channelIdsInTranscript(transcriptPath);
   const ids = messages.filter((m) => seen.has(m.id)).map((m) => m.id);
-  if (ids.length > 0) await client.markSurfaced({ ids, lane: "channel" });
+  if (ids.length > 0) await client.call("markSurfaced", { ids, lane: "channel" });
   return messages.filter((m) => !seen.has(m.id));
 }
 

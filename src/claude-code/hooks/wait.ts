@@ -85,7 +85,7 @@ export async function waitHook(options: WaitOptions): Promise<0 | 2> {
 
   /** Whether the session is mid-turn (a prompt's `working` is newer than this waiter's `idle`). */
   const moment = async (): Promise<Moment> => {
-    const { statuses } = await client.status();
+    const { statuses } = await client.call("status", {});
     return statuses.some((s) => s.status === "working") ? "working" : "idle";
   };
 
@@ -144,7 +144,7 @@ export async function waitHook(options: WaitOptions): Promise<0 | 2> {
         if (!opened) {
           // Between turns by definition: lands even when the Stop hook's own report did not.
           await client
-            .setStatus({ status: "idle", source: "hook", at: options.startedAt })
+            .call("setStatus", { status: "idle", source: "hook", at: options.startedAt })
             .catch(() => undefined);
         }
         opened = true;

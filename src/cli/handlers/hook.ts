@@ -81,7 +81,7 @@ export async function hookStatus(ctx: Context, status: "idle" | "working"): Prom
     const confirmSeen = async (): Promise<void> => {
       if (transcript) await withoutSeen(client, transcript, (await unread(hook.target)).messages);
     };
-    await Promise.all([client.setStatus({ status, source: "hook", at: startedAt }), confirmSeen()]);
+    await Promise.all([client.call("setStatus", { status, source: "hook", at: startedAt }), confirmSeen()]);
     record(status, "ok");
   } catch {
     // Silent by the hook rules; recorded for `doctor`.

@@ -28,7 +28,7 @@ function isMessageEvent(data: unknown): data is MessageEvent {
 
 async function markSurfaced(client: DaemonClient, messages: readonly InboxMessage[]): Promise<void> {
   const ids = messages.filter((m) => !m.surfaced).map((m) => m.id);
-  if (ids.length > 0) await client.markSurfaced({ ids, lane: "inbox" });
+  if (ids.length > 0) await client.call("markSurfaced", { ids, lane: "inbox" });
 }
 
 export async function inbox(ctx: Context<typeof INBOX_FLAGS>): Promise<void> {
@@ -38,7 +38,7 @@ export async function inbox(ctx: Context<typeof INBOX_FLAGS>): Promise<void> {
   const mesh = meshParam(ctx);
   const client = await daemon(ctx);
   const show = async (): Promise<string[]> => {
-    const { messages } = await client.inbox({
+    const { messages } = await client.call("inbox", {
       mesh,
       unread: ctx.flags.unread,
       since,

@@ -61,7 +61,7 @@ async function deregister(
     setTimeout(() => resolve("timeout"), DEREGISTER_MS).unref(),
   );
   try {
-    const result = await Promise.race([client.deregisterSession(token), timer]);
+    const result = await Promise.race([client.call("deregisterSession", { token: token }), timer]);
     if (result === "timeout")
       ctx.out.warn("the daemon did not confirm the session's end; it will drop it shortly");
   } catch (err) {
@@ -112,7 +112,7 @@ export async function launch(ctx: Context<typeof LAUNCH_FLAGS>): Promise<number>
   }
   const mode = MessageMode.safeParse(ctx.flags.messageMode);
   const client = await daemon(ctx);
-  const session: RegisterSessionResponse = await client.registerSession({
+  const session: RegisterSessionResponse = await client.call("registerSession", {
     pid: process.pid,
     session_id: choice.sessionId,
     mesh: meshParam(ctx),

@@ -65,7 +65,7 @@ async function liveView(out: Output, client: DaemonClient, signal: AbortSignal):
       }
       out.line("");
       out.line(c.bold("peers online:"));
-      peersTable(out, (await client.peers({ all: false })).peers);
+      peersTable(out, (await client.call("peers", { all: false })).peers);
       out.line("");
       out.line(c.dim("watching for activity; Ctrl-C stops watching (the broker and daemon keep running)"));
     },
@@ -121,8 +121,8 @@ export async function up(ctx: Context<typeof UP_FLAGS>): Promise<void> {
   if (ctx.mesh || mesh === undefined) mesh = selectMesh(config, ctx.mesh);
 
   const client = await daemon(ctx);
-  await client.reloadMeshes();
-  const version = await client.version();
+  await client.call("reloadMeshes", {});
+  const version = await client.call("version", {});
 
   let invite: CreatedInvite | null = null;
   if (mesh.role === "owner" || mesh.role === "admin") {

@@ -1,5 +1,5 @@
 /**
- * Test hook for slow machines made deterministic: `CLAUDEMESH_TEST_IPC_DELAY="/v1/inbox/reserve=1500"`
+ * Test hook for slow machines made deterministic: `CLAUDEMESH_TEST_IPC_DELAY="`reserve`=1500"`
  * (comma-separated `path=ms`) delays the requests to those paths after their body is read and before they
  * are handled, as a loaded machine would. Unset (the normal case) it has no effect.
  */

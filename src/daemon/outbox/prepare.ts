@@ -1,5 +1,5 @@
 /**
- * Accept-time work of `POST /v1/send`: resolve the target against the mesh's roster and live peers, then
+ * Accept-time work of `send`: resolve the target against the mesh's roster and live peers, then
  * encrypt (protocol.md §5.2 DMs with crypto_box from the member key, or the session key when a launched
  * session sends; §5.3/§5.5 multicast as `bodyVersion` 2 under the key derived from the root key) and
  * fingerprint the exact bytes. The result is the outbox row; nothing here touches the network for sending.

@@ -125,7 +125,7 @@ function sameRequestOrFail(row: OutboxRow, hash: string): OutboxRow {
   );
 }
 
-/** The `POST /v1/send` answer for a row: `sent` once the broker acked, else `queued`. */
+/** The `send` answer for a row: `sent` once the broker acked, else `queued`. */
 export function sendResponse(row: OutboxRow): SendResponse {
   return {
     message_id: row.id,
