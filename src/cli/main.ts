@@ -3,6 +3,7 @@
  * and turns every failure into one message and exit code (errors.ts). Only this file touches
  * `process.exit` and signal handlers.
  */
+import { commandEnded } from "./cleanup.js";
 import { packageVersion } from "../host/version.js";
 import type { Context, VerbDef } from "./command.js";
 import { describeError, ExitCode } from "./errors.js";
@@ -84,8 +85,11 @@ export async function run(
     options.onVerb?.(parsed.verb);
     const signal = options.signal ?? new AbortController().signal;
     const ctx = buildContext(parsed.verb, parsed.operands, parsed.options, parsed.rest, io, out, signal);
-    const code = await parsed.verb.handler(ctx);
-    return code ?? ExitCode.ok;
+    try {
+      return (await parsed.verb.handler(ctx)) ?? ExitCode.ok;
+    } finally {
+      await commandEnded();
+    }
   } catch (err) {
     const failure = describeError(err);
     out.failure(failure, errorDetails(err));

@@ -6,6 +6,8 @@ import { loadConfig, selectMesh, type Config, type MeshConfig } from "../host/co
 import type { HealthResponse } from "../daemon-api/contract.js";
 import { DaemonApiError, DaemonClient } from "../daemon-api/client.js";
 import { ensureDaemon } from "../daemon-api/lifecycle.js";
+import { packageVersion } from "../host/version.js";
+import { onCommandEnd } from "./cleanup.js";
 
 export function userConfig(): Config {
   return loadConfig();
@@ -21,11 +23,16 @@ export function meshParam(ctx: Pick<Context, "mesh">): string | undefined {
   return ctx.mesh === undefined ? undefined : currentMesh(ctx).mesh_id;
 }
 
-/** A client of the running daemon; starts it (with a spinner on a TTY) when it is not running. */
+/**
+ * A client of the daemon: the running one, started (with a spinner on a TTY) when it is not running; with
+ * `--no-daemon`, the same daemon code run in this process for this command, on a one-shot connection to
+ * the selected mesh. Verbs call it the same way either way.
+ */
 export async function daemon(
-  ctx: Pick<Context, "out">,
+  ctx: Pick<Context, "out" | "noDaemon" | "mesh">,
   options: { spawn?: boolean } = {},
 ): Promise<DaemonClient> {
+  if (ctx.noDaemon) return oneShotDaemon(ctx);
   let spinner: Spinner | undefined;
   try {
     const client = await ensureDaemon({
@@ -42,6 +49,17 @@ export async function daemon(
   } finally {
     spinner?.stop();
   }
+}
+
+/** The daemon run in this process for this command, on a one-shot connection to the selected mesh. */
+export async function oneShotDaemon(ctx: Pick<Context, "out" | "mesh">): Promise<DaemonClient> {
+  const mesh = currentMesh(ctx);
+  const { openInProcessDaemon } = await import("../daemon/index.js");
+  const opened = openInProcessDaemon({ meshId: mesh.mesh_id, version: packageVersion() });
+  onCommandEnd(() => opened.close());
+  const client = new DaemonClient({ token: null, transport: opened.transport });
+  await settled(client, 10_000);
+  return client;
 }
 
 /** A freshly started daemon is still connecting: wait (bounded) so the first command sees the mesh. */

@@ -1,4 +1,4 @@
-/** The broker client core: one implementation used by the daemon, the cold-path CLI, the SDK and the bench. */
+/** The broker client core: one implementation used by the daemon, the CLI, the SDK and the bench. */
 export { MeshClient, type MessageOptions } from "./mesh-client.js";
 export { MeshConnection } from "./connection.js";
 export type {

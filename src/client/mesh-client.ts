@@ -1,5 +1,5 @@
 /**
- * The broker client used by the daemon, the cold-path CLI, the SDK and the load benchmark: the connection
+ * The broker client used by the daemon, the CLI, the SDK and the load benchmark: the connection
  * core plus encryption helpers and typed requests.
  */
 import type {

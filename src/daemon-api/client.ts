@@ -56,7 +56,20 @@ export interface DaemonClientOptions {
    * @default 10000
    */
   timeoutMs?: number;
+  /**
+   * Answers requests in this process instead of over the socket (a daemon run in-process for one
+   * command: `--no-daemon`). It has no event stream.
+   */
+  transport?: InProcessTransport;
 }
+
+/** A daemon answering in this process: a request in, `{status, body}` out. */
+export type InProcessTransport = (request: {
+  method: string;
+  url: string;
+  headers: Record<string, string>;
+  body: unknown;
+}) => Promise<{ status: number; body: unknown }>;
 
 type Query = Record<string, string | number | boolean | undefined | null>;
 
@@ -118,11 +131,18 @@ export class DaemonClient {
   readonly socketPath: string;
   readonly token: string | null;
   readonly #timeoutMs: number;
+  readonly #transport: InProcessTransport | undefined;
 
   constructor(options: DaemonClientOptions = {}) {
     this.socketPath = options.socketPath ?? daemonFiles.socket();
     this.token = options.token === undefined ? sessionTokenFromEnv() : options.token;
     this.#timeoutMs = options.timeoutMs ?? 10_000;
+    this.#transport = options.transport;
+  }
+
+  /** Whether this client talks to a daemon run in this process (no event stream, nothing kept after). */
+  get inProcess(): boolean {
+    return this.#transport !== undefined;
   }
 
   #headers(extra: Record<string, string> = {}): Record<string, string> {
@@ -146,6 +166,12 @@ export class DaemonClient {
         : { "Content-Type": "application/json", "Content-Length": String(Buffer.byteLength(payload)) },
     );
     const timeoutMs = options.timeoutMs ?? this.#timeoutMs;
+    if (this.#transport !== undefined) {
+      return this.#transport({ method, url: path, headers, body }).then(({ status, body: answer }) => {
+        if (status >= 200 && status < 300) return answer as T;
+        throw new DaemonApiError(status, (answer ?? {}) as Partial<ApiError>);
+      });
+    }
     return new Promise<T>((resolve, reject) => {
       const req = httpRequest({ socketPath: this.socketPath, method, path, headers }, (res) => {
         readBody(res).then((text) => {

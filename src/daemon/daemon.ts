@@ -3,11 +3,12 @@
  * and detached as config.json changes), launched sessions (one session connection each), the outbox and
  * its drain, the inbox, and the event hub. The local API (ipc/) and `runDaemon` (run.ts) sit on top.
  */
+import { randomBytes } from "node:crypto";
 import type { Logger } from "pino";
 import type { Identity } from "../crypto/index.js";
 import { loadConfig, type Config, type MeshConfig } from "../host/config.js";
 import type { BrokerStatusEvent } from "../daemon-api/contract.js";
-import { MemberEntry, type PushFrame } from "../protocol/index.js";
+import { Capability, MemberEntry, type PushFrame } from "../protocol/index.js";
 import { watchConfigFile, type ConfigWatch } from "./config-watch.js";
 import { EventHub } from "./events.js";
 import { decryptionKeys, InboxReceiver } from "./inbox/receive.js";
@@ -53,6 +54,13 @@ export interface DaemonOptions {
    * @default true
    */
   reaper?: boolean;
+  /**
+   * Run for one command in this process (`--no-daemon`): only this mesh is attached, through a one-shot
+   * member connection that takes no messages (`no_inbox`, so nothing meant for the member's daemon lands
+   * here) and does not reconnect. Nothing outlives the command: a send must be confirmed by the broker
+   * before it answers, and the inbox is the real daemon's.
+   */
+  oneShot?: { meshId: string };
 }
 
 /** How often old inbox rows are deleted. */
@@ -79,7 +87,8 @@ export class Daemon {
   constructor(options: DaemonOptions) {
     this.#options = options;
     this.version = options.version;
-    this.#factory = options.linkFactory ?? meshClientFactory;
+    const factory = options.linkFactory ?? meshClientFactory;
+    this.#factory = options.oneShot === undefined ? factory : oneShotLinks(factory);
     this.#log = options.logger.child({ component: "daemon" });
     this.inbox = new InboxStore(options.paths.inboxDb);
     this.events = new EventHub(this.inbox.maxEventId(), (error) =>
@@ -119,6 +128,11 @@ export class Daemon {
     this.#pruneTimer.unref();
     if (this.#options.reaper !== false) this.sessions.startReaper();
     if (this.#options.watchConfig === true) this.#watchConfig();
+  }
+
+  /** Whether this daemon runs for one command only (see {@link DaemonOptions.oneShot}). */
+  get oneShot(): boolean {
+    return this.#options.oneShot !== undefined;
   }
 
   // ---- meshes --------------------------------------------------------------------------------------
@@ -189,7 +203,9 @@ export class Daemon {
       );
     }
     this.#defaultMesh = config.default_mesh;
-    const wanted = new Map(config.meshes.map((m) => [m.mesh_id, m]));
+    const only = this.#options.oneShot?.meshId;
+    const meshes = only === undefined ? config.meshes : config.meshes.filter((m) => m.mesh_id === only);
+    const wanted = new Map(meshes.map((m) => [m.mesh_id, m]));
     const attached: string[] = [];
     const detached: string[] = [];
     for (const [meshId, mesh] of this.#meshes) {
@@ -395,6 +411,19 @@ export class Daemon {
       this.#log,
     );
   }
+}
+
+/** Connections of a one-shot daemon: a short member connection of the CLI, taking no messages. */
+function oneShotLinks(factory: LinkFactory): LinkFactory {
+  return (options) =>
+    factory({
+      ...options,
+      sessionId: `cli-${process.pid}-${randomBytes(3).toString("hex")}`,
+      peerType: "human",
+      channel: "claudemesh-cli",
+      capabilities: [...(options.capabilities ?? []), Capability.noInbox],
+      reconnect: false,
+    });
 }
 
 /** A change that needs a new connection (another identity, broker or root key). */

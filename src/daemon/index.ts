@@ -5,3 +5,4 @@ export { createApp, type ApiRequest, type ApiResponse, type DaemonApp, type SseS
 export { ROUTES } from "./ipc/routes/index.js";
 export { createIpcServer, listenUnix, listenTcp, closeServer } from "./ipc/server.js";
 export type { BrokerLink, LinkFactory } from "./links.js";
+export { openInProcessDaemon, type InProcessDaemon } from "./in-process.js";

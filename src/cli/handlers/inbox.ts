@@ -32,8 +32,6 @@ async function markSurfaced(client: DaemonClient, messages: readonly InboxMessag
 }
 
 export async function inbox(ctx: Context<typeof INBOX_FLAGS>): Promise<void> {
-  if (ctx.noDaemon)
-    throw usageError("the inbox lives in the daemon", "run `claudemesh inbox` without --no-daemon");
   const since = ctx.flags.since === undefined ? undefined : parseSince(ctx.flags.since);
   const mesh = meshParam(ctx);
   const client = await daemon(ctx);

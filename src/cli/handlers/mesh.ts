@@ -6,7 +6,7 @@ import { ensureDaemon } from "../../daemon-api/lifecycle.js";
 import type { Context } from "../command.js";
 import { DEFAULT_BROKER_URL, type LEAVE_FLAGS, type MESH_CREATE_FLAGS } from "../flags/mesh.js";
 import { CliError, ExitCode } from "../errors.js";
-import { daemonHealth, reloadDaemon, requireYes, shortKey, userConfig } from "../services.js";
+import { daemonHealth, oneShotDaemon, reloadDaemon, requireYes, shortKey, userConfig } from "../services.js";
 
 export async function meshCreate(ctx: Context<typeof MESH_CREATE_FLAGS>): Promise<void> {
   const brokerUrl = ctx.flags.broker ?? ctx.env.CLAUDEMESH_BROKER_URL ?? DEFAULT_BROKER_URL;
@@ -124,13 +124,11 @@ export async function leave(ctx: Context<typeof LEAVE_FLAGS>): Promise<number | 
   }
   let revoked = true;
   try {
+    // Through the running daemon when it holds the mesh's connection, else on a one-shot connection.
     const running = await ensureDaemon({ spawn: false }).catch(() => null);
-    if (running && (await daemonHealth())?.meshes.some((m) => m.mesh_id === mesh.mesh_id && m.connected)) {
-      await running.call("leaveMesh", { mesh: mesh.mesh_id });
-    } else {
-      const { withBroker } = await import("../cold-path.js");
-      await withBroker(mesh, (client) => client.leaveMesh());
-    }
+    const held = (await daemonHealth())?.meshes.some((m) => m.mesh_id === mesh.mesh_id && m.connected);
+    const client = running !== null && held === true ? running : await oneShotDaemon(ctx);
+    await client.call("leaveMesh", { mesh: mesh.mesh_id });
   } catch (err) {
     if (!ctx.flags.force) throw err;
     revoked = false;

@@ -4,22 +4,13 @@
  */
 import type { MeshConfig } from "../../host/config.js";
 import type { MemberView } from "../../daemon-api/contract.js";
-import { memberView } from "../../daemon-api/views.js";
 import type { Context } from "../command.js";
 import type { BAN_FLAGS } from "../flags/moderation.js";
 import { CliError, ExitCode } from "../errors.js";
 import { currentMesh, daemon, meshParam, shortKey } from "../services.js";
 
 export async function members(ctx: Context): Promise<void> {
-  let list: MemberView[];
-  if (ctx.noDaemon) {
-    const mesh = currentMesh(ctx);
-    const { withBroker } = await import("../cold-path.js");
-    const wire = await withBroker(mesh, (client) => client.listMembers());
-    list = wire.map((m) => memberView(mesh.slug, m));
-  } else {
-    list = (await (await daemon(ctx)).call("members", { mesh: meshParam(ctx) })).members;
-  }
+  const list: MemberView[] = (await (await daemon(ctx)).call("members", { mesh: meshParam(ctx) })).members;
   ctx.out.result({ members: list }, () => {
     const c = ctx.out.c;
     ctx.out.table(
@@ -55,10 +46,7 @@ export async function kick(ctx: Context): Promise<number> {
   const mesh = currentMesh(ctx);
   requireModerator(mesh, "kick");
   const target = peerArg(ctx);
-  const { withBroker } = await import("../cold-path.js");
-  const ack = ctx.noDaemon
-    ? await withBroker(mesh, (client) => client.kick({ target }))
-    : await (await daemon(ctx)).call("kick", { target, mesh: mesh.mesh_id });
+  const ack = await (await daemon(ctx)).call("kick", { target, mesh: mesh.mesh_id });
   const skipped = ack.skipped_control_plane ?? [];
   ctx.out.result({ kicked: ack.kicked, affected: ack.affected, skipped_control_plane: skipped }, () => {
     ctx.out.line(
@@ -74,10 +62,7 @@ export async function ban(ctx: Context<typeof BAN_FLAGS>): Promise<void> {
   const mesh = currentMesh(ctx);
   requireModerator(mesh, "ban");
   const target = peerArg(ctx);
-  const { withBroker } = await import("../cold-path.js");
-  const ack = ctx.noDaemon
-    ? await withBroker(mesh, (client) => client.ban(target, ctx.flags.reason))
-    : await (await daemon(ctx)).call("ban", { target, reason: ctx.flags.reason, mesh: mesh.mesh_id });
+  const ack = await (await daemon(ctx)).call("ban", { target, reason: ctx.flags.reason, mesh: mesh.mesh_id });
   ctx.out.result({ banned: ack.banned }, () => ctx.out.line(`banned ${ack.banned}`));
 }
 
@@ -85,9 +70,6 @@ export async function unban(ctx: Context): Promise<void> {
   const mesh = currentMesh(ctx);
   requireModerator(mesh, "unban");
   const target = peerArg(ctx);
-  const { withBroker } = await import("../cold-path.js");
-  const ack = ctx.noDaemon
-    ? await withBroker(mesh, (client) => client.unban(target))
-    : await (await daemon(ctx)).call("unban", { target, mesh: mesh.mesh_id });
+  const ack = await (await daemon(ctx)).call("unban", { target, mesh: mesh.mesh_id });
   ctx.out.result({ unbanned: ack.unbanned }, () => ctx.out.line(`unbanned ${ack.unbanned}`));
 }

@@ -3,7 +3,7 @@ import { groupNameProblem } from "../../protocol/targets.js";
 import type { Context } from "../command.js";
 import type { GROUP_JOIN_FLAGS } from "../flags/presence.js";
 import { usageError } from "../errors.js";
-import { currentMesh, daemon, meshParam } from "../services.js";
+import { daemon, meshParam } from "../services.js";
 
 const STATUSES = ["idle", "working", "dnd"] as const;
 type Status = (typeof STATUSES)[number];
@@ -20,20 +20,16 @@ function checkGroup(name: string): string {
   return bare;
 }
 
-const COLD_NOTE = "without the daemon this applies only to the one-shot connection this command made";
+const ONE_SHOT_NOTE = "without the daemon this applies only to the one-shot connection this command made";
 
 export async function status(ctx: Context): Promise<void> {
   const value = ctx.args.status;
   if (!isStatus(value)) {
     throw usageError(`"${value ?? ""}" is not a status`, "use one of: idle, working, dnd");
   }
-  if (ctx.noDaemon) {
-    const { withBroker } = await import("../cold-path.js");
-    await withBroker(currentMesh(ctx), (client) => client.setStatus(value, "manual"));
-    if (!ctx.json) ctx.out.note(ctx.out.c.dim(COLD_NOTE));
-  } else {
-    await (await daemon(ctx)).call("setStatus", { status: value, source: "manual", mesh: meshParam(ctx) });
-  }
+  const client = await daemon(ctx);
+  await client.call("setStatus", { status: value, source: "manual", mesh: meshParam(ctx) });
+  if (client.inProcess && !ctx.json) ctx.out.note(ctx.out.c.dim(ONE_SHOT_NOTE));
   ctx.out.result({ ok: true, status: value }, () => ctx.out.line(`status: ${value}`));
 }
 
@@ -41,13 +37,9 @@ export async function summary(ctx: Context): Promise<void> {
   const text = ctx.args.text ?? "";
   if (text.trim() === "")
     throw usageError("the summary is empty", 'give the text, e.g. claudemesh summary "reviewing PRs"');
-  if (ctx.noDaemon) {
-    const { withBroker } = await import("../cold-path.js");
-    await withBroker(currentMesh(ctx), (client) => client.setSummary(text));
-    if (!ctx.json) ctx.out.note(ctx.out.c.dim(COLD_NOTE));
-  } else {
-    await (await daemon(ctx)).call("setSummary", { summary: text, mesh: meshParam(ctx) });
-  }
+  const client = await daemon(ctx);
+  await client.call("setSummary", { summary: text, mesh: meshParam(ctx) });
+  if (client.inProcess && !ctx.json) ctx.out.note(ctx.out.c.dim(ONE_SHOT_NOTE));
   ctx.out.result({ ok: true, summary: text }, () => ctx.out.line(`summary: ${text}`));
 }
 

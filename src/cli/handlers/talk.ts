@@ -1,11 +1,10 @@
 /** Talking: `peers`, `send`, `message status`. */
 import type { MessageStatusResponse, PeerView, SendResponse } from "../../daemon-api/contract.js";
 import { DaemonApiError } from "../../daemon-api/client.js";
-import { peerView } from "../../daemon-api/views.js";
 import type { Context } from "../command.js";
 import type { PEERS_FLAGS, SEND_FLAGS } from "../flags/talk.js";
 import { CliError, exitCodeFor, usageError } from "../errors.js";
-import { currentMesh, daemon, meshParam, readStdin, shortKey } from "../services.js";
+import { daemon, meshParam, readStdin, shortKey } from "../services.js";
 
 /** Rethrows a daemon refusal of a target with its candidates in the hint. */
 function withCandidates(err: unknown): never {
@@ -22,19 +21,8 @@ function withCandidates(err: unknown): never {
 }
 
 export async function peers(ctx: Context<typeof PEERS_FLAGS>): Promise<void> {
-  let list: PeerView[];
-  if (ctx.noDaemon) {
-    const mesh = currentMesh(ctx);
-    const { withBroker } = await import("../cold-path.js");
-    list = await withBroker(mesh, async (client) =>
-      (await client.listPeers()).map((p) =>
-        peerView(mesh.slug, p, { memberPubkey: mesh.pubkey, sessionPubkey: null }),
-      ),
-    );
-  } else {
-    const client = await daemon(ctx);
-    list = (await client.call("peers", { mesh: meshParam(ctx), all: true })).peers;
-  }
+  const client = await daemon(ctx);
+  const list: PeerView[] = (await client.call("peers", { mesh: meshParam(ctx), all: true })).peers;
   const visible = list.filter((p) => ctx.flags.all || p.peer_role !== "control-plane");
   const hidden = list.length - visible.length;
   const shown = visible.map(({ self: _self, ...peer }) => peer);
@@ -76,23 +64,17 @@ export async function send(ctx: Context<typeof SEND_FLAGS>): Promise<void> {
   if (message.trim() === "")
     throw usageError("the message is empty", "give the text as an argument, or pipe it with -");
   const priority = ctx.flags.priority === "now" || ctx.flags.priority === "low" ? ctx.flags.priority : "next";
-  let result: SendResponse;
-  if (ctx.noDaemon) {
-    const { coldSend } = await import("../cold-path.js");
-    result = await coldSend(currentMesh(ctx), { to, message, priority, replyTo: ctx.flags.replyTo });
-  } else {
-    const client = await daemon(ctx);
-    result = await client
-      .call("send", {
-        to,
-        message,
-        mesh: meshParam(ctx),
-        priority,
-        reply_to: ctx.flags.replyTo,
-        wait_ms: 2_000,
-      })
-      .catch(withCandidates);
-  }
+  const client = await daemon(ctx);
+  const result: SendResponse = await client
+    .call("send", {
+      to,
+      message,
+      mesh: meshParam(ctx),
+      priority,
+      reply_to: ctx.flags.replyTo,
+      wait_ms: 2_000,
+    })
+    .catch(withCandidates);
   ctx.out.result(
     {
       message_id: result.message_id,
@@ -113,42 +95,10 @@ export async function send(ctx: Context<typeof SEND_FLAGS>): Promise<void> {
   );
 }
 
-const STATE_FROM_WIRE: Record<string, MessageStatusResponse["recipients"][number]["state"]> = {
-  delivered: "delivered",
-  held: "held",
-  disconnected: "queued",
-  pending: "queued",
-  claimed: "queued",
-  expired: "expired",
-  cancelled: "expired",
-};
-
 export async function messageStatus(ctx: Context): Promise<void> {
   const id = ctx.args.id ?? "";
-  let status: MessageStatusResponse;
-  if (ctx.noDaemon) {
-    if (!/^[A-Za-z0-9]{8,32}$/.test(id)) {
-      throw usageError(
-        `"${id}" is not a broker message id`,
-        "without the daemon, give the broker id (8–32 letters/digits)",
-      );
-    }
-    const { withBroker } = await import("../cold-path.js");
-    const wire = await withBroker(currentMesh(ctx), (client) => client.messageStatus(id));
-    status = {
-      message_id: wire.messageId,
-      broker_message_id: wire.messageId,
-      outbox_status: null,
-      recipients: wire.recipients.map((r) => ({
-        pubkey: r.pubkey,
-        display_name: r.name,
-        state: STATE_FROM_WIRE[r.status] ?? "queued",
-      })),
-    };
-  } else {
-    const client = await daemon(ctx);
-    status = await client.call("messageStatus", { id: id, ...{ mesh: meshParam(ctx) } });
-  }
+  const client = await daemon(ctx);
+  const status: MessageStatusResponse = await client.call("messageStatus", { id, mesh: meshParam(ctx) });
   ctx.out.result({ ...status }, () => {
     const c = ctx.out.c;
     ctx.out.line(

@@ -86,10 +86,9 @@ export class MeshRuntime {
     this.control.on("disconnected", (info: DisconnectInfo) => {
       if (this.#state === "disabled" || this.#stopped) return;
       this.#peers = null;
-      this.#setState(
-        info.willReconnect ? "disconnected" : this.#state,
-        `closed ${info.code} ${info.reason}`.trim(),
-      );
+      // Without a reconnect (a one-shot connection) a first connect that failed is over, not pending.
+      const next = info.willReconnect || this.#state === "connecting" ? "disconnected" : this.#state;
+      this.#setState(next, `closed ${info.code} ${info.reason}`.trim());
     });
     this.control.on("terminal", (info: TerminalInfo) => {
       if (this.#stopped) return;

@@ -19,6 +19,14 @@ function sinceMs(since: string | undefined): number | undefined {
 
 export const inboxRoutes = {
   inbox: ({ daemon, caller }, input) => {
+    if (daemon.oneShot) {
+      throw new ApiFailure(
+        400,
+        "needs_daemon",
+        "the inbox lives in the daemon",
+        "run it without --no-daemon",
+      );
+    }
     const meshId = input.mesh === undefined ? undefined : daemon.meshFor(input.mesh, caller.session).meshId;
     const result = daemon.inbox.list(caller.viewer, {
       meshId,

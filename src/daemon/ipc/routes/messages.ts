@@ -1,6 +1,7 @@
 /** Sending: `send`, the outbox, and per-recipient delivery state of a sent message. */
 import { randomUUID } from "node:crypto";
 import type { MessageStatusResponse } from "../../../daemon-api/contract.js";
+import { SEND_MAX_WAIT_MS } from "../../../daemon-api/schemas.js";
 import { deadRowFailure, outboxItem, sendResponse } from "../../outbox/service.js";
 import type { Implementations } from "../app.js";
 import { ApiFailure, brokerFailure } from "../errors.js";
@@ -36,9 +37,19 @@ export const messageRoutes = {
       row.sender_session_pubkey === null
         ? mesh.control
         : daemon.sessions.byPubkey(row.sender_session_pubkey)?.link;
-    const wait = link?.connected === true ? (input.wait_ms ?? DEFAULT_WAIT_MS) : 0;
+    const connected = link?.connected === true;
+    // A one-shot daemon keeps nothing after the command: it answers only what the broker confirmed.
+    const wait = !connected ? 0 : daemon.oneShot ? SEND_MAX_WAIT_MS : (input.wait_ms ?? DEFAULT_WAIT_MS);
     const settled = (await daemon.outbox.waitForOutcome(row.id, wait)) ?? row;
     if (settled.status === "dead") throw deadRowFailure(settled);
+    if (daemon.oneShot && settled.status !== "done") {
+      throw new ApiFailure(
+        503,
+        "broker_unreachable",
+        `the broker of mesh "${mesh.slug}" did not confirm the message, so it was not sent`,
+        "check the broker (`claudemesh doctor`), or send without --no-daemon: the daemon keeps a message until the broker takes it",
+      );
+    }
     return sendResponse(settled);
   },
   outbox: ({ daemon, caller }, input) => {

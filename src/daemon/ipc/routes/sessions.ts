@@ -5,6 +5,14 @@ import { ApiFailure } from "../errors.js";
 
 export const sessionRoutes = {
   registerSession: async ({ daemon, caller }, input) => {
+    if (daemon.oneShot) {
+      throw new ApiFailure(
+        400,
+        "needs_daemon",
+        "a launched session needs the daemon (it holds the session's connection)",
+        "run it without --no-daemon",
+      );
+    }
     const mesh = daemon.meshFor(input.mesh, caller.session);
     mesh.assertUsable();
     const { token, session } = await daemon.sessions.register({

@@ -1,0 +1,57 @@
+/**
+ * The daemon run inside another process for one command (`claudemesh --no-daemon …`): the same service
+ * code as the real daemon — target resolution, encryption, the outbox, the routes — over a one-shot member
+ * connection to one mesh, with its databases in a private temp dir that is deleted on close.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { InProcessTransport } from "../daemon-api/client.js";
+import { configFile } from "../host/paths.js";
+import { Daemon } from "./daemon.js";
+import { createApp } from "./ipc/app.js";
+import { ROUTES } from "./ipc/routes/index.js";
+import type { LinkFactory } from "./links.js";
+import { silentLogger } from "./logger.js";
+
+export interface InProcessDaemon {
+  /** Answers requests as the daemon's local API would. */
+  transport: InProcessTransport;
+  /** Says goodbye to the broker, closes the databases and deletes them. Safe to call twice. */
+  close(): Promise<void>;
+}
+
+export interface InProcessOptions {
+  meshId: string;
+  version: string;
+  /** @default real broker connections */
+  linkFactory?: LinkFactory;
+}
+
+export function openInProcessDaemon(options: InProcessOptions): InProcessDaemon {
+  const dir = mkdtempSync(join(tmpdir(), "claudemesh-oneshot-"));
+  const daemon = new Daemon({
+    paths: {
+      config: configFile(),
+      outboxDb: join(dir, "outbox.db"),
+      inboxDb: join(dir, "inbox.db"),
+      sessionKeys: join(dir, "session-keys"),
+      sessionsFile: join(dir, "sessions.json"),
+    },
+    logger: silentLogger(),
+    version: options.version,
+    reaper: false,
+    oneShot: { meshId: options.meshId },
+    ...(options.linkFactory === undefined ? {} : { linkFactory: options.linkFactory }),
+  });
+  daemon.start();
+  const app = createApp(daemon, ROUTES, () => undefined);
+  let closing: Promise<void> | null = null;
+  return {
+    transport: ({ method, url, headers, body }) => app.request(method, url, { headers, body }),
+    close() {
+      closing ??= daemon.stop({ bye: true }).finally(() => rmSync(dir, { recursive: true, force: true }));
+      return closing;
+    },
+  };
+}
