@@ -44,4 +44,4 @@ export type {
   LeaveMeshAck,
   ModerationTarget,
   UnbanAck,
-} from "./replies.js";
+} from "../protocol/frames.js";
