@@ -15,11 +15,13 @@ import {
   clientFrameSchemas,
   describeZodError,
   sendErrorText,
+  type AckFrame,
   type ErrorFrame,
+  type RequestFrame,
 } from "../protocol/index.js";
 import type { BrokerContext } from "./context.js";
 import { handleHello } from "./handshake/handle-hello.js";
-import type { HandlerTable } from "./handlers/types.js";
+import type { HandlerTable, OkRequest, ReplyPayload } from "./handlers/types.js";
 import type { Presence, PresenceSocket } from "./presence/presence.js";
 import { TokenBucket } from "./token-bucket.js";
 
@@ -77,8 +79,8 @@ export class Connection implements PresenceSocket {
     if (this.open) this.ws.ping();
   }
 
-  /** A direct reply to `request`, carrying its `_reqId` back. */
-  reply(request: { _reqId?: string }, payload: Record<string, unknown>): void {
+  /** A direct reply to `request`, carrying its `_reqId` back; typed to the reply of the request's family. */
+  reply<F extends RequestFrame>(request: F, payload: ReplyPayload<F["type"]>): void {
     this.send(request._reqId === undefined ? payload : { ...payload, _reqId: request._reqId });
   }
 
@@ -96,7 +98,7 @@ export class Connection implements PresenceSocket {
   }
 
   /** Success of a fire-and-forget request: nothing, or `ok` with capability `ok_replies`. */
-  ok(request: { _reqId?: string }): void {
+  ok(request: OkRequest): void {
     if (request._reqId !== undefined && this.presence?.capabilities.has("ok_replies")) {
       this.send({ type: "ok", _reqId: request._reqId });
     }
@@ -185,13 +187,15 @@ export class Connection implements PresenceSocket {
       const detail = describeZodError(result.error);
       this.ctx.metrics.messagesRejected.inc({ reason: "invalid" });
       if (type === "send") {
-        this.reply(typeof frame._reqId === "string" ? { _reqId: frame._reqId } : {}, {
+        const ack: AckFrame = {
           type: "ack",
           id: typeof frame.id === "string" ? frame.id : "",
           messageId: "",
           queued: false,
           error: sendErrorText.invalid(detail),
-        });
+        };
+        if (typeof frame._reqId === "string") ack._reqId = frame._reqId;
+        this.send(ack);
       } else {
         this.error(frame, ErrorCode.invalidMessage, detail);
       }

@@ -4,6 +4,7 @@
  * Unknown extra fields are ignored (stripped), never an error.
  */
 import { z } from "zod";
+import { handshakeReplies, type HelloFrame, type SessionHelloFrame } from "./families/handshake.js";
 import { messagingReplies, messagingRequests } from "./families/messaging.js";
 import { moderationReplies, moderationRequests } from "./families/moderation.js";
 import { presenceReplies, presenceRequests } from "./families/presence.js";
@@ -25,15 +26,20 @@ export type ClientFrame = z.infer<typeof ClientFrame>;
 export type ClientFrameType = ClientFrame["type"];
 export type FrameOf<T extends ClientFrameType> = Extract<ClientFrame, { type: T }>;
 
+/** Any request a client sends: a hello, or a frame of the union once authenticated. */
+export type RequestFrame = HelloFrame | SessionHelloFrame | ClientFrame;
+export type RequestType = RequestFrame["type"];
+
 /** The direct reply of every request type; a request type without one is a compile error. */
 export const replySchemas = {
+  ...handshakeReplies,
   ...messagingReplies,
   ...presenceReplies,
   ...moderationReplies,
-} as const satisfies Record<ClientFrameType, z.ZodType>;
+} as const satisfies Record<RequestType, z.ZodType>;
 
 /** The reply a request of type `T` gets when it succeeds (an `error` frame aside). */
-export type ReplyOf<T extends ClientFrameType> = z.infer<(typeof replySchemas)[T]>;
+export type ReplyOf<T extends RequestType> = z.infer<(typeof replySchemas)[T]>;
 
 /** Schemas by type, for the dispatcher's per-handler validation. */
 export const clientFrameSchemas = new Map<string, z.ZodType>(

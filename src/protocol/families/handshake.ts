@@ -3,6 +3,7 @@
  * run before a presence exists, so they are not in the post-hello `ClientFrame` union.
  */
 import { z } from "zod";
+import type { ReplyTable } from "../envelope.js";
 import { GroupRef, MessageMode, capabilities, reqId, replyReqId } from "../fields.js";
 
 /** Fields both hello kinds share. Signature fields are validated by the handshake, in protocol order. */
@@ -69,6 +70,10 @@ export const HelloAck = z.object({
   lastSummary: z.string().nullable().optional(),
   lastSeenAt: z.string().nullable().optional(),
   restoredGroups: z.array(GroupRef).optional(),
+  /** Cumulative stats of the member's earlier control-plane presences. */
+  restoredStats: z
+    .object({ messagesIn: z.number(), messagesOut: z.number(), toolCalls: z.number(), errors: z.number() })
+    .optional(),
   services: z.array(z.unknown()).optional(),
   protocolVersion: z.number().optional(),
   features: z.array(z.string()).optional(),
@@ -76,3 +81,11 @@ export const HelloAck = z.object({
   _reqId: replyReqId,
 });
 export type HelloAck = z.infer<typeof HelloAck>;
+
+export const handshakeRequests = [HelloFrame, SessionHelloFrame] as const;
+type HandshakeRequestType = z.infer<(typeof handshakeRequests)[number]>["type"];
+
+export const handshakeReplies = {
+  hello: HelloAck,
+  session_hello: HelloAck,
+} as const satisfies ReplyTable<HandshakeRequestType>;
