@@ -7,7 +7,7 @@ import { SQLITE_MIGRATIONS } from "../../src/broker/store/migrations/sqlite.js";
 import { openDatabase } from "../../src/broker/store/sqlite/db.js";
 import { STORE_FAULT_FILE_ENV, createSqliteStore } from "../../src/broker/store/sqlite/index.js";
 import { runMigrations, schemaVersion } from "../../src/broker/store/sqlite/migrate.js";
-import type { Store } from "../../src/broker/store/port.js";
+import type { Store } from "../../src/broker/store/port/index.js";
 import { runStoreContract } from "../contract/store-contract.js";
 import {
   LEASE_MS,

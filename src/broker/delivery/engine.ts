@@ -21,7 +21,7 @@ import type {
   ClaimedDelivery,
   DueRecipient,
   NewDelivery,
-} from "../store/port.js";
+} from "../store/port/index.js";
 import { pushJson } from "./push.js";
 import { resolveRecipients } from "./recipients.js";
 

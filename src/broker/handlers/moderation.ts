@@ -2,7 +2,7 @@
 import { CloseCode, CloseReason, ErrorCode } from "../../protocol/index.js";
 import type { BrokerContext } from "../context.js";
 import { routableKey, type Presence } from "../presence/presence.js";
-import type { MemberRow } from "../store/port.js";
+import type { MemberRow } from "../store/port/index.js";
 import type { HandlerArgs, HandlerTable, ReplyPayload } from "./types.js";
 
 type ModerationHandlers = Pick<

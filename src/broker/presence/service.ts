@@ -18,7 +18,7 @@ import {
   type StatusSource,
 } from "../../protocol/index.js";
 import type { BrokerContext } from "../context.js";
-import type { MemberRow, SavedState } from "../store/port.js";
+import type { MemberRow, SavedState } from "../store/port/index.js";
 import { broadcastSystem, peerEventData, systemPush } from "./events.js";
 import { canClaim, toPresenceRow, type Presence, type PresenceSocket } from "./presence.js";
 import { applyStatusWrite, moreAvailable } from "./status.js";

@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import type { Store } from "./port.js";
+import type { Store } from "./port/index.js";
 import { createSqliteStore } from "./sqlite/index.js";
 
 /** Picks the store adapter: PostgreSQL for a database URL, else SQLite in the data dir. */

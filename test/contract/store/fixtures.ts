@@ -11,7 +11,7 @@ import type {
   NewDelivery,
   PresenceRow,
   Store,
-} from "../../../src/broker/store/port.js";
+} from "../../../src/broker/store/port/index.js";
 
 /** A fixed clock origin; tests pass explicit times derived from it. */
 export const T0 = 1_750_000_000_000;

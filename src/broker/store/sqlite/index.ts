@@ -5,7 +5,7 @@
  */
 import { existsSync } from "node:fs";
 import { SQLITE_MIGRATIONS } from "../migrations/sqlite.js";
-import type { Store } from "../port.js";
+import type { Store } from "../port/index.js";
 import { claimMethods } from "./claims.js";
 import { SqliteContext, openDatabase } from "./db.js";
 import { deliveryMethods } from "./deliveries.js";

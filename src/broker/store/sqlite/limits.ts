@@ -1,4 +1,4 @@
-import type { Store } from "../port.js";
+import type { LimitStore } from "../port/index.js";
 import type { SqliteContext } from "./db.js";
 
 interface TakeTokenInput {
@@ -9,7 +9,7 @@ interface TakeTokenInput {
 }
 
 /** The hello/HTTP replay guard (protocol.md §2.5) and token-bucket rate limits shared by all nodes. */
-export function limitMethods(ctx: SqliteContext): Pick<Store, "recordSignature" | "takeToken"> {
+export function limitMethods(ctx: SqliteContext): LimitStore {
   const q = ctx.statements((db) => {
     const getBucket = db.prepare<[string], { tokens: number; updated_at: number }>(
       "SELECT tokens, updated_at FROM rate_buckets WHERE key = ?",

@@ -1,5 +1,11 @@
 import { isPubkey } from "../../../protocol/index.js";
-import type { AcceptInput, AcceptOutcome, DeliveryState, MessageLookup, Store } from "../port.js";
+import type {
+  AcceptInput,
+  AcceptOutcome,
+  DeliveryState,
+  MessageLookup,
+  MessageStore,
+} from "../port/index.js";
 import { IDEMPOTENCY_RETENTION_MS } from "../retention.js";
 import type { SqliteContext } from "./db.js";
 import {
@@ -57,9 +63,7 @@ function prefixUpperBound(prefix: string): string {
 }
 
 /** Accepting messages (protocol.md §4.3 step 7, §4.5) and `message_status` lookups (§4.11). */
-export function messageMethods(
-  ctx: SqliteContext,
-): Pick<Store, "findIdempotency" | "acceptMessages" | "lookupMessage"> {
+export function messageMethods(ctx: SqliteContext): MessageStore {
   const q = ctx.statements((db) => {
     // Takes the key when it is new or its record expired; `changes` says whether we got it.
     const claimKey = db.prepare<IdempotencyClaim>(
