@@ -3,7 +3,6 @@
  * the methods return promises because the PostgreSQL adapter's are asynchronous, and a thrown SQLite error
  * becomes a rejection.
  */
-import { existsSync } from "node:fs";
 import { SQLITE_MIGRATIONS } from "../migrations/sqlite.js";
 import type { Store } from "../port/index.js";
 import { claimMethods } from "./claims.js";
@@ -22,17 +21,6 @@ export interface SqliteStoreOptions {
   path: string;
 }
 
-/**
- * Test hook for readiness checks: while the file named by this variable exists, `ping()` fails as if the
- * database were down. Unset (the normal case) it has no effect.
- */
-export const STORE_FAULT_FILE_ENV = "CLAUDEMESH_STORE_FAULT_FILE";
-
-function injectedFault(): string | null {
-  const file = process.env[STORE_FAULT_FILE_ENV];
-  return file && existsSync(file) ? file : null;
-}
-
 /** Opens (creating if needed) a SQLite store. Call `migrate()` before anything but `ping()`/`close()`. */
 export function createSqliteStore({ path }: SqliteStoreOptions): Store {
   const db = openDatabase(path);
@@ -46,8 +34,6 @@ export function createSqliteStore({ path }: SqliteStoreOptions): Store {
       ctx.markMigrated();
     },
     async ping() {
-      const fault = injectedFault();
-      if (fault) throw new Error(`store fault injected: ${fault} exists (${STORE_FAULT_FILE_ENV})`);
       ping.get();
     },
     async close() {
