@@ -309,3 +309,29 @@ export async function deliveryStates(
 export function claimedIds(result: { message: { id: string } }[][]): string[][] {
   return result.map((rows) => rows.map((r) => r.message.id));
 }
+
+/** One idempotency lookup through the batch method. */
+export async function findIdempotency(
+  store: Store,
+  meshId: string,
+  senderMemberId: string,
+  clientMessageId: string,
+  now: number,
+): Promise<{ fingerprint: string; messageId: string } | null> {
+  const [record] = await store.findIdempotencies([{ meshId, senderMemberId, clientMessageId }], now);
+  if (record === undefined) throw new Error("findIdempotencies returned no result for one key");
+  return record;
+}
+
+/** One token take through the batch method. */
+export async function takeToken(
+  store: Store,
+  key: string,
+  burst: number,
+  refillPerSec: number,
+  now: number,
+): Promise<boolean> {
+  const [allowed] = await store.takeTokens([{ key, burst, refillPerSec }], now);
+  if (allowed === undefined) throw new Error("takeTokens returned no result for one request");
+  return allowed;
+}

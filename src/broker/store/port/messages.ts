@@ -44,21 +44,29 @@ export interface AcceptInput {
 export type AcceptOutcome =
   { kind: "created"; messageId: string } | { kind: "duplicate"; messageId: string } | { kind: "mismatch" };
 
+/** The idempotency key of a send (protocol.md §4.5). */
+export interface IdempotencyKey {
+  meshId: string;
+  senderMemberId: string;
+  clientMessageId: string;
+}
+
+export interface IdempotencyRecord {
+  /** The effective fingerprint the key was first accepted with. */
+  fingerprint: string;
+  messageId: string;
+}
+
 export type MessageLookup =
   | { status: "ok"; message: MessageRow; deliveries: DeliveryStatusRow[] }
   | { status: "not_found" | "ambiguous" };
 
 export interface MessageStore {
   /**
-   * The idempotency record for (mesh, sender member, client_message_id) still alive at `now` (records
-   * live 8 days), if any. `now` defaults to the current time.
+   * Per key, in input order: the idempotency record still alive at `now` (records live 8 days), or null.
+   * One call answers a whole batch of sends.
    */
-  findIdempotency(
-    meshId: string,
-    senderMemberId: string,
-    clientMessageId: string,
-    now?: number,
-  ): Promise<{ fingerprint: string; messageId: string } | null>;
+  findIdempotencies(keys: IdempotencyKey[], now: number): Promise<(IdempotencyRecord | null)[]>;
   /**
    * Per item, atomically: the message, its deliveries and its idempotency record; or, when the key is
    * already taken, nothing (`duplicate` with the original id for the same fingerprint, else `mismatch`).
