@@ -8,7 +8,6 @@ import {
   CloseCode,
   CloseReason,
   ErrorCode,
-  HELLO_TIMEOUT_MS,
   HELLO_TYPES,
   HelloFrame,
   SessionHelloFrame,
@@ -42,10 +41,13 @@ export class Connection implements PresenceSocket {
   ) {
     const rate = ctx.opts.frameRatePerSec;
     this.frameBucket = rate > 0 ? new TokenBucket(rate * 2, rate) : null;
+    const helloTimeoutMs = ctx.opts.helloTimeoutMs;
     this.helloTimer = setTimeout(() => {
-      if (!this.presence)
-        this.refuse(ErrorCode.helloTimeout, "no hello within 10 s", CloseCode.policy, undefined);
-    }, HELLO_TIMEOUT_MS).unref();
+      if (!this.presence) {
+        const within = `${helloTimeoutMs / 1000} s`;
+        this.refuse(ErrorCode.helloTimeout, `no hello within ${within}`, CloseCode.policy, undefined);
+      }
+    }, helloTimeoutMs).unref();
     ws.on("message", (data, isBinary) => this.onMessage(data, isBinary));
     ws.on("pong", () => {
       if (this.presence && this.presence.socket === this) this.presence.lastPongAt = Date.now();

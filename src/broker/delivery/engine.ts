@@ -2,7 +2,7 @@
  * At-least-once delivery (protocol.md §4.3-§4.10). Sends, acks and offers are queued and handled in
  * batches once per event-loop turn, so the store sees one transaction per batch, not per message.
  */
-import { CLAIM_LEASE_MS, type AckFrame, type SendFrame } from "../../protocol/index.js";
+import type { AckFrame, SendFrame } from "../../protocol/index.js";
 import type { Wake } from "../cluster/wake.js";
 import type { BrokerContext } from "../context.js";
 import { canClaim, type Presence } from "../presence/presence.js";
@@ -183,7 +183,7 @@ export class DeliveryEngine {
     const first = await store.claimDeliveries(
       eligible.map((p) => scope(p, preferred.has(p) ? p.memberId : null)),
       now,
-      CLAIM_LEASE_MS,
+      this.ctx.opts.claimLeaseMs,
       CLAIM_BATCH,
     );
     // Eligibility is per delivery (§4.6): member-level rows the preferred presences could not take here
@@ -207,7 +207,7 @@ export class DeliveryEngine {
         : await store.claimDeliveries(
             fallback.map((p) => ({ ...scope(p, p.memberId), sessionPubkey: null })),
             now,
-            CLAIM_LEASE_MS,
+            this.ctx.opts.claimLeaseMs,
             CLAIM_BATCH,
           );
     const claimers = [...eligible, ...fallback];
@@ -254,7 +254,7 @@ export class DeliveryEngine {
           this.unackedSince.delete(p);
           continue;
         }
-        if (now - since >= CLAIM_LEASE_MS) {
+        if (now - since >= this.ctx.opts.claimLeaseMs) {
           // A connection that never acks: what it was sent counts as delivered from now on (§4.10).
           p.nonAcking = true;
           this.unackedSince.delete(p);

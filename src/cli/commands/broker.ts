@@ -30,6 +30,28 @@ export const BROKER_FLAGS = defineFlags({
     valueName: "N/s",
     description: "other frames per connection per second (default 50)",
   },
+  // Protocol timers, shortened by test suites so they need not wait out the real values.
+  claimLeaseMs: {
+    type: "number",
+    valueName: "ms",
+    description: "testing: delivery claim lease (default 30000)",
+  },
+  helloTimeoutMs: { type: "number", valueName: "ms", description: "testing: hello deadline (default 10000)" },
+  workingSweepMs: {
+    type: "number",
+    valueName: "ms",
+    description: "testing: working-status sweep interval (default 15000)",
+  },
+  workingTimeoutMs: {
+    type: "number",
+    valueName: "ms",
+    description: "testing: unrefreshed working → idle after (default 60000)",
+  },
+  hookWorkingTimeoutMs: {
+    type: "number",
+    valueName: "ms",
+    description: "testing: hook-set working → idle after (default 300000)",
+  },
 });
 
 export const brokerVerb = defineVerb({
@@ -39,7 +61,8 @@ export const brokerVerb = defineVerb({
   description:
     "On first start it creates an admin token (stored 0600 as <data dir>/admin-token) and prints it once.\n" +
     "Prints `listening on ws://HOST:PORT/ws` when ready (with --port 0, the port it got). Logs are JSON\n" +
-    "lines on stderr. The limits default to the protocol's numbers (docs/protocol.md); 0 lifts one.",
+    "lines on stderr. The limits default to the protocol's numbers (docs/protocol.md); 0 lifts one.\n" +
+    "Flags marked testing: shorten protocol timers for test suites; never set them on a real broker.",
   flags: BROKER_FLAGS,
   examples: [
     "claudemesh broker",
