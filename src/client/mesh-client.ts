@@ -9,6 +9,7 @@ import {
   LeaveMeshAck,
   ListBansReply,
   MembersListReply,
+  MeshInfoResult,
   MessageStatusResult,
   PeersListReply,
   UnbanAck,
@@ -140,6 +141,13 @@ export class MeshClient extends MeshConnection {
 
   leaveGroup(name: string, options?: RequestOptions): Promise<void> {
     return this.fireOrAwaitOk({ type: "leave_group", name }, options);
+  }
+
+  // ---- the mesh ----------------------------------------------------------------------------------
+
+  /** The mesh at a glance (§6.9): peers, groups, your name and groups; counts of shared state. */
+  meshInfo(options?: RequestOptions): Promise<MeshInfoResult> {
+    return this.request({ type: "mesh_info" }, { ...options, schema: MeshInfoResult });
   }
 
   // ---- moderation (owner/admin, §2.9) ----------------------------------------------------------------

@@ -5,6 +5,7 @@
  */
 import { z } from "zod";
 import { handshakeReplies, type HelloFrame, type SessionHelloFrame } from "./families/handshake.js";
+import { meshInfoReplies, meshInfoRequests } from "./families/mesh-info.js";
 import { messagingReplies, messagingRequests } from "./families/messaging.js";
 import { moderationReplies, moderationRequests } from "./families/moderation.js";
 import { presenceReplies, presenceRequests } from "./families/presence.js";
@@ -15,12 +16,14 @@ export * from "./families/handshake.js";
 export * from "./families/messaging.js";
 export * from "./families/presence.js";
 export * from "./families/moderation.js";
+export * from "./families/mesh-info.js";
 
 /** Every client→broker frame this broker handles after hello. */
 export const ClientFrame = z.discriminatedUnion("type", [
   ...messagingRequests,
   ...presenceRequests,
   ...moderationRequests,
+  ...meshInfoRequests,
 ]);
 export type ClientFrame = z.infer<typeof ClientFrame>;
 export type ClientFrameType = ClientFrame["type"];
@@ -36,6 +39,7 @@ export const replySchemas = {
   ...messagingReplies,
   ...presenceReplies,
   ...moderationReplies,
+  ...meshInfoReplies,
 } as const satisfies Record<RequestType, z.ZodType>;
 
 /** The reply a request of type `T` gets when it succeeds (an `error` frame aside). */

@@ -12,6 +12,7 @@ import { acksContract } from "./store/acks.js";
 import { claimsContract } from "./store/claims.js";
 import type { ContractContext } from "./store/context.js";
 import { limitsContract } from "./store/limits.js";
+import { meshInfoContract } from "./store/mesh-info.js";
 import { membersContract } from "./store/members.js";
 import { messagesContract } from "./store/messages.js";
 import { presencesContract } from "./store/presences.js";
@@ -54,5 +55,6 @@ export function runStoreContract(
     acksContract(ctx);
     redeliveryContract(ctx);
     retentionContract(ctx);
+    meshInfoContract(ctx);
   });
 }

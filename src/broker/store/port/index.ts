@@ -13,6 +13,7 @@ import type { InviteStore } from "./invites.js";
 import type { LifecycleStore } from "./lifecycle.js";
 import type { LimitStore } from "./limits.js";
 import type { MemberStore } from "./members.js";
+import type { MeshInfoStore } from "./mesh-info.js";
 import type { MessageStore } from "./messages.js";
 import type { PresenceStore } from "./presences.js";
 import type { SweepStore } from "./sweep.js";
@@ -23,6 +24,7 @@ export type * from "./invites.js";
 export type * from "./lifecycle.js";
 export type * from "./limits.js";
 export type * from "./members.js";
+export type * from "./mesh-info.js";
 export type * from "./messages.js";
 export type * from "./presences.js";
 export type * from "./sweep.js";
@@ -35,4 +37,5 @@ export type Store = LifecycleStore &
   MessageStore &
   ClaimStore &
   DeliveryStore &
-  SweepStore;
+  SweepStore &
+  MeshInfoStore;

@@ -11,6 +11,7 @@ import { deliveryMethods } from "./deliveries.js";
 import { inviteMethods } from "./invites.js";
 import { limitMethods } from "./limits.js";
 import { memberMethods } from "./members.js";
+import { meshInfoMethods } from "./mesh-info.js";
 import { messageMethods } from "./messages.js";
 import { runMigrations } from "./migrate.js";
 import { presenceMethods } from "./presences.js";
@@ -47,5 +48,6 @@ export function createSqliteStore({ path }: SqliteStoreOptions): Store {
     ...claimMethods(ctx),
     ...deliveryMethods(ctx),
     ...sweepMethods(ctx),
+    ...meshInfoMethods(ctx),
   };
 }
