@@ -261,7 +261,8 @@ export class DeliveryEngine {
           await this.ctx.store.markPresenceClaimsDelivered(p.id, now);
         }
       }
-      this.offerRecipients(await this.ctx.store.dueRecipients(now));
+      // Every node polls the store for due recipients itself, so these are offered here, not announced.
+      this.offerHeld(await this.ctx.store.dueRecipients(now));
     } catch (err) {
       this.ctx.log.warn({ err }, "re-offer tick failed");
     }
