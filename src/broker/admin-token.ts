@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { randomHexToken } from "../crypto/index.js";
-import { writeSecretFile } from "../local/secure-fs.js";
+import { writeSecretFile } from "../host/secure-fs.js";
 
 /** The broker admin token: made on first start, stored 0600 as `<data dir>/admin-token`. */
 export function loadOrCreateAdminToken(dataDir: string): { token: string; created: boolean } {

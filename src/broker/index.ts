@@ -1,7 +1,7 @@
 /** `runBroker`: the broker's one entry point (used by `claudemesh broker`, `up`, tests and the benchmark). */
 import { mkdirSync } from "node:fs";
 import type { AddressInfo } from "node:net";
-import { packageVersion } from "../local/version.js";
+import { packageVersion } from "../host/version.js";
 import { CloseCode, CloseReason } from "../protocol/index.js";
 import { loadOrCreateAdminToken, loadOrCreateNodeId } from "./admin-token.js";
 import { createInProcessWake } from "./cluster/in-process.js";

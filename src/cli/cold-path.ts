@@ -8,9 +8,9 @@ import { fromBase64Url, randomString } from "../crypto/index.js";
 import { Capability } from "../protocol/features.js";
 import { sendErrorCode } from "../protocol/errors.js";
 import type { Priority } from "../protocol/index.js";
-import type { MeshConfig } from "../local/config.js";
-import type { SendResponse } from "../local/daemon-api.js";
-import { resolveTarget } from "../local/resolve-target.js";
+import type { MeshConfig } from "../host/config.js";
+import type { SendResponse } from "../daemon-api/contract.js";
+import { resolveTarget } from "../daemon-api/resolve-target.js";
 import { CliError, exitCodeFor } from "./errors.js";
 
 const ID_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789";

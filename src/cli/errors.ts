@@ -102,6 +102,7 @@ const USAGE_CODES = new Set([
   "confirmation_required",
   "port_in_use",
   "payload_too_large",
+  "claude_not_found",
 ]);
 
 /** For codes not listed above: the daemon's and broker's HTTP status says which family it is. */

@@ -1,5 +1,5 @@
 /** Human renderings shared by several verbs (inbox, the live view of `up`). */
-import type { InboxMessage, PeerEvent } from "../local/daemon-api.js";
+import type { InboxMessage, PeerEvent } from "../daemon-api/contract.js";
 import type { Colors } from "./output.js";
 
 function clock(iso: string): string {
@@ -10,10 +10,18 @@ function clock(iso: string): string {
   return today ? time : `${date.toISOString().slice(0, 10)} ${time}`;
 }
 
-function recipient(to: string): string {
+function recipient(m: InboxMessage): string {
+  const to = m.to;
   if (to === "*" || to === "@all") return "everyone";
   if (to.startsWith("@") || to.startsWith("#")) return to;
+  if (m.for_ended_session !== undefined && m.for_session) return `ended session ${m.for_session.slice(0, 8)}`;
   return "you";
+}
+
+/** How to get a message for an ended session in front of that session: resume it in the mesh. */
+function resumeHint(m: InboxMessage, c: Colors): string {
+  const id = m.for_ended_session?.session_id;
+  return id ? c.dim(` (resume it: claudemesh launch -- --resume ${id})`) : "";
 }
 
 /** `12:01:33 alice → you [now]: text` (further lines indented); peer text is shown as data, never styled. */
@@ -23,7 +31,7 @@ export function formatMessage(m: InboxMessage, c: Colors): string {
   const topic = m.topic ? ` #${m.topic}` : "";
   const body = m.undecryptable ? c.red("(could not be decrypted)") : m.body.replace(/\n/g, "\n    ");
   const reply = m.reply_to ? c.dim(` (reply to ${m.reply_to})`) : "";
-  return `${c.dim(clock(m.sent_at))} ${from} → ${recipient(m.to)}${topic}${priority}${reply}: ${body}  ${c.dim(m.id)}`;
+  return `${c.dim(clock(m.sent_at))} ${from} → ${recipient(m)}${resumeHint(m, c)}${topic}${priority}${reply}: ${body}  ${c.dim(m.id)}`;
 }
 
 export function formatPeerEvent(kind: "peer_join" | "peer_leave", p: PeerEvent, c: Colors): string {

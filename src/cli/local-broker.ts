@@ -6,8 +6,8 @@ import { spawn } from "node:child_process";
 import { closeSync, existsSync, openSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { health } from "../client/broker-http.js";
-import { cliBinPath } from "../local/lifecycle.js";
-import { ensurePrivateDir, writeSecretFile } from "../local/secure-fs.js";
+import { cliBinPath } from "../daemon-api/lifecycle.js";
+import { ensurePrivateDir, writeSecretFile } from "../host/secure-fs.js";
 import { CliError, ExitCode } from "./errors.js";
 
 export interface LocalBroker {

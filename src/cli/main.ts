@@ -3,7 +3,7 @@
  * and turns every failure into one message and exit code (errors.ts). Only this file touches
  * `process.exit` and signal handlers.
  */
-import { packageVersion } from "../local/version.js";
+import { packageVersion } from "../host/version.js";
 import type { Context, VerbDef } from "./command.js";
 import { describeError, ExitCode } from "./errors.js";
 import { overviewHelp, verbHelp } from "./help.js";

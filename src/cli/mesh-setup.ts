@@ -27,8 +27,8 @@ import {
 import { DEFAULT_BROKER_PORT } from "../protocol/constants.js";
 import { formatPublicInviteLink, inviteLinkForBroker, parseInviteLink } from "../protocol/invite-link.js";
 import { signInvite, signInviteClaim } from "../client/invites.js";
-import { loadConfig, updateConfig, type MeshConfig } from "../local/config.js";
-import { defaultBrokerDataDir } from "../local/paths.js";
+import { loadConfig, updateConfig, type MeshConfig } from "../host/config.js";
+import { defaultBrokerDataDir } from "../host/paths.js";
 import { CliError, ExitCode, usageError } from "./errors.js";
 import { isLoopbackUrl } from "./services.js";
 

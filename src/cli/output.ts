@@ -9,7 +9,8 @@ import type { Failure } from "./errors.js";
 export const SCHEMA_VERSION = "1";
 
 export interface TextStream {
-  write(text: string): unknown;
+  /** `done` is called once the text is handed on (with an error when it could not be). */
+  write(text: string, done?: (error?: Error | null) => void): unknown;
   isTTY?: boolean;
 }
 
@@ -98,6 +99,16 @@ export class Output {
   }
 
   /** A note on stderr (progress, warnings); shown in both modes since stdout stays clean. */
+  /**
+   * Writes `text` and resolves once the stream has handed it on; rejects when it could not (the reader is
+   * gone). For text whose delivery is recorded afterwards (a hook marks a message shown only after this).
+   */
+  handOn(to: "stdout" | "stderr", text: string): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.#io[to].write(text, (error) => (error ? reject(error) : resolve()));
+    });
+  }
+
   note(text: string): void {
     this.#io.stderr.write(`${text}\n`);
   }

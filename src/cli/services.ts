@@ -2,10 +2,10 @@
 import type { Context } from "./command.js";
 import type { Spinner } from "./output.js";
 import { CliError, ExitCode } from "./errors.js";
-import { loadConfig, selectMesh, type Config, type MeshConfig } from "../local/config.js";
-import type { HealthResponse } from "../local/daemon-api.js";
-import { DaemonApiError, DaemonClient } from "../local/daemon-client.js";
-import { ensureDaemon } from "../local/lifecycle.js";
+import { loadConfig, selectMesh, type Config, type MeshConfig } from "../host/config.js";
+import type { HealthResponse } from "../daemon-api/contract.js";
+import { DaemonApiError, DaemonClient } from "../daemon-api/client.js";
+import { ensureDaemon } from "../daemon-api/lifecycle.js";
 
 export function userConfig(): Config {
   return loadConfig();
@@ -48,7 +48,7 @@ export async function daemon(
 async function settled(client: DaemonClient, timeoutMs = 5_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    const health = await client.health();
+    const health = await client.call("health", {});
     if (health.meshes.every((m) => m.state !== "connecting")) return;
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
@@ -58,7 +58,7 @@ async function settled(client: DaemonClient, timeoutMs = 5_000): Promise<void> {
 export async function reloadDaemon(): Promise<boolean> {
   try {
     const client = await ensureDaemon({ spawn: false });
-    await client.reloadMeshes();
+    await client.call("reloadMeshes", {});
     return true;
   } catch (err) {
     if (err instanceof DaemonApiError) throw err;
@@ -70,7 +70,7 @@ export async function reloadDaemon(): Promise<boolean> {
 /** Per-mesh connection state from a running daemon, or null when none runs (never starts one). */
 export async function daemonHealth(): Promise<HealthResponse | null> {
   try {
-    return await new DaemonClient({ token: null, timeoutMs: 2_000 }).health();
+    return await new DaemonClient({ token: null, timeoutMs: 2_000 }).call("health", {});
   } catch {
     // Not running (or not answering): the caller shows "unknown".
     return null;

@@ -27,7 +27,7 @@ export function watchConfigFile(file: string, onChange: () => void, log: Logger)
   } catch (error) {
     log.warn(
       { err: error instanceof Error ? error.message : String(error) },
-      "cannot watch the config; use POST /v1/meshes/reload",
+      "cannot watch the config; use `reloadMeshes`",
     );
   }
   return {

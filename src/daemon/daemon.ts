@@ -5,8 +5,8 @@
  */
 import type { Logger } from "pino";
 import type { Identity } from "../crypto/index.js";
-import { loadConfig, type Config, type MeshConfig } from "../local/config.js";
-import type { BrokerStatusEvent } from "../local/daemon-api.js";
+import { loadConfig, type Config, type MeshConfig } from "../host/config.js";
+import type { BrokerStatusEvent } from "../daemon-api/contract.js";
 import { MemberEntry, type PushFrame } from "../protocol/index.js";
 import { watchConfigFile, type ConfigWatch } from "./config-watch.js";
 import { EventHub } from "./events.js";
@@ -39,7 +39,7 @@ export interface DaemonPaths {
 export interface DaemonOptions {
   paths: DaemonPaths;
   logger: Logger;
-  /** The package version, for `/v1/version`. */
+  /** The package version, for `version`. */
   version: string;
   /** @default real `MeshClient`s */
   linkFactory?: LinkFactory;
@@ -267,7 +267,14 @@ export class Daemon {
     );
     const sessionPubkey = session?.pubkey ?? null;
     this.#receiver.receive(
-      { meshId: mesh.meshId, slug: mesh.slug, rootKey: mesh.rootKey, sessionPubkey, secretKeys },
+      {
+        meshId: mesh.meshId,
+        slug: mesh.slug,
+        rootKey: mesh.rootKey,
+        sessionPubkey,
+        memberPubkey: mesh.config.pubkey,
+        secretKeys,
+      },
       push,
     );
   }
@@ -311,6 +318,14 @@ export class Daemon {
       { session_pubkey: session.pubkey, session_id: session.session_id, mesh: session.slug, reason },
       { meshId: session.mesh_id, sessionPubkey: session.pubkey },
     );
+  }
+
+  /**
+   * Where a message addressed to a session stands: the Claude Code session id of its key (when this daemon
+   * made it) and whether that session is still running.
+   */
+  sessionOfKey(pubkey: string): { sessionId: string | null; live: boolean } {
+    return { sessionId: this.#keys.sessionIdOf(pubkey), live: this.sessions.byPubkey(pubkey) !== null };
   }
 
   /** The sending session's key pair, when the caller is a session of this mesh. */

@@ -1,9 +1,9 @@
 /**
- * The daemon's event stream behind `GET /v1/events`: monotonic ids (kept above every id stored in the
+ * The daemon's event stream behind `events`: monotonic ids (kept above every id stored in the
  * inbox, so they grow across restarts), per-caller filtering, and a bounded buffer of non-message events
  * for `Last-Event-ID` replay. Message events are replayed from the inbox, which stores their ids.
  */
-import type { DaemonEventName } from "../local/daemon-api.js";
+import type { DaemonEventName } from "../daemon-api/contract.js";
 import type { Viewer } from "./inbox/store.js";
 
 /** Who an event is for: one session, or member-level (every caller; sessions only for their mesh). */

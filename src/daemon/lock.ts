@@ -5,7 +5,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { linkSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { processStartTime, sameProcessAlive } from "../local/process-info.js";
+import { processStartTime, sameProcessAlive } from "../host/process-info.js";
 
 /** A takeover file older than this was left by a crash in the middle of a takeover. */
 const STALE_TAKEOVER_MS = 10_000;

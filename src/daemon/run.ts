@@ -1,22 +1,22 @@
 /**
  * `runDaemon`: the daemon process's main. Takes the one-per-user lock, writes daemon.pid, starts the core,
  * serves the local API on the unix socket (and on 127.0.0.1 when `CLAUDEMESH_DAEMON_TCP_PORT` is set),
- * and on SIGTERM / SIGINT / `POST /v1/shutdown` says `bye` on every connection, closes the databases and
+ * and on SIGTERM / SIGINT / `shutdown` says `bye` on every connection, closes the databases and
  * removes the socket, pid and lock files. SIGHUP re-reads the config.
  */
 import { readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import type { Server } from "node:http";
 import { randomHexToken } from "../crypto/index.js";
-import { configFile, daemonDir, daemonFiles } from "../local/paths.js";
-import { writeSecretFile } from "../local/secure-fs.js";
+import { configFile, daemonDir, daemonFiles } from "../host/paths.js";
+import { writeSecretFile } from "../host/secure-fs.js";
 import { Daemon } from "./daemon.js";
 import { createApp } from "./ipc/app.js";
 import { ROUTES } from "./ipc/routes/index.js";
 import { closeServer, createIpcServer, listenTcp, listenUnix, socketAnswers } from "./ipc/server.js";
 import { acquireLock } from "./lock.js";
 import { createLogger, type Logger } from "./logger.js";
-import { packageVersion } from "../local/version.js";
+import { packageVersion } from "../host/version.js";
 
 export interface RunDaemonOptions {
   /**

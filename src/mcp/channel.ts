@@ -3,8 +3,8 @@
  * when one meta value is not a string, and drops meta keys outside `^[a-zA-Z_][a-zA-Z0-9_]*$`; it shows
  * `meta.user` as the sender in the terminal and wraps `content` in `<channel source="claudemesh" …>`.
  */
-import type { InboxMessage } from "../local/daemon-api.js";
-import { UNTRUSTED_NOTE, headerLine, messageText, oneLine, replyHint } from "../local/peer-text.js";
+import type { InboxMessage } from "../daemon-api/contract.js";
+import { UNTRUSTED_NOTE, headerLine, messageText, oneLine, replyHint } from "../claude-code/peer-text.js";
 
 export const CHANNEL_METHOD = "notifications/claude/channel";
 export const CHANNEL_CAPABILITY = "claude/channel";

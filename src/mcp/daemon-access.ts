@@ -2,9 +2,9 @@
  * The MCP server's way to the daemon: found or started lazily (never while answering `initialize`),
  * through the one lifecycle helper, and retried after a failure. A failure carries the exact command to run.
  */
-import type { SessionInfo } from "../local/daemon-api.js";
-import { DaemonApiError, type DaemonClient } from "../local/daemon-client.js";
-import { ensureDaemon } from "../local/lifecycle.js";
+import type { SessionInfo } from "../daemon-api/contract.js";
+import { DaemonApiError, type DaemonClient } from "../daemon-api/client.js";
+import { ensureDaemon } from "../daemon-api/lifecycle.js";
 
 /** What to tell the model when the daemon cannot be reached. */
 export function unreachableText(err: unknown): string {
@@ -66,7 +66,7 @@ export class DaemonAccess {
     const client = await ensureDaemon({ spawn, client: { timeoutMs } });
     if (!client.token) return { client, session: null };
     try {
-      return { client, session: await client.sessionsMe() };
+      return { client, session: await client.call("sessionsMe", {}) };
     } catch (err) {
       if (!(err instanceof DaemonApiError) || err.status !== 401) throw err;
       this.options.onStaleToken?.();

@@ -4,10 +4,10 @@
  * message mode. Reconnects with Last-Event-ID, so a daemon restart loses nothing.
  */
 import type { Logger } from "pino";
-import type { MessageEvent, SessionInfo } from "../local/daemon-api.js";
+import type { MessageEvent, SessionInfo } from "../daemon-api/contract.js";
 import type { MessageMode } from "../protocol/index.js";
-import { DaemonApiError, type DaemonClient } from "../local/daemon-client.js";
-import { followEvents } from "../local/daemon-events.js";
+import { DaemonApiError, type DaemonClient } from "../daemon-api/client.js";
+import { followEvents } from "../daemon-api/events.js";
 import { inboxNotice, messageNotification, type ChannelParams } from "./channel.js";
 import type { DaemonAccess } from "./daemon-access.js";
 
@@ -76,7 +76,7 @@ class Delivery {
     }
     await this.options.notify(messageNotification(message));
     this.options.log.info({ message_id: message.id, mesh: message.mesh }, "pushed to the channel");
-    if (this.options.markOnPush) await this.client.markSurfaced({ ids: [message.id], lane: "channel" });
+    if (this.options.markOnPush) await this.client.call("markSurfaced", { ids: [message.id], lane: "push" });
   }
 
   #scheduleNotice(): void {
@@ -91,7 +91,7 @@ class Delivery {
   }
 
   async #notice(): Promise<void> {
-    const { messages } = await this.client.inbox({ unread: true, limit: 200 });
+    const { messages } = await this.client.call("inbox", { unread: true, limit: 200, scope: "lane" });
     if (messages.length === 0) return;
     const meshes = [...new Set(messages.map((m) => m.mesh))];
     await this.options.notify(inboxNotice(messages.length, meshes));
@@ -102,13 +102,12 @@ class Delivery {
   }
 }
 
-/** Unread messages that reached a launched session before this server was listening. */
-async function backlog(client: DaemonClient, session: SessionInfo): Promise<MessageEvent["message"][]> {
-  const { messages } = await client.inbox({
-    unread: true,
-    since: session.registered_at,
-    limit: BACKLOG_LIMIT,
-  });
+/**
+ * Unread messages that reached a launched session before this server was listening (including ones
+ * addressed to it before it was resumed).
+ */
+async function backlog(client: DaemonClient): Promise<MessageEvent["message"][]> {
+  const { messages } = await client.call("inbox", { unread: true, scope: "lane", limit: BACKLOG_LIMIT });
   return messages;
 }
 
@@ -146,7 +145,7 @@ export async function runPump(options: PumpOptions): Promise<void> {
         signal,
         onOpen: async (resumed) => {
           if (resumed || session === null) return;
-          for (const message of await backlog(client, session)) await delivery.deliver(message);
+          for (const message of await backlog(client)) await delivery.deliver(message);
         },
         onLost: (err) => log.warn({ err: err.message }, "daemon connection lost; reconnecting"),
       });

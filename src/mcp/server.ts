@@ -10,7 +10,7 @@ import { CallToolRequestSchema, ListToolsRequestSchema } from "@modelcontextprot
 import type { Readable, Writable } from "node:stream";
 import { pino, type Logger } from "pino";
 import type { MessageMode } from "../protocol/index.js";
-import { promptHookInstalled } from "../local/claude-code.js";
+import { promptHookInstalled } from "../claude-code/files.js";
 import { CHANNEL_CAPABILITY, CHANNEL_METHOD, type ChannelParams } from "./channel.js";
 import { DaemonAccess } from "./daemon-access.js";
 import { ChannelSafeTransport } from "./protocol-version.js";

@@ -4,9 +4,16 @@
  * a model can act on; failures come back as `isError` results carrying what to do, never as exceptions.
  */
 import { z } from "zod";
-import type { InboxMessage, PeerView, SendResponse } from "../local/daemon-api.js";
-import { DaemonApiError, type DaemonClient } from "../local/daemon-client.js";
-import { UNTRUSTED_NOTE, headerLine, messageText, oneLine, replyHint, shortKey } from "../local/peer-text.js";
+import type { InboxMessage, PeerView, SendResponse } from "../daemon-api/contract.js";
+import { DaemonApiError, type DaemonClient } from "../daemon-api/client.js";
+import {
+  UNTRUSTED_NOTE,
+  headerLine,
+  messageText,
+  oneLine,
+  replyHint,
+  shortKey,
+} from "../claude-code/peer-text.js";
 import { unreachableText } from "./daemon-access.js";
 
 export interface ToolResult {
@@ -95,7 +102,7 @@ const sendMessage = defineTool({
     reply_to: z.string().min(1).optional().describe("Id of the message this answers"),
   }),
   async run(client, args) {
-    const result = await client.send({
+    const result = await client.call("send", {
       to: args.to,
       message: args.message,
       priority: args.priority,
@@ -113,7 +120,7 @@ const listPeers = defineTool({
     all: z.boolean().optional().describe("Also list control-plane presences (daemons)"),
   }),
   async run(client, args) {
-    const { peers } = await client.peers({ all: args.all });
+    const { peers } = await client.call("peers", { all: args.all });
     if (peers.length === 0) return "No peers are online.";
     return [`${peers.length} peer${peers.length === 1 ? "" : "s"} online:`, ...peers.map(describePeer)].join(
       "\n",
@@ -130,10 +137,10 @@ const readInbox = defineTool({
     limit: z.number().int().min(1).max(200).default(20).describe("At most this many (default 20)"),
   }),
   async run(client, args) {
-    const { messages } = await client.inbox({ unread: args.unread_only, limit: args.limit });
+    const { messages } = await client.call("inbox", { unread: args.unread_only, limit: args.limit });
     if (messages.length === 0) return args.unread_only ? "No new messages." : "The inbox is empty.";
     const fresh = messages.filter((m) => !m.surfaced).map((m) => m.id);
-    if (fresh.length > 0) await client.markSurfaced({ ids: fresh, lane: "tool" });
+    if (fresh.length > 0) await client.call("markSurfaced", { ids: fresh, lane: "tool" });
     const count = `${messages.length} message${messages.length === 1 ? "" : "s"}`;
     return `${count} from peers. ${UNTRUSTED_NOTE}\n\n${frameMessages(messages)}`;
   },

@@ -16,10 +16,11 @@ import type {
   RegisterSessionResponse,
   SendResponse,
   SessionInfo,
-} from "../../src/local/daemon-api.js";
-import { saveConfig } from "../../src/local/config.js";
+} from "../../src/daemon-api/contract.js";
+import { saveConfig } from "../../src/host/config.js";
 import { requestFingerprint } from "../../src/protocol/canonical.js";
-import { eventually, makeMesh, pushFrame, startHarness, type Harness } from "./fake-broker.js";
+import { makeMesh, pushFrame, startHarness, type Harness } from "./fake-broker.js";
+import { waitUntil } from "../helpers/deadline.js";
 
 let h: Harness;
 const peer = generateIdentity();
@@ -326,7 +327,7 @@ describe("send and the outbox", () => {
     expect(res).toMatchObject({ status: 202, body: { status: "queued", broker_message_id: null } });
     expect(h.broker.sent).toHaveLength(0);
     h.broker.setUp(true);
-    const row = await eventually(() => {
+    const row = await waitUntil(() => {
       const current = h.daemon.outbox.store.get(res.body.message_id);
       return current?.status === "done" && current;
     });
@@ -347,7 +348,7 @@ describe("send and the outbox", () => {
     });
     expect(res.body).toMatchObject({ status: "queued", broker_message_id: null });
     release();
-    await eventually(() => h.daemon.outbox.store.get(res.body.message_id)?.status === "done");
+    await waitUntil(() => h.daemon.outbox.store.get(res.body.message_id)?.status === "done");
   });
 
   it("marks a permanent ack error dead at once, reports it, and requeue retries with the same bytes", async () => {
@@ -366,7 +367,7 @@ describe("send and the outbox", () => {
     h.broker.ackWith = () => ({ messageId: "B".repeat(32), queued: true, recipientOnline: false });
     const requeued = await h.request("POST", "/v1/outbox/requeue", { body: { id } });
     expect(requeued.status).toBe(200);
-    await eventually(() => h.daemon.outbox.store.get(id)?.status === "done");
+    await waitUntil(() => h.daemon.outbox.store.get(id)?.status === "done");
     const [first, second] = h.broker.sent;
     expect(second!.input.ciphertext).toBe(first!.input.ciphertext);
     expect(second!.input.nonce).toBe(first!.input.nonce);
@@ -384,7 +385,9 @@ describe("send and the outbox", () => {
     const res = await h.request<SendResponse>("POST", "/v1/send", {
       body: { to: "peer", message: "retry me", wait_ms: 0 },
     });
-    await eventually(() => h.daemon.outbox.store.get(res.body.message_id)?.status === "done", 5_000);
+    await waitUntil(() => h.daemon.outbox.store.get(res.body.message_id)?.status === "done", {
+      timeoutMs: 5_000,
+    });
     expect(calls).toBe(2);
   });
 
@@ -396,7 +399,7 @@ describe("send and the outbox", () => {
     expect(h.daemon.outbox.store.get(res.body.message_id)?.status).toBe("inflight");
     h.broker.ackWith = () => ({ messageId: "D".repeat(32), queued: true });
     await h.restart();
-    await eventually(() => h.daemon.outbox.store.get(res.body.message_id)?.status === "done");
+    await waitUntil(() => h.daemon.outbox.store.get(res.body.message_id)?.status === "done");
     expect(h.broker.sent).toHaveLength(2);
     expect(h.broker.sent[1]!.input.clientMessageId).toBe(res.body.message_id);
   });
@@ -572,9 +575,9 @@ describe("peers, presence, moderation, meshes", () => {
         { version: 1, meshes: [watched.meshes[0]!.config, beta.config] },
         `${watched.dir}/config.json`,
       );
-      await eventually(() => watched.daemon.meshes.some((m) => m.slug === "beta" && m.state === "connected"));
+      await waitUntil(() => watched.daemon.meshes.some((m) => m.slug === "beta" && m.state === "connected"));
       saveConfig({ version: 1, meshes: [beta.config] }, `${watched.dir}/config.json`);
-      await eventually(() => watched.daemon.meshes.map((m) => m.slug).join() === "beta");
+      await waitUntil(() => watched.daemon.meshes.map((m) => m.slug).join() === "beta");
       expect(
         watched.broker.links.find((l) => l.options.meshId === watched.meshes[0]!.config.mesh_id)?.saidBye,
       ).toBe(true);

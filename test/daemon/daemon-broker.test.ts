@@ -10,9 +10,9 @@ import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DaemonClient } from "../../src/local/daemon-client.js";
-import type { InboxMessage, SendResponse } from "../../src/local/daemon-api.js";
-import { eventually } from "./fake-broker.js";
+import { DaemonClient } from "../../src/daemon-api/client.js";
+import type { InboxMessage, SendResponse } from "../../src/daemon-api/contract.js";
+import { waitUntil } from "../helpers/deadline.js";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const BIN = join(ROOT, "bin", "claudemesh.js");
@@ -123,7 +123,9 @@ async function startDaemon(user: User): Promise<void> {
   );
   closeSync(log);
   try {
-    await eventually(async () => (await user.client.health()).meshes.every((m) => m.connected), 15_000);
+    await waitUntil(async () => (await user.client.call("health", {})).meshes.every((m) => m.connected), {
+      timeoutMs: 15_000,
+    });
   } catch (error) {
     const tail = readFileSync(join(tmp, `${user.name}-daemon.log`), "utf8")
       .split("\n")
@@ -142,7 +144,7 @@ async function stopDaemon(user: User, signal: NodeJS.Signals): Promise<void> {
 }
 
 async function inboxBodies(user: User): Promise<string[]> {
-  const inbox = await user.client.inbox({ limit: 1_000 });
+  const inbox = await user.client.call("inbox", { limit: 1_000 });
   return inbox.messages.map((m: InboxMessage) => m.body);
 }
 
@@ -183,91 +185,113 @@ describe.skipIf(!BUILT)("daemon with a real broker", () => {
   it("delivers every accepted send exactly once even when the sender's daemon is killed -9 right after", async () => {
     const bodies = Array.from({ length: 5 }, (_, i) => `survives kill -9 #${i}`);
     const sent: SendResponse[] = [];
-    for (const message of bodies) sent.push(await alice.client.send({ to: "bob", message, wait_ms: 0 }));
+    for (const message of bodies)
+      sent.push(await alice.client.call("send", { to: "bob", message, wait_ms: 0 }));
     await stopDaemon(alice, "SIGKILL");
     await startDaemon(alice);
-    await eventually(async () => {
-      const items = (await alice.client.outbox()).items;
-      return sent.every((s) => items.find((i) => i.id === s.message_id)?.status === "done");
-    }, 20_000);
-    const inbox = await eventually(async () => {
-      const got = await inboxBodies(bob);
-      return bodies.every((b) => got.includes(b)) && got;
-    }, 20_000);
+    await waitUntil(
+      async () => {
+        const items = (await alice.client.call("outbox", {})).items;
+        return sent.every((s) => items.find((i) => i.id === s.message_id)?.status === "done");
+      },
+      { timeoutMs: 20_000 },
+    );
+    const inbox = await waitUntil(
+      async () => {
+        const got = await inboxBodies(bob);
+        return bodies.every((b) => got.includes(b)) && got;
+      },
+      { timeoutMs: 20_000 },
+    );
     for (const body of bodies) expect(count(inbox, body)).toBe(1);
   }, 60_000);
 
   it("accepts a send as queued while the broker is down and delivers it once the broker is back", async () => {
     await stopBroker();
-    await eventually(async () => (await alice.client.health()).meshes.every((m) => !m.connected), 10_000);
-    const res = await alice.client.send({ to: "bob", message: "while the broker was down" });
+    await waitUntil(async () => (await alice.client.call("health", {})).meshes.every((m) => !m.connected), {
+      timeoutMs: 10_000,
+    });
+    const res = await alice.client.call("send", { to: "bob", message: "while the broker was down" });
     expect(res).toMatchObject({ status: "queued", broker_message_id: null });
     await startBroker(brokerPort);
-    const inbox = await eventually(async () => {
-      const got = await inboxBodies(bob);
-      return got.includes("while the broker was down") && got;
-    }, 25_000);
+    const inbox = await waitUntil(
+      async () => {
+        const got = await inboxBodies(bob);
+        return got.includes("while the broker was down") && got;
+      },
+      { timeoutMs: 25_000 },
+    );
     expect(count(inbox, "while the broker was down")).toBe(1);
-    const item = (await alice.client.outbox()).items.find((i) => i.id === res.message_id);
+    const item = (await alice.client.call("outbox", {})).items.find((i) => i.id === res.message_id);
     expect(item).toMatchObject({ status: "done" });
   }, 60_000);
 
   it("gives a recipient whose daemon was down everything after it starts, none twice", async () => {
-    await eventually(async () => (await alice.client.health()).meshes.every((m) => m.connected), 15_000);
+    await waitUntil(async () => (await alice.client.call("health", {})).meshes.every((m) => m.connected), {
+      timeoutMs: 15_000,
+    });
     await stopDaemon(bob, "SIGTERM");
     const bodies = Array.from({ length: 4 }, (_, i) => `while bob was away #${i}`);
     for (const message of bodies) {
-      const res = await alice.client.send({ to: "bob", message });
+      const res = await alice.client.call("send", { to: "bob", message });
       expect(res.status).toBe("sent");
     }
-    await alice.client.send({ to: "*", message: "broadcast while bob was away" });
+    await alice.client.call("send", { to: "*", message: "broadcast while bob was away" });
     await startDaemon(bob);
     const all = [...bodies, "broadcast while bob was away"];
-    const inbox = await eventually(async () => {
-      const got = await inboxBodies(bob);
-      return all.every((b) => got.includes(b)) && got;
-    }, 20_000);
+    const inbox = await waitUntil(
+      async () => {
+        const got = await inboxBodies(bob);
+        return all.every((b) => got.includes(b)) && got;
+      },
+      { timeoutMs: 20_000 },
+    );
     for (const body of all) expect(count(inbox, body)).toBe(1);
   }, 60_000);
 
   it("runs a launched session as its own peer, scopes its inbox, and reaps it when its process dies", async () => {
     const claude = track(spawn(process.execPath, ["-e", "setTimeout(() => {}, 60000)"], { stdio: "ignore" }));
-    const reg = await bob.client.registerSession({
+    const reg = await bob.client.call("registerSession", {
       pid: claude.pid!,
       session_id: "e2e-session",
       cwd: tmp,
       name: "bob-cc",
     });
     const session = new DaemonClient({ socketPath: bob.socket, token: reg.token });
-    const seen = await eventually(async () => {
-      const peers = (await alice.client.peers()).peers;
-      return peers.find((p) => p.session_pubkey === reg.session_pubkey);
-    }, 10_000);
+    const seen = await waitUntil(
+      async () => {
+        const peers = (await alice.client.call("peers", {})).peers;
+        return peers.find((p) => p.session_pubkey === reg.session_pubkey);
+      },
+      { timeoutMs: 10_000 },
+    );
     expect(seen).toMatchObject({ display_name: "bob-cc", peer_role: "session" });
     expect(seen.pubkey).not.toBe(reg.session_pubkey);
 
-    const res = await alice.client.send({ to: "bob-cc", message: "for the session only" });
+    const res = await alice.client.call("send", { to: "bob-cc", message: "for the session only" });
     expect(res.target).toMatchObject({ kind: "session", spec: reg.session_pubkey });
-    await eventually(
-      async () => (await session.inbox()).messages.some((m) => m.body === "for the session only"),
-      10_000,
+    await waitUntil(
+      async () => (await session.call("inbox", {})).messages.some((m) => m.body === "for the session only"),
+      { timeoutMs: 10_000 },
     );
     expect(await inboxBodies(bob)).not.toContain("for the session only");
 
-    const reply = await session.send({ to: "alice", message: "reply from the session" });
+    const reply = await session.call("send", { to: "alice", message: "reply from the session" });
     expect(reply.status).toBe("sent");
-    const got = await eventually(
-      async () => (await alice.client.inbox()).messages.find((m) => m.body === "reply from the session"),
-      10_000,
+    const got = await waitUntil(
+      async () =>
+        (await alice.client.call("inbox", {})).messages.find((m) => m.body === "reply from the session"),
+      { timeoutMs: 10_000 },
     );
     expect(got.from_session_pubkey).toBe(reg.session_pubkey);
 
     claude.kill("SIGKILL");
-    await eventually(
-      async () => !(await alice.client.peers()).peers.some((p) => p.session_pubkey === reg.session_pubkey),
-      15_000,
+    await waitUntil(
+      async () =>
+        !(await alice.client.call("peers", {})).peers.some((p) => p.session_pubkey === reg.session_pubkey),
+      { timeoutMs: 15_000 },
     );
-    await expect(session.sessionsMe()).rejects.toMatchObject({ code: "invalid_session_token" });
+    await expect(session.call("sessionsMe", {})).rejects.toMatchObject({ code: "invalid_session_token" });
   }, 60_000);
 });
 

@@ -1,8 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { boxEncrypt, generateIdentity } from "../../src/crypto/index.js";
 import type { SseSink } from "../../src/daemon/ipc/app.js";
-import type { RegisterSessionResponse } from "../../src/local/daemon-api.js";
-import { eventually, pushFrame, startHarness, type Harness } from "./fake-broker.js";
+import type { RegisterSessionResponse } from "../../src/daemon-api/contract.js";
+import { pushFrame, startHarness, type Harness } from "./fake-broker.js";
+import { waitUntil } from "../helpers/deadline.js";
 
 let h: Harness;
 const peer = generateIdentity();
@@ -184,7 +185,7 @@ describe("GET /v1/events", () => {
     const streamA = await subscribe(a.token);
     const streamB = await subscribe(b.token);
     expect((await h.request("DELETE", `/v1/sessions/${a.token}`)).status).toBe(200);
-    await eventually(() => streamA.ended);
+    await waitUntil(() => streamA.ended);
     expect(streamA.events().map((e) => e.event)).toEqual(["session_end"]);
     expect(streamB.events()).toEqual([]);
     expect(streamB.ended).toBe(false);

@@ -14,7 +14,7 @@ import {
   toBase64Url,
   type Identity,
 } from "../../src/crypto/index.js";
-import { saveConfig, type MeshConfig } from "../../src/local/config.js";
+import { saveConfig, type MeshConfig } from "../../src/host/config.js";
 import type {
   AckFrame,
   HelloAck,
@@ -339,26 +339,6 @@ export async function startHarness(
     },
   };
   return harness;
-}
-
-/** Polls `check` until it returns a value that is not undefined/false, or fails after `ms`. */
-export async function eventually<T>(
-  check: () => T | undefined | false | Promise<T | undefined | false>,
-  ms = 2_000,
-): Promise<T> {
-  const deadline = Date.now() + ms;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await check();
-      if (value !== undefined && value !== false) return value;
-    } catch (error) {
-      last = error;
-    }
-    if (Date.now() > deadline)
-      throw new Error(`condition not met within ${ms} ms${last ? `: ${String(last)}` : ""}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
 }
 
 export function pushFrame(

@@ -67,11 +67,51 @@ describe("InboxStore", () => {
     store.insert(row("member m2", { mesh_id: "m2" }));
     store.insert(row("s1", { session_pubkey: S1 }));
     store.insert(row("s2", { session_pubkey: S2 }));
+    const live = [S1, S2];
     expect(store.list(s1, { limit: 10 }).messages.map((m) => m.body)).toEqual(["member m1", "s1"]);
-    expect(store.list(member, { limit: 10 }).messages.map((m) => m.body)).toEqual(["member m1", "member m2"]);
-    expect(store.list(member, { limit: 10, meshId: "m2" }).messages.map((m) => m.body)).toEqual([
+    expect(store.list(member, { limit: 10, liveSessions: live }).messages.map((m) => m.body)).toEqual([
+      "member m1",
       "member m2",
     ]);
+    expect(
+      store.list(member, { limit: 10, meshId: "m2", liveSessions: live }).messages.map((m) => m.body),
+    ).toEqual(["member m2"]);
+  });
+
+  it("keeps a message for an ended session with it: in the member's inbox, never in a lane but its own", () => {
+    store.insert(row("member m1"));
+    store.insert(row("for ended s2", { session_pubkey: S2 }));
+    const read = store.list(member, { limit: 10, liveSessions: [S1] }).messages;
+    expect(read.map((m) => [m.body, m.for_session])).toEqual([
+      ["member m1", null],
+      ["for ended s2", S2],
+    ]);
+    // Lanes: ambient callers and other sessions never get it; the session itself (resumed) does.
+    expect(store.list(member, { limit: 10, scope: "lane" }).messages.map((m) => m.body)).toEqual([
+      "member m1",
+    ]);
+    expect(store.list(s1, { limit: 10, scope: "lane" }).messages.map((m) => m.body)).toEqual(["member m1"]);
+    const resumed: Viewer = { session: { pubkey: S2, meshId: "m1", registeredMs: Date.now() + 60_000 } };
+    expect(store.list(resumed, { limit: 10, scope: "lane" }).messages.map((m) => m.body)).toEqual([
+      "for ended s2",
+    ]);
+  });
+
+  it("reserves for one lane at a time; a lapsed reservation gives the message back", () => {
+    const one = row("one");
+    store.insert(one);
+    const now = Date.now();
+    expect(store.reserve(s1, [one.id], 1_000, now)).toEqual([one.id]);
+    expect(store.reserve(s1, [one.id], 1_000, now + 10)).toEqual([]);
+    expect(store.list(s1, { unread: true, limit: 10, scope: "lane" }).messages).toEqual([]);
+    // Another viewer's reservations are its own.
+    expect(store.reserve(member, [one.id], 1_000, now)).toEqual([one.id]);
+    // Lapsed without a mark: free again, still unread.
+    expect(store.reserve(s1, [one.id], 1_000, now + 1_001)).toEqual([one.id]);
+    expect(store.markSurfaced(s1, [one.id], "prompt")).toBe(1);
+    expect(store.reserve(s1, [one.id], 1_000, now + 5_000)).toEqual([]);
+    expect(store.lastSurfacedAt("prompt")).not.toBeNull();
+    expect(store.lastSurfacedAt("channel")).toBeNull();
   });
 
   it("keeps surfaced marks per viewer and counts unread", () => {

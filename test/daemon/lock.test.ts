@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { acquireLock } from "../../src/daemon/lock.js";
-import { pidAlive, processStartTime, sameProcessAlive } from "../../src/local/process-info.js";
+import { pidAlive, processStartTime, sameProcessAlive } from "../../src/host/process-info.js";
 
 let dir: string;
 beforeEach(() => {

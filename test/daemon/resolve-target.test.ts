@@ -4,7 +4,7 @@ import {
   resolveTarget,
   type LivePeer,
   type RosterMember,
-} from "../../src/local/resolve-target.js";
+} from "../../src/daemon-api/resolve-target.js";
 
 const key = (c: string): string => c.repeat(64);
 const alice: RosterMember = { memberId: "m-a", pubkey: key("a"), displayName: "alice", online: true };
@@ -67,18 +67,32 @@ describe("resolveTarget", () => {
     expect(resolve("BOB")).toMatchObject({ ok: true, target: { spec: bob.pubkey } });
   });
 
-  it("resolves a name held by a member and its only session to the session", () => {
+  it("refuses a name held by a member and its session, listing both (never picks one quietly)", () => {
     const s = session(key("5"), alice);
-    expect(resolve("alice", [controlPlane(alice), s])).toMatchObject({
+    const result = resolve("alice", [controlPlane(alice), s]);
+    expect(result).toMatchObject({
+      ok: false,
+      error: "ambiguous_target",
+      message: expect.stringMatching(/is both a member .* and one of its live sessions/),
+    });
+    if (!result.ok) {
+      expect(result.candidates.map((c) => [c.kind, c.pubkey, c.session_pubkey])).toEqual([
+        ["session", alice.pubkey, s.pubkey],
+        ["member", alice.pubkey, null],
+      ]);
+    }
+    // A key prefix chooses.
+    expect(resolve(s.pubkey.slice(0, 8), [controlPlane(alice), s])).toMatchObject({
       ok: true,
-      target: { spec: s.pubkey, kind: "session", memberPubkey: alice.pubkey, online: true },
+      target: { spec: s.pubkey, kind: "session" },
     });
   });
 
   it("asks when a member has two sessions with its name", () => {
     const result = resolve("alice", [session(key("5"), alice), session(key("6"), alice)]);
     expect(result).toMatchObject({ ok: false, error: "ambiguous_target" });
-    if (!result.ok) expect(result.candidates.map((c) => c.session_pubkey)).toEqual([key("5"), key("6")]);
+    if (!result.ok)
+      expect(result.candidates.map((c) => c.session_pubkey)).toEqual([key("5"), key("6"), null]);
   });
 
   it("asks when a name belongs to a member and to another member's session", () => {

@@ -27,7 +27,7 @@ const HEAVY = [
   "/dist/src/client/",
   "/dist/src/crypto/",
   "/dist/src/protocol/frames.js",
-  "/dist/src/local/config.js",
+  "/dist/src/host/config.js",
 ];
 
 beforeAll(async () => {

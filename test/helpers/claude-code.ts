@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import type { JSONRPCNotification } from "@modelcontextprotocol/sdk/types.js";
-import { DaemonClient } from "../../src/local/daemon-client.js";
+import { DaemonClient } from "../../src/daemon-api/client.js";
 import { startBroker, waitUntil, withTimeout, type BrokerProcess } from "./broker.js";
 import { CLI_BIN, CliUser, ROOT, runCli, type CliResult } from "./cli.js";
 
@@ -50,10 +50,16 @@ export interface TwoUsers {
 
 export const BOB_NAME = `Bob "the Builder" O'Neil`;
 
-/** A broker and two users on one mesh, both daemons up and seeing each other. */
-export async function twoUsers(label: string): Promise<TwoUsers> {
+/**
+ * A broker and two users on one mesh, both daemons up and seeing each other. `aliceEnv` is added to
+ * alice's environment (and so to her daemon's).
+ */
+export async function twoUsers(
+  label: string,
+  options: { aliceEnv?: Record<string, string> } = {},
+): Promise<TwoUsers> {
   const broker = await startBroker();
-  const alice = new CliUser(`${label}-alice`);
+  const alice = new CliUser(`${label}-alice`, options.aliceEnv);
   const bob = new CliUser(`${label}-bob`);
   const created = await alice.createMesh(broker, "team", "alice");
   const link = String((await alice.runJson(["invite", "--uses", "1"])).link);

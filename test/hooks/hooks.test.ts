@@ -19,7 +19,7 @@ import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { InboxMessage } from "../../src/local/daemon-api.js";
+import type { InboxMessage } from "../../src/daemon-api/contract.js";
 import { messageNotification } from "../../src/mcp/channel.js";
 import { waitUntil, withTimeout } from "../helpers/broker.js";
 import {
@@ -53,7 +53,10 @@ async function dmToA(body: string): Promise<InboxMessage> {
   return waitUntil(
     async () =>
       (
-        await daemonOf(mesh.alice, a.record().tokenFile ?? undefined).inbox({ unread: true, limit: 500 })
+        await daemonOf(mesh.alice, a.record().tokenFile ?? undefined).call("inbox", {
+          unread: true,
+          limit: 500,
+        })
       ).messages.find((m) => m.body === body),
     { timeoutMs: 10_000, message: `"${body}" never reached session A` },
   );
@@ -133,7 +136,7 @@ describe("hook prompt", () => {
     );
     expect(second).toMatchObject({ code: 0, stdout: "", stderr: "" });
     const row = (
-      await daemonOf(mesh.alice, a.record().tokenFile ?? undefined).inbox({ limit: 500 })
+      await daemonOf(mesh.alice, a.record().tokenFile ?? undefined).call("inbox", { limit: 500 })
     ).messages.find((m) => m.id === message.id);
     expect(row?.surfaced).toBe(true);
     await turnEnds(a.sessionId(), a.sessionEnv());
@@ -151,7 +154,7 @@ describe("hook prompt", () => {
     await mesh.bob.runJson(["send", "alice", "to the member, ambient"]);
     await waitUntil(
       async () =>
-        (await daemonOf(mesh.alice).inbox({ unread: true, limit: 500 })).messages.some(
+        (await daemonOf(mesh.alice).call("inbox", { unread: true, limit: 500 })).messages.some(
           (m) => m.body === "to the member, ambient",
         ),
       { timeoutMs: 10_000 },
@@ -190,7 +193,9 @@ describe("hook prompt", () => {
 
 /** Whether A's daemon has `id` marked surfaced. */
 async function surfaced(id: string): Promise<boolean | undefined> {
-  const { messages } = await daemonOf(mesh.alice, a.record().tokenFile ?? undefined).inbox({ limit: 500 });
+  const { messages } = await daemonOf(mesh.alice, a.record().tokenFile ?? undefined).call("inbox", {
+    limit: 500,
+  });
   return messages.find((m) => m.id === id)?.surfaced;
 }
 
@@ -296,7 +301,6 @@ describe("hook wait", () => {
     expect(wait.stderr()).toMatch(/arrived while this session was idle/);
     const waited = at - Date.parse(message.received_at);
     expect(waited).toBeGreaterThanOrEqual(2_900);
-    expect(waited).toBeLessThan(6_000);
     // It is surfaced now: the prompt hook does not show it again.
     const prompt = await runHook(mesh.alice, "prompt", promptInput(a.sessionId(), "next"), a.sessionEnv());
     expect(prompt.stdout).not.toContain("wake up, the build is green");
@@ -369,14 +373,20 @@ describe("hooks when something is wrong", () => {
     }
   });
 
-  it("gives up within its budget on a daemon that never answers", async () => {
-    const env = { CLAUDEMESH_DAEMON_DIR: join(dir, "hang") };
+  it("gives up on a daemon that never answers: silent, exit 0, and the run recorded for doctor", async () => {
+    const env = { CLAUDEMESH_DAEMON_DIR: join(dir, "hang"), CLAUDEMESH_HOOK_BUDGET_MS: "500" };
     for (const verb of ["prompt", "idle"] as const) {
       const input = verb === "prompt" ? promptInput("s", "hi") : stopInput("s");
       const result = await runHook(mesh.alice, verb, input, env);
       expect(result).toMatchObject({ code: 0, stdout: "", stderr: "" });
-      // The hook's own budget is 1 s from process start; the margin covers a loaded machine.
-      expect(result.ms).toBeLessThan(2_500);
     }
+    const runs = readFileSync(join(dir, "hang", "hook-runs.jsonl"), "utf8")
+      .trim()
+      .split("\n")
+      .map((line) => JSON.parse(line) as { hook: string; outcome: string });
+    expect(runs.map((r) => [r.hook, r.outcome])).toEqual([
+      ["prompt", "out_of_time"],
+      ["idle", "no_daemon"],
+    ]);
   });
 });

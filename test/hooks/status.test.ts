@@ -28,9 +28,9 @@ async function statusOfA(): Promise<string | undefined> {
 }
 
 async function bodiesOfA(): Promise<string[]> {
-  return (await daemonOf(mesh.alice, a.record().tokenFile ?? undefined).inbox({ limit: 500 })).messages.map(
-    (m) => m.body,
-  );
+  return (
+    await daemonOf(mesh.alice, a.record().tokenFile ?? undefined).call("inbox", { limit: 500 })
+  ).messages.map((m) => m.body);
 }
 
 beforeAll(async () => {

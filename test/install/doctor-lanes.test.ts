@@ -54,9 +54,16 @@ describe("doctor and the delivery lanes", () => {
       ["hooks", true],
       ["inbox", true],
     ]);
-    expect(found.find((l) => l.lane === "hooks")?.detail).toMatch(/installed \(prompt, idle, wait\)/);
+    expect(found.find((l) => l.lane === "hooks")?.detail).toMatch(
+      /installed \(prompt, idle, wait, session-start\)/,
+    );
     const inside = await lanes({ CLAUDEMESH_IPC_TOKEN_FILE: "/nonexistent/token" });
-    expect(inside.find((l) => l.lane === "channel")?.active).toBe(true);
+    // Loaded, but not confirmed until the model has seen a channel message.
+    expect(inside.find((l) => l.lane === "channel")).toMatchObject({
+      active: false,
+      fix: null,
+      detail: expect.stringMatching(/^not confirmed yet/),
+    });
     const human = await user.run(["doctor"]);
     expect(human.stdout).toMatch(/lane: hooks: active — installed/);
   });

@@ -22,7 +22,7 @@ const ORIGINAL_SETTINGS = {
   permissions: { allow: ["Bash(git:*)", "Read(**)"], deny: ["Bash(rm:*)"] },
   hooks: {
     Stop: [{ hooks: [{ type: "command", command: "say done", timeout: 3 }] }],
-    PreToolUse: [{ matcher: "Bash", hooks: [{ type: "command", command: "/usr/local/bin/audit" }] }],
+    PreToolUse: [{ matcher: "Bash", hooks: [{ type: "command", command: "/opt/audit/bin/audit" }] }],
   },
   env: { FOO: "bar" },
 };
@@ -90,6 +90,9 @@ describe("install", () => {
         ],
         PreToolUse: ORIGINAL_SETTINGS.hooks.PreToolUse,
         UserPromptSubmit: [{ hooks: [{ type: "command", command: `${cm} hook prompt`, timeout: 5 }] }],
+        SessionStart: [
+          { hooks: [{ type: "command", command: `${cm} hook wait`, asyncRewake: true, timeout: 86400 }] },
+        ],
       },
     });
     for (const file of [claudeJson, settingsJson]) expect(statSync(file).mode & 0o777).toBe(0o600);

@@ -6,7 +6,7 @@
 import { mkdirSync, utimesSync, writeFileSync, existsSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { encodeProjectDir } from "../../src/local/claude-code.js";
+import { encodeProjectDir } from "../../src/claude-code/files.js";
 import { waitUntil, withTimeout } from "../helpers/broker.js";
 import { LaunchedSession, ROOT, twoUsers, type PeerRow, type TwoUsers } from "../helpers/claude-code.js";
 

@@ -22,7 +22,7 @@ let ambient: McpUnderTest;
 let keyA = "";
 
 async function bodies(tokenFile?: string): Promise<string[]> {
-  return (await daemonOf(mesh.alice, tokenFile).inbox({ limit: 500 })).messages.map((m) => m.body);
+  return (await daemonOf(mesh.alice, tokenFile).call("inbox", { limit: 500 })).messages.map((m) => m.body);
 }
 
 beforeAll(async () => {

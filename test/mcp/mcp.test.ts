@@ -222,7 +222,7 @@ describe("channel notifications", () => {
     // No hooks are installed for alice, so the push itself counts as surfaced (read without marking).
     const row = await waitUntil(
       async () =>
-        (await daemonOf(mesh.alice).inbox({ limit: 200 })).messages.find(
+        (await daemonOf(mesh.alice).call("inbox", { limit: 200 })).messages.find(
           (m) => m.id === note.meta.message_id && m.surfaced,
         ),
       { timeoutMs: 5_000, message: "the pushed message was not marked surfaced" },

@@ -8,15 +8,20 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { claudeArgs } from "../../src/cli/handlers/launch.js";
-import { MAX_BYTES, MAX_MESSAGES, renderContext, selectForContext } from "../../src/cli/hooks/context.js";
-import { toHookInput } from "../../src/cli/hooks/input.js";
-import { channelMessageIds } from "../../src/cli/hooks/surface.js";
-import { channelIdsInTranscript, unescapeAttribute } from "../../src/cli/hooks/transcript.js";
-import { addHooks, removeHooks } from "../../src/cli/install/entries.js";
-import { lanesFor } from "../../src/cli/lanes.js";
-import { chooseSession } from "../../src/cli/launch/session-id.js";
-import { encodeProjectDir, ourHookVerb } from "../../src/local/claude-code.js";
-import type { InboxMessage, SessionInfo } from "../../src/local/daemon-api.js";
+import {
+  MAX_BYTES,
+  MAX_MESSAGES,
+  renderContext,
+  selectForContext,
+} from "../../src/claude-code/hooks/context.js";
+import { toHookInput } from "../../src/claude-code/hooks/input.js";
+import { channelMessageIds } from "../../src/claude-code/hooks/surface.js";
+import { channelIdsInTranscript, unescapeAttribute } from "../../src/claude-code/hooks/transcript.js";
+import { addHooks, removeHooks } from "../../src/claude-code/install/entries.js";
+import { lanesFor, slowHookWarning } from "../../src/claude-code/lanes.js";
+import { chooseSession } from "../../src/claude-code/launch/session-id.js";
+import { encodeProjectDir, ourHookVerb } from "../../src/claude-code/files.js";
+import type { InboxMessage, SessionInfo } from "../../src/daemon-api/contract.js";
 import { cleanMeta, inboxNotice, messageNotification } from "../../src/mcp/channel.js";
 import { capInitialize } from "../../src/mcp/protocol-version.js";
 
@@ -117,9 +122,9 @@ describe("hook context", () => {
     const big = Array.from({ length: 5 }, (_, i) => message({ id: `b${i}`, body: "x".repeat(3_000) }));
     const some = selectForContext(big);
     expect(some.shown.length).toBeLessThan(5);
-    expect(Buffer.byteLength(renderContext(some.blocks, 5 - some.shown.length, "wait"))).toBeLessThanOrEqual(
-      MAX_BYTES,
-    );
+    expect(
+      Buffer.byteLength(renderContext(some.blocks, 5 - some.shown.length, "working")),
+    ).toBeLessThanOrEqual(MAX_BYTES);
     const huge = selectForContext([message({ body: "é".repeat(20_000) })]);
     expect(huge.shown).toHaveLength(1);
     const text = renderContext(huge.blocks, 0, "prompt");
@@ -232,16 +237,61 @@ describe("doctor's lanes", () => {
     registered_at: "2025-01-31T12:00:00.000Z",
     channel_flag: channelFlag,
   });
-  const inputs = { mcpRegistered: true, hooks: new Set<never>(), brokenHooks: [], daemonRunning: true };
+  const inputs = {
+    mcpRegistered: true,
+    hooks: new Set<never>(),
+    brokenHooks: [],
+    daemonRunning: true,
+    activity: null,
+    hookRuns: [],
+  };
 
   it("counts only sessions registered with the channel flag for the channel lane", () => {
     const channel = (sessions: SessionInfo[]) =>
       lanesFor({ ...inputs, sessions, insideLaunch: false }).find((l) => l.lane === "channel");
     expect(channel([session(false)])).toMatchObject({ active: false, fix: "claudemesh launch" });
     expect(channel([session(true), session(false)])).toMatchObject({
-      active: true,
-      detail: expect.stringMatching(/^1 session started with `claudemesh launch`/),
+      active: false,
+      fix: null,
+      detail: expect.stringMatching(
+        /^not confirmed yet: .*; 1 session started with `claudemesh launch` loads/,
+      ),
     });
+  });
+
+  it("calls the channel confirmed only once the model has seen a channel message", () => {
+    const activity = { channel_confirmed_at: "2026-12-04T10:00:00.000Z", channel_pushed_at: null };
+    const unconfirmed = { channel_confirmed_at: null, channel_pushed_at: "2026-12-04T10:00:00.000Z" };
+    const channel = (a: typeof activity | typeof unconfirmed) =>
+      lanesFor({ ...inputs, activity: a, sessions: [session(true)], insideLaunch: true }).find(
+        (l) => l.lane === "channel",
+      );
+    expect(channel(unconfirmed)).toMatchObject({
+      active: false,
+      detail: expect.stringMatching(/^not confirmed/),
+    });
+    expect(channel(activity)).toMatchObject({ active: true, detail: expect.stringMatching(/^confirmed/) });
+  });
+
+  it("warns when recent hook runs came close to Claude Code's timeout", () => {
+    const run = (ms: number, outcome: "ok" | "out_of_time" = "ok") => ({
+      hook: "prompt",
+      ms,
+      outcome,
+      at: "",
+    });
+    expect(slowHookWarning([run(200), run(900)])).toBeNull();
+    expect(slowHookWarning([run(200), run(3_500), run(4_100, "out_of_time")])).toMatch(
+      /^2 of the last 3 hook runs came close to Claude Code's 5 s timeout \(slowest 4\.1 s\)/,
+    );
+    const hooks = lanesFor({
+      ...inputs,
+      hooks: new Set(["prompt", "idle", "wait", "session-start"] as const),
+      hookRuns: [run(4_500)],
+      sessions: [],
+      insideLaunch: false,
+    }).find((l) => l.lane === "hooks");
+    expect(hooks?.warning).toMatch(/came close/);
   });
 });
 

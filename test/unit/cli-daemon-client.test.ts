@@ -8,9 +8,9 @@ import { mkdtempSync, rmSync, writeFileSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { DaemonApiError, DaemonClient, DaemonUnavailableError } from "../../src/local/daemon-client.js";
-import { followEvents, type DaemonEvent } from "../../src/local/daemon-events.js";
-import { DaemonLifecycleError, ensureDaemon, stopDaemon } from "../../src/local/lifecycle.js";
+import { DaemonApiError, DaemonClient, DaemonUnavailableError } from "../../src/daemon-api/client.js";
+import { followEvents, type DaemonEvent } from "../../src/daemon-api/events.js";
+import { DaemonLifecycleError, ensureDaemon, stopDaemon } from "../../src/daemon-api/lifecycle.js";
 
 type Handler = (req: IncomingMessage, res: ServerResponse, body: string) => void;
 
@@ -65,9 +65,9 @@ describe("DaemonClient", () => {
       });
     });
     const client = new DaemonClient({ socketPath: socket });
-    const reply = await client.send({ to: "bob", message: "hi", wait_ms: 10 });
+    const reply = await client.call("send", { to: "bob", message: "hi", wait_ms: 10 });
     expect(reply).toMatchObject({ message_id: "m1", status: "queued" });
-    await client.peers({ mesh: "team", all: true });
+    await client.call("peers", { mesh: "team", all: true });
     expect(seen[0]).toEqual({
       method: "POST",
       url: "/v1/send",
@@ -90,7 +90,7 @@ describe("DaemonClient", () => {
       }),
     );
     const error = await new DaemonClient({ socketPath: socket })
-      .send({ to: "bobb", message: "x" })
+      .call("send", { to: "bobb", message: "x" })
       .catch((e) => e);
     expect(error).toBeInstanceOf(DaemonApiError);
     expect(error).toMatchObject({ status: 404, code: "unknown_target", hint: "check the name" });
@@ -98,11 +98,11 @@ describe("DaemonClient", () => {
   });
 
   it("reports a missing socket and a stale socket file as DaemonUnavailableError", async () => {
-    const missing = await new DaemonClient({ socketPath: socket }).version().catch((e) => e);
+    const missing = await new DaemonClient({ socketPath: socket }).call("version", {}).catch((e) => e);
     expect(missing).toBeInstanceOf(DaemonUnavailableError);
     expect(missing).toMatchObject({ code: "daemon_unavailable", reason: "ENOENT" });
     writeFileSync(socket, "");
-    const stale = await new DaemonClient({ socketPath: socket }).version().catch((e) => e);
+    const stale = await new DaemonClient({ socketPath: socket }).call("version", {}).catch((e) => e);
     expect(stale).toBeInstanceOf(DaemonUnavailableError);
   });
 
@@ -148,7 +148,7 @@ describe("ensureDaemon", () => {
   it("returns a client when the daemon answers", async () => {
     await listen((_req, res) => send(res, 200, { version: "0.1.0", api: 1, pid: 4242, features: [] }));
     const client = await ensureDaemon({ spawn: false });
-    expect((await client.version()).pid).toBe(4242);
+    expect((await client.call("version", {})).pid).toBe(4242);
   });
 
   it("says how to start it when it is not running and spawning is off", async () => {

@@ -19,7 +19,7 @@ import {
 } from "../../src/crypto/index.js";
 import { joinWithLink } from "../../src/cli/mesh-setup.js";
 import { inviteCanonical } from "../../src/protocol/canonical.js";
-import { loadConfig } from "../../src/local/config.js";
+import { loadConfig } from "../../src/host/config.js";
 
 const CODE = "ABCDEFGH";
 const MESH_ID = "mesh-1";

@@ -7,9 +7,9 @@ import { run } from "../../src/cli/main.js";
 import { Output, type Io } from "../../src/cli/output.js";
 import { BrokerHttpError, BrokerUnreachableError } from "../../src/client/broker-http.js";
 import { MeshClientError } from "../../src/client/errors.js";
-import { ConfigError, MeshSelectionError } from "../../src/local/config.js";
-import { DaemonApiError, DaemonUnavailableError } from "../../src/local/daemon-client.js";
-import { DaemonLifecycleError } from "../../src/local/lifecycle.js";
+import { ConfigError, MeshSelectionError } from "../../src/host/config.js";
+import { DaemonApiError, DaemonUnavailableError } from "../../src/daemon-api/client.js";
+import { DaemonLifecycleError } from "../../src/daemon-api/lifecycle.js";
 
 interface Captured {
   io: Io;

@@ -1,9 +1,6 @@
 /** The daemon: `daemon up|down|status|logs`, `daemon outbox`, `daemon outbox requeue` (handlers/daemon.ts). */
-import { defineFlags, defineVerb } from "../command.js";
-
-export const DAEMON_UP_FLAGS = defineFlags({
-  foreground: { type: "boolean", description: "run in this process until Ctrl-C, logging to stdout" },
-});
+import { defineVerb } from "../command.js";
+import { DAEMON_UP_FLAGS, LOGS_FLAGS, OUTBOX_FLAGS } from "../flags/daemon.js";
 
 const up = defineVerb({
   path: ["daemon", "up"],
@@ -32,17 +29,6 @@ const status = defineVerb({
   handler: async (ctx) => (await import("../handlers/daemon.js")).daemonStatus(ctx),
 });
 
-export const LOGS_FLAGS = defineFlags({
-  follow: { type: "boolean", short: "f", description: "keep printing new lines until Ctrl-C" },
-  lines: {
-    type: "number",
-    short: "n",
-    valueName: "n",
-    default: 50,
-    description: "how many lines to show first",
-  },
-});
-
 const logs = defineVerb({
   path: ["daemon", "logs"],
   section: "The daemon",
@@ -50,12 +36,6 @@ const logs = defineVerb({
   flags: LOGS_FLAGS,
   examples: ["claudemesh daemon logs -n 200", "claudemesh daemon logs -f"],
   handler: async (ctx) => (await import("../handlers/daemon.js")).daemonLogs(ctx),
-});
-
-export const OUTBOX_FLAGS = defineFlags({
-  pending: { type: "boolean", description: "only sends still waiting or in flight" },
-  dead: { type: "boolean", description: "only sends the daemon gave up on (requeue them)" },
-  done: { type: "boolean", description: "only sends the broker acknowledged" },
 });
 
 const outbox = defineVerb({

@@ -1,7 +1,8 @@
 /**
  * `claudemesh hook <prompt|idle|wait|working>`: the entry points Claude Code's hooks run (see cli.md
  * "Delivery lanes"; implementations in handlers/hook.ts). They follow Claude Code's rules, not the CLI's:
- * silent, exit 0 on any error, and done within a second — except `wait`, whose exit 2 delivers a message.
+ * silent, exit 0 on any error, and done within Claude Code's hook timeout — except `wait`, whose exit 2
+ * delivers a message.
  */
 import { defineVerb } from "../command.js";
 
@@ -35,10 +36,11 @@ const working = defineVerb({
 const wait = defineVerb({
   path: ["hook", "wait"],
   section: "Claude Code integration",
-  summary: "Stop hook (asyncRewake): wait for a message and wake the model with it (exit 2)",
+  summary: "SessionStart/Stop hook (asyncRewake): wait for a message and wake the model with it (exit 2)",
   description:
     "Blocks on the daemon's event stream until a message for this session has been unsurfaced for 3 s, writes\n" +
-    "it to stderr and exits 2; exits 0 when the session ends. One waiter per session: a new one replaces the old.",
+    "it to stderr, marks it surfaced and exits 2; exits 0 when the session ends. Reports idle when it starts.\n" +
+    "One waiter per session: a new one replaces the old.",
   handler: async (ctx) => (await import("../handlers/hook.js")).hookWait(ctx),
 });
 

@@ -1,20 +1,6 @@
 /** `inbox`: received messages, newest last; `--follow` streams new ones (handlers/inbox.ts). */
-import { defineFlags, defineVerb } from "../command.js";
-
-export const INBOX_FLAGS = defineFlags({
-  unread: { type: "boolean", description: "only messages not surfaced yet" },
-  since: {
-    type: "string",
-    valueName: "time",
-    description: "only messages since an ISO time or an age (10m, 2h)",
-  },
-  follow: {
-    type: "boolean",
-    short: "f",
-    description: "keep running and print new messages as they arrive",
-  },
-  limit: { type: "number", valueName: "n", description: "at most this many (the newest)", default: 100 },
-});
+import { defineVerb } from "../command.js";
+import { INBOX_FLAGS } from "../flags/inbox.js";
 
 export const inbox = defineVerb({
   path: ["inbox"],

@@ -1,25 +1,6 @@
 /** `install` / `uninstall`: register claudemesh with Claude Code (implementations in handlers/install.ts). */
-import { defineFlags, defineVerb } from "../command.js";
-
-const SERVICE = {
-  type: "boolean",
-  default: true,
-  description: "leave out the daemon service (systemd --user, launchd)",
-} as const;
-
-export const INSTALL_FLAGS = defineFlags({
-  hooks: {
-    type: "boolean",
-    default: true,
-    description: "leave out the delivery-lane hooks in ~/.claude/settings.json",
-  },
-  skill: {
-    type: "boolean",
-    default: true,
-    description: "leave out the skill (~/.claude/skills/claudemesh/SKILL.md)",
-  },
-  service: SERVICE,
-});
+import { defineVerb } from "../command.js";
+import { INSTALL_FLAGS, UNINSTALL_FLAGS } from "../flags/install.js";
 
 const installVerb = defineVerb({
   path: ["install"],
@@ -31,10 +12,6 @@ const installVerb = defineVerb({
   flags: INSTALL_FLAGS,
   examples: ["claudemesh install", "claudemesh install --no-service", "claudemesh install --json"],
   handler: async (ctx) => (await import("../handlers/install.js")).install(ctx),
-});
-
-export const UNINSTALL_FLAGS = defineFlags({
-  service: { ...SERVICE, description: "leave the daemon service alone" },
 });
 
 const uninstallVerb = defineVerb({

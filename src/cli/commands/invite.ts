@@ -1,29 +1,6 @@
 /** Invites: `invite` (owner/admin) and `join <link>` (implementations in handlers/invite.ts). */
-import { INVITE_DEFAULT_TTL_MS } from "../../protocol/constants.js";
-import { defineFlags, defineVerb } from "../command.js";
-
-export const INVITE_FLAGS = defineFlags({
-  role: {
-    type: "string",
-    valueName: "member|admin",
-    choices: ["member", "admin"],
-    default: "member",
-    description: "role the invitee gets",
-  },
-  uses: { type: "number", valueName: "n", default: 1, description: "how many people may use the link" },
-  expires: {
-    type: "duration",
-    valueName: "duration",
-    default: INVITE_DEFAULT_TTL_MS,
-    description: "lifetime, e.g. 1h, 7d",
-  },
-  qr: { type: "boolean", description: "also print the link as a QR code" },
-  publicUrl: {
-    type: "string",
-    valueName: "url",
-    description: "also print the https://<url>/join/… form (default: the broker's public URL, if it has one)",
-  },
-});
+import { defineVerb } from "../command.js";
+import { INVITE_FLAGS, JOIN_FLAGS } from "../flags/invite.js";
 
 const invite = defineVerb({
   path: ["invite"],
@@ -41,14 +18,6 @@ const invite = defineVerb({
     "claudemesh invite --qr",
   ],
   handler: async (ctx) => (await import("../handlers/invite.js")).invite(ctx),
-});
-
-export const JOIN_FLAGS = defineFlags({
-  name: {
-    type: "string",
-    valueName: "display name",
-    description: "how others see you (default: your login name)",
-  },
 });
 
 const join = defineVerb({

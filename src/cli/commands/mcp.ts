@@ -1,5 +1,5 @@
 /** `claudemesh mcp`: the MCP stdio server, started by Claude Code (not by people). */
-import { packageVersion } from "../../local/version.js";
+import { packageVersion } from "../../host/version.js";
 import { MESSAGE_MODES } from "../../protocol/constants.js";
 import type { MessageMode } from "../../protocol/index.js";
 import { defineVerb } from "../command.js";

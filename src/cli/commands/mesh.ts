@@ -1,18 +1,6 @@
 /** Meshes: `mesh create`, `list`, `leave`, `whoami` (implementations in handlers/mesh.ts). */
-import { DEFAULT_BROKER_PORT } from "../../protocol/constants.js";
-import { defineFlags, defineVerb } from "../command.js";
-
-export const DEFAULT_BROKER_URL = `ws://127.0.0.1:${DEFAULT_BROKER_PORT}/ws`;
-
-export const MESH_CREATE_FLAGS = defineFlags({
-  broker: {
-    type: "string",
-    valueName: "url",
-    description: `broker WebSocket URL (default: CLAUDEMESH_BROKER_URL or ${DEFAULT_BROKER_URL})`,
-  },
-  adminToken: { type: "string", valueName: "token", description: "the broker's admin token" },
-  name: { type: "string", valueName: "display name", description: "your display name in this mesh" },
-});
+import { defineVerb } from "../command.js";
+import { MESH_CREATE_FLAGS, LEAVE_FLAGS } from "../flags/mesh.js";
 
 const meshCreate = defineVerb({
   path: ["mesh", "create"],
@@ -37,11 +25,6 @@ const list = defineVerb({
   summary: "Joined meshes: slug, name, broker, role, whether the daemon is connected",
   examples: ["claudemesh list", "claudemesh list --json"],
   handler: async (ctx) => (await import("../handlers/mesh.js")).list(ctx),
-});
-
-export const LEAVE_FLAGS = defineFlags({
-  yes: { type: "boolean", short: "y", description: "do not ask for confirmation" },
-  force: { type: "boolean", description: "remove the local keys even if the broker cannot be told" },
 });
 
 const leave = defineVerb({

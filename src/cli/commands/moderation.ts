@@ -3,7 +3,8 @@
  * CLI checks first for a clear error). Through the daemon's member connection, or `--no-daemon`.
  * Implementations in handlers/moderation.ts.
  */
-import { defineFlags, defineVerb } from "../command.js";
+import { defineVerb } from "../command.js";
+import { BAN_FLAGS } from "../flags/moderation.js";
 
 const members = defineVerb({
   path: ["members"],
@@ -27,10 +28,6 @@ const kick = defineVerb({
   coldPath: true,
   examples: ["claudemesh kick bob"],
   handler: async (ctx) => (await import("../handlers/moderation.js")).kick(ctx),
-});
-
-export const BAN_FLAGS = defineFlags({
-  reason: { type: "string", valueName: "text", description: "recorded with the ban" },
 });
 
 const ban = defineVerb({

@@ -1,5 +1,6 @@
 /** Presence: `status`, `summary`, `group join|leave|list` (implementations in handlers/presence.ts). */
-import { defineFlags, defineVerb } from "../command.js";
+import { defineVerb } from "../command.js";
+import { GROUP_JOIN_FLAGS } from "../flags/presence.js";
 
 const status = defineVerb({
   path: ["status"],
@@ -22,10 +23,6 @@ const summary = defineVerb({
   coldPath: true,
   examples: ['claudemesh summary "refactoring the auth module"'],
   handler: async (ctx) => (await import("../handlers/presence.js")).summary(ctx),
-});
-
-export const GROUP_JOIN_FLAGS = defineFlags({
-  role: { type: "string", valueName: "role", description: "your role in the group, e.g. lead" },
 });
 
 const groupJoin = defineVerb({

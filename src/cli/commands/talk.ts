@@ -1,9 +1,6 @@
 /** Talking: `peers`, `send`, `message status` (implementations in handlers/talk.ts; `inbox` in inbox.ts). */
-import { defineFlags, defineVerb } from "../command.js";
-
-export const PEERS_FLAGS = defineFlags({
-  all: { type: "boolean", description: "also show control-plane presences (daemons, CLIs)" },
-});
+import { defineVerb } from "../command.js";
+import { PEERS_FLAGS, SEND_FLAGS } from "../flags/talk.js";
 
 const peers = defineVerb({
   path: ["peers"],
@@ -15,17 +12,6 @@ const peers = defineVerb({
   flags: PEERS_FLAGS,
   examples: ["claudemesh peers", "claudemesh peers --all --json"],
   handler: async (ctx) => (await import("../handlers/talk.js")).peers(ctx),
-});
-
-export const SEND_FLAGS = defineFlags({
-  priority: {
-    type: "string",
-    valueName: "now|next|low",
-    choices: ["now", "next", "low"],
-    default: "next",
-    description: "now interrupts a working peer; next waits until it is idle; low too",
-  },
-  replyTo: { type: "string", valueName: "id", description: "the id of the message this answers" },
 });
 
 const send = defineVerb({

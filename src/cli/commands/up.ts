@@ -3,22 +3,8 @@
  * the user has none, the daemon, an invite link, then a live view until Ctrl-C. Running it again reuses
  * everything that exists.
  */
-import { DEFAULT_BROKER_PORT } from "../../protocol/constants.js";
-import { defineFlags, defineVerb } from "../command.js";
-
-export const UP_FLAGS = defineFlags({
-  port: {
-    type: "number",
-    valueName: "port",
-    description: `broker port (default: your local mesh's, else ${DEFAULT_BROKER_PORT})`,
-  },
-  detach: { type: "boolean", description: "return once everything runs (implied by --json)" },
-  name: {
-    type: "string",
-    valueName: "display name",
-    description: "your display name when the mesh is created",
-  },
-});
+import { defineVerb } from "../command.js";
+import { UP_FLAGS } from "../flags/up.js";
 
 export const upVerb = defineVerb({
   path: ["up"],

@@ -1,8 +1,8 @@
 /** `claudemesh broker`: runs a broker in this process until Ctrl-C / SIGTERM. */
-import { defaultBrokerDataDir } from "../../local/paths.js";
-import { ensurePrivateDir } from "../../local/secure-fs.js";
+import { defaultBrokerDataDir } from "../../host/paths.js";
+import { ensurePrivateDir } from "../../host/secure-fs.js";
 import type { Context } from "../command.js";
-import type { BROKER_FLAGS } from "../commands/broker.js";
+import type { BROKER_FLAGS } from "../flags/broker.js";
 import { usageError } from "../errors.js";
 import { untilAborted } from "../services.js";
 

@@ -1,17 +1,17 @@
 /** The daemon: `daemon up|down|status|logs`, `daemon outbox`, `daemon outbox requeue`. */
 import { createReadStream, existsSync, statSync, watchFile, unwatchFile } from "node:fs";
-import type { OutboxStatus } from "../../local/daemon-api.js";
-import { DaemonClient } from "../../local/daemon-client.js";
-import { daemonLogTail, stopDaemon } from "../../local/lifecycle.js";
-import { daemonFiles } from "../../local/paths.js";
+import type { OutboxStatus } from "../../daemon-api/contract.js";
+import { DaemonClient } from "../../daemon-api/client.js";
+import { daemonLogTail, stopDaemon } from "../../daemon-api/lifecycle.js";
+import { daemonFiles } from "../../host/paths.js";
 import type { Context } from "../command.js";
-import type { LOGS_FLAGS, OUTBOX_FLAGS, DAEMON_UP_FLAGS } from "../commands/daemon.js";
+import type { LOGS_FLAGS, OUTBOX_FLAGS, DAEMON_UP_FLAGS } from "../flags/daemon.js";
 import { usageError } from "../errors.js";
 import { daemon, meshParam, shortKey, untilAborted } from "../services.js";
 
 async function runningVersion(): Promise<{ pid: number; version: string } | null> {
   try {
-    return await new DaemonClient({ token: null, timeoutMs: 2_000 }).version();
+    return await new DaemonClient({ token: null, timeoutMs: 2_000 }).call("version", {});
   } catch {
     // Not running or not answering: reported as not running.
     return null;
@@ -21,13 +21,13 @@ async function runningVersion(): Promise<{ pid: number; version: string } | null
 export async function daemonUp(ctx: Context<typeof DAEMON_UP_FLAGS>): Promise<void> {
   if (ctx.flags.foreground) {
     const { runDaemon } = await import("../../daemon/index.js");
-    // Runs until SIGTERM/SIGINT or `POST /v1/shutdown` (the daemon handles those signals itself).
+    // Runs until SIGTERM/SIGINT or `shutdown` (the daemon handles those signals itself).
     await runDaemon({ foreground: true });
     return;
   }
   const before = await runningVersion();
   const client = before ? null : await daemon(ctx);
-  const now = before ?? (await client?.version()) ?? null;
+  const now = before ?? (await client?.call("version", {})) ?? null;
   ctx.out.result(
     { running: true, started: before === null, pid: now?.pid ?? null, socket: daemonFiles.socket() },
     () =>
@@ -51,7 +51,7 @@ export async function daemonDown(ctx: Context): Promise<void> {
 export async function daemonStatus(ctx: Context): Promise<void> {
   const client = new DaemonClient({ token: null, timeoutMs: 3_000 });
   const version = await runningVersion();
-  const health = version ? await client.health() : null;
+  const health = version ? await client.call("health", {}) : null;
   const meshes =
     health?.meshes.map((m) => ({
       slug: m.slug,
@@ -130,7 +130,7 @@ export async function outbox(ctx: Context<typeof OUTBOX_FLAGS>): Promise<void> {
     throw usageError("--pending, --dead and --done exclude each other", "pass at most one");
   const filter: OutboxStatus | undefined = chosen[0];
   const client = await daemon(ctx, { spawn: false });
-  const { items } = await client.outbox({ status: filter, mesh: meshParam(ctx) });
+  const { items } = await client.call("outbox", { status: filter, mesh: meshParam(ctx) });
   ctx.out.result({ items }, () => {
     const c = ctx.out.c;
     ctx.out.table(
@@ -159,6 +159,6 @@ export async function outbox(ctx: Context<typeof OUTBOX_FLAGS>): Promise<void> {
 
 export async function requeue(ctx: Context): Promise<void> {
   const client = await daemon(ctx, { spawn: false });
-  await client.requeue({ id: ctx.args.id ?? "" });
+  await client.call("requeue", { id: ctx.args.id ?? "" });
   ctx.out.result({ ok: true, id: ctx.args.id }, () => ctx.out.line(`requeued ${ctx.args.id ?? ""}`));
 }

@@ -3,14 +3,14 @@
  * it. Exit 0 when everything needed works, 1 otherwise (warnings alone do not fail).
  */
 import { existsSync, readFileSync } from "node:fs";
-import { claudeFiles } from "../../local/claude-code.js";
-import { loadConfig, type Config } from "../../local/config.js";
-import type { HealthResponse } from "../../local/daemon-api.js";
-import { configDir, configFile, daemonFiles } from "../../local/paths.js";
-import { fileMode } from "../../local/secure-fs.js";
+import { claudeFiles } from "../../claude-code/files.js";
+import { loadConfig, type Config } from "../../host/config.js";
+import type { HealthResponse } from "../../daemon-api/contract.js";
+import { configDir, configFile, daemonFiles } from "../../host/paths.js";
+import { fileMode } from "../../host/secure-fs.js";
 import type { Context } from "../command.js";
 import { ExitCode } from "../errors.js";
-import { describeLanes, type LaneReport } from "../lanes.js";
+import { describeLanes, type LaneReport } from "../../claude-code/lanes.js";
 import { daemonHealth } from "../services.js";
 
 type Level = "ok" | "warn" | "fail";
@@ -148,12 +148,12 @@ function claudeChecks(env: NodeJS.ProcessEnv): Check[] {
   ];
 }
 
-/** One check per delivery lane (lanes.ts says which are active and why). */
+/** One check per delivery lane (claude-code/lanes.ts says which are active and why). */
 function laneChecks(lanes: LaneReport[]): Check[] {
   return lanes.map((lane) => ({
     name: `lane: ${lane.lane}`,
-    level: lane.active ? "ok" : "warn",
-    detail: `${lane.active ? "active" : "off"} — ${lane.detail}`,
+    level: lane.active && lane.warning === null ? "ok" : "warn",
+    detail: `${lane.active ? "active" : "off"} — ${lane.detail}${lane.warning === null ? "" : `; warning: ${lane.warning}`}`,
     fix: lane.fix,
   }));
 }

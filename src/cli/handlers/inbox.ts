@@ -1,9 +1,9 @@
 /** `inbox`: received messages, newest last; `--follow` streams new ones. Shown messages become surfaced. */
-import type { InboxMessage, MessageEvent } from "../../local/daemon-api.js";
-import type { DaemonClient } from "../../local/daemon-client.js";
-import { followEvents } from "../../local/daemon-events.js";
+import type { InboxMessage, MessageEvent } from "../../daemon-api/contract.js";
+import type { DaemonClient } from "../../daemon-api/client.js";
+import { followEvents } from "../../daemon-api/events.js";
 import type { Context } from "../command.js";
-import type { INBOX_FLAGS } from "../commands/inbox.js";
+import type { INBOX_FLAGS } from "../flags/inbox.js";
 import { usageError } from "../errors.js";
 import { formatMessage } from "../format.js";
 import { parseDuration } from "../parse.js";
@@ -28,7 +28,7 @@ function isMessageEvent(data: unknown): data is MessageEvent {
 
 async function markSurfaced(client: DaemonClient, messages: readonly InboxMessage[]): Promise<void> {
   const ids = messages.filter((m) => !m.surfaced).map((m) => m.id);
-  if (ids.length > 0) await client.markSurfaced({ ids, lane: "inbox" });
+  if (ids.length > 0) await client.call("markSurfaced", { ids, lane: "inbox" });
 }
 
 export async function inbox(ctx: Context<typeof INBOX_FLAGS>): Promise<void> {
@@ -38,7 +38,7 @@ export async function inbox(ctx: Context<typeof INBOX_FLAGS>): Promise<void> {
   const mesh = meshParam(ctx);
   const client = await daemon(ctx);
   const show = async (): Promise<string[]> => {
-    const { messages } = await client.inbox({
+    const { messages } = await client.call("inbox", {
       mesh,
       unread: ctx.flags.unread,
       since,

@@ -1,9 +1,13 @@
 /** `install` / `uninstall`: register claudemesh with Claude Code (MCP server, hooks, permission, skill, service). */
 import { homedir } from "node:os";
 import type { Context } from "../command.js";
-import type { INSTALL_FLAGS, UNINSTALL_FLAGS } from "../commands/install.js";
-import { install as installAll, uninstall as uninstallAll, type FileChange } from "../install/install.js";
-import type { ServiceResult } from "../install/service.js";
+import type { INSTALL_FLAGS, UNINSTALL_FLAGS } from "../flags/install.js";
+import {
+  install as installAll,
+  uninstall as uninstallAll,
+  type FileChange,
+} from "../../claude-code/install/install.js";
+import type { ServiceResult } from "../../host/user-service.js";
 
 function tilde(path: string, env: NodeJS.ProcessEnv): string {
   const home = env.HOME || homedir();

@@ -1,6 +1,6 @@
 /** Invites: `invite` (owner/admin) and `join <link>`. */
 import type { Context } from "../command.js";
-import type { INVITE_FLAGS, JOIN_FLAGS } from "../commands/invite.js";
+import type { INVITE_FLAGS, JOIN_FLAGS } from "../flags/invite.js";
 import type { CreatedInvite } from "../mesh-setup.js";
 import type { Output } from "../output.js";
 import { currentMesh, reloadDaemon, shortKey } from "../services.js";

@@ -12,20 +12,20 @@ import {
   CHANNEL_FLAG,
   CHANNEL_FLAG_VALUE,
   MCP_SERVER_NAME,
-} from "../../local/claude-code.js";
-import type { RegisterSessionResponse } from "../../local/daemon-api.js";
-import { cliBinPath } from "../../local/lifecycle.js";
-import { shortKey } from "../../local/peer-text.js";
+} from "../../claude-code/files.js";
+import type { RegisterSessionResponse } from "../../daemon-api/contract.js";
+import { cliBinPath } from "../../daemon-api/lifecycle.js";
+import { shortKey } from "../../claude-code/peer-text.js";
 import { MessageMode } from "../../protocol/index.js";
 import type { Context } from "../command.js";
-import type { LAUNCH_FLAGS } from "../commands/launch.js";
-import { install } from "../install/install.js";
-import { mcpEntry } from "../install/entries.js";
-import { exitStatus, runClaude, type ClaudeExit } from "../launch/run-claude.js";
-import { chooseSession } from "../launch/session-id.js";
-import { restoreTerminal } from "../launch/terminal.js";
+import type { LAUNCH_FLAGS } from "../flags/launch.js";
+import { install } from "../../claude-code/install/install.js";
+import { mcpEntry } from "../../claude-code/install/entries.js";
+import { exitStatus, runClaude, type ClaudeExit } from "../../claude-code/launch/run-claude.js";
+import { chooseSession } from "../../claude-code/launch/session-id.js";
+import { restoreTerminal } from "../../claude-code/launch/terminal.js";
 import { daemon, meshParam } from "../services.js";
-import { removeSessionToken, writeSessionToken } from "../session-token.js";
+import { removeSessionToken, writeSessionToken } from "../../claude-code/session-token.js";
 
 /** How long deregistering may take before launch exits anyway (the daemon's reaper finishes the job). */
 const DEREGISTER_MS = 3_000;
@@ -61,7 +61,7 @@ async function deregister(
     setTimeout(() => resolve("timeout"), DEREGISTER_MS).unref(),
   );
   try {
-    const result = await Promise.race([client.deregisterSession(token), timer]);
+    const result = await Promise.race([client.call("deregisterSession", { token: token }), timer]);
     if (result === "timeout")
       ctx.out.warn("the daemon did not confirm the session's end; it will drop it shortly");
   } catch (err) {
@@ -69,6 +69,25 @@ async function deregister(
       `could not deregister the session (${err instanceof Error ? err.message : String(err)}); the daemon drops it shortly`,
     );
   }
+}
+
+/**
+ * The command that resumes this session in the mesh with the same identity (Claude Code prints its own
+ * `claude --resume <id>`, which resumes outside the mesh).
+ */
+export function resumeCommand(
+  ctx: Pick<Context<typeof LAUNCH_FLAGS>, "mesh" | "flags">,
+  sessionId: string,
+): string {
+  const parts = ["claudemesh", "launch"];
+  if (ctx.mesh !== undefined) parts.push("--mesh", ctx.mesh);
+  if (ctx.flags.name !== undefined) parts.push("--name", shellWord(ctx.flags.name));
+  parts.push("--", "--resume", sessionId);
+  return parts.join(" ");
+}
+
+function shellWord(text: string): string {
+  return /^[\w@%+=:,./-]+$/.test(text) ? text : `'${text.replace(/'/g, "'\\''")}'`;
 }
 
 export async function launch(ctx: Context<typeof LAUNCH_FLAGS>): Promise<number> {
@@ -93,7 +112,7 @@ export async function launch(ctx: Context<typeof LAUNCH_FLAGS>): Promise<number>
   }
   const mode = MessageMode.safeParse(ctx.flags.messageMode);
   const client = await daemon(ctx);
-  const session: RegisterSessionResponse = await client.registerSession({
+  const session: RegisterSessionResponse = await client.call("registerSession", {
     pid: process.pid,
     session_id: choice.sessionId,
     mesh: meshParam(ctx),
@@ -124,6 +143,8 @@ export async function launch(ctx: Context<typeof LAUNCH_FLAGS>): Promise<number>
     if (tokenFile !== null) removeSessionToken(tokenFile);
   }
   const status = exitStatus(exit);
+  if (!ctx.json)
+    ctx.out.note(`claudemesh: to resume this session in the mesh: ${resumeCommand(ctx, choice.sessionId)}`);
   if (ctx.json) {
     ctx.out.data({
       session_id: choice.sessionId,

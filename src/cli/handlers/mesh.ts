@@ -1,10 +1,10 @@
 /** Meshes: `mesh create`, `list`, `leave`, `whoami`. */
 import { createInterface } from "node:readline/promises";
-import { updateConfig } from "../../local/config.js";
-import { DaemonClient } from "../../local/daemon-client.js";
-import { ensureDaemon } from "../../local/lifecycle.js";
+import { updateConfig } from "../../host/config.js";
+import { DaemonClient } from "../../daemon-api/client.js";
+import { ensureDaemon } from "../../daemon-api/lifecycle.js";
 import type { Context } from "../command.js";
-import { DEFAULT_BROKER_URL, type LEAVE_FLAGS, type MESH_CREATE_FLAGS } from "../commands/mesh.js";
+import { DEFAULT_BROKER_URL, type LEAVE_FLAGS, type MESH_CREATE_FLAGS } from "../flags/mesh.js";
 import { CliError, ExitCode } from "../errors.js";
 import { daemonHealth, reloadDaemon, requireYes, shortKey, userConfig } from "../services.js";
 
@@ -126,7 +126,7 @@ export async function leave(ctx: Context<typeof LEAVE_FLAGS>): Promise<number | 
   try {
     const running = await ensureDaemon({ spawn: false }).catch(() => null);
     if (running && (await daemonHealth())?.meshes.some((m) => m.mesh_id === mesh.mesh_id && m.connected)) {
-      await running.leaveMesh({ mesh: mesh.mesh_id });
+      await running.call("leaveMesh", { mesh: mesh.mesh_id });
     } else {
       const { withBroker } = await import("../cold-path.js");
       await withBroker(mesh, (client) => client.leaveMesh());
@@ -162,7 +162,7 @@ export async function whoami(ctx: Context): Promise<void> {
   let session: { session_pubkey: string; session_id: string; mesh: string } | undefined;
   const client = new DaemonClient({ timeoutMs: 2_000 });
   if (client.token) {
-    const me = await client.sessionsMe().catch(() => null);
+    const me = await client.call("sessionsMe", {}).catch(() => null);
     if (me) session = { session_pubkey: me.session_pubkey, session_id: me.session_id, mesh: me.slug };
   }
   ctx.out.result({ meshes, ...(session ? { session } : {}) }, () => {

@@ -2,11 +2,11 @@
  * Roster and moderation: `members`, `kick`, `ban`, `unban` (owner/admin only: the broker enforces it, the
  * CLI checks first for a clear error). Through the daemon's member connection, or `--no-daemon`.
  */
-import type { MeshConfig } from "../../local/config.js";
-import type { MemberView } from "../../local/daemon-api.js";
-import { memberView } from "../../local/views.js";
+import type { MeshConfig } from "../../host/config.js";
+import type { MemberView } from "../../daemon-api/contract.js";
+import { memberView } from "../../daemon-api/views.js";
 import type { Context } from "../command.js";
-import type { BAN_FLAGS } from "../commands/moderation.js";
+import type { BAN_FLAGS } from "../flags/moderation.js";
 import { CliError, ExitCode } from "../errors.js";
 import { currentMesh, daemon, meshParam, shortKey } from "../services.js";
 
@@ -18,7 +18,7 @@ export async function members(ctx: Context): Promise<void> {
     const wire = await withBroker(mesh, (client) => client.listMembers());
     list = wire.map((m) => memberView(mesh.slug, m));
   } else {
-    list = (await (await daemon(ctx)).members({ mesh: meshParam(ctx) })).members;
+    list = (await (await daemon(ctx)).call("members", { mesh: meshParam(ctx) })).members;
   }
   ctx.out.result({ members: list }, () => {
     const c = ctx.out.c;
@@ -58,7 +58,7 @@ export async function kick(ctx: Context): Promise<number> {
   const { withBroker } = await import("../cold-path.js");
   const ack = ctx.noDaemon
     ? await withBroker(mesh, (client) => client.kick({ target }))
-    : await (await daemon(ctx)).kick({ target, mesh: mesh.mesh_id });
+    : await (await daemon(ctx)).call("kick", { target, mesh: mesh.mesh_id });
   const skipped = ack.skipped_control_plane ?? [];
   ctx.out.result({ kicked: ack.kicked, affected: ack.affected, skipped_control_plane: skipped }, () => {
     ctx.out.line(
@@ -77,7 +77,7 @@ export async function ban(ctx: Context<typeof BAN_FLAGS>): Promise<void> {
   const { withBroker } = await import("../cold-path.js");
   const ack = ctx.noDaemon
     ? await withBroker(mesh, (client) => client.ban(target, ctx.flags.reason))
-    : await (await daemon(ctx)).ban({ target, reason: ctx.flags.reason, mesh: mesh.mesh_id });
+    : await (await daemon(ctx)).call("ban", { target, reason: ctx.flags.reason, mesh: mesh.mesh_id });
   ctx.out.result({ banned: ack.banned }, () => ctx.out.line(`banned ${ack.banned}`));
 }
 
@@ -88,6 +88,6 @@ export async function unban(ctx: Context): Promise<void> {
   const { withBroker } = await import("../cold-path.js");
   const ack = ctx.noDaemon
     ? await withBroker(mesh, (client) => client.unban(target))
-    : await (await daemon(ctx)).unban({ target, mesh: mesh.mesh_id });
+    : await (await daemon(ctx)).call("unban", { target, mesh: mesh.mesh_id });
   ctx.out.result({ unbanned: ack.unbanned }, () => ctx.out.line(`unbanned ${ack.unbanned}`));
 }

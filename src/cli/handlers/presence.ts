@@ -1,7 +1,7 @@
 /** Presence: `status`, `summary`, `group join|leave|list`. */
 import { groupNameProblem } from "../../protocol/targets.js";
 import type { Context } from "../command.js";
-import type { GROUP_JOIN_FLAGS } from "../commands/presence.js";
+import type { GROUP_JOIN_FLAGS } from "../flags/presence.js";
 import { usageError } from "../errors.js";
 import { currentMesh, daemon, meshParam } from "../services.js";
 
@@ -32,7 +32,7 @@ export async function status(ctx: Context): Promise<void> {
     await withBroker(currentMesh(ctx), (client) => client.setStatus(value, "manual"));
     if (!ctx.json) ctx.out.note(ctx.out.c.dim(COLD_NOTE));
   } else {
-    await (await daemon(ctx)).setStatus({ status: value, source: "manual", mesh: meshParam(ctx) });
+    await (await daemon(ctx)).call("setStatus", { status: value, source: "manual", mesh: meshParam(ctx) });
   }
   ctx.out.result({ ok: true, status: value }, () => ctx.out.line(`status: ${value}`));
 }
@@ -46,14 +46,14 @@ export async function summary(ctx: Context): Promise<void> {
     await withBroker(currentMesh(ctx), (client) => client.setSummary(text));
     if (!ctx.json) ctx.out.note(ctx.out.c.dim(COLD_NOTE));
   } else {
-    await (await daemon(ctx)).setSummary({ summary: text, mesh: meshParam(ctx) });
+    await (await daemon(ctx)).call("setSummary", { summary: text, mesh: meshParam(ctx) });
   }
   ctx.out.result({ ok: true, summary: text }, () => ctx.out.line(`summary: ${text}`));
 }
 
 export async function groupJoin(ctx: Context<typeof GROUP_JOIN_FLAGS>): Promise<void> {
   const name = checkGroup(ctx.args.name ?? "");
-  await (await daemon(ctx)).joinGroup({ name, role: ctx.flags.role, mesh: meshParam(ctx) });
+  await (await daemon(ctx)).call("joinGroup", { name, role: ctx.flags.role, mesh: meshParam(ctx) });
   ctx.out.result({ ok: true, group: name, role: ctx.flags.role ?? null }, () =>
     ctx.out.line(`joined @${name}${ctx.flags.role ? ` as ${ctx.flags.role}` : ""}`),
   );
@@ -61,12 +61,12 @@ export async function groupJoin(ctx: Context<typeof GROUP_JOIN_FLAGS>): Promise<
 
 export async function groupLeave(ctx: Context): Promise<void> {
   const name = checkGroup(ctx.args.name ?? "");
-  await (await daemon(ctx)).leaveGroup({ name, mesh: meshParam(ctx) });
+  await (await daemon(ctx)).call("leaveGroup", { name, mesh: meshParam(ctx) });
   ctx.out.result({ ok: true, group: name }, () => ctx.out.line(`left @${name}`));
 }
 
 export async function groupList(ctx: Context): Promise<void> {
-  const { peers } = await (await daemon(ctx)).peers({ mesh: meshParam(ctx), all: true });
+  const { peers } = await (await daemon(ctx)).call("peers", { mesh: meshParam(ctx), all: true });
   const byGroup = new Map<string, Set<string>>();
   for (const peer of peers) {
     for (const group of peer.groups) {

@@ -1,9 +1,9 @@
 /** Talking: `peers`, `send`, `message status`. */
-import type { MessageStatusResponse, PeerView, SendResponse } from "../../local/daemon-api.js";
-import { DaemonApiError } from "../../local/daemon-client.js";
-import { peerView } from "../../local/views.js";
+import type { MessageStatusResponse, PeerView, SendResponse } from "../../daemon-api/contract.js";
+import { DaemonApiError } from "../../daemon-api/client.js";
+import { peerView } from "../../daemon-api/views.js";
 import type { Context } from "../command.js";
-import type { PEERS_FLAGS, SEND_FLAGS } from "../commands/talk.js";
+import type { PEERS_FLAGS, SEND_FLAGS } from "../flags/talk.js";
 import { CliError, exitCodeFor, usageError } from "../errors.js";
 import { currentMesh, daemon, meshParam, readStdin, shortKey } from "../services.js";
 
@@ -33,7 +33,7 @@ export async function peers(ctx: Context<typeof PEERS_FLAGS>): Promise<void> {
     );
   } else {
     const client = await daemon(ctx);
-    list = (await client.peers({ mesh: meshParam(ctx), all: true })).peers;
+    list = (await client.call("peers", { mesh: meshParam(ctx), all: true })).peers;
   }
   const visible = list.filter((p) => ctx.flags.all || p.peer_role !== "control-plane");
   const hidden = list.length - visible.length;
@@ -83,7 +83,14 @@ export async function send(ctx: Context<typeof SEND_FLAGS>): Promise<void> {
   } else {
     const client = await daemon(ctx);
     result = await client
-      .send({ to, message, mesh: meshParam(ctx), priority, reply_to: ctx.flags.replyTo, wait_ms: 2_000 })
+      .call("send", {
+        to,
+        message,
+        mesh: meshParam(ctx),
+        priority,
+        reply_to: ctx.flags.replyTo,
+        wait_ms: 2_000,
+      })
       .catch(withCandidates);
   }
   ctx.out.result(
@@ -140,7 +147,7 @@ export async function messageStatus(ctx: Context): Promise<void> {
     };
   } else {
     const client = await daemon(ctx);
-    status = await client.messageStatus(id, { mesh: meshParam(ctx) });
+    status = await client.call("messageStatus", { id: id, ...{ mesh: meshParam(ctx) } });
   }
   ctx.out.result({ ...status }, () => {
     const c = ctx.out.c;

@@ -3,14 +3,14 @@
  * the user has none, the daemon, an invite link, then a live view until Ctrl-C. Running it again reuses
  * everything that exists.
  */
-import { selectMesh, type MeshConfig } from "../../local/config.js";
-import type { MessageEvent, PeerEvent, PeerView } from "../../local/daemon-api.js";
-import type { DaemonClient } from "../../local/daemon-client.js";
-import { followEvents } from "../../local/daemon-events.js";
-import { defaultBrokerDataDir } from "../../local/paths.js";
+import { selectMesh, type MeshConfig } from "../../host/config.js";
+import type { MessageEvent, PeerEvent, PeerView } from "../../daemon-api/contract.js";
+import type { DaemonClient } from "../../daemon-api/client.js";
+import { followEvents } from "../../daemon-api/events.js";
+import { defaultBrokerDataDir } from "../../host/paths.js";
 import { DEFAULT_BROKER_PORT } from "../../protocol/constants.js";
 import type { Context } from "../command.js";
-import type { UP_FLAGS } from "../commands/up.js";
+import type { UP_FLAGS } from "../flags/up.js";
 import { formatMessage, formatPeerEvent } from "../format.js";
 import type { LocalBroker } from "../local-broker.js";
 import type { CreatedInvite } from "../mesh-setup.js";
@@ -65,7 +65,7 @@ async function liveView(out: Output, client: DaemonClient, signal: AbortSignal):
       }
       out.line("");
       out.line(c.bold("peers online:"));
-      peersTable(out, (await client.peers({ all: false })).peers);
+      peersTable(out, (await client.call("peers", { all: false })).peers);
       out.line("");
       out.line(c.dim("watching for activity; Ctrl-C stops watching (the broker and daemon keep running)"));
     },
@@ -121,8 +121,8 @@ export async function up(ctx: Context<typeof UP_FLAGS>): Promise<void> {
   if (ctx.mesh || mesh === undefined) mesh = selectMesh(config, ctx.mesh);
 
   const client = await daemon(ctx);
-  await client.reloadMeshes();
-  const version = await client.version();
+  await client.call("reloadMeshes", {});
+  const version = await client.call("version", {});
 
   let invite: CreatedInvite | null = null;
   if (mesh.role === "owner" || mesh.role === "admin") {

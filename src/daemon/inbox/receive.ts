@@ -6,7 +6,7 @@
  */
 import type { Logger } from "pino";
 import { decryptPush } from "../../client/index.js";
-import type { MessageEvent } from "../../local/daemon-api.js";
+import type { MessageEvent } from "../../daemon-api/contract.js";
 import type { PushFrame } from "../../protocol/index.js";
 import type { EventHub } from "../events.js";
 import { inboxMessage, type InboxStore, type NewInboxRow } from "./store.js";
@@ -17,6 +17,8 @@ export interface ReceiveContext {
   rootKey: Uint8Array;
   /** The session whose connection got the push, or null for the member's control-plane connection. */
   sessionPubkey: string | null;
+  /** The member's own key: a push addressed to any other key was addressed to one of its sessions. */
+  memberPubkey: string;
   /** Secret keys to try, by public key, in order: this session's, other session keys of the mesh, the member's. */
   secretKeys: ReadonlyMap<string, string>;
 }
@@ -40,6 +42,18 @@ export function decryptionKeys(
   return keys;
 }
 
+/**
+ * The session a push is for: the session whose connection got it; else, on the member's connection, the
+ * session key it was addressed to (a DM to a session that ended before it was delivered: the broker hands
+ * it to the member, keeping the key, protocol.md §4.6). Such a message stays with that session — shown if
+ * it resumes, never in another session's or an ambient caller's context. Null = member-level.
+ */
+function addressedSession(ctx: ReceiveContext, push: PushFrame): string | null {
+  if (ctx.sessionPubkey !== null) return ctx.sessionPubkey;
+  const to = push.recipientPubkey;
+  return to !== undefined && to !== ctx.memberPubkey && /^[0-9a-f]{64}$/.test(to) ? to : null;
+}
+
 export class InboxReceiver {
   readonly #store: InboxStore;
   readonly #events: EventHub;
@@ -61,6 +75,7 @@ export class InboxReceiver {
         ? `${ctx.meshId}|c|${senderMember}|${push.client_message_id}`
         : `${ctx.meshId}|b|${push.messageId}`;
     const eventId = this.#events.nextId();
+    const sessionPubkey = addressedSession(ctx, push);
     const row: NewInboxRow = {
       id: push.messageId,
       dedupe_key: dedupeKey,
@@ -68,7 +83,7 @@ export class InboxReceiver {
       mesh_id: ctx.meshId,
       mesh_slug: ctx.slug,
       client_message_id: push.client_message_id ?? null,
-      session_pubkey: ctx.sessionPubkey,
+      session_pubkey: sessionPubkey,
       recipient_pubkey: push.recipientPubkey ?? null,
       from_name: fromName,
       from_pubkey: senderMember,
@@ -89,7 +104,7 @@ export class InboxReceiver {
     const logFields = {
       mesh: ctx.slug,
       message_id: push.messageId,
-      session: ctx.sessionPubkey?.slice(0, 12) ?? null,
+      session: sessionPubkey?.slice(0, 12) ?? null,
     };
     if (!inserted) {
       this.#log.debug(logFields, "duplicate push; acked again");
@@ -98,8 +113,8 @@ export class InboxReceiver {
     if (!opened.ok) this.#log.warn({ ...logFields, reason: opened.reason }, "push could not be decrypted");
     else this.#log.info(logFields, "message stored");
     const message = inboxMessage(row, false);
-    const event: MessageEvent = { message, session_pubkey: ctx.sessionPubkey };
-    this.#events.publish("message", event, { meshId: ctx.meshId, sessionPubkey: ctx.sessionPubkey }, eventId);
+    const event: MessageEvent = { message, session_pubkey: sessionPubkey };
+    this.#events.publish("message", event, { meshId: ctx.meshId, sessionPubkey }, eventId);
     return true;
   }
 }

@@ -1,9 +1,13 @@
 /**
  * The durable inbox (`inbox.db`): decrypted messages, one row per message (deduplicated on the sender's
- * client message id, else the broker id), with the session the push was for (null = member-level), and a
+ * client message id, else the broker id), with the session the message is for (null = member-level), and a
  * per-(message, viewer) surfaced mark. Viewer = a session key, or "" for the member / ambient callers.
+ *
+ * A lane (a hook, the channel) first reserves the messages it is about to show, shows them, then marks them
+ * surfaced. A reservation only hides a message from other lanes for a short while: a lane that dies before
+ * it showed anything leaves the message to the next one (at-least-once, never at-most-once).
  */
-import type { InboxMessage } from "../../local/daemon-api.js";
+import type { InboxMessage } from "../../daemon-api/contract.js";
 import type { Priority } from "../../protocol/index.js";
 import { openDatabase, type Db } from "../db.js";
 
@@ -44,8 +48,26 @@ interface StoredRow extends Omit<NewInboxRow, "encrypted" | "undecryptable"> {
   surfaced: number;
 }
 
-/** Who is reading: a session (its key and mesh) or the member / an ambient caller (`session` null). */
-export type Viewer = { session: { pubkey: string; meshId: string } | null };
+/**
+ * Who is reading: a session (its key, mesh, and when it registered) or the member / an ambient caller
+ * (`session` null).
+ */
+export type Viewer = { session: { pubkey: string; meshId: string; registeredMs?: number } | null };
+
+/**
+ * Which messages a listing covers:
+ * - `lane`: what may be put in front of this viewer's model. A session gets the messages addressed to it
+ *   (whenever they came) and member-level ones that came since it registered (older ones were for whoever
+ *   ran then); the member gets member-level ones only, never a message addressed to one of its sessions.
+ *   Messages another lane has reserved are left out.
+ * - `read` (the `inbox` verb): a session as above but without the registration cut; the member gets
+ *   member-level messages and those addressed to a session that is not running (`liveSessions` lists the
+ *   ones that are), marked with it (`for_session`).
+ */
+export type InboxScope = "lane" | "read";
+
+/** How long a reservation hides a message from other lanes. */
+export const RESERVATION_MS = 15_000;
 
 export function viewerKey(viewer: Viewer): string {
   return viewer.session?.pubkey ?? "";
@@ -92,6 +114,8 @@ const MIGRATIONS = [
 export class InboxStore {
   readonly #db: Db;
   readonly #insert;
+  /** `${viewer}|${seq}` → when the reservation lapses (ms). In memory: a restart frees them all. */
+  readonly #reserved = new Map<string, number>();
 
   constructor(path: string) {
     this.#db = openDatabase(path, MIGRATIONS);
@@ -130,10 +154,26 @@ export class InboxStore {
    */
   list(
     viewer: Viewer,
-    filter: { meshId?: string | undefined; unread?: boolean; sinceMs?: number | undefined; limit: number },
+    filter: {
+      meshId?: string | undefined;
+      unread?: boolean;
+      sinceMs?: number | undefined;
+      limit: number;
+      scope?: InboxScope;
+      /** Keys of the sessions running now (their messages are theirs, not the member's to read). */
+      liveSessions?: readonly string[];
+    },
   ): { messages: InboxMessage[]; total: number } {
-    const { clause, params } = this.#visible(viewer, filter.meshId);
+    const scope = filter.scope ?? "read";
+    const { clause, params } = this.#visible(viewer, filter.meshId, scope, filter.liveSessions ?? []);
     const where = [clause];
+    if (scope === "lane") {
+      const reserved = this.#reservedSeqs(viewer);
+      if (reserved.length > 0) {
+        where.push(`m.seq NOT IN (${reserved.map(() => "?").join(", ")})`);
+        params.push(...reserved);
+      }
+    }
     if (filter.unread === true) where.push("surfaced_by.message_seq IS NULL");
     if (filter.sinceMs !== undefined) {
       where.push("m.received_ms >= ?");
@@ -158,7 +198,7 @@ export class InboxStore {
     viewer: Viewer,
     afterEventId: number,
   ): Array<{ eventId: number; meshId: string; message: InboxMessage; sessionPubkey: string | null }> {
-    const { clause, params } = this.#visible(viewer, undefined);
+    const { clause, params } = this.#visible(viewer, undefined, "lane");
     const rows = this.#db
       .prepare(
         `SELECT m.*, surfaced_by.message_seq IS NOT NULL AS surfaced FROM messages m
@@ -179,23 +219,67 @@ export class InboxStore {
    * viewer can see are marked. Returns how many marks are new.
    */
   markSurfaced(viewer: Viewer, ids: readonly string[], lane: string | null, now = new Date()): number {
-    const { clause, params } = this.#visible(viewer, undefined);
-    const find = this.#db.prepare(
-      `SELECT m.seq FROM messages m WHERE ${clause} AND (m.id = ? OR m.client_message_id = ?)`,
-    );
     const mark = this.#db.prepare(
       `INSERT INTO surfaced (message_seq, viewer, lane, surfaced_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING`,
     );
     const key = viewerKey(viewer);
     return this.#db.transaction(() => {
       let marked = 0;
-      for (const id of ids) {
-        for (const row of find.all(...params, id, id) as Array<{ seq: number }>) {
-          marked += mark.run(row.seq, key, lane, now.toISOString()).changes;
-        }
+      for (const seq of this.#seqsOf(viewer, ids)) {
+        this.#reserved.delete(`${key}|${seq}`);
+        marked += mark.run(seq, key, lane, now.toISOString()).changes;
       }
       return marked;
     })();
+  }
+
+  /**
+   * Reserves messages for a lane that is about to show them: resolves with the ids (as given) this call
+   * reserved — unsurfaced for this viewer and not reserved by another live reservation. The lane shows
+   * only those, then marks them surfaced; unmarked, a reservation lapses after `ttlMs`.
+   */
+  reserve(viewer: Viewer, ids: readonly string[], ttlMs = RESERVATION_MS, nowMs = Date.now()): string[] {
+    const key = viewerKey(viewer);
+    const isSurfaced = this.#db.prepare(`SELECT 1 FROM surfaced WHERE message_seq = ? AND viewer = ?`);
+    for (const [k, until] of this.#reserved) if (until <= nowMs) this.#reserved.delete(k);
+    const taken: string[] = [];
+    for (const id of ids) {
+      const seqs = this.#seqsOf(viewer, [id]);
+      const free = seqs.filter((seq) => !this.#reserved.has(`${key}|${seq}`) && !isSurfaced.get(seq, key));
+      if (free.length === 0) continue;
+      for (const seq of free) this.#reserved.set(`${key}|${seq}`, nowMs + ttlMs);
+      taken.push(id);
+    }
+    return taken;
+  }
+
+  /** Row seqs of the messages `ids` (broker or client ids) that `viewer` may see. */
+  #seqsOf(viewer: Viewer, ids: readonly string[]): number[] {
+    const { clause, params } = this.#visible(viewer, undefined, "read");
+    const find = this.#db.prepare(
+      `SELECT m.seq FROM messages m WHERE ${clause} AND (m.id = ? OR m.client_message_id = ?)`,
+    );
+    const seqs: number[] = [];
+    for (const id of ids)
+      for (const row of find.all(...params, id, id) as Array<{ seq: number }>) seqs.push(row.seq);
+    return seqs;
+  }
+
+  #reservedSeqs(viewer: Viewer, nowMs = Date.now()): number[] {
+    const prefix = `${viewerKey(viewer)}|`;
+    const seqs: number[] = [];
+    for (const [k, until] of this.#reserved) {
+      if (until > nowMs && k.startsWith(prefix)) seqs.push(Number(k.slice(prefix.length)));
+    }
+    return seqs;
+  }
+
+  /** When a message was last marked surfaced by `lane` (ISO), or null when never (within retention). */
+  lastSurfacedAt(lane: string): string | null {
+    const row = this.#db.prepare(`SELECT MAX(surfaced_at) AS at FROM surfaced WHERE lane = ?`).get(lane) as {
+      at: string | null;
+    };
+    return row.at;
   }
 
   /** Deletes messages received before `beforeMs` (their surfaced marks go with them). */
@@ -207,19 +291,33 @@ export class InboxStore {
     if (this.#db.open) this.#db.close();
   }
 
-  #visible(viewer: Viewer, meshId: string | undefined): { clause: string; params: unknown[] } {
-    if (viewer.session !== null) {
-      const params: unknown[] = [viewer.session.pubkey, viewer.session.meshId];
-      let clause = "(m.session_pubkey = ? OR (m.session_pubkey IS NULL AND m.mesh_id = ?))";
-      if (meshId !== undefined) {
-        clause += " AND m.mesh_id = ?";
-        params.push(meshId);
-      }
-      return { clause, params };
+  #visible(
+    viewer: Viewer,
+    meshId: string | undefined,
+    scope: InboxScope,
+    liveSessions: readonly string[] = [],
+  ): { clause: string; params: unknown[] } {
+    const clauses: string[] = [];
+    const params: unknown[] = [];
+    const session = viewer.session;
+    if (session !== null) {
+      const since = scope === "lane" && session.registeredMs !== undefined ? " AND m.received_ms >= ?" : "";
+      clauses.push(`(m.session_pubkey = ? OR (m.session_pubkey IS NULL AND m.mesh_id = ?${since}))`);
+      params.push(session.pubkey, session.meshId);
+      if (since !== "") params.push(session.registeredMs);
+    } else if (scope === "lane") {
+      clauses.push("m.session_pubkey IS NULL");
+    } else if (liveSessions.length > 0) {
+      clauses.push(
+        `(m.session_pubkey IS NULL OR m.session_pubkey NOT IN (${liveSessions.map(() => "?").join(", ")}))`,
+      );
+      params.push(...liveSessions);
     }
-    if (meshId !== undefined)
-      return { clause: "m.session_pubkey IS NULL AND m.mesh_id = ?", params: [meshId] };
-    return { clause: "m.session_pubkey IS NULL", params: [] };
+    if (meshId !== undefined) {
+      clauses.push("m.mesh_id = ?");
+      params.push(meshId);
+    }
+    return { clause: clauses.length === 0 ? "1" : clauses.join(" AND "), params };
   }
 }
 
@@ -248,6 +346,7 @@ export function inboxMessage(row: NewInboxRow, surfaced: boolean): InboxMessage 
     surfaced,
     broker_message_id: row.id,
     encrypted: row.encrypted,
+    for_session: row.session_pubkey,
   };
   if (row.undecryptable) message.undecryptable = true;
   return message;

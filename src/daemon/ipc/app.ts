@@ -6,6 +6,13 @@
  */
 import { z } from "zod";
 import { describeZodError } from "../../protocol/index.js";
+import {
+  ENDPOINTS,
+  type EndpointName,
+  type EndpointOutput,
+  type JsonEndpoint,
+} from "../../daemon-api/endpoints.js";
+import { SCHEMA_OF, SCHEMAS, type ValidInput } from "../../daemon-api/schemas.js";
 import type { Daemon } from "../daemon.js";
 import type { Viewer } from "../inbox/store.js";
 import type { LiveSession } from "../sessions/registry.js";
@@ -15,7 +22,7 @@ export type Headers = Record<string, string | string[] | undefined>;
 
 export interface ApiRequest {
   method: string;
-  /** Path and query, e.g. `/v1/inbox?unread=1`. */
+  /** Path and query, e.g. `inbox`. */
   url: string;
   headers: Headers;
   /** The parsed JSON body, or undefined when there was none. */
@@ -41,22 +48,29 @@ export interface Caller {
 export interface RouteContext {
   daemon: Daemon;
   caller: Caller;
-  params: Record<string, string>;
-  query: URLSearchParams;
-  body: unknown;
   headers: Headers;
   /** Asks the process to shut down after the response is written. */
   requestShutdown: () => void;
 }
 
-export type Handler = (ctx: RouteContext) => Promise<ApiResponse> | ApiResponse;
-export type RouteTable = Array<[method: string, path: string, handler: Handler]>;
+/** The daemon's implementation of one JSON endpoint: validated input in, the endpoint's output back. */
+export type Implementation<K extends JsonEndpoint> = (
+  ctx: RouteContext,
+  input: ValidInput<K>,
+) => Promise<EndpointOutput<K>> | EndpointOutput<K>;
+
+/** One implementation per JSON endpoint; a missing one is a compile error. */
+export type Implementations = { [K in JsonEndpoint]: Implementation<K> };
+
+/** The event stream's handler (it answers a stream, not JSON). */
+export type StreamHandler = (ctx: RouteContext, input: ValidInput<"events">) => ApiResponse;
 
 interface CompiledRoute {
+  name: EndpointName;
   method: string;
   pattern: RegExp;
   names: string[];
-  handler: Handler;
+  run: (ctx: RouteContext, input: unknown) => Promise<ApiResponse>;
 }
 
 export interface DaemonApp {
@@ -71,8 +85,17 @@ export interface DaemonApp {
 
 export const SESSION_AUTH_SCHEME = "ClaudeMesh-Session";
 
-export function createApp(daemon: Daemon, routes: RouteTable, requestShutdown: () => void): DaemonApp {
-  const compiled = routes.map(([method, path, handler]) => compile(method, path, handler));
+/** Status codes other than 200 that an endpoint answers on success. */
+const SUCCESS_STATUS: Partial<Record<EndpointName, number>> = { registerSession: 201, send: 202 };
+
+export function createApp(
+  daemon: Daemon,
+  routes: { implementations: Implementations; events: StreamHandler },
+  requestShutdown: () => void,
+): DaemonApp {
+  const compiled = (Object.keys(ENDPOINTS) as EndpointName[]).map((name) =>
+    compile(name, routes, (ctx, input) => ({ status: SUCCESS_STATUS[name] ?? 200, body: input })),
+  );
 
   async function handle(req: ApiRequest): Promise<ApiResponse> {
     try {
@@ -88,16 +111,12 @@ export function createApp(daemon: Daemon, routes: RouteTable, requestShutdown: (
         route.names.forEach((name, i) => {
           params[name] = decodeURIComponent(match[i + 1] ?? "");
         });
+        const fields = route.method === "POST" ? bodyObject(req.body) : Object.fromEntries(url.searchParams);
         const caller = resolveCaller(daemon, req.headers);
-        return await route.handler({
-          daemon,
-          caller,
-          params,
-          query: url.searchParams,
-          body: req.body,
-          headers: req.headers,
-          requestShutdown,
-        });
+        return await route.run(
+          { daemon, caller, headers: req.headers, requestShutdown },
+          { ...fields, ...params },
+        );
       }
       if (pathMatched)
         throw new ApiFailure(405, "method_not_allowed", `${req.method} is not allowed on ${path}`);
@@ -105,7 +124,7 @@ export function createApp(daemon: Daemon, routes: RouteTable, requestShutdown: (
         404,
         "not_found",
         `no route ${req.method} ${path}`,
-        "see src/local/daemon-api.ts for the routes",
+        "see src/daemon-api/endpoints.ts for the routes",
       );
     } catch (error) {
       return errorResponse(error);
@@ -122,7 +141,18 @@ export function createApp(daemon: Daemon, routes: RouteTable, requestShutdown: (
   };
 }
 
-function compile(method: string, path: string, handler: Handler): CompiledRoute {
+function bodyObject(body: unknown): Record<string, unknown> {
+  if (body === undefined || body === null) return {};
+  if (typeof body === "object" && !Array.isArray(body)) return { ...body };
+  throw new ApiFailure(400, "invalid_request", "the body must be a JSON object", "send {…}");
+}
+
+function compile(
+  name: EndpointName,
+  routes: { implementations: Implementations; events: StreamHandler },
+  answer: (ctx: RouteContext, body: unknown) => ApiResponse,
+): CompiledRoute {
+  const { method, path } = ENDPOINTS[name];
   const names: string[] = [];
   const source = path
     .split("/")
@@ -132,7 +162,22 @@ function compile(method: string, path: string, handler: Handler): CompiledRoute 
       return "([^/]+)";
     })
     .join("/");
-  return { method, pattern: new RegExp(`^${source}$`), names, handler };
+  const run = async (ctx: RouteContext, raw: unknown): Promise<ApiResponse> => {
+    if (name === "events") return routes.events(ctx, parseInput(SCHEMAS.events, raw));
+    return answer(ctx, await implement(name, routes.implementations, ctx, raw));
+  };
+  return { name, method, pattern: new RegExp(`^${source}$`), names, run };
+}
+
+/** Validates the input of `name` and runs its implementation. */
+function implement<K extends JsonEndpoint>(
+  name: K,
+  implementations: Implementations,
+  ctx: RouteContext,
+  raw: unknown,
+): Promise<EndpointOutput<K>> | EndpointOutput<K> {
+  const implementation: Implementation<K> = implementations[name];
+  return implementation(ctx, parseInput(SCHEMA_OF[name], raw));
 }
 
 /** The session named by the header, or none; an unknown token is refused rather than widened to the member. */
@@ -154,7 +199,16 @@ function resolveCaller(daemon: Daemon, headers: Headers): Caller {
       "relaunch the session with `claudemesh launch`, or unset CLAUDEMESH_IPC_TOKEN_FILE",
     );
   }
-  return { session, viewer: { session: { pubkey: session.pubkey, meshId: session.mesh_id } } };
+  return {
+    session,
+    viewer: {
+      session: {
+        pubkey: session.pubkey,
+        meshId: session.mesh_id,
+        registeredMs: Date.parse(session.registered_at),
+      },
+    },
+  };
 }
 
 export function headerValue(headers: Headers, name: string): string | undefined {
@@ -171,19 +225,15 @@ export function errorResponse(error: unknown): { status: number; body: unknown }
 }
 
 /** Validates a JSON body (or query object) against `schema`; a mismatch is 400 `invalid_request`. */
-export function parseInput<T>(schema: z.ZodType<T>, input: unknown): T {
+export function parseInput<T, I>(schema: z.ZodType<T, I>, input: unknown): T {
   const parsed = schema.safeParse(input ?? {});
   if (!parsed.success) {
     throw new ApiFailure(
       400,
       "invalid_request",
       describeZodError(parsed.error),
-      "see src/local/daemon-api.ts",
+      "see src/daemon-api/schemas.ts",
     );
   }
   return parsed.data;
-}
-
-export function ok(body: unknown, status = 200): ApiResponse {
-  return { status, body };
 }

@@ -1,5 +1,5 @@
 /** Local API errors: one class carrying the HTTP status and the `{error, message, hint?}` body. */
-import type { ApiError, TargetCandidate } from "../../local/daemon-api.js";
+import type { ApiError, TargetCandidate } from "../../daemon-api/contract.js";
 import { ClientErrorCode, MeshClientError } from "../../client/index.js";
 
 export class ApiFailure extends Error {
@@ -10,7 +10,7 @@ export class ApiFailure extends Error {
     message: string,
     readonly hint?: string,
     readonly candidates?: TargetCandidate[],
-    /** Additive fields for the body (documented per route in daemon-api.ts). */
+    /** Additive fields for the body (documented per route in daemon-api/contract.ts). */
     readonly extra?: Record<string, unknown>,
   ) {
     super(message);

@@ -11,6 +11,7 @@ import type { Logger } from "pino";
 import { MAX_HTTP_BODY } from "../../protocol/index.js";
 import { errorResponse, headerValue, type ApiResponse, type DaemonApp } from "./app.js";
 import { ApiFailure } from "./errors.js";
+import { applyDelay, ipcDelays } from "./test-delay.js";
 
 export interface IpcServerOptions {
   app: DaemonApp;
@@ -26,8 +27,9 @@ export function createIpcServer(options: IpcServerOptions): Server {
     component: "ipc",
     transport: options.bearerToken === undefined ? "unix" : "tcp",
   });
+  const delays = ipcDelays();
   const server = createServer((req, res) => {
-    serve(req, res, options).catch((error: unknown) => {
+    serve(req, res, options, delays).catch((error: unknown) => {
       log.error({ err: error instanceof Error ? error.message : String(error) }, "request failed");
       if (!res.headersSent) writeJson(res, errorResponse(error));
       else res.destroy();
@@ -38,7 +40,12 @@ export function createIpcServer(options: IpcServerOptions): Server {
   return server;
 }
 
-async function serve(req: IncomingMessage, res: ServerResponse, options: IpcServerOptions): Promise<void> {
+async function serve(
+  req: IncomingMessage,
+  res: ServerResponse,
+  options: IpcServerOptions,
+  delays: ReadonlyMap<string, number>,
+): Promise<void> {
   if (options.bearerToken !== undefined) {
     const refusal = tcpRefusal(req, options.bearerToken);
     if (refusal !== null) {
@@ -54,6 +61,7 @@ async function serve(req: IncomingMessage, res: ServerResponse, options: IpcServ
     writeJson(res, errorResponse(error));
     return;
   }
+  await applyDelay(delays, req.url);
   const response = await options.app.handle({
     method: req.method ?? "GET",
     url: req.url ?? "/",

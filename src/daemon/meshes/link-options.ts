@@ -7,7 +7,7 @@ import { hostname } from "node:os";
 import type { Logger } from "pino";
 import type { MeshClientOptions } from "../../client/index.js";
 import type { Identity } from "../../crypto/index.js";
-import type { MeshConfig } from "../../local/config.js";
+import type { MeshConfig } from "../../host/config.js";
 import { Capability } from "../../protocol/index.js";
 
 /** Every daemon connection acks pushes, wants `ok` replies and reads `bodyVersion` 2. */

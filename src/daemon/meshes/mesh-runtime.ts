@@ -6,12 +6,13 @@
 import type { Logger } from "pino";
 import type { DisconnectInfo, TerminalInfo } from "../../client/index.js";
 import { fromBase64Url } from "../../crypto/index.js";
-import type { MeshConfig } from "../../local/config.js";
-import type { MeshConnectionState } from "../../local/daemon-api.js";
+import type { MeshConfig } from "../../host/config.js";
+import type { MeshConnectionState } from "../../daemon-api/contract.js";
 import type { MemberEntry, PeerEntry, PushFrame } from "../../protocol/index.js";
 import { ApiFailure, brokerFailure } from "../ipc/errors.js";
 import type { BrokerLink, LinkFactory } from "../links.js";
 import { controlLinkOptions } from "./link-options.js";
+import { StatusKeeper } from "./wanted-status.js";
 
 /** How long a fetched peer list is reused (peer events clear it earlier). */
 const PEERS_TTL_MS = 2_000;
@@ -36,6 +37,8 @@ export class MeshRuntime {
   readonly config: MeshConfig;
   readonly rootKey: Uint8Array;
   readonly control: BrokerLink;
+  /** The member connection's status, re-applied on every reconnect. */
+  readonly status: StatusKeeper;
   readonly #deps: MeshRuntimeDeps;
   readonly #log: Logger;
   #state: MeshConnectionState = "connecting";
@@ -51,6 +54,7 @@ export class MeshRuntime {
     this.#deps = deps;
     this.#log = deps.logger.child({ component: "mesh", mesh: config.slug });
     this.control = deps.factory(controlLinkOptions(config, deps.logger));
+    this.status = new StatusKeeper(this.control, this.#log);
   }
 
   get meshId(): string {

@@ -1,5 +1,5 @@
 /** Broker system events (protocol.md §3.6) as daemon stream events: `peer_join`, `peer_leave`, `system`. */
-import type { DaemonEventName, PeerEvent } from "../../local/daemon-api.js";
+import type { DaemonEventName, PeerEvent } from "../../daemon-api/contract.js";
 import type { PeerRole, PushFrame } from "../../protocol/index.js";
 
 export function streamEventFor(slug: string, event: PushFrame): { name: DaemonEventName; data: unknown } {

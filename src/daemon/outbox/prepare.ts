@@ -1,12 +1,12 @@
 /**
- * Accept-time work of `POST /v1/send`: resolve the target against the mesh's roster and live peers, then
+ * Accept-time work of `send`: resolve the target against the mesh's roster and live peers, then
  * encrypt (protocol.md §5.2 DMs with crypto_box from the member key, or the session key when a launched
  * session sends; §5.3/§5.5 multicast as `bodyVersion` 2 under the key derived from the root key) and
  * fingerprint the exact bytes. The result is the outbox row; nothing here touches the network for sending.
  */
 import { encryptDirect, encryptForTarget } from "../../client/index.js";
 import { sha256Hex } from "../../crypto/index.js";
-import { resolveTarget, type ResolvedTarget } from "../../local/resolve-target.js";
+import { resolveTarget, type ResolvedTarget } from "../../daemon-api/resolve-target.js";
 import { MAX_SEND_PAYLOAD, type MemberEntry, type Priority } from "../../protocol/index.js";
 import { requestFingerprint } from "../../protocol/canonical.js";
 import { ApiFailure } from "../ipc/errors.js";

@@ -3,7 +3,7 @@
  * for the broker's ack, list and requeue rows. The drain worker does the sending.
  */
 import type { Logger } from "pino";
-import type { OutboxItem, SendResponse } from "../../local/daemon-api.js";
+import type { OutboxItem, SendResponse } from "../../daemon-api/contract.js";
 import { sendErrorCode } from "../../protocol/index.js";
 import { ApiFailure } from "../ipc/errors.js";
 import type { MeshRuntime } from "../meshes/mesh-runtime.js";
@@ -125,7 +125,7 @@ function sameRequestOrFail(row: OutboxRow, hash: string): OutboxRow {
   );
 }
 
-/** The `POST /v1/send` answer for a row: `sent` once the broker acked, else `queued`. */
+/** The `send` answer for a row: `sent` once the broker acked, else `queued`. */
 export function sendResponse(row: OutboxRow): SendResponse {
   return {
     message_id: row.id,

@@ -3,7 +3,7 @@
  * to the broker, so every retry is byte-identical and the broker deduplicates it (protocol.md §4.5).
  * Statuses: pending → inflight → done, or dead with the reason.
  */
-import type { OutboxStatus } from "../../local/daemon-api.js";
+import type { OutboxStatus } from "../../daemon-api/contract.js";
 import type { Priority } from "../../protocol/index.js";
 import { openDatabase, type Db } from "../db.js";
 

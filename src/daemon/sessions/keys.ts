@@ -7,7 +7,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";
 import { generateIdentity, sha256Hex, type Identity } from "../../crypto/index.js";
-import { ensurePrivateDir, writeSecretFile } from "../../local/secure-fs.js";
+import { ensurePrivateDir, writeSecretFile } from "../../host/secure-fs.js";
 
 const KeyFile = z.object({
   mesh_id: z.string(),
@@ -23,6 +23,8 @@ export class SessionKeyStore {
   /** mesh id → (public key → secret key). */
   readonly #byMesh = new Map<string, Map<string, string>>();
   readonly #onBadFile: (file: string, problem: string) => void;
+  /** public key → Claude Code session id. */
+  readonly #sessionIds = new Map<string, string>();
 
   constructor(dir: string, onBadFile: (file: string, problem: string) => void) {
     this.#dir = dir;
@@ -60,6 +62,11 @@ export class SessionKeyStore {
     return this.#byMesh.get(meshId) ?? new Map();
   }
 
+  /** The Claude Code session id a session key belongs to, or null when this daemon never made it. */
+  sessionIdOf(pubkey: string): string | null {
+    return this.#sessionIds.get(pubkey) ?? null;
+  }
+
   #pathFor(meshId: string, sessionId: string): string {
     // Hashed so that any session id (it comes from the caller) makes a safe file name.
     return join(this.#dir, `${sha256Hex(`${meshId}|${sessionId}`).slice(0, 40)}.json`);
@@ -90,5 +97,6 @@ export class SessionKeyStore {
       this.#byMesh.set(key.mesh_id, map);
     }
     map.set(key.public_key, key.secret_key);
+    this.#sessionIds.set(key.public_key, key.session_id);
   }
 }

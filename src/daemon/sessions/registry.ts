@@ -8,11 +8,12 @@ import { readFileSync } from "node:fs";
 import type { Logger } from "pino";
 import { z } from "zod";
 import { randomHexToken, sha256Hex, type Identity } from "../../crypto/index.js";
-import type { SessionInfo } from "../../local/daemon-api.js";
+import type { SessionInfo } from "../../daemon-api/contract.js";
 import type { MessageMode } from "../../protocol/index.js";
-import { writeSecretFile } from "../../local/secure-fs.js";
+import { writeSecretFile } from "../../host/secure-fs.js";
 import type { BrokerLink } from "../links.js";
-import { processStartTime, sameProcessAlive } from "../../local/process-info.js";
+import { processStartTime, sameProcessAlive } from "../../host/process-info.js";
+import { StatusKeeper } from "../meshes/wanted-status.js";
 import type { SessionKeyStore } from "./keys.js";
 
 export const REAP_INTERVAL_MS = 5_000;
@@ -37,6 +38,8 @@ export type SessionRecord = z.infer<typeof SessionRecord>;
 export interface LiveSession extends SessionRecord {
   slug: string;
   link: BrokerLink;
+  /** The session connection's status, re-applied on every reconnect. */
+  status: StatusKeeper;
 }
 
 export type SessionEndReason = "deregistered" | "process_gone" | "mesh_gone" | "replaced" | "daemon_stopping";
@@ -85,7 +88,7 @@ export class SessionRegistry {
       if (slug === null || !sameProcessAlive(record.pid, record.start_time)) continue;
       const identity = this.#deps.keys.loadOrCreate(record.mesh_id, record.session_id);
       if (identity.publicKey !== record.pubkey) continue;
-      this.#byToken.set(record.token_hash, { ...record, slug, link: this.#deps.openLink(record, identity) });
+      this.#byToken.set(record.token_hash, this.#live(record, slug, identity));
     }
     this.#persist();
     this.#log.info({ sessions: this.#byToken.size }, "sessions restored");
@@ -112,7 +115,7 @@ export class SessionRegistry {
       start_time: processStartTime(input.pid),
       registered_at: new Date().toISOString(),
     };
-    const session: LiveSession = { ...record, slug, link: this.#deps.openLink(record, identity) };
+    const session = this.#live(record, slug, identity);
     this.#byToken.set(record.token_hash, session);
     this.#persist();
     this.#log.info(
@@ -222,6 +225,11 @@ export class SessionRegistry {
       registered_at: session.registered_at,
       channel_flag: session.channel_flag,
     };
+  }
+
+  #live(record: SessionRecord, slug: string, identity: Identity): LiveSession {
+    const link = this.#deps.openLink(record, identity);
+    return { ...record, slug, link, status: new StatusKeeper(link, this.#log) };
   }
 
   #readFile(): SessionRecord[] {

@@ -1,19 +1,6 @@
 /** Reading the inbox and marking messages surfaced, scoped to the caller (session or member). */
-import { z } from "zod";
-import { INBOX_MAX_LIMIT } from "../../inbox/store.js";
-import { ok, parseInput, type RouteTable } from "../app.js";
 import { ApiFailure } from "../errors.js";
-
-const InboxQuery = z.object({
-  mesh: z.string().min(1).optional(),
-  unread: z.enum(["1", "0", "true", "false"]).optional(),
-  since: z.string().min(1).optional(),
-  limit: z.coerce.number().int().min(1).max(INBOX_MAX_LIMIT).optional(),
-});
-const SurfacedBody = z.object({
-  ids: z.array(z.string().min(1).max(128)).max(INBOX_MAX_LIMIT),
-  lane: z.enum(["channel", "prompt", "wait", "inbox", "tool"]).optional(),
-});
+import type { Implementations } from "../app.js";
 
 /** `since` as an ISO time or epoch milliseconds. */
 function sinceMs(since: string | undefined): number | undefined {
@@ -30,29 +17,33 @@ function sinceMs(since: string | undefined): number | undefined {
   return ms;
 }
 
-export const inboxRoutes: RouteTable = [
-  [
-    "GET",
-    "/v1/inbox",
-    ({ daemon, caller, query }) => {
-      const input = parseInput(InboxQuery, Object.fromEntries(query));
-      const meshId = input.mesh === undefined ? undefined : daemon.meshFor(input.mesh, caller.session).meshId;
-      const result = daemon.inbox.list(caller.viewer, {
-        meshId,
-        unread: input.unread === "1" || input.unread === "true",
-        sinceMs: sinceMs(input.since),
-        limit: input.limit ?? 200,
-      });
-      return ok(result);
-    },
-  ],
-  [
-    "POST",
-    "/v1/inbox/surfaced",
-    ({ daemon, caller, body }) => {
-      const input = parseInput(SurfacedBody, body);
-      const marked = daemon.inbox.markSurfaced(caller.viewer, input.ids, input.lane ?? null);
-      return ok({ ok: true, marked });
-    },
-  ],
-];
+export const inboxRoutes = {
+  inbox: ({ daemon, caller }, input) => {
+    const meshId = input.mesh === undefined ? undefined : daemon.meshFor(input.mesh, caller.session).meshId;
+    const result = daemon.inbox.list(caller.viewer, {
+      meshId,
+      unread: input.unread === true,
+      sinceMs: sinceMs(input.since),
+      limit: input.limit ?? 200,
+      scope: input.scope ?? "read",
+      liveSessions: daemon.sessions.list().map((s) => s.pubkey),
+    });
+    for (const message of result.messages) {
+      if (message.for_session === null || message.for_session === undefined) continue;
+      const owner = daemon.sessionOfKey(message.for_session);
+      if (!owner.live) message.for_ended_session = { session_id: owner.sessionId };
+    }
+    return result;
+  },
+  laneActivity: ({ daemon }) => ({
+    channel_confirmed_at: daemon.inbox.lastSurfacedAt("channel"),
+    channel_pushed_at: daemon.inbox.lastSurfacedAt("push"),
+  }),
+  reserve: ({ daemon, caller }, input) => ({
+    reserved: daemon.inbox.reserve(caller.viewer, input.ids, input.ttl_ms),
+  }),
+  markSurfaced: ({ daemon, caller }, input) => ({
+    ok: true,
+    marked: daemon.inbox.markSurfaced(caller.viewer, input.ids, input.lane ?? null),
+  }),
+} satisfies Partial<Implementations>;

@@ -1,6 +1,6 @@
-/** Every route of the local API (daemon-api.ts is the contract). */
-import type { RouteTable } from "../app.js";
-import { eventRoutes } from "./events.js";
+/** The daemon's implementation of every endpoint of src/daemon-api/endpoints.ts, by family. */
+import type { Implementations, StreamHandler } from "../app.js";
+import { eventsRoute } from "./events.js";
 import { inboxRoutes } from "./inbox.js";
 import { messageRoutes } from "./messages.js";
 import { metaRoutes } from "./meta.js";
@@ -9,13 +9,15 @@ import { peerRoutes } from "./peers.js";
 import { presenceRoutes } from "./presence.js";
 import { sessionRoutes } from "./sessions.js";
 
-export const ROUTES: RouteTable = [
-  ...metaRoutes,
-  ...sessionRoutes,
-  ...peerRoutes,
-  ...presenceRoutes,
-  ...messageRoutes,
-  ...inboxRoutes,
-  ...moderationRoutes,
-  ...eventRoutes,
-];
+export const ROUTES: { implementations: Implementations; events: StreamHandler } = {
+  implementations: {
+    ...metaRoutes,
+    ...sessionRoutes,
+    ...peerRoutes,
+    ...presenceRoutes,
+    ...messageRoutes,
+    ...inboxRoutes,
+    ...moderationRoutes,
+  },
+  events: eventsRoute,
+};

@@ -1,23 +1,21 @@
-/** Owner/admin moderation over the member's control-plane connection (protocol.md §2.9). */
-import { z } from "zod";
+/** Owner/admin moderation on the member's control-plane connection: kick, ban, unban (protocol.md §2.9). */
+import type { EndpointOutput } from "../../../daemon-api/endpoints.js";
+import type { ValidInput } from "../../../daemon-api/schemas.js";
 import type { MeshRuntime } from "../../meshes/mesh-runtime.js";
-import { ok, parseInput, type RouteContext, type RouteTable } from "../app.js";
+import type { Implementations, RouteContext } from "../app.js";
 import { brokerFailure } from "../errors.js";
 
-const TargetBody = z.object({
-  target: z.string().min(1).max(128),
-  reason: z.string().max(512).optional(),
-  mesh: z.string().min(1).optional(),
-});
+type Verb = "kick" | "ban" | "unban";
 
-function moderate(act: (mesh: MeshRuntime, input: z.infer<typeof TargetBody>) => Promise<unknown>) {
-  return async ({ daemon, caller, body }: RouteContext) => {
-    const input = parseInput(TargetBody, body);
+/** Runs `act` on the mesh's control connection; the answer names the mesh. */
+function moderate<K extends Verb>(
+  act: (mesh: MeshRuntime, input: ValidInput<K>) => Promise<Omit<EndpointOutput<K>, "ok" | "mesh">>,
+) {
+  return async ({ daemon, caller }: RouteContext, input: ValidInput<K>) => {
     const mesh = daemon.meshFor(input.mesh, caller.session);
     mesh.assertUsable();
     try {
-      const result = await act(mesh, input);
-      return ok({ ok: true, mesh: mesh.slug, ...(result as Record<string, unknown>) });
+      return { ok: true, mesh: mesh.slug, ...(await act(mesh, input)) };
     } catch (error) {
       throw brokerFailure(error, mesh.slug);
     } finally {
@@ -26,29 +24,19 @@ function moderate(act: (mesh: MeshRuntime, input: z.infer<typeof TargetBody>) =>
   };
 }
 
-export const moderationRoutes: RouteTable = [
-  [
-    "POST",
-    "/v1/moderation/kick",
-    moderate(async (mesh, input) => {
-      const ack = await mesh.control.kick({ target: input.target });
-      return {
-        kicked: ack.kicked,
-        affected: ack.affected,
-        skipped_control_plane: ack.skipped_control_plane ?? [],
-      };
-    }),
-  ],
-  [
-    "POST",
-    "/v1/moderation/ban",
-    moderate(async (mesh, input) => ({
-      banned: (await mesh.control.ban(input.target, input.reason)).banned,
-    })),
-  ],
-  [
-    "POST",
-    "/v1/moderation/unban",
-    moderate(async (mesh, input) => ({ unbanned: (await mesh.control.unban(input.target)).unbanned })),
-  ],
-];
+export const moderationRoutes = {
+  kick: moderate<"kick">(async (mesh, input) => {
+    const ack = await mesh.control.kick({ target: input.target });
+    return {
+      kicked: ack.kicked,
+      affected: ack.affected,
+      skipped_control_plane: ack.skipped_control_plane ?? [],
+    };
+  }),
+  ban: moderate<"ban">(async (mesh, input) => ({
+    banned: (await mesh.control.ban(input.target, input.reason)).banned,
+  })),
+  unban: moderate<"unban">(async (mesh, input) => ({
+    unbanned: (await mesh.control.unban(input.target)).unbanned,
+  })),
+} satisfies Partial<Implementations>;

@@ -1,7 +1,7 @@
 /** Who is there: live peers (`list_peers`), the roster (`list_members`), and the caller's own groups. */
-import { memberView, peerView } from "../../../local/views.js";
+import { memberView, peerView } from "../../../daemon-api/views.js";
 import type { MeshRuntime } from "../../meshes/mesh-runtime.js";
-import { ok, type RouteTable } from "../app.js";
+import type { Implementations } from "../app.js";
 import { ApiFailure } from "../errors.js";
 
 /**
@@ -27,61 +27,48 @@ export async function acrossMeshes<T>(
   return out;
 }
 
-export const peerRoutes: RouteTable = [
-  [
-    "GET",
-    "/v1/peers",
-    async ({ daemon, caller, query }) => {
-      const all = query.get("all") === "1" || query.get("all") === "true";
-      const meshes = daemon.meshesFor(query.get("mesh") ?? undefined, caller.session);
-      const peers = await acrossMeshes(meshes, async (mesh) =>
-        (await mesh.peers())
-          .filter((p) => all || p.peerRole !== "control-plane")
-          .map((p) =>
-            peerView(mesh.slug, p, {
-              memberPubkey: mesh.config.pubkey,
-              sessionPubkey: caller.session?.pubkey ?? null,
-            }),
-          ),
+export const peerRoutes = {
+  peers: async ({ daemon, caller }, input) => {
+    const meshes = daemon.meshesFor(input.mesh, caller.session);
+    const peers = await acrossMeshes(meshes, async (mesh) =>
+      (await mesh.peers())
+        .filter((p) => input.all === true || p.peerRole !== "control-plane")
+        .map((p) =>
+          peerView(mesh.slug, p, {
+            memberPubkey: mesh.config.pubkey,
+            sessionPubkey: caller.session?.pubkey ?? null,
+          }),
+        ),
+    );
+    return { peers };
+  },
+  members: async ({ daemon, caller }, input) => {
+    const meshes = daemon.meshesFor(input.mesh, caller.session);
+    const members = await acrossMeshes(meshes, async (mesh) =>
+      (await mesh.members()).map((m) => memberView(mesh.slug, m)),
+    );
+    return { members };
+  },
+  groups: async ({ daemon, caller }, input) => {
+    const meshes = daemon.meshesFor(input.mesh, caller.session);
+    const groups = await acrossMeshes(meshes, async (mesh) => {
+      const own = (await mesh.peers()).find((p) =>
+        caller.session !== null && caller.session.mesh_id === mesh.meshId
+          ? p.peerRole === "session" && p.pubkey === caller.session.pubkey
+          : p.peerRole === "control-plane" &&
+            p.memberPubkey === mesh.config.pubkey &&
+            p.sessionId === `daemon-${process.pid}`,
       );
-      return ok({ peers });
-    },
-  ],
-  [
-    "GET",
-    "/v1/members",
-    async ({ daemon, caller, query }) => {
-      const meshes = daemon.meshesFor(query.get("mesh") ?? undefined, caller.session);
-      const members = await acrossMeshes(meshes, async (mesh) =>
-        (await mesh.members()).map((m) => memberView(mesh.slug, m)),
-      );
-      return ok({ members });
-    },
-  ],
-  [
-    "GET",
-    "/v1/groups",
-    async ({ daemon, caller, query }) => {
-      const meshes = daemon.meshesFor(query.get("mesh") ?? undefined, caller.session);
-      const groups = await acrossMeshes(meshes, async (mesh) => {
-        const own = (await mesh.peers()).find((p) =>
-          caller.session !== null && caller.session.mesh_id === mesh.meshId
-            ? p.peerRole === "session" && p.pubkey === caller.session.pubkey
-            : p.peerRole === "control-plane" &&
-              p.memberPubkey === mesh.config.pubkey &&
-              p.sessionId === `daemon-${process.pid}`,
+      if (own === undefined && meshes.length === 1) {
+        throw new ApiFailure(
+          503,
+          "not_present",
+          `not connected to mesh "${mesh.slug}" yet`,
+          "try again in a moment",
         );
-        if (own === undefined && meshes.length === 1) {
-          throw new ApiFailure(
-            503,
-            "not_present",
-            `not connected to mesh "${mesh.slug}" yet`,
-            "try again in a moment",
-          );
-        }
-        return (own?.groups ?? []).map((g) => ({ mesh: mesh.slug, name: g.name, role: g.role ?? null }));
-      });
-      return ok({ groups });
-    },
-  ],
-];
+      }
+      return (own?.groups ?? []).map((g) => ({ mesh: mesh.slug, name: g.name, role: g.role ?? null }));
+    });
+    return { groups };
+  },
+} satisfies Partial<Implementations>;

@@ -1,0 +1,179 @@
+/**
+ * `hook wait` (SessionStart and Stop, `asyncRewake`): runs in the background from the start of a session
+ * and after each turn, blocked on the daemon's event stream (no polling). A live waiter means the session
+ * is between turns, so it reports `idle` when it starts (stamped with its start: a later prompt's `working`
+ * wins). Once a message for this session has stayed unsurfaced for {@link SETTLE_MS} — long enough for a
+ * channel push to be confirmed by `hook prompt` — it reserves it, writes it to stderr, marks it surfaced and
+ * exits 2, which makes Claude Code wake the model with it — unless the transcript shows the model already
+ * saw it as a channel message attached mid-turn (then it is marked surfaced for the channel lane instead).
+ * Exits 0 when the session ends, when a newer waiter takes over, when Claude Code goes away, or when the
+ * daemon is (or stays) unreachable.
+ */
+import type { InboxMessage, MessageEvent } from "../../daemon-api/contract.js";
+import { followEvents } from "../../daemon-api/events.js";
+import { renderContext, selectForContext, type Moment } from "./context.js";
+import { confirmShown, reserve, unread as unreadFor, withoutSeen } from "./surface.js";
+import type { HookTarget } from "./target.js";
+import { takeWaiterSlot } from "./waiter-slot.js";
+
+/** How long a message stays unsurfaced before the waiter delivers it. */
+export const SETTLE_MS = 3_000;
+
+export interface WaitOptions {
+  target: HookTarget;
+  /** The session's transcript (the hook input's `transcript_path`), checked before delivering. */
+  transcriptPath?: string;
+  /** When Claude Code started this waiter (epoch ms): the time of its `idle` report. */
+  startedAt: number;
+  /** Aborted on SIGTERM (a newer waiter) or Ctrl-C. */
+  signal: AbortSignal;
+  /** Writes the wake-up text (to stderr); resolves once it is handed on, rejects when it could not be. */
+  write: (text: string) => Promise<void>;
+  /** @default SETTLE_MS */
+  settleMs?: number;
+  /**
+   * Give up (exit 0) after the daemon has been unreachable this long.
+   * @default 60000
+   */
+  giveUpMs?: number;
+  /**
+   * How often to check that Claude Code (the parent process) is still there.
+   * @default 5000
+   */
+  parentCheckMs?: number;
+}
+
+function isMessageEvent(data: unknown): data is MessageEvent {
+  return typeof data === "object" && data !== null && "message" in data && typeof data.message === "object";
+}
+
+/** Resolves with the exit code: 2 after delivering, 0 otherwise. Never throws. */
+export async function waitHook(options: WaitOptions): Promise<0 | 2> {
+  const { client } = options.target;
+  const settleMs = options.settleMs ?? SETTLE_MS;
+  const stop = new AbortController();
+  const onAbort = (): void => stop.abort();
+  options.signal.addEventListener("abort", onAbort);
+  const slot = takeWaiterSlot(options.target.key);
+  const parent = process.ppid;
+  const parentCheck = setInterval(() => {
+    if (process.ppid !== parent) stop.abort();
+  }, options.parentCheckMs ?? 5_000);
+  parentCheck.unref();
+
+  /** Message id → when it becomes due. */
+  const due = new Map<string, number>();
+  let timer: NodeJS.Timeout | null = null;
+  let firing: Promise<void> | null = null;
+  let result: 0 | 2 = 0;
+
+  const schedule = (): void => {
+    if (timer !== null) clearTimeout(timer);
+    timer = null;
+    if (due.size === 0 || stop.signal.aborted || firing !== null) return;
+    const next = Math.min(...due.values());
+    timer = setTimeout(
+      () => {
+        firing = fire().finally(() => {
+          firing = null;
+          schedule();
+        });
+      },
+      Math.max(0, next - Date.now()),
+    );
+  };
+
+  /** Whether the session is mid-turn (a prompt's `working` is newer than this waiter's `idle`). */
+  const moment = async (): Promise<Moment> => {
+    const { statuses } = await client.call("status", {});
+    return statuses.some((s) => s.status === "working") ? "working" : "idle";
+  };
+
+  const deliver = async (ready: InboxMessage[]): Promise<boolean> => {
+    const unseen = await withoutSeen(client, options.transcriptPath, ready);
+    const { shown, blocks } = selectForContext(unseen);
+    const reserved = new Set((await reserve(client, shown)).map((m) => m.id));
+    const kept = blocks.filter((_, i) => reserved.has(shown[i]?.id ?? ""));
+    for (const message of ready) due.delete(message.id);
+    if (kept.length === 0) return false;
+    // Only what the size limits held back: messages not due yet reach the woken turn through `hook prompt`.
+    const more = unseen.length - kept.length;
+    await options.write(renderContext(kept, Math.max(0, more), await moment()));
+    // Shown. The turn it starts reports `working` itself (Claude Code runs UserPromptSubmit for a wake-up).
+    await confirmShown(
+      client,
+      shown.filter((m) => reserved.has(m.id)).map((m) => m.id),
+      "wait",
+    ).catch(() => undefined);
+    return true;
+  };
+
+  const fire = async (): Promise<void> => {
+    try {
+      const unread = await unreadFor(options.target);
+      const stillUnread = new Set(unread.messages.map((m) => m.id));
+      for (const id of due.keys()) if (!stillUnread.has(id)) due.delete(id);
+      const now = Date.now();
+      const ready = unread.messages.filter((m) => (due.get(m.id) ?? Infinity) <= now);
+      if (ready.length === 0) return;
+      if (!slot.owned()) {
+        stop.abort();
+        return;
+      }
+      if (await deliver(ready)) {
+        result = 2;
+        stop.abort();
+      }
+    } catch {
+      // The daemon hiccuped: the messages stay due and are tried again on the next event or reconnect.
+    }
+  };
+
+  const track = (message: InboxMessage, dueAt: number): void => {
+    if (message.surfaced || due.has(message.id)) return;
+    due.set(message.id, dueAt);
+    schedule();
+  };
+
+  let opened = false;
+  let lostSince: number | null = null;
+  try {
+    const stream = followEvents(client, {
+      signal: stop.signal,
+      onOpen: async () => {
+        if (!opened) {
+          // Between turns by definition: lands even when the Stop hook's own report did not.
+          await client
+            .call("setStatus", { status: "idle", source: "hook", at: options.startedAt })
+            .catch(() => undefined);
+        }
+        opened = true;
+        lostSince = null;
+        // Messages that arrived before this waiter (e.g. during the turn) count from their arrival.
+        const { messages } = await unreadFor(options.target);
+        for (const m of messages) track(m, Date.parse(m.received_at) + settleMs);
+      },
+      onLost: () => {
+        const now = Date.now();
+        lostSince ??= now;
+        if (!opened || now - lostSince > (options.giveUpMs ?? 60_000)) stop.abort();
+      },
+    });
+    for await (const event of stream) {
+      if (event.event === "session_end" && options.target.launched) break;
+      if (event.event === "message" && isMessageEvent(event.data))
+        track(event.data.message, Date.now() + settleMs);
+    }
+  } catch {
+    // A refusal (401: the session ended) or a broken stream: a hook leaves quietly.
+  } finally {
+    stop.abort();
+    // A delivery under way finishes: a message it claimed must reach stderr before the exit.
+    await firing;
+    if (timer !== null) clearTimeout(timer);
+    clearInterval(parentCheck);
+    options.signal.removeEventListener("abort", onAbort);
+    slot.release();
+  }
+  return result;
+}

@@ -1,0 +1,108 @@
+/**
+ * Every endpoint of the daemon's local API, defined once: its method and path here, its input as the schema
+ * in `schemas.ts` (`EndpointInput` / `ValidInput`), its output as {@link EndpointOutputs}. The daemon
+ * implements each one (a missing implementation is a compile error, src/daemon/ipc/routes/), and one
+ * generic client calls them (`DaemonClient.call`). Path parameters (`:id`) come from the input field of the
+ * same name; GET and DELETE send the rest as the query, POST as the JSON body.
+ */
+import type {
+  HealthResponse,
+  InboxResponse,
+  LaneActivity,
+  MemberView,
+  MessageStatusResponse,
+  OutboxItem,
+  PeersResponse,
+  RegisterSessionResponse,
+  SendResponse,
+  SessionInfo,
+  StatusResponse,
+  StatusView,
+  SurfacedResponse,
+  VersionResponse,
+} from "./contract.js";
+
+export type Method = "GET" | "POST" | "DELETE";
+
+export interface EndpointDef {
+  method: Method;
+  path: string;
+}
+
+export const ENDPOINTS = {
+  version: { method: "GET", path: "/v1/version" },
+  health: { method: "GET", path: "/v1/health" },
+  reloadMeshes: { method: "POST", path: "/v1/meshes/reload" },
+  leaveMesh: { method: "POST", path: "/v1/meshes/leave" },
+  shutdown: { method: "POST", path: "/v1/shutdown" },
+  registerSession: { method: "POST", path: "/v1/sessions/register" },
+  deregisterSession: { method: "DELETE", path: "/v1/sessions/:token" },
+  sessionsMe: { method: "GET", path: "/v1/sessions/me" },
+  sessions: { method: "GET", path: "/v1/sessions" },
+  peers: { method: "GET", path: "/v1/peers" },
+  members: { method: "GET", path: "/v1/members" },
+  groups: { method: "GET", path: "/v1/groups" },
+  setStatus: { method: "POST", path: "/v1/status" },
+  status: { method: "GET", path: "/v1/status" },
+  setSummary: { method: "POST", path: "/v1/summary" },
+  joinGroup: { method: "POST", path: "/v1/groups/join" },
+  leaveGroup: { method: "POST", path: "/v1/groups/leave" },
+  send: { method: "POST", path: "/v1/send" },
+  outbox: { method: "GET", path: "/v1/outbox" },
+  requeue: { method: "POST", path: "/v1/outbox/requeue" },
+  messageStatus: { method: "GET", path: "/v1/messages/:id/status" },
+  inbox: { method: "GET", path: "/v1/inbox" },
+  laneActivity: { method: "GET", path: "/v1/inbox/lanes" },
+  reserve: { method: "POST", path: "/v1/inbox/reserve" },
+  markSurfaced: { method: "POST", path: "/v1/inbox/surfaced" },
+  kick: { method: "POST", path: "/v1/moderation/kick" },
+  ban: { method: "POST", path: "/v1/moderation/ban" },
+  unban: { method: "POST", path: "/v1/moderation/unban" },
+  /** Server-sent events (not a JSON answer): follow it with `daemon-api/events.ts`. */
+  events: { method: "GET", path: "/v1/events" },
+} as const satisfies Record<string, EndpointDef>;
+
+export type EndpointName = keyof typeof ENDPOINTS;
+
+export interface Ok {
+  ok: boolean;
+}
+type Moderated<T> = Ok & { mesh: string } & T;
+
+/** What each endpoint answers (2xx). */
+export interface EndpointOutputs {
+  version: VersionResponse;
+  health: HealthResponse;
+  reloadMeshes: Ok & { attached: string[]; detached: string[] };
+  leaveMesh: Moderated<{ member_id: string }>;
+  shutdown: Ok;
+  registerSession: RegisterSessionResponse;
+  deregisterSession: Ok;
+  sessionsMe: SessionInfo;
+  sessions: { sessions: SessionInfo[] };
+  peers: PeersResponse;
+  members: { members: MemberView[] };
+  groups: { groups: Array<{ mesh: string; name: string; role: string | null }> };
+  setStatus: StatusResponse;
+  status: StatusView;
+  setSummary: Ok;
+  joinGroup: Ok;
+  leaveGroup: Ok;
+  send: SendResponse;
+  outbox: { items: OutboxItem[] };
+  requeue: Ok & { item: OutboxItem };
+  messageStatus: MessageStatusResponse;
+  inbox: InboxResponse;
+  laneActivity: LaneActivity;
+  reserve: { reserved: string[] };
+  markSurfaced: SurfacedResponse;
+  kick: Moderated<{ kicked: string[]; affected: string[]; skipped_control_plane: string[] }>;
+  ban: Moderated<{ banned: string }>;
+  unban: Moderated<{ unbanned: string }>;
+  events: never;
+}
+
+export type EndpointOutput<K extends EndpointName> = EndpointOutputs[K];
+
+/** Endpoints that answer JSON (every one but the event stream). */
+export type JsonEndpoint = Exclude<EndpointName, "events">;

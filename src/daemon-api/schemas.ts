@@ -1,0 +1,111 @@
+/**
+ * The input of every daemon endpoint, as the zod schema the daemon validates it with (JSON body, or query
+ * and path parameters for GET/DELETE). One schema per endpoint of {@link ENDPOINTS}; the input types callers
+ * use are derived from these (`EndpointInput`), so a shape is written once. Only the daemon loads this
+ * module at run time: callers import its types only, so a hook never pays for a schema library.
+ */
+import { z } from "zod";
+import { MessageMode, PresenceStatus, Priority, SUMMARY_MAX_CHARS } from "../protocol/index.js";
+import { SURFACED_LANES } from "./contract.js";
+import type { EndpointName } from "./endpoints.js";
+
+/** The most rows one inbox or outbox listing returns. */
+export const LIST_MAX_LIMIT = 1_000;
+/** How long `send` may wait for the broker's ack. */
+export const SEND_MAX_WAIT_MS = 10_000;
+/** The longest reservation a lane may ask for. */
+export const RESERVATION_MAX_MS = 60_000;
+
+const Mesh = z.string().min(1);
+/** A query flag: `true`/`false` from a caller, `1`/`0`/`true`/`false` on the wire. */
+const Flag = z
+  .union([z.boolean(), z.enum(["1", "0", "true", "false"])])
+  .transform((v) => v === true || v === "1" || v === "true");
+const Limit = z.coerce.number().int().min(1).max(LIST_MAX_LIMIT);
+const Ids = z.array(z.string().min(1).max(128)).max(LIST_MAX_LIMIT);
+const Nothing = z.object({});
+const MeshOnly = z.object({ mesh: Mesh.optional() });
+const ModerationTarget = z.object({
+  target: z.string().min(1).max(128),
+  reason: z.string().max(512).optional(),
+  mesh: Mesh.optional(),
+});
+const Group = z.object({
+  name: z.string().min(1).max(128),
+  role: z.string().min(1).max(64).optional(),
+  mesh: Mesh.optional(),
+});
+
+export const SCHEMAS = {
+  version: Nothing,
+  health: Nothing,
+  reloadMeshes: Nothing,
+  leaveMesh: MeshOnly,
+  shutdown: Nothing,
+  registerSession: z.object({
+    pid: z.number().int().positive(),
+    session_id: z.string().min(1).max(256),
+    mesh: Mesh.optional(),
+    name: z.string().min(1).max(64).optional(),
+    role: z.string().min(1).max(64).optional(),
+    groups: z.array(z.string().min(1).max(128)).max(64).optional(),
+    message_mode: MessageMode.optional(),
+    cwd: z.string().max(4096),
+    channel_flag: z.boolean().optional(),
+  }),
+  deregisterSession: z.object({ token: z.string().min(1).max(128) }),
+  sessionsMe: Nothing,
+  sessions: Nothing,
+  peers: z.object({ mesh: Mesh.optional(), all: Flag.optional() }),
+  members: MeshOnly,
+  groups: MeshOnly,
+  setStatus: z.object({
+    status: PresenceStatus,
+    source: z.enum(["manual", "hook"]).optional(),
+    mesh: Mesh.optional(),
+    /** When the reporter saw the event (epoch ms); a write older than the one held is dropped. */
+    at: z.number().positive().optional(),
+  }),
+  status: MeshOnly,
+  setSummary: z.object({ summary: z.string().max(SUMMARY_MAX_CHARS * 4), mesh: Mesh.optional() }),
+  joinGroup: Group,
+  leaveGroup: Group.omit({ role: true }),
+  send: z.object({
+    to: z.string().min(1).max(256),
+    message: z.string().min(1),
+    mesh: Mesh.optional(),
+    priority: Priority.optional(),
+    reply_to: z.string().min(1).max(128).optional(),
+    client_message_id: z.string().min(1).max(128).optional(),
+    wait_ms: z.number().int().min(0).max(SEND_MAX_WAIT_MS).optional(),
+  }),
+  outbox: z.object({
+    status: z.enum(["pending", "inflight", "done", "dead"]).optional(),
+    mesh: Mesh.optional(),
+    limit: Limit.optional(),
+  }),
+  requeue: z.object({ id: z.string().min(1).max(128) }),
+  messageStatus: z.object({ id: z.string().min(1).max(128), mesh: Mesh.optional() }),
+  inbox: z.object({
+    mesh: Mesh.optional(),
+    unread: Flag.optional(),
+    since: z.string().min(1).optional(),
+    limit: Limit.optional(),
+    scope: z.enum(["lane", "read"]).optional(),
+  }),
+  laneActivity: Nothing,
+  reserve: z.object({ ids: Ids, ttl_ms: z.number().int().min(1).max(RESERVATION_MAX_MS).optional() }),
+  markSurfaced: z.object({ ids: Ids, lane: z.enum(SURFACED_LANES).optional() }),
+  kick: ModerationTarget,
+  ban: ModerationTarget,
+  unban: ModerationTarget,
+  events: z.object({ mesh: Mesh.optional(), last_event_id: z.string().optional() }),
+} satisfies Record<EndpointName, z.ZodType>;
+
+/** What a caller passes to an endpoint. */
+export type EndpointInput<K extends EndpointName> = z.input<(typeof SCHEMAS)[K]>;
+/** What the daemon's implementation of an endpoint receives, validated. */
+export type ValidInput<K extends EndpointName> = z.output<(typeof SCHEMAS)[K]>;
+
+/** {@link SCHEMAS} typed per endpoint, so generic code can validate the input of any endpoint `K`. */
+export const SCHEMA_OF: { [K in EndpointName]: z.ZodType<ValidInput<K>, EndpointInput<K>> } = SCHEMAS;

@@ -1,0 +1,37 @@
+/** Wire entries (`peers_list`, `members_list`) as the daemon API and the CLI show them. */
+import type { MemberEntry, PeerEntry } from "../protocol/index.js";
+import type { MemberView, PeerView } from "./contract.js";
+
+/** `pubkey` is always the member key; `session_pubkey` the session key of a session presence. */
+export function peerView(
+  meshSlug: string,
+  entry: PeerEntry,
+  viewer: { memberPubkey: string | null; sessionPubkey: string | null },
+): PeerView {
+  const session = entry.peerRole === "session" ? entry.pubkey : null;
+  return {
+    mesh: meshSlug,
+    display_name: entry.displayName,
+    pubkey: entry.memberPubkey,
+    session_pubkey: session,
+    peer_role: entry.peerRole,
+    status: entry.status,
+    summary: entry.summary,
+    groups: entry.groups.map((g) => g.name),
+    cwd: entry.cwd,
+    this_session: session !== null && session === viewer.sessionPubkey,
+    self: entry.memberPubkey === viewer.memberPubkey,
+  };
+}
+
+export function memberView(meshSlug: string, m: MemberEntry): MemberView {
+  return {
+    mesh: meshSlug,
+    member_id: m.memberId,
+    pubkey: m.pubkey,
+    display_name: m.displayName,
+    role: m.role,
+    online: m.online,
+    joined_at: m.joinedAt,
+  };
+}
