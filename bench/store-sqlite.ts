@@ -11,7 +11,7 @@ import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { AckInput, AcceptInput, ClaimScope, MemberRow, Store } from "../src/broker/store/port.js";
+import type { AckInput, AcceptInput, ClaimScope, MemberRow, Store } from "../src/broker/store/port/index.js";
 import { createSqliteStore } from "../src/broker/store/sqlite/index.js";
 
 const TOTAL = Number(process.argv[2] ?? 20_000);

@@ -8,18 +8,19 @@ import {
   CloseCode,
   CloseReason,
   ErrorCode,
-  HELLO_TIMEOUT_MS,
   HELLO_TYPES,
   HelloFrame,
   SessionHelloFrame,
   clientFrameSchemas,
   describeZodError,
   sendErrorText,
+  type AckFrame,
   type ErrorFrame,
+  type RequestFrame,
 } from "../protocol/index.js";
 import type { BrokerContext } from "./context.js";
 import { handleHello } from "./handshake/handle-hello.js";
-import type { HandlerTable } from "./handlers/types.js";
+import type { HandlerTable, OkRequest, ReplyPayload } from "./handlers/types.js";
 import type { Presence, PresenceSocket } from "./presence/presence.js";
 import { TokenBucket } from "./token-bucket.js";
 
@@ -40,10 +41,13 @@ export class Connection implements PresenceSocket {
   ) {
     const rate = ctx.opts.frameRatePerSec;
     this.frameBucket = rate > 0 ? new TokenBucket(rate * 2, rate) : null;
+    const helloTimeoutMs = ctx.opts.helloTimeoutMs;
     this.helloTimer = setTimeout(() => {
-      if (!this.presence)
-        this.refuse(ErrorCode.helloTimeout, "no hello within 10 s", CloseCode.policy, undefined);
-    }, HELLO_TIMEOUT_MS).unref();
+      if (!this.presence) {
+        const within = `${helloTimeoutMs / 1000} s`;
+        this.refuse(ErrorCode.helloTimeout, `no hello within ${within}`, CloseCode.policy, undefined);
+      }
+    }, helloTimeoutMs).unref();
     ws.on("message", (data, isBinary) => this.onMessage(data, isBinary));
     ws.on("pong", () => {
       if (this.presence && this.presence.socket === this) this.presence.lastPongAt = Date.now();
@@ -77,8 +81,8 @@ export class Connection implements PresenceSocket {
     if (this.open) this.ws.ping();
   }
 
-  /** A direct reply to `request`, carrying its `_reqId` back. */
-  reply(request: { _reqId?: string }, payload: Record<string, unknown>): void {
+  /** A direct reply to `request`, carrying its `_reqId` back; typed to the reply of the request's family. */
+  reply<F extends RequestFrame>(request: F, payload: ReplyPayload<F["type"]>): void {
     this.send(request._reqId === undefined ? payload : { ...payload, _reqId: request._reqId });
   }
 
@@ -96,7 +100,7 @@ export class Connection implements PresenceSocket {
   }
 
   /** Success of a fire-and-forget request: nothing, or `ok` with capability `ok_replies`. */
-  ok(request: { _reqId?: string }): void {
+  ok(request: OkRequest): void {
     if (request._reqId !== undefined && this.presence?.capabilities.has("ok_replies")) {
       this.send({ type: "ok", _reqId: request._reqId });
     }
@@ -185,13 +189,15 @@ export class Connection implements PresenceSocket {
       const detail = describeZodError(result.error);
       this.ctx.metrics.messagesRejected.inc({ reason: "invalid" });
       if (type === "send") {
-        this.reply(typeof frame._reqId === "string" ? { _reqId: frame._reqId } : {}, {
+        const ack: AckFrame = {
           type: "ack",
           id: typeof frame.id === "string" ? frame.id : "",
           messageId: "",
           queued: false,
           error: sendErrorText.invalid(detail),
-        });
+        };
+        if (typeof frame._reqId === "string") ack._reqId = frame._reqId;
+        this.send(ack);
       } else {
         this.error(frame, ErrorCode.invalidMessage, detail);
       }

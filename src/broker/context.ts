@@ -4,7 +4,7 @@ import type { MemberCache } from "./members-cache.js";
 import type { Metrics } from "./metrics.js";
 import type { ResolvedOptions } from "./options.js";
 import type { PresenceRegistry } from "./presence/registry.js";
-import type { Store } from "./store/port.js";
+import type { Store } from "./store/port/index.js";
 import type { DeliveryEngine } from "./delivery/engine.js";
 import type { PresenceService } from "./presence/service.js";
 

@@ -4,6 +4,7 @@ import type { AddressInfo } from "node:net";
 import { packageVersion } from "../host/version.js";
 import { CloseCode, CloseReason } from "../protocol/index.js";
 import { loadOrCreateAdminToken, loadOrCreateNodeId } from "./admin-token.js";
+import { createInProcessWake } from "./cluster/in-process.js";
 import type { BrokerContext } from "./context.js";
 import { DeliveryEngine } from "./delivery/engine.js";
 import { createLogger } from "./log.js";
@@ -53,7 +54,9 @@ export async function runBroker(options: BrokerOptions): Promise<RunningBroker> 
     registry: new PresenceRegistry(),
     members: new MemberCache(store),
   } as Omit<BrokerContext, "delivery" | "presence"> as BrokerContext;
-  Object.assign(ctx, { delivery: new DeliveryEngine(ctx), presence: new PresenceService(ctx) });
+  // One node: wake-ups stay in this process. A PostgreSQL LISTEN/NOTIFY wake will be chosen here.
+  const wake = createInProcessWake();
+  Object.assign(ctx, { delivery: new DeliveryEngine(ctx, wake), presence: new PresenceService(ctx) });
 
   let lastPing = { at: 0, up: true };
   const dbUp = async (): Promise<boolean> => {
@@ -104,6 +107,7 @@ export async function runBroker(options: BrokerOptions): Promise<RunningBroker> 
       await ctx.presence.settle();
       listener.wss.close();
       await store.disconnectNodePresences(nodeId, Date.now());
+      await wake.close();
       await store.close();
       listener.http.closeAllConnections();
     })());

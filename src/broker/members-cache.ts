@@ -2,7 +2,7 @@
  * Members by mesh, cached briefly for routing (broadcast and group fan-out, names). Every local change
  * (create, claim, revoke) invalidates at once; the short TTL bounds staleness from other nodes.
  */
-import type { MemberRow, Store } from "./store/port.js";
+import type { MemberRow, Store } from "./store/port/index.js";
 
 const TTL_MS = 2_000;
 

@@ -1,8 +1,13 @@
 import {
+  CLAIM_LEASE_MS,
   DEFAULT_MAX_PEERS_PER_MESH,
   FRAME_RATE_PER_SEC,
+  HELLO_TIMEOUT_MS,
+  HOOK_WORKING_TIMEOUT_MS,
   SEND_BURST,
   SEND_RATE_PER_MIN,
+  WORKING_SWEEP_MS,
+  WORKING_TIMEOUT_MS,
 } from "../protocol/index.js";
 
 /** Options of `claudemesh broker` (cli.md). A limit of 0 lifts it. */
@@ -27,6 +32,25 @@ export interface BrokerOptions {
   sendBurst?: number;
   /** Non-send frames per connection per second; burst is twice this. @default 50 */
   frameRatePerSec?: number;
+  /**
+   * How long a pushed delivery stays claimed without a `client_ack` before it is offered again; also how
+   * long a connection may go without acking before it counts as non-acking (protocol.md §4.6, §4.10).
+   * Tests shorten it so they need not wait out the protocol's value.
+   * @default 30000
+   */
+  claimLeaseMs?: number;
+  /** A connection that has not completed a hello this long after the upgrade is closed (§1.7). @default 10000 */
+  helloTimeoutMs?: number;
+  /** How often `working` statuses are checked against their timeouts (§3.3). @default 15000 */
+  workingSweepMs?: number;
+  /** A `working` status not refreshed for this long becomes `idle`, source `inferred` (§3.3). @default 60000 */
+  workingTimeoutMs?: number;
+  /**
+   * The same for a `working` set by a hook, which normally lasts until the hook reports `idle`: a safety
+   * net for a turn whose Stop hook never came (§3.3).
+   * @default 300000
+   */
+  hookWorkingTimeoutMs?: number;
   /** Where JSON-line logs go. @default stderr */
   logDestination?: NodeJS.WritableStream;
   /** @default "info" */
@@ -48,6 +72,11 @@ export function resolveOptions(opts: BrokerOptions): ResolvedOptions {
     sendRatePerMin: opts.sendRatePerMin ?? SEND_RATE_PER_MIN,
     sendBurst: opts.sendBurst ?? SEND_BURST,
     frameRatePerSec: opts.frameRatePerSec ?? FRAME_RATE_PER_SEC,
+    claimLeaseMs: opts.claimLeaseMs ?? CLAIM_LEASE_MS,
+    helloTimeoutMs: opts.helloTimeoutMs ?? HELLO_TIMEOUT_MS,
+    workingSweepMs: opts.workingSweepMs ?? WORKING_SWEEP_MS,
+    workingTimeoutMs: opts.workingTimeoutMs ?? WORKING_TIMEOUT_MS,
+    hookWorkingTimeoutMs: opts.hookWorkingTimeoutMs ?? HOOK_WORKING_TIMEOUT_MS,
     logDestination: opts.logDestination,
     logLevel: opts.logLevel ?? "info",
   };

@@ -42,6 +42,7 @@ export type {
   DisconnectAck,
   KickAck,
   LeaveMeshAck,
+  MeshInfoResult,
   ModerationTarget,
   UnbanAck,
-} from "./replies.js";
+} from "../protocol/frames.js";

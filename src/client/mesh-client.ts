@@ -2,13 +2,24 @@
  * The broker client used by the daemon, the CLI, the SDK and the load benchmark: the connection
  * core plus encryption helpers and typed requests.
  */
-import type {
-  AckFrame,
-  MemberEntry,
+import {
+  BanAck,
+  DisconnectAck,
+  KickAck,
+  LeaveMeshAck,
+  ListBansReply,
+  MembersListReply,
+  MeshInfoResult,
   MessageStatusResult,
-  PeerEntry,
-  PresenceStatus,
-  StatusSource,
+  PeersListReply,
+  UnbanAck,
+  type AckFrame,
+  type BanEntry,
+  type MemberEntry,
+  type ModerationTarget,
+  type PeerEntry,
+  type PresenceStatus,
+  type StatusSource,
 } from "../protocol/frames.js";
 import { MeshConnection } from "./connection.js";
 import { ClientErrorCode, MeshClientError } from "./errors.js";
@@ -21,19 +32,6 @@ import {
   type DecryptKeys,
   type DecryptResult,
 } from "./push-crypto.js";
-import {
-  BanAck,
-  DisconnectAck,
-  KickAck,
-  LeaveMeshAck,
-  ListBansReply,
-  MembersListReply,
-  MessageStatusReply,
-  PeersListReply,
-  UnbanAck,
-  type BanEntry,
-  type ModerationTarget,
-} from "./replies.js";
 
 /** Options of the high-level send helpers: everything of `send` except target and body. */
 export type MessageOptions = Omit<SendInput, "targetSpec" | "nonce" | "ciphertext" | "bodyVersion"> &
@@ -125,7 +123,7 @@ export class MeshClient extends MeshConnection {
   }
 
   messageStatus(messageId: string, options?: RequestOptions): Promise<MessageStatusResult> {
-    return this.request({ type: "message_status", messageId }, { ...options, schema: MessageStatusReply });
+    return this.request({ type: "message_status", messageId }, { ...options, schema: MessageStatusResult });
   }
 
   /** `set_status` (§3.3); `source` defaults to `manual` on the broker. */
@@ -143,6 +141,13 @@ export class MeshClient extends MeshConnection {
 
   leaveGroup(name: string, options?: RequestOptions): Promise<void> {
     return this.fireOrAwaitOk({ type: "leave_group", name }, options);
+  }
+
+  // ---- the mesh ----------------------------------------------------------------------------------
+
+  /** The mesh at a glance (§6.9): peers, groups, your name and groups; counts of shared state. */
+  meshInfo(options?: RequestOptions): Promise<MeshInfoResult> {
+    return this.request({ type: "mesh_info" }, { ...options, schema: MeshInfoResult });
   }
 
   // ---- moderation (owner/admin, §2.9) ----------------------------------------------------------------

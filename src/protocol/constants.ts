@@ -32,7 +32,8 @@ export const IDEMPOTENCY_TTL_MS = 8 * 24 * 3_600_000;
 
 export const HOOK_FRESH_MS = 30_000;
 export const WORKING_TIMEOUT_MS = 60_000;
-export const HOOK_WORKING_TIMEOUT_MS = 30 * 60_000;
+/** A hook's `working` lasts until the hook reports idle; this is only the safety net for a lost Stop hook. */
+export const HOOK_WORKING_TIMEOUT_MS = 5 * 60_000;
 export const WORKING_SWEEP_MS = 15_000;
 export const PENDING_HOOK_HOLD_MS = 10_000;
 

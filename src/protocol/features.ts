@@ -12,6 +12,7 @@ export const BROKER_FEATURES = [
   "signed_http",
   "bye",
   "moderation",
+  "mesh_info",
 ] as const;
 
 /** Client capabilities the broker understands. */

@@ -1,5 +1,5 @@
 /**
- * The storage port's contract suite (src/broker/store/port.ts). Every adapter runs it:
+ * The storage port's contract suite (src/broker/store/port/, one file per family). Every adapter runs it:
  *
  *   runStoreContract("sqlite", async () => createSqliteStore({ path }), cleanup);
  *
@@ -7,11 +7,12 @@
  * the store is closed, then `cleanup` called, after it.
  */
 import { afterEach, beforeEach, describe } from "vitest";
-import type { Store } from "../../src/broker/store/port.js";
+import type { Store } from "../../src/broker/store/port/index.js";
 import { acksContract } from "./store/acks.js";
 import { claimsContract } from "./store/claims.js";
 import type { ContractContext } from "./store/context.js";
 import { limitsContract } from "./store/limits.js";
+import { meshInfoContract } from "./store/mesh-info.js";
 import { membersContract } from "./store/members.js";
 import { messagesContract } from "./store/messages.js";
 import { presencesContract } from "./store/presences.js";
@@ -54,5 +55,6 @@ export function runStoreContract(
     acksContract(ctx);
     redeliveryContract(ctx);
     retentionContract(ctx);
+    meshInfoContract(ctx);
   });
 }

@@ -36,7 +36,27 @@ export interface BrokerLimits {
   frameRate?: number;
 }
 
-export interface StartBrokerOptions extends BrokerLimits {
+/**
+ * Protocol timers, shortened so a test need not wait out the real values (the `claudemesh broker`
+ * testing flags of the same names). Absent: the protocol's value.
+ */
+export interface BrokerTimers {
+  claimLeaseMs?: number;
+  helloTimeoutMs?: number;
+  workingSweepMs?: number;
+  workingTimeoutMs?: number;
+  hookWorkingTimeoutMs?: number;
+}
+
+const TIMER_FLAGS: ReadonlyArray<[keyof BrokerTimers, string]> = [
+  ["claimLeaseMs", "--claim-lease-ms"],
+  ["helloTimeoutMs", "--hello-timeout-ms"],
+  ["workingSweepMs", "--working-sweep-ms"],
+  ["workingTimeoutMs", "--working-timeout-ms"],
+  ["hookWorkingTimeoutMs", "--hook-working-timeout-ms"],
+];
+
+export interface StartBrokerOptions extends BrokerLimits, BrokerTimers {
   /** Extra environment for the broker process. */
   env?: Record<string, string>;
   /** @default 20000 */
@@ -64,7 +84,14 @@ process.on("SIGTERM", stop);
 process.on("SIGINT", stop);
 `;
 
-function spawnArgs(dataDir: string, limits: BrokerLimits): { args: string[]; env: Record<string, string> } {
+function spawnArgs(
+  dataDir: string,
+  limits: BrokerLimits & BrokerTimers,
+): { args: string[]; env: Record<string, string> } {
+  const timers = TIMER_FLAGS.flatMap(([name, flag]) => {
+    const value = limits[name];
+    return value === undefined ? [] : [{ name, flag, value }];
+  });
   if (launcher() === "cli") {
     const args = [CLI_BIN, "broker", "--host", "127.0.0.1", "--port", "0", "--data", dataDir];
     if (limits.maxPeersPerMesh !== undefined)
@@ -72,6 +99,7 @@ function spawnArgs(dataDir: string, limits: BrokerLimits): { args: string[]; env
     if (limits.sendRate !== undefined) args.push("--send-rate", String(limits.sendRate));
     if (limits.sendBurst !== undefined) args.push("--send-burst", String(limits.sendBurst));
     if (limits.frameRate !== undefined) args.push("--frame-rate", String(limits.frameRate));
+    for (const { flag, value } of timers) args.push(flag, String(value));
     return { args, env: {} };
   }
   const broker = {
@@ -82,6 +110,7 @@ function spawnArgs(dataDir: string, limits: BrokerLimits): { args: string[]; env
     sendRatePerMin: limits.sendRate,
     sendBurst: limits.sendBurst,
     frameRatePerSec: limits.frameRate,
+    ...Object.fromEntries(timers.map(({ name, value }) => [name, value])),
   };
   return {
     args: ["--input-type=module", "-e", MODULE_SCRIPT],

@@ -48,6 +48,7 @@ export const FUZZ_KNOWN_TYPES = [
   "ban",
   "unban",
   "list_bans",
+  "mesh_info",
 ] as const;
 
 export class FuzzGenerator {

@@ -80,6 +80,7 @@ const REPLY_TYPES = new Set([
   "kick_ack",
   "ban_ack",
   "unban_ack",
+  "mesh_info_result",
 ]);
 
 let mesh: TestMesh;

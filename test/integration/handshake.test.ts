@@ -376,15 +376,21 @@ describe.concurrent("frames around the handshake", () => {
     expect(peer.open).toBe(true);
   });
 
-  it("no hello within 10 s: hello_timeout and close 1008", { timeout: 20_000 }, async () => {
-    const peer = await RawPeer.connect(broker().url);
-    const opened = Date.now();
-    peer.send({ type: "list_peers" }); // a non-hello frame does not count as a hello
-    const error = await peer.waitForError("hello_timeout", { timeoutMs: 15_000 });
-    expect(error.type).toBe("error");
-    const closed = await peer.waitForClose();
-    expect(closed).toEqual({ code: 1008, reason: "hello_timeout" });
-    expect(Date.now() - opened).toBeGreaterThanOrEqual(9_000);
+  it("no hello within the hello timeout: hello_timeout and close 1008", async () => {
+    // The protocol's 10 s, shortened so the test need not wait it out.
+    const quick = await startBroker({ helloTimeoutMs: 1_000 });
+    try {
+      const peer = await RawPeer.connect(quick.url);
+      peer.send({ type: "list_peers" }); // a non-hello frame does not count as a hello
+      await peer.waitForError("no_hello");
+      expect(peer.open).toBe(true);
+      const error = await peer.waitForError("hello_timeout", { timeoutMs: 10_000 });
+      expect(error).toMatchObject({ type: "error", message: "no hello within 1 s" });
+      const closed = await peer.waitForClose();
+      expect(closed).toEqual({ code: 1008, reason: "hello_timeout" });
+    } finally {
+      await quick.dispose();
+    }
   });
 
   it("an upgrade on a path other than /ws is refused", async () => {

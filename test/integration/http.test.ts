@@ -24,7 +24,7 @@ import {
 
 let mesh: TestMesh;
 const faultDir = mkdtempSync(join(tmpdir(), "cm-fault-"));
-/** While this file exists, the SQLite adapter's ping() fails (CLAUDEMESH_STORE_FAULT_FILE). */
+/** While this file exists, the broker store's ping() fails (CLAUDEMESH_STORE_FAULT_FILE, store/faulty.ts). */
 const faultFile = join(faultDir, "store-down");
 
 const broker = useBroker({ env: { CLAUDEMESH_STORE_FAULT_FILE: faultFile } });

@@ -130,4 +130,17 @@ describe.concurrent("client_message_id", () => {
     expect(new Set(acks.map((a) => a.messageId)).size).toBe(1);
     expect(acks.filter((a) => a.duplicate !== true)).toHaveLength(1);
   });
+
+  it("a key whose first send was refused is free for a corrected send written right after it", async () => {
+    const { peer } = await freshSender("corrected");
+    const nobody = "0".repeat(64);
+    // Written back to back, so the broker usually takes both in one batch.
+    const refused = send(peer, "corrected-1", "MA==", { targetSpec: nobody });
+    const corrected = send(peer, "corrected-1", "MA==");
+    expect((await refused).error).toMatch(/^no_recipient:/);
+    const ack = await corrected;
+    expect(ack).toMatchObject({ queued: true, id: "corrected-1" });
+    expect(ack.duplicate).toBeUndefined();
+    expect((await bobApp.waitFor(ack.messageId as string)).push.client_message_id).toBe("corrected-1");
+  });
 });

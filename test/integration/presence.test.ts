@@ -33,11 +33,10 @@ describe.concurrent("leaving", () => {
     const observer = await connectMember(broker().url, mesh.meshId, alice);
     const leaver = await connectMember(broker().url, mesh.meshId, bob, { sessionId: "bob-leaving" });
     const since = observer.mark();
-    const sentAt = Date.now();
     leaver.send({ type: "bye" });
     expect((await leaver.waitForClose()).code).toBe(1000);
+    // Far inside the 90 s grace: only an immediate eviction announces it this soon.
     const left = await observer.waitForEvent("peer_left", { since, timeoutMs: 2_000 });
-    expect(Date.now() - sentAt).toBeLessThan(2_000);
     expect(left.eventData).toMatchObject({ name: "bob", pubkey: bob.pubkey, memberPubkey: bob.pubkey });
     expect(listed(await observer.request({ type: "list_peers" }), bob.pubkey)).toBe(false);
   });

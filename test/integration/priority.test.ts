@@ -1,7 +1,8 @@
 /**
  * Priority gating (protocol.md §3.3, §4.7; must-never-happen 18): `next` and `low` are held while the
  * recipient's effective status is `working` or `dnd`, `now` never is, and a status change releases what
- * was held at once.
+ * was held at once; the working-timeout sweep (§3.3; must-never-happen 42) on a broker whose timers are
+ * scaled down from the protocol's 60 s, 5 min and 15 s.
  */
 import { describe, expect, it } from "vitest";
 import { generateIdentity } from "../../src/crypto/index.js";
@@ -18,6 +19,14 @@ import {
 } from "../helpers/broker.js";
 
 const broker = useBroker();
+const WORKING_TIMEOUT_MS = 1_000;
+const HOOK_WORKING_TIMEOUT_MS = 4_000;
+const WORKING_SWEEP_MS = 100;
+const timed = useBroker({
+  workingTimeoutMs: WORKING_TIMEOUT_MS,
+  hookWorkingTimeoutMs: HOOK_WORKING_TIMEOUT_MS,
+  workingSweepMs: WORKING_SWEEP_MS,
+});
 
 async function setup(): Promise<{ mesh: TestMesh; alice: TestMember; bob: TestMember; sender: RawPeer }> {
   const { mesh, m } = await meshWith(broker(), ["alice", "bob"]);
@@ -114,5 +123,47 @@ describe.concurrent("priority gating", () => {
     expect(pushed(session, next)).toBe(false);
     await setStatus(session, "idle");
     await session.waitForPush(next.messageId as string);
+  });
+});
+
+describe.concurrent("working timeout", () => {
+  /** A session of bob on the scaled-down broker, in `status`, holding one `next` DM from alice. */
+  async function heldBy(status: string, source?: string) {
+    const { mesh, m } = await meshWith(timed(), ["alice", "bob"]);
+    const sender = await connectMember(timed().url, mesh.meshId, m.alice!);
+    const key = generateIdentity();
+    const session = await connectSession(timed().url, mesh.meshId, m.bob!, key, {
+      capabilities: ["client_ack", "ok_replies"],
+    });
+    await setStatus(session, status, source);
+    const next = await send(sender, key.publicKey, "next");
+    const statusOf = async () => {
+      const peers = (await sender.request({ type: "list_peers" })).peers as Frame[];
+      return peers.find((p) => p.pubkey === key.publicKey)?.status;
+    };
+    return { session, next, statusOf };
+  }
+
+  it("an unrefreshed working becomes idle and releases what it held, with no other trigger", async () => {
+    const { session, next, statusOf } = await heldBy("working");
+    expect(await statusOf()).toBe("working");
+    await session.waitForPush(next.messageId as string, { timeoutMs: WORKING_TIMEOUT_MS + 2_000 });
+    expect(await statusOf()).toBe("idle");
+  });
+
+  it("a hook's working outlasts the plain timeout and ends at the hook timeout", async () => {
+    const { session, next, statusOf } = await heldBy("working", "hook");
+    const isNext = (f: Frame) => isMessagePush(f) && f.messageId === next.messageId;
+    await session.expectNone(isNext, WORKING_TIMEOUT_MS + 10 * WORKING_SWEEP_MS);
+    expect(await statusOf()).toBe("working");
+    await session.waitForPush(next.messageId as string, { timeoutMs: HOOK_WORKING_TIMEOUT_MS + 2_000 });
+    expect(await statusOf()).toBe("idle");
+  });
+
+  it("dnd is never swept", async () => {
+    const { session, next, statusOf } = await heldBy("dnd");
+    const isNext = (f: Frame) => isMessagePush(f) && f.messageId === next.messageId;
+    await session.expectNone(isNext, WORKING_TIMEOUT_MS + 10 * WORKING_SWEEP_MS);
+    expect(await statusOf()).toBe("dnd");
   });
 });

@@ -1,13 +1,13 @@
 import Database from "better-sqlite3";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { SQLITE_MIGRATIONS } from "../../src/broker/store/migrations/sqlite.js";
 import { openDatabase } from "../../src/broker/store/sqlite/db.js";
-import { STORE_FAULT_FILE_ENV, createSqliteStore } from "../../src/broker/store/sqlite/index.js";
+import { createSqliteStore } from "../../src/broker/store/sqlite/index.js";
 import { runMigrations, schemaVersion } from "../../src/broker/store/sqlite/migrate.js";
-import type { Store } from "../../src/broker/store/port.js";
+import type { Store } from "../../src/broker/store/port/index.js";
 import { runStoreContract } from "../contract/store-contract.js";
 import {
   LEASE_MS,
@@ -113,29 +113,6 @@ describe("sqlite store", () => {
       await a.close();
       await b.close();
     }
-  });
-
-  describe("readiness fault switch", () => {
-    const previous = process.env[STORE_FAULT_FILE_ENV];
-    afterEach(() => {
-      if (previous === undefined) delete process.env[STORE_FAULT_FILE_ENV];
-      else process.env[STORE_FAULT_FILE_ENV] = previous;
-    });
-
-    it("makes ping() fail while the named file exists", async () => {
-      const fault = join(tempDir(), "db-down");
-      process.env[STORE_FAULT_FILE_ENV] = fault;
-      const store = createSqliteStore({ path: ":memory:" });
-      try {
-        await expect(store.ping()).resolves.toBeUndefined();
-        writeFileSync(fault, "");
-        await expect(store.ping()).rejects.toThrow(/fault/);
-        rmSync(fault);
-        await expect(store.ping()).resolves.toBeUndefined();
-      } finally {
-        await store.close();
-      }
-    });
   });
 
   describe("migrations", () => {

@@ -2,39 +2,19 @@
  * At-least-once delivery (protocol.md §4.3-§4.10). Sends, acks and offers are queued and handled in
  * batches once per event-loop turn, so the store sees one transaction per batch, not per message.
  */
-import {
-  CLAIM_LEASE_MS,
-  MAX_SEND_PAYLOAD,
-  sendErrorText,
-  type AckFrame,
-  type SendFrame,
-} from "../../protocol/index.js";
-import { requestFingerprint } from "../../protocol/canonical.js";
-import { randomMessageId } from "../../crypto/index.js";
+import type { AckFrame, SendFrame } from "../../protocol/index.js";
+import type { Wake } from "../cluster/wake.js";
 import type { BrokerContext } from "../context.js";
-import { canClaim, senderKey, type Presence } from "../presence/presence.js";
+import { canClaim, type Presence } from "../presence/presence.js";
 import { deliverablePriorities } from "../presence/status.js";
-import type {
-  AcceptInput,
-  AckInput,
-  ClaimScope,
-  ClaimedDelivery,
-  DueRecipient,
-  NewDelivery,
-} from "../store/port.js";
+import type { AckInput, ClaimScope, ClaimedDelivery, DueRecipient } from "../store/port/index.js";
+import { SendPipeline, type PendingSend } from "./accept.js";
 import { pushJson } from "./push.js";
-import { resolveRecipients } from "./recipients.js";
 
 const CLAIM_BATCH = 256;
 const REOFFER_TICK_MS = 1_000;
 const SWEEP_INTERVAL_MS = 10 * 60_000;
 const QUEUE_DEPTH_INTERVAL_MS = 30_000;
-
-interface PendingSend {
-  sender: Presence;
-  frame: SendFrame;
-  resolve: (ack: AckFrame) => void;
-}
 
 export class DeliveryEngine {
   private sends: PendingSend[] = [];
@@ -45,8 +25,15 @@ export class DeliveryEngine {
   /** Non-acking connections: when their oldest unacked claim was made (§4.10). */
   private readonly unackedSince = new Map<Presence, number>();
   private readonly timers: NodeJS.Timeout[] = [];
+  private readonly sendPipeline: SendPipeline;
 
-  constructor(private readonly ctx: BrokerContext) {}
+  constructor(
+    private readonly ctx: BrokerContext,
+    private readonly wake: Wake,
+  ) {
+    this.sendPipeline = new SendPipeline(ctx, (recipients) => this.offerRecipients(recipients));
+    wake.onWake((recipients) => this.offerHeld(recipients));
+  }
 
   start(): void {
     this.timers.push(setInterval(() => void this.reofferTick(), REOFFER_TICK_MS).unref());
@@ -101,7 +88,13 @@ export class DeliveryEngine {
     for (const p of this.ctx.registry.ofMember(memberId)) this.offer(p);
   }
 
-  offerRecipients(recipients: DueRecipient[]): void {
+  /** Recipients with deliveries to offer: announced to every node, which offers to the presences it holds. */
+  offerRecipients(recipients: readonly DueRecipient[]): void {
+    this.wake.publish(recipients);
+  }
+
+  /** Offers to this node's presences of the recipients (a wake-up). */
+  private offerHeld(recipients: readonly DueRecipient[]): void {
     for (const r of recipients) {
       if (r.recipientKind === "session") {
         const p = this.ctx.registry.bySession(r.meshId, r.recipientPubkey);
@@ -141,7 +134,7 @@ export class DeliveryEngine {
       try {
         const sends = this.sends.splice(0);
         const acks = this.acks.splice(0);
-        if (sends.length > 0) await this.commitSends(sends);
+        if (sends.length > 0) await this.sendPipeline.run(sends);
         if (acks.length > 0) await this.commitAcks(acks);
         const offers = [...this.offers];
         this.offers.clear();
@@ -155,160 +148,6 @@ export class DeliveryEngine {
       if (this.sends.length > 0 || this.acks.length > 0 || this.offers.size > 0) this.schedule();
     });
     return this.running;
-  }
-
-  private async commitSends(batch: PendingSend[]): Promise<void> {
-    const { store, opts, metrics } = this.ctx;
-    const now = Date.now();
-    const inputs: AcceptInput[] = [];
-    const accepted: { item: PendingSend; deliveries: NewDelivery[] }[] = [];
-    /** Idempotency keys of sends already in this batch's commit. */
-    const batchKeys = new Set<string>();
-    for (const item of batch) {
-      const { frame, sender } = item;
-      const fail = (error: string, reason: string) => {
-        metrics.messagesRejected.inc({ reason });
-        item.resolve(ackOf(frame, { queued: false, messageId: "", error }));
-      };
-      try {
-        const size = frame.nonce.length + frame.ciphertext.length + frame.targetSpec.length;
-        if (size > MAX_SEND_PAYLOAD) {
-          fail(sendErrorText.tooLarge(size), "too_large");
-          continue;
-        }
-        const fingerprint =
-          frame.request_fingerprint ??
-          requestFingerprint({
-            targetSpec: frame.targetSpec,
-            priority: frame.priority,
-            nonce: frame.nonce,
-            ciphertext: frame.ciphertext,
-          });
-        // With the rate limit on, a retry must be answered before it could be refused; without it the
-        // commit answers duplicates atomically and this lookup is saved.
-        if (frame.client_message_id && opts.sendRatePerMin > 0) {
-          const record = await store.findIdempotency(sender.meshId, sender.memberId, frame.client_message_id);
-          if (record) {
-            if (record.fingerprint === fingerprint) {
-              item.resolve(ackOf(frame, { queued: true, messageId: record.messageId, duplicate: true }));
-            } else {
-              fail(sendErrorText.idempotencyKeyReused(), "idempotency_key_reused");
-            }
-            continue;
-          }
-        }
-        const batchKey = frame.client_message_id
-          ? `${sender.meshId}|${sender.memberId}|${frame.client_message_id}`
-          : null;
-        // A copy of a send earlier in this batch is answered by the commit (duplicate or mismatch, §4.5):
-        // it is never charged to the rate limit and needs no recipients.
-        const batchCopy = batchKey !== null && batchKeys.has(batchKey);
-        if (!batchCopy && opts.sendRatePerMin > 0) {
-          const ok = await store.takeToken(
-            `send|${sender.meshId}|${sender.memberId}`,
-            opts.sendBurst > 0 ? opts.sendBurst : Number.MAX_SAFE_INTEGER,
-            opts.sendRatePerMin / 60,
-            now,
-          );
-          if (!ok) {
-            fail(sendErrorText.rateLimit(), "rate_limit");
-            continue;
-          }
-        }
-        const resolution = batchCopy
-          ? { ok: true as const, deliveries: [] }
-          : await resolveRecipients(this.ctx, sender, frame.targetSpec);
-        if (!resolution.ok) {
-          if (resolution.code === "invalid") fail(sendErrorText.invalid(resolution.detail), "invalid");
-          else fail(sendErrorText.noRecipient(), "no_recipient");
-          continue;
-        }
-        inputs.push({
-          message: {
-            id: randomMessageId(),
-            meshId: sender.meshId,
-            senderMemberId: sender.memberId,
-            senderPresenceId: sender.id,
-            senderPubkey: senderKey(sender),
-            senderName: sender.displayName,
-            targetSpec: frame.targetSpec,
-            priority: frame.priority,
-            nonce: frame.nonce,
-            ciphertext: frame.ciphertext,
-            bodyVersion: frame.bodyVersion ?? null,
-            replyToId: frame.replyToId ?? null,
-            clientMessageId: frame.client_message_id ?? null,
-            requestFingerprint: frame.client_message_id ? fingerprint : (frame.request_fingerprint ?? null),
-            topicId: null,
-            createdAt: now,
-          },
-          deliveries: resolution.deliveries,
-          idempotency: frame.client_message_id
-            ? { clientMessageId: frame.client_message_id, fingerprint }
-            : null,
-        });
-        accepted.push({ item, deliveries: resolution.deliveries });
-        if (batchKey !== null) batchKeys.add(batchKey);
-      } catch (err) {
-        this.ctx.log.error({ err, presenceId: sender.id }, "send failed");
-        fail(sendErrorText.internal("store unavailable"), "internal");
-      }
-    }
-    if (inputs.length === 0) return;
-    let outcomes;
-    try {
-      outcomes = await store.acceptMessages(inputs);
-    } catch (err) {
-      this.ctx.log.error({ err }, "accept batch failed");
-      for (const { item } of accepted) {
-        metrics.messagesRejected.inc({ reason: "internal" });
-        item.resolve(
-          ackOf(item.frame, {
-            queued: false,
-            messageId: "",
-            error: sendErrorText.internal("store unavailable"),
-          }),
-        );
-      }
-      return;
-    }
-    const toOffer: DueRecipient[] = [];
-    outcomes.forEach((outcome, i) => {
-      const { item, deliveries } = accepted[i]!;
-      if (outcome.kind === "mismatch") {
-        metrics.messagesRejected.inc({ reason: "idempotency_key_reused" });
-        item.resolve(
-          ackOf(item.frame, { queued: false, messageId: "", error: sendErrorText.idempotencyKeyReused() }),
-        );
-        return;
-      }
-      if (outcome.kind === "duplicate") {
-        item.resolve(ackOf(item.frame, { queued: true, messageId: outcome.messageId, duplicate: true }));
-        return;
-      }
-      metrics.messagesRouted.inc({ priority: item.frame.priority });
-      const recipientOnline = deliveries.some((d) => this.hasClaimer(item.sender, d));
-      item.resolve(ackOf(item.frame, { queued: true, messageId: outcome.messageId, recipientOnline }));
-      for (const d of deliveries) {
-        toOffer.push({
-          meshId: item.sender.meshId,
-          recipientKind: d.recipientKind,
-          recipientMemberId: d.recipientMemberId,
-          recipientPubkey: d.recipientPubkey,
-        });
-      }
-    });
-    this.offerRecipients(toOffer);
-  }
-
-  private hasClaimer(sender: Presence, d: NewDelivery): boolean {
-    if (d.recipientKind === "session") {
-      const p = this.ctx.registry.bySession(sender.meshId, d.recipientPubkey);
-      return p !== undefined && canClaim(p) && p !== sender;
-    }
-    return this.ctx.registry
-      .ofMember(d.recipientMemberId)
-      .some((p) => canClaim(p) && !p.capabilities.has("no_inbox") && p.id !== d.excludedPresence);
   }
 
   private async commitAcks(batch: { presence: Presence; input: AckInput }[]): Promise<void> {
@@ -344,7 +183,7 @@ export class DeliveryEngine {
     const first = await store.claimDeliveries(
       eligible.map((p) => scope(p, preferred.has(p) ? p.memberId : null)),
       now,
-      CLAIM_LEASE_MS,
+      this.ctx.opts.claimLeaseMs,
       CLAIM_BATCH,
     );
     // Eligibility is per delivery (§4.6): member-level rows the preferred presences could not take here
@@ -368,7 +207,7 @@ export class DeliveryEngine {
         : await store.claimDeliveries(
             fallback.map((p) => ({ ...scope(p, p.memberId), sessionPubkey: null })),
             now,
-            CLAIM_LEASE_MS,
+            this.ctx.opts.claimLeaseMs,
             CLAIM_BATCH,
           );
     const claimers = [...eligible, ...fallback];
@@ -415,14 +254,15 @@ export class DeliveryEngine {
           this.unackedSince.delete(p);
           continue;
         }
-        if (now - since >= CLAIM_LEASE_MS) {
+        if (now - since >= this.ctx.opts.claimLeaseMs) {
           // A connection that never acks: what it was sent counts as delivered from now on (§4.10).
           p.nonAcking = true;
           this.unackedSince.delete(p);
           await this.ctx.store.markPresenceClaimsDelivered(p.id, now);
         }
       }
-      this.offerRecipients(await this.ctx.store.dueRecipients(now));
+      // Every node polls the store for due recipients itself, so these are offered here, not announced.
+      this.offerHeld(await this.ctx.store.dueRecipients(now));
     } catch (err) {
       this.ctx.log.warn({ err }, "re-offer tick failed");
     }
@@ -444,19 +284,4 @@ export class DeliveryEngine {
       this.ctx.log.warn({ err }, "queue depth refresh failed");
     }
   }
-}
-
-function ackOf(
-  frame: SendFrame,
-  fields: {
-    queued: boolean;
-    messageId: string;
-    error?: string;
-    duplicate?: boolean;
-    recipientOnline?: boolean;
-  },
-): AckFrame {
-  const ack: AckFrame = { type: "ack", id: frame.id ?? "", ...fields };
-  if (frame._reqId !== undefined) ack._reqId = frame._reqId;
-  return ack;
 }

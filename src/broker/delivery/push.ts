@@ -1,5 +1,5 @@
 /** The one `push` shape for every path (protocol.md §4.8). */
-import type { ClaimedDelivery } from "../store/port.js";
+import type { ClaimedDelivery } from "../store/port/index.js";
 
 export function pushJson(d: ClaimedDelivery, senderMemberPubkey: string): string {
   const m = d.message;

@@ -2,7 +2,7 @@
 import { groupMatches, parseTarget, type GroupRef } from "../../protocol/index.js";
 import type { BrokerContext } from "../context.js";
 import type { Presence } from "../presence/presence.js";
-import type { MemberRow, NewDelivery } from "../store/port.js";
+import type { MemberRow, NewDelivery } from "../store/port/index.js";
 
 export type Resolution =
   | { ok: true; deliveries: NewDelivery[]; multicast: boolean }

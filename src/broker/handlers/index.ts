@@ -1,7 +1,13 @@
+import { meshInfoHandlers } from "./mesh-info.js";
 import { messagingHandlers } from "./messaging.js";
 import { moderationHandlers } from "./moderation.js";
 import { presenceHandlers } from "./presence.js";
 import type { HandlerTable } from "./types.js";
 
 /** Every frame type the broker serves, by family. */
-export const handlers: HandlerTable = { ...messagingHandlers, ...presenceHandlers, ...moderationHandlers };
+export const handlers: HandlerTable = {
+  ...messagingHandlers,
+  ...presenceHandlers,
+  ...moderationHandlers,
+  ...meshInfoHandlers,
+};

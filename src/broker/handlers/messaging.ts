@@ -5,8 +5,7 @@ import type { HandlerTable } from "./types.js";
 
 export const messagingHandlers: Pick<HandlerTable, "send" | "client_ack" | "message_status"> = {
   async send({ ctx, conn, presence }, frame) {
-    const ack = await ctx.delivery.accept(presence, frame);
-    conn.send(ack);
+    conn.reply(frame, await ctx.delivery.accept(presence, frame));
   },
 
   client_ack({ ctx, conn, presence }, frame) {

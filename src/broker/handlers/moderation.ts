@@ -2,8 +2,8 @@
 import { CloseCode, CloseReason, ErrorCode } from "../../protocol/index.js";
 import type { BrokerContext } from "../context.js";
 import { routableKey, type Presence } from "../presence/presence.js";
-import type { MemberRow } from "../store/port.js";
-import type { HandlerArgs, HandlerTable } from "./types.js";
+import type { MemberRow } from "../store/port/index.js";
+import type { HandlerArgs, HandlerTable, ReplyPayload } from "./types.js";
 
 type ModerationHandlers = Pick<
   HandlerTable,
@@ -90,7 +90,7 @@ export const moderationHandlers: ModerationHandlers = {
     const skipped = targets.filter((p) => p.peerRole === "control-plane");
     for (const p of sessions)
       await args.ctx.presence.drop(p, CloseCode.kicked, CloseReason.kicked, { announce: true });
-    const ack: Record<string, unknown> = {
+    const ack: ReplyPayload<"kick"> = {
       type: "kick_ack",
       kicked: sessions.map((p) => p.displayName),
       affected: sessions.map(routableKey),

@@ -11,6 +11,7 @@ import {
 } from "../../protocol/index.js";
 import type { Connection } from "../connection.js";
 import type { BrokerContext } from "../context.js";
+import type { ReplyPayload } from "../handlers/types.js";
 import type { Presence } from "../presence/presence.js";
 import { verifyMemberHello, verifySessionHello } from "./verify.js";
 
@@ -98,12 +99,12 @@ export async function handleHello(
   ctx.metrics.connectionsTotal.inc();
   ctx.metrics.connectionsActive.inc();
 
-  const ack: Record<string, unknown> = {
+  const ack: ReplyPayload<"hello"> = {
     type: "hello_ack",
     presenceId: presence.id,
     memberDisplayName: presence.displayName,
     protocolVersion: PROTOCOL_VERSION,
-    features: BROKER_FEATURES,
+    features: [...BROKER_FEATURES],
     serverTime: Date.now(),
   };
   if (!isSession) ack.services = [];

@@ -14,7 +14,7 @@ import {
 import { attestationCanonical, helloCanonical, sessionHelloCanonical } from "../../protocol/canonical.js";
 import { verify } from "../../crypto/index.js";
 import type { BrokerContext } from "../context.js";
-import type { MemberRow } from "../store/port.js";
+import type { MemberRow } from "../store/port/index.js";
 
 export type HandshakeResult =
   | { ok: true; member: MemberRow; meshName: string }

@@ -26,10 +26,8 @@ export async function hookStatusRoute(
   const parsed = HookStatus.safeParse(body);
   if (!parsed.success) return fail(res, 400, "invalid_argument", parsed.error.issues[0]?.message);
   const f = parsed.data;
-  const allowed = await ctx.store.takeToken(
-    `hook|${caller.pubkey}|${f.pid ?? ""}|${f.cwd}`,
-    30,
-    0.5,
+  const [allowed] = await ctx.store.takeTokens(
+    [{ key: `hook|${caller.pubkey}|${f.pid ?? ""}|${f.cwd}`, burst: 30, refillPerSec: 0.5 }],
     Date.now(),
   );
   if (!allowed) {

@@ -12,7 +12,7 @@ import {
 } from "../../protocol/index.js";
 import { fromHex, sha256Hex, verify } from "../../crypto/index.js";
 import type { BrokerContext } from "../context.js";
-import type { InviteRow } from "../store/port.js";
+import type { InviteRow } from "../store/port/index.js";
 import { fail, json } from "./respond.js";
 import { verifySignedRequest } from "./signed.js";
 

@@ -3,7 +3,7 @@ import type { IncomingMessage } from "node:http";
 import { REPLAY_WINDOW_MS, TIMESTAMP_SKEW_MS, httpCanonical, isPubkey } from "../../protocol/index.js";
 import { sha256Hex, verify } from "../../crypto/index.js";
 import type { BrokerContext } from "../context.js";
-import type { MemberRow } from "../store/port.js";
+import type { MemberRow } from "../store/port/index.js";
 
 export type SignedCaller =
   | { ok: true; meshId: string; pubkey: string; member: MemberRow; sessionPubkey: string | null }

@@ -1,6 +1,6 @@
 /** A presence: one authenticated connection's identity in a mesh (protocol.md §3.1). */
 import type { MemberRole, PeerEntry } from "../../protocol/index.js";
-import type { PresenceRow } from "../store/port.js";
+import type { PresenceRow } from "../store/port/index.js";
 
 /** What a presence needs from its socket; the connection module implements it. */
 export interface PresenceSocket {

@@ -8,17 +8,14 @@ import {
   CloseCode,
   CloseReason,
   GRACE_MS,
-  HOOK_WORKING_TIMEOUT_MS,
   PENDING_HOOK_HOLD_MS,
   PING_INTERVAL_MS,
   STALE_PONG_MS,
-  WORKING_SWEEP_MS,
-  WORKING_TIMEOUT_MS,
   type PresenceStatus,
   type StatusSource,
 } from "../../protocol/index.js";
 import type { BrokerContext } from "../context.js";
-import type { MemberRow, SavedState } from "../store/port.js";
+import type { MemberRow, SavedState } from "../store/port/index.js";
 import { broadcastSystem, peerEventData, systemPush } from "./events.js";
 import { canClaim, toPresenceRow, type Presence, type PresenceSocket } from "./presence.js";
 import { applyStatusWrite, moreAvailable } from "./status.js";
@@ -47,7 +44,7 @@ export class PresenceService {
 
   start(): void {
     this.timers.push(setInterval(() => this.heartbeat(), PING_INTERVAL_MS).unref());
-    this.timers.push(setInterval(() => void this.sweepWorking(), WORKING_SWEEP_MS).unref());
+    this.timers.push(setInterval(() => void this.sweepWorking(), this.ctx.opts.workingSweepMs).unref());
   }
 
   stop(): void {
@@ -318,7 +315,8 @@ export class PresenceService {
     const now = Date.now();
     for (const p of this.ctx.registry.all()) {
       if (p.status !== "working") continue;
-      const limit = p.statusSource === "hook" ? HOOK_WORKING_TIMEOUT_MS : WORKING_TIMEOUT_MS;
+      const { hookWorkingTimeoutMs, workingTimeoutMs } = this.ctx.opts;
+      const limit = p.statusSource === "hook" ? hookWorkingTimeoutMs : workingTimeoutMs;
       if (now - p.statusAt <= limit) continue;
       p.status = "idle";
       p.statusSource = "inferred";

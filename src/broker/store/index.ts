@@ -1,13 +1,19 @@
 import { join } from "node:path";
-import type { Store } from "./port.js";
+import { STORE_FAULT_FILE_ENV, withFaultSwitch } from "./faulty.js";
+import type { Store } from "./port/index.js";
 import { createSqliteStore } from "./sqlite/index.js";
 
 /** Picks the store adapter: PostgreSQL for a database URL, else SQLite in the data dir. */
-export function createStore(opts: { dataDir: string; databaseUrl?: string }): Store {
+function createAdapter(opts: { dataDir: string; databaseUrl?: string }): Store {
   if (opts.databaseUrl) {
     throw new Error(
       "PostgreSQL storage is not available in this version; run without --database-url (SQLite)",
     );
   }
   return createSqliteStore({ path: join(opts.dataDir, "broker.db") });
+}
+
+/** The broker's store: the chosen adapter, behind the readiness fault switch tests may turn on. */
+export function createStore(opts: { dataDir: string; databaseUrl?: string }): Store {
+  return withFaultSwitch(createAdapter(opts), process.env[STORE_FAULT_FILE_ENV]);
 }

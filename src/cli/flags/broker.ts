@@ -30,4 +30,26 @@ export const BROKER_FLAGS = defineFlags({
     valueName: "N/s",
     description: "other frames per connection per second (default 50)",
   },
+  // Protocol timers, shortened by test suites so they need not wait out the real values.
+  claimLeaseMs: {
+    type: "number",
+    valueName: "ms",
+    description: "testing: delivery claim lease (default 30000)",
+  },
+  helloTimeoutMs: { type: "number", valueName: "ms", description: "testing: hello deadline (default 10000)" },
+  workingSweepMs: {
+    type: "number",
+    valueName: "ms",
+    description: "testing: working-status sweep interval (default 15000)",
+  },
+  workingTimeoutMs: {
+    type: "number",
+    valueName: "ms",
+    description: "testing: unrefreshed working → idle after (default 60000)",
+  },
+  hookWorkingTimeoutMs: {
+    type: "number",
+    valueName: "ms",
+    description: "testing: hook-set working → idle after (default 300000)",
+  },
 });

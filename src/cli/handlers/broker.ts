@@ -18,6 +18,12 @@ function rate(flag: string, text: string | undefined, unit: "min" | "s"): number
   return Number(match[1]);
 }
 
+/** A timer flag: a positive number of milliseconds, or absent (the protocol's value). */
+function timerMs(flag: string, value: number | undefined): number | undefined {
+  if (value === undefined || value > 0) return value;
+  throw usageError(`--${flag} must be a positive number of milliseconds`, `omit it for the protocol's value`);
+}
+
 function urlHost(host: string): string {
   return host.includes(":") && !host.startsWith("[") ? `[${host}]` : host;
 }
@@ -38,6 +44,11 @@ export async function serveBroker(ctx: Context<typeof BROKER_FLAGS>): Promise<vo
     sendRatePerMin: rate("send-rate", ctx.flags.sendRate, "min"),
     sendBurst: ctx.flags.sendBurst,
     frameRatePerSec: rate("frame-rate", ctx.flags.frameRate, "s"),
+    claimLeaseMs: timerMs("claim-lease-ms", ctx.flags.claimLeaseMs),
+    helloTimeoutMs: timerMs("hello-timeout-ms", ctx.flags.helloTimeoutMs),
+    workingSweepMs: timerMs("working-sweep-ms", ctx.flags.workingSweepMs),
+    workingTimeoutMs: timerMs("working-timeout-ms", ctx.flags.workingTimeoutMs),
+    hookWorkingTimeoutMs: timerMs("hook-working-timeout-ms", ctx.flags.hookWorkingTimeoutMs),
   });
   const url = `ws://${urlHost(ctx.flags.host)}:${broker.port}${(basePath ?? "").replace(/\/+$/, "")}/ws`;
   if (ctx.json) {

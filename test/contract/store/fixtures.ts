@@ -11,7 +11,7 @@ import type {
   NewDelivery,
   PresenceRow,
   Store,
-} from "../../../src/broker/store/port.js";
+} from "../../../src/broker/store/port/index.js";
 
 /** A fixed clock origin; tests pass explicit times derived from it. */
 export const T0 = 1_750_000_000_000;
@@ -308,4 +308,30 @@ export async function deliveryStates(
 /** Ids of claimed messages, per scope. */
 export function claimedIds(result: { message: { id: string } }[][]): string[][] {
   return result.map((rows) => rows.map((r) => r.message.id));
+}
+
+/** One idempotency lookup through the batch method. */
+export async function findIdempotency(
+  store: Store,
+  meshId: string,
+  senderMemberId: string,
+  clientMessageId: string,
+  now: number,
+): Promise<{ fingerprint: string; messageId: string } | null> {
+  const [record] = await store.findIdempotencies([{ meshId, senderMemberId, clientMessageId }], now);
+  if (record === undefined) throw new Error("findIdempotencies returned no result for one key");
+  return record;
+}
+
+/** One token take through the batch method. */
+export async function takeToken(
+  store: Store,
+  key: string,
+  burst: number,
+  refillPerSec: number,
+  now: number,
+): Promise<boolean> {
+  const [allowed] = await store.takeTokens([{ key, burst, refillPerSec }], now);
+  if (allowed === undefined) throw new Error("takeTokens returned no result for one request");
+  return allowed;
 }

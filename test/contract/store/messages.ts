@@ -5,6 +5,7 @@ import {
   T0,
   broadcast,
   dmToMember,
+  findIdempotency,
   messageId,
   seedMesh,
   sender,
@@ -67,7 +68,7 @@ export function messagesContract(ctx: ContractContext): void {
         status: "not_found",
       });
       expect(await store.queueDepth()).toBe(1);
-      expect(await store.findIdempotency(mesh.id, mesh.owner.id, "key-1", T0 + 10)).toEqual({
+      expect(await findIdempotency(store, mesh.id, mesh.owner.id, "key-1", T0 + 10)).toEqual({
         fingerprint: "1".repeat(64),
         messageId: first.message.id,
       });
@@ -120,8 +121,8 @@ export function messagesContract(ctx: ContractContext): void {
         withKey(dmToMember(sender(other.owner), otherPeer), "same"),
       ]);
       expect(outcomes.map((o) => o.kind)).toEqual(["created", "created", "created"]);
-      expect(await store.findIdempotency(mesh.id, peer.id, "same", T0)).not.toBeNull();
-      expect(await store.findIdempotency(mesh.id, uid("nobody"), "same", T0)).toBeNull();
+      expect(await findIdempotency(store, mesh.id, peer.id, "same", T0)).not.toBeNull();
+      expect(await findIdempotency(store, mesh.id, uid("nobody"), "same", T0)).toBeNull();
     });
 
     it("forgets idempotency records after 8 days, not before", async () => {
@@ -133,15 +134,15 @@ export function messagesContract(ctx: ContractContext): void {
       const first = withKey(dmToMember(from, peer), "k", "1".repeat(64));
       await store.acceptMessages([first]);
       const justBefore = T0 + 8 * DAY_MS - 1;
-      expect(await store.findIdempotency(mesh.id, mesh.owner.id, "k", justBefore)).not.toBeNull();
+      expect(await findIdempotency(store, mesh.id, mesh.owner.id, "k", justBefore)).not.toBeNull();
       const early = withKey(dmToMember(from, peer, { createdAt: justBefore }), "k", "2".repeat(64));
       expect(await store.acceptMessages([early])).toEqual([{ kind: "mismatch" }]);
 
       const after = T0 + 8 * DAY_MS;
-      expect(await store.findIdempotency(mesh.id, mesh.owner.id, "k", after)).toBeNull();
+      expect(await findIdempotency(store, mesh.id, mesh.owner.id, "k", after)).toBeNull();
       const fresh = withKey(dmToMember(from, peer, { createdAt: after }), "k", "2".repeat(64));
       expect(await store.acceptMessages([fresh])).toEqual([{ kind: "created", messageId: fresh.message.id }]);
-      expect(await store.findIdempotency(mesh.id, mesh.owner.id, "k", after)).toEqual({
+      expect(await findIdempotency(store, mesh.id, mesh.owner.id, "k", after)).toEqual({
         fingerprint: "2".repeat(64),
         messageId: fresh.message.id,
       });
@@ -157,10 +158,49 @@ export function messagesContract(ctx: ContractContext): void {
       const clash = dmToMember(from, peer);
       await expect(store.acceptMessages([good, clash, { ...clash }])).rejects.toThrow();
       expect(await store.queueDepth()).toBe(0);
-      expect(await store.findIdempotency(mesh.id, mesh.owner.id, "good", T0)).toBeNull();
+      expect(await findIdempotency(store, mesh.id, mesh.owner.id, "good", T0)).toBeNull();
       expect(await store.lookupMessage(mesh.id, mesh.owner.id, good.message.id)).toEqual({
         status: "not_found",
       });
+    });
+  });
+
+  describe("findIdempotencies (one call per batch)", () => {
+    it("answers each key in input order: the live record, or null", async () => {
+      const store = ctx.store();
+      const mesh = await seedMesh(store, 1);
+      const [peer] = mesh.members;
+      if (!peer) throw new Error("fixture");
+      const first = withKey(dmToMember(sender(mesh.owner), peer), "k1", "1".repeat(64));
+      const second = withKey(dmToMember(sender(peer), mesh.owner), "k2", "2".repeat(64));
+      const old = withKey(dmToMember(sender(mesh.owner), peer, { createdAt: T0 - 8 * DAY_MS }), "old");
+      await store.acceptMessages([first, second, old]);
+      const key = (memberId: string, clientMessageId: string) => ({
+        meshId: mesh.id,
+        senderMemberId: memberId,
+        clientMessageId,
+      });
+      const records = await store.findIdempotencies(
+        [
+          key(peer.id, "k2"),
+          key(mesh.owner.id, "k1"),
+          key(mesh.owner.id, "k2"), // another member's key
+          key(mesh.owner.id, "old"), // older than 8 days
+          { meshId: uid("mesh"), senderMemberId: mesh.owner.id, clientMessageId: "k1" },
+          key(mesh.owner.id, "k1"),
+        ],
+        T0,
+      );
+      const k1 = { fingerprint: "1".repeat(64), messageId: first.message.id };
+      expect(records).toEqual([
+        { fingerprint: "2".repeat(64), messageId: second.message.id },
+        k1,
+        null,
+        null,
+        null,
+        k1,
+      ]);
+      expect(await store.findIdempotencies([], T0)).toEqual([]);
     });
   });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { DueRecipient } from "../../../src/broker/store/port.js";
+import type { DueRecipient } from "../../../src/broker/store/port/index.js";
 import type { ContractContext } from "./context.js";
 import {
   LEASE_MS,

@@ -1,6 +1,6 @@
 import type { Statement } from "better-sqlite3";
 import type { Priority } from "../../../protocol/index.js";
-import type { ClaimScope, ClaimedDelivery, DueRecipient, Store } from "../port.js";
+import type { ClaimScope, ClaimStore, ClaimedDelivery, DueRecipient } from "../port/index.js";
 import { reofferDelayMs } from "../retention.js";
 import type { SqliteContext } from "./db.js";
 import { messageColumns, toMessage, type MessageDbRow } from "./message-row.js";
@@ -103,13 +103,8 @@ interface ClaimQueries {
   member: Statement<ScopeParams, ClaimableDbRow>;
 }
 
-type ClaimMethods = Pick<
-  Store,
-  "claimDeliveries" | "releaseClaims" | "dueRecipients" | "resetBackoff" | "markPresenceClaimsDelivered"
->;
-
 /** Claims, their leases, and the re-offer backoff (protocol.md §4.6). */
-export function claimMethods(ctx: SqliteContext): ClaimMethods {
+export function claimMethods(ctx: SqliteContext): ClaimStore {
   const q = ctx.statements((db) => {
     // One statement pair per distinct limit (the broker uses a handful of batch sizes).
     const byLimit = new Map<number, ClaimQueries>();

@@ -1,4 +1,4 @@
-import type { AckInput, Store } from "../port.js";
+import type { AckInput, DeliveryStore } from "../port/index.js";
 import type { SqliteContext } from "./db.js";
 
 interface AckParams {
@@ -20,13 +20,8 @@ const ACKABLE = `
        OR (recipient_kind = 'member' AND recipient_member_id = @member_id))
   AND (excluded_presence IS NULL OR excluded_presence <> @presence_id)`;
 
-type DeliveryMethods = Pick<
-  Store,
-  "ackDeliveries" | "markDelivered" | "retargetSessionDeliveries" | "revokeDeliveries" | "queueDepth"
->;
-
 /** Acks, retargeting, ban revocation and queue depth. */
-export function deliveryMethods(ctx: SqliteContext): DeliveryMethods {
+export function deliveryMethods(ctx: SqliteContext): DeliveryStore {
   const q = ctx.statements((db) => {
     const ackByBrokerId = db.prepare<AckParams>(
       `UPDATE deliveries SET state = 'delivered', delivered_at = @now

@@ -1,5 +1,5 @@
 import { timingSafeEqual } from "node:crypto";
-import type { ClaimInviteResult, InviteRow, MemberRow, Store } from "../port.js";
+import type { ClaimInviteResult, InviteRow, InviteStore, MemberRow } from "../port/index.js";
 import type { SqliteContext } from "./db.js";
 import { memberParams, memberStatements, toMember } from "./members.js";
 
@@ -73,7 +73,7 @@ function sameHash(a: string, b: string): boolean {
 }
 
 /** Invites and the atomic claim (protocol.md §7.3). */
-export function inviteMethods(ctx: SqliteContext): Pick<Store, "insertInvite" | "getInvite" | "claimInvite"> {
+export function inviteMethods(ctx: SqliteContext): InviteStore {
   const q = ctx.statements((db) => {
     const members = memberStatements(db);
     const get = db.prepare<[string], InviteDbRow>(`SELECT ${INVITE_COLUMNS} FROM invites WHERE code = ?`);

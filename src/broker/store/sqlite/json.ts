@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { GroupRef, Profile, Stats } from "../../../protocol/index.js";
-import type { SavedState } from "../port.js";
+import type { SavedState } from "../port/index.js";
 
 /** JSON columns are validated on the way out, so a hand-edited row fails loudly instead of leaking. */
 export function readJson<T>(text: string, schema: z.ZodType<T>): T {

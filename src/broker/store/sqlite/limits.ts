@@ -1,15 +1,8 @@
-import type { Store } from "../port.js";
+import type { LimitStore, TokenRequest } from "../port/index.js";
 import type { SqliteContext } from "./db.js";
 
-interface TakeTokenInput {
-  key: string;
-  burst: number;
-  refillPerSec: number;
-  now: number;
-}
-
 /** The hello/HTTP replay guard (protocol.md §2.5) and token-bucket rate limits shared by all nodes. */
-export function limitMethods(ctx: SqliteContext): Pick<Store, "recordSignature" | "takeToken"> {
+export function limitMethods(ctx: SqliteContext): LimitStore {
   const q = ctx.statements((db) => {
     const getBucket = db.prepare<[string], { tokens: number; updated_at: number }>(
       "SELECT tokens, updated_at FROM rate_buckets WHERE key = ?",
@@ -25,16 +18,18 @@ export function limitMethods(ctx: SqliteContext): Pick<Store, "recordSignature" 
          ON CONFLICT (signature) DO UPDATE SET expires_at = excluded.expires_at
            WHERE replay_signatures.expires_at <= @now`,
       ),
-      take: db.transaction(({ key, burst, refillPerSec, now }: TakeTokenInput): boolean => {
-        const bucket = getBucket.get(key);
-        // A clock that steps back (another node's) neither refills nor rewinds the bucket.
-        const updatedAt = bucket ? Math.max(bucket.updated_at, now) : now;
-        const elapsedSec = bucket ? Math.max(0, now - bucket.updated_at) / 1000 : 0;
-        const tokens = bucket ? Math.min(burst, bucket.tokens + elapsedSec * refillPerSec) : burst;
-        const allowed = tokens >= 1;
-        putBucket.run(key, allowed ? tokens - 1 : tokens, updatedAt);
-        return allowed;
-      }),
+      take: db.transaction((requests: TokenRequest[], now: number): boolean[] =>
+        requests.map(({ key, burst, refillPerSec }) => {
+          const bucket = getBucket.get(key);
+          // A clock that steps back (another node's) neither refills nor rewinds the bucket.
+          const updatedAt = bucket ? Math.max(bucket.updated_at, now) : now;
+          const elapsedSec = bucket ? Math.max(0, now - bucket.updated_at) / 1000 : 0;
+          const tokens = bucket ? Math.min(burst, bucket.tokens + elapsedSec * refillPerSec) : burst;
+          const allowed = tokens >= 1;
+          putBucket.run(key, allowed ? tokens - 1 : tokens, updatedAt);
+          return allowed;
+        }),
+      ),
     };
   });
 
@@ -42,8 +37,8 @@ export function limitMethods(ctx: SqliteContext): Pick<Store, "recordSignature" 
     async recordSignature(signature, expiresAt, now) {
       return q().record.run({ signature, expires_at: expiresAt, now }).changes === 1;
     },
-    async takeToken(key, burst, refillPerSec, now) {
-      return q().take.immediate({ key, burst, refillPerSec, now });
+    async takeTokens(requests, now) {
+      return requests.length === 0 ? [] : q().take.immediate(requests, now);
     },
   };
 }

@@ -1,5 +1,5 @@
 import type { MemberRole } from "../../../protocol/index.js";
-import type { MemberRow, MeshRow, Store } from "../port.js";
+import type { MemberRow, MemberStore, MeshRow } from "../port/index.js";
 import type { Statement } from "better-sqlite3";
 import type { Db, SqliteContext } from "./db.js";
 import { GroupList, SavedStateSchema, readJson, readNullableJson, writeNullableJson } from "./json.js";
@@ -79,21 +79,8 @@ export function memberStatements(db: Db): MemberStatements {
   };
 }
 
-type MemberMethods = Pick<
-  Store,
-  | "createMesh"
-  | "getMesh"
-  | "getMember"
-  | "findMemberByPubkey"
-  | "listMembers"
-  | "setMemberRevoked"
-  | "saveMemberState"
-  | "recordSessionKey"
-  | "findSessionKeyOwner"
->;
-
 /** Meshes, members and the session keys proven in a mesh. */
-export function memberMethods(ctx: SqliteContext): MemberMethods {
+export function memberMethods(ctx: SqliteContext): MemberStore {
   const q = ctx.statements((db) => {
     const members = memberStatements(db);
     const insertMesh = db.prepare<MeshDbRow>(

@@ -1,5 +1,5 @@
 import type { Priority } from "../../../protocol/index.js";
-import type { MessageRow } from "../port.js";
+import type { MessageRow } from "../port/index.js";
 
 /** A `messages` row as selected with {@link messageColumns}. */
 export interface MessageDbRow {

@@ -1,5 +1,11 @@
 import { isPubkey } from "../../../protocol/index.js";
-import type { AcceptInput, AcceptOutcome, DeliveryState, MessageLookup, Store } from "../port.js";
+import type {
+  AcceptInput,
+  AcceptOutcome,
+  DeliveryState,
+  MessageLookup,
+  MessageStore,
+} from "../port/index.js";
 import { IDEMPOTENCY_RETENTION_MS } from "../retention.js";
 import type { SqliteContext } from "./db.js";
 import {
@@ -21,20 +27,20 @@ interface DeliveryInsert {
   is_multicast: number;
 }
 
-interface IdempotencyKey {
+interface IdempotencyKeyRow {
   mesh_id: string;
   sender_member_id: string;
   client_message_id: string;
 }
 
-interface IdempotencyClaim extends IdempotencyKey {
+interface IdempotencyClaim extends IdempotencyKeyRow {
   fingerprint: string;
   message_id: string;
   created_at: number;
   expired_before: number;
 }
 
-interface IdempotencyRecord {
+interface IdempotencyRecordRow {
   fingerprint: string;
   message_id: string;
   created_at: number;
@@ -57,9 +63,7 @@ function prefixUpperBound(prefix: string): string {
 }
 
 /** Accepting messages (protocol.md §4.3 step 7, §4.5) and `message_status` lookups (§4.11). */
-export function messageMethods(
-  ctx: SqliteContext,
-): Pick<Store, "findIdempotency" | "acceptMessages" | "lookupMessage"> {
+export function messageMethods(ctx: SqliteContext): MessageStore {
   const q = ctx.statements((db) => {
     // Takes the key when it is new or its record expired; `changes` says whether we got it.
     const claimKey = db.prepare<IdempotencyClaim>(
@@ -69,7 +73,7 @@ export function messageMethods(
          SET fingerprint = excluded.fingerprint, message_id = excluded.message_id, created_at = excluded.created_at
          WHERE idempotency.created_at <= @expired_before`,
     );
-    const existingKey = db.prepare<IdempotencyKey, IdempotencyRecord>(
+    const existingKey = db.prepare<IdempotencyKeyRow, IdempotencyRecordRow>(
       `SELECT fingerprint, message_id, created_at FROM idempotency
        WHERE mesh_id = @mesh_id AND sender_member_id = @sender_member_id AND client_message_id = @client_message_id`,
     );
@@ -86,7 +90,7 @@ export function messageMethods(
     const acceptOne = (input: AcceptInput): AcceptOutcome => {
       const m = input.message;
       if (input.idempotency) {
-        const key: IdempotencyKey = {
+        const key: IdempotencyKeyRow = {
           mesh_id: m.meshId,
           sender_member_id: m.senderMemberId,
           client_message_id: input.idempotency.clientMessageId,
@@ -124,7 +128,8 @@ export function messageMethods(
     };
 
     return {
-      existingKey,
+      // One read transaction, so the batch sees one snapshot (per-key reads are in-process here).
+      findKeys: db.transaction((keys: IdempotencyKeyRow[]) => keys.map((key) => existingKey.get(key))),
       accept: db.transaction((batch: AcceptInput[]) => batch.map(acceptOne)),
       byId: db.prepare<[string, string, string], MessageDbRow>(
         `SELECT ${messageColumns()} FROM messages WHERE id = ? AND mesh_id = ? AND sender_member_id = ?`,
@@ -144,14 +149,20 @@ export function messageMethods(
   });
 
   return {
-    async findIdempotency(meshId, senderMemberId, clientMessageId, now = Date.now()) {
-      const record = q().existingKey.get({
-        mesh_id: meshId,
-        sender_member_id: senderMemberId,
-        client_message_id: clientMessageId,
-      });
-      if (!record || record.created_at <= now - IDEMPOTENCY_RETENTION_MS) return null;
-      return { fingerprint: record.fingerprint, messageId: record.message_id };
+    async findIdempotencies(keys, now) {
+      if (keys.length === 0) return [];
+      const records = q().findKeys(
+        keys.map((k) => ({
+          mesh_id: k.meshId,
+          sender_member_id: k.senderMemberId,
+          client_message_id: k.clientMessageId,
+        })),
+      );
+      return records.map((record) =>
+        !record || record.created_at <= now - IDEMPOTENCY_RETENTION_MS
+          ? null
+          : { fingerprint: record.fingerprint, messageId: record.message_id },
+      );
     },
     async acceptMessages(batch) {
       return batch.length === 0 ? [] : q().accept.immediate(batch);

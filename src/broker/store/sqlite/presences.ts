@@ -1,5 +1,5 @@
 import type { PeerRole, PresenceStatus, StatusSource } from "../../../protocol/index.js";
-import type { PresencePatch, PresenceRow, Store } from "../port.js";
+import type { PresencePatch, PresenceRow, PresenceStore } from "../port/index.js";
 import type { SqliteContext } from "./db.js";
 import { GroupList, Profile, Stats, readJson, readNullableJson, writeNullableJson } from "./json.js";
 
@@ -173,19 +173,8 @@ function patchParams(presenceId: string, patch: PresencePatch): PatchParams {
   return params;
 }
 
-type PresenceMethods = Pick<
-  Store,
-  | "upsertPresence"
-  | "updatePresence"
-  | "touchPresences"
-  | "markPresenceDisconnected"
-  | "disconnectNodePresences"
-  | "listPresences"
-  | "countPresences"
->;
-
 /** Presence rows shared by every node (protocol.md §3.1-§3.2). */
-export function presenceMethods(ctx: SqliteContext): PresenceMethods {
+export function presenceMethods(ctx: SqliteContext): PresenceStore {
   const q = ctx.statements((db) => {
     const columns = PRESENCE_COLUMNS.join(", ");
     const values = PRESENCE_COLUMNS.map((c) => `@${c}`).join(", ");

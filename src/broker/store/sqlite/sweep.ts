@@ -1,4 +1,4 @@
-import type { Store, SweepResult } from "../port.js";
+import type { SweepResult, SweepStore } from "../port/index.js";
 import {
   DELIVERY_RETENTION_MS,
   DISCONNECTED_PRESENCE_RETENTION_MS,
@@ -8,7 +8,7 @@ import {
 import type { SqliteContext } from "./db.js";
 
 /** Retention (protocol.md §3.2, §4.5, §4.6, §2.5). Topic messages are left to topic history. */
-export function sweepMethods(ctx: SqliteContext): Pick<Store, "sweep"> {
+export function sweepMethods(ctx: SqliteContext): SweepStore {
   const q = ctx.statements((db) => {
     const expireDeliveries = db.prepare<[number]>(
       `UPDATE deliveries SET state = 'expired'

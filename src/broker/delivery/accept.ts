@@ -1,0 +1,304 @@
+/**
+ * The accept pipeline for one batch of sends (protocol.md §4.3), run a stage at a time so each store step
+ * is one call per batch: size, dedupe (one idempotency lookup), rate limit (one token call), recipients,
+ * one atomic commit, then the acks and the wake-up. A send refused at a stage is answered there and goes
+ * no further.
+ */
+import { MAX_SEND_PAYLOAD, sendErrorText, type AckFrame, type SendFrame } from "../../protocol/index.js";
+import { requestFingerprint } from "../../protocol/canonical.js";
+import { randomMessageId } from "../../crypto/index.js";
+import type { BrokerContext } from "../context.js";
+import { canClaim, senderKey, type Presence } from "../presence/presence.js";
+import type { AcceptInput, AcceptOutcome, DueRecipient, NewDelivery } from "../store/port/index.js";
+import { resolveRecipients } from "./recipients.js";
+
+export interface PendingSend {
+  sender: Presence;
+  frame: SendFrame;
+  resolve: (ack: AckFrame) => void;
+}
+
+interface Candidate {
+  /** Position in the batch: the commit keeps batch order, so deliveries keep accept order (§4.6). */
+  index: number;
+  item: PendingSend;
+  /** The effective fingerprint (§4.5). */
+  fingerprint: string;
+  /** `mesh|member|client_message_id` when the send has an idempotency key. */
+  batchKey: string | null;
+}
+
+interface Resolved extends Candidate {
+  deliveries: NewDelivery[];
+}
+
+export class SendPipeline {
+  constructor(
+    private readonly ctx: BrokerContext,
+    /** Where committed recipients go to be offered their deliveries (the wake-up). */
+    private readonly offer: (recipients: DueRecipient[]) => void,
+  ) {}
+
+  /** Answers every send of the batch: an ack once committed, or the error of the stage that refused it. */
+  async run(batch: PendingSend[]): Promise<void> {
+    const now = Date.now();
+    const sized = this.checkSize(batch);
+    const fresh = await this.dedupe(sized, now);
+    const ready = await this.limitAndResolve(fresh, now);
+    if (ready.length === 0) return;
+    const outcomes = await this.commit(ready, now);
+    if (outcomes) this.answer(ready, outcomes);
+  }
+
+  /** Step 2: the payload limit. */
+  private checkSize(batch: PendingSend[]): Candidate[] {
+    const out: Candidate[] = [];
+    batch.forEach((item, index) => {
+      const { frame, sender } = item;
+      const size = frame.nonce.length + frame.ciphertext.length + frame.targetSpec.length;
+      if (size > MAX_SEND_PAYLOAD) {
+        this.fail(item, sendErrorText.tooLarge(size), "too_large");
+        return;
+      }
+      const fingerprint =
+        frame.request_fingerprint ??
+        requestFingerprint({
+          targetSpec: frame.targetSpec,
+          priority: frame.priority,
+          nonce: frame.nonce,
+          ciphertext: frame.ciphertext,
+        });
+      const batchKey = frame.client_message_id
+        ? `${sender.meshId}|${sender.memberId}|${frame.client_message_id}`
+        : null;
+      out.push({ index, item, fingerprint, batchKey });
+    });
+    return out;
+  }
+
+  /**
+   * Step 3: a retry is answered from its idempotency record before it could be refused by the rate limit.
+   * Without the rate limit the commit answers retries atomically, and this lookup is saved.
+   */
+  private async dedupe(candidates: Candidate[], now: number): Promise<Candidate[]> {
+    if (this.ctx.opts.sendRatePerMin <= 0) return candidates;
+    const keyed = candidates.flatMap((c) => {
+      const clientMessageId = c.item.frame.client_message_id;
+      return clientMessageId === undefined ? [] : [{ c, clientMessageId }];
+    });
+    if (keyed.length === 0) return candidates;
+    let records;
+    try {
+      records = await this.ctx.store.findIdempotencies(
+        keyed.map(({ c, clientMessageId }) => ({
+          meshId: c.item.sender.meshId,
+          senderMemberId: c.item.sender.memberId,
+          clientMessageId,
+        })),
+        now,
+      );
+    } catch (err) {
+      this.ctx.log.error({ err }, "idempotency lookup failed");
+      return this.failAll(
+        candidates,
+        keyed.map(({ c }) => c),
+      );
+    }
+    const answered = new Set<Candidate>();
+    keyed.forEach(({ c }, i) => {
+      const record = records[i];
+      if (!record) return;
+      answered.add(c);
+      if (record.fingerprint === c.fingerprint) {
+        c.item.resolve(ackOf(c.item.frame, { queued: true, messageId: record.messageId, duplicate: true }));
+      } else {
+        this.fail(c.item, sendErrorText.idempotencyKeyReused(), "idempotency_key_reused");
+      }
+    });
+    return candidates.filter((c) => !answered.has(c));
+  }
+
+  /**
+   * Steps 4-5. A repeat of a key already accepted earlier in the batch is a copy: the commit answers it
+   * like a retry, so it takes no token and needs no recipients. A repeat whose earlier send is still
+   * undecided waits for the next round (one more token call; only a client retrying within one
+   * event-loop turn does that), so whether it is a copy is known when its turn comes.
+   */
+  private async limitAndResolve(candidates: Candidate[], now: number): Promise<Resolved[]> {
+    const ready: Resolved[] = [];
+    const acceptedKeys = new Set<string>();
+    let pending = candidates;
+    while (pending.length > 0) {
+      const round: Candidate[] = [];
+      const deferred: Candidate[] = [];
+      const inRound = new Set<string>();
+      for (const c of pending) {
+        if (c.batchKey !== null && acceptedKeys.has(c.batchKey)) {
+          ready.push({ ...c, deliveries: [] });
+        } else if (c.batchKey !== null && inRound.has(c.batchKey)) {
+          deferred.push(c);
+        } else {
+          round.push(c);
+          if (c.batchKey !== null) inRound.add(c.batchKey);
+        }
+      }
+      for (const resolved of await this.resolve(await this.rateLimit(round, now))) {
+        ready.push(resolved);
+        if (resolved.batchKey !== null) acceptedKeys.add(resolved.batchKey);
+      }
+      pending = deferred;
+    }
+    return ready.sort((a, b) => a.index - b.index);
+  }
+
+  /** Step 4: one token per send from its member's bucket, shared by all its presences and all nodes. */
+  private async rateLimit(round: Candidate[], now: number): Promise<Candidate[]> {
+    const { opts, store } = this.ctx;
+    if (opts.sendRatePerMin <= 0 || round.length === 0) return round;
+    const burst = opts.sendBurst > 0 ? opts.sendBurst : Number.MAX_SAFE_INTEGER;
+    let allowed: boolean[];
+    try {
+      allowed = await store.takeTokens(
+        round.map(({ item }) => ({
+          key: `send|${item.sender.meshId}|${item.sender.memberId}`,
+          burst,
+          refillPerSec: opts.sendRatePerMin / 60,
+        })),
+        now,
+      );
+    } catch (err) {
+      this.ctx.log.error({ err }, "rate limit failed");
+      return this.failAll(round, round);
+    }
+    return round.filter((c, i) => {
+      if (allowed[i] === true) return true;
+      this.fail(c.item, sendErrorText.rateLimit(), "rate_limit");
+      return false;
+    });
+  }
+
+  /** Step 5: recipients, with the sender-exclusion rules (§4.2). */
+  private async resolve(candidates: Candidate[]): Promise<Resolved[]> {
+    const out: Resolved[] = [];
+    for (const c of candidates) {
+      try {
+        const resolution = await resolveRecipients(this.ctx, c.item.sender, c.item.frame.targetSpec);
+        if (resolution.ok) {
+          out.push({ ...c, deliveries: resolution.deliveries });
+        } else if (resolution.code === "invalid") {
+          this.fail(c.item, sendErrorText.invalid(resolution.detail), "invalid");
+        } else {
+          this.fail(c.item, sendErrorText.noRecipient(), "no_recipient");
+        }
+      } catch (err) {
+        this.ctx.log.error({ err, presenceId: c.item.sender.id }, "send failed");
+        this.fail(c.item, sendErrorText.internal("store unavailable"), "internal");
+      }
+    }
+    return out;
+  }
+
+  /** Step 7: message, deliveries and idempotency records of the whole batch, atomically. */
+  private async commit(ready: Resolved[], now: number): Promise<AcceptOutcome[] | null> {
+    try {
+      return await this.ctx.store.acceptMessages(ready.map((r) => acceptInput(r, now)));
+    } catch (err) {
+      this.ctx.log.error({ err }, "accept batch failed");
+      for (const { item } of ready) this.fail(item, sendErrorText.internal("store unavailable"), "internal");
+      return null;
+    }
+  }
+
+  /** Steps 8-9: the acks, then the wake-up for every recipient of what was created. */
+  private answer(ready: Resolved[], outcomes: AcceptOutcome[]): void {
+    const { metrics } = this.ctx;
+    const toOffer: DueRecipient[] = [];
+    outcomes.forEach((outcome, i) => {
+      const { item, deliveries } = ready[i]!;
+      if (outcome.kind === "mismatch") {
+        this.fail(item, sendErrorText.idempotencyKeyReused(), "idempotency_key_reused");
+        return;
+      }
+      if (outcome.kind === "duplicate") {
+        item.resolve(ackOf(item.frame, { queued: true, messageId: outcome.messageId, duplicate: true }));
+        return;
+      }
+      metrics.messagesRouted.inc({ priority: item.frame.priority });
+      const recipientOnline = deliveries.some((d) => this.hasClaimer(item.sender, d));
+      item.resolve(ackOf(item.frame, { queued: true, messageId: outcome.messageId, recipientOnline }));
+      for (const d of deliveries) {
+        toOffer.push({
+          meshId: item.sender.meshId,
+          recipientKind: d.recipientKind,
+          recipientMemberId: d.recipientMemberId,
+          recipientPubkey: d.recipientPubkey,
+        });
+      }
+    });
+    this.offer(toOffer);
+  }
+
+  /** Whether a presence on this node could claim the delivery now (`ack.recipientOnline`). */
+  private hasClaimer(sender: Presence, d: NewDelivery): boolean {
+    if (d.recipientKind === "session") {
+      const p = this.ctx.registry.bySession(sender.meshId, d.recipientPubkey);
+      return p !== undefined && canClaim(p) && p !== sender;
+    }
+    return this.ctx.registry
+      .ofMember(d.recipientMemberId)
+      .some((p) => canClaim(p) && !p.capabilities.has("no_inbox") && p.id !== d.excludedPresence);
+  }
+
+  private fail(item: PendingSend, error: string, reason: string): void {
+    this.ctx.metrics.messagesRejected.inc({ reason });
+    item.resolve(ackOf(item.frame, { queued: false, messageId: "", error }));
+  }
+
+  /** A store step failed for `failed`: each is answered `internal`; the rest of `candidates` go on. */
+  private failAll(candidates: Candidate[], failed: Candidate[]): Candidate[] {
+    const gone = new Set(failed);
+    for (const c of failed) this.fail(c.item, sendErrorText.internal("store unavailable"), "internal");
+    return candidates.filter((c) => !gone.has(c));
+  }
+}
+
+function acceptInput({ item, fingerprint, deliveries }: Resolved, now: number): AcceptInput {
+  const { frame, sender } = item;
+  return {
+    message: {
+      id: randomMessageId(),
+      meshId: sender.meshId,
+      senderMemberId: sender.memberId,
+      senderPresenceId: sender.id,
+      senderPubkey: senderKey(sender),
+      senderName: sender.displayName,
+      targetSpec: frame.targetSpec,
+      priority: frame.priority,
+      nonce: frame.nonce,
+      ciphertext: frame.ciphertext,
+      bodyVersion: frame.bodyVersion ?? null,
+      replyToId: frame.replyToId ?? null,
+      clientMessageId: frame.client_message_id ?? null,
+      requestFingerprint: frame.client_message_id ? fingerprint : (frame.request_fingerprint ?? null),
+      topicId: null,
+      createdAt: now,
+    },
+    deliveries,
+    idempotency: frame.client_message_id ? { clientMessageId: frame.client_message_id, fingerprint } : null,
+  };
+}
+
+function ackOf(
+  frame: SendFrame,
+  fields: {
+    queued: boolean;
+    messageId: string;
+    error?: string;
+    duplicate?: boolean;
+    recipientOnline?: boolean;
+  },
+): AckFrame {
+  const ack: AckFrame = { type: "ack", id: frame.id ?? "", ...fields };
+  if (frame._reqId !== undefined) ack._reqId = frame._reqId;
+  return ack;
+}

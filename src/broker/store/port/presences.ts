@@ -1,0 +1,76 @@
+/** Presences in the shared store, so every node can list and route to them (protocol.md §3.1). */
+import type {
+  GroupRef,
+  PeerRole,
+  PresenceStatus,
+  Profile,
+  Stats,
+  StatusSource,
+} from "../../../protocol/index.js";
+
+/** A presence as other nodes and `list_peers` see it. */
+export interface PresenceRow {
+  id: string;
+  meshId: string;
+  memberId: string;
+  nodeId: string;
+  peerRole: PeerRole;
+  /** Proven session key (session presences only). */
+  sessionPubkey: string | null;
+  sessionId: string;
+  displayName: string;
+  cwd: string;
+  pid: number;
+  hostname: string | null;
+  peerType: string | null;
+  channel: string | null;
+  model: string | null;
+  groups: GroupRef[];
+  status: PresenceStatus;
+  statusSource: StatusSource;
+  statusAt: number;
+  summary: string | null;
+  stats: Stats | null;
+  visible: boolean;
+  profile: Profile | null;
+  connectedAt: number;
+  lastPingAt: number;
+  /** `online` or `offline` (in grace). Disconnected rows are not returned by listings. */
+  lease: "online" | "offline";
+  disconnectedAt: number | null;
+}
+
+export type PresencePatch = Partial<
+  Pick<
+    PresenceRow,
+    | "groups"
+    | "status"
+    | "statusSource"
+    | "statusAt"
+    | "summary"
+    | "stats"
+    | "visible"
+    | "profile"
+    | "lease"
+    | "lastPingAt"
+    | "nodeId"
+    | "displayName"
+  >
+>;
+
+export interface PresenceStore {
+  /** Inserts or wholly replaces the row with this id (with `disconnectedAt: null` it is live again). */
+  upsertPresence(row: PresenceRow): Promise<void>;
+  /** Changes only the fields present in `patch` (an explicit null is written). */
+  updatePresence(presenceId: string, patch: PresencePatch): Promise<void>;
+  /** Batch `lastPingAt` update for the heartbeat. */
+  touchPresences(presenceIds: string[], at: number): Promise<void>;
+  /** Hides the presence from listings and counts; `upsertPresence` brings it back. */
+  markPresenceDisconnected(presenceId: string, at: number): Promise<void>;
+  /** Marks every presence held by `nodeId` disconnected (node shutdown / start). */
+  disconnectNodePresences(nodeId: string, at: number): Promise<number>;
+  /** Presences online or in grace, in `connectedAt` order. */
+  listPresences(meshId: string): Promise<PresenceRow[]>;
+  /** How many presences `listPresences` would return (the mesh capacity check). */
+  countPresences(meshId: string): Promise<number>;
+}

@@ -1,0 +1,18 @@
+/** Retention (protocol.md §4.6, §4.5, §3.2). */
+export interface SweepResult {
+  expiredDeliveries: number;
+  deletedBodies: number;
+  deletedMessages: number;
+  deletedIdempotency: number;
+  deletedPresences: number;
+}
+
+export interface SweepStore {
+  /**
+   * Retention: expire deliveries undelivered after 7 days, drop the bodies of messages whose deliveries
+   * are all finished, delete message metadata after 7 days, idempotency records after 8, expired replay
+   * signatures, presences disconnected for 30 days and idle rate buckets. Topic messages keep their body
+   * and metadata (topic history owns them).
+   */
+  sweep(now: number): Promise<SweepResult>;
+}
