@@ -11,6 +11,7 @@ import { DAEMON_VERBS } from "./commands/daemon.js";
 import { doctorVerb } from "./commands/doctor.js";
 import { HOOK_VERBS } from "./commands/hook.js";
 import { inbox } from "./commands/inbox.js";
+import { infoVerb } from "./commands/info.js";
 import { INSTALL_VERBS } from "./commands/install.js";
 import { INVITE_VERBS } from "./commands/invite.js";
 import { launchVerb } from "./commands/launch.js";
@@ -30,6 +31,7 @@ export const VERBS: readonly VerbDef[] = [
   ...TALK_VERBS,
   inbox,
   ...PRESENCE_VERBS,
+  infoVerb,
   ...INSTALL_VERBS,
   launchVerb,
   mcpVerb,

@@ -277,3 +277,20 @@ export interface BrokerStatusEvent {
   state: MeshConnectionState;
   last_error: string | null;
 }
+
+/** `info`: the mesh at a glance (protocol.md §6.9 `mesh_info`), as `claudemesh info --json` prints it. */
+export interface MeshInfoView {
+  /** The mesh's slug. */
+  mesh: string;
+  /** Presences you can see (online or in grace). */
+  peers: number;
+  /** Groups those presences are in, as `@name`. */
+  groups: string[];
+  state_keys: string[];
+  memory_count: number;
+  file_count: number;
+  tasks: { open: number; claimed: number; done: number };
+  /** Your display name on this connection (a launched session's own name inside it). */
+  your_name: string;
+  your_groups: Array<{ name: string; role: string | null }>;
+}

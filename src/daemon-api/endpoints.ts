@@ -10,6 +10,7 @@ import type {
   InboxResponse,
   LaneActivity,
   MemberView,
+  MeshInfoView,
   MessageStatusResponse,
   OutboxItem,
   PeersResponse,
@@ -55,6 +56,7 @@ export const ENDPOINTS = {
   laneActivity: { method: "GET", path: "/v1/inbox/lanes" },
   reserve: { method: "POST", path: "/v1/inbox/reserve" },
   markSurfaced: { method: "POST", path: "/v1/inbox/surfaced" },
+  info: { method: "GET", path: "/v1/info" },
   kick: { method: "POST", path: "/v1/moderation/kick" },
   ban: { method: "POST", path: "/v1/moderation/ban" },
   unban: { method: "POST", path: "/v1/moderation/unban" },
@@ -96,6 +98,7 @@ export interface EndpointOutputs {
   laneActivity: LaneActivity;
   reserve: { reserved: string[] };
   markSurfaced: SurfacedResponse;
+  info: MeshInfoView;
   kick: Moderated<{ kicked: string[]; affected: string[]; skipped_control_plane: string[] }>;
   ban: Moderated<{ banned: string }>;
   unban: Moderated<{ unbanned: string }>;

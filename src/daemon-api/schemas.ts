@@ -96,6 +96,7 @@ export const SCHEMAS = {
   laneActivity: Nothing,
   reserve: z.object({ ids: Ids, ttl_ms: z.number().int().min(1).max(RESERVATION_MAX_MS).optional() }),
   markSurfaced: z.object({ ids: Ids, lane: z.enum(SURFACED_LANES).optional() }),
+  info: MeshOnly,
   kick: ModerationTarget,
   ban: ModerationTarget,
   unban: ModerationTarget,

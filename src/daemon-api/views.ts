@@ -1,6 +1,6 @@
 /** Wire entries (`peers_list`, `members_list`) as the daemon API and the CLI show them. */
-import type { MemberEntry, PeerEntry } from "../protocol/index.js";
-import type { MemberView, PeerView } from "./contract.js";
+import type { MemberEntry, MeshInfoResult, PeerEntry } from "../protocol/index.js";
+import type { MemberView, MeshInfoView, PeerView } from "./contract.js";
 
 /** `pubkey` is always the member key; `session_pubkey` the session key of a session presence. */
 export function peerView(
@@ -33,5 +33,20 @@ export function memberView(meshSlug: string, m: MemberEntry): MemberView {
     role: m.role,
     online: m.online,
     joined_at: m.joinedAt,
+  };
+}
+
+/** A `mesh_info_result` as the `info` endpoint answers it. */
+export function meshInfoView(slug: string, info: MeshInfoResult): MeshInfoView {
+  return {
+    mesh: slug,
+    peers: info.peers,
+    groups: info.groups,
+    state_keys: info.stateKeys,
+    memory_count: info.memoryCount,
+    file_count: info.fileCount,
+    tasks: info.tasks,
+    your_name: info.yourName,
+    your_groups: info.yourGroups.map((g) => ({ name: g.name, role: g.role ?? null })),
   };
 }

@@ -18,6 +18,7 @@ export type BrokerLink = Pick<
   | "listPeers"
   | "listMembers"
   | "messageStatus"
+  | "meshInfo"
   | "setStatus"
   | "setSummary"
   | "joinGroup"

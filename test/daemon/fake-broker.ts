@@ -150,6 +150,24 @@ export class FakeLink implements BrokerLink {
   listPeers: BrokerLink["listPeers"] = async () => this.broker.peers;
   listMembers: BrokerLink["listMembers"] = async () => this.broker.members;
   messageStatus: BrokerLink["messageStatus"] = async (messageId) => this.broker.status(messageId);
+  meshInfo: BrokerLink["meshInfo"] = async () => ({
+    type: "mesh_info_result",
+    mesh: this.options.meshId,
+    peers: this.broker.links.length,
+    groups: [],
+    stateKeys: [],
+    memoryCount: 0,
+    fileCount: 0,
+    tasks: { open: 0, claimed: 0, done: 0 },
+    streams: [],
+    tables: [],
+    collections: [],
+    yourName: this.options.displayName ?? "",
+    yourGroups: (this.options.groups ?? []).map((g) => ({
+      name: g.name,
+      ...(g.role ? { role: g.role } : {}),
+    })),
+  });
   setStatus: BrokerLink["setStatus"] = async (status, source) => {
     this.statuses.push({ status, source });
   };

@@ -231,6 +231,48 @@ describe("send, inbox, message status", () => {
   });
 });
 
+describe("info", () => {
+  it("shows the mesh at a glance through the daemon and with --no-daemon, the same fields", async () => {
+    expect((await bob.run(["group", "join", "reviewers", "--role", "lead"])).code).toBe(0);
+    const fields = [
+      "schema_version",
+      "mesh",
+      "peers",
+      "groups",
+      "state_keys",
+      "memory_count",
+      "file_count",
+      "tasks",
+      "your_name",
+      "your_groups",
+    ];
+    const warm = await bob.runJson<Record<string, unknown>>(["info"]);
+    expect(Object.keys(warm).sort()).toEqual([...fields].sort());
+    expect(warm).toMatchObject({
+      schema_version: "1",
+      mesh: "team",
+      your_name: "bob",
+      your_groups: expect.arrayContaining([{ name: "reviewers", role: "lead" }]),
+      tasks: { open: 0, claimed: 0, done: 0 },
+      memory_count: 0,
+      file_count: 0,
+      state_keys: [],
+    });
+    expect(warm.peers).toBeGreaterThanOrEqual(2);
+    expect(warm.groups).toContain("@reviewers");
+
+    const cold = await bob.runJson<Record<string, unknown>>(["info", "--no-daemon"]);
+    expect(Object.keys(cold).sort()).toEqual([...fields].sort());
+    expect(cold).toMatchObject({ mesh: "team", your_name: "bob", tasks: { open: 0, claimed: 0, done: 0 } });
+    // The one-shot connection counts itself, the daemons' connections are there too.
+    expect(cold.peers).toBeGreaterThanOrEqual(2);
+
+    const human = await bob.run(["info"]);
+    expect(human.code).toBe(0);
+    expect(human.stdout).toMatch(/tasks\s+0 open, 0 claimed, 0 done/);
+  });
+});
+
 describe("follow and outbox", () => {
   it("inbox --follow --json streams a new message as one JSON line", async () => {
     const follower = spawn(process.execPath, [CLI_BIN, "inbox", "--follow", "--unread", "--json"], {

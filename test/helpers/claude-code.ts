@@ -10,7 +10,13 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import type { JSONRPCNotification } from "@modelcontextprotocol/sdk/types.js";
 import { DaemonClient } from "../../src/daemon-api/client.js";
-import { startBroker, waitUntil, withTimeout, type BrokerProcess } from "./broker.js";
+import {
+  startBroker,
+  waitUntil,
+  withTimeout,
+  type BrokerProcess,
+  type StartBrokerOptions,
+} from "./broker.js";
 import { CLI_BIN, CliUser, ROOT, runCli, type CliResult } from "./cli.js";
 
 export { CLI_BIN, CliUser, ROOT };
@@ -52,13 +58,13 @@ export const BOB_NAME = `Bob "the Builder" O'Neil`;
 
 /**
  * A broker and two users on one mesh, both daemons up and seeing each other. `aliceEnv` is added to
- * alice's environment (and so to her daemon's).
+ * alice's environment (and so to her daemon's); `broker` starts the broker with other limits or timers.
  */
 export async function twoUsers(
   label: string,
-  options: { aliceEnv?: Record<string, string> } = {},
+  options: { aliceEnv?: Record<string, string>; broker?: StartBrokerOptions } = {},
 ): Promise<TwoUsers> {
-  const broker = await startBroker();
+  const broker = await startBroker(options.broker);
   const alice = new CliUser(`${label}-alice`, options.aliceEnv);
   const bob = new CliUser(`${label}-bob`);
   const created = await alice.createMesh(broker, "team", "alice");

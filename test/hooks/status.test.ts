@@ -1,7 +1,8 @@
 /**
  * Status follows what the session does, through the hooks (relayed by the daemon with source `hook`):
  * while `working` (reported by `hook prompt`) a `next` message waits and a `now` message arrives; after
- * `hook idle` the held message arrives; a turn longer than 60 s does not flip the session to idle.
+ * `hook idle` the held message arrives; a turn longer than the plain working timeout does not flip the
+ * session to idle. The broker runs with the working timers scaled down (60 s → 2 s, sweep 15 s → 200 ms).
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { waitUntil } from "../helpers/broker.js";
@@ -16,6 +17,9 @@ import {
   type PeerRow,
   type TwoUsers,
 } from "../helpers/claude-code.js";
+
+/** The plain (non-hook) working timeout of this test's broker. */
+const WORKING_MS = 2_000;
 
 let mesh: TwoUsers;
 let a: LaunchedSession;
@@ -34,7 +38,7 @@ async function bodiesOfA(): Promise<string[]> {
 }
 
 beforeAll(async () => {
-  mesh = await twoUsers("status");
+  mesh = await twoUsers("status", { broker: { workingTimeoutMs: WORKING_MS, workingSweepMs: 200 } });
   a = await LaunchedSession.start(mesh.alice, { args: ["--name", "status A"], tag: "a" });
   keyA = await sessionKeySeenBy(mesh.bob, "status A");
 }, 120_000);
@@ -83,25 +87,25 @@ describe("status from hooks", () => {
     });
   });
 
-  it("a turn longer than 60 s stays working", async () => {
+  it("a turn longer than the plain working timeout stays working", async () => {
     const started = Date.now();
     await runHook(mesh.alice, "prompt", promptInput(a.sessionId(), "a long turn"), a.sessionEnv());
     await waitUntil(async () => (await statusOfA()) === "working", { timeoutMs: 10_000 });
-    // The broker sweeps unrefreshed `working` to idle after 60 s (every 15 s); a hook's `working` is exempt.
-    // Watch the status until well past that point: it must never be anything but `working`.
+    // The broker sweeps unrefreshed `working` to idle after the working timeout; a hook's `working` is
+    // exempt. Watch the status until well past that point: it must never be anything but `working`.
     const seen = new Set<string>();
     await waitUntil(
       async () => {
         seen.add(String(await statusOfA()));
-        return Date.now() - started > 80_000;
+        return Date.now() - started > WORKING_MS * 3;
       },
-      { timeoutMs: 100_000, intervalMs: 5_000 },
+      { timeoutMs: WORKING_MS * 10, intervalMs: 250 },
     );
     expect([...seen]).toEqual(["working"]);
     const held = await mesh.bob.runJson<{ message_id: string }>([
       "send",
       keyA.slice(0, 12),
-      "still held at 80 s",
+      "still held after the timeout",
     ]);
     const status = await mesh.bob.runJson<{ recipients: Array<{ state: string }> }>([
       "message",
@@ -110,6 +114,8 @@ describe("status from hooks", () => {
     ]);
     expect(status.recipients.map((r) => r.state)).toEqual(["held"]);
     await runHook(mesh.alice, "idle", stopInput(a.sessionId()), a.sessionEnv());
-    await waitUntil(async () => (await bodiesOfA()).includes("still held at 80 s"), { timeoutMs: 10_000 });
-  }, 150_000);
+    await waitUntil(async () => (await bodiesOfA()).includes("still held after the timeout"), {
+      timeoutMs: 10_000,
+    });
+  }, 60_000);
 });

@@ -2,6 +2,7 @@
 import type { Implementations, StreamHandler } from "../app.js";
 import { eventsRoute } from "./events.js";
 import { inboxRoutes } from "./inbox.js";
+import { infoRoutes } from "./info.js";
 import { messageRoutes } from "./messages.js";
 import { metaRoutes } from "./meta.js";
 import { moderationRoutes } from "./moderation.js";
@@ -18,6 +19,7 @@ export const ROUTES: { implementations: Implementations; events: StreamHandler }
     ...messageRoutes,
     ...inboxRoutes,
     ...moderationRoutes,
+    ...infoRoutes,
   },
   events: eventsRoute,
 };
