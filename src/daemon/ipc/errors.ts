@@ -54,7 +54,7 @@ export function brokerFailure(error: unknown, slug: string): ApiFailure {
         503,
         "broker_unreachable",
         `the broker of mesh "${slug}" is not reachable right now (${error.message})`,
-        "the daemon keeps reconnecting; `claudemesh daemon status` shows the connection state",
+        "check that the broker runs (`claudemesh doctor`); the daemon keeps reconnecting on its own",
       );
     }
     return new ApiFailure(STATUS_BY_CODE[error.code] ?? 502, error.code, error.message);
