@@ -13,7 +13,7 @@ import { watchConfigFile, type ConfigWatch } from "./config-watch.js";
 import { EventHub } from "./events.js";
 import { decryptionKeys, InboxReceiver } from "./inbox/receive.js";
 import { INBOX_RETENTION_MS, InboxStore } from "./inbox/store.js";
-import { ApiFailure } from "./ipc/errors.js";
+import { LocalError } from "./ipc/errors.js";
 import { meshClientFactory, type BrokerLink, type LinkFactory } from "./links.js";
 import { sessionLinkOptions } from "./meshes/link-options.js";
 import { MeshRuntime } from "./meshes/mesh-runtime.js";
@@ -155,9 +155,9 @@ export class Daemon {
       const found = all.filter((m) => m.slug === wanted || m.meshId === wanted);
       if (found.length === 1 && found[0] !== undefined) return found[0];
       if (found.length > 1) {
-        throw new ApiFailure(400, "mesh_required", `"${wanted}" matches several meshes`, "pass the mesh id");
+        throw new LocalError("mesh_required", `"${wanted}" matches several meshes`, "pass the mesh id");
       }
-      throw new ApiFailure(404, "unknown_mesh", `no joined mesh "${wanted}"`, `joined meshes: ${slugs(all)}`);
+      throw new LocalError("unknown_mesh", `no joined mesh "${wanted}"`, `joined meshes: ${slugs(all)}`);
     }
     if (session !== null) {
       const own = this.#meshes.get(session.mesh_id);
@@ -167,19 +167,13 @@ export class Daemon {
     const byDefault = all.find((m) => m.meshId === this.#defaultMesh || m.slug === this.#defaultMesh);
     if (byDefault !== undefined) return byDefault;
     if (all.length === 0) {
-      throw new ApiFailure(
-        404,
+      throw new LocalError(
         "no_mesh",
         "you have not joined any mesh",
         "run `claudemesh up` or `claudemesh join <link>`",
       );
     }
-    throw new ApiFailure(
-      400,
-      "mesh_required",
-      "several meshes are joined",
-      `pass mesh (one of: ${slugs(all)})`,
-    );
+    throw new LocalError("mesh_required", "several meshes are joined", `pass mesh (one of: ${slugs(all)})`);
   }
 
   /** The meshes a request is about: the one named, else the caller session's, else every usable one. */
@@ -195,12 +189,7 @@ export class Daemon {
       config = loadConfig(this.#options.paths.config);
     } catch (error) {
       this.#log.error({ err: errorText(error) }, "config is invalid; keeping the meshes attached");
-      throw new ApiFailure(
-        500,
-        "config_invalid",
-        errorText(error),
-        "fix the file or re-run `claudemesh join`",
-      );
+      throw new LocalError("config_invalid", errorText(error), "fix the file or re-run `claudemesh join`");
     }
     this.#defaultMesh = config.default_mesh;
     const only = this.#options.oneShot?.meshId;

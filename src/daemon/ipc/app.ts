@@ -16,7 +16,7 @@ import { SCHEMA_OF, SCHEMAS, type ValidInput } from "../../daemon-api/schemas.js
 import type { Daemon } from "../daemon.js";
 import type { Viewer } from "../inbox/store.js";
 import type { LiveSession } from "../sessions/registry.js";
-import { ApiFailure } from "./errors.js";
+import { LocalError } from "./errors.js";
 
 export type Headers = Record<string, string | string[] | undefined>;
 
@@ -118,10 +118,8 @@ export function createApp(
           { ...fields, ...params },
         );
       }
-      if (pathMatched)
-        throw new ApiFailure(405, "method_not_allowed", `${req.method} is not allowed on ${path}`);
-      throw new ApiFailure(
-        404,
+      if (pathMatched) throw new LocalError("method_not_allowed", `${req.method} is not allowed on ${path}`);
+      throw new LocalError(
         "not_found",
         `no route ${req.method} ${path}`,
         "see src/daemon-api/endpoints.ts for the routes",
@@ -144,7 +142,7 @@ export function createApp(
 function bodyObject(body: unknown): Record<string, unknown> {
   if (body === undefined || body === null) return {};
   if (typeof body === "object" && !Array.isArray(body)) return { ...body };
-  throw new ApiFailure(400, "invalid_request", "the body must be a JSON object", "send {…}");
+  throw new LocalError("invalid_request", "the body must be a JSON object", "send {…}");
 }
 
 function compile(
@@ -192,8 +190,7 @@ function resolveCaller(daemon: Daemon, headers: Headers): Caller {
   const session =
     token !== undefined && /^[0-9a-fA-F]{64}$/.test(token) ? daemon.sessions.byToken(token) : null;
   if (session === null) {
-    throw new ApiFailure(
-      401,
+    throw new LocalError(
       "invalid_session_token",
       "the session token is not known to this daemon (the session ended or was never registered)",
       "relaunch the session with `claudemesh launch`, or unset CLAUDEMESH_IPC_TOKEN_FILE",
@@ -217,7 +214,7 @@ export function headerValue(headers: Headers, name: string): string | undefined 
 }
 
 export function errorResponse(error: unknown): { status: number; body: unknown } {
-  if (error instanceof ApiFailure) return { status: error.status, body: error.toBody() };
+  if (error instanceof LocalError) return { status: error.status, body: error.toBody() };
   return {
     status: 500,
     body: { error: "internal", message: error instanceof Error ? error.message : String(error) },
@@ -228,12 +225,7 @@ export function errorResponse(error: unknown): { status: number; body: unknown }
 export function parseInput<T, I>(schema: z.ZodType<T, I>, input: unknown): T {
   const parsed = schema.safeParse(input ?? {});
   if (!parsed.success) {
-    throw new ApiFailure(
-      400,
-      "invalid_request",
-      describeZodError(parsed.error),
-      "see src/daemon-api/schemas.ts",
-    );
+    throw new LocalError("invalid_request", describeZodError(parsed.error), "see src/daemon-api/schemas.ts");
   }
   return parsed.data;
 }

@@ -10,7 +10,7 @@ import { connect } from "node:net";
 import type { Logger } from "pino";
 import { MAX_HTTP_BODY } from "../../protocol/index.js";
 import { errorResponse, headerValue, type ApiResponse, type DaemonApp } from "./app.js";
-import { ApiFailure } from "./errors.js";
+import { LocalError } from "./errors.js";
 import { applyDelay, ipcDelays } from "./test-delay.js";
 
 export interface IpcServerOptions {
@@ -110,10 +110,9 @@ function writeJson(res: ServerResponse, response: Extract<ApiResponse, { body: u
   res.end(text);
 }
 
-function tcpRefusal(req: IncomingMessage, token: string): ApiFailure | null {
+function tcpRefusal(req: IncomingMessage, token: string): LocalError | null {
   if (req.headers.origin !== undefined) {
-    return new ApiFailure(
-      403,
+    return new LocalError(
       "origin_refused",
       "requests from web pages are refused",
       "call the API from a local program",
@@ -122,18 +121,12 @@ function tcpRefusal(req: IncomingMessage, token: string): ApiFailure | null {
   const host = (req.headers.host ?? "").toLowerCase();
   const hostname = host.startsWith("[") ? host.slice(0, host.indexOf("]") + 1) : (host.split(":")[0] ?? "");
   if (!LOOPBACK_HOSTS.has(hostname)) {
-    return new ApiFailure(
-      403,
-      "host_refused",
-      `Host "${host}" is not a loopback name`,
-      "connect to 127.0.0.1",
-    );
+    return new LocalError("host_refused", `Host "${host}" is not a loopback name`, "connect to 127.0.0.1");
   }
   const auth = headerValue(req.headers, "authorization") ?? "";
   const presented = /^Bearer\s+(\S+)$/i.exec(auth)?.[1] ?? "";
   if (!safeEqual(presented, token)) {
-    return new ApiFailure(
-      401,
+    return new LocalError(
       "unauthorized",
       "missing or wrong local token",
       "send Authorization: Bearer <daemon dir>/local-token",
@@ -154,7 +147,7 @@ async function readJsonBody(req: IncomingMessage): Promise<unknown> {
   for await (const chunk of req as AsyncIterable<Buffer>) {
     size += chunk.length;
     if (size > MAX_HTTP_BODY) {
-      throw new ApiFailure(413, "payload_too_large", `request body over ${MAX_HTTP_BODY} bytes`, "send less");
+      throw new LocalError("payload_too_large", `request body over ${MAX_HTTP_BODY} bytes`, "send less");
     }
     chunks.push(chunk);
   }
@@ -162,7 +155,7 @@ async function readJsonBody(req: IncomingMessage): Promise<unknown> {
   try {
     return JSON.parse(Buffer.concat(chunks).toString("utf8"));
   } catch {
-    throw new ApiFailure(400, "invalid_json", "the request body is not valid JSON", "send a JSON object");
+    throw new LocalError("invalid_json", "the request body is not valid JSON", "send a JSON object");
   }
 }
 

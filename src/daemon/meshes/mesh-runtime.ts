@@ -9,7 +9,7 @@ import { fromBase64Url } from "../../crypto/index.js";
 import type { MeshConfig } from "../../host/config.js";
 import type { MeshConnectionState } from "../../daemon-api/contract.js";
 import type { MemberEntry, PeerEntry, PushFrame } from "../../protocol/index.js";
-import { ApiFailure, brokerFailure } from "../ipc/errors.js";
+import { LocalError, brokerFailure } from "../ipc/errors.js";
 import type { BrokerLink, LinkFactory } from "../links.js";
 import { controlLinkOptions } from "./link-options.js";
 import { StatusKeeper } from "./wanted-status.js";
@@ -130,8 +130,7 @@ export class MeshRuntime {
   /** Throws the API error routes answer for a disabled mesh. */
   assertUsable(): void {
     if (this.#state !== "disabled") return;
-    throw new ApiFailure(
-      403,
+    throw new LocalError(
       "mesh_disabled",
       `mesh "${this.slug}" is disabled: ${this.#lastError ?? "refused by the broker"}`,
       "rejoin with a new invite (`claudemesh join <link>`) or ask the mesh owner",

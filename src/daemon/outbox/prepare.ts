@@ -9,7 +9,7 @@ import { sha256Hex } from "../../crypto/index.js";
 import { resolveTarget, type ResolvedTarget } from "../../daemon-api/resolve-target.js";
 import { MAX_SEND_PAYLOAD, type MemberEntry, type Priority } from "../../protocol/index.js";
 import { requestFingerprint } from "../../protocol/canonical.js";
-import { ApiFailure } from "../ipc/errors.js";
+import { LocalError } from "../ipc/errors.js";
 import type { MeshRuntime } from "../meshes/mesh-runtime.js";
 import type { NewOutboxRow } from "./store.js";
 
@@ -56,17 +56,14 @@ export async function resolveSendTarget(mesh: MeshRuntime, to: string): Promise<
   const peers = await mesh.peersOrEmpty();
   const resolved = resolveTarget({ input: to, members, peers, selfMemberPubkey: mesh.config.pubkey });
   if (!resolved.ok) {
-    const status =
-      resolved.error === "invalid_target" ? 400 : resolved.error === "ambiguous_target" ? 409 : 404;
     const hint =
       resolved.candidates.length > 0
         ? `did you mean: ${resolved.candidates.map((c) => c.display_name).join(", ")}?`
         : "`claudemesh peers` and `claudemesh members` list who is there";
-    throw new ApiFailure(status, resolved.error, resolved.message, hint, resolved.candidates);
+    throw new LocalError(resolved.error, resolved.message, hint, resolved.candidates);
   }
   if (resolved.target.kind === "topic") {
-    throw new ApiFailure(
-      400,
+    throw new LocalError(
       "unsupported_target",
       "topic messages are not sent with `send`",
       "use `claudemesh topic post <name> <message>`",
@@ -95,8 +92,7 @@ export function buildOutboxRow(
   }
   const payload = body.nonce.length + body.ciphertext.length + target.spec.length;
   if (payload > MAX_SEND_PAYLOAD) {
-    throw new ApiFailure(
-      413,
+    throw new LocalError(
       "too_large",
       `the encrypted message is ${payload} bytes; the limit is ${MAX_SEND_PAYLOAD}`,
       "send a shorter message, or share a file with `claudemesh file share`",

@@ -5,7 +5,7 @@
 import type { Logger } from "pino";
 import type { OutboxItem, SendResponse } from "../../daemon-api/contract.js";
 import { sendErrorCode } from "../../protocol/index.js";
-import { ApiFailure } from "../ipc/errors.js";
+import { LocalError } from "../ipc/errors.js";
 import type { MeshRuntime } from "../meshes/mesh-runtime.js";
 import { DrainWorker, type LinkChoice } from "./drain.js";
 import { buildOutboxRow, contentHash, resolveSendTarget, type Sender, type SendIntent } from "./prepare.js";
@@ -79,27 +79,12 @@ export class OutboxService {
   requeue(id: string): OutboxRow {
     const row = this.store.requeue(id);
     if (row === null)
-      throw new ApiFailure(
-        404,
-        "not_found",
-        `no outbox row "${id}"`,
-        "`claudemesh daemon outbox` lists them",
-      );
+      throw new LocalError("not_found", `no outbox row "${id}"`, "`claudemesh daemon outbox` lists them");
     if (row.status === "done") {
-      throw new ApiFailure(
-        409,
-        "already_done",
-        `"${id}" was already delivered to the broker`,
-        "nothing to retry",
-      );
+      throw new LocalError("already_done", `"${id}" was already delivered to the broker`, "nothing to retry");
     }
     if (row.status === "inflight") {
-      throw new ApiFailure(
-        409,
-        "in_flight",
-        `"${id}" is being sent right now`,
-        "check again in a few seconds",
-      );
+      throw new LocalError("in_flight", `"${id}" is being sent right now`, "check again in a few seconds");
     }
     this.drain.kick();
     return row;
@@ -117,8 +102,7 @@ export class OutboxService {
 
 function sameRequestOrFail(row: OutboxRow, hash: string): OutboxRow {
   if (row.content_hash === hash) return row;
-  throw new ApiFailure(
-    409,
+  throw new LocalError(
     "idempotency_key_reused",
     `client_message_id "${row.id}" was already used for a different message`,
     "use a new client_message_id for a new message",
@@ -137,10 +121,9 @@ export function sendResponse(row: OutboxRow): SendResponse {
 }
 
 /** The error a dead row answers with: the broker's code (`no_recipient`, `too_large`, …) and its text. */
-export function deadRowFailure(row: OutboxRow): ApiFailure {
+export function deadRowFailure(row: OutboxRow): LocalError {
   const reason = row.last_error ?? "internal: the send failed";
-  return new ApiFailure(
-    422,
+  return new LocalError(
     sendErrorCode(reason),
     `the broker refused the message: ${reason}`,
     "`claudemesh daemon outbox --dead` lists failed sends; `daemon outbox requeue <id>` retries one",

@@ -1,5 +1,5 @@
 /** Reading the inbox and marking messages surfaced, scoped to the caller (session or member). */
-import { ApiFailure } from "../errors.js";
+import { LocalError } from "../errors.js";
 import type { Implementations } from "../app.js";
 
 /** `since` as an ISO time or epoch milliseconds. */
@@ -7,8 +7,7 @@ function sinceMs(since: string | undefined): number | undefined {
   if (since === undefined) return undefined;
   const ms = /^\d+$/.test(since) ? Number(since) : Date.parse(since);
   if (!Number.isFinite(ms)) {
-    throw new ApiFailure(
-      400,
+    throw new LocalError(
       "invalid_request",
       `since: "${since}" is not a time`,
       "pass an ISO-8601 time or epoch ms",
@@ -20,12 +19,7 @@ function sinceMs(since: string | undefined): number | undefined {
 export const inboxRoutes = {
   inbox: ({ daemon, caller }, input) => {
     if (daemon.oneShot) {
-      throw new ApiFailure(
-        400,
-        "needs_daemon",
-        "the inbox lives in the daemon",
-        "run it without --no-daemon",
-      );
+      throw new LocalError("needs_daemon", "the inbox lives in the daemon", "run it without --no-daemon");
     }
     const meshId = input.mesh === undefined ? undefined : daemon.meshFor(input.mesh, caller.session).meshId;
     const result = daemon.inbox.list(caller.viewer, {

@@ -4,7 +4,7 @@ import type { MessageStatusResponse } from "../../../daemon-api/contract.js";
 import { SEND_MAX_WAIT_MS } from "../../../daemon-api/schemas.js";
 import { deadRowFailure, outboxItem, sendResponse } from "../../outbox/service.js";
 import type { Implementations } from "../app.js";
-import { ApiFailure, brokerFailure } from "../errors.js";
+import { LocalError, brokerFailure } from "../errors.js";
 
 const DEFAULT_WAIT_MS = 2_000;
 const BROKER_ID = /^[A-Za-z0-9]{8,32}$/;
@@ -43,8 +43,7 @@ export const messageRoutes = {
     const settled = (await daemon.outbox.waitForOutcome(row.id, wait)) ?? row;
     if (settled.status === "dead") throw deadRowFailure(settled);
     if (daemon.oneShot && settled.status !== "done") {
-      throw new ApiFailure(
-        503,
+      throw new LocalError(
         "broker_unreachable",
         `the broker of mesh "${mesh.slug}" did not confirm the message, so it was not sent`,
         "check the broker (`claudemesh doctor`), or send without --no-daemon: the daemon keeps a message until the broker takes it",
@@ -70,7 +69,7 @@ export const messageRoutes = {
     const row = daemon.outbox.store.find(id);
     const brokerId = row === null ? id : row.broker_message_id;
     if (row === null && !BROKER_ID.test(id)) {
-      throw new ApiFailure(404, "not_found", `no sent message "${id}"`, "use the message id `send` printed");
+      throw new LocalError("not_found", `no sent message "${id}"`, "use the message id `send` printed");
     }
     const mesh = row === null ? daemon.meshFor(input.mesh, caller.session) : daemon.meshById(row.mesh_id);
     const response: MessageStatusResponse = {

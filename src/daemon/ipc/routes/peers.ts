@@ -2,7 +2,7 @@
 import { memberView, peerView } from "../../../daemon-api/views.js";
 import type { MeshRuntime } from "../../meshes/mesh-runtime.js";
 import type { Implementations } from "../app.js";
-import { ApiFailure } from "../errors.js";
+import { LocalError } from "../errors.js";
 
 /**
  * Runs `fetch` on each mesh. With one mesh its failure is the answer; across several, unreachable meshes
@@ -60,8 +60,7 @@ export const peerRoutes = {
             p.sessionId === `daemon-${process.pid}`,
       );
       if (own === undefined && meshes.length === 1) {
-        throw new ApiFailure(
-          503,
+        throw new LocalError(
           "not_present",
           `not connected to mesh "${mesh.slug}" yet`,
           "try again in a moment",

@@ -1,13 +1,12 @@
 /** Launched sessions: register, deregister, who am I, list. Tokens only ever come back from register. */
 import { SessionRegistry } from "../../sessions/registry.js";
 import type { Implementations } from "../app.js";
-import { ApiFailure } from "../errors.js";
+import { LocalError } from "../errors.js";
 
 export const sessionRoutes = {
   registerSession: async ({ daemon, caller }, input) => {
     if (daemon.oneShot) {
-      throw new ApiFailure(
-        400,
+      throw new LocalError(
         "needs_daemon",
         "a launched session needs the daemon (it holds the session's connection)",
         "run it without --no-daemon",
@@ -38,15 +37,14 @@ export const sessionRoutes = {
     // `me` ends the session named by the Authorization header; otherwise the path holds its token.
     const session = input.token === "me" ? caller.session : daemon.sessions.byToken(input.token);
     if (session === null) {
-      throw new ApiFailure(404, "unknown_session", "no session with that token", "it may already have ended");
+      throw new LocalError("unknown_session", "no session with that token", "it may already have ended");
     }
     await daemon.sessions.end(session, "deregistered");
     return { ok: true };
   },
   sessionsMe: ({ caller }) => {
     if (caller.session === null) {
-      throw new ApiFailure(
-        401,
+      throw new LocalError(
         "no_session",
         "this request carries no session token",
         "run inside a session started with `claudemesh launch` (it sets CLAUDEMESH_IPC_TOKEN_FILE)",
