@@ -54,6 +54,10 @@ export interface TwoUsers {
   dispose(): Promise<void>;
 }
 
+/** How long `hook wait` lets a message settle in these tests (3 s in real use). */
+export const TEST_SETTLE_MS = 500;
+const HOOK_TEST_ENV = { CLAUDEMESH_HOOK_SETTLE_MS: String(TEST_SETTLE_MS) };
+
 export const BOB_NAME = `Bob "the Builder" O'Neil`;
 
 /**
@@ -65,8 +69,8 @@ export async function twoUsers(
   options: { aliceEnv?: Record<string, string>; broker?: StartBrokerOptions } = {},
 ): Promise<TwoUsers> {
   const broker = await startBroker(options.broker);
-  const alice = new CliUser(`${label}-alice`, options.aliceEnv);
-  const bob = new CliUser(`${label}-bob`);
+  const alice = new CliUser(`${label}-alice`, { ...HOOK_TEST_ENV, ...options.aliceEnv });
+  const bob = new CliUser(`${label}-bob`, HOOK_TEST_ENV);
   const created = await alice.createMesh(broker, "team", "alice");
   const link = String((await alice.runJson(["invite", "--uses", "1"])).link);
   const joined = await bob.runJson(["join", link, "--name", BOB_NAME]);

@@ -39,6 +39,14 @@ function budgetMs(env: NodeJS.ProcessEnv): number {
   return Number.isFinite(value) && value > 0 ? Math.min(value, DEFAULT_BUDGET_MS) : DEFAULT_BUDGET_MS;
 }
 
+/** `CLAUDEMESH_HOOK_SETTLE_MS`: how long a message waits for the channel lane before `wait` shows it. */
+function settleFromEnv(env: NodeJS.ProcessEnv): { settleMs?: number } {
+  const value = Number(env.CLAUDEMESH_HOOK_SETTLE_MS);
+  return Number.isFinite(value) && value >= 0 && env.CLAUDEMESH_HOOK_SETTLE_MS !== ""
+    ? { settleMs: value }
+    : {};
+}
+
 /** What is left of Claude Code's timeout, less a margin for exiting. */
 function beforeKill(): number {
   return Math.max(100, HOOK_TIMEOUT_MS - 300 - performance.now());
@@ -134,6 +142,7 @@ export async function hookWait(ctx: Context): Promise<number> {
       target: hook.target,
       transcriptPath: hook.input.transcript_path,
       startedAt,
+      ...settleFromEnv(ctx.env),
       signal: ctx.signal,
       write: (text) => ctx.out.handOn("stderr", `${text}\n`),
     });
