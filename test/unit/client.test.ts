@@ -27,6 +27,7 @@ import {
   verify,
 } from "../../src/crypto/index.js";
 import { attestationCanonical, helloCanonical, sessionHelloCanonical } from "../../src/protocol/canonical.js";
+import { waitUntil } from "../helpers/deadline.js";
 
 type Frame = { type: string; [field: string]: unknown };
 
@@ -48,7 +49,9 @@ class FakeConnection {
 
   /** The `index`-th frame of `type` this client sent, waiting for it. */
   async next(type: string, index = 0): Promise<Frame> {
-    return waitUntil(() => this.frames.filter((f) => f.type === type)[index], `${type} #${index}`);
+    return waitUntil(() => this.frames.filter((f) => f.type === type)[index], {
+      message: `${type} #${index}`,
+    });
   }
 
   framesOf(type: string): Frame[] {
@@ -107,23 +110,12 @@ class FakeBroker {
 
   /** The latest connection, once it exists. */
   async connection(index = 0): Promise<FakeConnection> {
-    return waitUntil(() => this.connections[index], `connection #${index}`);
+    return waitUntil(() => this.connections[index], { message: `connection #${index}` });
   }
 
   async stop(): Promise<void> {
     for (const client of this.#wss.clients) client.terminate();
     await new Promise<void>((resolve) => this.#wss.close(() => resolve()));
-  }
-}
-
-/** Polls `get` until it returns a value, or fails after `timeoutMs`. */
-async function waitUntil<T>(get: () => T | undefined, what: string, timeoutMs = 5_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = get();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
   }
 }
 
@@ -226,7 +218,7 @@ describe("hello", () => {
       clock += 60_000;
     });
     await client.connect();
-    await waitUntil(() => (connects.length === 2 ? true : undefined), "second connect");
+    await waitUntil(() => (connects.length === 2 ? true : undefined), { message: "second connect" });
 
     const [first, second] = broker.hellos as [Frame, Frame];
     for (const [hello, mintedAt] of [
@@ -300,7 +292,7 @@ describe("hello", () => {
       },
     });
     await good.connect();
-    await waitUntil(() => (broker.hellos.length === 3 ? true : undefined), "three hellos");
+    await waitUntil(() => (broker.hellos.length === 3 ? true : undefined), { message: "three hellos" });
     const timestamps = broker.hellos.map((h) => h.timestamp);
     expect(timestamps).toEqual([frozen, frozen + 1, frozen + 2]);
     expect(minted).toBe(4);
@@ -481,7 +473,9 @@ describe("reconnect", () => {
     expect(delays).toEqual([5, 10, 20, 40, 40]);
     // The 6th connection drops and attempt 7 fails: the sequence restarted from the first step.
     (await broker.connection(5)).ws.terminate();
-    await waitUntil(() => (broker.hellos.length >= 8 && client.connected ? true : undefined), "reconnect");
+    await waitUntil(() => (broker.hellos.length >= 8 && client.connected ? true : undefined), {
+      message: "reconnect",
+    });
     expect(delays.slice(5)).toEqual([5, 10]);
   });
 
@@ -604,7 +598,9 @@ describe("reconnect", () => {
     await startBroker({ autoPong: false });
     const client = makeClient({ watchdog: { pingIntervalMs: 20, staleMs: 80 } });
     await client.connect();
-    await waitUntil(() => (broker.hellos.length >= 2 ? true : undefined), "reconnect after stale link");
+    await waitUntil(() => (broker.hellos.length >= 2 ? true : undefined), {
+      message: "reconnect after stale link",
+    });
   });
 
   it("sends bye and closes with 1000 without reconnecting", async () => {
