@@ -315,6 +315,38 @@ export class LaunchedSession {
   }
 }
 
+/** A running `hook wait` (Claude Code starts it in the background at SessionStart and Stop). */
+export interface RunningWait {
+  child: ChildProcess;
+  stderr: () => string;
+  stdout: () => string;
+  done: Promise<{ code: number | null; at: number }>;
+}
+
+/** Starts `hook wait` with the JSON Claude Code would send; `track` collects the child for cleanup. */
+export function startWait(
+  user: CliUser,
+  input: unknown,
+  env: Record<string, string>,
+  track: ChildProcess[],
+): RunningWait {
+  const child = spawn(process.execPath, [CLI_BIN, "hook", "wait"], {
+    cwd: ROOT,
+    env: { ...user.env, ...env },
+    stdio: ["pipe", "pipe", "pipe"],
+  });
+  track.push(child);
+  let stderr = "";
+  let stdout = "";
+  child.stderr.setEncoding("utf8").on("data", (c: string) => (stderr += c));
+  child.stdout.setEncoding("utf8").on("data", (c: string) => (stdout += c));
+  child.stdin.end(JSON.stringify(input));
+  const done = new Promise<{ code: number | null; at: number }>((resolve) =>
+    child.once("exit", (code) => resolve({ code, at: Date.now() })),
+  );
+  return { child, stderr: () => stderr, stdout: () => stdout, done };
+}
+
 /** Runs a hook verb with the JSON Claude Code would send. */
 export function runHook(
   user: CliUser,

@@ -5,7 +5,7 @@
  * one waiter per session; a channel message the transcript shows the model saw mid-turn is confirmed, never
  * repeated; every hook is silent and exits 0 on a broken daemon or malformed stdin.
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import {
   appendFileSync,
   mkdirSync,
@@ -23,9 +23,9 @@ import type { InboxMessage } from "../../src/daemon-api/contract.js";
 import { messageNotification } from "../../src/mcp/channel.js";
 import { waitUntil, withTimeout } from "../helpers/broker.js";
 import {
-  CLI_BIN,
   LaunchedSession,
-  ROOT,
+  startWait as startWaitOf,
+  type RunningWait,
   TEST_SETTLE_MS,
   daemonOf,
   promptInput,
@@ -63,29 +63,8 @@ async function dmToA(body: string): Promise<InboxMessage> {
   );
 }
 
-interface RunningWait {
-  child: ChildProcess;
-  stderr: () => string;
-  stdout: () => string;
-  done: Promise<{ code: number | null; at: number }>;
-}
-
 function startWait(user: CliUser, input: unknown, env: Record<string, string>): RunningWait {
-  const child = spawn(process.execPath, [CLI_BIN, "hook", "wait"], {
-    cwd: ROOT,
-    env: { ...user.env, ...env },
-    stdio: ["pipe", "pipe", "pipe"],
-  });
-  children.push(child);
-  let stderr = "";
-  let stdout = "";
-  child.stderr.setEncoding("utf8").on("data", (c: string) => (stderr += c));
-  child.stdout.setEncoding("utf8").on("data", (c: string) => (stdout += c));
-  child.stdin.end(JSON.stringify(input));
-  const done = new Promise<{ code: number | null; at: number }>((resolve) =>
-    child.once("exit", (code) => resolve({ code, at: Date.now() })),
-  );
-  return { child, stderr: () => stderr, stdout: () => stdout, done };
+  return startWaitOf(user, input, env, children);
 }
 
 /** The pids holding waiter slots of `user`. */

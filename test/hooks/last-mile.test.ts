@@ -6,16 +6,16 @@
  * reaches it when it resumes; a waiter started with the session wakes it for a message sent before the
  * first prompt; a mid-turn arrival says so; `status dnd` inside a launched session applies to it.
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { waitUntil } from "../helpers/broker.js";
 import {
-  CLI_BIN,
   LaunchedSession,
   McpUnderTest,
-  ROOT,
+  startWait as startWaitOf,
+  type RunningWait,
   daemonOf,
   promptInput,
   runHook,
@@ -29,22 +29,8 @@ import {
 
 const children: ChildProcess[] = [];
 
-interface RunningWait {
-  stderr: () => string;
-  done: Promise<number | null>;
-}
-
 function startWait(user: CliUser, input: unknown, env: Record<string, string>): RunningWait {
-  const child = spawn(process.execPath, [CLI_BIN, "hook", "wait"], {
-    cwd: ROOT,
-    env: { ...user.env, ...env },
-    stdio: ["pipe", "pipe", "pipe"],
-  });
-  children.push(child);
-  let stderr = "";
-  child.stderr.setEncoding("utf8").on("data", (c: string) => (stderr += c));
-  child.stdin.end(JSON.stringify(input));
-  return { stderr: () => stderr, done: new Promise((resolve) => child.once("exit", resolve)) };
+  return startWaitOf(user, input, env, children);
 }
 
 async function statusOf(observer: CliUser, sessionKey: string): Promise<string | undefined> {
@@ -162,7 +148,7 @@ describe("sessions, waiters and where messages go", () => {
       await mesh.bob.runJson(["send", key.slice(0, 12), "after the turn"]);
       // The Stop hook's own report never came (killed on a loaded machine); the waiter starts anyway.
       const wait = startWait(mesh.alice, stopInput(a.sessionId()), a.sessionEnv());
-      expect(await wait.done).toBe(2);
+      expect((await wait.done).code).toBe(2);
       expect(wait.stderr()).toContain("after the turn");
       expect(wait.stderr()).toContain("arrived while this session was idle");
     } finally {
@@ -178,7 +164,7 @@ describe("sessions, waiters and where messages go", () => {
       const startInput = { ...stopInput(a.sessionId()), hook_event_name: "SessionStart", source: "startup" };
       const wait = startWait(mesh.alice, startInput, a.sessionEnv());
       await mesh.bob.runJson(["send", key.slice(0, 12), "hello before your first prompt"]);
-      expect(await wait.done).toBe(2);
+      expect((await wait.done).code).toBe(2);
       expect(wait.stderr()).toContain("hello before your first prompt");
     } finally {
       a.kill();
@@ -195,7 +181,7 @@ describe("sessions, waiters and where messages go", () => {
       await runHook(mesh.alice, "prompt", promptInput(a.sessionId(), "next task"), a.sessionEnv());
       await waitUntil(async () => (await statusOf(mesh.bob, key)) === "working", { timeoutMs: 10_000 });
       await mesh.bob.runJson(["send", key.slice(0, 12), "urgent: stop the deploy", "--priority", "now"]);
-      expect(await wait.done).toBe(2);
+      expect((await wait.done).code).toBe(2);
       expect(wait.stderr()).toContain("urgent: stop the deploy");
       expect(wait.stderr()).toContain("arrived while this session was working");
     } finally {
