@@ -94,7 +94,7 @@ export function createApp(
   requestShutdown: () => void,
 ): DaemonApp {
   const compiled = (Object.keys(ENDPOINTS) as EndpointName[]).map((name) =>
-    compile(name, routes, (ctx, input) => ({ status: SUCCESS_STATUS[name] ?? 200, body: input })),
+    compile(name, routes, (output) => ({ status: SUCCESS_STATUS[name] ?? 200, body: output })),
   );
 
   async function handle(req: ApiRequest): Promise<ApiResponse> {
@@ -148,7 +148,7 @@ function bodyObject(body: unknown): Record<string, unknown> {
 function compile(
   name: EndpointName,
   routes: { implementations: Implementations; events: StreamHandler },
-  answer: (ctx: RouteContext, body: unknown) => ApiResponse,
+  answer: (output: unknown) => ApiResponse,
 ): CompiledRoute {
   const { method, path } = ENDPOINTS[name];
   const names: string[] = [];
@@ -162,7 +162,7 @@ function compile(
     .join("/");
   const run = async (ctx: RouteContext, raw: unknown): Promise<ApiResponse> => {
     if (name === "events") return routes.events(ctx, parseInput(SCHEMAS.events, raw));
-    return answer(ctx, await implement(name, routes.implementations, ctx, raw));
+    return answer(await implement(name, routes.implementations, ctx, raw));
   };
   return { name, method, pattern: new RegExp(`^${source}$`), names, run };
 }
