@@ -14,7 +14,9 @@ import { resolveOptions, type BrokerOptions } from "./options.js";
 import { PresenceRegistry } from "./presence/registry.js";
 import { PresenceService } from "./presence/service.js";
 import { createListener } from "./server.js";
+import { StoreHealth } from "./store/health.js";
 import { createStore } from "./store/index.js";
+import type { DbStatus } from "./http/router.js";
 
 export type { BrokerOptions } from "./options.js";
 
@@ -45,9 +47,11 @@ export async function runBroker(options: BrokerOptions): Promise<RunningBroker> 
   await store.disconnectNodePresences(nodeId, Date.now());
 
   const metrics = new Metrics();
+  const storeHealth = new StoreHealth(store, log, (up) => metrics.dbHealthy.set(up ? 1 : 0));
   const ctx = {
     opts,
     store,
+    storeHealth,
     log,
     metrics,
     nodeId,
@@ -59,18 +63,21 @@ export async function runBroker(options: BrokerOptions): Promise<RunningBroker> 
   Object.assign(ctx, { delivery: new DeliveryEngine(ctx, wake), presence: new PresenceService(ctx) });
 
   let lastPing = { at: 0, up: true };
-  const dbUp = async (): Promise<boolean> => {
-    if (Date.now() - lastPing.at < DB_PING_CACHE_MS) return lastPing.up;
-    let up = true;
-    try {
-      await store.ping();
-    } catch {
-      // Reported through /health and /health/ready; the process keeps serving.
-      up = false;
+  const dbStatus = async (): Promise<DbStatus> => {
+    if (Date.now() - lastPing.at >= DB_PING_CACHE_MS) {
+      let up = true;
+      try {
+        await store.ping();
+      } catch {
+        // Reported through /health and /health/ready; the process keeps serving.
+        up = false;
+      }
+      lastPing = { at: Date.now(), up };
     }
-    lastPing = { at: Date.now(), up };
-    metrics.dbHealthy.set(up ? 1 : 0);
-    return up;
+    const fault = storeHealth.fault;
+    metrics.dbHealthy.set(lastPing.up && !fault ? 1 : 0);
+    if (!lastPing.up) return { db: "down" };
+    return fault ? { db: "failing", reason: fault.reason } : { db: "up" };
   };
 
   const listener = createListener(ctx, {
@@ -78,12 +85,13 @@ export async function runBroker(options: BrokerOptions): Promise<RunningBroker> 
     adminToken,
     version: packageVersion(),
     startedAt: Date.now(),
-    dbUp,
+    dbStatus,
   });
   await new Promise<void>((resolve, reject) => {
     listener.http.once("error", reject);
     listener.http.listen(opts.port, opts.host, () => resolve());
   });
+  storeHealth.start();
   ctx.presence.start();
   ctx.delivery.start();
   void ctx.delivery.refreshQueueDepth();
@@ -95,6 +103,7 @@ export async function runBroker(options: BrokerOptions): Promise<RunningBroker> 
   const close = () =>
     (closing ??= (async () => {
       log.info("shutting down");
+      storeHealth.stop();
       ctx.presence.stop();
       ctx.delivery.stop();
       listener.http.close();

@@ -27,6 +27,11 @@ export function createSqliteStore({ path }: SqliteStoreOptions): Store {
   const db = openDatabase(path);
   const ctx = new SqliteContext(db);
   const ping = db.prepare("SELECT 1");
+  const probe = ctx.statements((d) =>
+    d.prepare(
+      "INSERT INTO health_probe (id, at) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET at = excluded.at",
+    ),
+  );
 
   return {
     kind: "sqlite",
@@ -36,6 +41,14 @@ export function createSqliteStore({ path }: SqliteStoreOptions): Store {
     },
     async ping() {
       ping.get();
+    },
+    async probeWrite(now) {
+      probe().run(now);
+    },
+    async checkpoint() {
+      // TRUNCATE, not the automatic PASSIVE checkpoint: it also shrinks the -wal file to zero bytes, so
+      // space the WAL grew into (say, during a burst before a disk filled) is handed back.
+      db.pragma("wal_checkpoint(TRUNCATE)");
     },
     async close() {
       if (db.open) db.close();
