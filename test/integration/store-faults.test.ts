@@ -1,8 +1,8 @@
 /**
  * Storage faults are visible and survivable (protocol.md §4.4 `store_unavailable`, §7.2; must-never-happen
  * 54): while writes fail as on a full disk (the fault switch, store/faulty.ts, with the content `writes`),
- * sends are refused `store_unavailable` and never acked as queued, `/health/ready` answers 503 and `/health`
- * says why; the broker logs the change of state once, not a stack per write. Once writes succeed again the
+ * sends are refused `store_unavailable` and never acked as queued (an HTTP write gets 503 `store_unavailable`),
+ * `/health/ready` answers 503 and `/health` says why; the broker logs the change of state once, not a stack per write. Once writes succeed again the
  * broker is ready without a restart, and a client that retries what was refused (same client_message_id)
  * gets every message delivered exactly once.
  */
@@ -10,8 +10,11 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { generateIdentity } from "../../src/crypto/index.js";
 import {
+  claimBody,
   connectMember,
+  createInvite,
   httpJson,
   isMessagePush,
   meshWith,
@@ -60,6 +63,11 @@ describe("a store whose writes fail", () => {
     }
 
     await waitUntil(() => bob.frames.filter(isMessagePush).length === 3, { message: "first pushes" });
+    const invite = await createInvite(broker(), mesh);
+    const claim = () =>
+      httpJson(broker(), "POST", `/invites/${invite.code}/claim`, {
+        body: JSON.stringify(claimBody(invite, generateIdentity(), "carol")),
+      });
 
     // The disk fills.
     writeFileSync(faultFile, "writes");
@@ -72,6 +80,8 @@ describe("a store whose writes fail", () => {
     expect(ready.status).toBe(503);
     expect(ready.body).toMatchObject({ status: "not_ready", reason: "db_failing" });
     expect(String((ready.body as { message?: string }).message)).toMatch(/SQLITE_FULL/);
+    // An HTTP write is refused the same way, and uses nothing up.
+    expect(await claim()).toMatchObject({ status: 503, body: { ok: false, error: "store_unavailable" } });
     const health = await httpJson(broker(), "GET", "/health");
     expect(health).toMatchObject({ status: 200, body: { status: "ok", db: "failing" } });
     expect(String((health.body as { dbError?: string }).dbError)).toMatch(/disk is full/);
@@ -82,6 +92,7 @@ describe("a store whose writes fail", () => {
       message: "/health/ready back to 200",
     });
     expect((await httpJson(broker(), "GET", "/health")).body).toMatchObject({ db: "up" });
+    expect(await claim()).toMatchObject({ status: 200, body: { display_name: "carol" } });
     for (const cmid of ids) {
       const ack = await send(alice, m.bob!.pubkey, cmid);
       expect(ack).toMatchObject({ queued: true });

@@ -69,6 +69,11 @@ export function createRouter(deps: HttpDeps) {
       return fail(res, 404, "not_found");
     } catch (err) {
       if (err instanceof BodyTooLarge) return fail(res, 413, "too_large", "body over 65536 bytes");
+      if (ctx.storeHealth.report(err)) {
+        if (!res.headersSent)
+          fail(res, 503, "store_unavailable", "the broker cannot write to its database; retry later");
+        return;
+      }
       ctx.log.error({ err, path }, "http route failed");
       if (!res.headersSent) fail(res, 500, "internal_error");
     }
