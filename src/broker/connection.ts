@@ -208,7 +208,8 @@ export class Connection implements PresenceSocket {
     Promise.resolve()
       .then(() => handler({ ctx: this.ctx, conn: this, presence }, valid))
       .catch((err: unknown) => {
-        this.ctx.log.error({ err, presenceId: presence.id, type }, "handler failed");
+        if (!this.ctx.storeHealth.report(err))
+          this.ctx.log.error({ err, presenceId: presence.id, type }, "handler failed");
         this.error(frame, ErrorCode.internalError, "internal error");
       });
   }
@@ -229,7 +230,7 @@ export class Connection implements PresenceSocket {
         this.presence = presence;
       }
     } catch (err) {
-      this.ctx.log.error({ err }, "handshake failed");
+      if (!this.ctx.storeHealth.report(err)) this.ctx.log.error({ err }, "handshake failed");
       this.refuse(ErrorCode.internalError, "internal error", CloseCode.policy, frame);
     } finally {
       this.handshaking = false;
@@ -244,7 +245,8 @@ export class Connection implements PresenceSocket {
     try {
       await this.ctx.presence.socketClosed(presence, this, this.saidBye);
     } catch (err) {
-      this.ctx.log.error({ err, presenceId: presence.id }, "close handling failed");
+      if (!this.ctx.storeHealth.report(err))
+        this.ctx.log.error({ err, presenceId: presence.id }, "close handling failed");
     }
   }
 }

@@ -1,5 +1,4 @@
 /** `runBroker`: the broker's one entry point (used by `claudemesh broker`, `up`, tests and the benchmark). */
-import { mkdirSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 import { packageVersion } from "../host/version.js";
 import { CloseCode, CloseReason } from "../protocol/index.js";
@@ -7,14 +6,18 @@ import { loadOrCreateAdminToken, loadOrCreateNodeId } from "./admin-token.js";
 import { createInProcessWake } from "./cluster/in-process.js";
 import type { BrokerContext } from "./context.js";
 import { DeliveryEngine } from "./delivery/engine.js";
+import { DataDirError, describeCause, prepareDataDir } from "./data-dir.js";
 import { createLogger } from "./log.js";
 import { MemberCache } from "./members-cache.js";
 import { Metrics } from "./metrics.js";
-import { resolveOptions, type BrokerOptions } from "./options.js";
+import { resolveOptions, type BrokerOptions, type ResolvedOptions } from "./options.js";
 import { PresenceRegistry } from "./presence/registry.js";
 import { PresenceService } from "./presence/service.js";
 import { createListener } from "./server.js";
+import { StoreHealth, isStorageFault } from "./store/health.js";
+import type { Store } from "./store/port/index.js";
 import { createStore } from "./store/index.js";
+import type { DbStatus } from "./http/router.js";
 
 export type { BrokerOptions } from "./options.js";
 
@@ -27,6 +30,8 @@ export interface RunningBroker {
   adminToken: string;
   /** True when this start created the admin token (print it once). */
   adminTokenCreated: boolean;
+  /** Things the operator should fix, though the broker runs (say, a data dir others can read). */
+  warnings: readonly string[];
   /** Graceful shutdown: 1001 to every socket, in-flight writes finished, store closed. */
   close(): Promise<void>;
 }
@@ -34,20 +39,43 @@ export interface RunningBroker {
 const DRAIN_MS = 5_000;
 const DB_PING_CACHE_MS = 500;
 
+/** Opens and migrates the store; a database that cannot be opened is reported with its path and cause. */
+async function openStore(opts: ResolvedOptions): Promise<Store> {
+  let store: Store | null = null;
+  try {
+    store = createStore(opts);
+    await store.migrate();
+    return store;
+  } catch (err) {
+    await store?.close();
+    const code = typeof err === "object" && err !== null && "code" in err ? String(err.code) : "";
+    const errno = /^E[A-Z]+$/.test(code);
+    if ((!errno && !isStorageFault(err)) || opts.databaseUrl) throw err;
+    const message = err instanceof Error ? err.message : String(err);
+    throw new DataDirError(
+      "data_dir_unusable",
+      errno ? `${message} (${describeCause(code)})` : message,
+      `check that ${opts.dataDir} is a writable directory with free space, or point --data elsewhere`,
+    );
+  }
+}
+
 export async function runBroker(options: BrokerOptions): Promise<RunningBroker> {
   const opts = resolveOptions(options);
-  mkdirSync(opts.dataDir, { recursive: true, mode: 0o700 });
+  const { warnings } = prepareDataDir(opts.dataDir);
   const log = createLogger(opts.logLevel, opts.logDestination);
-  const store = createStore(opts);
-  await store.migrate();
+  for (const warning of warnings) log.warn(warning);
+  const store = await openStore(opts);
   const { token: adminToken, created: adminTokenCreated } = loadOrCreateAdminToken(opts.dataDir);
   const nodeId = loadOrCreateNodeId(opts.dataDir);
   await store.disconnectNodePresences(nodeId, Date.now());
 
   const metrics = new Metrics();
+  const storeHealth = new StoreHealth(store, log, (up) => metrics.dbHealthy.set(up ? 1 : 0));
   const ctx = {
     opts,
     store,
+    storeHealth,
     log,
     metrics,
     nodeId,
@@ -59,18 +87,21 @@ export async function runBroker(options: BrokerOptions): Promise<RunningBroker> 
   Object.assign(ctx, { delivery: new DeliveryEngine(ctx, wake), presence: new PresenceService(ctx) });
 
   let lastPing = { at: 0, up: true };
-  const dbUp = async (): Promise<boolean> => {
-    if (Date.now() - lastPing.at < DB_PING_CACHE_MS) return lastPing.up;
-    let up = true;
-    try {
-      await store.ping();
-    } catch {
-      // Reported through /health and /health/ready; the process keeps serving.
-      up = false;
+  const dbStatus = async (): Promise<DbStatus> => {
+    if (Date.now() - lastPing.at >= DB_PING_CACHE_MS) {
+      let up = true;
+      try {
+        await store.ping();
+      } catch {
+        // Reported through /health and /health/ready; the process keeps serving.
+        up = false;
+      }
+      lastPing = { at: Date.now(), up };
     }
-    lastPing = { at: Date.now(), up };
-    metrics.dbHealthy.set(up ? 1 : 0);
-    return up;
+    const fault = storeHealth.fault;
+    metrics.dbHealthy.set(lastPing.up && !fault ? 1 : 0);
+    if (!lastPing.up) return { db: "down" };
+    return fault ? { db: "failing", reason: fault.reason } : { db: "up" };
   };
 
   const listener = createListener(ctx, {
@@ -78,12 +109,13 @@ export async function runBroker(options: BrokerOptions): Promise<RunningBroker> 
     adminToken,
     version: packageVersion(),
     startedAt: Date.now(),
-    dbUp,
+    dbStatus,
   });
   await new Promise<void>((resolve, reject) => {
     listener.http.once("error", reject);
     listener.http.listen(opts.port, opts.host, () => resolve());
   });
+  storeHealth.start();
   ctx.presence.start();
   ctx.delivery.start();
   void ctx.delivery.refreshQueueDepth();
@@ -95,6 +127,7 @@ export async function runBroker(options: BrokerOptions): Promise<RunningBroker> 
   const close = () =>
     (closing ??= (async () => {
       log.info("shutting down");
+      storeHealth.stop();
       ctx.presence.stop();
       ctx.delivery.stop();
       listener.http.close();
@@ -119,6 +152,7 @@ export async function runBroker(options: BrokerOptions): Promise<RunningBroker> 
     port,
     adminToken,
     adminTokenCreated,
+    warnings,
     close,
   };
 }

@@ -274,7 +274,7 @@ export async function joinWithLink(link: string, displayNameInput: string | unde
     pubkey: member.publicKey,
     secret_key: member.secretKey,
     root_key: toBase64Url(rootKey),
-    display_name: displayName,
+    display_name: result.display_name ?? displayName,
     role: result.role,
     owner_pubkey: result.owner_pubkey,
     joined_at: new Date().toISOString(),

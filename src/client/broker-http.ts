@@ -84,6 +84,8 @@ export interface InviteClaimResult {
   mesh_id: string;
   member_id: string;
   role: "owner" | "admin" | "member";
+  /** The name the broker gave the member (a suffix when the one asked for was taken); older brokers omit it. */
+  display_name?: string;
   mesh_name: string;
   slug: string;
   owner_pubkey: string;

@@ -41,6 +41,7 @@ export const SendErrorCode = {
   idempotencyKeyReused: "idempotency_key_reused",
   invalid: "invalid",
   internal: "internal",
+  storeUnavailable: "store_unavailable",
 } as const;
 export type SendErrorCode = (typeof SendErrorCode)[keyof typeof SendErrorCode];
 
@@ -55,6 +56,8 @@ export const sendErrorText = {
     "idempotency_key_reused: invalid reuse of client_message_id with a different request",
   invalid: (detail: string): string => `invalid: ${detail}`,
   internal: (reason: string): string => `internal: ${reason}`,
+  storeUnavailable: (): string =>
+    "store_unavailable: the broker cannot write to its database (disk full or failing); nothing was stored — retry later",
 };
 
 /** Send ack errors a client must never retry with the same id and other content. */
@@ -65,6 +68,15 @@ export const PERMANENT_SEND_ERRORS: ReadonlySet<string> = new Set([
   SendErrorCode.blocked,
   SendErrorCode.idempotencyKeyReused,
   SendErrorCode.invalid,
+]);
+
+/**
+ * Send ack errors that say the broker cannot take anything now, whatever the send: retry with backoff,
+ * without spending the retry budget (the send itself is fine).
+ */
+export const BROKER_BUSY_SEND_ERRORS: ReadonlySet<string> = new Set([
+  SendErrorCode.rateLimit,
+  SendErrorCode.storeUnavailable,
 ]);
 
 /** The code part of an `ack.error` text. */

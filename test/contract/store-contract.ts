@@ -11,6 +11,7 @@ import type { Store } from "../../src/broker/store/port/index.js";
 import { acksContract } from "./store/acks.js";
 import { claimsContract } from "./store/claims.js";
 import type { ContractContext } from "./store/context.js";
+import { lifecycleContract } from "./store/lifecycle.js";
 import { limitsContract } from "./store/limits.js";
 import { meshInfoContract } from "./store/mesh-info.js";
 import { membersContract } from "./store/members.js";
@@ -47,6 +48,7 @@ export function runStoreContract(
       await cleanup?.(store);
     });
 
+    lifecycleContract(ctx);
     membersContract(ctx);
     limitsContract(ctx);
     presencesContract(ctx);

@@ -1,10 +1,10 @@
 /**
  * The daemon against a real broker, both as processes (`node bin/claudemesh.js …`, so `npm run build`
  * must have run — `npm test` does): durability of accepted sends across kill -9, sends accepted while the
- * broker is down, and a recipient daemon that was down getting everything exactly once.
+ * broker is down or its disk is full, and a recipient daemon that was down getting everything exactly once.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
+import { closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
@@ -29,6 +29,8 @@ interface User {
 let tmp: string;
 let brokerDir: string;
 let brokerPort = 0;
+/** While this file says `writes`, every broker store write fails as on a full disk (store/faulty.ts). */
+let storeFault: string;
 let broker: ChildProcess | null = null;
 const children = new Set<ChildProcess>();
 let alice: User;
@@ -73,6 +75,7 @@ async function startBroker(port: number): Promise<number> {
   const child = track(
     spawn(process.execPath, [BIN, "broker", "--port", String(port), "--data", brokerDir], {
       stdio: ["ignore", "pipe", log],
+      env: { ...process.env, CLAUDEMESH_STORE_FAULT_FILE: storeFault },
     }),
   );
   closeSync(log);
@@ -156,6 +159,7 @@ describe.skipIf(!BUILT)("daemon with a real broker", () => {
   beforeAll(async () => {
     tmp = mkdtempSync(join(tmpdir(), "cm-e2e-"));
     brokerDir = join(tmp, "broker");
+    storeFault = join(tmp, "store-fault");
     brokerPort = await startBroker(0);
     alice = makeUser("alice");
     bob = makeUser("bob");
@@ -222,6 +226,36 @@ describe.skipIf(!BUILT)("daemon with a real broker", () => {
       { timeoutMs: 25_000 },
     );
     expect(count(inbox, "while the broker was down")).toBe(1);
+    const item = (await alice.client.call("outbox", {})).items.find((i) => i.id === res.message_id);
+    expect(item).toMatchObject({ status: "done" });
+  }, 60_000);
+
+  it("keeps a send refused store_unavailable pending and delivers it once the broker's disk has room", async () => {
+    await waitUntil(async () => (await alice.client.call("health", {})).meshes.every((m) => m.connected), {
+      timeoutMs: 15_000,
+    });
+    writeFileSync(storeFault, "writes");
+    const res = await alice.client.call("send", {
+      to: "bob",
+      message: "while the disk was full",
+      wait_ms: 0,
+    });
+    await waitUntil(
+      async () => {
+        const item = (await alice.client.call("outbox", {})).items.find((i) => i.id === res.message_id);
+        return item?.status === "pending" && item.last_error?.startsWith("store_unavailable:");
+      },
+      { timeoutMs: 10_000, message: "the row pending with store_unavailable" },
+    );
+    rmSync(storeFault);
+    const inbox = await waitUntil(
+      async () => {
+        const got = await inboxBodies(bob);
+        return got.includes("while the disk was full") && got;
+      },
+      { timeoutMs: 25_000 },
+    );
+    expect(count(inbox, "while the disk was full")).toBe(1);
     const item = (await alice.client.call("outbox", {})).items.find((i) => i.id === res.message_id);
     expect(item).toMatchObject({ status: "done" });
   }, 60_000);

@@ -162,6 +162,20 @@ describe("mesh create, invite, join", () => {
     }
   });
 
+  it("joining under a name another member has prints and stores the name the broker gave", async () => {
+    const bob2 = new CliUser("bob2");
+    try {
+      const link = (await alice.runJson<InviteJson>(["invite"])).link;
+      const joined = await bob2.run(["join", link, "--name", "bob"]);
+      expect(joined.code, joined.stderr).toBe(0);
+      expect(joined.stdout).toMatch(/\bas bob 2 \(/);
+      const who = await bob2.runJson<{ meshes: Array<{ display_name: string }> }>(["whoami"]);
+      expect(who.meshes[0]?.display_name).toBe("bob 2");
+    } finally {
+      await bob2.dispose();
+    }
+  });
+
   it("lets a member leave: revoked on the broker, keys removed locally", async () => {
     const dave = new CliUser("dave");
     try {

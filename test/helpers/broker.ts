@@ -61,6 +61,8 @@ export interface StartBrokerOptions extends BrokerLimits, BrokerTimers {
   env?: Record<string, string>;
   /** @default 20000 */
   startTimeoutMs?: number;
+  /** Data dir to use instead of a fresh temp dir (say, on a small filesystem); `dispose()` deletes it. */
+  dataDir?: string;
 }
 
 type Launcher = "cli" | "module";
@@ -141,9 +143,9 @@ export class BrokerProcess {
     private readonly options: StartBrokerOptions,
   ) {}
 
-  /** Starts a broker on a fresh temp data dir and waits for its `listening on` line. */
+  /** Starts a broker on a fresh temp data dir (or `options.dataDir`) and waits for its `listening on` line. */
   static async start(options: StartBrokerOptions = {}): Promise<BrokerProcess> {
-    const broker = new BrokerProcess(mkdtempSync(join(tmpdir(), "cm-broker-")), options);
+    const broker = new BrokerProcess(options.dataDir ?? mkdtempSync(join(tmpdir(), "cm-broker-")), options);
     await broker.launch();
     return broker;
   }

@@ -166,7 +166,8 @@ export async function addMember(
     memberId: claimed.member_id,
     pubkey: identity.publicKey,
     secretKey: identity.secretKey,
-    displayName,
+    // The broker's name for the member: a suffix when the mesh has one of that name already.
+    displayName: claimed.display_name ?? displayName,
     role,
   };
 }

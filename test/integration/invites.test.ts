@@ -200,6 +200,25 @@ describe.concurrent("preview and claim", () => {
       secretKey: joiner.secretKey,
     });
     expect(peer.helloAck?.memberDisplayName).toBe("joiner");
+    expect(b.display_name).toBe("joiner");
+  });
+
+  it("a display name another member has gets a suffix, in the claim reply, the hello and the peer list", async () => {
+    const named = await createTestMesh(broker(), { name: "names", ownerName: "olive" });
+    const claimed: string[] = [];
+    for (const wanted of ["bob", "bob", "Bob", "olive"]) {
+      const invite = await createInvite(broker(), named);
+      const res = await postClaim(invite.code, claimBody(invite, generateIdentity(), wanted));
+      expect(res.status).toBe(200);
+      claimed.push(res.body.display_name as string);
+    }
+    expect(claimed).toEqual(["bob", "bob 2", "Bob 3", "olive 2"]);
+    const bob2 = await addMember(broker(), named, "bob");
+    expect(bob2.displayName).toBe("bob 4");
+    const peer = await connectMember(broker().url, named.meshId, bob2);
+    expect(peer.helloAck?.memberDisplayName).toBe("bob 4");
+    const list = await peer.request({ type: "list_peers" });
+    expect((list.peers as { displayName: string }[]).map((p) => p.displayName)).toContain("bob 4");
   });
 
   it("refuses a wrong claim token (403), a claim signed by another key (401) and an unknown code (404)", async () => {

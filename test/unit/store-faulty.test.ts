@@ -11,7 +11,7 @@ afterEach(() => {
   for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 
-describe("readiness fault switch", () => {
+describe("store fault switch", () => {
   it("makes ping() fail while the named file exists, and leaves the other methods alone", async () => {
     const dir = mkdtempSync(join(tmpdir(), "claudemesh-fault-"));
     dirs.push(dir);
@@ -25,6 +25,27 @@ describe("readiness fault switch", () => {
       expect(await store.countPresences("mesh")).toBe(0);
       rmSync(fault);
       await expect(store.ping()).resolves.toBeUndefined();
+    } finally {
+      await store.close();
+    }
+  });
+
+  it("with `writes` in the file, fails every write with SQLITE_FULL while reads and ping() answer", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "claudemesh-fault-"));
+    dirs.push(dir);
+    const fault = join(dir, "disk-full");
+    const store = withFaultSwitch(createSqliteStore({ path: ":memory:" }), fault);
+    try {
+      await store.migrate();
+      writeFileSync(fault, "writes");
+      await expect(store.probeWrite(1)).rejects.toMatchObject({ code: "SQLITE_FULL" });
+      await expect(store.takeTokens([{ key: "k", burst: 1, refillPerSec: 1 }], 1)).rejects.toThrow(
+        /disk is full/,
+      );
+      await expect(store.ping()).resolves.toBeUndefined();
+      expect(await store.queueDepth()).toBe(0);
+      rmSync(fault);
+      await expect(store.probeWrite(2)).resolves.toBeUndefined();
     } finally {
       await store.close();
     }

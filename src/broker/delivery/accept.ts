@@ -43,6 +43,12 @@ export class SendPipeline {
   async run(batch: PendingSend[]): Promise<void> {
     const now = Date.now();
     const sized = this.checkSize(batch);
+    if (sized.length === 0) return;
+    if (!(await this.ctx.storeHealth.writable())) {
+      // Nothing could be stored: each send is refused at once rather than tried and failed one by one.
+      this.failAll(sized, sized, null);
+      return;
+    }
     const fresh = await this.dedupe(sized, now);
     const ready = await this.limitAndResolve(fresh, now);
     if (ready.length === 0) return;
@@ -98,10 +104,10 @@ export class SendPipeline {
         now,
       );
     } catch (err) {
-      this.ctx.log.error({ err }, "idempotency lookup failed");
       return this.failAll(
         candidates,
         keyed.map(({ c }) => c),
+        { err, msg: "idempotency lookup failed" },
       );
     }
     const answered = new Set<Candidate>();
@@ -167,8 +173,7 @@ export class SendPipeline {
         now,
       );
     } catch (err) {
-      this.ctx.log.error({ err }, "rate limit failed");
-      return this.failAll(round, round);
+      return this.failAll(round, round, { err, msg: "rate limit failed" });
     }
     return round.filter((c, i) => {
       if (allowed[i] === true) return true;
@@ -191,8 +196,7 @@ export class SendPipeline {
           this.fail(c.item, sendErrorText.noRecipient(), "no_recipient");
         }
       } catch (err) {
-        this.ctx.log.error({ err, presenceId: c.item.sender.id }, "send failed");
-        this.fail(c.item, sendErrorText.internal("store unavailable"), "internal");
+        this.failAll([c], [c], { err, msg: "recipient lookup failed" });
       }
     }
     return out;
@@ -203,8 +207,7 @@ export class SendPipeline {
     try {
       return await this.ctx.store.acceptMessages(ready.map((r) => acceptInput(r, now)));
     } catch (err) {
-      this.ctx.log.error({ err }, "accept batch failed");
-      for (const { item } of ready) this.fail(item, sendErrorText.internal("store unavailable"), "internal");
+      this.failAll(ready, ready, { err, msg: "accept batch failed" });
       return null;
     }
   }
@@ -254,10 +257,23 @@ export class SendPipeline {
     item.resolve(ackOf(item.frame, { queued: false, messageId: "", error }));
   }
 
-  /** A store step failed for `failed`: each is answered `internal`; the rest of `candidates` go on. */
-  private failAll(candidates: Candidate[], failed: Candidate[]): Candidate[] {
-    const gone = new Set(failed);
-    for (const c of failed) this.fail(c.item, sendErrorText.internal("store unavailable"), "internal");
+  /**
+   * A store step failed for `failed` (or, with no `cause`, the store is known to be failing): each is
+   * answered `store_unavailable` when the storage itself fails (retryable, logged once by the store's
+   * health), else `internal` with the error logged here. The rest of `candidates` go on.
+   */
+  private failAll<C extends Candidate>(
+    candidates: C[],
+    failed: C[],
+    cause: { err: unknown; msg: string } | null,
+  ): C[] {
+    const storageFault = cause === null || this.ctx.storeHealth.report(cause.err);
+    if (!storageFault) this.ctx.log.error({ err: cause.err }, cause.msg);
+    const gone = new Set<Candidate>(failed);
+    for (const c of failed) {
+      if (storageFault) this.fail(c.item, sendErrorText.storeUnavailable(), "store_unavailable");
+      else this.fail(c.item, sendErrorText.internal("store unavailable"), "internal");
+    }
     return candidates.filter((c) => !gone.has(c));
   }
 }

@@ -140,7 +140,7 @@ export class DeliveryEngine {
         this.offers.clear();
         if (offers.length > 0) await this.claimAndPush(offers);
       } catch (err) {
-        this.ctx.log.error({ err }, "delivery batch failed");
+        if (!this.ctx.storeHealth.report(err)) this.ctx.log.error({ err }, "delivery batch failed");
       }
     })();
     this.running = run.finally(() => {
@@ -264,7 +264,7 @@ export class DeliveryEngine {
       // Every node polls the store for due recipients itself, so these are offered here, not announced.
       this.offerHeld(await this.ctx.store.dueRecipients(now));
     } catch (err) {
-      this.ctx.log.warn({ err }, "re-offer tick failed");
+      if (!this.ctx.storeHealth.report(err)) this.ctx.log.warn({ err }, "re-offer tick failed");
     }
   }
 
@@ -273,7 +273,7 @@ export class DeliveryEngine {
       const result = await this.ctx.store.sweep(Date.now());
       this.ctx.metrics.ttlSweeps.inc({ flipped: String(result.expiredDeliveries) });
     } catch (err) {
-      this.ctx.log.warn({ err }, "retention sweep failed");
+      if (!this.ctx.storeHealth.report(err)) this.ctx.log.warn({ err }, "retention sweep failed");
     }
   }
 
@@ -281,7 +281,7 @@ export class DeliveryEngine {
     try {
       this.ctx.metrics.queueDepth.set(await this.ctx.store.queueDepth());
     } catch (err) {
-      this.ctx.log.warn({ err }, "queue depth refresh failed");
+      if (!this.ctx.storeHealth.report(err)) this.ctx.log.warn({ err }, "queue depth refresh failed");
     }
   }
 }

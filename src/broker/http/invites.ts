@@ -181,6 +181,8 @@ export async function claimInviteRoute(
         mesh_id: result.invite.meshId,
         member_id: result.member.id,
         role: result.member.role,
+        // The name the member got: the one asked for, or it with a suffix when another member has it.
+        display_name: result.member.displayName,
         mesh_name: mesh?.name ?? "",
         slug: mesh?.slug ?? "",
         owner_pubkey: owner?.pubkey ?? "",

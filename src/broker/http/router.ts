@@ -11,9 +11,14 @@ export interface HttpDeps {
   adminToken: string;
   version: string;
   startedAt: number;
-  /** Pings the store (cached briefly). */
-  dbUp: () => Promise<boolean>;
+  /** Pings the store (cached briefly) and adds what the store's health knows of failing writes. */
+  dbStatus: () => Promise<DbStatus>;
 }
+
+/** `down`: the store does not answer; `failing`: it answers but writes fail (`reason` says why). */
+export type DbStatus = { db: "up" | "down" } | { db: "failing"; reason: string };
+
+const NOT_READY_REASON = { down: "db_down", failing: "db_failing" } as const;
 
 export function createRouter(deps: HttpDeps) {
   const { ctx } = deps;
@@ -23,9 +28,11 @@ export function createRouter(deps: HttpDeps) {
     const method = req.method ?? "GET";
     try {
       if (method === "GET" && path === "/health") {
+        const db = await deps.dbStatus();
         return json(res, 200, {
           status: "ok",
-          db: (await deps.dbUp()) ? "up" : "down",
+          db: db.db,
+          ...(db.db === "failing" ? { dbError: db.reason } : {}),
           version: deps.version,
           gitSha: process.env.CLAUDEMESH_GIT_SHA ?? "unknown",
           uptime: Math.round((Date.now() - deps.startedAt) / 1000),
@@ -34,9 +41,13 @@ export function createRouter(deps: HttpDeps) {
         });
       }
       if (method === "GET" && path === "/health/ready") {
-        return (await deps.dbUp())
-          ? json(res, 200, { status: "ready" })
-          : json(res, 503, { status: "not_ready", reason: "db_down" });
+        const db = await deps.dbStatus();
+        if (db.db === "up") return json(res, 200, { status: "ready" });
+        return json(res, 503, {
+          status: "not_ready",
+          reason: NOT_READY_REASON[db.db],
+          ...(db.db === "failing" ? { message: db.reason } : {}),
+        });
       }
       if (method === "GET" && path === "/metrics") {
         const text = ctx.metrics.render();
@@ -58,6 +69,11 @@ export function createRouter(deps: HttpDeps) {
       return fail(res, 404, "not_found");
     } catch (err) {
       if (err instanceof BodyTooLarge) return fail(res, 413, "too_large", "body over 65536 bytes");
+      if (ctx.storeHealth.report(err)) {
+        if (!res.headersSent)
+          fail(res, 503, "store_unavailable", "the broker cannot write to its database; retry later");
+        return;
+      }
       ctx.log.error({ err, path }, "http route failed");
       if (!res.headersSent) fail(res, 500, "internal_error");
     }

@@ -305,9 +305,9 @@ export class PresenceService {
       alive.push(p.id);
     }
     if (alive.length > 0) {
-      this.ctx.store
-        .touchPresences(alive, now)
-        .catch((err: unknown) => this.ctx.log.warn({ err }, "touch failed"));
+      this.ctx.store.touchPresences(alive, now).catch((err: unknown) => {
+        if (!this.ctx.storeHealth.report(err)) this.ctx.log.warn({ err }, "touch failed");
+      });
     }
   }
 

@@ -1,6 +1,5 @@
 /** `claudemesh broker`: runs a broker in this process until Ctrl-C / SIGTERM. */
 import { defaultBrokerDataDir } from "../../host/paths.js";
-import { ensurePrivateDir } from "../../host/secure-fs.js";
 import type { Context } from "../command.js";
 import type { BROKER_FLAGS } from "../flags/broker.js";
 import { usageError } from "../errors.js";
@@ -28,10 +27,18 @@ function urlHost(host: string): string {
   return host.includes(":") && !host.startsWith("[") ? `[${host}]` : host;
 }
 
+/** A data dir the broker refused is bad input (exit 2), with the broker's message and hint. */
+function dataDirUsageError(err: unknown): Error | null {
+  if (!(err instanceof Error) || !("code" in err) || !("hint" in err)) return null;
+  const { code, hint } = err;
+  if ((code !== "data_dir_unusable" && code !== "data_dir_unsafe") || typeof hint !== "string") return null;
+  return usageError(err.message, hint, code);
+}
+
 export async function serveBroker(ctx: Context<typeof BROKER_FLAGS>): Promise<void> {
   const { runBroker } = await import("../../broker/index.js");
+  // The broker creates the data dir itself (0700, parent required) and checks an existing one.
   const dataDir = ctx.flags.data ?? defaultBrokerDataDir();
-  ensurePrivateDir(dataDir);
   const basePath = ctx.flags.basePath;
   const broker = await runBroker({
     host: ctx.flags.host,
@@ -49,7 +56,10 @@ export async function serveBroker(ctx: Context<typeof BROKER_FLAGS>): Promise<vo
     workingSweepMs: timerMs("working-sweep-ms", ctx.flags.workingSweepMs),
     workingTimeoutMs: timerMs("working-timeout-ms", ctx.flags.workingTimeoutMs),
     hookWorkingTimeoutMs: timerMs("hook-working-timeout-ms", ctx.flags.hookWorkingTimeoutMs),
+  }).catch((err: unknown) => {
+    throw dataDirUsageError(err) ?? err;
   });
+  for (const warning of broker.warnings) ctx.out.warn(warning);
   const url = `ws://${urlHost(ctx.flags.host)}:${broker.port}${(basePath ?? "").replace(/\/+$/, "")}/ws`;
   if (ctx.json) {
     ctx.out.data({

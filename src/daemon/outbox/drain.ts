@@ -6,11 +6,19 @@
  */
 import type { Logger } from "pino";
 import { MeshClientError } from "../../client/index.js";
-import { PERMANENT_SEND_ERRORS, sendErrorCode, type AckFrame } from "../../protocol/index.js";
+import {
+  BROKER_BUSY_SEND_ERRORS,
+  PERMANENT_SEND_ERRORS,
+  sendErrorCode,
+  type AckFrame,
+} from "../../protocol/index.js";
 import type { BrokerLink } from "../links.js";
 import type { OutboxRow, OutboxStore } from "./store.js";
 
-/** Transmissions before a row that keeps failing is given up (rate limiting does not count). */
+/**
+ * Transmissions before a row that keeps failing is given up. A busy broker (rate limited, or its store
+ * unavailable) does not count: the send is fine, and it waits within the maximum age.
+ */
 export const MAX_ATTEMPTS = 20;
 /** A row not delivered within this is given up (below the broker's 8-day idempotency window). */
 export const OUTBOX_MAX_AGE_MS = 7 * 24 * 3_600_000;
@@ -192,7 +200,7 @@ export class DrainWorker {
       this.#settle(row.id, { status: "dead", last_error: error });
       return;
     }
-    this.#retry(row, attempts, error, code === "rate_limit");
+    this.#retry(row, attempts, error, BROKER_BUSY_SEND_ERRORS.has(code) ? code : null);
   }
 
   #onFailure(row: OutboxRow, attempts: number, error: unknown): void {
@@ -202,7 +210,7 @@ export class DrainWorker {
       return;
     }
     const code = error instanceof MeshClientError ? error.code : "internal";
-    this.#retry(row, attempts, `${code}: ${errorText(error)}`, false);
+    this.#retry(row, attempts, `${code}: ${errorText(error)}`, null);
   }
 
   #release(id: string): void {
@@ -211,14 +219,15 @@ export class DrainWorker {
     if (wasFull) this.kick();
   }
 
-  #retry(row: OutboxRow, attempts: number, error: string, rateLimited: boolean): void {
+  /** `busy`: the broker's busy code (rate_limit, store_unavailable), which spends no attempt. */
+  #retry(row: OutboxRow, attempts: number, error: string, busy: string | null): void {
     if (this.#stopped) return;
-    if (!rateLimited && attempts >= MAX_ATTEMPTS) {
+    if (busy === null && attempts >= MAX_ATTEMPTS) {
       this.#settle(row.id, { status: "dead", last_error: `gave up after ${attempts} attempts: ${error}` });
       return;
     }
     const now = this.#now();
-    const delay = rateLimited ? 1_000 + Math.round(Math.random() * 1_000) : retryDelayMs(attempts);
+    const delay = busy === "rate_limit" ? 1_000 + Math.round(Math.random() * 1_000) : retryDelayMs(attempts);
     this.#deps.store.update(
       row.id,
       { status: "pending", next_attempt_at: now + delay, last_error: error },

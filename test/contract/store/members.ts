@@ -156,6 +156,32 @@ export function membersContract(ctx: ContractContext): void {
       expect((await store.getInvite(invite.code))?.uses).toBe(1);
     });
 
+    it("gives a name an active member of the mesh has (ignoring case) the first free suffix", async () => {
+      const store = ctx.store();
+      const mesh = await seedMesh(store, 0);
+      const other = await seedMesh(store, 0);
+      const names: string[] = [];
+      let carol = null;
+      for (const wanted of ["bob", "Bob", "bob", "carol"]) {
+        const member = await addMember(store, mesh.id, { displayName: wanted });
+        names.push(member.displayName);
+        if (wanted === "carol") carol = member;
+      }
+      expect(names).toEqual(["bob", "Bob 2", "bob 3", "carol"]);
+      if (!carol) throw new Error("fixture");
+      // Another mesh's names do not count.
+      expect((await addMember(store, other.id, { displayName: "bob" })).displayName).toBe("bob");
+      // A revoked member's name is free again.
+      await store.setMemberRevoked(carol.id, T0, "left");
+      expect((await addMember(store, mesh.id, { displayName: "carol" })).displayName).toBe("carol");
+      // The suffix never takes a name past 64 characters.
+      const long = "x".repeat(64);
+      expect((await addMember(store, mesh.id, { displayName: long })).displayName).toBe(long);
+      expect((await addMember(store, mesh.id, { displayName: long })).displayName).toBe(
+        `${"x".repeat(62)} 2`,
+      );
+    });
+
     it("returns an active member without using a use, even on a used-up or expired invite", async () => {
       const store = ctx.store();
       const mesh = await seedMesh(store, 1);

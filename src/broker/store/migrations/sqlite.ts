@@ -175,5 +175,16 @@ CREATE TABLE rate_buckets (
 CREATE INDEX rate_buckets_updated ON rate_buckets (updated_at);
 `;
 
+/** One row rewritten by `probeWrite()` to learn whether writes succeed again after a storage fault. */
+const healthProbe = `
+CREATE TABLE health_probe (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  at INTEGER NOT NULL
+);
+`;
+
 /** Every SQLite migration, oldest first. Append only. */
-export const SQLITE_MIGRATIONS: readonly Migration[] = [{ version: 1, name: "initial", sql: initial }];
+export const SQLITE_MIGRATIONS: readonly Migration[] = [
+  { version: 1, name: "initial", sql: initial },
+  { version: 2, name: "health-probe", sql: healthProbe },
+];

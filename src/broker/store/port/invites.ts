@@ -30,7 +30,8 @@ export interface InviteStore {
    * Atomic claim: checks the claim hash, then an already-active member with this key (returned without
    * using a use), then expiry, revocation and uses (conditional increment), then creates the member.
    * The new member takes the invite's mesh and role. A revoked member with this key is reinstated under
-   * its old id (using a use, `created: true`).
+   * its old id (using a use, `created: true`). A display name a non-revoked member of the mesh already has
+   * (ignoring case) becomes the first free `<name> 2`, `<name> 3`, …; the returned member has the name it got.
    */
   claimInvite(input: {
     code: string;

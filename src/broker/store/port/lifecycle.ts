@@ -8,6 +8,16 @@ export interface LifecycleStore {
   migrate(): Promise<void>;
   /** Throws when the database cannot answer (readiness). */
   ping(): Promise<void>;
+  /**
+   * Makes one small durable write (a single-row upsert), so a caller can tell whether writes succeed
+   * again after a storage fault. Rejects while they do not.
+   */
+  probeWrite(now: number): Promise<void>;
+  /**
+   * Returns space freed by deletes to the filesystem where the backend keeps a write-ahead log (SQLite:
+   * `wal_checkpoint(TRUNCATE)`); a no-op elsewhere.
+   */
+  checkpoint(): Promise<void>;
   /** Releases the connection(s); safe to call twice. */
   close(): Promise<void>;
 }

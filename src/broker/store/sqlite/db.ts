@@ -1,5 +1,5 @@
 import Database from "better-sqlite3";
-import { mkdirSync } from "node:fs";
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, statSync } from "node:fs";
 import { dirname } from "node:path";
 
 export type Db = Database.Database;
@@ -14,10 +14,40 @@ const CACHE_KIB = 16_384;
  */
 const WAL_CHECKPOINT_PAGES = 4_000;
 
-/** Opens `path` (or ":memory:"), creating its directory if needed, with the pragmas the adapter relies on. */
+/** SQLite's companion files, which it creates with the database file's permissions. */
+const COMPANIONS = ["", "-wal", "-shm", "-journal"];
+
+/**
+ * Makes the database file exist with mode 0600 before SQLite opens it (whatever the umask), so the -wal
+ * and -shm files SQLite creates next to it get 0600 too; tightens files an earlier version left wider.
+ */
+function makePrivate(path: string): void {
+  closeSync(openSync(path, "a", 0o600));
+  for (const suffix of COMPANIONS) {
+    const file = `${path}${suffix}`;
+    if (existsSync(file) && (statSync(file).mode & 0o077) !== 0) chmodSync(file, 0o600);
+  }
+}
+
+/**
+ * Opens `path` (or ":memory:"), creating its directory if needed, with the pragmas the adapter relies on.
+ * The file and its companions are 0600. A failure names the file: SQLite's own message does not.
+ */
 export function openDatabase(path: string): Db {
-  if (path !== ":memory:" && path !== "") mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
-  const db = new Database(path);
+  const inMemory = path === ":memory:" || path === "";
+  let db: Db;
+  try {
+    if (!inMemory) {
+      mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+      makePrivate(path);
+    }
+    db = new Database(path);
+  } catch (err) {
+    const code = typeof err === "object" && err !== null && "code" in err ? String(err.code) : "";
+    // Node's own errors repeat the path; SQLite's ("unable to open database file") give none.
+    const reason = err instanceof Error && !("syscall" in err) ? err.message : code || String(err);
+    throw Object.assign(new Error(`cannot open database ${path}: ${reason}`), { code });
+  }
   db.pragma("journal_mode = WAL");
   // NORMAL under WAL: a crashed process loses nothing; an OS crash or power cut may lose the last
   // commits, never the database. FULL (an fsync per commit, ~6 ms here) would cap throughput.

@@ -3,6 +3,8 @@
  * the methods return promises because the PostgreSQL adapter's are asynchronous, and a thrown SQLite error
  * becomes a rejection.
  */
+import { statfsSync } from "node:fs";
+import { dirname } from "node:path";
 import { SQLITE_MIGRATIONS } from "../migrations/sqlite.js";
 import type { Store } from "../port/index.js";
 import { claimMethods } from "./claims.js";
@@ -17,6 +19,28 @@ import { runMigrations } from "./migrate.js";
 import { presenceMethods } from "./presences.js";
 import { sweepMethods } from "./sweep.js";
 
+/**
+ * Free space the probe asks for beyond its own write. A one-row write fits in a page a nearly full disk
+ * still has, while the next batch of sends (up to 64 KiB each) does not; without a margin the store would
+ * flap between failing and recovered on every send.
+ */
+const PROBE_HEADROOM_BYTES = 4 * 1024 * 1024;
+
+/** Throws like a full disk when the filesystem holding `path` has less than the headroom free. */
+function assertHeadroom(path: string): void {
+  if (path === ":memory:" || path === "") return;
+  const fs = statfsSync(dirname(path));
+  const free = fs.bavail * fs.bsize;
+  if (free < PROBE_HEADROOM_BYTES) {
+    throw Object.assign(
+      new Error(
+        `database or disk is full (${free} bytes free on ${dirname(path)}, want ${PROBE_HEADROOM_BYTES})`,
+      ),
+      { code: "SQLITE_FULL" },
+    );
+  }
+}
+
 export interface SqliteStoreOptions {
   /** Database file, created when missing; ":memory:" for a private in-memory database. */
   path: string;
@@ -27,6 +51,11 @@ export function createSqliteStore({ path }: SqliteStoreOptions): Store {
   const db = openDatabase(path);
   const ctx = new SqliteContext(db);
   const ping = db.prepare("SELECT 1");
+  const probe = ctx.statements((d) =>
+    d.prepare(
+      "INSERT INTO health_probe (id, at) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET at = excluded.at",
+    ),
+  );
 
   return {
     kind: "sqlite",
@@ -36,6 +65,15 @@ export function createSqliteStore({ path }: SqliteStoreOptions): Store {
     },
     async ping() {
       ping.get();
+    },
+    async probeWrite(now) {
+      probe().run(now);
+      assertHeadroom(path);
+    },
+    async checkpoint() {
+      // TRUNCATE, not the automatic PASSIVE checkpoint: it also shrinks the -wal file to zero bytes, so
+      // space the WAL grew into (say, during a burst before a disk filled) is handed back.
+      db.pragma("wal_checkpoint(TRUNCATE)");
     },
     async close() {
       if (db.open) db.close();

@@ -1,5 +1,6 @@
 import { timingSafeEqual } from "node:crypto";
 import type { ClaimInviteResult, InviteRow, InviteStore, MemberRow } from "../port/index.js";
+import { distinctDisplayName } from "../display-name.js";
 import type { SqliteContext } from "./db.js";
 import { memberParams, memberStatements, toMember } from "./members.js";
 
@@ -81,6 +82,9 @@ export function inviteMethods(ctx: SqliteContext): InviteStore {
     const takeUse = db.prepare<[string]>(
       "UPDATE invites SET uses = uses + 1 WHERE code = ? AND uses < max_uses",
     );
+    const activeNames = db.prepare<[string, string], { display_name: string }>(
+      "SELECT display_name FROM members WHERE mesh_id = ? AND revoked_at IS NULL AND id != ?",
+    );
     const reinstate = db.prepare<{
       id: string;
       role: string;
@@ -105,7 +109,13 @@ export function inviteMethods(ctx: SqliteContext): InviteStore {
       if (invite.revoked_at !== null) return { status: "revoked" };
       if (takeUse.run(invite.code).changes === 0) return { status: "exhausted" };
 
-      const joined = { ...input.newMember, meshId: invite.mesh_id, role: invite.role };
+      // Inside the transaction, so two concurrent claims of one name never both get it.
+      const id = existing ? existing.id : input.newMember.id;
+      const displayName = distinctDisplayName(
+        input.newMember.displayName,
+        activeNames.all(invite.mesh_id, id).map((r) => r.display_name),
+      );
+      const joined = { ...input.newMember, meshId: invite.mesh_id, role: invite.role, displayName };
       if (existing) {
         reinstate.run({
           id: existing.id,
