@@ -89,6 +89,7 @@ const USAGE_CODES = new Set([
   "mesh_required",
   "invalid_link",
   "too_large",
+  "invalid_encoding",
   "not_found",
   "idempotency_key_reused",
   "invalid_target",

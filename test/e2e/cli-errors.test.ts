@@ -2,7 +2,7 @@
  * Bad input and broken environments, through the real binary: each gives one line saying what is wrong
  * and how to fix it, the documented exit code, and never a stack trace. Plus `--help` for every verb.
  */
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -89,7 +89,44 @@ describe("bad input", () => {
   });
 
   it("a mesh verb with no mesh joined: exit 2 saying how to get one", async () => {
-    expectOneLineError(await user.run(["invite"]), 2, /not joined any mesh.*claudemesh up/);
+    expectOneLineError(await user.run(["invite"]), 2, /join a mesh first.*claudemesh up.*claudemesh join/);
+  });
+
+  it("every verb that needs a mesh refuses with no_mesh and starts no daemon when none is joined", async () => {
+    const fresh = new CliUser("nomesh");
+    try {
+      const lines = [
+        ["peers"],
+        ["send", "bob", "hi"],
+        ["inbox"],
+        ["status", "idle"],
+        ["summary", "reviewing"],
+        ["group", "join", "backend"],
+        ["group", "list"],
+        ["members"],
+        ["info"],
+        ["message", "status", "cm-1"],
+        ["invite"],
+        ["kick", "bob"],
+        ["ban", "bob"],
+        ["unban", "bob"],
+        ["launch"],
+      ];
+      for (const args of lines) {
+        expectOneLineError(
+          await fresh.run(args),
+          2,
+          /join a mesh first.*claudemesh up.*claudemesh join <link>/,
+        );
+      }
+      const asJson = await fresh.run(["peers", "--json"]);
+      expect(asJson.code).toBe(2);
+      expect((JSON.parse(asJson.stderr) as { error: { code: string } }).error.code).toBe("no_mesh");
+      expect(fresh.daemonPid()).toBeNull();
+      expect(existsSync(join(fresh.daemonDir, "daemon.sock"))).toBe(false);
+    } finally {
+      await fresh.dispose();
+    }
   });
 
   it("a malformed invite link: exit 2", async () => {
@@ -153,7 +190,9 @@ describe("daemon that cannot start", () => {
   it("an unusable daemon dir: exit 4 with the fix", async () => {
     const blocker = join(user.root, "not-a-dir");
     writeFileSync(blocker, "");
-    const result = await user.run(["peers"], { env: { CLAUDEMESH_DAEMON_DIR: join(blocker, "daemon") } });
+    const result = await user.run(["daemon", "up"], {
+      env: { CLAUDEMESH_DAEMON_DIR: join(blocker, "daemon") },
+    });
     expectOneLineError(result, 4, /cannot use the daemon directory.*CLAUDEMESH_DAEMON_DIR/);
   });
 
@@ -162,13 +201,13 @@ describe("daemon that cannot start", () => {
     try {
       mkdirSync(broken.configDir, { recursive: true, mode: 0o700 });
       writeFileSync(join(broken.configDir, "config.json"), "{ not json", { mode: 0o600 });
-      const first = await broken.run(["inbox"]);
+      const first = await broken.run(["daemon", "up"]);
       expect(first.code, first.stderr).toBe(4);
       expect(first.stderr.split("\n")[0]).toMatch(
         /^error: the claudemesh daemon did not start.*daemon up --foreground/,
       );
       expect(first.stderr).not.toMatch(/\n\s+at /);
-      const second = await broken.run(["inbox", "--json"]);
+      const second = await broken.run(["daemon", "up", "--json"]);
       expect(second.code).toBe(4);
       const error = json<{ error: { code: string; message: string } }>({ ...second, stdout: second.stderr });
       expect(error.error.code).toBe("daemon_spawn_failed");
@@ -183,7 +222,7 @@ describe("daemon lifecycle", () => {
   it("concurrent commands start exactly one daemon, and `daemon up` twice is a no-op that says so", async () => {
     const fresh = new CliUser("spawn");
     try {
-      const results = await Promise.all([1, 2, 3].map(() => fresh.run(["inbox", "--json"])));
+      const results = await Promise.all([1, 2, 3].map(() => fresh.run(["daemon", "up", "--json"])));
       for (const result of results) expect(result.code, result.stderr).toBe(0);
       const log = readFileSync(join(fresh.daemonDir, "daemon.log"), "utf8");
       expect(log.match(/daemon started/g)).toHaveLength(1);
