@@ -164,9 +164,20 @@ export async function up(ctx: Context<typeof UP_FLAGS>): Promise<void> {
     out.line(`  broker  ${mesh.broker_url}`);
   }
   out.line(
-    `  mesh    ${c.bold(mesh.slug)} ${c.dim(`(${meshCreated ? "created" : "joined"})`)} — you are ${mesh.display_name}, ${mesh.role}`,
+    `  mesh    ${c.bold(mesh.slug)} ${c.dim(`(${meshCreated ? "created" : "joined"})`)}, role ${mesh.role}`,
   );
   out.line(`  daemon  pid ${version.pid}`);
+  out.line("");
+  out.line(
+    `you are ${c.bold(mesh.display_name)}: others send to you with \`claudemesh send ${mesh.display_name} "…"\``,
+  );
+  if (ctx.flags.name !== undefined && ctx.flags.name !== mesh.display_name) {
+    out.line(
+      c.yellow(
+        `--name ${ctx.flags.name} was not used: you joined ${mesh.slug} as ${mesh.display_name} before, and that name stays`,
+      ),
+    );
+  }
   if (invite) {
     out.line("");
     out.line(c.bold("invite a second user or machine (one use, 7 days):"));
