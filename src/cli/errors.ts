@@ -59,6 +59,7 @@ const AUTH_CODES = new Set([
   "origin_refused",
   "host_refused",
   "admin_token_required",
+  "insecure_permissions",
 ]);
 const UNREACHABLE_CODES = new Set([
   "broker_unreachable",
