@@ -208,6 +208,11 @@ describe("send, inbox, message status", () => {
     const everyone = await alice.runJson<SendResult>(["send", "*", "to everyone", "--priority", "now"]);
     expect(everyone.status).toBe("sent");
     expect((await received(bob, "to everyone")).to).toBe("*");
+    // A broadcast says who it reached, never that "the recipient" is online.
+    const human = await alice.run(["send", "*", "to everyone again"]);
+    expect(human.code, human.stderr).toBe(0);
+    expect(human.stdout).toMatch(/ → everyone: sent to everyone; those online get it now\n$/);
+    expect(human.stdout).not.toMatch(/recipient/);
 
     const joined = await bob.run(["group", "join", "devs"]);
     expect(joined.code).toBe(0);

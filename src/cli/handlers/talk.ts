@@ -67,13 +67,13 @@ export async function peers(ctx: Context<typeof PEERS_FLAGS>): Promise<void> {
 function sentState(kind: SendResponse["target"]["kind"], online: boolean, c: Output["c"]): string {
   if (kind === "broadcast") {
     return online
-      ? c.green("sent to everyone in the mesh")
-      : c.yellow("sent to everyone in the mesh; nobody else is online, they get it when they return");
+      ? c.green("sent to everyone; those online get it now")
+      : c.yellow("sent to everyone; nobody else is online, they get it when they return");
   }
   if (kind === "group") {
     return online
-      ? c.green("sent to the group's members")
-      : c.yellow("sent to the group's members; none is online, they get it when they return");
+      ? c.green("sent to the group; its members online get it now")
+      : c.yellow("sent to the group; none of its members is online, they get it when they return");
   }
   return online
     ? c.green("sent; the recipient is online")
