@@ -92,8 +92,13 @@ export interface VerbDef<F extends Record<string, FlagDef> = Record<string, Flag
   description?: string;
   args?: readonly ArgDef[];
   flags?: F;
-  /** Whether the verb acts on one mesh (adds `--mesh`). */
+  /**
+   * Whether the verb acts on one mesh (adds `--mesh`). Such a verb is refused with `no_mesh` before
+   * anything starts (no daemon) when the user has joined no mesh, unless `meshOptional`.
+   */
   mesh?: boolean;
+  /** A `mesh` verb that also makes sense with no mesh joined (it only filters by `--mesh`). */
+  meshOptional?: boolean;
   /** Whether the verb can go straight to the broker (adds `--no-daemon`). */
   coldPath?: boolean;
   /** The verb stops itself on SIGINT/SIGTERM (the daemon); `main` then never forces an exit. */

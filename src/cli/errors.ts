@@ -59,6 +59,7 @@ const AUTH_CODES = new Set([
   "origin_refused",
   "host_refused",
   "admin_token_required",
+  "insecure_permissions",
 ]);
 const UNREACHABLE_CODES = new Set([
   "broker_unreachable",
@@ -89,6 +90,7 @@ const USAGE_CODES = new Set([
   "mesh_required",
   "invalid_link",
   "too_large",
+  "invalid_encoding",
   "not_found",
   "idempotency_key_reused",
   "invalid_target",

@@ -85,6 +85,12 @@ export async function run(
     options.onVerb?.(parsed.verb);
     const signal = options.signal ?? new AbortController().signal;
     const ctx = buildContext(parsed.verb, parsed.operands, parsed.options, parsed.rest, io, out, signal);
+    // Before any daemon starts: a verb about a mesh has nothing to do without one.
+    // (The config module loads zod: imported only here, so `--help` and hooks stay light.)
+    if (parsed.verb.mesh === true && parsed.verb.meshOptional !== true) {
+      const { loadConfig, requireJoinedMesh } = await import("../host/config.js");
+      requireJoinedMesh(loadConfig());
+    }
     try {
       return (await parsed.verb.handler(ctx)) ?? ExitCode.ok;
     } finally {

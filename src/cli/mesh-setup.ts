@@ -36,6 +36,8 @@ export const DEFAULT_BROKER_URL = `ws://127.0.0.1:${DEFAULT_BROKER_PORT}/ws`;
 
 /** A display name for this user when none is given: the login name, else the host name. */
 export function defaultDisplayName(): string {
+  const user = process.env.USER?.trim();
+  if (user) return user.slice(0, 64);
   try {
     const name = userInfo().username;
     if (name) return name.slice(0, 64);

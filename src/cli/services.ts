@@ -1,7 +1,7 @@
 /** What many verbs need: the config, the selected mesh, a daemon client (started when absent). */
 import type { Context } from "./command.js";
 import type { Spinner } from "./output.js";
-import { CliError, ExitCode } from "./errors.js";
+import { CliError, ExitCode, usageError } from "./errors.js";
 import { loadConfig, selectMesh, type Config, type MeshConfig } from "../host/config.js";
 import type { HealthResponse } from "../daemon-api/contract.js";
 import { DaemonApiError, DaemonClient } from "../daemon-api/client.js";
@@ -108,11 +108,22 @@ export function shortKey(key: string | null | undefined): string {
   return key ? key.slice(0, 8) : "-";
 }
 
-/** Reads all of stdin as UTF-8 (for `send <to> -`). */
+/**
+ * Reads all of stdin as text (for `send <to> -`). Bytes that are not UTF-8 are refused (exit 2) rather than
+ * silently replaced, so the recipient never gets a mangled message.
+ */
 export async function readStdin(stdin: NodeJS.ReadableStream): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of stdin) chunks.push(typeof chunk === "string" ? Buffer.from(chunk) : chunk);
-  return Buffer.concat(chunks).toString("utf8");
+  try {
+    return new TextDecoder("utf-8", { fatal: true }).decode(Buffer.concat(chunks));
+  } catch {
+    throw usageError(
+      "messages are text (UTF-8); the input on stdin is not",
+      "convert it to UTF-8 text first (e.g. `iconv -t UTF-8`, or `base64` for binary data)",
+      "invalid_encoding",
+    );
+  }
 }
 
 /** Fails with exit 2 unless the user confirmed (`-y`) — the CLI never prompts when stdin is not a TTY. */

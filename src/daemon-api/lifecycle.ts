@@ -18,14 +18,19 @@ import {
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { DaemonClient, DaemonUnavailableError } from "./client.js";
-import { daemonDir, daemonFiles } from "../host/paths.js";
+import { configDir, daemonDir, daemonFiles } from "../host/paths.js";
+import { privacyProblem } from "../host/secure-fs.js";
 
 /** A daemon could not be found or started. `hint` says exactly what to run. */
 export class DaemonLifecycleError extends Error {
   override readonly name = "DaemonLifecycleError";
   constructor(
-    /** `daemon_not_running` (spawn not allowed), `daemon_spawn_failed`, `daemon_dir_unusable`. */
-    readonly code: "daemon_not_running" | "daemon_spawn_failed" | "daemon_dir_unusable",
+    /**
+     * `daemon_not_running` (spawn not allowed), `daemon_spawn_failed`, `daemon_dir_unusable`,
+     * `insecure_permissions` (the daemon would refuse to start: other users could reach its socket).
+     */
+    readonly code:
+      "daemon_not_running" | "daemon_spawn_failed" | "daemon_dir_unusable" | "insecure_permissions",
     message: string,
     readonly hint: string,
     /** The last lines of daemon.log, when a start failed. */
@@ -225,6 +230,17 @@ export async function ensureDaemon(options: EnsureDaemonOptions): Promise<Daemon
       "the claudemesh daemon is not running",
       "start it with `claudemesh daemon up`",
     );
+  }
+  // The daemon refuses to start from a directory others can write; say so before spawning it.
+  for (const dir of [daemonDir(), configDir()]) {
+    const problem = privacyProblem(dir, 0o700);
+    if (problem !== null) {
+      throw new DaemonLifecycleError(
+        "insecure_permissions",
+        `the claudemesh daemon will not start: ${problem.message}`,
+        problem.fix,
+      );
+    }
   }
   const failed = recentFailure();
   if (failed) {

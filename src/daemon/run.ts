@@ -8,10 +8,11 @@ import { readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import type { Server } from "node:http";
 import { randomHexToken } from "../crypto/index.js";
-import { configFile, daemonDir, daemonFiles } from "../host/paths.js";
-import { writeSecretFile } from "../host/secure-fs.js";
+import { configDir, configFile, daemonDir, daemonFiles } from "../host/paths.js";
+import { privacyProblem, writeSecretFile } from "../host/secure-fs.js";
 import { Daemon } from "./daemon.js";
 import { createApp } from "./ipc/app.js";
+import { LocalError } from "./ipc/errors.js";
 import { ROUTES } from "./ipc/routes/index.js";
 import { closeServer, createIpcServer, listenTcp, listenUnix, socketAnswers } from "./ipc/server.js";
 import { acquireLock } from "./lock.js";
@@ -42,6 +43,9 @@ export async function runDaemon(options: RunDaemonOptions = {}): Promise<void> {
   const dir = daemonDir();
   const logger = options.logger ?? createLogger();
   const log = logger.child({ component: "run" });
+  // Anyone who can connect to the socket acts as this user: refuse to serve from a place others can reach.
+  assertPrivate(dir, 0o700);
+  assertPrivate(configDir(), 0o700);
 
   const lock = acquireLock(daemonFiles.lock());
   if (!lock.acquired) {
@@ -86,9 +90,10 @@ export async function runDaemon(options: RunDaemonOptions = {}): Promise<void> {
     });
     daemon.start();
     const app = createApp(daemon, ROUTES, () => stop("shutdown requested"));
-    const unixServer = createIpcServer({ app, logger });
+    const unixServer = createIpcServer({ app, logger, socketPath });
     servers.push(unixServer);
     await listenUnix(unixServer, socketPath);
+    assertPrivate(socketPath, 0o600);
     const tcpPort = process.env.CLAUDEMESH_DAEMON_TCP_PORT;
     if (tcpPort !== undefined && tcpPort !== "") {
       const tcpServer = createIpcServer({ app, logger, bearerToken: localToken(daemonFiles.localToken()) });
@@ -130,6 +135,14 @@ export async function runDaemon(options: RunDaemonOptions = {}): Promise<void> {
   process.off("SIGHUP", onHangup);
   await cleanup();
   setTimeout(() => process.exit(0), EXIT_SAFETY_MS).unref();
+}
+
+/** Throws `insecure_permissions` with the fix when `path` is not private to this user. */
+function assertPrivate(path: string, want: 0o700 | 0o600): void {
+  const problem = privacyProblem(path, want);
+  if (problem !== null) {
+    throw new LocalError("insecure_permissions", `refusing to start: ${problem.message}`, problem.fix);
+  }
 }
 
 function readPid(path: string): number | null {

@@ -90,15 +90,20 @@ export class MeshSelectionError extends Error {
   }
 }
 
-/** Picks a mesh by slug or id; optional when exactly one is joined (or a default is set). */
-export function selectMesh(config: Config, wanted?: string): MeshConfig {
+/** Fails with `no_mesh` (and the commands that fix it) when the user has joined no mesh. */
+export function requireJoinedMesh(config: Config): void {
   if (config.meshes.length === 0) {
     throw new MeshSelectionError(
       "no_mesh",
-      "you have not joined any mesh",
-      "run `claudemesh up` or `claudemesh join <link>`",
+      "join a mesh first: you have not joined any mesh",
+      "run `claudemesh up` (a mesh on this machine) or `claudemesh join <link>`",
     );
   }
+}
+
+/** Picks a mesh by slug or id; optional when exactly one is joined (or a default is set). */
+export function selectMesh(config: Config, wanted?: string): MeshConfig {
+  requireJoinedMesh(config);
   if (wanted) {
     const found = config.meshes.filter((m) => m.slug === wanted || m.mesh_id === wanted);
     if (found.length === 1 && found[0]) return found[0];

@@ -22,3 +22,42 @@ export function writeSecretFile(path: string, data: string | Uint8Array): void {
 export function fileMode(path: string): number | null {
   return existsSync(path) ? statSync(path).mode & 0o777 : null;
 }
+
+/** Why a path is not private to this user, and the command that fixes it. */
+export interface PrivacyProblem {
+  message: string;
+  fix: string;
+}
+
+/**
+ * Whether `path` is private to this user: owned by them and, for a directory (`want` 0o700), not writable
+ * by group or others (nobody else can replace what is in it); for a file or socket (`want` 0o600), no
+ * access for group or others at all. Null when it is private, missing, or the platform has no uids.
+ *
+ * This is what protects the daemon's socket: Node cannot tell the uid of the process at the other end of
+ * a unix socket connection (there is no SO_PEERCRED in Node core), so only the owner and mode of the
+ * socket and its directory keep other users out.
+ */
+export function privacyProblem(path: string, want: 0o700 | 0o600): PrivacyProblem | null {
+  const uid = process.getuid?.();
+  if (uid === undefined || !existsSync(path)) return null;
+  const stat = statSync(path);
+  const mode = stat.mode & 0o777;
+  if (stat.uid !== uid) {
+    return {
+      message: `${path} belongs to another user (uid ${stat.uid}, you are ${uid})`,
+      fix: stat.isDirectory()
+        ? `use a directory of your own (CLAUDEMESH_CONFIG_DIR / CLAUDEMESH_DAEMON_DIR), or \`chown ${uid} ${path}\``
+        : `remove it (\`rm ${path}\`) and start the daemon again`,
+    };
+  }
+  const loose = want === 0o700 ? mode & 0o022 : mode & 0o077;
+  if (loose === 0) return null;
+  return {
+    message:
+      want === 0o700
+        ? `${path} is mode ${mode.toString(8)}: other users can replace the files in it`
+        : `${path} is mode ${mode.toString(8)}: other users can use it`,
+    fix: `chmod ${want.toString(8)} ${path}`,
+  };
+}

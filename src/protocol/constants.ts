@@ -6,6 +6,21 @@ export const WS_PATH = "/ws";
 export const MAX_FRAME_BYTES = 262_144;
 export const MAX_SEND_PAYLOAD = 65_536;
 export const MAX_HTTP_BODY = 65_536;
+/** What encryption adds to a message body: a 24-byte nonce and a 16-byte MAC (crypto_box and secretbox). */
+export const ENCRYPTION_NONCE_BYTES = 24;
+export const ENCRYPTION_MAC_BYTES = 16;
+/** Room kept in MAX_SEND_PAYLOAD for the target spec (a key, a group path) that counts toward it. */
+const TARGET_SPEC_ALLOWANCE = 256;
+/**
+ * The longest message text, in UTF-8 bytes, that always fits MAX_SEND_PAYLOAD once encrypted: nonce and
+ * ciphertext travel base64-encoded (4 characters per 3 bytes) next to the target spec.
+ */
+export const MAX_MESSAGE_TEXT_BYTES =
+  Math.floor(
+    ((MAX_SEND_PAYLOAD - TARGET_SPEC_ALLOWANCE - Math.ceil(ENCRYPTION_NONCE_BYTES / 3) * 4) / 4) * 3,
+  ) - ENCRYPTION_MAC_BYTES;
+/** MAX_MESSAGE_TEXT_BYTES in the unit people read: "about N KB of text". */
+export const MAX_MESSAGE_TEXT_KB = Math.floor(MAX_MESSAGE_TEXT_BYTES / 1024);
 
 export const HELLO_TIMEOUT_MS = 10_000;
 export const TIMESTAMP_SKEW_MS = 60_000;

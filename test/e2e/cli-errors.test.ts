@@ -2,7 +2,8 @@
  * Bad input and broken environments, through the real binary: each gives one line saying what is wrong
  * and how to fix it, the documented exit code, and never a stack trace. Plus `--help` for every verb.
  */
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { request as httpRequest } from "node:http";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -89,7 +90,44 @@ describe("bad input", () => {
   });
 
   it("a mesh verb with no mesh joined: exit 2 saying how to get one", async () => {
-    expectOneLineError(await user.run(["invite"]), 2, /not joined any mesh.*claudemesh up/);
+    expectOneLineError(await user.run(["invite"]), 2, /join a mesh first.*claudemesh up.*claudemesh join/);
+  });
+
+  it("every verb that needs a mesh refuses with no_mesh and starts no daemon when none is joined", async () => {
+    const fresh = new CliUser("nomesh");
+    try {
+      const lines = [
+        ["peers"],
+        ["send", "bob", "hi"],
+        ["inbox"],
+        ["status", "idle"],
+        ["summary", "reviewing"],
+        ["group", "join", "backend"],
+        ["group", "list"],
+        ["members"],
+        ["info"],
+        ["message", "status", "cm-1"],
+        ["invite"],
+        ["kick", "bob"],
+        ["ban", "bob"],
+        ["unban", "bob"],
+        ["launch"],
+      ];
+      for (const args of lines) {
+        expectOneLineError(
+          await fresh.run(args),
+          2,
+          /join a mesh first.*claudemesh up.*claudemesh join <link>/,
+        );
+      }
+      const asJson = await fresh.run(["peers", "--json"]);
+      expect(asJson.code).toBe(2);
+      expect((JSON.parse(asJson.stderr) as { error: { code: string } }).error.code).toBe("no_mesh");
+      expect(fresh.daemonPid()).toBeNull();
+      expect(existsSync(join(fresh.daemonDir, "daemon.sock"))).toBe(false);
+    } finally {
+      await fresh.dispose();
+    }
   });
 
   it("a malformed invite link: exit 2", async () => {
@@ -153,7 +191,9 @@ describe("daemon that cannot start", () => {
   it("an unusable daemon dir: exit 4 with the fix", async () => {
     const blocker = join(user.root, "not-a-dir");
     writeFileSync(blocker, "");
-    const result = await user.run(["peers"], { env: { CLAUDEMESH_DAEMON_DIR: join(blocker, "daemon") } });
+    const result = await user.run(["daemon", "up"], {
+      env: { CLAUDEMESH_DAEMON_DIR: join(blocker, "daemon") },
+    });
     expectOneLineError(result, 4, /cannot use the daemon directory.*CLAUDEMESH_DAEMON_DIR/);
   });
 
@@ -162,13 +202,13 @@ describe("daemon that cannot start", () => {
     try {
       mkdirSync(broken.configDir, { recursive: true, mode: 0o700 });
       writeFileSync(join(broken.configDir, "config.json"), "{ not json", { mode: 0o600 });
-      const first = await broken.run(["inbox"]);
+      const first = await broken.run(["daemon", "up"]);
       expect(first.code, first.stderr).toBe(4);
       expect(first.stderr.split("\n")[0]).toMatch(
         /^error: the claudemesh daemon did not start.*daemon up --foreground/,
       );
       expect(first.stderr).not.toMatch(/\n\s+at /);
-      const second = await broken.run(["inbox", "--json"]);
+      const second = await broken.run(["daemon", "up", "--json"]);
       expect(second.code).toBe(4);
       const error = json<{ error: { code: string; message: string } }>({ ...second, stdout: second.stderr });
       expect(error.error.code).toBe("daemon_spawn_failed");
@@ -183,7 +223,7 @@ describe("daemon lifecycle", () => {
   it("concurrent commands start exactly one daemon, and `daemon up` twice is a no-op that says so", async () => {
     const fresh = new CliUser("spawn");
     try {
-      const results = await Promise.all([1, 2, 3].map(() => fresh.run(["inbox", "--json"])));
+      const results = await Promise.all([1, 2, 3].map(() => fresh.run(["daemon", "up", "--json"])));
       for (const result of results) expect(result.code, result.stderr).toBe(0);
       const log = readFileSync(join(fresh.daemonDir, "daemon.log"), "utf8");
       expect(log.match(/daemon started/g)).toHaveLength(1);
@@ -223,5 +263,81 @@ describe("--help", () => {
         expect(result?.stdout, `${verb.path.join(" ")} ${name}`).toContain(flagTerm(name, flag));
       }
     });
+  });
+});
+
+describe("daemon socket and directory permissions", () => {
+  /** One request to the daemon's local API over its socket, as any local process could send it. */
+  function rawRequest(socketPath: string): Promise<{ status: number; body: Record<string, unknown> }> {
+    return new Promise((resolve, reject) => {
+      const req = httpRequest({ socketPath, path: "/v1/health", method: "GET" }, (res) => {
+        let text = "";
+        res.setEncoding("utf8").on("data", (chunk: string) => (text += chunk));
+        res.on("end", () =>
+          resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) as Record<string, unknown> }),
+        );
+      });
+      req.once("error", reject);
+      req.end();
+    });
+  }
+
+  it("a socket loosened while the daemon runs is refused on the next request, with the fix", async () => {
+    const owner = new CliUser("sockmode");
+    try {
+      expect((await owner.run(["daemon", "up"])).code).toBe(0);
+      const socket = join(owner.daemonDir, "daemon.sock");
+      expect((await rawRequest(socket)).status).toBe(200);
+
+      chmodSync(socket, 0o777);
+      const refused = await rawRequest(socket);
+      expect(refused.status).toBe(403);
+      expect(refused.body).toMatchObject({ error: "insecure_permissions", hint: `chmod 600 ${socket}` });
+      expectOneLineError(
+        await owner.run(["daemon", "outbox"]),
+        3,
+        new RegExp(`daemon\\.sock is mode 777.* — chmod 600 .*daemon\\.sock`),
+      );
+      const doctor = json<{ checks: Array<{ name: string; level: string; fix: string | null }> }>(
+        await owner.run(["doctor", "--json"]),
+      );
+      expect(doctor.checks).toContainEqual(
+        expect.objectContaining({ name: "daemon socket", level: "fail", fix: `chmod 600 ${socket}` }),
+      );
+
+      chmodSync(socket, 0o600);
+      expect((await rawRequest(socket)).status).toBe(200);
+    } finally {
+      await owner.dispose();
+    }
+  });
+
+  it("a daemon or config directory others can write: the daemon refuses to start, with the fix", async () => {
+    const owner = new CliUser("dirmode");
+    try {
+      mkdirSync(owner.daemonDir, { recursive: true, mode: 0o700 });
+      chmodSync(owner.daemonDir, 0o777);
+      expectOneLineError(
+        await owner.run(["daemon", "up"]),
+        3,
+        new RegExp(`will not start: .*daemon is mode 777.* — chmod 700 ${owner.daemonDir}$`),
+      );
+      // Started directly (as a service manager would), the daemon itself refuses too.
+      const foreground = await owner.run(["daemon", "up", "--foreground"], { timeoutMs: 15_000 });
+      expect(foreground.code).toBe(3);
+      expect(foreground.stderr).toContain(`refusing to start: ${owner.daemonDir} is mode 777`);
+      expect(foreground.stderr).toContain(`chmod 700 ${owner.daemonDir}`);
+      expect(owner.daemonPid()).toBeNull();
+      expect(existsSync(join(owner.daemonDir, "daemon.sock"))).toBe(false);
+
+      chmodSync(owner.daemonDir, 0o700);
+      chmodSync(owner.configDir, 0o775);
+      expectOneLineError(await owner.run(["daemon", "up"]), 3, new RegExp(`chmod 700 ${owner.configDir}$`));
+
+      chmodSync(owner.configDir, 0o755); // readable is fine: only writable lets others replace the socket
+      expect((await owner.run(["daemon", "up"])).code).toBe(0);
+    } finally {
+      await owner.dispose();
+    }
   });
 });

@@ -3,9 +3,11 @@
  * (by name, key prefix, `*`, `@group`, stdin, `--no-daemon`), inbox, message status, moderation.
  */
 import { spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startBroker, waitUntil, type BrokerProcess } from "../helpers/broker.js";
 import { CLI_BIN, CliUser, ROOT, json } from "../helpers/cli.js";
+import { MAX_MESSAGE_TEXT_BYTES } from "../../src/protocol/constants.js";
 
 interface Peer {
   mesh: string;
@@ -174,10 +176,43 @@ describe("send, inbox, message status", () => {
     expect(message.from_name).toBe("bob");
   });
 
+  it("refuses stdin that is not UTF-8 text instead of mangling it (exit 2), and sends nothing", async () => {
+    const before = (await inboxOf(alice)).length;
+    // 0xff and 0xfe never occur in UTF-8; the rest is random bytes.
+    const bytes = Buffer.concat([Buffer.from([0xff, 0xfe]), randomBytes(298)]);
+    const result = await bob.run(["send", "alice", "-"], { stdin: bytes });
+    expect(result.code, result.stderr).toBe(2);
+    expect(result.stderr.trim().split("\n")).toHaveLength(1);
+    expect(result.stderr).toMatch(/^error: messages are text \(UTF-8\); .* — /);
+    const asJson = await bob.run(["send", "alice", "-", "--json"], { stdin: bytes });
+    expect((JSON.parse(asJson.stderr) as { error: { code: string } }).error.code).toBe("invalid_encoding");
+    // Valid multi-byte text still goes through untouched.
+    expect((await bob.run(["send", "alice", "-"], { stdin: "naïve — ✓ 日本" })).code).toBe(0);
+    await received(alice, "naïve — ✓ 日本");
+    expect((await inboxOf(alice)).length).toBe(before + 1);
+  });
+
+  it("refuses a message over the size limit stating the limit in KB of text (exit 2)", async () => {
+    const limitKb = Math.floor(MAX_MESSAGE_TEXT_BYTES / 1024);
+    const result = await bob.run(["send", "alice", "-"], { stdin: "x".repeat(MAX_MESSAGE_TEXT_BYTES + 1) });
+    expect(result.code, result.stderr).toBe(2);
+    expect(result.stderr.trim().split("\n")).toHaveLength(1);
+    expect(result.stderr).toContain(`the limit is about ${limitKb} KB of text`);
+    expect(result.stderr).not.toMatch(/file share/);
+    // Exactly at the limit it goes through.
+    const atLimit = await bob.run(["send", "*", "-"], { stdin: "y".repeat(MAX_MESSAGE_TEXT_BYTES) });
+    expect(atLimit.code, atLimit.stderr).toBe(0);
+  });
+
   it("broadcasts with * and reaches a group with @group", async () => {
     const everyone = await alice.runJson<SendResult>(["send", "*", "to everyone", "--priority", "now"]);
     expect(everyone.status).toBe("sent");
     expect((await received(bob, "to everyone")).to).toBe("*");
+    // A broadcast says who it reached, never that "the recipient" is online.
+    const human = await alice.run(["send", "*", "to everyone again"]);
+    expect(human.code, human.stderr).toBe(0);
+    expect(human.stdout).toMatch(/ → everyone: sent to everyone; those online get it now\n$/);
+    expect(human.stdout).not.toMatch(/recipient/);
 
     const joined = await bob.run(["group", "join", "devs"]);
     expect(joined.code).toBe(0);

@@ -118,4 +118,57 @@ describe("claudemesh up", () => {
       live.kill("SIGKILL");
     }
   }, 90_000);
+
+  it("shows each join, leave, broker loss and return once in the live view, across broker restarts", async () => {
+    const live = spawn(process.execPath, [CLI_BIN, "up"], {
+      cwd: ROOT,
+      env: alice.env,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let output = "";
+    live.stdout.setEncoding("utf8").on("data", (chunk: string) => (output += chunk));
+    live.stderr.setEncoding("utf8").on("data", (chunk: string) => (output += chunk));
+    const count = (pattern: RegExp): number => output.split("\n").filter((l) => pattern.test(l)).length;
+    const bobLines = (): string[] => output.split("\n").filter((l) => /^[+-] bob .*control-plane/.test(l));
+    const until = (what: () => boolean, timeoutMs = 30_000): Promise<boolean> =>
+      waitUntil(what, { timeoutMs, message: `not shown in time:\n${output}` }).catch((err: unknown) => {
+        throw new Error(`${String(err)}\n${output}`);
+      });
+    try {
+      await until(() => output.includes("watching for activity"));
+      expect((await bob.run(["daemon", "down"])).code).toBe(0);
+      await until(() => count(/^- bob .* left local/) === 1);
+      expect((await bob.run(["daemon", "up"])).code).toBe(0);
+      await until(() => count(/^\+ bob .* joined local/) === 1);
+
+      const restarts = 3;
+      for (let i = 1; i <= restarts; i++) {
+        const pid = brokerPid();
+        expect(pid).not.toBeNull();
+        process.kill(pid ?? 0, "SIGTERM");
+        await until(() => count(/^broker disconnected \(local\)/) === i);
+        await until(() => {
+          try {
+            process.kill(pid ?? 0, 0);
+            return false;
+          } catch {
+            return true; // gone
+          }
+        });
+        expect((await alice.run(["up", "--detach"], { timeoutMs: 60_000 })).code).toBe(0);
+        await until(() => count(/^broker reconnected \(local\)/) === i);
+      }
+      // Bob's daemon is back online: the last thing the view says about it is that it joined.
+      await until(() => bobLines().at(-1)?.startsWith("+") === true);
+      expect(count(/^broker disconnected/)).toBe(restarts);
+      expect(count(/^broker reconnected/)).toBe(restarts);
+      // Joins and leaves alternate: never "joined" twice without "left" in between, or the reverse.
+      const signs = bobLines().map((l) => l[0]);
+      expect(signs[0], output).toBe("-"); // bob's daemon was online when the view started
+      signs.slice(1).forEach((sign, i) => expect(sign, output).not.toBe(signs[i]));
+      live.kill("SIGINT");
+    } finally {
+      live.kill("SIGKILL");
+    }
+  }, 120_000);
 });

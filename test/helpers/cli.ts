@@ -19,8 +19,8 @@ export interface CliResult {
 }
 
 export interface RunOptions {
-  /** Written to stdin, then stdin is closed. */
-  stdin?: string;
+  /** Written to stdin (text, or raw bytes), then stdin is closed. */
+  stdin?: string | Uint8Array;
   /** Extra environment (wins over the user's). */
   env?: Record<string, string>;
   /** @default 30000 */

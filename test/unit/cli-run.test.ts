@@ -51,6 +51,8 @@ const VERBS: VerbDef[] = [
       color: { type: "boolean", default: true, description: "leave out the colours" },
     },
     mesh: true,
+    // These cases run without a config; the refusal of mesh verbs without a mesh is tested end to end.
+    meshOptional: true,
     coldPath: true,
     async handler(ctx) {
       seen = ctx;

@@ -44,6 +44,7 @@ const outbox = defineVerb({
   summary: "Inspect sends: --pending (waiting or in flight), --dead (gave up), --done",
   flags: OUTBOX_FLAGS,
   mesh: true,
+  meshOptional: true,
   examples: ["claudemesh daemon outbox --dead", "claudemesh daemon outbox requeue <id>"],
   handler: async (ctx) => (await import("../handlers/daemon.js")).outbox(ctx),
 });

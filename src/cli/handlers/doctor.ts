@@ -6,8 +6,8 @@ import { existsSync, readFileSync } from "node:fs";
 import { claudeFiles } from "../../claude-code/files.js";
 import { loadConfig, type Config } from "../../host/config.js";
 import type { HealthResponse } from "../../daemon-api/contract.js";
-import { configDir, configFile, daemonFiles } from "../../host/paths.js";
-import { fileMode } from "../../host/secure-fs.js";
+import { configDir, configFile, daemonDir, daemonFiles } from "../../host/paths.js";
+import { fileMode, privacyProblem } from "../../host/secure-fs.js";
 import type { Context } from "../command.js";
 import { ExitCode } from "../errors.js";
 import { describeLanes, type LaneReport } from "../../claude-code/lanes.js";
@@ -42,16 +42,13 @@ function field(value: unknown, ...path: string[]): unknown {
   return current;
 }
 
-function modeCheck(name: string, path: string, want: number): Check {
+/** The same rule the daemon applies at start and on every request (host/secure-fs.ts `privacyProblem`). */
+function modeCheck(name: string, path: string, want: 0o700 | 0o600): Check {
   const mode = fileMode(path);
   if (mode === null) return { name, level: "ok", detail: `${path} (not created yet)`, fix: null };
-  if ((mode & 0o077) === 0) return { name, level: "ok", detail: `${path} is ${mode.toString(8)}`, fix: null };
-  return {
-    name,
-    level: "fail",
-    detail: `${path} is ${mode.toString(8)}: others can read it`,
-    fix: `chmod ${want.toString(8)} ${path}`,
-  };
+  const problem = privacyProblem(path, want);
+  if (problem === null) return { name, level: "ok", detail: `${path} is ${mode.toString(8)}`, fix: null };
+  return { name, level: "fail", detail: problem.message, fix: problem.fix };
 }
 
 async function brokerChecks(config: Config): Promise<Check[]> {
@@ -104,7 +101,11 @@ async function brokerChecks(config: Config): Promise<Check[]> {
 
 function daemonChecks(config: Config, health: HealthResponse | null): Check[] {
   if (!health) {
-    return [{ name: "daemon", level: "fail", detail: "not running", fix: "claudemesh daemon up" }];
+    return [
+      { name: "daemon", level: "fail", detail: "not running or not answering", fix: "claudemesh daemon up" },
+      // A daemon whose socket was loosened refuses every request: this says why.
+      modeCheck("daemon socket", daemonFiles.socket(), 0o600),
+    ];
   }
   const checks: Check[] = [
     {
@@ -173,6 +174,7 @@ export async function doctor(ctx: Context): Promise<number> {
     });
   }
   checks.push(modeCheck("config dir", configDir(), 0o700));
+  checks.push(modeCheck("daemon dir", daemonDir(), 0o700));
   if (existsSync(configFile())) checks.push(modeCheck("key file", configFile(), 0o600));
   if (config && config.meshes.length === 0) {
     checks.push({

@@ -21,7 +21,7 @@ export async function printInvite(out: Output, invite: CreatedInvite, qr: boolea
         " — the part after # is the secret: share the link privately",
     ),
   );
-  out.line(c.dim("they join with: claudemesh join '<link>'"));
+  out.line(c.dim("they join with: claudemesh join '<link>' --name <their name>"));
   if (qr) out.line(await renderQr(invite.web_link ?? invite.link));
 }
 
@@ -66,7 +66,11 @@ export async function join(ctx: Context<typeof JOIN_FLAGS>): Promise<void> {
       ctx.out.line(
         `joined ${ctx.out.c.bold(mesh.slug)} (${mesh.name}) as ${mesh.display_name} (${shortKey(mesh.pubkey)}), role ${mesh.role}`,
       );
-      if (!notified) ctx.out.line(ctx.out.c.dim("start the daemon to go online: claudemesh daemon up"));
+      if (!notified) {
+        ctx.out.line(
+          ctx.out.c.dim("you go online when your daemon runs: the next command that needs it starts it"),
+        );
+      }
     },
   );
 }

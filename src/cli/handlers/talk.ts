@@ -1,7 +1,9 @@
 /** Talking: `peers`, `send`, `message status`. */
 import type { MessageStatusResponse, PeerView, SendResponse } from "../../daemon-api/contract.js";
 import { DaemonApiError } from "../../daemon-api/client.js";
+import { MAX_MESSAGE_TEXT_BYTES, MAX_MESSAGE_TEXT_KB } from "../../protocol/constants.js";
 import type { Context } from "../command.js";
+import type { Output } from "../output.js";
 import type { PEERS_FLAGS, SEND_FLAGS } from "../flags/talk.js";
 import { CliError, exitCodeFor, usageError } from "../errors.js";
 import { daemon, meshParam, readStdin, shortKey } from "../services.js";
@@ -58,11 +60,39 @@ export async function peers(ctx: Context<typeof PEERS_FLAGS>): Promise<void> {
   });
 }
 
+/**
+ * What an acked send means for its recipients. The broker only says whether at least one recipient was
+ * online, so a broadcast or group send never claims more than that.
+ */
+function sentState(kind: SendResponse["target"]["kind"], online: boolean, c: Output["c"]): string {
+  if (kind === "broadcast") {
+    return online
+      ? c.green("sent to everyone; those online get it now")
+      : c.yellow("sent to everyone; nobody else is online, they get it when they return");
+  }
+  if (kind === "group") {
+    return online
+      ? c.green("sent to the group; its members online get it now")
+      : c.yellow("sent to the group; none of its members is online, they get it when they return");
+  }
+  return online
+    ? c.green("sent; the recipient is online")
+    : c.yellow("sent; the recipient is offline and gets it when it returns");
+}
+
 export async function send(ctx: Context<typeof SEND_FLAGS>): Promise<void> {
   const to = ctx.args.to ?? "";
   const message = ctx.args.message === "-" ? await readStdin(ctx.stdin) : (ctx.args.message ?? "");
   if (message.trim() === "")
     throw usageError("the message is empty", "give the text as an argument, or pipe it with -");
+  const bytes = Buffer.byteLength(message);
+  if (bytes > MAX_MESSAGE_TEXT_BYTES) {
+    throw usageError(
+      `the message is too long (${Math.ceil(bytes / 1024)} KB of text); the limit is about ${MAX_MESSAGE_TEXT_KB} KB of text`,
+      "send a shorter message, or split it into several",
+      "too_large",
+    );
+  }
   const priority = ctx.flags.priority === "now" || ctx.flags.priority === "low" ? ctx.flags.priority : "next";
   const client = await daemon(ctx);
   const result: SendResponse = await client
@@ -87,9 +117,7 @@ export async function send(ctx: Context<typeof SEND_FLAGS>): Promise<void> {
       const state =
         result.status === "queued"
           ? c.yellow("queued: the broker has not confirmed yet; the daemon keeps trying")
-          : result.recipient_online
-            ? c.green("sent; the recipient is online")
-            : c.yellow("sent; the recipient is offline and gets it when it returns");
+          : sentState(result.target.kind, result.recipient_online, c);
       ctx.out.line(`${c.bold(result.message_id)} → ${result.target.display}: ${state}`);
     },
   );

@@ -4,7 +4,7 @@
  * everything that exists.
  */
 import { selectMesh, type MeshConfig } from "../../host/config.js";
-import type { MessageEvent, PeerEvent, PeerView } from "../../daemon-api/contract.js";
+import type { BrokerStatusEvent, MessageEvent, PeerEvent, PeerView } from "../../daemon-api/contract.js";
 import type { DaemonClient } from "../../daemon-api/client.js";
 import { followEvents } from "../../daemon-api/events.js";
 import { defaultBrokerDataDir } from "../../host/paths.js";
@@ -12,6 +12,7 @@ import { DEFAULT_BROKER_PORT } from "../../protocol/constants.js";
 import type { Context } from "../command.js";
 import type { UP_FLAGS } from "../flags/up.js";
 import { formatMessage, formatPeerEvent } from "../format.js";
+import { LiveViewTracker, type PresenceChange } from "../live-view.js";
 import type { LocalBroker } from "../local-broker.js";
 import type { CreatedInvite } from "../mesh-setup.js";
 import type { Output } from "../output.js";
@@ -53,19 +54,40 @@ function peersTable(out: Output, peers: readonly PeerView[]): void {
   );
 }
 
-/** Prints peers and message activity from the daemon's event stream until `signal` aborts. */
+/** Prints presence and broker changes (each once, see {@link LiveViewTracker}) and messages until `signal` aborts. */
 async function liveView(out: Output, client: DaemonClient, signal: AbortSignal): Promise<void> {
   const c = out.c;
+  const tracker = new LiveViewTracker();
+  const showPresence = (change: PresenceChange): void =>
+    out.line(formatPeerEvent(change.kind, { ...change.peer }, c));
+  /** Shows who came and went while the view could not follow; a broker that is down leaves it for later. */
+  const resync = async (mesh?: string): Promise<void> => {
+    try {
+      const { peers } = await client.call("peers", { all: true });
+      for (const change of tracker.resync(peers, mesh)) showPresence(change);
+    } catch {
+      // The broker or daemon is unreachable: its reconnect event resyncs again.
+    }
+  };
   const stream = followEvents(client, {
     signal,
     onOpen: async (resumed) => {
       if (resumed) {
         out.line(c.dim("daemon reconnected"));
+        await resync();
         return;
       }
+      const [{ peers }, health] = await Promise.all([
+        client.call("peers", { all: true }),
+        client.call("health", {}),
+      ]);
+      tracker.reset(peers, health.meshes);
       out.line("");
       out.line(c.bold("peers online:"));
-      peersTable(out, (await client.call("peers", { all: false })).peers);
+      peersTable(
+        out,
+        peers.filter((p) => p.peer_role !== "control-plane"),
+      );
       out.line("");
       out.line(c.dim("watching for activity; Ctrl-C stops watching (the broker and daemon keep running)"));
     },
@@ -73,14 +95,24 @@ async function liveView(out: Output, client: DaemonClient, signal: AbortSignal):
   });
   for await (const { event, data } of stream) {
     if ((event === "peer_join" || event === "peer_leave") && isType<PeerEvent>(data, "display_name")) {
-      out.line(formatPeerEvent(event, data, c));
+      const change = tracker.peerEvent(event, data);
+      if (change) showPresence(change);
     } else if (event === "message" && isType<MessageEvent>(data, "message")) {
       out.line(formatMessage(data.message, c));
-    } else if (
-      event === "broker_status" &&
-      isType<{ mesh: string; state: string; last_error: string | null }>(data, "state")
-    ) {
-      out.line(c.dim(`broker ${data.state} (${data.mesh})${data.last_error ? `: ${data.last_error}` : ""}`));
+    } else if (event === "broker_status" && isType<BrokerStatusEvent>(data, "state")) {
+      const change = tracker.brokerStatus(data);
+      if (change?.kind === "disconnected") {
+        out.line(
+          c.yellow(
+            `broker disconnected (${change.mesh})${change.reason ? `: ${change.reason}` : ""}; the daemon keeps retrying`,
+          ),
+        );
+      } else if (change?.kind === "disabled") {
+        out.line(c.red(`mesh ${change.mesh} disabled${change.reason ? `: ${change.reason}` : ""}`));
+      } else if (change?.kind === "reconnected") {
+        out.line(c.green(`broker reconnected (${change.mesh})`));
+        await resync(change.mesh);
+      }
     }
   }
 }
@@ -164,9 +196,20 @@ export async function up(ctx: Context<typeof UP_FLAGS>): Promise<void> {
     out.line(`  broker  ${mesh.broker_url}`);
   }
   out.line(
-    `  mesh    ${c.bold(mesh.slug)} ${c.dim(`(${meshCreated ? "created" : "joined"})`)} — you are ${mesh.display_name}, ${mesh.role}`,
+    `  mesh    ${c.bold(mesh.slug)} ${c.dim(`(${meshCreated ? "created" : "joined"})`)}, role ${mesh.role}`,
   );
   out.line(`  daemon  pid ${version.pid}`);
+  out.line("");
+  out.line(
+    `you are ${c.bold(mesh.display_name)}: others send to you with \`claudemesh send ${mesh.display_name} "…"\``,
+  );
+  if (ctx.flags.name !== undefined && ctx.flags.name !== mesh.display_name) {
+    out.line(
+      c.yellow(
+        `--name ${ctx.flags.name} was not used: you joined ${mesh.slug} as ${mesh.display_name} before, and that name stays`,
+      ),
+    );
+  }
   if (invite) {
     out.line("");
     out.line(c.bold("invite a second user or machine (one use, 7 days):"));

@@ -50,6 +50,7 @@ const HTTP_STATUS: Record<string, number> = {
   forbidden: 403,
   mesh_disabled: 403,
   origin_refused: 403,
+  insecure_permissions: 403,
   host_refused: 403,
   not_found: 404,
   unknown_mesh: 404,

@@ -8,6 +8,7 @@ import { chmodSync, existsSync, rmSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { connect } from "node:net";
 import type { Logger } from "pino";
+import { privacyProblem } from "../../host/secure-fs.js";
 import { MAX_HTTP_BODY } from "../../protocol/index.js";
 import { errorResponse, headerValue, type ApiResponse, type DaemonApp } from "./app.js";
 import { LocalError } from "./errors.js";
@@ -18,6 +19,11 @@ export interface IpcServerOptions {
   logger: Logger;
   /** For the TCP listener: the local token every request must carry as `Bearer`. */
   bearerToken?: string;
+  /**
+   * For the unix listener: its socket, whose owner and mode are checked on every request (a stat), so a
+   * socket loosened while the daemon runs stops answering instead of serving other users.
+   */
+  socketPath?: string;
 }
 
 const LOOPBACK_HOSTS = new Set(["127.0.0.1", "localhost", "[::1]", "::1"]);
@@ -46,6 +52,17 @@ async function serve(
   options: IpcServerOptions,
   delays: ReadonlyMap<string, number>,
 ): Promise<void> {
+  if (options.socketPath !== undefined) {
+    const problem = privacyProblem(options.socketPath, 0o600);
+    if (problem !== null) {
+      req.resume();
+      writeJson(
+        res,
+        errorResponse(new LocalError("insecure_permissions", `refused: ${problem.message}`, problem.fix)),
+      );
+      return;
+    }
+  }
   if (options.bearerToken !== undefined) {
     const refusal = tcpRefusal(req, options.bearerToken);
     if (refusal !== null) {

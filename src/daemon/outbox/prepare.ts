@@ -7,7 +7,12 @@
 import { encryptDirect, encryptForTarget } from "../../client/index.js";
 import { sha256Hex } from "../../crypto/index.js";
 import { resolveTarget, type ResolvedTarget } from "../../daemon-api/resolve-target.js";
-import { MAX_SEND_PAYLOAD, type MemberEntry, type Priority } from "../../protocol/index.js";
+import {
+  MAX_MESSAGE_TEXT_KB,
+  MAX_SEND_PAYLOAD,
+  type MemberEntry,
+  type Priority,
+} from "../../protocol/index.js";
 import { requestFingerprint } from "../../protocol/canonical.js";
 import { LocalError } from "../ipc/errors.js";
 import type { MeshRuntime } from "../meshes/mesh-runtime.js";
@@ -94,8 +99,9 @@ export function buildOutboxRow(
   if (payload > MAX_SEND_PAYLOAD) {
     throw new LocalError(
       "too_large",
-      `the encrypted message is ${payload} bytes; the limit is ${MAX_SEND_PAYLOAD}`,
-      "send a shorter message, or share a file with `claudemesh file share`",
+      `the message is too long (${Math.ceil(Buffer.byteLength(intent.message) / 1024)} KB of text); ` +
+        `the limit is about ${MAX_MESSAGE_TEXT_KB} KB of text`,
+      "send a shorter message, or split it into several",
     );
   }
   return {
