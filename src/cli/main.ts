@@ -4,6 +4,7 @@
  * `process.exit` and signal handlers.
  */
 import { commandEnded } from "./cleanup.js";
+import { listsAMesh } from "../host/config-peek.js";
 import { packageVersion } from "../host/version.js";
 import type { Context, VerbDef } from "./command.js";
 import { describeError, ExitCode } from "./errors.js";
@@ -85,9 +86,9 @@ export async function run(
     options.onVerb?.(parsed.verb);
     const signal = options.signal ?? new AbortController().signal;
     const ctx = buildContext(parsed.verb, parsed.operands, parsed.options, parsed.rest, io, out, signal);
-    // Before any daemon starts: a verb about a mesh has nothing to do without one.
-    // (The config module loads zod: imported only here, so `--help` and hooks stay light.)
-    if (parsed.verb.mesh === true && parsed.verb.meshOptional !== true) {
+    // Before any daemon starts: a verb about a mesh has nothing to do without one. A glance at the config
+    // settles the common case; only otherwise is it loaded and validated (which loads zod), to say why.
+    if (parsed.verb.mesh === true && parsed.verb.meshOptional !== true && listsAMesh() !== true) {
       const { loadConfig, requireJoinedMesh } = await import("../host/config.js");
       requireJoinedMesh(loadConfig());
     }

@@ -1,26 +1,19 @@
-/** What many verbs need: the config, the selected mesh, a daemon client (started when absent). */
+/**
+ * What many verbs need: the mesh parameter and a daemon client (started when absent). Nothing here loads
+ * the config (whose validation loads a schema library): a warm verb asks the daemon, which knows it.
+ */
 import type { Context } from "./command.js";
 import type { Spinner } from "./output.js";
 import { CliError, ExitCode, usageError } from "./errors.js";
-import { loadConfig, selectMesh, type Config, type MeshConfig } from "../host/config.js";
 import type { HealthResponse } from "../daemon-api/contract.js";
 import { DaemonApiError, DaemonClient } from "../daemon-api/client.js";
 import { ensureDaemon } from "../daemon-api/lifecycle.js";
 import { packageVersion } from "../host/version.js";
 import { onCommandEnd } from "./cleanup.js";
 
-export function userConfig(): Config {
-  return loadConfig();
-}
-
-/** The mesh named by `--mesh`, or the only/default one. */
-export function currentMesh(ctx: Pick<Context, "mesh">, config: Config = userConfig()): MeshConfig {
-  return selectMesh(config, ctx.mesh);
-}
-
-/** `--mesh` checked against the config (a clear error for a typo), as the mesh id the daemon takes. */
+/** `--mesh` as the daemon takes it (slug or id; the daemon refuses an unknown one, listing the joined). */
 export function meshParam(ctx: Pick<Context, "mesh">): string | undefined {
-  return ctx.mesh === undefined ? undefined : currentMesh(ctx).mesh_id;
+  return ctx.mesh;
 }
 
 /**
@@ -53,6 +46,7 @@ export async function daemon(
 
 /** The daemon run in this process for this command, on a one-shot connection to the selected mesh. */
 export async function oneShotDaemon(ctx: Pick<Context, "out" | "mesh">): Promise<DaemonClient> {
+  const { currentMesh } = await import("./mesh-config.js");
   const mesh = currentMesh(ctx);
   const { openInProcessDaemon } = await import("../daemon/index.js");
   const opened = openInProcessDaemon({ meshId: mesh.mesh_id, version: packageVersion() });

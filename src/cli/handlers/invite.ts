@@ -3,7 +3,8 @@ import type { Context } from "../command.js";
 import type { INVITE_FLAGS, JOIN_FLAGS } from "../flags/invite.js";
 import type { CreatedInvite } from "../mesh-setup.js";
 import type { Output } from "../output.js";
-import { currentMesh, reloadDaemon, shortKey } from "../services.js";
+import { reloadDaemon, shortKey } from "../services.js";
+import { currentMesh } from "../mesh-config.js";
 
 async function renderQr(text: string): Promise<string> {
   const { default: qrcode } = await import("qrcode-terminal");

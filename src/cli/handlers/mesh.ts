@@ -6,7 +6,8 @@ import { ensureDaemon } from "../../daemon-api/lifecycle.js";
 import type { Context } from "../command.js";
 import { DEFAULT_BROKER_URL, type LEAVE_FLAGS, type MESH_CREATE_FLAGS } from "../flags/mesh.js";
 import { CliError, ExitCode } from "../errors.js";
-import { daemonHealth, oneShotDaemon, reloadDaemon, requireYes, shortKey, userConfig } from "../services.js";
+import { daemonHealth, oneShotDaemon, reloadDaemon, requireYes, shortKey } from "../services.js";
+import { userConfig } from "../mesh-config.js";
 
 export async function meshCreate(ctx: Context<typeof MESH_CREATE_FLAGS>): Promise<void> {
   const brokerUrl = ctx.flags.broker ?? ctx.env.CLAUDEMESH_BROKER_URL ?? DEFAULT_BROKER_URL;

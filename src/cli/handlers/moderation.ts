@@ -7,7 +7,8 @@ import type { MemberView } from "../../daemon-api/contract.js";
 import type { Context } from "../command.js";
 import type { BAN_FLAGS } from "../flags/moderation.js";
 import { CliError, ExitCode } from "../errors.js";
-import { currentMesh, daemon, meshParam, shortKey } from "../services.js";
+import { daemon, meshParam, shortKey } from "../services.js";
+import { currentMesh } from "../mesh-config.js";
 
 export async function members(ctx: Context): Promise<void> {
   const list: MemberView[] = (await (await daemon(ctx)).call("members", { mesh: meshParam(ctx) })).members;

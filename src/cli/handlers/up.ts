@@ -16,7 +16,8 @@ import { LiveViewTracker, type PresenceChange } from "../live-view.js";
 import type { LocalBroker } from "../local-broker.js";
 import type { CreatedInvite } from "../mesh-setup.js";
 import type { Output } from "../output.js";
-import { daemon, isLoopbackUrl, shortKey, userConfig } from "../services.js";
+import { daemon, isLoopbackUrl, shortKey } from "../services.js";
+import { userConfig } from "../mesh-config.js";
 import { printInvite } from "./invite.js";
 
 function portOf(url: string): number | null {
