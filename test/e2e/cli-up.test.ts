@@ -2,7 +2,7 @@
  * `claudemesh up`: from nothing to a local mesh (broker process, mesh `local`, daemon, invite link),
  * idempotent on a second run, and a live view that shows a second user's message until Ctrl-C.
  */
-import { spawn } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -47,6 +47,20 @@ afterAll(async () => {
     }
   }
 });
+
+/** `claudemesh up` in the foreground as alice: its live view, all it prints, and its exit. */
+function liveView(): { live: ChildProcess; output: () => string; exited: Promise<number | null> } {
+  const live = spawn(process.execPath, [CLI_BIN, "up"], {
+    cwd: ROOT,
+    env: alice.env,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let text = "";
+  live.stdout.setEncoding("utf8").on("data", (chunk: string) => (text += chunk));
+  live.stderr.setEncoding("utf8").on("data", (chunk: string) => (text += chunk));
+  const exited = new Promise<number | null>((resolve) => live.once("exit", (code) => resolve(code)));
+  return { live, output: () => text, exited };
+}
 
 describe("claudemesh up", () => {
   let first: UpJson;
@@ -95,22 +109,18 @@ describe("claudemesh up", () => {
 
   it("shows a second user's message in the live view and stops on Ctrl-C", async () => {
     await bob.runJson(["join", first.invite?.link ?? "", "--name", "bob"]);
-    const live = spawn(process.execPath, [CLI_BIN, "up"], {
-      cwd: ROOT,
-      env: alice.env,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let output = "";
-    live.stdout.setEncoding("utf8").on("data", (chunk: string) => (output += chunk));
-    live.stderr.setEncoding("utf8").on("data", (chunk: string) => (output += chunk));
-    const exited = new Promise<number | null>((resolve) => live.once("exit", (code) => resolve(code)));
+    const view = liveView();
+    const { live, exited } = view;
     try {
-      await waitUntil(() => output.includes("watching for activity"), { timeoutMs: 30_000, message: output });
+      await waitUntil(() => view.output().includes("watching for activity"), {
+        timeoutMs: 30_000,
+        message: view.output(),
+      });
       const sent = await bob.run(["send", "alice", "hello from bob"]);
       expect(sent.code, sent.stderr).toBe(0);
-      await waitUntil(() => /bob .*→ you: hello from bob/.test(output), {
+      await waitUntil(() => /bob .*→ you: hello from bob/.test(view.output()), {
         timeoutMs: 15_000,
-        message: output,
+        message: view.output(),
       });
       live.kill("SIGINT");
       expect(await exited).toBe(0);
@@ -120,22 +130,23 @@ describe("claudemesh up", () => {
   }, 90_000);
 
   it("shows each join, leave, broker loss and return once in the live view, across broker restarts", async () => {
-    const live = spawn(process.execPath, [CLI_BIN, "up"], {
-      cwd: ROOT,
-      env: alice.env,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let output = "";
-    live.stdout.setEncoding("utf8").on("data", (chunk: string) => (output += chunk));
-    live.stderr.setEncoding("utf8").on("data", (chunk: string) => (output += chunk));
-    const count = (pattern: RegExp): number => output.split("\n").filter((l) => pattern.test(l)).length;
-    const bobLines = (): string[] => output.split("\n").filter((l) => /^[+-] bob .*control-plane/.test(l));
+    const view = liveView();
+    const { live } = view;
+    const output = view.output;
+    const count = (pattern: RegExp): number =>
+      output()
+        .split("\n")
+        .filter((l) => pattern.test(l)).length;
+    const bobLines = (): string[] =>
+      output()
+        .split("\n")
+        .filter((l) => /^[+-] bob .*control-plane/.test(l));
     const until = (what: () => boolean, timeoutMs = 30_000): Promise<boolean> =>
-      waitUntil(what, { timeoutMs, message: `not shown in time:\n${output}` }).catch((err: unknown) => {
-        throw new Error(`${String(err)}\n${output}`);
+      waitUntil(what, { timeoutMs, message: `not shown in time:\n${output()}` }).catch((err: unknown) => {
+        throw new Error(`${String(err)}\n${output()}`);
       });
     try {
-      await until(() => output.includes("watching for activity"));
+      await until(() => output().includes("watching for activity"));
       expect((await bob.run(["daemon", "down"])).code).toBe(0);
       await until(() => count(/^- bob .* left local/) === 1);
       expect((await bob.run(["daemon", "up"])).code).toBe(0);
@@ -164,8 +175,8 @@ describe("claudemesh up", () => {
       expect(count(/^broker reconnected/)).toBe(restarts);
       // Joins and leaves alternate: never "joined" twice without "left" in between, or the reverse.
       const signs = bobLines().map((l) => l[0]);
-      expect(signs[0], output).toBe("-"); // bob's daemon was online when the view started
-      signs.slice(1).forEach((sign, i) => expect(sign, output).not.toBe(signs[i]));
+      expect(signs[0], output()).toBe("-"); // bob's daemon was online when the view started
+      signs.slice(1).forEach((sign, i) => expect(sign, output()).not.toBe(signs[i]));
       live.kill("SIGINT");
     } finally {
       live.kill("SIGKILL");
