@@ -11,7 +11,7 @@ import { describeError, ExitCode } from "./errors.js";
 import { overviewHelp, verbHelp } from "./help.js";
 import { Output, type Io, type TextStream } from "./output.js";
 import { optionKey, parseArgv } from "./parse.js";
-import { VERBS } from "./table.js";
+import { verbsFor } from "./verb-index.js";
 
 function buildContext(
   verb: VerbDef,
@@ -65,7 +65,7 @@ export async function run(
   io: Io,
   options: { verbs?: readonly VerbDef[]; signal?: AbortSignal; onVerb?: (verb: VerbDef) => void } = {},
 ): Promise<number> {
-  const verbs = options.verbs ?? VERBS;
+  const verbs = options.verbs ?? (await verbsFor(argv));
   const dashdash = argv.indexOf("--");
   const wantsJson = (dashdash < 0 ? argv : argv.slice(0, dashdash)).includes("--json");
   let out = new Output(io, { json: wantsJson });
