@@ -30,21 +30,27 @@ export interface InProcessOptions {
 
 export function openInProcessDaemon(options: InProcessOptions): InProcessDaemon {
   const dir = mkdtempSync(join(tmpdir(), "claudemesh-oneshot-"));
-  const daemon = new Daemon({
-    paths: {
-      config: configFile(),
-      outboxDb: join(dir, "outbox.db"),
-      inboxDb: join(dir, "inbox.db"),
-      sessionKeys: join(dir, "session-keys"),
-      sessionsFile: join(dir, "sessions.json"),
-    },
-    logger: silentLogger(),
-    version: options.version,
-    reaper: false,
-    oneShot: { meshId: options.meshId },
-    ...(options.linkFactory === undefined ? {} : { linkFactory: options.linkFactory }),
-  });
-  daemon.start();
+  let daemon: Daemon;
+  try {
+    daemon = new Daemon({
+      paths: {
+        config: configFile(),
+        outboxDb: join(dir, "outbox.db"),
+        inboxDb: join(dir, "inbox.db"),
+        sessionKeys: join(dir, "session-keys"),
+        sessionsFile: join(dir, "sessions.json"),
+      },
+      logger: silentLogger(),
+      version: options.version,
+      reaper: false,
+      oneShot: { meshId: options.meshId },
+      ...(options.linkFactory === undefined ? {} : { linkFactory: options.linkFactory }),
+    });
+    daemon.start();
+  } catch (error) {
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
+  }
   const app = createApp(daemon, ROUTES, () => undefined);
   let closing: Promise<void> | null = null;
   return {

@@ -137,7 +137,12 @@ const readInbox = defineTool({
     limit: z.number().int().min(1).max(200).default(20).describe("At most this many (default 20)"),
   }),
   async run(client, args) {
-    const { messages } = await client.call("inbox", { unread: args.unread_only, limit: args.limit });
+    // What a model may see: never a message addressed to another (or an ended) session.
+    const { messages } = await client.call("inbox", {
+      unread: args.unread_only,
+      limit: args.limit,
+      scope: "lane",
+    });
     if (messages.length === 0) return args.unread_only ? "No new messages." : "The inbox is empty.";
     const fresh = messages.filter((m) => !m.surfaced).map((m) => m.id);
     if (fresh.length > 0) await client.call("markSurfaced", { ids: fresh, lane: "tool" });

@@ -162,6 +162,27 @@ describe("inbox", () => {
     expect(await bodies()).toEqual(["for the member"]);
   });
 
+  it("keeps a message with the session it was addressed to, whichever connection got it", async () => {
+    const a = await register("a2");
+    const b = await register("b2");
+    const member = h.meshes[0]!.member.publicKey;
+    // Session b's connection claims a DM addressed to session a, and a member-level message.
+    expect(await h.broker.sessionLink(b.session_pubkey).push(dmTo(a.session_pubkey, "for a, via b"))).toBe(
+      true,
+    );
+    expect(await h.broker.sessionLink(b.session_pubkey).push(dmTo(member, "member-level, via b"))).toBe(true);
+    const lane = async (token?: string) =>
+      (
+        await h.request<InboxResponse>("GET", "/v1/inbox?scope=lane", token === undefined ? {} : { token })
+      ).body.messages.map((m) => m.body);
+    expect(await lane(a.token)).toContain("for a, via b");
+    expect(await lane(b.token)).not.toContain("for a, via b");
+    expect(await lane()).not.toContain("for a, via b");
+    // Member-level stays member-level: every session and ambient callers see it.
+    expect(await lane(b.token)).toContain("member-level, via b");
+    expect(await lane()).toContain("member-level, via b");
+  });
+
   it("decrypts broadcasts with the mesh root key and marks them encrypted", async () => {
     const body = encryptMulticast("hello all", multicastKey(h.meshes[0]!.rootKey, "*"));
     await h.broker.control().push(

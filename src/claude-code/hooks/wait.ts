@@ -18,6 +18,8 @@ import { takeWaiterSlot } from "./waiter-slot.js";
 
 /** How long a message stays unsurfaced before the waiter delivers it. */
 export const SETTLE_MS = 3_000;
+/** When a due message was not there to show (another lane reserved it), or the daemon failed: look again. */
+const RECHECK_MS = 1_000;
 
 export interface WaitOptions {
   target: HookTarget;
@@ -94,26 +96,32 @@ export async function waitHook(options: WaitOptions): Promise<0 | 2> {
     const { shown, blocks } = selectForContext(unseen);
     const reserved = new Set((await reserve(client, shown)).map((m) => m.id));
     const kept = blocks.filter((_, i) => reserved.has(shown[i]?.id ?? ""));
-    for (const message of ready) due.delete(message.id);
+    // Seen in the transcript: surfaced now. Reserved by another lane: looked at again after a while, in
+    // case that lane never shows it (its reservation lapses).
+    for (const message of ready) {
+      if (!unseen.includes(message)) due.delete(message.id);
+      else if (!reserved.has(message.id)) due.set(message.id, Date.now() + RECHECK_MS);
+    }
     if (kept.length === 0) return false;
     // Only what the size limits held back: messages not due yet reach the woken turn through `hook prompt`.
     const more = unseen.length - kept.length;
     await options.write(renderContext(kept, Math.max(0, more), await moment()));
     // Shown. The turn it starts reports `working` itself (Claude Code runs UserPromptSubmit for a wake-up).
-    await confirmShown(
-      client,
-      shown.filter((m) => reserved.has(m.id)).map((m) => m.id),
-      "wait",
-    ).catch(() => undefined);
+    const ids = shown.filter((m) => reserved.has(m.id)).map((m) => m.id);
+    for (const id of ids) due.delete(id);
+    await confirmShown(client, ids, "wait").catch(() => undefined);
     return true;
   };
 
   const fire = async (): Promise<void> => {
     try {
       const unread = await unreadFor(options.target);
-      const stillUnread = new Set(unread.messages.map((m) => m.id));
-      for (const id of due.keys()) if (!stillUnread.has(id)) due.delete(id);
       const now = Date.now();
+      const listed = new Set(unread.messages.map((m) => m.id));
+      // Not listed: surfaced or reserved by another lane. Look again a little later (a reservation may
+      // lapse unshown); `forgetSurfaced` drops the ones that lane did show.
+      for (const [id, at] of due) if (!listed.has(id) && at <= now) due.set(id, now + RECHECK_MS);
+      await forgetSurfaced();
       const ready = unread.messages.filter((m) => (due.get(m.id) ?? Infinity) <= now);
       if (ready.length === 0) return;
       if (!slot.owned()) {
@@ -125,8 +133,19 @@ export async function waitHook(options: WaitOptions): Promise<0 | 2> {
         stop.abort();
       }
     } catch {
-      // The daemon hiccuped: the messages stay due and are tried again on the next event or reconnect.
+      // The daemon hiccuped: the messages stay due, and are tried again a little later (not at once: a
+      // daemon that keeps failing must not be asked in a tight loop).
+      const later = Date.now() + RECHECK_MS;
+      for (const [id, at] of due) due.set(id, Math.max(at, later));
     }
+  };
+
+  /** Drops the due messages that some lane has surfaced since (checked against the daemon's read view). */
+  const forgetSurfaced = async (): Promise<void> => {
+    if (due.size === 0) return;
+    const { messages } = await client.call("inbox", { unread: true, limit: 1_000, scope: "read" });
+    const unsurfaced = new Set(messages.map((m) => m.id));
+    for (const id of due.keys()) if (!unsurfaced.has(id)) due.delete(id);
   };
 
   const track = (message: InboxMessage, dueAt: number): void => {

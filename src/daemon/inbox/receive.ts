@@ -43,15 +43,18 @@ export function decryptionKeys(
 }
 
 /**
- * The session a push is for: the session whose connection got it; else, on the member's connection, the
- * session key it was addressed to (a DM to a session that ended before it was delivered: the broker hands
- * it to the member, keeping the key, protocol.md §4.6). Such a message stays with that session — shown if
- * it resumes, never in another session's or an ambient caller's context. Null = member-level.
+ * The session a push is for, from the key it was addressed to (protocol.md §4.8 `recipientPubkey`), on
+ * whichever connection it arrived: the member's key → member-level (null: every session of the member and
+ * ambient callers); another key → that session, also when it has ended (the broker hands such a DM to the
+ * member, keeping the key, §4.6) or when another session's connection claimed it. Such a message stays with
+ * its session — shown if it resumes, never in another session's or an ambient caller's context. Without a
+ * `recipientPubkey` (older brokers), the connection decides.
  */
 function addressedSession(ctx: ReceiveContext, push: PushFrame): string | null {
-  if (ctx.sessionPubkey !== null) return ctx.sessionPubkey;
   const to = push.recipientPubkey;
-  return to !== undefined && to !== ctx.memberPubkey && /^[0-9a-f]{64}$/.test(to) ? to : null;
+  if (to === ctx.memberPubkey) return null;
+  if (to !== undefined && /^[0-9a-f]{64}$/.test(to)) return to;
+  return ctx.sessionPubkey;
 }
 
 export class InboxReceiver {

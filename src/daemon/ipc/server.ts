@@ -199,13 +199,20 @@ export async function listenUnix(server: Server, path: string): Promise<void> {
     if (await socketAnswers(path)) throw new Error(`another daemon answers on ${path}`);
     rmSync(path, { force: true });
   }
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(path, () => {
-      server.off("error", reject);
-      resolve();
+  // The socket is created 0600 (not loosened by the umask and tightened later): no one else can connect in
+  // between, and a connection once made is not re-checked by the kernel.
+  const umask = process.umask(0o077);
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(path, () => {
+        server.off("error", reject);
+        resolve();
+      });
     });
-  });
+  } finally {
+    process.umask(umask);
+  }
   chmodSync(path, 0o600);
 }
 

@@ -43,9 +43,11 @@ export const messageRoutes = {
     const settled = (await daemon.outbox.waitForOutcome(row.id, wait)) ?? row;
     if (settled.status === "dead") throw deadRowFailure(settled);
     if (daemon.oneShot && settled.status !== "done") {
+      const sent =
+        settled.status === "inflight" ? "may have been sent (its ack did not come back)" : "was not sent";
       throw new LocalError(
         "broker_unreachable",
-        `the broker of mesh "${mesh.slug}" did not confirm the message, so it was not sent`,
+        `the broker of mesh "${mesh.slug}" did not confirm message ${settled.id}: it ${sent}`,
         "check the broker (`claudemesh doctor`), or send without --no-daemon: the daemon keeps a message until the broker takes it",
       );
     }

@@ -40,7 +40,13 @@ export const presenceRoutes = {
   // Kept and applied by the daemon (now, or once the broker connection is back): a hook hands its status
   // over and returns, however slow the broker is.
   setStatus: async (ctx, input) => {
-    const wanted = { status: input.status, source: input.source ?? "manual", at: input.at ?? Date.now() };
+    // A time ahead of this clock (a unit mix-up, a skewed caller) would pin the status: cap it at now.
+    const now = Date.now();
+    const wanted = {
+      status: input.status,
+      source: input.source ?? "manual",
+      at: Math.min(input.at ?? now, now),
+    };
     const results = await Promise.all(
       presenceLinks(ctx, input.mesh).map(async ({ mesh, status }) => {
         const result = await status.set(wanted);
