@@ -13,6 +13,8 @@ export const MCP_SERVER_NAME = "claudemesh";
 /** The permission `install` adds so the model may run the CLI without asking. */
 export const BASH_PERMISSION = "Bash(claudemesh:*)";
 export const CHANNEL_FLAG = "--dangerously-load-development-channels";
+/** The timeout (seconds) our quick hooks (prompt, idle) are installed with; Claude Code kills them past it. */
+export const QUICK_HOOK_TIMEOUT_S = 5;
 export const CHANNEL_FLAG_VALUE = `server:${MCP_SERVER_NAME}`;
 
 export type HookVerb = "prompt" | "idle" | "wait" | "working";

@@ -8,6 +8,7 @@
 import { existsSync } from "node:fs";
 import {
   MCP_SERVER_NAME,
+  QUICK_HOOK_TIMEOUT_S,
   claudeFiles,
   installedHookVerbs,
   isObject,
@@ -29,8 +30,7 @@ export interface LaneReport {
   warning: string | null;
 }
 
-/** Claude Code's timeout for the quick hooks (the installed entries say 5 s). */
-const HOOK_TIMEOUT_MS = 5_000;
+const HOOK_TIMEOUT_MS = QUICK_HOOK_TIMEOUT_S * 1_000;
 /** A run longer than this came close to the timeout. */
 const SLOW_HOOK_MS = HOOK_TIMEOUT_MS * 0.6;
 /** How many of the latest runs are looked at. */

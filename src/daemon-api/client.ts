@@ -6,7 +6,13 @@
 import { readFileSync } from "node:fs";
 import { request as httpRequest, type IncomingMessage } from "node:http";
 import type { ApiError, TargetCandidate } from "./contract.js";
-import { ENDPOINTS, type EndpointOutput, type JsonEndpoint } from "./endpoints.js";
+import {
+  DEFAULT_WAIT_MS,
+  ENDPOINTS,
+  type EndpointDef,
+  type EndpointOutput,
+  type JsonEndpoint,
+} from "./endpoints.js";
 import type { EndpointInput } from "./schemas.js";
 import { daemonFiles } from "../host/paths.js";
 
@@ -198,16 +204,21 @@ export class DaemonClient {
     input: EndpointInput<K>,
     options: { timeoutMs?: number } = {},
   ): Promise<EndpointOutput<K>> {
-    const { method, path } = ENDPOINTS[name];
+    const endpoint: EndpointDef = ENDPOINTS[name];
+    const { method, path } = endpoint;
     const fields: Record<string, unknown> = { ...input };
     const url = path.replace(/:(\w+)/g, (_, key: string) => {
       const value = fields[key];
       delete fields[key];
       return encodeURIComponent(String(value));
     });
-    // `send` waits up to `wait_ms` for the broker's ack: the request may take that much longer.
-    const waitMs = name === "send" && typeof fields.wait_ms === "number" ? fields.wait_ms : 2_000;
-    const timeoutMs = options.timeoutMs ?? (name === "send" ? waitMs + this.#timeoutMs : undefined);
+    // An endpoint that may wait before answering (send, for the broker's ack) gets that much longer.
+    const waited = endpoint.waits === undefined ? undefined : fields[endpoint.waits];
+    const timeoutMs =
+      options.timeoutMs ??
+      (endpoint.waits === undefined
+        ? undefined
+        : (typeof waited === "number" ? waited : DEFAULT_WAIT_MS) + this.#timeoutMs);
     if (method === "POST") return this.request(method, url, fields, { timeoutMs });
     return this.request(method, withQuery(url, queryOf(fields)), undefined, { timeoutMs });
   }

@@ -25,9 +25,17 @@ import type {
 
 export type Method = "GET" | "POST" | "DELETE";
 
+/** How long an endpoint that `waits` waits when its input does not say (ms). */
+export const DEFAULT_WAIT_MS = 2_000;
+
 export interface EndpointDef {
   method: Method;
   path: string;
+  /**
+   * The input field (ms, default {@link DEFAULT_WAIT_MS}) the daemon may wait before it answers; a caller's
+   * timeout allows for it.
+   */
+  waits?: string;
 }
 
 export const ENDPOINTS = {
@@ -48,7 +56,7 @@ export const ENDPOINTS = {
   setSummary: { method: "POST", path: "/v1/summary" },
   joinGroup: { method: "POST", path: "/v1/groups/join" },
   leaveGroup: { method: "POST", path: "/v1/groups/leave" },
-  send: { method: "POST", path: "/v1/send" },
+  send: { method: "POST", path: "/v1/send", waits: "wait_ms" },
   outbox: { method: "GET", path: "/v1/outbox" },
   requeue: { method: "POST", path: "/v1/outbox/requeue" },
   messageStatus: { method: "GET", path: "/v1/messages/:id/status" },

@@ -4,7 +4,14 @@
  * `~/.claude/settings.json`. Each edit is idempotent and its removal takes out exactly what it put in.
  */
 import { isDeepStrictEqual } from "node:util";
-import { BASH_PERMISSION, MCP_SERVER_NAME, isObject, ourHookVerb, type JsonObject } from "../files.js";
+import {
+  BASH_PERMISSION,
+  MCP_SERVER_NAME,
+  QUICK_HOOK_TIMEOUT_S,
+  isObject,
+  ourHookVerb,
+  type JsonObject,
+} from "../files.js";
 
 export interface McpEntry {
   type: "stdio";
@@ -27,8 +34,13 @@ export function hookGroups(cm: string): Record<"SessionStart" | "UserPromptSubmi
   };
   return {
     SessionStart: [waiter],
-    UserPromptSubmit: [{ hooks: [{ type: "command", command: `${cm} hook prompt`, timeout: 5 }] }],
-    Stop: [{ hooks: [{ type: "command", command: `${cm} hook idle`, timeout: 5 }] }, waiter],
+    UserPromptSubmit: [
+      { hooks: [{ type: "command", command: `${cm} hook prompt`, timeout: QUICK_HOOK_TIMEOUT_S }] },
+    ],
+    Stop: [
+      { hooks: [{ type: "command", command: `${cm} hook idle`, timeout: QUICK_HOOK_TIMEOUT_S }] },
+      waiter,
+    ],
   };
 }
 

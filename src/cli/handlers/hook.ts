@@ -11,17 +11,15 @@
  *   and marks nothing, so the next lane shows the message.
  */
 import { performance } from "node:perf_hooks";
+import { QUICK_HOOK_TIMEOUT_S } from "../../claude-code/files.js";
 import type { Context } from "../command.js";
 import { readHookInput, type HookInput } from "../../claude-code/hooks/input.js";
 import { recordHookRun, type HookOutcome } from "../../claude-code/hooks/run-log.js";
 import { confirmShown, unread, withoutSeen } from "../../claude-code/hooks/surface.js";
 import { hookTarget, type HookTarget } from "../../claude-code/hooks/target.js";
 
-/**
- * Claude Code's timeout for our quick hooks (the entries `install` writes say 5 s). Past it Claude Code
- * kills the hook, so every request ends before it.
- */
-export const HOOK_TIMEOUT_MS = 5_000;
+/** Claude Code kills a quick hook past the timeout `install` gives it, so every request ends before. */
+const HOOK_TIMEOUT_MS = QUICK_HOOK_TIMEOUT_S * 1_000;
 /** By when a quick hook must have its output ready (from process start); later it prints nothing. */
 const DEFAULT_BUDGET_MS = 4_000;
 const STDIN_MS = 1_000;
@@ -33,18 +31,17 @@ const WAIT_REQUEST_MS = 5_000;
 /** When Claude Code started this hook: the time of the event it reports (epoch ms). */
 const startedAt = Math.round(Date.now() - performance.now());
 
-/** The output budget: `CLAUDEMESH_HOOK_BUDGET_MS`, else {@link DEFAULT_BUDGET_MS}. */
-function budgetMs(env: NodeJS.ProcessEnv): number {
-  const value = Number(env.CLAUDEMESH_HOOK_BUDGET_MS);
-  return Number.isFinite(value) && value > 0 ? Math.min(value, DEFAULT_BUDGET_MS) : DEFAULT_BUDGET_MS;
+/** A duration in ms from the environment, or undefined when unset or not a number ≥ 0. */
+function msFromEnv(env: NodeJS.ProcessEnv, name: string): number | undefined {
+  const text = env[name];
+  const value = Number(text);
+  return text !== undefined && text !== "" && Number.isFinite(value) && value >= 0 ? value : undefined;
 }
 
-/** `CLAUDEMESH_HOOK_SETTLE_MS`: how long a message waits for the channel lane before `wait` shows it. */
-function settleFromEnv(env: NodeJS.ProcessEnv): { settleMs?: number } {
-  const value = Number(env.CLAUDEMESH_HOOK_SETTLE_MS);
-  return Number.isFinite(value) && value >= 0 && env.CLAUDEMESH_HOOK_SETTLE_MS !== ""
-    ? { settleMs: value }
-    : {};
+/** The output budget: `CLAUDEMESH_HOOK_BUDGET_MS` (never above the default), else the default. */
+function budgetMs(env: NodeJS.ProcessEnv): number {
+  const value = msFromEnv(env, "CLAUDEMESH_HOOK_BUDGET_MS");
+  return value !== undefined && value > 0 ? Math.min(value, DEFAULT_BUDGET_MS) : DEFAULT_BUDGET_MS;
 }
 
 /** What is left of Claude Code's timeout, less a margin for exiting. */
@@ -142,7 +139,8 @@ export async function hookWait(ctx: Context): Promise<number> {
       target: hook.target,
       transcriptPath: hook.input.transcript_path,
       startedAt,
-      ...settleFromEnv(ctx.env),
+      // `CLAUDEMESH_HOOK_SETTLE_MS`: how long a message waits for the channel lane first.
+      settleMs: msFromEnv(ctx.env, "CLAUDEMESH_HOOK_SETTLE_MS"),
       signal: ctx.signal,
       write: (text) => ctx.out.handOn("stderr", `${text}\n`),
     });

@@ -1,12 +1,12 @@
 /** Sending: `send`, the outbox, and per-recipient delivery state of a sent message. */
 import { randomUUID } from "node:crypto";
 import type { MessageStatusResponse } from "../../../daemon-api/contract.js";
+import { DEFAULT_WAIT_MS } from "../../../daemon-api/endpoints.js";
 import { SEND_MAX_WAIT_MS } from "../../../daemon-api/schemas.js";
 import { deadRowFailure, outboxItem, sendResponse } from "../../outbox/service.js";
 import type { Implementations } from "../app.js";
 import { LocalError, brokerFailure } from "../errors.js";
 
-const DEFAULT_WAIT_MS = 2_000;
 const BROKER_ID = /^[A-Za-z0-9]{8,32}$/;
 
 /** Wire states (§4.11 and the delivery states of §4.6) → the CLI's four. */
