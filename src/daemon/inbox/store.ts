@@ -114,8 +114,8 @@ const MIGRATIONS = [
 export class InboxStore {
   readonly #db: Db;
   readonly #insert;
-  /** `${viewer}|${seq}` → when the reservation lapses (ms). In memory: a restart frees them all. */
-  readonly #reserved = new Map<string, number>();
+  /** Viewer → message seq → when its reservation lapses (ms). In memory: a restart frees them all. */
+  readonly #reserved = new Map<string, Map<number, number>>();
 
   constructor(path: string) {
     this.#db = openDatabase(path, MIGRATIONS);
@@ -168,7 +168,7 @@ export class InboxStore {
     const { clause, params } = this.#visible(viewer, filter.meshId, scope, filter.liveSessions ?? []);
     const where = [clause];
     if (scope === "lane") {
-      const reserved = this.#reservedSeqs(viewer);
+      const reserved = [...this.#liveReservations(viewerKey(viewer), Date.now()).keys()];
       if (reserved.length > 0) {
         where.push(`m.seq NOT IN (${reserved.map(() => "?").join(", ")})`);
         params.push(...reserved);
@@ -223,10 +223,11 @@ export class InboxStore {
       `INSERT INTO surfaced (message_seq, viewer, lane, surfaced_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING`,
     );
     const key = viewerKey(viewer);
+    const reserved = this.#reserved.get(key);
     return this.#db.transaction(() => {
       let marked = 0;
-      for (const seq of this.#seqsOf(viewer, ids)) {
-        this.#reserved.delete(`${key}|${seq}`);
+      for (const seq of [...this.#seqsOf(viewer, ids).values()].flat()) {
+        reserved?.delete(seq);
         marked += mark.run(seq, key, lane, now.toISOString()).changes;
       }
       return marked;
@@ -240,38 +241,45 @@ export class InboxStore {
    */
   reserve(viewer: Viewer, ids: readonly string[], ttlMs = RESERVATION_MS, nowMs = Date.now()): string[] {
     const key = viewerKey(viewer);
+    const reserved = this.#liveReservations(key, nowMs);
     const isSurfaced = this.#db.prepare(`SELECT 1 FROM surfaced WHERE message_seq = ? AND viewer = ?`);
-    for (const [k, until] of this.#reserved) if (until <= nowMs) this.#reserved.delete(k);
     const taken: string[] = [];
-    for (const id of ids) {
-      const seqs = this.#seqsOf(viewer, [id]);
-      const free = seqs.filter((seq) => !this.#reserved.has(`${key}|${seq}`) && !isSurfaced.get(seq, key));
+    for (const [id, seqs] of this.#seqsOf(viewer, ids)) {
+      const free = seqs.filter((seq) => !reserved.has(seq) && !isSurfaced.get(seq, key));
       if (free.length === 0) continue;
-      for (const seq of free) this.#reserved.set(`${key}|${seq}`, nowMs + ttlMs);
+      for (const seq of free) reserved.set(seq, nowMs + ttlMs);
       taken.push(id);
     }
     return taken;
   }
 
-  /** Row seqs of the messages `ids` (broker or client ids) that `viewer` may see. */
-  #seqsOf(viewer: Viewer, ids: readonly string[]): number[] {
+  /** Row seqs of the messages `ids` (broker or client ids) that `viewer` may see, by id. */
+  #seqsOf(viewer: Viewer, ids: readonly string[]): Map<string, number[]> {
     const { clause, params } = this.#visible(viewer, undefined, "read");
     const find = this.#db.prepare(
       `SELECT m.seq FROM messages m WHERE ${clause} AND (m.id = ? OR m.client_message_id = ?)`,
     );
-    const seqs: number[] = [];
-    for (const id of ids)
-      for (const row of find.all(...params, id, id) as Array<{ seq: number }>) seqs.push(row.seq);
+    const seqs = new Map<string, number[]>();
+    for (const id of ids) {
+      const rows = find.all(...params, id, id) as Array<{ seq: number }>;
+      if (rows.length > 0)
+        seqs.set(
+          id,
+          rows.map((row) => row.seq),
+        );
+    }
     return seqs;
   }
 
-  #reservedSeqs(viewer: Viewer, nowMs = Date.now()): number[] {
-    const prefix = `${viewerKey(viewer)}|`;
-    const seqs: number[] = [];
-    for (const [k, until] of this.#reserved) {
-      if (until > nowMs && k.startsWith(prefix)) seqs.push(Number(k.slice(prefix.length)));
+  /** The viewer's reservations that have not lapsed (lapsed ones are dropped). */
+  #liveReservations(key: string, nowMs: number): Map<number, number> {
+    let reserved = this.#reserved.get(key);
+    if (reserved === undefined) {
+      reserved = new Map();
+      this.#reserved.set(key, reserved);
     }
-    return seqs;
+    for (const [seq, until] of reserved) if (until <= nowMs) reserved.delete(seq);
+    return reserved;
   }
 
   /** When a message was last marked surfaced by `lane` (ISO), or null when never (within retention). */
