@@ -2,6 +2,7 @@
  * One WebSocket: parse, validate and dispatch frames (protocol.md §1.5), run the handshake, and hand
  * the socket to the presence service. The only place that touches `ws`.
  */
+import type { Duplex } from "node:stream";
 import type { WebSocket, RawData } from "ws";
 import {
   ClientFrame,
@@ -38,6 +39,8 @@ export class Connection implements PresenceSocket {
     private readonly ctx: BrokerContext,
     private readonly ws: WebSocket,
     private readonly handlers: HandlerTable,
+    /** The TCP (or TLS) stream under `ws`, for corking. */
+    private readonly stream: Duplex,
   ) {
     const rate = ctx.opts.frameRatePerSec;
     this.frameBucket = rate > 0 ? new TokenBucket(rate * 2, rate) : null;
@@ -79,6 +82,14 @@ export class Connection implements PresenceSocket {
 
   ping(): void {
     if (this.open) this.ws.ping();
+  }
+
+  cork(): void {
+    this.stream.cork();
+  }
+
+  uncork(): void {
+    this.stream.uncork();
   }
 
   /** A direct reply to `request`, carrying its `_reqId` back; typed to the reply of the request's family. */

@@ -3,11 +3,11 @@ import type { AddressInfo } from "node:net";
 import { packageVersion } from "../host/version.js";
 import { CloseCode, CloseReason } from "../protocol/index.js";
 import { loadOrCreateAdminToken, loadOrCreateNodeId } from "./admin-token.js";
-import { createInProcessWake } from "./cluster/in-process.js";
+import { createSingleNodeWake } from "./cluster/single-node.js";
 import type { BrokerContext } from "./context.js";
 import { DeliveryEngine } from "./delivery/engine.js";
 import { DataDirError, describeCause, prepareDataDir } from "./data-dir.js";
-import { createLogger } from "./log.js";
+import { createLogger, type Logger } from "./log.js";
 import { MemberCache } from "./members-cache.js";
 import { Metrics } from "./metrics.js";
 import { resolveOptions, type BrokerOptions, type ResolvedOptions } from "./options.js";
@@ -40,10 +40,14 @@ const DRAIN_MS = 5_000;
 const DB_PING_CACHE_MS = 500;
 
 /** Opens and migrates the store; a database that cannot be opened is reported with its path and cause. */
-async function openStore(opts: ResolvedOptions): Promise<Store> {
+async function openStore(opts: ResolvedOptions, log: Logger): Promise<Store> {
   let store: Store | null = null;
   try {
-    store = createStore(opts);
+    store = createStore({
+      dataDir: opts.dataDir,
+      databaseUrl: opts.databaseUrl,
+      onBackgroundError: (reason) => log.warn({ reason }, "background WAL checkpoint failed"),
+    });
     await store.migrate();
     return store;
   } catch (err) {
@@ -65,7 +69,7 @@ export async function runBroker(options: BrokerOptions): Promise<RunningBroker> 
   const { warnings } = prepareDataDir(opts.dataDir);
   const log = createLogger(opts.logLevel, opts.logDestination);
   for (const warning of warnings) log.warn(warning);
-  const store = await openStore(opts);
+  const store = await openStore(opts, log);
   const { token: adminToken, created: adminTokenCreated } = loadOrCreateAdminToken(opts.dataDir);
   const nodeId = loadOrCreateNodeId(opts.dataDir);
   await store.disconnectNodePresences(nodeId, Date.now());
@@ -82,8 +86,8 @@ export async function runBroker(options: BrokerOptions): Promise<RunningBroker> 
     registry: new PresenceRegistry(),
     members: new MemberCache(store),
   } as Omit<BrokerContext, "delivery" | "presence"> as BrokerContext;
-  // One node: wake-ups stay in this process. A PostgreSQL LISTEN/NOTIFY wake will be chosen here.
-  const wake = createInProcessWake();
+  // One node: nothing to wake elsewhere. A PostgreSQL LISTEN/NOTIFY wake will be chosen here.
+  const wake = createSingleNodeWake();
   Object.assign(ctx, { delivery: new DeliveryEngine(ctx, wake), presence: new PresenceService(ctx) });
 
   let lastPing = { at: 0, up: true };

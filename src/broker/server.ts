@@ -28,7 +28,7 @@ export function createListener(ctx: BrokerContext, deps: HttpDeps): Listener {
       return;
     }
     wss.handleUpgrade(req, socket, head, (ws) => {
-      const conn = new Connection(ctx, ws, handlers);
+      const conn = new Connection(ctx, ws, handlers, socket);
       connections.add(conn);
       ws.on("close", () => connections.delete(conn));
     });

@@ -1,5 +1,5 @@
 import Database from "better-sqlite3";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -49,6 +49,30 @@ runStoreContract(
 );
 
 describe("sqlite store", () => {
+  it("with background checkpoints: the worker copies the log in, truncate empties it, close stops it", async () => {
+    const path = join(tempDir(), "broker.db");
+    const errors: string[] = [];
+    const store = createSqliteStore({ path, backgroundCheckpoints: { onError: (m) => errors.push(m) } });
+    await store.migrate();
+    const mesh = await seedMesh(store, 3);
+    const [peer] = mesh.members;
+    if (!peer) throw new Error("fixture");
+    const before = statSync(path).size;
+    const inputs = Array.from({ length: 50 }, () => dmToMember(sender(mesh.owner), peer));
+    await store.acceptMessages(inputs);
+    expect(statSync(`${path}-wal`).size).toBeGreaterThan(0);
+    // Commits no longer checkpoint; only the worker's passive checkpoints grow the database file.
+    await expect.poll(() => statSync(path).size).toBeGreaterThan(before);
+    await store.checkpoint();
+    expect(statSync(`${path}-wal`).size).toBe(0);
+    const claimed = await store.claimDeliveries([memberScope(peer, "p")], T0, LEASE_MS, 100);
+    expect(claimedIds(claimed)[0]).toHaveLength(50);
+    await store.close();
+    await store.close();
+    await expect(store.checkpoint()).rejects.toThrow();
+    expect(errors).toEqual([]);
+  });
+
   it("works in memory (smoke)", async () => {
     const store = createSqliteStore({ path: ":memory:" });
     try {

@@ -1,8 +1,9 @@
 /**
  * The accept pipeline for one batch of sends (protocol.md §4.3), run a stage at a time so each store step
  * is one call per batch: size, dedupe (one idempotency lookup), rate limit (one token call), recipients,
- * one atomic commit, then the acks and the wake-up. A send refused at a stage is answered there and goes
- * no further.
+ * one commit, then the acks and the offers. It runs inside the engine's batch transaction; its answers go
+ * to the batch's {@link Outgoing} and leave once that commits. A send refused at a stage is answered there
+ * and goes no further.
  */
 import { MAX_SEND_PAYLOAD, sendErrorText, type AckFrame, type SendFrame } from "../../protocol/index.js";
 import { requestFingerprint } from "../../protocol/canonical.js";
@@ -10,12 +11,14 @@ import { randomMessageId } from "../../crypto/index.js";
 import type { BrokerContext } from "../context.js";
 import { canClaim, senderKey, type Presence } from "../presence/presence.js";
 import type { AcceptInput, AcceptOutcome, DueRecipient, NewDelivery } from "../store/port/index.js";
+import type { Outgoing } from "./outgoing.js";
 import { resolveRecipients } from "./recipients.js";
 
 export interface PendingSend {
   sender: Presence;
   frame: SendFrame;
-  resolve: (ack: AckFrame) => void;
+  /** Writes the send's ack or refusal to the connection it came on. */
+  reply: (ack: AckFrame) => void;
 }
 
 interface Candidate {
@@ -35,7 +38,9 @@ interface Resolved extends Candidate {
 export class SendPipeline {
   constructor(
     private readonly ctx: BrokerContext,
-    /** Where committed recipients go to be offered their deliveries (the wake-up). */
+    /** Where the batch's answers and commit effects go. */
+    private readonly out: Outgoing,
+    /** Where committed recipients go to be offered their deliveries. */
     private readonly offer: (recipients: DueRecipient[]) => void,
   ) {}
 
@@ -44,16 +49,22 @@ export class SendPipeline {
     const now = Date.now();
     const sized = this.checkSize(batch);
     if (sized.length === 0) return;
-    if (!(await this.ctx.storeHealth.writable())) {
-      // Nothing could be stored: each send is refused at once rather than tried and failed one by one.
-      this.failAll(sized, sized, null);
-      return;
-    }
     const fresh = await this.dedupe(sized, now);
     const ready = await this.limitAndResolve(fresh, now);
     if (ready.length === 0) return;
     const outcomes = await this.commit(ready, now);
     if (outcomes) this.answer(ready, outcomes);
+  }
+
+  /** Every send refused at once because nothing could be stored (the store is known to be failing). */
+  refuseAll(batch: PendingSend[]): void {
+    for (const item of batch) this.fail(item, sendErrorText.storeUnavailable(), "store_unavailable");
+  }
+
+  /** The refusal of a send whose batch did not commit. */
+  static refusal(item: PendingSend, storageFault: boolean): AckFrame {
+    const error = storageFault ? sendErrorText.storeUnavailable() : sendErrorText.internal("store unavailable");
+    return ackOf(item.frame, { queued: false, messageId: "", error });
   }
 
   /** Step 2: the payload limit. */
@@ -116,7 +127,10 @@ export class SendPipeline {
       if (!record) return;
       answered.add(c);
       if (record.fingerprint === c.fingerprint) {
-        c.item.resolve(ackOf(c.item.frame, { queued: true, messageId: record.messageId, duplicate: true }));
+        this.out.answer(
+          c.item,
+          ackOf(c.item.frame, { queued: true, messageId: record.messageId, duplicate: true }),
+        );
       } else {
         this.fail(c.item, sendErrorText.idempotencyKeyReused(), "idempotency_key_reused");
       }
@@ -212,7 +226,7 @@ export class SendPipeline {
     }
   }
 
-  /** Steps 8-9: the acks, then the wake-up for every recipient of what was created. */
+  /** Steps 8-9: the acks, then the offers to every recipient of what was created. */
   private answer(ready: Resolved[], outcomes: AcceptOutcome[]): void {
     const { metrics } = this.ctx;
     const toOffer: DueRecipient[] = [];
@@ -223,12 +237,15 @@ export class SendPipeline {
         return;
       }
       if (outcome.kind === "duplicate") {
-        item.resolve(ackOf(item.frame, { queued: true, messageId: outcome.messageId, duplicate: true }));
+        this.out.answer(
+          item,
+          ackOf(item.frame, { queued: true, messageId: outcome.messageId, duplicate: true }),
+        );
         return;
       }
-      metrics.messagesRouted.inc({ priority: item.frame.priority });
+      this.out.onCommit(() => metrics.messagesRouted.inc({ priority: item.frame.priority }));
       const recipientOnline = deliveries.some((d) => this.hasClaimer(item.sender, d));
-      item.resolve(ackOf(item.frame, { queued: true, messageId: outcome.messageId, recipientOnline }));
+      this.out.answer(item, ackOf(item.frame, { queued: true, messageId: outcome.messageId, recipientOnline }));
       for (const d of deliveries) {
         toOffer.push({
           meshId: item.sender.meshId,
@@ -254,20 +271,20 @@ export class SendPipeline {
 
   private fail(item: PendingSend, error: string, reason: string): void {
     this.ctx.metrics.messagesRejected.inc({ reason });
-    item.resolve(ackOf(item.frame, { queued: false, messageId: "", error }));
+    this.out.answer(item, ackOf(item.frame, { queued: false, messageId: "", error }));
   }
 
   /**
-   * A store step failed for `failed` (or, with no `cause`, the store is known to be failing): each is
-   * answered `store_unavailable` when the storage itself fails (retryable, logged once by the store's
-   * health), else `internal` with the error logged here. The rest of `candidates` go on.
+   * A store step failed for `failed`: each is answered `store_unavailable` when the storage itself fails
+   * (retryable, logged once by the store's health), else `internal` with the error logged here. The rest
+   * of `candidates` go on.
    */
   private failAll<C extends Candidate>(
     candidates: C[],
     failed: C[],
-    cause: { err: unknown; msg: string } | null,
+    cause: { err: unknown; msg: string },
   ): C[] {
-    const storageFault = cause === null || this.ctx.storeHealth.report(cause.err);
+    const storageFault = this.ctx.storeHealth.report(cause.err);
     if (!storageFault) this.ctx.log.error({ err: cause.err }, cause.msg);
     const gone = new Set<Candidate>(failed);
     for (const c of failed) {

@@ -1,6 +1,7 @@
 /**
  * At-least-once delivery (protocol.md §4.3-§4.10). Sends, acks and offers are queued and handled in
- * batches once per event-loop turn, so the store sees one transaction per batch, not per message.
+ * batches once per event-loop turn: the accepts, acks and claims of a batch are one store transaction,
+ * and what it answers and pushes leaves after that commits, one write per socket.
  */
 import type { AckFrame, SendFrame } from "../../protocol/index.js";
 import type { Wake } from "../cluster/wake.js";
@@ -9,6 +10,7 @@ import { canClaim, type Presence } from "../presence/presence.js";
 import { deliverablePriorities } from "../presence/status.js";
 import type { AckInput, ClaimScope, ClaimedDelivery, DueRecipient } from "../store/port/index.js";
 import { SendPipeline, type PendingSend } from "./accept.js";
+import { Outgoing } from "./outgoing.js";
 import { pushJson } from "./push.js";
 
 const CLAIM_BATCH = 256;
@@ -25,13 +27,11 @@ export class DeliveryEngine {
   /** Non-acking connections: when their oldest unacked claim was made (§4.10). */
   private readonly unackedSince = new Map<Presence, number>();
   private readonly timers: NodeJS.Timeout[] = [];
-  private readonly sendPipeline: SendPipeline;
 
   constructor(
     private readonly ctx: BrokerContext,
     private readonly wake: Wake,
   ) {
-    this.sendPipeline = new SendPipeline(ctx, (recipients) => this.offerRecipients(recipients));
     wake.onWake((recipients) => this.offerHeld(recipients));
   }
 
@@ -45,12 +45,10 @@ export class DeliveryEngine {
     for (const t of this.timers) clearInterval(t);
   }
 
-  /** Resolves once the batch holding this send is committed (or refused). */
-  accept(sender: Presence, frame: SendFrame): Promise<AckFrame> {
-    return new Promise((resolve) => {
-      this.sends.push({ sender, frame, resolve });
-      this.schedule();
-    });
+  /** Queues a send; `reply` gets its ack once the batch holding it is committed (or its refusal). */
+  accept(sender: Presence, frame: SendFrame, reply: (ack: AckFrame) => void): void {
+    this.sends.push({ sender, frame, reply });
+    this.schedule();
   }
 
   clientAck(
@@ -88,8 +86,9 @@ export class DeliveryEngine {
     for (const p of this.ctx.registry.ofMember(memberId)) this.offer(p);
   }
 
-  /** Recipients with deliveries to offer: announced to every node, which offers to the presences it holds. */
+  /** Recipients with committed deliveries to offer: offered here, and announced to the other nodes. */
   offerRecipients(recipients: readonly DueRecipient[]): void {
+    this.offerHeld(recipients);
     this.wake.publish(recipients);
   }
 
@@ -130,36 +129,58 @@ export class DeliveryEngine {
   }
 
   private flush(): Promise<void> {
-    const run = (async () => {
-      try {
-        const sends = this.sends.splice(0);
-        const acks = this.acks.splice(0);
-        if (sends.length > 0) await this.sendPipeline.run(sends);
-        if (acks.length > 0) await this.commitAcks(acks);
-        const offers = [...this.offers];
-        this.offers.clear();
-        if (offers.length > 0) await this.claimAndPush(offers);
-      } catch (err) {
-        if (!this.ctx.storeHealth.report(err)) this.ctx.log.error({ err }, "delivery batch failed");
-      }
-    })();
-    this.running = run.finally(() => {
+    this.running = this.runBatch().finally(() => {
       this.running = null;
       if (this.sends.length > 0 || this.acks.length > 0 || this.offers.size > 0) this.schedule();
     });
     return this.running;
   }
 
-  private async commitAcks(batch: { presence: Presence; input: AckInput }[]): Promise<void> {
+  private async runBatch(): Promise<void> {
+    const sends = this.sends.splice(0);
+    const acks = this.acks.splice(0);
+    const out = new Outgoing();
+    // Recipients of this batch's accepts: offered here inside the transaction (so the same batch claims
+    // them), announced to the other nodes once they can see the rows.
+    const accepted: DueRecipient[] = [];
+    const pipeline = new SendPipeline(this.ctx, out, (recipients) => {
+      this.offerHeld(recipients);
+      accepted.push(...recipients);
+    });
+    try {
+      if (sends.length > 0 && !(await this.ctx.storeHealth.writable())) {
+        pipeline.refuseAll(sends);
+        sends.length = 0;
+      }
+      await this.ctx.store.transaction(async () => {
+        if (sends.length > 0) await pipeline.run(sends);
+        if (acks.length > 0) await this.commitAcks(acks, out);
+        const offers = [...this.offers];
+        this.offers.clear();
+        if (offers.length > 0) await this.claimAndPush(offers, out);
+      });
+      out.onCommit(() => this.wake.publish(accepted));
+    } catch (err) {
+      const storageFault = this.ctx.storeHealth.report(err);
+      if (!storageFault) this.ctx.log.error({ err }, "delivery batch failed");
+      out.rollBack((item) => SendPipeline.refusal(item, storageFault));
+    }
+    out.send();
+  }
+
+  private async commitAcks(
+    batch: { presence: Presence; input: AckInput }[],
+    out: Outgoing,
+  ): Promise<void> {
     const counts = await this.ctx.store.ackDeliveries(
       batch.map((b) => b.input),
       Date.now(),
     );
     const acked = counts.reduce((a, b) => a + b, 0);
-    if (acked > 0) this.ctx.metrics.deliveriesTotal.inc({ stage: "acked" }, acked);
+    if (acked > 0) out.onCommit(() => this.ctx.metrics.deliveriesTotal.inc({ stage: "acked" }, acked));
   }
 
-  private async claimAndPush(presences: Presence[]): Promise<void> {
+  private async claimAndPush(presences: Presence[], out: Outgoing): Promise<void> {
     const { store, presence: service } = this.ctx;
     const eligible = presences.filter(canClaim);
     if (eligible.length === 0) return;
@@ -224,12 +245,14 @@ export class DeliveryEngine {
         continue;
       }
       for (const d of list) {
-        socket.sendRaw(pushJson(d, senderKeys.get(d.message.senderMemberId) ?? d.message.senderPubkey));
+        out.push(socket, pushJson(d, senderKeys.get(d.message.senderMemberId) ?? d.message.senderPubkey));
         if (p.nonAcking) deliveredOnWrite.push(d.deliveryId);
       }
-      this.ctx.metrics.deliveriesTotal.inc({ stage: "pushed" }, list.length);
-      if (!p.acking && !p.nonAcking && !this.unackedSince.has(p)) this.unackedSince.set(p, now);
-      if (list.length >= CLAIM_BATCH) this.offers.add(p);
+      out.onCommit(() => {
+        this.ctx.metrics.deliveriesTotal.inc({ stage: "pushed" }, list.length);
+        if (!p.acking && !p.nonAcking && !this.unackedSince.has(p)) this.unackedSince.set(p, now);
+        if (list.length >= CLAIM_BATCH) this.offer(p);
+      });
     }
     if (deliveredOnWrite.length > 0) await store.markDelivered(deliveredOnWrite, now);
   }

@@ -4,8 +4,8 @@ import { messageStatus } from "../delivery/message-status.js";
 import type { HandlerTable } from "./types.js";
 
 export const messagingHandlers: Pick<HandlerTable, "send" | "client_ack" | "message_status"> = {
-  async send({ ctx, conn, presence }, frame) {
-    conn.reply(frame, await ctx.delivery.accept(presence, frame));
+  send({ ctx, conn, presence }, frame) {
+    ctx.delivery.accept(presence, frame, (ack) => conn.reply(frame, ack));
   },
 
   client_ack({ ctx, conn, presence }, frame) {

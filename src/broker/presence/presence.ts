@@ -11,6 +11,9 @@ export interface PresenceSocket {
   /** Drops the socket without a close handshake (stale heartbeat). */
   terminate(): void;
   ping(): void;
+  /** Holds writes until `uncork` (counted), so frames written in between leave in one write. */
+  cork(): void;
+  uncork(): void;
   readonly open: boolean;
 }
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { ContractContext } from "./context.js";
-import { T0, takeToken, uid } from "./fixtures.js";
+import { LEASE_MS, T0, dmToMember, memberScope, seedPeer, sender, takeToken, uid } from "./fixtures.js";
 
 export function lifecycleContract(ctx: ContractContext): void {
   describe("lifecycle", () => {
@@ -20,6 +20,42 @@ export function lifecycleContract(ctx: ContractContext): void {
       await store.checkpoint();
       // The bucket's one token is still spent after the checkpoint.
       expect(await takeToken(store, key, 1, 0, T0 + 1)).toBe(false);
+    });
+
+    it("transaction commits the calls inside it together: an accept claimed and acked in one", async () => {
+      const store = ctx.store();
+      const { mesh, peer } = await seedPeer(store);
+      const input = dmToMember(sender(mesh.owner), peer);
+      const claimed = await store.transaction(async () => {
+        await store.acceptMessages([input]);
+        const [rows] = await store.claimDeliveries([memberScope(peer, "p")], T0, LEASE_MS, 10);
+        return rows ?? [];
+      });
+      expect(claimed.map((d) => d.message.id)).toEqual([input.message.id]);
+      const found = await store.lookupMessage(mesh.id, mesh.owner.id, input.message.id);
+      expect(found.status === "ok" && found.deliveries[0]?.state).toBe("claimed");
+    });
+
+    it("transaction rolls back every call inside it when the work rejects, and the store goes on", async () => {
+      const store = ctx.store();
+      const { mesh, peer } = await seedPeer(store);
+      const lost = dmToMember(sender(mesh.owner), peer);
+      await expect(
+        store.transaction(async () => {
+          await store.acceptMessages([lost]);
+          throw new Error("work failed");
+        }),
+      ).rejects.toThrow("work failed");
+      expect(await store.lookupMessage(mesh.id, mesh.owner.id, lost.message.id)).toEqual({
+        status: "not_found",
+      });
+      expect(await store.queueDepth()).toBe(0);
+      const kept = dmToMember(sender(mesh.owner), peer);
+      await store.transaction(async () => {
+        // A call made while one is open joins it.
+        await store.transaction(() => store.acceptMessages([kept]));
+      });
+      expect((await store.lookupMessage(mesh.id, mesh.owner.id, kept.message.id)).status).toBe("ok");
     });
   });
 }

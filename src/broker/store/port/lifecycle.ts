@@ -18,6 +18,13 @@ export interface LifecycleStore {
    * `wal_checkpoint(TRUNCATE)`); a no-op elsewhere.
    */
   checkpoint(): Promise<void>;
+  /**
+   * Runs `work` as one transaction: the store calls it makes commit together when it resolves, and none
+   * of them when it rejects (a failed batch method inside rolls back only its own part). `work` awaits
+   * store calls only (no timers, no network), so nothing else runs inside it. Called while one is open,
+   * `work` joins it.
+   */
+  transaction<T>(work: () => Promise<T>): Promise<T>;
   /** Releases the connection(s); safe to call twice. */
   close(): Promise<void>;
 }

@@ -7,6 +7,7 @@ import { statfsSync } from "node:fs";
 import { dirname } from "node:path";
 import { SQLITE_MIGRATIONS } from "../migrations/sqlite.js";
 import type { Store } from "../port/index.js";
+import { Checkpointer } from "./checkpointer.js";
 import { claimMethods } from "./claims.js";
 import { SqliteContext, openDatabase } from "./db.js";
 import { deliveryMethods } from "./deliveries.js";
@@ -26,9 +27,13 @@ import { sweepMethods } from "./sweep.js";
  */
 const PROBE_HEADROOM_BYTES = 4 * 1024 * 1024;
 
+function isMemory(path: string): boolean {
+  return path === ":memory:" || path === "";
+}
+
 /** Throws like a full disk when the filesystem holding `path` has less than the headroom free. */
 function assertHeadroom(path: string): void {
-  if (path === ":memory:" || path === "") return;
+  if (isMemory(path)) return;
   const fs = statfsSync(dirname(path));
   const free = fs.bavail * fs.bsize;
   if (free < PROBE_HEADROOM_BYTES) {
@@ -44,12 +49,18 @@ function assertHeadroom(path: string): void {
 export interface SqliteStoreOptions {
   /** Database file, created when missing; ":memory:" for a private in-memory database. */
   path: string;
+  /**
+   * Checkpoint the WAL on a worker thread instead of inside commits (a file database only); told of a
+   * background checkpoint that failed. The broker's store does; short-lived ones need not.
+   */
+  backgroundCheckpoints?: { onError: (message: string) => void };
 }
 
 /** Opens (creating if needed) a SQLite store. Call `migrate()` before anything but `ping()`/`close()`. */
-export function createSqliteStore({ path }: SqliteStoreOptions): Store {
+export function createSqliteStore({ path, backgroundCheckpoints }: SqliteStoreOptions): Store {
   const db = openDatabase(path);
   const ctx = new SqliteContext(db);
+  let checkpointer: Checkpointer | null = null;
   const ping = db.prepare("SELECT 1");
   const probe = ctx.statements((d) =>
     d.prepare(
@@ -57,11 +68,19 @@ export function createSqliteStore({ path }: SqliteStoreOptions): Store {
     ),
   );
 
+  const begin = db.prepare("BEGIN IMMEDIATE");
+  const commit = db.prepare("COMMIT");
+  const rollback = db.prepare("ROLLBACK");
+
   return {
     kind: "sqlite",
     async migrate() {
       runMigrations(db, SQLITE_MIGRATIONS);
       ctx.markMigrated();
+      if (backgroundCheckpoints && !isMemory(path) && !checkpointer) {
+        checkpointer = new Checkpointer(path, backgroundCheckpoints.onError);
+        db.pragma("wal_autocheckpoint = 0");
+      }
     },
     async ping() {
       ping.get();
@@ -73,9 +92,24 @@ export function createSqliteStore({ path }: SqliteStoreOptions): Store {
     async checkpoint() {
       // TRUNCATE, not the automatic PASSIVE checkpoint: it also shrinks the -wal file to zero bytes, so
       // space the WAL grew into (say, during a burst before a disk filled) is handed back.
-      db.pragma("wal_checkpoint(TRUNCATE)");
+      if (checkpointer) await checkpointer.truncate();
+      else db.pragma("wal_checkpoint(TRUNCATE)");
+    },
+    async transaction(work) {
+      if (db.inTransaction) return work();
+      begin.run();
+      try {
+        const result = await work();
+        commit.run();
+        return result;
+      } catch (err) {
+        // A failed COMMIT may already have ended the transaction.
+        if (db.inTransaction) rollback.run();
+        throw err;
+      }
     },
     async close() {
+      await checkpointer?.stop();
       if (db.open) db.close();
     },
     ...memberMethods(ctx),
