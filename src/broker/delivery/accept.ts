@@ -63,7 +63,9 @@ export class SendPipeline {
 
   /** The refusal of a send whose batch did not commit. */
   static refusal(item: PendingSend, storageFault: boolean): AckFrame {
-    const error = storageFault ? sendErrorText.storeUnavailable() : sendErrorText.internal("store unavailable");
+    const error = storageFault
+      ? sendErrorText.storeUnavailable()
+      : sendErrorText.internal("store unavailable");
     return ackOf(item.frame, { queued: false, messageId: "", error });
   }
 
@@ -245,7 +247,10 @@ export class SendPipeline {
       }
       this.out.onCommit(() => metrics.messagesRouted.inc({ priority: item.frame.priority }));
       const recipientOnline = deliveries.some((d) => this.hasClaimer(item.sender, d));
-      this.out.answer(item, ackOf(item.frame, { queued: true, messageId: outcome.messageId, recipientOnline }));
+      this.out.answer(
+        item,
+        ackOf(item.frame, { queued: true, messageId: outcome.messageId, recipientOnline }),
+      );
       for (const d of deliveries) {
         toOffer.push({
           meshId: item.sender.meshId,

@@ -168,10 +168,7 @@ export class DeliveryEngine {
     out.send();
   }
 
-  private async commitAcks(
-    batch: { presence: Presence; input: AckInput }[],
-    out: Outgoing,
-  ): Promise<void> {
+  private async commitAcks(batch: { presence: Presence; input: AckInput }[], out: Outgoing): Promise<void> {
     const counts = await this.ctx.store.ackDeliveries(
       batch.map((b) => b.input),
       Date.now(),

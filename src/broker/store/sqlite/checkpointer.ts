@@ -48,8 +48,7 @@ parentPort.on("message", (msg) => {
 `;
 
 type FromWorker =
-  | { type: "done"; id: number; error?: string; code?: string }
-  | { type: "error"; message: string };
+  { type: "done"; id: number; error?: string; code?: string } | { type: "error"; message: string };
 
 export class Checkpointer {
   private readonly worker: Worker;
