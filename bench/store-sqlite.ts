@@ -245,7 +245,7 @@ async function main(): Promise<void> {
       if (t.delivered !== TOTAL) throw new Error(`${name}: delivered ${t.delivered} of ${TOTAL}`);
       results.push(report(name, t));
       const start = process.hrtime.bigint();
-      const swept = await f.store.sweep(Date.now() + 9 * 24 * 3_600_000);
+      const swept = await f.store.sweep(Date.now() + 9 * 24 * 3_600_000, 1_000_000);
       results.push({
         scenario: `${name}: sweep after 9 days`,
         messages: swept.deletedMessages,

@@ -4,9 +4,21 @@ import { toHex } from "./encoding.js";
 
 const ALPHANUMERIC = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 
-/** `n` cryptographically random bytes. */
+/** Random bytes drawn from the system generator at once and handed out in small pieces, each once. */
+const POOL_BYTES = 4_096;
+let pool = new Uint8Array(0);
+let poolOffset = 0;
+
+/** `n` cryptographically random bytes (small requests come from a pool: one system call per 4 KiB). */
 export function randomBytes(n: number): Uint8Array {
-  return randomFillSync(new Uint8Array(n));
+  if (n > POOL_BYTES / 8) return randomFillSync(new Uint8Array(n));
+  if (poolOffset + n > pool.length) {
+    pool = randomFillSync(new Uint8Array(POOL_BYTES));
+    poolOffset = 0;
+  }
+  const out = pool.slice(poolOffset, poolOffset + n);
+  poolOffset += n;
+  return out;
 }
 
 /**

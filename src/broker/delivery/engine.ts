@@ -16,6 +16,8 @@ import { pushJson } from "./push.js";
 const CLAIM_BATCH = 256;
 const REOFFER_TICK_MS = 1_000;
 const SWEEP_INTERVAL_MS = 10 * 60_000;
+/** Rows each retention step touches per round; rounds repeat, with other work in between, until done. */
+const SWEEP_BATCH = 1_000;
 const QUEUE_DEPTH_INTERVAL_MS = 30_000;
 
 export class DeliveryEngine {
@@ -27,6 +29,8 @@ export class DeliveryEngine {
   /** Non-acking connections: when their oldest unacked claim was made (§4.10). */
   private readonly unackedSince = new Map<Presence, number>();
   private readonly timers: NodeJS.Timeout[] = [];
+  private sweeping = false;
+  private stopped = false;
 
   constructor(
     private readonly ctx: BrokerContext,
@@ -42,6 +46,7 @@ export class DeliveryEngine {
   }
 
   stop(): void {
+    this.stopped = true;
     for (const t of this.timers) clearInterval(t);
   }
 
@@ -289,11 +294,23 @@ export class DeliveryEngine {
   }
 
   private async sweep(): Promise<void> {
+    if (this.sweeping) return;
+    this.sweeping = true;
     try {
-      const result = await this.ctx.store.sweep(Date.now());
-      this.ctx.metrics.ttlSweeps.inc({ flipped: String(result.expiredDeliveries) });
+      const now = Date.now();
+      let expired = 0;
+      for (;;) {
+        const result = await this.ctx.store.sweep(now, SWEEP_BATCH);
+        expired += result.expiredDeliveries;
+        if (result.done || this.stopped) break;
+        // Sends and pushes go on between rounds: a week of backlog never holds the event loop.
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      this.ctx.metrics.ttlSweeps.inc({ flipped: String(expired) });
     } catch (err) {
       if (!this.ctx.storeHealth.report(err)) this.ctx.log.warn({ err }, "retention sweep failed");
+    } finally {
+      this.sweeping = false;
     }
   }
 

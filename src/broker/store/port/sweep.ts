@@ -5,14 +5,17 @@ export interface SweepResult {
   deletedMessages: number;
   deletedIdempotency: number;
   deletedPresences: number;
+  /** False when a step hit its limit: call again (after letting other work run) to go on. */
+  done: boolean;
 }
 
 export interface SweepStore {
   /**
-   * Retention: expire deliveries undelivered after 7 days, drop the bodies of messages whose deliveries
-   * are all finished, delete message metadata after 7 days, idempotency records after 8, expired replay
-   * signatures, presences disconnected for 30 days and idle rate buckets. Topic messages keep their body
-   * and metadata (topic history owns them).
+   * One bounded round of retention: expire deliveries undelivered after 7 days, drop the bodies of
+   * messages whose deliveries are all finished, delete message metadata after 7 days, idempotency records
+   * after 8, expired replay signatures, presences disconnected for 30 days and idle rate buckets. Each
+   * step touches at most `limit` rows, so a round is short however much is due; `done` says whether
+   * anything is left. Topic messages keep their body and metadata (topic history owns them).
    */
-  sweep(now: number): Promise<SweepResult>;
+  sweep(now: number, limit: number): Promise<SweepResult>;
 }
