@@ -35,10 +35,14 @@ export interface ProfileSummary {
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const SKIP = new Set(["(root)", "(program)", "(idle)"]);
 
-/** The newest `.cpuprofile` in `dir`, summarised; null when there is none. */
+/**
+ * The newest main-thread `.cpuprofile` in `dir`, summarised; null when there is none. Node names them
+ * `CPU.<date>.<time>.<pid>.<thread>.<seq>.cpuprofile`; thread 0 is the main thread (the broker's WAL
+ * checkpointer is a worker thread with a profile of its own).
+ */
 export function summarizeProfileDir(dir: string, top = 20): ProfileSummary | null {
   const files = readdirSync(dir)
-    .filter((f) => f.endsWith(".cpuprofile"))
+    .filter((f) => f.endsWith(".cpuprofile") && f.split(".")[4] === "0")
     .sort();
   const file = files.at(-1);
   return file === undefined ? null : summarizeProfile(join(dir, file), top);
