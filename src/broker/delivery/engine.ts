@@ -24,6 +24,8 @@ export class DeliveryEngine {
   private sends: PendingSend[] = [];
   private acks: { presence: Presence; input: AckInput }[] = [];
   private offers = new Set<Presence>();
+  /** Offers of a batch that did not commit: offered again on the next re-offer tick, not in a hot loop. */
+  private readonly failedOffers = new Set<Presence>();
   private scheduled = false;
   private running: Promise<void> | null = null;
   /** Non-acking connections: when their oldest unacked claim was made (§4.10). */
@@ -148,6 +150,7 @@ export class DeliveryEngine {
     // Recipients of this batch's accepts: offered here inside the transaction (so the same batch claims
     // them), announced to the other nodes once they can see the rows.
     const accepted: DueRecipient[] = [];
+    let offers: Presence[] = [];
     const pipeline = new SendPipeline(this.ctx, out, (recipients) => {
       this.offerHeld(recipients);
       accepted.push(...recipients);
@@ -160,7 +163,7 @@ export class DeliveryEngine {
       await this.ctx.store.transaction(async () => {
         if (sends.length > 0) await pipeline.run(sends);
         if (acks.length > 0) await this.commitAcks(acks, out);
-        const offers = [...this.offers];
+        offers = [...this.offers];
         this.offers.clear();
         if (offers.length > 0) await this.claimAndPush(offers, out);
       });
@@ -169,6 +172,8 @@ export class DeliveryEngine {
       const storageFault = this.ctx.storeHealth.report(err);
       if (!storageFault) this.ctx.log.error({ err }, "delivery batch failed");
       out.rollBack((item) => SendPipeline.refusal(item, storageFault));
+      for (const p of [...offers, ...this.offers]) this.failedOffers.add(p);
+      this.offers.clear();
     }
     out.send();
   }
@@ -272,6 +277,8 @@ export class DeliveryEngine {
   }
 
   private async reofferTick(): Promise<void> {
+    for (const p of this.failedOffers) this.offer(p);
+    this.failedOffers.clear();
     try {
       const now = Date.now();
       for (const [p, since] of this.unackedSince) {
