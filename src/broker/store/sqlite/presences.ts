@@ -217,6 +217,16 @@ export function presenceMethods(ctx: SqliteContext): PresenceStore {
         `SELECT ${columns} FROM presences WHERE mesh_id = ? AND disconnected_at IS NULL
          ORDER BY connected_at, id`,
       ),
+      // The partial index on (mesh_id, connected_at) walks the order; `id` only breaks ties.
+      page: db.prepare<
+        { mesh: string; viewer: string; at: number; id: string; limit: number },
+        PresenceDbRow
+      >(
+        `SELECT ${columns} FROM presences
+         WHERE mesh_id = @mesh AND disconnected_at IS NULL AND connected_at >= @at
+           AND (connected_at > @at OR id > @id) AND (visible = 1 OR member_id = @viewer)
+         ORDER BY connected_at, id LIMIT @limit`,
+      ),
       count: db
         .prepare<[string], number>(
           "SELECT COUNT(*) FROM presences WHERE mesh_id = ? AND disconnected_at IS NULL",
@@ -243,6 +253,11 @@ export function presenceMethods(ctx: SqliteContext): PresenceStore {
     },
     async listPresences(meshId) {
       return q().list.all(meshId).map(toPresence);
+    },
+    async pagePresences(meshId, { viewerMemberId, after, limit }) {
+      const at = after?.connectedAt ?? -1;
+      const rows = q().page.all({ mesh: meshId, viewer: viewerMemberId, at, id: after?.id ?? "", limit });
+      return rows.map(toPresence);
     },
     async countPresences(meshId) {
       return q().count.get(meshId) ?? 0;
