@@ -43,7 +43,7 @@ export const presenceHandlers: PresenceHandlers = {
     await ctx.store.updatePresence(presence.id, { visible: frame.visible });
     conn.reply(frame, { type: "ack", id: frame._reqId ?? "", messageId: "", queued: false });
     if (!changed) return;
-    ctx.presence.announceVisibility(presence);
+    ctx.presence.announceVisibility(presence, frame.visible);
     if (frame.visible) ctx.delivery.offer(presence);
   },
 

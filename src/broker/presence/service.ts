@@ -156,8 +156,8 @@ export class PresenceService {
   }
 
   /** `peer_visible` / `peer_hidden` to every other presence in the mesh (§3.4). */
-  announceVisibility(p: Presence): void {
-    this.events.publish(p, p.visible ? "peer_visible" : "peer_hidden", peerEventData(p), "self");
+  announceVisibility(p: Presence, visible: boolean): void {
+    this.events.publish(p, visible ? "peer_visible" : "peer_hidden", peerEventData(p), "self");
   }
 
   /** Resolves once every close handler in flight has finished (shutdown). */
