@@ -16,7 +16,7 @@ import {
 } from "../../protocol/index.js";
 import type { BrokerContext } from "../context.js";
 import type { MemberRow, SavedState } from "../store/port/index.js";
-import { PeerEventFanout, peerEventData, peerEventMode, type Exclusion } from "./events.js";
+import { PeerEventFanout, peerEventData, peerEventMode } from "./events.js";
 import { canClaim, toPresenceRow, type Presence, type PresenceSocket } from "./presence.js";
 import { applyStatusWrite, moreAvailable } from "./status.js";
 
