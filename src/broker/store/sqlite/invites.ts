@@ -73,6 +73,15 @@ function sameHash(a: string, b: string): boolean {
   return x.length === y.length && timingSafeEqual(x, y);
 }
 
+/**
+ * A LIKE pattern every name that `distinctDisplayName` could find in the way starts with: its lower-case
+ * start, shorter than any base it shortens to, with LIKE's wildcards escaped.
+ */
+function namePrefixPattern(wanted: string): string {
+  const start = wanted.toLowerCase().slice(0, 32).trimEnd();
+  return `${start.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+}
+
 /** Invites and the atomic claim (protocol.md §7.3). */
 export function inviteMethods(ctx: SqliteContext): InviteStore {
   const q = ctx.statements((db) => {
@@ -82,8 +91,12 @@ export function inviteMethods(ctx: SqliteContext): InviteStore {
     const takeUse = db.prepare<[string]>(
       "UPDATE invites SET uses = uses + 1 WHERE code = ? AND uses < max_uses",
     );
-    const activeNames = db.prepare<[string, string], { display_name: string }>(
-      "SELECT display_name FROM members WHERE mesh_id = ? AND revoked_at IS NULL AND id != ?",
+    // Only names that could collide with the wanted one: the same start, ASCII case aside (LIKE), or any
+    // name with a character outside printable ASCII (whose lower case JavaScript decides). Reading every
+    // name of the mesh made each claim cost O(members).
+    const activeNames = db.prepare<[string, string, string], { display_name: string }>(
+      `SELECT display_name FROM members WHERE mesh_id = ? AND revoked_at IS NULL AND id != ?
+         AND (display_name LIKE ? ESCAPE '\\' OR display_name GLOB '*[^ -~]*')`,
     );
     const reinstate = db.prepare<{
       id: string;
@@ -113,7 +126,9 @@ export function inviteMethods(ctx: SqliteContext): InviteStore {
       const id = existing ? existing.id : input.newMember.id;
       const displayName = distinctDisplayName(
         input.newMember.displayName,
-        activeNames.all(invite.mesh_id, id).map((r) => r.display_name),
+        activeNames
+          .all(invite.mesh_id, id, namePrefixPattern(input.newMember.displayName))
+          .map((r) => r.display_name),
       );
       const joined = { ...input.newMember, meshId: invite.mesh_id, role: invite.role, displayName };
       if (existing) {
