@@ -74,12 +74,11 @@ function sameHash(a: string, b: string): boolean {
 }
 
 /**
- * A LIKE pattern every name that `distinctDisplayName` could find in the way starts with: its lower-case
- * start, shorter than any base it shortens to, with LIKE's wildcards escaped.
+ * The start every name that `distinctDisplayName` could find in the way shares with the wanted one, in
+ * lower case: shorter than any base a suffix shortens it to.
  */
-function namePrefixPattern(wanted: string): string {
-  const start = wanted.toLowerCase().slice(0, 32).trimEnd();
-  return `${start.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+function nameStart(wanted: string): string {
+  return wanted.toLowerCase().slice(0, 32).trimEnd();
 }
 
 /** Invites and the atomic claim (protocol.md §7.3). */
@@ -91,13 +90,25 @@ export function inviteMethods(ctx: SqliteContext): InviteStore {
     const takeUse = db.prepare<[string]>(
       "UPDATE invites SET uses = uses + 1 WHERE code = ? AND uses < max_uses",
     );
-    // Only names that could collide with the wanted one: the same start, ASCII case aside (LIKE), or any
-    // name with a character outside printable ASCII (whose lower case JavaScript decides). Reading every
-    // name of the mesh made each claim cost O(members).
-    const activeNames = db.prepare<[string, string, string], { display_name: string }>(
-      `SELECT display_name FROM members WHERE mesh_id = ? AND revoked_at IS NULL AND id != ?
-         AND (display_name LIKE ? ESCAPE '\\' OR display_name GLOB '*[^ -~]*')`,
+    // Only names that could collide with the wanted one (both through the member-names indexes): those
+    // starting the same, ASCII case aside, and any name with a character outside printable ASCII, whose
+    // lower case JavaScript decides. Reading every name of the mesh made each claim cost O(members).
+    const namesFrom = db.prepare<
+      { mesh: string; id: string; lo: string; hi: string },
+      { display_name: string }
+    >(
+      `SELECT display_name FROM members WHERE mesh_id = @mesh AND revoked_at IS NULL AND id != @id
+         AND display_name >= @lo COLLATE NOCASE AND display_name < @hi COLLATE NOCASE`,
     );
+    const nonAsciiNames = db.prepare<[string, string], { display_name: string }>(
+      `SELECT display_name FROM members WHERE mesh_id = ? AND revoked_at IS NULL
+         AND display_name GLOB '*[^ -~]*' AND id != ?`,
+    );
+    const possibleClashes = (meshId: string, id: string, wanted: string): string[] => {
+      const lo = nameStart(wanted);
+      const near = namesFrom.all({ mesh: meshId, id, lo, hi: `${lo}\u{10ffff}` });
+      return [...near, ...nonAsciiNames.all(meshId, id)].map((r) => r.display_name);
+    };
     const reinstate = db.prepare<{
       id: string;
       role: string;
@@ -126,9 +137,7 @@ export function inviteMethods(ctx: SqliteContext): InviteStore {
       const id = existing ? existing.id : input.newMember.id;
       const displayName = distinctDisplayName(
         input.newMember.displayName,
-        activeNames
-          .all(invite.mesh_id, id, namePrefixPattern(input.newMember.displayName))
-          .map((r) => r.display_name),
+        possibleClashes(invite.mesh_id, id, input.newMember.displayName),
       );
       const joined = { ...input.newMember, meshId: invite.mesh_id, role: invite.role, displayName };
       if (existing) {
