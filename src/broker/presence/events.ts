@@ -4,7 +4,12 @@
  * behaviour), coalesced into at most one `peer_events` push per tick, or none at all.
  */
 import { randomUUID } from "node:crypto";
-import { Capability, PEER_EVENTS_MAX_PER_FRAME, type PeerEventName } from "../../protocol/index.js";
+import {
+  Capability,
+  PEER_EVENTS_MAX_PER_FRAME,
+  PRESENCE_TICK_RECIPIENTS,
+  type PeerEventName,
+} from "../../protocol/index.js";
 import type { Presence } from "./presence.js";
 import { routableKey } from "./presence.js";
 import type { PresenceRegistry } from "./registry.js";
@@ -61,14 +66,20 @@ function canReceive(q: Presence): boolean {
   return q.lease === "online" && q.socket !== null && q.socket.open;
 }
 
+interface MeshQueue {
+  events: QueuedEvent[];
+  timer: NodeJS.Timeout;
+}
+
 /**
  * Sends presence events: individual pushes at once to presences that declared nothing, and for
  * `peer_events` presences a queue per mesh flushed every tick into one push per recipient, holding the
- * first {@link PEER_EVENTS_MAX_PER_FRAME} events that concern it and the count of the rest.
+ * first {@link PEER_EVENTS_MAX_PER_FRAME} events that concern it and the count of the rest. A mesh's tick
+ * is `tickMs` for each started {@link PRESENCE_TICK_RECIPIENTS} recipients, so the pushes a mesh costs
+ * per second stay bounded however large it grows.
  */
 export class PeerEventFanout {
-  readonly #pending = new Map<string, QueuedEvent[]>();
-  #timer: NodeJS.Timeout | null = null;
+  readonly #pending = new Map<string, MeshQueue>();
   #seq = 0;
   #stopped = false;
 
@@ -91,31 +102,32 @@ export class PeerEventFanout {
       const json = systemPush(meshId, event, eventData);
       for (const q of each) if (include(q)) q.socket?.sendRaw(json);
     }
-    if (this.#stopped || this.registry.eventTargets(meshId, "coalesced").size === 0) return;
+    const recipients = this.registry.eventTargets(meshId, "coalesced").size;
+    if (this.#stopped || recipients === 0) return;
     let queue = this.#pending.get(meshId);
-    if (!queue) this.#pending.set(meshId, (queue = []));
-    queue.push({
+    if (!queue) {
+      const tick = this.tickMs * Math.ceil(recipients / PRESENCE_TICK_RECIPIENTS);
+      const timer = setTimeout(() => this.#flush(meshId), tick).unref();
+      this.#pending.set(meshId, (queue = { events: [], timer }));
+    }
+    queue.events.push({
       json: JSON.stringify({ event, ...eventData }),
       seq: this.#seq++,
       excludes: exclusion === "member" ? `m:${subject.memberId}` : `p:${subject.id}`,
     });
-    this.#timer ??= setTimeout(() => this.flush(), this.tickMs).unref();
-  }
-
-  /** Writes every queued event now: one `peer_events` push per recipient and mesh. */
-  flush(): void {
-    if (this.#timer) clearTimeout(this.#timer);
-    this.#timer = null;
-    const meshes = [...this.#pending];
-    this.#pending.clear();
-    for (const [meshId, events] of meshes) this.#flushMesh(meshId, events);
   }
 
   stop(): void {
     this.#stopped = true;
-    if (this.#timer) clearTimeout(this.#timer);
-    this.#timer = null;
+    for (const queue of this.#pending.values()) clearTimeout(queue.timer);
     this.#pending.clear();
+  }
+
+  /** Writes the mesh's queued events: one `peer_events` push per recipient. */
+  #flush(meshId: string): void {
+    const queue = this.#pending.get(meshId);
+    this.#pending.delete(meshId);
+    if (queue) this.#flushMesh(meshId, queue.events);
   }
 
   #flushMesh(meshId: string, events: QueuedEvent[]): void {
