@@ -50,7 +50,8 @@ export type MeshClientOptions = {
    * `peer_joined` / `peer_left` / … as the reference sent them; `coalesced`, at most one `peer_events`
    * system event per broker tick holding several (read it with `peerEventsOf`; when it says some were
    * omitted, list the peers again); `none`, no presence events at all. A broker without the
-   * `peer_events` feature sends `each` whatever is asked.
+   * `peer_events` feature sends `each` whatever is asked. Setting it replaces `peer_events` /
+   * `no_peer_events` in `capabilities`.
    * @default "each"
    */
   presenceEvents?: PresenceEventMode;
@@ -102,8 +103,12 @@ export function helloProfile(options: MeshClientOptions): HelloProfile {
   };
 }
 
-/** The declared capabilities with the one that asks for `mode` presence events (and no other). */
-function withPresenceEvents(capabilities: readonly string[], mode: PresenceEventMode = "each"): string[] {
+/**
+ * The declared capabilities with the one that asks for `mode` presence events (and no other); as given
+ * when no mode was chosen.
+ */
+function withPresenceEvents(capabilities: readonly string[], mode: PresenceEventMode | undefined): string[] {
+  if (mode === undefined) return [...capabilities];
   const asks = new Set<string>([Capability.peerEvents, Capability.noPeerEvents]);
   const wanted = PRESENCE_EVENT_CAPABILITY[mode];
   return [...capabilities.filter((c) => !asks.has(c)), ...(wanted === null ? [] : [wanted])];
