@@ -67,6 +67,15 @@ export function presencesContract(ctx: ContractContext): void {
       );
     });
 
+    it("concurrent upserts all land, the later of two for one row winning", async () => {
+      const store = ctx.store();
+      const mesh = await seedMesh(store, 0);
+      const rows = Array.from({ length: 5 }, (_, i) => presence(mesh.owner, { connectedAt: T0 + i }));
+      const again = { ...rows[2]!, summary: "second write" };
+      await Promise.all([...rows, again].map((row) => store.upsertPresence(row)));
+      expect(await store.listPresences(mesh.id)).toEqual([rows[0], rows[1], again, rows[3], rows[4]]);
+    });
+
     it("upsert replaces a row (reattach) and brings a disconnected one back", async () => {
       const store = ctx.store();
       const mesh = await seedMesh(store, 0);

@@ -1,6 +1,7 @@
 import type { PeerRole, PresenceStatus, StatusSource } from "../../../protocol/index.js";
 import type { PresencePatch, PresenceRow, PresenceStore } from "../port/index.js";
 import type { SqliteContext } from "./db.js";
+import { TurnBatch } from "./turn-batch.js";
 import { GroupList, Profile, Stats, readJson, readNullableJson, writeNullableJson } from "./json.js";
 
 interface PresenceDbRow {
@@ -187,9 +188,12 @@ export function presenceMethods(ctx: SqliteContext): PresenceStore {
     ).join(", ");
     const touch = db.prepare<[number, string]>("UPDATE presences SET last_ping_at = ? WHERE id = ?");
     return {
-      upsert: db.prepare<PresenceDbRow>(
-        `INSERT INTO presences (${columns}) VALUES (${values}) ON CONFLICT (id) DO UPDATE SET ${updates}`,
-      ),
+      upsertAll: (() => {
+        const upsert = db.prepare<PresenceDbRow>(
+          `INSERT INTO presences (${columns}) VALUES (${values}) ON CONFLICT (id) DO UPDATE SET ${updates}`,
+        );
+        return db.transaction((rows: PresenceDbRow[]): null[] => rows.map((row) => (upsert.run(row), null)));
+      })(),
       update: db.prepare<PatchParams>(`UPDATE presences SET ${patchSets} WHERE id = @id`),
       touchAll: db.transaction((ids: string[], at: number) => {
         for (const id of ids) touch.run(at, id);
@@ -235,9 +239,12 @@ export function presenceMethods(ctx: SqliteContext): PresenceStore {
     };
   });
 
+  // Every hello writes its presence: a burst of them shares one transaction.
+  const upserts = new TurnBatch<PresenceDbRow, null>((rows) => q().upsertAll.immediate(rows));
+
   return {
     async upsertPresence(row) {
-      q().upsert.run(presenceParams(row));
+      await upserts.add(presenceParams(row));
     },
     async updatePresence(presenceId, patch) {
       q().update.run(patchParams(presenceId, patch));
