@@ -22,12 +22,16 @@ export interface BrokerProcess {
   readonly logFile: string;
   /** SIGTERM (graceful: a CPU profile gets written), SIGKILL after a deadline. Safe to call twice. */
   stop(): Promise<void>;
+  /** SIGKILL: a crash, nothing flushed or closed. */
+  kill9(): Promise<void>;
 }
 
 export async function startBroker(f: {
   dataDir: string;
   logDir: string;
   profileDir: string | null;
+  /** @default 0 (a free port) */
+  port?: number;
 }): Promise<BrokerProcess> {
   const logFile = join(f.logDir, "broker.log");
   const logFd = openSync(logFile, "a");
@@ -41,7 +45,7 @@ export async function startBroker(f: {
       "--host",
       "127.0.0.1",
       "--port",
-      "0",
+      String(f.port ?? 0),
       "--data",
       f.dataDir,
       "--send-rate",
@@ -56,10 +60,14 @@ export async function startBroker(f: {
   closeSync(logFd);
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
   const stop = once(() => stopChild(child, exited));
+  const kill9 = once(async () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+    await exited;
+  });
   try {
     const url = await listeningUrl(child, logFile);
     const adminToken = readFileSync(join(f.dataDir, "admin-token"), "utf8").trim();
-    return { pid: child.pid ?? 0, url, adminToken, logFile, stop };
+    return { pid: child.pid ?? 0, url, adminToken, logFile, stop, kill9 };
   } catch (err) {
     await stop();
     throw err;

@@ -78,8 +78,22 @@ export interface WorkerResult extends Counters {
   cpuSeconds: number;
 }
 
+/** Where a worker's peers stand, reported every 250 ms once they are connected. */
+export interface PeerStatus {
+  /** Peers whose connection has a `hello_ack` now. */
+  connected: number;
+  /** When the last of them got its `hello_ack` (ms since the epoch); null before the first. */
+  lastConnectedAt: number | null;
+  /** System pushes received (a `peer_events` push counts once). */
+  systemFrames: number;
+  /** Presence events those pushes held, and how many they said were omitted. */
+  peerEvents: number;
+  omittedEvents: number;
+}
+
 export type FromWorker =
-  | { type: "ready"; connectMs: number }
+  | { type: "ready"; connectMs: number; startedAt: number; doneAt: number }
+  | ({ type: "status" } & PeerStatus)
   | ({ type: "progress"; phase: Phase } & Counters)
   | ({ type: "result" } & WorkerResult)
   | { type: "fatal"; message: string };

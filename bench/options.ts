@@ -21,6 +21,13 @@ export interface BenchOptions {
   /** Write the broker's CPU profile into this directory and print its hot spots. */
   profileDir: string | null;
   json: boolean;
+  /**
+   * Idle mode: connect this many peers and send nothing but one DM each at the end (the connect,
+   * and with `restart` the reconnect storm, is what is measured). Null: the message benchmark.
+   */
+  idlePeers: number | null;
+  /** Idle mode: kill -9 the broker once everyone is connected, start it again, time the reconnects. */
+  restart: boolean;
 }
 
 export const USAGE = `usage: npm run bench -- [options]
@@ -35,6 +42,8 @@ export const USAGE = `usage: npm run bench -- [options]
   --stall S        give up after S seconds without progress             default 60
   --profile DIR    run the broker with --cpu-prof into DIR; print its hot spots
   --json           print one JSON document instead of the table
+  --idle-peers N   idle mode: connect N peers, no traffic; report connect time, hellos/s, broker RSS/CPU
+  --restart        idle mode: then kill -9 the broker, restart it, time until every peer is back
   -h, --help`;
 
 export class UsageError extends Error {
@@ -68,6 +77,8 @@ export function parseBenchArgs(argv: string[]): BenchOptions | null {
         stall: { type: "string" },
         profile: { type: "string" },
         json: { type: "boolean", default: false },
+        "idle-peers": { type: "string" },
+        restart: { type: "boolean", default: false },
         help: { type: "boolean", short: "h", default: false },
       },
     });
@@ -76,21 +87,30 @@ export function parseBenchArgs(argv: string[]): BenchOptions | null {
   }
   const v = parsed.values;
   if (v.help) return null;
-  const peers = positiveInt("peers", v.peers, 100, 2);
+  const idlePeers = v["idle-peers"] === undefined ? null : positiveInt("idle-peers", v["idle-peers"], 0, 2);
+  if (v.restart && idlePeers === null) throw new UsageError("--restart goes with --idle-peers N");
+  if (idlePeers !== null && (v.peers !== undefined || v.msgs !== undefined || v.rate !== undefined)) {
+    throw new UsageError(
+      "--idle-peers replaces --peers, --msgs and --rate (each idle peer sends one DM at the end)",
+    );
+  }
+  const peers = idlePeers ?? positiveInt("peers", v.peers, 100, 2);
   const rate = v.rate === undefined || v.rate === "0" ? null : Number(v.rate);
   if (rate !== null && !(Number.isFinite(rate) && rate > 0)) {
     throw new UsageError(`--rate must be a positive number of msgs/s (got "${v.rate}")`);
   }
   return {
     peers,
-    msgs: positiveInt("msgs", v.msgs, 100),
+    msgs: idlePeers === null ? positiveInt("msgs", v.msgs, 100) : 1,
     rate,
     window: positiveInt("window", v.window, 32),
     workers: Math.min(positiveInt("workers", v.workers, 4), peers),
-    warmup: positiveInt("warmup", v.warmup, 20, 0),
+    warmup: idlePeers === null ? positiveInt("warmup", v.warmup, 20, 0) : 0,
     bytes: positiveInt("bytes", v.bytes, 256, 64),
     stallSeconds: positiveInt("stall", v.stall, 60),
     profileDir: v.profile ?? null,
     json: v.json,
+    idlePeers,
+    restart: v.restart,
   };
 }

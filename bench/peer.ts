@@ -3,9 +3,9 @@
  * other peers, keeping at most `window` sends waiting for their ack, and decrypts, checks and records
  * every push it gets. MeshClient acks each push (client_ack) once the handler returns.
  */
-import { encryptDirect, MeshClient } from "../src/client/index.js";
+import { encryptDirect, MeshClient, peerEventsOf } from "../src/client/index.js";
 import type { PushFrame } from "../src/protocol/frames.js";
-import type { BenchPeer, Phase, WorkerInit } from "./ipc.js";
+import type { BenchPeer, PeerStatus, Phase, WorkerInit } from "./ipc.js";
 import { nowMs, type Recorder } from "./recorder.js";
 
 /** Send failures worth a resend with the same client_message_id (the broker deduplicates it, §4.5). */
@@ -36,6 +36,7 @@ export class PeerRunner {
     private readonly peer: BenchPeer,
     private readonly init: WorkerInit,
     private readonly recorders: PhaseRecorders,
+    status: PeerStatus,
   ) {
     this.client = new MeshClient({
       url: init.url,
@@ -44,9 +45,27 @@ export class PeerRunner {
       displayName: peer.displayName,
       sessionId: `bench-${peer.index}`,
       requestTimeoutMs: REQUEST_TIMEOUT_MS,
+      // As the daemon's member connection asks for them, so connect figures include their cost.
+      presenceEvents: "coalesced",
+    });
+    // `disconnected` also follows an attempt that never got a hello_ack: count links that were up only.
+    let up = false;
+    this.client.on("connected", () => {
+      if (!up) status.connected += 1;
+      up = true;
+      status.lastConnectedAt = nowMs();
+    });
+    this.client.onSystemEvent((event) => {
+      status.systemFrames += 1;
+      const peers = peerEventsOf(event);
+      if (peers === null) return;
+      status.peerEvents += peers.events.length;
+      status.omittedEvents += peers.omitted;
     });
     this.client.onPush((push) => this.#onPush(push));
     this.client.on("disconnected", () => {
+      if (up) status.connected -= 1;
+      up = false;
       if (!this.#finishing) recorders.measure.disconnects += 1;
     });
     this.client.on("terminal", (info) => recorders.measure.error(`terminal_${info.errorCode}`));

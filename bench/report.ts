@@ -62,7 +62,7 @@ export function formatTable(s: BenchSummary, profile: ProfileSummary | null): st
   return lines.join("\n");
 }
 
-function formatProfile(p: ProfileSummary): string[] {
+export function formatProfile(p: ProfileSummary): string[] {
   const spots = (list: ProfileSummary["self"]) =>
     list.map((h) => `    ${h.pct.toFixed(1).padStart(5)}%  ${String(h.ms).padStart(6)} ms  ${h.fn}`);
   return [

@@ -10,6 +10,7 @@ import { availableParallelism, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { startBroker, tail, type BrokerProcess } from "./broker-process.js";
 import type { Counters, WorkerInit } from "./ipc.js";
+import { idleBench } from "./idle.js";
 import { createBenchMesh } from "./mesh-setup.js";
 import { parseBenchArgs, USAGE, UsageError, type BenchOptions } from "./options.js";
 import { CpuWatcher, MemoryWatcher, readCpuSeconds, readMachineCpu, type MachineCpu } from "./proc-stats.js";
@@ -61,7 +62,7 @@ async function bench(options: BenchOptions, tmp: string, own: { broker?: BrokerP
     window: options.window,
     bytes: options.bytes,
   }));
-  const connectMs = await pool.connect(inits);
+  const { connectMs } = await pool.connect(inits);
   note(`${options.peers} peers connected in ${(connectMs / 1000).toFixed(2)} s`);
 
   const stallMs = options.stallSeconds * 1000;
@@ -158,7 +159,11 @@ async function main(argv: string[]): Promise<void> {
   process.once("SIGINT", interrupted);
   process.once("SIGTERM", interrupted);
   try {
-    await bench(options, tmp, own);
+    if (options.idlePeers !== null) {
+      const profileDir = options.profileDir === null ? null : resolve(options.profileDir);
+      if (profileDir !== null) mkdirSync(profileDir, { recursive: true });
+      await idleBench({ ...options, idlePeers: options.idlePeers }, tmp, own, profileDir);
+    } else await bench(options, tmp, own);
   } catch (err) {
     note(err instanceof Error ? err.message : String(err));
     process.exitCode = 1;

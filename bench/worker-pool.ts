@@ -1,10 +1,12 @@
 /** The coordinator's side of the worker processes: fork, hand out peers, start together, watch, collect. */
 import { fork, type ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import type { Counters, FromWorker, Phase, ToWorker, WorkerInit, WorkerResult } from "./ipc.js";
+import type { Counters, FromWorker, PeerStatus, Phase, ToWorker, WorkerInit, WorkerResult } from "./ipc.js";
 
 const WORKER = fileURLToPath(new URL("./worker.js", import.meta.url));
-const READY_TIMEOUT_MS = 120_000;
+/** Connecting may take this long per peer on a slow machine, and never less than 2 minutes in all. */
+const READY_MS_PER_PEER = 30;
+const READY_MIN_TIMEOUT_MS = 120_000;
 const RESULT_TIMEOUT_MS = 30_000;
 /** Head start so every worker has the start message before the first send is due. */
 const START_DELAY_MS = 300;
@@ -15,7 +17,11 @@ interface Slot {
   child: ChildProcess;
   /** The current phase's counters, from the worker's latest progress report. */
   counters: Counters;
-  ready: Promise<number>;
+  /** The worker's peers, from its latest status report. */
+  status: PeerStatus;
+  /** How many peers it hosts. */
+  peers: number;
+  ready: Promise<ConnectTimes>;
   result: Promise<WorkerResult>;
   exited: Promise<void>;
 }
@@ -36,7 +42,14 @@ export class WorkerPool {
       stdio: ["ignore", "inherit", "inherit", "ipc"],
     });
     const counters = zeroCounters(false);
-    const ready = deferred<number>();
+    const status: PeerStatus = {
+      connected: 0,
+      lastConnectedAt: null,
+      systemFrames: 0,
+      peerEvents: 0,
+      omittedEvents: 0,
+    };
+    const ready = deferred<ConnectTimes>();
     const result = deferred<WorkerResult>();
     const fail = (err: Error) => {
       this.#failure ??= err;
@@ -47,8 +60,17 @@ export class WorkerPool {
     child.on("message", (message: FromWorker) => {
       switch (message.type) {
         case "ready":
-          ready.resolve(message.connectMs);
+          ready.resolve({
+            connectMs: message.connectMs,
+            startedAt: message.startedAt,
+            doneAt: message.doneAt,
+          });
           break;
+        case "status": {
+          const { type: _type, ...rest } = message;
+          Object.assign(status, rest);
+          break;
+        }
         case "progress":
           if (message.phase === this.#phase) Object.assign(counters, pickCounters(message));
           break;
@@ -65,18 +87,74 @@ export class WorkerPool {
     child.once("exit", (code, signal) => {
       if (!this.#stopping) fail(new Error(`a bench worker exited early (${signal ?? `code ${code}`})`));
     });
-    return { child, counters, ready: ready.promise, result: result.promise, exited };
+    return { child, counters, status, peers: 0, ready: ready.promise, result: result.promise, exited };
   }
 
-  /** Connects every peer: `init[i]` goes to worker `i`. Resolves with the slowest worker's connect time. */
-  async connect(inits: WorkerInit[]): Promise<number> {
-    this.#slots.forEach((slot, i) => this.#post(slot, inits[i]!));
+  /**
+   * Connects every peer: `init[i]` goes to worker `i`. Resolves with the slowest worker's connect time,
+   * and the first connect's start and the last one's end over all workers.
+   */
+  async connect(inits: WorkerInit[]): Promise<ConnectTimes> {
+    this.#slots.forEach((slot, i) => {
+      slot.peers = inits[i]!.peers.length;
+      this.#post(slot, inits[i]!);
+    });
+    const peers = inits.reduce((n, init) => n + init.peers.length, 0);
+    const timeoutMs = Math.max(READY_MIN_TIMEOUT_MS, peers * READY_MS_PER_PEER);
     const times = await withTimeout(
       Promise.all(this.#slots.map((s) => s.ready)),
-      READY_TIMEOUT_MS,
+      timeoutMs,
       "peers did not connect in time",
     );
-    return Math.max(...times);
+    return {
+      connectMs: Math.max(...times.map((t) => t.connectMs)),
+      startedAt: Math.min(...times.map((t) => t.startedAt)),
+      doneAt: Math.max(...times.map((t) => t.doneAt)),
+    };
+  }
+
+  /** Every worker's peer status added up (as of their latest reports, at most 250 ms old). */
+  status(): PeerStatus {
+    const total: PeerStatus = {
+      connected: 0,
+      lastConnectedAt: null,
+      systemFrames: 0,
+      peerEvents: 0,
+      omittedEvents: 0,
+    };
+    for (const { status: s } of this.#slots) {
+      total.connected += s.connected;
+      total.systemFrames += s.systemFrames;
+      total.peerEvents += s.peerEvents;
+      total.omittedEvents += s.omittedEvents;
+      if (s.lastConnectedAt !== null)
+        total.lastConnectedAt = Math.max(total.lastConnectedAt ?? 0, s.lastConnectedAt);
+    }
+    return total;
+  }
+
+  /**
+   * When every worker's peers all had a hello_ack after `since` (ms since the epoch): the last of those
+   * hello_acks; null while some peer is not back yet.
+   */
+  reconnectedSince(since: number): number | null {
+    let last = since;
+    for (const slot of this.#slots) {
+      const { connected, lastConnectedAt } = slot.status;
+      if (connected < slot.peers || lastConnectedAt === null || lastConnectedAt <= since) return null;
+      last = Math.max(last, lastConnectedAt);
+    }
+    return last;
+  }
+
+  /** The worker processes' ids (for their CPU time). */
+  pids(): number[] {
+    return this.#slots.map((s) => s.child.pid ?? 0).filter((pid) => pid > 0);
+  }
+
+  /** Throws the first worker failure, if any. */
+  check(): void {
+    if (this.#failure !== null) throw this.#failure;
   }
 
   /**
@@ -159,6 +237,14 @@ export class WorkerPool {
   #post(slot: Slot, message: ToWorker): void {
     if (slot.child.connected) slot.child.send(message);
   }
+}
+
+export interface ConnectTimes {
+  /** The slowest worker's time from its first connect to its last hello_ack. */
+  connectMs: number;
+  /** The first connect's start and the last hello_ack, ms since the epoch, over all workers. */
+  startedAt: number;
+  doneAt: number;
 }
 
 function zeroCounters(doneSending: boolean): Counters {

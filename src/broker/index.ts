@@ -38,6 +38,7 @@ export interface RunningBroker {
 
 const DRAIN_MS = 5_000;
 const DB_PING_CACHE_MS = 500;
+const LISTEN_BACKLOG = 4_096;
 
 /** Opens and migrates the store; a database that cannot be opened is reported with its path and cause. */
 async function openStore(opts: ResolvedOptions, log: Logger): Promise<Store> {
@@ -117,7 +118,8 @@ export async function runBroker(options: BrokerOptions): Promise<RunningBroker> 
   });
   await new Promise<void>((resolve, reject) => {
     listener.http.once("error", reject);
-    listener.http.listen(opts.port, opts.host, () => resolve());
+    // A long accept queue: after a restart every client reconnects at once (the kernel caps it at somaxconn).
+    listener.http.listen({ port: opts.port, host: opts.host, backlog: LISTEN_BACKLOG }, () => resolve());
   });
   storeHealth.start();
   ctx.presence.start();

@@ -4,6 +4,7 @@ import {
   FRAME_RATE_PER_SEC,
   HELLO_TIMEOUT_MS,
   HOOK_WORKING_TIMEOUT_MS,
+  PRESENCE_TICK_MS,
   SEND_BURST,
   SEND_RATE_PER_MIN,
   WORKING_SWEEP_MS,
@@ -51,6 +52,12 @@ export interface BrokerOptions {
    * @default 300000
    */
   hookWorkingTimeoutMs?: number;
+  /**
+   * How often presence events queued for `peer_events` connections go out, one push per recipient
+   * (protocol.md §3.6). Tests shorten it; a larger mesh can lengthen it.
+   * @default 250
+   */
+  presenceTickMs?: number;
   /** Where JSON-line logs go. @default stderr */
   logDestination?: NodeJS.WritableStream;
   /** @default "info" */
@@ -77,6 +84,7 @@ export function resolveOptions(opts: BrokerOptions): ResolvedOptions {
     workingSweepMs: opts.workingSweepMs ?? WORKING_SWEEP_MS,
     workingTimeoutMs: opts.workingTimeoutMs ?? WORKING_TIMEOUT_MS,
     hookWorkingTimeoutMs: opts.hookWorkingTimeoutMs ?? HOOK_WORKING_TIMEOUT_MS,
+    presenceTickMs: opts.presenceTickMs ?? PRESENCE_TICK_MS,
     logDestination: opts.logDestination,
     logLevel: opts.logLevel ?? "info",
   };

@@ -15,7 +15,14 @@ export type {
   TerminalInfo,
 } from "./types.js";
 export { ClientErrorCode, MeshClientError } from "./errors.js";
-export { DEFAULT_CAPABILITIES, silentLogger, type Logger, type MeshClientOptions } from "./options.js";
+export {
+  DEFAULT_CAPABILITIES,
+  silentLogger,
+  type Logger,
+  type MeshClientOptions,
+  type PresenceEventMode,
+} from "./options.js";
+export { peerEventsOf } from "./peer-events.js";
 export { Backoff, type BackoffOptions } from "./backoff.js";
 export type { WatchdogOptions } from "./idle-watchdog.js";
 export { decideOnClose, type CloseDecision, type ConnectionError } from "./close-policy.js";
@@ -44,5 +51,7 @@ export type {
   LeaveMeshAck,
   MeshInfoResult,
   ModerationTarget,
+  CoalescedPeerEvent,
+  PeerEventsData,
   UnbanAck,
 } from "../protocol/frames.js";

@@ -21,6 +21,7 @@ import {
   type PresenceStatus,
   type StatusSource,
 } from "../protocol/frames.js";
+import { LIST_PEERS_MAX_LIMIT } from "../protocol/constants.js";
 import { MeshConnection } from "./connection.js";
 import { ClientErrorCode, MeshClientError } from "./errors.js";
 import type { MeshClientOptions } from "./options.js";
@@ -114,8 +115,34 @@ export class MeshClient extends MeshConnection {
 
   // ---- presence ------------------------------------------------------------------------------------
 
+  /** Every live peer the broker shows this member, fetched a page at a time (§3.5). */
   async listPeers(options?: RequestOptions): Promise<PeerEntry[]> {
-    return (await this.request({ type: "list_peers" }, { ...options, schema: PeersListReply })).peers;
+    const peers: PeerEntry[] = [];
+    let cursor: string | undefined;
+    for (;;) {
+      const page = await this.listPeersPage({ limit: LIST_PEERS_MAX_LIMIT, cursor }, options);
+      peers.push(...page.peers);
+      // A broker that does not page answers with the whole list and no cursor.
+      if (typeof page.nextCursor !== "string") return peers;
+      cursor = page.nextCursor;
+    }
+  }
+
+  /**
+   * One page of `list_peers` (§3.5): up to `limit` peers after `cursor`, in the order they connected,
+   * and the cursor of the next page (null at the end).
+   */
+  async listPeersPage(
+    page: { limit: number; cursor?: string | undefined },
+    options?: RequestOptions,
+  ): Promise<{ peers: PeerEntry[]; nextCursor: string | null }> {
+    const frame = {
+      type: "list_peers",
+      limit: page.limit,
+      ...(page.cursor === undefined ? {} : { cursor: page.cursor }),
+    };
+    const reply = await this.request(frame, { ...options, schema: PeersListReply });
+    return { peers: reply.peers, nextCursor: reply.nextCursor ?? null };
   }
 
   async listMembers(options?: RequestOptions): Promise<MemberEntry[]> {

@@ -46,6 +46,16 @@ export type MeshClientOptions = {
    */
   capabilities?: string[];
   /**
+   * How this connection takes presence events (protocol.md §3.6): `each`, one system event per
+   * `peer_joined` / `peer_left` / … as the reference sent them; `coalesced`, at most one `peer_events`
+   * system event per broker tick holding several (read it with `peerEventsOf`; when it says some were
+   * omitted, list the peers again); `none`, no presence events at all. A broker without the
+   * `peer_events` feature sends `each` whatever is asked. Setting it replaces `peer_events` /
+   * `no_peer_events` in `capabilities`.
+   * @default "each"
+   */
+  presenceEvents?: PresenceEventMode;
+  /**
    * Reconnect with backoff after a connection is lost, and keep retrying transient failures inside
    * `connect()`. With `false`, `connect()` rejects on the first failure and a lost connection stays lost.
    * @default true
@@ -61,6 +71,14 @@ export type MeshClientOptions = {
   now?: () => number;
   /** @default a logger that drops everything */
   logger?: Logger;
+};
+
+export type PresenceEventMode = "each" | "coalesced" | "none";
+
+const PRESENCE_EVENT_CAPABILITY: Record<PresenceEventMode, string | null> = {
+  each: null,
+  coalesced: Capability.peerEvents,
+  none: Capability.noPeerEvents,
 };
 
 export const DEFAULT_CAPABILITIES: readonly string[] = [
@@ -81,8 +99,19 @@ export function helloProfile(options: MeshClientOptions): HelloProfile {
     channel: options.channel,
     model: options.model,
     groups: options.groups,
-    capabilities: [...(options.capabilities ?? DEFAULT_CAPABILITIES)],
+    capabilities: withPresenceEvents(options.capabilities ?? DEFAULT_CAPABILITIES, options.presenceEvents),
   };
+}
+
+/**
+ * The declared capabilities with the one that asks for `mode` presence events (and no other); as given
+ * when no mode was chosen.
+ */
+function withPresenceEvents(capabilities: readonly string[], mode: PresenceEventMode | undefined): string[] {
+  if (mode === undefined) return [...capabilities];
+  const asks = new Set<string>([Capability.peerEvents, Capability.noPeerEvents]);
+  const wanted = PRESENCE_EVENT_CAPABILITY[mode];
+  return [...capabilities.filter((c) => !asks.has(c)), ...(wanted === null ? [] : [wanted])];
 }
 
 /** `logger` with `component` and `meshId` on every line. */

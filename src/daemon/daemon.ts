@@ -17,7 +17,7 @@ import { LocalError } from "./ipc/errors.js";
 import { meshClientFactory, type BrokerLink, type LinkFactory } from "./links.js";
 import { sessionLinkOptions } from "./meshes/link-options.js";
 import { MeshRuntime } from "./meshes/mesh-runtime.js";
-import { streamEventFor } from "./meshes/system-events.js";
+import { streamEventsFor } from "./meshes/system-events.js";
 import type { LinkChoice } from "./outbox/drain.js";
 import { OutboxService } from "./outbox/service.js";
 import type { OutboxRow } from "./outbox/store.js";
@@ -285,8 +285,8 @@ export class Daemon {
   }
 
   #onSystemEvent(mesh: MeshRuntime, event: PushFrame): void {
-    const { name, data } = streamEventFor(mesh.slug, event);
-    this.events.publish(name, data, { meshId: mesh.meshId, sessionPubkey: null });
+    for (const { name, data } of streamEventsFor(mesh.slug, event))
+      this.events.publish(name, data, { meshId: mesh.meshId, sessionPubkey: null });
   }
 
   // ---- sessions ------------------------------------------------------------------------------------
@@ -298,8 +298,6 @@ export class Daemon {
     const link = this.#factory(sessionLinkOptions(config, record, identity, this.#options.logger));
     const log = this.#log.child({ mesh: config.slug, session_pubkey: record.pubkey.slice(0, 12) });
     link.onPush((push) => this.#onPush(mesh, { pubkey: record.pubkey }, push));
-    // Peer events reach the member's control-plane connection too; the stream takes them from there.
-    link.onSystemEvent(() => mesh.invalidate());
     link.on("connected", () => this.outbox.drain.wake(mesh.meshId));
     link.on("terminal", (info) => {
       log.warn({ code: info.code, reason: info.reason }, "session connection stopped");
@@ -411,6 +409,8 @@ function oneShotLinks(factory: LinkFactory): LinkFactory {
       peerType: "human",
       channel: "claudemesh-cli",
       capabilities: [...(options.capabilities ?? []), Capability.noInbox],
+      // Nothing shows presence events during one command; its peer list is fetched when asked.
+      presenceEvents: "none",
       reconnect: false,
     });
 }

@@ -53,6 +53,15 @@ export const WORKING_SWEEP_MS = 15_000;
 export const PENDING_HOOK_HOLD_MS = 10_000;
 
 export const SUMMARY_MAX_CHARS = 1_024;
+
+/** `list_peers.limit` ceiling (§3.5). */
+export const LIST_PEERS_MAX_LIMIT = 500;
+/** Presence events queued for one `peer_events` push at most; the rest are only counted (§3.6). */
+export const PEER_EVENTS_MAX_PER_FRAME = 32;
+/** How often queued presence events go out to `peer_events` connections (§3.6)… */
+export const PRESENCE_TICK_MS = 250;
+/** …per this many such connections in the mesh (started): a 10,000-presence mesh ticks every 2.5 s. */
+export const PRESENCE_TICK_RECIPIENTS = 1_000;
 export const MAX_MENTIONS = 16;
 
 export const RECONNECT_STEPS_MS = [1_000, 2_000, 4_000, 8_000, 16_000, 30_000] as const;

@@ -13,6 +13,8 @@ export const BROKER_FEATURES = [
   "bye",
   "moderation",
   "mesh_info",
+  "peer_events",
+  "peer_pages",
 ] as const;
 
 /** Client capabilities the broker understands. */
@@ -22,5 +24,9 @@ export const Capability = {
   topicKeys: "topic_keys",
   noInbox: "no_inbox",
   bodyVersion: "body_version",
+  /** Presence events coalesced into at most one `peer_events` push per tick (protocol.md §3.6). */
+  peerEvents: "peer_events",
+  /** No presence events at all (§3.6): for connections that never show them. */
+  noPeerEvents: "no_peer_events",
 } as const;
 export type Capability = (typeof Capability)[keyof typeof Capability];

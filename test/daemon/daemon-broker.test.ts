@@ -11,6 +11,7 @@ import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DaemonClient } from "../../src/daemon-api/client.js";
+import { daemonEvents, type DaemonEvent } from "../../src/daemon-api/events.js";
 import type { InboxMessage, SendResponse } from "../../src/daemon-api/contract.js";
 import { waitUntil } from "../helpers/deadline.js";
 
@@ -185,6 +186,42 @@ describe.skipIf(!BUILT)("daemon with a real broker", () => {
     await Promise.all([...children].map(stopped));
     if (tmp !== undefined) rmSync(tmp, { recursive: true, force: true });
   });
+
+  it("shows another member's daemon leaving and coming back as peer_leave and peer_join", async () => {
+    const abort = new AbortController();
+    const seen: DaemonEvent[] = [];
+    const opened = new Promise<void>((resolve, reject) => {
+      void (async () => {
+        try {
+          for await (const event of daemonEvents(alice.client, { signal: abort.signal, onOpen: resolve }))
+            seen.push(event);
+        } catch (error) {
+          reject(error instanceof Error ? error : new Error(String(error)));
+        }
+      })();
+    });
+    await opened;
+    const about = (name: string) =>
+      seen
+        .filter((e) => (e.data as { display_name?: string }).display_name === "bob")
+        .map((e) => e.event)
+        .includes(name);
+    try {
+      await stopDaemon(bob, "SIGTERM");
+      await waitUntil(() => about("peer_leave"), { timeoutMs: 10_000 });
+      await startDaemon(bob);
+      await waitUntil(() => about("peer_join"), { timeoutMs: 10_000 });
+    } finally {
+      abort.abort();
+    }
+    const peer = seen.find((e) => e.event === "peer_join")?.data;
+    expect(peer).toMatchObject({
+      mesh: "e2e",
+      display_name: "bob",
+      peer_role: "control-plane",
+      session_pubkey: null,
+    });
+  }, 60_000);
 
   it("delivers every accepted send exactly once even when the sender's daemon is killed -9 right after", async () => {
     const bodies = Array.from({ length: 5 }, (_, i) => `survives kill -9 #${i}`);

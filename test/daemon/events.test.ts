@@ -179,6 +179,40 @@ describe("GET /v1/events", () => {
     expect(events[2]!.data).toMatchObject({ mesh: "alpha", state: "disconnected" });
   });
 
+  it("turns a coalesced peer_events push into one stream event each, and peers_changed when some were omitted", async () => {
+    const stream = await subscribe();
+    const bob = {
+      name: "bob",
+      pubkey: "b".repeat(64),
+      memberPubkey: "b".repeat(64),
+      peerRole: "control-plane",
+    };
+    h.broker.control().system("peer_events", {
+      events: [
+        { event: "peer_joined", ...bob, groups: [] },
+        { event: "peer_hidden", ...bob },
+        { event: "peer_left", ...bob },
+      ],
+      omitted: 5,
+    });
+    await waitUntil(() => stream.events().length >= 4);
+    const events = stream.events();
+    expect(events.map((e) => e.event)).toEqual(["peer_join", "system", "peer_leave", "system"]);
+    expect(events[0]!.data).toEqual({
+      mesh: "alpha",
+      display_name: "bob",
+      pubkey: "b".repeat(64),
+      session_pubkey: null,
+      peer_role: "control-plane",
+    });
+    expect(events[1]!.data).toMatchObject({ mesh: "alpha", event: "peer_hidden" });
+    expect(events[3]!.data).toEqual({
+      mesh: "alpha",
+      event: "peers_changed",
+      data: { shown: 3, omitted: 5 },
+    });
+  });
+
   it("sends session_end to the ended session's stream only, then ends that stream", async () => {
     const a = await register("a");
     const b = await register("b");

@@ -46,6 +46,8 @@ export interface BrokerTimers {
   workingSweepMs?: number;
   workingTimeoutMs?: number;
   hookWorkingTimeoutMs?: number;
+  /** How often coalesced presence events go out (`--presence-tick-ms`). */
+  presenceTickMs?: number;
 }
 
 const TIMER_FLAGS: ReadonlyArray<[keyof BrokerTimers, string]> = [
@@ -54,6 +56,7 @@ const TIMER_FLAGS: ReadonlyArray<[keyof BrokerTimers, string]> = [
   ["workingSweepMs", "--working-sweep-ms"],
   ["workingTimeoutMs", "--working-timeout-ms"],
   ["hookWorkingTimeoutMs", "--hook-working-timeout-ms"],
+  ["presenceTickMs", "--presence-tick-ms"],
 ];
 
 export interface StartBrokerOptions extends BrokerLimits, BrokerTimers {

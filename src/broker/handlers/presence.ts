@@ -1,7 +1,8 @@
 /** Presence family: status, summary, stats, visibility, profile, groups, listings, bye (protocol.md §3). */
 import { SUMMARY_MAX_CHARS, ErrorCode, groupNameProblem } from "../../protocol/index.js";
-import { systemPush, broadcastSystem, peerEventData } from "../presence/events.js";
 import { toPeerEntry } from "../presence/presence.js";
+import type { BrokerContext } from "../context.js";
+import type { PresencePosition, PresenceRow } from "../store/port/index.js";
 import type { HandlerTable } from "./types.js";
 
 type PresenceHandlers = Pick<
@@ -42,12 +43,7 @@ export const presenceHandlers: PresenceHandlers = {
     await ctx.store.updatePresence(presence.id, { visible: frame.visible });
     conn.reply(frame, { type: "ack", id: frame._reqId ?? "", messageId: "", queued: false });
     if (!changed) return;
-    const json = systemPush(
-      presence.meshId,
-      frame.visible ? "peer_visible" : "peer_hidden",
-      peerEventData(presence),
-    );
-    broadcastSystem(ctx.registry.inMesh(presence.meshId), json, (q) => q !== presence);
+    ctx.presence.announceVisibility(presence, frame.visible);
     if (frame.visible) ctx.delivery.offer(presence);
   },
 
@@ -77,16 +73,38 @@ export const presenceHandlers: PresenceHandlers = {
   },
 
   async list_peers({ ctx, conn, presence }, frame) {
-    const rows = await ctx.store.listPresences(presence.meshId);
-    const members = await ctx.store.listMembers(presence.meshId, { includeRevoked: true });
-    const pubkeys = new Map(members.map((m) => [m.id, m.pubkey]));
-    const peers = rows
-      .filter((r) => r.visible || r.memberId === presence.memberId)
-      .map((r) => {
-        const live = ctx.registry.get(r.id);
-        return toPeerEntry(live ?? r, pubkeys.get(r.memberId) ?? "");
-      });
-    conn.reply(frame, { type: "peers_list", peers });
+    if (frame.limit === undefined) {
+      // The reference's whole list (§3.5): every visible presence at once.
+      const rows = await ctx.store.listPresences(presence.meshId);
+      const members = await ctx.store.listMembers(presence.meshId, { includeRevoked: true });
+      const pubkeys = new Map(members.map((m) => [m.id, m.pubkey]));
+      const peers = rows
+        .filter((r) => r.visible || r.memberId === presence.memberId)
+        .map((r) => {
+          const live = ctx.registry.get(r.id);
+          return toPeerEntry(live ?? r, pubkeys.get(r.memberId) ?? "");
+        });
+      conn.reply(frame, { type: "peers_list", peers });
+      return;
+    }
+    const after = frame.cursor === undefined ? null : parseCursor(frame.cursor);
+    if (after === undefined) {
+      conn.error(frame, ErrorCode.invalidMessage, "cursor: not a cursor this broker gave out");
+      return;
+    }
+    const rows = await ctx.store.pagePresences(presence.meshId, {
+      viewerMemberId: presence.memberId,
+      after,
+      limit: frame.limit,
+    });
+    const peers = [];
+    for (const r of rows) {
+      const live = ctx.registry.get(r.id);
+      peers.push(toPeerEntry(live ?? r, live?.memberPubkey ?? (await memberPubkey(ctx, r))));
+    }
+    const last = rows.at(-1);
+    const nextCursor = rows.length === frame.limit && last ? formatCursor(last) : null;
+    conn.reply(frame, { type: "peers_list", peers, nextCursor });
   },
 
   async list_members({ ctx, conn, presence }, frame) {
@@ -110,3 +128,24 @@ export const presenceHandlers: PresenceHandlers = {
     conn.close(1000, "bye");
   },
 };
+
+/** A `list_peers` cursor: the last row's position, opaque to clients (§3.5). */
+function formatCursor(row: PresencePosition): string {
+  return Buffer.from(`${row.connectedAt}:${row.id}`).toString("base64url");
+}
+
+/** The position a cursor names; undefined for anything this broker did not hand out. */
+function parseCursor(cursor: string): PresencePosition | undefined {
+  const text = Buffer.from(cursor, "base64url").toString("utf8");
+  const colon = text.indexOf(":");
+  const connectedAt = Number(text.slice(0, colon));
+  const id = text.slice(colon + 1);
+  if (colon <= 0 || !Number.isSafeInteger(connectedAt) || id === "") return undefined;
+  return { connectedAt, id };
+}
+
+/** A presence row's member key: the member cache first, the store for members it does not hold. */
+async function memberPubkey(ctx: BrokerContext, row: PresenceRow): Promise<string> {
+  const cached = await ctx.members.byId(row.meshId, row.memberId);
+  return cached?.pubkey ?? (await ctx.store.getMember(row.memberId))?.pubkey ?? "";
+}

@@ -47,6 +47,8 @@ export async function handleHello(
     );
     return null;
   }
+  // Gone while it was verified (a client that gave up waiting in a reconnect storm): nothing to register.
+  if (!conn.open) return null;
   const { member } = verdict;
   // Hellos verified concurrently all passed the first count; the registry count settles who fits.
   if (
@@ -98,6 +100,12 @@ export async function handleHello(
   conn.presence = presence;
   ctx.metrics.connectionsTotal.inc();
   ctx.metrics.connectionsActive.inc();
+  if (!conn.open) {
+    // The socket closed while the presence was being written, before it was ours to watch: it starts
+    // its grace now, as if it had closed right after hello_ack.
+    await ctx.presence.socketClosed(presence, conn, false);
+    return null;
+  }
 
   const ack: ReplyPayload<"hello"> = {
     type: "hello_ack",

@@ -1,6 +1,7 @@
 /** A presence: one authenticated connection's identity in a mesh (protocol.md §3.1). */
 import type { MemberRole, PeerEntry } from "../../protocol/index.js";
 import type { PresenceRow } from "../store/port/index.js";
+import type { PeerEventMode } from "./events.js";
 
 /** What a presence needs from its socket; the connection module implements it. */
 export interface PresenceSocket {
@@ -26,6 +27,10 @@ export interface Presence extends Omit<PresenceRow, "nodeId" | "lastPingAt" | "d
   lastPongAt: number;
   socket: PresenceSocket | null;
   capabilities: ReadonlySet<string>;
+  /** How this connection takes presence events (its hello's capabilities, §3.6). */
+  peerEvents: PeerEventMode;
+  /** Coalesced events numbered from here on concern it (the ones queued before it registered do not). */
+  peerEventsFrom: number;
   /** Declared client_ack or has sent one (protocol.md §4.10). */
   acking: boolean;
   /** Held a lease that expired without acking: deliveries are done when written. */

@@ -1,16 +1,25 @@
 /** The presences this node holds, indexed for routing. */
+import type { PeerEventMode } from "./events.js";
 import type { Presence } from "./presence.js";
+
+const NONE: ReadonlySet<Presence> = new Set();
 
 export class PresenceRegistry {
   private readonly byId = new Map<string, Presence>();
   private readonly byMember = new Map<string, Set<Presence>>();
   private readonly bySessionKey = new Map<string, Presence>();
   private readonly byMesh = new Map<string, Set<Presence>>();
+  /** Presences that take presence events, by how (`none` is not indexed): fan-out never scans the mesh. */
+  private readonly byEventMode = {
+    each: new Map<string, Set<Presence>>(),
+    coalesced: new Map<string, Set<Presence>>(),
+  };
 
   add(p: Presence): void {
     this.byId.set(p.id, p);
     addTo(this.byMember, p.memberId, p);
     addTo(this.byMesh, p.meshId, p);
+    if (p.peerEvents !== "none") addTo(this.byEventMode[p.peerEvents], p.meshId, p);
     if (p.sessionPubkey) this.bySessionKey.set(sessionKeyIndex(p.meshId, p.sessionPubkey), p);
   }
 
@@ -19,10 +28,27 @@ export class PresenceRegistry {
     this.byId.delete(p.id);
     removeFrom(this.byMember, p.memberId, p);
     removeFrom(this.byMesh, p.meshId, p);
+    if (p.peerEvents !== "none") removeFrom(this.byEventMode[p.peerEvents], p.meshId, p);
     if (p.sessionPubkey) {
       const key = sessionKeyIndex(p.meshId, p.sessionPubkey);
       if (this.bySessionKey.get(key) === p) this.bySessionKey.delete(key);
     }
+  }
+
+  /** A reattaching hello may ask for presence events differently than the socket it replaces. */
+  setPeerEvents(p: Presence, mode: PeerEventMode): void {
+    if (this.byId.get(p.id) !== p || p.peerEvents === mode) {
+      p.peerEvents = mode;
+      return;
+    }
+    if (p.peerEvents !== "none") removeFrom(this.byEventMode[p.peerEvents], p.meshId, p);
+    p.peerEvents = mode;
+    if (mode !== "none") addTo(this.byEventMode[mode], p.meshId, p);
+  }
+
+  /** The mesh's presences that take presence events `mode`-wise (live set: do not keep it). */
+  eventTargets(meshId: string, mode: Exclude<PeerEventMode, "none">): ReadonlySet<Presence> {
+    return this.byEventMode[mode].get(meshId) ?? NONE;
   }
 
   get(id: string): Presence | undefined {

@@ -16,13 +16,22 @@ import {
 } from "../../protocol/index.js";
 import type { BrokerContext } from "../context.js";
 import type { MemberRow, SavedState } from "../store/port/index.js";
-import { broadcastSystem, peerEventData, systemPush } from "./events.js";
+import { PeerEventFanout, peerEventData, peerEventMode } from "./events.js";
 import { canClaim, toPresenceRow, type Presence, type PresenceSocket } from "./presence.js";
 import { applyStatusWrite, moreAvailable } from "./status.js";
 
 export type NewPresence = Omit<
   Presence,
-  "id" | "lease" | "graceTimer" | "acking" | "nonAcking" | "connectedAt" | "lastPongAt" | "socket"
+  | "id"
+  | "lease"
+  | "graceTimer"
+  | "acking"
+  | "nonAcking"
+  | "connectedAt"
+  | "lastPongAt"
+  | "socket"
+  | "peerEvents"
+  | "peerEventsFrom"
 >;
 
 interface HeldHookStatus {
@@ -39,8 +48,13 @@ export class PresenceService {
   private heldHooks: HeldHookStatus[] = [];
   private stopping = false;
   private readonly closing = new Set<Promise<void>>();
+  private readonly events: PeerEventFanout;
+  /** The last `connectedAt` handed out: strictly increasing, so `list_peers` pages see a join exactly once. */
+  private lastConnectedAt = 0;
 
-  constructor(private readonly ctx: BrokerContext) {}
+  constructor(private readonly ctx: BrokerContext) {
+    this.events = new PeerEventFanout(ctx.registry, ctx.opts.presenceTickMs);
+  }
 
   start(): void {
     this.timers.push(setInterval(() => this.heartbeat(), PING_INTERVAL_MS).unref());
@@ -50,6 +64,7 @@ export class PresenceService {
   stop(): void {
     this.stopping = true;
     for (const t of this.timers) clearInterval(t);
+    this.events.stop();
     for (const p of this.ctx.registry.all()) if (p.graceTimer) clearTimeout(p.graceTimer);
   }
 
@@ -86,6 +101,8 @@ export class PresenceService {
       old.lease = "online";
       old.lastPongAt = now;
       old.capabilities = capabilities;
+      registry.setPeerEvents(old, peerEventMode(capabilities));
+      old.peerEventsFrom = this.events.nextSeq;
       old.acking = capabilities.has("client_ack");
       old.nonAcking = false;
       old.pid = init.pid;
@@ -113,11 +130,14 @@ export class PresenceService {
       graceTimer: null,
       acking: capabilities.has("client_ack"),
       nonAcking: false,
-      connectedAt: now,
+      connectedAt: Math.max(now, this.lastConnectedAt + 1),
       lastPongAt: now,
       socket,
       capabilities,
+      peerEvents: peerEventMode(capabilities),
+      peerEventsFrom: this.events.nextSeq,
     };
+    this.lastConnectedAt = presence.connectedAt;
     registry.add(presence);
     await store.upsertPresence(toPresenceRow(presence, this.ctx.nodeId));
     if (presence.sessionPubkey)
@@ -130,15 +150,14 @@ export class PresenceService {
   /** `peer_joined` (or `peer_returned`) to the mesh, with the sibling rules of §3.6. */
   announce(p: Presence, returned: { lastSeenAt: string | null; summary: string | null } | null): void {
     const data = { ...peerEventData(p), groups: p.groups };
-    const json = returned
-      ? systemPush(p.meshId, "peer_returned", { ...data, ...returned })
-      : systemPush(p.meshId, "peer_joined", data);
-    const siblingsToo = p.peerRole === "session";
-    broadcastSystem(
-      this.ctx.registry.inMesh(p.meshId),
-      json,
-      (q) => q !== p && (siblingsToo || q.memberId !== p.memberId),
-    );
+    const exclusion = p.peerRole === "session" ? "self" : "member";
+    if (returned) this.events.publish(p, "peer_returned", { ...data, ...returned }, exclusion);
+    else this.events.publish(p, "peer_joined", data, exclusion);
+  }
+
+  /** `peer_visible` / `peer_hidden` to every other presence in the mesh (§3.4). */
+  announceVisibility(p: Presence, visible: boolean): void {
+    this.events.publish(p, visible ? "peer_visible" : "peer_hidden", peerEventData(p), "self");
   }
 
   /** Resolves once every close handler in flight has finished (shutdown). */
@@ -195,10 +214,7 @@ export class PresenceService {
     if (this.ctx.registry.get(p.id) !== p) return;
     this.ctx.registry.remove(p);
     await this.ctx.store.markPresenceDisconnected(p.id, Date.now());
-    if (announce) {
-      const json = systemPush(p.meshId, "peer_left", peerEventData(p));
-      broadcastSystem(this.ctx.registry.inMesh(p.meshId), json, (q) => q.memberId !== p.memberId);
-    }
+    if (announce) this.events.publish(p, "peer_left", peerEventData(p), "member");
     if (p.sessionPubkey) {
       const moved = await this.ctx.store.retargetSessionDeliveries(p.meshId, p.sessionPubkey, p.memberId);
       if (moved > 0) this.ctx.delivery.offerMember(p.memberId);

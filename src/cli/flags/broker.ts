@@ -52,4 +52,9 @@ export const BROKER_FLAGS = defineFlags({
     valueName: "ms",
     description: "testing: hook-set working → idle after (default 300000)",
   },
+  presenceTickMs: {
+    type: "number",
+    valueName: "ms",
+    description: "how often coalesced presence events go out (default 250)",
+  },
 });

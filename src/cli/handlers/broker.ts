@@ -56,6 +56,7 @@ export async function serveBroker(ctx: Context<typeof BROKER_FLAGS>): Promise<vo
     workingSweepMs: timerMs("working-sweep-ms", ctx.flags.workingSweepMs),
     workingTimeoutMs: timerMs("working-timeout-ms", ctx.flags.workingTimeoutMs),
     hookWorkingTimeoutMs: timerMs("hook-working-timeout-ms", ctx.flags.hookWorkingTimeoutMs),
+    presenceTickMs: timerMs("presence-tick-ms", ctx.flags.presenceTickMs),
   }).catch((err: unknown) => {
     throw dataDirUsageError(err) ?? err;
   });

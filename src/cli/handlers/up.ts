@@ -98,6 +98,9 @@ async function liveView(out: Output, client: DaemonClient, signal: AbortSignal):
     if ((event === "peer_join" || event === "peer_leave") && isType<PeerEvent>(data, "display_name")) {
       const change = tracker.peerEvent(event, data);
       if (change) showPresence(change);
+    } else if (event === "system" && isType<{ mesh: string; event: string }>(data, "event")) {
+      // Too many peers came and went at once for the events to list them: compare with the list now.
+      if (data.event === "peers_changed") await resync(data.mesh);
     } else if (event === "message" && isType<MessageEvent>(data, "message")) {
       out.line(formatMessage(data.message, c));
     } else if (event === "broker_status" && isType<BrokerStatusEvent>(data, "state")) {

@@ -30,6 +30,8 @@ export function controlLinkOptions(config: MeshConfig, logger: Logger): MeshClie
     peerType: "ai",
     channel: "claudemesh-daemon",
     capabilities: [...DAEMON_CAPABILITIES],
+    // The daemon's stream shows peers coming and going; one push per broker tick is plenty for it.
+    presenceEvents: "coalesced",
     // The client core adds its own `component: "client"`.
     logger: logger.child({ mesh: config.slug, link: "control" }),
   };
@@ -64,6 +66,8 @@ export function sessionLinkOptions(
     channel: "claudemesh-session",
     groups: profile.groups.map(parseGroup),
     capabilities: [...DAEMON_CAPABILITIES],
+    // The member's control-plane connection hears of peers (its own sessions included) for the stream.
+    presenceEvents: "none",
     logger: logger.child({ mesh: config.slug, link: "session" }),
   };
 }

@@ -1,10 +1,34 @@
-/** Broker system events (protocol.md §3.6) as daemon stream events: `peer_join`, `peer_leave`, `system`. */
+/**
+ * Broker system events (protocol.md §3.6) as daemon stream events: `peer_join`, `peer_leave`, `system`.
+ * A coalesced `peer_events` push becomes one stream event per event it holds, plus a `system`
+ * `peers_changed` event when it omitted some (a viewer then lists the peers again).
+ */
 import type { DaemonEventName, PeerEvent } from "../../daemon-api/contract.js";
-import type { PeerRole, PushFrame } from "../../protocol/index.js";
+import { PeerEventsData, type PeerRole, type PushFrame } from "../../protocol/index.js";
 
-export function streamEventFor(slug: string, event: PushFrame): { name: DaemonEventName; data: unknown } {
-  const data = event.eventData ?? {};
-  const name = event.event ?? "unknown";
+export interface StreamEvent {
+  name: DaemonEventName;
+  data: unknown;
+}
+
+export function streamEventsFor(slug: string, push: PushFrame): StreamEvent[] {
+  const data = push.eventData ?? {};
+  const name = push.event ?? "unknown";
+  if (name !== "peer_events") return [streamEventFor(slug, name, data)];
+  const parsed = PeerEventsData.safeParse(data);
+  if (!parsed.success) return [{ name: "system", data: { mesh: slug, event: name, data } }];
+  const { events, omitted } = parsed.data;
+  const out = events.map(({ event, ...fields }) => streamEventFor(slug, event, fields));
+  if (omitted > 0) {
+    out.push({
+      name: "system",
+      data: { mesh: slug, event: "peers_changed", data: { shown: events.length, omitted } },
+    });
+  }
+  return out;
+}
+
+function streamEventFor(slug: string, name: string, data: Record<string, unknown>): StreamEvent {
   if (name !== "peer_joined" && name !== "peer_returned" && name !== "peer_left") {
     return { name: "system", data: { mesh: slug, event: name, data } };
   }

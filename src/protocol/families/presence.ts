@@ -5,6 +5,7 @@
 import { z } from "zod";
 import { NoReply, OkReply, type ReplyTable } from "../envelope.js";
 import { GroupRef, MemberRole, PeerRole, PresenceStatus, StatusSource, reqId } from "../fields.js";
+import { LIST_PEERS_MAX_LIMIT } from "../constants.js";
 import { AckFrame } from "./messaging.js";
 
 export const Stats = z.object({
@@ -49,7 +50,13 @@ export const JoinGroupFrame = z.object({
   _reqId: reqId,
 });
 export const LeaveGroupFrame = z.object({ type: z.literal("leave_group"), name: z.string(), _reqId: reqId });
-export const ListPeersFrame = z.object({ type: z.literal("list_peers"), _reqId: reqId });
+/** `limit` asks for one page (§3.5); without it the whole list comes back, as in the reference. */
+export const ListPeersFrame = z.object({
+  type: z.literal("list_peers"),
+  limit: z.number().int().min(1).max(LIST_PEERS_MAX_LIMIT).optional(),
+  cursor: z.string().max(256).optional(),
+  _reqId: reqId,
+});
 export const ListMembersFrame = z.object({ type: z.literal("list_members"), _reqId: reqId });
 export const ByeFrame = z.object({ type: z.literal("bye"), _reqId: reqId });
 
@@ -84,7 +91,41 @@ export const MemberEntry = z.object({
 });
 export type MemberEntry = z.infer<typeof MemberEntry>;
 
-export const PeersListReply = z.object({ type: z.literal("peers_list"), peers: z.array(PeerEntry) });
+export const PeersListReply = z.object({
+  type: z.literal("peers_list"),
+  peers: z.array(PeerEntry),
+  /** Paged requests only: pass it back as `cursor` for the next page; null at the end. */
+  nextCursor: z.string().nullable().optional(),
+});
+
+/** Presence events a system push can carry, alone or inside `peer_events` (§3.6). */
+export const PEER_EVENT_NAMES = [
+  "peer_joined",
+  "peer_returned",
+  "peer_left",
+  "peer_visible",
+  "peer_hidden",
+] as const;
+export type PeerEventName = (typeof PEER_EVENT_NAMES)[number];
+
+/** One event inside `peer_events`: the event name next to the `eventData` it would have had alone. */
+export const CoalescedPeerEvent = z
+  .object({
+    event: z.enum(PEER_EVENT_NAMES),
+    name: z.string(),
+    pubkey: z.string(),
+    memberPubkey: z.string().optional(),
+    peerRole: PeerRole.optional(),
+  })
+  .passthrough();
+export type CoalescedPeerEvent = z.infer<typeof CoalescedPeerEvent>;
+
+/** `eventData` of a `peer_events` system push: the first events of the tick and how many did not fit. */
+export const PeerEventsData = z.object({
+  events: z.array(CoalescedPeerEvent),
+  omitted: z.number().int().min(0),
+});
+export type PeerEventsData = z.infer<typeof PeerEventsData>;
 export const MembersListReply = z.object({ type: z.literal("members_list"), members: z.array(MemberEntry) });
 
 export const presenceRequests = [

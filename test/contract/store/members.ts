@@ -174,6 +174,12 @@ export function membersContract(ctx: ContractContext): void {
       // A revoked member's name is free again.
       await store.setMemberRevoked(carol.id, T0, "left");
       expect((await addMember(store, mesh.id, { displayName: "carol" })).displayName).toBe("carol");
+      // Case folds beyond ASCII, and LIKE's wildcards in a name are only characters.
+      expect((await addMember(store, mesh.id, { displayName: "Émile" })).displayName).toBe("Émile");
+      expect((await addMember(store, mesh.id, { displayName: "émile" })).displayName).toBe("émile 2");
+      expect((await addMember(store, mesh.id, { displayName: "100% sure" })).displayName).toBe("100% sure");
+      expect((await addMember(store, mesh.id, { displayName: "100% SURE" })).displayName).toBe("100% SURE 2");
+      expect((await addMember(store, mesh.id, { displayName: "1000 sure" })).displayName).toBe("1000 sure");
       // The suffix never takes a name past 64 characters.
       const long = "x".repeat(64);
       expect((await addMember(store, mesh.id, { displayName: long })).displayName).toBe(long);

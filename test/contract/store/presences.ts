@@ -35,6 +35,47 @@ export function presencesContract(ctx: ContractContext): void {
       expect(await store.countPresences(other.id)).toBe(1);
     });
 
+    it("page in (connectedAt, id) order, leaving out others' hidden rows, ties broken by id", async () => {
+      const store = ctx.store();
+      const mesh = await seedMesh(store, 1);
+      const [peer] = mesh.members;
+      if (!peer) throw new Error("fixture");
+      const rows = [
+        presence(mesh.owner, { id: "p-b", connectedAt: T0 + 1 }),
+        presence(peer, { id: "p-a", connectedAt: T0 + 1 }),
+        presence(peer, { id: "p-c", connectedAt: T0 + 2, visible: false }),
+        presence(mesh.owner, { id: "p-d", connectedAt: T0 + 3, visible: false }),
+        presence(peer, { id: "p-e", connectedAt: T0 + 4 }),
+      ];
+      for (const row of rows) await store.upsertPresence(row);
+      await store.markPresenceDisconnected("p-e", T0 + 5);
+      const walk = async (viewerMemberId: string, limit: number) => {
+        const ids: string[][] = [];
+        let after = null;
+        for (;;) {
+          const page = await store.pagePresences(mesh.id, { viewerMemberId, after, limit });
+          ids.push(page.map((r) => r.id));
+          const last = page.at(-1);
+          if (page.length < limit || !last) return ids;
+          after = { connectedAt: last.connectedAt, id: last.id };
+        }
+      };
+      expect(await walk(peer.id, 2)).toEqual([["p-a", "p-b"], ["p-c"]]);
+      expect(await walk(mesh.owner.id, 1)).toEqual([["p-a"], ["p-b"], ["p-d"], []]);
+      expect(await store.pagePresences(mesh.id, { viewerMemberId: peer.id, after: null, limit: 10 })).toEqual(
+        [rows[1], rows[0], rows[2]],
+      );
+    });
+
+    it("concurrent upserts all land, the later of two for one row winning", async () => {
+      const store = ctx.store();
+      const mesh = await seedMesh(store, 0);
+      const rows = Array.from({ length: 5 }, (_, i) => presence(mesh.owner, { connectedAt: T0 + i }));
+      const again = { ...rows[2]!, summary: "second write" };
+      await Promise.all([...rows, again].map((row) => store.upsertPresence(row)));
+      expect(await store.listPresences(mesh.id)).toEqual([rows[0], rows[1], again, rows[3], rows[4]]);
+    });
+
     it("upsert replaces a row (reattach) and brings a disconnected one back", async () => {
       const store = ctx.store();
       const mesh = await seedMesh(store, 0);

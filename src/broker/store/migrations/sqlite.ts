@@ -183,8 +183,19 @@ CREATE TABLE health_probe (
 );
 `;
 
+/**
+ * What an invite claim looks up to keep display names distinct (ignoring case) without reading every
+ * member of the mesh: names by their ASCII-folded start, and the few names JavaScript must fold itself.
+ */
+const memberNames = `
+CREATE INDEX members_active_name ON members (mesh_id, display_name COLLATE NOCASE) WHERE revoked_at IS NULL;
+CREATE INDEX members_active_non_ascii ON members (mesh_id)
+  WHERE revoked_at IS NULL AND display_name GLOB '*[^ -~]*';
+`;
+
 /** Every SQLite migration, oldest first. Append only. */
 export const SQLITE_MIGRATIONS: readonly Migration[] = [
   { version: 1, name: "initial", sql: initial },
   { version: 2, name: "health-probe", sql: healthProbe },
+  { version: 3, name: "member-names", sql: memberNames },
 ];

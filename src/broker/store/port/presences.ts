@@ -58,6 +58,20 @@ export type PresencePatch = Partial<
   >
 >;
 
+/** Where a `list_peers` page starts: after this row of the (`connectedAt`, `id`) order. */
+export interface PresencePosition {
+  connectedAt: number;
+  id: string;
+}
+
+export interface PresencePageQuery {
+  /** Hidden presences are left out unless they belong to this member (§3.5). */
+  viewerMemberId: string;
+  /** Start after this position; null from the beginning. */
+  after: PresencePosition | null;
+  limit: number;
+}
+
 export interface PresenceStore {
   /** Inserts or wholly replaces the row with this id (with `disconnectedAt: null` it is live again). */
   upsertPresence(row: PresenceRow): Promise<void>;
@@ -71,6 +85,11 @@ export interface PresenceStore {
   disconnectNodePresences(nodeId: string, at: number): Promise<number>;
   /** Presences online or in grace, in `connectedAt` order. */
   listPresences(meshId: string): Promise<PresenceRow[]>;
+  /**
+   * One page of the presences a member may see, online or in grace, in (`connectedAt`, `id`) order:
+   * at most `limit` rows after `after`.
+   */
+  pagePresences(meshId: string, query: PresencePageQuery): Promise<PresenceRow[]>;
   /** How many presences `listPresences` would return (the mesh capacity check). */
   countPresences(meshId: string): Promise<number>;
 }

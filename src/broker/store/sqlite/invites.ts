@@ -73,6 +73,14 @@ function sameHash(a: string, b: string): boolean {
   return x.length === y.length && timingSafeEqual(x, y);
 }
 
+/**
+ * The start every name that `distinctDisplayName` could find in the way shares with the wanted one, in
+ * lower case: shorter than any base a suffix shortens it to.
+ */
+function nameStart(wanted: string): string {
+  return wanted.toLowerCase().slice(0, 32).trimEnd();
+}
+
 /** Invites and the atomic claim (protocol.md §7.3). */
 export function inviteMethods(ctx: SqliteContext): InviteStore {
   const q = ctx.statements((db) => {
@@ -82,9 +90,25 @@ export function inviteMethods(ctx: SqliteContext): InviteStore {
     const takeUse = db.prepare<[string]>(
       "UPDATE invites SET uses = uses + 1 WHERE code = ? AND uses < max_uses",
     );
-    const activeNames = db.prepare<[string, string], { display_name: string }>(
-      "SELECT display_name FROM members WHERE mesh_id = ? AND revoked_at IS NULL AND id != ?",
+    // Only names that could collide with the wanted one (both through the member-names indexes): those
+    // starting the same, ASCII case aside, and any name with a character outside printable ASCII, whose
+    // lower case JavaScript decides. Reading every name of the mesh made each claim cost O(members).
+    const namesFrom = db.prepare<
+      { mesh: string; id: string; lo: string; hi: string },
+      { display_name: string }
+    >(
+      `SELECT display_name FROM members WHERE mesh_id = @mesh AND revoked_at IS NULL AND id != @id
+         AND display_name >= @lo COLLATE NOCASE AND display_name < @hi COLLATE NOCASE`,
     );
+    const nonAsciiNames = db.prepare<[string, string], { display_name: string }>(
+      `SELECT display_name FROM members WHERE mesh_id = ? AND revoked_at IS NULL
+         AND display_name GLOB '*[^ -~]*' AND id != ?`,
+    );
+    const possibleClashes = (meshId: string, id: string, wanted: string): string[] => {
+      const lo = nameStart(wanted);
+      const near = namesFrom.all({ mesh: meshId, id, lo, hi: `${lo}\u{10ffff}` });
+      return [...near, ...nonAsciiNames.all(meshId, id)].map((r) => r.display_name);
+    };
     const reinstate = db.prepare<{
       id: string;
       role: string;
@@ -113,7 +137,7 @@ export function inviteMethods(ctx: SqliteContext): InviteStore {
       const id = existing ? existing.id : input.newMember.id;
       const displayName = distinctDisplayName(
         input.newMember.displayName,
-        activeNames.all(invite.mesh_id, id).map((r) => r.display_name),
+        possibleClashes(invite.mesh_id, id, input.newMember.displayName),
       );
       const joined = { ...input.newMember, meshId: invite.mesh_id, role: invite.role, displayName };
       if (existing) {

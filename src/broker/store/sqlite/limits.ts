@@ -1,5 +1,12 @@
 import type { LimitStore, TokenRequest } from "../port/index.js";
 import type { SqliteContext } from "./db.js";
+import { TurnBatch } from "./turn-batch.js";
+
+interface SignatureRecord {
+  signature: string;
+  expires_at: number;
+  now: number;
+}
 
 /** The hello/HTTP replay guard (protocol.md §2.5) and token-bucket rate limits shared by all nodes. */
 export function limitMethods(ctx: SqliteContext): LimitStore {
@@ -13,11 +20,17 @@ export function limitMethods(ctx: SqliteContext): LimitStore {
     );
     return {
       // An expired record is overwritten in place; a live one makes the insert a no-op (changes = 0).
-      record: db.prepare<{ signature: string; expires_at: number; now: number }>(
-        `INSERT INTO replay_signatures (signature, expires_at) VALUES (@signature, @expires_at)
-         ON CONFLICT (signature) DO UPDATE SET expires_at = excluded.expires_at
-           WHERE replay_signatures.expires_at <= @now`,
-      ),
+      recordAll: (() => {
+        const record = db.prepare<{ signature: string; expires_at: number; now: number }>(
+          `INSERT INTO replay_signatures (signature, expires_at) VALUES (@signature, @expires_at)
+           ON CONFLICT (signature) DO UPDATE SET expires_at = excluded.expires_at
+             WHERE replay_signatures.expires_at <= @now`,
+        );
+        // In order: the second use of a signature within one batch is a replay like any other.
+        return db.transaction((rows: SignatureRecord[]): boolean[] =>
+          rows.map((r) => record.run(r).changes === 1),
+        );
+      })(),
       take: db.transaction((requests: TokenRequest[], now: number): boolean[] =>
         requests.map(({ key, burst, refillPerSec }) => {
           const bucket = getBucket.get(key);
@@ -33,9 +46,12 @@ export function limitMethods(ctx: SqliteContext): LimitStore {
     };
   });
 
+  // Every hello records its signature: a burst of them shares one transaction.
+  const signatures = new TurnBatch<SignatureRecord, boolean>((rows) => q().recordAll.immediate(rows));
+
   return {
-    async recordSignature(signature, expiresAt, now) {
-      return q().record.run({ signature, expires_at: expiresAt, now }).changes === 1;
+    recordSignature(signature, expiresAt, now) {
+      return signatures.add({ signature, expires_at: expiresAt, now });
     },
     async takeTokens(requests, now) {
       return requests.length === 0 ? [] : q().take.immediate(requests, now);

@@ -1,6 +1,7 @@
 import type { PeerRole, PresenceStatus, StatusSource } from "../../../protocol/index.js";
 import type { PresencePatch, PresenceRow, PresenceStore } from "../port/index.js";
 import type { SqliteContext } from "./db.js";
+import { TurnBatch } from "./turn-batch.js";
 import { GroupList, Profile, Stats, readJson, readNullableJson, writeNullableJson } from "./json.js";
 
 interface PresenceDbRow {
@@ -187,9 +188,12 @@ export function presenceMethods(ctx: SqliteContext): PresenceStore {
     ).join(", ");
     const touch = db.prepare<[number, string]>("UPDATE presences SET last_ping_at = ? WHERE id = ?");
     return {
-      upsert: db.prepare<PresenceDbRow>(
-        `INSERT INTO presences (${columns}) VALUES (${values}) ON CONFLICT (id) DO UPDATE SET ${updates}`,
-      ),
+      upsertAll: (() => {
+        const upsert = db.prepare<PresenceDbRow>(
+          `INSERT INTO presences (${columns}) VALUES (${values}) ON CONFLICT (id) DO UPDATE SET ${updates}`,
+        );
+        return db.transaction((rows: PresenceDbRow[]): null[] => rows.map((row) => (upsert.run(row), null)));
+      })(),
       update: db.prepare<PatchParams>(`UPDATE presences SET ${patchSets} WHERE id = @id`),
       touchAll: db.transaction((ids: string[], at: number) => {
         for (const id of ids) touch.run(at, id);
@@ -217,6 +221,16 @@ export function presenceMethods(ctx: SqliteContext): PresenceStore {
         `SELECT ${columns} FROM presences WHERE mesh_id = ? AND disconnected_at IS NULL
          ORDER BY connected_at, id`,
       ),
+      // The partial index on (mesh_id, connected_at) walks the order; `id` only breaks ties.
+      page: db.prepare<
+        { mesh: string; viewer: string; at: number; id: string; limit: number },
+        PresenceDbRow
+      >(
+        `SELECT ${columns} FROM presences
+         WHERE mesh_id = @mesh AND disconnected_at IS NULL AND connected_at >= @at
+           AND (connected_at > @at OR id > @id) AND (visible = 1 OR member_id = @viewer)
+         ORDER BY connected_at, id LIMIT @limit`,
+      ),
       count: db
         .prepare<[string], number>(
           "SELECT COUNT(*) FROM presences WHERE mesh_id = ? AND disconnected_at IS NULL",
@@ -225,9 +239,12 @@ export function presenceMethods(ctx: SqliteContext): PresenceStore {
     };
   });
 
+  // Every hello writes its presence: a burst of them shares one transaction.
+  const upserts = new TurnBatch<PresenceDbRow, null>((rows) => q().upsertAll.immediate(rows));
+
   return {
     async upsertPresence(row) {
-      q().upsert.run(presenceParams(row));
+      await upserts.add(presenceParams(row));
     },
     async updatePresence(presenceId, patch) {
       q().update.run(patchParams(presenceId, patch));
@@ -243,6 +260,11 @@ export function presenceMethods(ctx: SqliteContext): PresenceStore {
     },
     async listPresences(meshId) {
       return q().list.all(meshId).map(toPresence);
+    },
+    async pagePresences(meshId, { viewerMemberId, after, limit }) {
+      const at = after?.connectedAt ?? -1;
+      const rows = q().page.all({ mesh: meshId, viewer: viewerMemberId, at, id: after?.id ?? "", limit });
+      return rows.map(toPresence);
     },
     async countPresences(meshId) {
       return q().count.get(meshId) ?? 0;
