@@ -68,6 +68,13 @@ export function createSqliteStore({ path, backgroundCheckpoints }: SqliteStoreOp
     ),
   );
 
+  // TRUNCATE, not the automatic PASSIVE checkpoint: it also shrinks the -wal file to zero bytes, so
+  // space the WAL grew into (say, during a burst before a disk filled) is handed back.
+  async function truncateLog(): Promise<void> {
+    if (checkpointer) await checkpointer.truncate();
+    else db.pragma("wal_checkpoint(TRUNCATE)");
+  }
+
   const begin = db.prepare("BEGIN IMMEDIATE");
   const commit = db.prepare("COMMIT");
   const rollback = db.prepare("ROLLBACK");
@@ -87,14 +94,16 @@ export function createSqliteStore({ path, backgroundCheckpoints }: SqliteStoreOp
     },
     async probeWrite(now) {
       probe().run(now);
-      assertHeadroom(path);
+      try {
+        assertHeadroom(path);
+      } catch {
+        // The log may hold space the database no longer needs (pages already copied in): hand it back
+        // before deciding the disk is still full. A checkpoint that cannot run leaves the first answer.
+        await truncateLog().catch(() => undefined);
+        assertHeadroom(path);
+      }
     },
-    async checkpoint() {
-      // TRUNCATE, not the automatic PASSIVE checkpoint: it also shrinks the -wal file to zero bytes, so
-      // space the WAL grew into (say, during a burst before a disk filled) is handed back.
-      if (checkpointer) await checkpointer.truncate();
-      else db.pragma("wal_checkpoint(TRUNCATE)");
-    },
+    checkpoint: truncateLog,
     async transaction(work) {
       if (db.inTransaction) return work();
       begin.run();
