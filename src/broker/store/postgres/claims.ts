@@ -81,10 +81,9 @@ export function claimMethods(ctx: PgContext): ClaimStore {
       if (scopes.length === 0) return [];
       if (limit <= 0) return scopes.map(() => []);
       return ctx.run(true, async (db) => {
-        // Scopes run one after another in one transaction, so a later scope never sees an earlier one's rows.
-        const claimed: ClaimedDelivery[][] = [];
-        for (const scope of scopes) claimed.push(await claimScope(db, scope, now, now + leaseMs, limit));
-        return claimed;
+        // One statement per scope, pipelined: they run one after another in one transaction, so a later
+        // scope never sees an earlier one's rows.
+        return Promise.all(scopes.map((scope) => claimScope(db, scope, now, now + leaseMs, limit)));
       });
     },
     async releaseClaims(presenceId) {

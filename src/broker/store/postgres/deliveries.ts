@@ -30,11 +30,8 @@ export function deliveryMethods(ctx: PgContext): DeliveryStore {
   return {
     async ackDeliveries(acks, now) {
       if (acks.length === 0) return [];
-      return ctx.run(true, async (db) => {
-        const counts: number[] = [];
-        for (const ack of acks) counts.push(await ackOne(db, ack, now));
-        return counts;
-      });
+      // One statement per ack, pipelined, run in input order: an ack finds what earlier ones left open.
+      return ctx.run(true, (db) => Promise.all(acks.map((ack) => ackOne(db, ack, now))));
     },
     async markDelivered(deliveryIds, now) {
       if (deliveryIds.length === 0) return;

@@ -2,19 +2,21 @@ import type { LimitStore, TokenRequest } from "../port/index.js";
 import type { Db, PgContext } from "./db.js";
 
 /**
- * One request: refill the bucket (a missing one starts full; a clock that steps back neither refills nor
- * rewinds it), then take a token if one is there. The arithmetic is SQLite's (IEEE doubles, same order).
+ * One request's two statements: refill the bucket (a missing one starts full; a clock that steps back
+ * neither refills nor rewinds it), then take a token if one is there. The arithmetic is SQLite's (IEEE
+ * doubles, same order). Returned unawaited, so a batch's statements go out together, in order.
  */
-async function takeOne(db: Db, { key, burst, refillPerSec }: TokenRequest, now: number): Promise<boolean> {
-  await db`
-    INSERT INTO rate_buckets AS b (key, tokens, updated_at)
-    VALUES (${key}, ${burst}::float8, ${now}::bigint)
-    ON CONFLICT (key) DO UPDATE SET
-      tokens = LEAST(EXCLUDED.tokens,
-                     b.tokens + GREATEST(0, EXCLUDED.updated_at - b.updated_at)::float8 / 1000 * ${refillPerSec}::float8),
-      updated_at = GREATEST(b.updated_at, EXCLUDED.updated_at)`;
-  const taken = await db`UPDATE rate_buckets SET tokens = tokens - 1 WHERE key = ${key} AND tokens >= 1`;
-  return taken.count === 1;
+function takeOne(db: Db, { key, burst, refillPerSec }: TokenRequest, now: number) {
+  return [
+    db`
+      INSERT INTO rate_buckets AS b (key, tokens, updated_at)
+      VALUES (${key}, ${burst}::float8, ${now}::bigint)
+      ON CONFLICT (key) DO UPDATE SET
+        tokens = LEAST(EXCLUDED.tokens,
+                       b.tokens + GREATEST(0, EXCLUDED.updated_at - b.updated_at)::float8 / 1000 * ${refillPerSec}::float8),
+        updated_at = GREATEST(b.updated_at, EXCLUDED.updated_at)`,
+    db`UPDATE rate_buckets SET tokens = tokens - 1 WHERE key = ${key} AND tokens >= 1`,
+  ] as const;
 }
 
 /** The hello/HTTP replay guard (protocol.md §2.5) and token-bucket rate limits shared by all nodes. */
@@ -44,9 +46,9 @@ export function limitMethods(ctx: PgContext): LimitStore {
           ORDER BY key
           ON CONFLICT (key) DO NOTHING`;
         await db`SELECT key FROM rate_buckets WHERE key = ANY(${keys}::text[]) ORDER BY key FOR UPDATE`;
-        const allowed: boolean[] = [];
-        for (const request of requests) allowed.push(await takeOne(db, request, now));
-        return allowed;
+        const results = await Promise.all(requests.flatMap((request) => takeOne(db, request, now)));
+        // Every request's second statement is its take.
+        return requests.map((_, i) => results[2 * i + 1]?.count === 1);
       });
     },
   };

@@ -5,6 +5,7 @@ import type {
   DeliveryState,
   IdempotencyRecord,
   MessageLookup,
+  MessageRow,
   MessageStore,
 } from "../port/index.js";
 import { IDEMPOTENCY_RETENTION_MS } from "../retention.js";
@@ -30,11 +31,13 @@ function prefixUpperBound(prefix: string): string {
 /**
  * Takes the send's idempotency key when it is new or its record expired, else leaves the record as it
  * is. Either way the row is locked and returned, so the outcome is known in one statement, also when a
- * concurrent accept of the same key (another node) committed first.
+ * concurrent accept of the same key (another node) committed first. Null: the key is this message's.
  */
-async function claimKey(db: Db, input: AcceptInput & { idempotency: object }): Promise<AcceptOutcome | null> {
-  const m = input.message;
-  const { clientMessageId, fingerprint } = input.idempotency;
+async function claimKey(
+  db: Db,
+  m: MessageRow,
+  { clientMessageId, fingerprint }: NonNullable<AcceptInput["idempotency"]>,
+): Promise<AcceptOutcome | null> {
   const expiredBefore = m.createdAt - IDEMPOTENCY_RETENTION_MS;
   const [record] = await db<IdempotencyRecord[]>`
     INSERT INTO idempotency AS i (mesh_id, sender_member_id, client_message_id, fingerprint, message_id, created_at)
@@ -114,22 +117,20 @@ export function messageMethods(ctx: PgContext): MessageStore {
     async acceptMessages(batch) {
       if (batch.length === 0) return [];
       return ctx.run(true, async (db) => {
-        // Keys first, one after another in input order: a key repeated in the batch finds the earlier
-        // item's record and is answered like its retry.
-        const outcomes: AcceptOutcome[] = [];
-        const created: AcceptInput[] = [];
-        for (const input of batch) {
-          const { idempotency } = input;
-          const answered = idempotency ? await claimKey(db, { ...input, idempotency }) : null;
-          if (answered) {
-            outcomes.push(answered);
-          } else {
-            outcomes.push({ kind: "created", messageId: input.message.id });
-            created.push(input);
-          }
-        }
-        await insertMessages(db, created);
-        return outcomes;
+        // Keys first, one statement each, pipelined and run in input order: a key repeated in the batch
+        // finds the earlier item's record and is answered like its retry.
+        const answered = await Promise.all(
+          batch.map(({ message, idempotency }) =>
+            idempotency ? claimKey(db, message, idempotency) : Promise.resolve(null),
+          ),
+        );
+        await insertMessages(
+          db,
+          batch.filter((_, i) => !answered[i]),
+        );
+        return batch.map(
+          (input, i): AcceptOutcome => answered[i] ?? { kind: "created", messageId: input.message.id },
+        );
       });
     },
     async lookupMessage(meshId, senderMemberId, idOrPrefix): Promise<MessageLookup> {
