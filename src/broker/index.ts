@@ -16,7 +16,7 @@ import { PresenceService } from "./presence/service.js";
 import { createListener } from "./server.js";
 import { StoreHealth, isStorageFault } from "./store/health.js";
 import type { Store } from "./store/port/index.js";
-import { createStore } from "./store/index.js";
+import { createStore, databaseUnusableError } from "./store/index.js";
 import type { DbStatus } from "./http/router.js";
 
 export type { BrokerOptions } from "./options.js";
@@ -40,7 +40,10 @@ const DRAIN_MS = 5_000;
 const DB_PING_CACHE_MS = 500;
 const LISTEN_BACKLOG = 4_096;
 
-/** Opens and migrates the store; a database that cannot be opened is reported with its path and cause. */
+/**
+ * Opens and migrates the store; a database that cannot be opened is reported with its path (or server) and
+ * cause.
+ */
 async function openStore(opts: ResolvedOptions, log: Logger): Promise<Store> {
   let store: Store | null = null;
   try {
@@ -53,9 +56,10 @@ async function openStore(opts: ResolvedOptions, log: Logger): Promise<Store> {
     return store;
   } catch (err) {
     await store?.close();
+    if (opts.databaseUrl) throw databaseUnusableError(opts.databaseUrl, err);
     const code = typeof err === "object" && err !== null && "code" in err ? String(err.code) : "";
     const errno = /^E[A-Z]+$/.test(code);
-    if ((!errno && !isStorageFault(err)) || opts.databaseUrl) throw err;
+    if (!errno && !isStorageFault(err)) throw err;
     const message = err instanceof Error ? err.message : String(err);
     throw new DataDirError(
       "data_dir_unusable",

@@ -5,6 +5,9 @@
  *
  * Each test gets a fresh store from `makeStore` (migrated here, so `migrate()` must be idempotent), and
  * the store is closed, then `cleanup` called, after it.
+ *
+ * `racingStoresContract` races two stores on one database (two connections, as two broker nodes would
+ * have) for what the port promises under concurrency; every adapter runs it too.
  */
 import { afterEach, beforeEach, describe } from "vitest";
 import type { Store } from "../../src/broker/store/port/index.js";
@@ -19,6 +22,8 @@ import { messagesContract } from "./store/messages.js";
 import { presencesContract } from "./store/presences.js";
 import { redeliveryContract } from "./store/redelivery.js";
 import { retentionContract } from "./store/retention.js";
+
+export { racingStoresContract, type SharedStores } from "./store/racing.js";
 
 /** Registers the contract suite for one adapter. */
 export function runStoreContract(

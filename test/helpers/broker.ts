@@ -66,6 +66,8 @@ export interface StartBrokerOptions extends BrokerLimits, BrokerTimers {
   startTimeoutMs?: number;
   /** Data dir to use instead of a fresh temp dir (say, on a small filesystem); `dispose()` deletes it. */
   dataDir?: string;
+  /** Store in this PostgreSQL database (`--database-url`) instead of SQLite in the data dir. */
+  databaseUrl?: string;
 }
 
 type Launcher = "cli" | "module";
@@ -91,7 +93,7 @@ process.on("SIGINT", stop);
 
 function spawnArgs(
   dataDir: string,
-  limits: BrokerLimits & BrokerTimers,
+  limits: BrokerLimits & BrokerTimers & Pick<StartBrokerOptions, "databaseUrl">,
 ): { args: string[]; env: Record<string, string> } {
   const timers = TIMER_FLAGS.flatMap(([name, flag]) => {
     const value = limits[name];
@@ -104,6 +106,7 @@ function spawnArgs(
     if (limits.sendRate !== undefined) args.push("--send-rate", String(limits.sendRate));
     if (limits.sendBurst !== undefined) args.push("--send-burst", String(limits.sendBurst));
     if (limits.frameRate !== undefined) args.push("--frame-rate", String(limits.frameRate));
+    if (limits.databaseUrl !== undefined) args.push("--database-url", limits.databaseUrl);
     for (const { flag, value } of timers) args.push(flag, String(value));
     return { args, env: {} };
   }
@@ -111,6 +114,7 @@ function spawnArgs(
     host: "127.0.0.1",
     port: 0,
     dataDir,
+    databaseUrl: limits.databaseUrl,
     maxPeersPerMesh: limits.maxPeersPerMesh,
     sendRatePerMin: limits.sendRate,
     sendBurst: limits.sendBurst,

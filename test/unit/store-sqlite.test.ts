@@ -8,7 +8,7 @@ import { openDatabase } from "../../src/broker/store/sqlite/db.js";
 import { createSqliteStore } from "../../src/broker/store/sqlite/index.js";
 import { runMigrations, schemaVersion } from "../../src/broker/store/sqlite/migrate.js";
 import type { Store } from "../../src/broker/store/port/index.js";
-import { runStoreContract } from "../contract/store-contract.js";
+import { racingStoresContract, runStoreContract } from "../contract/store-contract.js";
 import {
   LEASE_MS,
   T0,
@@ -47,6 +47,15 @@ runStoreContract(
     if (dir) rmSync(dir, { recursive: true, force: true });
   },
 );
+
+racingStoresContract(async () => {
+  const dir = mkdtempSync(join(tmpdir(), "claudemesh-store-"));
+  const path = join(dir, "shared.db");
+  return {
+    stores: [createSqliteStore({ path }), createSqliteStore({ path })],
+    cleanup: async () => rmSync(dir, { recursive: true, force: true }),
+  };
+});
 
 describe("sqlite store", () => {
   it("with background checkpoints: the worker copies the log in, truncate empties it, close stops it", async () => {

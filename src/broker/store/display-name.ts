@@ -16,3 +16,13 @@ export function distinctDisplayName(wanted: string, taken: Iterable<string>): st
     if (!used.has(candidate.toLowerCase())) return candidate;
   }
 }
+
+/**
+ * The start every name that `distinctDisplayName` could find in the way shares with the wanted one, in
+ * lower case: shorter than any base a suffix shortens it to. A store reads only names from this start
+ * (ASCII case aside) and names with a character outside printable ASCII, whose lower case JavaScript
+ * decides, instead of every name of the mesh.
+ */
+export function nameStart(wanted: string): string {
+  return wanted.toLowerCase().slice(0, 32).trimEnd();
+}

@@ -1,10 +1,12 @@
 import { join } from "node:path";
 import { STORE_FAULT_FILE_ENV, withFaultSwitch } from "./faulty.js";
 import type { Store } from "./port/index.js";
+import { createPostgresStore } from "./postgres/index.js";
 import { createSqliteStore } from "./sqlite/index.js";
 
 export interface StoreOptions {
   dataDir: string;
+  /** A `postgres://` URL: the PostgreSQL store there instead of SQLite in the data dir. */
   databaseUrl?: string;
   /** Told of a failed background task of the store (a WAL checkpoint). */
   onBackgroundError: (message: string) => void;
@@ -12,11 +14,7 @@ export interface StoreOptions {
 
 /** Picks the store adapter: PostgreSQL for a database URL, else SQLite in the data dir. */
 function createAdapter(opts: StoreOptions): Store {
-  if (opts.databaseUrl) {
-    throw new Error(
-      "PostgreSQL storage is not available in this version; run without --database-url (SQLite)",
-    );
-  }
+  if (opts.databaseUrl) return createPostgresStore({ url: opts.databaseUrl });
   return createSqliteStore({
     path: join(opts.dataDir, "broker.db"),
     backgroundCheckpoints: { onError: opts.onBackgroundError },
@@ -26,4 +24,28 @@ function createAdapter(opts: StoreOptions): Store {
 /** The broker's store: the chosen adapter, behind the readiness fault switch tests may turn on. */
 export function createStore(opts: StoreOptions): Store {
   return withFaultSwitch(createAdapter(opts), process.env[STORE_FAULT_FILE_ENV]);
+}
+
+/** `host:port/database` of a database URL, without the user and password (for messages and logs). */
+export function describeDatabaseUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    return `${parsed.host}${parsed.pathname}`;
+  } catch {
+    // Not a URL at all: say so rather than echo what may hold a password.
+    return "(an unparsable URL)";
+  }
+}
+
+/** The error a broker reports when the database at `--database-url` cannot be opened or migrated. */
+export function databaseUnusableError(url: string, cause: unknown): Error {
+  const reason = cause instanceof Error ? cause.message : String(cause);
+  return Object.assign(
+    new Error(`cannot use the PostgreSQL database ${describeDatabaseUrl(url)}: ${reason}`),
+    {
+      code: "database_unusable",
+      hint: "check --database-url (or DATABASE_URL): the server must be running and let this user connect",
+      cause,
+    },
+  );
 }

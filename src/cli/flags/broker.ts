@@ -14,7 +14,7 @@ export const BROKER_FLAGS = defineFlags({
   databaseUrl: {
     type: "string",
     valueName: "postgres://…",
-    description: "use PostgreSQL (also DATABASE_URL)",
+    description: "store in PostgreSQL at this URL instead of SQLite in the data dir (also DATABASE_URL)",
   },
   publicUrl: {
     type: "string",

@@ -57,5 +57,26 @@ export function lifecycleContract(ctx: ContractContext): void {
       });
       expect((await store.lookupMessage(mesh.id, mesh.owner.id, kept.message.id)).status).toBe("ok");
     });
+
+    it("a transaction begun by a timer set inside an earlier one is its own, whatever became of that one", async () => {
+      const store = ctx.store();
+      const { mesh, peer } = await seedPeer(store);
+      const later = dmToMember(sender(mesh.owner), peer);
+      let scheduled: Promise<unknown> = Promise.resolve();
+      await expect(
+        store.transaction(async () => {
+          await store.queueDepth();
+          // As the engine schedules its next batch from inside one: the timer fires after this one ended.
+          scheduled = new Promise((resolve, reject) => {
+            setImmediate(() => {
+              store.transaction(() => store.acceptMessages([later])).then(resolve, reject);
+            });
+          });
+          throw new Error("work failed");
+        }),
+      ).rejects.toThrow("work failed");
+      await scheduled;
+      expect((await store.lookupMessage(mesh.id, mesh.owner.id, later.message.id)).status).toBe("ok");
+    });
   });
 }

@@ -1,6 +1,6 @@
 import { timingSafeEqual } from "node:crypto";
 import type { ClaimInviteResult, InviteRow, InviteStore, MemberRow } from "../port/index.js";
-import { distinctDisplayName } from "../display-name.js";
+import { distinctDisplayName, nameStart } from "../display-name.js";
 import type { SqliteContext } from "./db.js";
 import { memberParams, memberStatements, toMember } from "./members.js";
 
@@ -71,14 +71,6 @@ function sameHash(a: string, b: string): boolean {
   const x = Buffer.from(a);
   const y = Buffer.from(b);
   return x.length === y.length && timingSafeEqual(x, y);
-}
-
-/**
- * The start every name that `distinctDisplayName` could find in the way shares with the wanted one, in
- * lower case: shorter than any base a suffix shortens it to.
- */
-function nameStart(wanted: string): string {
-  return wanted.toLowerCase().slice(0, 32).trimEnd();
 }
 
 /** Invites and the atomic claim (protocol.md §7.3). */

@@ -1,0 +1,187 @@
+/**
+ * PostgreSQL schema history: the tables, constraints and indexes of the SQLite history
+ * (`migrations/sqlite.ts`, whose notes hold here too), in PostgreSQL's types. Times are `BIGINT` epoch
+ * milliseconds and ids `BIGSERIAL` (the adapter reads both back as JS numbers); flags are `BOOLEAN`;
+ * groups, stats, profile and saved state are `JSONB`. Every text column uses the "C" collation, so
+ * comparisons and ordering are by code point as in SQLite (the message id prefix lookup is a range scan
+ * and `mesh_info` sorts group names), whatever the database's locale.
+ */
+import type { Migration } from "./migration.js";
+
+const TEXT = `TEXT COLLATE "C"`;
+
+const initial = `
+CREATE TABLE meshes (
+  id ${TEXT} PRIMARY KEY,
+  name ${TEXT} NOT NULL,
+  slug ${TEXT} NOT NULL,
+  owner_member_id ${TEXT} NOT NULL,
+  created_at BIGINT NOT NULL
+);
+
+CREATE TABLE members (
+  id ${TEXT} PRIMARY KEY,
+  mesh_id ${TEXT} NOT NULL REFERENCES meshes (id),
+  pubkey ${TEXT} NOT NULL,
+  display_name ${TEXT} NOT NULL,
+  role ${TEXT} NOT NULL CHECK (role IN ('owner', 'admin', 'member')),
+  default_groups JSONB NOT NULL DEFAULT '[]',
+  joined_at BIGINT NOT NULL,
+  revoked_at BIGINT,
+  revoke_reason ${TEXT},
+  saved JSONB,
+  UNIQUE (mesh_id, pubkey)
+);
+-- What an invite claim reads to keep display names distinct: names by their ASCII-folded start, and the
+-- few with characters outside printable ASCII.
+CREATE INDEX members_active_name ON members (mesh_id, lower(display_name)) WHERE revoked_at IS NULL;
+CREATE INDEX members_active_non_ascii ON members (mesh_id)
+  WHERE revoked_at IS NULL AND display_name ~ '[^ -~]';
+
+-- The mesh and its owner reference each other; the owner row is checked at commit.
+ALTER TABLE meshes ADD CONSTRAINT meshes_owner_member_id_fkey
+  FOREIGN KEY (owner_member_id) REFERENCES members (id) DEFERRABLE INITIALLY DEFERRED;
+
+CREATE TABLE invites (
+  code ${TEXT} PRIMARY KEY,
+  mesh_id ${TEXT} NOT NULL REFERENCES meshes (id),
+  role ${TEXT} NOT NULL CHECK (role IN ('member', 'admin')),
+  max_uses INTEGER NOT NULL CHECK (max_uses >= 1),
+  uses INTEGER NOT NULL DEFAULT 0 CHECK (uses >= 0 AND uses <= max_uses),
+  expires_at BIGINT NOT NULL,
+  inviter_pubkey ${TEXT} NOT NULL,
+  invite_signature ${TEXT} NOT NULL,
+  claim_hash ${TEXT} NOT NULL,
+  encrypted_root_key ${TEXT} NOT NULL,
+  nonce ${TEXT} NOT NULL,
+  revoked_at BIGINT,
+  created_at BIGINT NOT NULL
+);
+CREATE INDEX invites_mesh ON invites (mesh_id);
+
+CREATE TABLE session_keys (
+  mesh_id ${TEXT} NOT NULL REFERENCES meshes (id),
+  session_pubkey ${TEXT} NOT NULL,
+  member_id ${TEXT} NOT NULL REFERENCES members (id),
+  first_seen_at BIGINT NOT NULL,
+  last_seen_at BIGINT NOT NULL,
+  PRIMARY KEY (mesh_id, session_pubkey)
+);
+
+CREATE TABLE presences (
+  id ${TEXT} PRIMARY KEY,
+  mesh_id ${TEXT} NOT NULL REFERENCES meshes (id),
+  member_id ${TEXT} NOT NULL REFERENCES members (id),
+  node_id ${TEXT} NOT NULL,
+  peer_role ${TEXT} NOT NULL CHECK (peer_role IN ('control-plane', 'session', 'service')),
+  session_pubkey ${TEXT},
+  session_id ${TEXT} NOT NULL,
+  display_name ${TEXT} NOT NULL,
+  cwd ${TEXT} NOT NULL,
+  pid INTEGER NOT NULL,
+  hostname ${TEXT},
+  peer_type ${TEXT},
+  channel ${TEXT},
+  model ${TEXT},
+  groups JSONB NOT NULL DEFAULT '[]',
+  status ${TEXT} NOT NULL CHECK (status IN ('idle', 'working', 'dnd')),
+  status_source ${TEXT} NOT NULL CHECK (status_source IN ('hook', 'manual', 'inferred')),
+  status_at BIGINT NOT NULL,
+  summary ${TEXT},
+  stats JSONB,
+  visible BOOLEAN NOT NULL,
+  profile JSONB,
+  connected_at BIGINT NOT NULL,
+  last_ping_at BIGINT NOT NULL,
+  lease ${TEXT} NOT NULL CHECK (lease IN ('online', 'offline')),
+  disconnected_at BIGINT
+);
+CREATE INDEX presences_live ON presences (mesh_id, connected_at) WHERE disconnected_at IS NULL;
+CREATE INDEX presences_node ON presences (node_id) WHERE disconnected_at IS NULL;
+CREATE INDEX presences_disconnected ON presences (disconnected_at) WHERE disconnected_at IS NOT NULL;
+
+-- nonce and ciphertext become NULL once every delivery is finished (retention, protocol.md §4.6).
+CREATE TABLE messages (
+  seq BIGSERIAL PRIMARY KEY,
+  id ${TEXT} NOT NULL UNIQUE,
+  mesh_id ${TEXT} NOT NULL REFERENCES meshes (id),
+  sender_member_id ${TEXT} NOT NULL REFERENCES members (id),
+  sender_presence_id ${TEXT} NOT NULL,
+  sender_pubkey ${TEXT} NOT NULL,
+  sender_name ${TEXT} NOT NULL,
+  target_spec ${TEXT} NOT NULL,
+  priority ${TEXT} NOT NULL CHECK (priority IN ('now', 'next', 'low')),
+  nonce ${TEXT},
+  ciphertext ${TEXT},
+  body_version INTEGER,
+  reply_to_id ${TEXT},
+  client_message_id ${TEXT},
+  request_fingerprint ${TEXT},
+  topic_id ${TEXT},
+  created_at BIGINT NOT NULL
+);
+CREATE INDEX messages_sender ON messages (sender_member_id, seq);
+CREATE INDEX messages_created ON messages (created_at);
+CREATE INDEX messages_with_body ON messages (seq) WHERE ciphertext IS NOT NULL AND topic_id IS NULL;
+
+-- A sequence never hands out an id twice: ids are the accept order, even after old rows are deleted.
+CREATE TABLE deliveries (
+  id BIGSERIAL PRIMARY KEY,
+  message_seq BIGINT NOT NULL REFERENCES messages (seq) ON DELETE CASCADE,
+  mesh_id ${TEXT} NOT NULL,
+  recipient_kind ${TEXT} NOT NULL CHECK (recipient_kind IN ('member', 'session')),
+  recipient_member_id ${TEXT} NOT NULL REFERENCES members (id),
+  recipient_pubkey ${TEXT} NOT NULL,
+  excluded_presence ${TEXT},
+  priority ${TEXT} NOT NULL CHECK (priority IN ('now', 'next', 'low')),
+  is_multicast BOOLEAN NOT NULL,
+  state ${TEXT} NOT NULL DEFAULT 'pending'
+    CHECK (state IN ('pending', 'claimed', 'delivered', 'expired', 'cancelled')),
+  claim_presence_id ${TEXT},
+  claim_expires_at BIGINT,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  next_offer_at BIGINT NOT NULL DEFAULT 0,
+  delivered_at BIGINT
+);
+CREATE INDEX deliveries_message ON deliveries (message_seq);
+-- Open (pending/claimed) rows only, so the claim indexes stay small however much history accumulates.
+CREATE INDEX deliveries_open_member ON deliveries (mesh_id, recipient_member_id, recipient_kind, id)
+  WHERE state IN ('pending', 'claimed');
+CREATE INDEX deliveries_open_session ON deliveries (mesh_id, recipient_pubkey, id)
+  WHERE state IN ('pending', 'claimed') AND recipient_kind = 'session';
+CREATE INDEX deliveries_claim_holder ON deliveries (claim_presence_id) WHERE state = 'claimed';
+CREATE INDEX deliveries_claim_due ON deliveries (next_offer_at) WHERE state = 'claimed';
+
+CREATE TABLE idempotency (
+  mesh_id ${TEXT} NOT NULL,
+  sender_member_id ${TEXT} NOT NULL,
+  client_message_id ${TEXT} NOT NULL,
+  fingerprint ${TEXT} NOT NULL,
+  message_id ${TEXT} NOT NULL,
+  created_at BIGINT NOT NULL,
+  PRIMARY KEY (mesh_id, sender_member_id, client_message_id)
+);
+CREATE INDEX idempotency_created ON idempotency (created_at);
+
+CREATE TABLE replay_signatures (
+  signature ${TEXT} PRIMARY KEY,
+  expires_at BIGINT NOT NULL
+);
+CREATE INDEX replay_signatures_expiry ON replay_signatures (expires_at);
+
+CREATE TABLE rate_buckets (
+  key ${TEXT} PRIMARY KEY,
+  tokens DOUBLE PRECISION NOT NULL,
+  updated_at BIGINT NOT NULL
+);
+CREATE INDEX rate_buckets_updated ON rate_buckets (updated_at);
+
+-- One row rewritten by probeWrite() to learn whether writes succeed again after a storage fault.
+CREATE TABLE health_probe (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  at BIGINT NOT NULL
+);
+`;
+
+/** Every PostgreSQL migration, oldest first. Append only. */
+export const POSTGRES_MIGRATIONS: readonly Migration[] = [{ version: 1, name: "initial", sql: initial }];

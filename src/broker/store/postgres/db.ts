@@ -1,0 +1,148 @@
+import { AsyncLocalStorage } from "node:async_hooks";
+import postgres from "postgres";
+
+/** Connections per broker: one serves an engine batch's transaction, the rest other store calls. */
+const POOL_SIZE = 10;
+/** Seconds an idle pooled connection stays open. */
+const IDLE_TIMEOUT_S = 60;
+/** Seconds to reach the server before a call fails (then the store reports a storage fault). */
+const CONNECT_TIMEOUT_S = 10;
+
+/** `BIGINT` columns (epoch ms, ids, counts) read back as JS numbers; all of ours are safe integers. */
+const bigintAsNumber = {
+  to: 20,
+  from: [20],
+  serialize: (value: number) => String(value),
+  parse: (text: string): number => {
+    const value = Number(text);
+    if (!Number.isSafeInteger(value)) throw new RangeError(`BIGINT ${text} is not a safe JS integer`);
+    return value;
+  },
+};
+
+export interface ConnectOptions {
+  url: string;
+  /** Schema holding the tables (`search_path`); the server's default when absent. */
+  schema?: string;
+}
+
+/**
+ * A pool of connections to `url`. Result columns come back camelCased (`mesh_id` → `meshId`), so row
+ * types read like the port's. Notices (`CREATE … IF NOT EXISTS` skipping) are dropped.
+ */
+export function connect({ url, schema }: ConnectOptions) {
+  return postgres(url, {
+    max: POOL_SIZE,
+    idle_timeout: IDLE_TIMEOUT_S,
+    connect_timeout: CONNECT_TIMEOUT_S,
+    types: { bigint: bigintAsNumber },
+    transform: { column: { from: postgres.toCamel } },
+    connection: {
+      application_name: "claudemesh-broker",
+      ...(schema === undefined ? {} : { search_path: quoteIdentifier(schema) }),
+    },
+    onnotice: () => undefined,
+  });
+}
+
+export type Sql = ReturnType<typeof connect>;
+type Types = Sql extends postgres.Sql<infer T> ? T : never;
+/** What a method's statements run on: the pool, or the connection of the transaction they belong to. */
+export type Db = postgres.ISql<Types>;
+type TransactionSql = postgres.TransactionSql<Types>;
+
+export function quoteIdentifier(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}
+
+/** Connection failures as the driver and Node report them (no SQLSTATE: the server never answered). */
+const CONNECTION_ERRORS = new Set([
+  "CONNECTION_DESTROYED",
+  "CONNECT_TIMEOUT",
+  "CONNECTION_CLOSED",
+  "CONNECTION_ENDED",
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "EPIPE",
+  "ETIMEDOUT",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+]);
+
+/**
+ * A server that cannot be reached becomes SQLSTATE 08006 (connection_failure), so the store's health
+ * (`isStorageFault`) treats it like a full disk: sends refused with `store_unavailable` until a probe
+ * write succeeds. Other errors pass through.
+ */
+export function asStorageError(err: unknown): unknown {
+  if (typeof err !== "object" || err === null || !("code" in err) || typeof err.code !== "string") return err;
+  if (!CONNECTION_ERRORS.has(err.code)) return err;
+  const message = err instanceof Error ? err.message : String(err);
+  return Object.assign(new Error(`PostgreSQL unreachable: ${message}`, { cause: err }), { code: "08006" });
+}
+
+interface OpenTransaction {
+  sql: TransactionSql;
+  /** False once `work` has finished: async work it left behind (timers) must not join a committed one. */
+  open: boolean;
+  /** The calls made inside run one after another: a connection runs one savepoint at a time. */
+  queue: Promise<unknown>;
+}
+
+/**
+ * Shared by the adapter's modules: the pool, and the transaction `transaction()` holds open for the
+ * async context it runs `work` in ({@link AsyncLocalStorage}), which every method called inside joins.
+ */
+export class PgContext {
+  readonly #open = new AsyncLocalStorage<OpenTransaction>();
+
+  constructor(readonly sql: Sql) {}
+
+  #current(): OpenTransaction | undefined {
+    const tx = this.#open.getStore();
+    return tx?.open ? tx : undefined;
+  }
+
+  /**
+   * Runs one method's statements. Inside `transaction()` they join it, in a savepoint, so a failure undoes
+   * only this call and the transaction goes on (as SQLite's nested transactions do). Outside, an `atomic`
+   * method (several statements) gets its own transaction; a single statement runs on the pool.
+   */
+  async run<T>(atomic: boolean, fn: (db: Db) => Promise<T>): Promise<T> {
+    const tx = this.#current();
+    try {
+      if (tx) {
+        const result = tx.queue.then(() => tx.sql.savepoint(async (sp) => ({ value: await fn(sp) })));
+        // The next call waits for this one, failed or not; this call's own caller sees its failure.
+        tx.queue = result.catch(() => undefined);
+        return (await result).value;
+      }
+      if (!atomic) return await fn(this.sql);
+      return (await this.sql.begin(async (t) => ({ value: await fn(t) }))).value;
+    } catch (err) {
+      throw asStorageError(err);
+    }
+  }
+
+  /** `LifecycleStore.transaction`: `work` and every store call it makes commit together, or none do. */
+  async transaction<T>(work: () => Promise<T>): Promise<T> {
+    if (this.#current()) return work();
+    try {
+      const { value } = await this.sql.begin(async (sql) => {
+        const tx: OpenTransaction = { sql, open: true, queue: Promise.resolve() };
+        try {
+          const result = await this.#open.run(tx, work);
+          await tx.queue;
+          return { value: result };
+        } finally {
+          tx.open = false;
+        }
+      });
+      return value;
+    } catch (err) {
+      throw asStorageError(err);
+    }
+  }
+}

@@ -1,0 +1,79 @@
+/**
+ * The PostgreSQL adapter of the storage port, for one or several brokers sharing a database (protocol.md
+ * §4.14: the database is the truth).
+ *
+ * Driver: `postgres` (porsager/postgres.js). It pipelines queries on a connection, its tagged templates
+ * parameterize every value, `sql.begin` and `savepoint` give transactions and nested ones, and
+ * `sql.listen` (with reconnects) is there for the LISTEN/NOTIFY wake-up of several nodes; it has no
+ * native parts. Statements are prepared once per connection.
+ *
+ * `transaction(work)` holds one connection's transaction in an AsyncLocalStorage for `work`'s async
+ * context; every store method called inside runs on it (in a savepoint, see `PgContext.run`).
+ */
+import { POSTGRES_MIGRATIONS } from "../migrations/postgres.js";
+import type { Store } from "../port/index.js";
+import { claimMethods } from "./claims.js";
+import { PgContext, asStorageError, connect, type ConnectOptions } from "./db.js";
+import { deliveryMethods } from "./deliveries.js";
+import { inviteMethods } from "./invites.js";
+import { limitMethods } from "./limits.js";
+import { memberMethods } from "./members.js";
+import { meshInfoMethods } from "./mesh-info.js";
+import { messageMethods } from "./messages.js";
+import { runMigrations } from "./migrate.js";
+import { presenceMethods } from "./presences.js";
+import { sweepMethods } from "./sweep.js";
+
+/** Seconds `close()` lets running queries finish before it cuts the connections. */
+const CLOSE_TIMEOUT_S = 5;
+
+export type PostgresStoreOptions = ConnectOptions;
+
+/**
+ * A store on the PostgreSQL database at `url` (`postgres://user:pass@host:port/db`). Connections open on
+ * first use; `migrate()` creates `schema` when given. Call `migrate()` before anything but
+ * `ping()`/`close()`.
+ */
+export function createPostgresStore(options: PostgresStoreOptions): Store {
+  const sql = connect(options);
+  const ctx = new PgContext(sql);
+  let closed: Promise<void> | null = null;
+
+  return {
+    kind: "postgres",
+    async migrate() {
+      try {
+        await runMigrations(sql, POSTGRES_MIGRATIONS, options.schema);
+      } catch (err) {
+        throw asStorageError(err);
+      }
+    },
+    async ping() {
+      await ctx.run(false, (db) => db`SELECT 1`);
+    },
+    async probeWrite(now) {
+      await ctx.run(
+        false,
+        (db) => db`
+          INSERT INTO health_probe (id, at) VALUES (1, ${now}) ON CONFLICT (id) DO UPDATE SET at = EXCLUDED.at`,
+      );
+    },
+    async checkpoint() {
+      // The server manages its write-ahead log.
+    },
+    transaction: (work) => ctx.transaction(work),
+    async close() {
+      closed ??= sql.end({ timeout: CLOSE_TIMEOUT_S });
+      await closed;
+    },
+    ...memberMethods(ctx),
+    ...inviteMethods(ctx),
+    ...limitMethods(ctx),
+    ...presenceMethods(ctx),
+    ...messageMethods(ctx),
+    ...claimMethods(ctx),
+    ...deliveryMethods(ctx),
+    ...sweepMethods(ctx),
+    ...meshInfoMethods(ctx),
+  };
+}

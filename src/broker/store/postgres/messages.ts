@@ -1,0 +1,170 @@
+import { isPubkey } from "../../../protocol/index.js";
+import type {
+  AcceptInput,
+  AcceptOutcome,
+  DeliveryState,
+  IdempotencyRecord,
+  MessageLookup,
+  MessageRow,
+  MessageStore,
+} from "../port/index.js";
+import { IDEMPOTENCY_RETENTION_MS } from "../retention.js";
+import type { Db, PgContext } from "./db.js";
+import { MESSAGE_COLUMNS, messageColumns, toMessage, type MessageDbRow } from "./message-row.js";
+
+interface DeliveryStatusDbRow {
+  recipientKind: "member" | "session";
+  recipientMemberId: string;
+  recipientPubkey: string;
+  state: DeliveryState;
+  deliveredAt: number | null;
+}
+
+const MESSAGE_ID = /^[A-Za-z0-9]{8,32}$/;
+const FULL_ID_LENGTH = 32;
+
+/** The smallest string greater than every string starting with `prefix` (ids are ASCII). */
+function prefixUpperBound(prefix: string): string {
+  return prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1);
+}
+
+/**
+ * Takes the send's idempotency key when it is new or its record expired, else leaves the record as it
+ * is. Either way the row is locked and returned, so the outcome is known in one statement, also when a
+ * concurrent accept of the same key (another node) committed first. Null: the key is this message's.
+ */
+async function claimKey(
+  db: Db,
+  m: MessageRow,
+  { clientMessageId, fingerprint }: NonNullable<AcceptInput["idempotency"]>,
+): Promise<AcceptOutcome | null> {
+  const expiredBefore = m.createdAt - IDEMPOTENCY_RETENTION_MS;
+  const [record] = await db<IdempotencyRecord[]>`
+    INSERT INTO idempotency AS i (mesh_id, sender_member_id, client_message_id, fingerprint, message_id, created_at)
+    VALUES (${m.meshId}, ${m.senderMemberId}, ${clientMessageId}, ${fingerprint}, ${m.id}, ${m.createdAt})
+    ON CONFLICT (mesh_id, sender_member_id, client_message_id) DO UPDATE SET
+      fingerprint = CASE WHEN i.created_at <= ${expiredBefore} THEN EXCLUDED.fingerprint ELSE i.fingerprint END,
+      message_id = CASE WHEN i.created_at <= ${expiredBefore} THEN EXCLUDED.message_id ELSE i.message_id END,
+      created_at = CASE WHEN i.created_at <= ${expiredBefore} THEN EXCLUDED.created_at ELSE i.created_at END
+    RETURNING fingerprint, message_id`;
+  if (!record) throw new Error("idempotency upsert returned no row");
+  if (record.messageId === m.id) return null;
+  return record.fingerprint === fingerprint
+    ? { kind: "duplicate", messageId: record.messageId }
+    : { kind: "mismatch" };
+}
+
+/**
+ * The batch's new messages and their deliveries in two statements, in input order: message `seq`s and
+ * delivery ids (the accept order claims follow) are handed out in the order the rows are inserted.
+ */
+async function insertMessages(db: Db, created: AcceptInput[]): Promise<void> {
+  if (created.length === 0) return;
+  const column = <K extends keyof AcceptInput["message"]>(key: K) => created.map((c) => c.message[key]);
+  await db`
+    INSERT INTO messages (${db([...MESSAGE_COLUMNS])})
+    SELECT ${db(messageColumns("r"))} FROM unnest(
+      ${column("id")}::text[], ${column("meshId")}::text[], ${column("senderMemberId")}::text[],
+      ${column("senderPresenceId")}::text[], ${column("senderPubkey")}::text[], ${column("senderName")}::text[],
+      ${column("targetSpec")}::text[], ${column("priority")}::text[], ${column("nonce")}::text[],
+      ${column("ciphertext")}::text[], ${column("bodyVersion")}::int[], ${column("replyToId")}::text[],
+      ${column("clientMessageId")}::text[], ${column("requestFingerprint")}::text[], ${column("topicId")}::text[],
+      ${column("createdAt")}::bigint[]
+    ) WITH ORDINALITY AS r(${db([...MESSAGE_COLUMNS])}, ord)
+    ORDER BY ord`;
+  const rows = created.flatMap((c) =>
+    c.deliveries.map((d) => ({ ...d, messageId: c.message.id, multicast: !isPubkey(c.message.targetSpec) })),
+  );
+  if (rows.length === 0) return;
+  const field = <K extends keyof (typeof rows)[number]>(key: K) => rows.map((r) => r[key]);
+  await db`
+    INSERT INTO deliveries (message_seq, mesh_id, recipient_kind, recipient_member_id, recipient_pubkey,
+                            excluded_presence, priority, is_multicast)
+    SELECT m.seq, m.mesh_id, r.recipient_kind, r.recipient_member_id, r.recipient_pubkey, r.excluded_presence,
+           m.priority, r.is_multicast
+    FROM unnest(${field("messageId")}::text[], ${field("recipientKind")}::text[],
+                ${field("recipientMemberId")}::text[], ${field("recipientPubkey")}::text[],
+                ${field("excludedPresence")}::text[], ${db.array(field("multicast"))}::boolean[])
+         WITH ORDINALITY AS r(message_id, recipient_kind, recipient_member_id, recipient_pubkey,
+                              excluded_presence, is_multicast, ord)
+    JOIN messages m ON m.id = r.message_id
+    ORDER BY r.ord`;
+}
+
+/** Accepting messages (protocol.md §4.3 step 7, §4.5) and `message_status` lookups (§4.11). */
+export function messageMethods(ctx: PgContext): MessageStore {
+  return {
+    async findIdempotencies(keys, now) {
+      if (keys.length === 0) return [];
+      // One statement: the whole batch is answered from one snapshot.
+      const rows = await ctx.run(
+        false,
+        (db) => db<(IdempotencyRecord & { createdAt: number | null })[]>`
+          SELECT i.fingerprint, i.message_id, i.created_at
+          FROM unnest(${keys.map((k) => k.meshId)}::text[], ${keys.map((k) => k.senderMemberId)}::text[],
+                      ${keys.map((k) => k.clientMessageId)}::text[])
+               WITH ORDINALITY AS k(mesh_id, sender_member_id, client_message_id, ord)
+          LEFT JOIN idempotency i ON i.mesh_id = k.mesh_id AND i.sender_member_id = k.sender_member_id
+            AND i.client_message_id = k.client_message_id
+          ORDER BY k.ord`,
+      );
+      return rows.map((r) =>
+        r.createdAt === null || r.createdAt <= now - IDEMPOTENCY_RETENTION_MS
+          ? null
+          : { fingerprint: r.fingerprint, messageId: r.messageId },
+      );
+    },
+    async acceptMessages(batch) {
+      if (batch.length === 0) return [];
+      return ctx.run(true, async (db) => {
+        // Keys first, one statement each, pipelined and run in input order: a key repeated in the batch
+        // finds the earlier item's record and is answered like its retry.
+        const answered = await Promise.all(
+          batch.map(({ message, idempotency }) =>
+            idempotency ? claimKey(db, message, idempotency) : Promise.resolve(null),
+          ),
+        );
+        await insertMessages(
+          db,
+          batch.filter((_, i) => !answered[i]),
+        );
+        return batch.map(
+          (input, i): AcceptOutcome => answered[i] ?? { kind: "created", messageId: input.message.id },
+        );
+      });
+    },
+    async lookupMessage(meshId, senderMemberId, idOrPrefix): Promise<MessageLookup> {
+      if (!MESSAGE_ID.test(idOrPrefix)) return { status: "not_found" };
+      return ctx.run(false, async (db): Promise<MessageLookup> => {
+        const rows =
+          idOrPrefix.length === FULL_ID_LENGTH
+            ? await db<MessageDbRow[]>`
+                SELECT ${db(messageColumns("m"))} FROM messages m
+                WHERE m.id = ${idOrPrefix} AND m.mesh_id = ${meshId} AND m.sender_member_id = ${senderMemberId}`
+            : // Two rows are enough to tell "unique" from "ambiguous"; the id index serves the range.
+              await db<MessageDbRow[]>`
+                SELECT ${db(messageColumns("m"))} FROM messages m
+                WHERE m.id >= ${idOrPrefix} AND m.id < ${prefixUpperBound(idOrPrefix)}
+                  AND m.sender_member_id = ${senderMemberId} AND m.mesh_id = ${meshId}
+                ORDER BY m.id LIMIT 2`;
+        const [row, second] = rows;
+        if (!row) return { status: "not_found" };
+        if (second) return { status: "ambiguous" };
+        const deliveries = await db<DeliveryStatusDbRow[]>`
+          SELECT recipient_kind, recipient_member_id, recipient_pubkey, state, delivered_at
+          FROM deliveries WHERE message_seq = (SELECT seq FROM messages WHERE id = ${row.id}) ORDER BY id`;
+        return {
+          status: "ok",
+          message: toMessage(row),
+          deliveries: deliveries.map((d) => ({
+            recipientKind: d.recipientKind,
+            recipientMemberId: d.recipientMemberId,
+            recipientPubkey: d.recipientPubkey,
+            state: d.state,
+            deliveredAt: d.deliveredAt,
+          })),
+        };
+      });
+    },
+  };
+}
