@@ -1,4 +1,5 @@
 /** Everything a handler may use; one per broker node. Holds no transport state. */
+import type { ClusterBus } from "./cluster/bus.js";
 import type { Logger } from "./log.js";
 import type { MemberCache } from "./members-cache.js";
 import type { Metrics } from "./metrics.js";
@@ -19,6 +20,8 @@ export interface BrokerContext {
   readonly metrics: Metrics;
   readonly log: Logger;
   readonly nodeId: string;
+  /** The other nodes on the same store (none on SQLite). */
+  readonly cluster: ClusterBus;
   readonly delivery: DeliveryEngine;
   readonly presence: PresenceService;
 }

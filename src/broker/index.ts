@@ -3,7 +3,9 @@ import type { AddressInfo } from "node:net";
 import { packageVersion } from "../host/version.js";
 import { CloseCode, CloseReason } from "../protocol/index.js";
 import { loadOrCreateAdminToken, loadOrCreateNodeId } from "./admin-token.js";
-import { createSingleNodeWake } from "./cluster/single-node.js";
+import type { ClusterBus } from "./cluster/bus.js";
+import { createPostgresBus } from "./cluster/postgres.js";
+import { createSingleNodeBus } from "./cluster/single-node.js";
 import type { BrokerContext } from "./context.js";
 import { DeliveryEngine } from "./delivery/engine.js";
 import { DataDirError, describeCause, prepareDataDir } from "./data-dir.js";
@@ -79,6 +81,16 @@ export async function runBroker(options: BrokerOptions): Promise<RunningBroker> 
   const nodeId = loadOrCreateNodeId(opts.dataDir);
   await store.disconnectNodePresences(nodeId, Date.now());
 
+  let cluster: ClusterBus;
+  try {
+    cluster = opts.databaseUrl
+      ? await createPostgresBus({ url: opts.databaseUrl, nodeId, log })
+      : createSingleNodeBus();
+  } catch (err) {
+    await store.close();
+    throw databaseUnusableError(opts.databaseUrl ?? "", err);
+  }
+
   const metrics = new Metrics();
   const storeHealth = new StoreHealth(store, log, (up) => metrics.dbHealthy.set(up ? 1 : 0));
   const ctx = {
@@ -88,12 +100,11 @@ export async function runBroker(options: BrokerOptions): Promise<RunningBroker> 
     log,
     metrics,
     nodeId,
+    cluster,
     registry: new PresenceRegistry(),
-    members: new MemberCache(store),
+    members: new MemberCache(store, cluster),
   } as Omit<BrokerContext, "delivery" | "presence"> as BrokerContext;
-  // One node: nothing to wake elsewhere. A PostgreSQL LISTEN/NOTIFY wake will be chosen here.
-  const wake = createSingleNodeWake();
-  Object.assign(ctx, { delivery: new DeliveryEngine(ctx, wake), presence: new PresenceService(ctx) });
+  Object.assign(ctx, { delivery: new DeliveryEngine(ctx), presence: new PresenceService(ctx) });
 
   let lastPing = { at: 0, up: true };
   const dbStatus = async (): Promise<DbStatus> => {
@@ -150,7 +161,7 @@ export async function runBroker(options: BrokerOptions): Promise<RunningBroker> 
       await ctx.presence.settle();
       listener.wss.close();
       await store.disconnectNodePresences(nodeId, Date.now());
-      await wake.close();
+      await cluster.close();
       await store.close();
       listener.http.closeAllConnections();
     })());

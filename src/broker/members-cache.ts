@@ -1,7 +1,9 @@
 /**
- * Members by mesh, cached briefly for routing (broadcast and group fan-out, names). Every local change
- * (create, claim, revoke) invalidates at once; the short TTL bounds staleness from other nodes.
+ * Members by mesh, cached briefly for routing (broadcast and group fan-out, names). Every change (create,
+ * claim, revoke) invalidates at once, here and, through the cluster, on the other nodes; the short TTL
+ * bounds staleness when a notice is lost.
  */
+import type { ClusterBus } from "./cluster/bus.js";
 import type { MemberRow, Store } from "./store/port/index.js";
 
 const TTL_MS = 2_000;
@@ -12,7 +14,12 @@ export class MemberCache {
     { at: number; members: MemberRow[]; byPubkey: Map<string, MemberRow>; byId: Map<string, MemberRow> }
   >();
 
-  constructor(private readonly store: Store) {}
+  constructor(
+    private readonly store: Store,
+    private readonly cluster: ClusterBus,
+  ) {
+    cluster.on("members", ({ meshId }) => this.meshes.delete(meshId));
+  }
 
   /** Non-revoked members of the mesh. */
   async active(meshId: string): Promise<MemberRow[]> {
@@ -29,6 +36,7 @@ export class MemberCache {
 
   invalidate(meshId: string): void {
     this.meshes.delete(meshId);
+    this.cluster.publish({ kind: "members", meshId });
   }
 
   private async load(meshId: string) {

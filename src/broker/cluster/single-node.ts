@@ -1,10 +1,14 @@
-/** The wake-up of a single broker node: there is no other node to tell, and none tells this one. */
-import type { Wake } from "./wake.js";
+/** The cluster of one broker node (SQLite): there is no other node to tell, and none tells this one. */
+import type { ClusterBus } from "./bus.js";
 
-export function createSingleNodeWake(): Wake {
+export function createSingleNodeBus(): ClusterBus {
   return {
+    shared: false,
     publish() {},
-    onWake() {},
+    on() {},
+    async exclusive(_job, work) {
+      await work();
+    },
     async close() {},
   };
 }

@@ -9,10 +9,10 @@ import { MAX_SEND_PAYLOAD, sendErrorText, type AckFrame, type SendFrame } from "
 import { requestFingerprint } from "../../protocol/canonical.js";
 import { randomMessageId } from "../../crypto/index.js";
 import type { BrokerContext } from "../context.js";
-import { canClaim, senderKey, type Presence } from "../presence/presence.js";
+import { senderKey, type Presence } from "../presence/presence.js";
 import type { AcceptInput, AcceptOutcome, DueRecipient, NewDelivery } from "../store/port/index.js";
 import type { Outgoing } from "./outgoing.js";
-import { resolveRecipients } from "./recipients.js";
+import { anyRecipientOnline, resolveRecipients } from "./recipients.js";
 
 export interface PendingSend {
   sender: Presence;
@@ -33,6 +33,8 @@ interface Candidate {
 
 interface Resolved extends Candidate {
   deliveries: NewDelivery[];
+  /** Whether a presence, on any node, could claim one of the deliveries now (`ack.recipientOnline`). */
+  recipientOnline: boolean;
 }
 
 export class SendPipeline {
@@ -156,7 +158,7 @@ export class SendPipeline {
       const inRound = new Set<string>();
       for (const c of pending) {
         if (c.batchKey !== null && acceptedKeys.has(c.batchKey)) {
-          ready.push({ ...c, deliveries: [] });
+          ready.push({ ...c, deliveries: [], recipientOnline: false });
         } else if (c.batchKey !== null && inRound.has(c.batchKey)) {
           deferred.push(c);
         } else {
@@ -205,7 +207,9 @@ export class SendPipeline {
       try {
         const resolution = await resolveRecipients(this.ctx, c.item.sender, c.item.frame.targetSpec);
         if (resolution.ok) {
-          out.push({ ...c, deliveries: resolution.deliveries });
+          const { deliveries } = resolution;
+          const recipientOnline = await anyRecipientOnline(this.ctx, c.item.sender, deliveries);
+          out.push({ ...c, deliveries, recipientOnline });
         } else if (resolution.code === "invalid") {
           this.fail(c.item, sendErrorText.invalid(resolution.detail), "invalid");
         } else {
@@ -233,7 +237,7 @@ export class SendPipeline {
     const { metrics } = this.ctx;
     const toOffer: DueRecipient[] = [];
     outcomes.forEach((outcome, i) => {
-      const { item, deliveries } = ready[i]!;
+      const { item, deliveries, recipientOnline } = ready[i]!;
       if (outcome.kind === "mismatch") {
         this.fail(item, sendErrorText.idempotencyKeyReused(), "idempotency_key_reused");
         return;
@@ -246,7 +250,6 @@ export class SendPipeline {
         return;
       }
       this.out.onCommit(() => metrics.messagesRouted.inc({ priority: item.frame.priority }));
-      const recipientOnline = deliveries.some((d) => this.hasClaimer(item.sender, d));
       this.out.answer(
         item,
         ackOf(item.frame, { queued: true, messageId: outcome.messageId, recipientOnline }),
@@ -261,17 +264,6 @@ export class SendPipeline {
       }
     });
     this.offer(toOffer);
-  }
-
-  /** Whether a presence on this node could claim the delivery now (`ack.recipientOnline`). */
-  private hasClaimer(sender: Presence, d: NewDelivery): boolean {
-    if (d.recipientKind === "session") {
-      const p = this.ctx.registry.bySession(sender.meshId, d.recipientPubkey);
-      return p !== undefined && canClaim(p) && p !== sender;
-    }
-    return this.ctx.registry
-      .ofMember(d.recipientMemberId)
-      .some((p) => canClaim(p) && !p.capabilities.has("no_inbox") && p.id !== d.excludedPresence);
   }
 
   private fail(item: PendingSend, error: string, reason: string): void {

@@ -4,7 +4,6 @@
  * and what it answers and pushes leaves after that commits, one write per socket.
  */
 import type { AckFrame, SendFrame } from "../../protocol/index.js";
-import type { Wake } from "../cluster/wake.js";
 import type { BrokerContext } from "../context.js";
 import { canClaim, type Presence } from "../presence/presence.js";
 import { deliverablePriorities } from "../presence/status.js";
@@ -34,11 +33,8 @@ export class DeliveryEngine {
   private sweeping = false;
   private stopped = false;
 
-  constructor(
-    private readonly ctx: BrokerContext,
-    private readonly wake: Wake,
-  ) {
-    wake.onWake((recipients) => this.offerHeld(recipients));
+  constructor(private readonly ctx: BrokerContext) {
+    ctx.cluster.on("offer", ({ recipients }) => this.offerHeld(recipients));
   }
 
   start(): void {
@@ -96,7 +92,25 @@ export class DeliveryEngine {
   /** Recipients with committed deliveries to offer: offered here, and announced to the other nodes. */
   offerRecipients(recipients: readonly DueRecipient[]): void {
     this.offerHeld(recipients);
-    this.wake.publish(recipients);
+    this.announce(recipients);
+  }
+
+  /**
+   * Tells the other nodes of recipients with deliveries to offer: each once, leaving out session keys
+   * whose presence is here (only this node can claim those).
+   */
+  private announce(recipients: readonly DueRecipient[]): void {
+    if (!this.ctx.cluster.shared || recipients.length === 0) return;
+    const seen = new Set<string>();
+    const elsewhere: DueRecipient[] = [];
+    for (const r of recipients) {
+      const key = `${r.recipientKind}|${r.recipientMemberId}|${r.recipientPubkey}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      if (r.recipientKind === "session" && this.ctx.registry.bySession(r.meshId, r.recipientPubkey)) continue;
+      elsewhere.push(r);
+    }
+    this.ctx.cluster.publish({ kind: "offer", recipients: elsewhere });
   }
 
   /** Offers to this node's presences of the recipients (a wake-up). */
@@ -167,7 +181,7 @@ export class DeliveryEngine {
         this.offers.clear();
         if (offers.length > 0) await this.claimAndPush(offers, out);
       });
-      out.onCommit(() => this.wake.publish(accepted));
+      out.onCommit(() => this.announce(accepted));
     } catch (err) {
       const storageFault = this.ctx.storeHealth.report(err);
       if (!storageFault) this.ctx.log.error({ err }, "delivery batch failed");
@@ -304,16 +318,19 @@ export class DeliveryEngine {
     if (this.sweeping) return;
     this.sweeping = true;
     try {
-      const now = Date.now();
-      let expired = 0;
-      for (;;) {
-        const result = await this.ctx.store.sweep(now, SWEEP_BATCH);
-        expired += result.expiredDeliveries;
-        if (result.done || this.stopped) break;
-        // Sends and pushes go on between rounds: a week of backlog never holds the event loop.
-        await new Promise((resolve) => setImmediate(resolve));
-      }
-      this.ctx.metrics.ttlSweeps.inc({ flipped: String(expired) });
+      // Once cluster-wide: the node that takes the lock sweeps; the others skip this round.
+      await this.ctx.cluster.exclusive("retention", async () => {
+        const now = Date.now();
+        let expired = 0;
+        for (;;) {
+          const result = await this.ctx.store.sweep(now, SWEEP_BATCH);
+          expired += result.expiredDeliveries;
+          if (result.done || this.stopped) break;
+          // Sends and pushes go on between rounds: a week of backlog never holds the event loop.
+          await new Promise((resolve) => setImmediate(resolve));
+        }
+        this.ctx.metrics.ttlSweeps.inc({ flipped: String(expired) });
+      });
     } catch (err) {
       if (!this.ctx.storeHealth.report(err)) this.ctx.log.warn({ err }, "retention sweep failed");
     } finally {

@@ -13,11 +13,21 @@ export async function messageStatus(
   if (found.status !== "ok") return found.status;
   let deliveredAt: number | null = null;
   const recipients = [];
+  // Every node answers alike: presences held elsewhere in a cluster are read from the store.
+  const memberIds = [...new Set(found.deliveries.map((d) => d.recipientMemberId))];
+  const elsewhere = ctx.cluster.shared
+    ? (await ctx.store.presencesOfMembers(p.meshId, memberIds)).filter((r) => r.nodeId !== ctx.nodeId)
+    : [];
   for (const d of found.deliveries) {
     const member = await ctx.members.byId(p.meshId, d.recipientMemberId);
     const session =
-      d.recipientKind === "session" ? ctx.registry.bySession(p.meshId, d.recipientPubkey) : undefined;
-    const online = ctx.registry.ofMember(d.recipientMemberId).some((q) => q.lease === "online");
+      d.recipientKind === "session"
+        ? (ctx.registry.bySession(p.meshId, d.recipientPubkey) ??
+          elsewhere.find((r) => r.sessionPubkey === d.recipientPubkey))
+        : undefined;
+    const online = [...ctx.registry.ofMember(d.recipientMemberId), ...elsewhere].some(
+      (q) => q.memberId === d.recipientMemberId && q.lease === "online",
+    );
     let status: "delivered" | "held" | "disconnected" | "expired";
     if (d.state === "delivered") status = "delivered";
     else if (d.state === "expired" || d.state === "cancelled") status = "expired";

@@ -1,8 +1,11 @@
-/** Recipient resolution at accept time (protocol.md §4.2) with the sender-exclusion rules. */
+/**
+ * Recipient resolution at accept time (protocol.md §4.2) with the sender-exclusion rules. What this node
+ * holds answers first; in a cluster, a presence it does not hold is looked up in the store (§4.14).
+ */
 import { groupMatches, parseTarget, type GroupRef } from "../../protocol/index.js";
 import type { BrokerContext } from "../context.js";
-import type { Presence } from "../presence/presence.js";
-import type { MemberRow, NewDelivery } from "../store/port/index.js";
+import { canClaim, type Presence } from "../presence/presence.js";
+import type { MemberRow, NewDelivery, PresenceRow } from "../store/port/index.js";
 
 export type Resolution =
   | { ok: true; deliveries: NewDelivery[]; multicast: boolean }
@@ -28,11 +31,11 @@ export async function resolveRecipients(
       return multicast(members.filter((m) => m.id !== sender.memberId));
     }
     case "group": {
-      const members = await ctx.members.active(sender.meshId);
-      const addressed = members.filter(
-        (m) => m.id !== sender.memberId && groupSet(ctx, m).some((g) => groupMatches(g.name, target.name)),
+      const members = (await ctx.members.active(sender.meshId)).filter((m) => m.id !== sender.memberId);
+      const groups = await groupSets(ctx, sender.meshId, members);
+      return multicast(
+        members.filter((m) => groups.get(m.id)!.some((g) => groupMatches(g.name, target.name))),
       );
-      return multicast(addressed);
     }
     case "topic":
       // Topics are not served by this broker yet: a topic target matches nothing.
@@ -42,7 +45,9 @@ export async function resolveRecipients(
 
 async function resolveKey(ctx: BrokerContext, sender: Presence, key: string): Promise<Resolution> {
   const excluded = sender.id;
-  const live = ctx.registry.bySession(sender.meshId, key);
+  const live =
+    ctx.registry.bySession(sender.meshId, key) ??
+    (ctx.cluster.shared ? await ctx.store.presenceBySession(sender.meshId, key) : null);
   if (live) {
     return {
       ok: true,
@@ -103,9 +108,67 @@ function multicast(members: MemberRow[]): Resolution {
   };
 }
 
-/** A member's group set for routing (§3.4): its live presences' groups, else saved, else defaults. */
-function groupSet(ctx: BrokerContext, member: MemberRow): GroupRef[] {
-  const live = ctx.registry.ofMember(member.id);
-  if (live.length > 0) return live.flatMap((p) => p.groups);
-  return member.saved?.groups ?? member.defaultGroups;
+/**
+ * Each member's group set for routing (§3.4): its live presences' groups (on any node), else saved, else
+ * defaults.
+ */
+async function groupSets(
+  ctx: BrokerContext,
+  meshId: string,
+  members: readonly MemberRow[],
+): Promise<Map<string, GroupRef[]>> {
+  const live = new Map<string, GroupRef[]>();
+  const elsewhere: string[] = [];
+  for (const m of members) {
+    const held = ctx.registry.ofMember(m.id);
+    if (held.length > 0)
+      live.set(
+        m.id,
+        held.flatMap((p) => p.groups),
+      );
+    else elsewhere.push(m.id);
+  }
+  if (ctx.cluster.shared && elsewhere.length > 0) {
+    for (const row of await ctx.store.presencesOfMembers(meshId, elsewhere)) {
+      live.set(row.memberId, [...(live.get(row.memberId) ?? []), ...row.groups]);
+    }
+  }
+  return new Map(members.map((m) => [m.id, live.get(m.id) ?? m.saved?.groups ?? m.defaultGroups] as const));
+}
+
+/**
+ * Whether a presence could claim one of the deliveries now (`ack.recipientOnline`): one held here that
+ * can claim, or, in a cluster, an online one held by another node.
+ */
+export async function anyRecipientOnline(
+  ctx: BrokerContext,
+  sender: Presence,
+  deliveries: readonly NewDelivery[],
+): Promise<boolean> {
+  if (deliveries.some((d) => hasClaimerHere(ctx, sender, d))) return true;
+  if (!ctx.cluster.shared || deliveries.length === 0) return false;
+  const elsewhere = (row: PresenceRow | null, excluded: string | null) =>
+    row !== null && row.lease === "online" && row.nodeId !== ctx.nodeId && row.id !== excluded;
+  const members: string[] = [];
+  for (const d of deliveries) {
+    if (d.recipientKind === "session") {
+      if (elsewhere(await ctx.store.presenceBySession(sender.meshId, d.recipientPubkey), sender.id))
+        return true;
+    } else {
+      members.push(d.recipientMemberId);
+    }
+  }
+  const excluded = new Map(deliveries.map((d) => [d.recipientMemberId, d.excludedPresence]));
+  const rows = await ctx.store.presencesOfMembers(sender.meshId, members);
+  return rows.some((row) => elsewhere(row, excluded.get(row.memberId) ?? null));
+}
+
+function hasClaimerHere(ctx: BrokerContext, sender: Presence, d: NewDelivery): boolean {
+  if (d.recipientKind === "session") {
+    const p = ctx.registry.bySession(sender.meshId, d.recipientPubkey);
+    return p !== undefined && canClaim(p) && p !== sender;
+  }
+  return ctx.registry
+    .ofMember(d.recipientMemberId)
+    .some((p) => canClaim(p) && !p.capabilities.has("no_inbox") && p.id !== d.excludedPresence);
 }

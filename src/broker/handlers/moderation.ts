@@ -20,23 +20,55 @@ function forbidden(args: HandlerArgs, frame: { _reqId?: string }): boolean {
   return true;
 }
 
+/** What a moderation target is matched on, for a presence held here or a row held by another node. */
+interface Target {
+  id: string;
+  displayName: string;
+  memberPubkey: string;
+  sessionPubkey: string | null;
+  peerRole: Presence["peerRole"];
+  lastSeenAt: number;
+}
+
+/** The presences a moderation names, held here or (in a cluster) by other nodes. */
+interface Matched {
+  here: Presence[];
+  elsewhere: Target[];
+}
+
 /** Presences matched by a display name, a key, or a key prefix (never the caller's own socket). */
-function matchPresences(
+async function matchPresences(
   ctx: BrokerContext,
   caller: Presence,
   sel: { target?: string; stale?: number; all?: boolean },
-): Presence[] {
+): Promise<Matched> {
   const now = Date.now();
-  return ctx.registry.inMesh(caller.meshId).filter((p) => {
-    if (p === caller) return false;
+  const matches = (p: Target) => {
+    if (p.id === caller.id) return false;
     if (sel.all) return true;
-    if (sel.stale !== undefined && now - p.lastPongAt < sel.stale) return false;
+    if (sel.stale !== undefined && now - p.lastSeenAt < sel.stale) return false;
     if (!sel.target) return sel.stale !== undefined;
     const t = sel.target;
     const keyMatch = (k: string | null) =>
       k !== null && (k === t || (/^[0-9a-f]{4,63}$/.test(t) && k.startsWith(t)));
     return p.displayName === t || keyMatch(p.memberPubkey) || keyMatch(p.sessionPubkey);
-  });
+  };
+  const here = ctx.registry.inMesh(caller.meshId).filter((p) => matches({ ...p, lastSeenAt: p.lastPongAt }));
+  const elsewhere: Target[] = [];
+  if (ctx.cluster.shared) {
+    for (const row of await ctx.store.listPresences(caller.meshId)) {
+      if (row.nodeId === ctx.nodeId || ctx.registry.get(row.id)) continue;
+      const memberPubkey = (await ctx.members.byId(caller.meshId, row.memberId))?.pubkey ?? "";
+      const target = { ...row, memberPubkey, lastSeenAt: row.lastPingAt };
+      if (matches(target)) elsewhere.push(target);
+    }
+  }
+  return { here, elsewhere };
+}
+
+/** The key peers route to for a target (as `routableKey`). */
+function targetKey(t: Target): string {
+  return t.sessionPubkey ?? t.memberPubkey;
 }
 
 /** The member a ban/unban names: display name, member pubkey or prefix. */
@@ -69,31 +101,61 @@ async function revokeMember(
     p.socket?.send({ type: "error", code: ErrorCode.revoked, message });
     await ctx.presence.drop(p, CloseCode.banned, closeReason, { announce: true });
   }
+  if (ctx.cluster.shared) {
+    const rows = await ctx.store.presencesOfMembers(member.meshId, [member.id]);
+    const presenceIds = rows.filter((r) => r.nodeId !== ctx.nodeId).map((r) => r.id);
+    if (presenceIds.length > 0) {
+      ctx.cluster.publish({
+        kind: "drop",
+        presenceIds,
+        code: CloseCode.banned,
+        reason: closeReason,
+        revokedMessage: message,
+        evict: true,
+      });
+    }
+  }
+}
+
+/** Asks the nodes holding `targets` to close them (evicted at once, or into their grace). */
+function dropElsewhere(ctx: BrokerContext, targets: Target[], code: number, reason: string, evict: boolean) {
+  if (targets.length === 0) return;
+  ctx.cluster.publish({
+    kind: "drop",
+    presenceIds: targets.map((t) => t.id),
+    code,
+    reason,
+    revokedMessage: null,
+    evict,
+  });
 }
 
 export const moderationHandlers: ModerationHandlers = {
   async disconnect(args, frame) {
     if (forbidden(args, frame)) return;
-    const targets = matchPresences(args.ctx, args.presence, frame);
-    for (const p of targets) p.socket?.close(CloseCode.normal, CloseReason.disconnected);
+    const { here, elsewhere } = await matchPresences(args.ctx, args.presence, frame);
+    for (const p of here) p.socket?.close(CloseCode.normal, CloseReason.disconnected);
+    dropElsewhere(args.ctx, elsewhere, CloseCode.normal, CloseReason.disconnected, false);
     args.conn.reply(frame, {
       type: "disconnect_ack",
-      kicked: targets.map((p) => p.displayName),
-      affected: targets.map(routableKey),
+      kicked: [...here.map((p) => p.displayName), ...elsewhere.map((t) => t.displayName)],
+      affected: [...here.map(routableKey), ...elsewhere.map(targetKey)],
     });
   },
 
   async kick(args, frame) {
     if (forbidden(args, frame)) return;
-    const targets = matchPresences(args.ctx, args.presence, frame);
-    const sessions = targets.filter((p) => p.peerRole !== "control-plane");
-    const skipped = targets.filter((p) => p.peerRole === "control-plane");
+    const { here, elsewhere } = await matchPresences(args.ctx, args.presence, frame);
+    const sessions = here.filter((p) => p.peerRole !== "control-plane");
+    const remoteSessions = elsewhere.filter((t) => t.peerRole !== "control-plane");
+    const skipped = [...here, ...elsewhere].filter((p) => p.peerRole === "control-plane");
     for (const p of sessions)
       await args.ctx.presence.drop(p, CloseCode.kicked, CloseReason.kicked, { announce: true });
+    dropElsewhere(args.ctx, remoteSessions, CloseCode.kicked, CloseReason.kicked, true);
     const ack: ReplyPayload<"kick"> = {
       type: "kick_ack",
-      kicked: sessions.map((p) => p.displayName),
-      affected: sessions.map(routableKey),
+      kicked: [...sessions.map((p) => p.displayName), ...remoteSessions.map((t) => t.displayName)],
+      affected: [...sessions.map(routableKey), ...remoteSessions.map(targetKey)],
     };
     if (skipped.length > 0) ack.skipped_control_plane = skipped.map((p) => p.displayName);
     args.conn.reply(frame, ack);

@@ -48,6 +48,9 @@ export function peerEventData(p: Presence): Record<string, unknown> {
   return { name: p.displayName, pubkey: routableKey(p), memberPubkey: p.memberPubkey, peerRole: p.peerRole };
 }
 
+/** What an event is about: enough to leave out the subject (and its member) wherever it is held. */
+export type EventSubject = Pick<Presence, "id" | "meshId" | "memberId">;
+
 /**
  * Who does not hear of an event about `subject`: its own member's presences (`member`), or only the
  * subject itself (`self`), as §3.6 says per event.
@@ -93,10 +96,16 @@ export class PeerEventFanout {
     return this.#seq;
   }
 
-  publish(subject: Presence, event: PeerEventName, eventData: Record<string, unknown>, exclusion: Exclusion) {
+  /** Sends an event about `subject` (a presence held here or, in a cluster, by another node). */
+  publish(
+    subject: EventSubject,
+    event: PeerEventName,
+    eventData: Record<string, unknown>,
+    exclusion: Exclusion,
+  ) {
     const meshId = subject.meshId;
     const include = (q: Presence) =>
-      q !== subject && (exclusion === "self" || q.memberId !== subject.memberId) && canReceive(q);
+      q.id !== subject.id && (exclusion === "self" || q.memberId !== subject.memberId) && canReceive(q);
     const each = this.registry.eventTargets(meshId, "each");
     if (each.size > 0) {
       const json = systemPush(meshId, event, eventData);

@@ -1,22 +1,28 @@
 /**
  * Presence lifecycle on this node (protocol.md §3.2): register after a successful hello, silent
  * reattach, session-id dedup, grace on an unannounced close, immediate eviction on `bye`, heartbeat,
- * status writes and the working-timeout sweep.
+ * status writes and the working-timeout sweep. In a cluster (§4.14) a hello may take over a presence another
+ * node holds (a reattach across nodes), presence events reach the presences every node holds, and the
+ * presences of a node that died are expired, once cluster-wide, when their heartbeat is older than
+ * {@link STALE_PRESENCE_MS}.
  */
 import { randomUUID } from "node:crypto";
 import {
   CloseCode,
   CloseReason,
+  ErrorCode,
   GRACE_MS,
   PENDING_HOOK_HOLD_MS,
   PING_INTERVAL_MS,
   STALE_PONG_MS,
+  type PeerEventName,
   type PresenceStatus,
   type StatusSource,
 } from "../../protocol/index.js";
+import type { ClusterMessageOf } from "../cluster/bus.js";
 import type { BrokerContext } from "../context.js";
-import type { MemberRow, SavedState } from "../store/port/index.js";
-import { PeerEventFanout, peerEventData, peerEventMode } from "./events.js";
+import type { MemberRow, PresenceRow, SavedState } from "../store/port/index.js";
+import { PeerEventFanout, peerEventData, peerEventMode, type Exclusion } from "./events.js";
 import { canClaim, toPresenceRow, type Presence, type PresenceSocket } from "./presence.js";
 import { applyStatusWrite, moreAvailable } from "./status.js";
 
@@ -33,6 +39,11 @@ export type NewPresence = Omit<
   | "peerEvents"
   | "peerEventsFrom"
 >;
+
+/** A live row untouched this long was held by a node that died: its pong deadline, then its grace. */
+export const STALE_PRESENCE_MS = STALE_PONG_MS + GRACE_MS;
+/** Rows one expiry round handles. */
+const STALE_BATCH = 500;
 
 interface HeldHookStatus {
   memberId: string;
@@ -54,10 +65,23 @@ export class PresenceService {
 
   constructor(private readonly ctx: BrokerContext) {
     this.events = new PeerEventFanout(ctx.registry, ctx.opts.presenceTickMs);
+    ctx.cluster.on("peer_event", (m) =>
+      this.events.publish(
+        { id: m.subjectId, meshId: m.meshId, memberId: m.subjectMemberId },
+        m.event,
+        m.data,
+        m.exclusion,
+      ),
+    );
+    ctx.cluster.on("presence_taken", ({ presenceId }) => this.letGo(presenceId));
+    ctx.cluster.on("drop", (m) => void this.dropHeld(m));
   }
 
   start(): void {
     this.timers.push(setInterval(() => this.heartbeat(), PING_INTERVAL_MS).unref());
+    if (this.ctx.cluster.shared) {
+      this.timers.push(setInterval(() => void this.expireStale(), PING_INTERVAL_MS).unref());
+    }
     this.timers.push(setInterval(() => void this.sweepWorking(), this.ctx.opts.workingSweepMs).unref());
   }
 
@@ -115,6 +139,10 @@ export class PresenceService {
       await store.resetBackoff(old.meshId, old.memberId, old.sessionPubkey);
       return { presence: old, reattached: true };
     }
+    if (this.ctx.cluster.shared) {
+      const taken = await this.takeOver(init, socket, capabilities, now);
+      if (taken) return { presence: taken, reattached: true };
+    }
     // Session-id dedup: same member, same sessionId, same role only.
     for (const other of registry.ofMember(init.memberId)) {
       if (init.sessionId !== "" && other.sessionId === init.sessionId && other.peerRole === init.peerRole) {
@@ -147,17 +175,148 @@ export class PresenceService {
     return { presence, reattached: false };
   }
 
+  /**
+   * A reattach across nodes: the presence a hello would take over is held by another node (the peer's
+   * socket moved, or that node died). This node holds it from now on, under the same id and with its
+   * status; the claims it held are released, and the other node lets it go without a `peer_left`.
+   */
+  private async takeOver(
+    init: NewPresence,
+    socket: PresenceSocket,
+    capabilities: ReadonlySet<string>,
+    now: number,
+  ): Promise<Presence | null> {
+    const { store } = this.ctx;
+    const row: PresenceRow | null | undefined = init.sessionPubkey
+      ? await store.presenceBySession(init.meshId, init.sessionPubkey)
+      : (await store.presencesOfMembers(init.meshId, [init.memberId])).find(
+          (r) => r.peerRole === "control-plane" && init.sessionId !== "" && r.sessionId === init.sessionId,
+        );
+    if (!row || row.nodeId === this.ctx.nodeId || row.memberId !== init.memberId) return null;
+    const presence: Presence = {
+      ...init,
+      id: row.id,
+      sessionId: row.sessionId,
+      displayName: row.displayName,
+      groups: row.groups,
+      status: row.status,
+      statusSource: row.statusSource,
+      statusAt: row.statusAt,
+      summary: row.summary,
+      stats: row.stats,
+      visible: row.visible,
+      profile: row.profile,
+      lease: "online",
+      graceTimer: null,
+      acking: capabilities.has("client_ack"),
+      nonAcking: false,
+      connectedAt: row.connectedAt,
+      lastPongAt: now,
+      socket,
+      capabilities,
+      peerEvents: peerEventMode(capabilities),
+      peerEventsFrom: this.events.nextSeq,
+    };
+    this.ctx.registry.add(presence);
+    await store.upsertPresence(toPresenceRow(presence, this.ctx.nodeId));
+    this.ctx.cluster.publish({ kind: "presence_taken", presenceId: row.id, byNode: this.ctx.nodeId });
+    const released = await store.releaseClaims(row.id);
+    await store.resetBackoff(presence.meshId, presence.memberId, presence.sessionPubkey);
+    this.ctx.delivery.offerRecipients(released);
+    return presence;
+  }
+
+  /** Another node took over a presence held here: it goes without a close handler, grace or event. */
+  private letGo(presenceId: string): void {
+    const p = this.ctx.registry.get(presenceId);
+    if (!p) return;
+    if (p.graceTimer) clearTimeout(p.graceTimer);
+    p.graceTimer = null;
+    this.ctx.registry.remove(p);
+    const socket = p.socket;
+    p.socket = null;
+    if (socket) {
+      this.ctx.metrics.connectionsActive.inc({}, -1);
+      socket.close(CloseCode.normal, CloseReason.sessionReplaced);
+    }
+  }
+
+  /** Closes the presences named by a moderation on another node, those held here. */
+  private async dropHeld(m: ClusterMessageOf<"drop">): Promise<void> {
+    for (const id of m.presenceIds) {
+      const p = this.ctx.registry.get(id);
+      if (!p) continue;
+      if (m.revokedMessage !== null)
+        p.socket?.send({ type: "error", code: ErrorCode.revoked, message: m.revokedMessage });
+      if (m.evict) await this.drop(p, m.code, m.reason, { announce: true });
+      else p.socket?.close(m.code, m.reason);
+    }
+  }
+
+  /**
+   * Expires, once cluster-wide, the presences a node that died left behind: their claims are released
+   * and offered again, and the mesh hears `peer_left`.
+   */
+  private async expireStale(): Promise<void> {
+    try {
+      await this.ctx.cluster.exclusive("stale-presences", async () => {
+        const now = Date.now();
+        const before = now - STALE_PRESENCE_MS;
+        for (const row of await this.ctx.store.stalePresences(before, STALE_BATCH)) {
+          if (this.ctx.registry.get(row.id)) continue; // held here: its own timers decide
+          const guard = { nodeId: row.nodeId, lastPingBefore: before };
+          if (!(await this.ctx.store.markPresenceDisconnected(row.id, now, guard))) continue;
+          this.ctx.delivery.offerRecipients(await this.ctx.store.releaseClaims(row.id));
+          this.ctx.log.info({ presenceId: row.id, nodeId: row.nodeId }, "presence of a silent node expired");
+          const memberPubkey = (await this.ctx.members.byId(row.meshId, row.memberId))?.pubkey ?? "";
+          this.publishEvent(
+            row,
+            "peer_left",
+            {
+              name: row.displayName,
+              pubkey: row.sessionPubkey ?? memberPubkey,
+              memberPubkey,
+              peerRole: row.peerRole,
+            },
+            "member",
+          );
+        }
+      });
+    } catch (err) {
+      if (!this.ctx.storeHealth.report(err)) this.ctx.log.warn({ err }, "presence expiry failed");
+    }
+  }
+
+  /** A presence event to the presences held here and, in a cluster, by every other node. */
+  private publishEvent(
+    subject: Pick<Presence, "id" | "meshId" | "memberId">,
+    event: PeerEventName,
+    data: Record<string, unknown>,
+    exclusion: Exclusion,
+  ): void {
+    this.events.publish(subject, event, data, exclusion);
+    this.ctx.cluster.publish({
+      kind: "peer_event",
+      meshId: subject.meshId,
+      subjectId: subject.id,
+      subjectMemberId: subject.memberId,
+      event,
+      data,
+      exclusion,
+    });
+  }
+
   /** `peer_joined` (or `peer_returned`) to the mesh, with the sibling rules of §3.6. */
   announce(p: Presence, returned: { lastSeenAt: string | null; summary: string | null } | null): void {
     const data = { ...peerEventData(p), groups: p.groups };
     const exclusion = p.peerRole === "session" ? "self" : "member";
-    if (returned) this.events.publish(p, "peer_returned", { ...data, ...returned }, exclusion);
-    else this.events.publish(p, "peer_joined", data, exclusion);
+    if (returned) this.publishEvent(p, "peer_returned", { ...data, ...returned }, exclusion);
+    else this.publishEvent(p, "peer_joined", data, exclusion);
   }
 
   /** `peer_visible` / `peer_hidden` to every other presence in the mesh (§3.4). */
   announceVisibility(p: Presence, visible: boolean): void {
-    this.events.publish(p, visible ? "peer_visible" : "peer_hidden", peerEventData(p), "self");
+    this.publishEvent(p, visible ? "peer_visible" : "peer_hidden", peerEventData(p), "self");
   }
 
   /** Resolves once every close handler in flight has finished (shutdown). */
@@ -213,8 +372,10 @@ export class PresenceService {
     p.graceTimer = null;
     if (this.ctx.registry.get(p.id) !== p) return;
     this.ctx.registry.remove(p);
-    await this.ctx.store.markPresenceDisconnected(p.id, Date.now());
-    if (announce) this.events.publish(p, "peer_left", peerEventData(p), "member");
+    // Guarded by this node: a row another node took over meanwhile is that node's now.
+    if (!(await this.ctx.store.markPresenceDisconnected(p.id, Date.now(), { nodeId: this.ctx.nodeId })))
+      return;
+    if (announce) this.publishEvent(p, "peer_left", peerEventData(p), "member");
     if (p.sessionPubkey) {
       const moved = await this.ctx.store.retargetSessionDeliveries(p.meshId, p.sessionPubkey, p.memberId);
       if (moved > 0) this.ctx.delivery.offerMember(p.memberId);

@@ -152,6 +152,57 @@ export function presencesContract(ctx: ContractContext): void {
       expect(await store.countPresences(mesh.id)).toBe(1);
     });
 
+    it("a guarded disconnect marks the row only while its node holds it and its heartbeat is old", async () => {
+      const store = ctx.store();
+      const mesh = await seedMesh(store, 0);
+      const row = presence(mesh.owner, { nodeId: "a", lastPingAt: T0 });
+      await store.upsertPresence(row);
+      expect(await store.markPresenceDisconnected(row.id, T0 + 5, { nodeId: "b" })).toBe(false);
+      const guard = { nodeId: "a", lastPingBefore: T0 };
+      expect(await store.markPresenceDisconnected(row.id, T0 + 5, guard)).toBe(false);
+      expect(
+        await store.markPresenceDisconnected(row.id, T0 + 5, { nodeId: "a", lastPingBefore: T0 + 1 }),
+      ).toBe(true);
+      expect(await store.markPresenceDisconnected(row.id, T0 + 6)).toBe(false);
+      expect(await store.listPresences(mesh.id)).toEqual([]);
+    });
+
+    it("look live rows up by member and by session key, on any node", async () => {
+      const store = ctx.store();
+      const mesh = await seedMesh(store, 2);
+      const [bob, carol] = mesh.members;
+      if (!bob || !carol) throw new Error("fixture");
+      const key = hex64();
+      const session = presence(bob, {
+        nodeId: "b",
+        peerRole: "session",
+        sessionPubkey: key,
+        connectedAt: T0 + 1,
+      });
+      const daemon = presence(bob, { nodeId: "a", connectedAt: T0 + 2 });
+      const gone = presence(carol, { connectedAt: T0 + 3 });
+      for (const p of [session, daemon, gone]) await store.upsertPresence(p);
+      await store.markPresenceDisconnected(gone.id, T0 + 4);
+      expect(await store.presencesOfMembers(mesh.id, [bob.id, carol.id])).toEqual([session, daemon]);
+      expect(await store.presencesOfMembers(mesh.id, [])).toEqual([]);
+      expect(await store.presencesOfMembers("other-mesh", [bob.id])).toEqual([]);
+      expect(await store.presenceBySession(mesh.id, key)).toEqual(session);
+      expect(await store.presenceBySession(mesh.id, hex64())).toBeNull();
+    });
+
+    it("list live rows whose heartbeat is older than a time, oldest first", async () => {
+      const store = ctx.store();
+      const mesh = await seedMesh(store, 0);
+      const old = presence(mesh.owner, { lastPingAt: T0 });
+      const older = presence(mesh.owner, { lastPingAt: T0 - 10 });
+      const fresh = presence(mesh.owner, { lastPingAt: T0 + 100 });
+      const gone = presence(mesh.owner, { lastPingAt: T0 - 20 });
+      for (const p of [old, older, fresh, gone]) await store.upsertPresence(p);
+      await store.markPresenceDisconnected(gone.id, T0);
+      expect((await store.stalePresences(T0 + 50, 10)).map((p) => p.id)).toEqual([older.id, old.id]);
+      expect((await store.stalePresences(T0 + 50, 1)).map((p) => p.id)).toEqual([older.id]);
+    });
+
     it("node shutdown releases the claims its presences held, so they are offered again at once", async () => {
       const store = ctx.store();
       const mesh = await seedMesh(store, 1);

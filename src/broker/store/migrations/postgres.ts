@@ -99,6 +99,10 @@ CREATE TABLE presences (
 CREATE INDEX presences_live ON presences (mesh_id, connected_at) WHERE disconnected_at IS NULL;
 CREATE INDEX presences_node ON presences (node_id) WHERE disconnected_at IS NULL;
 CREATE INDEX presences_disconnected ON presences (disconnected_at) WHERE disconnected_at IS NOT NULL;
+CREATE INDEX presences_live_member ON presences (member_id) WHERE disconnected_at IS NULL;
+CREATE INDEX presences_live_session ON presences (mesh_id, session_pubkey)
+  WHERE disconnected_at IS NULL AND session_pubkey IS NOT NULL;
+CREATE INDEX presences_live_ping ON presences (last_ping_at) WHERE disconnected_at IS NULL;
 
 -- nonce and ciphertext become NULL once every delivery is finished (retention, protocol.md §4.6).
 CREATE TABLE messages (

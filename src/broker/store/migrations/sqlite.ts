@@ -193,9 +193,21 @@ CREATE INDEX members_active_non_ascii ON members (mesh_id)
   WHERE revoked_at IS NULL AND display_name GLOB '*[^ -~]*';
 `;
 
+/**
+ * Presence lookups routing makes on a node that does not hold the presence: by member, by session key,
+ * and the heartbeat-stale ones of a node that died.
+ */
+const presenceLookups = `
+CREATE INDEX presences_live_member ON presences (member_id) WHERE disconnected_at IS NULL;
+CREATE INDEX presences_live_session ON presences (mesh_id, session_pubkey)
+  WHERE disconnected_at IS NULL AND session_pubkey IS NOT NULL;
+CREATE INDEX presences_live_ping ON presences (last_ping_at) WHERE disconnected_at IS NULL;
+`;
+
 /** Every SQLite migration, oldest first. Append only. */
 export const SQLITE_MIGRATIONS: readonly Migration[] = [
   { version: 1, name: "initial", sql: initial },
   { version: 2, name: "health-probe", sql: healthProbe },
   { version: 3, name: "member-names", sql: memberNames },
+  { version: 4, name: "presence-lookups", sql: presenceLookups },
 ];

@@ -72,6 +72,12 @@ export interface PresencePageQuery {
   limit: number;
 }
 
+/** Conditions for marking a presence disconnected. */
+export interface PresenceGuard {
+  nodeId: string;
+  lastPingBefore?: number;
+}
+
 export interface PresenceStore {
   /** Inserts or wholly replaces the row with this id (with `disconnectedAt: null` it is live again). */
   upsertPresence(row: PresenceRow): Promise<void>;
@@ -79,8 +85,12 @@ export interface PresenceStore {
   updatePresence(presenceId: string, patch: PresencePatch): Promise<void>;
   /** Batch `lastPingAt` update for the heartbeat. */
   touchPresences(presenceIds: string[], at: number): Promise<void>;
-  /** Hides the presence from listings and counts; `upsertPresence` brings it back. */
-  markPresenceDisconnected(presenceId: string, at: number): Promise<void>;
+  /**
+   * Hides the presence from listings and counts; `upsertPresence` brings it back. With `guard`, only while
+   * the row is still held by `guard.nodeId` (another node may have taken it over) and, with
+   * `lastPingBefore`, not touched since. True when it marked the row.
+   */
+  markPresenceDisconnected(presenceId: string, at: number, guard?: PresenceGuard): Promise<boolean>;
   /** Marks every presence held by `nodeId` disconnected (node shutdown / start). */
   disconnectNodePresences(nodeId: string, at: number): Promise<number>;
   /** Presences online or in grace, in `connectedAt` order. */
@@ -90,6 +100,15 @@ export interface PresenceStore {
    * at most `limit` rows after `after`.
    */
   pagePresences(meshId: string, query: PresencePageQuery): Promise<PresenceRow[]>;
+  /** Live rows (online or in grace, on any node) of these members of the mesh. */
+  presencesOfMembers(meshId: string, memberIds: readonly string[]): Promise<PresenceRow[]>;
+  /** The live row (online or in grace, on any node) of the session key in the mesh, or null. */
+  presenceBySession(meshId: string, sessionPubkey: string): Promise<PresenceRow | null>;
+  /**
+   * Live rows, of any mesh and node, whose `lastPingAt` is before `before`: presences of a node that died
+   * (its heartbeat stopped touching them). Oldest first, at most `limit`.
+   */
+  stalePresences(before: number, limit: number): Promise<PresenceRow[]>;
   /** How many presences `listPresences` would return (the mesh capacity check). */
   countPresences(meshId: string): Promise<number>;
 }

@@ -97,6 +97,8 @@ interface OpenTransaction {
  */
 export class PgContext {
   readonly #open = new AsyncLocalStorage<OpenTransaction>();
+  /** The last pending write per row key, for {@link inOrder}. */
+  readonly #pending = new Map<string, Promise<unknown>>();
 
   constructor(readonly sql: Sql) {}
 
@@ -124,6 +126,25 @@ export class PgContext {
     } catch (err) {
       throw asStorageError(err);
     }
+  }
+
+  /**
+   * {@link run}, after every earlier call for the same `key` has settled. Pooled statements may run on
+   * different connections in any order; writes to one row issued without awaiting (presence updates)
+   * must land in the order they were made, the later winning.
+   */
+  async inOrder<T>(key: string, atomic: boolean, fn: (db: Db) => Promise<T>): Promise<T> {
+    // Inside a transaction calls already run one after another, and waiting on a pooled write that may
+    // itself wait on this transaction's locks could never end.
+    if (this.#current()) return this.run(atomic, fn);
+    const before = this.#pending.get(key) ?? Promise.resolve();
+    const result = before.then(() => this.run(atomic, fn));
+    const settled = result.catch(() => undefined);
+    this.#pending.set(key, settled);
+    void settled.then(() => {
+      if (this.#pending.get(key) === settled) this.#pending.delete(key);
+    });
+    return result;
   }
 
   /** `LifecycleStore.transaction`: `work` and every store call it makes commit together, or none do. */

@@ -81,7 +81,8 @@ const UPSERT_UPDATES = PRESENCE_COLUMNS.filter((c) => c !== "id")
 export function presenceMethods(ctx: PgContext): PresenceStore {
   return {
     async upsertPresence(p) {
-      await ctx.run(
+      await ctx.inOrder(
+        p.id,
         false,
         (db) => db`
           INSERT INTO presences (${db(PRESENCE_COLUMNS)})
@@ -96,7 +97,8 @@ export function presenceMethods(ctx: PgContext): PresenceStore {
     async updatePresence(presenceId, patch) {
       // One statement for every patch shape: each column keeps its value unless its field is present.
       const set = (field: keyof PresencePatch) => field in patch && patch[field] !== undefined;
-      await ctx.run(
+      await ctx.inOrder(
+        presenceId,
         false,
         (db) => db`
           UPDATE presences SET
@@ -124,12 +126,49 @@ export function presenceMethods(ctx: PgContext): PresenceStore {
         (db) => db`UPDATE presences SET last_ping_at = ${at} WHERE id = ANY(${presenceIds}::text[])`,
       );
     },
-    async markPresenceDisconnected(presenceId, at) {
-      await ctx.run(
+    async markPresenceDisconnected(presenceId, at, guard) {
+      const node = guard?.nodeId ?? null;
+      const before = guard?.lastPingBefore ?? null;
+      const marked = await ctx.inOrder(
+        presenceId,
         false,
         (db) => db`
-          UPDATE presences SET disconnected_at = ${at} WHERE id = ${presenceId} AND disconnected_at IS NULL`,
+          UPDATE presences SET disconnected_at = ${at} WHERE id = ${presenceId} AND disconnected_at IS NULL
+            AND (${node}::text IS NULL OR node_id = ${node}::text)
+            AND (${before}::bigint IS NULL OR last_ping_at < ${before}::bigint)`,
       );
+      return marked.count > 0;
+    },
+    async presencesOfMembers(meshId, memberIds) {
+      if (memberIds.length === 0) return [];
+      const rows = await ctx.run(
+        false,
+        (db) => db<PresenceDbRow[]>`
+          SELECT ${db(PRESENCE_COLUMNS)} FROM presences
+          WHERE member_id = ANY(${memberIds as string[]}::text[]) AND mesh_id = ${meshId}
+            AND disconnected_at IS NULL
+          ORDER BY connected_at, id`,
+      );
+      return rows.map(toPresence);
+    },
+    async presenceBySession(meshId, sessionPubkey) {
+      const [row] = await ctx.run(
+        false,
+        (db) => db<PresenceDbRow[]>`
+          SELECT ${db(PRESENCE_COLUMNS)} FROM presences
+          WHERE mesh_id = ${meshId} AND session_pubkey = ${sessionPubkey} AND disconnected_at IS NULL
+          ORDER BY connected_at DESC LIMIT 1`,
+      );
+      return row ? toPresence(row) : null;
+    },
+    async stalePresences(before, limit) {
+      const rows = await ctx.run(
+        false,
+        (db) => db<PresenceDbRow[]>`
+          SELECT ${db(PRESENCE_COLUMNS)} FROM presences WHERE disconnected_at IS NULL AND last_ping_at < ${before}
+          ORDER BY last_ping_at LIMIT ${limit}`,
+      );
+      return rows.map(toPresence);
     },
     async disconnectNodePresences(nodeId, at) {
       return ctx.run(true, async (db) => {

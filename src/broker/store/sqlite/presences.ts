@@ -198,8 +198,23 @@ export function presenceMethods(ctx: SqliteContext): PresenceStore {
       touchAll: db.transaction((ids: string[], at: number) => {
         for (const id of ids) touch.run(at, id);
       }),
-      disconnect: db.prepare<[number, string]>(
-        "UPDATE presences SET disconnected_at = ? WHERE id = ? AND disconnected_at IS NULL",
+      disconnect: db.prepare<{ at: number; id: string; node: string | null; before: number | null }>(
+        `UPDATE presences SET disconnected_at = @at WHERE id = @id AND disconnected_at IS NULL
+           AND (@node IS NULL OR node_id = @node) AND (@before IS NULL OR last_ping_at < @before)`,
+      ),
+      ofMembers: db.prepare<[string, string], PresenceDbRow>(
+        `SELECT ${columns} FROM presences
+         WHERE member_id IN (SELECT value FROM json_each(?)) AND mesh_id = ? AND disconnected_at IS NULL
+         ORDER BY connected_at, id`,
+      ),
+      bySession: db.prepare<[string, string], PresenceDbRow>(
+        `SELECT ${columns} FROM presences
+         WHERE mesh_id = ? AND session_pubkey = ? AND disconnected_at IS NULL
+         ORDER BY connected_at DESC LIMIT 1`,
+      ),
+      stale: db.prepare<[number, number], PresenceDbRow>(
+        `SELECT ${columns} FROM presences WHERE disconnected_at IS NULL AND last_ping_at < ?
+         ORDER BY last_ping_at LIMIT ?`,
       ),
       // Claims held by the node's presences are void (their sockets are gone): released first, so a
       // recipient reconnecting right after a crash is not kept waiting for the lease.
@@ -252,8 +267,25 @@ export function presenceMethods(ctx: SqliteContext): PresenceStore {
     async touchPresences(presenceIds, at) {
       if (presenceIds.length > 0) q().touchAll.immediate(presenceIds, at);
     },
-    async markPresenceDisconnected(presenceId, at) {
-      q().disconnect.run(at, presenceId);
+    async markPresenceDisconnected(presenceId, at, guard) {
+      const params = {
+        at,
+        id: presenceId,
+        node: guard?.nodeId ?? null,
+        before: guard?.lastPingBefore ?? null,
+      };
+      return q().disconnect.run(params).changes > 0;
+    },
+    async presencesOfMembers(meshId, memberIds) {
+      if (memberIds.length === 0) return [];
+      return q().ofMembers.all(JSON.stringify(memberIds), meshId).map(toPresence);
+    },
+    async presenceBySession(meshId, sessionPubkey) {
+      const row = q().bySession.get(meshId, sessionPubkey);
+      return row ? toPresence(row) : null;
+    },
+    async stalePresences(before, limit) {
+      return q().stale.all(before, limit).map(toPresence);
     },
     async disconnectNodePresences(nodeId, at) {
       return q().disconnectNode.immediate(at, nodeId).changes;

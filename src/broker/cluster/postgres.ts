@@ -1,0 +1,93 @@
+/**
+ * The cluster of several broker nodes on one PostgreSQL database: notices go out with `NOTIFY` on one
+ * channel and come in through `LISTEN` (the driver reconnects and listens again after a lost connection;
+ * what was said meanwhile is lost, which the nodes' own timers cover). Each payload stays under the
+ * server's 8,000-byte limit: offers are split, and a presence event too large to send is dropped with a
+ * warning (it is a live hint). Jobs that must run once cluster-wide take a transaction-scoped advisory lock.
+ */
+import postgres from "postgres";
+import type { Logger } from "../log.js";
+import { ClusterHandlers, ClusterMessage, type ClusterBus } from "./bus.js";
+
+const CHANNEL = "claudemesh_cluster";
+/** Bytes of one NOTIFY payload we allow ourselves (the server refuses 8,000 and more). */
+const MAX_PAYLOAD = 7_500;
+/** First key of the advisory locks this broker takes (the second is the job name's hash). */
+const LOCK_SPACE = 0x636d; // "cm"
+
+export interface PostgresBusOptions {
+  /** The database the nodes share (notices reach only the nodes on the same database). */
+  url: string;
+  nodeId: string;
+  log: Logger;
+}
+
+export async function createPostgresBus({ url, nodeId, log }: PostgresBusOptions): Promise<ClusterBus> {
+  const sql = postgres(url, {
+    max: 2,
+    idle_timeout: 60,
+    connect_timeout: 10,
+    connection: { application_name: "claudemesh-broker-cluster" },
+    onnotice: () => undefined,
+  });
+  const handlers = new ClusterHandlers();
+  let closed: Promise<void> | null = null;
+
+  const receive = (payload: string) => {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(payload);
+    } catch {
+      log.warn("cluster notice that is not JSON ignored");
+      return;
+    }
+    if (typeof parsed !== "object" || parsed === null || !("from" in parsed) || !("m" in parsed)) return;
+    if (parsed.from === nodeId) return;
+    const message = ClusterMessage.safeParse(parsed.m);
+    if (!message.success) {
+      log.warn({ issue: message.error.issues[0]?.message }, "malformed cluster notice ignored");
+      return;
+    }
+    handlers.dispatch(message.data);
+  };
+  await sql.listen(CHANNEL, receive);
+
+  const send = (m: ClusterMessage): void => {
+    if (closed) return;
+    const payload = JSON.stringify({ from: nodeId, m });
+    if (payload.length > MAX_PAYLOAD) {
+      if (m.kind === "offer" && m.recipients.length > 1) {
+        const half = Math.ceil(m.recipients.length / 2);
+        send({ kind: "offer", recipients: m.recipients.slice(0, half) });
+        send({ kind: "offer", recipients: m.recipients.slice(half) });
+      } else {
+        log.warn({ kind: m.kind, bytes: payload.length }, "cluster notice too large to send; dropped");
+      }
+      return;
+    }
+    sql.notify(CHANNEL, payload).catch((err: unknown) => {
+      // Other nodes learn of it on their next re-offer or expiry tick.
+      log.warn({ err: err instanceof Error ? err.message : String(err) }, "cluster notice not sent");
+    });
+  };
+
+  return {
+    shared: true,
+    publish(message) {
+      if (message.kind === "offer" && message.recipients.length === 0) return;
+      send(message);
+    },
+    on: (kind, handler) => handlers.on(kind, handler),
+    async exclusive(job, work) {
+      await sql.begin(async (tx) => {
+        const [row] = await tx<{ locked: boolean }[]>`
+          SELECT pg_try_advisory_xact_lock(${LOCK_SPACE}, hashtext(${job})) AS locked`;
+        if (row?.locked) await work();
+      });
+    },
+    async close() {
+      closed ??= sql.end({ timeout: 5 });
+      await closed;
+    },
+  };
+}
