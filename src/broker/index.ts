@@ -2,7 +2,7 @@
 import type { AddressInfo } from "node:net";
 import { packageVersion } from "../host/version.js";
 import { CloseCode, CloseReason } from "../protocol/index.js";
-import { loadOrCreateAdminToken, loadOrCreateNodeId } from "./admin-token.js";
+import { adoptAdminToken, loadOrCreateNodeId } from "./admin-token.js";
 import type { ClusterBus } from "./cluster/bus.js";
 import { createPostgresBus } from "./cluster/postgres.js";
 import { createSingleNodeBus } from "./cluster/single-node.js";
@@ -29,7 +29,11 @@ export interface RunningBroker {
   httpUrl: string;
   host: string;
   port: number;
-  adminToken: string;
+  /**
+   * The admin token when this node knows it (it made it, or its data dir holds it); null on a node that
+   * joined a database another node gave the token.
+   */
+  adminToken: string | null;
   /** True when this start created the admin token (print it once). */
   adminTokenCreated: boolean;
   /** Things the operator should fix, though the broker runs (say, a data dir others can read). */
@@ -77,7 +81,11 @@ export async function runBroker(options: BrokerOptions): Promise<RunningBroker> 
   const log = createLogger(opts.logLevel, opts.logDestination);
   for (const warning of warnings) log.warn(warning);
   const store = await openStore(opts, log);
-  const { token: adminToken, created: adminTokenCreated } = loadOrCreateAdminToken(opts.dataDir);
+  const admin = await adoptAdminToken(opts.dataDir, store).catch(async (err: unknown) => {
+    await store.close();
+    throw err;
+  });
+  if (admin.warning) log.warn(admin.warning);
   const nodeId = loadOrCreateNodeId(opts.dataDir);
   await store.disconnectNodePresences(nodeId, Date.now());
 
@@ -126,7 +134,7 @@ export async function runBroker(options: BrokerOptions): Promise<RunningBroker> 
 
   const listener = createListener(ctx, {
     ctx,
-    adminToken,
+    adminTokenHash: admin.hash,
     version: packageVersion(),
     startedAt: Date.now(),
     dbStatus,
@@ -171,9 +179,9 @@ export async function runBroker(options: BrokerOptions): Promise<RunningBroker> 
     httpUrl: `http://${hostForUrl}:${port}`,
     host: opts.host,
     port,
-    adminToken,
-    adminTokenCreated,
-    warnings,
+    adminToken: admin.token,
+    adminTokenCreated: admin.created,
+    warnings: admin.warning ? [...warnings, admin.warning] : warnings,
     close,
   };
 }

@@ -246,7 +246,9 @@ export class BrokerProcess {
     this.url = url;
     this.port = Number(parsed.port);
     this.httpUrl = `http://${parsed.host}`;
-    this.adminToken = readFileSync(join(this.dataDir, "admin-token"), "utf8").trim();
+    // A node joining a database another node gave the token has no file (the hash is in the database).
+    const tokenFile = join(this.dataDir, "admin-token");
+    this.adminToken = existsSync(tokenFile) ? readFileSync(tokenFile, "utf8").trim() : "";
   }
 }
 

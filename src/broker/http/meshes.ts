@@ -3,7 +3,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { timingSafeEqual, randomUUID } from "node:crypto";
 import { z } from "zod";
 import { REPLAY_WINDOW_MS, TIMESTAMP_SKEW_MS, hex64, meshCreateCanonical } from "../../protocol/index.js";
-import { verify } from "../../crypto/index.js";
+import { sha256Hex, verify } from "../../crypto/index.js";
 import type { BrokerContext } from "../context.js";
 import { fail, json } from "./respond.js";
 
@@ -32,20 +32,21 @@ export function slugify(name: string): string {
   return slug || "mesh";
 }
 
-function tokenMatches(header: string | undefined, adminToken: string): boolean {
-  const presented = Buffer.from((header ?? "").replace(/^Bearer\s+/i, ""));
-  const expected = Buffer.from(adminToken);
+/** Whether the bearer token hashes to `adminTokenHash` (compared in constant time). */
+function tokenMatches(header: string | undefined, adminTokenHash: string): boolean {
+  const presented = Buffer.from(sha256Hex((header ?? "").replace(/^Bearer\s+/i, "")));
+  const expected = Buffer.from(adminTokenHash);
   return presented.length === expected.length && timingSafeEqual(presented, expected);
 }
 
 export async function createMeshRoute(
   ctx: BrokerContext,
-  adminToken: string,
+  adminTokenHash: string,
   req: IncomingMessage,
   res: ServerResponse,
   body: Record<string, unknown> | null,
 ): Promise<void> {
-  if (!tokenMatches(req.headers.authorization, adminToken))
+  if (!tokenMatches(req.headers.authorization, adminTokenHash))
     return fail(res, 401, "unauthorized", "missing or wrong admin token");
   const parsed = CreateMesh.safeParse(body);
   if (!parsed.success) return fail(res, 400, "invalid_argument", parsed.error.issues[0]?.message);

@@ -8,7 +8,8 @@ import { BodyTooLarge, fail, json, parseJsonObject, readBody } from "./respond.j
 
 export interface HttpDeps {
   ctx: BrokerContext;
-  adminToken: string;
+  /** SHA-256 hex of the admin token. */
+  adminTokenHash: string;
   version: string;
   startedAt: number;
   /** Pings the store (cached briefly) and adds what the store's health knows of failing writes. */
@@ -62,7 +63,7 @@ export function createRouter(deps: HttpDeps) {
       const body = parseJsonObject(raw);
       if (path === "/join") return fail(res, 410, "invite_format_unsupported");
       if (body === null) return fail(res, 400, "invalid_argument", "body must be a JSON object");
-      if (path === "/meshes") return await createMeshRoute(ctx, deps.adminToken, req, res, body);
+      if (path === "/meshes") return await createMeshRoute(ctx, deps.adminTokenHash, req, res, body);
       if (path === "/invites") return await registerInviteRoute(ctx, req, res, raw, body);
       if (invite && invite[2]) return await claimInviteRoute(ctx, res, invite[1]!, body);
       if (path === "/hook/set-status") return await hookStatusRoute(ctx, req, res, raw, body);

@@ -73,6 +73,8 @@ export async function serveBroker(ctx: Context<typeof BROKER_FLAGS>): Promise<vo
     ctx.out.line(`listening on ${url}`);
     if (broker.adminTokenCreated) {
       ctx.out.line(`admin token (shown once; stored 0600 in ${dataDir}/admin-token): ${broker.adminToken}`);
+    } else if (broker.adminToken === null) {
+      ctx.out.line("admin token: the one this database was first given (by the node that started first)");
     }
   }
   await untilAborted(ctx.signal);

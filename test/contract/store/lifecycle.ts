@@ -12,6 +12,16 @@ export function lifecycleContract(ctx: ContractContext): void {
       expect(await store.queueDepth()).toBe(0);
     });
 
+    it("the first admin token hash adopted stays; every later or racing one gets it back", async () => {
+      const store = ctx.store();
+      const hashes = Array.from({ length: 5 }, (_, i) => String(i).repeat(64));
+      const answers = await Promise.all(hashes.map((hash) => store.adoptAdminTokenHash(hash)));
+      const first = answers[0];
+      expect(hashes).toContain(first);
+      expect(new Set(answers)).toEqual(new Set([first]));
+      expect(await store.adoptAdminTokenHash("f".repeat(64))).toBe(first);
+    });
+
     it("checkpoint keeps every committed write readable", async () => {
       const store = ctx.store();
       const key = uid("bucket");

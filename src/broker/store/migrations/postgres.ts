@@ -187,5 +187,16 @@ CREATE TABLE health_probe (
 );
 `;
 
+/** Settings every node shares: the admin token's hash. */
+const brokerSettings = `
+CREATE TABLE broker_settings (
+  name ${TEXT} PRIMARY KEY,
+  value ${TEXT} NOT NULL
+);
+`;
+
 /** Every PostgreSQL migration, oldest first. Append only. */
-export const POSTGRES_MIGRATIONS: readonly Migration[] = [{ version: 1, name: "initial", sql: initial }];
+export const POSTGRES_MIGRATIONS: readonly Migration[] = [
+  { version: 1, name: "initial", sql: initial },
+  { version: 2, name: "broker-settings", sql: brokerSettings },
+];

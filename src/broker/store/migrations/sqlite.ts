@@ -204,10 +204,19 @@ CREATE INDEX presences_live_session ON presences (mesh_id, session_pubkey)
 CREATE INDEX presences_live_ping ON presences (last_ping_at) WHERE disconnected_at IS NULL;
 `;
 
+/** Settings every node shares: the admin token's hash. */
+const brokerSettings = `
+CREATE TABLE broker_settings (
+  name TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+);
+`;
+
 /** Every SQLite migration, oldest first. Append only. */
 export const SQLITE_MIGRATIONS: readonly Migration[] = [
   { version: 1, name: "initial", sql: initial },
   { version: 2, name: "health-probe", sql: healthProbe },
   { version: 3, name: "member-names", sql: memberNames },
   { version: 4, name: "presence-lookups", sql: presenceLookups },
+  { version: 5, name: "broker-settings", sql: brokerSettings },
 ];

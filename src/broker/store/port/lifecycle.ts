@@ -19,6 +19,12 @@ export interface LifecycleStore {
    */
   checkpoint(): Promise<void>;
   /**
+   * Stores `hash` (lower-case hex SHA-256) as the broker admin token's hash unless one is stored already,
+   * and returns the stored one: the first node to start sets it, and every node checks admin requests
+   * against the same hash.
+   */
+  adoptAdminTokenHash(hash: string): Promise<string>;
+  /**
    * Runs `work` as one transaction: the store calls it makes commit together when it resolves, and none
    * of them when it rejects (a failed batch method inside rolls back only its own part). `work` awaits
    * store calls only (no timers, no network), so nothing else runs inside it. Called while one is open,

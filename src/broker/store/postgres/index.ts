@@ -58,6 +58,22 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
           INSERT INTO health_probe (id, at) VALUES (1, ${now}) ON CONFLICT (id) DO UPDATE SET at = EXCLUDED.at`,
       );
     },
+    async adoptAdminTokenHash(hash) {
+      // A node that lost the race to another node's insert sees neither row in its statement's snapshot;
+      // the next statement sees the winner's.
+      for (;;) {
+        const [row] = await ctx.run(
+          false,
+          (db) => db<{ value: string }[]>`
+            WITH adopted AS (
+              INSERT INTO broker_settings (name, value) VALUES ('admin_token_sha256', ${hash})
+              ON CONFLICT (name) DO NOTHING RETURNING value)
+            SELECT value FROM adopted
+            UNION ALL SELECT value FROM broker_settings WHERE name = 'admin_token_sha256'`,
+        );
+        if (row) return row.value;
+      }
+    },
     async checkpoint() {
       // The server manages its write-ahead log.
     },

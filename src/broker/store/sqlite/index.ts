@@ -62,6 +62,14 @@ export function createSqliteStore({ path, backgroundCheckpoints }: SqliteStoreOp
   const ctx = new SqliteContext(db);
   let checkpointer: Checkpointer | null = null;
   const ping = db.prepare("SELECT 1");
+  const adoptHash = ctx.statements((d) => ({
+    insert: d.prepare(
+      "INSERT INTO broker_settings (name, value) VALUES ('admin_token_sha256', ?) ON CONFLICT DO NOTHING",
+    ),
+    read: d.prepare<[], { value: string }>(
+      "SELECT value FROM broker_settings WHERE name = 'admin_token_sha256'",
+    ),
+  }));
   const probe = ctx.statements((d) =>
     d.prepare(
       "INSERT INTO health_probe (id, at) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET at = excluded.at",
@@ -104,6 +112,13 @@ export function createSqliteStore({ path, backgroundCheckpoints }: SqliteStoreOp
       }
     },
     checkpoint: truncateLog,
+    async adoptAdminTokenHash(hash) {
+      const { insert, read } = adoptHash();
+      insert.run(hash);
+      const row = read.get();
+      if (!row) throw new Error("broker_settings lost the admin token hash");
+      return row.value;
+    },
     async transaction(work) {
       if (db.inTransaction) return work();
       begin.run();
