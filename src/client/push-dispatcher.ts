@@ -1,6 +1,8 @@
 /**
  * Broker-initiated frames: pushes go to the one push handler, one at a time in arrival order, and are
  * acked only after it succeeds (§4.9, §9 item 56); system events and other frames go to their listeners.
+ * A push the handler already took (the broker redelivers when an ack was lost with a connection or a
+ * node) is acked again without reaching the handler, so the application sees each message once.
  */
 import { PushFrame } from "../protocol/frames.js";
 import { errorText } from "./frame-io.js";
@@ -10,6 +12,9 @@ import type { BrokerFrame, FrameHandler, PushHandler, SystemEvent, SystemEventHa
 /** Sends `client_ack` for a handled push; does nothing when the connection is gone (redelivery follows). */
 export type AckSender = (push: PushFrame) => void;
 
+/** How many handled message ids are remembered to recognise redeliveries. */
+const HANDLED_IDS_KEPT = 10_000;
+
 export class PushDispatcher {
   readonly #log: Logger;
   readonly #ack: AckSender;
@@ -17,6 +22,8 @@ export class PushDispatcher {
   readonly #frameHandlers = new Set<FrameHandler>();
   #pushHandler: PushHandler | null = null;
   #chain: Promise<void> = Promise.resolve();
+  /** Message ids the handler took, oldest first (a `Set` iterates in insertion order). */
+  readonly #handled = new Set<string>();
 
   constructor(log: Logger, ack: AckSender) {
     this.#log = log;
@@ -71,6 +78,11 @@ export class PushDispatcher {
       this.#log.warn({ messageId: push.messageId }, "push received without a handler; not acked");
       return;
     }
+    if (this.#handled.has(push.messageId)) {
+      this.#log.debug({ messageId: push.messageId }, "acked a redelivered push the handler already took");
+      this.#ack(push);
+      return;
+    }
     try {
       await handler(push);
     } catch (error) {
@@ -80,7 +92,16 @@ export class PushDispatcher {
       );
       return;
     }
+    this.#remember(push.messageId);
     this.#ack(push);
+  }
+
+  #remember(messageId: string): void {
+    this.#handled.add(messageId);
+    if (this.#handled.size > HANDLED_IDS_KEPT) {
+      const oldest = this.#handled.values().next().value;
+      if (oldest !== undefined) this.#handled.delete(oldest);
+    }
   }
 
   #call(run: () => void, what: string): void {

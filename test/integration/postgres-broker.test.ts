@@ -4,47 +4,15 @@
  * server of `TEST_DATABASE_URL` (`.ci/run` starts one), dropped afterwards; without that variable the
  * suite is skipped. A database that cannot be reached is refused with a clear error either way.
  */
-import { randomBytes } from "node:crypto";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import postgres from "postgres";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { AppClient, meshWith, startBroker, useBroker } from "../helpers/broker.js";
+import { postgresAvailable, useFreshDatabase, withDatabase } from "../helpers/postgres.js";
 
-const serverUrl = process.env.TEST_DATABASE_URL;
-if (!serverUrl) {
-  console.warn("postgres-broker: TEST_DATABASE_URL is not set; the broker-on-PostgreSQL tests are skipped");
-}
-
-/** `serverUrl` pointing at database `name` on the same server. */
-function databaseUrl(name: string): string {
-  const url = new URL(serverUrl ?? "postgres://localhost/postgres");
-  url.pathname = `/${name}`;
-  return url.toString();
-}
-
-/** Runs `work` on a one-connection pool to `url` (the server's default database when absent). */
-async function withDatabase<T>(url: string | undefined, work: (sql: postgres.Sql) => Promise<T>): Promise<T> {
-  const sql = postgres(url ?? serverUrl ?? "", { max: 1, onnotice: () => undefined });
-  try {
-    return await work(sql);
-  } finally {
-    await sql.end();
-  }
-}
-
-describe.skipIf(!serverUrl)("broker on PostgreSQL", () => {
-  const database = `cm_it_${randomBytes(6).toString("hex")}`;
-  const url = databaseUrl(database);
-
-  // Registered before the broker's hooks: the database exists before it starts and goes after it stops.
-  beforeAll(async () => {
-    await withDatabase(undefined, (sql) => sql`CREATE DATABASE ${sql(database)}`);
-  });
-  afterAll(async () => {
-    await withDatabase(undefined, (sql) => sql`DROP DATABASE IF EXISTS ${sql(database)} WITH (FORCE)`);
-  });
+describe.skipIf(!postgresAvailable("broker on PostgreSQL"))("broker on PostgreSQL", () => {
+  const url = useFreshDatabase();
   const broker = useBroker({ databaseUrl: url });
 
   it("two peers exchange DMs, and the broker's rows are in PostgreSQL", async () => {

@@ -688,6 +688,29 @@ describe("pushes", () => {
     await peers;
     expect(conn.framesOf("client_ack")).toHaveLength(1);
   });
+
+  it("acks a redelivered push again without handing it to the handler a second time", async () => {
+    await startBroker();
+    const client = makeClient();
+    const seen: string[] = [];
+    client.onPush((push) => {
+      seen.push(push.messageId);
+    });
+    await client.connect();
+    const conn = await broker.connection();
+    const push = pushFrame({ client_message_id: "cm-1" });
+    const other = pushFrame({ client_message_id: "cm-2" });
+    conn.send(push);
+    conn.send(push);
+    conn.send(other);
+    await waitUntil(() => conn.framesOf("client_ack").length === 3 || undefined);
+    expect(seen).toEqual([push.messageId, other.messageId]);
+    expect(conn.framesOf("client_ack").map((f) => f.brokerMessageId)).toEqual([
+      push.messageId,
+      push.messageId,
+      other.messageId,
+    ]);
+  });
 });
 
 describe("encryption", () => {

@@ -1,0 +1,182 @@
+/**
+ * Three broker processes on one PostgreSQL database (protocol.md §4.14): peers on different nodes reach
+ * each other by DM, broadcast and group; a peer offline on one node gets its messages on another;
+ * `message_status` reads the same on every node; a redelivery never pushes one claim twice; an invite's
+ * last use goes to exactly one of two nodes claiming it at once. Skipped without `TEST_DATABASE_URL`.
+ */
+import { describe, expect, it, beforeAll, afterAll } from "vitest";
+import { generateIdentity } from "../../src/crypto/index.js";
+import {
+  AppClient,
+  claimAs,
+  closeAllClients,
+  closeAllPeers,
+  connectMember,
+  createInvite,
+  meshWith,
+  startBroker,
+  waitUntil,
+  type BrokerProcess,
+  type StartBrokerOptions,
+} from "../helpers/broker.js";
+import { postgresAvailable, useFreshDatabase, withDatabase } from "../helpers/postgres.js";
+
+/** `message_status` as the node answers it, without the request's correlation id. */
+async function statusOf(app: AppClient, messageId: string) {
+  const { _reqId, ...status } = await app.client.messageStatus(messageId);
+  return status;
+}
+
+/** Short claim lease, so a redelivery happens within the test. */
+const LEASE_MS = 1_500;
+
+describe.skipIf(!postgresAvailable("cluster"))("three brokers on one PostgreSQL database", () => {
+  const url = useFreshDatabase("cm_cluster");
+  const nodes: BrokerProcess[] = [];
+  const options: StartBrokerOptions = { databaseUrl: url, claimLeaseMs: LEASE_MS };
+
+  beforeAll(async () => {
+    // The first node gives the database its admin token; the others start together.
+    nodes.push(await startBroker(options));
+    nodes.push(...(await Promise.all([startBroker(options), startBroker(options)])));
+  });
+  afterAll(async () => {
+    closeAllPeers();
+    await closeAllClients();
+    await Promise.all(nodes.map((node) => node.dispose()));
+  });
+  const node = (i: number) => {
+    const found = nodes[i];
+    if (!found) throw new Error(`node ${i} is not running`);
+    return found;
+  };
+
+  it("every node accepts the admin token the first one made; only the first holds it in its data dir", () => {
+    expect(node(0).adminToken).toMatch(/^[0-9a-f]{64}$/);
+    expect(node(1).adminToken).toBe("");
+    expect(node(2).adminToken).toBe("");
+  });
+
+  it("DM, broadcast and group messages reach peers connected to other nodes", async () => {
+    const { mesh, m } = await meshWith(node(0), ["alice", "bob", "carol"]);
+    const group = { extra: { groups: [{ name: "ops" }] } };
+    const alice = await AppClient.connect(node(0).url, mesh.meshId, m.alice!, { rootKey: mesh.rootKey });
+    const bob = await AppClient.connect(node(1).url, mesh.meshId, m.bob!, {
+      rootKey: mesh.rootKey,
+      ...group,
+    });
+    const carol = await AppClient.connect(node(2).url, mesh.meshId, m.carol!, {
+      rootKey: mesh.rootKey,
+      ...group,
+    });
+
+    const dm = await alice.client.sendDirect(m.carol!.pubkey, "node 1 to node 3");
+    expect(dm).toMatchObject({ queued: true, recipientOnline: true });
+    expect((await carol.waitFor(dm.messageId)).text).toBe("node 1 to node 3");
+
+    const all = await bob.client.sendMulticast("*", "to everyone", mesh.rootKey);
+    expect((await alice.waitFor(all.messageId)).text).toBe("to everyone");
+    expect((await carol.waitFor(all.messageId)).text).toBe("to everyone");
+
+    const ops = await alice.client.sendMulticast("@ops", "to ops", mesh.rootKey);
+    expect((await bob.waitFor(ops.messageId)).text).toBe("to ops");
+    expect((await carol.waitFor(ops.messageId)).text).toBe("to ops");
+
+    // A session key is found on the node that holds it.
+    const session = generateIdentity();
+    const bobSession = await AppClient.connect(node(1).url, mesh.meshId, m.bob!, { session });
+    const toSession = await carol.client.sendDirect(session.publicKey, "to bob's session");
+    expect(toSession).toMatchObject({ queued: true, recipientOnline: true });
+    expect((await bobSession.waitFor(toSession.messageId)).text).toBe("to bob's session");
+
+    // Each once, and never back to the sender.
+    const barrier = await alice.client.sendMulticast("*", "barrier", mesh.rootKey);
+    await bob.waitFor(barrier.messageId);
+    await carol.waitFor(barrier.messageId);
+    expect(carol.count(dm.messageId)).toBe(1);
+    expect(alice.count(all.messageId) + carol.count(all.messageId)).toBe(2);
+    expect(bob.count(all.messageId)).toBe(0);
+    expect(bob.count(ops.messageId) + carol.count(ops.messageId)).toBe(2);
+  });
+
+  it("a peer offline on one node gets its messages when it returns on another", async () => {
+    const { mesh, m } = await meshWith(node(0), ["alice", "bob"]);
+    const alice = await AppClient.connect(node(0).url, mesh.meshId, m.alice!);
+    const first = await AppClient.connect(node(1).url, mesh.meshId, m.bob!, { sessionId: "bob-app" });
+    await first.close();
+
+    const acks = [];
+    for (let i = 0; i < 3; i++) acks.push(await alice.client.sendDirect(m.bob!.pubkey, `while away ${i}`));
+    expect(acks.map((a) => a.queued)).toEqual([true, true, true]);
+
+    const back = await AppClient.connect(node(2).url, mesh.meshId, m.bob!, { sessionId: "bob-app" });
+    for (const [i, ack] of acks.entries())
+      expect((await back.waitFor(ack.messageId)).text).toBe(`while away ${i}`);
+  });
+
+  it("message_status reads the same on every node", async () => {
+    const { mesh, m } = await meshWith(node(0), ["alice", "bob", "carol"]);
+    const alices = await Promise.all(
+      [0, 1, 2].map((i) =>
+        AppClient.connect(node(i).url, mesh.meshId, m.alice!, { sessionId: `alice-${i}` }),
+      ),
+    );
+    const bob = await AppClient.connect(node(1).url, mesh.meshId, m.bob!);
+    const ack = await alices[0]!.client.sendDirect(m.bob!.pubkey, "status?");
+    await bob.waitFor(ack.messageId);
+    const statuses = await waitUntil(async () => {
+      const all = await Promise.all(alices.map((a) => statusOf(a, ack.messageId)));
+      return all.every((s) => s.delivered) ? all : undefined;
+    });
+    expect(statuses[1]).toEqual(statuses[0]);
+    expect(statuses[2]).toEqual(statuses[0]);
+    expect(statuses[0]!.recipients).toEqual([{ name: "bob", pubkey: m.bob!.pubkey, status: "delivered" }]);
+
+    // Pending for a member who is offline everywhere, on every node.
+    const queued = await alices[2]!.client.sendDirect(m.carol!.pubkey, "later");
+    const again = await Promise.all(alices.map((a) => statusOf(a, queued.messageId)));
+    expect(again[0]).toMatchObject({ delivered: false });
+    expect(again[1]).toEqual(again[0]);
+    expect(again[2]).toEqual(again[0]);
+  });
+
+  it("an unacked push is redelivered after its lease, never pushed twice for one claim", async () => {
+    const { mesh, m } = await meshWith(node(0), ["alice", "bob"]);
+    const alice = await AppClient.connect(node(0).url, mesh.meshId, m.alice!);
+    // Two presences of bob on two nodes, neither acking: every claim lapses and every node may redeliver.
+    const holders = await Promise.all(
+      [1, 2].map((i) =>
+        connectMember(node(i).url, mesh.meshId, m.bob!, { sessionId: `bob-${i}` }, { autoAck: false }),
+      ),
+    );
+    const ack = await alice.client.sendDirect(m.bob!.pubkey, "ack me never");
+    const pushes = () =>
+      holders.reduce((n, h) => n + h.pushes().filter((p) => p.messageId === ack.messageId).length, 0);
+    await waitUntil(() => pushes() >= 3 || undefined, { timeoutMs: 12 * LEASE_MS + 10_000 });
+    for (const holder of holders) holder.terminate();
+    await Promise.all(holders.map((h) => h.closed));
+
+    const attempts = await withDatabase(url, async (sql) => {
+      const rows = await sql<{ attempts: number }[]>`
+        SELECT d.attempts FROM deliveries d JOIN messages m ON m.seq = d.message_seq WHERE m.id = ${ack.messageId}`;
+      return rows.map((r) => r.attempts);
+    });
+    expect(attempts).toHaveLength(1);
+    // Every push came from a claim of its own.
+    expect(pushes()).toBeLessThanOrEqual(attempts[0]!);
+  });
+
+  it("an invite's last use claimed on two nodes at once goes to exactly one", async () => {
+    const { mesh } = await meshWith(node(0), []);
+    for (let round = 0; round < 5; round++) {
+      const invite = await createInvite(node(0), mesh, mesh.owner, { maxUses: 1 });
+      const results = await Promise.allSettled(
+        [1, 2].map((i) => claimAs(node(i), invite, generateIdentity(), `racer-${round}-${i}`)),
+      );
+      const won = results.filter((r) => r.status === "fulfilled");
+      expect(won).toHaveLength(1);
+      const lost = results.find((r) => r.status === "rejected");
+      expect(String(lost?.reason)).toMatch(/used|exhausted|no uses/i);
+    }
+  });
+});
