@@ -2,11 +2,14 @@ import {
   CLAIM_LEASE_MS,
   DEFAULT_MAX_PEERS_PER_MESH,
   FRAME_RATE_PER_SEC,
+  GRACE_MS,
   HELLO_TIMEOUT_MS,
   HOOK_WORKING_TIMEOUT_MS,
+  PING_INTERVAL_MS,
   PRESENCE_TICK_MS,
   SEND_BURST,
   SEND_RATE_PER_MIN,
+  STALE_PONG_MS,
   WORKING_SWEEP_MS,
   WORKING_TIMEOUT_MS,
 } from "../protocol/index.js";
@@ -58,6 +61,16 @@ export interface BrokerOptions {
    * @default 250
    */
   presenceTickMs?: number;
+  /**
+   * How often the broker pings its sockets and refreshes the heartbeat of the presence rows it holds.
+   * @default 30000
+   */
+  heartbeatMs?: number;
+  /**
+   * In a cluster, a presence whose row has not been refreshed for this long belongs to a node that died:
+   * one node marks it gone. Must exceed `heartbeatMs`. @default 165000 (the pong limit plus grace)
+   */
+  presenceExpiryMs?: number;
   /** Where JSON-line logs go. @default stderr */
   logDestination?: NodeJS.WritableStream;
   /** @default "info" */
@@ -68,6 +81,14 @@ export type ResolvedOptions = Required<Omit<BrokerOptions, "databaseUrl" | "publ
   Pick<BrokerOptions, "databaseUrl" | "publicUrl" | "logDestination">;
 
 export function resolveOptions(opts: BrokerOptions): ResolvedOptions {
+  const heartbeatMs = opts.heartbeatMs ?? PING_INTERVAL_MS;
+  const presenceExpiryMs = opts.presenceExpiryMs ?? STALE_PONG_MS + GRACE_MS;
+  // A live node refreshes its rows every heartbeat; an expiry within two of them could take its presences.
+  if (presenceExpiryMs <= 2 * heartbeatMs) {
+    throw new RangeError(
+      `presence expiry (${presenceExpiryMs} ms) must exceed two heartbeats (${2 * heartbeatMs} ms)`,
+    );
+  }
   return {
     host: opts.host ?? "127.0.0.1",
     port: opts.port ?? 7900,
@@ -85,6 +106,8 @@ export function resolveOptions(opts: BrokerOptions): ResolvedOptions {
     workingTimeoutMs: opts.workingTimeoutMs ?? WORKING_TIMEOUT_MS,
     hookWorkingTimeoutMs: opts.hookWorkingTimeoutMs ?? HOOK_WORKING_TIMEOUT_MS,
     presenceTickMs: opts.presenceTickMs ?? PRESENCE_TICK_MS,
+    heartbeatMs,
+    presenceExpiryMs,
     logDestination: opts.logDestination,
     logLevel: opts.logLevel ?? "info",
   };

@@ -48,6 +48,10 @@ export interface BrokerTimers {
   hookWorkingTimeoutMs?: number;
   /** How often coalesced presence events go out (`--presence-tick-ms`). */
   presenceTickMs?: number;
+  /** Ping and presence-row refresh interval (`--heartbeat-ms`). */
+  heartbeatMs?: number;
+  /** In a cluster, when a dead node's presences are marked gone (`--presence-expiry-ms`). */
+  presenceExpiryMs?: number;
 }
 
 const TIMER_FLAGS: ReadonlyArray<[keyof BrokerTimers, string]> = [
@@ -57,6 +61,8 @@ const TIMER_FLAGS: ReadonlyArray<[keyof BrokerTimers, string]> = [
   ["workingTimeoutMs", "--working-timeout-ms"],
   ["hookWorkingTimeoutMs", "--hook-working-timeout-ms"],
   ["presenceTickMs", "--presence-tick-ms"],
+  ["heartbeatMs", "--heartbeat-ms"],
+  ["presenceExpiryMs", "--presence-expiry-ms"],
 ];
 
 export interface StartBrokerOptions extends BrokerLimits, BrokerTimers {

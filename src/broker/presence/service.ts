@@ -4,7 +4,7 @@
  * status writes and the working-timeout sweep. In a cluster (§4.14) a hello may take over a presence another
  * node holds (a reattach across nodes), presence events reach the presences every node holds, and the
  * presences of a node that died are expired, once cluster-wide, when their heartbeat is older than
- * {@link STALE_PRESENCE_MS}.
+ * `presenceExpiryMs` (the pong limit plus grace).
  */
 import { randomUUID } from "node:crypto";
 import {
@@ -13,7 +13,6 @@ import {
   ErrorCode,
   GRACE_MS,
   PENDING_HOOK_HOLD_MS,
-  PING_INTERVAL_MS,
   STALE_PONG_MS,
   type PeerEventName,
   type PresenceStatus,
@@ -40,8 +39,6 @@ export type NewPresence = Omit<
   | "peerEventsFrom"
 >;
 
-/** A live row untouched this long was held by a node that died: its pong deadline, then its grace. */
-export const STALE_PRESENCE_MS = STALE_PONG_MS + GRACE_MS;
 /** Rows one expiry round handles. */
 const STALE_BATCH = 500;
 
@@ -78,9 +75,9 @@ export class PresenceService {
   }
 
   start(): void {
-    this.timers.push(setInterval(() => this.heartbeat(), PING_INTERVAL_MS).unref());
+    this.timers.push(setInterval(() => this.heartbeat(), this.ctx.opts.heartbeatMs).unref());
     if (this.ctx.cluster.shared) {
-      this.timers.push(setInterval(() => void this.expireStale(), PING_INTERVAL_MS).unref());
+      this.timers.push(setInterval(() => void this.expireStale(), this.ctx.opts.heartbeatMs).unref());
     }
     this.timers.push(setInterval(() => void this.sweepWorking(), this.ctx.opts.workingSweepMs).unref());
   }
@@ -261,7 +258,7 @@ export class PresenceService {
     try {
       await this.ctx.cluster.exclusive("stale-presences", async () => {
         const now = Date.now();
-        const before = now - STALE_PRESENCE_MS;
+        const before = now - this.ctx.opts.presenceExpiryMs;
         for (const row of await this.ctx.store.stalePresences(before, STALE_BATCH)) {
           if (this.ctx.registry.get(row.id)) continue; // held here: its own timers decide
           const guard = { nodeId: row.nodeId, lastPingBefore: before };

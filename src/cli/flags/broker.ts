@@ -57,4 +57,14 @@ export const BROKER_FLAGS = defineFlags({
     valueName: "ms",
     description: "how often coalesced presence events go out (default 250)",
   },
+  heartbeatMs: {
+    type: "number",
+    valueName: "ms",
+    description: "testing: ping and presence-row refresh interval (default 30000)",
+  },
+  presenceExpiryMs: {
+    type: "number",
+    valueName: "ms",
+    description: "testing: a cluster node's presence with no refresh this long is gone (default 165000)",
+  },
 });

@@ -57,6 +57,8 @@ export async function serveBroker(ctx: Context<typeof BROKER_FLAGS>): Promise<vo
     workingTimeoutMs: timerMs("working-timeout-ms", ctx.flags.workingTimeoutMs),
     hookWorkingTimeoutMs: timerMs("hook-working-timeout-ms", ctx.flags.hookWorkingTimeoutMs),
     presenceTickMs: timerMs("presence-tick-ms", ctx.flags.presenceTickMs),
+    heartbeatMs: timerMs("heartbeat-ms", ctx.flags.heartbeatMs),
+    presenceExpiryMs: timerMs("presence-expiry-ms", ctx.flags.presenceExpiryMs),
   }).catch((err: unknown) => {
     throw dataDirUsageError(err) ?? err;
   });
