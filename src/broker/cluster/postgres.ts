@@ -2,8 +2,8 @@
  * The cluster of several broker nodes on one PostgreSQL database: notices go out with `NOTIFY` on one
  * channel and come in through `LISTEN` (the driver reconnects and listens again after a lost connection;
  * what was said meanwhile is lost, which the nodes' own timers cover). Each payload stays under the
- * server's 8,000-byte limit: offers are split, and a presence event too large to send is dropped with a
- * warning (it is a live hint). Jobs that must run once cluster-wide take a transaction-scoped advisory lock.
+ * server's 8,000-byte limit: offers and drops are split, and a presence event too large to send is dropped
+ * with a warning (it is a live hint). Jobs that must run once cluster-wide take a transaction-scoped advisory lock.
  */
 import postgres from "postgres";
 import type { Logger } from "../log.js";
@@ -20,6 +20,29 @@ export interface PostgresBusOptions {
   url: string;
   nodeId: string;
   log: Logger;
+}
+
+/** A notice with a list of more than one entry, as two notices of half the list each. */
+function split(m: ClusterMessage): [ClusterMessage, ClusterMessage] | null {
+  const halve = <T>(list: T[]): [T[], T[]] => {
+    const half = Math.ceil(list.length / 2);
+    return [list.slice(0, half), list.slice(half)];
+  };
+  if (m.kind === "offer" && m.recipients.length > 1) {
+    const [a, b] = halve(m.recipients);
+    return [
+      { ...m, recipients: a },
+      { ...m, recipients: b },
+    ];
+  }
+  if (m.kind === "drop" && m.presenceIds.length > 1) {
+    const [a, b] = halve(m.presenceIds);
+    return [
+      { ...m, presenceIds: a },
+      { ...m, presenceIds: b },
+    ];
+  }
+  return null;
 }
 
 export async function createPostgresBus({ url, nodeId, log }: PostgresBusOptions): Promise<ClusterBus> {
@@ -55,14 +78,11 @@ export async function createPostgresBus({ url, nodeId, log }: PostgresBusOptions
   const send = (m: ClusterMessage): void => {
     if (closed) return;
     const payload = JSON.stringify({ from: nodeId, m });
-    if (payload.length > MAX_PAYLOAD) {
-      if (m.kind === "offer" && m.recipients.length > 1) {
-        const half = Math.ceil(m.recipients.length / 2);
-        send({ kind: "offer", recipients: m.recipients.slice(0, half) });
-        send({ kind: "offer", recipients: m.recipients.slice(half) });
-      } else {
-        log.warn({ kind: m.kind, bytes: payload.length }, "cluster notice too large to send; dropped");
-      }
+    const bytes = Buffer.byteLength(payload);
+    if (bytes > MAX_PAYLOAD) {
+      const halves = split(m);
+      if (halves) for (const half of halves) send(half);
+      else log.warn({ kind: m.kind, bytes }, "cluster notice too large to send; dropped");
       return;
     }
     sql.notify(CHANNEL, payload).catch((err: unknown) => {
