@@ -88,9 +88,12 @@ export class Daemon {
   static async open(options: DaemonOptions): Promise<Daemon> {
     const log = options.logger.child({ component: "daemon" });
     const inbox = await InboxStore.open(options.paths.inboxDb, log);
+    let outbox: OutboxStore | null = null;
     try {
-      return new Daemon(options, inbox, await OutboxStore.open(options.paths.outboxDb, log));
+      outbox = await OutboxStore.open(options.paths.outboxDb, log);
+      return new Daemon(options, inbox, outbox);
     } catch (error) {
+      outbox?.close();
       inbox.close();
       throw error;
     }
