@@ -58,12 +58,15 @@ async function openStore(opts: ResolvedOptions, log: Logger): Promise<Store> {
       databaseUrl: opts.databaseUrl,
       onBackgroundError: (reason) => log.warn({ reason }, "background WAL checkpoint failed"),
     });
-    await store.migrate();
+    const applied = await store.migrate();
+    if (applied.length > 0) log.info({ applied }, "migrated the database");
     return store;
   } catch (err) {
     await store?.close();
-    if (opts.databaseUrl) throw databaseUnusableError(opts.databaseUrl, err);
     const code = typeof err === "object" && err !== null && "code" in err ? String(err.code) : "";
+    // Refused as written by a newer claudemesh: the error names the database and says to upgrade.
+    if (code === "database_too_new") throw err;
+    if (opts.databaseUrl) throw databaseUnusableError(opts.databaseUrl, err);
     const errno = /^E[A-Z]+$/.test(code);
     if (!errno && !isStorageFault(err)) throw err;
     const message = err instanceof Error ? err.message : String(err);

@@ -49,7 +49,7 @@ export async function oneShotDaemon(ctx: Pick<Context, "out" | "mesh">): Promise
   const { currentMesh } = await import("./mesh-config.js");
   const mesh = currentMesh(ctx);
   const { openInProcessDaemon } = await import("../daemon/index.js");
-  const opened = openInProcessDaemon({ meshId: mesh.mesh_id, version: packageVersion() });
+  const opened = await openInProcessDaemon({ meshId: mesh.mesh_id, version: packageVersion() });
   onCommandEnd(() => opened.close());
   const client = new DaemonClient({ token: null, transport: opened.transport });
   await settled(client, 10_000);

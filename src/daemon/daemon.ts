@@ -20,7 +20,7 @@ import { MeshRuntime } from "./meshes/mesh-runtime.js";
 import { streamEventsFor } from "./meshes/system-events.js";
 import type { LinkChoice } from "./outbox/drain.js";
 import { OutboxService } from "./outbox/service.js";
-import type { OutboxRow } from "./outbox/store.js";
+import { OutboxStore, type OutboxRow } from "./outbox/store.js";
 import { SessionKeyStore } from "./sessions/keys.js";
 import {
   SessionRegistry,
@@ -84,13 +84,28 @@ export class Daemon {
   #pruneTimer: NodeJS.Timeout | null = null;
   #stopping: Promise<void> | null = null;
 
-  constructor(options: DaemonOptions) {
+  /** Opens (and migrates) the daemon's databases and builds it; `start()` sets it going. */
+  static async open(options: DaemonOptions): Promise<Daemon> {
+    const log = options.logger.child({ component: "daemon" });
+    const inbox = await InboxStore.open(options.paths.inboxDb, log);
+    let outbox: OutboxStore | null = null;
+    try {
+      outbox = await OutboxStore.open(options.paths.outboxDb, log);
+      return new Daemon(options, inbox, outbox);
+    } catch (error) {
+      outbox?.close();
+      inbox.close();
+      throw error;
+    }
+  }
+
+  private constructor(options: DaemonOptions, inbox: InboxStore, outbox: OutboxStore) {
     this.#options = options;
     this.version = options.version;
     const factory = options.linkFactory ?? meshClientFactory;
     this.#factory = options.oneShot === undefined ? factory : oneShotLinks(factory);
     this.#log = options.logger.child({ component: "daemon" });
-    this.inbox = new InboxStore(options.paths.inboxDb);
+    this.inbox = inbox;
     this.events = new EventHub(this.inbox.maxEventId(), (error) =>
       this.#log.error({ err: errorText(error) }, "event listener threw"),
     );
@@ -98,7 +113,7 @@ export class Daemon {
     this.#keys = new SessionKeyStore(options.paths.sessionKeys, (file, problem) =>
       this.#log.warn({ file, problem }, "ignored a session key file"),
     );
-    this.outbox = new OutboxService(options.paths.outboxDb, options.logger, (row) => this.#linkFor(row));
+    this.outbox = new OutboxService(outbox, options.logger, (row) => this.#linkFor(row));
     this.sessions = new SessionRegistry({
       file: options.paths.sessionsFile,
       keys: this.#keys,

@@ -28,11 +28,11 @@ export interface InProcessOptions {
   linkFactory?: LinkFactory;
 }
 
-export function openInProcessDaemon(options: InProcessOptions): InProcessDaemon {
+export async function openInProcessDaemon(options: InProcessOptions): Promise<InProcessDaemon> {
   const dir = mkdtempSync(join(tmpdir(), "claudemesh-oneshot-"));
   let daemon: Daemon;
   try {
-    daemon = new Daemon({
+    daemon = await Daemon.open({
       paths: {
         config: configFile(),
         outboxDb: join(dir, "outbox.db"),

@@ -76,7 +76,7 @@ export async function runDaemon(options: RunDaemonOptions = {}): Promise<void> {
 
   try {
     writeSecretFile(daemonFiles.pid(), `${process.pid}\n`);
-    daemon = new Daemon({
+    daemon = await Daemon.open({
       paths: {
         config: configFile(),
         outboxDb: daemonFiles.outboxDb(),

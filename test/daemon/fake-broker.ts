@@ -309,8 +309,8 @@ export async function startHarness(
   const dir = mkdtempSync(join(tmpdir(), "cm-daemon-"));
   saveConfig({ version: 1, meshes: meshes.map((m) => m.config) }, join(dir, "config.json"));
   const broker = new FakeBroker();
-  const build = (): { daemon: Daemon; app: DaemonApp } => {
-    const daemon = new Daemon({
+  const build = async (): Promise<{ daemon: Daemon; app: DaemonApp }> => {
+    const daemon = await Daemon.open({
       paths: {
         config: join(dir, "config.json"),
         outboxDb: join(dir, "outbox.db"),
@@ -330,7 +330,7 @@ export async function startHarness(
     });
     return { daemon, app };
   };
-  const first = build();
+  const first = await build();
   const harness: Harness = {
     dir,
     daemon: first.daemon,
@@ -347,7 +347,7 @@ export async function startHarness(
     },
     async restart() {
       await harness.daemon.stop({ bye: false });
-      const next = build();
+      const next = await build();
       harness.daemon = next.daemon;
       harness.app = next.app;
     },

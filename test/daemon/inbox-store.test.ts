@@ -8,9 +8,9 @@ let dir: string;
 let store: InboxStore;
 let seq = 0;
 
-beforeEach(() => {
+beforeEach(async () => {
   dir = mkdtempSync(join(tmpdir(), "cm-inbox-"));
-  store = new InboxStore(join(dir, "inbox.db"));
+  store = await InboxStore.open(join(dir, "inbox.db"));
 });
 afterEach(() => {
   store.close();

@@ -10,7 +10,8 @@ import { POSTGRES_MIGRATIONS } from "../../src/broker/store/migrations/postgres.
 import type { Store } from "../../src/broker/store/port/index.js";
 import { connect } from "../../src/broker/store/postgres/db.js";
 import { createPostgresStore } from "../../src/broker/store/postgres/index.js";
-import { runMigrations, schemaVersion } from "../../src/broker/store/postgres/migrate.js";
+import { postgresTarget } from "../../src/migrations/postgres.js";
+import { runMigrations } from "../../src/migrations/runner.js";
 import { racingStoresContract, runStoreContract } from "../contract/store-contract.js";
 import { T0 } from "../contract/store/fixtures.js";
 
@@ -85,50 +86,82 @@ describe.skipIf(!url)("postgres store", () => {
       await db()`DROP SCHEMA IF EXISTS ${db()(schema)} CASCADE`;
     });
 
+    const records = async () =>
+      (await db()`SELECT version, name, applied_at FROM schema_migrations ORDER BY version`).map((r) => ({
+        ...r,
+      }));
+
     it("migrates a fresh schema once, and several brokers starting at once migrate it once", async () => {
-      expect(await schemaVersion(db())).toBe(0);
-      const pools = Array.from({ length: 4 }, () => connect({ url: dbUrl, schema }));
+      const stores = Array.from({ length: 4 }, () => createPostgresStore({ url: dbUrl, schema }));
       try {
-        const applied = await Promise.all(
-          pools.map((p) => runMigrations(p, POSTGRES_MIGRATIONS, schema, () => T0)),
-        );
-        expect(applied.flat()).toEqual(POSTGRES_MIGRATIONS.map((m) => m.version));
+        const applied = await Promise.all(stores.map((s) => s.migrate()));
+        expect(applied.flat()).toEqual(POSTGRES_MIGRATIONS.map((m) => m.name));
+        expect(await stores[0]?.migrate()).toEqual([]);
       } finally {
-        await Promise.all(pools.map((p) => p.end()));
+        await Promise.all(stores.map((s) => s.close()));
       }
-      const rows = await db()`SELECT version, name, applied_at FROM schema_migrations ORDER BY version`;
-      expect(rows.map((r) => ({ ...r }))).toEqual(
-        POSTGRES_MIGRATIONS.map((m) => ({ version: m.version, name: m.name, appliedAt: T0 })),
+      expect((await records()).map(({ version, name }) => ({ version, name }))).toEqual(
+        POSTGRES_MIGRATIONS.map(({ version, name }) => ({ version, name })),
       );
-      expect(await runMigrations(db(), POSTGRES_MIGRATIONS, schema)).toEqual([]);
-      expect(await schemaVersion(db())).toBe(POSTGRES_MIGRATIONS.length);
     });
 
-    it("rolls back a failing step and records nothing for it", async () => {
-      const broken = [
-        ...POSTGRES_MIGRATIONS,
-        {
-          version: POSTGRES_MIGRATIONS.length + 1,
-          name: "bad",
-          sql: "CREATE TABLE half (x int); SELEC nonsense",
-        },
-      ];
-      await expect(runMigrations(db(), broken, schema)).rejects.toThrow();
-      expect(await schemaVersion(db())).toBe(0);
-      await runMigrations(db(), POSTGRES_MIGRATIONS, schema);
-      await expect(runMigrations(db(), broken, schema)).rejects.toThrow();
-      expect(await schemaVersion(db())).toBe(POSTGRES_MIGRATIONS.length);
-      expect((await db()`SELECT to_regclass('half') IS NULL AS gone`)[0]).toEqual({ gone: true });
+    it("adopts a schema the earlier runner migrated: nothing re-runs, the data stays, new steps apply", async () => {
+      // What the runner before the shared one (`store/postgres/migrate.ts`) left: every step applied in one
+      // transaction, with a `schema_migrations` row each.
+      await db().begin(async (tx) => {
+        await tx`CREATE SCHEMA IF NOT EXISTS ${tx(schema)}`;
+        await tx`
+          CREATE TABLE IF NOT EXISTS schema_migrations (
+            version INTEGER PRIMARY KEY,
+            name TEXT NOT NULL,
+            applied_at BIGINT NOT NULL
+          )`;
+        for (const step of POSTGRES_MIGRATIONS) {
+          await tx.unsafe(step.sql);
+          await tx`
+            INSERT INTO schema_migrations (version, name, applied_at)
+            VALUES (${step.version}, ${step.name}, ${T0})`;
+        }
+      });
+      await db()`INSERT INTO health_probe (id, at) VALUES (1, ${T0})`;
+      const before = await records();
+
+      const store = createPostgresStore({ url: dbUrl, schema });
+      try {
+        expect(await store.migrate()).toEqual([]);
+      } finally {
+        await store.close();
+      }
+      expect(await records()).toEqual(before);
+      expect((await db()`SELECT id, at FROM health_probe`).map((r) => ({ ...r }))).toEqual([
+        { id: 1, at: T0 },
+      ]);
+
+      const next = {
+        version: POSTGRES_MIGRATIONS.length + 1,
+        name: "next",
+        sql: "CREATE TABLE next (x int)",
+      };
+      const target = postgresTarget(db(), { label: "test", schema });
+      expect(await runMigrations(target, [...POSTGRES_MIGRATIONS, next])).toEqual(["next"]);
+      expect((await records()).slice(0, before.length)).toEqual(before);
     });
 
     it("refuses a database migrated by a newer claudemesh", async () => {
-      await runMigrations(db(), POSTGRES_MIGRATIONS, schema);
+      const first = createPostgresStore({ url: dbUrl, schema });
+      await first.migrate();
+      await first.close();
       await db()`INSERT INTO schema_migrations (version, name, applied_at) VALUES (999, 'future', ${T0})`;
       const store = createPostgresStore({ url: dbUrl, schema });
       try {
-        await expect(store.migrate()).rejects.toThrow(
-          /schema version 999 is newer than this claudemesh supports/,
-        );
+        await expect(store.migrate()).rejects.toMatchObject({
+          code: "database_too_new",
+          message: expect.stringMatching(
+            new RegExp(
+              `\\(schema ${schema}\\) was written by a newer claudemesh: it records "future", unknown to this version$`,
+            ),
+          ),
+        });
       } finally {
         await store.close();
       }

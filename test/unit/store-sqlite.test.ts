@@ -4,9 +4,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { SQLITE_MIGRATIONS } from "../../src/broker/store/migrations/sqlite.js";
+import type { Migration } from "../../src/migrations/migration.js";
 import { openDatabase } from "../../src/broker/store/sqlite/db.js";
 import { createSqliteStore } from "../../src/broker/store/sqlite/index.js";
-import { runMigrations, schemaVersion } from "../../src/broker/store/sqlite/migrate.js";
 import type { Store } from "../../src/broker/store/port/index.js";
 import { racingStoresContract, runStoreContract } from "../contract/store-contract.js";
 import {
@@ -149,60 +149,70 @@ describe("sqlite store", () => {
   });
 
   describe("migrations", () => {
-    it("migrates a fresh database and records each version once", () => {
-      const db = new Database(join(tempDir(), "m.db"));
+    type Row = { version: number; name: string; applied_at: number };
+    const records = (db: Database.Database): Row[] =>
+      db.prepare<[], Row>("SELECT version, name, applied_at FROM schema_migrations ORDER BY version").all();
+
+    /**
+     * What the runner before the shared one (`store/sqlite/migrate.ts`) left: the steps applied and a
+     * `schema_migrations` row for each.
+     */
+    function migrateAsBefore(db: Database.Database, steps: readonly Migration[]): void {
+      db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
+        version INTEGER PRIMARY KEY,
+        name TEXT NOT NULL,
+        applied_at INTEGER NOT NULL
+      )`);
+      for (const step of steps) {
+        db.transaction(() => {
+          db.exec(step.sql);
+          db.prepare("INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)").run(
+            step.version,
+            step.name,
+            T0,
+          );
+        }).immediate();
+      }
+    }
+
+    it("migrates a fresh database with every step, and then has nothing to do", async () => {
+      const path = join(tempDir(), "m.db");
+      const store = createSqliteStore({ path });
+      expect(await store.migrate()).toEqual(SQLITE_MIGRATIONS.map((m) => m.name));
+      await store.close();
+      const reopened = createSqliteStore({ path });
+      expect(await reopened.migrate()).toEqual([]);
+      await reopened.close();
+      const db = new Database(path);
       try {
-        expect(schemaVersion(db)).toBe(0);
-        expect(runMigrations(db, SQLITE_MIGRATIONS, () => T0)).toEqual(
-          SQLITE_MIGRATIONS.map((m) => m.version),
+        expect(records(db).map(({ version, name }) => ({ version, name }))).toEqual(
+          SQLITE_MIGRATIONS.map(({ version, name }) => ({ version, name })),
         );
-        const rows = db
-          .prepare("SELECT version, name, applied_at FROM schema_migrations ORDER BY version")
-          .all();
-        expect(rows).toEqual(
-          SQLITE_MIGRATIONS.map((m) => ({ version: m.version, name: m.name, applied_at: T0 })),
-        );
-        expect(runMigrations(db, SQLITE_MIGRATIONS, () => T0 + 1)).toEqual([]);
-        expect(db.prepare("SELECT COUNT(*) AS n FROM schema_migrations").get()).toEqual({
-          n: SQLITE_MIGRATIONS.length,
-        });
-        expect(schemaVersion(db)).toBe(SQLITE_MIGRATIONS.length);
       } finally {
         db.close();
       }
     });
 
-    it("applies only the missing steps", () => {
-      const db = new Database(":memory:");
-      try {
-        const extra = [
-          ...SQLITE_MIGRATIONS,
-          { version: SQLITE_MIGRATIONS.length + 1, name: "extra", sql: "CREATE TABLE extra (x)" },
-        ];
-        runMigrations(db, SQLITE_MIGRATIONS);
-        expect(runMigrations(db, extra)).toEqual([extra.length]);
-        expect(db.prepare("SELECT name FROM sqlite_master WHERE name = 'extra'").get()).toEqual({
-          name: "extra",
-        });
-      } finally {
-        db.close();
-      }
-    });
+    it("adopts a database the earlier runner migrated: nothing re-runs, the data stays, new steps apply", async () => {
+      const path = join(tempDir(), "old.db");
+      const old = new Database(path);
+      const released = SQLITE_MIGRATIONS.slice(0, -1);
+      migrateAsBefore(old, released);
+      old.prepare("INSERT INTO health_probe (id, at) VALUES (1, ?)").run(T0);
+      const before = records(old);
+      old.close();
 
-    it("rolls back a failing step and records nothing for it", () => {
-      const db = new Database(":memory:");
+      const store = createSqliteStore({ path });
       try {
-        const broken = [
-          ...SQLITE_MIGRATIONS,
-          {
-            version: SQLITE_MIGRATIONS.length + 1,
-            name: "bad",
-            sql: "CREATE TABLE half (x); SELEC nonsense",
-          },
-        ];
-        expect(() => runMigrations(db, broken)).toThrow();
-        expect(schemaVersion(db)).toBe(SQLITE_MIGRATIONS.length);
-        expect(db.prepare("SELECT name FROM sqlite_master WHERE name = 'half'").get()).toBeUndefined();
+        expect(await store.migrate()).toEqual([SQLITE_MIGRATIONS.at(-1)?.name]);
+      } finally {
+        await store.close();
+      }
+      const db = new Database(path);
+      try {
+        expect(records(db).slice(0, released.length)).toEqual(before);
+        expect(records(db).map((r) => r.name)).toEqual(SQLITE_MIGRATIONS.map((m) => m.name));
+        expect(db.prepare("SELECT id, at FROM health_probe").all()).toEqual([{ id: 1, at: T0 }]);
       } finally {
         db.close();
       }
@@ -222,22 +232,12 @@ describe("sqlite store", () => {
 
       const reopened = createSqliteStore({ path });
       try {
-        await expect(reopened.migrate()).rejects.toThrow(
-          /schema version 999 is newer than this claudemesh supports/,
-        );
+        await expect(reopened.migrate()).rejects.toMatchObject({
+          code: "database_too_new",
+          message: `the database ${path} was written by a newer claudemesh: it records "future", unknown to this version`,
+        });
       } finally {
         await reopened.close();
-      }
-    });
-
-    it("refuses a migration list that is not numbered 1, 2, 3", () => {
-      const db = new Database(":memory:");
-      try {
-        expect(() => runMigrations(db, [{ version: 2, name: "gap", sql: "" }])).toThrow(
-          /migration list is broken/,
-        );
-      } finally {
-        db.close();
       }
     });
   });

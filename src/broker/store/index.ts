@@ -1,6 +1,7 @@
 import { join } from "node:path";
 import { STORE_FAULT_FILE_ENV, withFaultSwitch } from "./faulty.js";
 import type { Store } from "./port/index.js";
+import { describeDatabaseUrl } from "./postgres/db.js";
 import { createPostgresStore } from "./postgres/index.js";
 import { createSqliteStore } from "./sqlite/index.js";
 
@@ -24,17 +25,6 @@ function createAdapter(opts: StoreOptions): Store {
 /** The broker's store: the chosen adapter, behind the readiness fault switch tests may turn on. */
 export function createStore(opts: StoreOptions): Store {
   return withFaultSwitch(createAdapter(opts), process.env[STORE_FAULT_FILE_ENV]);
-}
-
-/** `host:port/database` of a database URL, without the user and password (for messages and logs). */
-export function describeDatabaseUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    return `${parsed.host}${parsed.pathname}`;
-  } catch {
-    // Not a URL at all: say so rather than echo what may hold a password.
-    return "(an unparsable URL)";
-  }
 }
 
 /** The error a broker reports when the database at `--database-url` cannot be opened or migrated. */

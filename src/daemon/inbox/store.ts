@@ -9,6 +9,8 @@
  */
 import type { InboxMessage } from "../../daemon-api/contract.js";
 import type { Priority } from "../../protocol/index.js";
+import type { Logger } from "pino";
+import type { Migration } from "../../migrations/migration.js";
 import { openDatabase, type Db } from "../db.js";
 
 /** Messages older than this are deleted. */
@@ -73,8 +75,11 @@ export function viewerKey(viewer: Viewer): string {
   return viewer.session?.pubkey ?? "";
 }
 
-const MIGRATIONS = [
-  `CREATE TABLE messages (
+const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: "initial",
+    sql: `CREATE TABLE messages (
      seq INTEGER PRIMARY KEY AUTOINCREMENT,
      id TEXT NOT NULL,
      dedupe_key TEXT NOT NULL UNIQUE,
@@ -109,6 +114,7 @@ const MIGRATIONS = [
      surfaced_at TEXT NOT NULL,
      PRIMARY KEY (message_seq, viewer)
    );`,
+  },
 ];
 
 export class InboxStore {
@@ -117,8 +123,13 @@ export class InboxStore {
   /** Viewer → message seq → when its reservation lapses (ms). In memory: a restart frees them all. */
   readonly #reserved = new Map<string, Map<number, number>>();
 
-  constructor(path: string) {
-    this.#db = openDatabase(path, MIGRATIONS);
+  /** Opens (creating when missing) the file at `path`, migrated. */
+  static async open(path: string, log?: Logger): Promise<InboxStore> {
+    return new InboxStore(await openDatabase(path, MIGRATIONS, log));
+  }
+
+  private constructor(db: Db) {
+    this.#db = db;
     this.#db.pragma("foreign_keys = ON");
     this.#insert = this.#db.prepare(
       `INSERT INTO messages (id, dedupe_key, event_id, mesh_id, mesh_slug, client_message_id, session_pubkey,

@@ -9,7 +9,7 @@ import { LocalError } from "../ipc/errors.js";
 import type { MeshRuntime } from "../meshes/mesh-runtime.js";
 import { DrainWorker, type LinkChoice } from "./drain.js";
 import { buildOutboxRow, contentHash, resolveSendTarget, type Sender, type SendIntent } from "./prepare.js";
-import { OutboxStore, type OutboxRow } from "./store.js";
+import type { OutboxRow, OutboxStore } from "./store.js";
 
 /** Finished rows are kept this long for `daemon outbox` and `message status`. */
 export const OUTBOX_RETENTION_MS = 30 * 24 * 3_600_000;
@@ -19,8 +19,8 @@ export class OutboxService {
   readonly drain: DrainWorker;
   readonly #waiters = new Map<string, Set<(row: OutboxRow) => void>>();
 
-  constructor(path: string, logger: Logger, linkFor: (row: OutboxRow) => LinkChoice) {
-    this.store = new OutboxStore(path);
+  constructor(store: OutboxStore, logger: Logger, linkFor: (row: OutboxRow) => LinkChoice) {
+    this.store = store;
     this.drain = new DrainWorker({
       store: this.store,
       logger,

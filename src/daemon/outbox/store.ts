@@ -5,6 +5,8 @@
  */
 import type { OutboxStatus } from "../../daemon-api/contract.js";
 import type { Priority } from "../../protocol/index.js";
+import type { Logger } from "pino";
+import type { Migration } from "../../migrations/migration.js";
 import { openDatabase, type Db } from "../db.js";
 
 export interface OutboxRow {
@@ -43,8 +45,11 @@ export type NewOutboxRow = Omit<
   "status" | "attempts" | "next_attempt_at" | "last_error" | "broker_message_id" | "created_at" | "updated_at"
 >;
 
-const MIGRATIONS = [
-  `CREATE TABLE outbox (
+const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: "initial",
+    sql: `CREATE TABLE outbox (
      seq INTEGER PRIMARY KEY AUTOINCREMENT,
      id TEXT NOT NULL UNIQUE,
      mesh_id TEXT NOT NULL,
@@ -76,6 +81,7 @@ const MIGRATIONS = [
      members TEXT NOT NULL,
      updated_at INTEGER NOT NULL
    );`,
+  },
 ];
 
 const COLUMNS =
@@ -91,8 +97,13 @@ export class OutboxStore {
   readonly #due;
   readonly #update;
 
-  constructor(path: string) {
-    this.#db = openDatabase(path, MIGRATIONS);
+  /** Opens (creating when missing) the file at `path`, migrated. */
+  static async open(path: string, log?: Logger): Promise<OutboxStore> {
+    return new OutboxStore(await openDatabase(path, MIGRATIONS, log));
+  }
+
+  private constructor(db: Db) {
+    this.#db = db;
     this.#insert = this.#db.prepare(
       `INSERT INTO outbox (${COLUMNS}) VALUES (@id, @mesh_id, @to_input, @target_spec, @target_kind,
          @target_display, @priority, @reply_to, @nonce, @ciphertext, @body_version, @fingerprint, @content_hash,

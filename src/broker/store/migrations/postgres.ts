@@ -6,7 +6,7 @@
  * comparisons and ordering are by code point as in SQLite (the message id prefix lookup is a range scan
  * and `mesh_info` sorts group names), whatever the database's locale.
  */
-import type { Migration } from "./migration.js";
+import type { Migration } from "../../../migrations/migration.js";
 
 const TEXT = `TEXT COLLATE "C"`;
 

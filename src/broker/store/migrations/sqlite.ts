@@ -6,7 +6,7 @@
  * writes whole pages), so only two are random per message: `messages.id` and the idempotency key. Other
  * references go through the integer `messages.seq`, which only ever appends.
  */
-import type { Migration } from "./migration.js";
+import type { Migration } from "../../../migrations/migration.js";
 
 /**
  * `col = 'a' OR col = 'b' …` for a CHECK constraint. SQLite evaluates `col IN ('a', 'b')` in a CHECK

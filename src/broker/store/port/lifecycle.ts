@@ -2,10 +2,10 @@
 export interface LifecycleStore {
   readonly kind: "sqlite" | "postgres";
   /**
-   * Applies pending migrations. Called once at start; idempotent. Rejects a database migrated by a newer
-   * version of claudemesh.
+   * Applies pending migrations and returns their names. Called once at start; idempotent. Rejects a
+   * database migrated by a newer version of claudemesh (`database_too_new`).
    */
-  migrate(): Promise<void>;
+  migrate(): Promise<string[]>;
   /** Throws when the database cannot answer (readiness). */
   ping(): Promise<void>;
   /**

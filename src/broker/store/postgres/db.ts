@@ -51,6 +51,17 @@ type Types = Sql extends postgres.Sql<infer T> ? T : never;
 export type Db = postgres.ISql<Types>;
 type TransactionSql = postgres.TransactionSql<Types>;
 
+/** `host:port/database` of a database URL, without the user and password (for messages and logs). */
+export function describeDatabaseUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    return `${parsed.host}${parsed.pathname}`;
+  } catch {
+    // Not a URL at all: say so rather than echo what may hold a password.
+    return "(an unparsable URL)";
+  }
+}
+
 export function quoteIdentifier(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;
 }

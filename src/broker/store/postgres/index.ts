@@ -10,17 +10,18 @@
  * `transaction(work)` holds one connection's transaction in an AsyncLocalStorage for `work`'s async
  * context; every store method called inside runs on it (in a savepoint, see `PgContext.run`).
  */
+import { postgresTarget } from "../../../migrations/postgres.js";
+import { runMigrations } from "../../../migrations/runner.js";
 import { POSTGRES_MIGRATIONS } from "../migrations/postgres.js";
 import type { Store } from "../port/index.js";
 import { claimMethods } from "./claims.js";
-import { PgContext, asStorageError, connect, type ConnectOptions } from "./db.js";
+import { PgContext, asStorageError, connect, describeDatabaseUrl, type ConnectOptions } from "./db.js";
 import { deliveryMethods } from "./deliveries.js";
 import { inviteMethods } from "./invites.js";
 import { limitMethods } from "./limits.js";
 import { memberMethods } from "./members.js";
 import { meshInfoMethods } from "./mesh-info.js";
 import { messageMethods } from "./messages.js";
-import { runMigrations } from "./migrate.js";
 import { presenceMethods } from "./presences.js";
 import { sweepMethods } from "./sweep.js";
 
@@ -37,13 +38,19 @@ export type PostgresStoreOptions = ConnectOptions;
 export function createPostgresStore(options: PostgresStoreOptions): Store {
   const sql = connect(options);
   const ctx = new PgContext(sql);
+  const target = postgresTarget(sql, {
+    label:
+      `the PostgreSQL database ${describeDatabaseUrl(options.url)}` +
+      (options.schema === undefined ? "" : ` (schema ${options.schema})`),
+    schema: options.schema,
+  });
   let closed: Promise<void> | null = null;
 
   return {
     kind: "postgres",
     async migrate() {
       try {
-        await runMigrations(sql, POSTGRES_MIGRATIONS, options.schema);
+        return await runMigrations(target, POSTGRES_MIGRATIONS);
       } catch (err) {
         throw asStorageError(err);
       }

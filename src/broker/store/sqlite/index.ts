@@ -5,6 +5,8 @@
  */
 import { statfsSync } from "node:fs";
 import { dirname } from "node:path";
+import { runMigrations } from "../../../migrations/runner.js";
+import { sqliteTarget } from "../../../migrations/sqlite.js";
 import { SQLITE_MIGRATIONS } from "../migrations/sqlite.js";
 import type { Store } from "../port/index.js";
 import { Checkpointer } from "./checkpointer.js";
@@ -16,7 +18,6 @@ import { limitMethods } from "./limits.js";
 import { memberMethods } from "./members.js";
 import { meshInfoMethods } from "./mesh-info.js";
 import { messageMethods } from "./messages.js";
-import { runMigrations } from "./migrate.js";
 import { presenceMethods } from "./presences.js";
 import { sweepMethods } from "./sweep.js";
 
@@ -90,12 +91,13 @@ export function createSqliteStore({ path, backgroundCheckpoints }: SqliteStoreOp
   return {
     kind: "sqlite",
     async migrate() {
-      runMigrations(db, SQLITE_MIGRATIONS);
+      const applied = await runMigrations(sqliteTarget(db, `the database ${path}`), SQLITE_MIGRATIONS);
       ctx.markMigrated();
       if (backgroundCheckpoints && !isMemory(path) && !checkpointer) {
         checkpointer = new Checkpointer(path, backgroundCheckpoints.onError);
         db.pragma("wal_autocheckpoint = 0");
       }
+      return applied;
     },
     async ping() {
       ping.get();
