@@ -45,53 +45,21 @@ export async function resolveRecipients(
 
 async function resolveKey(ctx: BrokerContext, sender: Presence, key: string): Promise<Resolution> {
   const excluded = sender.id;
-  const live =
-    ctx.registry.bySession(sender.meshId, key) ??
-    (ctx.cluster.shared ? await ctx.store.presenceBySession(sender.meshId, key) : null);
-  if (live) {
-    return {
-      ok: true,
-      multicast: false,
-      deliveries: [
-        {
-          recipientKind: "session",
-          recipientMemberId: live.memberId,
-          recipientPubkey: key,
-          excludedPresence: excluded,
-        },
-      ],
-    };
-  }
+  const one = (recipientKind: "session" | "member", recipientMemberId: string): Resolution => ({
+    ok: true,
+    multicast: false,
+    deliveries: [{ recipientKind, recipientMemberId, recipientPubkey: key, excludedPresence: excluded }],
+  });
+  // Cheapest first: sessions held here and members (cached) answer from memory; only a key that is
+  // neither asks the store for a live session on another node. Member and session keys never coincide.
+  const here = ctx.registry.bySession(sender.meshId, key);
+  if (here) return one("session", here.memberId);
   const member = await ctx.members.byPubkey(sender.meshId, key);
-  if (member) {
-    return {
-      ok: true,
-      multicast: false,
-      deliveries: [
-        {
-          recipientKind: "member",
-          recipientMemberId: member.id,
-          recipientPubkey: key,
-          excludedPresence: excluded,
-        },
-      ],
-    };
-  }
+  if (member) return one("member", member.id);
+  const elsewhere = ctx.cluster.shared ? await ctx.store.presenceBySession(sender.meshId, key) : null;
+  if (elsewhere) return one("session", elsewhere.memberId);
   const owner = await ctx.store.findSessionKeyOwner(sender.meshId, key);
-  if (owner && (await ctx.members.byId(sender.meshId, owner))) {
-    return {
-      ok: true,
-      multicast: false,
-      deliveries: [
-        {
-          recipientKind: "member",
-          recipientMemberId: owner,
-          recipientPubkey: key,
-          excludedPresence: excluded,
-        },
-      ],
-    };
-  }
+  if (owner && (await ctx.members.byId(sender.meshId, owner))) return one("member", owner);
   return { ok: false, code: "no_recipient", detail: "" };
 }
 
