@@ -1,5 +1,6 @@
 /**
- * The broker under test: `claudemesh broker` as its own process (embedded SQLite in a temp dir) with the
+ * The broker under test: `claudemesh broker` as its own process (embedded SQLite in a temp dir, or the
+ * PostgreSQL database it is given) with the
  * send-rate, frame-rate and capacity limits lifted, since the benchmark measures the engine, not the
  * anti-abuse limits.
  */
@@ -32,10 +33,17 @@ export async function startBroker(f: {
   profileDir: string | null;
   /** @default 0 (a free port) */
   port?: number;
+  /** Store in this PostgreSQL database; null: SQLite in the data dir. */
+  databaseUrl: string | null;
 }): Promise<BrokerProcess> {
   const logFile = join(f.logDir, "broker.log");
   const logFd = openSync(logFile, "a");
   const nodeFlags = f.profileDir === null ? [] : ["--cpu-prof", "--cpu-prof-dir", f.profileDir];
+  // Through the environment, not argv, so a password in the URL stays out of `ps`; and never the
+  // caller's own DATABASE_URL (the server's, not this run's database) when the run is on SQLite.
+  const env = { ...process.env };
+  if (f.databaseUrl === null) delete env.DATABASE_URL;
+  else env.DATABASE_URL = f.databaseUrl;
   const child = spawn(
     process.execPath,
     [
@@ -55,7 +63,7 @@ export async function startBroker(f: {
       "--max-peers-per-mesh",
       "0",
     ],
-    { stdio: ["ignore", "pipe", logFd] },
+    { stdio: ["ignore", "pipe", logFd], env },
   );
   closeSync(logFd);
   const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));

@@ -1,7 +1,7 @@
 /** The idle benchmark's output: a table for people, or one JSON document with `--json`. */
 import type { IdleSummary, PhaseFigures } from "./idle.js";
 import type { ProfileSummary } from "./profile.js";
-import { formatProfile } from "./report.js";
+import { formatProfile, storeLine } from "./report.js";
 
 const int = (n: number) => n.toLocaleString("en-US");
 
@@ -59,6 +59,7 @@ export function formatIdleTable(s: IdleSummary, profile: ProfileSummary | null):
   const lines = [
     `claudemesh bench: ${int(s.config.peers)} idle peers, ${s.config.workers} workers, presence events coalesced` +
       (s.config.restart ? ", broker restart" : ""),
+    `  ${storeLine({ ...s.config, nodes: 1 })}`,
     "",
     ...rows.map(([k, v]) => `  ${k.padEnd(width)}  ${v}`),
     "",

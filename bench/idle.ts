@@ -8,12 +8,14 @@
  */
 import { readFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
-import { join } from "node:path";
-import { startBroker, type BrokerProcess } from "./broker-process.js";
+import { startBroker } from "./broker-process.js";
+import { nodeDirs } from "./broker-nodes.js";
+import type { BenchDatabase } from "./database.js";
 import type { WorkerInit } from "./ipc.js";
 import { formatIdleJson, formatIdleTable } from "./idle-report.js";
 import { createBenchMesh } from "./mesh-setup.js";
 import type { BenchOptions } from "./options.js";
+import type { Owned } from "./run.js";
 import { CpuWatcher, MemoryWatcher, readCpuSeconds, readMachineCpu, type MachineCpu } from "./proc-stats.js";
 import { summarizeProfileDir } from "./profile.js";
 import type { MachineFigures } from "./summary.js";
@@ -58,7 +60,14 @@ export interface RestartFigures {
 }
 
 export interface IdleSummary {
-  config: { peers: number; workers: number; restart: boolean };
+  config: {
+    peers: number;
+    workers: number;
+    restart: boolean;
+    store: "sqlite" | "postgres";
+    /** `host:port/database` of the run's own PostgreSQL database (no user or password); null on SQLite. */
+    database: string | null;
+  };
   setupSeconds: number;
   connectSeconds: number;
   hellosPerSecond: number;
@@ -197,14 +206,16 @@ function probeReadiness(wsUrl: string): { stop(): RestartFigures["ready"] } {
 export async function idleBench(
   options: BenchOptions & { idlePeers: number },
   tmp: string,
-  own: { broker?: BrokerProcess; pool?: WorkerPool },
+  own: Owned,
   profileDir: string | null,
+  database: BenchDatabase | null,
 ): Promise<void> {
   const peers = options.idlePeers;
   checkFileLimit(peers, options.workers);
-  const dataDir = join(tmp, "data");
-  let broker = await startBroker({ dataDir, logDir: tmp, profileDir });
-  own.broker = broker;
+  const dirs = nodeDirs(tmp, 0);
+  const databaseUrl = database?.url ?? null;
+  let broker = await startBroker({ ...dirs, profileDir, databaseUrl });
+  own.brokers.push(broker);
   let memory = new MemoryWatcher(broker.pid);
   note(`broker pid ${broker.pid} at ${broker.url}`);
 
@@ -218,7 +229,7 @@ export async function idleBench(
   const directory = mesh.peers.map((p) => p.publicKey);
   const inits: WorkerInit[] = Array.from({ length: options.workers }, (_, w) => ({
     type: "init",
-    url: broker.url,
+    urls: [broker.url],
     meshId: mesh.meshId,
     peers: mesh.peers.filter((p) => p.index % options.workers === w),
     directory,
@@ -243,8 +254,8 @@ export async function idleBench(
     note("kill -9 the broker; starting it again on the same data dir and port");
     const killAt = Date.now();
     await broker.kill9();
-    broker = await startBroker({ dataDir, logDir: tmp, profileDir, port });
-    own.broker = broker;
+    broker = await startBroker({ ...dirs, profileDir, databaseUrl, port });
+    own.brokers.push(broker);
     const listeningAt = Date.now();
     memory = new MemoryWatcher(broker.pid);
     const stormMeter = new PhaseMeter(broker.pid, pool.pids());
@@ -283,7 +294,13 @@ export async function idleBench(
     errorKinds,
   };
   const summary: Omit<IdleSummary, "checks"> = {
-    config: { peers, workers: options.workers, restart: options.restart },
+    config: {
+      peers,
+      workers: options.workers,
+      restart: options.restart,
+      store: database === null ? "sqlite" : "postgres",
+      database: database?.label ?? null,
+    },
     setupSeconds: round(setupMs / 1000, 2),
     connectSeconds: round(connectMs / 1000, 2),
     hellosPerSecond: Math.round(peers / (connectMs / 1000)),

@@ -9,6 +9,11 @@ export interface BenchPeer {
   secretKey: string;
 }
 
+/** The broker node (0-based) peer `index` connects to: round-robin over the `nodes`. */
+export function nodeOf(index: number, nodes: number): number {
+  return index % nodes;
+}
+
 /**
  * A run has an optional warm-up (JIT, prepared statements, first connections' buffers) whose messages
  * are delivered in full before the measured phase starts, and are not counted.
@@ -17,7 +22,11 @@ export type Phase = "warmup" | "measure";
 
 export interface WorkerInit {
   type: "init";
-  url: string;
+  /**
+   * The broker nodes' WebSocket URLs: peer `index` connects to `urls[nodeOf(index, urls.length)]`, so a
+   * DM crosses nodes when its sender and recipient are on different ones.
+   */
+  urls: string[];
   meshId: string;
   /** The peers this worker hosts. */
   peers: BenchPeer[];
@@ -70,8 +79,10 @@ export interface WorkerResult extends Counters {
   lastSendAt: number | null;
   lastReceiveAt: number | null;
   lastAckAt: number | null;
-  /** send→push latency of each message received (ms), first receipt only. */
-  latencies: Float64Array;
+  /** send→push latency (ms) of each message received whose sender is on the recipient's node, first receipt only. */
+  sameNodeLatencies: Float64Array;
+  /** The same for messages whose sender is on another node than the recipient. */
+  crossNodeLatencies: Float64Array;
   /** send→ack latency of each accepted send (ms). */
   ackLatencies: Float64Array;
   /** CPU seconds (user + system) this worker used from the start of the run. */

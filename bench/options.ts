@@ -28,6 +28,13 @@ export interface BenchOptions {
   idlePeers: number | null;
   /** Idle mode: kill -9 the broker once everyone is connected, start it again, time the reconnects. */
   restart: boolean;
+  /**
+   * A PostgreSQL server (`postgres://user:password@host:port/database`): the brokers store in a fresh
+   * database made on it for the run and dropped afterwards. Null: embedded SQLite in the data dir.
+   */
+  databaseUrl: string | null;
+  /** Broker processes on the one database, peers spread round-robin over them. @default 1 */
+  nodes: number;
 }
 
 export const USAGE = `usage: npm run bench -- [options]
@@ -44,6 +51,11 @@ export const USAGE = `usage: npm run bench -- [options]
   --json           print one JSON document instead of the table
   --idle-peers N   idle mode: connect N peers, no traffic; report connect time, hellos/s, broker RSS/CPU
   --restart        idle mode: then kill -9 the broker, restart it, time until every peer is back
+  --database-url U brokers on PostgreSQL: a fresh database              default DATABASE_URL,
+                   claudemesh_bench_<random> on U's server,             else SQLite
+                   dropped at the end (U: postgres://user:pw@host:port/db)
+  --nodes N        broker processes on that database, peers             default 1
+                   round-robin over them (N > 1 needs --database-url)
   -h, --help`;
 
 export class UsageError extends Error {
@@ -58,8 +70,28 @@ function positiveInt(name: string, value: string | undefined, fallback: number, 
   return n;
 }
 
-/** Parses `argv` (without node and the script). Returns null for `--help`. */
-export function parseBenchArgs(argv: string[]): BenchOptions | null {
+/** A PostgreSQL URL as the broker takes it; the message never repeats it (it may hold a password). */
+function databaseUrl(value: string | undefined, from: string): string | null {
+  if (value === undefined || value === "") return null;
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new UsageError(`${from} is not a URL: use postgres://user:password@host:port/database`);
+  }
+  if (url.protocol !== "postgres:" && url.protocol !== "postgresql:") {
+    throw new UsageError(
+      `${from} must be a postgres:// URL (got ${url.protocol}//…): use postgres://user:password@host:port/database`,
+    );
+  }
+  return value;
+}
+
+/**
+ * Parses `argv` (without node and the script); `env` supplies DATABASE_URL when `--database-url` is
+ * absent. Returns null for `--help`.
+ */
+export function parseBenchArgs(argv: string[], env: NodeJS.ProcessEnv = {}): BenchOptions | null {
   let parsed;
   try {
     parsed = parseArgs({
@@ -79,6 +111,8 @@ export function parseBenchArgs(argv: string[]): BenchOptions | null {
         json: { type: "boolean", default: false },
         "idle-peers": { type: "string" },
         restart: { type: "boolean", default: false },
+        "database-url": { type: "string" },
+        nodes: { type: "string" },
         help: { type: "boolean", short: "h", default: false },
       },
     });
@@ -94,11 +128,26 @@ export function parseBenchArgs(argv: string[]): BenchOptions | null {
       "--idle-peers replaces --peers, --msgs and --rate (each idle peer sends one DM at the end)",
     );
   }
+  const database =
+    v["database-url"] === undefined
+      ? databaseUrl(env.DATABASE_URL, "DATABASE_URL")
+      : databaseUrl(v["database-url"], "--database-url");
+  const nodes = positiveInt("nodes", v.nodes, 1);
+  if (nodes > 1 && database === null) {
+    throw new UsageError(
+      `--nodes ${nodes} needs --database-url (or DATABASE_URL): broker nodes share one PostgreSQL database`,
+    );
+  }
+  if (nodes > 1 && idlePeers !== null) {
+    throw new UsageError("--idle-peers measures one broker: use it without --nodes (or with --nodes 1)");
+  }
   const peers = idlePeers ?? positiveInt("peers", v.peers, 100, 2);
   const rate = v.rate === undefined || v.rate === "0" ? null : Number(v.rate);
   if (rate !== null && !(Number.isFinite(rate) && rate > 0)) {
     throw new UsageError(`--rate must be a positive number of msgs/s (got "${v.rate}")`);
   }
+  if (nodes > peers)
+    throw new UsageError(`--nodes ${nodes} is more than the ${peers} peers to spread over them`);
   return {
     peers,
     msgs: idlePeers === null ? positiveInt("msgs", v.msgs, 100) : 1,
@@ -112,5 +161,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions | null {
     json: v.json,
     idlePeers,
     restart: v.restart,
+    databaseUrl: database,
+    nodes,
   };
 }

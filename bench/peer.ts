@@ -5,7 +5,7 @@
  */
 import { encryptDirect, MeshClient, peerEventsOf } from "../src/client/index.js";
 import type { PushFrame } from "../src/protocol/frames.js";
-import type { BenchPeer, PeerStatus, Phase, WorkerInit } from "./ipc.js";
+import { nodeOf, type BenchPeer, type PeerStatus, type Phase, type WorkerInit } from "./ipc.js";
 import { nowMs, type Recorder } from "./recorder.js";
 
 /** Send failures worth a resend with the same client_message_id (the broker deduplicates it, §4.5). */
@@ -39,7 +39,7 @@ export class PeerRunner {
     status: PeerStatus,
   ) {
     this.client = new MeshClient({
-      url: init.url,
+      url: init.urls[nodeOf(peer.index, init.urls.length)]!,
       meshId: init.meshId,
       identity: { memberId: peer.memberId, publicKey: peer.publicKey, secretKey: peer.secretKey },
       displayName: peer.displayName,
@@ -168,7 +168,14 @@ export class PeerRunner {
       recorder.error("misrouted");
       return;
     }
-    recorder.receivedMessage(sender, seq, sentAt, at);
+    const nodes = this.init.urls.length;
+    recorder.receivedMessage(
+      sender,
+      seq,
+      sentAt,
+      at,
+      nodeOf(sender, nodes) !== nodeOf(this.peer.index, nodes),
+    );
   }
 }
 

@@ -24,6 +24,8 @@ export interface HotSpot {
 }
 
 export interface ProfileSummary {
+  /** Whose profile it is ("broker node 2"); absent: the one broker. */
+  title?: string;
   file: string;
   totalMs: number;
   /** Time spent in the function itself. */
@@ -36,13 +38,16 @@ const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const SKIP = new Set(["(root)", "(program)", "(idle)"]);
 
 /**
- * The newest main-thread `.cpuprofile` in `dir`, summarised; null when there is none. Node names them
- * `CPU.<date>.<time>.<pid>.<thread>.<seq>.cpuprofile`; thread 0 is the main thread (the broker's WAL
- * checkpointer is a worker thread with a profile of its own).
+ * The newest main-thread `.cpuprofile` in `dir` (of process `pid` when given), summarised; null when
+ * there is none. Node names them `CPU.<date>.<time>.<pid>.<thread>.<seq>.cpuprofile`; thread 0 is the
+ * main thread (the broker's WAL checkpointer is a worker thread with a profile of its own).
  */
-export function summarizeProfileDir(dir: string, top = 20): ProfileSummary | null {
+export function summarizeProfileDir(dir: string, top = 20, pid?: number): ProfileSummary | null {
   const files = readdirSync(dir)
-    .filter((f) => f.endsWith(".cpuprofile") && f.split(".")[4] === "0")
+    .filter((f) => {
+      const parts = f.split(".");
+      return f.endsWith(".cpuprofile") && parts[4] === "0" && (pid === undefined || parts[3] === String(pid));
+    })
     .sort();
   const file = files.at(-1);
   return file === undefined ? null : summarizeProfile(join(dir, file), top);

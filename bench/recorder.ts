@@ -39,7 +39,8 @@ export class Recorder {
   lastReceiveAt: number | null = null;
   lastAckAt: number | null = null;
   readonly #errorKinds = new Map<string, number>();
-  readonly #latencies = new Samples();
+  readonly #sameNodeLatencies = new Samples();
+  readonly #crossNodeLatencies = new Samples();
   readonly #ackLatencies = new Samples();
   /** Times each message (sender index × msgs + message number) was received; saturates at 255. */
   readonly #seen: Uint8Array;
@@ -85,8 +86,11 @@ export class Recorder {
     this.lastAckAt = Math.max(this.lastAckAt ?? at, at);
   }
 
-  /** A decrypted DM from `sender`, number `seq`, stamped `sentAt` by its sender. */
-  receivedMessage(sender: number, seq: number, sentAt: number, at: number): void {
+  /**
+   * A decrypted DM from `sender`, number `seq`, stamped `sentAt` by its sender; `crossNode` when the
+   * sender is connected to another broker node than the recipient.
+   */
+  receivedMessage(sender: number, seq: number, sentAt: number, at: number, crossNode: boolean): void {
     const slot = sender * this.msgs + seq;
     const times = this.#seen[slot];
     if (times === undefined) {
@@ -97,7 +101,7 @@ export class Recorder {
       this.duplicates += 1;
     } else {
       this.received += 1;
-      this.#latencies.push(at - sentAt);
+      (crossNode ? this.#crossNodeLatencies : this.#sameNodeLatencies).push(at - sentAt);
       this.lastReceiveAt = Math.max(this.lastReceiveAt ?? at, at);
     }
     if (times < 255) this.#seen[slot] = times + 1;
@@ -127,7 +131,8 @@ export class Recorder {
       lastSendAt: this.lastSendAt,
       lastReceiveAt: this.lastReceiveAt,
       lastAckAt: this.lastAckAt,
-      latencies: this.#latencies.toArray(),
+      sameNodeLatencies: this.#sameNodeLatencies.toArray(),
+      crossNodeLatencies: this.#crossNodeLatencies.toArray(),
       ackLatencies: this.#ackLatencies.toArray(),
       cpuSeconds: (cpu.user + cpu.system) / 1e6,
     };
