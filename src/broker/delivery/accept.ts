@@ -12,7 +12,7 @@ import type { BrokerContext } from "../context.js";
 import { senderKey, type Presence } from "../presence/presence.js";
 import type { AcceptInput, AcceptOutcome, DueRecipient, NewDelivery } from "../store/port/index.js";
 import type { Outgoing } from "./outgoing.js";
-import { anyRecipientOnline, resolveRecipients } from "./recipients.js";
+import { recipientsOnline, resolveRecipients } from "./recipients.js";
 
 export interface PendingSend {
   sender: Presence;
@@ -200,17 +200,14 @@ export class SendPipeline {
     });
   }
 
-  /** Step 5: recipients, with the sender-exclusion rules (§4.2). */
+  /** Step 5: recipients, with the sender-exclusion rules (§4.2), and whether any is online. */
   private async resolve(candidates: Candidate[]): Promise<Resolved[]> {
-    const out: Resolved[] = [];
+    const found: Array<Candidate & { deliveries: NewDelivery[] }> = [];
     for (const c of candidates) {
       try {
         const resolution = await resolveRecipients(this.ctx, c.item.sender, c.item.frame.targetSpec);
-        if (resolution.ok) {
-          const { deliveries } = resolution;
-          const recipientOnline = await anyRecipientOnline(this.ctx, c.item.sender, deliveries);
-          out.push({ ...c, deliveries, recipientOnline });
-        } else if (resolution.code === "invalid") {
+        if (resolution.ok) found.push({ ...c, deliveries: resolution.deliveries });
+        else if (resolution.code === "invalid") {
           this.fail(c.item, sendErrorText.invalid(resolution.detail), "invalid");
         } else {
           this.fail(c.item, sendErrorText.noRecipient(), "no_recipient");
@@ -219,7 +216,16 @@ export class SendPipeline {
         this.failAll([c], [c], { err, msg: "recipient lookup failed" });
       }
     }
-    return out;
+    try {
+      const online = await recipientsOnline(
+        this.ctx,
+        found.map((c) => ({ sender: c.item.sender, deliveries: c.deliveries })),
+      );
+      return found.map((c, i) => ({ ...c, recipientOnline: online[i] === true }));
+    } catch (err) {
+      this.failAll(found, found, { err, msg: "recipient lookup failed" });
+      return [];
+    }
   }
 
   /** Step 7: message, deliveries and idempotency records of the whole batch, atomically. */

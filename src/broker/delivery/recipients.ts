@@ -105,30 +105,48 @@ async function groupSets(
 }
 
 /**
- * Whether a presence could claim one of the deliveries now (`ack.recipientOnline`): one held here that
- * can claim, or, in a cluster, an online one held by another node.
+ * For each send of a batch, whether a presence could claim one of its deliveries now
+ * (`ack.recipientOnline`): one held here that can claim, or, in a cluster, an online one held by another
+ * node — asked of the store once per mesh for the whole batch, not once per send.
  */
-export async function anyRecipientOnline(
+export async function recipientsOnline(
   ctx: BrokerContext,
-  sender: Presence,
-  deliveries: readonly NewDelivery[],
-): Promise<boolean> {
-  if (deliveries.some((d) => hasClaimerHere(ctx, sender, d))) return true;
-  if (!ctx.cluster.shared || deliveries.length === 0) return false;
-  const elsewhere = (row: PresenceRow | null, excluded: string | null) =>
-    row !== null && row.lease === "online" && row.nodeId !== ctx.nodeId && row.id !== excluded;
-  const members: string[] = [];
-  for (const d of deliveries) {
-    if (d.recipientKind === "session") {
-      if (elsewhere(await ctx.store.presenceBySession(sender.meshId, d.recipientPubkey), sender.id))
-        return true;
-    } else {
-      members.push(d.recipientMemberId);
+  sends: ReadonlyArray<{ sender: Presence; deliveries: readonly NewDelivery[] }>,
+): Promise<boolean[]> {
+  const online = sends.map(({ sender, deliveries }) =>
+    deliveries.some((d) => hasClaimerHere(ctx, sender, d)),
+  );
+  if (!ctx.cluster.shared) return online;
+  const inDoubt = new Map<string, Set<string>>();
+  for (const [i, { sender, deliveries }] of sends.entries()) {
+    if (online[i]) continue;
+    const members = inDoubt.get(sender.meshId) ?? new Set<string>();
+    for (const d of deliveries) if (d.recipientKind === "member") members.add(d.recipientMemberId);
+    inDoubt.set(sender.meshId, members);
+  }
+  const heldElsewhere = new Map<string, PresenceRow[]>();
+  for (const [meshId, members] of inDoubt) {
+    if (members.size === 0) continue;
+    for (const row of await ctx.store.presencesOfMembers(meshId, [...members])) {
+      heldElsewhere.set(row.memberId, [...(heldElsewhere.get(row.memberId) ?? []), row]);
     }
   }
-  const excluded = new Map(deliveries.map((d) => [d.recipientMemberId, d.excludedPresence]));
-  const rows = await ctx.store.presencesOfMembers(sender.meshId, members);
-  return rows.some((row) => elsewhere(row, excluded.get(row.memberId) ?? null));
+  const claimable = (row: PresenceRow | null, excluded: string | null) =>
+    row !== null && row.lease === "online" && row.nodeId !== ctx.nodeId && row.id !== excluded;
+  for (const [i, { sender, deliveries }] of sends.entries()) {
+    if (online[i]) continue;
+    for (const d of deliveries) {
+      const found =
+        d.recipientKind === "session"
+          ? claimable(await ctx.store.presenceBySession(sender.meshId, d.recipientPubkey), sender.id)
+          : (heldElsewhere.get(d.recipientMemberId) ?? []).some((row) => claimable(row, d.excludedPresence));
+      if (found) {
+        online[i] = true;
+        break;
+      }
+    }
+  }
+  return online;
 }
 
 function hasClaimerHere(ctx: BrokerContext, sender: Presence, d: NewDelivery): boolean {
