@@ -18,6 +18,10 @@ export type DisconnectInfo = {
   willReconnect: boolean;
   /** Delay before the next attempt, when `willReconnect`. */
   retryInMs?: number;
+  /** The broker URL of the connection or attempt that ended. */
+  url?: string;
+  /** The broker URL the next attempt goes to, when `willReconnect`. */
+  nextUrl?: string;
 };
 
 /** The client gave up for good: kicked, banned/left, replaced, or a permanent hello failure. */

@@ -9,12 +9,14 @@ const meshCreate = defineVerb({
   description:
     "The owner key pair and the mesh root key are made here and stay here; the broker gets only public\n" +
     "keys. Needs the broker's admin token: --admin-token, CLAUDEMESH_ADMIN_TOKEN, or (for a broker on this\n" +
-    "machine) its data dir's admin-token file.",
+    "machine) its data dir's admin-token file. For several broker nodes on one database, give every node's\n" +
+    "URL: clients move to the next one when a connection drops, and invite links carry them all.",
   args: [{ name: "name", description: "the mesh name (1–64 characters, no |)" }],
   flags: MESH_CREATE_FLAGS,
   examples: [
     "claudemesh mesh create team",
     "claudemesh mesh create team --broker wss://mesh.example.com/ws --admin-token T",
+    "claudemesh mesh create team --broker wss://a.example.com/ws --broker wss://b.example.com/ws",
   ],
   handler: async (ctx) => (await import("../handlers/mesh.js")).meshCreate(ctx),
 });

@@ -88,7 +88,8 @@ export class MeshRuntime {
       this.#peers = null;
       // Without a reconnect (a one-shot connection) a first connect that failed is over, not pending.
       const next = info.willReconnect || this.#state === "connecting" ? "disconnected" : this.#state;
-      this.#setState(next, `closed ${info.code} ${info.reason}`.trim());
+      const at = info.url === undefined ? "" : ` at ${info.url}`;
+      this.#setState(next, `${`closed ${info.code} ${info.reason}`.trim()}${at}`);
     });
     this.control.on("terminal", (info: TerminalInfo) => {
       if (this.#stopped) return;
