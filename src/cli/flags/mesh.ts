@@ -9,8 +9,8 @@ export const MESH_CREATE_FLAGS = defineFlags({
     type: "list",
     valueName: "url",
     description:
-      "broker WebSocket URL; for a broker cluster repeat it (or give a comma list) once per node, the first" +
-      ` being the primary (default: CLAUDEMESH_BROKER_URL, which may be a comma list, or ${DEFAULT_BROKER_URL})`,
+      "broker WebSocket URL; repeat it (or give a comma list) for each node of a broker cluster, primary" +
+      ` first (default: CLAUDEMESH_BROKER_URL, a URL or comma list, or ${DEFAULT_BROKER_URL})`,
   },
   adminToken: { type: "string", valueName: "token", description: "the broker's admin token" },
   name: { type: "string", valueName: "display name", description: "your display name in this mesh" },
