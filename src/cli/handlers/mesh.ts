@@ -64,6 +64,11 @@ export async function meshCreate(ctx: Context<typeof MESH_CREATE_FLAGS>): Promis
   );
 }
 
+/** The primary broker URL, and how many further nodes the mesh lists. */
+function brokerCell(urls: readonly string[]): string {
+  return urls.length > 1 ? `${urls[0] ?? ""} (+${urls.length - 1} more)` : (urls[0] ?? "");
+}
+
 export async function list(ctx: Context): Promise<void> {
   const config = userConfig();
   const health = await daemonHealth();
@@ -94,7 +99,7 @@ export async function list(ctx: Context): Promise<void> {
       meshes.map((m) => [
         m.slug,
         m.name,
-        m.broker_url,
+        brokerCell(m.broker_urls),
         m.role,
         m.connected === null
           ? c.dim("not running")
@@ -191,7 +196,7 @@ export async function whoami(ctx: Context): Promise<void> {
         { header: "MEMBER KEY" },
         { header: "BROKER" },
       ],
-      meshes.map((m) => [m.slug, m.display_name, m.role, m.pubkey, m.broker_url]),
+      meshes.map((m) => [m.slug, m.display_name, m.role, m.pubkey, brokerCell(m.broker_urls)]),
       "no meshes yet: run `claudemesh up` or `claudemesh join <link>`",
     );
     if (session)
