@@ -400,6 +400,7 @@ export class MeshConnection {
     if (decision.resign !== undefined) this.#resigned.add(decision.resign);
     // The one re-sign retry of §2.8 is part of the same attempt: same URL, at once, even without `reconnect`.
     let delay = 0;
+    let allFailed = false;
     if (decision.wait !== "now") {
       this.#passFailures.push(`${link.url} (${link.socketError ?? closed})`);
       this.#urlIndex = (this.#urlIndex + 1) % this.#urls.length;
@@ -414,6 +415,7 @@ export class MeshConnection {
       // next pass wait the next backoff step, so a cluster that is down is not hammered. With one URL
       // every attempt is a full pass, so the delays are exactly the single-broker ones.
       if (passDone) {
+        allFailed = true;
         this.#passFailures = [];
         delay = this.#backoff.next({
           atLeast: decision.wait === "long" ? this.#backoff.longest : 0,
@@ -430,6 +432,7 @@ export class MeshConnection {
       retryInMs: delay,
       url: link.url,
       nextUrl: this.brokerUrl,
+      allFailed,
     });
     this.#retryTimer = setTimeout(() => {
       this.#retryTimer = null;
@@ -456,7 +459,7 @@ export class MeshConnection {
   #giveUp(link: LinkClosed, closed: string): void {
     const { code, reason, lastError } = link;
     this.#wanted = false;
-    this.#events.emit("disconnected", { code, reason, willReconnect: false, url: link.url });
+    this.#events.emit("disconnected", { code, reason, willReconnect: false, url: link.url, allFailed: true });
     const failures = this.#passFailures;
     this.#passFailures = [];
     const message =

@@ -22,6 +22,11 @@ export type DisconnectInfo = {
   url?: string;
   /** The broker URL the next attempt goes to, when `willReconnect`. */
   nextUrl?: string;
+  /**
+   * Whether every broker URL has failed in a row since the last successful hello (always, with one URL).
+   * False while the client is still moving through a cluster's nodes, before it backs off.
+   */
+  allFailed?: boolean;
 };
 
 /** The client gave up for good: kicked, banned/left, replaced, or a permanent hello failure. */

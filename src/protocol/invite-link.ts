@@ -20,8 +20,11 @@ const SECRET_BYTES = 32;
 const SECRET_TEXT = /^[A-Za-z0-9_-]{43}$/;
 const CODE = new RegExp(`^[${INVITE_CODE_ALPHABET}]{${INVITE_CODE_LENGTH}}$`);
 const HOST = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(?::\d{1,5})?$/;
-/** A base-path segment of an extra broker: nothing that would end the query value (`&`, `#`, `?`). */
-const PATH_SEGMENT = /^[A-Za-z0-9._~%!$'()*+,;=:@-]+$/;
+/**
+ * A base-path segment of a further broker: characters that stand for themselves in a query value, so
+ * nothing ends it (`&`, `#`) and nothing decodes differently (`%`, `+`).
+ */
+const PATH_SEGMENT = /^[A-Za-z0-9._~!$'()*,;=:@-]+$/;
 /** The query parameter naming one further broker node. */
 const BROKER_PARAM = "broker";
 

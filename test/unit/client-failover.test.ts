@@ -115,13 +115,13 @@ describe("several broker URLs", () => {
     void c.connect().catch(() => undefined);
     await waitUntil(() => (seen.length >= 6 ? true : undefined), { message: "six failed attempts" });
     await c.close();
-    expect(seen.slice(0, 6).map((d) => [d.url, d.retryInMs])).toEqual([
-      [a, 0],
-      [b, 5],
-      [a, 0],
-      [b, 10],
-      [a, 0],
-      [b, 20],
+    expect(seen.slice(0, 6).map((d) => [d.url, d.retryInMs, d.allFailed])).toEqual([
+      [a, 0, false],
+      [b, 5, true],
+      [a, 0, false],
+      [b, 10, true],
+      [a, 0, false],
+      [b, 20, true],
     ]);
   });
 

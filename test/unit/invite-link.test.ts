@@ -192,6 +192,10 @@ describe("invite links for several broker nodes [ours]", () => {
     expect(bad("broker=a%20b")).toThrow(/bad further broker "a b"/);
     expect(bad("broker=b.example:port")).toThrow(/bad further broker "b\.example:port"/);
     expect(bad("broker=b.example/a%23b")).toThrow(/bad further broker/);
+    expect(bad("broker=b.example/a%25b")).toThrow(/bad further broker "b\.example\/a%b"/);
+    expect(() =>
+      inviteLinkForBroker({ brokerUrl: ["wss://a/ws", "wss://b/a%20b/ws"], code: CODE, secret: SECRET }),
+    ).toThrow(/bad further broker "b\/a%20b"/);
     expect(bad("broker=a.example")).toThrow(/lists "wss:\/\/a\.example\/ws" twice/);
     expect(bad("broker=b.example&broker=b.example")).toThrow(/twice/);
     const many = Array.from({ length: 16 }, (_, i) => `broker=n${i}.example`).join("&");
