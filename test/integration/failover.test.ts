@@ -163,6 +163,27 @@ describe("a broker with several URLs", () => {
         [dead, b.url],
         [b.url, dead],
       ]);
+
+      // A node list changed later is set on each machine with `mesh brokers`.
+      expect(await dave.runJson(["mesh", "brokers", "--mesh", "two"])).toMatchObject({
+        broker_urls: [b.url, dead],
+        changed: false,
+      });
+      const refused = await dave.run(["mesh", "brokers", "ftp://x", "--mesh", "two"]);
+      expect(refused.code).toBe(2);
+      expect(refused.stderr).toContain('has "ftp://x", which must start with ws:// or wss://');
+      expect(await dave.runJson(["mesh", "brokers", dead, b.url, "--mesh", "two"])).toMatchObject({
+        broker_url: dead,
+        broker_urls: [dead, b.url],
+        changed: true,
+      });
+      expect(await dave.runJson(["mesh", "brokers", b.url, "--mesh", "two"])).toMatchObject({
+        broker_urls: [b.url],
+      });
+      const after = await dave.runJson<{ meshes: Array<{ slug: string; broker_urls: string[] }> }>([
+        "whoami",
+      ]);
+      expect(after.meshes.find((m) => m.slug === "two")?.broker_urls).toEqual([b.url]);
     } finally {
       await dave.dispose();
     }

@@ -21,6 +21,25 @@ const meshCreate = defineVerb({
   handler: async (ctx) => (await import("../handlers/mesh.js")).meshCreate(ctx),
 });
 
+const meshBrokers = defineVerb({
+  path: ["mesh", "brokers"],
+  section: "Meshes and membership",
+  summary: "Show, or set on this machine, the broker node URLs of a mesh",
+  description:
+    "Without URLs, prints the mesh's broker URLs (the primary first). With URLs, replaces the list in this\n" +
+    "machine's config (the first becomes the primary) and reconnects the daemon: for a broker that gained or\n" +
+    "lost nodes. Every member sets it on their own machine; invites made afterwards carry the new list.",
+  args: [
+    { name: "urls", description: "ws:// or wss:// URLs, one per node", required: false, variadic: true },
+  ],
+  mesh: true,
+  examples: [
+    "claudemesh mesh brokers",
+    "claudemesh mesh brokers wss://a.example.com/ws wss://b.example.com/ws --mesh team",
+  ],
+  handler: async (ctx) => (await import("../handlers/mesh.js")).meshBrokers(ctx),
+});
+
 const list = defineVerb({
   path: ["list"],
   section: "Meshes and membership",
@@ -47,4 +66,4 @@ const whoami = defineVerb({
   handler: async (ctx) => (await import("../handlers/mesh.js")).whoami(ctx),
 });
 
-export const MESH_VERBS = [meshCreate, list, leave, whoami];
+export const MESH_VERBS = [meshCreate, meshBrokers, list, leave, whoami];

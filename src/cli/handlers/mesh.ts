@@ -1,6 +1,6 @@
 /** Meshes: `mesh create`, `list`, `leave`, `whoami`. */
 import { createInterface } from "node:readline/promises";
-import { meshBrokerUrls, updateConfig } from "../../host/config.js";
+import { brokerUrlFields, meshBrokerUrls, updateConfig } from "../../host/config.js";
 import { brokerUrlListProblem, splitBrokerUrls } from "../../protocol/broker-urls.js";
 import { DaemonClient } from "../../daemon-api/client.js";
 import { ensureDaemon } from "../../daemon-api/lifecycle.js";
@@ -8,7 +8,7 @@ import type { Context } from "../command.js";
 import { DEFAULT_BROKER_URL, type LEAVE_FLAGS, type MESH_CREATE_FLAGS } from "../flags/mesh.js";
 import { CliError, ExitCode, usageError } from "../errors.js";
 import { daemonHealth, oneShotDaemon, reloadDaemon, requireYes, shortKey } from "../services.js";
-import { userConfig } from "../mesh-config.js";
+import { currentMesh, userConfig } from "../mesh-config.js";
 
 const BROKER_HINT =
   "use ws://host:port/ws or wss://host/ws; for several broker nodes, repeat --broker (or give a comma list)";
@@ -60,6 +60,37 @@ export async function meshCreate(ctx: Context<typeof MESH_CREATE_FLAGS>): Promis
       ctx.out.line(
         `invite someone: claudemesh invite${userConfig().meshes.length > 1 ? ` --mesh ${mesh.slug}` : ""}`,
       );
+    },
+  );
+}
+
+/** `mesh brokers [urls…]`: the mesh's broker URLs, or replaces them in this machine's config. */
+export async function meshBrokers(ctx: Context): Promise<void> {
+  const mesh = currentMesh(ctx);
+  const wanted = ctx.argv.flatMap(splitBrokerUrls);
+  let urls = meshBrokerUrls(mesh);
+  let notified = false;
+  if (wanted.length > 0) {
+    urls = checkBrokerUrls(wanted, "the broker list");
+    updateConfig((config) => {
+      config.meshes = config.meshes.map((m) =>
+        m.mesh_id === mesh.mesh_id ? { ...m, broker_urls: undefined, ...brokerUrlFields(urls) } : m,
+      );
+    });
+    notified = await reloadDaemon();
+  }
+  ctx.out.result(
+    {
+      mesh_id: mesh.mesh_id,
+      slug: mesh.slug,
+      broker_url: urls[0],
+      broker_urls: urls,
+      changed: wanted.length > 0,
+    },
+    () => {
+      const saved = wanted.length === 0 ? "" : notified ? " (saved; the daemon reconnects)" : " (saved)";
+      ctx.out.line(`broker URLs of ${ctx.out.c.bold(mesh.slug)}${saved}:`);
+      urls.forEach((url, i) => ctx.out.line(`  ${url}${i === 0 ? ctx.out.c.dim(" (primary)") : ""}`));
     },
   );
 }
