@@ -5,6 +5,7 @@
  */
 import type { Output } from "./output.js";
 
+/** `list`: a comma-separated value, and the flag may be repeated (the values add up). */
 export type FlagType = "string" | "number" | "boolean" | "duration" | "list";
 
 export interface FlagDef {

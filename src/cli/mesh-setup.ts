@@ -27,7 +27,13 @@ import {
 import { DEFAULT_BROKER_PORT } from "../protocol/constants.js";
 import { formatPublicInviteLink, inviteLinkForBroker, parseInviteLink } from "../protocol/invite-link.js";
 import { signInvite, signInviteClaim } from "../client/invites.js";
-import { loadConfig, updateConfig, type MeshConfig } from "../host/config.js";
+import {
+  brokerUrlFields,
+  loadConfig,
+  meshBrokerUrls,
+  updateConfig,
+  type MeshConfig,
+} from "../host/config.js";
 import { defaultBrokerDataDir } from "../host/paths.js";
 import { CliError, ExitCode, usageError } from "./errors.js";
 import { isLoopbackUrl } from "./services.js";
@@ -83,9 +89,13 @@ export function resolveAdminToken(
   );
 }
 
-/** Creates a mesh on the broker with a fresh owner key and root key, and records it in the config. */
+/**
+ * Creates a mesh on the broker with a fresh owner key and root key, and records it in the config.
+ * `brokerUrls` are the nodes of the broker (the first is the primary); the request goes to the first that
+ * answers.
+ */
 export async function createMeshAsOwner(f: {
-  brokerUrl: string;
+  brokerUrls: readonly string[];
   adminToken: string;
   name: string;
   displayName: string;
@@ -94,7 +104,7 @@ export async function createMeshAsOwner(f: {
   const displayName = checkName("display name", f.displayName);
   const owner = generateIdentity();
   const rootKey = randomBytes(32);
-  const created = await createMesh(f.brokerUrl, {
+  const created = await createMesh(f.brokerUrls, {
     adminToken: f.adminToken,
     name,
     ownerPubkey: owner.publicKey,
@@ -105,7 +115,7 @@ export async function createMeshAsOwner(f: {
     mesh_id: created.mesh_id,
     slug: created.slug,
     name: created.name,
-    broker_url: f.brokerUrl,
+    ...brokerUrlFields(f.brokerUrls),
     member_id: created.owner_member_id,
     pubkey: owner.publicKey,
     secret_key: owner.secretKey,
@@ -153,6 +163,7 @@ export async function createInvite(
   if (f.maxUses < 1) throw usageError("--uses must be at least 1", "pass --uses 1 or more");
   if (f.ttlMs < 1_000) throw usageError("--expires must be at least 1s", "pass e.g. --expires 7d");
   const expiresAt = Date.now() + f.ttlMs;
+  const brokerUrls = meshBrokerUrls(mesh);
   for (let attempt = 0; ; attempt += 1) {
     const invite = signInvite({
       meshId: mesh.mesh_id,
@@ -165,7 +176,7 @@ export async function createInvite(
     });
     const { code, secret } = invite;
     try {
-      await registerInvite(mesh.broker_url, {
+      await registerInvite(brokerUrls, {
         meshId: mesh.mesh_id,
         pubkey: mesh.pubkey,
         secretKey: mesh.secret_key,
@@ -178,12 +189,12 @@ export async function createInvite(
     }
     const publicUrl =
       f.publicUrl ??
-      (await health(mesh.broker_url).then(
+      (await health(brokerUrls).then(
         (h) => h.publicUrl ?? null,
         () => null,
       ));
     return {
-      link: inviteLinkForBroker({ brokerUrl: mesh.broker_url, code, secret }),
+      link: inviteLinkForBroker({ brokerUrl: brokerUrls, code, secret }),
       web_link: publicUrl ? formatPublicInviteLink({ publicUrl, code, secret }) : null,
       code,
       role: f.role,
@@ -244,7 +255,7 @@ function verifyClaim(result: InviteClaimResult, code: string, expectedClaimHash:
 export async function joinWithLink(link: string, displayNameInput: string | undefined): Promise<MeshConfig> {
   const parsed = parseInviteLink(link);
   const displayName = checkName("display name", displayNameInput ?? defaultDisplayName());
-  const preview = await previewInvite(parsed.brokerUrl, parsed.code).catch((err: unknown) => {
+  const preview = await previewInvite(parsed.brokerUrls, parsed.code).catch((err: unknown) => {
     throw refusal(err);
   });
   const existing = loadConfig().meshes.find((m) => m.mesh_id === preview.mesh_id);
@@ -258,7 +269,7 @@ export async function joinWithLink(link: string, displayNameInput: string | unde
   const member = generateIdentity();
   const { inviteKey, claimToken } = deriveInviteKeys(parsed.secret, parsed.code);
   const result = await claimInvite(
-    parsed.brokerUrl,
+    parsed.brokerUrls,
     parsed.code,
     signInviteClaim({ code: parsed.code, claimToken, identity: member, displayName }),
   ).catch((err: unknown) => {
@@ -271,7 +282,7 @@ export async function joinWithLink(link: string, displayNameInput: string | unde
     mesh_id: result.mesh_id,
     slug: result.slug,
     name: result.mesh_name,
-    broker_url: parsed.brokerUrl,
+    ...brokerUrlFields(parsed.brokerUrls),
     member_id: result.member_id,
     pubkey: member.publicKey,
     secret_key: member.secretKey,

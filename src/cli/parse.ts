@@ -47,12 +47,15 @@ function toOption(name: string, flag: FlagDef): Option {
   if (flag.type === "number") option.argParser(parseWholeNumber);
   if (flag.type === "duration") option.argParser(parseDuration);
   if (flag.type === "list") {
-    option.argParser((value: string) =>
-      value
+    // A comma list, and repeatable: `--x a,b --x c` is [a, b, c].
+    // A declared default is never an array, so the first use replaces it.
+    option.argParser((value: string, previous: unknown) => [
+      ...(Array.isArray(previous) ? previous.map(String) : []),
+      ...value
         .split(",")
         .map((s) => s.trim())
         .filter((s) => s !== ""),
-    );
+    ]);
   }
   // A negatable flag (`--no-x`) defaults to true in commander itself.
   if (flag.default !== undefined && !isNegatable(flag)) option.default(flag.default);

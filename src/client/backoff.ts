@@ -61,6 +61,14 @@ export class Backoff {
     return Math.round(base + jitter + shutdown);
   }
 
+  /**
+   * The delay before trying another broker node within one pass over a cluster's URLs: none, except the
+   * 0–1 s spread after a node shut down (1001), so its clients do not all land on the next node at once.
+   */
+  switchDelay(opts: { shutdown?: boolean } = {}): number {
+    return opts.shutdown === true ? Math.round(this.#random() * SHUTDOWN_JITTER_MS) : 0;
+  }
+
   /** Back to the first step (after a successful hello). */
   reset(): void {
     this.#attempt = 0;

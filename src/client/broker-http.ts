@@ -1,6 +1,10 @@
 /**
  * The broker's HTTP routes a client calls (protocol.md §7): health, mesh creation, invites. Every failure
  * is a {@link BrokerHttpError} carrying the broker's error code, or a {@link BrokerUnreachableError}.
+ *
+ * Each call takes one broker URL or the URLs of several nodes of a broker cluster: when a node cannot be
+ * reached (refused, reset, timed out) the call goes to the next one; an HTTP answer, even an error, is
+ * the cluster's answer and ends the call.
  */
 import { sign } from "../crypto/index.js";
 import { meshCreateCanonical } from "../protocol/canonical.js";
@@ -19,17 +23,28 @@ export class BrokerHttpError extends Error {
   }
 }
 
-/** Nothing answered at the broker's address (refused, DNS, timeout). */
+/** Nothing answered at the broker's address, or at any of its nodes (refused, DNS, timeout). */
 export class BrokerUnreachableError extends Error {
   override readonly name = "BrokerUnreachableError";
   readonly code = "broker_unreachable";
+  /**
+   * @param url the last address tried
+   * @param reason why it failed
+   * @param earlier the nodes tried before it, in order, and why each failed
+   */
   constructor(
     readonly url: string,
     readonly reason: string,
+    readonly earlier: ReadonlyArray<{ url: string; reason: string }> = [],
   ) {
-    super(`cannot reach the broker at ${url} (${reason})`);
+    super(
+      `cannot reach the broker at ${[...earlier, { url, reason }].map((f) => `${f.url} (${f.reason})`).join(", ")}`,
+    );
   }
 }
+
+/** A broker address: one WebSocket URL, or the URLs of the nodes of one broker cluster, tried in order. */
+export type BrokerUrls = string | readonly string[];
 
 export interface BrokerHealth {
   status: string;
@@ -125,27 +140,59 @@ function describeFetchError(err: unknown): string {
   return cause?.message ?? (err as Error).message;
 }
 
+/** Failures where the request cannot have reached the broker (no connection was ever made). */
+const NOT_SENT = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "EHOSTUNREACH", "ENETUNREACH"]);
+
+interface CallInit extends RequestOptions {
+  body?: string;
+  /** Headers for the request, given the path (with any base path) it is sent to, which signatures cover. */
+  headers?: (sentPath: string) => Record<string, string>;
+  /**
+   * Which transport failures move on to the next URL: `any` (refused, reset, timed out), or only `unsent`
+   * ones (refused, no route, no such host) for a request that must not run twice.
+   * @default "any"
+   */
+  failover?: "any" | "unsent";
+}
+
 async function call<T>(
-  brokerUrl: string,
+  brokerUrls: BrokerUrls,
   method: string,
   route: string,
-  init: { body?: string; headers?: Record<string, string> } & RequestOptions = {},
+  init: CallInit = {},
 ): Promise<T> {
-  const url = `${brokerHttpBase(brokerUrl)}${route}`;
-  let res: Response;
-  try {
-    res = await fetch(url, {
-      method,
-      headers: {
-        ...(init.body === undefined ? {} : { "Content-Type": "application/json" }),
-        ...init.headers,
-      },
-      body: init.body,
-      signal: AbortSignal.timeout(init.timeoutMs ?? 10_000),
-    });
-  } catch (err) {
-    throw new BrokerUnreachableError(brokerHttpBase(brokerUrl), describeFetchError(err));
+  const urls = typeof brokerUrls === "string" ? [brokerUrls] : brokerUrls;
+  const failures: Array<{ url: string; reason: string }> = [];
+  for (const brokerUrl of urls) {
+    const base = brokerHttpBase(brokerUrl);
+    const url = `${base}${route}`;
+    try {
+      const res = await fetch(url, {
+        method,
+        headers: {
+          ...(init.body === undefined ? {} : { "Content-Type": "application/json" }),
+          ...init.headers?.(new URL(url).pathname),
+        },
+        body: init.body,
+        signal: AbortSignal.timeout(init.timeoutMs ?? 10_000),
+      });
+      return await answer<T>(res, url);
+    } catch (err) {
+      if (err instanceof BrokerHttpError) throw err;
+      const reason = describeFetchError(err);
+      failures.push({ url: base, reason });
+      if (init.failover === "unsent" && !NOT_SENT.has(reason)) break;
+    }
   }
+  const last = failures.pop();
+  if (last === undefined) {
+    throw new BrokerHttpError("invalid_argument", 0, "no broker URL given");
+  }
+  throw new BrokerUnreachableError(last.url, last.reason, failures);
+}
+
+/** The parsed JSON of a broker answer, or the {@link BrokerHttpError} it stands for. */
+async function answer<T>(res: Response, url: string): Promise<T> {
   const text = await res.text();
   let parsed: unknown = null;
   try {
@@ -167,19 +214,14 @@ async function call<T>(
   return parsed as T;
 }
 
-/** The path part of `route` as it will be sent (including a base path), which is what gets signed. */
-function sentPath(brokerUrl: string, route: string): string {
-  return new URL(`${brokerHttpBase(brokerUrl)}${route}`).pathname;
-}
-
 /** `GET /health`. */
-export function health(brokerUrl: string, options: RequestOptions = {}): Promise<BrokerHealth> {
+export function health(brokerUrl: BrokerUrls, options: RequestOptions = {}): Promise<BrokerHealth> {
   return call(brokerUrl, "GET", "/health", options);
 }
 
 /** `POST /meshes` with the broker admin token; signed by the new owner's member key. */
 export function createMesh(
-  brokerUrl: string,
+  brokerUrl: BrokerUrls,
   f: {
     adminToken: string;
     name: string;
@@ -208,31 +250,37 @@ export function createMesh(
   return call(brokerUrl, "POST", "/meshes", {
     ...options,
     body,
-    headers: { Authorization: `Bearer ${f.adminToken}` },
+    headers: () => ({ Authorization: `Bearer ${f.adminToken}` }),
+    // A request that timed out or was cut may have created the mesh: sending it again to another node
+    // would make a second one. Only a node that was never reached is skipped.
+    failover: "unsent",
   });
 }
 
 /** `POST /invites`, signed (§7.1) by the inviting owner/admin member key. */
 export function registerInvite(
-  brokerUrl: string,
+  brokerUrl: BrokerUrls,
   f: { meshId: string; pubkey: string; secretKey: string; invite: InviteRegistration },
   options: RequestOptions = {},
 ): Promise<{ ok: true }> {
   const body = JSON.stringify(f.invite);
-  const signed = signHttpRequest({
-    method: "POST",
-    target: sentPath(brokerUrl, "/invites"),
-    meshId: f.meshId,
-    pubkey: f.pubkey,
-    secretKey: f.secretKey,
-    body,
-  });
-  return call(brokerUrl, "POST", "/invites", { ...options, body, headers: signed.headers });
+  // Signed per attempt: each node may sit behind its own base path, and a fresh timestamp keeps a
+  // retry from looking like a replay.
+  const headers = (target: string) =>
+    signHttpRequest({
+      method: "POST",
+      target,
+      meshId: f.meshId,
+      pubkey: f.pubkey,
+      secretKey: f.secretKey,
+      body,
+    }).headers;
+  return call(brokerUrl, "POST", "/invites", { ...options, body, headers });
 }
 
 /** `GET /invites/:code` — never consumes a use. */
 export function previewInvite(
-  brokerUrl: string,
+  brokerUrl: BrokerUrls,
   code: string,
   options: RequestOptions = {},
 ): Promise<InvitePreview> {
@@ -241,7 +289,7 @@ export function previewInvite(
 
 /** `POST /invites/:code/claim`. */
 export function claimInvite(
-  brokerUrl: string,
+  brokerUrl: BrokerUrls,
   code: string,
   claim: InviteClaim,
   options: RequestOptions = {},

@@ -17,6 +17,7 @@ import { Link, type LinkClosed } from "./link.js";
 import { TypedListeners } from "./listeners.js";
 import {
   DEFAULT_REQUEST_TIMEOUT_MS,
+  brokerUrlsOf,
   clientLogger,
   helloProfile,
   silentLogger,
@@ -62,6 +63,12 @@ export class MeshConnection {
   readonly #profile: HelloProfile;
   readonly #now: () => number;
   readonly #backoff: Backoff;
+  /** The broker URLs, tried round robin: one, or the nodes of a broker cluster. */
+  readonly #urls: readonly string[];
+  /** Index in `#urls` of the current link, or of the next attempt. */
+  #urlIndex = 0;
+  /** Why each attempt of the current pass over `#urls` ended (`<url> (<why>)`), for error messages. */
+  #passFailures: string[] = [];
   readonly #pending = new PendingRequests();
   readonly #events: TypedListeners<MeshClientEvents>;
   readonly #inbound: PushDispatcher;
@@ -85,6 +92,7 @@ export class MeshConnection {
     this.#profile = helloProfile(options);
     this.#now = options.now ?? Date.now;
     this.#backoff = new Backoff(options.backoff);
+    this.#urls = [...brokerUrlsOf(options)];
     this.#events = new TypedListeners((event, error) =>
       this.log.error({ event: String(event), err: errorText(error) }, "event listener threw"),
     );
@@ -96,6 +104,11 @@ export class MeshConnection {
   /** The `hello_ack` of the current connection, or null while not authenticated. */
   get helloAck(): HelloAck | null {
     return this.#helloAck;
+  }
+
+  /** The broker URL of the current connection, or the one the next attempt goes to. */
+  get brokerUrl(): string {
+    return this.#urls[this.#urlIndex] ?? "";
   }
 
   get connected(): boolean {
@@ -160,6 +173,7 @@ export class MeshConnection {
       this.#closed = null;
       this.#resigned.clear();
       this.#backoff.reset();
+      this.#passFailures = [];
     }
     if (this.#link === null && this.#retryTimer === null) this.#openLink();
     return waiter.promise;
@@ -272,10 +286,15 @@ export class MeshConnection {
 
   #openLink(): void {
     const { meshId, identity, session } = this.options;
+    const url = this.#urls[this.#urlIndex];
+    if (url === undefined) {
+      this.#stop(0, "", new MeshClientError(ClientErrorCode.badConfig, "no broker URL given"));
+      return;
+    }
     let link: Link;
     try {
       link = new Link({
-        url: this.options.url,
+        url,
         helloTimeoutMs: this.options.helloTimeoutMs,
         watchdog: this.options.watchdog,
         log: this.log,
@@ -297,7 +316,10 @@ export class MeshConnection {
         },
       });
     } catch (error) {
-      const failure = new MeshClientError(ClientErrorCode.badConfig, `bad broker URL: ${errorText(error)}`);
+      const failure = new MeshClientError(
+        ClientErrorCode.badConfig,
+        `bad broker URL "${url}": ${errorText(error)}`,
+      );
       this.#stop(0, "", failure);
       return;
     }
@@ -308,8 +330,9 @@ export class MeshConnection {
     this.#helloAck = ack;
     this.#connectionKind = link.helloKind === "session_hello" ? "session" : "member";
     this.#backoff.reset();
+    this.#passFailures = [];
     this.#resigned.clear();
-    this.log.info({ presenceId: ack.presenceId, kind: link.helloKind }, "connected");
+    this.log.info({ presenceId: ack.presenceId, kind: link.helloKind, url: link.url }, "connected");
     const waiter = this.#connectWaiter;
     this.#connectWaiter = null;
     waiter?.resolve(ack);
@@ -349,9 +372,9 @@ export class MeshConnection {
     this.#pending.rejectAll(
       new MeshClientError(ClientErrorCode.connectionClosed, closed, { closeCode: code }),
     );
-    this.log.info({ code, reason, wasAuthenticated: link.wasAuthenticated }, "disconnected");
+    this.log.info({ code, reason, url: link.url, wasAuthenticated: link.wasAuthenticated }, "disconnected");
     if (!this.#wanted) {
-      this.#events.emit("disconnected", { code, reason, willReconnect: false });
+      this.#events.emit("disconnected", { code, reason, willReconnect: false, url: link.url });
       return;
     }
     if (link.localFailure !== null) {
@@ -374,20 +397,43 @@ export class MeshConnection {
       this.#stop(code, reason, failure);
       return;
     }
-    // The one re-sign retry of §2.8 is part of connecting, so it happens even without `reconnect`.
-    if (decision.wait !== "now" && this.options.reconnect === false) {
-      this.#giveUp(link, closed);
-      return;
-    }
     if (decision.resign !== undefined) this.#resigned.add(decision.resign);
-    const delay =
-      decision.wait === "now"
-        ? 0
-        : this.#backoff.next({
-            atLeast: decision.wait === "long" ? this.#backoff.longest : 0,
-            shutdown: decision.wait === "shutdown",
-          });
-    this.#events.emit("disconnected", { code, reason, willReconnect: true, retryInMs: delay });
+    // The one re-sign retry of §2.8 is part of the same attempt: same URL, at once, even without `reconnect`.
+    let delay = 0;
+    let allFailed = false;
+    if (decision.wait !== "now") {
+      this.#passFailures.push(`${link.url} (${link.socketError ?? closed})`);
+      this.#urlIndex = (this.#urlIndex + 1) % this.#urls.length;
+      const passDone = this.#passFailures.length >= this.#urls.length;
+      // Without `reconnect`, trying each URL once is still part of connecting; a lost connection stays lost.
+      if (this.options.reconnect === false && (passDone || link.wasAuthenticated)) {
+        this.#giveUp(link, closed);
+        return;
+      }
+      // Backoff per full pass over the URLs, not per attempt: a dead node costs its clients one failed
+      // attempt and they move to the next node at once; only when every node failed in a row does the
+      // next pass wait the next backoff step, so a cluster that is down is not hammered. With one URL
+      // every attempt is a full pass, so the delays are exactly the single-broker ones.
+      if (passDone) {
+        allFailed = true;
+        this.#passFailures = [];
+        delay = this.#backoff.next({
+          atLeast: decision.wait === "long" ? this.#backoff.longest : 0,
+          shutdown: decision.wait === "shutdown",
+        });
+      } else {
+        delay = this.#backoff.switchDelay({ shutdown: decision.wait === "shutdown" });
+      }
+    }
+    this.#events.emit("disconnected", {
+      code,
+      reason,
+      willReconnect: true,
+      retryInMs: delay,
+      url: link.url,
+      nextUrl: this.brokerUrl,
+      allFailed,
+    });
     this.#retryTimer = setTimeout(() => {
       this.#retryTimer = null;
       if (this.#wanted) this.#openLink();
@@ -398,8 +444,8 @@ export class MeshConnection {
   /** A permanent stop (§2.8): no reconnect, a `terminal` event, `connect()` rejects. */
   #stop(code: number, reason: string, error: MeshClientError): void {
     this.#wanted = false;
-    this.log.warn({ code, reason, errorCode: error.code }, "stopped for good");
-    this.#events.emit("disconnected", { code, reason, willReconnect: false });
+    this.log.warn({ code, reason, errorCode: error.code, url: this.brokerUrl }, "stopped for good");
+    this.#events.emit("disconnected", { code, reason, willReconnect: false, url: this.brokerUrl });
     this.#events.emit("terminal", {
       code,
       reason: reason !== "" ? reason : error.code,
@@ -413,15 +459,17 @@ export class MeshConnection {
   #giveUp(link: LinkClosed, closed: string): void {
     const { code, reason, lastError } = link;
     this.#wanted = false;
-    this.#events.emit("disconnected", { code, reason, willReconnect: false });
+    this.#events.emit("disconnected", { code, reason, willReconnect: false, url: link.url, allFailed: true });
+    const failures = this.#passFailures;
+    this.#passFailures = [];
+    const message =
+      failures.length > 1
+        ? `could not connect to any broker: ${failures.join("; ")}`
+        : `could not connect to ${link.url}: ${link.socketError ?? closed}`;
     const error =
       lastError !== null
         ? errorFromFrame(lastError, code)
-        : new MeshClientError(
-            ClientErrorCode.connectFailed,
-            `could not connect to ${this.options.url}: ${link.socketError ?? closed}`,
-            { closeCode: code },
-          );
+        : new MeshClientError(ClientErrorCode.connectFailed, message, { closeCode: code });
     this.#settleConnect(error);
   }
 

@@ -18,6 +18,8 @@ import type { BrokerFrame } from "./types.js";
 
 /** Everything the owner needs to decide what to do after a close. */
 export type LinkClosed = {
+  /** The broker URL this socket went to. */
+  url: string;
   code: number;
   reason: string;
   /** The last connection-level `error` frame (why a hello was refused), or a local timeout. */
@@ -82,6 +84,11 @@ export class Link {
       options.log.debug({ err: error.message }, "socket error");
     });
     ws.on("close", (code, reason) => this.#onClose(code, reason.toString()));
+  }
+
+  /** The broker URL this socket goes to. */
+  get url(): string {
+    return this.#options.url;
   }
 
   /** The kind of hello sent on this socket (null before it is sent). */
@@ -196,6 +203,7 @@ export class Link {
     this.#clearHelloTimer();
     this.#watchdog.stop();
     this.#options.onClosed({
+      url: this.#options.url,
       code,
       reason,
       lastError: this.#lastError,

@@ -16,8 +16,12 @@ const noop: LogFn = () => undefined;
 export const silentLogger: Logger = { debug: noop, info: noop, warn: noop, error: noop };
 
 export type MeshClientOptions = {
-  /** Broker WebSocket URL, e.g. `ws://127.0.0.1:7900/ws`. */
-  url: string;
+  /**
+   * Broker WebSocket URL, e.g. `ws://127.0.0.1:7900/ws`, or the URLs of several nodes of one broker
+   * cluster. With several, the client starts with the first and, whenever a connection closes or an
+   * attempt fails, tries the next one (round robin); a session reattaches on whichever node it reaches.
+   */
+  url: string | readonly string[];
   /** The mesh id (not the slug). */
   meshId: string;
   /** The member this client acts for. `secretKey` signs member hellos and mints session attestations. */
@@ -87,6 +91,11 @@ export const DEFAULT_CAPABILITIES: readonly string[] = [
   Capability.bodyVersion,
 ];
 export const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
+
+/** The broker URLs of `options`, in the order they are tried. */
+export function brokerUrlsOf(options: Pick<MeshClientOptions, "url">): readonly string[] {
+  return typeof options.url === "string" ? [options.url] : options.url;
+}
 
 export function helloProfile(options: MeshClientOptions): HelloProfile {
   return {

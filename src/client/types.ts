@@ -18,6 +18,15 @@ export type DisconnectInfo = {
   willReconnect: boolean;
   /** Delay before the next attempt, when `willReconnect`. */
   retryInMs?: number;
+  /** The broker URL of the connection or attempt that ended. */
+  url?: string;
+  /** The broker URL the next attempt goes to, when `willReconnect`. */
+  nextUrl?: string;
+  /**
+   * Whether every broker URL has failed in a row since the last successful hello (always, with one URL).
+   * False while the client is still moving through a cluster's nodes, before it backs off.
+   */
+  allFailed?: boolean;
 };
 
 /** The client gave up for good: kicked, banned/left, replaced, or a permanent hello failure. */

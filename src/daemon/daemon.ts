@@ -6,7 +6,7 @@
 import { randomBytes } from "node:crypto";
 import type { Logger } from "pino";
 import type { Identity } from "../crypto/index.js";
-import { loadConfig, type Config, type MeshConfig } from "../host/config.js";
+import { loadConfig, meshBrokerUrls, type Config, type MeshConfig } from "../host/config.js";
 import type { BrokerStatusEvent } from "../daemon-api/contract.js";
 import { Capability, MemberEntry, type PushFrame } from "../protocol/index.js";
 import { watchConfigFile, type ConfigWatch } from "./config-watch.js";
@@ -430,10 +430,10 @@ function oneShotLinks(factory: LinkFactory): LinkFactory {
     });
 }
 
-/** A change that needs a new connection (another identity, broker or root key). */
+/** A change that needs a new connection (another identity, broker or broker node list, or root key). */
 function connectionChanged(a: MeshConfig, b: MeshConfig): boolean {
   return (
-    a.broker_url !== b.broker_url ||
+    meshBrokerUrls(a).join("\n") !== meshBrokerUrls(b).join("\n") ||
     a.member_id !== b.member_id ||
     a.pubkey !== b.pubkey ||
     a.secret_key !== b.secret_key ||

@@ -5,29 +5,61 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import { z } from "zod";
+import { brokerUrlListProblem, brokerUrlProblem } from "../protocol/broker-urls.js";
 import { configFile } from "./paths.js";
 import { writeSecretFile } from "./secure-fs.js";
 
 const hex = (chars: number) =>
   z.string().regex(new RegExp(`^[0-9a-f]{${chars}}$`), `must be ${chars} lower-case hex`);
 
-export const MeshConfig = z.object({
-  mesh_id: z.string().min(1),
-  slug: z.string().min(1),
-  name: z.string().min(1),
-  /** `ws://host:port/ws` or `wss://…/ws`. */
-  broker_url: z.string().regex(/^wss?:\/\//, "must start with ws:// or wss://"),
-  member_id: z.string().min(1),
-  pubkey: hex(64),
-  secret_key: hex(128),
-  /** Mesh root key, base64url without padding (32 bytes). */
-  root_key: z.string().regex(/^[A-Za-z0-9_-]{43}$/, "must be 32 bytes of base64url"),
-  display_name: z.string().min(1).max(64),
-  role: z.enum(["owner", "admin", "member"]),
-  owner_pubkey: hex(64).optional(),
-  joined_at: z.string(),
+const brokerUrl = z.string().superRefine((url, ctx) => {
+  const problem = brokerUrlProblem(url);
+  if (problem !== null) ctx.addIssue({ code: "custom", message: problem });
 });
+
+export const MeshConfig = z
+  .object({
+    mesh_id: z.string().min(1),
+    slug: z.string().min(1),
+    name: z.string().min(1),
+    /** `ws://host:port/ws` or `wss://…/ws`: the primary broker, always written. */
+    broker_url: z.string().regex(/^wss?:\/\//, "must start with ws:// or wss://"),
+    /**
+     * Every node of the mesh's broker cluster, `broker_url` first; absent for a single broker (files
+     * written before it existed stay valid). Clients try the next one when a connection drops.
+     */
+    broker_urls: z.array(brokerUrl).optional(),
+    member_id: z.string().min(1),
+    pubkey: hex(64),
+    secret_key: hex(128),
+    /** Mesh root key, base64url without padding (32 bytes). */
+    root_key: z.string().regex(/^[A-Za-z0-9_-]{43}$/, "must be 32 bytes of base64url"),
+    display_name: z.string().min(1).max(64),
+    role: z.enum(["owner", "admin", "member"]),
+    owner_pubkey: hex(64).optional(),
+    joined_at: z.string(),
+  })
+  .superRefine((mesh, ctx) => {
+    if (mesh.broker_urls === undefined) return;
+    const problem = brokerUrlListProblem(mesh.broker_urls);
+    if (problem !== null) ctx.addIssue({ code: "custom", path: ["broker_urls"], message: problem });
+    else if (mesh.broker_urls[0] !== mesh.broker_url) {
+      ctx.addIssue({ code: "custom", path: ["broker_urls"], message: "must start with broker_url" });
+    }
+  });
 export type MeshConfig = z.infer<typeof MeshConfig>;
+
+/** Every broker URL of `mesh`, the primary first. */
+export function meshBrokerUrls(mesh: Pick<MeshConfig, "broker_url" | "broker_urls">): string[] {
+  return mesh.broker_urls ?? [mesh.broker_url];
+}
+
+/** `broker_url` and, for more than one broker, `broker_urls`: what a mesh entry stores for `urls`. */
+export function brokerUrlFields(urls: readonly string[]): Pick<MeshConfig, "broker_url" | "broker_urls"> {
+  const [primary] = urls;
+  if (primary === undefined) throw new RangeError("a mesh needs at least one broker URL");
+  return urls.length > 1 ? { broker_url: primary, broker_urls: [...urls] } : { broker_url: primary };
+}
 
 export const Config = z.object({
   version: z.literal(1),

@@ -69,6 +69,8 @@ export const RECONNECT_STEPS_MS = [1_000, 2_000, 4_000, 8_000, 16_000, 30_000] a
 export const INVITE_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
 export const INVITE_CODE_LENGTH = 8;
 export const INVITE_DEFAULT_TTL_MS = 7 * 24 * 3_600_000;
+/** Most broker URLs one mesh lists (the nodes of one broker cluster), in the config and in invite links. */
+export const MAX_BROKER_URLS = 16;
 
 /** How a session wants peer messages (`MessageMode` in frames.ts); here so light modules can list them. */
 export const MESSAGE_MODES = ["push", "inbox", "off"] as const;

@@ -6,3 +6,4 @@ export * from "./frames.js";
 export * from "./targets.js";
 export * from "./canonical.js";
 export * from "./invite-link.js";
+export * from "./broker-urls.js";

@@ -5,19 +5,34 @@
  *   `wss://<host[:port][/base-path]>/ws`, or `ws://…` with `tls=0` (loopback and test brokers);
  * - `https://<public url>/join/<code>#<secret>` — the broker is `wss://<public url>/ws` (`ws://` for http).
  *
+ * [ours] Further nodes of a broker cluster follow the code as repeated `broker=<host[:port][/base-path]>`
+ * query parameters (same `tls` as the primary): `…/<code>?tls=0&broker=b:7900&broker=c:7900#<secret>`.
+ * A link for one broker carries none, so it is exactly the older form, and an older client that ignores
+ * the parameter still joins through the primary.
+ *
  * `<secret>` is the 32-byte invite secret in base64url without padding. It is never sent to the broker.
  */
-import { INVITE_CODE_ALPHABET, INVITE_CODE_LENGTH, WS_PATH } from "./constants.js";
+import { brokerUrlListProblem } from "./broker-urls.js";
+import { INVITE_CODE_ALPHABET, INVITE_CODE_LENGTH, MAX_BROKER_URLS, WS_PATH } from "./constants.js";
 
 export const INVITE_LINK_PREFIX = "claudemesh://join/";
 const SECRET_BYTES = 32;
 const SECRET_TEXT = /^[A-Za-z0-9_-]{43}$/;
 const CODE = new RegExp(`^[${INVITE_CODE_ALPHABET}]{${INVITE_CODE_LENGTH}}$`);
 const HOST = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+)(?::\d{1,5})?$/;
+/**
+ * A base-path segment of a further broker: characters that stand for themselves in a query value, so
+ * nothing ends it (`&`, `#`) and nothing decodes differently (`%`, `+`).
+ */
+const PATH_SEGMENT = /^[A-Za-z0-9._~!$'()*,;=:@-]+$/;
+/** The query parameter naming one further broker node. */
+const BROKER_PARAM = "broker";
 
 export type InviteLink = {
   /** Where to connect: `wss://host[:port][/base-path]/ws` (or `ws://` without TLS). */
   brokerUrl: string;
+  /** Every broker node the link names, `brokerUrl` first; `[brokerUrl]` for a single broker. */
+  brokerUrls: string[];
   /** `host[:port]` of the broker. */
   host: string;
   /** Path prefix in front of `/ws` and the HTTP routes: `""` or `/something`. */
@@ -78,7 +93,36 @@ function brokerUrl(tls: boolean, host: string, basePath: string): string {
   return `${tls ? "wss" : "ws"}://${host}${basePath}${WS_PATH}`;
 }
 
-/** `claudemesh://join/<host[:port][/base-path]>/<code>[?tls=0]#<secret>`. */
+/** Checks one `host[:port][/base-path]` value of a `broker=` parameter and returns it normalized. */
+function checkExtraBroker(address: string): { host: string; basePath: string } {
+  const [host = "", ...segments] = address.split("/");
+  const path = segments.filter((segment) => segment !== "");
+  if (!HOST.test(host) || !path.every((segment) => PATH_SEGMENT.test(segment))) {
+    throw new InviteLinkError(
+      `invite link names a bad further broker "${address}": expected host[:port][/base-path]. ` +
+        "Copy the whole link again.",
+    );
+  }
+  return { host, basePath: normalizeBasePath(path.join("/")) };
+}
+
+/** The primary broker URL followed by the `broker=` nodes, checked as one list (no duplicates). */
+function brokerList(primary: string, tls: boolean, extra: readonly string[]): string[] {
+  const urls = [
+    primary,
+    ...extra.map((address) => {
+      const { host, basePath } = checkExtraBroker(address);
+      return brokerUrl(tls, host, basePath);
+    }),
+  ];
+  const problem = brokerUrlListProblem(urls);
+  if (problem !== null) throw new InviteLinkError(`invite link ${problem}`);
+  return urls;
+}
+
+/**
+ * `claudemesh://join/<host[:port][/base-path]>/<code>[?tls=0][&broker=<host[:port][/base-path]>…]#<secret>`.
+ */
 export function formatInviteLink(f: {
   host: string;
   code: string;
@@ -87,10 +131,20 @@ export function formatInviteLink(f: {
   tls?: boolean;
   /** @default "" */
   basePath?: string;
+  /** Further nodes of the same broker cluster, each `host[:port][/base-path]` (same TLS). @default [] */
+  extraBrokers?: readonly string[];
 }): string {
-  const query = f.tls === false ? "?tls=0" : "";
-  const path = `${checkHost(f.host)}${normalizeBasePath(f.basePath ?? "")}`;
-  return `${INVITE_LINK_PREFIX}${path}/${normalizeCode(f.code)}${query}#${secretText(f.secret)}`;
+  const tls = f.tls !== false;
+  const host = checkHost(f.host);
+  const basePath = normalizeBasePath(f.basePath ?? "");
+  const extra = (f.extraBrokers ?? []).map((address) => {
+    const checked = checkExtraBroker(address);
+    return `${checked.host}${checked.basePath}`;
+  });
+  brokerList(brokerUrl(tls, host, basePath), tls, extra);
+  const params = [...(tls ? [] : ["tls=0"]), ...extra.map((address) => `${BROKER_PARAM}=${address}`)];
+  const query = params.length === 0 ? "" : `?${params.join("&")}`;
+  return `${INVITE_LINK_PREFIX}${host}${basePath}/${normalizeCode(f.code)}${query}#${secretText(f.secret)}`;
 }
 
 /** `https://<public url>/join/<code>#<secret>` for a broker with a public URL (e.g. `https://mesh.example.com`). */
@@ -112,26 +166,42 @@ export function formatPublicInviteLink(f: {
   return `${base}/join/${normalizeCode(f.code)}#${secretText(f.secret)}`;
 }
 
-/** The `claudemesh://` link for a broker WebSocket URL such as `ws://127.0.0.1:7900/ws`. */
+function brokerAddress(brokerUrl: string): { host: string; basePath: string; tls: boolean } {
+  let url: URL;
+  try {
+    url = new URL(brokerUrl);
+  } catch {
+    throw new InviteLinkError(`"${brokerUrl}" is not a URL`);
+  }
+  if (url.protocol !== "ws:" && url.protocol !== "wss:") {
+    throw new InviteLinkError(`broker URL must be ws:// or wss://, got "${brokerUrl}"`);
+  }
+  const path = url.pathname.endsWith(WS_PATH) ? url.pathname.slice(0, -WS_PATH.length) : url.pathname;
+  return { host: url.host, basePath: normalizeBasePath(path), tls: url.protocol === "wss:" };
+}
+
+/**
+ * The `claudemesh://` link for a broker WebSocket URL such as `ws://127.0.0.1:7900/ws`, or for the URLs
+ * of several nodes of one cluster (the first is the primary; all must use the same scheme).
+ */
 export function inviteLinkForBroker(f: {
-  brokerUrl: string;
+  brokerUrl: string | readonly string[];
   code: string;
   secret: Uint8Array | string;
 }): string {
-  let url: URL;
-  try {
-    url = new URL(f.brokerUrl);
-  } catch {
-    throw new InviteLinkError(`"${f.brokerUrl}" is not a URL`);
+  const urls = typeof f.brokerUrl === "string" ? [f.brokerUrl] : f.brokerUrl;
+  const [primary, ...rest] = urls.map(brokerAddress);
+  if (primary === undefined) throw new InviteLinkError("an invite link needs a broker URL");
+  if (rest.some((node) => node.tls !== primary.tls)) {
+    throw new InviteLinkError(
+      "the broker URLs of this mesh mix ws:// and wss://; an invite link carries one scheme for all of them",
+    );
   }
-  if (url.protocol !== "ws:" && url.protocol !== "wss:") {
-    throw new InviteLinkError(`broker URL must be ws:// or wss://, got "${f.brokerUrl}"`);
-  }
-  const path = url.pathname.endsWith(WS_PATH) ? url.pathname.slice(0, -WS_PATH.length) : url.pathname;
   return formatInviteLink({
-    host: url.host,
-    basePath: path,
-    tls: url.protocol === "wss:",
+    host: primary.host,
+    basePath: primary.basePath,
+    tls: primary.tls,
+    extraBrokers: rest.map((node) => `${node.host}${node.basePath}`),
     code: f.code,
     secret: f.secret,
   });
@@ -148,8 +218,8 @@ function splitSecret(link: string): { head: string; secret: Uint8Array } {
   return { head: link.slice(0, hash), secret: decodeSecret(link.slice(hash + 1)) };
 }
 
-function parseTls(query: string): boolean {
-  const value = new URLSearchParams(query).get("tls");
+function parseTls(params: URLSearchParams): boolean {
+  const value = params.get("tls");
   if (value === null || value === "1" || value === "true") return true;
   if (value === "0" || value === "false") return false;
   throw new InviteLinkError(`invite link has tls=${value}; expected tls=0 or no tls parameter`);
@@ -159,7 +229,8 @@ function parseCustomScheme(head: string, secret: Uint8Array): InviteLink {
   const rest = head.slice(INVITE_LINK_PREFIX.length);
   const q = rest.indexOf("?");
   const path = q < 0 ? rest : rest.slice(0, q);
-  const tls = parseTls(q < 0 ? "" : rest.slice(q + 1));
+  const params = new URLSearchParams(q < 0 ? "" : rest.slice(q + 1));
+  const tls = parseTls(params);
   const segments = path.split("/").filter((segment) => segment !== "");
   if (segments.length < 2) {
     throw new InviteLinkError("invite link must look like claudemesh://join/<host[:port]>/<code>#<secret>");
@@ -167,7 +238,17 @@ function parseCustomScheme(head: string, secret: Uint8Array): InviteLink {
   const host = checkHost(segments[0] ?? "");
   const code = normalizeCode(segments[segments.length - 1] ?? "");
   const basePath = normalizeBasePath(segments.slice(1, -1).join("/"));
-  return { brokerUrl: brokerUrl(tls, host, basePath), host, basePath, tls, code, secret };
+  const primary = brokerUrl(tls, host, basePath);
+  const brokerUrls = brokerList(primary, tls, extraBrokerParams(params));
+  return { brokerUrl: primary, brokerUrls, host, basePath, tls, code, secret };
+}
+
+function extraBrokerParams(params: URLSearchParams): string[] {
+  const extra = params.getAll(BROKER_PARAM);
+  if (extra.length >= MAX_BROKER_URLS) {
+    throw new InviteLinkError(`invite link names more than ${MAX_BROKER_URLS} brokers`);
+  }
+  return extra;
 }
 
 function parseWebLink(head: string, secret: Uint8Array): InviteLink {
@@ -188,7 +269,9 @@ function parseWebLink(head: string, secret: Uint8Array): InviteLink {
   const tls = url.protocol === "https:";
   const basePath = normalizeBasePath(match[1] ?? "");
   const code = normalizeCode(match[2] ?? "");
-  return { brokerUrl: brokerUrl(tls, url.host, basePath), host: url.host, basePath, tls, code, secret };
+  const primary = brokerUrl(tls, url.host, basePath);
+  const brokerUrls = brokerList(primary, tls, extraBrokerParams(url.searchParams));
+  return { brokerUrl: primary, brokerUrls, host: url.host, basePath, tls, code, secret };
 }
 
 /** Parses either invite-link form. Throws {@link InviteLinkError} with a message fit for a user. */

@@ -588,6 +588,29 @@ describe("peers, presence, moderation, meshes", () => {
     expect(health.body.meshes.map((m) => m.slug)).toEqual(["alpha", "beta"]);
   });
 
+  it("reconnects a mesh whose broker URL list changed, handing the client every URL", async () => {
+    const alpha = h.meshes[0]!.config;
+    const memberLinks = () =>
+      h.broker.links.filter((l) => l.options.meshId === alpha.mesh_id && l.kind === "member" && !l.closed);
+    expect(memberLinks().map((l) => l.options.url)).toEqual([[alpha.broker_url]]);
+    const urls = [alpha.broker_url, "ws://127.0.0.1:2/ws"];
+    saveConfig({ version: 1, meshes: [{ ...alpha, broker_urls: urls }] }, `${h.dir}/config.json`);
+    expect((await h.request("POST", "/v1/meshes/reload")).body).toMatchObject({
+      attached: ["alpha"],
+      detached: ["alpha"],
+    });
+    expect(memberLinks().map((l) => l.options.url)).toEqual([urls]);
+    // The same list again is no change.
+    expect((await h.request("POST", "/v1/meshes/reload")).body).toMatchObject({ attached: [], detached: [] });
+    const reordered = [urls[1]!, urls[0]!];
+    saveConfig(
+      { version: 1, meshes: [{ ...alpha, broker_url: reordered[0]!, broker_urls: reordered }] },
+      `${h.dir}/config.json`,
+    );
+    expect((await h.request("POST", "/v1/meshes/reload")).body).toMatchObject({ detached: ["alpha"] });
+    expect(memberLinks().map((l) => l.options.url)).toEqual([reordered]);
+  });
+
   it("attaches a mesh written to config.json while running, without a reload call", async () => {
     const watched = await startHarness(undefined, { watchConfig: true });
     try {

@@ -107,6 +107,15 @@ describe("parseArgv", () => {
     });
   });
 
+  it("adds up a repeated list flag, comma lists included", () => {
+    expect(run(["invite", "--tags", "a,b", "--tags", "c", "--tags=d"]).options.tags).toEqual([
+      "a",
+      "b",
+      "c",
+      "d",
+    ]);
+  });
+
   it("--no-daemon only exists where the verb allows the cold path", () => {
     expect(run(["send", "bob", "hi", "--no-daemon"]).options.daemon).toBe(false);
     expect(failure(["invite", "--no-daemon"])).toMatchObject({

@@ -1,5 +1,5 @@
+import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-
 import {
   InviteLinkError,
   formatInviteLink,
@@ -60,6 +60,7 @@ describe("parseInviteLink", () => {
     const parsed = parseInviteLink(LINK);
     expect(parsed).toEqual({
       brokerUrl: "wss://broker.example.net:7900/ws",
+      brokerUrls: ["wss://broker.example.net:7900/ws"],
       host: "broker.example.net:7900",
       basePath: "",
       tls: true,
@@ -84,6 +85,7 @@ describe("parseInviteLink", () => {
   it("parses the https:// and http:// web forms", () => {
     expect(parseInviteLink(`https://mesh.example.com/join/${CODE}#${SECRET_TEXT}`)).toEqual({
       brokerUrl: "wss://mesh.example.com/ws",
+      brokerUrls: ["wss://mesh.example.com/ws"],
       host: "mesh.example.com",
       basePath: "",
       tls: true,
@@ -135,5 +137,74 @@ describe("parseInviteLink", () => {
     expect(() => parseInviteLink(`https://mesh.example.com/other/${CODE}#${SECRET_TEXT}`)).toThrow(/join/);
     expect(() => parseInviteLink(`ws://host/${CODE}#${SECRET_TEXT}`)).toThrow(/not an invite link/);
     expect(() => parseInviteLink("")).toThrow(/not an invite link/);
+  });
+});
+
+describe("invite links for several broker nodes [ours]", () => {
+  const vectors = JSON.parse(
+    readFileSync(new URL("../fixtures/vectors.json", import.meta.url), "utf8"),
+  ) as Array<{ name: string; inputs: Record<string, unknown>; outputs: Record<string, unknown> }>;
+  const vector = vectors.find((v) => v.name.startsWith("invite: link"));
+  const NODES = ["wss://a.example:7900/ws", "wss://b.example:7901/ws", "wss://c.example/mesh/ws"];
+
+  it("writes a one-broker link byte for byte as before (the spec vector)", () => {
+    expect(vector).toBeDefined();
+    const host = String(vector?.inputs.brokerHost);
+    const expected = String(vector?.outputs.link);
+    const secret = String(vector?.inputs.secret);
+    const code = String(vector?.inputs.code);
+    expect(inviteLinkForBroker({ brokerUrl: `wss://${host}/ws`, code, secret })).toBe(expected);
+    expect(inviteLinkForBroker({ brokerUrl: [`wss://${host}/ws`], code, secret })).toBe(expected);
+    expect(formatInviteLink({ host, code, secret, extraBrokers: [] })).toBe(expected);
+    expect(parseInviteLink(expected).brokerUrls).toEqual([`wss://${host}/ws`]);
+  });
+
+  it("carries further nodes as broker= parameters after the code and round-trips them", () => {
+    const link = inviteLinkForBroker({ brokerUrl: NODES, code: CODE, secret: SECRET });
+    expect(link).toBe(
+      `claudemesh://join/a.example:7900/${CODE}?broker=b.example:7901&broker=c.example/mesh#${SECRET_TEXT}`,
+    );
+    const parsed = parseInviteLink(link);
+    expect(parsed.brokerUrl).toBe(NODES[0]);
+    expect(parsed.brokerUrls).toEqual(NODES);
+    expect(parsed.secret).toEqual(SECRET);
+  });
+
+  it("puts tls=0 first and applies it to every node", () => {
+    const plain = ["ws://127.0.0.1:7900/ws", "ws://127.0.0.1:7901/ws", "ws://[::1]:7902/ws"];
+    const link = inviteLinkForBroker({ brokerUrl: plain, code: CODE, secret: SECRET });
+    expect(link).toBe(
+      `claudemesh://join/127.0.0.1:7900/${CODE}?tls=0&broker=127.0.0.1:7901&broker=[::1]:7902#${SECRET_TEXT}`,
+    );
+    expect(parseInviteLink(link).brokerUrls).toEqual(plain);
+  });
+
+  it("reads broker= on the web form too", () => {
+    const parsed = parseInviteLink(`https://mesh.example.com/join/${CODE}?broker=b.example#${SECRET_TEXT}`);
+    expect(parsed.brokerUrls).toEqual(["wss://mesh.example.com/ws", "wss://b.example/ws"]);
+  });
+
+  it("refuses a malformed, repeated or excessive further node with a clear error", () => {
+    const head = `claudemesh://join/a.example/${CODE}`;
+    const bad = (query: string) => () => parseInviteLink(`${head}?${query}#${SECRET_TEXT}`);
+    expect(bad("broker=")).toThrow(InviteLinkError);
+    expect(bad("broker=")).toThrow(/bad further broker "".*host\[:port\]/);
+    expect(bad("broker=a%20b")).toThrow(/bad further broker "a b"/);
+    expect(bad("broker=b.example:port")).toThrow(/bad further broker "b\.example:port"/);
+    expect(bad("broker=b.example/a%23b")).toThrow(/bad further broker/);
+    expect(bad("broker=b.example/a%25b")).toThrow(/bad further broker "b\.example\/a%b"/);
+    expect(() =>
+      inviteLinkForBroker({ brokerUrl: ["wss://a/ws", "wss://b/a%20b/ws"], code: CODE, secret: SECRET }),
+    ).toThrow(/bad further broker "b\/a%20b"/);
+    expect(bad("broker=a.example")).toThrow(/lists "wss:\/\/a\.example\/ws" twice/);
+    expect(bad("broker=b.example&broker=b.example")).toThrow(/twice/);
+    const many = Array.from({ length: 16 }, (_, i) => `broker=n${i}.example`).join("&");
+    expect(bad(many)).toThrow(/more than 16 brokers/);
+    expect(() =>
+      inviteLinkForBroker({ brokerUrl: ["wss://a/ws", "ws://b/ws"], code: CODE, secret: SECRET }),
+    ).toThrow(/mix ws:\/\/ and wss:\/\//);
+    expect(() =>
+      formatInviteLink({ host: "a.example", code: CODE, secret: SECRET, extraBrokers: ["x&y"] }),
+    ).toThrow(/bad further broker "x&y"/);
   });
 });

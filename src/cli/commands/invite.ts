@@ -9,7 +9,7 @@ const invite = defineVerb({
   description:
     "Prints claudemesh://join/<host[:port]>/<code>[?tls=0]#<secret> (tls=0 for plain ws:// brokers), and\n" +
     "https://<public url>/join/<code>#<secret> when the broker has a public URL. The secret after # never\n" +
-    "reaches the broker.",
+    "reaches the broker. A mesh on several broker nodes adds broker=<host[:port]> after the code per further node.",
   flags: INVITE_FLAGS,
   mesh: true,
   examples: [
@@ -26,7 +26,8 @@ const join = defineVerb({
   summary: "Join a mesh with an invite link",
   description:
     "Claims the invite, makes your member key pair, checks the inviter's signature, decrypts the mesh key\n" +
-    "from the link's secret part and writes the config (0600). Quote the link: it contains # and ?.",
+    "from the link's secret part and writes the config (0600), with every broker node the link names.\n" +
+    "Quote the link: it contains #, ? and &.",
   args: [{ name: "link", description: "claudemesh://join/…#secret or https://<host>/join/<code>#secret" }],
   flags: JOIN_FLAGS,
   examples: ["claudemesh join 'claudemesh://join/127.0.0.1:7900/ABCD2345?tls=0#…' --name alice"],

@@ -6,9 +6,11 @@ export const DEFAULT_BROKER_URL = `ws://127.0.0.1:${DEFAULT_BROKER_PORT}/ws`;
 
 export const MESH_CREATE_FLAGS = defineFlags({
   broker: {
-    type: "string",
+    type: "list",
     valueName: "url",
-    description: `broker WebSocket URL (default: CLAUDEMESH_BROKER_URL or ${DEFAULT_BROKER_URL})`,
+    description:
+      "broker WebSocket URL; repeat it (or give a comma list) for each node of a broker cluster, primary" +
+      ` first (default: CLAUDEMESH_BROKER_URL, a URL or comma list, or ${DEFAULT_BROKER_URL})`,
   },
   adminToken: { type: "string", valueName: "token", description: "the broker's admin token" },
   name: { type: "string", valueName: "display name", description: "your display name in this mesh" },

@@ -4,7 +4,7 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import { claudeFiles } from "../../claude-code/files.js";
-import { loadConfig, type Config } from "../../host/config.js";
+import { loadConfig, meshBrokerUrls, type Config } from "../../host/config.js";
 import type { HealthResponse } from "../../daemon-api/contract.js";
 import { configDir, configFile, daemonDir, daemonFiles } from "../../host/paths.js";
 import { fileMode, privacyProblem } from "../../host/secure-fs.js";
@@ -53,7 +53,8 @@ function modeCheck(name: string, path: string, want: 0o700 | 0o600): Check {
 
 async function brokerChecks(config: Config): Promise<Check[]> {
   const { health: brokerHealth } = await import("../../client/broker-http.js");
-  const brokers = [...new Set(config.meshes.map((m) => m.broker_url))];
+  // Every node of every mesh's broker: a cluster with one node down still works, but the user should know.
+  const brokers = [...new Set(config.meshes.flatMap(meshBrokerUrls))];
   return Promise.all(
     brokers.map(async (url): Promise<Check> => {
       const name = `broker ${url}`;

@@ -1,29 +1,42 @@
 /** Meshes: `mesh create`, `list`, `leave`, `whoami`. */
 import { createInterface } from "node:readline/promises";
-import { updateConfig } from "../../host/config.js";
+import { brokerUrlFields, meshBrokerUrls, updateConfig } from "../../host/config.js";
+import { brokerUrlListProblem, splitBrokerUrls } from "../../protocol/broker-urls.js";
 import { DaemonClient } from "../../daemon-api/client.js";
 import { ensureDaemon } from "../../daemon-api/lifecycle.js";
 import type { Context } from "../command.js";
 import { DEFAULT_BROKER_URL, type LEAVE_FLAGS, type MESH_CREATE_FLAGS } from "../flags/mesh.js";
-import { CliError, ExitCode } from "../errors.js";
+import { CliError, ExitCode, usageError } from "../errors.js";
 import { daemonHealth, oneShotDaemon, reloadDaemon, requireYes, shortKey } from "../services.js";
-import { userConfig } from "../mesh-config.js";
+import { currentMesh, userConfig } from "../mesh-config.js";
+
+const BROKER_HINT =
+  "use ws://host:port/ws or wss://host/ws; for several broker nodes, repeat --broker (or give a comma list)";
+
+/** The mesh's broker URLs as given in `source`: valid, distinct, and one scheme (an invite link has one). */
+function checkBrokerUrls(urls: string[], source: string): string[] {
+  const problem = brokerUrlListProblem(urls);
+  if (problem !== null) throw usageError(`${source} ${problem}`, BROKER_HINT);
+  if (new Set(urls.map((url) => new URL(url).protocol)).size > 1) {
+    throw usageError(`${source} mixes ws:// and wss:// URLs`, "give every broker node the same scheme");
+  }
+  return urls;
+}
+
+/** `--broker` (repeatable, comma lists), else `CLAUDEMESH_BROKER_URL` (a comma list), else the local default. */
+function brokerUrlsFor(ctx: Context<typeof MESH_CREATE_FLAGS>): string[] {
+  if (ctx.flags.broker !== undefined) return checkBrokerUrls(ctx.flags.broker, "--broker");
+  const env = splitBrokerUrls(ctx.env.CLAUDEMESH_BROKER_URL ?? "");
+  return env.length > 0 ? checkBrokerUrls(env, "CLAUDEMESH_BROKER_URL") : [DEFAULT_BROKER_URL];
+}
 
 export async function meshCreate(ctx: Context<typeof MESH_CREATE_FLAGS>): Promise<void> {
-  const brokerUrl = ctx.flags.broker ?? ctx.env.CLAUDEMESH_BROKER_URL ?? DEFAULT_BROKER_URL;
-  if (!/^wss?:\/\/[^/]+/.test(brokerUrl)) {
-    throw new CliError(
-      "invalid_argument",
-      `"${brokerUrl}" is not a broker URL`,
-      "use ws://host:port/ws or wss://host/ws",
-      2,
-    );
-  }
+  const brokerUrls = brokerUrlsFor(ctx);
   const { createMeshAsOwner, defaultDisplayName, resolveAdminToken } = await import("../mesh-setup.js");
-  const adminToken = resolveAdminToken(brokerUrl, ctx.flags.adminToken, ctx.env);
+  const adminToken = resolveAdminToken(brokerUrls[0] ?? DEFAULT_BROKER_URL, ctx.flags.adminToken, ctx.env);
   const mesh = await ctx.out.waitFor("creating the mesh", () =>
     createMeshAsOwner({
-      brokerUrl,
+      brokerUrls,
       adminToken,
       name: ctx.args.name ?? "",
       displayName: ctx.flags.name ?? defaultDisplayName(),
@@ -36,16 +49,55 @@ export async function meshCreate(ctx: Context<typeof MESH_CREATE_FLAGS>): Promis
       slug: mesh.slug,
       name: mesh.name,
       broker_url: mesh.broker_url,
+      broker_urls: meshBrokerUrls(mesh),
       owner_pubkey: mesh.pubkey,
     },
     () => {
-      ctx.out.line(`created mesh ${ctx.out.c.bold(mesh.slug)} (${mesh.mesh_id}) on ${mesh.broker_url}`);
+      ctx.out.line(
+        `created mesh ${ctx.out.c.bold(mesh.slug)} (${mesh.mesh_id}) on ${meshBrokerUrls(mesh).join(", ")}`,
+      );
       ctx.out.line(`you are its owner, as ${mesh.display_name} (${shortKey(mesh.pubkey)})`);
       ctx.out.line(
         `invite someone: claudemesh invite${userConfig().meshes.length > 1 ? ` --mesh ${mesh.slug}` : ""}`,
       );
     },
   );
+}
+
+/** `mesh brokers [urls…]`: the mesh's broker URLs, or replaces them in this machine's config. */
+export async function meshBrokers(ctx: Context): Promise<void> {
+  const mesh = currentMesh(ctx);
+  const wanted = ctx.argv.flatMap(splitBrokerUrls);
+  let urls = meshBrokerUrls(mesh);
+  let notified = false;
+  if (wanted.length > 0) {
+    urls = checkBrokerUrls(wanted, "the broker list");
+    updateConfig((config) => {
+      config.meshes = config.meshes.map((m) =>
+        m.mesh_id === mesh.mesh_id ? { ...m, broker_urls: undefined, ...brokerUrlFields(urls) } : m,
+      );
+    });
+    notified = await reloadDaemon();
+  }
+  ctx.out.result(
+    {
+      mesh_id: mesh.mesh_id,
+      slug: mesh.slug,
+      broker_url: urls[0],
+      broker_urls: urls,
+      changed: wanted.length > 0,
+    },
+    () => {
+      const saved = wanted.length === 0 ? "" : notified ? " (saved; the daemon reconnects)" : " (saved)";
+      ctx.out.line(`broker URLs of ${ctx.out.c.bold(mesh.slug)}${saved}:`);
+      urls.forEach((url, i) => ctx.out.line(`  ${url}${i === 0 ? ctx.out.c.dim(" (primary)") : ""}`));
+    },
+  );
+}
+
+/** The primary broker URL, and how many further nodes the mesh lists. */
+function brokerCell(urls: readonly string[]): string {
+  return urls.length > 1 ? `${urls[0] ?? ""} (+${urls.length - 1} more)` : (urls[0] ?? "");
 }
 
 export async function list(ctx: Context): Promise<void> {
@@ -58,6 +110,7 @@ export async function list(ctx: Context): Promise<void> {
       slug: m.slug,
       name: m.name,
       broker_url: m.broker_url,
+      broker_urls: meshBrokerUrls(m),
       role: m.role,
       display_name: m.display_name,
       connected: health === null ? null : (state?.connected ?? false),
@@ -77,7 +130,7 @@ export async function list(ctx: Context): Promise<void> {
       meshes.map((m) => [
         m.slug,
         m.name,
-        m.broker_url,
+        brokerCell(m.broker_urls),
         m.role,
         m.connected === null
           ? c.dim("not running")
@@ -153,6 +206,7 @@ export async function whoami(ctx: Context): Promise<void> {
     slug: m.slug,
     name: m.name,
     broker_url: m.broker_url,
+    broker_urls: meshBrokerUrls(m),
     member_id: m.member_id,
     pubkey: m.pubkey,
     display_name: m.display_name,
@@ -173,7 +227,7 @@ export async function whoami(ctx: Context): Promise<void> {
         { header: "MEMBER KEY" },
         { header: "BROKER" },
       ],
-      meshes.map((m) => [m.slug, m.display_name, m.role, m.pubkey, m.broker_url]),
+      meshes.map((m) => [m.slug, m.display_name, m.role, m.pubkey, brokerCell(m.broker_urls)]),
       "no meshes yet: run `claudemesh up` or `claudemesh join <link>`",
     );
     if (session)

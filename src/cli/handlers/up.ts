@@ -145,7 +145,7 @@ export async function up(ctx: Context<typeof UP_FLAGS>): Promise<void> {
     const brokerUrl = broker.url;
     mesh = await out.waitFor("creating mesh local", () =>
       createMeshAsOwner({
-        brokerUrl,
+        brokerUrls: [brokerUrl],
         adminToken: localAdminToken() ?? resolveAdminToken(brokerUrl, undefined, ctx.env),
         name: "local",
         displayName: ctx.flags.name ?? defaultDisplayName(),

@@ -7,7 +7,7 @@ import { hostname } from "node:os";
 import type { Logger } from "pino";
 import type { MeshClientOptions } from "../../client/index.js";
 import type { Identity } from "../../crypto/index.js";
-import type { MeshConfig } from "../../host/config.js";
+import { meshBrokerUrls, type MeshConfig } from "../../host/config.js";
 import { Capability } from "../../protocol/index.js";
 
 /** Every daemon connection acks pushes, wants `ok` replies and reads `bodyVersion` 2. */
@@ -19,7 +19,8 @@ function member(config: MeshConfig): MeshClientOptions["identity"] {
 
 export function controlLinkOptions(config: MeshConfig, logger: Logger): MeshClientOptions {
   return {
-    url: config.broker_url,
+    // Every node of the mesh's broker: the client moves to the next one when a connection drops.
+    url: meshBrokerUrls(config),
     meshId: config.mesh_id,
     identity: member(config),
     displayName: config.display_name,
@@ -53,7 +54,7 @@ export function sessionLinkOptions(
   logger: Logger,
 ): MeshClientOptions {
   return {
-    url: config.broker_url,
+    url: meshBrokerUrls(config),
     meshId: config.mesh_id,
     identity: member(config),
     session: { sessionKey, ...(profile.role === null ? {} : { role: profile.role }) },

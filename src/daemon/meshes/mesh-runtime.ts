@@ -86,9 +86,13 @@ export class MeshRuntime {
     this.control.on("disconnected", (info: DisconnectInfo) => {
       if (this.#state === "disabled" || this.#stopped) return;
       this.#peers = null;
-      // Without a reconnect (a one-shot connection) a first connect that failed is over, not pending.
-      const next = info.willReconnect || this.#state === "connecting" ? "disconnected" : this.#state;
-      this.#setState(next, `closed ${info.code} ${info.reason}`.trim());
+      // Without a reconnect (a one-shot connection) a first connect that failed is over, not pending; one
+      // still moving on to another node of the broker is connecting until every node failed.
+      let next = this.#state;
+      if (this.#state === "connecting") next = info.allFailed === false ? "connecting" : "disconnected";
+      else if (info.willReconnect) next = "disconnected";
+      const at = info.url === undefined ? "" : ` at ${info.url}`;
+      this.#setState(next, `${`closed ${info.code} ${info.reason}`.trim()}${at}`);
     });
     this.control.on("terminal", (info: TerminalInfo) => {
       if (this.#stopped) return;
