@@ -2,8 +2,12 @@
  * Three broker processes on one PostgreSQL database (protocol.md §4.14): peers on different nodes reach
  * each other by DM, broadcast and group; a peer offline on one node gets its messages on another;
  * `message_status` reads the same on every node; a redelivery never pushes one claim twice; an invite's
- * last use goes to exactly one of two nodes claiming it at once. Skipped without `TEST_DATABASE_URL`.
+ * last use goes to exactly one of two nodes claiming it at once; and when one node is killed -9 while
+ * 30 peers exchange DMs, its peers resume on the others and every accepted message reaches the
+ * application exactly once. Skipped without `TEST_DATABASE_URL`.
  */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { describe, expect, it, beforeAll, afterAll } from "vitest";
 import { generateIdentity } from "../../src/crypto/index.js";
 import {
@@ -29,11 +33,21 @@ async function statusOf(app: AppClient, messageId: string) {
 
 /** Short claim lease, so a redelivery happens within the test. */
 const LEASE_MS = 1_500;
+/** Short heartbeat and expiry, so a dead node's presences are marked gone within the test. */
+const HEARTBEAT_MS = 300;
+const EXPIRY_MS = 2_000;
+/** Peers that reconnect try again quickly (the real steps start at 1 s). */
+const FAST_BACKOFF = { steps: [50, 100, 200] };
 
 describe.skipIf(!postgresAvailable("cluster"))("three brokers on one PostgreSQL database", () => {
   const url = useFreshDatabase("cm_cluster");
   const nodes: BrokerProcess[] = [];
-  const options: StartBrokerOptions = { databaseUrl: url, claimLeaseMs: LEASE_MS };
+  const options: StartBrokerOptions = {
+    databaseUrl: url,
+    claimLeaseMs: LEASE_MS,
+    heartbeatMs: HEARTBEAT_MS,
+    presenceExpiryMs: EXPIRY_MS,
+  };
 
   beforeAll(async () => {
     // The first node gives the database its admin token; the others start together.
@@ -179,4 +193,77 @@ describe.skipIf(!postgresAvailable("cluster"))("three brokers on one PostgreSQL 
       expect(String(lost?.reason)).toMatch(/used|exhausted|no uses/i);
     }
   });
+
+  // Last: it kills node 3.
+  it("kill -9 of a node while 30 peers exchange DMs: its peers resume elsewhere, every accepted DM arrives once", async () => {
+    const names = Array.from({ length: 30 }, (_, i) => `p${i}`);
+    const { mesh, m } = await meshWith(node(0), [...names, "dave", "watcher"]);
+    const urls = (first: number) => [0, 1, 2].map((k) => node((first + k) % 3).url);
+    const peers = await Promise.all(
+      names.map((name, i) =>
+        AppClient.connect(node(i % 3).url, mesh.meshId, m[name]!, {
+          sessionId: `${name}-app`,
+          extra: { url: urls(i % 3), reconnect: true, backoff: FAST_BACKOFF },
+        }),
+      ),
+    );
+    // dave, on the node that dies, never comes back: the others see him leave once his row expires.
+    const dave = await AppClient.connect(node(2).url, mesh.meshId, m.dave!);
+    const watcher = await connectMember(node(0).url, mesh.meshId, m.watcher!);
+
+    const accepted: Array<{ id: string; to: number }> = [];
+    let stop = false;
+    const sender = async (i: number) => {
+      for (let k = 0; !stop || k < 4; k++) {
+        const to = (i + 1 + (k % 29)) % 30;
+        const clientMessageId = `p${i}-${k}`;
+        // A send lost with its connection is sent again with the same key: accepted once.
+        for (;;) {
+          try {
+            const ack = await peers[i]!.client.sendDirect(m[names[to]!]!.pubkey, clientMessageId, {
+              clientMessageId,
+              timeoutMs: 3_000,
+            });
+            if (ack.queued) {
+              accepted.push({ id: ack.messageId, to });
+              break;
+            }
+          } catch {
+            // Not connected right now, or the node died before the ack: try again.
+          }
+          await new Promise((r) => setTimeout(r, 50));
+        }
+      }
+    };
+    const senders = peers.map((_, i) => sender(i));
+    await waitUntil(() => accepted.length >= 150 || undefined, { timeoutMs: 30_000 });
+    const victim = node(2);
+    const victimId = readFileSync(join(victim.dataDir, "node-id"), "utf8").trim();
+    await victim.kill9();
+    await waitUntil(() => accepted.length >= 400 || undefined, { timeoutMs: 60_000 });
+    stop = true;
+    await Promise.all(senders);
+
+    for (const { id, to } of accepted) await peers[to]!.waitFor(id, 30_000);
+    for (const { id, to } of accepted) expect(peers[to]!.count(id)).toBe(1);
+    // Nothing arrived that was not accepted, and nothing twice.
+    const received = peers.flatMap((p) => p.received.map((r) => r.push.messageId));
+    expect(new Set(received).size).toBe(received.length);
+
+    // The dead node's peers are live on the other two.
+    const rows = await withDatabase(
+      url,
+      (sql) =>
+        sql<{ sessionId: string; nodeId: string }[]>`
+        SELECT session_id AS "sessionId", node_id AS "nodeId" FROM presences WHERE disconnected_at IS NULL AND session_id LIKE 'p%-app'`,
+    );
+    expect(rows).toHaveLength(30);
+    expect(rows.filter((r) => r.nodeId === victimId)).toEqual([]);
+
+    // dave's row is expired by a live node, and the watcher hears him leave.
+    await watcher.waitForEvent("peer_left", { timeoutMs: EXPIRY_MS + 30_000 });
+    const left = watcher.events("peer_left").map((e) => (e.eventData as { name?: string }).name);
+    expect(left).toEqual(["dave"]);
+    expect(dave.client.connected).toBe(false);
+  }, 180_000);
 });
