@@ -3,6 +3,7 @@ import type {
   AcceptInput,
   AcceptOutcome,
   DeliveryState,
+  IdempotencyKey,
   IdempotencyRecord,
   MessageLookup,
   MessageRow,
@@ -29,29 +30,59 @@ function prefixUpperBound(prefix: string): string {
 }
 
 /**
- * Takes the send's idempotency key when it is new or its record expired, else leaves the record as it
- * is. Either way the row is locked and returned, so the outcome is known in one statement, also when a
- * concurrent accept of the same key (another node) committed first. Null: the key is this message's.
+ * Takes each send's idempotency key when it is new or its record expired, else leaves the record as it
+ * is, in one statement for the whole batch; every row is locked and returned, so the outcome is known
+ * also when a concurrent accept of the same key (another node) committed first. Keys are taken in key
+ * order, so two nodes taking overlapping keys wait for each other instead of deadlocking. A key repeated
+ * in the batch is taken by its first item and answers the later ones like a retry. Null: the item's key
+ * is its own message's.
  */
-async function claimKey(
+async function claimKeys(
   db: Db,
-  m: MessageRow,
-  { clientMessageId, fingerprint }: NonNullable<AcceptInput["idempotency"]>,
-): Promise<AcceptOutcome | null> {
-  const expiredBefore = m.createdAt - IDEMPOTENCY_RETENTION_MS;
-  const [record] = await db<IdempotencyRecord[]>`
+  batch: AcceptInput[],
+  retentionMs: number,
+): Promise<(AcceptOutcome | null)[]> {
+  const keyOf = (meshId: string, senderMemberId: string, clientMessageId: string) =>
+    JSON.stringify([meshId, senderMemberId, clientMessageId]);
+  const first = new Map<string, AcceptInput>();
+  for (const item of batch) {
+    const { message: m, idempotency } = item;
+    if (!idempotency) continue;
+    const key = keyOf(m.meshId, m.senderMemberId, idempotency.clientMessageId);
+    if (!first.has(key)) first.set(key, item);
+  }
+  if (first.size === 0) return batch.map(() => null);
+  const takers = [...first.entries()]
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([, item]) => item);
+  const column = (pick: (item: AcceptInput) => string | number) => takers.map(pick);
+  const rows = await db<(IdempotencyRecord & IdempotencyKey)[]>`
     INSERT INTO idempotency AS i (mesh_id, sender_member_id, client_message_id, fingerprint, message_id, created_at)
-    VALUES (${m.meshId}, ${m.senderMemberId}, ${clientMessageId}, ${fingerprint}, ${m.id}, ${m.createdAt})
+    SELECT k.mesh_id, k.sender_member_id, k.client_message_id, k.fingerprint, k.message_id, k.created_at
+    FROM unnest(
+      ${column((t) => t.message.meshId)}::text[], ${column((t) => t.message.senderMemberId)}::text[],
+      ${column((t) => t.idempotency!.clientMessageId)}::text[], ${column((t) => t.idempotency!.fingerprint)}::text[],
+      ${column((t) => t.message.id)}::text[], ${column((t) => t.message.createdAt)}::bigint[]
+    ) WITH ORDINALITY AS k(mesh_id, sender_member_id, client_message_id, fingerprint, message_id, created_at, ord)
+    ORDER BY ord
     ON CONFLICT (mesh_id, sender_member_id, client_message_id) DO UPDATE SET
-      fingerprint = CASE WHEN i.created_at <= ${expiredBefore} THEN EXCLUDED.fingerprint ELSE i.fingerprint END,
-      message_id = CASE WHEN i.created_at <= ${expiredBefore} THEN EXCLUDED.message_id ELSE i.message_id END,
-      created_at = CASE WHEN i.created_at <= ${expiredBefore} THEN EXCLUDED.created_at ELSE i.created_at END
-    RETURNING fingerprint, message_id`;
-  if (!record) throw new Error("idempotency upsert returned no row");
-  if (record.messageId === m.id) return null;
-  return record.fingerprint === fingerprint
-    ? { kind: "duplicate", messageId: record.messageId }
-    : { kind: "mismatch" };
+      fingerprint = CASE WHEN i.created_at <= EXCLUDED.created_at - ${retentionMs}
+                         THEN EXCLUDED.fingerprint ELSE i.fingerprint END,
+      message_id = CASE WHEN i.created_at <= EXCLUDED.created_at - ${retentionMs}
+                        THEN EXCLUDED.message_id ELSE i.message_id END,
+      created_at = CASE WHEN i.created_at <= EXCLUDED.created_at - ${retentionMs}
+                        THEN EXCLUDED.created_at ELSE i.created_at END
+    RETURNING mesh_id, sender_member_id, client_message_id, fingerprint, message_id`;
+  const records = new Map(rows.map((r) => [keyOf(r.meshId, r.senderMemberId, r.clientMessageId), r]));
+  return batch.map(({ message: m, idempotency }): AcceptOutcome | null => {
+    if (!idempotency) return null;
+    const record = records.get(keyOf(m.meshId, m.senderMemberId, idempotency.clientMessageId));
+    if (!record) throw new Error("idempotency upsert returned no row");
+    if (record.messageId === m.id) return null;
+    return record.fingerprint === idempotency.fingerprint
+      ? { kind: "duplicate", messageId: record.messageId }
+      : { kind: "mismatch" };
+  });
 }
 
 /**
@@ -117,13 +148,8 @@ export function messageMethods(ctx: PgContext): MessageStore {
     async acceptMessages(batch) {
       if (batch.length === 0) return [];
       return ctx.run(true, async (db) => {
-        // Keys first, one statement each, pipelined and run in input order: a key repeated in the batch
-        // finds the earlier item's record and is answered like its retry.
-        const answered = await Promise.all(
-          batch.map(({ message, idempotency }) =>
-            idempotency ? claimKey(db, message, idempotency) : Promise.resolve(null),
-          ),
-        );
+        // Keys first: a key already taken answers its item, which then writes nothing.
+        const answered = await claimKeys(db, batch, IDEMPOTENCY_RETENTION_MS);
         await insertMessages(
           db,
           batch.filter((_, i) => !answered[i]),
