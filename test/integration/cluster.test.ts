@@ -244,7 +244,18 @@ describe.skipIf(!postgresAvailable("cluster"))("three brokers on one PostgreSQL 
     stop = true;
     await Promise.all(senders);
 
-    for (const { id, to } of accepted) await peers[to]!.waitFor(id, 30_000);
+    const missing = () => accepted.filter(({ id, to }) => peers[to]!.count(id) === 0);
+    await waitUntil(() => missing().length === 0 || undefined, { timeoutMs: 60_000 }).catch(() => {
+      const lost = missing();
+      const byPeer = [...new Set(lost.map((l) => l.to))].map((to) => ({
+        peer: to,
+        connected: peers[to]!.client.connected,
+        missing: lost.filter((l) => l.to === to).length,
+      }));
+      throw new Error(
+        `${lost.length} of ${accepted.length} accepted DMs never arrived: ${JSON.stringify(byPeer)}`,
+      );
+    });
     for (const { id, to } of accepted) expect(peers[to]!.count(id)).toBe(1);
     // Nothing arrived that was not accepted, and nothing twice.
     const received = peers.flatMap((p) => p.received.map((r) => r.push.messageId));
