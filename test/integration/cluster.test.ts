@@ -9,6 +9,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it, beforeAll, afterAll } from "vitest";
+import { encryptDirect, MeshClientError } from "../../src/client/index.js";
 import { generateIdentity } from "../../src/crypto/index.js";
 import {
   AppClient,
@@ -217,19 +218,24 @@ describe.skipIf(!postgresAvailable("cluster"))("three brokers on one PostgreSQL 
       for (let k = 0; !stop || k < 4; k++) {
         const to = (i + 1 + (k % 29)) % 30;
         const clientMessageId = `p${i}-${k}`;
-        // A send lost with its connection is sent again with the same key: accepted once.
+        // Encrypted once: a send lost with its connection goes again as the same bytes under the same
+        // key (as the daemon's outbox does), so it is accepted once.
+        const recipient = m[names[to]!]!.pubkey;
+        const envelope = encryptDirect(clientMessageId, recipient, m[names[i]!]!.secretKey);
         for (;;) {
           try {
-            const ack = await peers[i]!.client.sendDirect(m[names[to]!]!.pubkey, clientMessageId, {
-              clientMessageId,
-              timeoutMs: 3_000,
-            });
+            const ack = await peers[i]!.client.send(
+              { targetSpec: recipient, ...envelope, clientMessageId },
+              { timeoutMs: 3_000 },
+            );
             if (ack.queued) {
               accepted.push({ id: ack.messageId, to });
               break;
             }
-          } catch {
-            // Not connected right now, or the node died before the ack: try again.
+            if (!/rate_limit|store_unavailable|internal/.test(ack.error ?? "")) throw new Error(ack.error);
+          } catch (err) {
+            // Not connected right now, or the node died before the ack: try again. Any refusal is a bug.
+            if (err instanceof Error && !(err instanceof MeshClientError)) throw err;
           }
           await new Promise((r) => setTimeout(r, 50));
         }
