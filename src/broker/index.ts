@@ -15,6 +15,7 @@ import { Metrics } from "./metrics.js";
 import { resolveOptions, type BrokerOptions, type ResolvedOptions } from "./options.js";
 import { PresenceRegistry } from "./presence/registry.js";
 import { PresenceService } from "./presence/service.js";
+import { listenForStateChanges } from "./state/changes.js";
 import { createListener } from "./server.js";
 import { StoreHealth, isStorageFault } from "./store/health.js";
 import type { Store } from "./store/port/index.js";
@@ -116,6 +117,7 @@ export async function runBroker(options: BrokerOptions): Promise<RunningBroker> 
     members: new MemberCache(store, cluster),
   } as Omit<BrokerContext, "delivery" | "presence"> as BrokerContext;
   Object.assign(ctx, { delivery: new DeliveryEngine(ctx), presence: new PresenceService(ctx) });
+  listenForStateChanges(ctx);
 
   let lastPing = { at: 0, up: true };
   const dbStatus = async (): Promise<DbStatus> => {

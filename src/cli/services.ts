@@ -51,7 +51,11 @@ export async function oneShotDaemon(ctx: Pick<Context, "out" | "mesh">): Promise
   const { openInProcessDaemon } = await import("../daemon/index.js");
   const opened = await openInProcessDaemon({ meshId: mesh.mesh_id, version: packageVersion() });
   onCommandEnd(() => opened.close());
-  const client = new DaemonClient({ token: null, transport: opened.transport });
+  const client = new DaemonClient({
+    token: null,
+    transport: opened.transport,
+    streamTransport: opened.stream,
+  });
   await settled(client, 10_000);
   return client;
 }

@@ -19,6 +19,7 @@ import { mcpVerb } from "./commands/mcp.js";
 import { MESH_VERBS } from "./commands/mesh.js";
 import { MODERATION_VERBS } from "./commands/moderation.js";
 import { PRESENCE_VERBS } from "./commands/presence.js";
+import { STATE_VERBS } from "./commands/state.js";
 import { TALK_VERBS } from "./commands/talk.js";
 import { upVerb } from "./commands/up.js";
 
@@ -32,6 +33,7 @@ export const VERBS: readonly VerbDef[] = [
   inbox,
   ...PRESENCE_VERBS,
   infoVerb,
+  ...STATE_VERBS,
   ...INSTALL_VERBS,
   launchVerb,
   mcpVerb,

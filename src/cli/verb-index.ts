@@ -42,6 +42,8 @@ export const VERB_INDEX: Readonly<Record<string, Loader>> = {
   hook: async () => (await import("./commands/hook.js")).HOOK_VERBS,
   daemon: async () => (await import("./commands/daemon.js")).DAEMON_VERBS,
   doctor: async () => [(await import("./commands/doctor.js")).doctorVerb],
+  state: async () => (await import("./commands/state.js")).STATE_VERBS,
+  context: async () => (await import("./commands/state.js")).STATE_VERBS,
 };
 
 /** The verbs a command line can be about: its first word's group, or the whole table. */

@@ -1,5 +1,13 @@
 /** The broker client core: one implementation used by the daemon, the CLI, the SDK and the bench. */
-export { MeshClient, type MessageOptions } from "./mesh-client.js";
+export { MeshClient, type ContextInput, type MessageOptions, type SharedOptions } from "./mesh-client.js";
+export {
+  meshDataKey,
+  openStateValue,
+  openText,
+  sealStateValue,
+  sealText,
+  type Opened,
+} from "./state-crypto.js";
 export { MeshConnection } from "./connection.js";
 export type {
   BrokerFrame,
@@ -51,6 +59,9 @@ export type {
   LeaveMeshAck,
   MeshInfoResult,
   ModerationTarget,
+  ContextEntry,
+  StateChangeFrame,
+  StateEntry,
   CoalescedPeerEvent,
   PeerEventsData,
   UnbanAck,

@@ -22,6 +22,21 @@ import {
   type StatusSource,
 } from "../protocol/frames.js";
 import { LIST_PEERS_MAX_LIMIT } from "../protocol/constants.js";
+import {
+  CONTEXT_ITEM_MAX_CHARS,
+  CONTEXT_ITEMS_MAX,
+  CONTEXT_SUMMARY_MAX_CHARS,
+  ContextList,
+  ContextResults,
+  ContextShared,
+  STATE_VALUE_MAX_BYTES,
+  StateList,
+  StateResult,
+  type ContextEntry,
+  type ContextListEntry,
+  type StateEntry,
+} from "../protocol/frames.js";
+import { meshDataKey, openStateValue, openText, sealStateValue, sealText } from "./state-crypto.js";
 import { MeshConnection } from "./connection.js";
 import { ClientErrorCode, MeshClientError } from "./errors.js";
 import type { MeshClientOptions } from "./options.js";
@@ -204,4 +219,145 @@ export class MeshClient extends MeshConnection {
   leaveMesh(options?: RequestOptions): Promise<LeaveMeshAck> {
     return this.request({ type: "leave_mesh" }, { ...options, schema: LeaveMeshAck });
   }
+
+  // ---- state and contexts (§6.1, §6.7) ----------------------------------------------------------------
+  // With `rootKey`, values, summaries, files and findings are encrypted under the mesh data key before
+  // they leave (§5.8) and decrypted on read; without it they travel as given (what reference clients do).
+
+  /**
+   * `set_state`: last write wins; every other presence gets a `state_change`. Resolves once the broker
+   * answered `ok` (capability `ok_replies`), else once written. A value whose wire form is over 32,768
+   * bytes is refused here with `too_large`, without sending.
+   */
+  setState(key: string, value: unknown, options: SharedOptions = {}): Promise<void> {
+    const wire = options.rootKey === undefined ? value : sealStateValue(value, meshDataKey(options.rootKey));
+    const bytes = Buffer.byteLength(JSON.stringify(wire) ?? "");
+    if (bytes > STATE_VALUE_MAX_BYTES) {
+      return Promise.reject(
+        new MeshClientError(
+          "too_large",
+          `state value too large: ${bytes} bytes serialized${options.rootKey === undefined ? "" : " once encrypted"} (the limit is ${STATE_VALUE_MAX_BYTES})`,
+        ),
+      );
+    }
+    return this.fireOrAwaitOk({ type: "set_state", key, value: wire }, options);
+  }
+
+  /** `get_state`: a missing key is `value: null, updatedBy: "", updatedAt: ""`. */
+  async getState(key: string, options: SharedOptions = {}): Promise<StateEntry> {
+    const {
+      type: _t,
+      _reqId,
+      ...entry
+    } = await this.request({ type: "get_state", key }, { ...options, schema: StateResult });
+    return openEntry(entry, options.rootKey);
+  }
+
+  async listState(options: SharedOptions = {}): Promise<StateEntry[]> {
+    const reply = await this.request({ type: "list_state" }, { ...options, schema: StateList });
+    return reply.entries.map((e) => openEntry(e, options.rootKey));
+  }
+
+  /** `share_context`: replaces this member's context; resolves with its id. */
+  async shareContext(context: ContextInput, options: SharedOptions = {}): Promise<string> {
+    const seal =
+      options.rootKey === undefined
+        ? (t: string) => t
+        : (
+            (key: Uint8Array) => (t: string) =>
+              sealText(t, key)
+          )(meshDataKey(options.rootKey));
+    const frame = {
+      type: "share_context",
+      summary: seal(context.summary),
+      filesRead: context.filesRead?.map(seal),
+      keyFindings: context.keyFindings?.map(seal),
+      tags: context.tags,
+    };
+    const over = contextTooLong(frame.summary, frame.filesRead, frame.keyFindings);
+    if (over !== null) {
+      const how = options.rootKey === undefined ? "" : " once encrypted";
+      throw new MeshClientError("too_large", `context ${over}${how}`);
+    }
+    return (await this.request(frame, { ...options, schema: ContextShared })).id;
+  }
+
+  /**
+   * Contexts whose summary contains `query` (any case) or that have the tag `query`, newest first, at
+   * most 20. With `rootKey` the search runs here over the decrypted `list_contexts` (the broker cannot
+   * search encrypted summaries); without it the broker's `get_context` answers.
+   */
+  async getContext(query: string, options: SharedOptions = {}): Promise<ContextEntry[]> {
+    if (options.rootKey === undefined) {
+      return (await this.request({ type: "get_context", query }, { ...options, schema: ContextResults }))
+        .contexts;
+    }
+    const needle = query.toLowerCase();
+    const all = await this.listContexts(options);
+    return all
+      .filter((c) => c.summary.toLowerCase().includes(needle) || c.tags.includes(query))
+      .slice(0, CONTEXT_RESULTS_LIMIT);
+  }
+
+  /** Every member's context, newest first. */
+  async listContexts(options: SharedOptions = {}): Promise<ContextEntry[]> {
+    const reply = await this.request({ type: "list_contexts" }, { ...options, schema: ContextList });
+    return reply.contexts.map((c) => openContext(c, options.rootKey));
+  }
+}
+
+/** Which field of a context is over the broker's limits (its wire form), or null. */
+function contextTooLong(summary: string, filesRead?: string[], keyFindings?: string[]): string | null {
+  if (summary.length > CONTEXT_SUMMARY_MAX_CHARS) {
+    return `summary too long: ${summary.length} characters (the limit is ${CONTEXT_SUMMARY_MAX_CHARS})`;
+  }
+  for (const [name, list] of [
+    ["files", filesRead],
+    ["findings", keyFindings],
+  ] as const) {
+    if (list === undefined) continue;
+    if (list.length > CONTEXT_ITEMS_MAX)
+      return `has too many ${name}: ${list.length} (the limit is ${CONTEXT_ITEMS_MAX})`;
+    const long = list.find((item) => item.length > CONTEXT_ITEM_MAX_CHARS);
+    if (long !== undefined) {
+      return `${name} entry too long: ${long.length} characters (the limit is ${CONTEXT_ITEM_MAX_CHARS})`;
+    }
+  }
+  return null;
+}
+
+/** `get_context` results (§8). */
+const CONTEXT_RESULTS_LIMIT = 20;
+
+/** Options of the state and context methods. */
+export type SharedOptions = RequestOptions & {
+  /** The mesh root key: encrypt what §5.8 says the broker must not see, and decrypt on read. */
+  rootKey?: Uint8Array | undefined;
+};
+
+/** What `shareContext` takes (plaintext; encrypted when a root key is given). */
+export interface ContextInput {
+  summary: string;
+  filesRead?: string[] | undefined;
+  keyFindings?: string[] | undefined;
+  tags?: string[] | undefined;
+}
+
+function openEntry(entry: StateEntry, rootKey: Uint8Array | undefined): StateEntry {
+  if (rootKey === undefined) return entry;
+  return { ...entry, value: openStateValue(entry.value, meshDataKey(rootKey)).value };
+}
+
+function openContext(c: ContextListEntry, rootKey: Uint8Array | undefined): ContextEntry {
+  const filesRead = c.filesRead ?? [];
+  const keyFindings = c.keyFindings ?? [];
+  if (rootKey === undefined) return { ...c, filesRead, keyFindings };
+  const key = meshDataKey(rootKey);
+  const open = (t: string) => openText(t, key).value;
+  return {
+    ...c,
+    summary: open(c.summary),
+    filesRead: filesRead.map(open),
+    keyFindings: keyFindings.map(open),
+  };
 }

@@ -67,6 +67,8 @@ export interface DaemonClientOptions {
    * command: `--no-daemon`). It has no event stream.
    */
   transport?: InProcessTransport;
+  /** The event stream of a daemon run in this process (with {@link transport}). */
+  streamTransport?: InProcessStream;
 }
 
 /** A daemon answering in this process: a request in, `{status, body}` out. */
@@ -76,6 +78,13 @@ export type InProcessTransport = (request: {
   headers: Record<string, string>;
   body: unknown;
 }) => Promise<{ status: number; body: unknown }>;
+
+/** A daemon answering in this process: opens its event stream (a readable of SSE text). */
+export type InProcessStream = (request: {
+  url: string;
+  headers: Record<string, string>;
+  signal?: AbortSignal | undefined;
+}) => Promise<IncomingMessage>;
 
 type Query = Record<string, string | number | boolean | undefined | null>;
 
@@ -138,12 +147,14 @@ export class DaemonClient {
   readonly token: string | null;
   readonly #timeoutMs: number;
   readonly #transport: InProcessTransport | undefined;
+  readonly #streamTransport: InProcessStream | undefined;
 
   constructor(options: DaemonClientOptions = {}) {
     this.socketPath = options.socketPath ?? daemonFiles.socket();
     this.token = options.token === undefined ? sessionTokenFromEnv() : options.token;
     this.#timeoutMs = options.timeoutMs ?? 10_000;
     this.#transport = options.transport;
+    this.#streamTransport = options.streamTransport;
   }
 
   /** Whether this client talks to a daemon run in this process (no event stream, nothing kept after). */
@@ -232,6 +243,13 @@ export class DaemonClient {
     options: { query?: Query; headers?: Record<string, string>; signal?: AbortSignal } = {},
   ): Promise<IncomingMessage> {
     const { path } = ENDPOINTS.events;
+    if (this.#streamTransport !== undefined) {
+      return this.#streamTransport({
+        url: withQuery(path, options.query),
+        headers: this.#headers(options.headers),
+        signal: options.signal,
+      });
+    }
     const res = await new Promise<IncomingMessage>((resolve, reject) => {
       const req = httpRequest(
         {

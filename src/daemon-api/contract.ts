@@ -294,3 +294,32 @@ export interface MeshInfoView {
   your_name: string;
   your_groups: Array<{ name: string; role: string | null }>;
 }
+
+/** A state entry (protocol.md §6.1), decrypted, as `claudemesh state get --json` prints it. */
+export interface StateEntryView {
+  key: string;
+  /** The value; `null` for a missing key. */
+  value: unknown;
+  /** The writer's display name (`""` for a missing key). */
+  updated_by: string;
+  /** ISO-8601 (`""` for a missing key). */
+  updated_at: string;
+}
+
+/**
+ * The `state_change` event of the event stream: a state key another presence wrote, or (key
+ * `_context:<name>`) a context it shared, decrypted, with the mesh's slug.
+ */
+export interface StateChangeEvent extends StateEntryView {
+  mesh: string;
+}
+
+/** A member's shared context (protocol.md §6.7), decrypted. */
+export interface ContextView {
+  peer_name: string;
+  summary: string;
+  files_read: string[];
+  key_findings: string[];
+  tags: string[];
+  updated_at: string;
+}

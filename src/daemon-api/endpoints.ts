@@ -21,6 +21,8 @@ import type {
   StatusView,
   SurfacedResponse,
   VersionResponse,
+  StateEntryView,
+  ContextView,
 } from "./contract.js";
 
 export type Method = "GET" | "POST" | "DELETE";
@@ -68,6 +70,12 @@ export const ENDPOINTS = {
   kick: { method: "POST", path: "/v1/moderation/kick" },
   ban: { method: "POST", path: "/v1/moderation/ban" },
   unban: { method: "POST", path: "/v1/moderation/unban" },
+  listState: { method: "GET", path: "/v1/state" },
+  getState: { method: "GET", path: "/v1/state/value" },
+  setState: { method: "POST", path: "/v1/state" },
+  listContexts: { method: "GET", path: "/v1/contexts" },
+  getContext: { method: "GET", path: "/v1/contexts/search" },
+  shareContext: { method: "POST", path: "/v1/contexts" },
   /** Server-sent events (not a JSON answer): follow it with `daemon-api/events.ts`. */
   events: { method: "GET", path: "/v1/events" },
 } as const satisfies Record<string, EndpointDef>;
@@ -110,6 +118,12 @@ export interface EndpointOutputs {
   kick: Moderated<{ kicked: string[]; affected: string[]; skipped_control_plane: string[] }>;
   ban: Moderated<{ banned: string }>;
   unban: Moderated<{ unbanned: string }>;
+  listState: { mesh: string; entries: StateEntryView[] };
+  getState: StateEntryView & { mesh: string };
+  setState: Ok & { mesh: string; key: string };
+  listContexts: { mesh: string; contexts: ContextView[] };
+  getContext: { mesh: string; contexts: ContextView[] };
+  shareContext: { mesh: string; id: string };
   events: never;
 }
 

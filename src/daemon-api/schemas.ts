@@ -5,7 +5,19 @@
  * module at run time: callers import its types only, so a hook never pays for a schema library.
  */
 import { z } from "zod";
-import { MessageMode, PresenceStatus, Priority, SUMMARY_MAX_CHARS } from "../protocol/index.js";
+import {
+  CONTEXT_ITEM_MAX_CHARS,
+  CONTEXT_ITEMS_MAX,
+  CONTEXT_QUERY_MAX_CHARS,
+  CONTEXT_SUMMARY_MAX_CHARS,
+  CONTEXT_TAG_MAX_CHARS,
+  CONTEXT_TAGS_MAX,
+  MessageMode,
+  PresenceStatus,
+  Priority,
+  STATE_KEY_MAX_CHARS,
+  SUMMARY_MAX_CHARS,
+} from "../protocol/index.js";
 import { SURFACED_LANES } from "./contract.js";
 import type { EndpointName } from "./endpoints.js";
 
@@ -100,6 +112,22 @@ export const SCHEMAS = {
   kick: ModerationTarget,
   ban: ModerationTarget,
   unban: ModerationTarget,
+  listState: MeshOnly,
+  getState: z.object({ key: z.string().min(1).max(STATE_KEY_MAX_CHARS), mesh: Mesh.optional() }),
+  setState: z.object({
+    key: z.string().min(1).max(STATE_KEY_MAX_CHARS),
+    value: z.unknown().refine((v) => v !== undefined, "required"),
+    mesh: Mesh.optional(),
+  }),
+  listContexts: MeshOnly,
+  getContext: z.object({ query: z.string().min(1).max(CONTEXT_QUERY_MAX_CHARS), mesh: Mesh.optional() }),
+  shareContext: z.object({
+    summary: z.string().min(1).max(CONTEXT_SUMMARY_MAX_CHARS),
+    files_read: z.array(z.string().min(1).max(CONTEXT_ITEM_MAX_CHARS)).max(CONTEXT_ITEMS_MAX).optional(),
+    key_findings: z.array(z.string().min(1).max(CONTEXT_ITEM_MAX_CHARS)).max(CONTEXT_ITEMS_MAX).optional(),
+    tags: z.array(z.string().min(1).max(CONTEXT_TAG_MAX_CHARS)).max(CONTEXT_TAGS_MAX).optional(),
+    mesh: Mesh.optional(),
+  }),
   events: z.object({ mesh: Mesh.optional(), last_event_id: z.string().optional() }),
 } satisfies Record<EndpointName, z.ZodType>;
 

@@ -16,6 +16,7 @@ import { INBOX_RETENTION_MS, InboxStore } from "./inbox/store.js";
 import { LocalError } from "./ipc/errors.js";
 import { meshClientFactory, type BrokerLink, type LinkFactory } from "./links.js";
 import { sessionLinkOptions } from "./meshes/link-options.js";
+import { stateChangeEvent } from "./meshes/state-events.js";
 import { MeshRuntime } from "./meshes/mesh-runtime.js";
 import { streamEventsFor } from "./meshes/system-events.js";
 import type { LinkChoice } from "./outbox/drain.js";
@@ -251,6 +252,13 @@ export class Daemon {
       saveRoster: (meshId, members) => this.outbox.store.cacheRoster(meshId, members),
     });
     this.#meshes.set(config.mesh_id, mesh);
+    // State changes reach the member connection (every presence but the writer's): one event each.
+    mesh.control.onFrame((frame) => {
+      if (frame.type !== "state_change") return;
+      const event = stateChangeEvent(mesh.slug, mesh.rootKey, frame);
+      if (event !== null)
+        this.events.publish("state_change", event, { meshId: mesh.meshId, sessionPubkey: null });
+    });
     mesh.start();
   }
 

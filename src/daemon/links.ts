@@ -27,6 +27,13 @@ export type BrokerLink = Pick<
   | "ban"
   | "unban"
   | "leaveMesh"
+  | "onFrame"
+  | "setState"
+  | "getState"
+  | "listState"
+  | "shareContext"
+  | "getContext"
+  | "listContexts"
 >;
 
 export type LinkFactory = (options: MeshClientOptions) => BrokerLink;

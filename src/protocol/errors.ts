@@ -28,6 +28,8 @@ export const ErrorCode = {
   ambiguousPrefix: "ambiguous_prefix",
   invalidGroupName: "invalid_group_name",
   limit: "limit",
+  /** A request over a size limit of its family (a state value over 32,768 bytes, §6.1). */
+  tooLarge: "too_large",
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 

@@ -17,6 +17,7 @@ import type { ContractContext } from "./store/context.js";
 import { lifecycleContract } from "./store/lifecycle.js";
 import { limitsContract } from "./store/limits.js";
 import { meshInfoContract } from "./store/mesh-info.js";
+import { stateContract } from "./store/state.js";
 import { membersContract } from "./store/members.js";
 import { messagesContract } from "./store/messages.js";
 import { presencesContract } from "./store/presences.js";
@@ -63,5 +64,6 @@ export function runStoreContract(
     redeliveryContract(ctx);
     retentionContract(ctx);
     meshInfoContract(ctx);
+    stateContract(ctx);
   });
 }

@@ -150,6 +150,27 @@ export class FakeLink implements BrokerLink {
   listPeers: BrokerLink["listPeers"] = async () => this.broker.peers;
   listMembers: BrokerLink["listMembers"] = async () => this.broker.members;
   messageStatus: BrokerLink["messageStatus"] = async (messageId) => this.broker.status(messageId);
+  // State and contexts: an in-memory map per fake broker, enough for daemon tests (no encryption).
+  frameHandlers: Array<(frame: { type: string; [k: string]: unknown }) => void> = [];
+  onFrame: BrokerLink["onFrame"] = (handler) => {
+    this.frameHandlers.push(handler);
+    return () => undefined;
+  };
+  setState: BrokerLink["setState"] = async (key, value) => {
+    this.broker.state.set(key, {
+      key,
+      value,
+      updatedBy: this.options.meshId,
+      updatedAt: new Date().toISOString(),
+    });
+  };
+  getState: BrokerLink["getState"] = async (key) =>
+    this.broker.state.get(key) ?? { key, value: null, updatedBy: "", updatedAt: "" };
+  listState: BrokerLink["listState"] = async () => [...this.broker.state.values()];
+  shareContext: BrokerLink["shareContext"] = async () => "ctx-1";
+  getContext: BrokerLink["getContext"] = async () => [];
+  listContexts: BrokerLink["listContexts"] = async () => [];
+
   meshInfo: BrokerLink["meshInfo"] = async () => ({
     type: "mesh_info_result",
     mesh: this.options.meshId,
@@ -191,6 +212,7 @@ export class FakeBroker {
   up = true;
   readonly links: FakeLink[] = [];
   readonly sent: Array<{ link: FakeLink; input: SendInput }> = [];
+  readonly state = new Map<string, { key: string; value: unknown; updatedBy: string; updatedAt: string }>();
   members: MemberEntry[] = [];
   peers: PeerEntry[] = [];
   /** What the next acks say; by default every send is queued with a fresh id. */

@@ -49,6 +49,12 @@ export const FUZZ_KNOWN_TYPES = [
   "unban",
   "list_bans",
   "mesh_info",
+  "set_state",
+  "get_state",
+  "list_state",
+  "share_context",
+  "get_context",
+  "list_contexts",
 ] as const;
 
 export class FuzzGenerator {

@@ -66,6 +66,7 @@ const ERROR_CODES = new Set([
   "invalid_argument",
   "ambiguous_prefix",
   "invalid_group_name",
+  "too_large",
 ]);
 const REPLY_TYPES = new Set([
   "hello_ack",
@@ -81,6 +82,12 @@ const REPLY_TYPES = new Set([
   "ban_ack",
   "unban_ack",
   "mesh_info_result",
+  "state_result",
+  "state_list",
+  "state_change",
+  "context_shared",
+  "context_results",
+  "context_list",
 ]);
 
 let mesh: TestMesh;

@@ -257,12 +257,39 @@ describe("channel notifications", () => {
 });
 
 describe("tools", () => {
-  it("lists send_message, list_peers and read_inbox with input schemas", async () => {
+  it("lists send_message, list_peers, read_inbox, get_state and set_state with input schemas", async () => {
     const mcp = await mcpFor(["--message-mode", "off"]);
     const { tools } = await mcp.client.listTools();
-    expect(tools.map((t) => t.name).sort()).toEqual(["list_peers", "read_inbox", "send_message"]);
+    expect(tools.map((t) => t.name).sort()).toEqual([
+      "get_state",
+      "list_peers",
+      "read_inbox",
+      "send_message",
+      "set_state",
+    ]);
     const send = tools.find((t) => t.name === "send_message");
     expect(send?.inputSchema).toMatchObject({ type: "object", required: ["to", "message"] });
+  });
+
+  it("set_state and get_state share a value with the other user's CLI", async () => {
+    const mcp = await mcpFor(["--message-mode", "off"]);
+    const set = await mcp.client.callTool({
+      name: "set_state",
+      arguments: { key: "mcp-key", value: { from: "tool", n: 1 } },
+    });
+    expect(set.isError).toBeFalsy();
+    expect(JSON.stringify(set.content)).toMatch(/Set mcp-key/);
+    const seen = await mesh.bob.runJson<{ value: unknown; updated_by: string }>(["state", "get", "mcp-key"]);
+    expect(seen.value).toEqual({ from: "tool", n: 1 });
+    await mesh.bob.runJson(["state", "set", "from-bob", "hello"]);
+    const one = await mcp.client.callTool({ name: "get_state", arguments: { key: "from-bob" } });
+    expect(JSON.stringify(one.content)).toMatch(/from-bob = \\"hello\\"/);
+    const all = await mcp.client.callTool({ name: "get_state", arguments: {} });
+    expect(JSON.stringify(all.content)).toMatch(/mcp-key[\s\S]*from-bob|from-bob[\s\S]*mcp-key/);
+    const missing = await mcp.client.callTool({ name: "get_state", arguments: { key: "not-there" } });
+    expect(JSON.stringify(missing.content)).toMatch(/not set/);
+    const bad = await mcp.client.callTool({ name: "set_state", arguments: { key: "", value: 1 } });
+    expect(bad.isError).toBe(true);
   });
 
   it("send_message reaches the other user", async () => {

@@ -45,6 +45,22 @@ export const ClusterMessage = z.discriminatedUnion("kind", [
     /** Removed at once (kick, ban); else only the socket closes and the presence enters its grace. */
     evict: z.boolean(),
   }),
+  /**
+   * A `state_change` (protocol.md §6.1, §6.7) for the presences each node holds, except the writer's.
+   * `value` is left out when it would not fit a notice; the receiving node then reads it from the store.
+   */
+  z.object({
+    kind: z.literal("state_change"),
+    meshId: Id,
+    exceptPresenceId: Id,
+    source: z.enum(["state", "context"]),
+    /** The state key, or for a context the member whose context it is. */
+    ref: z.string().min(1).max(1_100),
+    key: z.string().min(1).max(1_100),
+    updatedBy: z.string().max(1_000),
+    updatedAt: z.string().max(40),
+    value: z.unknown().optional(),
+  }),
 ]);
 export type ClusterMessage = z.infer<typeof ClusterMessage>;
 export type ClusterMessageKind = ClusterMessage["kind"];

@@ -14,8 +14,9 @@ export const mcpVerb = defineVerb({
   summary: "The MCP stdio server (started by Claude Code, not by people)",
   description:
     "Pushes inbound messages into the running Claude Code session as channel notifications and offers the\n" +
-    "tools send_message, list_peers and read_inbox. Logs go to stderr; it exits when stdin closes or on\n" +
-    "SIGTERM. Without --message-mode it uses the mode the session was launched with (push by default).",
+    "tools send_message, list_peers, read_inbox, get_state and set_state. Logs go to stderr; it exits when\n" +
+    "stdin closes or on SIGTERM. Without --message-mode it uses the mode the session was launched with\n" +
+    "(push by default).",
   flags: {
     messageMode: {
       type: "string",

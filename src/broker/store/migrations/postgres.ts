@@ -195,8 +195,34 @@ CREATE TABLE broker_settings (
 );
 `;
 
+/** Shared key–value state and one context per member (protocol.md §6.1, §6.7). */
+const stateContexts = `
+CREATE TABLE state_entries (
+  mesh_id ${TEXT} NOT NULL REFERENCES meshes (id),
+  key ${TEXT} NOT NULL,
+  value_json ${TEXT} NOT NULL,
+  updated_by ${TEXT} NOT NULL,
+  updated_at BIGINT NOT NULL,
+  PRIMARY KEY (mesh_id, key)
+);
+
+CREATE TABLE contexts (
+  member_id ${TEXT} PRIMARY KEY REFERENCES members (id),
+  id ${TEXT} NOT NULL UNIQUE,
+  mesh_id ${TEXT} NOT NULL REFERENCES meshes (id),
+  peer_name ${TEXT} NOT NULL,
+  summary ${TEXT} NOT NULL,
+  files_read JSONB NOT NULL DEFAULT '[]',
+  key_findings JSONB NOT NULL DEFAULT '[]',
+  tags JSONB NOT NULL DEFAULT '[]',
+  updated_at BIGINT NOT NULL
+);
+CREATE INDEX contexts_mesh ON contexts (mesh_id, updated_at);
+`;
+
 /** Every PostgreSQL migration, oldest first. Append only. */
 export const POSTGRES_MIGRATIONS: readonly Migration[] = [
   { version: 1, name: "initial", sql: initial },
   { version: 2, name: "broker-settings", sql: brokerSettings },
+  { version: 3, name: "state-contexts", sql: stateContexts },
 ];

@@ -212,6 +212,31 @@ CREATE TABLE broker_settings (
 );
 `;
 
+/** Shared key–value state and one context per member (protocol.md §6.1, §6.7). */
+const stateContexts = `
+CREATE TABLE state_entries (
+  mesh_id TEXT NOT NULL REFERENCES meshes (id),
+  key TEXT NOT NULL,
+  value_json TEXT NOT NULL,
+  updated_by TEXT NOT NULL,
+  updated_at INTEGER NOT NULL,
+  PRIMARY KEY (mesh_id, key)
+) WITHOUT ROWID;
+
+CREATE TABLE contexts (
+  member_id TEXT PRIMARY KEY REFERENCES members (id),
+  id TEXT NOT NULL UNIQUE,
+  mesh_id TEXT NOT NULL REFERENCES meshes (id),
+  peer_name TEXT NOT NULL,
+  summary TEXT NOT NULL,
+  files_read TEXT NOT NULL DEFAULT '[]',
+  key_findings TEXT NOT NULL DEFAULT '[]',
+  tags TEXT NOT NULL DEFAULT '[]',
+  updated_at INTEGER NOT NULL
+);
+CREATE INDEX contexts_mesh ON contexts (mesh_id, updated_at);
+`;
+
 /** Every SQLite migration, oldest first. Append only. */
 export const SQLITE_MIGRATIONS: readonly Migration[] = [
   { version: 1, name: "initial", sql: initial },
@@ -219,4 +244,5 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
   { version: 3, name: "member-names", sql: memberNames },
   { version: 4, name: "presence-lookups", sql: presenceLookups },
   { version: 5, name: "broker-settings", sql: brokerSettings },
+  { version: 6, name: "state-contexts", sql: stateContexts },
 ];

@@ -17,6 +17,7 @@ import type { MeshInfoStore } from "./mesh-info.js";
 import type { MessageStore } from "./messages.js";
 import type { PresenceStore } from "./presences.js";
 import type { SweepStore } from "./sweep.js";
+import type { StateStore } from "./state.js";
 
 export type * from "./claims.js";
 export type * from "./deliveries.js";
@@ -28,6 +29,7 @@ export type * from "./mesh-info.js";
 export type * from "./messages.js";
 export type * from "./presences.js";
 export type * from "./sweep.js";
+export type * from "./state.js";
 
 export type Store = LifecycleStore &
   MemberStore &
@@ -38,4 +40,5 @@ export type Store = LifecycleStore &
   ClaimStore &
   DeliveryStore &
   SweepStore &
-  MeshInfoStore;
+  MeshInfoStore &
+  StateStore;

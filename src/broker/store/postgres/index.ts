@@ -21,6 +21,7 @@ import { inviteMethods } from "./invites.js";
 import { limitMethods } from "./limits.js";
 import { memberMethods } from "./members.js";
 import { meshInfoMethods } from "./mesh-info.js";
+import { stateMethods } from "./state.js";
 import { messageMethods } from "./messages.js";
 import { presenceMethods } from "./presences.js";
 import { sweepMethods } from "./sweep.js";
@@ -98,5 +99,6 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
     ...deliveryMethods(ctx),
     ...sweepMethods(ctx),
     ...meshInfoMethods(ctx),
+    ...stateMethods(ctx),
   };
 }

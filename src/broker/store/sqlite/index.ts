@@ -17,6 +17,7 @@ import { inviteMethods } from "./invites.js";
 import { limitMethods } from "./limits.js";
 import { memberMethods } from "./members.js";
 import { meshInfoMethods } from "./mesh-info.js";
+import { stateMethods } from "./state.js";
 import { messageMethods } from "./messages.js";
 import { presenceMethods } from "./presences.js";
 import { sweepMethods } from "./sweep.js";
@@ -147,5 +148,6 @@ export function createSqliteStore({ path, backgroundCheckpoints }: SqliteStoreOp
     ...deliveryMethods(ctx),
     ...sweepMethods(ctx),
     ...meshInfoMethods(ctx),
+    ...stateMethods(ctx),
   };
 }

@@ -9,6 +9,7 @@ import { moderationRoutes } from "./moderation.js";
 import { peerRoutes } from "./peers.js";
 import { presenceRoutes } from "./presence.js";
 import { sessionRoutes } from "./sessions.js";
+import { stateRoutes } from "./state.js";
 
 export const ROUTES: { implementations: Implementations; events: StreamHandler } = {
   implementations: {
@@ -20,6 +21,7 @@ export const ROUTES: { implementations: Implementations; events: StreamHandler }
     ...inboxRoutes,
     ...moderationRoutes,
     ...infoRoutes,
+    ...stateRoutes,
   },
   events: eventsRoute,
 };
