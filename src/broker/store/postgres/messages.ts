@@ -6,7 +6,6 @@ import type {
   IdempotencyKey,
   IdempotencyRecord,
   MessageLookup,
-  MessageRow,
   MessageStore,
 } from "../port/index.js";
 import { IDEMPOTENCY_RETENTION_MS } from "../retention.js";
