@@ -55,3 +55,12 @@ export type {
   PeerEventsData,
   UnbanAck,
 } from "../protocol/frames.js";
+export {
+  memoryQueryTokens,
+  openText,
+  sealMemory,
+  sealText,
+  type OpenedText,
+  type SealedMemory,
+} from "./memory-skills.js";
+export type { MemoryEntry, MemoryStored, SkillAck, SkillDetail, SkillSummary } from "../protocol/frames.js";

@@ -22,6 +22,7 @@ import type {
   SurfacedResponse,
   VersionResponse,
 } from "./contract.js";
+import type { MemoryView, SkillDetailView, SkillView } from "./contract.js";
 
 export type Method = "GET" | "POST" | "DELETE";
 
@@ -68,6 +69,13 @@ export const ENDPOINTS = {
   kick: { method: "POST", path: "/v1/moderation/kick" },
   ban: { method: "POST", path: "/v1/moderation/ban" },
   unban: { method: "POST", path: "/v1/moderation/unban" },
+  remember: { method: "POST", path: "/v1/memory" },
+  recall: { method: "GET", path: "/v1/memory" },
+  forget: { method: "DELETE", path: "/v1/memory" },
+  shareSkill: { method: "POST", path: "/v1/skills" },
+  listSkills: { method: "GET", path: "/v1/skills" },
+  getSkill: { method: "GET", path: "/v1/skills/:name" },
+  removeSkill: { method: "DELETE", path: "/v1/skills/:name" },
   /** Server-sent events (not a JSON answer): follow it with `daemon-api/events.ts`. */
   events: { method: "GET", path: "/v1/events" },
 } as const satisfies Record<string, EndpointDef>;
@@ -110,6 +118,13 @@ export interface EndpointOutputs {
   kick: Moderated<{ kicked: string[]; affected: string[]; skipped_control_plane: string[] }>;
   ban: Moderated<{ banned: string }>;
   unban: Moderated<{ unbanned: string }>;
+  remember: { id: string };
+  recall: { memories: MemoryView[] };
+  forget: { id: string; forgotten: boolean };
+  shareSkill: { name: string; action: "shared" };
+  listSkills: { skills: SkillView[] };
+  getSkill: { skill: SkillDetailView | null };
+  removeSkill: { name: string; action: "removed" | "not_found" };
   events: never;
 }
 

@@ -8,6 +8,7 @@ import { z } from "zod";
 import { MessageMode, PresenceStatus, Priority, SUMMARY_MAX_CHARS } from "../protocol/index.js";
 import { SURFACED_LANES } from "./contract.js";
 import type { EndpointName } from "./endpoints.js";
+import { MEMORY_SKILL_SCHEMAS } from "./memory-skills.js";
 
 /** The most rows one inbox or outbox listing returns. */
 export const LIST_MAX_LIMIT = 1_000;
@@ -100,6 +101,7 @@ export const SCHEMAS = {
   kick: ModerationTarget,
   ban: ModerationTarget,
   unban: ModerationTarget,
+  ...MEMORY_SKILL_SCHEMAS,
   events: z.object({ mesh: Mesh.optional(), last_event_id: z.string().optional() }),
 } satisfies Record<EndpointName, z.ZodType>;
 

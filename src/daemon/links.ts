@@ -27,6 +27,13 @@ export type BrokerLink = Pick<
   | "ban"
   | "unban"
   | "leaveMesh"
+  | "remember"
+  | "recall"
+  | "forget"
+  | "shareSkill"
+  | "getSkill"
+  | "listSkills"
+  | "removeSkill"
 >;
 
 export type LinkFactory = (options: MeshClientOptions) => BrokerLink;

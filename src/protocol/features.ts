@@ -15,6 +15,8 @@ export const BROKER_FEATURES = [
   "mesh_info",
   "peer_events",
   "peer_pages",
+  "memory",
+  "skills",
 ] as const;
 
 /** Client capabilities the broker understands. */

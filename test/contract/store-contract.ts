@@ -22,6 +22,7 @@ import { messagesContract } from "./store/messages.js";
 import { presencesContract } from "./store/presences.js";
 import { redeliveryContract } from "./store/redelivery.js";
 import { retentionContract } from "./store/retention.js";
+import { memorySkillsContract } from "./store/memory-skills.js";
 
 export { racingStoresContract, type SharedStores } from "./store/racing.js";
 
@@ -63,5 +64,6 @@ export function runStoreContract(
     redeliveryContract(ctx);
     retentionContract(ctx);
     meshInfoContract(ctx);
+    memorySkillsContract(ctx);
   });
 }

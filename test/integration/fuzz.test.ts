@@ -81,6 +81,11 @@ const REPLY_TYPES = new Set([
   "ban_ack",
   "unban_ack",
   "mesh_info_result",
+  "memory_stored",
+  "memory_results",
+  "skill_ack",
+  "skill_data",
+  "skill_list",
 ]);
 
 let mesh: TestMesh;

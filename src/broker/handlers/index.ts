@@ -3,6 +3,8 @@ import { messagingHandlers } from "./messaging.js";
 import { moderationHandlers } from "./moderation.js";
 import { presenceHandlers } from "./presence.js";
 import type { HandlerTable } from "./types.js";
+import { memoryHandlers } from "./memory.js";
+import { skillHandlers } from "./skills.js";
 
 /** Every frame type the broker serves, by family. */
 export const handlers: HandlerTable = {
@@ -10,4 +12,6 @@ export const handlers: HandlerTable = {
   ...presenceHandlers,
   ...moderationHandlers,
   ...meshInfoHandlers,
+  ...memoryHandlers,
+  ...skillHandlers,
 };

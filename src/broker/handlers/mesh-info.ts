@@ -4,14 +4,15 @@ import type { HandlerTable } from "./types.js";
 export const meshInfoHandlers: Pick<HandlerTable, "mesh_info"> = {
   async mesh_info({ ctx, conn, presence }, frame) {
     const overview = await ctx.store.meshOverview(presence.meshId, presence.memberId);
+    const memoryCount = await ctx.store.countMemories(presence.meshId);
     conn.reply(frame, {
       type: "mesh_info_result",
       mesh: presence.meshId,
       peers: overview.presences,
       groups: overview.groups.map((name) => `@${name}`),
-      // State, memory, files and tasks are not served by this broker yet: nothing to count.
+      // State, files and tasks are not served by this broker yet: nothing to count.
       stateKeys: [],
-      memoryCount: 0,
+      memoryCount,
       fileCount: 0,
       tasks: { open: 0, claimed: 0, done: 0 },
       streams: [],

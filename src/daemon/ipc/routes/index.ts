@@ -9,6 +9,7 @@ import { moderationRoutes } from "./moderation.js";
 import { peerRoutes } from "./peers.js";
 import { presenceRoutes } from "./presence.js";
 import { sessionRoutes } from "./sessions.js";
+import { memorySkillRoutes } from "./memory-skills.js";
 
 export const ROUTES: { implementations: Implementations; events: StreamHandler } = {
   implementations: {
@@ -20,6 +21,7 @@ export const ROUTES: { implementations: Implementations; events: StreamHandler }
     ...inboxRoutes,
     ...moderationRoutes,
     ...infoRoutes,
+    ...memorySkillRoutes,
   },
   events: eventsRoute,
 };
