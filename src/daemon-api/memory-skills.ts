@@ -27,15 +27,19 @@ const SkillName = z
     SKILL_NAME_PATTERN,
     "a skill name is 1-64 characters of letters, digits, '.', '_' or '-', starting with a letter or digit",
   );
-const bytesAtMost = (max: number, what: string) =>
+const bytesAtMost = (max: number, empty: string, tooLong: string) =>
   z
     .string()
-    .refine((s) => s.trim() !== "", `${what} is empty`)
-    .refine((s) => Buffer.byteLength(s) <= max, `${what} is longer than ${max} bytes`);
+    .refine((s) => s.trim() !== "", empty)
+    .refine((s) => Buffer.byteLength(s) <= max, tooLong);
 
 export const MEMORY_SKILL_SCHEMAS = {
   remember: z.object({
-    content: bytesAtMost(MEMORY_TEXT_MAX_BYTES, "the memory"),
+    content: bytesAtMost(
+      MEMORY_TEXT_MAX_BYTES,
+      "the memory is empty",
+      `the memory is longer than ${MEMORY_TEXT_MAX_BYTES} bytes`,
+    ),
     tags: z.array(z.string().min(1).max(MEMORY_TAG_MAX_CHARS)).max(MEMORY_MAX_TAGS).optional(),
     mesh: Mesh,
   }),
@@ -44,7 +48,11 @@ export const MEMORY_SKILL_SCHEMAS = {
   shareSkill: z.object({
     name: SkillName,
     description: z.string().max(SKILL_DESCRIPTION_MAX_CHARS).optional(),
-    instructions: bytesAtMost(SKILL_TEXT_MAX_BYTES, "the instructions"),
+    instructions: bytesAtMost(
+      SKILL_TEXT_MAX_BYTES,
+      "the skill has no instructions",
+      `the skill's instructions are longer than ${SKILL_TEXT_MAX_BYTES} bytes`,
+    ),
     tags: z.array(z.string().min(1).max(SKILL_TAG_MAX_CHARS)).max(SKILL_MAX_TAGS).optional(),
     manifest: z.record(z.string(), z.unknown()).optional(),
     mesh: Mesh,

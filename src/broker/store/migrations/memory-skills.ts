@@ -29,7 +29,10 @@ CREATE TABLE memory_tokens (
 ) WITHOUT ROWID;
 
 -- Contentless: the text lives in memories; rowid = memories.seq. Only plaintext memories are indexed.
-CREATE VIRTUAL TABLE memories_fts USING fts5 (content, content = '', tokenize = 'porter unicode61');
+-- Diacritics are kept, as PostgreSQL's english configuration keeps them ("café" is not "cafe").
+CREATE VIRTUAL TABLE memories_fts USING fts5 (
+  content, content = '', tokenize = 'porter unicode61 remove_diacritics 0'
+);
 
 CREATE TABLE skills (
   mesh_id TEXT NOT NULL REFERENCES meshes (id),
