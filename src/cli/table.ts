@@ -22,6 +22,8 @@ import { PRESENCE_VERBS } from "./commands/presence.js";
 import { STATE_VERBS } from "./commands/state.js";
 import { TALK_VERBS } from "./commands/talk.js";
 import { upVerb } from "./commands/up.js";
+import { MEMORY_VERBS } from "./commands/memory.js";
+import { SKILL_VERBS } from "./commands/skills.js";
 
 export const VERBS: readonly VerbDef[] = [
   upVerb,
@@ -34,6 +36,8 @@ export const VERBS: readonly VerbDef[] = [
   ...PRESENCE_VERBS,
   infoVerb,
   ...STATE_VERBS,
+  ...MEMORY_VERBS,
+  ...SKILL_VERBS,
   ...INSTALL_VERBS,
   launchVerb,
   mcpVerb,

@@ -13,6 +13,7 @@ const invite: Loader = async () => (await import("./commands/invite.js")).INVITE
 const moderation: Loader = async () => (await import("./commands/moderation.js")).MODERATION_VERBS;
 const presence: Loader = async () => (await import("./commands/presence.js")).PRESENCE_VERBS;
 const install: Loader = async () => (await import("./commands/install.js")).INSTALL_VERBS;
+const memory: Loader = async () => (await import("./commands/memory.js")).MEMORY_VERBS;
 
 export const VERB_INDEX: Readonly<Record<string, Loader>> = {
   up: async () => [(await import("./commands/up.js")).upVerb],
@@ -44,6 +45,10 @@ export const VERB_INDEX: Readonly<Record<string, Loader>> = {
   doctor: async () => [(await import("./commands/doctor.js")).doctorVerb],
   state: async () => (await import("./commands/state.js")).STATE_VERBS,
   context: async () => (await import("./commands/state.js")).STATE_VERBS,
+  remember: memory,
+  recall: memory,
+  forget: memory,
+  skill: async () => (await import("./commands/skills.js")).SKILL_VERBS,
 };
 
 /** The verbs a command line can be about: its first word's group, or the whole table. */

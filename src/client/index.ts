@@ -1,13 +1,15 @@
 /** The broker client core: one implementation used by the daemon, the CLI, the SDK and the bench. */
 export { MeshClient, type ContextInput, type MessageOptions, type SharedOptions } from "./mesh-client.js";
 export {
+  UNREADABLE_TEXT,
   meshDataKey,
   openStateValue,
   openText,
+  readText,
   sealStateValue,
   sealText,
   type Opened,
-} from "./state-crypto.js";
+} from "./value-crypto.js";
 export { MeshConnection } from "./connection.js";
 export type {
   BrokerFrame,
@@ -66,3 +68,5 @@ export type {
   PeerEventsData,
   UnbanAck,
 } from "../protocol/frames.js";
+export { memoryQueryTokens, sealMemory, type SealedMemory } from "./memory-skills.js";
+export type { MemoryEntry, MemoryStored, SkillAck, SkillDetail, SkillSummary } from "../protocol/frames.js";

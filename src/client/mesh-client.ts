@@ -35,8 +35,18 @@ import {
   type ContextEntry,
   type ContextListEntry,
   type StateEntry,
+  MemoryResults,
+  MemoryStored,
+  SkillAck,
+  SkillData,
+  SkillList,
+  type MemoryEntry,
+  type SkillDetail,
+  type SkillSummary,
 } from "../protocol/frames.js";
-import { meshDataKey, openStateValue, openText, sealStateValue, sealText } from "./state-crypto.js";
+import { meshDataKey, openStateValue, openText, readText, sealStateValue, sealText } from "./value-crypto.js";
+import { AckFrame as AckReply } from "../protocol/frames.js";
+import { memoryQueryTokens, sealMemory } from "./memory-skills.js";
 import { MeshConnection } from "./connection.js";
 import { ClientErrorCode, MeshClientError } from "./errors.js";
 import type { MeshClientOptions } from "./options.js";
@@ -303,6 +313,102 @@ export class MeshClient extends MeshConnection {
   async listContexts(options: SharedOptions = {}): Promise<ContextEntry[]> {
     const reply = await this.request({ type: "list_contexts" }, { ...options, schema: ContextList });
     return reply.contexts.map((c) => openContext(c, options.rootKey));
+  }
+
+  // ---- memory (§6.2) and skills (§6.8) ---------------------------------------------------------------
+
+  /** `remember` as given (plaintext, or an envelope with its tokens): see {@link rememberEncrypted}. */
+  remember(
+    memory: { content: string; tags?: string[]; searchTokens?: string[] },
+    options?: RequestOptions,
+  ): Promise<MemoryStored> {
+    return this.request({ type: "remember", ...memory }, { ...options, schema: MemoryStored });
+  }
+
+  /** Encrypts `text` under the mesh's data key, with blind search tokens, and remembers it. */
+  rememberEncrypted(
+    text: string,
+    rootKey: Uint8Array,
+    tags?: string[],
+    options?: RequestOptions,
+  ): Promise<MemoryStored> {
+    return this.remember({ ...sealMemory(text, rootKey), tags }, options);
+  }
+
+  /** `recall` as given: full text with `query`, or blind `queryTokens`. Contents come back as stored. */
+  async recall(query: string, queryTokens?: string[], options?: RequestOptions): Promise<MemoryEntry[]> {
+    const frame = { type: "recall", query, ...(queryTokens === undefined ? {} : { queryTokens }) };
+    return (await this.request(frame, { ...options, schema: MemoryResults })).memories;
+  }
+
+  /** Recalls by the blind tokens of `query` (never sending its words) and decrypts what comes back. */
+  async recallEncrypted(
+    query: string,
+    rootKey: Uint8Array,
+    options?: RequestOptions,
+  ): Promise<MemoryEntry[]> {
+    const tokens = memoryQueryTokens(query, rootKey);
+    if (tokens.length === 0) return [];
+    const found = await this.recall("", tokens, options);
+    return found.map((m) => ({ ...m, content: readText(m.content, meshDataKey(rootKey)) }));
+  }
+
+  /** Soft-deletes a memory; an unknown id rejects with `not_found`. */
+  forget(memoryId: string, options?: RequestOptions): Promise<AckFrame> {
+    return this.request({ type: "forget", memoryId }, { ...options, schema: AckReply });
+  }
+
+  /** `share_skill` as given (upsert by name); see {@link shareSkillEncrypted}. */
+  shareSkill(
+    skill: {
+      name: string;
+      description: string;
+      instructions: string;
+      tags?: string[];
+      manifest?: Record<string, unknown>;
+    },
+    options?: RequestOptions,
+  ): Promise<SkillAck> {
+    return this.request({ type: "share_skill", ...skill }, { ...options, schema: SkillAck });
+  }
+
+  /** Shares a skill with its instructions encrypted under the mesh's data key. */
+  shareSkillEncrypted(
+    skill: Parameters<MeshClient["shareSkill"]>[0],
+    rootKey: Uint8Array,
+    options?: RequestOptions,
+  ): Promise<SkillAck> {
+    return this.shareSkill(
+      { ...skill, instructions: sealText(skill.instructions, meshDataKey(rootKey)) },
+      options,
+    );
+  }
+
+  /** One skill as stored (instructions may be an envelope), or null. */
+  async getSkill(name: string, options?: RequestOptions): Promise<SkillDetail | null> {
+    return (await this.request({ type: "get_skill", name }, { ...options, schema: SkillData })).skill;
+  }
+
+  /** One skill with its instructions decrypted, or null. */
+  async getSkillDecrypted(
+    name: string,
+    rootKey: Uint8Array,
+    options?: RequestOptions,
+  ): Promise<SkillDetail | null> {
+    const skill = await this.getSkill(name, options);
+    return skill === null
+      ? null
+      : { ...skill, instructions: readText(skill.instructions, meshDataKey(rootKey)) };
+  }
+
+  /** Skills whose name, description or a tag contains `query` (case-insensitive); all without one. */
+  async listSkills(query?: string, options?: RequestOptions): Promise<SkillSummary[]> {
+    const frame = { type: "list_skills", ...(query === undefined ? {} : { query }) };
+    return (await this.request(frame, { ...options, schema: SkillList })).skills;
+  }
+
+  removeSkill(name: string, options?: RequestOptions): Promise<SkillAck> {
+    return this.request({ type: "remove_skill", name }, { ...options, schema: SkillAck });
   }
 }
 

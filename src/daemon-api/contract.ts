@@ -323,3 +323,29 @@ export interface ContextView {
   tags: string[];
   updated_at: string;
 }
+
+/** A memory as `recall` answers it (protocol.md §6.2), its content decrypted. */
+export interface MemoryView {
+  id: string;
+  content: string;
+  tags: string[];
+  remembered_by: string;
+  /** ISO-8601. */
+  remembered_at: string;
+}
+
+/** A skill as `skill list` shows it (protocol.md §6.8). */
+export interface SkillView {
+  name: string;
+  description: string;
+  tags: string[];
+  author: string;
+  /** ISO-8601: when this version was shared. */
+  created_at: string;
+}
+
+/** A skill with its instructions decrypted (and the sharer's manifest, when there is one). */
+export interface SkillDetailView extends SkillView {
+  instructions: string;
+  manifest?: Record<string, unknown>;
+}

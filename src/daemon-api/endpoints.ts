@@ -24,6 +24,7 @@ import type {
   StateEntryView,
   ContextView,
 } from "./contract.js";
+import type { MemoryView, SkillDetailView, SkillView } from "./contract.js";
 
 export type Method = "GET" | "POST" | "DELETE";
 
@@ -76,6 +77,13 @@ export const ENDPOINTS = {
   listContexts: { method: "GET", path: "/v1/contexts" },
   getContext: { method: "GET", path: "/v1/contexts/search" },
   shareContext: { method: "POST", path: "/v1/contexts" },
+  remember: { method: "POST", path: "/v1/memory" },
+  recall: { method: "GET", path: "/v1/memory" },
+  forget: { method: "DELETE", path: "/v1/memory" },
+  shareSkill: { method: "POST", path: "/v1/skills" },
+  listSkills: { method: "GET", path: "/v1/skills" },
+  getSkill: { method: "GET", path: "/v1/skills/:name" },
+  removeSkill: { method: "DELETE", path: "/v1/skills/:name" },
   /** Server-sent events (not a JSON answer): follow it with `daemon-api/events.ts`. */
   events: { method: "GET", path: "/v1/events" },
 } as const satisfies Record<string, EndpointDef>;
@@ -124,6 +132,13 @@ export interface EndpointOutputs {
   listContexts: { mesh: string; contexts: ContextView[] };
   getContext: { mesh: string; contexts: ContextView[] };
   shareContext: { mesh: string; id: string };
+  remember: { id: string };
+  recall: { memories: MemoryView[] };
+  forget: { id: string; forgotten: boolean };
+  shareSkill: { name: string; action: "shared" };
+  listSkills: { skills: SkillView[] };
+  getSkill: { skill: SkillDetailView | null };
+  removeSkill: { name: string; action: "removed" | "not_found" };
   events: never;
 }
 

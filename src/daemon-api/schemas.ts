@@ -20,6 +20,7 @@ import {
 } from "../protocol/index.js";
 import { SURFACED_LANES } from "./contract.js";
 import type { EndpointName } from "./endpoints.js";
+import { MEMORY_SKILL_SCHEMAS } from "./memory-skills.js";
 
 /** The most rows one inbox or outbox listing returns. */
 export const LIST_MAX_LIMIT = 1_000;
@@ -128,6 +129,7 @@ export const SCHEMAS = {
     tags: z.array(z.string().min(1).max(CONTEXT_TAG_MAX_CHARS)).max(CONTEXT_TAGS_MAX).optional(),
     mesh: Mesh.optional(),
   }),
+  ...MEMORY_SKILL_SCHEMAS,
   events: z.object({ mesh: Mesh.optional(), last_event_id: z.string().optional() }),
 } satisfies Record<EndpointName, z.ZodType>;
 

@@ -1,6 +1,8 @@
 /** Wire entries (`peers_list`, `members_list`) as the daemon API and the CLI show them. */
 import type { MemberEntry, MeshInfoResult, PeerEntry } from "../protocol/index.js";
 import type { MemberView, MeshInfoView, PeerView } from "./contract.js";
+import type { MemoryEntry, SkillDetail, SkillSummary } from "../protocol/index.js";
+import type { MemoryView, SkillDetailView, SkillView } from "./contract.js";
 
 /** `pubkey` is always the member key; `session_pubkey` the session key of a session presence. */
 export function peerView(
@@ -48,5 +50,35 @@ export function meshInfoView(slug: string, info: MeshInfoResult): MeshInfoView {
     tasks: info.tasks,
     your_name: info.yourName,
     your_groups: info.yourGroups.map((g) => ({ name: g.name, role: g.role ?? null })),
+  };
+}
+
+/** A memory of `memory_results`, its content already opened. */
+export function memoryView(m: MemoryEntry, content: string): MemoryView {
+  return {
+    id: m.id,
+    content,
+    tags: m.tags,
+    remembered_by: m.rememberedBy,
+    remembered_at: m.rememberedAt,
+  };
+}
+
+export function skillView(s: SkillSummary): SkillView {
+  return {
+    name: s.name,
+    description: s.description,
+    tags: s.tags,
+    author: s.author,
+    created_at: s.createdAt,
+  };
+}
+
+/** A skill of `skill_data`, its instructions already opened. */
+export function skillDetailView(s: SkillDetail, instructions: string): SkillDetailView {
+  return {
+    ...skillView(s),
+    instructions,
+    ...(s.manifest === undefined ? {} : { manifest: s.manifest }),
   };
 }

@@ -34,6 +34,13 @@ export type BrokerLink = Pick<
   | "shareContext"
   | "getContext"
   | "listContexts"
+  | "remember"
+  | "recall"
+  | "forget"
+  | "shareSkill"
+  | "getSkill"
+  | "listSkills"
+  | "removeSkill"
 >;
 
 export type LinkFactory = (options: MeshClientOptions) => BrokerLink;

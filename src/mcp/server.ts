@@ -6,7 +6,14 @@
  */
 import { Server } from "@modelcontextprotocol/sdk/server/index.js";
 import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
-import { CallToolRequestSchema, ListToolsRequestSchema } from "@modelcontextprotocol/sdk/types.js";
+import {
+  CallToolRequestSchema,
+  GetPromptRequestSchema,
+  ListPromptsRequestSchema,
+  ListResourcesRequestSchema,
+  ListToolsRequestSchema,
+  ReadResourceRequestSchema,
+} from "@modelcontextprotocol/sdk/types.js";
 import type { Readable, Writable } from "node:stream";
 import { pino, type Logger } from "pino";
 import type { MessageMode } from "../protocol/index.js";
@@ -58,7 +65,15 @@ export async function runMcp(options: McpOptions): Promise<number> {
 
   const server = new Server(
     { name: "claudemesh", version: options.version },
-    { capabilities: { experimental: { [CHANNEL_CAPABILITY]: {} }, tools: {} }, instructions: INSTRUCTIONS },
+    {
+      capabilities: {
+        experimental: { [CHANNEL_CAPABILITY]: {} },
+        tools: {},
+        prompts: { listChanged: true },
+        resources: { listChanged: true },
+      },
+      instructions: INSTRUCTIONS,
+    },
   );
   server.setRequestHandler(ListToolsRequestSchema, async () => ({
     tools: (await import("./tools.js")).toolList(),
@@ -68,10 +83,33 @@ export async function runMcp(options: McpOptions): Promise<number> {
     return callTool(request.params.name, request.params.arguments, () => access.client());
   });
 
+  // Mesh skills as prompts and resources (src/mcp/skills.ts).
+  const daemonClient = () => access.client();
+  // Loaded when first used, like the tools; one listing per server (see SkillListing).
+  let skillsModule: Promise<{
+    mod: typeof import("./skills.js");
+    listing: import("./skills.js").SkillListing;
+  }> | null = null;
+  const skills = () =>
+    (skillsModule ??= import("./skills.js").then((mod) => ({ mod, listing: new mod.SkillListing() })));
+  server.setRequestHandler(ListPromptsRequestSchema, async () =>
+    skills().then(({ mod, listing }) => mod.listSkillPrompts(daemonClient, listing)),
+  );
+  server.setRequestHandler(GetPromptRequestSchema, async (request) =>
+    (await skills()).mod.getSkillPrompt(daemonClient, request.params.name),
+  );
+  server.setRequestHandler(ListResourcesRequestSchema, async () =>
+    skills().then(({ mod, listing }) => mod.listSkillResources(daemonClient, listing)),
+  );
+  server.setRequestHandler(ReadResourceRequestSchema, async (request) =>
+    (await skills()).mod.readSkillResource(daemonClient, request.params.uri),
+  );
+
   const notify = async (params: ChannelParams): Promise<void> => {
     await server.notification({ method: CHANNEL_METHOD, params });
   };
   let pump: Promise<void> | null = null;
+  let skillWatch: Promise<void> | null = null;
   server.oninitialized = () => {
     const client = server.getClientVersion();
     log.info({ client: client?.name, client_version: client?.version }, "initialized");
@@ -82,6 +120,20 @@ export async function runMcp(options: McpOptions): Promise<number> {
         notify,
         markOnPush: !promptHookInstalled(env),
         log,
+        signal: stop.signal,
+      }),
+    );
+    skillWatch ??= skills().then(({ mod, listing }) =>
+      mod.watchSkills({
+        client: daemonClient,
+        listing,
+        intervalMs: Number(env.CLAUDEMESH_MCP_SKILL_POLL_MS) || mod.DEFAULT_SKILL_POLL_MS,
+        onChange: async () => {
+          await server.sendPromptListChanged();
+          await server.sendResourceListChanged();
+        },
+        onError: (err) =>
+          log.debug({ err: err instanceof Error ? err.message : String(err) }, "skill poll failed"),
         signal: stop.signal,
       }),
     );

@@ -17,6 +17,8 @@ export const BROKER_FEATURES = [
   "peer_pages",
   "state",
   "contexts",
+  "memory",
+  "skills",
 ] as const;
 
 /** Client capabilities the broker understands. */

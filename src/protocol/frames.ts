@@ -11,6 +11,8 @@ import { moderationReplies, moderationRequests } from "./families/moderation.js"
 import { presenceReplies, presenceRequests } from "./families/presence.js";
 import { stateReplies, stateRequests } from "./families/state.js";
 import { contextReplies, contextRequests } from "./families/contexts.js";
+import { memoryReplies, memoryRequests } from "./families/memory.js";
+import { skillReplies, skillRequests } from "./families/skills.js";
 
 export * from "./fields.js";
 export * from "./envelope.js";
@@ -21,6 +23,8 @@ export * from "./families/moderation.js";
 export * from "./families/mesh-info.js";
 export * from "./families/state.js";
 export * from "./families/contexts.js";
+export * from "./families/memory.js";
+export * from "./families/skills.js";
 
 /** Every client→broker frame this broker handles after hello. */
 export const ClientFrame = z.discriminatedUnion("type", [
@@ -30,6 +34,8 @@ export const ClientFrame = z.discriminatedUnion("type", [
   ...meshInfoRequests,
   ...stateRequests,
   ...contextRequests,
+  ...memoryRequests,
+  ...skillRequests,
 ]);
 export type ClientFrame = z.infer<typeof ClientFrame>;
 export type ClientFrameType = ClientFrame["type"];
@@ -48,6 +54,8 @@ export const replySchemas = {
   ...meshInfoReplies,
   ...stateReplies,
   ...contextReplies,
+  ...memoryReplies,
+  ...skillReplies,
 } as const satisfies Record<RequestType, z.ZodType>;
 
 /** The reply a request of type `T` gets when it succeeds (an `error` frame aside). */

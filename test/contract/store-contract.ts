@@ -23,6 +23,7 @@ import { messagesContract } from "./store/messages.js";
 import { presencesContract } from "./store/presences.js";
 import { redeliveryContract } from "./store/redelivery.js";
 import { retentionContract } from "./store/retention.js";
+import { memorySkillsContract } from "./store/memory-skills.js";
 
 export { racingStoresContract, type SharedStores } from "./store/racing.js";
 
@@ -65,5 +66,6 @@ export function runStoreContract(
     retentionContract(ctx);
     meshInfoContract(ctx);
     stateContract(ctx);
+    memorySkillsContract(ctx);
   });
 }

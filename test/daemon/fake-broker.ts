@@ -206,6 +206,19 @@ export class FakeLink implements BrokerLink {
     type: "leave_mesh_ack",
     memberId: this.options.identity.memberId,
   });
+
+  // Memory and skills are tested against a real broker (test/e2e/cli-memory-skills.test.ts).
+  remember: BrokerLink["remember"] = () => unsupported("remember");
+  recall: BrokerLink["recall"] = () => unsupported("recall");
+  forget: BrokerLink["forget"] = () => unsupported("forget");
+  shareSkill: BrokerLink["shareSkill"] = () => unsupported("share_skill");
+  getSkill: BrokerLink["getSkill"] = () => unsupported("get_skill");
+  listSkills: BrokerLink["listSkills"] = () => unsupported("list_skills");
+  removeSkill: BrokerLink["removeSkill"] = () => unsupported("remove_skill");
+}
+
+function unsupported(type: string): Promise<never> {
+  return Promise.reject(new Error(`the fake broker does not serve ${type}`));
 }
 
 export class FakeBroker {

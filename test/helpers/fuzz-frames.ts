@@ -55,6 +55,13 @@ export const FUZZ_KNOWN_TYPES = [
   "share_context",
   "get_context",
   "list_contexts",
+  "remember",
+  "recall",
+  "forget",
+  "share_skill",
+  "get_skill",
+  "list_skills",
+  "remove_skill",
 ] as const;
 
 export class FuzzGenerator {
@@ -185,6 +192,24 @@ export class FuzzGenerator {
       case "ban":
       case "unban":
         return { type, target: this.string(10) };
+      case "remember":
+        return { type, content: this.string(40), tags: [this.string(5)] };
+      case "recall":
+        return { type, query: this.string(20), queryTokens: this.chance(0.3) ? ["0".repeat(32)] : undefined };
+      case "forget":
+        return { type, memoryId: this.string(36) };
+      case "share_skill":
+        return {
+          type,
+          name: this.pick(["review", "bad name", this.string(10)]),
+          description: "",
+          instructions: this.string(40),
+        };
+      case "get_skill":
+      case "remove_skill":
+        return { type, name: this.string(10) };
+      case "list_skills":
+        return { type, query: this.string(5) };
       default:
         return { type };
     }

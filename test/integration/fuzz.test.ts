@@ -88,6 +88,11 @@ const REPLY_TYPES = new Set([
   "context_shared",
   "context_results",
   "context_list",
+  "memory_stored",
+  "memory_results",
+  "skill_ack",
+  "skill_data",
+  "skill_list",
 ]);
 
 let mesh: TestMesh;

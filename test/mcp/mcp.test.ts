@@ -257,16 +257,13 @@ describe("channel notifications", () => {
 });
 
 describe("tools", () => {
-  it("lists send_message, list_peers, read_inbox, get_state and set_state with input schemas", async () => {
+  it("lists send_message, list_peers, read_inbox and the shared-state tools with input schemas", async () => {
     const mcp = await mcpFor(["--message-mode", "off"]);
     const { tools } = await mcp.client.listTools();
-    expect(tools.map((t) => t.name).sort()).toEqual([
-      "get_state",
-      "list_peers",
-      "read_inbox",
-      "send_message",
-      "set_state",
-    ]);
+    // Other families add theirs; these are always there.
+    expect(tools.map((t) => t.name)).toEqual(
+      expect.arrayContaining(["get_state", "list_peers", "read_inbox", "send_message", "set_state"]),
+    );
     const send = tools.find((t) => t.name === "send_message");
     expect(send?.inputSchema).toMatchObject({ type: "object", required: ["to", "message"] });
   });

@@ -5,6 +5,8 @@ import { presenceHandlers } from "./presence.js";
 import { stateHandlers } from "./state.js";
 import { contextHandlers } from "./contexts.js";
 import type { HandlerTable } from "./types.js";
+import { memoryHandlers } from "./memory.js";
+import { skillHandlers } from "./skills.js";
 
 /** Every frame type the broker serves, by family. */
 export const handlers: HandlerTable = {
@@ -14,4 +16,6 @@ export const handlers: HandlerTable = {
   ...meshInfoHandlers,
   ...stateHandlers,
   ...contextHandlers,
+  ...memoryHandlers,
+  ...skillHandlers,
 };

@@ -5,14 +5,15 @@ export const meshInfoHandlers: Pick<HandlerTable, "mesh_info"> = {
   async mesh_info({ ctx, conn, presence }, frame) {
     const overview = await ctx.store.meshOverview(presence.meshId, presence.memberId);
     const stateKeys = await ctx.store.stateKeys(presence.meshId);
+    const memoryCount = await ctx.store.countMemories(presence.meshId);
     conn.reply(frame, {
       type: "mesh_info_result",
       mesh: presence.meshId,
       peers: overview.presences,
       groups: overview.groups.map((name) => `@${name}`),
       stateKeys,
-      // Memory, files and tasks are not served by this broker yet: nothing to count.
-      memoryCount: 0,
+      memoryCount,
+      // Files and tasks are not served by this broker yet: nothing to count.
       fileCount: 0,
       tasks: { open: 0, claimed: 0, done: 0 },
       streams: [],

@@ -3,7 +3,7 @@
  * broker, decrypted with the mesh data key (a context's summary is a string envelope, a state value a
  * JSON-value envelope; plaintext from reference clients passes as it is).
  */
-import { meshDataKey, openStateValue, openText } from "../../client/state-crypto.js";
+import { meshDataKey, openStateValue, openText } from "../../client/value-crypto.js";
 import type { StateChangeEvent } from "../../daemon-api/contract.js";
 import { StateChangeFrame } from "../../protocol/index.js";
 

@@ -7,6 +7,7 @@
  * and `mesh_info` sorts group names), whatever the database's locale.
  */
 import type { Migration } from "../../../migrations/migration.js";
+import { POSTGRES_MEMORY_SKILLS } from "./memory-skills.js";
 
 const TEXT = `TEXT COLLATE "C"`;
 
@@ -225,4 +226,5 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
   { version: 1, name: "initial", sql: initial },
   { version: 2, name: "broker-settings", sql: brokerSettings },
   { version: 3, name: "state-contexts", sql: stateContexts },
+  { version: 4, name: "memory-skills", sql: POSTGRES_MEMORY_SKILLS },
 ];

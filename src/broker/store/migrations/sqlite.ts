@@ -7,6 +7,7 @@
  * references go through the integer `messages.seq`, which only ever appends.
  */
 import type { Migration } from "../../../migrations/migration.js";
+import { SQLITE_MEMORY_SKILLS } from "./memory-skills.js";
 
 /**
  * `col = 'a' OR col = 'b' …` for a CHECK constraint. SQLite evaluates `col IN ('a', 'b')` in a CHECK
@@ -245,4 +246,5 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
   { version: 4, name: "presence-lookups", sql: presenceLookups },
   { version: 5, name: "broker-settings", sql: brokerSettings },
   { version: 6, name: "state-contexts", sql: stateContexts },
+  { version: 7, name: "memory-skills", sql: SQLITE_MEMORY_SKILLS },
 ];

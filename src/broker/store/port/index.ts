@@ -18,6 +18,8 @@ import type { MessageStore } from "./messages.js";
 import type { PresenceStore } from "./presences.js";
 import type { SweepStore } from "./sweep.js";
 import type { StateStore } from "./state.js";
+import type { MemoryStore } from "./memory.js";
+import type { SkillStore } from "./skills.js";
 
 export type * from "./claims.js";
 export type * from "./deliveries.js";
@@ -30,6 +32,8 @@ export type * from "./messages.js";
 export type * from "./presences.js";
 export type * from "./sweep.js";
 export type * from "./state.js";
+export type * from "./memory.js";
+export type * from "./skills.js";
 
 export type Store = LifecycleStore &
   MemberStore &
@@ -41,4 +45,6 @@ export type Store = LifecycleStore &
   DeliveryStore &
   SweepStore &
   MeshInfoStore &
-  StateStore;
+  StateStore &
+  MemoryStore &
+  SkillStore;

@@ -25,6 +25,8 @@ import { stateMethods } from "./state.js";
 import { messageMethods } from "./messages.js";
 import { presenceMethods } from "./presences.js";
 import { sweepMethods } from "./sweep.js";
+import { memoryMethods } from "./memory.js";
+import { skillMethods } from "./skills.js";
 
 /** Seconds `close()` lets running queries finish before it cuts the connections. */
 const CLOSE_TIMEOUT_S = 5;
@@ -100,5 +102,7 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
     ...sweepMethods(ctx),
     ...meshInfoMethods(ctx),
     ...stateMethods(ctx),
+    ...memoryMethods(ctx),
+    ...skillMethods(ctx),
   };
 }

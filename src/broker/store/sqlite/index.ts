@@ -21,6 +21,8 @@ import { stateMethods } from "./state.js";
 import { messageMethods } from "./messages.js";
 import { presenceMethods } from "./presences.js";
 import { sweepMethods } from "./sweep.js";
+import { memoryMethods } from "./memory.js";
+import { skillMethods } from "./skills.js";
 
 /**
  * Free space the probe asks for beyond its own write. A one-row write fits in a page a nearly full disk
@@ -149,5 +151,7 @@ export function createSqliteStore({ path, backgroundCheckpoints }: SqliteStoreOp
     ...sweepMethods(ctx),
     ...meshInfoMethods(ctx),
     ...stateMethods(ctx),
+    ...memoryMethods(ctx),
+    ...skillMethods(ctx),
   };
 }

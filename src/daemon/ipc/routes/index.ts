@@ -10,6 +10,7 @@ import { peerRoutes } from "./peers.js";
 import { presenceRoutes } from "./presence.js";
 import { sessionRoutes } from "./sessions.js";
 import { stateRoutes } from "./state.js";
+import { memorySkillRoutes } from "./memory-skills.js";
 
 export const ROUTES: { implementations: Implementations; events: StreamHandler } = {
   implementations: {
@@ -22,6 +23,7 @@ export const ROUTES: { implementations: Implementations; events: StreamHandler }
     ...moderationRoutes,
     ...infoRoutes,
     ...stateRoutes,
+    ...memorySkillRoutes,
   },
   events: eventsRoute,
 };

@@ -1,8 +1,9 @@
 /**
- * Encryption of shared state values and contexts (protocol.md §5.8) for our clients: state values as
- * JSON-value envelopes, context summaries, files and findings as string envelopes, all under the mesh
- * data key. Reading accepts plaintext too (reference clients write it) and leaves an envelope it cannot
- * open as it is, flagged, so a caller can say so instead of failing.
+ * What our clients encrypt of the shared families before it leaves the machine (protocol.md §5.8), all
+ * under the mesh data key: state values as JSON-value envelopes; texts (context summaries, files and
+ * findings, memory contents, skill instructions, task titles and results) as `cm:enc1:` strings. The
+ * one place these envelopes are made and opened. Reading accepts plaintext too (reference clients write
+ * it) and leaves an envelope it cannot open as it is, flagged, so a caller can say so instead of failing.
  */
 import { dataKey } from "../crypto/kdf.js";
 import {
@@ -49,4 +50,13 @@ export function openText(text: string, key: Uint8Array): Opened<string> {
   return opened === null
     ? { value: text, encrypted: true, undecryptable: true }
     : { value: opened, encrypted: true, undecryptable: false };
+}
+
+/** What a reader is shown for an envelope the mesh's key does not open. */
+export const UNREADABLE_TEXT = "[encrypted with a key this mesh does not have]";
+
+/** A stored text as a reader sees it: opened, as it is (plaintext), or {@link UNREADABLE_TEXT}. */
+export function readText(stored: string, key: Uint8Array): string {
+  const opened = openText(stored, key);
+  return opened.undecryptable ? UNREADABLE_TEXT : opened.value;
 }
