@@ -15,6 +15,8 @@ import { Metrics } from "./metrics.js";
 import { resolveOptions, type BrokerOptions, type ResolvedOptions } from "./options.js";
 import { PresenceRegistry } from "./presence/registry.js";
 import { PresenceService } from "./presence/service.js";
+import { startLeaseSweep } from "./leases.js";
+import { listenForMeshPushes } from "./mesh-push.js";
 import { createListener } from "./server.js";
 import { StoreHealth, isStorageFault } from "./store/health.js";
 import type { Store } from "./store/port/index.js";
@@ -116,6 +118,7 @@ export async function runBroker(options: BrokerOptions): Promise<RunningBroker> 
     members: new MemberCache(store, cluster),
   } as Omit<BrokerContext, "delivery" | "presence"> as BrokerContext;
   Object.assign(ctx, { delivery: new DeliveryEngine(ctx), presence: new PresenceService(ctx) });
+  listenForMeshPushes(ctx);
 
   let lastPing = { at: 0, up: true };
   const dbStatus = async (): Promise<DbStatus> => {
@@ -150,6 +153,7 @@ export async function runBroker(options: BrokerOptions): Promise<RunningBroker> 
   storeHealth.start();
   ctx.presence.start();
   ctx.delivery.start();
+  const stopLeaseSweep = startLeaseSweep(ctx);
   void ctx.delivery.refreshQueueDepth();
   const port = (listener.http.address() as AddressInfo).port;
   const hostForUrl = opts.host.includes(":") ? `[${opts.host}]` : opts.host;
@@ -162,6 +166,7 @@ export async function runBroker(options: BrokerOptions): Promise<RunningBroker> 
       storeHealth.stop();
       ctx.presence.stop();
       ctx.delivery.stop();
+      stopLeaseSweep();
       listener.http.close();
       await ctx.delivery.drain();
       for (const conn of listener.connections) conn.close(CloseCode.goingAway, CloseReason.shuttingDown);

@@ -21,6 +21,8 @@ import { MODERATION_VERBS } from "./commands/moderation.js";
 import { PRESENCE_VERBS } from "./commands/presence.js";
 import { TALK_VERBS } from "./commands/talk.js";
 import { upVerb } from "./commands/up.js";
+import { TASK_VERBS } from "./commands/tasks.js";
+import { LEASE_VERBS } from "./commands/leases.js";
 
 export const VERBS: readonly VerbDef[] = [
   upVerb,
@@ -32,6 +34,8 @@ export const VERBS: readonly VerbDef[] = [
   inbox,
   ...PRESENCE_VERBS,
   infoVerb,
+  ...TASK_VERBS,
+  ...LEASE_VERBS,
   ...INSTALL_VERBS,
   launchVerb,
   mcpVerb,

@@ -42,6 +42,8 @@ export const VERB_INDEX: Readonly<Record<string, Loader>> = {
   hook: async () => (await import("./commands/hook.js")).HOOK_VERBS,
   daemon: async () => (await import("./commands/daemon.js")).DAEMON_VERBS,
   doctor: async () => [(await import("./commands/doctor.js")).doctorVerb],
+  task: async () => (await import("./commands/tasks.js")).TASK_VERBS,
+  lease: async () => (await import("./commands/leases.js")).LEASE_VERBS,
 };
 
 /** The verbs a command line can be about: its first word's group, or the whole table. */

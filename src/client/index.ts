@@ -10,11 +10,14 @@ export type {
   PushHandler,
   RequestOptions,
   SendInput,
+  SharedStateOptions,
+  CreateTaskInput,
   SystemEvent,
   SystemEventHandler,
   TerminalInfo,
 } from "./types.js";
 export { ClientErrorCode, MeshClientError } from "./errors.js";
+export { UNREADABLE_TEXT, openText, sealText } from "./task-crypto.js";
 export {
   DEFAULT_CAPABILITIES,
   silentLogger,
@@ -51,6 +54,13 @@ export type {
   LeaveMeshAck,
   MeshInfoResult,
   ModerationTarget,
+  TaskEntry,
+  TaskList,
+  TaskStatus,
+  LeaseEntry,
+  LeaseGranted,
+  LeaseReleased,
+  LeaseListResult,
   CoalescedPeerEvent,
   PeerEventsData,
   UnbanAck,

@@ -22,6 +22,7 @@ import type {
   SurfacedResponse,
   VersionResponse,
 } from "./contract.js";
+import type { LeaseConflict, LeaseGrantView, LeaseView, TaskView } from "./tasks-leases.js";
 
 export type Method = "GET" | "POST" | "DELETE";
 
@@ -68,6 +69,15 @@ export const ENDPOINTS = {
   kick: { method: "POST", path: "/v1/moderation/kick" },
   ban: { method: "POST", path: "/v1/moderation/ban" },
   unban: { method: "POST", path: "/v1/moderation/unban" },
+  createTask: { method: "POST", path: "/v1/tasks" },
+  listTasks: { method: "GET", path: "/v1/tasks" },
+  claimTask: { method: "POST", path: "/v1/tasks/:id/claim" },
+  completeTask: { method: "POST", path: "/v1/tasks/:id/complete" },
+  acquireLease: { method: "POST", path: "/v1/leases" },
+  listLeases: { method: "GET", path: "/v1/leases" },
+  renewLease: { method: "POST", path: "/v1/leases/renew" },
+  releaseLease: { method: "POST", path: "/v1/leases/release" },
+  checkLeases: { method: "POST", path: "/v1/leases/check" },
   /** Server-sent events (not a JSON answer): follow it with `daemon-api/events.ts`. */
   events: { method: "GET", path: "/v1/events" },
 } as const satisfies Record<string, EndpointDef>;
@@ -110,6 +120,15 @@ export interface EndpointOutputs {
   kick: Moderated<{ kicked: string[]; affected: string[]; skipped_control_plane: string[] }>;
   ban: Moderated<{ banned: string }>;
   unban: Moderated<{ unbanned: string }>;
+  createTask: { id: string };
+  listTasks: { tasks: TaskView[] };
+  claimTask: { id: string; status: TaskView["status"]; claimed_by: string | null };
+  completeTask: { id: string; status: TaskView["status"] };
+  acquireLease: LeaseGrantView;
+  listLeases: { leases: LeaseView[] };
+  renewLease: LeaseGrantView;
+  releaseLease: { resource: string; released: boolean };
+  checkLeases: { conflicts: LeaseConflict[] };
   events: never;
 }
 

@@ -27,6 +27,14 @@ export type BrokerLink = Pick<
   | "ban"
   | "unban"
   | "leaveMesh"
+  | "createTask"
+  | "claimTask"
+  | "completeTask"
+  | "listTasks"
+  | "acquireLease"
+  | "renewLease"
+  | "releaseLease"
+  | "listLeases"
 >;
 
 export type LinkFactory = (options: MeshClientOptions) => BrokerLink;

@@ -28,6 +28,9 @@ export const ErrorCode = {
   ambiguousPrefix: "ambiguous_prefix",
   invalidGroupName: "invalid_group_name",
   limit: "limit",
+  taskNotClaimable: "task_not_claimable",
+  taskNotFound: "task_not_found",
+  leaseHeld: "lease_held",
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 

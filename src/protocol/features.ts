@@ -15,6 +15,9 @@ export const BROKER_FEATURES = [
   "mesh_info",
   "peer_events",
   "peer_pages",
+  "tasks",
+  "task_change",
+  "leases",
 ] as const;
 
 /** Client capabilities the broker understands. */

@@ -9,6 +9,8 @@ import { meshInfoReplies, meshInfoRequests } from "./families/mesh-info.js";
 import { messagingReplies, messagingRequests } from "./families/messaging.js";
 import { moderationReplies, moderationRequests } from "./families/moderation.js";
 import { presenceReplies, presenceRequests } from "./families/presence.js";
+import { taskReplies, taskRequests } from "./families/tasks.js";
+import { leaseReplies, leaseRequests } from "./families/leases.js";
 
 export * from "./fields.js";
 export * from "./envelope.js";
@@ -17,6 +19,8 @@ export * from "./families/messaging.js";
 export * from "./families/presence.js";
 export * from "./families/moderation.js";
 export * from "./families/mesh-info.js";
+export * from "./families/tasks.js";
+export * from "./families/leases.js";
 
 /** Every client→broker frame this broker handles after hello. */
 export const ClientFrame = z.discriminatedUnion("type", [
@@ -24,6 +28,8 @@ export const ClientFrame = z.discriminatedUnion("type", [
   ...presenceRequests,
   ...moderationRequests,
   ...meshInfoRequests,
+  ...taskRequests,
+  ...leaseRequests,
 ]);
 export type ClientFrame = z.infer<typeof ClientFrame>;
 export type ClientFrameType = ClientFrame["type"];
@@ -40,6 +46,8 @@ export const replySchemas = {
   ...presenceReplies,
   ...moderationReplies,
   ...meshInfoReplies,
+  ...taskReplies,
+  ...leaseReplies,
 } as const satisfies Record<RequestType, z.ZodType>;
 
 /** The reply a request of type `T` gets when it succeeds (an `error` frame aside). */

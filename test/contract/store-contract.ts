@@ -22,6 +22,8 @@ import { messagesContract } from "./store/messages.js";
 import { presencesContract } from "./store/presences.js";
 import { redeliveryContract } from "./store/redelivery.js";
 import { retentionContract } from "./store/retention.js";
+import { tasksContract } from "./store/tasks.js";
+import { leasesContract } from "./store/leases.js";
 
 export { racingStoresContract, type SharedStores } from "./store/racing.js";
 
@@ -63,5 +65,7 @@ export function runStoreContract(
     redeliveryContract(ctx);
     retentionContract(ctx);
     meshInfoContract(ctx);
+    tasksContract(ctx);
+    leasesContract(ctx);
   });
 }

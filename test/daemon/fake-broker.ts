@@ -185,6 +185,19 @@ export class FakeLink implements BrokerLink {
     type: "leave_mesh_ack",
     memberId: this.options.identity.memberId,
   });
+  // Tasks and leases run against real brokers (test/integration, test/e2e); the fake only type-checks.
+  createTask: BrokerLink["createTask"] = async () => unsupported();
+  claimTask: BrokerLink["claimTask"] = async () => unsupported();
+  completeTask: BrokerLink["completeTask"] = async () => unsupported();
+  listTasks: BrokerLink["listTasks"] = async () => unsupported();
+  acquireLease: BrokerLink["acquireLease"] = async () => unsupported();
+  renewLease: BrokerLink["renewLease"] = async () => unsupported();
+  releaseLease: BrokerLink["releaseLease"] = async () => unsupported();
+  listLeases: BrokerLink["listLeases"] = async () => unsupported();
+}
+
+function unsupported(): never {
+  throw Object.assign(new Error("not served by the fake broker"), { code: "unknown_message_type" });
 }
 
 export class FakeBroker {

@@ -66,6 +66,10 @@ const ERROR_CODES = new Set([
   "invalid_argument",
   "ambiguous_prefix",
   "invalid_group_name",
+  "limit",
+  "task_not_claimable",
+  "task_not_found",
+  "lease_held",
 ]);
 const REPLY_TYPES = new Set([
   "hello_ack",
@@ -81,6 +85,11 @@ const REPLY_TYPES = new Set([
   "ban_ack",
   "unban_ack",
   "mesh_info_result",
+  "task_created",
+  "task_list",
+  "lease_granted",
+  "lease_released",
+  "lease_list_result",
 ]);
 
 let mesh: TestMesh;

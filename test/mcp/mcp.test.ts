@@ -257,10 +257,21 @@ describe("channel notifications", () => {
 });
 
 describe("tools", () => {
-  it("lists send_message, list_peers and read_inbox with input schemas", async () => {
+  it("lists the messaging, task and lease tools with input schemas", async () => {
     const mcp = await mcpFor(["--message-mode", "off"]);
     const { tools } = await mcp.client.listTools();
-    expect(tools.map((t) => t.name).sort()).toEqual(["list_peers", "read_inbox", "send_message"]);
+    expect(tools.map((t) => t.name).sort()).toEqual([
+      "acquire_lease",
+      "claim_task",
+      "complete_task",
+      "create_task",
+      "list_leases",
+      "list_peers",
+      "list_tasks",
+      "read_inbox",
+      "release_lease",
+      "send_message",
+    ]);
     const send = tools.find((t) => t.name === "send_message");
     expect(send?.inputSchema).toMatchObject({ type: "object", required: ["to", "message"] });
   });

@@ -4,16 +4,17 @@ import type { HandlerTable } from "./types.js";
 export const meshInfoHandlers: Pick<HandlerTable, "mesh_info"> = {
   async mesh_info({ ctx, conn, presence }, frame) {
     const overview = await ctx.store.meshOverview(presence.meshId, presence.memberId);
+    const tasks = await ctx.store.taskCounts(presence.meshId);
     conn.reply(frame, {
       type: "mesh_info_result",
       mesh: presence.meshId,
       peers: overview.presences,
       groups: overview.groups.map((name) => `@${name}`),
-      // State, memory, files and tasks are not served by this broker yet: nothing to count.
+      // State, memory and files are not served by this broker yet: nothing to count.
       stateKeys: [],
       memoryCount: 0,
       fileCount: 0,
-      tasks: { open: 0, claimed: 0, done: 0 },
+      tasks,
       streams: [],
       tables: [],
       collections: [],

@@ -17,6 +17,8 @@ import type { MeshInfoStore } from "./mesh-info.js";
 import type { MessageStore } from "./messages.js";
 import type { PresenceStore } from "./presences.js";
 import type { SweepStore } from "./sweep.js";
+import type { TaskStore } from "./tasks.js";
+import type { LeaseStore } from "./leases.js";
 
 export type * from "./claims.js";
 export type * from "./deliveries.js";
@@ -28,6 +30,8 @@ export type * from "./mesh-info.js";
 export type * from "./messages.js";
 export type * from "./presences.js";
 export type * from "./sweep.js";
+export type * from "./tasks.js";
+export type * from "./leases.js";
 
 export type Store = LifecycleStore &
   MemberStore &
@@ -38,4 +42,6 @@ export type Store = LifecycleStore &
   ClaimStore &
   DeliveryStore &
   SweepStore &
-  MeshInfoStore;
+  MeshInfoStore &
+  TaskStore &
+  LeaseStore;

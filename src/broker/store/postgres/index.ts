@@ -24,6 +24,8 @@ import { meshInfoMethods } from "./mesh-info.js";
 import { messageMethods } from "./messages.js";
 import { presenceMethods } from "./presences.js";
 import { sweepMethods } from "./sweep.js";
+import { taskMethods } from "./tasks.js";
+import { leaseMethods } from "./leases.js";
 
 /** Seconds `close()` lets running queries finish before it cuts the connections. */
 const CLOSE_TIMEOUT_S = 5;
@@ -98,5 +100,7 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
     ...deliveryMethods(ctx),
     ...sweepMethods(ctx),
     ...meshInfoMethods(ctx),
+    ...taskMethods(ctx),
+    ...leaseMethods(ctx),
   };
 }

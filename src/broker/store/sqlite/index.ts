@@ -20,6 +20,8 @@ import { meshInfoMethods } from "./mesh-info.js";
 import { messageMethods } from "./messages.js";
 import { presenceMethods } from "./presences.js";
 import { sweepMethods } from "./sweep.js";
+import { taskMethods } from "./tasks.js";
+import { leaseMethods } from "./leases.js";
 
 /**
  * Free space the probe asks for beyond its own write. A one-row write fits in a page a nearly full disk
@@ -147,5 +149,7 @@ export function createSqliteStore({ path, backgroundCheckpoints }: SqliteStoreOp
     ...deliveryMethods(ctx),
     ...sweepMethods(ctx),
     ...meshInfoMethods(ctx),
+    ...taskMethods(ctx),
+    ...leaseMethods(ctx),
   };
 }

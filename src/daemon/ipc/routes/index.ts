@@ -9,6 +9,8 @@ import { moderationRoutes } from "./moderation.js";
 import { peerRoutes } from "./peers.js";
 import { presenceRoutes } from "./presence.js";
 import { sessionRoutes } from "./sessions.js";
+import { taskRoutes } from "./tasks.js";
+import { leaseRoutes } from "./leases.js";
 
 export const ROUTES: { implementations: Implementations; events: StreamHandler } = {
   implementations: {
@@ -20,6 +22,8 @@ export const ROUTES: { implementations: Implementations; events: StreamHandler }
     ...inboxRoutes,
     ...moderationRoutes,
     ...infoRoutes,
+    ...taskRoutes,
+    ...leaseRoutes,
   },
   events: eventsRoute,
 };
