@@ -38,6 +38,7 @@ export {
 export {
   boxDecrypt,
   boxEncrypt,
+  dataKey,
   decryptMulticast,
   encryptMulticast,
   fromBase64Url,

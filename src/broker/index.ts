@@ -16,6 +16,8 @@ import { resolveOptions, type BrokerOptions, type ResolvedOptions } from "./opti
 import { PresenceRegistry } from "./presence/registry.js";
 import { PresenceService } from "./presence/service.js";
 import { listenForStateChanges } from "./state/changes.js";
+import { startLeaseSweep } from "./leases.js";
+import { listenForMeshPushes } from "./mesh-push.js";
 import { createListener } from "./server.js";
 import { StoreHealth, isStorageFault } from "./store/health.js";
 import type { Store } from "./store/port/index.js";
@@ -118,6 +120,7 @@ export async function runBroker(options: BrokerOptions): Promise<RunningBroker> 
   } as Omit<BrokerContext, "delivery" | "presence"> as BrokerContext;
   Object.assign(ctx, { delivery: new DeliveryEngine(ctx), presence: new PresenceService(ctx) });
   listenForStateChanges(ctx);
+  listenForMeshPushes(ctx);
 
   let lastPing = { at: 0, up: true };
   const dbStatus = async (): Promise<DbStatus> => {
@@ -152,6 +155,7 @@ export async function runBroker(options: BrokerOptions): Promise<RunningBroker> 
   storeHealth.start();
   ctx.presence.start();
   ctx.delivery.start();
+  const stopLeaseSweep = startLeaseSweep(ctx);
   void ctx.delivery.refreshQueueDepth();
   const port = (listener.http.address() as AddressInfo).port;
   const hostForUrl = opts.host.includes(":") ? `[${opts.host}]` : opts.host;
@@ -164,6 +168,7 @@ export async function runBroker(options: BrokerOptions): Promise<RunningBroker> 
       storeHealth.stop();
       ctx.presence.stop();
       ctx.delivery.stop();
+      stopLeaseSweep();
       listener.http.close();
       await ctx.delivery.drain();
       for (const conn of listener.connections) conn.close(CloseCode.goingAway, CloseReason.shuttingDown);

@@ -107,6 +107,9 @@ const USAGE_CODES = new Set([
   "claude_not_found",
 ]);
 
+/** Refusals that are an outcome, not bad input: exit 1 whatever the HTTP status (cli.md, tasks and leases). */
+const OUTCOME_CODES = new Set(["task_not_claimable", "task_not_found", "lease_held", "limit"]);
+
 /** For codes not listed above: the daemon's and broker's HTTP status says which family it is. */
 function exitCodeForStatus(status: number): ExitCode {
   if (status === 401 || status === 403) return ExitCode.auth;
@@ -203,7 +206,9 @@ export function describeError(err: unknown): Failure {
       const status = field(err, "status");
       const known = exitCodeFor(code);
       const exitCode =
-        known === ExitCode.failure && typeof status === "number" ? exitCodeForStatus(status) : known;
+        known === ExitCode.failure && typeof status === "number" && !OUTCOME_CODES.has(code)
+          ? exitCodeForStatus(status)
+          : known;
       return { code, message: err.message, hint, exitCode };
     }
     return { code: "internal", message: err.message, hint: "", exitCode: ExitCode.failure };

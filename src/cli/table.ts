@@ -24,6 +24,8 @@ import { TALK_VERBS } from "./commands/talk.js";
 import { upVerb } from "./commands/up.js";
 import { MEMORY_VERBS } from "./commands/memory.js";
 import { SKILL_VERBS } from "./commands/skills.js";
+import { TASK_VERBS } from "./commands/tasks.js";
+import { LEASE_VERBS } from "./commands/leases.js";
 
 export const VERBS: readonly VerbDef[] = [
   upVerb,
@@ -38,6 +40,8 @@ export const VERBS: readonly VerbDef[] = [
   ...STATE_VERBS,
   ...MEMORY_VERBS,
   ...SKILL_VERBS,
+  ...TASK_VERBS,
+  ...LEASE_VERBS,
   ...INSTALL_VERBS,
   launchVerb,
   mcpVerb,

@@ -49,6 +49,8 @@ export const VERB_INDEX: Readonly<Record<string, Loader>> = {
   recall: memory,
   forget: memory,
   skill: async () => (await import("./commands/skills.js")).SKILL_VERBS,
+  task: async () => (await import("./commands/tasks.js")).TASK_VERBS,
+  lease: async () => (await import("./commands/leases.js")).LEASE_VERBS,
 };
 
 /** The verbs a command line can be about: its first word's group, or the whole table. */

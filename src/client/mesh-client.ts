@@ -13,6 +13,12 @@ import {
   MessageStatusResult,
   PeersListReply,
   UnbanAck,
+  TaskCreated,
+  TaskList,
+  LeaseGranted,
+  LeaseReleased,
+  LeaseListResult,
+  type TaskStatus,
   type AckFrame,
   type BanEntry,
   type MemberEntry,
@@ -50,7 +56,8 @@ import { memoryQueryTokens, sealMemory } from "./memory-skills.js";
 import { MeshConnection } from "./connection.js";
 import { ClientErrorCode, MeshClientError } from "./errors.js";
 import type { MeshClientOptions } from "./options.js";
-import type { RequestOptions, SendInput } from "./types.js";
+import { openTaskList, sealTaskText } from "./task-crypto.js";
+import type { CreateTaskInput, RequestOptions, SendInput, SharedStateOptions } from "./types.js";
 import {
   decryptPush,
   encryptDirect,
@@ -200,6 +207,71 @@ export class MeshClient extends MeshConnection {
   /** The mesh at a glance (§6.9): peers, groups, your name and groups; counts of shared state. */
   meshInfo(options?: RequestOptions): Promise<MeshInfoResult> {
     return this.request({ type: "mesh_info" }, { ...options, schema: MeshInfoResult });
+  }
+
+  // ---- tasks (§6.3) ----------------------------------------------------------------------------------
+
+  /** Creates a task; with `dataKey` its title leaves encrypted (§5.8). Answers the task id. */
+  async createTask(input: CreateTaskInput, options?: SharedStateOptions): Promise<string> {
+    const frame = {
+      type: "create_task" as const,
+      title: sealTaskText(input.title, options?.dataKey),
+      ...(input.assignee === undefined ? {} : { assignee: input.assignee }),
+      ...(input.priority === undefined ? {} : { priority: input.priority }),
+      ...(input.tags === undefined ? {} : { tags: input.tags }),
+    };
+    return (await this.request(frame, { ...options, schema: TaskCreated })).id;
+  }
+
+  /** The atomic claim: resolves for exactly one of any number of claimers, else `task_not_claimable`. */
+  async claimTask(taskId: string, options?: SharedStateOptions): Promise<TaskList> {
+    const list = await this.request({ type: "claim_task", taskId }, { ...options, schema: TaskList });
+    return openTaskList(list, options?.dataKey);
+  }
+
+  async completeTask(taskId: string, result?: string, options?: SharedStateOptions): Promise<TaskList> {
+    const frame = {
+      type: "complete_task" as const,
+      taskId,
+      ...(result === undefined ? {} : { result: sealTaskText(result, options?.dataKey) }),
+    };
+    return openTaskList(await this.request(frame, { ...options, schema: TaskList }), options?.dataKey);
+  }
+
+  /** Tasks newest first (at most 100); titles and results opened with `dataKey`. */
+  async listTasks(
+    filter: { status?: TaskStatus; assignee?: string } = {},
+    options?: SharedStateOptions,
+  ): Promise<TaskList> {
+    const list = await this.request({ type: "list_tasks", ...filter }, { ...options, schema: TaskList });
+    return openTaskList(list, options?.dataKey);
+  }
+
+  // ---- leases (§6.9a) --------------------------------------------------------------------------------
+
+  /** Takes (or renews one's own) lease; another member's overlapping lease → `lease_held`. */
+  acquireLease(
+    resource: string,
+    ttlMs: number,
+    reason?: string,
+    options?: RequestOptions,
+  ): Promise<LeaseGranted> {
+    const frame = { type: "lease_acquire" as const, resource, ttlMs, ...(reason ? { reason } : {}) };
+    return this.request(frame, { ...options, schema: LeaseGranted });
+  }
+
+  renewLease(resource: string, ttlMs: number, options?: RequestOptions): Promise<LeaseGranted> {
+    return this.request({ type: "lease_renew", resource, ttlMs }, { ...options, schema: LeaseGranted });
+  }
+
+  releaseLease(resource: string, options?: RequestOptions): Promise<LeaseReleased> {
+    return this.request({ type: "lease_release", resource }, { ...options, schema: LeaseReleased });
+  }
+
+  /** Live leases of the mesh, optionally under `prefix`. */
+  listLeases(prefix?: string, options?: RequestOptions): Promise<LeaseListResult> {
+    const frame = { type: "lease_list" as const, ...(prefix === undefined ? {} : { prefix }) };
+    return this.request(frame, { ...options, schema: LeaseListResult });
   }
 
   // ---- moderation (owner/admin, §2.9) ----------------------------------------------------------------

@@ -52,6 +52,21 @@ export type RequestOptions = {
   timeoutMs?: number;
 };
 
+/** Options of the shared-state methods whose values our clients encrypt (protocol.md §5.8). */
+export type SharedStateOptions = RequestOptions & {
+  /** The mesh data key (`dataKey(rootKey)`): values are sealed under it on write and opened on read. */
+  dataKey?: Uint8Array;
+};
+
+export type CreateTaskInput = {
+  title: string;
+  /** A display name. */
+  assignee?: string;
+  /** @default "normal" on the broker */
+  priority?: string;
+  tags?: string[];
+};
+
 export type SendInput = {
   targetSpec: string;
   /** @default "next" */

@@ -52,6 +52,11 @@ export function openText(text: string, key: Uint8Array): Opened<string> {
     : { value: opened, encrypted: true, undecryptable: false };
 }
 
+/** Whether `text` is a `cm:enc1:` envelope (it may still not open). */
+export function isSealedText(text: string): boolean {
+  return isEncryptedValueString(text);
+}
+
 /** What a reader is shown for an envelope the mesh's key does not open. */
 export const UNREADABLE_TEXT = "[encrypted with a key this mesh does not have]";
 

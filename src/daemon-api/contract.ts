@@ -256,6 +256,7 @@ export type DaemonEventName =
   | "peer_leave"
   | "state_change"
   | "task"
+  | "lease"
   | "system"
   | "broker_status"
   | "session_end";

@@ -25,6 +25,7 @@ import type {
   ContextView,
 } from "./contract.js";
 import type { MemoryView, SkillDetailView, SkillView } from "./contract.js";
+import type { LeaseConflict, LeaseGrantView, LeaseView, TaskView } from "./tasks-leases.js";
 
 export type Method = "GET" | "POST" | "DELETE";
 
@@ -84,6 +85,15 @@ export const ENDPOINTS = {
   listSkills: { method: "GET", path: "/v1/skills" },
   getSkill: { method: "GET", path: "/v1/skills/:name" },
   removeSkill: { method: "DELETE", path: "/v1/skills/:name" },
+  createTask: { method: "POST", path: "/v1/tasks" },
+  listTasks: { method: "GET", path: "/v1/tasks" },
+  claimTask: { method: "POST", path: "/v1/tasks/:id/claim" },
+  completeTask: { method: "POST", path: "/v1/tasks/:id/complete" },
+  acquireLease: { method: "POST", path: "/v1/leases" },
+  listLeases: { method: "GET", path: "/v1/leases" },
+  renewLease: { method: "POST", path: "/v1/leases/renew" },
+  releaseLease: { method: "POST", path: "/v1/leases/release" },
+  checkLeases: { method: "POST", path: "/v1/leases/check" },
   /** Server-sent events (not a JSON answer): follow it with `daemon-api/events.ts`. */
   events: { method: "GET", path: "/v1/events" },
 } as const satisfies Record<string, EndpointDef>;
@@ -139,6 +149,15 @@ export interface EndpointOutputs {
   listSkills: { skills: SkillView[] };
   getSkill: { skill: SkillDetailView | null };
   removeSkill: { name: string; action: "removed" | "not_found" };
+  createTask: { id: string };
+  listTasks: { tasks: TaskView[] };
+  claimTask: { id: string; status: TaskView["status"]; claimed_by: string | null };
+  completeTask: { id: string; status: TaskView["status"] };
+  acquireLease: LeaseGrantView;
+  listLeases: { leases: LeaseView[] };
+  renewLease: LeaseGrantView;
+  releaseLease: { resource: string; released: boolean };
+  checkLeases: { conflicts: LeaseConflict[] };
   events: never;
 }
 

@@ -17,6 +17,11 @@ import {
   Priority,
   STATE_KEY_MAX_CHARS,
   SUMMARY_MAX_CHARS,
+  LEASE_REASON_MAX_CHARS,
+  LEASE_RESOURCE_MAX_CHARS,
+  LEASE_TTL_MAX_MS,
+  LEASE_TTL_MIN_MS,
+  TaskStatus,
 } from "../protocol/index.js";
 import { SURFACED_LANES } from "./contract.js";
 import type { EndpointName } from "./endpoints.js";
@@ -30,6 +35,21 @@ export const SEND_MAX_WAIT_MS = 10_000;
 export const RESERVATION_MAX_MS = 60_000;
 
 const Mesh = z.string().min(1);
+/** Task priorities the CLI offers (the wire takes any short string). */
+export const TASK_PRIORITIES = ["low", "normal", "high", "urgent"] as const;
+/** Plaintext limits: the encrypted envelope (base64 plus nonce) must fit the broker's limits. */
+const TASK_TITLE_PLAINTEXT_MAX = 4_096;
+const TASK_RESULT_PLAINTEXT_MAX = 16_384;
+const TaskIdInput = z.string().min(1).max(64);
+const LeaseResource = z
+  .string()
+  .min(1, "the resource is empty")
+  .max(LEASE_RESOURCE_MAX_CHARS, `a resource is at most ${LEASE_RESOURCE_MAX_CHARS} characters`);
+const LeaseTtl = z.coerce
+  .number()
+  .int()
+  .min(LEASE_TTL_MIN_MS, "a lease lasts at least 1 minute")
+  .max(LEASE_TTL_MAX_MS, "a lease lasts at most 24 hours");
 /** A query flag: `true`/`false` from a caller, `1`/`0`/`true`/`false` on the wire. */
 const Flag = z
   .union([z.boolean(), z.enum(["1", "0", "true", "false"])])
@@ -130,6 +150,43 @@ export const SCHEMAS = {
     mesh: Mesh.optional(),
   }),
   ...MEMORY_SKILL_SCHEMAS,
+  createTask: z.object({
+    title: z.string().min(1).max(TASK_TITLE_PLAINTEXT_MAX),
+    assignee: z.string().min(1).max(128).optional(),
+    priority: z.enum(TASK_PRIORITIES).optional(),
+    tags: z.array(z.string().min(1).max(64)).max(32).optional(),
+    mesh: Mesh.optional(),
+  }),
+  listTasks: z.object({
+    status: TaskStatus.optional(),
+    assignee: z.string().min(1).max(128).optional(),
+    mesh: Mesh.optional(),
+  }),
+  claimTask: z.object({ id: TaskIdInput, mesh: Mesh.optional() }),
+  completeTask: z.object({
+    id: TaskIdInput,
+    result: z.string().max(TASK_RESULT_PLAINTEXT_MAX).optional(),
+    mesh: Mesh.optional(),
+  }),
+  acquireLease: z.object({
+    resource: LeaseResource,
+    ttl_ms: LeaseTtl.optional(),
+    reason: z.string().max(LEASE_REASON_MAX_CHARS).optional(),
+    mesh: Mesh.optional(),
+  }),
+  listLeases: z.object({
+    prefix: z.string().max(LEASE_RESOURCE_MAX_CHARS).optional(),
+    mesh: Mesh.optional(),
+  }),
+  renewLease: z.object({ resource: LeaseResource, ttl_ms: LeaseTtl.optional(), mesh: Mesh.optional() }),
+  releaseLease: z.object({ resource: LeaseResource, mesh: Mesh.optional() }),
+  checkLeases: z.object({
+    paths: z
+      .array(z.object({ path: z.string().min(1).max(4096), resource: LeaseResource }))
+      .min(1)
+      .max(1_000),
+    mesh: Mesh.optional(),
+  }),
   events: z.object({ mesh: Mesh.optional(), last_event_id: z.string().optional() }),
 } satisfies Record<EndpointName, z.ZodType>;
 

@@ -41,6 +41,14 @@ export type BrokerLink = Pick<
   | "getSkill"
   | "listSkills"
   | "removeSkill"
+  | "createTask"
+  | "claimTask"
+  | "completeTask"
+  | "listTasks"
+  | "acquireLease"
+  | "renewLease"
+  | "releaseLease"
+  | "listLeases"
 >;
 
 export type LinkFactory = (options: MeshClientOptions) => BrokerLink;

@@ -30,6 +30,9 @@ export const ErrorCode = {
   limit: "limit",
   /** A request over a size limit of its family (a state value over 32,768 bytes, §6.1). */
   tooLarge: "too_large",
+  taskNotClaimable: "task_not_claimable",
+  taskNotFound: "task_not_found",
+  leaseHeld: "lease_held",
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 

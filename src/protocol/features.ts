@@ -19,6 +19,9 @@ export const BROKER_FEATURES = [
   "contexts",
   "memory",
   "skills",
+  "tasks",
+  "task_change",
+  "leases",
 ] as const;
 
 /** Client capabilities the broker understands. */

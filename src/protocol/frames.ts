@@ -13,6 +13,8 @@ import { stateReplies, stateRequests } from "./families/state.js";
 import { contextReplies, contextRequests } from "./families/contexts.js";
 import { memoryReplies, memoryRequests } from "./families/memory.js";
 import { skillReplies, skillRequests } from "./families/skills.js";
+import { taskReplies, taskRequests } from "./families/tasks.js";
+import { leaseReplies, leaseRequests } from "./families/leases.js";
 
 export * from "./fields.js";
 export * from "./envelope.js";
@@ -25,6 +27,8 @@ export * from "./families/state.js";
 export * from "./families/contexts.js";
 export * from "./families/memory.js";
 export * from "./families/skills.js";
+export * from "./families/tasks.js";
+export * from "./families/leases.js";
 
 /** Every client→broker frame this broker handles after hello. */
 export const ClientFrame = z.discriminatedUnion("type", [
@@ -36,6 +40,8 @@ export const ClientFrame = z.discriminatedUnion("type", [
   ...contextRequests,
   ...memoryRequests,
   ...skillRequests,
+  ...taskRequests,
+  ...leaseRequests,
 ]);
 export type ClientFrame = z.infer<typeof ClientFrame>;
 export type ClientFrameType = ClientFrame["type"];
@@ -56,6 +62,8 @@ export const replySchemas = {
   ...contextReplies,
   ...memoryReplies,
   ...skillReplies,
+  ...taskReplies,
+  ...leaseReplies,
 } as const satisfies Record<RequestType, z.ZodType>;
 
 /** The reply a request of type `T` gets when it succeeds (an `error` frame aside). */

@@ -24,6 +24,8 @@ import { presencesContract } from "./store/presences.js";
 import { redeliveryContract } from "./store/redelivery.js";
 import { retentionContract } from "./store/retention.js";
 import { memorySkillsContract } from "./store/memory-skills.js";
+import { tasksContract } from "./store/tasks.js";
+import { leasesContract } from "./store/leases.js";
 
 export { racingStoresContract, type SharedStores } from "./store/racing.js";
 
@@ -67,5 +69,7 @@ export function runStoreContract(
     meshInfoContract(ctx);
     stateContract(ctx);
     memorySkillsContract(ctx);
+    tasksContract(ctx);
+    leasesContract(ctx);
   });
 }

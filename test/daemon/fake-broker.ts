@@ -215,10 +215,22 @@ export class FakeLink implements BrokerLink {
   getSkill: BrokerLink["getSkill"] = () => unsupported("get_skill");
   listSkills: BrokerLink["listSkills"] = () => unsupported("list_skills");
   removeSkill: BrokerLink["removeSkill"] = () => unsupported("remove_skill");
+  // Tasks and leases run against real brokers (test/integration, test/e2e); the fake only type-checks.
+  createTask: BrokerLink["createTask"] = () => unsupported("create_task");
+  claimTask: BrokerLink["claimTask"] = () => unsupported("claim_task");
+  completeTask: BrokerLink["completeTask"] = () => unsupported("complete_task");
+  listTasks: BrokerLink["listTasks"] = () => unsupported("list_tasks");
+  acquireLease: BrokerLink["acquireLease"] = () => unsupported("lease_acquire");
+  renewLease: BrokerLink["renewLease"] = () => unsupported("lease_renew");
+  releaseLease: BrokerLink["releaseLease"] = () => unsupported("lease_release");
+  listLeases: BrokerLink["listLeases"] = () => unsupported("lease_list");
 }
 
+/** A request the fake broker does not serve, refused as a real broker refuses an unknown type. */
 function unsupported(type: string): Promise<never> {
-  return Promise.reject(new Error(`the fake broker does not serve ${type}`));
+  return Promise.reject(
+    Object.assign(new Error(`the fake broker does not serve ${type}`), { code: "unknown_message_type" }),
+  );
 }
 
 export class FakeBroker {

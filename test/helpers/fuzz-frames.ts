@@ -62,6 +62,14 @@ export const FUZZ_KNOWN_TYPES = [
   "get_skill",
   "list_skills",
   "remove_skill",
+  "create_task",
+  "claim_task",
+  "complete_task",
+  "list_tasks",
+  "lease_acquire",
+  "lease_renew",
+  "lease_release",
+  "lease_list",
 ] as const;
 
 export class FuzzGenerator {
@@ -210,6 +218,24 @@ export class FuzzGenerator {
         return { type, name: this.string(10) };
       case "list_skills":
         return { type, query: this.string(5) };
+      case "create_task":
+        return { type, title: this.string(20), priority: this.pick(["low", "high"]), tags: [this.string(4)] };
+      case "claim_task":
+      case "complete_task":
+        return { type, taskId: this.pick([this.string(32), "A".repeat(32)]), result: this.string(10) };
+      case "list_tasks":
+        return { type, status: this.pick(["open", "claimed", "done", "closed"]) };
+      case "lease_acquire":
+      case "lease_renew":
+        return {
+          type,
+          resource: this.pick(["r:src/", "r:src/a.ts", this.string(20)]),
+          ttlMs: this.pick([60_000, 600_000, 1_000, 86_400_001]),
+        };
+      case "lease_release":
+        return { type, resource: this.pick(["r:src/", this.string(20)]) };
+      case "lease_list":
+        return { type, prefix: this.string(4) };
       default:
         return { type };
     }

@@ -67,6 +67,10 @@ const ERROR_CODES = new Set([
   "ambiguous_prefix",
   "invalid_group_name",
   "too_large",
+  "limit",
+  "task_not_claimable",
+  "task_not_found",
+  "lease_held",
 ]);
 const REPLY_TYPES = new Set([
   "hello_ack",
@@ -93,6 +97,11 @@ const REPLY_TYPES = new Set([
   "skill_ack",
   "skill_data",
   "skill_list",
+  "task_created",
+  "task_list",
+  "lease_granted",
+  "lease_released",
+  "lease_list_result",
 ]);
 
 let mesh: TestMesh;

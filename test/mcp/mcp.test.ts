@@ -257,13 +257,25 @@ describe("channel notifications", () => {
 });
 
 describe("tools", () => {
-  it("lists send_message, list_peers, read_inbox and the shared-state tools with input schemas", async () => {
+  it("lists the messaging tools and those of every shared family, with input schemas", async () => {
     const mcp = await mcpFor(["--message-mode", "off"]);
     const { tools } = await mcp.client.listTools();
-    // Other families add theirs; these are always there.
-    expect(tools.map((t) => t.name)).toEqual(
-      expect.arrayContaining(["get_state", "list_peers", "read_inbox", "send_message", "set_state"]),
-    );
+    expect(tools.map((t) => t.name).sort()).toEqual([
+      "acquire_lease",
+      "claim_task",
+      "complete_task",
+      "create_task",
+      "get_state",
+      "list_leases",
+      "list_peers",
+      "list_tasks",
+      "read_inbox",
+      "recall",
+      "release_lease",
+      "remember",
+      "send_message",
+      "set_state",
+    ]);
     const send = tools.find((t) => t.name === "send_message");
     expect(send?.inputSchema).toMatchObject({ type: "object", required: ["to", "message"] });
   });

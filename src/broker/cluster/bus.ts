@@ -61,6 +61,13 @@ export const ClusterMessage = z.discriminatedUnion("kind", [
     updatedAt: z.string().max(40),
     value: z.unknown().optional(),
   }),
+  /** A shared-state system push (`task_change`, `lease_change`) for every presence each node holds. */
+  z.object({
+    kind: z.literal("mesh_push"),
+    meshId: Id,
+    event: z.enum(["task_change", "lease_change"]),
+    data: z.record(z.string(), z.union([z.string().max(1_024), z.null()])),
+  }),
 ]);
 export type ClusterMessage = z.infer<typeof ClusterMessage>;
 export type ClusterMessageKind = ClusterMessage["kind"];

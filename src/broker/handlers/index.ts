@@ -4,6 +4,8 @@ import { moderationHandlers } from "./moderation.js";
 import { presenceHandlers } from "./presence.js";
 import { stateHandlers } from "./state.js";
 import { contextHandlers } from "./contexts.js";
+import { taskHandlers } from "./tasks.js";
+import { leaseHandlers } from "./leases.js";
 import type { HandlerTable } from "./types.js";
 import { memoryHandlers } from "./memory.js";
 import { skillHandlers } from "./skills.js";
@@ -18,4 +20,6 @@ export const handlers: HandlerTable = {
   ...contextHandlers,
   ...memoryHandlers,
   ...skillHandlers,
+  ...taskHandlers,
+  ...leaseHandlers,
 };

@@ -6,6 +6,7 @@ export const meshInfoHandlers: Pick<HandlerTable, "mesh_info"> = {
     const overview = await ctx.store.meshOverview(presence.meshId, presence.memberId);
     const stateKeys = await ctx.store.stateKeys(presence.meshId);
     const memoryCount = await ctx.store.countMemories(presence.meshId);
+    const tasks = await ctx.store.taskCounts(presence.meshId);
     conn.reply(frame, {
       type: "mesh_info_result",
       mesh: presence.meshId,
@@ -13,9 +14,9 @@ export const meshInfoHandlers: Pick<HandlerTable, "mesh_info"> = {
       groups: overview.groups.map((name) => `@${name}`),
       stateKeys,
       memoryCount,
-      // Files and tasks are not served by this broker yet: nothing to count.
+      // Files are not served by this broker yet: nothing to count.
       fileCount: 0,
-      tasks: { open: 0, claimed: 0, done: 0 },
+      tasks,
       streams: [],
       tables: [],
       collections: [],

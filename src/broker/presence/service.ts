@@ -20,6 +20,7 @@ import {
 } from "../../protocol/index.js";
 import type { ClusterMessageOf } from "../cluster/bus.js";
 import type { BrokerContext } from "../context.js";
+import { releaseSessionLeases } from "../leases.js";
 import type { MemberRow, PresenceRow, SavedState } from "../store/port/index.js";
 import { PeerEventFanout, peerEventData, peerEventMode, type Exclusion } from "./events.js";
 import { canClaim, toPresenceRow, type Presence, type PresenceSocket } from "./presence.js";
@@ -265,6 +266,7 @@ export class PresenceService {
           if (!(await this.ctx.store.markPresenceDisconnected(row.id, now, guard))) continue;
           this.ctx.delivery.offerRecipients(await this.ctx.store.releaseClaims(row.id));
           this.ctx.log.info({ presenceId: row.id, nodeId: row.nodeId }, "presence of a silent node expired");
+          if (row.peerRole === "session") await releaseSessionLeases(this.ctx, row.id);
           const memberPubkey = (await this.ctx.members.byId(row.meshId, row.memberId))?.pubkey ?? "";
           this.publishEvent(
             row,
@@ -373,6 +375,7 @@ export class PresenceService {
     if (!(await this.ctx.store.markPresenceDisconnected(p.id, Date.now(), { nodeId: this.ctx.nodeId })))
       return;
     if (announce) this.publishEvent(p, "peer_left", peerEventData(p), "member");
+    if (p.peerRole === "session") await releaseSessionLeases(this.ctx, p.id);
     if (p.sessionPubkey) {
       const moved = await this.ctx.store.retargetSessionDeliveries(p.meshId, p.sessionPubkey, p.memberId);
       if (moved > 0) this.ctx.delivery.offerMember(p.memberId);

@@ -238,6 +238,47 @@ CREATE TABLE contexts (
 CREATE INDEX contexts_mesh ON contexts (mesh_id, updated_at);
 `;
 
+/** Tasks (protocol.md §6.3): titles and results opaque (encrypted by our clients), newest first. */
+const tasks = `
+CREATE TABLE tasks (
+  id TEXT PRIMARY KEY,
+  mesh_id TEXT NOT NULL,
+  title TEXT NOT NULL,
+  assignee TEXT,
+  priority TEXT NOT NULL,
+  tags TEXT NOT NULL,
+  status TEXT NOT NULL CHECK (status IN ('open', 'claimed', 'done')),
+  created_by_member_id TEXT NOT NULL,
+  created_by_name TEXT NOT NULL,
+  claimed_by_member_id TEXT,
+  claimed_by_name TEXT,
+  result TEXT,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+);
+CREATE INDEX tasks_mesh_created ON tasks (mesh_id, created_at DESC, id DESC);
+`;
+
+/** Leases (protocol.md §6.9a): one row per held resource of a mesh. */
+const leases = `
+CREATE TABLE leases (
+  id TEXT PRIMARY KEY,
+  mesh_id TEXT NOT NULL,
+  resource TEXT NOT NULL,
+  member_id TEXT NOT NULL,
+  holder_name TEXT NOT NULL,
+  holder_pubkey TEXT NOT NULL,
+  presence_id TEXT,
+  reason TEXT NOT NULL,
+  acquired_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL,
+  UNIQUE (mesh_id, resource)
+);
+CREATE INDEX leases_member ON leases (member_id, expires_at);
+CREATE INDEX leases_presence ON leases (presence_id) WHERE presence_id IS NOT NULL;
+CREATE INDEX leases_expiry ON leases (expires_at);
+`;
+
 /** Every SQLite migration, oldest first. Append only. */
 export const SQLITE_MIGRATIONS: readonly Migration[] = [
   { version: 1, name: "initial", sql: initial },
@@ -247,4 +288,5 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
   { version: 5, name: "broker-settings", sql: brokerSettings },
   { version: 6, name: "state-contexts", sql: stateContexts },
   { version: 7, name: "memory-skills", sql: SQLITE_MEMORY_SKILLS },
+  { version: 8, name: "tasks-leases", sql: tasks + leases },
 ];

@@ -20,6 +20,8 @@ import type { SweepStore } from "./sweep.js";
 import type { StateStore } from "./state.js";
 import type { MemoryStore } from "./memory.js";
 import type { SkillStore } from "./skills.js";
+import type { TaskStore } from "./tasks.js";
+import type { LeaseStore } from "./leases.js";
 
 export type * from "./claims.js";
 export type * from "./deliveries.js";
@@ -34,6 +36,8 @@ export type * from "./sweep.js";
 export type * from "./state.js";
 export type * from "./memory.js";
 export type * from "./skills.js";
+export type * from "./tasks.js";
+export type * from "./leases.js";
 
 export type Store = LifecycleStore &
   MemberStore &
@@ -47,4 +51,6 @@ export type Store = LifecycleStore &
   MeshInfoStore &
   StateStore &
   MemoryStore &
-  SkillStore;
+  SkillStore &
+  TaskStore &
+  LeaseStore;

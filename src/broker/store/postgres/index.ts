@@ -27,6 +27,8 @@ import { presenceMethods } from "./presences.js";
 import { sweepMethods } from "./sweep.js";
 import { memoryMethods } from "./memory.js";
 import { skillMethods } from "./skills.js";
+import { taskMethods } from "./tasks.js";
+import { leaseMethods } from "./leases.js";
 
 /** Seconds `close()` lets running queries finish before it cuts the connections. */
 const CLOSE_TIMEOUT_S = 5;
@@ -104,5 +106,7 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
     ...stateMethods(ctx),
     ...memoryMethods(ctx),
     ...skillMethods(ctx),
+    ...taskMethods(ctx),
+    ...leaseMethods(ctx),
   };
 }

@@ -23,6 +23,8 @@ import { presenceMethods } from "./presences.js";
 import { sweepMethods } from "./sweep.js";
 import { memoryMethods } from "./memory.js";
 import { skillMethods } from "./skills.js";
+import { taskMethods } from "./tasks.js";
+import { leaseMethods } from "./leases.js";
 
 /**
  * Free space the probe asks for beyond its own write. A one-row write fits in a page a nearly full disk
@@ -153,5 +155,7 @@ export function createSqliteStore({ path, backgroundCheckpoints }: SqliteStoreOp
     ...stateMethods(ctx),
     ...memoryMethods(ctx),
     ...skillMethods(ctx),
+    ...taskMethods(ctx),
+    ...leaseMethods(ctx),
   };
 }

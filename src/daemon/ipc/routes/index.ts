@@ -11,6 +11,8 @@ import { presenceRoutes } from "./presence.js";
 import { sessionRoutes } from "./sessions.js";
 import { stateRoutes } from "./state.js";
 import { memorySkillRoutes } from "./memory-skills.js";
+import { taskRoutes } from "./tasks.js";
+import { leaseRoutes } from "./leases.js";
 
 export const ROUTES: { implementations: Implementations; events: StreamHandler } = {
   implementations: {
@@ -24,6 +26,8 @@ export const ROUTES: { implementations: Implementations; events: StreamHandler }
     ...infoRoutes,
     ...stateRoutes,
     ...memorySkillRoutes,
+    ...taskRoutes,
+    ...leaseRoutes,
   },
   events: eventsRoute,
 };

@@ -1,0 +1,118 @@
+/** tasks (protocol.md §6.3): create, an atomic claim, complete, list; `task_change` to the whole mesh. */
+import { randomMessageId } from "../../crypto/index.js";
+import { ErrorCode, TASK_LIST_MAX, type TaskEntry, type TaskStatus } from "../../protocol/index.js";
+import type { BrokerContext } from "../context.js";
+import { publishMeshPush } from "../mesh-push.js";
+import type { Presence } from "../presence/presence.js";
+import type { TaskRow } from "../store/port/index.js";
+import type { HandlerTable } from "./types.js";
+
+type TaskHandlers = Pick<HandlerTable, "create_task" | "claim_task" | "complete_task" | "list_tasks">;
+
+function toEntry(t: TaskRow): TaskEntry {
+  return {
+    id: t.id,
+    title: t.title,
+    assignee: t.assignee,
+    claimedBy: t.claimedByName,
+    status: t.status,
+    priority: t.priority,
+    createdBy: t.createdByName,
+    tags: t.tags,
+    createdAt: new Date(t.createdAt).toISOString(),
+    result: t.result,
+  };
+}
+
+/** [ours, additive] `task_change` to every presence of the mesh, on every node. */
+function announce(
+  ctx: BrokerContext,
+  p: Presence,
+  taskId: string,
+  action: "created" | "claimed" | "done",
+  status: TaskStatus,
+): void {
+  publishMeshPush(ctx, {
+    meshId: p.meshId,
+    event: "task_change",
+    data: { taskId, action, status, by: p.displayName },
+  });
+}
+
+async function listAfter(ctx: BrokerContext, p: Presence, task: TaskRow) {
+  const tasks = await ctx.store.listTasks(p.meshId, {}, TASK_LIST_MAX);
+  return { type: "task_list" as const, tasks: tasks.map(toEntry), task: toEntry(task) };
+}
+
+export const taskHandlers: TaskHandlers = {
+  async create_task({ ctx, conn, presence }, frame) {
+    const id = randomMessageId();
+    await ctx.store.createTask({
+      id,
+      meshId: presence.meshId,
+      title: frame.title,
+      assignee: frame.assignee ?? null,
+      priority: frame.priority ?? "normal",
+      tags: frame.tags ?? [],
+      createdByMemberId: presence.memberId,
+      createdByName: presence.displayName,
+      createdAt: Date.now(),
+    });
+    conn.reply(frame, { type: "task_created", id });
+    announce(ctx, presence, id, "created", "open");
+  },
+
+  async claim_task({ ctx, conn, presence }, frame) {
+    const claimer = { memberId: presence.memberId, name: presence.displayName };
+    const task = await ctx.store.claimTask(presence.meshId, frame.taskId, claimer, Date.now());
+    if (!task) {
+      conn.error(
+        frame,
+        ErrorCode.taskNotClaimable,
+        `task ${frame.taskId} cannot be claimed: it is already claimed or done, or there is no such task`,
+      );
+      return;
+    }
+    conn.reply(frame, await listAfter(ctx, presence, task));
+    announce(ctx, presence, task.id, "claimed", "claimed");
+  },
+
+  async complete_task({ ctx, conn, presence }, frame) {
+    const task = await ctx.store.getTask(presence.meshId, frame.taskId);
+    if (!task) {
+      conn.error(frame, ErrorCode.taskNotFound, `no task ${frame.taskId} in this mesh`);
+      return;
+    }
+    const admin = presence.memberRole === "owner" || presence.memberRole === "admin";
+    const mayComplete =
+      task.claimedByMemberId === null ||
+      task.claimedByMemberId === presence.memberId ||
+      task.createdByMemberId === presence.memberId ||
+      admin;
+    if (!mayComplete) {
+      conn.error(
+        frame,
+        ErrorCode.forbidden,
+        `task ${task.id} is claimed by ${task.claimedByName ?? "another member"}: only its claimer, its creator or an admin may complete it`,
+      );
+      return;
+    }
+    const wasDone = task.status === "done";
+    const done = await ctx.store.completeTask(presence.meshId, task.id, frame.result ?? null, Date.now());
+    if (!done) {
+      conn.error(frame, ErrorCode.taskNotFound, `no task ${frame.taskId} in this mesh`);
+      return;
+    }
+    conn.reply(frame, await listAfter(ctx, presence, done));
+    if (!wasDone) announce(ctx, presence, done.id, "done", "done");
+  },
+
+  async list_tasks({ ctx, conn, presence }, frame) {
+    const filter = {
+      ...(frame.status ? { status: frame.status } : {}),
+      ...(frame.assignee ? { assignee: frame.assignee } : {}),
+    };
+    const tasks = await ctx.store.listTasks(presence.meshId, filter, TASK_LIST_MAX);
+    conn.reply(frame, { type: "task_list", tasks: tasks.map(toEntry) });
+  },
+};

@@ -1,0 +1,46 @@
+/**
+ * Lease lifecycle outside requests (protocol.md §6.9a): leases a session took end when it leaves for
+ * good, and expired leases (already invisible to every reader) are swept once cluster-wide, each with a
+ * `lease_change` push.
+ */
+import type { BrokerContext } from "./context.js";
+import { publishMeshPush } from "./mesh-push.js";
+import type { LeaseRow } from "./store/port/index.js";
+
+/** How often expired leases are swept. Readers never see them meanwhile. */
+const SWEEP_INTERVAL_MS = 30_000;
+const SWEEP_BATCH = 500;
+
+export function announceLeases(
+  ctx: BrokerContext,
+  rows: readonly LeaseRow[],
+  action: "acquired" | "released" | "expired",
+): void {
+  for (const row of rows) {
+    publishMeshPush(ctx, {
+      meshId: row.meshId,
+      event: "lease_change",
+      data: { resource: row.resource, action, holderName: row.holderName },
+    });
+  }
+}
+
+/** Ends the leases a session presence took; called when it is evicted (`bye` or grace expiry). */
+export async function releaseSessionLeases(ctx: BrokerContext, presenceId: string): Promise<void> {
+  announceLeases(ctx, await ctx.store.releasePresenceLeases(presenceId), "released");
+}
+
+/** Starts the sweep; returns its stop function. */
+export function startLeaseSweep(ctx: BrokerContext): () => void {
+  const sweep = async (): Promise<void> => {
+    try {
+      await ctx.cluster.exclusive("lease-sweep", async () => {
+        announceLeases(ctx, await ctx.store.sweepExpiredLeases(Date.now(), SWEEP_BATCH), "expired");
+      });
+    } catch (err) {
+      if (!ctx.storeHealth.report(err)) ctx.log.warn({ err }, "lease sweep failed");
+    }
+  };
+  const timer = setInterval(() => void sweep(), SWEEP_INTERVAL_MS).unref();
+  return () => clearInterval(timer);
+}

@@ -1,0 +1,28 @@
+/**
+ * System pushes about shared state (`task_change`, `lease_change`: protocol.md §6.3, §6.9a) to every
+ * presence of a mesh on every node: written to the presences held here, and told to the other nodes on
+ * the cluster bus, which write them to theirs. Live only, like presence events (§3.6).
+ */
+import type { ClusterMessageOf } from "./cluster/bus.js";
+import type { BrokerContext } from "./context.js";
+import { systemPush } from "./presence/events.js";
+
+export type MeshPush = Omit<ClusterMessageOf<"mesh_push">, "kind">;
+
+function writeHeld(ctx: BrokerContext, push: MeshPush): void {
+  const json = systemPush(push.meshId, push.event, push.data);
+  for (const p of ctx.registry.inMesh(push.meshId)) {
+    if (p.lease === "online" && p.socket?.open) p.socket.sendRaw(json);
+  }
+}
+
+/** Sends a push to the whole mesh, here and on the other nodes; call after the change committed. */
+export function publishMeshPush(ctx: BrokerContext, push: MeshPush): void {
+  writeHeld(ctx, push);
+  ctx.cluster.publish({ kind: "mesh_push", ...push });
+}
+
+/** Writes the pushes other nodes publish to the presences held here. */
+export function listenForMeshPushes(ctx: BrokerContext): void {
+  ctx.cluster.on("mesh_push", (m) => writeHeld(ctx, m));
+}
