@@ -2,50 +2,27 @@ import type { AckInput, DeliveryStore } from "../port/index.js";
 import type { Db, PgContext } from "./db.js";
 
 /**
- * Acks (protocol.md §4.9), in one statement for the whole batch: per ack, the open rows of its message
- * addressed to the acking presence (same mesh, its proven session key or its member, not excluding it; a
- * null session key matches nothing). The broker id wins when both ids are given: a client id is chosen
- * by the sender, and another message's sender could reuse it to make this ack swallow a copy the presence
- * never received. Client ids are searched among the presence's own open rows (few), so they need no
- * index. A row two acks of the batch match counts for the earlier one, as if they ran in input order.
+ * One ack (protocol.md §4.9): rows of the message addressed to the acking presence (same mesh, still
+ * open, its proven session key or its member, not excluding it; a null session key matches nothing).
+ * The broker id wins when both ids are given: a client id is chosen by the sender, and another message's
+ * sender could reuse it to make this ack swallow a copy the presence never received. Client ids are
+ * searched among the presence's own open rows (few), so they need no index.
  */
-async function ackAll(db: Db, acks: AckInput[], now: number): Promise<number[]> {
-  const column = <K extends keyof AckInput>(key: K) => acks.map((a) => a[key]);
-  const rows = await db<{ ord: number }[]>`
-    WITH a AS (
-      SELECT * FROM unnest(${column("meshId")}::text[], ${column("presenceId")}::text[],
-                           ${column("sessionPubkey")}::text[], ${column("memberId")}::text[],
-                           ${column("brokerMessageId")}::text[], ${column("clientMessageId")}::text[])
-        WITH ORDINALITY AS a(mesh_id, presence_id, session_pubkey, member_id, broker_id, client_id, ord)
-    ),
-    matched AS (
-      SELECT a.ord, d.id FROM a
-      JOIN messages m ON m.id = a.broker_id
-      JOIN deliveries d ON d.message_seq = m.seq
-      WHERE a.broker_id IS NOT NULL
-      UNION ALL
-      SELECT a.ord, d.id FROM a
-      JOIN deliveries d ON d.mesh_id = a.mesh_id
-        AND (d.recipient_pubkey = a.session_pubkey OR d.recipient_member_id = a.member_id)
-      JOIN messages m ON m.seq = d.message_seq AND m.client_message_id = a.client_id
-      WHERE a.broker_id IS NULL AND a.client_id IS NOT NULL AND d.state IN ('pending', 'claimed')
-    ),
-    target AS (
-      SELECT DISTINCT ON (d.id) d.id, x.ord FROM matched x
-      JOIN deliveries d ON d.id = x.id
-      JOIN a ON a.ord = x.ord
-      WHERE d.mesh_id = a.mesh_id AND d.state IN ('pending', 'claimed')
-        AND ((d.recipient_kind = 'session' AND d.recipient_pubkey = a.session_pubkey)
-             OR (d.recipient_kind = 'member' AND d.recipient_member_id = a.member_id))
-        AND (d.excluded_presence IS NULL OR d.excluded_presence <> a.presence_id)
-      ORDER BY d.id, x.ord
-    )
+async function ackOne(db: Db, ack: AckInput, now: number): Promise<number> {
+  const message =
+    ack.brokerMessageId !== null
+      ? db`d.message_seq = (SELECT seq FROM messages WHERE id = ${ack.brokerMessageId})`
+      : ack.clientMessageId !== null
+        ? db`(SELECT client_message_id FROM messages WHERE seq = d.message_seq) = ${ack.clientMessageId}`
+        : null;
+  if (message === null) return 0;
+  const result = await db`
     UPDATE deliveries d SET state = 'delivered', delivered_at = ${now}
-    FROM target t WHERE d.id = t.id AND d.state IN ('pending', 'claimed')
-    RETURNING t.ord`;
-  const counts = acks.map(() => 0);
-  for (const { ord } of rows) counts[ord - 1] = (counts[ord - 1] ?? 0) + 1;
-  return counts;
+    WHERE ${message} AND d.mesh_id = ${ack.meshId} AND d.state IN ('pending', 'claimed')
+      AND ((d.recipient_kind = 'session' AND d.recipient_pubkey = ${ack.sessionPubkey}::text)
+           OR (d.recipient_kind = 'member' AND d.recipient_member_id = ${ack.memberId}))
+      AND (d.excluded_presence IS NULL OR d.excluded_presence <> ${ack.presenceId})`;
+  return result.count;
 }
 
 /** Acks, retargeting, ban revocation and queue depth. */
@@ -53,7 +30,8 @@ export function deliveryMethods(ctx: PgContext): DeliveryStore {
   return {
     async ackDeliveries(acks, now) {
       if (acks.length === 0) return [];
-      return ctx.run(false, (db) => ackAll(db, acks, now));
+      // One statement per ack, pipelined, run in input order: an ack finds what earlier ones left open.
+      return ctx.run(true, (db) => Promise.all(acks.map((ack) => ackOne(db, ack, now))));
     },
     async markDelivered(deliveryIds, now) {
       if (deliveryIds.length === 0) return;
