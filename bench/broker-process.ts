@@ -5,7 +5,7 @@
  * anti-abuse limits.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { closeSync, openSync, readFileSync } from "node:fs";
+import { closeSync, existsSync, openSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
@@ -18,7 +18,8 @@ export interface BrokerProcess {
   readonly pid: number;
   /** `ws://127.0.0.1:<port>/ws` */
   readonly url: string;
-  readonly adminToken: string;
+  /** Null on a node that joined a database another node gave the admin token. */
+  readonly adminToken: string | null;
   /** The broker's stderr (JSON-line logs), for diagnostics. */
   readonly logFile: string;
   /** SIGTERM (graceful: a CPU profile gets written), SIGKILL after a deadline. Safe to call twice. */
@@ -74,7 +75,9 @@ export async function startBroker(f: {
   });
   try {
     const url = await listeningUrl(child, logFile);
-    const adminToken = readFileSync(join(f.dataDir, "admin-token"), "utf8").trim();
+    // Only the node that gave the database its admin token has the file; the others accept the same token.
+    const tokenFile = join(f.dataDir, "admin-token");
+    const adminToken = existsSync(tokenFile) ? readFileSync(tokenFile, "utf8").trim() : null;
     return { pid: child.pid ?? 0, url, adminToken, logFile, stop, kill9 };
   } catch (err) {
     await stop();

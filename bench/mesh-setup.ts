@@ -19,9 +19,12 @@ export interface BenchMesh {
 
 export async function createBenchMesh(
   brokerUrl: string,
-  adminToken: string,
+  adminToken: string | null,
   peerCount: number,
 ): Promise<BenchMesh> {
+  if (adminToken === null) {
+    throw new Error("the first broker node has no admin token: the bench needs a database of its own");
+  }
   const owner = generateIdentity();
   const created = await createMesh(brokerUrl, {
     adminToken,
