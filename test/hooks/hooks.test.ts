@@ -301,6 +301,16 @@ describe("hook wait", () => {
     expect(second.stderr()).toContain("only the second waiter delivers");
   });
 
+  it("exits 0 at once in `claude -p`, which would otherwise wait for it, and leaves the message unread", async () => {
+    await dmToA("for the interactive session");
+    const printMode = { ...a.sessionEnv(), CLAUDE_CODE_ENTRYPOINT: "sdk-cli" };
+    const result = await runHook(mesh.alice, "wait", stopInput(a.sessionId()), printMode);
+    expect(result).toMatchObject({ code: 0, stdout: "", stderr: "" });
+    const prompt = await runHook(mesh.alice, "prompt", promptInput(a.sessionId(), "next"), a.sessionEnv());
+    expect(prompt.stdout).toContain("for the interactive session");
+    await turnEnds(a.sessionId(), a.sessionEnv());
+  });
+
   it("exits 0 when the session is deregistered", async () => {
     const b = await LaunchedSession.start(mesh.alice, { args: ["--name", "short-lived B"], tag: "b" });
     const wait = startWait(mesh.alice, stopInput(b.sessionId()), b.sessionEnv());

@@ -130,7 +130,15 @@ export async function hookPrompt(ctx: Context): Promise<number> {
   return 0;
 }
 
+/**
+ * Claude Code's entry point for `claude -p` (print mode). Such a session ends after its one turn, but only
+ * once its background hooks have exited: a waiter there would keep `claude -p` running until a message
+ * came, and a wake-up would have no turn to wake.
+ */
+const PRINT_MODE_ENTRYPOINT = "sdk-cli";
+
 export async function hookWait(ctx: Context): Promise<number> {
+  if (ctx.env.CLAUDE_CODE_ENTRYPOINT === PRINT_MODE_ENTRYPOINT) return 0;
   try {
     const hook = await input(ctx, WAIT_REQUEST_MS);
     if (hook === null) return 0;
