@@ -190,7 +190,7 @@ export const SCHEMAS = {
   }),
   auditLog: z.object({
     limit: z.coerce.number().int().min(1).max(AUDIT_QUERY_MAX).optional(),
-    before_seq: z.coerce.number().int().min(1).optional(),
+    before_seq: z.coerce.number().int().min(1).max(Number.MAX_SAFE_INTEGER).optional(),
     mesh: Mesh.optional(),
   }),
   auditVerify: z.object({ mesh: Mesh.optional() }),

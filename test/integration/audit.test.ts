@@ -138,13 +138,18 @@ describe.concurrent("audit log", () => {
     expect(await admin.request({ type: "audit_verify" })).toMatchObject({ ok: true, entries: 10 });
   });
 
-  it("refuses a limit outside 1-500 with a clear error", async () => {
+  it("refuses a limit outside 1-500 and a beforeSeq below 1 or past 2^53 with a clear error", async () => {
     const mesh = await createTestMesh(broker());
     const owner = await connectMember(broker().url, mesh.meshId, mesh.owner);
     for (const limit of [0, 501]) {
       const refused = await owner.request({ type: "audit_query", limit });
       expect(refused).toMatchObject({ type: "error", code: "invalid_message" });
       expect(String(refused.message)).toContain("limit");
+    }
+    for (const beforeSeq of [0, 2 ** 60]) {
+      const refused = await owner.request({ type: "audit_query", beforeSeq });
+      expect(refused).toMatchObject({ type: "error", code: "invalid_message" });
+      expect(String(refused.message)).toContain("beforeSeq");
     }
   });
 

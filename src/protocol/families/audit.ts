@@ -33,7 +33,7 @@ export const AuditQueryFrame = z.object({
   type: z.literal("audit_query"),
   limit: z.number().int().min(1).max(AUDIT_QUERY_MAX).optional(),
   /** Only entries older than this seq (paging back). */
-  beforeSeq: z.number().int().min(1).optional(),
+  beforeSeq: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER).optional(),
   _reqId: reqId,
 });
 
