@@ -26,6 +26,7 @@ import { MEMORY_VERBS } from "./commands/memory.js";
 import { SKILL_VERBS } from "./commands/skills.js";
 import { TASK_VERBS } from "./commands/tasks.js";
 import { LEASE_VERBS } from "./commands/leases.js";
+import { AUDIT_VERBS } from "./commands/audit.js";
 
 export const VERBS: readonly VerbDef[] = [
   upVerb,
@@ -42,6 +43,7 @@ export const VERBS: readonly VerbDef[] = [
   ...SKILL_VERBS,
   ...TASK_VERBS,
   ...LEASE_VERBS,
+  ...AUDIT_VERBS,
   ...INSTALL_VERBS,
   launchVerb,
   mcpVerb,

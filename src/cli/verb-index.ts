@@ -51,6 +51,7 @@ export const VERB_INDEX: Readonly<Record<string, Loader>> = {
   skill: async () => (await import("./commands/skills.js")).SKILL_VERBS,
   task: async () => (await import("./commands/tasks.js")).TASK_VERBS,
   lease: async () => (await import("./commands/leases.js")).LEASE_VERBS,
+  audit: async () => (await import("./commands/audit.js")).AUDIT_VERBS,
 };
 
 /** The verbs a command line can be about: its first word's group, or the whole table. */

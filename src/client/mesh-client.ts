@@ -18,6 +18,8 @@ import {
   LeaseGranted,
   LeaseReleased,
   LeaseListResult,
+  AuditResult,
+  AuditVerifyResult,
   type TaskStatus,
   type AckFrame,
   type BanEntry,
@@ -272,6 +274,21 @@ export class MeshClient extends MeshConnection {
   listLeases(prefix?: string, options?: RequestOptions): Promise<LeaseListResult> {
     const frame = { type: "lease_list" as const, ...(prefix === undefined ? {} : { prefix }) };
     return this.request(frame, { ...options, schema: LeaseListResult });
+  }
+
+  // ---- audit log (owner/admin, §6.9b) ---------------------------------------------------------------
+
+  /** The mesh's audit entries newest first (`limit` 1-500, default 100), older than `beforeSeq` if given. */
+  queryAudit(
+    query: { limit?: number; beforeSeq?: number } = {},
+    options?: RequestOptions,
+  ): Promise<AuditResult> {
+    return this.request({ type: "audit_query", ...query }, { ...options, schema: AuditResult });
+  }
+
+  /** Recomputes the mesh's hash chain on the broker: `ok`, the entry count, the head hash, `brokenAt`. */
+  verifyAudit(options?: RequestOptions): Promise<AuditVerifyResult> {
+    return this.request({ type: "audit_verify" }, { ...options, schema: AuditVerifyResult });
   }
 
   // ---- moderation (owner/admin, §2.9) ----------------------------------------------------------------

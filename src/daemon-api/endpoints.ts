@@ -26,6 +26,7 @@ import type {
 } from "./contract.js";
 import type { MemoryView, SkillDetailView, SkillView } from "./contract.js";
 import type { LeaseConflict, LeaseGrantView, LeaseView, TaskView } from "./tasks-leases.js";
+import type { AuditEntryView, AuditVerifyView } from "./audit.js";
 
 export type Method = "GET" | "POST" | "DELETE";
 
@@ -94,6 +95,8 @@ export const ENDPOINTS = {
   renewLease: { method: "POST", path: "/v1/leases/renew" },
   releaseLease: { method: "POST", path: "/v1/leases/release" },
   checkLeases: { method: "POST", path: "/v1/leases/check" },
+  auditLog: { method: "GET", path: "/v1/audit" },
+  auditVerify: { method: "GET", path: "/v1/audit/verify" },
   /** Server-sent events (not a JSON answer): follow it with `daemon-api/events.ts`. */
   events: { method: "GET", path: "/v1/events" },
 } as const satisfies Record<string, EndpointDef>;
@@ -158,6 +161,8 @@ export interface EndpointOutputs {
   renewLease: LeaseGrantView;
   releaseLease: { resource: string; released: boolean };
   checkLeases: { conflicts: LeaseConflict[] };
+  auditLog: { entries: AuditEntryView[] };
+  auditVerify: AuditVerifyView;
   events: never;
 }
 

@@ -22,6 +22,7 @@ import {
   LEASE_TTL_MAX_MS,
   LEASE_TTL_MIN_MS,
   TaskStatus,
+  AUDIT_QUERY_MAX,
 } from "../protocol/index.js";
 import { SURFACED_LANES } from "./contract.js";
 import type { EndpointName } from "./endpoints.js";
@@ -187,6 +188,12 @@ export const SCHEMAS = {
       .max(1_000),
     mesh: Mesh.optional(),
   }),
+  auditLog: z.object({
+    limit: z.coerce.number().int().min(1).max(AUDIT_QUERY_MAX).optional(),
+    before_seq: z.coerce.number().int().min(1).max(Number.MAX_SAFE_INTEGER).optional(),
+    mesh: Mesh.optional(),
+  }),
+  auditVerify: z.object({ mesh: Mesh.optional() }),
   events: z.object({ mesh: Mesh.optional(), last_event_id: z.string().optional() }),
 } satisfies Record<EndpointName, z.ZodType>;
 

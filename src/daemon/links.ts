@@ -49,6 +49,8 @@ export type BrokerLink = Pick<
   | "renewLease"
   | "releaseLease"
   | "listLeases"
+  | "queryAudit"
+  | "verifyAudit"
 >;
 
 export type LinkFactory = (options: MeshClientOptions) => BrokerLink;

@@ -22,6 +22,7 @@ export const BROKER_FEATURES = [
   "tasks",
   "task_change",
   "leases",
+  "audit",
 ] as const;
 
 /** Client capabilities the broker understands. */

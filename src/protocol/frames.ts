@@ -15,6 +15,7 @@ import { memoryReplies, memoryRequests } from "./families/memory.js";
 import { skillReplies, skillRequests } from "./families/skills.js";
 import { taskReplies, taskRequests } from "./families/tasks.js";
 import { leaseReplies, leaseRequests } from "./families/leases.js";
+import { auditReplies, auditRequests } from "./families/audit.js";
 
 export * from "./fields.js";
 export * from "./envelope.js";
@@ -29,6 +30,7 @@ export * from "./families/memory.js";
 export * from "./families/skills.js";
 export * from "./families/tasks.js";
 export * from "./families/leases.js";
+export * from "./families/audit.js";
 
 /** Every client→broker frame this broker handles after hello. */
 export const ClientFrame = z.discriminatedUnion("type", [
@@ -42,6 +44,7 @@ export const ClientFrame = z.discriminatedUnion("type", [
   ...skillRequests,
   ...taskRequests,
   ...leaseRequests,
+  ...auditRequests,
 ]);
 export type ClientFrame = z.infer<typeof ClientFrame>;
 export type ClientFrameType = ClientFrame["type"];
@@ -64,6 +67,7 @@ export const replySchemas = {
   ...skillReplies,
   ...taskReplies,
   ...leaseReplies,
+  ...auditReplies,
 } as const satisfies Record<RequestType, z.ZodType>;
 
 /** The reply a request of type `T` gets when it succeeds (an `error` frame aside). */

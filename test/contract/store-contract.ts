@@ -26,6 +26,7 @@ import { retentionContract } from "./store/retention.js";
 import { memorySkillsContract } from "./store/memory-skills.js";
 import { tasksContract } from "./store/tasks.js";
 import { leasesContract } from "./store/leases.js";
+import { auditContract } from "./store/audit.js";
 
 export { racingStoresContract, type SharedStores } from "./store/racing.js";
 
@@ -71,5 +72,6 @@ export function runStoreContract(
     memorySkillsContract(ctx);
     tasksContract(ctx);
     leasesContract(ctx);
+    auditContract(ctx);
   });
 }

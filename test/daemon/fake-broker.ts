@@ -224,6 +224,8 @@ export class FakeLink implements BrokerLink {
   renewLease: BrokerLink["renewLease"] = () => unsupported("lease_renew");
   releaseLease: BrokerLink["releaseLease"] = () => unsupported("lease_release");
   listLeases: BrokerLink["listLeases"] = () => unsupported("lease_list");
+  queryAudit: BrokerLink["queryAudit"] = () => unsupported("audit_query");
+  verifyAudit: BrokerLink["verifyAudit"] = () => unsupported("audit_verify");
 }
 
 /** A request the fake broker does not serve, refused as a real broker refuses an unknown type. */

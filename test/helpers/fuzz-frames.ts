@@ -70,6 +70,8 @@ export const FUZZ_KNOWN_TYPES = [
   "lease_renew",
   "lease_release",
   "lease_list",
+  "audit_query",
+  "audit_verify",
 ] as const;
 
 export class FuzzGenerator {
@@ -236,6 +238,8 @@ export class FuzzGenerator {
         return { type, resource: this.pick(["r:src/", this.string(20)]) };
       case "lease_list":
         return { type, prefix: this.string(4) };
+      case "audit_query":
+        return { type, limit: this.pick([1, 100, 500, 0, 501]), beforeSeq: this.pick([1, 5, -1]) };
       default:
         return { type };
     }

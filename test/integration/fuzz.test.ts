@@ -102,6 +102,8 @@ const REPLY_TYPES = new Set([
   "lease_granted",
   "lease_released",
   "lease_list_result",
+  "audit_result",
+  "audit_verify_result",
 ]);
 
 let mesh: TestMesh;

@@ -6,6 +6,7 @@ import { stateHandlers } from "./state.js";
 import { contextHandlers } from "./contexts.js";
 import { taskHandlers } from "./tasks.js";
 import { leaseHandlers } from "./leases.js";
+import { auditHandlers } from "./audit.js";
 import type { HandlerTable } from "./types.js";
 import { memoryHandlers } from "./memory.js";
 import { skillHandlers } from "./skills.js";
@@ -22,4 +23,5 @@ export const handlers: HandlerTable = {
   ...skillHandlers,
   ...taskHandlers,
   ...leaseHandlers,
+  ...auditHandlers,
 };

@@ -1,7 +1,8 @@
 /** leases (protocol.md §6.9a): acquire (atomic across nodes), renew, release, list; `lease_change` pushes. */
 import { randomMessageId } from "../../crypto/index.js";
 import { ErrorCode, LEASES_PER_MEMBER, type LeaseEntry } from "../../protocol/index.js";
-import { announceLeases } from "../leases.js";
+import { auditEntry, BROKER_ACTOR, withAudit } from "../audit.js";
+import { announceLeases, leaseAudit } from "../leases.js";
 import type { LeaseRow } from "../store/port/index.js";
 import type { HandlerTable } from "./types.js";
 
@@ -48,7 +49,23 @@ export const leaseHandlers: LeaseHandlers = {
       acquiredAt: now,
       expiresAt: now + frame.ttlMs,
     };
-    const outcome = await ctx.store.acquireLease(lease, LEASES_PER_MEMBER, now);
+    const outcome = await withAudit(
+      ctx,
+      () => ctx.store.acquireLease(lease, LEASES_PER_MEMBER, now),
+      (o) => [
+        ...leaseAudit(o.expired, "lease.expired", () => BROKER_ACTOR),
+        ...(o.kind === "granted" && !o.renewed
+          ? [
+              auditEntry(
+                lease.meshId,
+                { actorPubkey: presence.memberPubkey, actorName: presence.displayName },
+                "lease.acquired",
+                lease.resource,
+              ),
+            ]
+          : []),
+      ],
+    );
     announceLeases(ctx, outcome.expired, "expired");
     if (outcome.kind === "held") {
       const held = outcome.lease;
@@ -108,7 +125,21 @@ export const leaseHandlers: LeaseHandlers = {
       );
       return;
     }
-    const deleted = await ctx.store.deleteLease(lease.id);
+    const deleted = await withAudit(
+      ctx,
+      () => ctx.store.deleteLease(lease.id),
+      (row) =>
+        row
+          ? [
+              auditEntry(
+                row.meshId,
+                { actorPubkey: presence.memberPubkey, actorName: presence.displayName },
+                "lease.released",
+                row.resource,
+              ),
+            ]
+          : [],
+    );
     conn.reply(frame, { type: "lease_released", resource: frame.resource, released: deleted !== null });
     if (deleted) announceLeases(ctx, [deleted], "released");
   },

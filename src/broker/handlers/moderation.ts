@@ -1,5 +1,7 @@
 /** Moderation (protocol.md §2.9): disconnect, kick, ban, unban, list_bans, leave_mesh. */
 import { CloseCode, CloseReason, ErrorCode } from "../../protocol/index.js";
+import type { AuditAction } from "../../protocol/index.js";
+import { appendAudit, auditEntry, withAudit, type AuditActor } from "../audit.js";
 import type { BrokerContext } from "../context.js";
 import { routableKey, type Presence } from "../presence/presence.js";
 import type { MemberRow } from "../store/port/index.js";
@@ -9,6 +11,10 @@ type ModerationHandlers = Pick<
   HandlerTable,
   "disconnect" | "kick" | "ban" | "unban" | "list_bans" | "leave_mesh"
 >;
+
+function actor(p: Presence): AuditActor {
+  return { actorPubkey: p.memberPubkey, actorName: p.displayName };
+}
 
 function isModerator(p: Presence): boolean {
   return p.memberRole === "owner" || p.memberRole === "admin";
@@ -93,8 +99,13 @@ async function revokeMember(
   reason: string,
   closeReason: string,
   message: string,
+  audit: { actor: AuditActor; action: AuditAction },
 ) {
-  await ctx.store.setMemberRevoked(member.id, Date.now(), reason);
+  await withAudit(
+    ctx,
+    () => ctx.store.setMemberRevoked(member.id, Date.now(), reason),
+    () => [auditEntry(member.meshId, audit.actor, audit.action, member.pubkey)],
+  );
   await ctx.store.revokeDeliveries(member.id);
   ctx.members.invalidate(member.meshId);
   for (const p of ctx.registry.ofMember(member.id)) {
@@ -134,6 +145,12 @@ export const moderationHandlers: ModerationHandlers = {
   async disconnect(args, frame) {
     if (forbidden(args, frame)) return;
     const { here, elsewhere } = await matchPresences(args.ctx, args.presence, frame);
+    await appendAudit(args.ctx, [
+      ...here.map((p) => auditEntry(p.meshId, actor(args.presence), "member.disconnected", routableKey(p))),
+      ...elsewhere.map((t) =>
+        auditEntry(args.presence.meshId, actor(args.presence), "member.disconnected", targetKey(t)),
+      ),
+    ]);
     for (const p of here) p.socket?.close(CloseCode.normal, CloseReason.disconnected);
     dropElsewhere(args.ctx, elsewhere, CloseCode.normal, CloseReason.disconnected, false);
     args.conn.reply(frame, {
@@ -149,6 +166,12 @@ export const moderationHandlers: ModerationHandlers = {
     const sessions = here.filter((p) => p.peerRole !== "control-plane");
     const remoteSessions = elsewhere.filter((t) => t.peerRole !== "control-plane");
     const skipped = [...here, ...elsewhere].filter((p) => p.peerRole === "control-plane");
+    await appendAudit(args.ctx, [
+      ...sessions.map((p) => auditEntry(p.meshId, actor(args.presence), "member.kicked", routableKey(p))),
+      ...remoteSessions.map((t) =>
+        auditEntry(args.presence.meshId, actor(args.presence), "member.kicked", targetKey(t)),
+      ),
+    ]);
     for (const p of sessions)
       await args.ctx.presence.drop(p, CloseCode.kicked, CloseReason.kicked, { announce: true });
     dropElsewhere(args.ctx, remoteSessions, CloseCode.kicked, CloseReason.kicked, true);
@@ -192,6 +215,7 @@ export const moderationHandlers: ModerationHandlers = {
       frame.reason ?? "banned",
       CloseReason.banned,
       `You've been removed from "${mesh?.name ?? ""}". Contact the mesh owner to rejoin.`,
+      { actor: actor(presence), action: "member.banned" },
     );
     conn.reply(frame, { type: "ban_ack", banned: member.displayName });
   },
@@ -203,7 +227,12 @@ export const moderationHandlers: ModerationHandlers = {
       conn.error(frame, ErrorCode.notFound, `no single banned member matches "${frame.target}"`);
       return;
     }
-    await ctx.store.setMemberRevoked(found[0]!.id, null, null);
+    const member = found[0]!;
+    await withAudit(
+      ctx,
+      () => ctx.store.setMemberRevoked(member.id, null, null),
+      () => [auditEntry(member.meshId, actor(presence), "member.unbanned", member.pubkey)],
+    );
     ctx.members.invalidate(presence.meshId);
     conn.reply(frame, { type: "unban_ack", unbanned: found[0]!.displayName });
   },
@@ -232,6 +261,10 @@ export const moderationHandlers: ModerationHandlers = {
     }
     conn.reply(frame, { type: "leave_mesh_ack", memberId: presence.memberId });
     const member = members.find((m) => m.id === presence.memberId);
-    if (member) await revokeMember(ctx, member, "left", CloseReason.left, "You left this mesh.");
+    if (member)
+      await revokeMember(ctx, member, "left", CloseReason.left, "You left this mesh.", {
+        actor: actor(presence),
+        action: "member.left",
+      });
   },
 };

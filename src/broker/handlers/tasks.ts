@@ -1,6 +1,7 @@
 /** tasks (protocol.md §6.3): create, an atomic claim, complete, list; `task_change` to the whole mesh. */
 import { randomMessageId } from "../../crypto/index.js";
 import { ErrorCode, TASK_LIST_MAX, type TaskEntry, type TaskStatus } from "../../protocol/index.js";
+import { auditEntry, withAudit, type AuditActor } from "../audit.js";
 import type { BrokerContext } from "../context.js";
 import { publishMeshPush } from "../mesh-push.js";
 import type { Presence } from "../presence/presence.js";
@@ -39,6 +40,10 @@ function announce(
   });
 }
 
+function actor(p: Presence): AuditActor {
+  return { actorPubkey: p.memberPubkey, actorName: p.displayName };
+}
+
 async function listAfter(ctx: BrokerContext, p: Presence, task: TaskRow) {
   const tasks = await ctx.store.listTasks(p.meshId, {}, TASK_LIST_MAX);
   return { type: "task_list" as const, tasks: tasks.map(toEntry), task: toEntry(task) };
@@ -47,24 +52,31 @@ async function listAfter(ctx: BrokerContext, p: Presence, task: TaskRow) {
 export const taskHandlers: TaskHandlers = {
   async create_task({ ctx, conn, presence }, frame) {
     const id = randomMessageId();
-    await ctx.store.createTask({
-      id,
-      meshId: presence.meshId,
-      title: frame.title,
-      assignee: frame.assignee ?? null,
-      priority: frame.priority ?? "normal",
-      tags: frame.tags ?? [],
-      createdByMemberId: presence.memberId,
-      createdByName: presence.displayName,
-      createdAt: Date.now(),
-    });
+    const create = () =>
+      ctx.store.createTask({
+        id,
+        meshId: presence.meshId,
+        title: frame.title,
+        assignee: frame.assignee ?? null,
+        priority: frame.priority ?? "normal",
+        tags: frame.tags ?? [],
+        createdByMemberId: presence.memberId,
+        createdByName: presence.displayName,
+        createdAt: Date.now(),
+      });
+    await withAudit(ctx, create, () => [auditEntry(presence.meshId, actor(presence), "task.created", id)]);
     conn.reply(frame, { type: "task_created", id });
     announce(ctx, presence, id, "created", "open");
   },
 
   async claim_task({ ctx, conn, presence }, frame) {
     const claimer = { memberId: presence.memberId, name: presence.displayName };
-    const task = await ctx.store.claimTask(presence.meshId, frame.taskId, claimer, Date.now());
+    const task = await withAudit(
+      ctx,
+      () => ctx.store.claimTask(presence.meshId, frame.taskId, claimer, Date.now()),
+      (claimed) =>
+        claimed ? [auditEntry(presence.meshId, actor(presence), "task.claimed", claimed.id)] : [],
+    );
     if (!task) {
       conn.error(
         frame,
@@ -98,7 +110,12 @@ export const taskHandlers: TaskHandlers = {
       return;
     }
     const wasDone = task.status === "done";
-    const done = await ctx.store.completeTask(presence.meshId, task.id, frame.result ?? null, Date.now());
+    const done = await withAudit(
+      ctx,
+      () => ctx.store.completeTask(presence.meshId, task.id, frame.result ?? null, Date.now()),
+      (row) =>
+        row && !wasDone ? [auditEntry(presence.meshId, actor(presence), "task.completed", row.id)] : [],
+    );
     if (!done) {
       conn.error(frame, ErrorCode.taskNotFound, `no task ${frame.taskId} in this mesh`);
       return;

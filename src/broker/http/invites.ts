@@ -11,6 +11,7 @@ import {
   inviteClaimCanonical,
 } from "../../protocol/index.js";
 import { fromHex, sha256Hex, verify } from "../../crypto/index.js";
+import { auditEntry, inviteTarget, withAudit } from "../audit.js";
 import type { BrokerContext } from "../context.js";
 import type { InviteRow } from "../store/port/index.js";
 import { fail, json } from "./respond.js";
@@ -96,8 +97,22 @@ export async function registerInviteRoute(
   if (!verify(inviteCanon(invite), f.invite_signature, f.inviter_pubkey)) {
     return fail(res, 401, "bad_signature", "invite_signature does not verify");
   }
-  if ((await ctx.store.insertInvite(invite)) === "conflict")
-    return fail(res, 409, "conflict", "invite code already in use");
+  const inserted = await withAudit(
+    ctx,
+    () => ctx.store.insertInvite(invite),
+    (outcome) =>
+      outcome === "ok"
+        ? [
+            auditEntry(
+              invite.meshId,
+              { actorPubkey: caller.pubkey, actorName: caller.member.displayName },
+              "invite.created",
+              inviteTarget(invite.code),
+            ),
+          ]
+        : [],
+  );
+  if (inserted === "conflict") return fail(res, 409, "conflict", "invite code already in use");
   json(res, 200, { ok: true });
 }
 
@@ -147,23 +162,36 @@ export async function claimInviteRoute(
     return fail(res, 401, "replayed");
   const pending = await ctx.store.getInvite(code);
   if (!pending) return fail(res, 404, "not_found");
-  const result = await ctx.store.claimInvite({
-    code,
-    claimHash: sha256Hex(fromHex(f.claim_token)),
-    now,
-    newMember: {
-      id: randomUUID(),
-      meshId: pending.meshId,
-      pubkey: f.peer_pubkey,
-      displayName: f.display_name,
-      role: pending.role,
-      defaultGroups: [],
-      joinedAt: now,
-      revokedAt: null,
-      revokeReason: null,
-      saved: null,
-    },
-  });
+  const claim = () =>
+    ctx.store.claimInvite({
+      code,
+      claimHash: sha256Hex(fromHex(f.claim_token)),
+      now,
+      newMember: {
+        id: randomUUID(),
+        meshId: pending.meshId,
+        pubkey: f.peer_pubkey,
+        displayName: f.display_name,
+        role: pending.role,
+        defaultGroups: [],
+        joinedAt: now,
+        revokedAt: null,
+        revokeReason: null,
+        saved: null,
+      },
+    });
+  const result = await withAudit(ctx, claim, (r) =>
+    r.status === "ok" && r.created
+      ? [
+          auditEntry(
+            r.member.meshId,
+            { actorPubkey: r.member.pubkey, actorName: r.member.displayName },
+            "member.joined",
+            inviteTarget(code),
+          ),
+        ]
+      : [],
+  );
   switch (result.status) {
     case "not_found":
       return fail(res, 404, "not_found");

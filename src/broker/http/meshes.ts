@@ -4,6 +4,7 @@ import { timingSafeEqual, randomUUID } from "node:crypto";
 import { z } from "zod";
 import { REPLAY_WINDOW_MS, TIMESTAMP_SKEW_MS, hex64, meshCreateCanonical } from "../../protocol/index.js";
 import { sha256Hex, verify } from "../../crypto/index.js";
+import { auditEntry, withAudit } from "../audit.js";
 import type { BrokerContext } from "../context.js";
 import { fail, json } from "./respond.js";
 
@@ -64,21 +65,31 @@ export async function createMeshRoute(
   const meshId = randomUUID();
   const ownerMemberId = randomUUID();
   const slug = f.slug ?? slugify(f.name);
-  await ctx.store.createMesh(
-    { id: meshId, name: f.name, slug, ownerMemberId, createdAt: now },
-    {
-      id: ownerMemberId,
+  const create = () =>
+    ctx.store.createMesh(
+      { id: meshId, name: f.name, slug, ownerMemberId, createdAt: now },
+      {
+        id: ownerMemberId,
+        meshId,
+        pubkey: f.owner_pubkey,
+        displayName: f.owner_display_name,
+        role: "owner",
+        defaultGroups: [],
+        joinedAt: now,
+        revokedAt: null,
+        revokeReason: null,
+        saved: null,
+      },
+    );
+  await withAudit(ctx, create, () => [
+    auditEntry(
       meshId,
-      pubkey: f.owner_pubkey,
-      displayName: f.owner_display_name,
-      role: "owner",
-      defaultGroups: [],
-      joinedAt: now,
-      revokedAt: null,
-      revokeReason: null,
-      saved: null,
-    },
-  );
+      { actorPubkey: f.owner_pubkey, actorName: f.owner_display_name },
+      "mesh.created",
+      slug,
+      now,
+    ),
+  ]);
   ctx.log.info({ meshId, slug }, "mesh created");
   json(res, 200, { mesh_id: meshId, slug, name: f.name, owner_member_id: ownerMemberId });
 }

@@ -38,6 +38,7 @@ const WRITE_METHODS: ReadonlySet<string> = new Set<keyof Store>([
   "retargetSessionDeliveries",
   "revokeDeliveries",
   "sweep",
+  "appendAudit",
 ]);
 
 type FaultMode = "none" | "down" | "writes";

@@ -12,6 +12,7 @@ import {
   sender,
   withKey,
 } from "./fixtures.js";
+import { auditRacing } from "./audit.js";
 
 /** Two stores on one database (two connections, or pools): what two broker nodes sharing it see. */
 export interface SharedStores {
@@ -110,6 +111,10 @@ export function racingStoresContract(makeStores: () => Promise<SharedStores>): v
         Array.from({ length: 5 }, () => ({ kind: "duplicate", messageId: created[0]?.messageId })),
       );
       expect(await b.queueDepth()).toBe(1);
+    });
+
+    it("audit appends from both keep one gap-free, verifying chain", async () => {
+      await auditRacing(both());
     });
   });
 }

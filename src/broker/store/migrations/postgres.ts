@@ -262,6 +262,22 @@ CREATE INDEX leases_presence ON leases (presence_id) WHERE presence_id IS NOT NU
 CREATE INDEX leases_expiry ON leases (expires_at);
 `;
 
+/** Audit log (protocol.md §6.9b): a hash chain per mesh, seq from 1 without gaps. */
+const audit = `
+CREATE TABLE audit_log (
+  mesh_id ${TEXT} NOT NULL,
+  seq BIGINT NOT NULL,
+  at BIGINT NOT NULL,
+  actor_pubkey ${TEXT} NOT NULL,
+  actor_name ${TEXT} NOT NULL,
+  action ${TEXT} NOT NULL,
+  target ${TEXT} NOT NULL,
+  prev_hash ${TEXT} NOT NULL,
+  hash ${TEXT} NOT NULL,
+  PRIMARY KEY (mesh_id, seq)
+);
+`;
+
 /** Every PostgreSQL migration, oldest first. Append only. */
 export const POSTGRES_MIGRATIONS: readonly Migration[] = [
   { version: 1, name: "initial", sql: initial },
@@ -269,4 +285,5 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
   { version: 3, name: "state-contexts", sql: stateContexts },
   { version: 4, name: "memory-skills", sql: POSTGRES_MEMORY_SKILLS },
   { version: 5, name: "tasks-leases", sql: tasks + leases },
+  { version: 6, name: "audit", sql: audit },
 ];

@@ -279,6 +279,22 @@ CREATE INDEX leases_presence ON leases (presence_id) WHERE presence_id IS NOT NU
 CREATE INDEX leases_expiry ON leases (expires_at);
 `;
 
+/** Audit log (protocol.md §6.9b): a hash chain per mesh, seq from 1 without gaps. */
+const audit = `
+CREATE TABLE audit_log (
+  mesh_id TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  at INTEGER NOT NULL,
+  actor_pubkey TEXT NOT NULL,
+  actor_name TEXT NOT NULL,
+  action TEXT NOT NULL,
+  target TEXT NOT NULL,
+  prev_hash TEXT NOT NULL,
+  hash TEXT NOT NULL,
+  PRIMARY KEY (mesh_id, seq)
+);
+`;
+
 /** Every SQLite migration, oldest first. Append only. */
 export const SQLITE_MIGRATIONS: readonly Migration[] = [
   { version: 1, name: "initial", sql: initial },
@@ -289,4 +305,5 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
   { version: 6, name: "state-contexts", sql: stateContexts },
   { version: 7, name: "memory-skills", sql: SQLITE_MEMORY_SKILLS },
   { version: 8, name: "tasks-leases", sql: tasks + leases },
+  { version: 9, name: "audit", sql: audit },
 ];

@@ -22,6 +22,7 @@ import type { MemoryStore } from "./memory.js";
 import type { SkillStore } from "./skills.js";
 import type { TaskStore } from "./tasks.js";
 import type { LeaseStore } from "./leases.js";
+import type { AuditStore } from "./audit.js";
 
 export type * from "./claims.js";
 export type * from "./deliveries.js";
@@ -38,6 +39,7 @@ export type * from "./memory.js";
 export type * from "./skills.js";
 export type * from "./tasks.js";
 export type * from "./leases.js";
+export type * from "./audit.js";
 
 export type Store = LifecycleStore &
   MemberStore &
@@ -53,4 +55,5 @@ export type Store = LifecycleStore &
   MemoryStore &
   SkillStore &
   TaskStore &
-  LeaseStore;
+  LeaseStore &
+  AuditStore;

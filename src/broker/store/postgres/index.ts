@@ -29,6 +29,7 @@ import { memoryMethods } from "./memory.js";
 import { skillMethods } from "./skills.js";
 import { taskMethods } from "./tasks.js";
 import { leaseMethods } from "./leases.js";
+import { auditMethods } from "./audit.js";
 
 /** Seconds `close()` lets running queries finish before it cuts the connections. */
 const CLOSE_TIMEOUT_S = 5;
@@ -108,5 +109,6 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
     ...skillMethods(ctx),
     ...taskMethods(ctx),
     ...leaseMethods(ctx),
+    ...auditMethods(ctx),
   };
 }

@@ -25,6 +25,7 @@ import { memoryMethods } from "./memory.js";
 import { skillMethods } from "./skills.js";
 import { taskMethods } from "./tasks.js";
 import { leaseMethods } from "./leases.js";
+import { auditMethods } from "./audit.js";
 
 /**
  * Free space the probe asks for beyond its own write. A one-row write fits in a page a nearly full disk
@@ -157,5 +158,6 @@ export function createSqliteStore({ path, backgroundCheckpoints }: SqliteStoreOp
     ...skillMethods(ctx),
     ...taskMethods(ctx),
     ...leaseMethods(ctx),
+    ...auditMethods(ctx),
   };
 }

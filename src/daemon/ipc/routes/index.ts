@@ -13,6 +13,7 @@ import { stateRoutes } from "./state.js";
 import { memorySkillRoutes } from "./memory-skills.js";
 import { taskRoutes } from "./tasks.js";
 import { leaseRoutes } from "./leases.js";
+import { auditRoutes } from "./audit.js";
 
 export const ROUTES: { implementations: Implementations; events: StreamHandler } = {
   implementations: {
@@ -28,6 +29,7 @@ export const ROUTES: { implementations: Implementations; events: StreamHandler }
     ...memorySkillRoutes,
     ...taskRoutes,
     ...leaseRoutes,
+    ...auditRoutes,
   },
   events: eventsRoute,
 };
