@@ -9,11 +9,23 @@ import { systemPush } from "./presence/events.js";
 
 export type MeshPush = Omit<ClusterMessageOf<"mesh_push">, "kind">;
 
-function writeHeld(ctx: BrokerContext, push: MeshPush): void {
-  const json = systemPush(push.meshId, push.event, push.data);
-  for (const p of ctx.registry.inMesh(push.meshId)) {
-    if (p.lease === "online" && p.socket?.open) p.socket.sendRaw(json);
+/**
+ * Writes one serialized frame to every presence of `meshId` this node holds with an open socket, but
+ * `exceptPresenceId`: the one fan-out of the live shared-state notices (these pushes, `state_change`).
+ */
+export function writeToMesh(
+  ctx: BrokerContext,
+  meshId: string,
+  json: string,
+  exceptPresenceId?: string,
+): void {
+  for (const p of ctx.registry.inMesh(meshId)) {
+    if (p.id !== exceptPresenceId && p.socket?.open) p.socket.sendRaw(json);
   }
+}
+
+function writeHeld(ctx: BrokerContext, push: MeshPush): void {
+  writeToMesh(ctx, push.meshId, systemPush(push.meshId, push.event, push.data));
 }
 
 /** Sends a push to the whole mesh, here and on the other nodes; call after the change committed. */

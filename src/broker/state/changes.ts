@@ -7,25 +7,12 @@
 import type { StateChangeFrame } from "../../protocol/index.js";
 import type { ClusterMessageOf } from "../cluster/bus.js";
 import type { BrokerContext } from "../context.js";
+import { writeToMesh } from "../mesh-push.js";
 
 /** Bytes of a value's JSON text still sent inside a cluster notice (the bus allows ~7,500 in all). */
 const INLINE_VALUE_MAX_BYTES = 4_000;
 
 export type StateChangeNotice = Omit<ClusterMessageOf<"state_change">, "kind">;
-
-/** Sends `frame` to every presence of `meshId` held by this node whose socket is open, but one. */
-function fanOutHere(
-  ctx: BrokerContext,
-  meshId: string,
-  exceptPresenceId: string,
-  frame: StateChangeFrame,
-): void {
-  const json = JSON.stringify(frame);
-  for (const p of ctx.registry.inMesh(meshId)) {
-    if (p.id === exceptPresenceId || p.socket === null || !p.socket.open) continue;
-    p.socket.sendRaw(json);
-  }
-}
 
 function frameOf(n: StateChangeNotice, value: unknown): StateChangeFrame {
   return { type: "state_change", key: n.key, value, updatedBy: n.updatedBy, updatedAt: n.updatedAt };
@@ -33,7 +20,7 @@ function frameOf(n: StateChangeNotice, value: unknown): StateChangeFrame {
 
 /** Announces a committed change to every other live presence of the mesh, on every node. */
 export function publishStateChange(ctx: BrokerContext, notice: StateChangeNotice, value: unknown): void {
-  fanOutHere(ctx, notice.meshId, notice.exceptPresenceId, frameOf(notice, value));
+  writeToMesh(ctx, notice.meshId, JSON.stringify(frameOf(notice, value)), notice.exceptPresenceId);
   const inline = Buffer.byteLength(JSON.stringify(value) ?? "null") <= INLINE_VALUE_MAX_BYTES;
   ctx.cluster.publish({ kind: "state_change", ...notice, ...(inline ? { value } : {}) });
 }
@@ -53,11 +40,11 @@ export function listenForStateChanges(ctx: BrokerContext): void {
   ctx.cluster.on("state_change", (m) => {
     if (ctx.registry.countInMesh(m.meshId) === 0) return;
     if ("value" in m && m.value !== undefined) {
-      fanOutHere(ctx, m.meshId, m.exceptPresenceId, frameOf(m, m.value));
+      writeToMesh(ctx, m.meshId, JSON.stringify(frameOf(m, m.value)), m.exceptPresenceId);
       return;
     }
     readValue(ctx, m).then(
-      (value) => fanOutHere(ctx, m.meshId, m.exceptPresenceId, frameOf(m, value)),
+      (value) => writeToMesh(ctx, m.meshId, JSON.stringify(frameOf(m, value)), m.exceptPresenceId),
       (err: unknown) => ctx.log.warn({ err, meshId: m.meshId }, "state_change value not readable"),
     );
   });
