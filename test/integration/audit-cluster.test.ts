@@ -3,30 +3,13 @@
  * leases acquired concurrently through every node append one gap-free chain that verifies, whichever node
  * reads it. Skipped without `TEST_DATABASE_URL`.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  closeAllPeers,
-  connectMember,
-  meshWith,
-  startBroker,
-  type BrokerProcess,
-} from "../helpers/broker.js";
-import { postgresAvailable, useFreshDatabase, withDatabase } from "../helpers/postgres.js";
+import { describe, expect, it } from "vitest";
+import { connectMember, meshWith } from "../helpers/broker.js";
+import { useCluster } from "../helpers/cluster.js";
+import { postgresAvailable, withDatabase } from "../helpers/postgres.js";
 
 describe.skipIf(!postgresAvailable("audit cluster"))("audit log on three nodes", () => {
-  const url = useFreshDatabase("cm_audit");
-  const nodes: BrokerProcess[] = [];
-
-  beforeAll(async () => {
-    nodes.push(await startBroker({ databaseUrl: url }));
-    nodes.push(
-      ...(await Promise.all([startBroker({ databaseUrl: url }), startBroker({ databaseUrl: url })])),
-    );
-  });
-  afterAll(async () => {
-    closeAllPeers();
-    await Promise.all(nodes.map((node) => node.dispose()));
-  });
+  const { url, nodes } = useCluster("cm_audit");
 
   it("concurrent appends from every node keep seq gap-free and the chain verifying", async () => {
     const names = ["alice", "bob", "carol"];

@@ -8,23 +8,12 @@
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { describe, expect, it, beforeAll, afterAll } from "vitest";
+import { describe, expect, it } from "vitest";
 import { encryptDirect, MeshClientError } from "../../src/client/index.js";
 import { generateIdentity } from "../../src/crypto/index.js";
-import {
-  AppClient,
-  claimAs,
-  closeAllClients,
-  closeAllPeers,
-  connectMember,
-  createInvite,
-  meshWith,
-  startBroker,
-  waitUntil,
-  type BrokerProcess,
-  type StartBrokerOptions,
-} from "../helpers/broker.js";
-import { postgresAvailable, useFreshDatabase, withDatabase } from "../helpers/postgres.js";
+import { AppClient, claimAs, connectMember, createInvite, meshWith, waitUntil } from "../helpers/broker.js";
+import { useCluster } from "../helpers/cluster.js";
+import { postgresAvailable, withDatabase } from "../helpers/postgres.js";
 
 /** `message_status` as the node answers it, without the request's correlation id. */
 async function statusOf(app: AppClient, messageId: string) {
@@ -41,30 +30,11 @@ const EXPIRY_MS = 2_000;
 const FAST_BACKOFF = { steps: [50, 100, 200] };
 
 describe.skipIf(!postgresAvailable("cluster"))("three brokers on one PostgreSQL database", () => {
-  const url = useFreshDatabase("cm_cluster");
-  const nodes: BrokerProcess[] = [];
-  const options: StartBrokerOptions = {
-    databaseUrl: url,
+  const { url, node } = useCluster("cm_cluster", {
     claimLeaseMs: LEASE_MS,
     heartbeatMs: HEARTBEAT_MS,
     presenceExpiryMs: EXPIRY_MS,
-  };
-
-  beforeAll(async () => {
-    // The first node gives the database its admin token; the others start together.
-    nodes.push(await startBroker(options));
-    nodes.push(...(await Promise.all([startBroker(options), startBroker(options)])));
   });
-  afterAll(async () => {
-    closeAllPeers();
-    await closeAllClients();
-    await Promise.all(nodes.map((node) => node.dispose()));
-  });
-  const node = (i: number) => {
-    const found = nodes[i];
-    if (!found) throw new Error(`node ${i} is not running`);
-    return found;
-  };
 
   it("every node accepts the admin token the first one made; only the first holds it in its data dir", () => {
     expect(node(0).adminToken).toMatch(/^[0-9a-f]{64}$/);

@@ -7,39 +7,14 @@
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { CliUser } from "../helpers/cli.js";
-import {
-  AppClient,
-  closeAllClients,
-  closeAllPeers,
-  connectMember,
-  meshWith,
-  startBroker,
-  type BrokerProcess,
-} from "../helpers/broker.js";
-import { postgresAvailable, useFreshDatabase } from "../helpers/postgres.js";
+import { AppClient, connectMember, meshWith } from "../helpers/broker.js";
+import { useCluster } from "../helpers/cluster.js";
+import { postgresAvailable } from "../helpers/postgres.js";
 
 describe.skipIf(!postgresAvailable("memory and skills cluster"))("memory and skills on three brokers", () => {
-  const url = useFreshDatabase("cm_memory_cluster");
-  const nodes: BrokerProcess[] = [];
-
-  beforeAll(async () => {
-    nodes.push(await startBroker({ databaseUrl: url }));
-    nodes.push(
-      ...(await Promise.all([startBroker({ databaseUrl: url }), startBroker({ databaseUrl: url })])),
-    );
-  });
-  afterAll(async () => {
-    closeAllPeers();
-    await closeAllClients();
-    await Promise.all(nodes.map((node) => node.dispose()));
-  });
-  const node = (i: number): BrokerProcess => {
-    const found = nodes[i];
-    if (!found) throw new Error(`node ${i} is not running`);
-    return found;
-  };
+  const { node } = useCluster("cm_memory_cluster");
 
   it("a memory remembered through node 1 is recalled and forgotten through node 3", async () => {
     const { mesh, m } = await meshWith(node(0), ["alice", "bob", "carol"]);

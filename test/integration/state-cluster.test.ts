@@ -6,41 +6,20 @@
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  closeAllClients,
-  closeAllPeers,
-  connectMember,
-  meshWith,
-  startBroker,
-  type BrokerProcess,
-} from "../helpers/broker.js";
+import { afterAll, describe, expect, it } from "vitest";
+import { connectMember, meshWith } from "../helpers/broker.js";
 import { CliUser } from "../helpers/cli.js";
-import { postgresAvailable, useFreshDatabase, withDatabase } from "../helpers/postgres.js";
+import { useCluster } from "../helpers/cluster.js";
+import { postgresAvailable, withDatabase } from "../helpers/postgres.js";
 import { leaked, watchState } from "../helpers/state-watch.js";
 
 describe.skipIf(!postgresAvailable("state cluster"))("state and contexts on three brokers", () => {
-  const url = useFreshDatabase("cm_state_cluster");
-  const nodes: BrokerProcess[] = [];
+  const { url, node } = useCluster("cm_state_cluster");
   const users: CliUser[] = [];
-
-  beforeAll(async () => {
-    nodes.push(await startBroker({ databaseUrl: url }));
-    nodes.push(
-      ...(await Promise.all([startBroker({ databaseUrl: url }), startBroker({ databaseUrl: url })])),
-    );
-  }, 60_000);
+  // Runs before the cluster's own teardown (after-hooks run last-registered first).
   afterAll(async () => {
-    closeAllPeers();
-    await closeAllClients();
     await Promise.all(users.map((u) => u.dispose()));
-    await Promise.all(nodes.map((node) => node.dispose()));
   });
-  const node = (i: number) => {
-    const found = nodes[i];
-    if (!found) throw new Error(`node ${i} is not running`);
-    return found;
-  };
 
   it("a set_state on node 1 reaches peers on nodes 2 and 3, also when the value is too large for a notice", async () => {
     const { mesh, m } = await meshWith(node(0), ["alice", "bob", "carol"]);

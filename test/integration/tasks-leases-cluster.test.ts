@@ -5,38 +5,18 @@
  * dies and its presence expires) whichever node reads them.
  * Skipped without `TEST_DATABASE_URL`.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { generateIdentity } from "../../src/crypto/index.js";
-import {
-  closeAllPeers,
-  connectMember,
-  connectSession,
-  meshWith,
-  startBroker,
-  type BrokerProcess,
-} from "../helpers/broker.js";
-import { postgresAvailable, useFreshDatabase } from "../helpers/postgres.js";
+import { connectMember, connectSession, meshWith, startBroker } from "../helpers/broker.js";
+import { useCluster } from "../helpers/cluster.js";
+import { postgresAvailable } from "../helpers/postgres.js";
 import { raceLeaseAcquires, raceTaskClaims } from "../helpers/workspace-races.js";
 
 describe.skipIf(!postgresAvailable("tasks and leases cluster"))("tasks and leases on three nodes", () => {
-  const url = useFreshDatabase("cm_tasks");
-  const nodes: BrokerProcess[] = [];
   // Short heartbeats, so the presences of a node that dies expire within the test.
-  const options = { databaseUrl: url, heartbeatMs: 500, presenceExpiryMs: 4_000 };
-
-  beforeAll(async () => {
-    nodes.push(await startBroker(options));
-    nodes.push(...(await Promise.all([startBroker(options), startBroker(options)])));
-  });
-  afterAll(async () => {
-    closeAllPeers();
-    await Promise.all(nodes.map((node) => node.dispose()));
-  });
-  const node = (i: number): BrokerProcess => {
-    const found = nodes[i];
-    if (!found) throw new Error(`node ${i} is not running`);
-    return found;
-  };
+  const timers = { heartbeatMs: 500, presenceExpiryMs: 4_000 };
+  const { url, nodes, node } = useCluster("cm_tasks", timers);
+  const options = { ...timers, databaseUrl: url };
   const urls = () => nodes.map((n) => n.url);
 
   it("20 claimers spread over the nodes: exactly one wins", async () => {
