@@ -91,6 +91,14 @@ export async function seedMesh(store: Store, extra = 2): Promise<Mesh> {
   return { id, owner, members };
 }
 
+/** A mesh with two members besides its owner, `a` and `b`. */
+export async function seedTwoMembers(store: Store) {
+  const mesh = await seedMesh(store, 2);
+  const [a, b] = mesh.members;
+  if (!a || !b) throw new Error("fixture");
+  return { mesh, a, b };
+}
+
 /** A mesh with its owner and one member, `peer`. */
 export async function seedPeer(store: Store): Promise<{ mesh: Mesh; peer: MemberRow }> {
   const mesh = await seedMesh(store, 1);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import type { LeaseRow, Store } from "../../../src/broker/store/port/index.js";
+import type { LeaseRow } from "../../../src/broker/store/port/index.js";
 import type { ContractContext } from "./context.js";
-import { T0, seedMesh, uid } from "./fixtures.js";
+import { T0, seedMesh, seedTwoMembers, uid } from "./fixtures.js";
 
 const MIN = 60_000;
 
@@ -26,18 +26,11 @@ function lease(
   };
 }
 
-async function seeded(store: Store) {
-  const mesh = await seedMesh(store, 2);
-  const [a, b] = mesh.members;
-  if (!a || !b) throw new Error("fixture");
-  return { mesh, a, b };
-}
-
 export function leasesContract(ctx: ContractContext): void {
   describe("leases", () => {
     it("grants a free resource and refuses an overlapping one of another member", async () => {
       const store = ctx.store();
-      const { mesh, a, b } = await seeded(store);
+      const { mesh, a, b } = await seedTwoMembers(store);
       const mine = lease(mesh.id, a.id, "r:src/");
       expect(await store.acquireLease(mine, 100, T0)).toEqual({
         kind: "granted",
@@ -62,7 +55,7 @@ export function leasesContract(ctx: ContractContext): void {
 
     it("renews one's own lease on re-acquire and on renew; never another member's", async () => {
       const store = ctx.store();
-      const { mesh, a, b } = await seeded(store);
+      const { mesh, a, b } = await seedTwoMembers(store);
       const first = lease(mesh.id, a.id, "r:x.ts");
       await store.acquireLease(first, 100, T0);
       const again = await store.acquireLease(
@@ -88,7 +81,7 @@ export function leasesContract(ctx: ContractContext): void {
 
     it("treats expired leases as gone: a new holder replaces them and learns which expired", async () => {
       const store = ctx.store();
-      const { mesh, a, b } = await seeded(store);
+      const { mesh, a, b } = await seedTwoMembers(store);
       const old = lease(mesh.id, a.id, "r:dir/", { expiresAt: T0 + MIN });
       await store.acquireLease(old, 100, T0);
       const taken = await store.acquireLease(lease(mesh.id, b.id, "r:dir/"), 100, T0 + 2 * MIN);
@@ -98,7 +91,7 @@ export function leasesContract(ctx: ContractContext): void {
 
     it("limits the live leases of a member", async () => {
       const store = ctx.store();
-      const { mesh, a } = await seeded(store);
+      const { mesh, a } = await seedTwoMembers(store);
       for (let i = 0; i < 3; i++) await store.acquireLease(lease(mesh.id, a.id, `r:f${i}`), 3, T0);
       expect((await store.acquireLease(lease(mesh.id, a.id, "r:f9"), 3, T0)).kind).toBe("limit");
       // Renewing one's own is not a new lease.
@@ -107,7 +100,7 @@ export function leasesContract(ctx: ContractContext): void {
 
     it("lists live leases by resource, under a prefix; deletes by id", async () => {
       const store = ctx.store();
-      const { mesh, a, b } = await seeded(store);
+      const { mesh, a, b } = await seedTwoMembers(store);
       const z = lease(mesh.id, a.id, "r:z");
       await store.acquireLease(z, 100, T0);
       await store.acquireLease(lease(mesh.id, b.id, "r:a/b"), 100, T0);
@@ -125,7 +118,7 @@ export function leasesContract(ctx: ContractContext): void {
 
     it("ends the leases of a presence, and sweeps expired ones", async () => {
       const store = ctx.store();
-      const { mesh, a } = await seeded(store);
+      const { mesh, a } = await seedTwoMembers(store);
       await store.acquireLease(lease(mesh.id, a.id, "r:s1", { presenceId: "p1" }), 100, T0);
       await store.acquireLease(lease(mesh.id, a.id, "r:s2", { presenceId: "p2" }), 100, T0);
       await store.acquireLease(lease(mesh.id, a.id, "r:old", { expiresAt: T0 + MIN }), 100, T0);

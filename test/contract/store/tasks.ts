@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import type { NewTask, Store } from "../../../src/broker/store/port/index.js";
+import type { NewTask } from "../../../src/broker/store/port/index.js";
 import type { ContractContext } from "./context.js";
-import { T0, seedMesh, uid } from "./fixtures.js";
+import { T0, seedMesh, seedTwoMembers, uid } from "./fixtures.js";
 
 function newTask(meshId: string, memberId: string, overrides: Partial<NewTask> = {}): NewTask {
   return {
@@ -18,18 +18,11 @@ function newTask(meshId: string, memberId: string, overrides: Partial<NewTask> =
   };
 }
 
-async function seeded(store: Store) {
-  const mesh = await seedMesh(store, 2);
-  const [a, b] = mesh.members;
-  if (!a || !b) throw new Error("fixture");
-  return { mesh, a, b };
-}
-
 export function tasksContract(ctx: ContractContext): void {
   describe("tasks", () => {
     it("creates open tasks and lists them newest first, filtered by status and assignee", async () => {
       const store = ctx.store();
-      const { mesh, a } = await seeded(store);
+      const { mesh, a } = await seedTwoMembers(store);
       const first = newTask(mesh.id, mesh.owner.id, { tags: ["x", "y"], createdAt: T0 });
       const second = newTask(mesh.id, mesh.owner.id, {
         assignee: "peer-0",
@@ -64,7 +57,7 @@ export function tasksContract(ctx: ContractContext): void {
 
     it("claims only an open task of the mesh, once", async () => {
       const store = ctx.store();
-      const { mesh, a, b } = await seeded(store);
+      const { mesh, a, b } = await seedTwoMembers(store);
       const task = newTask(mesh.id, mesh.owner.id);
       await store.createTask(task);
       const other = await seedMesh(store, 0);
@@ -83,7 +76,7 @@ export function tasksContract(ctx: ContractContext): void {
 
     it("of many concurrent claims exactly one wins", async () => {
       const store = ctx.store();
-      const { mesh, a, b } = await seeded(store);
+      const { mesh, a, b } = await seedTwoMembers(store);
       const task = newTask(mesh.id, mesh.owner.id);
       await store.createTask(task);
       const claims = await Promise.all(
@@ -96,7 +89,7 @@ export function tasksContract(ctx: ContractContext): void {
 
     it("completes a task with its result; completing again leaves it as it was", async () => {
       const store = ctx.store();
-      const { mesh, a } = await seeded(store);
+      const { mesh, a } = await seedTwoMembers(store);
       const task = newTask(mesh.id, mesh.owner.id);
       await store.createTask(task);
       await store.claimTask(mesh.id, task.id, { memberId: a.id, name: "peer-0" }, T0 + 1);
