@@ -1,5 +1,6 @@
 /** The broker client core: one implementation used by the daemon, the CLI, the SDK and the bench. */
-export { MeshClient, type ContextInput, type MessageOptions, type SharedOptions } from "./mesh-client.js";
+export { MeshClient, type MessageOptions } from "./mesh-client.js";
+export type { ContextInput, SharedOptions } from "./state-contexts.js";
 export {
   UNREADABLE_TEXT,
   meshDataKey,
