@@ -1,6 +1,6 @@
 /**
  * System pushes about shared state (`task_change`, `lease_change`: protocol.md §6.3, §6.9a) to every
- * presence of a mesh on every node: written to the presences held here, and told to the other nodes on
+ * presence of a mesh on every node (or to some members' presences: the topic-key pushes of §5.4): written to the presences held here, and told to the other nodes on
  * the cluster bus, which write them to theirs. Live only, like presence events (§3.6).
  */
 import type { ClusterMessageOf } from "./cluster/bus.js";
@@ -25,7 +25,20 @@ export function writeToMesh(
 }
 
 function writeHeld(ctx: BrokerContext, push: MeshPush): void {
-  writeToMesh(ctx, push.meshId, systemPush(push.meshId, push.event, push.data));
+  const json = systemPush(push.meshId, push.event, push.data);
+  if (push.members === undefined && push.capability === undefined) {
+    writeToMesh(ctx, push.meshId, json);
+    return;
+  }
+  const held =
+    push.members === undefined
+      ? ctx.registry.inMesh(push.meshId)
+      : push.members.flatMap((memberId) => ctx.registry.ofMember(memberId));
+  for (const p of held) {
+    if (p.meshId !== push.meshId || !p.socket?.open) continue;
+    if (push.capability !== undefined && !p.capabilities.has(push.capability)) continue;
+    p.socket.sendRaw(json);
+  }
 }
 
 /** Sends a push to the whole mesh, here and on the other nodes; call after the change committed. */

@@ -33,6 +33,10 @@ export const ErrorCode = {
   taskNotClaimable: "task_not_claimable",
   taskNotFound: "task_not_found",
   leaseHeld: "lease_held",
+  topicNotFound: "topic_not_found",
+  keyAlreadySet: "key_already_set",
+  keyNotSealed: "key_not_sealed",
+  topicUnencrypted: "topic_unencrypted",
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 

@@ -23,6 +23,8 @@ export const BROKER_FEATURES = [
   "task_change",
   "leases",
   "audit",
+  "topics",
+  "topic_keys",
 ] as const;
 
 /** Client capabilities the broker understands. */

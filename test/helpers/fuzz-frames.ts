@@ -72,6 +72,17 @@ export const FUZZ_KNOWN_TYPES = [
   "lease_list",
   "audit_query",
   "audit_verify",
+  "topic_create",
+  "topic_list",
+  "topic_join",
+  "topic_leave",
+  "topic_members",
+  "topic_history",
+  "topic_mark_read",
+  "topic_key_claim",
+  "topic_key_get",
+  "topic_pending_seals",
+  "topic_key_seal",
 ] as const;
 
 export class FuzzGenerator {
@@ -240,6 +251,41 @@ export class FuzzGenerator {
         return { type, prefix: this.string(4) };
       case "audit_query":
         return { type, limit: this.pick([1, 100, 500, 0, 501]), beforeSeq: this.pick([1, 5, -1]) };
+      case "topic_create":
+        return {
+          type,
+          name: this.pick(["general", "ops", "-bad", "Bad Name", this.string(8)]),
+          visibility: this.pick(["public", "private", "dm", "secret"]),
+        };
+      case "topic_join":
+      case "topic_leave":
+      case "topic_members":
+      case "topic_mark_read":
+      case "topic_key_get":
+        return {
+          type,
+          topic: this.pick(["general", "ops", this.string(36)]),
+          member: this.pick([undefined, "0".repeat(64)]),
+        };
+      case "topic_history":
+        return {
+          type,
+          topic: this.pick(["general", this.string(36)]),
+          limit: this.pick([1, 50, 200, 0, 201]),
+          beforeId: this.pick([undefined, "A".repeat(32)]),
+        };
+      case "topic_pending_seals":
+        return { type, topic: this.pick([undefined, "general", this.string(10)]) };
+      case "topic_key_claim":
+      case "topic_key_seal":
+        return {
+          type,
+          topic: this.pick(["general", "ops", this.string(36)]),
+          memberPubkey: "0".repeat(64),
+          keyId: this.pick(["0".repeat(16), this.string(16)]),
+          sealedKey: this.string(108),
+          sealSig: this.pick(["0".repeat(128), this.string(20)]),
+        };
       default:
         return { type };
     }

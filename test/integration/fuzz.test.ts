@@ -71,6 +71,10 @@ const ERROR_CODES = new Set([
   "task_not_claimable",
   "task_not_found",
   "lease_held",
+  "topic_not_found",
+  "key_already_set",
+  "key_not_sealed",
+  "topic_unencrypted",
 ]);
 const REPLY_TYPES = new Set([
   "hello_ack",
@@ -104,6 +108,14 @@ const REPLY_TYPES = new Set([
   "lease_list_result",
   "audit_result",
   "audit_verify_result",
+  "topic_created",
+  "topic_list_response",
+  "topic_members_response",
+  "topic_history_response",
+  "topic_key_claimed",
+  "topic_key",
+  "topic_pending_seals_result",
+  "topic_key_seal_ack",
 ]);
 
 let mesh: TestMesh;

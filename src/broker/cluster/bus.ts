@@ -61,12 +61,18 @@ export const ClusterMessage = z.discriminatedUnion("kind", [
     updatedAt: z.string().max(40),
     value: z.unknown().optional(),
   }),
-  /** A shared-state system push (`task_change`, `lease_change`) for every presence each node holds. */
+  /**
+   * A shared-state system push (`task_change`, `lease_change`) for every presence each node holds; or,
+   * with `members`, only for those members' presences (the topic-key pushes), and with `capability`
+   * only for presences that declared it.
+   */
   z.object({
     kind: z.literal("mesh_push"),
     meshId: Id,
-    event: z.enum(["task_change", "lease_change"]),
+    event: z.enum(["task_change", "lease_change", "topic_key_needed", "topic_key_available"]),
     data: z.record(z.string(), z.union([z.string().max(1_024), z.null()])),
+    members: z.array(Id).max(10_000).optional(),
+    capability: z.string().max(64).optional(),
   }),
 ]);
 export type ClusterMessage = z.infer<typeof ClusterMessage>;

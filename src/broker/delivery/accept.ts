@@ -33,6 +33,8 @@ interface Candidate {
 
 interface Resolved extends Candidate {
   deliveries: NewDelivery[];
+  /** The topic a `#topic` send posts to: its message row is the topic's history. */
+  topicId?: string;
   /** Whether a presence, on any node, could claim one of the deliveries now (`ack.recipientOnline`). */
   recipientOnline: boolean;
 }
@@ -202,13 +204,17 @@ export class SendPipeline {
 
   /** Step 5: recipients, with the sender-exclusion rules (§4.2), and whether any is online. */
   private async resolve(candidates: Candidate[]): Promise<Resolved[]> {
-    const found: Array<Candidate & { deliveries: NewDelivery[] }> = [];
+    const found: Array<Candidate & { deliveries: NewDelivery[]; topicId?: string }> = [];
     for (const c of candidates) {
       try {
         const resolution = await resolveRecipients(this.ctx, c.item.sender, c.item.frame.targetSpec);
-        if (resolution.ok) found.push({ ...c, deliveries: resolution.deliveries });
-        else if (resolution.code === "invalid") {
+        if (resolution.ok) {
+          const topic = resolution.topicId === undefined ? {} : { topicId: resolution.topicId };
+          found.push({ ...c, deliveries: resolution.deliveries, ...topic });
+        } else if (resolution.code === "invalid") {
           this.fail(c.item, sendErrorText.invalid(resolution.detail), "invalid");
+        } else if (resolution.code === "forbidden") {
+          this.fail(c.item, sendErrorText.forbidden(resolution.detail), "forbidden");
         } else {
           this.fail(c.item, sendErrorText.noRecipient(), "no_recipient");
         }
@@ -298,7 +304,7 @@ export class SendPipeline {
   }
 }
 
-function acceptInput({ item, fingerprint, deliveries }: Resolved, now: number): AcceptInput {
+function acceptInput({ item, fingerprint, deliveries, topicId }: Resolved, now: number): AcceptInput {
   const { frame, sender } = item;
   return {
     message: {
@@ -316,7 +322,7 @@ function acceptInput({ item, fingerprint, deliveries }: Resolved, now: number): 
       replyToId: frame.replyToId ?? null,
       clientMessageId: frame.client_message_id ?? null,
       requestFingerprint: frame.client_message_id ? fingerprint : (frame.request_fingerprint ?? null),
-      topicId: null,
+      topicId: topicId ?? null,
       createdAt: now,
     },
     deliveries,

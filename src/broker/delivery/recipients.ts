@@ -8,8 +8,8 @@ import { canClaim, type Presence } from "../presence/presence.js";
 import type { MemberRow, NewDelivery, PresenceRow } from "../store/port/index.js";
 
 export type Resolution =
-  | { ok: true; deliveries: NewDelivery[]; multicast: boolean }
-  | { ok: false; code: "no_recipient" | "invalid"; detail: string };
+  | { ok: true; deliveries: NewDelivery[]; multicast: boolean; topicId?: string }
+  | { ok: false; code: "no_recipient" | "invalid" | "forbidden"; detail: string };
 
 export async function resolveRecipients(
   ctx: BrokerContext,
@@ -38,9 +38,33 @@ export async function resolveRecipients(
       );
     }
     case "topic":
-      // Topics are not served by this broker yet: a topic target matches nothing.
-      return { ok: false, code: "no_recipient", detail: "" };
+      return resolveTopic(ctx, sender, target.topic);
   }
+}
+
+/**
+ * `#<topicId>` (or a name): every member of the topic but the sender's member. An existing topic is never
+ * `no_recipient`, even with no other member; private and dm topics take posts only from their members.
+ */
+async function resolveTopic(ctx: BrokerContext, sender: Presence, ref: string): Promise<Resolution> {
+  const topic = await ctx.store.findTopic(sender.meshId, ref);
+  if (!topic) return { ok: false, code: "no_recipient", detail: "" };
+  const members = await ctx.store.listTopicMembers(topic.id);
+  if (topic.visibility !== "public" && !members.some((m) => m.memberId === sender.memberId)) {
+    return { ok: false, code: "forbidden", detail: `only members of topic ${topic.name} can post to it` };
+  }
+  const others = members.filter((m) => m.memberId !== sender.memberId);
+  return {
+    ok: true,
+    multicast: true,
+    topicId: topic.id,
+    deliveries: others.map((m) => ({
+      recipientKind: "member" as const,
+      recipientMemberId: m.memberId,
+      recipientPubkey: m.pubkey,
+      excludedPresence: null,
+    })),
+  };
 }
 
 async function resolveKey(ctx: BrokerContext, sender: Presence, key: string): Promise<Resolution> {

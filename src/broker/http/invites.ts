@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { randomUUID } from "node:crypto";
 import { z } from "zod";
 import {
+  GENERAL_TOPIC,
   INVITE_CODE_ALPHABET,
   REPLAY_WINDOW_MS,
   TIMESTAMP_SKEW_MS,
@@ -16,6 +17,7 @@ import type { BrokerContext } from "../context.js";
 import type { InviteRow } from "../store/port/index.js";
 import { fail, json } from "./respond.js";
 import { verifySignedRequest } from "./signed.js";
+import { announceKeyNeeded, joinGeneral } from "../topics.js";
 
 const CODE = new RegExp(`^[${INVITE_CODE_ALPHABET}]{8}$`);
 
@@ -162,7 +164,13 @@ export async function claimInviteRoute(
     return fail(res, 401, "replayed");
   const pending = await ctx.store.getInvite(code);
   if (!pending) return fail(res, 404, "not_found");
-  const claim = () =>
+  // A new member joins the mesh's `general` topic in the same transaction (§7.3).
+  const claim = async () => {
+    const r = await claimMember();
+    if (r.status === "ok" && r.created) await joinGeneral(ctx, r.member.meshId, r.member.id, "member", now);
+    return r;
+  };
+  const claimMember = () =>
     ctx.store.claimInvite({
       code,
       claimHash: sha256Hex(fromHex(f.claim_token)),
@@ -220,6 +228,23 @@ export async function claimInviteRoute(
         encrypted_root_key: result.invite.encryptedRootKey,
         nonce: result.invite.nonce,
       });
+      if (result.created)
+        await askKeyHolders(ctx, result.member.meshId, result.member.id, result.member.pubkey);
     }
+  }
+}
+
+/** Tells the holders of `general`'s key that the new member needs a copy (§5.4); the poll is the fallback. */
+async function askKeyHolders(
+  ctx: BrokerContext,
+  meshId: string,
+  memberId: string,
+  pubkey: string,
+): Promise<void> {
+  try {
+    const general = await ctx.store.findTopic(meshId, GENERAL_TOPIC);
+    if (general) await announceKeyNeeded(ctx, general, memberId, pubkey);
+  } catch (err) {
+    ctx.log.warn({ err, meshId }, "could not announce a topic key request");
   }
 }

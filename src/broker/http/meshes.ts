@@ -7,6 +7,7 @@ import { sha256Hex, verify } from "../../crypto/index.js";
 import { auditEntry, withAudit } from "../audit.js";
 import type { BrokerContext } from "../context.js";
 import { fail, json } from "./respond.js";
+import { joinGeneral } from "../topics.js";
 
 const noPipe = (max: number) =>
   z
@@ -65,7 +66,12 @@ export async function createMeshRoute(
   const meshId = randomUUID();
   const ownerMemberId = randomUUID();
   const slug = f.slug ?? slugify(f.name);
-  const create = () =>
+  const create = async () => {
+    await createMesh();
+    // Every mesh has a public `general` topic (§6.4), keyless until its first member daemon claims a key.
+    await joinGeneral(ctx, meshId, ownerMemberId, "lead", now);
+  };
+  const createMesh = () =>
     ctx.store.createMesh(
       { id: meshId, name: f.name, slug, ownerMemberId, createdAt: now },
       {

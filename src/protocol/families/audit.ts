@@ -19,6 +19,11 @@ export const AUDIT_ACTIONS = [
   "lease.acquired",
   "lease.released",
   "lease.expired",
+  "topic.created",
+  "topic.joined",
+  "topic.left",
+  "topic.key_set",
+  "topic.key_sealed",
 ] as const;
 export const AuditAction = z.enum(AUDIT_ACTIONS);
 export type AuditAction = z.infer<typeof AuditAction>;

@@ -13,6 +13,7 @@ import {
   withKey,
 } from "./fixtures.js";
 import { auditRacing } from "./audit.js";
+import { keyCopy, newTopic } from "./topics.js";
 
 /** Two stores on one database (two connections, or pools): what two broker nodes sharing it see. */
 export interface SharedStores {
@@ -115,6 +116,28 @@ export function racingStoresContract(makeStores: () => Promise<SharedStores>): v
 
     it("audit appends from both keep one gap-free, verifying chain", async () => {
       await auditRacing(both());
+    });
+
+    it("topic key claims racing on both: exactly one key is set", async () => {
+      const [a, b] = both();
+      const { mesh, peer } = await seedPeer(a);
+      for (let round = 0; round < 5; round++) {
+        const topic = newTopic(mesh.id);
+        await a.createTopic(topic, { memberId: peer.id, joinedAt: T0 }, null);
+        await a.addTopicMember(topic.id, mesh.owner.id, "member", T0);
+        const results = await Promise.all(
+          Array.from({ length: 6 }, (_, i) =>
+            (i % 2 ? a : b).claimTopicKey(
+              keyCopy(topic.id, i % 2 ? peer.id : mesh.owner.id, { keyId: `${i}`.repeat(16) }),
+            ),
+          ),
+        );
+        const won = results.flatMap((r, i) => (r.won ? [`${i}`.repeat(16)] : []));
+        expect(won).toHaveLength(1);
+        for (const r of results) if (!r.won) expect(r.keyId).toBe(won[0]);
+        expect((await b.findTopic(mesh.id, topic.id))?.keyId).toBe(won[0]);
+        expect(await b.topicKeyHolders(topic.id)).toHaveLength(1);
+      }
     });
   });
 }

@@ -278,6 +278,50 @@ CREATE TABLE audit_log (
 );
 `;
 
+/** Topics (protocol.md §6.4, §5.4): as in the SQLite history. */
+const topics = `
+CREATE TABLE topics (
+  id ${TEXT} PRIMARY KEY,
+  mesh_id ${TEXT} NOT NULL REFERENCES meshes (id),
+  name ${TEXT} NOT NULL,
+  description ${TEXT} NOT NULL DEFAULT '',
+  visibility ${TEXT} NOT NULL CHECK (visibility IN ('public', 'private', 'dm')),
+  created_by_member_id ${TEXT},
+  created_at BIGINT NOT NULL,
+  key_id ${TEXT},
+  UNIQUE (mesh_id, name)
+);
+CREATE TABLE topic_members (
+  topic_id ${TEXT} NOT NULL REFERENCES topics (id),
+  member_id ${TEXT} NOT NULL REFERENCES members (id),
+  role ${TEXT} NOT NULL CHECK (role IN ('lead', 'member', 'observer')),
+  joined_at BIGINT NOT NULL,
+  last_read_at BIGINT,
+  PRIMARY KEY (topic_id, member_id)
+);
+CREATE INDEX topic_members_member ON topic_members (member_id);
+CREATE TABLE topic_keys (
+  topic_id ${TEXT} NOT NULL REFERENCES topics (id),
+  member_id ${TEXT} NOT NULL REFERENCES members (id),
+  key_id ${TEXT} NOT NULL,
+  sealed_key ${TEXT} NOT NULL,
+  sealed_by ${TEXT} NOT NULL,
+  seal_sig ${TEXT} NOT NULL,
+  created_at BIGINT NOT NULL,
+  PRIMARY KEY (topic_id, member_id)
+);
+CREATE INDEX messages_topic ON messages (topic_id, seq) WHERE topic_id IS NOT NULL;
+
+INSERT INTO topics (id, mesh_id, name, description, visibility, created_by_member_id, created_at, key_id)
+  SELECT md5(random()::text || clock_timestamp()::text || id), id, 'general', '', 'public', owner_member_id,
+    (extract(epoch FROM clock_timestamp()) * 1000)::bigint, NULL
+  FROM meshes;
+INSERT INTO topic_members (topic_id, member_id, role, joined_at, last_read_at)
+  SELECT t.id, m.id, CASE WHEN m.id = ms.owner_member_id THEN 'lead' ELSE 'member' END, m.joined_at, NULL
+  FROM topics t JOIN meshes ms ON ms.id = t.mesh_id JOIN members m ON m.mesh_id = t.mesh_id
+  WHERE t.name = 'general' AND m.revoked_at IS NULL;
+`;
+
 /** Every PostgreSQL migration, oldest first. Append only. */
 export const POSTGRES_MIGRATIONS: readonly Migration[] = [
   { version: 1, name: "initial", sql: initial },
@@ -286,4 +330,5 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
   { version: 4, name: "memory-skills", sql: POSTGRES_MEMORY_SKILLS },
   { version: 5, name: "tasks-leases", sql: tasks + leases },
   { version: 6, name: "audit", sql: audit },
+  { version: 7, name: "topics", sql: topics },
 ];

@@ -295,6 +295,54 @@ CREATE TABLE audit_log (
 );
 `;
 
+/**
+ * Topics (protocol.md §6.4, §5.4): topics, their members and the sealed copies of their keys. Every mesh
+ * gets its public `general` topic with all its active members (the owner as lead); the broker makes it
+ * for meshes created later. The history is the topic's rows in `messages`.
+ */
+const topics = `
+CREATE TABLE topics (
+  id TEXT PRIMARY KEY,
+  mesh_id TEXT NOT NULL REFERENCES meshes (id),
+  name TEXT NOT NULL,
+  description TEXT NOT NULL DEFAULT '',
+  visibility TEXT NOT NULL CHECK (${oneOf("visibility", "public", "private", "dm")}),
+  created_by_member_id TEXT,
+  created_at INTEGER NOT NULL,
+  key_id TEXT,
+  UNIQUE (mesh_id, name)
+);
+CREATE TABLE topic_members (
+  topic_id TEXT NOT NULL REFERENCES topics (id),
+  member_id TEXT NOT NULL REFERENCES members (id),
+  role TEXT NOT NULL CHECK (${oneOf("role", "lead", "member", "observer")}),
+  joined_at INTEGER NOT NULL,
+  last_read_at INTEGER,
+  PRIMARY KEY (topic_id, member_id)
+);
+CREATE INDEX topic_members_member ON topic_members (member_id);
+CREATE TABLE topic_keys (
+  topic_id TEXT NOT NULL REFERENCES topics (id),
+  member_id TEXT NOT NULL REFERENCES members (id),
+  key_id TEXT NOT NULL,
+  sealed_key TEXT NOT NULL,
+  sealed_by TEXT NOT NULL,
+  seal_sig TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (topic_id, member_id)
+);
+CREATE INDEX messages_topic ON messages (topic_id, seq) WHERE topic_id IS NOT NULL;
+
+INSERT INTO topics (id, mesh_id, name, description, visibility, created_by_member_id, created_at, key_id)
+  SELECT lower(hex(randomblob(16))), id, 'general', '', 'public', owner_member_id,
+    CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER), NULL
+  FROM meshes;
+INSERT INTO topic_members (topic_id, member_id, role, joined_at, last_read_at)
+  SELECT t.id, m.id, CASE WHEN m.id = ms.owner_member_id THEN 'lead' ELSE 'member' END, m.joined_at, NULL
+  FROM topics t JOIN meshes ms ON ms.id = t.mesh_id JOIN members m ON m.mesh_id = t.mesh_id
+  WHERE t.name = 'general' AND m.revoked_at IS NULL;
+`;
+
 /** Every SQLite migration, oldest first. Append only. */
 export const SQLITE_MIGRATIONS: readonly Migration[] = [
   { version: 1, name: "initial", sql: initial },
@@ -306,4 +354,5 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
   { version: 7, name: "memory-skills", sql: SQLITE_MEMORY_SKILLS },
   { version: 8, name: "tasks-leases", sql: tasks + leases },
   { version: 9, name: "audit", sql: audit },
+  { version: 10, name: "topics", sql: topics },
 ];
