@@ -77,9 +77,21 @@ export type {
   AuditEntry,
   AuditResult,
   AuditVerifyResult,
+  TopicCreated,
+  TopicEntry,
+  TopicHistoryEntry,
+  TopicHistoryResponse,
+  TopicKeyClaimed,
+  TopicKeyReply,
+  TopicKeySealAck,
+  TopicListResponse,
+  TopicMemberEntry,
+  TopicMembersResponse,
+  TopicPendingSealsResult,
   CoalescedPeerEvent,
   PeerEventsData,
   UnbanAck,
 } from "../protocol/frames.js";
 export { memoryQueryTokens, sealMemory, type SealedMemory } from "./memory-skills.js";
 export type { MemoryEntry, MemoryStored, SkillAck, SkillDetail, SkillSummary } from "../protocol/frames.js";
+export { newTopicKey, openTopicKeyCopy, sealTopicKeyCopy, type SealedCopy } from "./topic-keys.js";

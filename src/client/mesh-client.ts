@@ -20,6 +20,16 @@ import {
   LeaseListResult,
   AuditResult,
   AuditVerifyResult,
+  TopicCreated,
+  TopicHistoryResponse,
+  TopicKeyClaimed,
+  TopicKeyReply,
+  TopicKeySealAck,
+  TopicListResponse,
+  TopicMembersResponse,
+  TopicPendingSealsResult,
+  type TopicRole,
+  type TopicVisibility,
   type TaskStatus,
   type AckFrame,
   type BanEntry,
@@ -63,6 +73,7 @@ import {
 import { ClientErrorCode, MeshClientError } from "./errors.js";
 import type { MeshClientOptions } from "./options.js";
 import { openTaskList, sealTaskText } from "./task-crypto.js";
+import type { SealedCopy } from "./topic-keys.js";
 import type { CreateTaskInput, RequestOptions, SendInput, SharedStateOptions } from "./types.js";
 import {
   decryptPush,
@@ -502,5 +513,77 @@ export class MeshClient extends MeshConnection {
 
   removeSkill(name: string, options?: RequestOptions): Promise<SkillAck> {
     return this.request({ type: "remove_skill", name }, { ...options, schema: SkillAck });
+  }
+
+  // ---- topics (§6.4, §5.4) -------------------------------------------------------------------------
+
+  /** Creates a topic (idempotent on name); without a sealed copy it starts keyless (claim one next). */
+  createTopic(
+    input: { name: string; description?: string; visibility?: TopicVisibility; copy?: SealedCopy },
+    options?: RequestOptions,
+  ): Promise<TopicCreated> {
+    const { copy, ...fields } = input;
+    return this.request({ type: "topic_create", ...fields, ...copy }, { ...options, schema: TopicCreated });
+  }
+
+  /** Public topics and the caller's private ones, with `joined` and `unread`. */
+  listTopics(options?: RequestOptions): Promise<TopicListResponse> {
+    return this.request({ type: "topic_list" }, { ...options, schema: TopicListResponse });
+  }
+
+  /** Joins a public topic, or (a lead or admin) adds `member` to a private one. */
+  joinTopic(topic: string, extra: { role?: TopicRole; member?: string } = {}, options?: RequestOptions) {
+    return this.fireOrAwaitOk({ type: "topic_join", topic, ...extra }, options);
+  }
+
+  leaveTopic(topic: string, options?: RequestOptions): Promise<void> {
+    return this.fireOrAwaitOk({ type: "topic_leave", topic }, options);
+  }
+
+  topicMembers(topic: string, options?: RequestOptions): Promise<TopicMembersResponse> {
+    return this.request({ type: "topic_members", topic }, { ...options, schema: TopicMembersResponse });
+  }
+
+  /** One page of history, newest first (bodies as sent: open them with the topic key). */
+  topicHistory(
+    topic: string,
+    page: { limit?: number; beforeId?: string } = {},
+    options?: RequestOptions,
+  ): Promise<TopicHistoryResponse> {
+    return this.request(
+      { type: "topic_history", topic, ...page },
+      { ...options, schema: TopicHistoryResponse },
+    );
+  }
+
+  markTopicRead(topic: string, options?: RequestOptions): Promise<void> {
+    return this.fireOrAwaitOk({ type: "topic_mark_read", topic }, options);
+  }
+
+  /** Sets the key of a keyless topic; rejects `key_already_set` (naming the winner) when it has one. */
+  claimTopicKey(topic: string, copy: SealedCopy, options?: RequestOptions): Promise<TopicKeyClaimed> {
+    return this.request({ type: "topic_key_claim", topic, ...copy }, { ...options, schema: TopicKeyClaimed });
+  }
+
+  /** This member's sealed copy; rejects `key_not_sealed`, `topic_unencrypted`, `forbidden`, `topic_not_found`. */
+  getTopicKey(topic: string, options?: RequestOptions): Promise<TopicKeyReply> {
+    return this.request({ type: "topic_key_get", topic }, { ...options, schema: TopicKeyReply });
+  }
+
+  /** Members of topics this member holds the key of who still lack a copy. */
+  pendingTopicSeals(topic?: string, options?: RequestOptions): Promise<TopicPendingSealsResult> {
+    const frame = { type: "topic_pending_seals" as const, ...(topic === undefined ? {} : { topic }) };
+    return this.request(frame, { ...options, schema: TopicPendingSealsResult });
+  }
+
+  /** Hands `memberPubkey` its sealed copy of the topic key. */
+  sealTopicKey(
+    topic: string,
+    memberPubkey: string,
+    copy: SealedCopy,
+    options?: RequestOptions,
+  ): Promise<TopicKeySealAck> {
+    const frame = { type: "topic_key_seal" as const, topic, memberPubkey, ...copy };
+    return this.request(frame, { ...options, schema: TopicKeySealAck });
   }
 }

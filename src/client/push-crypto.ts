@@ -38,12 +38,20 @@ export function encryptDirect(plaintext: string, recipientPubkey: string, sender
   return boxEncrypt(plaintext, recipientPubkey, senderSecretKey);
 }
 
-/** A broadcast or group body (`*`, `@all`, `@<group>`) under the key derived from the root key (§5.3). */
+/**
+ * A multicast body as `bodyVersion` 2 (§5.5): a broadcast or group (`*`, `@all`, `@<group>`) under the key
+ * derived from the root key (§5.3), a topic (`#<topic>`) under its topic key (§5.4), which must be given.
+ */
 export function encryptForTarget(
   plaintext: string,
   targetSpec: string,
   rootKey: Uint8Array,
+  topicKey?: Uint8Array,
 ): EncryptedMulticastBody {
+  if (targetSpec.startsWith("#")) {
+    if (topicKey === undefined) throw new Error(`no topic key to encrypt for ${targetSpec}`);
+    return encryptMulticast(plaintext, topicKey);
+  }
   return encryptMulticast(plaintext, multicastKey(rootKey, targetSpec));
 }
 

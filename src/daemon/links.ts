@@ -51,6 +51,17 @@ export type BrokerLink = Pick<
   | "listLeases"
   | "queryAudit"
   | "verifyAudit"
+  | "createTopic"
+  | "listTopics"
+  | "joinTopic"
+  | "leaveTopic"
+  | "topicMembers"
+  | "topicHistory"
+  | "markTopicRead"
+  | "claimTopicKey"
+  | "getTopicKey"
+  | "pendingTopicSeals"
+  | "sealTopicKey"
 >;
 
 export type LinkFactory = (options: MeshClientOptions) => BrokerLink;
