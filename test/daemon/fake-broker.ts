@@ -226,6 +226,17 @@ export class FakeLink implements BrokerLink {
   listLeases: BrokerLink["listLeases"] = () => unsupported("lease_list");
   queryAudit: BrokerLink["queryAudit"] = () => unsupported("audit_query");
   verifyAudit: BrokerLink["verifyAudit"] = () => unsupported("audit_verify");
+  createTopic: BrokerLink["createTopic"] = () => unsupported("topic_create");
+  listTopics: BrokerLink["listTopics"] = () => unsupported("topic_list");
+  joinTopic: BrokerLink["joinTopic"] = () => unsupported("topic_join");
+  leaveTopic: BrokerLink["leaveTopic"] = () => unsupported("topic_leave");
+  topicMembers: BrokerLink["topicMembers"] = () => unsupported("topic_members");
+  topicHistory: BrokerLink["topicHistory"] = () => unsupported("topic_history");
+  markTopicRead: BrokerLink["markTopicRead"] = () => unsupported("topic_mark_read");
+  claimTopicKey: BrokerLink["claimTopicKey"] = () => unsupported("topic_key_claim");
+  getTopicKey: BrokerLink["getTopicKey"] = () => unsupported("topic_key_get");
+  pendingTopicSeals: BrokerLink["pendingTopicSeals"] = () => unsupported("topic_pending_seals");
+  sealTopicKey: BrokerLink["sealTopicKey"] = () => unsupported("topic_key_seal");
 }
 
 /** A request the fake broker does not serve, refused as a real broker refuses an unknown type. */
