@@ -8,7 +8,7 @@ import type { Logger } from "pino";
 import type { Identity } from "../crypto/index.js";
 import { loadConfig, meshBrokerUrls, type Config, type MeshConfig } from "../host/config.js";
 import type { BrokerStatusEvent } from "../daemon-api/contract.js";
-import { Capability, MemberEntry, type PushFrame } from "../protocol/index.js";
+import { Capability, MemberEntry, PushFrame } from "../protocol/index.js";
 import { watchConfigFile, type ConfigWatch } from "./config-watch.js";
 import { EventHub } from "./events.js";
 import { decryptionKeys, InboxReceiver } from "./inbox/receive.js";
@@ -62,6 +62,8 @@ export interface DaemonOptions {
    * before it answers, and the inbox is the real daemon's.
    */
   oneShot?: { meshId: string };
+  /** How often key holders poll `topic_pending_seals` (§5.4). @default 30 s */
+  topicSealPollMs?: number;
 }
 
 /** How often old inbox rows are deleted. */
@@ -250,6 +252,10 @@ export class Daemon {
         return parsed.success ? parsed.data : null;
       },
       saveRoster: (meshId, members) => this.outbox.store.cacheRoster(meshId, members),
+      onTopicKey: (m, topicId) => this.#releaseHeld(m, topicId),
+      ...(this.#options.topicSealPollMs === undefined
+        ? {}
+        : { topicSealPollMs: this.#options.topicSealPollMs }),
     });
     this.#meshes.set(config.mesh_id, mesh);
     // State changes reach the member connection (every presence but the writer's): one event each.
@@ -288,12 +294,25 @@ export class Daemon {
   // ---- pushes --------------------------------------------------------------------------------------
 
   #onPush(mesh: MeshRuntime, session: { pubkey: string } | null, push: PushFrame): void {
+    const sessionPubkey = session?.pubkey ?? null;
+    const topicId = encryptedTopicOf(push);
+    if (topicId !== null && mesh.topics.cached(topicId) === undefined) {
+      // Not lost, never shown as bytes: kept until this member's copy of the key arrives (§5.4).
+      this.inbox.hold({ meshId: mesh.meshId, topicId, viaSession: sessionPubkey, push }, Date.now());
+      mesh.topics
+        .fetch(topicId, false)
+        .catch((error: unknown) => this.#log.debug({ err: errorText(error) }, "topic key not available yet"));
+      return;
+    }
+    this.#receive(mesh, sessionPubkey, push);
+  }
+
+  #receive(mesh: MeshRuntime, sessionPubkey: string | null, push: PushFrame): void {
     const secretKeys = decryptionKeys(
       { pubkey: mesh.config.pubkey, secret: mesh.config.secret_key },
       this.#keys.secretsFor(mesh.meshId),
-      session?.pubkey ?? null,
+      sessionPubkey,
     );
-    const sessionPubkey = session?.pubkey ?? null;
     this.#receiver.receive(
       {
         meshId: mesh.meshId,
@@ -302,9 +321,27 @@ export class Daemon {
         sessionPubkey,
         memberPubkey: mesh.config.pubkey,
         secretKeys,
+        topicKeys: mesh.topics.keys(),
+        topicName: push.topicId === undefined ? null : (mesh.topics.nameOf(push.topicId) ?? null),
       },
       push,
     );
+  }
+
+  /** The pushes kept for a topic whose key just arrived go to the inbox now. */
+  #releaseHeld(mesh: MeshRuntime, topicId: string): void {
+    for (const held of this.inbox.held(mesh.meshId, topicId)) {
+      const parsed = PushFrame.safeParse(held.push);
+      try {
+        if (parsed.success) this.#receive(mesh, held.viaSession, parsed.data);
+        this.inbox.release(held.messageId);
+      } catch (error) {
+        this.#log.warn(
+          { err: errorText(error), message_id: held.messageId },
+          "a kept topic push could not be stored",
+        );
+      }
+    }
   }
 
   #onSystemEvent(mesh: MeshRuntime, event: PushFrame): void {
@@ -421,6 +458,12 @@ export class Daemon {
       this.#log,
     );
   }
+}
+
+/** The topic id of a push encrypted under a topic key (§5.5 `bodyVersion` 2), else null. */
+function encryptedTopicOf(push: PushFrame): string | null {
+  if (push.subtype === "system" || push.bodyVersion !== 2 || push.topicId === undefined) return null;
+  return push.targetSpec?.startsWith("#") === true ? push.topicId : null;
 }
 
 /** Connections of a one-shot daemon: a short member connection of the CLI, taking no messages. */

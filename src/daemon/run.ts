@@ -87,6 +87,7 @@ export async function runDaemon(options: RunDaemonOptions = {}): Promise<void> {
       logger,
       version: packageVersion(),
       watchConfig: true,
+      ...topicSealPoll(),
     });
     daemon.start();
     const app = createApp(daemon, ROUTES, () => stop("shutdown requested"));
@@ -164,4 +165,11 @@ function localToken(path: string): string {
   const token = randomHexToken(32);
   writeSecretFile(path, `${token}\n`);
   return token;
+}
+
+/** `CLAUDEMESH_TOPIC_SEAL_POLL_MS` (tests shorten the 30 s `topic_pending_seals` poll). */
+function topicSealPoll(): { topicSealPollMs?: number } {
+  const raw = process.env.CLAUDEMESH_TOPIC_SEAL_POLL_MS;
+  const ms = raw === undefined || raw === "" ? NaN : Number(raw);
+  return Number.isInteger(ms) && ms > 0 ? { topicSealPollMs: ms } : {};
 }

@@ -21,6 +21,10 @@ export interface ReceiveContext {
   memberPubkey: string;
   /** Secret keys to try, by public key, in order: this session's, other session keys of the mesh, the member's. */
   secretKeys: ReadonlyMap<string, string>;
+  /** Opened topic keys by topic id and name (§5.4). */
+  topicKeys?: ReadonlyMap<string, Uint8Array>;
+  /** The name of the push's topic, when the push does not carry it. */
+  topicName?: string | null;
 }
 
 /**
@@ -70,7 +74,11 @@ export class InboxReceiver {
 
   /** Stores one push. Returns false for a duplicate (already stored); throws when it cannot be written. */
   receive(ctx: ReceiveContext, push: PushFrame, now = new Date()): boolean {
-    const opened = decryptPush(push, { rootKey: ctx.rootKey, secretKeys: ctx.secretKeys });
+    const opened = decryptPush(push, {
+      rootKey: ctx.rootKey,
+      secretKeys: ctx.secretKeys,
+      topicKeys: ctx.topicKeys,
+    });
     const senderMember = push.senderMemberPubkey ?? push.senderPubkey;
     const fromName = push.senderName ?? `${senderMember.slice(0, 8)}…`;
     const dedupeKey =
@@ -97,7 +105,7 @@ export class InboxReceiver {
       encrypted: opened.ok ? opened.encrypted : true,
       undecryptable: !opened.ok,
       priority: push.priority,
-      topic: push.topic ?? null,
+      topic: push.topic ?? ctx.topicName ?? null,
       reply_to: push.replyToId ?? null,
       sent_at: push.createdAt,
       received_at: now.toISOString(),

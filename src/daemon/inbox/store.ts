@@ -115,7 +115,29 @@ const MIGRATIONS: readonly Migration[] = [
      PRIMARY KEY (message_seq, viewer)
    );`,
   },
+  {
+    version: 2,
+    name: "held-topic-pushes",
+    // Topic pushes that arrived before this member's copy of the topic key (protocol.md §5.4): kept as
+    // they came (ciphertext), acked, and opened into `messages` once the key is here.
+    sql: `CREATE TABLE held_pushes (
+     message_id TEXT PRIMARY KEY,
+     mesh_id TEXT NOT NULL,
+     topic_id TEXT NOT NULL,
+     via_session TEXT,
+     push TEXT NOT NULL,
+     received_ms INTEGER NOT NULL
+   );
+   CREATE INDEX held_pushes_topic ON held_pushes (mesh_id, topic_id);`,
+  },
 ];
+
+/** A push kept until its topic key arrives. */
+export interface HeldPush {
+  messageId: string;
+  viaSession: string | null;
+  push: unknown;
+}
 
 export class InboxStore {
   readonly #db: Db;
@@ -303,7 +325,44 @@ export class InboxStore {
 
   /** Deletes messages received before `beforeMs` (their surfaced marks go with them). */
   prune(beforeMs: number): number {
+    this.#db.prepare(`DELETE FROM held_pushes WHERE received_ms < ?`).run(beforeMs);
     return this.#db.prepare(`DELETE FROM messages WHERE received_ms < ?`).run(beforeMs).changes;
+  }
+
+  /** Keeps a topic push that cannot be opened yet (durably: the caller acks it after this returns). */
+  hold(
+    f: { meshId: string; topicId: string; viaSession: string | null; push: { messageId: string } },
+    now: number,
+  ): void {
+    this.#db
+      .prepare(
+        `INSERT INTO held_pushes (message_id, mesh_id, topic_id, via_session, push, received_ms)
+         VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (message_id) DO NOTHING`,
+      )
+      .run(f.push.messageId, f.meshId, f.topicId, f.viaSession, JSON.stringify(f.push), now);
+  }
+
+  /** The pushes kept for a topic of a mesh (every topic without `topicId`), oldest first. */
+  held(meshId: string, topicId?: string): HeldPush[] {
+    const rows = this.#db
+      .prepare(
+        `SELECT message_id, via_session, push FROM held_pushes
+         WHERE mesh_id = ? AND (? IS NULL OR topic_id = ?) ORDER BY received_ms, message_id`,
+      )
+      .all(meshId, topicId ?? null, topicId ?? null) as Array<{
+      message_id: string;
+      via_session: string | null;
+      push: string;
+    }>;
+    return rows.map((r) => ({
+      messageId: r.message_id,
+      viaSession: r.via_session,
+      push: JSON.parse(r.push),
+    }));
+  }
+
+  release(messageId: string): void {
+    this.#db.prepare(`DELETE FROM held_pushes WHERE message_id = ?`).run(messageId);
   }
 
   close(): void {

@@ -30,7 +30,8 @@ export function controlLinkOptions(config: MeshConfig, logger: Logger): MeshClie
     hostname: hostname(),
     peerType: "ai",
     channel: "claudemesh-daemon",
-    capabilities: [...DAEMON_CAPABILITIES],
+    // The member connection holds the topic keys: it hears who needs a copy and when its own arrives.
+    capabilities: [...DAEMON_CAPABILITIES, Capability.topicKeys],
     // The daemon's stream shows peers coming and going; one push per broker tick is plenty for it.
     presenceEvents: "coalesced",
     // The client core adds its own `component: "client"`.

@@ -13,6 +13,7 @@ import { LocalError, brokerFailure } from "../ipc/errors.js";
 import type { BrokerLink, LinkFactory } from "../links.js";
 import { controlLinkOptions } from "./link-options.js";
 import { StatusKeeper } from "./wanted-status.js";
+import { TOPIC_SEAL_POLL_MS, TopicKeyring } from "../topics/keyring.js";
 
 /** How long a fetched peer list is reused (peer events clear it earlier). */
 const PEERS_TTL_MS = 2_000;
@@ -31,6 +32,10 @@ export interface MeshRuntimeDeps {
   /** Last roster persisted for this mesh, for resolving names while the broker is unreachable. */
   loadRoster: (meshId: string) => MemberEntry[] | null;
   saveRoster: (meshId: string, members: MemberEntry[]) => void;
+  /** A topic key is now held: pushes kept for want of it can be opened. */
+  onTopicKey?: (mesh: MeshRuntime, topicId: string) => void;
+  /** How often key holders poll `topic_pending_seals` (§5.4). @default 30 s */
+  topicSealPollMs?: number;
 }
 
 export class MeshRuntime {
@@ -39,6 +44,8 @@ export class MeshRuntime {
   readonly control: BrokerLink;
   /** The member connection's status, re-applied on every reconnect. */
   readonly status: StatusKeeper;
+  /** Topic keys of this mesh: held, claimed, and sealed for newcomers. */
+  readonly topics: TopicKeyring;
   readonly #deps: MeshRuntimeDeps;
   readonly #log: Logger;
   #state: MeshConnectionState = "connecting";
@@ -55,6 +62,14 @@ export class MeshRuntime {
     this.#log = deps.logger.child({ component: "mesh", mesh: config.slug });
     this.control = deps.factory(controlLinkOptions(config, deps.logger));
     this.status = new StatusKeeper(this.control, this.#log);
+    this.topics = new TopicKeyring({
+      link: this.control,
+      meshId: config.mesh_id,
+      memberPubkey: config.pubkey,
+      memberSecret: config.secret_key,
+      logger: this.#log,
+      onKey: (topicId) => deps.onTopicKey?.(this, topicId),
+    });
   }
 
   get meshId(): string {
@@ -77,12 +92,15 @@ export class MeshRuntime {
     this.control.onPush((push) => this.#deps.onPush(this, push));
     this.control.onSystemEvent((event) => {
       this.#peers = null;
+      this.topics.onSystemEvent(event);
       this.#deps.onSystemEvent(this, event);
     });
     this.control.on("connected", () => {
       this.#setState("connected", null);
       this.#log.info({}, "broker connected");
+      void this.topics.sync();
     });
+    this.topics.start(this.#deps.topicSealPollMs ?? TOPIC_SEAL_POLL_MS);
     this.control.on("disconnected", (info: DisconnectInfo) => {
       if (this.#state === "disabled" || this.#stopped) return;
       this.#peers = null;
@@ -126,6 +144,7 @@ export class MeshRuntime {
   /** Marks the mesh disabled (kicked, banned, left): no reconnect, routes refuse it. */
   disable(reason: string): void {
     this.#peers = null;
+    this.topics.stop();
     if (this.#retryTimer !== null) clearTimeout(this.#retryTimer);
     this.#setState("disabled", reason);
     void this.control.close();
@@ -191,6 +210,7 @@ export class MeshRuntime {
   /** Closes the control connection; `bye` makes the broker drop the presence at once. */
   async stop(bye: boolean): Promise<void> {
     this.#stopped = true;
+    this.topics.stop();
     if (this.#retryTimer !== null) clearTimeout(this.#retryTimer);
     try {
       if (bye) await this.control.bye();

@@ -14,7 +14,7 @@ import {
   type Priority,
 } from "../../protocol/index.js";
 import { requestFingerprint } from "../../protocol/canonical.js";
-import { LocalError } from "../ipc/errors.js";
+import { LocalError, brokerFailure } from "../ipc/errors.js";
 import type { MeshRuntime } from "../meshes/mesh-runtime.js";
 import type { NewOutboxRow } from "./store.js";
 
@@ -49,7 +49,7 @@ export function contentHash(meshId: string, intent: SendIntent, sender: Sender |
 const NEEDS_ROSTER = (to: string): boolean => !/^(\*|@.*|#.*|[0-9a-fA-F]{64})$/.test(to.trim());
 
 /** Resolves the target of a send; names and prefixes need the roster (the last one seen if offline). */
-export async function resolveSendTarget(mesh: MeshRuntime, to: string): Promise<ResolvedTarget> {
+export async function resolveSendTarget(mesh: MeshRuntime, to: string): Promise<SendTarget> {
   const needsRoster = NEEDS_ROSTER(to);
   let members: MemberEntry[];
   try {
@@ -68,20 +68,52 @@ export async function resolveSendTarget(mesh: MeshRuntime, to: string): Promise<
     throw new LocalError(resolved.error, resolved.message, hint, resolved.candidates);
   }
   if (resolved.target.kind === "topic") {
-    throw new LocalError(
-      "unsupported_target",
-      "topic messages are not sent with `send`",
-      "use `claudemesh topic post <name> <message>`",
-    );
+    return { ...resolved.target, topicKey: await topicKeyForSend(mesh, resolved.target.spec.slice(1)) };
   }
   return resolved.target;
+}
+
+/** A resolved target, with the topic key for `#topic` (its bodies are `bodyVersion` 2 under it, §5.4). */
+export type SendTarget = ResolvedTarget & { topicKey?: Uint8Array };
+
+/** The key to post to a topic with: held, fetched, or claimed for a keyless topic this member is in. */
+export async function topicKeyForSend(mesh: MeshRuntime, topic: string): Promise<Uint8Array> {
+  let found;
+  try {
+    found = await mesh.topics.keyFor(topic);
+  } catch (error) {
+    const failure = brokerFailure(error, mesh.slug);
+    if (failure.code === "forbidden") {
+      throw new LocalError(
+        "forbidden",
+        `you are not a member of topic #${topic}`,
+        `join it first: \`claudemesh topic join ${topic}\``,
+      );
+    }
+    if (failure.code === "topic_not_found") {
+      throw new LocalError(
+        "topic_not_found",
+        `no topic #${topic} in mesh "${mesh.slug}"`,
+        "`claudemesh topic list` shows the topics; `claudemesh topic create <name>` makes one",
+      );
+    }
+    throw failure;
+  }
+  if (found === null) {
+    throw new LocalError(
+      "key_not_sealed",
+      `your copy of the key of topic #${topic} has not arrived yet`,
+      "a member who holds it seals one for you automatically while online; try again shortly",
+    );
+  }
+  return found.key;
 }
 
 /** Encrypts the message for the resolved target and builds the outbox row. */
 export function buildOutboxRow(
   mesh: MeshRuntime,
   intent: SendIntent,
-  target: ResolvedTarget,
+  target: SendTarget,
   sender: Sender | null,
 ): NewOutboxRow {
   let body: { nonce: string; ciphertext: string; bodyVersion?: number };
@@ -93,7 +125,7 @@ export function buildOutboxRow(
       sender?.sessionSecret ?? mesh.config.secret_key,
     );
   } else {
-    body = encryptForTarget(intent.message, target.spec, mesh.rootKey);
+    body = encryptForTarget(intent.message, target.spec, mesh.rootKey, target.topicKey);
   }
   const payload = body.nonce.length + body.ciphertext.length + target.spec.length;
   if (payload > MAX_SEND_PAYLOAD) {
