@@ -27,6 +27,7 @@ import type {
 import type { MemoryView, SkillDetailView, SkillView } from "./contract.js";
 import type { LeaseConflict, LeaseGrantView, LeaseView, TaskView } from "./tasks-leases.js";
 import type { AuditEntryView, AuditVerifyView } from "./audit.js";
+import type { TopicCreatedView, TopicMemberView, TopicMessageView, TopicView } from "./topics.js";
 
 export type Method = "GET" | "POST" | "DELETE";
 
@@ -97,6 +98,13 @@ export const ENDPOINTS = {
   checkLeases: { method: "POST", path: "/v1/leases/check" },
   auditLog: { method: "GET", path: "/v1/audit" },
   auditVerify: { method: "GET", path: "/v1/audit/verify" },
+  createTopic: { method: "POST", path: "/v1/topics" },
+  listTopics: { method: "GET", path: "/v1/topics" },
+  joinTopic: { method: "POST", path: "/v1/topics/:name/join" },
+  leaveTopic: { method: "POST", path: "/v1/topics/:name/leave" },
+  topicMembers: { method: "GET", path: "/v1/topics/:name/members" },
+  topicHistory: { method: "GET", path: "/v1/topics/:name/history" },
+  markTopicRead: { method: "POST", path: "/v1/topics/:name/read" },
   /** Server-sent events (not a JSON answer): follow it with `daemon-api/events.ts`. */
   events: { method: "GET", path: "/v1/events" },
 } as const satisfies Record<string, EndpointDef>;
@@ -163,6 +171,13 @@ export interface EndpointOutputs {
   checkLeases: { conflicts: LeaseConflict[] };
   auditLog: { entries: AuditEntryView[] };
   auditVerify: AuditVerifyView;
+  createTopic: TopicCreatedView;
+  listTopics: { topics: TopicView[] };
+  joinTopic: { topic: string; joined: boolean };
+  leaveTopic: { topic: string; joined: boolean };
+  topicMembers: { topic: string; members: TopicMemberView[] };
+  topicHistory: { topic: string; messages: TopicMessageView[] };
+  markTopicRead: { topic: string };
   events: never;
 }
 

@@ -23,6 +23,9 @@ import {
   LEASE_TTL_MIN_MS,
   TaskStatus,
   AUDIT_QUERY_MAX,
+  TOPIC_DESCRIPTION_MAX_CHARS,
+  TOPIC_HISTORY_MAX,
+  TopicName,
 } from "../protocol/index.js";
 import { SURFACED_LANES } from "./contract.js";
 import type { EndpointName } from "./endpoints.js";
@@ -58,6 +61,12 @@ const Flag = z
 const Limit = z.coerce.number().int().min(1).max(LIST_MAX_LIMIT);
 const Ids = z.array(z.string().min(1).max(128)).max(LIST_MAX_LIMIT);
 const Nothing = z.object({});
+/** A topic's name (or id), with or without its `#`. */
+const TopicInput = z
+  .string()
+  .min(1)
+  .max(129)
+  .transform((v) => (v.startsWith("#") ? v.slice(1) : v));
 const MeshOnly = z.object({ mesh: Mesh.optional() });
 const ModerationTarget = z.object({
   target: z.string().min(1).max(128),
@@ -194,6 +203,27 @@ export const SCHEMAS = {
     mesh: Mesh.optional(),
   }),
   auditVerify: z.object({ mesh: Mesh.optional() }),
+  createTopic: z.object({
+    name: TopicName,
+    description: z.string().max(TOPIC_DESCRIPTION_MAX_CHARS).optional(),
+    private: z.boolean().optional(),
+    mesh: Mesh.optional(),
+  }),
+  listTopics: MeshOnly,
+  joinTopic: z.object({
+    name: TopicInput,
+    member: z.string().min(1).max(128).optional(),
+    mesh: Mesh.optional(),
+  }),
+  leaveTopic: z.object({ name: TopicInput, mesh: Mesh.optional() }),
+  topicMembers: z.object({ name: TopicInput, mesh: Mesh.optional() }),
+  topicHistory: z.object({
+    name: TopicInput,
+    limit: z.coerce.number().int().min(1).max(TOPIC_HISTORY_MAX).optional(),
+    before: z.string().min(1).max(64).optional(),
+    mesh: Mesh.optional(),
+  }),
+  markTopicRead: z.object({ name: TopicInput, mesh: Mesh.optional() }),
   events: z.object({ mesh: Mesh.optional(), last_event_id: z.string().optional() }),
 } satisfies Record<EndpointName, z.ZodType>;
 

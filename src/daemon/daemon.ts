@@ -322,7 +322,11 @@ export class Daemon {
         memberPubkey: mesh.config.pubkey,
         secretKeys,
         topicKeys: mesh.topics.keys(),
-        topicName: push.topicId === undefined ? null : (mesh.topics.nameOf(push.topicId) ?? null),
+        // The broker sends the topic's id; the name is what people read (the target as sent, failing that).
+        topicName:
+          push.topicId === undefined
+            ? null
+            : (mesh.topics.nameOf(push.topicId) ?? push.targetSpec?.replace(/^#/, "") ?? null),
       },
       push,
     );

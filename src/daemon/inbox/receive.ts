@@ -7,6 +7,7 @@
 import type { Logger } from "pino";
 import { decryptPush } from "../../client/index.js";
 import type { MessageEvent } from "../../daemon-api/contract.js";
+import type { TopicMessageEvent } from "../../daemon-api/topics.js";
 import type { PushFrame } from "../../protocol/index.js";
 import type { EventHub } from "../events.js";
 import { inboxMessage, type InboxStore, type NewInboxRow } from "./store.js";
@@ -126,6 +127,23 @@ export class InboxReceiver {
     const message = inboxMessage(row, false);
     const event: MessageEvent = { message, session_pubkey: sessionPubkey };
     this.#events.publish("message", event, { meshId: ctx.meshId, sessionPubkey }, eventId);
+    if (row.topic !== null) {
+      const topicEvent: TopicMessageEvent = {
+        mesh: ctx.slug,
+        topic: row.topic,
+        message: {
+          id: row.id,
+          from_name: row.from_name,
+          from_pubkey: row.from_pubkey,
+          body: row.body,
+          reply_to: row.reply_to,
+          sent_at: row.sent_at,
+          encrypted: row.encrypted,
+          undecryptable: row.undecryptable,
+        },
+      };
+      this.#events.publish("topic_message", topicEvent, { meshId: ctx.meshId, sessionPubkey });
+    }
     return true;
   }
 }
