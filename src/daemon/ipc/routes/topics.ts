@@ -6,7 +6,7 @@
  */
 import { decryptPush } from "../../../client/index.js";
 import { topicMemberView, topicView, type TopicMessageView } from "../../../daemon-api/topics.js";
-import type { TopicHistoryEntry } from "../../../protocol/index.js";
+import type { MemberEntry, TopicHistoryEntry } from "../../../protocol/index.js";
 import type { MeshRuntime } from "../../meshes/mesh-runtime.js";
 import type { Implementations, RouteContext } from "../app.js";
 import { LocalError } from "../errors.js";
@@ -21,11 +21,17 @@ function topicMesh({ daemon, caller }: RouteContext, wanted: string | undefined)
 /** A member's pubkey from a full key, a display name, or a key prefix of 4+ characters. */
 async function memberKey(mesh: MeshRuntime, who: string): Promise<string> {
   if (/^[0-9a-f]{64}$/.test(who)) return who;
-  const members = await mesh.members();
   const lower = who.toLowerCase();
-  const matches = members.filter(
-    (m) => m.displayName.toLowerCase() === lower || (lower.length >= 4 && m.pubkey.startsWith(lower)),
-  );
+  const find = (members: MemberEntry[]) =>
+    members.filter(
+      (m) => m.displayName.toLowerCase() === lower || (lower.length >= 4 && m.pubkey.startsWith(lower)),
+    );
+  let matches = find(await mesh.members());
+  if (matches.length === 0) {
+    // The roster is cached for a few seconds: someone who joined just now is not in it yet.
+    mesh.invalidate();
+    matches = find(await mesh.members());
+  }
   if (matches.length === 1) return matches[0]!.pubkey;
   throw new LocalError(
     matches.length === 0 ? "unknown_target" : "ambiguous_target",

@@ -1,0 +1,245 @@
+/**
+ * Topics through the real CLI, real daemons and real brokers — one broker on SQLite, and three nodes on
+ * one PostgreSQL database (each user on another node) when `TEST_DATABASE_URL` is set. `general` gets its
+ * key from the first daemon that sees it; a member who joins after the first posts reads them once an
+ * online member's daemon sealed the key for it, with no command from anyone; a post reaches a member whose
+ * daemon was down when it returns; private topics never reach non-members; every verb through the daemon
+ * and with `--no-daemon`; and no topic body is found in plaintext in the broker's files or tables.
+ */
+import { readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startBroker, waitUntil, type BrokerProcess } from "../helpers/broker.js";
+import { CliUser, type CliResult } from "../helpers/cli.js";
+import { postgresAvailable, useFreshDatabase, withDatabase } from "../helpers/postgres.js";
+
+interface TopicMessage {
+  id: string;
+  from_name: string;
+  body: string;
+  encrypted: boolean;
+  sent_at: string;
+}
+interface InboxRow {
+  id: string;
+  from_name: string;
+  body: string;
+  topic: string | null;
+}
+
+const FIRST = "plaintext-topic-2c8e41 the deploy window is 14:00";
+const SECOND = "plaintext-topic-9d7a03 rollback plan attached";
+const WHILE_AWAY = "plaintext-topic-51bb6e posted while carol was away";
+const PRIVATE = "plaintext-topic-e07f18 only for ops";
+const FROM_BOB = "plaintext-topic-a4c290 bob answers";
+const SECRETS = [FIRST, SECOND, WHILE_AWAY, PRIVATE, FROM_BOB, "plaintext-topic-"];
+/** Key holders ask who waits for a copy this often (the default is 30 s). */
+const POLL_ENV = { CLAUDEMESH_TOPIC_SEAL_POLL_MS: "500" };
+
+function errorOf(result: CliResult): { code: string; message: string } {
+  return (JSON.parse(result.stderr) as { error: { code: string; message: string } }).error;
+}
+
+function useNode(user: CliUser, url: string): void {
+  const file = join(user.configDir, "config.json");
+  const config = JSON.parse(readFileSync(file, "utf8")) as { meshes: Array<{ broker_url: string }> };
+  for (const mesh of config.meshes) mesh.broker_url = url;
+  writeFileSync(file, JSON.stringify(config, null, 2), { mode: 0o600 });
+}
+
+function filesUnder(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    return statSync(path).isDirectory() ? filesUnder(path) : [path];
+  });
+}
+
+async function history(user: CliUser, topic: string, extra: string[] = []): Promise<TopicMessage[]> {
+  return (await user.runJson<{ messages: TopicMessage[] }>(["topic", "history", topic, ...extra])).messages;
+}
+
+function suite(kind: "sqlite" | "postgres"): void {
+  const databaseUrl = kind === "postgres" ? useFreshDatabase("cm_e2e_topics") : undefined;
+  const nodes: BrokerProcess[] = [];
+  let alice: CliUser;
+  let bob: CliUser;
+  let carol: CliUser;
+
+  async function join(user: CliUser, node: number): Promise<void> {
+    const { link } = await alice.runJson<{ link: string }>(["invite"]);
+    await user.runJson(["join", link, "--name", user.name]);
+    useNode(user, nodes[node % nodes.length]!.url);
+  }
+
+  beforeAll(async () => {
+    const options = databaseUrl === undefined ? {} : { databaseUrl };
+    nodes.push(await startBroker(options));
+    if (kind === "postgres") nodes.push(...(await Promise.all([startBroker(options), startBroker(options)])));
+    alice = new CliUser("alice", POLL_ENV);
+    bob = new CliUser("bob", POLL_ENV);
+    carol = new CliUser("carol", POLL_ENV);
+    await alice.createMesh(nodes[0]!, "team", "alice");
+    expect((await alice.run(["daemon", "up"])).code).toBe(0);
+  }, 120_000);
+
+  afterAll(async () => {
+    await Promise.all([alice, bob, carol].map((u) => u?.dispose()));
+    await Promise.all(nodes.map((n) => n.dispose()));
+  });
+
+  it("general gets its key from the first daemon; a later member reads the earlier posts, decrypted", async () => {
+    await waitUntil(
+      async () =>
+        (
+          await alice.runJson<{ topics: Array<{ name: string; encrypted: boolean }> }>(["topic", "list"])
+        ).topics.some((t) => t.name === "general" && t.encrypted),
+      { timeoutMs: 20_000, message: "alice's daemon never claimed general's key" },
+    );
+    const sent = await alice.runJson<{ status: string }>(["send", "#general", FIRST]);
+    expect(sent.status).toBe("sent");
+    await alice.runJson(["topic", "post", "general", SECOND]);
+
+    // Bob joins the mesh after the posts; alice's daemon seals him a copy on its own.
+    await join(bob, 1);
+    expect((await bob.run(["daemon", "up"])).code).toBe(0);
+    await waitUntil(
+      async () => {
+        const msgs = await history(bob, "general");
+        return msgs.length === 2 && msgs.every((m) => m.encrypted);
+      },
+      { timeoutMs: 30_000, message: "bob never read general's history" },
+    );
+    const msgs = await history(bob, "general");
+    expect(msgs.map((m) => [m.from_name, m.body, m.encrypted])).toEqual([
+      ["alice", FIRST, true],
+      ["alice", SECOND, true],
+    ]);
+    const members = await bob.runJson<{ members: Array<{ display_name: string; has_key: boolean }> }>([
+      "topic",
+      "members",
+      "general",
+    ]);
+    expect(members.members.map((m) => [m.display_name, m.has_key])).toEqual([
+      ["alice", true],
+      ["bob", true],
+    ]);
+
+    // Bob's post reaches alice's inbox, opened and named by its topic.
+    await bob.runJson(["topic", "post", "#general", FROM_BOB]);
+    await waitUntil(
+      async () =>
+        (await alice.runJson<{ messages: InboxRow[] }>(["inbox"])).messages.some((m) => m.body === FROM_BOB),
+      { timeoutMs: 20_000, message: "bob's post never reached alice" },
+    );
+    const row = (await alice.runJson<{ messages: InboxRow[] }>(["inbox"])).messages.find(
+      (m) => m.body === FROM_BOB,
+    );
+    expect(row).toMatchObject({ from_name: "bob", topic: "general" });
+    const list = await alice.runJson<{ topics: Array<{ name: string; unread: number; joined: boolean }> }>([
+      "topic",
+      "list",
+    ]);
+    expect(list.topics.find((t) => t.name === "general")).toMatchObject({ joined: true, unread: 1 });
+  }, 120_000);
+
+  it("a post reaches a member whose daemon was down, when it comes back", async () => {
+    await join(carol, 2);
+    // Carol's copy is sealed while her daemon is down (she is a member since her invite claim).
+    await waitUntil(
+      async () =>
+        (
+          await alice.runJson<{ members: Array<{ display_name: string; has_key: boolean }> }>([
+            "topic",
+            "members",
+            "general",
+          ])
+        ).members.some((m) => m.display_name === "carol" && m.has_key),
+      { timeoutMs: 20_000, message: "nobody sealed carol a copy" },
+    );
+    await alice.runJson(["topic", "post", "general", WHILE_AWAY]);
+    expect((await carol.run(["daemon", "up"])).code).toBe(0);
+    await waitUntil(
+      async () =>
+        (await carol.runJson<{ messages: InboxRow[] }>(["inbox"])).messages.some(
+          (m) => m.body === WHILE_AWAY,
+        ),
+      { timeoutMs: 30_000, message: "carol never got the post made while she was away" },
+    );
+    const bodies = (await carol.runJson<{ messages: InboxRow[] }>(["inbox"])).messages.map((m) => m.body);
+    expect(bodies.some((b) => b.includes("could not be decrypted"))).toBe(false);
+    // Through the daemon and without it, the history reads the same.
+    const viaDaemon = await history(carol, "general", ["--limit", "2"]);
+    const direct = await history(carol, "general", ["--limit", "2", "--no-daemon"]);
+    expect(direct).toEqual(viaDaemon);
+    expect(viaDaemon.map((m) => m.body)).toEqual([FROM_BOB, WHILE_AWAY]);
+  }, 120_000);
+
+  it("a private topic never reaches non-members; a lead adds members", async () => {
+    const created = await alice.runJson<{
+      name: string;
+      visibility: string;
+      created: boolean;
+      encrypted: boolean;
+    }>(["topic", "create", "ops", "--private", "--description", "on call"]);
+    expect(created).toMatchObject({ name: "ops", visibility: "private", created: true, encrypted: true });
+    const again = await alice.runJson<{ created: boolean }>(["topic", "create", "ops", "--no-daemon"]);
+    expect(again.created).toBe(false);
+    await alice.runJson(["topic", "join", "ops", "--member", "bob"]);
+    await alice.runJson(["topic", "post", "ops", PRIVATE]);
+    await waitUntil(async () => (await history(bob, "ops")).some((m) => m.body === PRIVATE), {
+      timeoutMs: 30_000,
+      message: "bob never read ops",
+    });
+    const carolSees = await carol.runJson<{ topics: Array<{ name: string }> }>(["topic", "list"]);
+    expect(carolSees.topics.map((t) => t.name)).not.toContain("ops");
+    const refused = await carol.run(["topic", "history", "ops", "--json"]);
+    expect(errorOf(refused).code).toBe("forbidden");
+    const cannotPost = await carol.run(["topic", "post", "ops", "hi", "--json"]);
+    expect(cannotPost.code).not.toBe(0);
+    const inbox = (await carol.runJson<{ messages: InboxRow[] }>(["inbox"])).messages;
+    expect(inbox.some((m) => m.body === PRIVATE || m.topic === "ops")).toBe(false);
+
+    // Leave and join with and without the daemon.
+    expect(await bob.runJson(["topic", "leave", "general", "--no-daemon"])).toMatchObject({ joined: false });
+    expect(await bob.runJson(["topic", "join", "general"])).toMatchObject({ topic: "general", joined: true });
+    const bad = await alice.run(["topic", "create", "Not A Name", "--json"]);
+    expect([bad.code, errorOf(bad).code]).toEqual([2, "invalid_argument"]);
+    const missing = await alice.run(["topic", "history", "nope", "--json"]);
+    expect(errorOf(missing).code).toBe("topic_not_found");
+  }, 120_000);
+
+  it("the broker never stored a topic body in plaintext", async () => {
+    const found: string[] = [];
+    if (kind === "sqlite") {
+      for (const file of filesUnder(nodes[0]!.dataDir)) {
+        const bytes = readFileSync(file);
+        for (const secret of SECRETS)
+          if (bytes.includes(Buffer.from(secret))) found.push(`${file}: ${secret}`);
+      }
+    } else {
+      const dump = await withDatabase(databaseUrl, async (sql) => {
+        const tables = await sql<Array<{ name: string }>>`
+          SELECT table_schema || '.' || table_name AS name FROM information_schema.tables
+          WHERE table_schema NOT IN ('pg_catalog', 'information_schema') AND table_type = 'BASE TABLE'`;
+        const parts: string[] = [];
+        for (const { name } of tables) {
+          const [row] = await sql.unsafe<Array<{ text: string | null }>>(
+            `SELECT json_agg(t)::text AS text FROM ${name} t`,
+          );
+          parts.push(row?.text ?? "");
+        }
+        return parts.join("\n");
+      });
+      // The search looks where the posts are: the topic's history rows.
+      expect(dump).toContain("topic_id");
+      for (const secret of SECRETS) if (dump.includes(secret)) found.push(`postgres: ${secret}`);
+    }
+    expect(found).toEqual([]);
+  });
+}
+
+describe("topics through the CLI on one SQLite broker", () => suite("sqlite"));
+describe.skipIf(!postgresAvailable("cli topics on three nodes"))(
+  "topics through the CLI on three PostgreSQL nodes",
+  () => suite("postgres"),
+);
