@@ -120,7 +120,7 @@ const MIGRATIONS: readonly Migration[] = [
     name: "held-topic-pushes",
     // Topic pushes that arrived before this member's copy of the topic key (protocol.md §5.4): kept as
     // they came (ciphertext), acked, and opened into `messages` once the key is here.
-    sql: `CREATE TABLE held_pushes (
+    sql: `CREATE TABLE IF NOT EXISTS held_pushes (
      message_id TEXT PRIMARY KEY,
      mesh_id TEXT NOT NULL,
      topic_id TEXT NOT NULL,
@@ -128,7 +128,7 @@ const MIGRATIONS: readonly Migration[] = [
      push TEXT NOT NULL,
      received_ms INTEGER NOT NULL
    );
-   CREATE INDEX held_pushes_topic ON held_pushes (mesh_id, topic_id);`,
+   CREATE INDEX IF NOT EXISTS held_pushes_topic ON held_pushes (mesh_id, topic_id);`,
   },
 ];
 
