@@ -265,12 +265,14 @@ describe("tools", () => {
       "list_leases",
       "list_peers",
       "list_tasks",
+      "post_topic",
       "read_inbox",
       "recall",
       "release_lease",
       "remember",
       "send_message",
       "set_state",
+      "topic_history",
     ]);
     const send = tools.find((t) => t.name === "send_message");
     expect(send?.inputSchema).toMatchObject({ type: "object", required: ["to", "message"] });
