@@ -9,7 +9,8 @@
 import { readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startBroker, waitUntil, type BrokerProcess } from "../helpers/broker.js";
+import { connectMember, startBroker, waitUntil, type BrokerProcess } from "../helpers/broker.js";
+import { encryptMulticast, openTopicKey } from "../../src/crypto/index.js";
 import { CliUser, type CliResult } from "../helpers/cli.js";
 import { postgresAvailable, useFreshDatabase, withDatabase } from "../helpers/postgres.js";
 
@@ -32,7 +33,8 @@ const SECOND = "plaintext-topic-9d7a03 rollback plan attached";
 const WHILE_AWAY = "plaintext-topic-51bb6e posted while carol was away";
 const PRIVATE = "plaintext-topic-e07f18 only for ops";
 const FROM_BOB = "plaintext-topic-a4c290 bob answers";
-const SECRETS = [FIRST, SECOND, WHILE_AWAY, PRIVATE, FROM_BOB, "plaintext-topic-"];
+const EARLY = "plaintext-topic-3f60d2 sent before dave had the key";
+const SECRETS = [FIRST, SECOND, WHILE_AWAY, PRIVATE, FROM_BOB, EARLY, "plaintext-topic-"];
 /** Key holders ask who waits for a copy this often (the default is 30 s). */
 const POLL_ENV = { CLAUDEMESH_TOPIC_SEAL_POLL_MS: "500" };
 
@@ -64,8 +66,9 @@ function suite(kind: "sqlite" | "postgres"): void {
   let alice: CliUser;
   let bob: CliUser;
   let carol: CliUser;
+  let dave: CliUser;
 
-  async function join(user: CliUser, node: number): Promise<void> {
+  async function joinMesh(user: CliUser, node: number): Promise<void> {
     const { link } = await alice.runJson<{ link: string }>(["invite"]);
     await user.runJson(["join", link, "--name", user.name]);
     useNode(user, nodes[node % nodes.length]!.url);
@@ -78,12 +81,13 @@ function suite(kind: "sqlite" | "postgres"): void {
     alice = new CliUser("alice", POLL_ENV);
     bob = new CliUser("bob", POLL_ENV);
     carol = new CliUser("carol", POLL_ENV);
+    dave = new CliUser("dave", POLL_ENV);
     await alice.createMesh(nodes[0]!, "team", "alice");
     expect((await alice.run(["daemon", "up"])).code).toBe(0);
   }, 120_000);
 
   afterAll(async () => {
-    await Promise.all([alice, bob, carol].map((u) => u?.dispose()));
+    await Promise.all([alice, bob, carol, dave].map((u) => u?.dispose()));
     await Promise.all(nodes.map((n) => n.dispose()));
   });
 
@@ -100,7 +104,7 @@ function suite(kind: "sqlite" | "postgres"): void {
     await alice.runJson(["topic", "post", "general", SECOND]);
 
     // Bob joins the mesh after the posts; alice's daemon seals him a copy on its own.
-    await join(bob, 1);
+    await joinMesh(bob, 1);
     expect((await bob.run(["daemon", "up"])).code).toBe(0);
     await waitUntil(
       async () => {
@@ -143,7 +147,7 @@ function suite(kind: "sqlite" | "postgres"): void {
   }, 120_000);
 
   it("a post reaches a member whose daemon was down, when it comes back", async () => {
-    await join(carol, 2);
+    await joinMesh(carol, 2);
     // Carol's copy is sealed while her daemon is down (she is a member since her invite claim).
     await waitUntil(
       async () =>
@@ -206,6 +210,52 @@ function suite(kind: "sqlite" | "postgres"): void {
     expect([bad.code, errorOf(bad).code]).toEqual([2, "invalid_argument"]);
     const missing = await alice.run(["topic", "history", "nope", "--json"]);
     expect(errorOf(missing).code).toBe("topic_not_found");
+  }, 120_000);
+
+  it("a post that arrives before the member's key copy is kept, then opened when the copy comes", async () => {
+    // No daemon holding general's key is online: dave's copy cannot be sealed yet.
+    for (const user of [alice, bob, carol]) expect((await user.run(["daemon", "down"])).code).toBe(0);
+    await joinMesh(dave, 0);
+    expect((await dave.run(["daemon", "up"])).code).toBe(0);
+    // Alice posts from a bare connection of her member key, which takes no part in sealing.
+    const config = JSON.parse(readFileSync(join(alice.configDir, "config.json"), "utf8")) as {
+      meshes: Array<{ mesh_id: string; member_id: string; pubkey: string; secret_key: string }>;
+    };
+    const me = config.meshes[0]!;
+    const keys = { memberId: me.member_id, pubkey: me.pubkey, secretKey: me.secret_key };
+    const raw = await connectMember(nodes[0]!.url, me.mesh_id, keys, { capabilities: ["client_ack"] });
+    try {
+      const copy = await raw.request({ type: "topic_key_get", topic: "general" });
+      const key = openTopicKey(copy.sealedKey as string, copy.keyId as string, me.pubkey, me.secret_key);
+      expect(key).not.toBeNull();
+      const ack = await raw.sendMessage({ targetSpec: "#general", ...encryptMulticast(EARLY, key!) });
+      expect(ack).toMatchObject({ queued: true, recipientOnline: true });
+      await waitUntil(
+        async () => {
+          const status = await raw.request({ type: "message_status", messageId: ack.messageId });
+          return (status.recipients as Array<{ name: string; status: string }>).some(
+            (r) => r.name === "dave" && r.status === "delivered",
+          );
+        },
+        { timeoutMs: 20_000, message: "dave's daemon never took the post" },
+      );
+    } finally {
+      raw.close();
+    }
+    // Taken and kept: neither shown nor shown as undecryptable.
+    const before = (await dave.runJson<{ messages: InboxRow[] }>(["inbox"])).messages;
+    expect(before.filter((m) => m.topic === "general")).toEqual([]);
+
+    expect((await alice.run(["daemon", "up"])).code).toBe(0);
+    await waitUntil(
+      async () =>
+        (await dave.runJson<{ messages: InboxRow[] }>(["inbox"])).messages.some((m) => m.body === EARLY),
+      { timeoutMs: 30_000, message: "the kept post was never opened" },
+    );
+    const row = (await dave.runJson<{ messages: InboxRow[] }>(["inbox"])).messages.find(
+      (m) => m.body === EARLY,
+    );
+    expect(row).toMatchObject({ from_name: "alice", topic: "general" });
   }, 120_000);
 
   it("the broker never stored a topic body in plaintext", async () => {
