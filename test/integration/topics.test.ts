@@ -113,6 +113,21 @@ describe.concurrent("topics", () => {
     expect(aliceList.map((t) => t.name)).toEqual(["general", "ops"]);
     const bad = await alice.request({ type: "topic_create", name: "-Bad Name" });
     expect(bad).toMatchObject({ type: "error", code: "invalid_message" });
+    // Metadata only in the audit log: who made, joined and left which topic.
+    await bob.request({ type: "topic_join", topic: "general" });
+    await bob.request({ type: "topic_leave", topic: "general" });
+    const owner = await connect(mesh, mesh.owner);
+    const audit = await owner.request({ type: "audit_query" });
+    const topicEntries = (audit.entries as Array<{ action: string; target: string; actorName: string }>)
+      .filter((e) => e.action.startsWith("topic."))
+      .map((e) => [e.action, e.target, e.actorName]);
+    expect(topicEntries).toEqual(
+      expect.arrayContaining([
+        ["topic.created", "ops", "alice"],
+        ["topic.left", "general", "bob"],
+      ]),
+    );
+    expect(topicEntries.filter(([action]) => action === "topic.created")).toHaveLength(1);
   });
 
   it("posts reach every other topic member (online now or later), land in history, and never reach non-members", async () => {
@@ -138,8 +153,25 @@ describe.concurrent("topics", () => {
     expect(decryptMulticast(push.ciphertext as string, push.nonce as string, key)).toBe("the plan");
     const byName = await alice.sendMessage({ targetSpec: "#design", ...encryptMulticast("second", key) });
     await bob.waitForPush(byName.messageId as string);
+    // A reply in a topic answers a message of that topic.
+    const reply = await bob.sendMessage({
+      targetSpec: "#design",
+      replyToId: ack.messageId,
+      ...encryptMulticast("re: the plan", key),
+    });
+    expect(reply).toMatchObject({ queued: true });
+    const strayReply = await bob.sendMessage({
+      targetSpec: "#design",
+      replyToId: "A".repeat(32),
+      ...encryptMulticast("re: nothing", key),
+    });
+    expect(strayReply).toMatchObject({ queued: false, error: expect.stringMatching(/^invalid: replyToId/) });
+    await alice.waitForPush(reply.messageId as string);
     await carol.expectNone((f) => f.type === "push" && f.topicId === topicId, 300);
-    await alice.expectNone((f) => f.type === "push" && f.topicId === topicId, 100);
+    await alice.expectNone(
+      (f) => f.type === "push" && f.topicId === topicId && f.senderName === "alice",
+      100,
+    );
 
     // A non-member cannot post to a private topic, nor read it.
     const refused = await carol.sendMessage({ targetSpec: "#design", ...encryptMulticast("hi", key) });
@@ -157,10 +189,14 @@ describe.concurrent("topics", () => {
 
     const history = await back.request({ type: "topic_history", topic: "design", limit: 2 });
     const msgs = history.messages as Array<Record<string, unknown>>;
-    expect(msgs.map((x) => x.id)).toEqual([later.messageId, byName.messageId]);
+    expect(msgs.map((x) => x.id)).toEqual([later.messageId, reply.messageId]);
     expect(msgs[0]).toMatchObject({ senderMemberId: m.alice!.memberId, senderName: "alice", bodyVersion: 2 });
-    const older = await back.request({ type: "topic_history", topic: topicId, beforeId: byName.messageId });
-    expect((older.messages as Array<{ id: string }>).map((x) => x.id)).toEqual([ack.messageId]);
+    const older = await back.request({ type: "topic_history", topic: topicId, beforeId: reply.messageId });
+    expect((older.messages as Array<{ id: string }>).map((x) => x.id)).toEqual([
+      byName.messageId,
+      ack.messageId,
+    ]);
+    expect(msgs[1]).toMatchObject({ replyToId: ack.messageId });
 
     const list = (await back.request({ type: "topic_list" })).topics as Array<{
       name: string;

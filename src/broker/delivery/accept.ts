@@ -207,7 +207,8 @@ export class SendPipeline {
     const found: Array<Candidate & { deliveries: NewDelivery[]; topicId?: string }> = [];
     for (const c of candidates) {
       try {
-        const resolution = await resolveRecipients(this.ctx, c.item.sender, c.item.frame.targetSpec);
+        const { targetSpec, replyToId } = c.item.frame;
+        const resolution = await resolveRecipients(this.ctx, c.item.sender, targetSpec, replyToId);
         if (resolution.ok) {
           const topic = resolution.topicId === undefined ? {} : { topicId: resolution.topicId };
           found.push({ ...c, deliveries: resolution.deliveries, ...topic });

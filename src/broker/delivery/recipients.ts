@@ -15,6 +15,7 @@ export async function resolveRecipients(
   ctx: BrokerContext,
   sender: Presence,
   targetSpec: string,
+  replyToId?: string,
 ): Promise<Resolution> {
   const parsed = parseTarget(targetSpec);
   if (!parsed.ok) {
@@ -38,20 +39,29 @@ export async function resolveRecipients(
       );
     }
     case "topic":
-      return resolveTopic(ctx, sender, target.topic);
+      return resolveTopic(ctx, sender, target.topic, replyToId);
   }
 }
 
 /**
  * `#<topicId>` (or a name): every member of the topic but the sender's member. An existing topic is never
- * `no_recipient`, even with no other member; private and dm topics take posts only from their members.
+ * `no_recipient`, even with no other member; private and dm topics take posts only from their members; a
+ * reply must answer a message of the same topic.
  */
-async function resolveTopic(ctx: BrokerContext, sender: Presence, ref: string): Promise<Resolution> {
+async function resolveTopic(
+  ctx: BrokerContext,
+  sender: Presence,
+  ref: string,
+  replyToId: string | undefined,
+): Promise<Resolution> {
   const topic = await ctx.store.findTopic(sender.meshId, ref);
   if (!topic) return { ok: false, code: "no_recipient", detail: "" };
   const members = await ctx.store.listTopicMembers(topic.id);
   if (topic.visibility !== "public" && !members.some((m) => m.memberId === sender.memberId)) {
     return { ok: false, code: "forbidden", detail: `only members of topic ${topic.name} can post to it` };
+  }
+  if (replyToId !== undefined && !(await ctx.store.isTopicMessage(topic.id, replyToId))) {
+    return { ok: false, code: "invalid", detail: `replyToId: not a message of topic ${topic.name}` };
   }
   const others = members.filter((m) => m.memberId !== sender.memberId);
   return {

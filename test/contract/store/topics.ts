@@ -142,6 +142,9 @@ export function topicsContract(ctx: ContractContext): void {
       expect(next.map((m) => m.id)).toEqual([posts[1]!.id, posts[0]!.id]);
       expect(await store.topicHistory(topic.id, 3, "not-a-message")).toEqual([]);
       expect(await store.topicHistory(other.id, 50, posts[2]!.id)).toEqual([]);
+      expect(await store.isTopicMessage(topic.id, posts[0]!.id)).toBe(true);
+      expect(await store.isTopicMessage(other.id, posts[0]!.id)).toBe(false);
+      expect(await store.isTopicMessage(topic.id, "not-a-message")).toBe(false);
     });
 
     it("claims a key once; the loser learns the winning key id", async () => {

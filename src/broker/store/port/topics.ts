@@ -84,6 +84,8 @@ export interface TopicStore {
    * that is not a message of the topic gives an empty page).
    */
   topicHistory(topicId: string, limit: number, beforeId: string | null): Promise<MessageRow[]>;
+  /** Whether `messageId` is a message of the topic (a reply in a topic must answer one of its own). */
+  isTopicMessage(topicId: string, messageId: string): Promise<boolean>;
 
   /**
    * Sets the topic's key when it has none, with the claimer's copy, as one atomic compare-and-set: of any

@@ -119,6 +119,13 @@ export function topicMethods(ctx: PgContext): TopicStore {
       );
       return rows.map(toMessage);
     },
+    async isTopicMessage(topicId, messageId) {
+      const rows = await ctx.run(
+        false,
+        (db) => db`SELECT 1 FROM messages WHERE id = ${messageId} AND topic_id = ${topicId}`,
+      );
+      return rows.length > 0;
+    },
     async claimTopicKey(copy) {
       return ctx.run(true, async (db) => {
         // The compare-and-set: a concurrent claimer waits for the winner's row lock, re-checks

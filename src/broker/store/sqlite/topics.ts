@@ -143,6 +143,9 @@ export function topicMethods(ctx: SqliteContext): TopicStore {
          AND (@beforeId IS NULL OR seq < (SELECT b.seq FROM messages b WHERE b.id = @beforeId AND b.topic_id = @topicId))
        ORDER BY seq DESC LIMIT @limit`,
     ),
+    inTopic: db.prepare<[string, string], { one: number }>(
+      "SELECT 1 AS one FROM messages WHERE id = ? AND topic_id = ?",
+    ),
     setKey: db.prepare("UPDATE topics SET key_id = ? WHERE id = ? AND key_id IS NULL"),
     keyOf: db.prepare<[string], { key_id: string | null }>("SELECT key_id FROM topics WHERE id = ?"),
     putCopy: db.prepare(
@@ -216,6 +219,9 @@ export function topicMethods(ctx: SqliteContext): TopicStore {
     },
     async topicHistory(topicId, limit, beforeId) {
       return q().history.all({ topicId, limit, beforeId }).map(toMessage);
+    },
+    async isTopicMessage(topicId, messageId) {
+      return q().inTopic.get(messageId, topicId) !== undefined;
     },
     async claimTopicKey(copy) {
       return ctx.db.transaction(() => {
