@@ -6,12 +6,13 @@
  * daemon was down when it returns; private topics never reach non-members; every verb through the daemon
  * and with `--no-daemon`; and no topic body is found in plaintext in the broker's files or tables.
  */
+import { spawn } from "node:child_process";
 import { readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connectMember, startBroker, waitUntil, type BrokerProcess } from "../helpers/broker.js";
 import { encryptMulticast, openTopicKey } from "../../src/crypto/index.js";
-import { CliUser, type CliResult } from "../helpers/cli.js";
+import { CLI_BIN, CliUser, ROOT, type CliResult } from "../helpers/cli.js";
 import { postgresAvailable, useFreshDatabase, withDatabase } from "../helpers/postgres.js";
 
 interface TopicMessage {
@@ -54,6 +55,48 @@ function filesUnder(dir: string): string[] {
     const path = join(dir, name);
     return statSync(path).isDirectory() ? filesUnder(path) : [path];
   });
+}
+
+/** `claudemesh topic tail <topic> --json` in the background, once it follows. */
+async function tailTopic(user: CliUser, topic: string, extra: readonly string[]) {
+  const child = spawn(process.execPath, [CLI_BIN, "topic", "tail", topic, ...extra, "--json"], {
+    cwd: ROOT,
+    env: user.env,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk));
+  child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk));
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  const lines = () =>
+    stdout
+      .split("\n")
+      .filter((l) => l.trim() !== "")
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+  try {
+    await waitUntil(() => stderr.includes("following") || undefined, {
+      timeoutMs: 20_000,
+      message: `topic tail did not start: ${stderr}`,
+    });
+  } catch (error) {
+    child.kill("SIGKILL");
+    throw error;
+  }
+  return {
+    next: (body: string) =>
+      waitUntil(() => lines().find((l) => l.body === body), {
+        timeoutMs: 15_000,
+        message: `tail never printed ${body}: ${stdout} ${stderr}`,
+      }),
+    async stop() {
+      child.kill("SIGINT");
+      const timer = setTimeout(() => child.kill("SIGKILL"), 10_000);
+      const code = await exited;
+      clearTimeout(timer);
+      return code;
+    },
+  };
 }
 
 async function history(user: CliUser, topic: string, extra: string[] = []): Promise<TopicMessage[]> {
@@ -210,6 +253,27 @@ function suite(kind: "sqlite" | "postgres"): void {
     expect([bad.code, errorOf(bad).code]).toEqual([2, "invalid_argument"]);
     const missing = await alice.run(["topic", "history", "nope", "--json"]);
     expect(errorOf(missing).code).toBe("topic_not_found");
+  }, 120_000);
+
+  it("topic tail streams new posts as JSON lines and marks them read, with and without the daemon", async () => {
+    for (const extra of [[], ["--no-daemon"]]) {
+      const tail = await tailTopic(bob, "general", extra);
+      try {
+        const body = `tail-${extra.length}-${Date.now()}`;
+        await alice.runJson(["topic", "post", "general", body]);
+        const line = await tail.next(body);
+        expect(line).toMatchObject({ topic: "general", from_name: "alice", body, encrypted: true });
+        await waitUntil(
+          async () =>
+            (
+              await bob.runJson<{ topics: Array<{ name: string; unread: number }> }>(["topic", "list"])
+            ).topics.find((t) => t.name === "general")?.unread === 0,
+          { timeoutMs: 10_000, message: "tail did not mark general read" },
+        );
+      } finally {
+        expect(await tail.stop()).toBe(0);
+      }
+    }
   }, 120_000);
 
   it("a post that arrives before the member's key copy is kept, then opened when the copy comes", async () => {

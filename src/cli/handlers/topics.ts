@@ -167,7 +167,7 @@ export async function topicTail(ctx: Context): Promise<void> {
   // Anything before now is history; this shows what comes next, and marks the topic read as it goes.
   const first = await client.call("topicHistory", { name, limit: 1, mesh });
   await client.call("markTopicRead", { name, mesh });
-  if (!ctx.json) ctx.out.note(ctx.out.c.dim(`following #${name} (Ctrl-C to stop)`));
+  ctx.out.note(ctx.out.c.dim(`following #${name} (Ctrl-C to stop)`));
   if (client.inProcess) return pollTail(ctx, client, name, first.messages[0]?.id ?? null, print);
   const stream = followEvents(client, {
     mesh,
