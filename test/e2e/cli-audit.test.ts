@@ -6,7 +6,7 @@
 import Database from "better-sqlite3";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startBroker, type BrokerProcess } from "../helpers/broker.js";
+import { startBroker, waitUntil, type BrokerProcess } from "../helpers/broker.js";
 import { CliUser, type CliResult } from "../helpers/cli.js";
 
 interface EntryRow {
@@ -36,6 +36,15 @@ describe("audit log through the CLI", () => {
     const { link } = await alice.runJson<{ link: string }>(["invite"]);
     await bob.runJson(["join", link, "--name", "bob"]);
     expect((await alice.run(["daemon", "up"])).code).toBe(0);
+    // Alice's daemon sets the key of `general` and seals bob a copy (two audit entries): let it finish
+    // first, so the log below is in a known order.
+    await waitUntil(
+      async () =>
+        (
+          await alice.runJson<{ members: Array<{ has_key: boolean }> }>(["topic", "members", "general"])
+        ).members.every((m) => m.has_key),
+      { timeoutMs: 20_000, message: "general's key was never set and sealed" },
+    );
   }, 120_000);
 
   afterAll(async () => {
@@ -48,13 +57,15 @@ describe("audit log through the CLI", () => {
     for (const extra of [[], ["--no-daemon"]]) {
       const { entries } = await alice.runJson<{ entries: EntryRow[] }>(["audit", "log", ...extra]);
       expect(entries.map((e) => [e.seq, e.action, e.actor_name])).toEqual([
-        [4, "task.created", "bob"],
+        [6, "task.created", "bob"],
+        [5, "topic.key_sealed", "alice"],
+        [4, "topic.key_set", "alice"],
         [3, "member.joined", "bob"],
         [2, "invite.created", "alice"],
         [1, "mesh.created", "alice"],
       ]);
       expect(entries[0]).toEqual({
-        seq: 4,
+        seq: 6,
         at: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
         actor_name: "bob",
         actor_pubkey: expect.stringMatching(/^[0-9a-f]{64}$/),
@@ -69,13 +80,13 @@ describe("audit log through the CLI", () => {
         "1",
         ...extra,
       ]);
-      expect(limited.entries.map((e) => e.seq)).toEqual([4]);
+      expect(limited.entries.map((e) => e.seq)).toEqual([6]);
       const verified = await alice.runJson<{ ok: boolean; entries: number; head: string }>([
         "audit",
         "verify",
         ...extra,
       ]);
-      expect(verified).toMatchObject({ ok: true, entries: 4, head: entries[0]!.hash });
+      expect(verified).toMatchObject({ ok: true, entries: 6, head: entries[0]!.hash });
     }
     const human = await alice.run(["audit", "log"]);
     expect(human.code).toBe(0);
