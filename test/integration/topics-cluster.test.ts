@@ -98,7 +98,7 @@ describe.skipIf(!postgresAvailable("topics cluster"))("topics on three nodes", (
     await alice.request({ type: "topic_join", topic: "ops", member: m.bob!.pubkey });
     const ack = await alice.sendMessage({ targetSpec: "#ops", ...encryptMulticast("x", randomBytes(32)) });
     expect(ack).toMatchObject({ queued: true, recipientOnline: true });
-    expect(await bob.waitForPush(ack.messageId as string)).toMatchObject({ topicId });
+    expect(await bob.waitForPush(ack.messageId as string)).toMatchObject({ topicId, topic: "ops" });
     await carol.expectNone((f) => f.type === "push" && f.topicId === topicId, 500);
   });
 });

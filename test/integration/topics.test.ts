@@ -149,7 +149,7 @@ describe.concurrent("topics", () => {
     const ack = await alice.sendMessage({ targetSpec: `#${topicId}`, ...body });
     expect(ack).toMatchObject({ type: "ack", queued: true, recipientOnline: true });
     const push = await bob.waitForPush(ack.messageId as string);
-    expect(push).toMatchObject({ topicId, bodyVersion: 2, targetSpec: `#${topicId}` });
+    expect(push).toMatchObject({ topicId, topic: "design", bodyVersion: 2, targetSpec: `#${topicId}` });
     expect(decryptMulticast(push.ciphertext as string, push.nonce as string, key)).toBe("the plan");
     const byName = await alice.sendMessage({ targetSpec: "#design", ...encryptMulticast("second", key) });
     await bob.waitForPush(byName.messageId as string);

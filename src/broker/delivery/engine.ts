@@ -18,6 +18,8 @@ const SWEEP_INTERVAL_MS = 10 * 60_000;
 /** Rows each retention step touches per round; rounds repeat, with other work in between, until done. */
 const SWEEP_BATCH = 1_000;
 const QUEUE_DEPTH_INTERVAL_MS = 30_000;
+/** Topic names kept for pushes before the cache starts over. */
+const TOPIC_NAME_CACHE = 10_000;
 
 export class DeliveryEngine {
   private sends: PendingSend[] = [];
@@ -30,6 +32,8 @@ export class DeliveryEngine {
   /** Non-acking connections: when their oldest unacked claim was made (§4.10). */
   private readonly unackedSince = new Map<Presence, number>();
   private readonly timers: NodeJS.Timeout[] = [];
+  /** Topic names by topic id, for `push.topic`. */
+  private readonly topicNames = new Map<string, string>();
   private sweeping = false;
   private stopped = false;
 
@@ -255,6 +259,7 @@ export class DeliveryEngine {
     const claimers = [...eligible, ...fallback];
     const claimed = [...first, ...second];
     const senderKeys = await this.senderMemberKeys(claimed.flat());
+    const topicNames = await this.topicNamesOf(claimed.flat());
     const deliveredOnWrite: number[] = [];
     for (let i = 0; i < claimers.length; i++) {
       const p = claimers[i]!;
@@ -266,7 +271,9 @@ export class DeliveryEngine {
         continue;
       }
       for (const d of list) {
-        out.push(socket, pushJson(d, senderKeys.get(d.message.senderMemberId) ?? d.message.senderPubkey));
+        const senderKey = senderKeys.get(d.message.senderMemberId) ?? d.message.senderPubkey;
+        const topic = d.message.topicId === null ? undefined : topicNames.get(d.message.topicId);
+        out.push(socket, pushJson(d, senderKey, topic));
         if (p.nonAcking) deliveredOnWrite.push(d.deliveryId);
       }
       out.onCommit(() => {
@@ -288,6 +295,22 @@ export class DeliveryEngine {
       if (member) keys.set(id, member.pubkey);
     }
     return keys;
+  }
+
+  /**
+   * The name of every topic in a claimed batch (`push.topic`, §4.8), from a cache: topic names never change,
+   * so each is read from the store once.
+   */
+  private async topicNamesOf(claimed: ClaimedDelivery[]): Promise<Map<string, string>> {
+    for (const d of claimed) {
+      const id = d.message.topicId;
+      if (id === null || this.topicNames.has(id)) continue;
+      const topic = await this.ctx.store.findTopic(d.message.meshId, id);
+      if (topic === null) continue;
+      if (this.topicNames.size >= TOPIC_NAME_CACHE) this.topicNames.clear();
+      this.topicNames.set(id, topic.name);
+    }
+    return this.topicNames;
   }
 
   private async reofferTick(): Promise<void> {

@@ -1,7 +1,7 @@
 /** The one `push` shape for every path (protocol.md §4.8). */
 import type { ClaimedDelivery } from "../store/port/index.js";
 
-export function pushJson(d: ClaimedDelivery, senderMemberPubkey: string): string {
+export function pushJson(d: ClaimedDelivery, senderMemberPubkey: string, topic?: string): string {
   const m = d.message;
   const push: Record<string, unknown> = {
     type: "push",
@@ -23,5 +23,6 @@ export function pushJson(d: ClaimedDelivery, senderMemberPubkey: string): string
   if (m.requestFingerprint !== null) push.request_fingerprint = m.requestFingerprint;
   if (m.bodyVersion !== null) push.bodyVersion = m.bodyVersion;
   if (m.topicId !== null) push.topicId = m.topicId;
+  if (topic !== undefined) push.topic = topic;
   return JSON.stringify(push);
 }
