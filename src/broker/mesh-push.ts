@@ -1,6 +1,6 @@
 /**
- * System pushes about shared state (`task_change`, `lease_change`: protocol.md §6.3, §6.9a) to every
- * presence of a mesh on every node: written to the presences held here, and told to the other nodes on
+ * System pushes about shared state (`task_change`, `lease_change`, `file_shared`: protocol.md §6.3, §6.9a,
+ * §6.6) to every presence of a mesh (or of some of its members) on every node: written to the presences held here, and told to the other nodes on
  * the cluster bus, which write them to theirs. Live only, like presence events (§3.6).
  */
 import type { ClusterMessageOf } from "./cluster/bus.js";
@@ -25,7 +25,13 @@ export function writeToMesh(
 }
 
 function writeHeld(ctx: BrokerContext, push: MeshPush): void {
-  writeToMesh(ctx, push.meshId, systemPush(push.meshId, push.event, push.data));
+  const json = systemPush(push.meshId, push.event, push.data);
+  if (!push.memberIds) return writeToMesh(ctx, push.meshId, json);
+  for (const memberId of push.memberIds) {
+    for (const p of ctx.registry.ofMember(memberId)) {
+      if (p.meshId === push.meshId && p.socket?.open) p.socket.sendRaw(json);
+    }
+  }
 }
 
 /** Sends a push to the whole mesh, here and on the other nodes; call after the change committed. */

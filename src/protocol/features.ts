@@ -23,6 +23,8 @@ export const BROKER_FEATURES = [
   "task_change",
   "leases",
   "audit",
+  "files",
+  "file_shared",
 ] as const;
 
 /** Client capabilities the broker understands. */

@@ -61,12 +61,16 @@ export const ClusterMessage = z.discriminatedUnion("kind", [
     updatedAt: z.string().max(40),
     value: z.unknown().optional(),
   }),
-  /** A shared-state system push (`task_change`, `lease_change`) for every presence each node holds. */
+  /**
+   * A shared-state system push (`task_change`, `lease_change`, `file_shared`) for every presence each
+   * node holds, or only those of `memberIds` when given.
+   */
   z.object({
     kind: z.literal("mesh_push"),
     meshId: Id,
-    event: z.enum(["task_change", "lease_change"]),
-    data: z.record(z.string(), z.union([z.string().max(1_024), z.null()])),
+    event: z.enum(["task_change", "lease_change", "file_shared"]),
+    data: z.record(z.string(), z.union([z.string().max(1_024), z.number(), z.null()])),
+    memberIds: z.array(Id).max(1_000).optional(),
   }),
 ]);
 export type ClusterMessage = z.infer<typeof ClusterMessage>;

@@ -39,6 +39,11 @@ const WRITE_METHODS: ReadonlySet<string> = new Set<keyof Store>([
   "revokeDeliveries",
   "sweep",
   "appendAudit",
+  "writeBlob",
+  "createFile",
+  "putFileKey",
+  "deleteFile",
+  "expireFiles",
 ]);
 
 type FaultMode = "none" | "down" | "writes";

@@ -19,6 +19,8 @@ export const AUDIT_ACTIONS = [
   "lease.acquired",
   "lease.released",
   "lease.expired",
+  "file.shared",
+  "file.deleted",
 ] as const;
 export const AuditAction = z.enum(AUDIT_ACTIONS);
 export type AuditAction = z.infer<typeof AuditAction>;
