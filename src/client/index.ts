@@ -77,9 +77,25 @@ export type {
   AuditEntry,
   AuditResult,
   AuditVerifyResult,
+  FileUrl,
+  FileList,
+  FileEntry,
+  FileStatusResult,
+  FileSharedData,
   CoalescedPeerEvent,
   PeerEventsData,
   UnbanAck,
 } from "../protocol/frames.js";
 export { memoryQueryTokens, sealMemory, type SealedMemory } from "./memory-skills.js";
 export type { MemoryEntry, MemoryStored, SkillAck, SkillDetail, SkillSummary } from "../protocol/frames.js";
+export {
+  FILE_MAX_PLAINTEXT_BYTES,
+  downloadFile,
+  resolveFileUrl,
+  uploadFile,
+  type DownloadResult,
+  type FileIdentity,
+  type TransferProgress,
+  type UploadInput,
+  type UploadResult,
+} from "./file-transfer.js";

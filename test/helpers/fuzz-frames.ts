@@ -72,6 +72,11 @@ export const FUZZ_KNOWN_TYPES = [
   "lease_list",
   "audit_query",
   "audit_verify",
+  "get_file",
+  "list_files",
+  "file_status",
+  "delete_file",
+  "grant_file_access",
 ] as const;
 
 export class FuzzGenerator {
@@ -240,6 +245,19 @@ export class FuzzGenerator {
         return { type, prefix: this.string(4) };
       case "audit_query":
         return { type, limit: this.pick([1, 100, 500, 0, 501]), beforeSeq: this.pick([1, 5, -1]) };
+      case "get_file":
+      case "file_status":
+      case "delete_file":
+        return { type, fileId: this.pick([this.string(32), "A".repeat(32), "../x"]) };
+      case "list_files":
+        return { type, query: this.string(5), from: this.string(5) };
+      case "grant_file_access":
+        return {
+          type,
+          fileId: this.string(32),
+          peerPubkey: this.pick(["0".repeat(64), this.string(64)]),
+          sealedKey: this.pick(["YQ==", "not base64!"]),
+        };
       default:
         return { type };
     }

@@ -104,6 +104,10 @@ const REPLY_TYPES = new Set([
   "lease_list_result",
   "audit_result",
   "audit_verify_result",
+  "file_url",
+  "file_list",
+  "file_status_result",
+  "grant_file_access_ok",
 ]);
 
 let mesh: TestMesh;

@@ -28,8 +28,11 @@ import type { FileKey, FileRow, MemberRow } from "../store/port/index.js";
 import { fail, json } from "./respond.js";
 import { verifySignedHash, verifySignedRequest } from "./signed.js";
 
-/** After a 413 the rest of the body is read and dropped (so the client sees the answer), up to this. */
-const DRAIN_LIMIT_BYTES = 4 * 1024 * 1024;
+/**
+ * After a 413 the rest of the body is read and dropped (a client still sending would otherwise get a
+ * broken pipe instead of the answer), up to this much more than the limit; then the socket is closed.
+ */
+const DRAIN_SLACK_BYTES = 4 * 1024 * 1024;
 
 const Bool = z.enum(["true", "false"]).transform((v) => v === "true");
 
@@ -69,14 +72,18 @@ function header(req: IncomingMessage, name: string): string | undefined {
   return typeof v === "string" ? v : undefined;
 }
 
-/** A 413 the client can read: the rest of its body is dropped, up to a limit, then the socket closed. */
-function refuseTooLarge(req: IncomingMessage, res: ServerResponse): void {
-  res.setHeader("Connection", "close");
+/**
+ * A 413 the client can read: the rest of its body is dropped until `alreadyRead` plus what follows
+ * passes the limit by the slack, then the socket is closed.
+ */
+function refuseTooLarge(req: IncomingMessage, res: ServerResponse, alreadyRead: number): void {
+  // No `Connection: close`: the server would close the socket on the client still sending, which then
+  // sees a broken pipe, not this answer.
   fail(res, 413, "too_large", "file too large (max 50 MiB)");
-  let drained = 0;
+  let drained = alreadyRead;
   req.on("data", (chunk: Buffer) => {
     drained += chunk.length;
-    if (drained > DRAIN_LIMIT_BYTES) req.destroy();
+    if (drained > FILE_MAX_BYTES + DRAIN_SLACK_BYTES) req.destroy();
   });
   req.resume();
 }
@@ -141,7 +148,7 @@ export async function uploadRoute(
   const h = parsed.data;
   if (h.encrypted && h.fileKeys.length === 0)
     return fail(res, 400, "invalid_argument", "x-file-keys: an encrypted file needs at least one sealed key");
-  if (Number(header(req, "content-length") ?? 0) > FILE_MAX_BYTES) return refuseTooLarge(req, res);
+  if (Number(header(req, "content-length") ?? 0) > FILE_MAX_BYTES) return refuseTooLarge(req, res, 0);
 
   const fileId = randomMessageId();
   const hash = createHash("sha256");
@@ -149,7 +156,7 @@ export async function uploadRoute(
   try {
     size = await ctx.store.writeBlob(fileId, hashing(req, hash), FILE_MAX_BYTES);
   } catch (err) {
-    if (err instanceof BlobTooLargeError) return refuseTooLarge(req, res);
+    if (err instanceof BlobTooLargeError) return refuseTooLarge(req, res, FILE_MAX_BYTES + 1);
     throw err;
   }
   let stored = true;

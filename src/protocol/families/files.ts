@@ -27,7 +27,10 @@ export const FileName = z
   .string()
   .min(1)
   .max(FILE_NAME_MAX_CHARS)
-  .refine((s) => !/[\u0000-\u001f/\\]/.test(s), "must not contain a path separator or control character");
+  .refine(
+    (s) => ![...s].some((c) => c === "/" || c === "\\" || c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f),
+    "must not contain a path separator or control character",
+  );
 export const FileTags = z.array(z.string().min(1).max(64)).max(FILE_TAGS_MAX);
 export const SealedKey = z
   .string()
