@@ -248,7 +248,8 @@ export interface StatusView {
  * (header, or `?last_event_id=`); it keeps growing across daemon restarts. Replay covers `message` events
  * from the inbox and the last 1,000 other events. Data: `message` → {@link MessageEvent}; `peer_join` /
  * `peer_leave` → {@link PeerEvent}; `broker_status` → {@link BrokerStatusEvent}; `system` → {mesh, event,
- * data}; `session_end` → {session_pubkey, session_id, mesh, reason}, after which a session's stream ends.
+ * data}; `session_end` → {session_pubkey, session_id, mesh, reason}, after which a session's stream ends;
+ * `file_shared` → {mesh, fileId, name, size, from, fromPubkey}, a file shared with this member.
  */
 export type DaemonEventName =
   | "message"
@@ -257,6 +258,7 @@ export type DaemonEventName =
   | "state_change"
   | "task"
   | "lease"
+  | "file_shared"
   | "system"
   | "broker_status"
   | "session_end";

@@ -27,6 +27,7 @@ import type {
 import type { MemoryView, SkillDetailView, SkillView } from "./contract.js";
 import type { LeaseConflict, LeaseGrantView, LeaseView, TaskView } from "./tasks-leases.js";
 import type { AuditEntryView, AuditVerifyView } from "./audit.js";
+import type { FileTransferView, FileView } from "./files.js";
 
 export type Method = "GET" | "POST" | "DELETE";
 
@@ -97,6 +98,12 @@ export const ENDPOINTS = {
   checkLeases: { method: "POST", path: "/v1/leases/check" },
   auditLog: { method: "GET", path: "/v1/audit" },
   auditVerify: { method: "GET", path: "/v1/audit/verify" },
+  /** The daemon reads `path` (same user, same machine), encrypts and uploads it. */
+  shareFile: { method: "POST", path: "/v1/files" },
+  listFiles: { method: "GET", path: "/v1/files" },
+  /** The daemon downloads, decrypts and checks the file, and writes it to `path`. */
+  getFile: { method: "POST", path: "/v1/files/:id/get" },
+  deleteFile: { method: "DELETE", path: "/v1/files/:id" },
   /** Server-sent events (not a JSON answer): follow it with `daemon-api/events.ts`. */
   events: { method: "GET", path: "/v1/events" },
 } as const satisfies Record<string, EndpointDef>;
@@ -163,6 +170,10 @@ export interface EndpointOutputs {
   checkLeases: { conflicts: LeaseConflict[] };
   auditLog: { entries: AuditEntryView[] };
   auditVerify: AuditVerifyView;
+  shareFile: FileTransferView;
+  listFiles: { files: FileView[] };
+  getFile: FileTransferView & { path: string };
+  deleteFile: { id: string; deleted: boolean };
   events: never;
 }
 

@@ -51,6 +51,9 @@ export type BrokerLink = Pick<
   | "listLeases"
   | "queryAudit"
   | "verifyAudit"
+  | "getFile"
+  | "listFiles"
+  | "deleteFile"
 >;
 
 export type LinkFactory = (options: MeshClientOptions) => BrokerLink;

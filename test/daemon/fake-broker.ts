@@ -226,6 +226,9 @@ export class FakeLink implements BrokerLink {
   listLeases: BrokerLink["listLeases"] = () => unsupported("lease_list");
   queryAudit: BrokerLink["queryAudit"] = () => unsupported("audit_query");
   verifyAudit: BrokerLink["verifyAudit"] = () => unsupported("audit_verify");
+  getFile: BrokerLink["getFile"] = () => unsupported("get_file");
+  listFiles: BrokerLink["listFiles"] = () => unsupported("list_files");
+  deleteFile: BrokerLink["deleteFile"] = () => unsupported("delete_file");
 }
 
 /** A request the fake broker does not serve, refused as a real broker refuses an unknown type. */
