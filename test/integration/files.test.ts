@@ -9,7 +9,7 @@ import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { downloadFile, uploadFile, type FileIdentity } from "../../src/client/file-transfer.js";
-import { randomBytes, sealTo } from "../../src/crypto/index.js";
+import { generateIdentity, randomBytes, sealTo } from "../../src/crypto/index.js";
 import { FILE_MAX_BYTES } from "../../src/protocol/index.js";
 import { signHttpRequest } from "../../src/client/signing.js";
 import { rawUpload } from "../helpers/file-upload.js";
@@ -173,6 +173,16 @@ describe.concurrent("files", () => {
       queued: false,
     });
     expect(await bob!.request({ type: "get_file", fileId: up.fileId })).toMatchObject({ code: "not_found" });
+    const owner = await connectMember(broker().url, mesh.meshId, mesh.owner);
+    const log = (await owner.request({ type: "audit_query" })) as unknown as {
+      entries: Array<{ action: string; target: string; actorName: string }>;
+    };
+    expect(log.entries.filter((e) => e.target === up.fileId).map((e) => [e.action, e.actorName])).toEqual(
+      expect.arrayContaining([
+        ["file.shared", "alice"],
+        ["file.deleted", "alice"],
+      ]),
+    );
     expect(await bob!.request({ type: "get_file", fileId: "nope" })).toMatchObject({ code: "not_found" });
   });
 
@@ -224,6 +234,12 @@ describe.concurrent("files", () => {
         message: expect.stringContaining(mentions),
       });
     }
+    const stranger = generateIdentity();
+    const outsider = { ...m.alice!, pubkey: stranger.publicKey, secretKey: stranger.secretKey };
+    expect(await rawUpload(broker(), mesh, outsider, body, { "X-File-Name": "a" })).toEqual({
+      status: 401,
+      body: { ok: false, error: "unauthorized" },
+    });
     const forged = await fetch(`${broker().httpUrl}/upload`, {
       method: "POST",
       headers: {

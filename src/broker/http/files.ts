@@ -113,6 +113,13 @@ async function keyMembers(
   return members;
 }
 
+/** Whether `pubkey` names an active member of `meshId` or a live session of one (the signature comes later). */
+async function mayUpload(ctx: BrokerContext, meshId: string, pubkey: string): Promise<boolean> {
+  const member = await ctx.store.findMemberByPubkey(meshId, pubkey);
+  if (member) return member.revokedAt === null;
+  return ctx.registry.bySession(meshId, pubkey) !== undefined;
+}
+
 export async function uploadRoute(
   ctx: BrokerContext,
   req: IncomingMessage,
@@ -120,13 +127,12 @@ export async function uploadRoute(
 ): Promise<void> {
   // The cheap checks first, so a request that cannot succeed never gets its body stored.
   const timestamp = Number(header(req, "x-claudemesh-timestamp"));
-  if (
-    !header(req, "x-claudemesh-mesh") ||
-    !header(req, "x-claudemesh-pubkey") ||
-    !Number.isInteger(timestamp)
-  )
-    return fail(res, 401, "unauthorized");
+  const meshId = header(req, "x-claudemesh-mesh");
+  const pubkey = header(req, "x-claudemesh-pubkey");
+  if (!meshId || !pubkey || !Number.isInteger(timestamp)) return fail(res, 401, "unauthorized");
   if (Math.abs(Date.now() - timestamp) > TIMESTAMP_SKEW_MS) return fail(res, 401, "timestamp_skew");
+  // Only a member (or a live session of one) may make the broker store bytes, even for a moment.
+  if (!(await mayUpload(ctx, meshId, pubkey))) return fail(res, 401, "unauthorized");
   const parsed = UploadHeaders.safeParse({
     name: decodeName(header(req, UploadHeader.name)),
     tags: jsonHeader(header(req, UploadHeader.tags)),
