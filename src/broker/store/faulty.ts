@@ -44,6 +44,7 @@ const WRITE_METHODS: ReadonlySet<string> = new Set<keyof Store>([
   "putFileKey",
   "deleteFile",
   "expireFiles",
+  "deleteOrphanBlobs",
 ]);
 
 type FaultMode = "none" | "down" | "writes";

@@ -155,6 +155,22 @@ export function filesContract(ctx: ContractContext): void {
       expect(await store.readBlob(messageId("none"))).toBeNull();
     });
 
+    it("removes old bytes that belong to no file, never those of a file or fresh ones", async () => {
+      const store = ctx.store();
+      const { mesh } = await seedTwoMembers(store);
+      const file = newFile(mesh.id, mesh.owner.id);
+      const orphan = messageId("o");
+      await store.writeBlob(file.id, chunks(Buffer.from("kept")), 100);
+      await store.createFile(file, []);
+      await store.writeBlob(orphan, chunks(Buffer.from("left behind")), 100);
+      expect(await store.deleteOrphanBlobs(Date.now() - 3_600_000, 100)).toBe(0);
+      expect(await readAll(store, orphan)).not.toBeNull();
+      expect(await store.deleteOrphanBlobs(Date.now() + 60_000, 100)).toBe(1);
+      expect(await store.readBlob(orphan)).toBeNull();
+      expect((await readAll(store, file.id))?.toString()).toBe("kept");
+      await store.deleteBlob(file.id);
+    });
+
     it("refuses a stream over the limit and keeps nothing of it", async () => {
       const store = ctx.store();
       const id = messageId("c");

@@ -4,7 +4,7 @@
  * half-written file and a crash leaves only a `.part` file behind.
  */
 import { createReadStream, createWriteStream } from "node:fs";
-import { mkdir, rename, rm, stat } from "node:fs/promises";
+import { mkdir, readdir, rename, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { once } from "node:events";
 import { randomHexToken } from "../../../crypto/index.js";
@@ -19,7 +19,19 @@ function checkedId(fileId: string): string {
   return fileId;
 }
 
-export function diskBlobs(dir: string): BlobStore {
+/** One entry of the blob directory: a complete file's bytes (`fileId`), or an unfinished upload (null). */
+export interface DiskEntry {
+  name: string;
+  fileId: string | null;
+}
+
+export interface DiskBlobs extends BlobStore {
+  /** At most `limit` entries last written before `before` (ms). */
+  staleEntries(before: number, limit: number): Promise<DiskEntry[]>;
+  removeEntry(name: string): Promise<void>;
+}
+
+export function diskBlobs(dir: string): DiskBlobs {
   let ready: Promise<unknown> | null = null;
   const ensureDir = () => (ready ??= mkdir(dir, { recursive: true, mode: 0o700 }));
   const pathOf = (fileId: string) => join(dir, checkedId(fileId));
@@ -61,6 +73,26 @@ export function diskBlobs(dir: string): BlobStore {
     },
     async deleteBlob(fileId) {
       await rm(pathOf(fileId), { force: true });
+    },
+    async staleEntries(before, limit) {
+      let names: string[];
+      try {
+        names = await readdir(dir);
+      } catch {
+        // No directory yet: nothing was ever written.
+        return [];
+      }
+      const stale: DiskEntry[] = [];
+      for (const name of names) {
+        if (stale.length >= limit) break;
+        const info = await stat(join(dir, name)).catch(() => null);
+        if (!info?.isFile() || info.mtimeMs >= before) continue;
+        stale.push({ name, fileId: SAFE_ID.test(name) ? name : null });
+      }
+      return stale;
+    },
+    async removeEntry(name) {
+      await rm(join(dir, name), { force: true });
     },
   };
 }

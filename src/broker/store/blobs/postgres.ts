@@ -52,7 +52,9 @@ export function postgresBlobs(ctx: PgContext): BlobStore {
           const n = seq++;
           await ctx.run(
             false,
-            (db) => db`INSERT INTO file_chunks (file_id, seq, data) VALUES (${fileId}, ${n}, ${chunk})`,
+            (db) => db`
+              INSERT INTO file_chunks (file_id, seq, data, written_at)
+              VALUES (${fileId}, ${n}, ${chunk}, ${Date.now()})`,
           );
         }
         return size;

@@ -327,8 +327,10 @@ CREATE TABLE file_chunks (
   file_id ${TEXT} NOT NULL,
   seq INTEGER NOT NULL,
   data BYTEA NOT NULL,
+  written_at BIGINT NOT NULL,
   PRIMARY KEY (file_id, seq)
 );
+CREATE INDEX file_chunks_written ON file_chunks (written_at);
 `;
 
 /** Every PostgreSQL migration, oldest first. Append only. */

@@ -93,6 +93,11 @@ export interface FileStore extends BlobStore {
    * past theirs; returns the ids of the files, whose bytes the caller then deletes.
    */
   expireFiles(now: number, limit: number): Promise<string[]>;
+  /**
+   * Removes at most `limit` stored blobs (PostgreSQL: chunks) that belong to no file and were last written before
+   * `writtenBefore`: what an upload or delete cut short by a crash left behind. Returns how many.
+   */
+  deleteOrphanBlobs(writtenBefore: number, limit: number): Promise<number>;
   insertFileToken(token: FileToken): Promise<void>;
   /** The token with this hash while it is live (`expiresAt > now`), else null. */
   fileToken(tokenHash: string, now: number): Promise<FileToken | null>;

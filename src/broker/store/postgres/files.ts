@@ -124,6 +124,20 @@ export function fileMethods(ctx: PgContext): FileStore {
         return rows.map((r) => r.id);
       });
     },
+    async deleteOrphanBlobs(writtenBefore, limit) {
+      // Chunks of a file being uploaded have no row yet either: only old ones are orphans.
+      const rows = await ctx.run(
+        false,
+        (db) => db<{ fileId: string }[]>`
+          DELETE FROM file_chunks WHERE (file_id, seq) IN (
+            SELECT c.file_id, c.seq FROM file_chunks c
+            WHERE c.written_at < ${writtenBefore}
+              AND NOT EXISTS (SELECT 1 FROM files f WHERE f.id = c.file_id)
+            LIMIT ${limit})
+          RETURNING file_id`,
+      );
+      return new Set(rows.map((r) => r.fileId)).size;
+    },
     async insertFileToken(t) {
       await ctx.run(
         false,

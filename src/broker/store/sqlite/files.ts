@@ -1,4 +1,5 @@
-import type { BlobStore, FileAccess, FileRow, FileStore, FileToken } from "../port/index.js";
+import type { DiskBlobs } from "../blobs/disk.js";
+import type { FileAccess, FileRow, FileStore, FileToken } from "../port/index.js";
 import type { SqliteContext } from "./db.js";
 
 interface FileDbRow {
@@ -52,7 +53,7 @@ function likeLiteral(text: string): string {
 }
 
 /** Files (protocol.md §6.6): metadata here, the bytes in `blobs` (on disk beside the database). */
-export function fileMethods(ctx: SqliteContext, blobs: BlobStore): FileStore {
+export function fileMethods(ctx: SqliteContext, blobs: DiskBlobs): FileStore {
   const q = ctx.statements((db) => {
     const insertFile = db.prepare(
       `INSERT INTO files (id, mesh_id, name, size, tags, persistent, encrypted, target_spec, uploader_member_id,
@@ -110,6 +111,7 @@ export function fileMethods(ctx: SqliteContext, blobs: BlobStore): FileStore {
       // Keys, accesses and tokens go with the file (ON DELETE CASCADE).
       delete: db.prepare<[string, string]>("DELETE FROM files WHERE mesh_id = ? AND id = ?"),
       count: db.prepare<[string], number>("SELECT COUNT(*) FROM files WHERE mesh_id = ?").pluck(),
+      exists: db.prepare<[string], number>("SELECT 1 FROM files WHERE id = ?").pluck(),
       expire: db.transaction((now: number, limit: number): string[] => {
         deleteTokens.run(now);
         return deleteExpired.all(now, limit);
@@ -127,8 +129,9 @@ export function fileMethods(ctx: SqliteContext, blobs: BlobStore): FileStore {
     };
   });
 
+  const { staleEntries, removeEntry, ...blobStore } = blobs;
   return {
-    ...blobs,
+    ...blobStore,
     async createFile(file, keys) {
       q().create(file, keys);
     },
@@ -171,6 +174,15 @@ export function fileMethods(ctx: SqliteContext, blobs: BlobStore): FileStore {
     },
     async expireFiles(now, limit) {
       return q().expire.immediate(now, limit);
+    },
+    async deleteOrphanBlobs(writtenBefore, limit) {
+      let removed = 0;
+      for (const entry of await staleEntries(writtenBefore, limit)) {
+        if (entry.fileId !== null && q().exists.get(entry.fileId) !== undefined) continue;
+        await removeEntry(entry.name);
+        removed++;
+      }
+      return removed;
     },
     async insertFileToken(token) {
       q().insertToken.run(token);
