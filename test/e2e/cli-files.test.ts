@@ -155,6 +155,13 @@ describe("file share|get|list|delete through the CLI", () => {
     expect(readFileSync(target, "utf8")).toBe("shared notes for everyone\n");
     expect((await alice.runJson<{ file_count: number }>(["info"])).file_count).toBeGreaterThanOrEqual(1);
 
+    const fromCarol = join(carol.root, "answer.txt");
+    writeFileSync(fromCarol, "carol's answer\n");
+    const answer = await carol.runJson<Shared>(["file", "share", fromCarol, "--to", "alice", "--no-daemon"]);
+    const answerPath = join(alice.root, "answer.txt");
+    await alice.runJson(["file", "get", answer.id, "-o", answerPath]);
+    expect(readFileSync(answerPath, "utf8")).toBe("carol's answer\n");
+
     const denied = await carol.run(["file", "delete", shared.id, "--json", "--no-daemon"]);
     expect(denied.code).toBe(3);
     expect(errorOf(denied).code).toBe("forbidden");
