@@ -165,7 +165,7 @@ export async function uploadRoute(
     if (err instanceof BlobTooLargeError) return refuseTooLarge(req, res, FILE_MAX_BYTES + 1);
     throw err;
   }
-  let stored = true;
+  let kept = false;
   try {
     const caller = await verifySignedHash(ctx, req, hash.digest("hex"));
     if (!caller.ok) return fail(res, 401, caller.error);
@@ -196,7 +196,7 @@ export async function uploadRoute(
       () => ctx.store.createFile(file, keys),
       () => [auditEntry(caller.meshId, actor, "file.shared", fileId, now)],
     );
-    stored = false;
+    kept = true;
     json(res, 200, { ok: true, fileId });
     const recipients = members.map((m) => m.id).filter((id) => id !== caller.member.id);
     publishMeshPush(ctx, {
@@ -208,7 +208,7 @@ export async function uploadRoute(
     });
   } finally {
     // Refused (or failed) after the bytes went in: nothing of it stays.
-    if (stored) await ctx.store.deleteBlob(fileId);
+    if (!kept) await ctx.store.deleteBlob(fileId);
   }
 }
 
