@@ -1,7 +1,8 @@
 /**
- * System pushes about shared state (`task_change`, `lease_change`: protocol.md §6.3, §6.9a) to every
- * presence of a mesh on every node (or to some members' presences: the topic-key pushes of §5.4): written to the presences held here, and told to the other nodes on
- * the cluster bus, which write them to theirs. Live only, like presence events (§3.6).
+ * System pushes about shared state (`task_change`, `lease_change`, `file_shared`: protocol.md §6.3,
+ * §6.9a, §6.6) to every presence of a mesh on every node, or to some members' presences (the topic-key
+ * pushes of §5.4, a file shared with some members): written to the presences held here, and told to the
+ * other nodes on the cluster bus, which write them to theirs. Live only, like presence events (§3.6).
  */
 import type { ClusterMessageOf } from "./cluster/bus.js";
 import type { BrokerContext } from "./context.js";

@@ -1,5 +1,6 @@
 import {
   CLAIM_LEASE_MS,
+  FILE_RETENTION_MS,
   DEFAULT_MAX_PEERS_PER_MESH,
   FRAME_RATE_PER_SEC,
   GRACE_MS,
@@ -13,6 +14,9 @@ import {
   WORKING_SWEEP_MS,
   WORKING_TIMEOUT_MS,
 } from "../protocol/index.js";
+
+/** How often the retention sweep runs by default. */
+const RETENTION_SWEEP_MS = 10 * 60_000;
 
 /** Options of `claudemesh broker` (cli.md). A limit of 0 lifts it. */
 export interface BrokerOptions {
@@ -71,6 +75,16 @@ export interface BrokerOptions {
    * one node marks it gone. Must exceed `heartbeatMs`. @default 165000 (the pong limit plus grace)
    */
   presenceExpiryMs?: number;
+  /**
+   * How long a non-persistent file is kept after its upload (protocol.md §6.6). Tests shorten it.
+   * @default 604800000 (7 days)
+   */
+  fileRetentionMs?: number;
+  /**
+   * How often the retention sweep runs (expired deliveries, old messages, expired files). Tests shorten it.
+   * @default 600000
+   */
+  retentionSweepMs?: number;
   /** Where JSON-line logs go. @default stderr */
   logDestination?: NodeJS.WritableStream;
   /** @default "info" */
@@ -106,6 +120,8 @@ export function resolveOptions(opts: BrokerOptions): ResolvedOptions {
     workingTimeoutMs: opts.workingTimeoutMs ?? WORKING_TIMEOUT_MS,
     hookWorkingTimeoutMs: opts.hookWorkingTimeoutMs ?? HOOK_WORKING_TIMEOUT_MS,
     presenceTickMs: opts.presenceTickMs ?? PRESENCE_TICK_MS,
+    fileRetentionMs: opts.fileRetentionMs ?? FILE_RETENTION_MS,
+    retentionSweepMs: opts.retentionSweepMs ?? RETENTION_SWEEP_MS,
     heartbeatMs,
     presenceExpiryMs,
     logDestination: opts.logDestination,

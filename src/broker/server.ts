@@ -16,7 +16,8 @@ export interface Listener {
 
 export function createListener(ctx: BrokerContext, deps: HttpDeps): Listener {
   const route = createRouter(deps);
-  const http = createServer((req, res) => void route(req, res));
+  // Room for `X-File-Keys` of an upload sealed to a few hundred members (about 200 bytes each, §7.2).
+  const http = createServer({ maxHeaderSize: 64 * 1024 }, (req, res) => void route(req, res));
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES, perMessageDeflate: false });
   const connections = new Set<Connection>();
   const wsPaths = new Set([WS_PATH, `${ctx.opts.basePath}${WS_PATH}`]);

@@ -28,6 +28,7 @@ import { TASK_VERBS } from "./commands/tasks.js";
 import { LEASE_VERBS } from "./commands/leases.js";
 import { AUDIT_VERBS } from "./commands/audit.js";
 import { TOPIC_VERBS } from "./commands/topics.js";
+import { FILE_VERBS } from "./commands/files.js";
 
 export const VERBS: readonly VerbDef[] = [
   upVerb,
@@ -46,6 +47,7 @@ export const VERBS: readonly VerbDef[] = [
   ...LEASE_VERBS,
   ...AUDIT_VERBS,
   ...TOPIC_VERBS,
+  ...FILE_VERBS,
   ...INSTALL_VERBS,
   launchVerb,
   mcpVerb,

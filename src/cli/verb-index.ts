@@ -53,6 +53,7 @@ export const VERB_INDEX: Readonly<Record<string, Loader>> = {
   lease: async () => (await import("./commands/leases.js")).LEASE_VERBS,
   audit: async () => (await import("./commands/audit.js")).AUDIT_VERBS,
   topic: async () => (await import("./commands/topics.js")).TOPIC_VERBS,
+  file: async () => (await import("./commands/files.js")).FILE_VERBS,
 };
 
 /** The verbs a command line can be about: its first word's group, or the whole table. */

@@ -88,6 +88,11 @@ export type {
   TopicMemberEntry,
   TopicMembersResponse,
   TopicPendingSealsResult,
+  FileUrl,
+  FileList,
+  FileEntry,
+  FileStatusResult,
+  FileSharedData,
   CoalescedPeerEvent,
   PeerEventsData,
   UnbanAck,
@@ -95,3 +100,14 @@ export type {
 export { memoryQueryTokens, sealMemory, type SealedMemory } from "./memory-skills.js";
 export type { MemoryEntry, MemoryStored, SkillAck, SkillDetail, SkillSummary } from "../protocol/frames.js";
 export { newTopicKey, openTopicKeyCopy, sealTopicKeyCopy, type SealedCopy } from "./topic-keys.js";
+export {
+  FILE_MAX_PLAINTEXT_BYTES,
+  downloadFile,
+  resolveFileUrl,
+  uploadFile,
+  type DownloadResult,
+  type FileIdentity,
+  type TransferProgress,
+  type UploadInput,
+  type UploadResult,
+} from "./file-transfer.js";

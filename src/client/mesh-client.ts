@@ -30,6 +30,10 @@ import {
   TopicPendingSealsResult,
   type TopicRole,
   type TopicVisibility,
+  FileUrl,
+  FileList,
+  FileStatusResult,
+  GrantFileAccessOk,
   type TaskStatus,
   type AckFrame,
   type BanEntry,
@@ -262,6 +266,38 @@ export class MeshClient extends MeshConnection {
   ): Promise<TaskList> {
     const list = await this.request({ type: "list_tasks", ...filter }, { ...options, schema: TaskList });
     return openTaskList(list, options?.dataKey);
+  }
+
+  // ---- files (§6.6) ----------------------------------------------------------------------------------
+
+  /** A 60 s download URL for a file and the key sealed to this member; `forbidden` when there is none. */
+  getFile(fileId: string, options?: RequestOptions): Promise<FileUrl> {
+    return this.request({ type: "get_file", fileId }, { ...options, schema: FileUrl });
+  }
+
+  /** Files this member may see, newest first (at most 100). */
+  async listFiles(
+    filter: { query?: string; from?: string } = {},
+    options?: RequestOptions,
+  ): Promise<FileList> {
+    return this.request({ type: "list_files", ...filter }, { ...options, schema: FileList });
+  }
+
+  fileStatus(fileId: string, options?: RequestOptions): Promise<FileStatusResult> {
+    return this.request({ type: "file_status", fileId }, { ...options, schema: FileStatusResult });
+  }
+
+  /** Deletes a file (the uploader's member or an admin). */
+  deleteFile(fileId: string, options?: RequestOptions): Promise<AckFrame> {
+    return this.request({ type: "delete_file", fileId }, { ...options, schema: AckReply });
+  }
+
+  /** Gives one more member the file key, sealed to its member key (the file's owner only). */
+  grantFileAccess(fileId: string, peerPubkey: string, sealedKey: string, options?: RequestOptions) {
+    return this.request(
+      { type: "grant_file_access", fileId, peerPubkey, sealedKey },
+      { ...options, schema: GrantFileAccessOk },
+    );
   }
 
   // ---- leases (§6.9a) --------------------------------------------------------------------------------

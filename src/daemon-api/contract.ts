@@ -250,6 +250,7 @@ export interface StatusView {
  * `peer_leave` → {@link PeerEvent}; `broker_status` → {@link BrokerStatusEvent}; `system` → {mesh, event,
  * data}; `session_end` → {session_pubkey, session_id, mesh, reason}, after which a session's stream ends;
  * `topic_message` → `TopicMessageEvent` (daemon-api/topics.ts), beside the `message` event of a topic post.
+ * `file_shared` → {mesh, fileId, name, size, from, fromPubkey}, a file shared with this member.
  */
 export type DaemonEventName =
   | "message"
@@ -259,6 +260,7 @@ export type DaemonEventName =
   | "task"
   | "lease"
   | "topic_message"
+  | "file_shared"
   | "system"
   | "broker_status"
   | "session_end";

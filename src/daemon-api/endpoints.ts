@@ -28,6 +28,7 @@ import type { MemoryView, SkillDetailView, SkillView } from "./contract.js";
 import type { LeaseConflict, LeaseGrantView, LeaseView, TaskView } from "./tasks-leases.js";
 import type { AuditEntryView, AuditVerifyView } from "./audit.js";
 import type { TopicCreatedView, TopicMemberView, TopicMessageView, TopicView } from "./topics.js";
+import type { FileTransferView, FileView } from "./files.js";
 
 export type Method = "GET" | "POST" | "DELETE";
 
@@ -105,6 +106,12 @@ export const ENDPOINTS = {
   topicMembers: { method: "GET", path: "/v1/topics/:name/members" },
   topicHistory: { method: "GET", path: "/v1/topics/:name/history" },
   markTopicRead: { method: "POST", path: "/v1/topics/:name/read" },
+  /** The daemon reads `path` (same user, same machine), encrypts and uploads it. */
+  shareFile: { method: "POST", path: "/v1/files" },
+  listFiles: { method: "GET", path: "/v1/files" },
+  /** The daemon downloads, decrypts and checks the file, and writes it to `path`. */
+  getFile: { method: "POST", path: "/v1/files/:id/get" },
+  deleteFile: { method: "DELETE", path: "/v1/files/:id" },
   /** Server-sent events (not a JSON answer): follow it with `daemon-api/events.ts`. */
   events: { method: "GET", path: "/v1/events" },
 } as const satisfies Record<string, EndpointDef>;
@@ -178,6 +185,10 @@ export interface EndpointOutputs {
   topicMembers: { topic: string; members: TopicMemberView[] };
   topicHistory: { topic: string; messages: TopicMessageView[] };
   markTopicRead: { topic: string };
+  shareFile: FileTransferView;
+  listFiles: { files: FileView[] };
+  getFile: FileTransferView & { path: string };
+  deleteFile: { id: string; deleted: boolean };
   events: never;
 }
 

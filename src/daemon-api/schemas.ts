@@ -4,8 +4,11 @@
  * use are derived from these (`EndpointInput`), so a shape is written once. Only the daemon loads this
  * module at run time: callers import its types only, so a hook never pays for a schema library.
  */
+import { isAbsolute } from "node:path";
 import { z } from "zod";
 import {
+  FILE_KEYS_MAX,
+  FileName,
   CONTEXT_ITEM_MAX_CHARS,
   CONTEXT_ITEMS_MAX,
   CONTEXT_QUERY_MAX_CHARS,
@@ -39,6 +42,11 @@ export const SEND_MAX_WAIT_MS = 10_000;
 export const RESERVATION_MAX_MS = 60_000;
 
 const Mesh = z.string().min(1);
+const AbsolutePath = z
+  .string()
+  .min(1)
+  .max(4096)
+  .refine((p) => isAbsolute(p), "must be an absolute path");
 /** Task priorities the CLI offers (the wire takes any short string). */
 export const TASK_PRIORITIES = ["low", "normal", "high", "urgent"] as const;
 /** Plaintext limits: the encrypted envelope (base64 plus nonce) must fit the broker's limits. */
@@ -224,6 +232,23 @@ export const SCHEMAS = {
     mesh: Mesh.optional(),
   }),
   markTopicRead: z.object({ name: TopicInput, mesh: Mesh.optional() }),
+  shareFile: z.object({
+    /** Absolute path of the file to share. */
+    path: AbsolutePath,
+    /** Peers (display name or member pubkey) it is sealed to; every member when absent or empty. */
+    to: z.array(z.string().min(1).max(128)).max(FILE_KEYS_MAX).optional(),
+    name: FileName.optional(),
+    persistent: z.boolean().optional(),
+    mesh: Mesh.optional(),
+  }),
+  listFiles: z.object({ query: z.string().max(256).optional(), mesh: Mesh.optional() }),
+  getFile: z.object({
+    id: z.string().min(1).max(64),
+    /** Absolute path to write the file to. */
+    path: AbsolutePath,
+    mesh: Mesh.optional(),
+  }),
+  deleteFile: z.object({ id: z.string().min(1).max(64), mesh: Mesh.optional() }),
   events: z.object({ mesh: Mesh.optional(), last_event_id: z.string().optional() }),
 } satisfies Record<EndpointName, z.ZodType>;
 

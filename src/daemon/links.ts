@@ -62,6 +62,9 @@ export type BrokerLink = Pick<
   | "getTopicKey"
   | "pendingTopicSeals"
   | "sealTopicKey"
+  | "getFile"
+  | "listFiles"
+  | "deleteFile"
 >;
 
 export type LinkFactory = (options: MeshClientOptions) => BrokerLink;

@@ -25,6 +25,8 @@ export const BROKER_FEATURES = [
   "audit",
   "topics",
   "topic_keys",
+  "files",
+  "file_shared",
 ] as const;
 
 /** Client capabilities the broker understands. */

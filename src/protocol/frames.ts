@@ -17,6 +17,7 @@ import { taskReplies, taskRequests } from "./families/tasks.js";
 import { leaseReplies, leaseRequests } from "./families/leases.js";
 import { auditReplies, auditRequests } from "./families/audit.js";
 import { topicReplies, topicRequests } from "./families/topics.js";
+import { fileReplies, fileRequests } from "./families/files.js";
 
 export * from "./fields.js";
 export * from "./envelope.js";
@@ -33,6 +34,7 @@ export * from "./families/tasks.js";
 export * from "./families/leases.js";
 export * from "./families/audit.js";
 export * from "./families/topics.js";
+export * from "./families/files.js";
 
 /** Every client→broker frame this broker handles after hello. */
 export const ClientFrame = z.discriminatedUnion("type", [
@@ -48,6 +50,7 @@ export const ClientFrame = z.discriminatedUnion("type", [
   ...leaseRequests,
   ...auditRequests,
   ...topicRequests,
+  ...fileRequests,
 ]);
 export type ClientFrame = z.infer<typeof ClientFrame>;
 export type ClientFrameType = ClientFrame["type"];
@@ -72,6 +75,7 @@ export const replySchemas = {
   ...leaseReplies,
   ...auditReplies,
   ...topicReplies,
+  ...fileReplies,
 } as const satisfies Record<RequestType, z.ZodType>;
 
 /** The reply a request of type `T` gets when it succeeds (an `error` frame aside). */

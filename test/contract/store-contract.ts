@@ -28,6 +28,7 @@ import { tasksContract } from "./store/tasks.js";
 import { leasesContract } from "./store/leases.js";
 import { auditContract } from "./store/audit.js";
 import { topicsContract } from "./store/topics.js";
+import { filesContract } from "./store/files.js";
 
 export { racingStoresContract, type SharedStores } from "./store/racing.js";
 
@@ -75,5 +76,6 @@ export function runStoreContract(
     leasesContract(ctx);
     auditContract(ctx);
     topicsContract(ctx);
+    filesContract(ctx);
   });
 }

@@ -237,6 +237,9 @@ export class FakeLink implements BrokerLink {
   getTopicKey: BrokerLink["getTopicKey"] = () => unsupported("topic_key_get");
   pendingTopicSeals: BrokerLink["pendingTopicSeals"] = () => unsupported("topic_pending_seals");
   sealTopicKey: BrokerLink["sealTopicKey"] = () => unsupported("topic_key_seal");
+  getFile: BrokerLink["getFile"] = () => unsupported("get_file");
+  listFiles: BrokerLink["listFiles"] = () => unsupported("list_files");
+  deleteFile: BrokerLink["deleteFile"] = () => unsupported("delete_file");
 }
 
 /** A request the fake broker does not serve, refused as a real broker refuses an unknown type. */

@@ -52,6 +52,10 @@ export interface BrokerTimers {
   heartbeatMs?: number;
   /** In a cluster, when a dead node's presences are marked gone (`--presence-expiry-ms`). */
   presenceExpiryMs?: number;
+  /** How long non-persistent files are kept (`--file-retention-ms`). */
+  fileRetentionMs?: number;
+  /** Retention sweep interval (`--retention-sweep-ms`). */
+  retentionSweepMs?: number;
 }
 
 const TIMER_FLAGS: ReadonlyArray<[keyof BrokerTimers, string]> = [
@@ -63,6 +67,8 @@ const TIMER_FLAGS: ReadonlyArray<[keyof BrokerTimers, string]> = [
   ["presenceTickMs", "--presence-tick-ms"],
   ["heartbeatMs", "--heartbeat-ms"],
   ["presenceExpiryMs", "--presence-expiry-ms"],
+  ["fileRetentionMs", "--file-retention-ms"],
+  ["retentionSweepMs", "--retention-sweep-ms"],
 ];
 
 export interface StartBrokerOptions extends BrokerLimits, BrokerTimers {

@@ -83,6 +83,11 @@ export const FUZZ_KNOWN_TYPES = [
   "topic_key_get",
   "topic_pending_seals",
   "topic_key_seal",
+  "get_file",
+  "list_files",
+  "file_status",
+  "delete_file",
+  "grant_file_access",
 ] as const;
 
 export class FuzzGenerator {
@@ -285,6 +290,19 @@ export class FuzzGenerator {
           keyId: this.pick(["0".repeat(16), this.string(16)]),
           sealedKey: this.string(108),
           sealSig: this.pick(["0".repeat(128), this.string(20)]),
+        };
+      case "get_file":
+      case "file_status":
+      case "delete_file":
+        return { type, fileId: this.pick([this.string(32), "A".repeat(32), "../x"]) };
+      case "list_files":
+        return { type, query: this.string(5), from: this.string(5) };
+      case "grant_file_access":
+        return {
+          type,
+          fileId: this.string(32),
+          peerPubkey: this.pick(["0".repeat(64), this.string(64)]),
+          sealedKey: this.pick(["YQ==", "not base64!"]),
         };
       default:
         return { type };

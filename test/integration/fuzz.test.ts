@@ -116,6 +116,10 @@ const REPLY_TYPES = new Set([
   "topic_key",
   "topic_pending_seals_result",
   "topic_key_seal_ack",
+  "file_url",
+  "file_list",
+  "file_status_result",
+  "grant_file_access_ok",
 ]);
 
 let mesh: TestMesh;

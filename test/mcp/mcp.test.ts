@@ -261,6 +261,7 @@ describe("tools", () => {
       "claim_task",
       "complete_task",
       "create_task",
+      "get_file",
       "get_state",
       "list_leases",
       "list_peers",
@@ -272,6 +273,7 @@ describe("tools", () => {
       "remember",
       "send_message",
       "set_state",
+      "share_file",
       "topic_history",
     ]);
     const send = tools.find((t) => t.name === "send_message");

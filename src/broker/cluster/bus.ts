@@ -62,15 +62,15 @@ export const ClusterMessage = z.discriminatedUnion("kind", [
     value: z.unknown().optional(),
   }),
   /**
-   * A shared-state system push (`task_change`, `lease_change`) for every presence each node holds; or,
-   * with `members`, only for those members' presences (the topic-key pushes), and with `capability`
-   * only for presences that declared it.
+   * A shared-state system push (`task_change`, `lease_change`, `file_shared`) for every presence each
+   * node holds; or, with `members`, only for those members' presences (the topic-key pushes, a file
+   * shared with some members), and with `capability` only for presences that declared it.
    */
   z.object({
     kind: z.literal("mesh_push"),
     meshId: Id,
-    event: z.enum(["task_change", "lease_change", "topic_key_needed", "topic_key_available"]),
-    data: z.record(z.string(), z.union([z.string().max(1_024), z.null()])),
+    event: z.enum(["task_change", "lease_change", "topic_key_needed", "topic_key_available", "file_shared"]),
+    data: z.record(z.string(), z.union([z.string().max(1_024), z.number(), z.null()])),
     members: z.array(Id).max(10_000).optional(),
     capability: z.string().max(64).optional(),
   }),

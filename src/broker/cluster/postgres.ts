@@ -2,7 +2,7 @@
  * The cluster of several broker nodes on one PostgreSQL database: notices go out with `NOTIFY` on one
  * channel and come in through `LISTEN` (the driver reconnects and listens again after a lost connection;
  * what was said meanwhile is lost, which the nodes' own timers cover). Each payload stays under the
- * server's 8,000-byte limit: offers and drops are split, and a presence event too large to send is dropped
+ * server's 8,000-byte limit: offers, drops and member-targeted pushes are split, and a presence event too large to send is dropped
  * with a warning (it is a live hint). Jobs that must run once cluster-wide take a transaction-scoped advisory lock.
  */
 import postgres from "postgres";
@@ -33,6 +33,13 @@ function split(m: ClusterMessage): [ClusterMessage, ClusterMessage] | null {
     return [
       { ...m, recipients: a },
       { ...m, recipients: b },
+    ];
+  }
+  if (m.kind === "mesh_push" && m.members !== undefined && m.members.length > 1) {
+    const [a, b] = halve(m.members);
+    return [
+      { ...m, members: a },
+      { ...m, members: b },
     ];
   }
   if (m.kind === "drop" && m.presenceIds.length > 1) {

@@ -11,10 +11,10 @@ import type { AckInput, ClaimScope, ClaimedDelivery, DueRecipient } from "../sto
 import { SendPipeline, type PendingSend } from "./accept.js";
 import { Outgoing } from "./outgoing.js";
 import { pushJson } from "./push.js";
+import { expireFiles } from "../files/expire.js";
 
 const CLAIM_BATCH = 256;
 const REOFFER_TICK_MS = 1_000;
-const SWEEP_INTERVAL_MS = 10 * 60_000;
 /** Rows each retention step touches per round; rounds repeat, with other work in between, until done. */
 const SWEEP_BATCH = 1_000;
 const QUEUE_DEPTH_INTERVAL_MS = 30_000;
@@ -43,7 +43,7 @@ export class DeliveryEngine {
 
   start(): void {
     this.timers.push(setInterval(() => void this.reofferTick(), REOFFER_TICK_MS).unref());
-    this.timers.push(setInterval(() => void this.sweep(), SWEEP_INTERVAL_MS).unref());
+    this.timers.push(setInterval(() => void this.sweep(), this.ctx.opts.retentionSweepMs).unref());
     this.timers.push(setInterval(() => void this.refreshQueueDepth(), QUEUE_DEPTH_INTERVAL_MS).unref());
   }
 
@@ -353,6 +353,7 @@ export class DeliveryEngine {
           await new Promise((resolve) => setImmediate(resolve));
         }
         this.ctx.metrics.ttlSweeps.inc({ flipped: String(expired) });
+        await expireFiles(this.ctx, now, SWEEP_BATCH, () => this.stopped);
       });
     } catch (err) {
       if (!this.ctx.storeHealth.report(err)) this.ctx.log.warn({ err }, "retention sweep failed");

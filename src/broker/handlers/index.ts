@@ -11,6 +11,7 @@ import type { HandlerTable } from "./types.js";
 import { memoryHandlers } from "./memory.js";
 import { skillHandlers } from "./skills.js";
 import { topicHandlers } from "./topics.js";
+import { fileHandlers } from "./files.js";
 
 /** Every frame type the broker serves, by family. */
 export const handlers: HandlerTable = {
@@ -26,4 +27,5 @@ export const handlers: HandlerTable = {
   ...leaseHandlers,
   ...auditHandlers,
   ...topicHandlers,
+  ...fileHandlers,
 };

@@ -7,6 +7,7 @@ export const meshInfoHandlers: Pick<HandlerTable, "mesh_info"> = {
     const stateKeys = await ctx.store.stateKeys(presence.meshId);
     const memoryCount = await ctx.store.countMemories(presence.meshId);
     const tasks = await ctx.store.taskCounts(presence.meshId);
+    const fileCount = await ctx.store.countFiles(presence.meshId);
     conn.reply(frame, {
       type: "mesh_info_result",
       mesh: presence.meshId,
@@ -14,8 +15,7 @@ export const meshInfoHandlers: Pick<HandlerTable, "mesh_info"> = {
       groups: overview.groups.map((name) => `@${name}`),
       stateKeys,
       memoryCount,
-      // Files are not served by this broker yet: nothing to count.
-      fileCount: 0,
+      fileCount,
       tasks,
       streams: [],
       tables: [],

@@ -4,6 +4,7 @@ import type { BrokerContext } from "../context.js";
 import { hookStatusRoute } from "./hook-status.js";
 import { claimInviteRoute, previewInviteRoute, registerInviteRoute } from "./invites.js";
 import { createMeshRoute } from "./meshes.js";
+import { downloadRoute, uploadRoute } from "./files.js";
 import { BodyTooLarge, fail, json, parseJsonObject, readBody } from "./respond.js";
 
 export interface HttpDeps {
@@ -57,6 +58,10 @@ export function createRouter(deps: HttpDeps) {
       }
       const invite = /^\/invites\/([A-Za-z0-9]{1,16})(\/claim)?$/.exec(path);
       if (method === "GET" && invite && !invite[2]) return await previewInviteRoute(ctx, res, invite[1]!);
+      const download = /^\/download\/([A-Za-z0-9]{1,64})$/.exec(path);
+      if (method === "GET" && download) return await downloadRoute(ctx, req, res, download[1]!, url);
+      // Streamed, never read whole: before the JSON body reading below.
+      if (method === "POST" && path === "/upload") return await uploadRoute(ctx, req, res);
       if (method !== "POST") return fail(res, 404, "not_found");
 
       const raw = await readBody(req);

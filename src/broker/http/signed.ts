@@ -9,10 +9,19 @@ export type SignedCaller =
   | { ok: true; meshId: string; pubkey: string; member: MemberRow; sessionPubkey: string | null }
   | { ok: false; error: "unauthorized" | "bad_signature" | "timestamp_skew" | "replayed" };
 
-export async function verifySignedRequest(
+export function verifySignedRequest(
   ctx: BrokerContext,
   req: IncomingMessage,
   body: Buffer,
+): Promise<SignedCaller> {
+  return verifySignedHash(ctx, req, sha256Hex(body));
+}
+
+/** {@link verifySignedRequest} given the SHA-256 of a body already consumed (a streamed upload). */
+export async function verifySignedHash(
+  ctx: BrokerContext,
+  req: IncomingMessage,
+  bodySha256: string,
 ): Promise<SignedCaller> {
   const header = (name: string) => {
     const v = req.headers[name.toLowerCase()];
@@ -34,7 +43,7 @@ export async function verifySignedRequest(
     meshId,
     pubkey,
     timestamp,
-    bodySha256: sha256Hex(body),
+    bodySha256,
   });
   if (!verify(canonical, signature, pubkey)) return { ok: false, error: "bad_signature" };
   if (!(await ctx.store.recordSignature(signature, now + REPLAY_WINDOW_MS, now)))

@@ -39,6 +39,12 @@ const WRITE_METHODS: ReadonlySet<string> = new Set<keyof Store>([
   "revokeDeliveries",
   "sweep",
   "appendAudit",
+  "writeBlob",
+  "createFile",
+  "putFileKey",
+  "deleteFile",
+  "expireFiles",
+  "deleteOrphanBlobs",
 ]);
 
 type FaultMode = "none" | "down" | "writes";

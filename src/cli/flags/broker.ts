@@ -52,6 +52,16 @@ export const BROKER_FLAGS = defineFlags({
     valueName: "ms",
     description: "testing: hook-set working → idle after (default 300000)",
   },
+  fileRetentionMs: {
+    type: "number",
+    valueName: "ms",
+    description: "testing: non-persistent files are deleted after (default 604800000, 7 days)",
+  },
+  retentionSweepMs: {
+    type: "number",
+    valueName: "ms",
+    description: "testing: retention sweep interval (default 600000)",
+  },
   presenceTickMs: {
     type: "number",
     valueName: "ms",

@@ -29,9 +29,10 @@ export function streamEventsFor(slug: string, push: PushFrame): StreamEvent[] {
 }
 
 function streamEventFor(slug: string, name: string, data: Record<string, unknown>): StreamEvent {
-  // Shared-state pushes (protocol.md §6.3, §6.9a) are stream events of their own.
+  // Shared-state pushes (protocol.md §6.3, §6.9a, §6.6) are stream events of their own.
   if (name === "task_change") return { name: "task", data: { mesh: slug, ...data } };
   if (name === "lease_change") return { name: "lease", data: { mesh: slug, ...data } };
+  if (name === "file_shared") return { name: "file_shared", data: { mesh: slug, ...data } };
   if (name !== "peer_joined" && name !== "peer_returned" && name !== "peer_left") {
     return { name: "system", data: { mesh: slug, event: name, data } };
   }

@@ -24,6 +24,8 @@ export const AUDIT_ACTIONS = [
   "topic.left",
   "topic.key_set",
   "topic.key_sealed",
+  "file.shared",
+  "file.deleted",
 ] as const;
 export const AuditAction = z.enum(AUDIT_ACTIONS);
 export type AuditAction = z.infer<typeof AuditAction>;

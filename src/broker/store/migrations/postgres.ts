@@ -322,6 +322,61 @@ INSERT INTO topic_members (topic_id, member_id, role, joined_at, last_read_at)
   WHERE t.name = 'general' AND m.revoked_at IS NULL;
 `;
 
+/**
+ * Files (protocol.md §6.6): metadata, sealed keys, the access log, download tokens, and the bytes as
+ * 1 MiB `bytea` chunks (`store/blobs/postgres.ts` says why), so every node serves every file. Chunks
+ * are written before their file row exists, so they have no foreign key.
+ */
+const files = `
+CREATE TABLE files (
+  id ${TEXT} PRIMARY KEY,
+  mesh_id ${TEXT} NOT NULL,
+  name ${TEXT} NOT NULL,
+  size BIGINT NOT NULL,
+  tags JSONB NOT NULL,
+  persistent BOOLEAN NOT NULL,
+  encrypted BOOLEAN NOT NULL,
+  target_spec ${TEXT},
+  uploader_member_id ${TEXT} NOT NULL,
+  uploader_name ${TEXT} NOT NULL,
+  owner_pubkey ${TEXT} NOT NULL,
+  uploaded_at BIGINT NOT NULL,
+  expires_at BIGINT
+);
+CREATE INDEX files_mesh_uploaded ON files (mesh_id, uploaded_at DESC, id DESC);
+CREATE INDEX files_expiry ON files (expires_at) WHERE expires_at IS NOT NULL;
+CREATE TABLE file_keys (
+  file_id ${TEXT} NOT NULL REFERENCES files (id) ON DELETE CASCADE,
+  member_pubkey ${TEXT} NOT NULL,
+  sealed_key ${TEXT} NOT NULL,
+  PRIMARY KEY (file_id, member_pubkey)
+);
+CREATE INDEX file_keys_member ON file_keys (member_pubkey);
+CREATE TABLE file_accesses (
+  seq BIGSERIAL PRIMARY KEY,
+  file_id ${TEXT} NOT NULL REFERENCES files (id) ON DELETE CASCADE,
+  peer_name ${TEXT} NOT NULL,
+  accessed_at BIGINT NOT NULL
+);
+CREATE INDEX file_accesses_file ON file_accesses (file_id, seq);
+CREATE TABLE file_tokens (
+  token_hash ${TEXT} PRIMARY KEY,
+  file_id ${TEXT} NOT NULL REFERENCES files (id) ON DELETE CASCADE,
+  mesh_id ${TEXT} NOT NULL,
+  peer_name ${TEXT} NOT NULL,
+  expires_at BIGINT NOT NULL
+);
+CREATE INDEX file_tokens_expiry ON file_tokens (expires_at);
+CREATE TABLE file_chunks (
+  file_id ${TEXT} NOT NULL,
+  seq INTEGER NOT NULL,
+  data BYTEA NOT NULL,
+  written_at BIGINT NOT NULL,
+  PRIMARY KEY (file_id, seq)
+);
+CREATE INDEX file_chunks_written ON file_chunks (written_at);
+`;
+
 /** Every PostgreSQL migration, oldest first. Append only. */
 export const POSTGRES_MIGRATIONS: readonly Migration[] = [
   { version: 1, name: "initial", sql: initial },
@@ -331,4 +386,5 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
   { version: 5, name: "tasks-leases", sql: tasks + leases },
   { version: 6, name: "audit", sql: audit },
   { version: 7, name: "topics", sql: topics },
+  { version: 8, name: "files", sql: files },
 ];

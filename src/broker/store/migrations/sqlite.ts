@@ -343,6 +343,52 @@ INSERT INTO topic_members (topic_id, member_id, role, joined_at, last_read_at)
   WHERE t.name = 'general' AND m.revoked_at IS NULL;
 `;
 
+/**
+ * Files (protocol.md §6.6): metadata, sealed keys, the access log and download tokens. The bytes live
+ * on disk beside the database (`store/blobs/disk.ts`).
+ */
+const files = `
+CREATE TABLE files (
+  id TEXT PRIMARY KEY,
+  mesh_id TEXT NOT NULL,
+  name TEXT NOT NULL,
+  size INTEGER NOT NULL,
+  tags TEXT NOT NULL,
+  persistent INTEGER NOT NULL,
+  encrypted INTEGER NOT NULL,
+  target_spec TEXT,
+  uploader_member_id TEXT NOT NULL,
+  uploader_name TEXT NOT NULL,
+  owner_pubkey TEXT NOT NULL,
+  uploaded_at INTEGER NOT NULL,
+  expires_at INTEGER
+);
+CREATE INDEX files_mesh_uploaded ON files (mesh_id, uploaded_at DESC, id DESC);
+CREATE INDEX files_expiry ON files (expires_at) WHERE expires_at IS NOT NULL;
+CREATE TABLE file_keys (
+  file_id TEXT NOT NULL REFERENCES files (id) ON DELETE CASCADE,
+  member_pubkey TEXT NOT NULL,
+  sealed_key TEXT NOT NULL,
+  PRIMARY KEY (file_id, member_pubkey)
+);
+CREATE INDEX file_keys_member ON file_keys (member_pubkey);
+CREATE TABLE file_accesses (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  file_id TEXT NOT NULL REFERENCES files (id) ON DELETE CASCADE,
+  peer_name TEXT NOT NULL,
+  accessed_at INTEGER NOT NULL
+);
+CREATE INDEX file_accesses_file ON file_accesses (file_id, seq);
+CREATE TABLE file_tokens (
+  token_hash TEXT PRIMARY KEY,
+  file_id TEXT NOT NULL REFERENCES files (id) ON DELETE CASCADE,
+  mesh_id TEXT NOT NULL,
+  peer_name TEXT NOT NULL,
+  expires_at INTEGER NOT NULL
+);
+CREATE INDEX file_tokens_expiry ON file_tokens (expires_at);
+`;
+
 /** Every SQLite migration, oldest first. Append only. */
 export const SQLITE_MIGRATIONS: readonly Migration[] = [
   { version: 1, name: "initial", sql: initial },
@@ -355,4 +401,5 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
   { version: 8, name: "tasks-leases", sql: tasks + leases },
   { version: 9, name: "audit", sql: audit },
   { version: 10, name: "topics", sql: topics },
+  { version: 11, name: "files", sql: files },
 ];

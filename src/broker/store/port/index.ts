@@ -24,6 +24,7 @@ import type { TaskStore } from "./tasks.js";
 import type { LeaseStore } from "./leases.js";
 import type { AuditStore } from "./audit.js";
 import type { TopicStore } from "./topics.js";
+import type { FileStore } from "./files.js";
 
 export type * from "./claims.js";
 export type * from "./deliveries.js";
@@ -42,6 +43,7 @@ export type * from "./tasks.js";
 export type * from "./leases.js";
 export type * from "./audit.js";
 export type * from "./topics.js";
+export type * from "./files.js";
 
 export type Store = LifecycleStore &
   MemberStore &
@@ -59,4 +61,5 @@ export type Store = LifecycleStore &
   TaskStore &
   LeaseStore &
   AuditStore &
-  TopicStore;
+  TopicStore &
+  FileStore;

@@ -31,6 +31,7 @@ import { taskMethods } from "./tasks.js";
 import { leaseMethods } from "./leases.js";
 import { auditMethods } from "./audit.js";
 import { topicMethods } from "./topics.js";
+import { fileMethods } from "./files.js";
 
 /** Seconds `close()` lets running queries finish before it cuts the connections. */
 const CLOSE_TIMEOUT_S = 5;
@@ -112,5 +113,6 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
     ...leaseMethods(ctx),
     ...auditMethods(ctx),
     ...topicMethods(ctx),
+    ...fileMethods(ctx),
   };
 }

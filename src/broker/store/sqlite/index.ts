@@ -4,7 +4,9 @@
  * becomes a rejection.
  */
 import { statfsSync } from "node:fs";
-import { dirname } from "node:path";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { randomHexToken } from "../../../crypto/index.js";
 import { runMigrations } from "../../../migrations/runner.js";
 import { sqliteTarget } from "../../../migrations/sqlite.js";
 import { SQLITE_MIGRATIONS } from "../migrations/sqlite.js";
@@ -27,6 +29,8 @@ import { taskMethods } from "./tasks.js";
 import { leaseMethods } from "./leases.js";
 import { auditMethods } from "./audit.js";
 import { topicMethods } from "./topics.js";
+import { fileMethods } from "./files.js";
+import { diskBlobs } from "../blobs/disk.js";
 
 /**
  * Free space the probe asks for beyond its own write. A one-row write fits in a page a nearly full disk
@@ -62,10 +66,21 @@ export interface SqliteStoreOptions {
    * background checkpoint that failed. The broker's store does; short-lived ones need not.
    */
   backgroundCheckpoints?: { onError: (message: string) => void };
+  /**
+   * Where file bytes go. @default `files/` beside the database file (a private temp directory for an
+   * in-memory database)
+   */
+  filesDir?: string;
+}
+
+function defaultFilesDir(path: string): string {
+  return isMemory(path)
+    ? join(tmpdir(), `claudemesh-files-${randomHexToken(8)}`)
+    : join(dirname(path), "files");
 }
 
 /** Opens (creating if needed) a SQLite store. Call `migrate()` before anything but `ping()`/`close()`. */
-export function createSqliteStore({ path, backgroundCheckpoints }: SqliteStoreOptions): Store {
+export function createSqliteStore({ path, backgroundCheckpoints, filesDir }: SqliteStoreOptions): Store {
   const db = openDatabase(path);
   const ctx = new SqliteContext(db);
   let checkpointer: Checkpointer | null = null;
@@ -161,5 +176,6 @@ export function createSqliteStore({ path, backgroundCheckpoints }: SqliteStoreOp
     ...leaseMethods(ctx),
     ...auditMethods(ctx),
     ...topicMethods(ctx),
+    ...fileMethods(ctx, diskBlobs(filesDir ?? defaultFilesDir(path))),
   };
 }

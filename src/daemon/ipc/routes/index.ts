@@ -15,6 +15,7 @@ import { taskRoutes } from "./tasks.js";
 import { leaseRoutes } from "./leases.js";
 import { auditRoutes } from "./audit.js";
 import { topicRoutes } from "./topics.js";
+import { fileRoutes } from "./files.js";
 
 export const ROUTES: { implementations: Implementations; events: StreamHandler } = {
   implementations: {
@@ -32,6 +33,7 @@ export const ROUTES: { implementations: Implementations; events: StreamHandler }
     ...leaseRoutes,
     ...auditRoutes,
     ...topicRoutes,
+    ...fileRoutes,
   },
   events: eventsRoute,
 };

@@ -1,0 +1,271 @@
+/**
+ * `POST /upload` and `GET /download/:fileId` (protocol.md §7.2). Both stream: an upload goes to the blob
+ * store chunk by chunk while its size is counted and its SHA-256 computed (the signature covers the body,
+ * so it is checked once the body is in; a bad one removes what was stored), and a download streams the
+ * stored bytes out. No request holds a whole file in memory.
+ */
+import { createHash } from "node:crypto";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { z } from "zod";
+import { randomMessageId, sha256Hex } from "../../crypto/index.js";
+import {
+  FILE_MAX_BYTES,
+  FileKeys,
+  FileName,
+  FileTags,
+  TIMESTAMP_SKEW_MS,
+  UploadHeader,
+  hex64,
+} from "../../protocol/index.js";
+import { auditEntry, withAudit } from "../audit.js";
+import type { BrokerContext } from "../context.js";
+import { readAccess } from "../files/access.js";
+import { publishMeshPush } from "../mesh-push.js";
+import { BlobTooLargeError } from "../store/blobs/too-large.js";
+import type { FileKey, FileRow, MemberRow } from "../store/port/index.js";
+import { fail, json } from "./respond.js";
+import { verifySignedHash, verifySignedRequest } from "./signed.js";
+
+/**
+ * After a 413 the rest of the body is read and dropped (a client still sending would otherwise get a
+ * broken pipe instead of the answer), up to this much more than the limit; then the socket is closed.
+ */
+const DRAIN_SLACK_BYTES = 4 * 1024 * 1024;
+
+const Bool = z.enum(["true", "false"]).transform((v) => v === "true");
+
+function jsonHeader(text: string | undefined): unknown {
+  if (text === undefined) return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    // Reported as invalid by the schema below.
+    return text;
+  }
+}
+
+/** `X-File-Name` as our clients send it (URI-encoded, headers being Latin-1), or as it is. */
+function decodeName(raw: string | undefined): string | undefined {
+  if (raw === undefined) return undefined;
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    // Not URI-encoded (a reference client): the raw header is the name.
+    return raw;
+  }
+}
+
+const UploadHeaders = z.object({
+  name: FileName,
+  tags: FileTags.default([]),
+  persistent: Bool.default(false),
+  targetSpec: z.string().min(1).max(8_192).optional(),
+  encrypted: Bool.default(false),
+  ownerPubkey: hex64.optional(),
+  fileKeys: FileKeys.default([]),
+});
+
+function header(req: IncomingMessage, name: string): string | undefined {
+  const v = req.headers[name];
+  return typeof v === "string" ? v : undefined;
+}
+
+/**
+ * A 413 the client can read: the rest of its body is dropped until `alreadyRead` plus what follows
+ * passes the limit by the slack, then the socket is closed.
+ */
+function refuseTooLarge(req: IncomingMessage, res: ServerResponse, alreadyRead: number): void {
+  // No `Connection: close`: the server would close the socket on the client still sending, which then
+  // sees a broken pipe, not this answer.
+  fail(res, 413, "too_large", "file too large (max 50 MiB)");
+  let drained = alreadyRead;
+  req.on("data", (chunk: Buffer) => {
+    drained += chunk.length;
+    if (drained > FILE_MAX_BYTES + DRAIN_SLACK_BYTES) req.destroy();
+  });
+  req.resume();
+}
+
+/** The request body, hashed as it passes; the request is left open when the reader stops early. */
+async function* hashing(req: IncomingMessage, hash: ReturnType<typeof createHash>): AsyncGenerator<Buffer> {
+  for await (const chunk of req.iterator({ destroyOnReturn: false })) {
+    const buf = chunk as Buffer;
+    hash.update(buf);
+    yield buf;
+  }
+}
+
+/** The members the sealed keys go to; a key for anyone else refuses the upload. */
+async function keyMembers(
+  ctx: BrokerContext,
+  meshId: string,
+  keys: readonly { peerPubkey: string }[],
+): Promise<MemberRow[] | string> {
+  const members: MemberRow[] = [];
+  for (const { peerPubkey } of keys) {
+    const member = await ctx.store.findMemberByPubkey(meshId, peerPubkey);
+    if (!member || member.revokedAt !== null)
+      return `X-File-Keys: ${peerPubkey.slice(0, 16)}… is not a member of this mesh`;
+    members.push(member);
+  }
+  return members;
+}
+
+/** Whether `pubkey` names an active member of `meshId` or a live session of one (the signature comes later). */
+async function mayUpload(ctx: BrokerContext, meshId: string, pubkey: string): Promise<boolean> {
+  const member = await ctx.store.findMemberByPubkey(meshId, pubkey);
+  if (member) return member.revokedAt === null;
+  return ctx.registry.bySession(meshId, pubkey) !== undefined;
+}
+
+export async function uploadRoute(
+  ctx: BrokerContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
+  // The cheap checks first, so a request that cannot succeed never gets its body stored.
+  const timestamp = Number(header(req, "x-claudemesh-timestamp"));
+  const meshId = header(req, "x-claudemesh-mesh");
+  const pubkey = header(req, "x-claudemesh-pubkey");
+  if (!meshId || !pubkey || !Number.isInteger(timestamp)) return fail(res, 401, "unauthorized");
+  if (Math.abs(Date.now() - timestamp) > TIMESTAMP_SKEW_MS) return fail(res, 401, "timestamp_skew");
+  // Only a member (or a live session of one) may make the broker store bytes, even for a moment.
+  if (!(await mayUpload(ctx, meshId, pubkey))) return fail(res, 401, "unauthorized");
+  const parsed = UploadHeaders.safeParse({
+    name: decodeName(header(req, UploadHeader.name)),
+    tags: jsonHeader(header(req, UploadHeader.tags)),
+    persistent: header(req, UploadHeader.persistent),
+    targetSpec: header(req, UploadHeader.targetSpec),
+    encrypted: header(req, UploadHeader.encrypted),
+    ownerPubkey: header(req, UploadHeader.ownerPubkey),
+    fileKeys: jsonHeader(header(req, UploadHeader.fileKeys)),
+  });
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const field = issue?.path[0];
+    const name =
+      typeof field === "string" && field in UploadHeader
+        ? UploadHeader[field as keyof typeof UploadHeader]
+        : "headers";
+    return fail(res, 400, "invalid_argument", `${name}: ${issue?.message ?? "invalid"}`);
+  }
+  const h = parsed.data;
+  if (h.encrypted && h.fileKeys.length === 0)
+    return fail(res, 400, "invalid_argument", "x-file-keys: an encrypted file needs at least one sealed key");
+  if (Number(header(req, "content-length") ?? 0) > FILE_MAX_BYTES) return refuseTooLarge(req, res, 0);
+
+  const fileId = randomMessageId();
+  const hash = createHash("sha256");
+  let size: number;
+  try {
+    size = await ctx.store.writeBlob(fileId, hashing(req, hash), FILE_MAX_BYTES);
+  } catch (err) {
+    if (err instanceof BlobTooLargeError) return refuseTooLarge(req, res, FILE_MAX_BYTES + 1);
+    throw err;
+  }
+  let kept = false;
+  try {
+    const caller = await verifySignedHash(ctx, req, hash.digest("hex"));
+    if (!caller.ok) return fail(res, 401, caller.error);
+    if (h.ownerPubkey !== undefined && h.ownerPubkey !== caller.member.pubkey)
+      return fail(res, 400, "invalid_argument", "x-owner-pubkey: must be the uploading member's key");
+    const members = await keyMembers(ctx, caller.meshId, h.fileKeys);
+    if (typeof members === "string") return fail(res, 400, "invalid_argument", members);
+    const now = Date.now();
+    const file: FileRow = {
+      id: fileId,
+      meshId: caller.meshId,
+      name: h.name,
+      size,
+      tags: h.tags,
+      persistent: h.persistent,
+      encrypted: h.encrypted,
+      targetSpec: h.targetSpec ?? null,
+      uploaderMemberId: caller.member.id,
+      uploaderName: caller.member.displayName,
+      ownerPubkey: caller.member.pubkey,
+      uploadedAt: now,
+      expiresAt: h.persistent ? null : now + ctx.opts.fileRetentionMs,
+    };
+    const keys: FileKey[] = h.fileKeys.map((k) => ({ memberPubkey: k.peerPubkey, sealedKey: k.sealedKey }));
+    const actor = { actorPubkey: caller.member.pubkey, actorName: caller.member.displayName };
+    await withAudit(
+      ctx,
+      () => ctx.store.createFile(file, keys),
+      () => [auditEntry(caller.meshId, actor, "file.shared", fileId, now)],
+    );
+    kept = true;
+    json(res, 200, { ok: true, fileId });
+    const recipients = members.map((m) => m.id).filter((id) => id !== caller.member.id);
+    publishMeshPush(ctx, {
+      meshId: caller.meshId,
+      event: "file_shared",
+      data: { fileId, name: file.name, size, from: file.uploaderName, fromPubkey: file.ownerPubkey },
+      // Encrypted: those it was sealed to. A reference client's plaintext file without a target: everyone.
+      ...(h.encrypted || h.targetSpec ? { members: [...new Set(recipients)] } : {}),
+    });
+  } finally {
+    // Refused (or failed) after the bytes went in: nothing of it stays.
+    if (!kept) await ctx.store.deleteBlob(fileId);
+  }
+}
+
+function contentDisposition(name: string): string {
+  const ascii = name.replace(/[^\x20-\x7e]|["\\]/g, "_");
+  return `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(name)}`;
+}
+
+export async function downloadRoute(
+  ctx: BrokerContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+  fileId: string,
+  url: URL,
+): Promise<void> {
+  const meshId = url.searchParams.get("mesh");
+  if (!meshId) return fail(res, 400, "invalid_argument", "mesh: the query must name the mesh");
+  const token = url.searchParams.get("t");
+  let peerName: string;
+  if (token) {
+    const found = await ctx.store.fileToken(sha256Hex(token), Date.now());
+    if (!found || found.fileId !== fileId || found.meshId !== meshId)
+      return fail(
+        res,
+        403,
+        "forbidden",
+        "the download token is expired or not for this file: ask for the file again",
+      );
+    peerName = found.peerName;
+  } else {
+    const caller = await verifySignedRequest(ctx, req, Buffer.alloc(0));
+    if (!caller.ok) return fail(res, 401, caller.error);
+    if (caller.meshId !== meshId) return fail(res, 403, "forbidden", "signed for another mesh");
+    const file = await ctx.store.getFile(meshId, fileId);
+    if (!file) return fail(res, 404, "not_found", `no file ${fileId} in this mesh`);
+    const member = caller.member;
+    const access = await readAccess(ctx, file, {
+      memberId: member.id,
+      memberPubkey: member.pubkey,
+      displayName: member.displayName,
+    });
+    if (!access.ok) return fail(res, 403, "forbidden", access.message);
+    peerName = member.displayName;
+  }
+  const file = await ctx.store.getFile(meshId, fileId);
+  const blob = file ? await ctx.store.readBlob(fileId) : null;
+  if (!file || !blob) return fail(res, 404, "not_found", `no file ${fileId} in this mesh`);
+  await ctx.store.recordFileAccess(fileId, { peerName, accessedAt: Date.now() });
+  res.writeHead(200, {
+    "Content-Type": "application/octet-stream",
+    "Content-Length": file.size,
+    "Content-Disposition": contentDisposition(file.name),
+  });
+  try {
+    await pipeline(Readable.from(blob), res);
+  } catch (err) {
+    // The client went away mid-download: nothing to answer, nothing to undo.
+    ctx.log.debug({ err, fileId }, "download ended early");
+  }
+}

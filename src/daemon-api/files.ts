@@ -1,0 +1,34 @@
+/**
+ * The daemon API's views of files (protocol.md §6.6), as `claudemesh file … --json` prints them (cli.md
+ * "Shared mesh features"), and their mapping from the wire replies.
+ */
+import type { FileEntry } from "../protocol/index.js";
+
+export interface FileView {
+  id: string;
+  name: string;
+  /** Bytes the broker stores (the encrypted body). */
+  size: number;
+  uploaded_by: string;
+  uploaded_at: string;
+  persistent: boolean;
+}
+
+/** A file shared or fetched: its plaintext size and SHA-256. */
+export interface FileTransferView {
+  id: string;
+  name: string;
+  size: number;
+  sha256: string;
+}
+
+export function fileView(f: FileEntry): FileView {
+  return {
+    id: f.id,
+    name: f.name,
+    size: f.size,
+    uploaded_by: f.uploadedBy,
+    uploaded_at: f.uploadedAt,
+    persistent: f.persistent,
+  };
+}

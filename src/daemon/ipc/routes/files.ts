@@ -1,0 +1,174 @@
+/**
+ * Files (protocol.md §5.6, §6.6). The daemon moves the bytes itself: the CLI (the same user on the same
+ * machine) names a local path, and the daemon reads, encrypts, seals and uploads it, or downloads,
+ * decrypts, checks and writes it. So the member secret key that signs the upload and opens the sealed
+ * file key never leaves the daemon, and no plaintext or key crosses the local API.
+ */
+import { randomBytes } from "node:crypto";
+import { open, rename, rm, stat } from "node:fs/promises";
+import { basename, dirname, join } from "node:path";
+import { BrokerHttpError, BrokerUnreachableError } from "../../../client/broker-http.js";
+import {
+  FILE_MAX_PLAINTEXT_BYTES,
+  MeshClientError,
+  downloadFile,
+  uploadFile,
+  type FileIdentity,
+} from "../../../client/index.js";
+import { fileView } from "../../../daemon-api/files.js";
+import { meshBrokerUrls } from "../../../host/config.js";
+import type { MemberEntry } from "../../../protocol/index.js";
+import type { MeshRuntime } from "../../meshes/mesh-runtime.js";
+import type { Implementations, RouteContext } from "../app.js";
+import { LocalError } from "../errors.js";
+import { ask, sharedLink } from "./tasks.js";
+
+const NOT_A_RECIPIENT_HINT =
+  "ask the peer who shared it to share it with you (`claudemesh file share <path> --to <your name>`)";
+
+function identity(mesh: MeshRuntime): FileIdentity {
+  return { meshId: mesh.meshId, publicKey: mesh.config.pubkey, secretKey: mesh.config.secret_key };
+}
+
+/** A failure of the HTTP side of a transfer as an API error. */
+function transferFailure(error: unknown, slug: string): unknown {
+  if (error instanceof BrokerUnreachableError) {
+    return new LocalError(
+      "broker_unreachable",
+      `the broker of mesh "${slug}" is not reachable right now (${error.message})`,
+      "check that the broker runs (`claudemesh doctor`)",
+    );
+  }
+  if (error instanceof BrokerHttpError) {
+    const hint = error.code === "forbidden" ? NOT_A_RECIPIENT_HINT : undefined;
+    return new LocalError(error.code, error.message, hint);
+  }
+  if (error instanceof MeshClientError) return new LocalError(error.code, error.message);
+  return error;
+}
+
+/** Runs `work` against each broker URL of the mesh until one answers (a cluster's nodes serve every file). */
+async function onBroker<T>(mesh: MeshRuntime, work: (brokerUrl: string) => Promise<T>): Promise<T> {
+  let last: unknown = null;
+  for (const url of meshBrokerUrls(mesh.config)) {
+    try {
+      return await work(url);
+    } catch (error) {
+      if (!(error instanceof BrokerUnreachableError)) throw transferFailure(error, mesh.slug);
+      last = error;
+    }
+  }
+  throw transferFailure(last, mesh.slug);
+}
+
+/** The member keys `to` names (display name, pubkey, or a pubkey prefix of at least 8 hex characters). */
+function recipientKeys(members: readonly MemberEntry[], to: readonly string[]): string[] {
+  return to.map((wanted) => {
+    const w = wanted.replace(/^@/, "");
+    const found = members.filter(
+      (m) =>
+        m.displayName === w ||
+        m.pubkey === w ||
+        (w.length >= 8 && /^[0-9a-f]+$/.test(w) && m.pubkey.startsWith(w)),
+    );
+    if (found.length === 1) return found[0]!.pubkey;
+    if (found.length === 0)
+      throw new LocalError("unknown_target", `no member "${wanted}" in this mesh`, "see `claudemesh peers`");
+    throw new LocalError(
+      "ambiguous_target",
+      `"${wanted}" names ${found.length} members`,
+      "give a longer key prefix",
+    );
+  });
+}
+
+async function readLocalFile(path: string): Promise<Buffer> {
+  let size: number;
+  try {
+    const info = await stat(path);
+    if (!info.isFile()) throw new LocalError("invalid_argument", `${path} is not a regular file`);
+    size = info.size;
+  } catch (error) {
+    if (error instanceof LocalError) throw error;
+    throw new LocalError("not_found", `cannot read ${path}: ${(error as Error).message}`);
+  }
+  if (size > FILE_MAX_PLAINTEXT_BYTES) {
+    throw new LocalError("too_large", `${path} is ${size} bytes; a shared file holds at most 50 MiB`);
+  }
+  const handle = await open(path, "r");
+  try {
+    return await handle.readFile();
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Writes `bytes` to `path` (0600) through a temporary file beside it, so a failure leaves no half file. */
+async function writeLocalFile(path: string, bytes: Uint8Array): Promise<void> {
+  const temp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString("hex")}.part`);
+  try {
+    const handle = await open(temp, "wx", 0o600);
+    try {
+      await handle.writeFile(bytes);
+    } finally {
+      await handle.close();
+    }
+    await rename(temp, path);
+  } catch (error) {
+    await rm(temp, { force: true });
+    throw new LocalError("write_failed", `cannot write ${path}: ${(error as Error).message}`);
+  }
+}
+
+function meshOf(ctx: RouteContext, wanted: string | undefined): MeshRuntime {
+  const mesh = ctx.daemon.meshFor(wanted, ctx.caller.session);
+  mesh.assertUsable();
+  return mesh;
+}
+
+export const fileRoutes = {
+  shareFile: async (ctx, input) => {
+    const mesh = meshOf(ctx, input.mesh);
+    const { link, slug } = sharedLink(ctx, input.mesh);
+    const bytes = await readLocalFile(input.path);
+    const named = input.to !== undefined && input.to.length > 0;
+    const members = await ask(slug, () => link.listMembers());
+    const recipients = named ? recipientKeys(members, input.to ?? []) : members.map((m) => m.pubkey);
+    const name = input.name ?? basename(input.path);
+    const up = await onBroker(mesh, (url) =>
+      uploadFile(url, identity(mesh), {
+        bytes,
+        name,
+        recipients,
+        ...(named ? { targetSpec: recipients.join(",") } : {}),
+        persistent: input.persistent ?? false,
+      }),
+    );
+    return { id: up.fileId, name, size: up.size, sha256: up.sha256 };
+  },
+
+  listFiles: async (ctx, input) => {
+    const { link, slug } = sharedLink(ctx, input.mesh);
+    const list = await ask(slug, () => link.listFiles(input.query ? { query: input.query } : {}));
+    return { files: list.files.map(fileView) };
+  },
+
+  getFile: async (ctx, input) => {
+    const mesh = meshOf(ctx, input.mesh);
+    const { link, slug } = sharedLink(ctx, input.mesh);
+    const reply = await ask(slug, () => link.getFile(input.id)).catch((error: unknown) => {
+      if (error instanceof LocalError && error.code === "forbidden")
+        throw new LocalError("forbidden", `${error.message} (file ${input.id})`, NOT_A_RECIPIENT_HINT);
+      throw error;
+    });
+    const got = await onBroker(mesh, (url) => downloadFile(url, reply, identity(mesh)));
+    await writeLocalFile(input.path, got.bytes);
+    return { id: input.id, name: reply.name, size: got.bytes.length, sha256: got.sha256, path: input.path };
+  },
+
+  deleteFile: async (ctx, input) => {
+    const { link, slug } = sharedLink(ctx, input.mesh);
+    await ask(slug, () => link.deleteFile(input.id));
+    return { id: input.id, deleted: true };
+  },
+} satisfies Partial<Implementations>;

@@ -1,0 +1,187 @@
+/**
+ * Files through the real CLI, real daemons and a real broker (three users, three HOMEs): a 5 MiB file shared
+ * `--to bob` downloads byte-identical for bob (through his daemon and with `--no-daemon`) and is `forbidden`
+ * (exit 3) for carol, who gets nothing written; bob's daemon raises `file_shared`; list, info and delete
+ * rules; and nothing in the broker's data dir holds the file's plaintext.
+ */
+import { randomBytes } from "node:crypto";
+import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startBroker, waitUntil, type BrokerProcess } from "../helpers/broker.js";
+import { CliUser, type CliResult } from "../helpers/cli.js";
+import { DaemonClient } from "../../src/daemon-api/client.js";
+import { daemonEvents, type DaemonEvent } from "../../src/daemon-api/events.js";
+
+interface Shared {
+  id: string;
+  name: string;
+  size: number;
+  sha256: string;
+}
+
+function errorOf(result: CliResult): { code: string; message: string } {
+  return (JSON.parse(result.stderr) as { error: { code: string; message: string } }).error;
+}
+
+function filesUnder(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    return statSync(path).isDirectory() ? filesUnder(path) : [path];
+  });
+}
+
+describe("file share|get|list|delete through the CLI", () => {
+  let broker: BrokerProcess;
+  let alice: CliUser;
+  let bob: CliUser;
+  let carol: CliUser;
+
+  beforeAll(async () => {
+    broker = await startBroker();
+    alice = new CliUser("alice");
+    bob = new CliUser("bob");
+    carol = new CliUser("carol");
+    await alice.createMesh(broker, "team", "alice");
+    for (const user of [bob, carol]) {
+      const { link } = await alice.runJson<{ link: string }>(["invite"]);
+      await user.runJson(["join", link, "--name", user.name]);
+    }
+    for (const user of [alice, bob]) expect((await user.run(["daemon", "up"])).code).toBe(0);
+    await waitUntil(
+      async () =>
+        (await alice.runJson<{ peers: Array<{ display_name: string }> }>(["peers", "--all"])).peers.some(
+          (p) => p.display_name === "bob",
+        ),
+      { timeoutMs: 20_000, message: "alice never saw bob's daemon" },
+    );
+  }, 120_000);
+
+  afterAll(async () => {
+    await Promise.all([alice, bob, carol].map((u) => u?.dispose()));
+    await broker?.dispose();
+  });
+
+  it("5 MiB shared --to bob: byte-identical for bob, forbidden for carol, announced to bob's daemon", async () => {
+    const events = new DaemonClient({ socketPath: join(bob.daemonDir, "daemon.sock"), token: null });
+    const abort = new AbortController();
+    const seen: DaemonEvent[] = [];
+    await new Promise<void>((resolve, reject) => {
+      void (async () => {
+        try {
+          for await (const event of daemonEvents(events, { signal: abort.signal, onOpen: resolve }))
+            seen.push(event);
+        } catch (error) {
+          if (!abort.signal.aborted) reject(error instanceof Error ? error : new Error(String(error)));
+        }
+      })();
+    });
+
+    const marker = Buffer.from(`cli-plaintext-${randomBytes(8).toString("hex")}|`);
+    const content = Buffer.concat([marker, randomBytes(5 * 1024 * 1024 - marker.length)]);
+    const source = join(alice.root, "design.bin");
+    writeFileSync(source, content);
+    let shared: Shared;
+    try {
+      shared = await alice.runJson<Shared>(["file", "share", source, "--to", "bob"]);
+      expect(shared).toMatchObject({
+        name: "design.bin",
+        size: content.length,
+        sha256: expect.stringMatching(/^[0-9a-f]{64}$/),
+      });
+      await waitUntil(() => seen.find((e) => e.event === "file_shared"), {
+        timeoutMs: 10_000,
+        message: "no file_shared event",
+      });
+      expect(seen.find((e) => e.event === "file_shared")?.data).toMatchObject({
+        mesh: "team",
+        fileId: shared.id,
+        name: "design.bin",
+        from: "alice",
+      });
+    } finally {
+      abort.abort();
+    }
+
+    for (const extra of [[], ["--no-daemon"]]) {
+      const target = join(bob.root, `got${extra.length}.bin`);
+      const got = await bob.runJson<Shared & { path: string }>([
+        "file",
+        "get",
+        shared.id,
+        "-o",
+        target,
+        ...extra,
+      ]);
+      expect(got).toMatchObject({ id: shared.id, size: content.length, sha256: shared.sha256, path: target });
+      expect(readFileSync(target).equals(content)).toBe(true);
+      expect(statSync(target).mode & 0o777).toBe(0o600);
+    }
+
+    const refusedPath = join(carol.root, "stolen.bin");
+    const refused = await carol.run(["file", "get", shared.id, "-o", refusedPath, "--json", "--no-daemon"]);
+    expect(refused.code).toBe(3);
+    expect(errorOf(refused).code).toBe("forbidden");
+    expect(existsSync(refusedPath)).toBe(false);
+
+    const bobList = await bob.runJson<{
+      files: Array<{ id: string; name: string; uploaded_by: string; persistent: boolean }>;
+    }>(["file", "list"]);
+    expect(bobList.files).toContainEqual(
+      expect.objectContaining({ id: shared.id, name: "design.bin", uploaded_by: "alice", persistent: false }),
+    );
+    const carolList = await carol.runJson<{ files: Array<{ id: string }> }>(["file", "list", "--no-daemon"]);
+    expect(carolList.files.map((f) => f.id)).not.toContain(shared.id);
+
+    const needle = marker;
+    for (const file of filesUnder(broker.dataDir))
+      expect(readFileSync(file).includes(needle), file).toBe(false);
+  }, 120_000);
+
+  it("without --to every member may open it; only the uploader or an admin deletes it", async () => {
+    const source = join(bob.root, "notes.txt");
+    writeFileSync(source, "shared notes for everyone\n");
+    const shared = await bob.runJson<Shared>([
+      "file",
+      "share",
+      source,
+      "--name",
+      "notes-v2.txt",
+      "--persistent",
+    ]);
+    expect(shared.name).toBe("notes-v2.txt");
+    const target = join(carol.root, "notes.txt");
+    await carol.runJson(["file", "get", shared.id, "-o", target, "--no-daemon"]);
+    expect(readFileSync(target, "utf8")).toBe("shared notes for everyone\n");
+    expect((await alice.runJson<{ file_count: number }>(["info"])).file_count).toBeGreaterThanOrEqual(1);
+
+    const fromCarol = join(carol.root, "answer.txt");
+    writeFileSync(fromCarol, "carol's answer\n");
+    const answer = await carol.runJson<Shared>(["file", "share", fromCarol, "--to", "alice", "--no-daemon"]);
+    const answerPath = join(alice.root, "answer.txt");
+    await alice.runJson(["file", "get", answer.id, "-o", answerPath]);
+    expect(readFileSync(answerPath, "utf8")).toBe("carol's answer\n");
+
+    const denied = await carol.run(["file", "delete", shared.id, "--json", "--no-daemon"]);
+    expect(denied.code).toBe(3);
+    expect(errorOf(denied).code).toBe("forbidden");
+    // Alice owns the mesh.
+    expect(await alice.runJson(["file", "delete", shared.id])).toEqual({
+      schema_version: "1",
+      id: shared.id,
+      deleted: true,
+    });
+    const gone = await bob.run(["file", "get", shared.id, "-o", join(bob.root, "x"), "--json"]);
+    expect(errorOf(gone).code).toBe("not_found");
+  }, 60_000);
+
+  it("bad input gets a coded error: a missing file, an unknown recipient", async () => {
+    const missing = await alice.run(["file", "share", join(alice.root, "nope.bin"), "--json"]);
+    expect(missing.code).not.toBe(0);
+    expect(errorOf(missing).code).toBe("not_found");
+    const source = join(alice.root, "small.txt");
+    writeFileSync(source, "x");
+    const nobody = await alice.run(["file", "share", source, "--to", "zed", "--json"]);
+    expect(errorOf(nobody).code).toBe("unknown_target");
+  }, 60_000);
+});

@@ -1,0 +1,308 @@
+/**
+ * files (protocol.md §5.6, §6.6, §7.2) against a real broker on SQLite: an encrypted upload for one
+ * recipient, its download and access log, `forbidden` for everyone else (never the bytes), the 50 MiB
+ * limit with nothing left behind (declared and streamed), bad headers, delete and grant rules, expiry,
+ * `file_shared` pushes, `mesh_info` counts, and no plaintext anywhere in the data dir.
+ */
+import { randomBytes as nodeRandomBytes } from "node:crypto";
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { downloadFile, uploadFile, type FileIdentity } from "../../src/client/file-transfer.js";
+import { generateIdentity, randomBytes, sealTo } from "../../src/crypto/index.js";
+import { FILE_MAX_BYTES } from "../../src/protocol/index.js";
+import { signHttpRequest } from "../../src/client/signing.js";
+import { rawUpload } from "../helpers/file-upload.js";
+import {
+  connectMember,
+  meshWith,
+  useBroker,
+  waitUntil,
+  type BrokerProcess,
+  type TestMember,
+  type TestMesh,
+} from "../helpers/broker.js";
+import type { FileUrl } from "../../src/protocol/index.js";
+
+const broker = useBroker();
+/** A broker that keeps non-persistent files 1.5 s and sweeps often. */
+const shortLived = useBroker({ fileRetentionMs: 1_500, retentionSweepMs: 200 });
+
+/** A broker for the size limit alone, so no other test's upload shows in its data dir. */
+const limits = useBroker();
+
+type FileListFrame = { files: Array<{ id: string }> };
+
+function who(mesh: TestMesh, m: TestMember): FileIdentity {
+  return { meshId: mesh.meshId, publicKey: m.pubkey, secretKey: m.secretKey };
+}
+
+/** Every file under `dir`, recursively. */
+function filesUnder(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? filesUnder(join(dir, e.name)) : [join(dir, e.name)],
+  );
+}
+
+/** The `files/` entries of the broker's data dir. */
+function storedBlobs(b: BrokerProcess): string[] {
+  try {
+    return readdirSync(join(b.dataDir, "files"));
+  } catch {
+    return [];
+  }
+}
+
+describe.concurrent("files", () => {
+  it("a file for bob downloads byte-identical for him, is logged, and is forbidden for carol", async () => {
+    const { mesh, m } = await meshWith(broker(), ["alice", "bob", "carol"]);
+    const [alice, bob, carol] = await Promise.all(
+      ["alice", "bob", "carol"].map((n) => connectMember(broker().url, mesh.meshId, m[n]!)),
+    );
+    const since = bob!.mark();
+    const plaintext = randomBytes(300_000);
+    const up = await uploadFile(broker().url, who(mesh, m.alice!), {
+      bytes: plaintext,
+      name: "notes é.txt",
+      recipients: [m.bob!.pubkey],
+      targetSpec: m.bob!.pubkey,
+      tags: ["docs"],
+    });
+    expect(up.size).toBe(plaintext.length);
+    const shared = await bob!.waitForEvent("file_shared", { since });
+    expect(shared.eventData).toEqual({
+      fileId: up.fileId,
+      name: "notes é.txt",
+      size: plaintext.length + 40,
+      from: "alice",
+      fromPubkey: m.alice!.pubkey,
+    });
+
+    const url = (await bob!.request({ type: "get_file", fileId: up.fileId })) as unknown as FileUrl;
+    expect(url).toMatchObject({ type: "file_url", fileId: up.fileId, name: "notes é.txt", encrypted: true });
+    const got = await downloadFile(broker().url, url, who(mesh, m.bob!));
+    expect(Buffer.from(got.bytes).equals(Buffer.from(plaintext))).toBe(true);
+    expect(got.sha256).toBe(up.sha256);
+
+    expect(await carol!.request({ type: "get_file", fileId: up.fileId })).toMatchObject({
+      type: "error",
+      code: "forbidden",
+      message: "file not targeted at you",
+    });
+    // Signed by carol, straight at the download route: still no bytes.
+    const target = `/download/${up.fileId}?mesh=${mesh.meshId}`;
+    const signed = signHttpRequest({
+      method: "GET",
+      target,
+      meshId: mesh.meshId,
+      pubkey: m.carol!.pubkey,
+      secretKey: m.carol!.secretKey,
+    });
+    const res = await fetch(`${broker().httpUrl}${target}`, { headers: signed.headers });
+    expect(res.status).toBe(403);
+    expect(await res.json()).toMatchObject({ error: "forbidden" });
+    // A token is for its file only.
+    const wrong = new URL(url.url, broker().httpUrl);
+    wrong.pathname = "/download/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+    expect((await fetch(wrong)).status).toBe(403);
+
+    const status = await alice!.request({ type: "file_status", fileId: up.fileId });
+    expect(status).toMatchObject({ type: "file_status_result", accesses: [{ peerName: "bob" }] });
+    expect((await carol!.request({ type: "list_files" })).files).toEqual([]);
+    expect(await bob!.request({ type: "list_files" })).toMatchObject({
+      files: [
+        {
+          id: up.fileId,
+          name: "notes é.txt",
+          uploadedBy: "alice",
+          encrypted: true,
+          persistent: false,
+          tags: ["docs"],
+        },
+      ],
+    });
+    expect(await bob!.request({ type: "mesh_info" })).toMatchObject({ fileCount: 1 });
+  });
+
+  it("an encrypted file without a key for the caller is forbidden; the owner's grant opens it", async () => {
+    const { mesh, m } = await meshWith(broker(), ["alice", "bob", "carol"]);
+    const [alice, bob, carol] = await Promise.all(
+      ["alice", "bob", "carol"].map((n) => connectMember(broker().url, mesh.meshId, m[n]!)),
+    );
+    const fileKey = randomBytes(32);
+    const up = await uploadFile(broker().url, who(mesh, m.alice!), {
+      bytes: Buffer.from("hi"),
+      name: "a",
+      recipients: [],
+    });
+    expect(await bob!.request({ type: "get_file", fileId: up.fileId })).toMatchObject({
+      code: "forbidden",
+      message: "no decryption key for this file",
+    });
+    expect(
+      await bob!.request({
+        type: "grant_file_access",
+        fileId: up.fileId,
+        peerPubkey: m.carol!.pubkey,
+        sealedKey: sealTo(fileKey, m.carol!.pubkey),
+      }),
+    ).toMatchObject({ code: "forbidden" });
+    expect(
+      await alice!.request({
+        type: "grant_file_access",
+        fileId: up.fileId,
+        peerPubkey: m.bob!.pubkey,
+        sealedKey: sealTo(fileKey, m.bob!.pubkey),
+      }),
+    ).toEqual({
+      type: "grant_file_access_ok",
+      fileId: up.fileId,
+      peerPubkey: m.bob!.pubkey,
+      _reqId: expect.any(String),
+    });
+    expect(await bob!.request({ type: "get_file", fileId: up.fileId })).toMatchObject({
+      type: "file_url",
+      sealedKey: expect.any(String),
+    });
+    expect(await carol!.request({ type: "delete_file", fileId: up.fileId })).toMatchObject({
+      code: "forbidden",
+    });
+    expect(await alice!.request({ type: "delete_file", fileId: up.fileId })).toMatchObject({
+      type: "ack",
+      id: up.fileId,
+      queued: false,
+    });
+    expect(await bob!.request({ type: "get_file", fileId: up.fileId })).toMatchObject({ code: "not_found" });
+    const owner = await connectMember(broker().url, mesh.meshId, mesh.owner);
+    const log = (await owner.request({ type: "audit_query" })) as unknown as {
+      entries: Array<{ action: string; target: string; actorName: string }>;
+    };
+    expect(log.entries.filter((e) => e.target === up.fileId).map((e) => [e.action, e.actorName])).toEqual(
+      expect.arrayContaining([
+        ["file.shared", "alice"],
+        ["file.deleted", "alice"],
+      ]),
+    );
+    expect(await bob!.request({ type: "get_file", fileId: "nope" })).toMatchObject({ code: "not_found" });
+  });
+
+  it("one byte over 50 MiB is refused with 413, declared or streamed, and nothing is stored", async () => {
+    const { mesh, m } = await meshWith(limits(), ["alice"]);
+    const before = storedBlobs(limits());
+    const over = Buffer.alloc(FILE_MAX_BYTES + 1, 1);
+    const headers = { "X-File-Name": "big", "X-Encrypted": "false" };
+    for (const chunked of [false, true]) {
+      const res = await rawUpload(limits(), mesh, m.alice!, over, headers, chunked);
+      expect(res).toEqual({
+        status: 413,
+        body: { ok: false, error: "too_large", message: "file too large (max 50 MiB)" },
+      });
+    }
+    const alice = await connectMember(limits().url, mesh.meshId, m.alice!);
+    expect(await alice.request({ type: "list_files" })).toMatchObject({ files: [] });
+    expect(storedBlobs(limits()).filter((f) => !before.includes(f))).toEqual([]);
+    // Exactly the limit is fine.
+    const ok = await rawUpload(limits(), mesh, m.alice!, over.subarray(0, FILE_MAX_BYTES), headers, true);
+    expect(ok).toMatchObject({ status: 200, body: { ok: true, fileId: expect.any(String) } });
+    await alice.request({ type: "delete_file", fileId: ok.body.fileId as string });
+  });
+
+  it("bad headers, a bad signature and foreign keys are refused before anything is kept", async () => {
+    const { mesh, m } = await meshWith(broker(), ["alice"]);
+    const body = Buffer.from("x");
+    const bad: Array<[Record<string, string>, string]> = [
+      [{}, "x-file-name"],
+      [{ "X-File-Name": "a", "X-Tags": "not json" }, "x-tags"],
+      [{ "X-File-Name": "a", "X-Persistent": "yes" }, "x-persistent"],
+      [{ "X-File-Name": "a/b" }, "x-file-name"],
+      [{ "X-File-Name": "a", "X-Encrypted": "true" }, "x-file-keys"],
+      [
+        {
+          "X-File-Name": "a",
+          "X-Encrypted": "true",
+          "X-File-Keys": JSON.stringify([{ peerPubkey: "0".repeat(64), sealedKey: "YQ==" }]),
+        },
+        "not a member",
+      ],
+      [{ "X-File-Name": "a", "X-Owner-Pubkey": "1".repeat(64) }, "x-owner-pubkey"],
+    ];
+    for (const [headers, mentions] of bad) {
+      const res = await rawUpload(broker(), mesh, m.alice!, body, headers);
+      expect(res.status).toBe(400);
+      expect(res.body).toMatchObject({
+        error: "invalid_argument",
+        message: expect.stringContaining(mentions),
+      });
+    }
+    const stranger = generateIdentity();
+    const outsider = { ...m.alice!, pubkey: stranger.publicKey, secretKey: stranger.secretKey };
+    expect(await rawUpload(broker(), mesh, outsider, body, { "X-File-Name": "a" })).toEqual({
+      status: 401,
+      body: { ok: false, error: "unauthorized" },
+    });
+    const forged = await fetch(`${broker().httpUrl}/upload`, {
+      method: "POST",
+      headers: {
+        ...signHttpRequest({
+          method: "POST",
+          target: "/upload",
+          meshId: mesh.meshId,
+          pubkey: m.alice!.pubkey,
+          secretKey: m.alice!.secretKey,
+          body: "other",
+        }).headers,
+        "X-File-Name": "a",
+      },
+      body,
+    });
+    expect(forged.status).toBe(401);
+    const alice = await connectMember(broker().url, mesh.meshId, m.alice!);
+    expect(await alice.request({ type: "list_files" })).toMatchObject({ files: [] });
+  });
+
+  it("non-persistent files expire with their bytes; persistent ones stay", async () => {
+    const b = shortLived();
+    const { mesh, m } = await meshWith(b, ["alice", "bob"]);
+    const [alice, bob] = await Promise.all(
+      ["alice", "bob"].map((n) => connectMember(b.url, mesh.meshId, m[n]!)),
+    );
+    const since = bob!.mark();
+    const kept = await uploadFile(b.url, who(mesh, m.alice!), {
+      bytes: Buffer.from("kept"),
+      name: "kept",
+      recipients: [m.bob!.pubkey],
+      persistent: true,
+    });
+    await bob!.waitForEvent("file_shared", { since });
+    const mortal = await uploadFile(b.url, who(mesh, m.alice!), {
+      bytes: Buffer.from("gone"),
+      name: "gone",
+      recipients: [m.bob!.pubkey],
+    });
+    await waitUntil(
+      async () =>
+        ((await alice!.request({ type: "list_files" })) as unknown as FileListFrame).files.length === 1,
+      { timeoutMs: 20_000, intervalMs: 200 },
+    );
+    expect(await bob!.request({ type: "list_files" })).toMatchObject({ files: [{ id: kept.fileId }] });
+    await waitUntil(() => !storedBlobs(b).includes(mortal.fileId), { timeoutMs: 5_000 });
+    expect(storedBlobs(b)).toContain(kept.fileId);
+  }, 30_000);
+
+  it("nothing in the data dir holds the plaintext of an uploaded file", async () => {
+    const { mesh, m } = await meshWith(broker(), ["alice", "bob"]);
+    const marker = Buffer.from(`plaintext-marker-${nodeRandomBytes(8).toString("hex")}-`.repeat(2000));
+    await uploadFile(broker().url, who(mesh, m.alice!), {
+      bytes: marker,
+      name: "m",
+      recipients: [m.bob!.pubkey],
+    });
+    const needle = marker.subarray(0, 64);
+    const all = filesUnder(broker().dataDir);
+    expect(all.some((f) => f.includes(`${join("files", "")}`))).toBe(true);
+    for (const file of all) {
+      if (!statSync(file).isFile()) continue;
+      expect(readFileSync(file).includes(needle), file).toBe(false);
+    }
+  });
+});
