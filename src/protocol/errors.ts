@@ -33,6 +33,7 @@ export const ErrorCode = {
   taskNotClaimable: "task_not_claimable",
   taskNotFound: "task_not_found",
   leaseHeld: "lease_held",
+  invalidCron: "invalid_cron",
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 

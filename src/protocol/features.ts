@@ -23,6 +23,7 @@ export const BROKER_FEATURES = [
   "task_change",
   "leases",
   "audit",
+  "schedule",
 ] as const;
 
 /** Client capabilities the broker understands. */

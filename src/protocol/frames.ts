@@ -16,6 +16,7 @@ import { skillReplies, skillRequests } from "./families/skills.js";
 import { taskReplies, taskRequests } from "./families/tasks.js";
 import { leaseReplies, leaseRequests } from "./families/leases.js";
 import { auditReplies, auditRequests } from "./families/audit.js";
+import { scheduleReplies, scheduleRequests } from "./families/schedules.js";
 
 export * from "./fields.js";
 export * from "./envelope.js";
@@ -31,6 +32,7 @@ export * from "./families/skills.js";
 export * from "./families/tasks.js";
 export * from "./families/leases.js";
 export * from "./families/audit.js";
+export * from "./families/schedules.js";
 
 /** Every client→broker frame this broker handles after hello. */
 export const ClientFrame = z.discriminatedUnion("type", [
@@ -45,6 +47,7 @@ export const ClientFrame = z.discriminatedUnion("type", [
   ...taskRequests,
   ...leaseRequests,
   ...auditRequests,
+  ...scheduleRequests,
 ]);
 export type ClientFrame = z.infer<typeof ClientFrame>;
 export type ClientFrameType = ClientFrame["type"];
@@ -68,6 +71,7 @@ export const replySchemas = {
   ...taskReplies,
   ...leaseReplies,
   ...auditReplies,
+  ...scheduleReplies,
 } as const satisfies Record<RequestType, z.ZodType>;
 
 /** The reply a request of type `T` gets when it succeeds (an `error` frame aside). */

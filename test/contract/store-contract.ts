@@ -27,6 +27,7 @@ import { memorySkillsContract } from "./store/memory-skills.js";
 import { tasksContract } from "./store/tasks.js";
 import { leasesContract } from "./store/leases.js";
 import { auditContract } from "./store/audit.js";
+import { schedulesContract } from "./store/schedules.js";
 
 export { racingStoresContract, type SharedStores } from "./store/racing.js";
 
@@ -73,5 +74,6 @@ export function runStoreContract(
     tasksContract(ctx);
     leasesContract(ctx);
     auditContract(ctx);
+    schedulesContract(ctx);
   });
 }

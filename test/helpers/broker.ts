@@ -52,6 +52,10 @@ export interface BrokerTimers {
   heartbeatMs?: number;
   /** In a cluster, when a dead node's presences are marked gone (`--presence-expiry-ms`). */
   presenceExpiryMs?: number;
+  /** How often due scheduled messages are looked for (`--schedule-poll-ms`). */
+  schedulePollMs?: number;
+  /** Shifts the clock scheduled messages fire by (`--schedule-clock-offset-ms`). */
+  scheduleClockOffsetMs?: number;
 }
 
 const TIMER_FLAGS: ReadonlyArray<[keyof BrokerTimers, string]> = [
@@ -63,6 +67,8 @@ const TIMER_FLAGS: ReadonlyArray<[keyof BrokerTimers, string]> = [
   ["presenceTickMs", "--presence-tick-ms"],
   ["heartbeatMs", "--heartbeat-ms"],
   ["presenceExpiryMs", "--presence-expiry-ms"],
+  ["schedulePollMs", "--schedule-poll-ms"],
+  ["scheduleClockOffsetMs", "--schedule-clock-offset-ms"],
 ];
 
 export interface StartBrokerOptions extends BrokerLimits, BrokerTimers {

@@ -72,6 +72,9 @@ export const FUZZ_KNOWN_TYPES = [
   "lease_list",
   "audit_query",
   "audit_verify",
+  "schedule",
+  "list_scheduled",
+  "cancel_scheduled",
 ] as const;
 
 export class FuzzGenerator {

@@ -104,6 +104,9 @@ const REPLY_TYPES = new Set([
   "lease_list_result",
   "audit_result",
   "audit_verify_result",
+  "scheduled_ack",
+  "scheduled_list",
+  "cancel_scheduled_ack",
 ]);
 
 let mesh: TestMesh;

@@ -23,5 +23,6 @@ export function pushJson(d: ClaimedDelivery, senderMemberPubkey: string): string
   if (m.requestFingerprint !== null) push.request_fingerprint = m.requestFingerprint;
   if (m.bodyVersion !== null) push.bodyVersion = m.bodyVersion;
   if (m.topicId !== null) push.topicId = m.topicId;
+  if (m.subtype) push.subtype = m.subtype;
   return JSON.stringify(push);
 }

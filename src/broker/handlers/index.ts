@@ -10,6 +10,7 @@ import { auditHandlers } from "./audit.js";
 import type { HandlerTable } from "./types.js";
 import { memoryHandlers } from "./memory.js";
 import { skillHandlers } from "./skills.js";
+import { scheduleHandlers } from "./schedules.js";
 
 /** Every frame type the broker serves, by family. */
 export const handlers: HandlerTable = {
@@ -24,4 +25,5 @@ export const handlers: HandlerTable = {
   ...taskHandlers,
   ...leaseHandlers,
   ...auditHandlers,
+  ...scheduleHandlers,
 };

@@ -52,6 +52,16 @@ export const BROKER_FLAGS = defineFlags({
     valueName: "ms",
     description: "testing: hook-set working → idle after (default 300000)",
   },
+  schedulePollMs: {
+    type: "number",
+    valueName: "ms",
+    description: "testing: how often due scheduled messages are looked for (default 1000)",
+  },
+  scheduleClockOffsetMs: {
+    type: "number",
+    valueName: "ms",
+    description: "testing: shifts the clock scheduled messages fire by (default 0)",
+  },
   presenceTickMs: {
     type: "number",
     valueName: "ms",

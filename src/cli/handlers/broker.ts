@@ -59,6 +59,8 @@ export async function serveBroker(ctx: Context<typeof BROKER_FLAGS>): Promise<vo
     presenceTickMs: timerMs("presence-tick-ms", ctx.flags.presenceTickMs),
     heartbeatMs: timerMs("heartbeat-ms", ctx.flags.heartbeatMs),
     presenceExpiryMs: timerMs("presence-expiry-ms", ctx.flags.presenceExpiryMs),
+    schedulePollMs: timerMs("schedule-poll-ms", ctx.flags.schedulePollMs),
+    scheduleClockOffsetMs: ctx.flags.scheduleClockOffsetMs,
   }).catch((err: unknown) => {
     throw dataDirUsageError(err) ?? err;
   });

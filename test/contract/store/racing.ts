@@ -13,6 +13,7 @@ import {
   withKey,
 } from "./fixtures.js";
 import { auditRacing } from "./audit.js";
+import { schedulesRacing } from "./schedules.js";
 
 /** Two stores on one database (two connections, or pools): what two broker nodes sharing it see. */
 export interface SharedStores {
@@ -115,6 +116,10 @@ export function racingStoresContract(makeStores: () => Promise<SharedStores>): v
 
     it("audit appends from both keep one gap-free, verifying chain", async () => {
       await auditRacing(both());
+    });
+
+    it("scheduler rounds on both: every due entry is taken by exactly one", async () => {
+      await schedulesRacing(both());
     });
   });
 }

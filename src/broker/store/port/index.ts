@@ -23,6 +23,7 @@ import type { SkillStore } from "./skills.js";
 import type { TaskStore } from "./tasks.js";
 import type { LeaseStore } from "./leases.js";
 import type { AuditStore } from "./audit.js";
+import type { ScheduleStore } from "./schedules.js";
 
 export type * from "./claims.js";
 export type * from "./deliveries.js";
@@ -40,6 +41,7 @@ export type * from "./skills.js";
 export type * from "./tasks.js";
 export type * from "./leases.js";
 export type * from "./audit.js";
+export type * from "./schedules.js";
 
 export type Store = LifecycleStore &
   MemberStore &
@@ -56,4 +58,5 @@ export type Store = LifecycleStore &
   SkillStore &
   TaskStore &
   LeaseStore &
-  AuditStore;
+  AuditStore &
+  ScheduleStore;

@@ -30,6 +30,7 @@ import { skillMethods } from "./skills.js";
 import { taskMethods } from "./tasks.js";
 import { leaseMethods } from "./leases.js";
 import { auditMethods } from "./audit.js";
+import { scheduleMethods } from "./schedules.js";
 
 /** Seconds `close()` lets running queries finish before it cuts the connections. */
 const CLOSE_TIMEOUT_S = 5;
@@ -110,5 +111,6 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
     ...taskMethods(ctx),
     ...leaseMethods(ctx),
     ...auditMethods(ctx),
+    ...scheduleMethods(ctx),
   };
 }

@@ -26,6 +26,7 @@ import { skillMethods } from "./skills.js";
 import { taskMethods } from "./tasks.js";
 import { leaseMethods } from "./leases.js";
 import { auditMethods } from "./audit.js";
+import { scheduleMethods } from "./schedules.js";
 
 /**
  * Free space the probe asks for beyond its own write. A one-row write fits in a page a nearly full disk
@@ -159,5 +160,6 @@ export function createSqliteStore({ path, backgroundCheckpoints }: SqliteStoreOp
     ...taskMethods(ctx),
     ...leaseMethods(ctx),
     ...auditMethods(ctx),
+    ...scheduleMethods(ctx),
   };
 }
