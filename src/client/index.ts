@@ -83,3 +83,5 @@ export type {
 } from "../protocol/frames.js";
 export { memoryQueryTokens, sealMemory, type SealedMemory } from "./memory-skills.js";
 export type { MemoryEntry, MemoryStored, SkillAck, SkillDetail, SkillSummary } from "../protocol/frames.js";
+export type { CancelScheduledAck, ScheduledAck, ScheduledEntry, ScheduledList } from "../protocol/frames.js";
+export type { ScheduleInput } from "./types.js";

@@ -26,6 +26,7 @@ import type {
 } from "./contract.js";
 import type { MemoryView, SkillDetailView, SkillView } from "./contract.js";
 import type { LeaseConflict, LeaseGrantView, LeaseView, TaskView } from "./tasks-leases.js";
+import type { ScheduleCreatedView, ScheduleView } from "./schedules.js";
 import type { AuditEntryView, AuditVerifyView } from "./audit.js";
 
 export type Method = "GET" | "POST" | "DELETE";
@@ -97,6 +98,9 @@ export const ENDPOINTS = {
   checkLeases: { method: "POST", path: "/v1/leases/check" },
   auditLog: { method: "GET", path: "/v1/audit" },
   auditVerify: { method: "GET", path: "/v1/audit/verify" },
+  createSchedule: { method: "POST", path: "/v1/schedules" },
+  listSchedules: { method: "GET", path: "/v1/schedules" },
+  cancelSchedule: { method: "DELETE", path: "/v1/schedules/:id" },
   /** Server-sent events (not a JSON answer): follow it with `daemon-api/events.ts`. */
   events: { method: "GET", path: "/v1/events" },
 } as const satisfies Record<string, EndpointDef>;
@@ -163,6 +167,9 @@ export interface EndpointOutputs {
   checkLeases: { conflicts: LeaseConflict[] };
   auditLog: { entries: AuditEntryView[] };
   auditVerify: AuditVerifyView;
+  createSchedule: ScheduleCreatedView;
+  listSchedules: { scheduled: ScheduleView[] };
+  cancelSchedule: { id: string; cancelled: boolean };
   events: never;
 }
 

@@ -51,6 +51,9 @@ export type BrokerLink = Pick<
   | "listLeases"
   | "queryAudit"
   | "verifyAudit"
+  | "schedule"
+  | "listScheduled"
+  | "cancelScheduled"
 >;
 
 export type LinkFactory = (options: MeshClientOptions) => BrokerLink;

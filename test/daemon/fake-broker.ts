@@ -226,6 +226,9 @@ export class FakeLink implements BrokerLink {
   listLeases: BrokerLink["listLeases"] = () => unsupported("lease_list");
   queryAudit: BrokerLink["queryAudit"] = () => unsupported("audit_query");
   verifyAudit: BrokerLink["verifyAudit"] = () => unsupported("audit_verify");
+  schedule: BrokerLink["schedule"] = () => unsupported("schedule");
+  listScheduled: BrokerLink["listScheduled"] = () => unsupported("list_scheduled");
+  cancelScheduled: BrokerLink["cancelScheduled"] = () => unsupported("cancel_scheduled");
 }
 
 /** A request the fake broker does not serve, refused as a real broker refuses an unknown type. */

@@ -77,6 +77,24 @@ export async function resolveSendTarget(mesh: MeshRuntime, to: string): Promise<
   return resolved.target;
 }
 
+/**
+ * The envelope of `text` for a resolved target: crypto_box from the sending session's key, else the
+ * member key, for DMs; `bodyVersion` 2 under the derived key for multicast. What `send` queues and what
+ * `schedule` hands the broker to fire later (always from the member key then, protocol.md §5.7).
+ */
+export function envelopeFor(
+  mesh: MeshRuntime,
+  text: string,
+  target: ResolvedTarget,
+  sender: Sender | null,
+): { nonce: string; ciphertext: string; bodyVersion?: number } {
+  if (target.kind === "member" || target.kind === "session") {
+    if (target.recipientPubkey === null) throw new Error("a direct target without a key");
+    return encryptDirect(text, target.recipientPubkey, sender?.sessionSecret ?? mesh.config.secret_key);
+  }
+  return encryptForTarget(text, target.spec, mesh.rootKey);
+}
+
 /** Encrypts the message for the resolved target and builds the outbox row. */
 export function buildOutboxRow(
   mesh: MeshRuntime,
@@ -84,17 +102,7 @@ export function buildOutboxRow(
   target: ResolvedTarget,
   sender: Sender | null,
 ): NewOutboxRow {
-  let body: { nonce: string; ciphertext: string; bodyVersion?: number };
-  if (target.kind === "member" || target.kind === "session") {
-    if (target.recipientPubkey === null) throw new Error("a direct target without a key");
-    body = encryptDirect(
-      intent.message,
-      target.recipientPubkey,
-      sender?.sessionSecret ?? mesh.config.secret_key,
-    );
-  } else {
-    body = encryptForTarget(intent.message, target.spec, mesh.rootKey);
-  }
+  const body = envelopeFor(mesh, intent.message, target, sender);
   const payload = body.nonce.length + body.ciphertext.length + target.spec.length;
   if (payload > MAX_SEND_PAYLOAD) {
     throw new LocalError(

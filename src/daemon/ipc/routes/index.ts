@@ -14,6 +14,7 @@ import { memorySkillRoutes } from "./memory-skills.js";
 import { taskRoutes } from "./tasks.js";
 import { leaseRoutes } from "./leases.js";
 import { auditRoutes } from "./audit.js";
+import { scheduleRoutes } from "./schedules.js";
 
 export const ROUTES: { implementations: Implementations; events: StreamHandler } = {
   implementations: {
@@ -30,6 +31,7 @@ export const ROUTES: { implementations: Implementations; events: StreamHandler }
     ...taskRoutes,
     ...leaseRoutes,
     ...auditRoutes,
+    ...scheduleRoutes,
   },
   events: eventsRoute,
 };
