@@ -27,6 +27,7 @@ import { SKILL_VERBS } from "./commands/skills.js";
 import { TASK_VERBS } from "./commands/tasks.js";
 import { LEASE_VERBS } from "./commands/leases.js";
 import { AUDIT_VERBS } from "./commands/audit.js";
+import { SCHEDULE_VERBS } from "./commands/schedules.js";
 
 export const VERBS: readonly VerbDef[] = [
   upVerb,
@@ -44,6 +45,7 @@ export const VERBS: readonly VerbDef[] = [
   ...TASK_VERBS,
   ...LEASE_VERBS,
   ...AUDIT_VERBS,
+  ...SCHEDULE_VERBS,
   ...INSTALL_VERBS,
   launchVerb,
   mcpVerb,

@@ -52,6 +52,7 @@ export const VERB_INDEX: Readonly<Record<string, Loader>> = {
   task: async () => (await import("./commands/tasks.js")).TASK_VERBS,
   lease: async () => (await import("./commands/leases.js")).LEASE_VERBS,
   audit: async () => (await import("./commands/audit.js")).AUDIT_VERBS,
+  schedule: async () => (await import("./commands/schedules.js")).SCHEDULE_VERBS,
 };
 
 /** The verbs a command line can be about: its first word's group, or the whole table. */
