@@ -6,6 +6,7 @@
  * no entry fires twice for one due time.
  */
 import { REMINDER_SUBTYPE, sendErrorCode, type AckFrame, type SendFrame } from "../protocol/index.js";
+import { sha256Hex } from "../crypto/index.js";
 import type { BrokerContext } from "./context.js";
 import { nextCronTime } from "./cron.js";
 import { SendPipeline, type PendingSend } from "./delivery/accept.js";
@@ -13,6 +14,8 @@ import { Outgoing } from "./delivery/outgoing.js";
 import type { MessageSender } from "./presence/presence.js";
 import type { DueRecipient, MemberRow, ScheduleFire, ScheduleRow } from "./store/port/index.js";
 
+/** The longest `client_message_id` (and `client_ack.clientMessageId`) the protocol carries (§4.12). */
+const CLIENT_MESSAGE_ID_MAX = 128;
 /** Entries fired per transaction; a longer backlog takes more rounds at once. */
 const FIRE_BATCH = 100;
 /** Refusals that a later round cannot change: the entry's due time is spent without a message. */
@@ -64,11 +67,18 @@ function fireFrame(entry: ScheduleRow): SendFrame {
   };
   const bodyVersion = envelope ? entry.bodyVersion : 1;
   if (bodyVersion !== null) frame.bodyVersion = bodyVersion;
-  if (entry.clientMessageId !== null) {
-    frame.client_message_id =
-      entry.cron === null ? entry.clientMessageId : `${entry.clientMessageId}@${entry.deliverAt}`;
-  }
+  if (entry.clientMessageId !== null) frame.client_message_id = fireKey(entry, entry.clientMessageId);
   return frame;
+}
+
+/**
+ * The `client_message_id` of one fire: the entry's own for a one-shot; for a recurring entry that id and
+ * the due time, kept within the 128 characters a receiver's `client_ack` may carry (a long id is hashed).
+ */
+function fireKey(entry: ScheduleRow, clientMessageId: string): string {
+  if (entry.cron === null) return clientMessageId;
+  const key = `${clientMessageId}@${entry.deliverAt}`;
+  return key.length <= CLIENT_MESSAGE_ID_MAX ? key : `${sha256Hex(clientMessageId)}@${entry.deliverAt}`;
 }
 
 /** When a fired entry is due again: the next cron time after `now` (missed times are not replayed). */

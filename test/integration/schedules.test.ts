@@ -222,8 +222,11 @@ describe("scheduled messages across kill -9", () => {
         to: m.bob!.pubkey,
         message: "tick",
         cron: "* * * * *",
+        // The longest id: each fire's own id must still fit a receiver's `client_ack`.
+        client_message_id: "c".repeat(128),
       });
       const firstDue = ack.deliverAt as number;
+      const fireIds: string[] = [];
       await first.kill9();
       // Each start shifts the scheduler's clock just past the next minute, instead of waiting for it.
       for (const [i, due] of [firstDue, firstDue + 60_000].entries()) {
@@ -235,6 +238,7 @@ describe("scheduled messages across kill -9", () => {
         const bob = await connectMember(current.url, mesh.meshId, m.bob!);
         const push = await bob.waitFor(reminder, { timeoutMs: 10_000 });
         expect(plaintext(push)).toBe("tick");
+        fireIds.push(push.client_message_id as string);
         await bob.expectNone(reminder, QUIET_MS, bob.frames.indexOf(push) + 1);
         const owner = await connectMember(current.url, mesh.meshId, m.alice!);
         const [entry] = (await owner.request({ type: "list_scheduled" })).messages as Frame[];
@@ -244,6 +248,8 @@ describe("scheduled messages across kill -9", () => {
         owner.close();
         await current.kill9();
       }
+      expect(new Set(fireIds).size).toBe(2);
+      for (const id of fireIds) expect(id.length).toBeLessThanOrEqual(128);
     } finally {
       await current.dispose();
     }
