@@ -180,6 +180,12 @@ describe("claudemesh schedule", () => {
     }
   });
 
+  it("a reminder to oneself by name reaches one's own inbox", async () => {
+    expect((await alice.run(["daemon", "up"])).code).toBe(0);
+    await alice.runJson(["schedule", "alice", "note to self: rotate the keys", "--in", "2s"]);
+    expect(await received(alice, "note to self: rotate the keys")).toMatchObject({ from_name: "alice" });
+  });
+
   it("--help explains the three ways to say when and names list and cancel", async () => {
     const help = await bob.run(["schedule", "--help"]);
     expect(help.code).toBe(0);
