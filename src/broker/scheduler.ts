@@ -13,11 +13,16 @@ import { SendPipeline, type PendingSend } from "./delivery/accept.js";
 import { Outgoing } from "./delivery/outgoing.js";
 import type { MessageSender } from "./presence/presence.js";
 import type { DueRecipient, MemberRow, ScheduleFire, ScheduleRow } from "./store/port/index.js";
+import { IDEMPOTENCY_RETENTION_MS } from "./store/retention.js";
 
 /** The longest `client_message_id` (and `client_ack.clientMessageId`) the protocol carries (§4.12). */
 const CLIENT_MESSAGE_ID_MAX = 128;
 /** Entries fired per transaction; a longer backlog takes more rounds at once. */
 const FIRE_BATCH = 100;
+/** Ended entries are kept as long as idempotency records (a repeated `schedule` still finds its entry). */
+const ENDED_RETENTION_MS = IDEMPOTENCY_RETENTION_MS;
+const RETENTION_INTERVAL_MS = 60 * 60_000;
+const RETENTION_BATCH = 1_000;
 /** Refusals that a later round cannot change: the entry's due time is spent without a message. */
 const PERMANENT = new Set(["no_recipient", "invalid", "forbidden", "too_large", "idempotency_key_reused"]);
 
@@ -89,7 +94,7 @@ function nextDue(entry: ScheduleRow, now: number): number | null {
 }
 
 export class Scheduler {
-  private timer: NodeJS.Timeout | null = null;
+  private readonly timers: NodeJS.Timeout[] = [];
   private running: Promise<void> | null = null;
   private stopped = false;
 
@@ -97,14 +102,15 @@ export class Scheduler {
 
   /** Fires what is overdue at once (entries due while no node ran), then polls. */
   start(): void {
-    this.timer = setInterval(() => void this.poll(), this.ctx.opts.schedulePollMs).unref();
+    this.timers.push(setInterval(() => void this.poll(), this.ctx.opts.schedulePollMs).unref());
+    this.timers.push(setInterval(() => void this.dropEnded(), RETENTION_INTERVAL_MS).unref());
     void this.poll();
   }
 
   /** Stops polling and waits for a round in progress. */
   async stop(): Promise<void> {
     this.stopped = true;
-    if (this.timer) clearInterval(this.timer);
+    for (const timer of this.timers) clearInterval(timer);
     await this.running;
   }
 
@@ -122,6 +128,21 @@ export class Scheduler {
       }
     } catch (err) {
       if (!this.ctx.storeHealth.report(err)) this.ctx.log.warn({ err }, "scheduled messages round failed");
+    }
+  }
+
+  /** Deletes entries that ended more than 8 days ago, once cluster-wide. */
+  private async dropEnded(): Promise<void> {
+    try {
+      await this.ctx.cluster.exclusive("schedule-retention", async () => {
+        const before = Date.now() - ENDED_RETENTION_MS;
+        while (!this.stopped) {
+          if ((await this.ctx.store.deleteEndedSchedules(before, RETENTION_BATCH)) < RETENTION_BATCH) return;
+        }
+      });
+    } catch (err) {
+      if (!this.ctx.storeHealth.report(err))
+        this.ctx.log.warn({ err }, "scheduled messages retention failed");
     }
   }
 

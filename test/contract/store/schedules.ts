@@ -197,6 +197,22 @@ export function schedulesContract(ctx: ContractContext): void {
       expect((await store.lockDueSchedules(T0 + MINUTE, 100)).map((r) => r.id)).toEqual([entry.id]);
     });
 
+    it("retention deletes only entries that ended before the cutoff; their key is free again", async () => {
+      const store = ctx.store();
+      const { mesh } = await seedPeer(store);
+      const ended = await create(store, newSchedule(mesh.id, mesh.owner.id, { clientMessageId: "k" }));
+      const active = await create(store, newSchedule(mesh.id, mesh.owner.id));
+      await store.cancelSchedule(mesh.id, mesh.owner.id, ended.id);
+      expect(await store.deleteEndedSchedules(Date.now() - 60_000, 100)).toBe(0);
+      expect(await store.deleteEndedSchedules(Date.now() + 60_000, 100)).toBe(1);
+      expect((await store.listSchedules(mesh.id, mesh.owner.id)).map((s) => s.id)).toEqual([active.id]);
+      const again = await store.createSchedule(
+        newSchedule(mesh.id, mesh.owner.id, { clientMessageId: "k" }),
+        100,
+      );
+      expect(again.kind).toBe("created");
+    });
+
     it("a fired message keeps its subtype", async () => {
       const store = ctx.store();
       const { mesh, peer } = await seedPeer(store);

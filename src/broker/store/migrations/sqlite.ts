@@ -322,6 +322,7 @@ CREATE UNIQUE INDEX schedules_client_id ON schedules (mesh_id, member_id, client
   WHERE client_message_id IS NOT NULL;
 CREATE INDEX schedules_due ON schedules (deliver_at) WHERE status = 'active';
 CREATE INDEX schedules_member ON schedules (mesh_id, member_id, deliver_at) WHERE status = 'active';
+CREATE INDEX schedules_ended ON schedules (updated_at) WHERE status <> 'active';
 ALTER TABLE messages ADD COLUMN subtype TEXT;
 `;
 

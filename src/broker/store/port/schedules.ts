@@ -64,4 +64,9 @@ export interface ScheduleStore {
   lockDueSchedules(now: number, limit: number): Promise<ScheduleRow[]>;
   /** Records what became of due entries (see {@link ScheduleFire}). */
   recordScheduleFires(fires: readonly ScheduleFire[]): Promise<void>;
+  /**
+   * Retention: deletes at most `limit` entries that ended (done or cancelled) before `before`; answers how
+   * many. Their `clientMessageId` is free again afterwards.
+   */
+  deleteEndedSchedules(before: number, limit: number): Promise<number>;
 }

@@ -85,5 +85,15 @@ export function scheduleMethods(ctx: PgContext): ScheduleStore {
           WHERE s.id = f.id AND s.status = 'active'`,
       );
     },
+    async deleteEndedSchedules(before, limit) {
+      const rows = await ctx.run(
+        false,
+        (db) => db`
+          DELETE FROM schedules WHERE id IN (
+            SELECT id FROM schedules WHERE status <> 'active' AND updated_at < ${before} LIMIT ${limit})
+          RETURNING id`,
+      );
+      return rows.length;
+    },
   };
 }

@@ -90,6 +90,10 @@ export function scheduleMethods(ctx: SqliteContext): ScheduleStore {
         `UPDATE schedules SET status = 'cancelled', updated_at = ?
          WHERE mesh_id = ? AND member_id = ? AND id = ? AND status = 'active'`,
       ),
+      deleteEnded: db.prepare<[number, number]>(
+        `DELETE FROM schedules WHERE id IN (
+           SELECT id FROM schedules WHERE status <> 'active' AND updated_at < ? LIMIT ?)`,
+      ),
       due: db.prepare<[number, number], ScheduleDbRow>(
         `SELECT ${COLUMNS} FROM schedules WHERE status = 'active' AND deliver_at <= ?
          ORDER BY deliver_at, id LIMIT ?`,
@@ -116,6 +120,9 @@ export function scheduleMethods(ctx: SqliteContext): ScheduleStore {
     },
     async recordScheduleFires(fires) {
       if (fires.length > 0) q().fires(fires);
+    },
+    async deleteEndedSchedules(before, limit) {
+      return q().deleteEnded.run(before, limit).changes;
     },
   };
 }
