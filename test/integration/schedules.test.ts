@@ -162,7 +162,16 @@ describe.concurrent("scheduled messages", () => {
     expect(await alice.request({ type: "schedule", to: "*", message: "", deliverAt: 1 })).toMatchObject({
       code: "invalid",
     });
-    const cron = await alice.request({ type: "schedule", to: "*", message: "x", cron: "0 9 * * 1-5" });
+    // As a reference client sends a recurring entry.
+    const cron = await alice.request({
+      type: "schedule",
+      to: "*",
+      message: "x",
+      deliverAt: null,
+      cron: "0 9 * * 1-5",
+      recurring: true,
+      subtype: "reminder",
+    });
     expect(cron).toMatchObject({ type: "scheduled_ack", cron: "0 9 * * 1-5" });
     const next = new Date(cron.deliverAt as number);
     expect([next.getUTCHours(), next.getUTCMinutes(), next.getUTCSeconds()]).toEqual([9, 0, 0]);

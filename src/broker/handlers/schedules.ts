@@ -97,7 +97,7 @@ export const scheduleHandlers: ScheduleHandlers = {
       }
       deliverAt = next.next;
       cron = frame.cron.trim().split(/\s+/).join(" ");
-    } else if (frame.deliverAt !== undefined) {
+    } else if (frame.deliverAt !== undefined && frame.deliverAt !== null) {
       // A time already past fires at once, on the scheduler's next round.
       deliverAt = frame.deliverAt;
     } else {

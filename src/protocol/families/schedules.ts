@@ -20,9 +20,10 @@ export const ScheduleFrame = z.object({
   to: z.string().min(1).max(512),
   /** Plaintext from reference clients; `""` when an envelope is given (§5.7). */
   message: z.string().max(SCHEDULE_MESSAGE_MAX_CHARS),
-  /** When a one-shot entry fires (ms); ignored with `cron`. */
-  deliverAt: z.number().int().nonnegative().optional(),
-  subtype: z.literal(REMINDER_SUBTYPE).optional(),
+  /** When a one-shot entry fires (ms); ignored with `cron` (where reference clients may send null). */
+  deliverAt: z.number().int().nonnegative().nullable().optional(),
+  /** Reference clients send `"reminder"`; every fire's push carries that subtype whatever was sent. */
+  subtype: z.string().max(64).optional(),
   /** 5 fields (minute, hour, day of month, month, day of week), UTC. */
   cron: z.string().min(1).max(256).optional(),
   /** Reference clients set it with `cron`; a cron entry always recurs. */
