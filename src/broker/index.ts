@@ -17,6 +17,7 @@ import { PresenceRegistry } from "./presence/registry.js";
 import { PresenceService } from "./presence/service.js";
 import { listenForStateChanges } from "./state/changes.js";
 import { startLeaseSweep } from "./leases.js";
+import { Scheduler } from "./scheduler.js";
 import { listenForMeshPushes } from "./mesh-push.js";
 import { createListener } from "./server.js";
 import { StoreHealth, isStorageFault } from "./store/health.js";
@@ -156,6 +157,8 @@ export async function runBroker(options: BrokerOptions): Promise<RunningBroker> 
   ctx.presence.start();
   ctx.delivery.start();
   const stopLeaseSweep = startLeaseSweep(ctx);
+  const scheduler = new Scheduler(ctx);
+  scheduler.start();
   void ctx.delivery.refreshQueueDepth();
   const port = (listener.http.address() as AddressInfo).port;
   const hostForUrl = opts.host.includes(":") ? `[${opts.host}]` : opts.host;
@@ -169,6 +172,7 @@ export async function runBroker(options: BrokerOptions): Promise<RunningBroker> 
       ctx.presence.stop();
       ctx.delivery.stop();
       stopLeaseSweep();
+      await scheduler.stop();
       listener.http.close();
       await ctx.delivery.drain();
       for (const conn of listener.connections) conn.close(CloseCode.goingAway, CloseReason.shuttingDown);

@@ -8,6 +8,7 @@ import {
   HOOK_WORKING_TIMEOUT_MS,
   PING_INTERVAL_MS,
   PRESENCE_TICK_MS,
+  SCHEDULE_POLL_MS,
   SEND_BURST,
   SEND_RATE_PER_MIN,
   STALE_PONG_MS,
@@ -85,6 +86,18 @@ export interface BrokerOptions {
    * @default 600000
    */
   retentionSweepMs?: number;
+  /**
+   * How often each node looks for scheduled messages that are due (protocol.md §6.5: a fire is at most
+   * 5 s late). Tests shorten it.
+   * @default 1000
+   */
+  schedulePollMs?: number;
+  /**
+   * Testing: shifts the clock scheduled messages are created and fired by, so a test can reach a cron
+   * entry's next due time without waiting for it.
+   * @default 0
+   */
+  scheduleClockOffsetMs?: number;
   /** Where JSON-line logs go. @default stderr */
   logDestination?: NodeJS.WritableStream;
   /** @default "info" */
@@ -124,6 +137,8 @@ export function resolveOptions(opts: BrokerOptions): ResolvedOptions {
     retentionSweepMs: opts.retentionSweepMs ?? RETENTION_SWEEP_MS,
     heartbeatMs,
     presenceExpiryMs,
+    schedulePollMs: opts.schedulePollMs ?? SCHEDULE_POLL_MS,
+    scheduleClockOffsetMs: opts.scheduleClockOffsetMs ?? 0,
     logDestination: opts.logDestination,
     logLevel: opts.logLevel ?? "info",
   };

@@ -29,6 +29,7 @@ import { LEASE_VERBS } from "./commands/leases.js";
 import { AUDIT_VERBS } from "./commands/audit.js";
 import { TOPIC_VERBS } from "./commands/topics.js";
 import { FILE_VERBS } from "./commands/files.js";
+import { SCHEDULE_VERBS } from "./commands/schedules.js";
 
 export const VERBS: readonly VerbDef[] = [
   upVerb,
@@ -48,6 +49,7 @@ export const VERBS: readonly VerbDef[] = [
   ...AUDIT_VERBS,
   ...TOPIC_VERBS,
   ...FILE_VERBS,
+  ...SCHEDULE_VERBS,
   ...INSTALL_VERBS,
   launchVerb,
   mcpVerb,

@@ -54,6 +54,7 @@ export const VERB_INDEX: Readonly<Record<string, Loader>> = {
   audit: async () => (await import("./commands/audit.js")).AUDIT_VERBS,
   topic: async () => (await import("./commands/topics.js")).TOPIC_VERBS,
   file: async () => (await import("./commands/files.js")).FILE_VERBS,
+  schedule: async () => (await import("./commands/schedules.js")).SCHEDULE_VERBS,
 };
 
 /** The verbs a command line can be about: its first word's group, or the whole table. */

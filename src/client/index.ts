@@ -111,3 +111,5 @@ export {
   type UploadInput,
   type UploadResult,
 } from "./file-transfer.js";
+export type { CancelScheduledAck, ScheduledAck, ScheduledEntry, ScheduledList } from "../protocol/frames.js";
+export type { ScheduleInput } from "./types.js";

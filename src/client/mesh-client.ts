@@ -65,6 +65,7 @@ import {
 import { meshDataKey, readText, sealStateValue, sealText } from "./value-crypto.js";
 import { AckFrame as AckReply } from "../protocol/frames.js";
 import { memoryQueryTokens, sealMemory } from "./memory-skills.js";
+import { CancelScheduledAck, ScheduledAck, ScheduledList } from "../protocol/frames.js";
 import { MeshConnection } from "./connection.js";
 import {
   CONTEXT_RESULTS_LIMIT,
@@ -79,6 +80,7 @@ import type { MeshClientOptions } from "./options.js";
 import { openTaskList, sealTaskText } from "./task-crypto.js";
 import type { SealedCopy } from "./topic-keys.js";
 import type { CreateTaskInput, RequestOptions, SendInput, SharedStateOptions } from "./types.js";
+import type { ScheduleInput } from "./types.js";
 import {
   decryptPush,
   encryptDirect,
@@ -340,6 +342,39 @@ export class MeshClient extends MeshConnection {
   /** Recomputes the mesh's hash chain on the broker: `ok`, the entry count, the head hash, `brokenAt`. */
   verifyAudit(options?: RequestOptions): Promise<AuditVerifyResult> {
     return this.request({ type: "audit_verify" }, { ...options, schema: AuditVerifyResult });
+  }
+
+  // ---- scheduled messages (§5.7, §6.5) ---------------------------------------------------------------
+
+  /**
+   * Schedules a message, sent later (or on every `cron` time) as this member even when it is offline then.
+   * A bad cron → `invalid_cron`; over 100 active entries → `limit`.
+   */
+  schedule(input: ScheduleInput, options?: RequestOptions): Promise<ScheduledAck> {
+    const frame = {
+      type: "schedule" as const,
+      to: input.to,
+      message: input.envelope ? "" : (input.message ?? ""),
+      ...(input.envelope ?? {}),
+      ...(input.deliverAt === undefined ? {} : { deliverAt: input.deliverAt }),
+      ...(input.cron === undefined ? {} : { cron: input.cron, recurring: true }),
+      ...(input.priority === undefined ? {} : { priority: input.priority }),
+      ...(input.clientMessageId === undefined ? {} : { client_message_id: input.clientMessageId }),
+    };
+    return this.request(frame, { ...options, schema: ScheduledAck });
+  }
+
+  /** This member's active scheduled messages, soonest first. */
+  listScheduled(options?: RequestOptions): Promise<ScheduledList> {
+    return this.request({ type: "list_scheduled" }, { ...options, schema: ScheduledList });
+  }
+
+  /** Cancels one of this member's entries; `ok:false` when it has none by that id. */
+  cancelScheduled(scheduledId: string, options?: RequestOptions): Promise<CancelScheduledAck> {
+    return this.request(
+      { type: "cancel_scheduled", scheduledId },
+      { ...options, schema: CancelScheduledAck },
+    );
   }
 
   // ---- moderation (owner/admin, §2.9) ----------------------------------------------------------------

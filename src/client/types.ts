@@ -80,3 +80,24 @@ export type SendInput = {
   mentions?: string[];
   bodyVersion?: number;
 };
+
+/** A scheduled message (protocol.md §5.7, §6.5): exactly one of `deliverAt` and `cron`. */
+export type ScheduleInput = {
+  /** A `targetSpec`, resolved by the broker when the entry fires. */
+  to: string;
+  /**
+   * The ready envelope, made with the member key (the session may be gone at fire time): what our
+   * clients send. Without it, `message` goes as plaintext the broker can read (the reference form).
+   */
+  envelope?: { nonce: string; ciphertext: string; bodyVersion?: number };
+  /** Plaintext, only without `envelope`. */
+  message?: string;
+  /** When a one-shot entry fires (ms since the epoch). */
+  deliverAt?: number;
+  /** 5 fields, UTC: a recurring entry. */
+  cron?: string;
+  /** @default "now" on the broker */
+  priority?: Priority;
+  /** Idempotency key: a repeat returns the original entry; the fired message carries it too. */
+  clientMessageId?: string;
+};

@@ -26,6 +26,7 @@ import type {
 } from "./contract.js";
 import type { MemoryView, SkillDetailView, SkillView } from "./contract.js";
 import type { LeaseConflict, LeaseGrantView, LeaseView, TaskView } from "./tasks-leases.js";
+import type { ScheduleCreatedView, ScheduleView } from "./schedules.js";
 import type { AuditEntryView, AuditVerifyView } from "./audit.js";
 import type { TopicCreatedView, TopicMemberView, TopicMessageView, TopicView } from "./topics.js";
 import type { FileTransferView, FileView } from "./files.js";
@@ -112,6 +113,9 @@ export const ENDPOINTS = {
   /** The daemon downloads, decrypts and checks the file, and writes it to `path`. */
   getFile: { method: "POST", path: "/v1/files/:id/get" },
   deleteFile: { method: "DELETE", path: "/v1/files/:id" },
+  createSchedule: { method: "POST", path: "/v1/schedules" },
+  listSchedules: { method: "GET", path: "/v1/schedules" },
+  cancelSchedule: { method: "DELETE", path: "/v1/schedules/:id" },
   /** Server-sent events (not a JSON answer): follow it with `daemon-api/events.ts`. */
   events: { method: "GET", path: "/v1/events" },
 } as const satisfies Record<string, EndpointDef>;
@@ -189,6 +193,9 @@ export interface EndpointOutputs {
   listFiles: { files: FileView[] };
   getFile: FileTransferView & { path: string };
   deleteFile: { id: string; deleted: boolean };
+  createSchedule: ScheduleCreatedView;
+  listSchedules: { scheduled: ScheduleView[] };
+  cancelSchedule: { id: string; cancelled: boolean };
   events: never;
 }
 

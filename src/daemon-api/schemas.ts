@@ -33,6 +33,7 @@ import {
 import { SURFACED_LANES } from "./contract.js";
 import type { EndpointName } from "./endpoints.js";
 import { MEMORY_SKILL_SCHEMAS } from "./memory-skills.js";
+import { SCHEDULE_SCHEMAS } from "./schedules.js";
 
 /** The most rows one inbox or outbox listing returns. */
 export const LIST_MAX_LIMIT = 1_000;
@@ -249,6 +250,7 @@ export const SCHEMAS = {
     mesh: Mesh.optional(),
   }),
   deleteFile: z.object({ id: z.string().min(1).max(64), mesh: Mesh.optional() }),
+  ...SCHEDULE_SCHEMAS,
   events: z.object({ mesh: Mesh.optional(), last_event_id: z.string().optional() }),
 } satisfies Record<EndpointName, z.ZodType>;
 

@@ -65,6 +65,9 @@ export type BrokerLink = Pick<
   | "getFile"
   | "listFiles"
   | "deleteFile"
+  | "schedule"
+  | "listScheduled"
+  | "cancelScheduled"
 >;
 
 export type LinkFactory = (options: MeshClientOptions) => BrokerLink;

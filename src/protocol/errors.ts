@@ -37,6 +37,7 @@ export const ErrorCode = {
   keyAlreadySet: "key_already_set",
   keyNotSealed: "key_not_sealed",
   topicUnencrypted: "topic_unencrypted",
+  invalidCron: "invalid_cron",
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 

@@ -27,6 +27,7 @@ export const BROKER_FEATURES = [
   "topic_keys",
   "files",
   "file_shared",
+  "schedule",
 ] as const;
 
 /** Client capabilities the broker understands. */

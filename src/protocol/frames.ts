@@ -18,6 +18,7 @@ import { leaseReplies, leaseRequests } from "./families/leases.js";
 import { auditReplies, auditRequests } from "./families/audit.js";
 import { topicReplies, topicRequests } from "./families/topics.js";
 import { fileReplies, fileRequests } from "./families/files.js";
+import { scheduleReplies, scheduleRequests } from "./families/schedules.js";
 
 export * from "./fields.js";
 export * from "./envelope.js";
@@ -35,6 +36,7 @@ export * from "./families/leases.js";
 export * from "./families/audit.js";
 export * from "./families/topics.js";
 export * from "./families/files.js";
+export * from "./families/schedules.js";
 
 /** Every client→broker frame this broker handles after hello. */
 export const ClientFrame = z.discriminatedUnion("type", [
@@ -51,6 +53,7 @@ export const ClientFrame = z.discriminatedUnion("type", [
   ...auditRequests,
   ...topicRequests,
   ...fileRequests,
+  ...scheduleRequests,
 ]);
 export type ClientFrame = z.infer<typeof ClientFrame>;
 export type ClientFrameType = ClientFrame["type"];
@@ -76,6 +79,7 @@ export const replySchemas = {
   ...auditReplies,
   ...topicReplies,
   ...fileReplies,
+  ...scheduleReplies,
 } as const satisfies Record<RequestType, z.ZodType>;
 
 /** The reply a request of type `T` gets when it succeeds (an `error` frame aside). */

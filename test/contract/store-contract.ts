@@ -29,6 +29,7 @@ import { leasesContract } from "./store/leases.js";
 import { auditContract } from "./store/audit.js";
 import { topicsContract } from "./store/topics.js";
 import { filesContract } from "./store/files.js";
+import { schedulesContract } from "./store/schedules.js";
 
 export { racingStoresContract, type SharedStores } from "./store/racing.js";
 
@@ -77,5 +78,6 @@ export function runStoreContract(
     auditContract(ctx);
     topicsContract(ctx);
     filesContract(ctx);
+    schedulesContract(ctx);
   });
 }

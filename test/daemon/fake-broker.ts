@@ -240,6 +240,9 @@ export class FakeLink implements BrokerLink {
   getFile: BrokerLink["getFile"] = () => unsupported("get_file");
   listFiles: BrokerLink["listFiles"] = () => unsupported("list_files");
   deleteFile: BrokerLink["deleteFile"] = () => unsupported("delete_file");
+  schedule: BrokerLink["schedule"] = () => unsupported("schedule");
+  listScheduled: BrokerLink["listScheduled"] = () => unsupported("list_scheduled");
+  cancelScheduled: BrokerLink["cancelScheduled"] = () => unsupported("cancel_scheduled");
 }
 
 /** A request the fake broker does not serve, refused as a real broker refuses an unknown type. */

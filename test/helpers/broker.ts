@@ -56,6 +56,10 @@ export interface BrokerTimers {
   fileRetentionMs?: number;
   /** Retention sweep interval (`--retention-sweep-ms`). */
   retentionSweepMs?: number;
+  /** How often due scheduled messages are looked for (`--schedule-poll-ms`). */
+  schedulePollMs?: number;
+  /** Shifts the clock scheduled messages fire by (`--schedule-clock-offset-ms`). */
+  scheduleClockOffsetMs?: number;
 }
 
 const TIMER_FLAGS: ReadonlyArray<[keyof BrokerTimers, string]> = [
@@ -69,6 +73,8 @@ const TIMER_FLAGS: ReadonlyArray<[keyof BrokerTimers, string]> = [
   ["presenceExpiryMs", "--presence-expiry-ms"],
   ["fileRetentionMs", "--file-retention-ms"],
   ["retentionSweepMs", "--retention-sweep-ms"],
+  ["schedulePollMs", "--schedule-poll-ms"],
+  ["scheduleClockOffsetMs", "--schedule-clock-offset-ms"],
 ];
 
 export interface StartBrokerOptions extends BrokerLimits, BrokerTimers {

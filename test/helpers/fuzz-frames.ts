@@ -88,6 +88,9 @@ export const FUZZ_KNOWN_TYPES = [
   "file_status",
   "delete_file",
   "grant_file_access",
+  "schedule",
+  "list_scheduled",
+  "cancel_scheduled",
 ] as const;
 
 export class FuzzGenerator {

@@ -120,6 +120,9 @@ const REPLY_TYPES = new Set([
   "file_list",
   "file_status_result",
   "grant_file_access_ok",
+  "scheduled_ack",
+  "scheduled_list",
+  "cancel_scheduled_ack",
 ]);
 
 let mesh: TestMesh;

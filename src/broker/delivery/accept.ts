@@ -9,14 +9,18 @@ import { MAX_SEND_PAYLOAD, sendErrorText, type AckFrame, type SendFrame } from "
 import { requestFingerprint } from "../../protocol/canonical.js";
 import { randomMessageId } from "../../crypto/index.js";
 import type { BrokerContext } from "../context.js";
-import { senderKey, type Presence } from "../presence/presence.js";
+import { senderKey, type MessageSender } from "../presence/presence.js";
 import type { AcceptInput, AcceptOutcome, DueRecipient, NewDelivery } from "../store/port/index.js";
 import type { Outgoing } from "./outgoing.js";
 import { recipientsOnline, resolveRecipients } from "./recipients.js";
 
 export interface PendingSend {
-  sender: Presence;
+  sender: MessageSender;
   frame: SendFrame;
+  /** A send the broker makes itself (a scheduled fire, §6.5): not charged to the member's rate limit. */
+  unlimited?: boolean;
+  /** The message's `subtype` (`"reminder"` for a scheduled fire), echoed on its pushes. */
+  subtype?: string;
   /** Writes the send's ack or refusal to the connection it came on. */
   reply: (ack: AckFrame) => void;
 }
@@ -180,12 +184,13 @@ export class SendPipeline {
   /** Step 4: one token per send from its member's bucket, shared by all its presences and all nodes. */
   private async rateLimit(round: Candidate[], now: number): Promise<Candidate[]> {
     const { opts, store } = this.ctx;
-    if (opts.sendRatePerMin <= 0 || round.length === 0) return round;
+    const limited = round.filter((c) => c.item.unlimited !== true);
+    if (opts.sendRatePerMin <= 0 || limited.length === 0) return round;
     const burst = opts.sendBurst > 0 ? opts.sendBurst : Number.MAX_SAFE_INTEGER;
     let allowed: boolean[];
     try {
       allowed = await store.takeTokens(
-        round.map(({ item }) => ({
+        limited.map(({ item }) => ({
           key: `send|${item.sender.meshId}|${item.sender.memberId}`,
           burst,
           refillPerSec: opts.sendRatePerMin / 60,
@@ -195,8 +200,9 @@ export class SendPipeline {
     } catch (err) {
       return this.failAll(round, round, { err, msg: "rate limit failed" });
     }
-    return round.filter((c, i) => {
-      if (allowed[i] === true) return true;
+    const granted = new Map(limited.map((c, i) => [c, allowed[i] === true]));
+    return round.filter((c) => {
+      if (granted.get(c) !== false) return true;
       this.fail(c.item, sendErrorText.rateLimit(), "rate_limit");
       return false;
     });
@@ -325,6 +331,7 @@ function acceptInput({ item, fingerprint, deliveries, topicId }: Resolved, now: 
       requestFingerprint: frame.client_message_id ? fingerprint : (frame.request_fingerprint ?? null),
       topicId: topicId ?? null,
       createdAt: now,
+      ...(item.subtype === undefined ? {} : { subtype: item.subtype }),
     },
     deliveries,
     idempotency: frame.client_message_id ? { clientMessageId: frame.client_message_id, fingerprint } : null,

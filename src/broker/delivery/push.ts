@@ -24,5 +24,6 @@ export function pushJson(d: ClaimedDelivery, senderMemberPubkey: string, topic?:
   if (m.bodyVersion !== null) push.bodyVersion = m.bodyVersion;
   if (m.topicId !== null) push.topicId = m.topicId;
   if (topic !== undefined) push.topic = topic;
+  if (m.subtype) push.subtype = m.subtype;
   return JSON.stringify(push);
 }

@@ -4,7 +4,7 @@
  */
 import { groupMatches, parseTarget, type GroupRef } from "../../protocol/index.js";
 import type { BrokerContext } from "../context.js";
-import { canClaim, type Presence } from "../presence/presence.js";
+import { canClaim, type MessageSender } from "../presence/presence.js";
 import type { MemberRow, NewDelivery, PresenceRow } from "../store/port/index.js";
 
 export type Resolution =
@@ -13,7 +13,7 @@ export type Resolution =
 
 export async function resolveRecipients(
   ctx: BrokerContext,
-  sender: Presence,
+  sender: MessageSender,
   targetSpec: string,
   replyToId?: string,
 ): Promise<Resolution> {
@@ -50,7 +50,7 @@ export async function resolveRecipients(
  */
 async function resolveTopic(
   ctx: BrokerContext,
-  sender: Presence,
+  sender: MessageSender,
   ref: string,
   replyToId: string | undefined,
 ): Promise<Resolution> {
@@ -77,7 +77,7 @@ async function resolveTopic(
   };
 }
 
-async function resolveKey(ctx: BrokerContext, sender: Presence, key: string): Promise<Resolution> {
+async function resolveKey(ctx: BrokerContext, sender: MessageSender, key: string): Promise<Resolution> {
   const excluded = sender.id;
   const one = (recipientKind: "session" | "member", recipientMemberId: string): Resolution => ({
     ok: true,
@@ -145,7 +145,7 @@ async function groupSets(
  */
 export async function recipientsOnline(
   ctx: BrokerContext,
-  sends: ReadonlyArray<{ sender: Presence; deliveries: readonly NewDelivery[] }>,
+  sends: ReadonlyArray<{ sender: MessageSender; deliveries: readonly NewDelivery[] }>,
 ): Promise<boolean[]> {
   const online = sends.map(({ sender, deliveries }) =>
     deliveries.some((d) => hasClaimerHere(ctx, sender, d)),
@@ -183,7 +183,7 @@ export async function recipientsOnline(
   return online;
 }
 
-function hasClaimerHere(ctx: BrokerContext, sender: Presence, d: NewDelivery): boolean {
+function hasClaimerHere(ctx: BrokerContext, sender: MessageSender, d: NewDelivery): boolean {
   if (d.recipientKind === "session") {
     const p = ctx.registry.bySession(sender.meshId, d.recipientPubkey);
     return p !== undefined && canClaim(p) && p !== sender;

@@ -12,6 +12,7 @@ import { memoryHandlers } from "./memory.js";
 import { skillHandlers } from "./skills.js";
 import { topicHandlers } from "./topics.js";
 import { fileHandlers } from "./files.js";
+import { scheduleHandlers } from "./schedules.js";
 
 /** Every frame type the broker serves, by family. */
 export const handlers: HandlerTable = {
@@ -28,4 +29,5 @@ export const handlers: HandlerTable = {
   ...auditHandlers,
   ...topicHandlers,
   ...fileHandlers,
+  ...scheduleHandlers,
 };

@@ -38,13 +38,30 @@ export interface Presence extends Omit<PresenceRow, "nodeId" | "lastPingAt" | "d
   graceTimer: NodeJS.Timeout | null;
 }
 
+/**
+ * Who a message is accepted from: a presence, or a member without one (a scheduled message fires as its
+ * creator's member, protocol.md §6.5: `id` is "" and `socket` null, so no presence is excluded).
+ */
+export type MessageSender = Pick<
+  Presence,
+  | "id"
+  | "meshId"
+  | "memberId"
+  | "memberPubkey"
+  | "memberRole"
+  | "displayName"
+  | "sessionPubkey"
+  | "senderKeyHint"
+  | "socket"
+>;
+
 /** The key peers see and route to: proven session key, else the member key (never the unproven hint). */
 export function routableKey(p: Presence): string {
   return p.sessionPubkey ?? p.memberPubkey;
 }
 
 /** The key this presence encrypts with, as reported to recipients in `push.senderPubkey`. */
-export function senderKey(p: Presence): string {
+export function senderKey(p: Pick<Presence, "sessionPubkey" | "senderKeyHint" | "memberPubkey">): string {
   return p.sessionPubkey ?? p.senderKeyHint ?? p.memberPubkey;
 }
 

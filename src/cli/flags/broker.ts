@@ -62,6 +62,16 @@ export const BROKER_FLAGS = defineFlags({
     valueName: "ms",
     description: "testing: retention sweep interval (default 600000)",
   },
+  schedulePollMs: {
+    type: "number",
+    valueName: "ms",
+    description: "testing: how often due scheduled messages are looked for (default 1000)",
+  },
+  scheduleClockOffsetMs: {
+    type: "number",
+    valueName: "ms",
+    description: "testing: shifts the clock scheduled messages fire by (default 0)",
+  },
   presenceTickMs: {
     type: "number",
     valueName: "ms",

@@ -61,6 +61,8 @@ export async function serveBroker(ctx: Context<typeof BROKER_FLAGS>): Promise<vo
     presenceExpiryMs: timerMs("presence-expiry-ms", ctx.flags.presenceExpiryMs),
     fileRetentionMs: timerMs("file-retention-ms", ctx.flags.fileRetentionMs),
     retentionSweepMs: timerMs("retention-sweep-ms", ctx.flags.retentionSweepMs),
+    schedulePollMs: timerMs("schedule-poll-ms", ctx.flags.schedulePollMs),
+    scheduleClockOffsetMs: ctx.flags.scheduleClockOffsetMs,
   }).catch((err: unknown) => {
     throw dataDirUsageError(err) ?? err;
   });

@@ -9,7 +9,7 @@ import { CliError, exitCodeFor, usageError } from "../errors.js";
 import { daemon, meshParam, readStdin, shortKey } from "../services.js";
 
 /** Rethrows a daemon refusal of a target with its candidates in the hint. */
-function withCandidates(err: unknown): never {
+export function withCandidates(err: unknown): never {
   if (err instanceof DaemonApiError && err.candidates && err.candidates.length > 0) {
     const names = err.candidates
       .map(

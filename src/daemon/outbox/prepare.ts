@@ -109,6 +109,24 @@ export async function topicKeyForSend(mesh: MeshRuntime, topic: string): Promise
   return found.key;
 }
 
+/**
+ * The envelope of `text` for a resolved target: crypto_box from the sending session's key, else the
+ * member key, for DMs; `bodyVersion` 2 under the derived key for multicast, or the topic key for `#topic`. What `send` queues and what
+ * `schedule` hands the broker to fire later (always from the member key then, protocol.md §5.7).
+ */
+export function envelopeFor(
+  mesh: MeshRuntime,
+  text: string,
+  target: SendTarget,
+  sender: Sender | null,
+): { nonce: string; ciphertext: string; bodyVersion?: number } {
+  if (target.kind === "member" || target.kind === "session") {
+    if (target.recipientPubkey === null) throw new Error("a direct target without a key");
+    return encryptDirect(text, target.recipientPubkey, sender?.sessionSecret ?? mesh.config.secret_key);
+  }
+  return encryptForTarget(text, target.spec, mesh.rootKey, target.topicKey);
+}
+
 /** Encrypts the message for the resolved target and builds the outbox row. */
 export function buildOutboxRow(
   mesh: MeshRuntime,
@@ -116,17 +134,7 @@ export function buildOutboxRow(
   target: SendTarget,
   sender: Sender | null,
 ): NewOutboxRow {
-  let body: { nonce: string; ciphertext: string; bodyVersion?: number };
-  if (target.kind === "member" || target.kind === "session") {
-    if (target.recipientPubkey === null) throw new Error("a direct target without a key");
-    body = encryptDirect(
-      intent.message,
-      target.recipientPubkey,
-      sender?.sessionSecret ?? mesh.config.secret_key,
-    );
-  } else {
-    body = encryptForTarget(intent.message, target.spec, mesh.rootKey, target.topicKey);
-  }
+  const body = envelopeFor(mesh, intent.message, target, sender);
   const payload = body.nonce.length + body.ciphertext.length + target.spec.length;
   if (payload > MAX_SEND_PAYLOAD) {
     throw new LocalError(

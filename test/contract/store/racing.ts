@@ -14,6 +14,7 @@ import {
 } from "./fixtures.js";
 import { auditRacing } from "./audit.js";
 import { keyCopy, newTopic } from "./topics.js";
+import { schedulesRacing } from "./schedules.js";
 
 /** Two stores on one database (two connections, or pools): what two broker nodes sharing it see. */
 export interface SharedStores {
@@ -138,6 +139,10 @@ export function racingStoresContract(makeStores: () => Promise<SharedStores>): v
         expect((await b.findTopic(mesh.id, topic.id))?.keyId).toBe(won[0]);
         expect(await b.topicKeyHolders(topic.id)).toHaveLength(1);
       }
+    });
+
+    it("scheduler rounds on both: every due entry is taken by exactly one", async () => {
+      await schedulesRacing(both());
     });
   });
 }

@@ -377,6 +377,37 @@ CREATE TABLE file_chunks (
 CREATE INDEX file_chunks_written ON file_chunks (written_at);
 `;
 
+/**
+ * Scheduled messages (protocol.md §6.5): one row per entry, due at `deliver_at` while active; fired
+ * messages carry `subtype` (`reminder`) to their pushes.
+ */
+const schedules = `
+CREATE TABLE schedules (
+  id ${TEXT} PRIMARY KEY,
+  mesh_id ${TEXT} NOT NULL,
+  member_id ${TEXT} NOT NULL,
+  target_spec ${TEXT} NOT NULL,
+  message ${TEXT} NOT NULL,
+  nonce ${TEXT},
+  ciphertext ${TEXT},
+  body_version INTEGER,
+  priority ${TEXT} NOT NULL,
+  cron ${TEXT},
+  deliver_at BIGINT NOT NULL,
+  client_message_id ${TEXT},
+  fired_count INTEGER NOT NULL DEFAULT 0,
+  status ${TEXT} NOT NULL CHECK (status IN ('active', 'done', 'cancelled')),
+  created_at BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL
+);
+CREATE UNIQUE INDEX schedules_client_id ON schedules (mesh_id, member_id, client_message_id)
+  WHERE client_message_id IS NOT NULL;
+CREATE INDEX schedules_due ON schedules (deliver_at) WHERE status = 'active';
+CREATE INDEX schedules_member ON schedules (mesh_id, member_id, deliver_at) WHERE status = 'active';
+CREATE INDEX schedules_ended ON schedules (updated_at) WHERE status <> 'active';
+ALTER TABLE messages ADD COLUMN subtype ${TEXT};
+`;
+
 /** Every PostgreSQL migration, oldest first. Append only. */
 export const POSTGRES_MIGRATIONS: readonly Migration[] = [
   { version: 1, name: "initial", sql: initial },
@@ -387,4 +418,5 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
   { version: 6, name: "audit", sql: audit },
   { version: 7, name: "topics", sql: topics },
   { version: 8, name: "files", sql: files },
+  { version: 9, name: "schedules", sql: schedules },
 ];

@@ -389,6 +389,37 @@ CREATE TABLE file_tokens (
 CREATE INDEX file_tokens_expiry ON file_tokens (expires_at);
 `;
 
+/**
+ * Scheduled messages (protocol.md §6.5): one row per entry, due at `deliver_at` while active; fired
+ * messages carry `subtype` (`reminder`) to their pushes.
+ */
+const schedules = `
+CREATE TABLE schedules (
+  id TEXT PRIMARY KEY,
+  mesh_id TEXT NOT NULL,
+  member_id TEXT NOT NULL,
+  target_spec TEXT NOT NULL,
+  message TEXT NOT NULL,
+  nonce TEXT,
+  ciphertext TEXT,
+  body_version INTEGER,
+  priority TEXT NOT NULL,
+  cron TEXT,
+  deliver_at INTEGER NOT NULL,
+  client_message_id TEXT,
+  fired_count INTEGER NOT NULL DEFAULT 0,
+  status TEXT NOT NULL CHECK (status IN ('active', 'done', 'cancelled')),
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+);
+CREATE UNIQUE INDEX schedules_client_id ON schedules (mesh_id, member_id, client_message_id)
+  WHERE client_message_id IS NOT NULL;
+CREATE INDEX schedules_due ON schedules (deliver_at) WHERE status = 'active';
+CREATE INDEX schedules_member ON schedules (mesh_id, member_id, deliver_at) WHERE status = 'active';
+CREATE INDEX schedules_ended ON schedules (updated_at) WHERE status <> 'active';
+ALTER TABLE messages ADD COLUMN subtype TEXT;
+`;
+
 /** Every SQLite migration, oldest first. Append only. */
 export const SQLITE_MIGRATIONS: readonly Migration[] = [
   { version: 1, name: "initial", sql: initial },
@@ -402,4 +433,5 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
   { version: 9, name: "audit", sql: audit },
   { version: 10, name: "topics", sql: topics },
   { version: 11, name: "files", sql: files },
+  { version: 12, name: "schedules", sql: schedules },
 ];

@@ -25,6 +25,7 @@ import type { LeaseStore } from "./leases.js";
 import type { AuditStore } from "./audit.js";
 import type { TopicStore } from "./topics.js";
 import type { FileStore } from "./files.js";
+import type { ScheduleStore } from "./schedules.js";
 
 export type * from "./claims.js";
 export type * from "./deliveries.js";
@@ -44,6 +45,7 @@ export type * from "./leases.js";
 export type * from "./audit.js";
 export type * from "./topics.js";
 export type * from "./files.js";
+export type * from "./schedules.js";
 
 export type Store = LifecycleStore &
   MemberStore &
@@ -62,4 +64,5 @@ export type Store = LifecycleStore &
   LeaseStore &
   AuditStore &
   TopicStore &
-  FileStore;
+  FileStore &
+  ScheduleStore;

@@ -20,6 +20,8 @@ export interface MessageRow {
   requestFingerprint: string | null;
   topicId: string | null;
   createdAt: number;
+  /** `"reminder"` for a scheduled message's fire (§6.5), echoed on its pushes; absent otherwise. */
+  subtype?: string | null;
 }
 
 export interface NewDelivery {

@@ -32,6 +32,7 @@ import { leaseMethods } from "./leases.js";
 import { auditMethods } from "./audit.js";
 import { topicMethods } from "./topics.js";
 import { fileMethods } from "./files.js";
+import { scheduleMethods } from "./schedules.js";
 
 /** Seconds `close()` lets running queries finish before it cuts the connections. */
 const CLOSE_TIMEOUT_S = 5;
@@ -114,5 +115,6 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
     ...auditMethods(ctx),
     ...topicMethods(ctx),
     ...fileMethods(ctx),
+    ...scheduleMethods(ctx),
   };
 }

@@ -19,6 +19,7 @@ export interface MessageDbRow {
   requestFingerprint: string | null;
   topicId: string | null;
   createdAt: number;
+  subtype: string | null;
 }
 
 /** The message columns, in the order of {@link MessageDbRow}. */
@@ -39,6 +40,7 @@ export const MESSAGE_COLUMNS = [
   "request_fingerprint",
   "topic_id",
   "created_at",
+  "subtype",
 ] as const;
 
 /** The message columns qualified by a table alias (`m.id`, `m.mesh_id`, …), for `sql(…)` in a select list. */
@@ -65,5 +67,6 @@ export function toMessage(row: MessageDbRow): MessageRow {
     requestFingerprint: row.requestFingerprint,
     topicId: row.topicId,
     createdAt: row.createdAt,
+    ...(row.subtype === null ? {} : { subtype: row.subtype }),
   };
 }

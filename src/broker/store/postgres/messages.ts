@@ -99,7 +99,7 @@ async function insertMessages(db: Db, created: AcceptInput[]): Promise<void> {
       ${column("targetSpec")}::text[], ${column("priority")}::text[], ${column("nonce")}::text[],
       ${column("ciphertext")}::text[], ${column("bodyVersion")}::int[], ${column("replyToId")}::text[],
       ${column("clientMessageId")}::text[], ${column("requestFingerprint")}::text[], ${column("topicId")}::text[],
-      ${column("createdAt")}::bigint[]
+      ${column("createdAt")}::bigint[], ${created.map((c) => c.message.subtype ?? null)}::text[]
     ) WITH ORDINALITY AS r(${db([...MESSAGE_COLUMNS])}, ord)
     ORDER BY ord`;
   const rows = created.flatMap((c) =>

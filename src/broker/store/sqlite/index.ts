@@ -31,6 +31,7 @@ import { auditMethods } from "./audit.js";
 import { topicMethods } from "./topics.js";
 import { fileMethods } from "./files.js";
 import { diskBlobs } from "../blobs/disk.js";
+import { scheduleMethods } from "./schedules.js";
 
 /**
  * Free space the probe asks for beyond its own write. A one-row write fits in a page a nearly full disk
@@ -177,5 +178,6 @@ export function createSqliteStore({ path, backgroundCheckpoints, filesDir }: Sql
     ...auditMethods(ctx),
     ...topicMethods(ctx),
     ...fileMethods(ctx, diskBlobs(filesDir ?? defaultFilesDir(path))),
+    ...scheduleMethods(ctx),
   };
 }

@@ -19,6 +19,7 @@ export interface MessageDbRow {
   request_fingerprint: string | null;
   topic_id: string | null;
   created_at: number;
+  subtype: string | null;
 }
 
 const COLUMNS = [
@@ -38,6 +39,7 @@ const COLUMNS = [
   "request_fingerprint",
   "topic_id",
   "created_at",
+  "subtype",
 ] as const;
 
 /** The message columns, optionally qualified by a table alias (`m.id, m.mesh_id, …`). */
@@ -67,6 +69,7 @@ export function toMessage(row: MessageDbRow): MessageRow {
     requestFingerprint: row.request_fingerprint,
     topicId: row.topic_id,
     createdAt: row.created_at,
+    ...(row.subtype === null ? {} : { subtype: row.subtype }),
   };
 }
 
@@ -88,5 +91,6 @@ export function messageParams(m: MessageRow): MessageDbRow {
     request_fingerprint: m.requestFingerprint,
     topic_id: m.topicId,
     created_at: m.createdAt,
+    subtype: m.subtype ?? null,
   };
 }

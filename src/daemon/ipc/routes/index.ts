@@ -16,6 +16,7 @@ import { leaseRoutes } from "./leases.js";
 import { auditRoutes } from "./audit.js";
 import { topicRoutes } from "./topics.js";
 import { fileRoutes } from "./files.js";
+import { scheduleRoutes } from "./schedules.js";
 
 export const ROUTES: { implementations: Implementations; events: StreamHandler } = {
   implementations: {
@@ -34,6 +35,7 @@ export const ROUTES: { implementations: Implementations; events: StreamHandler }
     ...auditRoutes,
     ...topicRoutes,
     ...fileRoutes,
+    ...scheduleRoutes,
   },
   events: eventsRoute,
 };
