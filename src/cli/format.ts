@@ -11,6 +11,7 @@ function clock(iso: string): string {
 }
 
 function recipient(m: InboxMessage): string {
+  if (m.topic) return `#${m.topic}`;
   const to = m.to;
   if (to === "*" || to === "@all") return "everyone";
   if (to.startsWith("@") || to.startsWith("#")) return to;
@@ -28,10 +29,9 @@ function resumeHint(m: InboxMessage, c: Colors): string {
 export function formatMessage(m: InboxMessage, c: Colors): string {
   const from = `${c.bold(m.from_name)} ${c.dim(`(${m.from_pubkey.slice(0, 8)})`)}`;
   const priority = m.priority === "next" ? "" : ` [${m.priority}]`;
-  const topic = m.topic ? ` #${m.topic}` : "";
   const body = m.undecryptable ? c.red("(could not be decrypted)") : m.body.replace(/\n/g, "\n    ");
   const reply = m.reply_to ? c.dim(` (reply to ${m.reply_to})`) : "";
-  return `${c.dim(clock(m.sent_at))} ${from} → ${recipient(m)}${resumeHint(m, c)}${topic}${priority}${reply}: ${body}  ${c.dim(m.id)}`;
+  return `${c.dim(clock(m.sent_at))} ${from} → ${recipient(m)}${resumeHint(m, c)}${priority}${reply}: ${body}  ${c.dim(m.id)}`;
 }
 
 export function formatPeerEvent(kind: "peer_join" | "peer_leave", p: PeerEvent, c: Colors): string {

@@ -36,6 +36,8 @@ export interface ScheduleView {
   id: string;
   /** The target as the broker resolves it when the entry fires. */
   to: string;
+  /** [additive] Who that is: a member's display name, else `to` itself. */
+  to_name: string;
   deliver_at: string;
   cron: string | null;
   fired_count: number;
@@ -46,10 +48,12 @@ export function scheduleCreatedView(ack: ScheduledAck): ScheduleCreatedView {
   return { id: ack.scheduledId, deliver_at: new Date(ack.deliverAt).toISOString(), cron: ack.cron ?? null };
 }
 
-export function scheduleView(entry: ScheduledEntry): ScheduleView {
+/** `names`: display names by member key, so a DM entry reads as its recipient's name. */
+export function scheduleView(entry: ScheduledEntry, names: ReadonlyMap<string, string>): ScheduleView {
   return {
     id: entry.id,
     to: entry.to,
+    to_name: names.get(entry.to) ?? entry.to,
     deliver_at: new Date(entry.deliverAt).toISOString(),
     cron: entry.cron ?? null,
     fired_count: entry.firedCount ?? 0,

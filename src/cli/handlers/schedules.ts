@@ -67,7 +67,7 @@ export async function scheduleList(ctx: Context): Promise<void> {
   ctx.out.result({ scheduled }, () =>
     ctx.out.table(
       [{ header: "ID" }, { header: "NEXT" }, { header: "CRON (UTC)" }, { header: "TO" }, { header: "FIRED" }],
-      scheduled.map((s) => [s.id, s.deliver_at, s.cron ?? "", s.to, String(s.fired_count)]),
+      scheduled.map((s) => [s.id, s.deliver_at, s.cron ?? "", s.to_name, String(s.fired_count)]),
       "no scheduled messages",
     ),
   );

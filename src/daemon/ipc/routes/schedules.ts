@@ -40,7 +40,9 @@ export const scheduleRoutes = {
     const mesh = daemon.meshFor(input.mesh, caller.session);
     mesh.assertUsable();
     const list = await ask(mesh.slug, () => mesh.control.listScheduled());
-    return { scheduled: list.messages.map(scheduleView) };
+    const members = await mesh.members({ allowStale: true }).catch(() => []);
+    const names = new Map(members.map((m) => [m.pubkey, m.displayName]));
+    return { scheduled: list.messages.map((entry) => scheduleView(entry, names)) };
   },
 
   cancelSchedule: async ({ daemon, caller }, input) => {
