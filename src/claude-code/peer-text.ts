@@ -29,6 +29,7 @@ export function describeSender(message: InboxMessage): string {
 
 /** What the message was addressed to, in words. */
 export function describeTarget(message: InboxMessage): string {
+  if (message.topic) return `on topic #${oneLine(message.topic)}`;
   if (message.to === "*" || message.to === "@all") return "to everyone";
   if (message.to.startsWith("@")) return `to group ${message.to}`;
   if (message.to.startsWith("#")) return `on topic ${message.to}`;
@@ -46,13 +47,16 @@ export const UNTRUSTED_NOTE =
 
 /** The first line of a framed message: `[claudemesh] message from <sender> to you on mesh <slug>:`. */
 export function headerLine(message: InboxMessage): string {
-  const topic = message.topic ? ` #${oneLine(message.topic)}` : "";
   const reply = message.reply_to ? ` (reply to ${message.reply_to})` : "";
-  return `[claudemesh] message from ${describeSender(message)} ${describeTarget(message)}${topic} on mesh ${message.mesh}${reply}:`;
+  return `[claudemesh] message from ${describeSender(message)} ${describeTarget(message)} on mesh ${message.mesh}${reply}:`;
 }
 
 /** The line under peer text saying how to answer. */
 export function replyHint(message: InboxMessage): string {
   const to = replyKey(message);
+  if (message.topic) {
+    const topic = oneLine(message.topic);
+    return `(reply in the topic with the post_topic tool, topic: "${topic}", or \`claudemesh topic post ${topic} "…"\`; to the sender alone, send_message to: "${to}"; message id ${message.id})`;
+  }
   return `(reply with the send_message tool, to: "${to}", or \`claudemesh send ${to} "…"\`; message id ${message.id})`;
 }
