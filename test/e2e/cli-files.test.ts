@@ -175,6 +175,73 @@ describe("file share|get|list|delete through the CLI", () => {
     expect(errorOf(gone).code).toBe("not_found");
   }, 60_000);
 
+  it("a share and a get that name a transfer_id stream file_progress events up to done === total", async () => {
+    const source = join(alice.root, "progress.bin");
+    const content = randomBytes(3 * 1024 * 1024);
+    writeFileSync(source, content);
+    const follow = async (user: CliUser, transfer: () => Promise<unknown>): Promise<DaemonEvent[]> => {
+      const client = new DaemonClient({ socketPath: join(user.daemonDir, "daemon.sock"), token: null });
+      const abort = new AbortController();
+      const seen: DaemonEvent[] = [];
+      const streaming = new Promise<void>((opened, reject) => {
+        void (async () => {
+          try {
+            for await (const event of daemonEvents(client, { signal: abort.signal, onOpen: opened }))
+              if (event.event === "file_progress") seen.push(event);
+          } catch (error) {
+            if (!abort.signal.aborted) reject(error instanceof Error ? error : new Error(String(error)));
+          }
+        })();
+      });
+      await streaming;
+      try {
+        await transfer();
+        await waitUntil(
+          () =>
+            seen.some(
+              (e) => (e.data as { done: number; total: number }).done === (e.data as { total: number }).total,
+            ),
+          { timeoutMs: 10_000, message: "no final file_progress event" },
+        );
+      } finally {
+        abort.abort();
+      }
+      return seen;
+    };
+    const expectProgress = (seen: DaemonEvent[], transferId: string, direction: "up" | "down"): void => {
+      const mine = seen
+        .map((e) => e.data as Record<string, unknown>)
+        .filter((d) => d.transferId === transferId);
+      expect(mine.length).toBeGreaterThan(0);
+      for (const d of mine) expect(d).toMatchObject({ mesh: "team", transferId, direction });
+      const done = mine.map((d) => d.done as number);
+      expect(done).toEqual([...done].sort((a, b) => a - b));
+      const last = mine.at(-1)!;
+      expect(last.done).toBe(last.total);
+      expect(last.total as number).toBeGreaterThanOrEqual(content.length);
+    };
+
+    const alicePath = join(alice.root, "progress.bin");
+    const aliceApi = new DaemonClient({ socketPath: join(alice.daemonDir, "daemon.sock"), token: null });
+    let shared: Shared | undefined;
+    const upSeen = await follow(alice, async () => {
+      shared = await aliceApi.call("shareFile", {
+        path: alicePath,
+        to: ["bob"],
+        transfer_id: "up-transfer-1",
+      });
+    });
+    expectProgress(upSeen, "up-transfer-1", "up");
+
+    const target = join(bob.root, "progress-got.bin");
+    const bobApi = new DaemonClient({ socketPath: join(bob.daemonDir, "daemon.sock"), token: null });
+    const downSeen = await follow(bob, () =>
+      bobApi.call("getFile", { id: shared!.id, path: target, transfer_id: "down-transfer-1" }),
+    );
+    expectProgress(downSeen, "down-transfer-1", "down");
+    expect(readFileSync(target).equals(content)).toBe(true);
+  }, 60_000);
+
   it("bad input gets a coded error: a missing file, an unknown recipient", async () => {
     const missing = await alice.run(["file", "share", join(alice.root, "nope.bin"), "--json"]);
     expect(missing.code).not.toBe(0);
