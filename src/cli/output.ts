@@ -5,6 +5,7 @@
  */
 import { stripVTControlCharacters } from "node:util";
 import type { Failure } from "./errors.js";
+import { ProgressBar } from "./progress.js";
 
 export const SCHEMA_VERSION = "1";
 
@@ -192,6 +193,16 @@ export class Output {
         if (drawn) stream.write("\r\u001b[2K");
       },
     };
+  }
+
+  /**
+   * A byte progress bar on stderr labelled `label`, or null when none shows: with `--json`, when stderr is
+   * not a terminal, or under CI.
+   */
+  progress(label: string): ProgressBar | null {
+    const stream = this.#io.stderr;
+    if (this.json || stream.isTTY !== true || this.#io.env.CI) return null;
+    return new ProgressBar(stream, label);
   }
 
   /** Runs `work` with a spinner labelled `text`. */

@@ -251,6 +251,8 @@ export interface StatusView {
  * data}; `session_end` → {session_pubkey, session_id, mesh, reason}, after which a session's stream ends;
  * `topic_message` → `TopicMessageEvent` (daemon-api/topics.ts), beside the `message` event of a topic post.
  * `file_shared` → {mesh, fileId, name, size, from, fromPubkey}, a file shared with this member.
+ * `file_progress` → `FileProgressEvent` (daemon-api/files.ts), bytes moved by a share or get that named a
+ * `transfer_id`; transient (never replayed).
  */
 export type DaemonEventName =
   | "message"
@@ -261,6 +263,7 @@ export type DaemonEventName =
   | "lease"
   | "topic_message"
   | "file_shared"
+  | "file_progress"
   | "system"
   | "broker_status"
   | "session_end";

@@ -22,6 +22,19 @@ export interface FileTransferView {
   sha256: string;
 }
 
+/**
+ * The `file_progress` event: bytes a share (`up`, the encrypted body) or get (`down`) has moved so far, for
+ * the `transfer_id` its request named. At most about ten a second per transfer, and always the last one
+ * (`done === total`) once the bytes are all through.
+ */
+export interface FileProgressEvent {
+  mesh: string;
+  transferId: string;
+  direction: "up" | "down";
+  done: number;
+  total: number;
+}
+
 export function fileView(f: FileEntry): FileView {
   return {
     id: f.id,

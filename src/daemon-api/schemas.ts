@@ -49,6 +49,13 @@ const AbsolutePath = z
   .max(4096)
   .refine((p) => isAbsolute(p), "must be an absolute path");
 /** Task priorities the CLI offers (the wire takes any short string). */
+/** A caller-chosen id a share or get reports its `file_progress` events under. */
+const TransferId = z
+  .string()
+  .min(8)
+  .max(64)
+  .regex(/^[A-Za-z0-9_-]+$/, "letters, digits, _ and - only");
+
 export const TASK_PRIORITIES = ["low", "normal", "high", "urgent"] as const;
 /** Plaintext limits: the encrypted envelope (base64 plus nonce) must fit the broker's limits. */
 const TASK_TITLE_PLAINTEXT_MAX = 4_096;
@@ -241,6 +248,7 @@ export const SCHEMAS = {
     name: FileName.optional(),
     persistent: z.boolean().optional(),
     mesh: Mesh.optional(),
+    transfer_id: TransferId.optional(),
   }),
   listFiles: z.object({ query: z.string().max(256).optional(), mesh: Mesh.optional() }),
   getFile: z.object({
@@ -248,6 +256,7 @@ export const SCHEMAS = {
     /** Absolute path to write the file to. */
     path: AbsolutePath,
     mesh: Mesh.optional(),
+    transfer_id: TransferId.optional(),
   }),
   deleteFile: z.object({ id: z.string().min(1).max(64), mesh: Mesh.optional() }),
   ...SCHEDULE_SCHEMAS,

@@ -1,7 +1,8 @@
 /**
  * The daemon's event stream behind `events`: monotonic ids (kept above every id stored in the
  * inbox, so they grow across restarts), per-caller filtering, and a bounded buffer of non-message events
- * for `Last-Event-ID` replay. Message events are replayed from the inbox, which stores their ids.
+ * for `Last-Event-ID` replay. Message events are replayed from the inbox, which stores their ids;
+ * `file_progress` events are transient and not replayed.
  */
 import type { DaemonEventName } from "../daemon-api/contract.js";
 import type { Viewer } from "./inbox/store.js";
@@ -23,6 +24,9 @@ export type EventListener = (event: DaemonEvent) => void;
 
 /** How many non-message events are kept for replay. */
 const BUFFER_SIZE = 1_000;
+
+/** Events not kept for replay: messages (the inbox replays them) and transient progress. */
+const NOT_BUFFERED: ReadonlySet<DaemonEventName> = new Set(["message", "file_progress"]);
 
 /** Whether `viewer` may see an event with `scope` (the same rule as the inbox). */
 export function visibleTo(viewer: Viewer, scope: EventScope): boolean {
@@ -52,7 +56,7 @@ export class EventHub {
   /** Publishes an event; `id` is the one reserved with {@link nextId}, or a new one. */
   publish(name: DaemonEventName, data: unknown, scope: EventScope, id = this.nextId()): DaemonEvent {
     const event: DaemonEvent = { id, name, data, scope };
-    if (name !== "message") {
+    if (!NOT_BUFFERED.has(name)) {
       this.#buffer.push(event);
       if (this.#buffer.length > BUFFER_SIZE) this.#buffer.shift();
     }

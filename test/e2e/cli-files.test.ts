@@ -2,14 +2,18 @@
  * Files through the real CLI, real daemons and a real broker (three users, three HOMEs): a 5 MiB file shared
  * `--to bob` downloads byte-identical for bob (through his daemon and with `--no-daemon`) and is `forbidden`
  * (exit 3) for carol, who gets nothing written; bob's daemon raises `file_shared`; list, info and delete
- * rules; and nothing in the broker's data dir holds the file's plaintext.
+ * rules; and nothing in the broker's data dir holds the file's plaintext. A share or get naming a
+ * `transfer_id` streams `file_progress` events up to `done === total`, and on a terminal the CLI draws them
+ * as a progress bar (through the daemon and with `--no-daemon`), none with `--json`.
  */
+import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startBroker, waitUntil, type BrokerProcess } from "../helpers/broker.js";
-import { CliUser, type CliResult } from "../helpers/cli.js";
+import { CLI_BIN, CliUser, type CliResult } from "../helpers/cli.js";
 import { DaemonClient } from "../../src/daemon-api/client.js";
 import { daemonEvents, type DaemonEvent } from "../../src/daemon-api/events.js";
 
@@ -22,6 +26,28 @@ interface Shared {
 
 function errorOf(result: CliResult): { code: string; message: string } {
   return (JSON.parse(result.stderr) as { error: { code: string; message: string } }).error;
+}
+
+/** `script` (util-linux) runs a command on a pseudo-terminal, the way a user's shell does. */
+const HAS_SCRIPT = (() => {
+  try {
+    return statSync("/usr/bin/script").isFile();
+  } catch {
+    return false;
+  }
+})();
+
+/**
+ * Runs the CLI as `user` on a pseudo-terminal; stdout and stderr come back as one text, with each
+ * line-clearing `\r ESC[2K` shown as `<clear>`.
+ */
+async function onTerminal(user: CliUser, args: readonly string[]): Promise<string> {
+  const command = [process.execPath, CLI_BIN, ...args].map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(" ");
+  const { stdout } = await promisify(execFile)("/usr/bin/script", ["-qfec", command, "/dev/null"], {
+    // A terminal outside CI (the bar, like the spinner, stays off under CI).
+    env: { ...user.env, TERM: "xterm", CI: "" },
+  });
+  return stdout.replaceAll("\r\u001b[2K", "<clear>");
 }
 
 function filesUnder(dir: string): string[] {
@@ -174,6 +200,95 @@ describe("file share|get|list|delete through the CLI", () => {
     const gone = await bob.run(["file", "get", shared.id, "-o", join(bob.root, "x"), "--json"]);
     expect(errorOf(gone).code).toBe("not_found");
   }, 60_000);
+
+  it("a share and a get that name a transfer_id stream file_progress events up to done === total", async () => {
+    const source = join(alice.root, "progress.bin");
+    const content = randomBytes(3 * 1024 * 1024);
+    writeFileSync(source, content);
+    const follow = async (user: CliUser, transfer: () => Promise<unknown>): Promise<DaemonEvent[]> => {
+      const client = new DaemonClient({ socketPath: join(user.daemonDir, "daemon.sock"), token: null });
+      const abort = new AbortController();
+      const seen: DaemonEvent[] = [];
+      const streaming = new Promise<void>((opened, reject) => {
+        void (async () => {
+          try {
+            for await (const event of daemonEvents(client, { signal: abort.signal, onOpen: opened }))
+              if (event.event === "file_progress") seen.push(event);
+          } catch (error) {
+            if (!abort.signal.aborted) reject(error instanceof Error ? error : new Error(String(error)));
+          }
+        })();
+      });
+      await streaming;
+      try {
+        await transfer();
+        await waitUntil(
+          () =>
+            seen.some(
+              (e) => (e.data as { done: number; total: number }).done === (e.data as { total: number }).total,
+            ),
+          { timeoutMs: 10_000, message: "no final file_progress event" },
+        );
+      } finally {
+        abort.abort();
+      }
+      return seen;
+    };
+    const expectProgress = (seen: DaemonEvent[], transferId: string, direction: "up" | "down"): void => {
+      const mine = seen
+        .map((e) => e.data as Record<string, unknown>)
+        .filter((d) => d.transferId === transferId);
+      expect(mine.length).toBeGreaterThan(0);
+      for (const d of mine) expect(d).toMatchObject({ mesh: "team", transferId, direction });
+      const done = mine.map((d) => d.done as number);
+      expect(done).toEqual([...done].sort((a, b) => a - b));
+      const last = mine.at(-1)!;
+      expect(last.done).toBe(last.total);
+      expect(last.total as number).toBeGreaterThanOrEqual(content.length);
+    };
+
+    const alicePath = join(alice.root, "progress.bin");
+    const aliceApi = new DaemonClient({ socketPath: join(alice.daemonDir, "daemon.sock"), token: null });
+    let shared: Shared | undefined;
+    const upSeen = await follow(alice, async () => {
+      shared = await aliceApi.call("shareFile", {
+        path: alicePath,
+        to: ["bob"],
+        transfer_id: "up-transfer-1",
+      });
+    });
+    expectProgress(upSeen, "up-transfer-1", "up");
+
+    const target = join(bob.root, "progress-got.bin");
+    const bobApi = new DaemonClient({ socketPath: join(bob.daemonDir, "daemon.sock"), token: null });
+    const downSeen = await follow(bob, () =>
+      bobApi.call("getFile", { id: shared!.id, path: target, transfer_id: "down-transfer-1" }),
+    );
+    expectProgress(downSeen, "down-transfer-1", "down");
+    expect(readFileSync(target).equals(content)).toBe(true);
+  }, 60_000);
+
+  it.skipIf(!HAS_SCRIPT)(
+    "on a terminal share and get draw a byte progress bar, cleared before the result; --json draws none",
+    async () => {
+      const source = join(alice.root, "bar.bin");
+      writeFileSync(source, randomBytes(4 * 1024 * 1024));
+      const bar = /<clear>(uploading|downloading) bar\.bin \[[█░]{20}\] [\d.]+ (B|KiB|MiB) \/ 4\.0 MiB +\d+%/;
+      const shared = await onTerminal(alice, ["file", "share", source, "--to", "bob"]);
+      expect(shared).toMatch(bar);
+      expect(shared).toMatch(/<clear>shared bar\.bin \(4\.0 MiB\) as \S+\r\n$/);
+      const id = /as (\S+)\r\n$/.exec(shared)![1]!;
+      for (const extra of [[], ["--no-daemon"]]) {
+        const got = await onTerminal(bob, ["file", "get", id, "-o", join(bob.root, "bar.bin"), ...extra]);
+        expect(got).toMatch(bar);
+        expect(got).toMatch(/<clear>saved bar\.bin \(4\.0 MiB, sha256 [0-9a-f]{16}…\) to \S+\r\n$/);
+      }
+      const quiet = await onTerminal(bob, ["file", "get", id, "-o", join(bob.root, "bar2.bin"), "--json"]);
+      expect(quiet).not.toContain("<clear>");
+      expect(JSON.parse(quiet)).toMatchObject({ id, size: 4 * 1024 * 1024 });
+    },
+    60_000,
+  );
 
   it("bad input gets a coded error: a missing file, an unknown recipient", async () => {
     const missing = await alice.run(["file", "share", join(alice.root, "nope.bin"), "--json"]);

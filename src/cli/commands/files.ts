@@ -9,7 +9,8 @@ const share = defineVerb({
   description:
     "The file is encrypted on this machine; the broker stores only the encrypted bytes and the key sealed " +
     "to each recipient's member key (and yours). Without --to every member of the mesh may open it. " +
-    "Files are deleted after 7 days unless --persistent.",
+    "Files are deleted after 7 days unless --persistent. On a terminal a progress bar on stderr shows the " +
+    "upload (not with --json).",
   args: [{ name: "path", description: "the file to share" }],
   flags: FILE_SHARE_FLAGS,
   mesh: true,
@@ -26,7 +27,9 @@ const get = defineVerb({
   path: ["file", "get"],
   section: "Shared mesh features",
   summary: "Download a shared file, decrypt it and check it",
-  description: "A file not shared with you is refused with code forbidden (exit 3); nothing is written then.",
+  description:
+    "A file not shared with you is refused with code forbidden (exit 3); nothing is written then. On a " +
+    "terminal a progress bar on stderr shows the download (not with --json).",
   args: [{ name: "id", description: "the file id `file list` shows" }],
   flags: FILE_GET_FLAGS,
   mesh: true,

@@ -1,7 +1,12 @@
 /** Files: `file share|get|list|delete` through the daemon (or its one-shot form with --no-daemon). */
+import { randomBytes } from "node:crypto";
 import { basename, resolve } from "node:path";
+import type { DaemonClient } from "../../daemon-api/client.js";
+import { daemonEvents } from "../../daemon-api/events.js";
+import type { FileProgressEvent } from "../../daemon-api/files.js";
 import type { Context } from "../command.js";
 import { usageError } from "../errors.js";
+import { formatBytes } from "../progress.js";
 import type { FILE_GET_FLAGS, FILE_SHARE_FLAGS } from "../flags/files.js";
 import { daemon, meshParam } from "../services.js";
 
@@ -14,8 +19,51 @@ function fileId(ctx: Context): string {
   return id;
 }
 
-function mib(bytes: number): string {
-  return bytes < 1024 * 1024 ? `${bytes} B` : `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
+/**
+ * Runs a transfer with a byte progress bar on stderr when one shows (a terminal, not `--json`): it follows
+ * the daemon's event stream for the `file_progress` events of a fresh transfer id, which `work` passes on.
+ * Without a bar, `work` gets no id and `note` is printed on a terminal instead.
+ */
+async function withProgress<T>(
+  ctx: Context,
+  client: DaemonClient,
+  label: string,
+  note: string,
+  work: (transferId: string | undefined) => Promise<T>,
+): Promise<T> {
+  const bar = ctx.out.progress(label);
+  if (bar === null) {
+    if (!ctx.json && ctx.out.isTTY) ctx.out.note(note);
+    return work(undefined);
+  }
+  const transferId = randomBytes(12).toString("hex");
+  const abort = new AbortController();
+  await new Promise<void>((opened) => {
+    void (async () => {
+      try {
+        for await (const event of daemonEvents(client, { signal: abort.signal, onOpen: opened })) {
+          if (abort.signal.aborted) break;
+          if (event.event !== "file_progress") continue;
+          const data = event.data as Partial<FileProgressEvent> | null;
+          if (
+            data?.transferId === transferId &&
+            typeof data.done === "number" &&
+            typeof data.total === "number"
+          )
+            bar.update(data.done, data.total);
+        }
+      } catch {
+        // No stream, no bar: the transfer itself reports any failure.
+      }
+      opened();
+    })();
+  });
+  try {
+    return await work(transferId);
+  } finally {
+    abort.abort();
+    bar.stop();
+  }
 }
 
 export async function fileShare(ctx: Context<typeof FILE_SHARE_FLAGS>): Promise<void> {
@@ -23,19 +71,29 @@ export async function fileShare(ctx: Context<typeof FILE_SHARE_FLAGS>): Promise<
   if (given === "") throw usageError("no file given", "e.g. claudemesh file share ./notes.md --to bob");
   const path = resolve(given);
   const client = await daemon(ctx);
-  if (!ctx.json && ctx.out.isTTY) ctx.out.note(`encrypting and uploading ${basename(path)}…`);
-  const view = await client.call(
-    "shareFile",
-    {
-      path,
-      to: ctx.flags.to,
-      name: ctx.flags.name,
-      persistent: ctx.flags.persistent,
-      mesh: meshParam(ctx),
-    },
-    { timeoutMs: TRANSFER_TIMEOUT_MS },
+  const name = basename(path);
+  const view = await withProgress(
+    ctx,
+    client,
+    `uploading ${ctx.flags.name ?? name}`,
+    `encrypting and uploading ${name}…`,
+    (transferId) =>
+      client.call(
+        "shareFile",
+        {
+          path,
+          to: ctx.flags.to,
+          name: ctx.flags.name,
+          persistent: ctx.flags.persistent,
+          mesh: meshParam(ctx),
+          ...(transferId === undefined ? {} : { transfer_id: transferId }),
+        },
+        { timeoutMs: TRANSFER_TIMEOUT_MS },
+      ),
   );
-  ctx.out.result({ ...view }, () => ctx.out.line(`shared ${view.name} (${mib(view.size)}) as ${view.id}`));
+  ctx.out.result({ ...view }, () =>
+    ctx.out.line(`shared ${view.name} (${formatBytes(view.size)}) as ${view.id}`),
+  );
 }
 
 export async function fileGet(ctx: Context<typeof FILE_GET_FLAGS>): Promise<void> {
@@ -48,11 +106,22 @@ export async function fileGet(ctx: Context<typeof FILE_GET_FLAGS>): Promise<void
     const { files } = await client.call("listFiles", { mesh });
     path = resolve(basename(files.find((f) => f.id === id)?.name ?? id));
   }
-  if (!ctx.json && ctx.out.isTTY) ctx.out.note(`downloading ${id}…`);
-  const view = await client.call("getFile", { id, path, mesh }, { timeoutMs: TRANSFER_TIMEOUT_MS });
+  const target = path;
+  const view = await withProgress(
+    ctx,
+    client,
+    `downloading ${basename(target)}`,
+    `downloading ${id}…`,
+    (transferId) =>
+      client.call(
+        "getFile",
+        { id, path: target, mesh, ...(transferId === undefined ? {} : { transfer_id: transferId }) },
+        { timeoutMs: TRANSFER_TIMEOUT_MS },
+      ),
+  );
   ctx.out.result({ ...view }, () =>
     ctx.out.line(
-      `saved ${view.name} (${mib(view.size)}, sha256 ${view.sha256.slice(0, 16)}…) to ${view.path}`,
+      `saved ${view.name} (${formatBytes(view.size)}, sha256 ${view.sha256.slice(0, 16)}…) to ${view.path}`,
     ),
   );
 }
@@ -72,7 +141,7 @@ export async function fileList(ctx: Context): Promise<void> {
       files.map((f) => [
         f.id,
         f.name,
-        mib(f.size),
+        formatBytes(f.size),
         f.uploaded_by,
         f.uploaded_at,
         f.persistent ? "yes" : "7 days",

@@ -15,7 +15,7 @@ import {
   uploadFile,
   type FileIdentity,
 } from "../../../client/index.js";
-import { fileView } from "../../../daemon-api/files.js";
+import { fileView, type FileProgressEvent } from "../../../daemon-api/files.js";
 import { meshBrokerUrls } from "../../../host/config.js";
 import type { MemberEntry } from "../../../protocol/index.js";
 import type { MeshRuntime } from "../../meshes/mesh-runtime.js";
@@ -120,6 +120,31 @@ async function writeLocalFile(path: string, bytes: Uint8Array): Promise<void> {
   }
 }
 
+/** At most this many `file_progress` events a second per transfer (the last one always goes out). */
+const PROGRESS_PER_SECOND = 10;
+
+/**
+ * The `onProgress` of a transfer whose request named `transferId`: `file_progress` events for the caller
+ * (its session, or member-level on its mesh), throttled, the last (`done === total`) always sent.
+ */
+function progressEvents(
+  ctx: RouteContext,
+  mesh: MeshRuntime,
+  transferId: string | undefined,
+  direction: FileProgressEvent["direction"],
+): ((done: number, total: number) => void) | undefined {
+  if (transferId === undefined) return undefined;
+  const scope = { meshId: mesh.meshId, sessionPubkey: ctx.caller.session?.pubkey ?? null };
+  let last = 0;
+  return (done, total) => {
+    const now = Date.now();
+    if (done < total && now - last < 1_000 / PROGRESS_PER_SECOND) return;
+    last = now;
+    const event: FileProgressEvent = { mesh: mesh.slug, transferId, direction, done, total };
+    ctx.daemon.events.publish("file_progress", event, scope);
+  };
+}
+
 function meshOf(ctx: RouteContext, wanted: string | undefined): MeshRuntime {
   const mesh = ctx.daemon.meshFor(wanted, ctx.caller.session);
   mesh.assertUsable();
@@ -135,6 +160,7 @@ export const fileRoutes = {
     const members = await ask(slug, () => link.listMembers());
     const recipients = named ? recipientKeys(members, input.to ?? []) : members.map((m) => m.pubkey);
     const name = input.name ?? basename(input.path);
+    const onProgress = progressEvents(ctx, mesh, input.transfer_id, "up");
     const up = await onBroker(mesh, (url) =>
       uploadFile(url, identity(mesh), {
         bytes,
@@ -142,6 +168,7 @@ export const fileRoutes = {
         recipients,
         ...(named ? { targetSpec: recipients.join(",") } : {}),
         persistent: input.persistent ?? false,
+        ...(onProgress ? { onProgress } : {}),
       }),
     );
     return { id: up.fileId, name, size: up.size, sha256: up.sha256 };
@@ -161,7 +188,8 @@ export const fileRoutes = {
         throw new LocalError("forbidden", `${error.message} (file ${input.id})`, NOT_A_RECIPIENT_HINT);
       throw error;
     });
-    const got = await onBroker(mesh, (url) => downloadFile(url, reply, identity(mesh)));
+    const onProgress = progressEvents(ctx, mesh, input.transfer_id, "down");
+    const got = await onBroker(mesh, (url) => downloadFile(url, reply, identity(mesh), onProgress));
     await writeLocalFile(input.path, got.bytes);
     return { id: input.id, name: reply.name, size: got.bytes.length, sha256: got.sha256, path: input.path };
   },
