@@ -14,6 +14,7 @@ import { CliUser, type CliResult } from "../helpers/cli.js";
 interface Scheduled {
   id: string;
   to: string;
+  to_name: string;
   deliver_at: string;
   cron: string | null;
   fired_count: number;
@@ -91,6 +92,7 @@ describe("claudemesh schedule", () => {
       {
         id: created.id,
         to: bobPubkey,
+        to_name: "bob",
         deliver_at: created.deliver_at,
         cron: null,
         fired_count: 0,
