@@ -8,6 +8,7 @@ import { chmodSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
+import { afterAll, beforeAll } from "vitest";
 import type { JSONRPCNotification } from "@modelcontextprotocol/sdk/types.js";
 import { DaemonClient } from "../../src/daemon-api/client.js";
 import {
@@ -382,5 +383,41 @@ export function stopInput(sessionId: string, cwd = ROOT): Record<string, unknown
     hook_event_name: "Stop",
     stop_hook_active: false,
     last_assistant_message: "done",
+  };
+}
+
+/** What a tool call answered: its content as JSON text, and whether it was an error result. */
+export interface ToolAnswer {
+  text: string;
+  isError: boolean;
+}
+
+/**
+ * Hooks for a test file of MCP tools: two users on a real broker (`mesh`, set once the file's `beforeAll`
+ * ran) and alice's `claudemesh mcp` (`--message-mode off`); `call` runs one of its tools.
+ */
+export function useMcpTools(prefix: string): {
+  readonly mesh: TwoUsers;
+  call(name: string, args: Record<string, unknown>): Promise<ToolAnswer>;
+} {
+  let mesh: TwoUsers | undefined;
+  let mcp: McpUnderTest | undefined;
+  beforeAll(async () => {
+    mesh = await twoUsers(prefix);
+    mcp = await McpUnderTest.start(mesh.alice.env, ["--message-mode", "off"]);
+  }, 120_000);
+  afterAll(async () => {
+    await mcp?.close().catch(() => undefined);
+    await mesh?.dispose();
+  });
+  return {
+    get mesh() {
+      if (!mesh) throw new Error("the mesh exists once beforeAll ran");
+      return mesh;
+    },
+    async call(name, args) {
+      const result = await mcp!.client.callTool({ name, arguments: args });
+      return { text: JSON.stringify(result.content), isError: result.isError === true };
+    },
   };
 }

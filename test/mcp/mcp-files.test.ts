@@ -5,46 +5,28 @@
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { McpUnderTest, twoUsers, type TwoUsers } from "../helpers/claude-code.js";
+import { describe, expect, it } from "vitest";
+import { useMcpTools } from "../helpers/claude-code.js";
 
-let mesh: TwoUsers;
-let mcp: McpUnderTest;
-
-beforeAll(async () => {
-  mesh = await twoUsers("mcp-files");
-  mcp = await McpUnderTest.start(mesh.alice.env, ["--message-mode", "off"]);
-}, 120_000);
-
-afterAll(async () => {
-  await mcp?.close().catch(() => undefined);
-  await mesh?.dispose();
-});
-
-async function call(
-  name: string,
-  args: Record<string, unknown>,
-): Promise<{ text: string; isError: boolean }> {
-  const result = await mcp.client.callTool({ name, arguments: args });
-  return { text: JSON.stringify(result.content), isError: result.isError === true };
-}
+const tools = useMcpTools("mcp-files");
+const call = tools.call;
 
 describe("file tools", () => {
   it("share_file to one peer, get_file of a peer's file, an error result for an unknown id", async () => {
-    const source = join(mesh.alice.root, "plan.md");
+    const source = join(tools.mesh.alice.root, "plan.md");
     writeFileSync(source, "# the plan\n");
-    const shared = await call("share_file", { path: source, to: [mesh.bobName] });
+    const shared = await call("share_file", { path: source, to: [tools.mesh.bobName] });
     expect(shared.isError).toBe(false);
     const id = /as file ([A-Za-z0-9]+)/.exec(shared.text)?.[1];
     expect(id).toBeDefined();
-    const target = join(mesh.bob.root, "plan.md");
-    await mesh.bob.runJson(["file", "get", id!, "-o", target]);
+    const target = join(tools.mesh.bob.root, "plan.md");
+    await tools.mesh.bob.runJson(["file", "get", id!, "-o", target]);
     expect(readFileSync(target, "utf8")).toBe("# the plan\n");
 
-    const reply = join(mesh.bob.root, "reply.txt");
+    const reply = join(tools.mesh.bob.root, "reply.txt");
     writeFileSync(reply, "looks good\n");
-    const back = await mesh.bob.runJson<{ id: string }>(["file", "share", reply, "--to", "alice"]);
-    const saved = join(mesh.alice.root, "reply-from-bob.txt");
+    const back = await tools.mesh.bob.runJson<{ id: string }>(["file", "share", reply, "--to", "alice"]);
+    const saved = join(tools.mesh.alice.root, "reply-from-bob.txt");
     const got = await call("get_file", { id: back.id, path: saved });
     expect(got.isError).toBe(false);
     expect(got.text).toContain(saved);
@@ -52,7 +34,7 @@ describe("file tools", () => {
 
     const missing = await call("get_file", {
       id: "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
-      path: join(mesh.alice.root, "x"),
+      path: join(tools.mesh.alice.root, "x"),
     });
     expect(missing.isError).toBe(true);
     expect(missing.text).toContain("no file");

@@ -3,29 +3,11 @@
  * against a real broker and daemons: create, list, claim (a second claim is an error result), complete;
  * acquire (another member's overlapping lease is an error naming the holder), list, release.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { McpUnderTest, twoUsers, type TwoUsers } from "../helpers/claude-code.js";
+import { describe, expect, it } from "vitest";
+import { useMcpTools } from "../helpers/claude-code.js";
 
-let mesh: TwoUsers;
-let mcp: McpUnderTest;
-
-beforeAll(async () => {
-  mesh = await twoUsers("mcp-tasks");
-  mcp = await McpUnderTest.start(mesh.alice.env, ["--message-mode", "off"]);
-}, 120_000);
-
-afterAll(async () => {
-  await mcp?.close().catch(() => undefined);
-  await mesh?.dispose();
-});
-
-async function call(
-  name: string,
-  args: Record<string, unknown>,
-): Promise<{ text: string; isError: boolean }> {
-  const result = await mcp.client.callTool({ name, arguments: args });
-  return { text: JSON.stringify(result.content), isError: result.isError === true };
-}
+const tools = useMcpTools("mcp-tasks");
+const call = tools.call;
 
 describe("task tools", () => {
   it("create, list, claim once, complete", async () => {
@@ -50,11 +32,11 @@ describe("lease tools", () => {
     const acquired = await call("acquire_lease", { resource: "docs/", ttl_minutes: 5, reason: "rewrite" });
     expect(acquired.isError).toBe(false);
     expect(acquired.text).toMatch(/You hold .*:docs\/ until/);
-    const bob = await mesh.bob.run(["lease", "acquire", "docs/cli.md", "--json"]);
+    const bob = await tools.mesh.bob.run(["lease", "acquire", "docs/cli.md", "--json"]);
     expect(bob.code).toBe(1);
     expect((await call("list_leases", {})).text).toContain("rewrite");
     expect((await call("release_lease", { resource: "docs/" })).text).toContain("Released");
-    const taken = await mesh.bob.runJson<{ resource: string }>(["lease", "acquire", "docs/cli.md"]);
+    const taken = await tools.mesh.bob.runJson<{ resource: string }>(["lease", "acquire", "docs/cli.md"]);
     const refused = await call("acquire_lease", { resource: "docs/cli.md" });
     expect(refused.isError).toBe(true);
     expect(refused.text).toContain("is leased by");

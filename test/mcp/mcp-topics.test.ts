@@ -3,30 +3,12 @@
  * real broker and daemons: `post_topic` to `general` (encrypted under the key alice's daemon claimed),
  * `topic_history` reading it back decrypted, bob's post arriving, and a coded error for an unknown topic.
  */
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { waitUntil } from "../helpers/broker.js";
-import { McpUnderTest, twoUsers, type TwoUsers } from "../helpers/claude-code.js";
+import { useMcpTools } from "../helpers/claude-code.js";
 
-let mesh: TwoUsers;
-let mcp: McpUnderTest;
-
-beforeAll(async () => {
-  mesh = await twoUsers("mcp-topics");
-  mcp = await McpUnderTest.start(mesh.alice.env, ["--message-mode", "off"]);
-}, 120_000);
-
-afterAll(async () => {
-  await mcp?.close().catch(() => undefined);
-  await mesh?.dispose();
-});
-
-async function call(
-  name: string,
-  args: Record<string, unknown>,
-): Promise<{ text: string; isError: boolean }> {
-  const result = await mcp.client.callTool({ name, arguments: args });
-  return { text: JSON.stringify(result.content), isError: result.isError === true };
-}
+const tools = useMcpTools("mcp-topics");
+const call = tools.call;
 
 describe("topic tools", () => {
   it("post_topic and topic_history on general; bob's post reads back decrypted", async () => {
@@ -36,7 +18,7 @@ describe("topic tools", () => {
     expect(history.text).toContain("tool-made topic post");
     expect(history.text).not.toContain("[unencrypted]");
     await waitUntil(
-      async () => (await mesh.bob.run(["topic", "post", "general", "bob-made topic post"])).code === 0,
+      async () => (await tools.mesh.bob.run(["topic", "post", "general", "bob-made topic post"])).code === 0,
       { timeoutMs: 20_000, message: "bob never got general's key" },
     );
     expect((await call("topic_history", { topic: "general", limit: 1 })).text).toContain(
