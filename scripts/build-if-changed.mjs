@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /**
- * `npm start`'s build step: runs `tsc -p tsconfig.build.json` only when a source, the TypeScript config or
- * package.json is newer than the last build this script made (its stamp in dist/). Prints one line either
+ * `npm start`'s build step: runs `tsc -p tsconfig.build.json` and the web app's build only when a source
+ * (the web app's included), the TypeScript config, a build script or package.json is newer than the last
+ * build this script made (its stamp in dist/). Prints one line either
  * way; exits with tsc's status when it builds. The project root is this script's parent directory, or the
  * first argument.
  */
@@ -27,6 +28,8 @@ function newestMtime(path) {
 const inputs = [
   "src",
   "bench",
+  "web",
+  join("scripts", "build-web.mjs"),
   "package.json",
   ...readdirSync(root).filter((name) => /^tsconfig.*\.json$/.test(name)),
 ].map((name) => join(root, name));
@@ -44,6 +47,11 @@ if (built >= newestInput) {
     stdio: "inherit",
   });
   if (result.status !== 0) process.exit(result.status ?? 1);
+  const webBuild = join(root, "scripts", "build-web.mjs");
+  if (existsSync(webBuild)) {
+    const web = spawnSync(process.execPath, [webBuild, root], { cwd: root, stdio: "inherit" });
+    if (web.status !== 0) process.exit(web.status ?? 1);
+  }
   // Stamped with the time the build started: a file saved during the build triggers the next one.
   writeFileSync(stamp, "");
   utimesSync(stamp, startedAt, startedAt);

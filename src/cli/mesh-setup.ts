@@ -13,7 +13,6 @@ import {
   generateIdentity,
   randomBytes,
   toBase64Url,
-  verify,
 } from "../crypto/index.js";
 import {
   BrokerHttpError,
@@ -26,7 +25,7 @@ import {
 } from "../client/broker-http.js";
 import { DEFAULT_BROKER_PORT } from "../protocol/constants.js";
 import { formatPublicInviteLink, inviteLinkForBroker, parseInviteLink } from "../protocol/invite-link.js";
-import { signInvite, signInviteClaim } from "../client/invites.js";
+import { claimResultProblem, signInvite, signInviteClaim } from "../client/invites.js";
 import {
   brokerUrlFields,
   loadConfig,
@@ -240,15 +239,8 @@ function forged(why: string): CliError {
 
 /** Checks the claim answer against what this link promised (§7.3 "The joiner verifies …"). */
 function verifyClaim(result: InviteClaimResult, code: string, expectedClaimHash: string): void {
-  const parts = result.canonical.split("|");
-  if (parts.length !== 8 || parts[0] !== "claudemesh-invite") throw forged("malformed signed invite");
-  const [, meshId, signedCode, , , , inviterPubkey, signedClaimHash] = parts;
-  if (meshId !== result.mesh_id) throw forged("it names another mesh");
-  if (signedCode !== code) throw forged("it names another invite code");
-  if (signedClaimHash !== expectedClaimHash) throw forged("its claim hash does not match the link");
-  if (inviterPubkey !== result.inviter_pubkey) throw forged("the inviter key does not match");
-  if (!verify(result.canonical, result.invite_signature, result.inviter_pubkey))
-    throw forged("bad signature");
+  const problem = claimResultProblem(result, code, expectedClaimHash);
+  if (problem !== null) throw forged(problem);
 }
 
 /** Claims the invite in `link`, verifies it, decrypts the root key and records the new membership. */

@@ -11,11 +11,12 @@ import {
   randomString,
   sign,
   toHex,
+  verify,
   type Identity,
 } from "../crypto/index.js";
 import { inviteCanonical, inviteClaimCanonical } from "../protocol/canonical.js";
 import { INVITE_CODE_ALPHABET, INVITE_CODE_LENGTH } from "../protocol/constants.js";
-import type { InviteClaim, InviteRegistration } from "./broker-http.js";
+import type { InviteClaim, InviteClaimResult, InviteRegistration } from "./broker-http.js";
 
 export interface SignedInvite {
   code: string;
@@ -91,4 +92,25 @@ export function signInviteClaim(f: {
       f.identity.secretKey,
     ),
   };
+}
+
+/**
+ * What is wrong with a claim answer, checked against what the link promised (§7.3 "The joiner verifies
+ * …"), or null when it holds: the signed invite names this mesh, code, claim hash and inviter, and the
+ * inviter's signature verifies.
+ */
+export function claimResultProblem(
+  result: InviteClaimResult,
+  code: string,
+  expectedClaimHash: string,
+): string | null {
+  const parts = result.canonical.split("|");
+  if (parts.length !== 8 || parts[0] !== "claudemesh-invite") return "malformed signed invite";
+  const [, meshId, signedCode, , , , inviterPubkey, signedClaimHash] = parts;
+  if (meshId !== result.mesh_id) return "it names another mesh";
+  if (signedCode !== code) return "it names another invite code";
+  if (signedClaimHash !== expectedClaimHash) return "its claim hash does not match the link";
+  if (inviterPubkey !== result.inviter_pubkey) return "the inviter key does not match";
+  if (!verify(result.canonical, result.invite_signature, result.inviter_pubkey)) return "bad signature";
+  return null;
 }

@@ -53,6 +53,26 @@ describe("build-if-changed", () => {
     expect(runScript().stdout).toMatch(/^claudemesh is up to date/);
   });
 
+  it("builds again after a web app edit, running the project's web build too", () => {
+    mkdirSync(join(project, "scripts"), { recursive: true });
+    mkdirSync(join(project, "web"), { recursive: true });
+    writeFileSync(
+      join(project, "scripts", "build-web.mjs"),
+      'import { writeFileSync } from "node:fs";\nwriteFileSync(process.argv[2] + "/dist/web-built", "");\n',
+    );
+    expect(runScript().stdout).toBe("building claudemesh…\n");
+    expect(existsSync(join(project, "dist", "web-built"))).toBe(true);
+    expect(runScript().stdout).toMatch(/^claudemesh is up to date/);
+
+    rmSync(join(project, "dist", "web-built"));
+    const now = new Date();
+    writeFileSync(join(project, "web", "page.html"), "<p>changed</p>\n");
+    utimesSync(join(project, "web", "page.html"), now, now);
+    expect(runScript().stdout).toBe("building claudemesh…\n");
+    expect(existsSync(join(project, "dist", "web-built"))).toBe(true);
+    rmSync(join(project, "scripts"), { recursive: true, force: true });
+  });
+
   it("fails with tsc's status when the build fails", () => {
     writeFileSync(join(project, "src", "b.ts"), "export const b: number = 'not a number';\n");
     const result = runScript();

@@ -6,6 +6,7 @@ import { claimInviteRoute, previewInviteRoute, registerInviteRoute } from "./inv
 import { createMeshRoute } from "./meshes.js";
 import { downloadRoute, uploadRoute } from "./files.js";
 import { BodyTooLarge, fail, json, parseJsonObject, readBody } from "./respond.js";
+import { DEFAULT_WEB_ROOT, serveWeb } from "./web.js";
 
 export interface HttpDeps {
   ctx: BrokerContext;
@@ -15,6 +16,8 @@ export interface HttpDeps {
   startedAt: number;
   /** Pings the store (cached briefly) and adds what the store's health knows of failing writes. */
   dbStatus: () => Promise<DbStatus>;
+  /** The built web app's directory. @default dist/web */
+  webRoot?: string;
 }
 
 /** `down`: the store does not answer; `failing`: it answers but writes fail (`reason` says why). */
@@ -62,6 +65,7 @@ export function createRouter(deps: HttpDeps) {
       if (method === "GET" && download) return await downloadRoute(ctx, req, res, download[1]!, url);
       // Streamed, never read whole: before the JSON body reading below.
       if (method === "POST" && path === "/upload") return await uploadRoute(ctx, req, res);
+      if (await serveWeb(deps.webRoot ?? DEFAULT_WEB_ROOT, method, path, res)) return;
       if (method !== "POST") return fail(res, 404, "not_found");
 
       const raw = await readBody(req);
