@@ -70,7 +70,7 @@ describe("channel notifications", () => {
       reply_to_id: "msg-0",
     });
     expect(params.content.split("\n")[0]).toBe(
-      "[claudemesh] message from Bob Smith (verified member bbbbbbbb, session cccccccc) to you #deploys on mesh team (reply to msg-0):",
+      "[claudemesh] message from Bob Smith (verified member bbbbbbbb, session cccccccc) on topic #deploys on mesh team (reply to msg-0):",
     );
     expect(params.content).toContain('to: "cccccccc"');
   });

@@ -1,11 +1,10 @@
 /** Scheduled messages: `schedule`, `schedule list|cancel` through the daemon (or its one-shot form). */
-import { MAX_MESSAGE_TEXT_BYTES, MAX_MESSAGE_TEXT_KB } from "../../protocol/constants.js";
 import type { Context } from "../command.js";
 import { usageError } from "../errors.js";
 import type { SCHEDULE_FLAGS } from "../flags/schedules.js";
 import { parseAt, parseDuration } from "../schedule-time.js";
-import { daemon, meshParam, readStdin } from "../services.js";
-import { withCandidates } from "./talk.js";
+import { daemon, meshParam } from "../services.js";
+import { messageArg, withCandidates } from "./talk.js";
 
 /** The one-shot time or the cron rule of the command line: exactly one of --in, --at, --cron. */
 function when(ctx: Context<typeof SCHEDULE_FLAGS>, now: number): { deliver_at: string } | { cron: string } {
@@ -36,17 +35,7 @@ export async function scheduleCreate(ctx: Context<typeof SCHEDULE_FLAGS>): Promi
   const now = Date.now();
   const time = when(ctx, now);
   const to = ctx.args.to ?? "";
-  const message = ctx.args.message === "-" ? await readStdin(ctx.stdin) : (ctx.args.message ?? "");
-  if (message.trim() === "")
-    throw usageError("the message is empty", "give the text as an argument, or pipe it with -");
-  const bytes = Buffer.byteLength(message);
-  if (bytes > MAX_MESSAGE_TEXT_BYTES) {
-    throw usageError(
-      `the message is too long (${Math.ceil(bytes / 1024)} KB of text); the limit is about ${MAX_MESSAGE_TEXT_KB} KB of text`,
-      "schedule a shorter message",
-      "too_large",
-    );
-  }
+  const message = await messageArg(ctx, "schedule a shorter message");
   const priority = ctx.flags.priority as "now" | "next" | "low" | undefined;
   const view = await (
     await daemon(ctx)

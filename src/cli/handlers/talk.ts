@@ -80,8 +80,11 @@ function sentState(kind: SendResponse["target"]["kind"], online: boolean, c: Out
     : c.yellow("sent; the recipient is offline and gets it when it returns");
 }
 
-export async function send(ctx: Context<typeof SEND_FLAGS>): Promise<void> {
-  const to = ctx.args.to ?? "";
+/** The message of a command line (`-` reads stdin): refused when empty or over the text limit. */
+export async function messageArg(
+  ctx: { args: { message?: string }; stdin: Context["stdin"] },
+  tooLongHint: string,
+): Promise<string> {
   const message = ctx.args.message === "-" ? await readStdin(ctx.stdin) : (ctx.args.message ?? "");
   if (message.trim() === "")
     throw usageError("the message is empty", "give the text as an argument, or pipe it with -");
@@ -89,10 +92,16 @@ export async function send(ctx: Context<typeof SEND_FLAGS>): Promise<void> {
   if (bytes > MAX_MESSAGE_TEXT_BYTES) {
     throw usageError(
       `the message is too long (${Math.ceil(bytes / 1024)} KB of text); the limit is about ${MAX_MESSAGE_TEXT_KB} KB of text`,
-      "send a shorter message, or split it into several",
+      tooLongHint,
       "too_large",
     );
   }
+  return message;
+}
+
+export async function send(ctx: Context<typeof SEND_FLAGS>): Promise<void> {
+  const to = ctx.args.to ?? "";
+  const message = await messageArg(ctx, "send a shorter message, or split it into several");
   const priority = ctx.flags.priority === "now" || ctx.flags.priority === "low" ? ctx.flags.priority : "next";
   const client = await daemon(ctx);
   const result: SendResponse = await client
