@@ -36,6 +36,7 @@ import type {
   SendInput,
   SystemEventHandler,
 } from "./types.js";
+import { unrefTimer } from "./timers.js";
 
 type Deferred<T> = {
   promise: Promise<T>;
@@ -438,7 +439,7 @@ export class MeshConnection {
       this.#retryTimer = null;
       if (this.#wanted) this.#openLink();
     }, delay);
-    this.#retryTimer.unref();
+    unrefTimer(this.#retryTimer);
   }
 
   /** A permanent stop (§2.8): no reconnect, a `terminal` event, `connect()` rejects. */

@@ -4,8 +4,6 @@
  * one signed `POST /upload`. Download: the `file_url` a `get_file` answered, streamed in, the sealed key
  * opened with the member key, decrypted and checked. Plaintext and keys never leave the machine.
  */
-import { request as httpRequest, type IncomingMessage, type RequestOptions } from "node:http";
-import { request as httpsRequest } from "node:https";
 import {
   FILE_KEY_BYTES,
   FILE_OVERHEAD_BYTES,
@@ -17,12 +15,12 @@ import {
   sha256Hex,
 } from "../crypto/index.js";
 import { FILE_MAX_BYTES, UploadHeader, type FileUrl } from "../protocol/index.js";
-import { BrokerHttpError, BrokerUnreachableError, brokerHttpBase } from "./broker-http.js";
+import { BrokerHttpError, brokerHttpBase } from "./broker-http.js";
 import { MeshClientError } from "./errors.js";
+import { nodeTransport, type FileTransport, type TransferProgress } from "./node-transport.js";
 import { signHttpRequest } from "./signing.js";
 
-/** Told of bytes moved so far out of `total` (the encrypted body). */
-export type TransferProgress = (done: number, total: number) => void;
+export type { FileTransport, TransferProgress } from "./node-transport.js";
 
 /** Who signs an upload, and whose key opens a download: a member's key pair. */
 export interface FileIdentity {
@@ -41,6 +39,8 @@ export interface UploadInput {
   tags?: readonly string[];
   persistent?: boolean;
   onProgress?: TransferProgress;
+  /** How the bytes move: Node's HTTP client unless given (the web app passes the browser's). */
+  transport?: FileTransport;
 }
 
 export interface UploadResult {
@@ -59,19 +59,9 @@ export interface DownloadResult {
 /** Largest plaintext an upload may carry: the limit less the nonce and MAC. */
 export const FILE_MAX_PLAINTEXT_BYTES = FILE_MAX_BYTES - FILE_OVERHEAD_BYTES;
 
-const WRITE_CHUNK_BYTES = 256 * 1024;
-const TRANSFER_TIMEOUT_MS = 120_000;
-
-function requestFn(url: URL) {
-  return url.protocol === "https:" ? httpsRequest : httpRequest;
-}
-
-async function readJson(res: IncomingMessage): Promise<unknown> {
-  const parts: Buffer[] = [];
-  for await (const chunk of res) parts.push(chunk as Buffer);
-  const text = Buffer.concat(parts).toString("utf8");
+function jsonOf(body: Uint8Array): unknown {
   try {
-    return JSON.parse(text) as unknown;
+    return JSON.parse(new TextDecoder().decode(body)) as unknown;
   } catch {
     // Not JSON: reported with the status by the caller.
     return null;
@@ -83,37 +73,6 @@ function httpError(status: number, body: unknown): BrokerHttpError {
   const code = typeof b.error === "string" ? b.error : `http_${status}`;
   const message = typeof b.message === "string" ? b.message : `broker answered HTTP ${status} ${code}`;
   return new BrokerHttpError(code, status, message);
-}
-
-/** Sends `body` with its length, in chunks, telling `onProgress`; resolves to the response. */
-function send(
-  url: URL,
-  options: RequestOptions,
-  body: Uint8Array,
-  onProgress?: TransferProgress,
-): Promise<IncomingMessage> {
-  return new Promise((resolve, reject) => {
-    const req = requestFn(url)(url, { ...options, timeout: TRANSFER_TIMEOUT_MS }, resolve);
-    req.on("timeout", () => req.destroy(new Error("timed out")));
-    req.on("error", (err: NodeJS.ErrnoException) =>
-      reject(new BrokerUnreachableError(url.origin, err.code ?? err.message)),
-    );
-    let offset = 0;
-    const writeMore = (): void => {
-      while (offset < body.length) {
-        const chunk = body.subarray(offset, offset + WRITE_CHUNK_BYTES);
-        offset += chunk.length;
-        const sent = offset;
-        const flushed = req.write(chunk, () => onProgress?.(sent, body.length));
-        if (!flushed) {
-          req.once("drain", writeMore);
-          return;
-        }
-      }
-      req.end();
-    };
-    writeMore();
-  });
 }
 
 /** Encrypts and uploads a file; answers its broker id, plaintext size and SHA-256. */
@@ -150,10 +109,9 @@ export async function uploadFile(
     [UploadHeader.fileKeys]: JSON.stringify(keys),
     ...(input.targetSpec ? { [UploadHeader.targetSpec]: input.targetSpec } : {}),
   };
-  const res = await send(url, { method: "POST", headers }, body, input.onProgress);
-  const answer = (await readJson(res)) as { ok?: unknown; fileId?: unknown } | null;
-  if (res.statusCode !== 200 || typeof answer?.fileId !== "string")
-    throw httpError(res.statusCode ?? 0, answer);
+  const res = await (input.transport ?? nodeTransport).upload(url, headers, body, input.onProgress);
+  const answer = jsonOf(res.body) as { ok?: unknown; fileId?: unknown } | null;
+  if (res.status !== 200 || typeof answer?.fileId !== "string") throw httpError(res.status, answer);
   return { fileId: answer.fileId, size: input.bytes.length, sha256: sha256Hex(input.bytes) };
 }
 
@@ -170,31 +128,13 @@ export async function downloadFile(
   reply: FileUrl,
   member: Pick<FileIdentity, "publicKey" | "secretKey">,
   onProgress?: TransferProgress,
+  transport: FileTransport = nodeTransport,
 ): Promise<DownloadResult> {
   const url = resolveFileUrl(brokerUrl, reply.url);
-  const res = await new Promise<IncomingMessage>((resolve, reject) => {
-    const req = requestFn(url)(url, { method: "GET", timeout: TRANSFER_TIMEOUT_MS }, resolve);
-    req.on("timeout", () => req.destroy(new Error("timed out")));
-    req.on("error", (err: NodeJS.ErrnoException) =>
-      reject(new BrokerUnreachableError(url.origin, err.code ?? err.message)),
-    );
-    req.end();
-  });
-  if (res.statusCode !== 200) throw httpError(res.statusCode ?? 0, await readJson(res));
-  const total = Number(res.headers["content-length"] ?? reply.size ?? 0);
-  const parts: Buffer[] = [];
-  let received = 0;
-  for await (const chunk of res) {
-    const buf = chunk as Buffer;
-    received += buf.length;
-    if (received > FILE_MAX_BYTES) {
-      res.destroy();
-      throw new MeshClientError("invalid_reply", "the broker sent more than a file may hold");
-    }
-    parts.push(buf);
-    onProgress?.(received, total);
-  }
-  const body = Buffer.concat(parts);
+  const res = await transport.download(url, FILE_MAX_BYTES, onProgress);
+  if (res.status !== 200) throw httpError(res.status, jsonOf(res.body));
+  const body = res.body;
+  const total = res.length ?? reply.size ?? 0;
   if (total > 0 && body.length !== total) {
     throw new MeshClientError(
       "invalid_reply",

@@ -4,6 +4,7 @@
  * records a time; the single timer re-arms itself from the deadlines.
  */
 import { PING_INTERVAL_MS, STALE_PONG_MS } from "../protocol/constants.js";
+import { unrefTimer } from "./timers.js";
 
 export type WatchdogOptions = {
   /** @default 30000 */
@@ -47,7 +48,7 @@ export class IdleWatchdog {
 
   #arm(delayMs: number): void {
     this.#timer = setTimeout(() => this.#check(), Math.max(1, delayMs));
-    this.#timer.unref();
+    unrefTimer(this.#timer);
   }
 
   #check(): void {

@@ -52,6 +52,7 @@ export {
   decryptPush,
   encryptDirect,
   encryptForTarget,
+  encryptedTopicOf,
   type DecryptFailure,
   type DecryptKeys,
   type DecryptResult,

@@ -15,6 +15,7 @@ import type { HelloFrameOut } from "./hello.js";
 import { IdleWatchdog, type WatchdogOptions } from "./idle-watchdog.js";
 import type { Logger } from "./options.js";
 import type { BrokerFrame } from "./types.js";
+import { unrefTimer } from "./timers.js";
 
 /** Everything the owner needs to decide what to do after a close. */
 export type LinkClosed = {
@@ -116,7 +117,7 @@ export class Link {
     if (ws.readyState === WebSocket.CLOSED) return Promise.resolve();
     const closed = new Promise<void>((resolve) => {
       const cut = setTimeout(() => ws.terminate(), graceMs);
-      cut.unref();
+      unrefTimer(cut);
       ws.once("close", () => {
         clearTimeout(cut);
         resolve();
@@ -151,7 +152,7 @@ export class Link {
       };
       this.#ws.terminate();
     }, this.#helloTimeoutMs);
-    this.#helloTimer.unref();
+    unrefTimer(this.#helloTimer);
   }
 
   #onMessage(data: RawData): void {

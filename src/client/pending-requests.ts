@@ -5,6 +5,7 @@
 import { randomString } from "../crypto/index.js";
 import { ClientErrorCode, MeshClientError } from "./errors.js";
 import type { BrokerFrame } from "./types.js";
+import { unrefTimer } from "./timers.js";
 
 type Entry = {
   resolve: (frame: BrokerFrame) => void;
@@ -39,7 +40,7 @@ export class PendingRequests {
         this.#remove(reqId);
         reject(new MeshClientError(ClientErrorCode.requestTimeout, `no reply within ${timeoutMs} ms`));
       }, timeoutMs);
-      timer.unref();
+      unrefTimer(timer);
       this.#byReqId.set(reqId, { resolve, reject, timer, sendId });
       if (sendId !== undefined) this.#sendIds.set(sendId, reqId);
     });

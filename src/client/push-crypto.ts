@@ -127,3 +127,11 @@ function openDirect(
   }
   return { ok: false, reason: secretKeys.size === 0 ? "no_key" : "decrypt_failed" };
 }
+
+/** The topic id of a topic post sealed under a topic key (§5.4), or null for anything else. */
+export function encryptedTopicOf(
+  push: Pick<PushFrame, "subtype" | "bodyVersion" | "topicId" | "targetSpec">,
+): string | null {
+  if (push.subtype === "system" || push.bodyVersion !== 2 || push.topicId === undefined) return null;
+  return push.targetSpec?.startsWith("#") === true ? push.topicId : null;
+}

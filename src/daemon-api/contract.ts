@@ -107,6 +107,10 @@ export interface PeerView {
   /** The session key, or null for a member (daemon / control-plane) connection. */
   session_pubkey: string | null;
   peer_role: PeerRole;
+  /** `ai`, `human` or `connector` as the presence said in its hello, or null. */
+  peer_type: string | null;
+  /** The client it runs in (`claudemesh-web` for a person in the browser), or null. */
+  channel: string | null;
   status: PresenceStatus;
   summary: string | null;
   groups: string[];

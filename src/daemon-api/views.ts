@@ -1,4 +1,5 @@
 /** Wire entries (`peers_list`, `members_list`) as the daemon API and the CLI show them. */
+import { WEB_CHANNEL } from "../protocol/constants.js";
 import type { MemberEntry, MeshInfoResult, PeerEntry } from "../protocol/index.js";
 import type { MemberView, MeshInfoView, PeerView } from "./contract.js";
 import type { MemoryEntry, SkillDetail, SkillSummary } from "../protocol/index.js";
@@ -17,6 +18,8 @@ export function peerView(
     pubkey: entry.memberPubkey,
     session_pubkey: session,
     peer_role: entry.peerRole,
+    peer_type: entry.peerType ?? null,
+    channel: entry.channel ?? null,
     status: entry.status,
     summary: entry.summary,
     groups: entry.groups.map((g) => g.name),
@@ -24,6 +27,19 @@ export function peerView(
     this_session: session !== null && session === viewer.sessionPubkey,
     self: entry.memberPubkey === viewer.memberPubkey,
   };
+}
+
+/**
+ * Whether `peers` lists a presence without `--all`: sessions, and people in the web app; not daemons and
+ * CLI connections (protocol.md §3.5 lets clients hide `control-plane` rows).
+ */
+export function shownByDefault(p: Pick<PeerView, "peer_role" | "channel">): boolean {
+  return p.peer_role !== "control-plane" || p.channel === WEB_CHANNEL;
+}
+
+/** What the ROLE column says: the wire role, or "person (web)" for someone in the web app. */
+export function roleLabel(p: Pick<PeerView, "peer_role" | "channel">): string {
+  return p.channel === WEB_CHANNEL ? "person (web)" : p.peer_role;
 }
 
 export function memberView(meshSlug: string, m: MemberEntry): MemberView {

@@ -6,6 +6,7 @@
 import { randomBytes } from "node:crypto";
 import type { Logger } from "pino";
 import type { Identity } from "../crypto/index.js";
+import { encryptedTopicOf } from "../client/index.js";
 import { loadConfig, meshBrokerUrls, type Config, type MeshConfig } from "../host/config.js";
 import type { BrokerStatusEvent } from "../daemon-api/contract.js";
 import { Capability, MemberEntry, PushFrame } from "../protocol/index.js";
@@ -465,11 +466,6 @@ export class Daemon {
 }
 
 /** The topic id of a push encrypted under a topic key (§5.5 `bodyVersion` 2), else null. */
-function encryptedTopicOf(push: PushFrame): string | null {
-  if (push.subtype === "system" || push.bodyVersion !== 2 || push.topicId === undefined) return null;
-  return push.targetSpec?.startsWith("#") === true ? push.topicId : null;
-}
-
 /** Connections of a one-shot daemon: a short member connection of the CLI, taking no messages. */
 function oneShotLinks(factory: LinkFactory): LinkFactory {
   return (options) =>

@@ -74,3 +74,6 @@ export const MAX_BROKER_URLS = 16;
 
 /** How a session wants peer messages (`MessageMode` in frames.ts); here so light modules can list them. */
 export const MESSAGE_MODES = ["push", "inbox", "off"] as const;
+
+/** The `channel` a person's presence in the web app declares in its hello. */
+export const WEB_CHANNEL = "claudemesh-web";

@@ -520,6 +520,8 @@ describe("peers, presence, moderation, meshes", () => {
         pubkey: mine,
         session_pubkey: reg.session_pubkey,
         peer_role: "session",
+        peer_type: null,
+        channel: null,
         status: "working",
         summary: "x",
         groups: ["dev"],

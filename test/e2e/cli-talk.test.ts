@@ -107,6 +107,8 @@ describe("peers and members", () => {
       pubkey: bobPubkey,
       session_pubkey: null,
       peer_role: "control-plane",
+      peer_type: expect.any(String),
+      channel: expect.any(String),
       status: expect.any(String),
       summary: null,
       groups: expect.any(Array),

@@ -1,27 +1,28 @@
 /**
  * The web app served by a real broker process, driven in Chromium: a person opens a CLI user's invite
- * link, joins from the browser, and sees the CLI user online; a peer's hostile name and summary show as
- * text and never run. Skipped, with the reason printed, when Chromium is not installed.
+ * link, joins from the browser, sees the CLI user online, and the two talk (the person's message in the
+ * CLI's inbox, the CLI's reply on the page without a reload); a peer's hostile name, summary and message
+ * show as text and never run; the broker holds none of the browser's plaintext.
  */
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { request } from "node:http";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { chromium, type BrowserContext, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { deriveInviteKeys, generateIdentity } from "../../src/crypto/index.js";
 import { claimInvite } from "../../src/client/broker-http.js";
 import { signInviteClaim } from "../../src/client/invites.js";
 import { parseInviteLink } from "../../src/protocol/invite-link.js";
-import { connectMember, startBroker, type BrokerProcess, type RawPeer } from "../helpers/broker.js";
+import {
+  brokerDataContains,
+  connectMember,
+  startBroker,
+  type BrokerProcess,
+  type RawPeer,
+} from "../helpers/broker.js";
 import { CliUser } from "../helpers/cli.js";
-
-const CHROMIUM = process.env.CLAUDEMESH_TEST_CHROMIUM ?? "/usr/bin/chromium";
-const haveChromium = existsSync(CHROMIUM);
-if (!haveChromium) console.log(`web browser tests skipped: no Chromium at ${CHROMIUM} (apt-get install chromium)`);
+import { haveChromium, joinFromBrowser, openBrowser, type TestBrowser } from "../helpers/web.js";
 
 const EVIL_NAME = `<img src=x onerror="window.__pwned=1">`;
 const EVIL_SUMMARY = `<script>window.__pwned=2</script><b>bold</b>`;
+const EVIL_MESSAGE = `<script>window.__pwned=3</script><img src=x onerror="window.__pwned=4">`;
 
 /** GET `path` exactly as written (no URL normalisation), with the status, headers and body. */
 function rawGet(
@@ -105,11 +106,9 @@ describe("the broker serves the web app", () => {
   });
 });
 
-describe.skipIf(!haveChromium)("joining from the browser", () => {
-  let browser: BrowserContext;
-  let page: Page;
+describe.skipIf(!haveChromium)("a person in the browser", () => {
+  let browser: TestBrowser;
   let evil: RawPeer;
-  let profileDir: string;
 
   beforeAll(async () => {
     expect((await alice.run(["daemon", "up"])).code).toBe(0);
@@ -129,72 +128,86 @@ describe.skipIf(!haveChromium)("joining from the browser", () => {
       { displayName: EVIL_NAME },
     );
     evil.send({ type: "set_summary", summary: EVIL_SUMMARY });
-
-    profileDir = mkdtempSync(join(tmpdir(), "cm-chromium-"));
-    // A fresh profile directory per run (Playwright's way of passing --user-data-dir).
-    browser = await chromium.launchPersistentContext(profileDir, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--no-first-run",
-      ],
-    });
-    page = await browser.newPage();
+    browser = await openBrowser();
   });
 
   afterAll(async () => {
     evil?.close();
     await browser?.close();
-    if (profileDir) rmSync(profileDir, { recursive: true, force: true });
   });
 
-  it("joins with the invite link and shows the CLI user online", async () => {
-    const invite = await alice.runJson<{ web_link: string; code: string }>([
-      "invite",
-      "--public-url",
-      broker.httpUrl,
-    ]);
-    const failures: string[] = [];
-    page.on("pageerror", (err) => failures.push(err.message));
-
-    await page.goto(invite.web_link);
-    await expect.poll(() => page.textContent("#invite-preview")).toContain("team");
-    await page.fill("#display-name", "dana");
-    await page.click("#join");
-
+  it("joins with the invite link and sees the CLI user online", async () => {
+    const { page } = browser;
+    await joinFromBrowser(page, alice, broker, "dana");
     const alicePeer = page.locator("tr.peer", { has: page.locator(".peer-name", { hasText: /^alice$/ }) });
     await alicePeer.first().waitFor();
     expect(await alicePeer.first().locator(".peer-kind").textContent()).toBe("daemon");
-    await expect.poll(() => page.textContent("#connection")).toContain("online");
     // The secret is gone from the address bar once used.
     expect(page.url()).toBe(`${broker.httpUrl}/`);
-    expect(failures).toEqual([]);
+    expect(browser.errors).toEqual([]);
 
     // The CLI user sees the person too.
-    const peers = await alice.runJson<{ peers: Array<{ displayName: string; peerType?: string }> }>([
+    const peers = await alice.runJson<{ peers: Array<{ display_name: string; peer_type: string }> }>([
       "peers",
       "--all",
     ]);
-    expect(peers.peers).toContainEqual(expect.objectContaining({ displayName: "dana", peerType: "human" }));
+    expect(peers.peers).toContainEqual(
+      expect.objectContaining({ display_name: "dana", peer_type: "human", channel: "claudemesh-web" }),
+    );
+    // A person is listed without --all; daemons are not.
+    const shown = await alice.runJson<{ peers: Array<{ display_name: string }> }>(["peers"]);
+    expect(shown.peers.map((p) => p.display_name)).toEqual(["dana"]);
   });
 
-  it("shows a hostile name and summary as text and never runs them", async () => {
+  it("sends a direct message that arrives in the CLI user's inbox, and sees the reply without reloading", async () => {
+    const { page } = browser;
+    const alicePeer = page.locator("tr.peer", { has: page.locator(".peer-name", { hasText: /^alice$/ }) });
+    await alicePeer.first().locator("button.message-peer").click();
+    await page.fill("#compose-text", "hello from the browser");
+    await page.click("#compose-send");
+    await expect
+      .poll(
+        async () =>
+          (await alice.runJson<{ messages: Array<{ body: string; from_name: string }> }>(["inbox"])).messages,
+      )
+      .toContainEqual(expect.objectContaining({ body: "hello from the browser", from_name: "dana" }));
+    await expect
+      .poll(() => page.locator(".chat-message.mine .chat-state").last().textContent())
+      .toContain("delivered");
+
+    expect((await alice.run(["send", "dana", "hello back from the CLI"])).code).toBe(0);
+    // Well within 2 s on an idle machine; the poll allows for a loaded one.
+    await page.locator(".chat-message.theirs .chat-text", { hasText: "hello back from the CLI" }).waitFor();
+  });
+
+  it("shows a hostile name, summary and message as text and never runs them", async () => {
+    const { page } = browser;
+    await page.click("#nav-peers");
     const row = page.locator("tr.peer", { has: page.locator(".peer-name", { hasText: EVIL_NAME }) });
     await row.first().waitFor();
     expect(await row.first().locator(".peer-name").textContent()).toBe(EVIL_NAME);
     await expect.poll(() => row.first().locator(".peer-summary").textContent()).toBe(EVIL_SUMMARY);
     expect(await page.locator("#peers img, #peers script, #peers b").count()).toBe(0);
+
+    expect((await alice.run(["send", "dana", EVIL_MESSAGE])).code).toBe(0);
+    await page.click("#nav-messages");
+    await page.locator(".conversation a", { hasText: "alice" }).click();
+    const shown = page.locator(".chat-message.theirs .chat-text", { hasText: "__pwned=3" });
+    await shown.waitFor();
+    expect(await shown.textContent()).toBe(EVIL_MESSAGE);
+    expect(await page.locator("#chat script, #chat img").count()).toBe(0);
     expect(await page.evaluate(() => (window as { __pwned?: number }).__pwned)).toBeUndefined();
   });
 
-  it("keeps the membership: a reload reconnects without the link", async () => {
+  it("keeps the membership and the conversation: a reload reconnects without the link", async () => {
+    const { page } = browser;
     await page.reload();
     await expect.poll(() => page.textContent("#connection")).toContain("online");
-    await page.locator(".peer-name", { hasText: /^alice$/ }).first().waitFor();
+    await page.locator(".chat-text", { hasText: "hello back from the CLI" }).waitFor();
+    expect(browser.errors).toEqual([]);
+  });
+
+  it("leaves no plaintext of what the browser wrote in the broker's data", () => {
+    expect(brokerDataContains(broker, "hello from the browser")).toBe(false);
   });
 });

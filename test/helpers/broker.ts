@@ -6,7 +6,7 @@
  * The mesh, peer and wait helpers are re-exported so a test file imports one module.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -318,4 +318,21 @@ export async function httpJson(
     // Not JSON (e.g. /metrics): callers read `text`.
   }
   return { status: res.status, body, text, headers: res.headers };
+}
+
+/** Every file under `dir`, recursively. */
+export function filesUnder(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    return statSync(path).isDirectory() ? filesUnder(path) : [path];
+  });
+}
+
+/** Whether any file of the broker's data directory (database, WAL, file store) holds `text` as bytes. */
+export function brokerDataContains(
+  broker: Pick<BrokerProcess, "dataDir">,
+  text: string | Uint8Array,
+): boolean {
+  const needle = typeof text === "string" ? Buffer.from(text) : Buffer.from(text);
+  return filesUnder(broker.dataDir).some((file) => readFileSync(file).includes(needle));
 }

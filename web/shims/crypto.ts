@@ -1,10 +1,15 @@
 /**
- * The few `node:crypto` functions the shared modules of src/ use, for the browser: SHA-256 through
- * libsodium and randomness from the Web Crypto API.
+ * The few `node:crypto` functions the shared modules of src/ use, for the browser: SHA-256 from
+ * `@noble/hashes` (the Web Crypto digest is asynchronous, these callers are not; libsodium's standard
+ * build has no SHA-256) and randomness from the Web Crypto API.
  */
-import { sodium } from "../../src/crypto/sodium.js";
+import { sha256 } from "@noble/hashes/sha2.js";
 
 type Digest = { digest(encoding: "hex"): string; digest(): Uint8Array };
+
+function hex(bytes: Uint8Array): string {
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
 
 export function createHash(algorithm: string): {
   update(data: string | Uint8Array, encoding?: "utf8"): { digest: Digest["digest"] };
@@ -12,10 +17,9 @@ export function createHash(algorithm: string): {
   if (algorithm !== "sha256") throw new Error(`hash ${algorithm} is not available in the browser`);
   return {
     update(data) {
-      const bytes = typeof data === "string" ? new TextEncoder().encode(data) : data;
-      const hash = sodium.crypto_hash_sha256(bytes);
+      const hash = sha256(typeof data === "string" ? new TextEncoder().encode(data) : data);
       return {
-        digest: ((encoding?: "hex") => (encoding === "hex" ? sodium.to_hex(hash) : hash)) as Digest["digest"],
+        digest: ((encoding?: "hex") => (encoding === "hex" ? hex(hash) : hash)) as Digest["digest"],
       };
     },
   };

@@ -30,8 +30,7 @@ function httpBase(link: InviteLink): string {
 
 async function brokerJson<T>(response: Response): Promise<T> {
   const body = (await response.json().catch(() => null)) as
-    | (T & { ok?: boolean; error?: string; message?: string })
-    | null;
+    (T & { ok?: boolean; error?: string; message?: string }) | null;
   if (!response.ok || body === null) {
     const code = body?.error ?? `http_${response.status}`;
     throw new Error(body?.message ? `${body.message} (${code})` : `the broker refused: ${code}`);

@@ -1,7 +1,8 @@
 /**
- * The meshes this browser has joined, kept in the browser's local storage: the member key pair made here,
- * the mesh root key from the invite, and where the broker is. Nothing of it leaves the browser except the
- * public key and signatures.
+ * The meshes this browser has joined, kept in the browser's local storage: the member key pair, the mesh
+ * root key, and where the broker is. Nothing of it leaves the browser except the public key and
+ * signatures. The same record is what an export file holds and what `claudemesh open` hands over in the
+ * `#` part of its link (never sent to any server).
  */
 export interface Membership {
   meshId: string;
@@ -16,17 +17,52 @@ export interface Membership {
   secretKey: string;
   /** Mesh root key, base64url. */
   rootKey: string;
-  /** `ws(s)://…/ws` of the broker that served this page. */
+  /** `ws(s)://…/ws` of the broker. */
   brokerUrl: string;
   joinedAt: string;
 }
 
 const KEY = "claudemesh.memberships.v1";
+/** What an export file says it is. */
+export const EXPORT_KIND = "claudemesh-web-identity";
+
+const HEX64 = /^[0-9a-f]{64}$/;
+const HEX128 = /^[0-9a-f]{128}$/;
+const B64URL32 = /^[A-Za-z0-9_-]{43}$/;
+
+/** A membership from untrusted JSON (an export file, a login link), or why it is not one. */
+export function parseMembership(value: unknown): Membership | string {
+  if (typeof value !== "object" || value === null) return "not a claudemesh identity";
+  const v = value as Record<string, unknown>;
+  const text = (name: string): string | null => (typeof v[name] === "string" ? (v[name] as string) : null);
+  const fields = ["meshId", "meshName", "slug", "memberId", "role", "displayName", "brokerUrl", "joinedAt"];
+  const missing = fields.filter((name) => text(name) === null || text(name) === "");
+  if (missing.length > 0) return `not a claudemesh identity: ${missing.join(", ")} missing`;
+  if (!HEX64.test(text("pubkey") ?? "")) return "not a claudemesh identity: bad public key";
+  if (!HEX128.test(text("secretKey") ?? "")) return "not a claudemesh identity: bad secret key";
+  if (!B64URL32.test(text("rootKey") ?? "")) return "not a claudemesh identity: bad mesh key";
+  if (!/^wss?:\/\//.test(text("brokerUrl") ?? "")) return "not a claudemesh identity: bad broker address";
+  const m: Membership = {
+    meshId: text("meshId") as string,
+    meshName: text("meshName") as string,
+    slug: text("slug") as string,
+    memberId: text("memberId") as string,
+    role: text("role") as string,
+    displayName: text("displayName") as string,
+    pubkey: text("pubkey") as string,
+    secretKey: text("secretKey") as string,
+    rootKey: text("rootKey") as string,
+    brokerUrl: text("brokerUrl") as string,
+    joinedAt: text("joinedAt") as string,
+  };
+  return m;
+}
 
 export function loadMemberships(): Membership[] {
   try {
     const value: unknown = JSON.parse(localStorage.getItem(KEY) ?? "[]");
-    return Array.isArray(value) ? (value as Membership[]) : [];
+    if (!Array.isArray(value)) return [];
+    return value.map(parseMembership).filter((m): m is Membership => typeof m !== "string");
   } catch {
     // Unreadable storage is treated as empty: the person joins again.
     return [];
@@ -41,4 +77,22 @@ export function saveMembership(membership: Membership): void {
 
 export function forgetMembership(meshId: string): void {
   localStorage.setItem(KEY, JSON.stringify(loadMemberships().filter((m) => m.meshId !== meshId)));
+}
+
+/** The export file's text: this membership, keys included, to import on a second device. */
+export function exportText(membership: Membership): string {
+  return `${JSON.stringify({ kind: EXPORT_KIND, version: 1, ...membership }, null, 2)}\n`;
+}
+
+/** A membership from an export file's text, or why it is not one. */
+export function importText(text: string): Membership | string {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return "this file is not a claudemesh identity (not JSON)";
+  }
+  if (typeof value !== "object" || value === null || (value as { kind?: unknown }).kind !== EXPORT_KIND)
+    return "this file is not a claudemesh identity export";
+  return parseMembership(value);
 }

@@ -65,7 +65,8 @@ export function createRouter(deps: HttpDeps) {
       if (method === "GET" && download) return await downloadRoute(ctx, req, res, download[1]!, url);
       // Streamed, never read whole: before the JSON body reading below.
       if (method === "POST" && path === "/upload") return await uploadRoute(ctx, req, res);
-      if (await serveWeb(deps.webRoot ?? DEFAULT_WEB_ROOT, method, path, res)) return;
+      if (await serveWeb(deps.webRoot ?? DEFAULT_WEB_ROOT, method, path, req.headers["accept-encoding"], res))
+        return;
       if (method !== "POST") return fail(res, 404, "not_found");
 
       const raw = await readBody(req);

@@ -3,7 +3,10 @@
  * `index.html` at `/` and `/join/<code>`, the bundle under `/assets/`. Every answer carries a strict
  * Content-Security-Policy: scripts and styles only from this origin (WebAssembly compilation for
  * libsodium is the one allowance), connections only back to this origin (its `/ws` included), no inline
- * script, no frames, no plugins. Only regular files directly inside `assets/` are served, by name.
+ * script, no frames, no plugins. Only regular files directly inside `assets/` are served, by name, in
+ * the precompressed form the browser accepts (`.br`, `.gz`, made by the build) where there is one.
+ * Chunks named by their content hash are cached for good; `app.js`, its stylesheet and the page are
+ * revalidated.
  */
 import { readFile, stat } from "node:fs/promises";
 import type { ServerResponse } from "node:http";
@@ -53,11 +56,40 @@ function securityHeaders(): Record<string, string> {
   };
 }
 
+/** Precompressed forms, best first, with the token `Accept-Encoding` names them by. */
+const ENCODINGS = [
+  { token: "br", suffix: ".br" },
+  { token: "gzip", suffix: ".gz" },
+] as const;
+
+/** Whether `accept` (an `Accept-Encoding` value) takes `token` (not listed with `q=0`). */
+function accepts(accept: string, token: string): boolean {
+  return accept.split(",").some((part) => {
+    const [name, ...params] = part.trim().toLowerCase().split(";");
+    return name === token && !params.some((p) => /^\s*q=0(?:\.0*)?\s*$/.test(p));
+  });
+}
+
+/** The file to send for `file`: its precompressed form the browser accepts, else itself. */
+async function variantOf(
+  file: string,
+  accept: string,
+): Promise<{ body: Buffer; encoding: string | null } | null> {
+  for (const { token, suffix } of ENCODINGS) {
+    if (!accepts(accept, token)) continue;
+    const body = await readFile(file + suffix).catch(() => null);
+    if (body !== null) return { body, encoding: token };
+  }
+  const body = await readFile(file).catch(() => null);
+  return body === null ? null : { body, encoding: null };
+}
+
 /** True when `path` is the web app's; it has then been answered. */
 export async function serveWeb(
   webRoot: string,
   method: string,
   path: string,
+  acceptEncoding: string | undefined,
   res: ServerResponse,
 ): Promise<boolean> {
   if (method !== "GET" && method !== "HEAD") return false;
@@ -70,7 +102,7 @@ export async function serveWeb(
     const asset = ASSET.exec(path);
     if (!asset) return false;
     file = join(webRoot, "assets", asset[1]!);
-    cache = "no-cache";
+    cache = asset[1]!.startsWith("chunk-") ? "public, max-age=31536000, immutable" : "no-cache";
   }
   const type = typeOf(file);
   const info = type ? await stat(file).catch(() => null) : null;
@@ -78,13 +110,19 @@ export async function serveWeb(
     fail(res, 404, "not_found", PAGE.test(path) ? "the web app is not built (npm run build)" : undefined);
     return true;
   }
-  const body = await readFile(file);
+  const sent = await variantOf(file, acceptEncoding ?? "");
+  if (sent === null) {
+    fail(res, 404, "not_found");
+    return true;
+  }
   res.writeHead(200, {
     "Content-Type": type,
-    "Content-Length": body.length,
+    "Content-Length": sent.body.length,
     "Cache-Control": cache,
+    Vary: "Accept-Encoding",
+    ...(sent.encoding === null ? {} : { "Content-Encoding": sent.encoding }),
     ...securityHeaders(),
   });
-  res.end(method === "HEAD" ? undefined : body);
+  res.end(method === "HEAD" ? undefined : sent.body);
   return true;
 }

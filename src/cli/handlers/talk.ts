@@ -1,6 +1,7 @@
 /** Talking: `peers`, `send`, `message status`. */
 import type { MessageStatusResponse, PeerView, SendResponse } from "../../daemon-api/contract.js";
 import { DaemonApiError } from "../../daemon-api/client.js";
+import { roleLabel, shownByDefault } from "../../daemon-api/views.js";
 import { MAX_MESSAGE_TEXT_BYTES, MAX_MESSAGE_TEXT_KB } from "../../protocol/constants.js";
 import type { Context } from "../command.js";
 import type { Output } from "../output.js";
@@ -25,7 +26,7 @@ export function withCandidates(err: unknown): never {
 export async function peers(ctx: Context<typeof PEERS_FLAGS>): Promise<void> {
   const client = await daemon(ctx);
   const list: PeerView[] = (await client.call("peers", { mesh: meshParam(ctx), all: true })).peers;
-  const visible = list.filter((p) => ctx.flags.all || p.peer_role !== "control-plane");
+  const visible = list.filter((p) => ctx.flags.all || shownByDefault(p));
   const hidden = list.length - visible.length;
   const shown = visible.map(({ self: _self, ...peer }) => peer);
   ctx.out.result({ peers: shown }, () => {
@@ -42,7 +43,7 @@ export async function peers(ctx: Context<typeof PEERS_FLAGS>): Promise<void> {
       ],
       visible.map((p) => [
         p.display_name + (p.this_session ? c.dim(" (this session)") : ""),
-        p.peer_role,
+        roleLabel(p),
         p.groups.join(",") || "-",
         p.status === "idle"
           ? c.green(p.status)

@@ -7,6 +7,7 @@ import { selectMesh, type MeshConfig } from "../../host/config.js";
 import type { BrokerStatusEvent, MessageEvent, PeerEvent, PeerView } from "../../daemon-api/contract.js";
 import type { DaemonClient } from "../../daemon-api/client.js";
 import { followEvents } from "../../daemon-api/events.js";
+import { roleLabel, shownByDefault } from "../../daemon-api/views.js";
 import { defaultBrokerDataDir } from "../../host/paths.js";
 import { DEFAULT_BROKER_PORT } from "../../protocol/constants.js";
 import type { Context } from "../command.js";
@@ -46,7 +47,7 @@ function peersTable(out: Output, peers: readonly PeerView[]): void {
     [{ header: "NAME" }, { header: "ROLE" }, { header: "STATUS" }, { header: "KEY" }, { header: "MESH" }],
     peers.map((p) => [
       p.display_name + (p.self ? out.c.dim(" (you)") : ""),
-      p.peer_role,
+      roleLabel(p),
       p.status,
       shortKey(p.session_pubkey ?? p.pubkey),
       p.mesh,
@@ -85,10 +86,7 @@ async function liveView(out: Output, client: DaemonClient, signal: AbortSignal):
       tracker.reset(peers, health.meshes);
       out.line("");
       out.line(c.bold("peers online:"));
-      peersTable(
-        out,
-        peers.filter((p) => p.peer_role !== "control-plane"),
-      );
+      peersTable(out, peers.filter(shownByDefault));
       out.line("");
       out.line(c.dim("watching for activity; Ctrl-C stops watching (the broker and daemon keep running)"));
     },

@@ -13,7 +13,7 @@ import { LocalError, brokerFailure } from "../ipc/errors.js";
 import type { BrokerLink, LinkFactory } from "../links.js";
 import { controlLinkOptions } from "./link-options.js";
 import { StatusKeeper } from "./wanted-status.js";
-import { TOPIC_SEAL_POLL_MS, TopicKeyring } from "../topics/keyring.js";
+import { TOPIC_SEAL_POLL_MS, TopicKeyring } from "../../client/topic-keyring.js";
 
 /** How long a fetched peer list is reused (peer events clear it earlier). */
 const PEERS_TTL_MS = 2_000;
@@ -67,7 +67,7 @@ export class MeshRuntime {
       meshId: config.mesh_id,
       memberPubkey: config.pubkey,
       memberSecret: config.secret_key,
-      logger: this.#log,
+      logger: this.#log.child({ component: "topic-keys" }),
       onKey: (topicId) => deps.onTopicKey?.(this, topicId),
     });
   }

@@ -1,20 +1,29 @@
 /**
- * The topic keys of one mesh in the daemon (protocol.md §5.4): opened keys cached in memory only (re-fetched
- * with `topic_key_get` after a restart), each copy checked before it is trusted; the key of a keyless topic
- * the member is in is claimed (that is how `general` gets one); and copies are sealed for members who lack
- * one, on `topic_key_needed` and on a poll of `topic_pending_seals`, with no command from anyone.
+ * The topic keys of one mesh held by a member's client, the daemon's or the web app's (protocol.md §5.4):
+ * opened keys cached in memory only (re-fetched with `topic_key_get` after a restart), each copy checked
+ * before it is trusted; the key of a keyless topic the member is in is claimed (that is how `general` gets
+ * one); and copies are sealed for members who lack one, on `topic_key_needed` and on a poll of
+ * `topic_pending_seals`, with no command from anyone.
  */
-import type { Logger } from "pino";
-import { MeshClientError, newTopicKey, openTopicKeyCopy, sealTopicKeyCopy } from "../../client/index.js";
-import { topicKeyId } from "../../crypto/index.js";
-import type { PushFrame } from "../../protocol/index.js";
-import type { BrokerLink } from "../links.js";
+import { topicKeyId } from "../crypto/index.js";
+import type { PushFrame } from "../protocol/index.js";
+import { MeshClientError } from "./errors.js";
+import type { MeshClient } from "./mesh-client.js";
+import type { Logger } from "./options.js";
+import { newTopicKey, openTopicKeyCopy, sealTopicKeyCopy } from "./topic-keys.js";
+import { unrefTimer } from "./timers.js";
 
 /** How often a key holder asks who still needs a copy (protocol.md §8). */
 export const TOPIC_SEAL_POLL_MS = 30_000;
 
+/** The requests the keyring makes. */
+export type TopicKeyLink = Pick<
+  MeshClient,
+  "getTopicKey" | "topicMembers" | "listTopics" | "claimTopicKey" | "pendingTopicSeals" | "sealTopicKey"
+>;
+
 export interface TopicKeyringOptions {
-  link: BrokerLink;
+  link: TopicKeyLink;
   meshId: string;
   memberPubkey: string;
   memberSecret: string;
@@ -41,19 +50,19 @@ export class TopicKeyring {
   readonly #names = new Map<string, string>();
   readonly #ids = new Map<string, string>();
   readonly #fetching = new Map<string, Promise<HeldKey | null>>();
-  #timer: NodeJS.Timeout | null = null;
+  #timer: ReturnType<typeof setInterval> | null = null;
   #syncing: Promise<void> | null = null;
 
   constructor(options: TopicKeyringOptions) {
     this.#o = options;
-    this.#log = options.logger.child({ component: "topic-keys" });
+    this.#log = options.logger;
   }
 
   /** Polls `topic_pending_seals` (and retries missing keys) every `pollMs`. */
   start(pollMs: number): void {
     if (this.#timer !== null || pollMs <= 0) return;
     this.#timer = setInterval(() => void this.sync(), pollMs);
-    this.#timer.unref();
+    unrefTimer(this.#timer);
   }
 
   stop(): void {
