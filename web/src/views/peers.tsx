@@ -18,7 +18,7 @@ export function PeersView({ mesh, go }: ViewProps) {
     <section>
       <h2>Peers</h2>
       <div class="scroll">
-        <table id="peers">
+        <table id="peers" class="stack">
           <thead>
             <tr>
               <th>Name</th>
@@ -32,13 +32,19 @@ export function PeersView({ mesh, go }: ViewProps) {
           <tbody>
             {peers.map((peer) => (
               <tr key={`${peer.pubkey}|${peer.sessionId}`} class="peer">
-                <td class="peer-name" title={peer.cwd || peer.hostname || ""}>
+                <td class="peer-name" data-label="Name" title={peer.cwd || peer.hostname || ""}>
                   {peer.displayName}
                 </td>
-                <td class="peer-kind">{kindOf(peer)}</td>
-                <td class={`peer-status status-${peer.status}`}>{peer.status}</td>
-                <td class="peer-summary">{peer.summary ?? ""}</td>
-                <td class="peer-groups">
+                <td class="peer-kind" data-label="Kind">
+                  {kindOf(peer)}
+                </td>
+                <td class={`peer-status status-${peer.status}`} data-label="Status">
+                  {peer.status}
+                </td>
+                <td class="peer-summary" data-label="Summary">
+                  {peer.summary ?? ""}
+                </td>
+                <td class="peer-groups" data-label="Groups">
                   {peer.groups.map((g) => `@${g.name}${g.role ? `:${g.role}` : ""}`).join(" ")}
                 </td>
                 <td>
