@@ -199,10 +199,27 @@ describe.skipIf(!haveChromium)("a person in the browser", () => {
     expect(await page.evaluate(() => (window as { __pwned?: number }).__pwned)).toBeUndefined();
   });
 
+  it("sets the person's status and summary, which the CLI user sees", async () => {
+    const { page } = browser;
+    await page.click("#nav-peers");
+    await page.selectOption("#own-status", "working");
+    await page.fill("#own-summary", "reviewing the login fix");
+    await page.click("#own-presence button[type=submit]");
+    await expect
+      .poll(async () =>
+        (await alice.runJson<{ peers: Array<Record<string, unknown>> }>(["peers"])).peers.find(
+          (p) => p.display_name === "dana",
+        ),
+      )
+      .toMatchObject({ status: "working", summary: "reviewing the login fix" });
+  });
+
   it("keeps the membership and the conversation: a reload reconnects without the link", async () => {
     const { page } = browser;
     await page.reload();
     await expect.poll(() => page.textContent("#connection")).toContain("online");
+    await page.click("#nav-messages");
+    await page.locator(".conversation a", { hasText: "alice" }).click();
     await page.locator(".chat-text", { hasText: "hello back from the CLI" }).waitFor();
     expect(browser.errors).toEqual([]);
   });

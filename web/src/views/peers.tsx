@@ -1,7 +1,13 @@
-/** Who is online: every presence of the mesh, live (presence events and a slow refresh). */
+/**
+ * Who is online: every presence of the mesh, live (presence events and a slow refresh), and the person's
+ * own status and summary, which the others see the same way.
+ */
+import { useState } from "preact/hooks";
+import type { PresenceStatus } from "../../../src/protocol/fields.js";
 import type { ViewProps } from "../dashboard.js";
-import type { PeerEntry } from "../mesh.js";
+import { messageOf, type PeerEntry, type WebMesh } from "../mesh.js";
 import { useValue } from "../store.js";
+import { WEB_CHANNEL } from "../../../src/protocol/constants.js";
 
 /** What kind of participant a presence is. */
 export function kindOf(peer: Pick<PeerEntry, "peerType" | "peerRole">): string {
@@ -17,6 +23,7 @@ export function PeersView({ mesh, go }: ViewProps) {
   return (
     <section>
       <h2>Peers</h2>
+      <OwnPresence mesh={mesh} />
       <div class="scroll">
         <table id="peers" class="stack">
           <thead>
@@ -65,5 +72,53 @@ export function PeersView({ mesh, go }: ViewProps) {
       </div>
       {peers.length === 0 && connection.kind === "online" && <p>No one else is online.</p>}
     </section>
+  );
+}
+
+function OwnPresence({ mesh }: { mesh: WebMesh }) {
+  const peers = useValue(mesh.peers);
+  const mine = peers.find((p) => p.memberPubkey === mesh.membership.pubkey && p.channel === WEB_CHANNEL);
+  const [summary, setSummary] = useState<string | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const apply = (change: Promise<void>): void => {
+    setError(null);
+    change.then(
+      () => mesh.refreshPeers(),
+      (err: unknown) => setError(messageOf(err)),
+    );
+  };
+  return (
+    <form
+      id="own-presence"
+      onSubmit={(e) => {
+        e.preventDefault();
+        if (summary !== null) apply(mesh.client.setSummary(summary.trim()));
+      }}
+    >
+      <label>
+        Your status{" "}
+        <select
+          id="own-status"
+          value={mine?.status ?? "idle"}
+          onChange={(e) =>
+            apply(mesh.client.setStatus((e.target as HTMLSelectElement).value as PresenceStatus, "manual"))
+          }
+        >
+          <option value="idle">idle</option>
+          <option value="working">working</option>
+          <option value="dnd">do not disturb</option>
+        </select>
+      </label>
+      <input
+        id="own-summary"
+        aria-label="What you are working on"
+        placeholder="What you are working on"
+        maxLength={200}
+        value={summary ?? mine?.summary ?? ""}
+        onInput={(e) => setSummary((e.target as HTMLInputElement).value)}
+      />
+      <button type="submit">Set</button>
+      {error !== null && <span class="error">{error}</span>}
+    </form>
   );
 }
