@@ -26,7 +26,9 @@ export function loginFromHash(hash: string, now = Date.now()): Membership | stri
   const used = usedNonces();
   if (used.includes(value.nonce)) return "this login link was already used; run `claudemesh open` again";
   localStorage.setItem(USED_KEY, JSON.stringify([...used.slice(-99), value.nonce]));
-  return parseMembership(value.membership);
+  const membership = parseMembership(value.membership);
+  // The CLI user's daemon is this member's inbox: the browser is present as one more session of it.
+  return typeof membership === "string" ? membership : { ...membership, presence: "session" };
 }
 
 function usedNonces(): string[] {

@@ -20,6 +20,13 @@ export interface Membership {
   /** `ws(s)://…/ws` of the broker. */
   brokerUrl: string;
   joinedAt: string;
+  /**
+   * How this browser is present: "member" (a member hello: this browser is the member's inbox, as for a
+   * person who joined here) or "session" (a session hello, like one Claude Code session: the member's
+   * daemon stays its inbox, so a browser opened with `claudemesh open` never takes the messages meant for
+   * the CLI user's sessions). Default "member".
+   */
+  presence?: "member" | "session";
 }
 
 const KEY = "claudemesh.memberships.v1";
@@ -54,6 +61,7 @@ export function parseMembership(value: unknown): Membership | string {
     rootKey: text("rootKey") as string,
     brokerUrl: text("brokerUrl") as string,
     joinedAt: text("joinedAt") as string,
+    ...(v.presence === "session" ? { presence: "session" as const } : {}),
   };
   return m;
 }

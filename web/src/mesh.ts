@@ -14,6 +14,7 @@ import type { SystemEvent } from "../../src/client/types.js";
 import type { PushFrame } from "../../src/protocol/frames.js";
 import type { PeerEntry } from "../../src/protocol/families/presence.js";
 import { fromBase64Url } from "../../src/crypto/encoding.js";
+import { generateIdentity } from "../../src/crypto/identity.js";
 import { WEB_CHANNEL } from "../../src/protocol/constants.js";
 import { ChatLog } from "./chats.js";
 import type { Membership } from "./membership.js";
@@ -63,6 +64,8 @@ export class WebMesh {
   readonly client: MeshClient;
   readonly topics: TopicKeyring;
   readonly rootKey: Uint8Array;
+  /** This page's presence's `sessionId` (a fresh one per page). */
+  readonly sessionId = randomId("web-");
   readonly connection = new Store<Connection>({ kind: "connecting" });
   readonly peers = new Store<PeerEntry[]>([]);
   readonly chats: ChatLog;
@@ -89,7 +92,10 @@ export class WebMesh {
         secretKey: membership.secretKey,
       },
       displayName: membership.displayName,
-      sessionId: randomId("web-"),
+      sessionId: this.sessionId,
+      ...(membership.presence === "session"
+        ? { session: { sessionKey: generateIdentity(), role: "web" } }
+        : {}),
       pid: 0,
       cwd: "",
       hostname: "browser",

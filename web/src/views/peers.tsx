@@ -7,7 +7,6 @@ import type { PresenceStatus } from "../../../src/protocol/fields.js";
 import type { ViewProps } from "../dashboard.js";
 import { messageOf, type PeerEntry, type WebMesh } from "../mesh.js";
 import { useValue } from "../store.js";
-import { WEB_CHANNEL } from "../../../src/protocol/constants.js";
 
 /** What kind of participant a presence is. */
 export function kindOf(peer: Pick<PeerEntry, "peerType" | "peerRole">): string {
@@ -77,7 +76,7 @@ export function PeersView({ mesh, go }: ViewProps) {
 
 function OwnPresence({ mesh }: { mesh: WebMesh }) {
   const peers = useValue(mesh.peers);
-  const mine = peers.find((p) => p.memberPubkey === mesh.membership.pubkey && p.channel === WEB_CHANNEL);
+  const mine = peers.find((p) => p.sessionId === mesh.sessionId);
   const [summary, setSummary] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
   const apply = (change: Promise<void>): void => {
