@@ -8,11 +8,11 @@
  */
 import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startBroker, waitUntil, type BrokerProcess } from "../helpers/broker.js";
+import { startBroker, waitUntil, type BrokerProcess, filesUnder } from "../helpers/broker.js";
 import { CLI_BIN, CliUser, type CliResult } from "../helpers/cli.js";
 import { DaemonClient } from "../../src/daemon-api/client.js";
 import { daemonEvents, type DaemonEvent } from "../../src/daemon-api/events.js";
@@ -48,13 +48,6 @@ async function onTerminal(user: CliUser, args: readonly string[]): Promise<strin
     env: { ...user.env, TERM: "xterm", CI: "" },
   });
   return stdout.replaceAll("\r\u001b[2K", "<clear>");
-}
-
-function filesUnder(dir: string): string[] {
-  return readdirSync(dir).flatMap((name) => {
-    const path = join(dir, name);
-    return statSync(path).isDirectory() ? filesUnder(path) : [path];
-  });
 }
 
 describe("file share|get|list|delete through the CLI", () => {

@@ -4,10 +4,10 @@
  * documented --json fields, coded errors for bad input — and afterwards none of the plaintext our clients
  * wrote is anywhere in the broker's files or database (protocol.md §5.8).
  */
-import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startBroker, type BrokerProcess } from "../helpers/broker.js";
+import { startBroker, type BrokerProcess, filesUnder } from "../helpers/broker.js";
 import { CliUser, json } from "../helpers/cli.js";
 import { serverUrl, useFreshDatabase, withDatabase } from "../helpers/postgres.js";
 
@@ -27,12 +27,6 @@ const SECRETS = {
 };
 
 /** Every file under `dir`, recursively. */
-function filesUnder(dir: string): string[] {
-  return readdirSync(dir).flatMap((entry) => {
-    const path = join(dir, entry);
-    return statSync(path).isDirectory() ? filesUnder(path) : [path];
-  });
-}
 
 /** Every row of every table of the database's public schema, as text. */
 async function dumpDatabase(url: string): Promise<string> {

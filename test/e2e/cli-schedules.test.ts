@@ -5,10 +5,9 @@
  * coded errors for a bad cron (`invalid_cron`), a missing or doubled time and a past time; and no
  * scheduled text found in the broker's files.
  */
-import { readFileSync, readdirSync, statSync } from "node:fs";
-import { join } from "node:path";
+import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startBroker, waitUntil, type BrokerProcess } from "../helpers/broker.js";
+import { startBroker, waitUntil, type BrokerProcess, filesUnder } from "../helpers/broker.js";
 import { CliUser, type CliResult } from "../helpers/cli.js";
 
 interface Scheduled {
@@ -40,13 +39,6 @@ function received(user: CliUser, body: string) {
   return waitUntil(async () => (await inboxBodies(user)).find((m) => m.body === body), {
     timeoutMs: 20_000,
     message: `"${body}" did not reach ${user.name}`,
-  });
-}
-
-function filesUnder(dir: string): string[] {
-  return readdirSync(dir).flatMap((name) => {
-    const path = join(dir, name);
-    return statSync(path).isDirectory() ? filesUnder(path) : [path];
   });
 }
 

@@ -5,10 +5,10 @@
  * winner, coded errors for bad input, and no task title or result the CLI wrote found in the broker's
  * files or tables.
  */
-import { readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startBroker, waitUntil, type BrokerProcess } from "../helpers/broker.js";
+import { startBroker, waitUntil, type BrokerProcess, filesUnder } from "../helpers/broker.js";
 import { CliUser, type CliResult } from "../helpers/cli.js";
 import { postgresAvailable, useFreshDatabase, withDatabase } from "../helpers/postgres.js";
 import { DaemonClient } from "../../src/daemon-api/client.js";
@@ -41,13 +41,6 @@ function useNode(user: CliUser, url: string): void {
   const config = JSON.parse(readFileSync(file, "utf8")) as { meshes: Array<{ broker_url: string }> };
   for (const mesh of config.meshes) mesh.broker_url = url;
   writeFileSync(file, JSON.stringify(config, null, 2), { mode: 0o600 });
-}
-
-function filesUnder(dir: string): string[] {
-  return readdirSync(dir).flatMap((name) => {
-    const path = join(dir, name);
-    return statSync(path).isDirectory() ? filesUnder(path) : [path];
-  });
 }
 
 function suite(kind: "sqlite" | "postgres"): void {

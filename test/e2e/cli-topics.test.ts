@@ -7,10 +7,10 @@
  * and with `--no-daemon`; and no topic body is found in plaintext in the broker's files or tables.
  */
 import { spawn } from "node:child_process";
-import { readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { connectMember, startBroker, waitUntil, type BrokerProcess } from "../helpers/broker.js";
+import { connectMember, startBroker, waitUntil, type BrokerProcess, filesUnder } from "../helpers/broker.js";
 import { encryptMulticast, openTopicKey } from "../../src/crypto/index.js";
 import { CLI_BIN, CliUser, ROOT, type CliResult } from "../helpers/cli.js";
 import { postgresAvailable, useFreshDatabase, withDatabase } from "../helpers/postgres.js";
@@ -48,13 +48,6 @@ function useNode(user: CliUser, url: string): void {
   const config = JSON.parse(readFileSync(file, "utf8")) as { meshes: Array<{ broker_url: string }> };
   for (const mesh of config.meshes) mesh.broker_url = url;
   writeFileSync(file, JSON.stringify(config, null, 2), { mode: 0o600 });
-}
-
-function filesUnder(dir: string): string[] {
-  return readdirSync(dir).flatMap((name) => {
-    const path = join(dir, name);
-    return statSync(path).isDirectory() ? filesUnder(path) : [path];
-  });
 }
 
 /** `claudemesh topic tail <topic> --json` in the background, once it follows. */

@@ -21,6 +21,7 @@ import {
   type BrokerProcess,
   type TestMember,
   type TestMesh,
+  filesUnder,
 } from "../helpers/broker.js";
 import type { FileUrl } from "../../src/protocol/index.js";
 
@@ -38,11 +39,6 @@ function who(mesh: TestMesh, m: TestMember): FileIdentity {
 }
 
 /** Every file under `dir`, recursively. */
-function filesUnder(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
-    e.isDirectory() ? filesUnder(join(dir, e.name)) : [join(dir, e.name)],
-  );
-}
 
 /** The `files/` entries of the broker's data dir. */
 function storedBlobs(b: BrokerProcess): string[] {
