@@ -203,7 +203,10 @@ describe.skipIf(!haveChromium)("the workspace views", () => {
     await openView(page, "leases");
     await page.locator("#lease-acquire").waitFor();
     await alice.runJson(["lease", "acquire", "src/broker/", "--ttl", "45m", "--reason", "refactor"]);
-    const held = page.locator('tr.lease[data-resource="src/broker/"]');
+    // The CLI names a path inside its repository as `<repo>:<path>`.
+    const held = page.locator("tr.lease", {
+      has: page.locator(".lease-resource", { hasText: /:src\/broker\/$/ }),
+    });
     await held.waitFor();
     expect(await held.locator(".lease-holder").textContent()).toBe("alice");
     expect(await held.locator(".lease-reason").textContent()).toBe("refactor");
@@ -231,7 +234,13 @@ describe.skipIf(!haveChromium)("the workspace views", () => {
     const { page } = browser;
     // Something to show in every view.
     await alice.runJson(["task", "create", "review the phone layout", "--priority", "normal"]);
-    await alice.runJson(["schedule", "dana", "weekly check-in", "--cron", "0 9 * * 1"]);
+    await openView(page, "schedules");
+    await page.selectOption("#schedule-to", { label: "alice" });
+    await page.fill("#schedule-message", "weekly check-in");
+    await page.selectOption("#schedule-when", "cron");
+    await page.fill("#schedule-cron", "0 9 * * 1");
+    await page.click("#schedule-add");
+    await page.locator("tr.schedule .schedule-when", { hasText: "0 9 * * 1" }).waitFor();
     mkdirSync(SHOTS, { recursive: true });
     for (const [label, size] of [
       ["laptop", { width: 1280, height: 800 }],

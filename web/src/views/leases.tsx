@@ -66,7 +66,7 @@ export default function LeasesView({ mesh }: ViewProps) {
           id="lease-resource"
           class="grow mono"
           required
-          placeholder="resource (e.g. src/broker/)"
+          placeholder="resource (e.g. repo:src/broker/)"
           value={resource}
           onInput={(e) => setResource((e.target as HTMLInputElement).value)}
         />
