@@ -100,7 +100,7 @@ export default function SchedulesView({ mesh }: ViewProps) {
                 <td class="schedule-when mono">{entry.cron ?? "once"}</td>
                 <td class="schedule-next">{new Date(entry.deliverAt).toLocaleString()}</td>
                 <td class="schedule-fired">{entry.firedCount ?? 0}</td>
-                <td>
+                <td class="actions">
                   <button class="danger schedule-cancel" type="button" onClick={() => void cancel(entry.id)}>
                     Cancel
                   </button>
