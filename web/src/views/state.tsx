@@ -59,6 +59,8 @@ export default function StateView({ mesh }: ViewProps) {
     setChanged(entry.key);
   };
   useEvent(mesh.stateChanges, (change) => {
+    // A shared context is announced as `_context:<name>` (§6.7): not a state key.
+    if (change.key.startsWith("_context:")) return;
     const opened = openStateValue(change.value, key);
     put({
       key: change.key,

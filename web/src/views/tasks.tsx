@@ -77,6 +77,7 @@ export default function TasksView({ mesh }: ViewProps) {
                   <TaskCard
                     key={task.id}
                     task={task}
+                    mine={task.claimedBy === mesh.membership.displayName}
                     onClaim={() => act(() => mesh.client.claimTask(task.id, { dataKey: key }))}
                     onComplete={(result) =>
                       act(() => mesh.client.completeTask(task.id, result, { dataKey: key }))
@@ -179,6 +180,8 @@ function CreateTask(props: { members: string[]; onCreate: (task: NewTask) => Pro
 
 function TaskCard(props: {
   task: TaskEntry;
+  /** Claimed by this member: only the claimer completes a task. */
+  mine: boolean;
   onClaim: () => Promise<void>;
   onComplete: (result: string | undefined) => Promise<void>;
 }) {
@@ -212,12 +215,12 @@ function TaskCard(props: {
           Claim
         </button>
       )}
-      {task.status === "claimed" && !finishing && (
+      {task.status === "claimed" && props.mine && !finishing && (
         <button class="task-complete" type="button" onClick={() => setFinishing(true)}>
           Complete…
         </button>
       )}
-      {task.status === "claimed" && finishing && (
+      {task.status === "claimed" && props.mine && finishing && (
         <form
           class="task-finish"
           onSubmit={(e) => {
