@@ -105,6 +105,23 @@ describe.skipIf(!haveChromium)("the workspace views", () => {
       .toContain(BROWSER_TASK);
   });
 
+  it("shows markup in a task title, a state value and a memory as text, never running it", async () => {
+    const { page } = browser;
+    const evil = `<img src=x onerror="window.__pwned=1"><script>window.__pwned=2</script>`;
+    await openView(page, "tasks");
+    await alice.runJson(["task", "create", evil]);
+    const card = page.locator("#tasks-open .task-title", { hasText: "__pwned=1" });
+    await card.waitFor();
+    expect(await card.textContent()).toBe(evil);
+    await alice.runJson(["state", "set", "evil", evil, "--string"]);
+    await openView(page, "state");
+    const value = page.locator('tr.state-entry[data-key="evil"] .state-value');
+    await value.waitFor();
+    expect(await value.textContent()).toBe(JSON.stringify(evil));
+    expect(await page.locator("main img, main script").count()).toBe(0);
+    expect(await page.evaluate(() => (window as { __pwned?: number }).__pwned)).toBeUndefined();
+  });
+
   it("shows state set with the CLI live and sets a key the CLI reads", async () => {
     const { page } = browser;
     await openView(page, "state");
