@@ -4,7 +4,7 @@
  * session sends; §5.3/§5.5 multicast as `bodyVersion` 2 under the key derived from the root key) and
  * fingerprint the exact bytes. The result is the outbox row; nothing here touches the network for sending.
  */
-import { encryptDirect, encryptForTarget } from "../../client/index.js";
+import { envelopeOf } from "../../client/send-envelope.js";
 import { sha256Hex } from "../../crypto/index.js";
 import { resolveTarget, type ResolvedTarget } from "../../daemon-api/resolve-target.js";
 import {
@@ -120,11 +120,10 @@ export function envelopeFor(
   target: SendTarget,
   sender: Sender | null,
 ): { nonce: string; ciphertext: string; bodyVersion?: number } {
-  if (target.kind === "member" || target.kind === "session") {
-    if (target.recipientPubkey === null) throw new Error("a direct target without a key");
-    return encryptDirect(text, target.recipientPubkey, sender?.sessionSecret ?? mesh.config.secret_key);
-  }
-  return encryptForTarget(text, target.spec, mesh.rootKey, target.topicKey);
+  return envelopeOf(text, target, {
+    senderSecretKey: sender?.sessionSecret ?? mesh.config.secret_key,
+    rootKey: mesh.rootKey,
+  });
 }
 
 /** Encrypts the message for the resolved target and builds the outbox row. */

@@ -1,6 +1,249 @@
-/** The tasks view. */
+/**
+ * The tasks board (protocol.md §6.3): open, claimed and done tasks as cards, titles and results opened
+ * here with the mesh data key (§5.8) and shown as text. Create, claim, complete with an optional result;
+ * the board reloads on every `task_change`, so other members' moves show without a reload.
+ */
+import { useEffect, useState } from "preact/hooks";
+import { meshDataKey } from "../../../src/client/value-crypto.js";
+import type { TaskEntry } from "../../../src/protocol/frames.js";
 import type { ViewProps } from "../dashboard.js";
+import { messageOf } from "../mesh.js";
+import { useEvent, useValue } from "../store.js";
 
-export default function View(_props: ViewProps) {
-  return <p>Not available yet.</p>;
+const COLUMNS = [
+  { status: "open", label: "Open" },
+  { status: "claimed", label: "Claimed" },
+  { status: "done", label: "Done" },
+] as const;
+
+const PRIORITIES = ["low", "normal", "high", "urgent"];
+
+export default function TasksView({ mesh }: ViewProps) {
+  const connection = useValue(mesh.connection);
+  const [tasks, setTasks] = useState<TaskEntry[]>([]);
+  const [error, setError] = useState<string | null>(null);
+  const [members, setMembers] = useState<string[]>([]);
+  const [key] = useState(() => meshDataKey(mesh.rootKey));
+
+  const reload = (): void => {
+    mesh.client.listTasks({}, { dataKey: key }).then(
+      (list) => {
+        setTasks(list.tasks);
+        setError(null);
+      },
+      (err: unknown) => setError(messageOf(err)),
+    );
+  };
+  useEffect(() => {
+    if (connection.kind !== "online") return;
+    reload();
+    mesh.client.listMembers().then(
+      (list) => setMembers(list.map((m) => m.displayName)),
+      () => undefined,
+    );
+  }, [mesh, connection.kind]);
+  useEvent(mesh.systemEvents, (event) => {
+    if (event.event === "task_change") reload();
+  });
+
+  const act = async (work: () => Promise<unknown>): Promise<void> => {
+    try {
+      await work();
+      setError(null);
+    } catch (err) {
+      setError(messageOf(err));
+    }
+    reload();
+  };
+
+  return (
+    <section id="tasks-view">
+      <h2>Tasks</h2>
+      <CreateTask
+        members={members}
+        onCreate={(input) => act(() => mesh.client.createTask(input, { dataKey: key }))}
+      />
+      {error !== null && <p class="error">{error}</p>}
+      <div class="board">
+        {COLUMNS.map((column) => {
+          const shown = tasks.filter((t) => t.status === column.status);
+          return (
+            <div key={column.status} class="board-column" id={`tasks-${column.status}`}>
+              <h3>
+                {column.label} <span class="muted">({shown.length})</span>
+              </h3>
+              <ul class="task-list">
+                {shown.map((task) => (
+                  <TaskCard
+                    key={task.id}
+                    task={task}
+                    mine={task.claimedBy === mesh.membership.displayName}
+                    onClaim={() => act(() => mesh.client.claimTask(task.id, { dataKey: key }))}
+                    onComplete={(result) =>
+                      act(() => mesh.client.completeTask(task.id, result, { dataKey: key }))
+                    }
+                  />
+                ))}
+              </ul>
+              {shown.length === 0 && <p class="muted">None.</p>}
+            </div>
+          );
+        })}
+      </div>
+    </section>
+  );
+}
+
+interface NewTask {
+  title: string;
+  assignee?: string;
+  priority?: string;
+  tags?: string[];
+}
+
+function CreateTask(props: { members: string[]; onCreate: (task: NewTask) => Promise<void> }) {
+  const [title, setTitle] = useState("");
+  const [assignee, setAssignee] = useState("");
+  const [priority, setPriority] = useState("");
+  const [tags, setTags] = useState("");
+  const [busy, setBusy] = useState(false);
+
+  const submit = async (event: Event): Promise<void> => {
+    event.preventDefault();
+    const text = title.trim();
+    if (text === "") return;
+    const tagList = tags
+      .split(/[\s,]+/)
+      .map((t) => t.trim())
+      .filter((t) => t !== "");
+    setBusy(true);
+    await props.onCreate({
+      title: text,
+      ...(assignee === "" ? {} : { assignee }),
+      ...(priority === "" ? {} : { priority }),
+      ...(tagList.length === 0 ? {} : { tags: tagList }),
+    });
+    setBusy(false);
+    setTitle("");
+    setTags("");
+  };
+
+  return (
+    <form id="task-create" onSubmit={(e) => void submit(e)}>
+      <input
+        id="task-title"
+        class="grow"
+        placeholder="New task"
+        maxLength={1000}
+        required
+        value={title}
+        onInput={(e) => setTitle((e.target as HTMLInputElement).value)}
+      />
+      <select
+        id="task-assignee"
+        aria-label="Assignee"
+        value={assignee}
+        onChange={(e) => setAssignee((e.target as HTMLSelectElement).value)}
+      >
+        <option value="">Anyone</option>
+        {props.members.map((name) => (
+          <option key={name} value={name}>
+            {name}
+          </option>
+        ))}
+      </select>
+      <select
+        id="task-priority"
+        aria-label="Priority"
+        value={priority}
+        onChange={(e) => setPriority((e.target as HTMLSelectElement).value)}
+      >
+        <option value="">Priority</option>
+        {PRIORITIES.map((p) => (
+          <option key={p} value={p}>
+            {p}
+          </option>
+        ))}
+      </select>
+      <input
+        id="task-tags"
+        placeholder="tags"
+        value={tags}
+        onInput={(e) => setTags((e.target as HTMLInputElement).value)}
+      />
+      <button id="task-add" type="submit" disabled={busy}>
+        Add task
+      </button>
+    </form>
+  );
+}
+
+function TaskCard(props: {
+  task: TaskEntry;
+  /** Claimed by this member: only the claimer completes a task. */
+  mine: boolean;
+  onClaim: () => Promise<void>;
+  onComplete: (result: string | undefined) => Promise<void>;
+}) {
+  const { task } = props;
+  const [finishing, setFinishing] = useState(false);
+  const [result, setResult] = useState("");
+  const [busy, setBusy] = useState(false);
+  const run = async (work: () => Promise<void>): Promise<void> => {
+    setBusy(true);
+    await work();
+    setBusy(false);
+  };
+
+  return (
+    <li class={`card task task-${task.status}`} data-id={task.id}>
+      <p class="task-title">{task.title}</p>
+      <p class="task-meta muted">
+        {task.priority !== "" && (
+          <span class={`badge priority priority-${task.priority}`}>{task.priority}</span>
+        )}{" "}
+        by {task.createdBy} · {new Date(task.createdAt).toLocaleString()}
+        {task.assignee !== null && <> · for {task.assignee}</>}
+        {task.claimedBy !== null && <span class="task-claimed-by"> · claimed by {task.claimedBy}</span>}
+      </p>
+      {task.tags.length > 0 && <p class="task-tags mono">{task.tags.map((t) => `#${t}`).join(" ")}</p>}
+      {task.result !== undefined && task.result !== null && task.result !== "" && (
+        <p class="task-result">{task.result}</p>
+      )}
+      {task.status === "open" && (
+        <button class="task-claim" type="button" disabled={busy} onClick={() => void run(props.onClaim)}>
+          Claim
+        </button>
+      )}
+      {task.status === "claimed" && props.mine && !finishing && (
+        <button class="task-complete" type="button" onClick={() => setFinishing(true)}>
+          Complete…
+        </button>
+      )}
+      {task.status === "claimed" && props.mine && finishing && (
+        <form
+          class="task-finish"
+          onSubmit={(e) => {
+            e.preventDefault();
+            const text = result.trim();
+            void run(() => props.onComplete(text === "" ? undefined : text));
+          }}
+        >
+          <input
+            class="task-result-input grow"
+            placeholder="Result (optional)"
+            maxLength={10000}
+            value={result}
+            onInput={(e) => setResult((e.target as HTMLInputElement).value)}
+          />
+          <button class="task-done" type="submit" disabled={busy}>
+            Done
+          </button>
+          <button type="button" onClick={() => setFinishing(false)}>
+            Cancel
+          </button>
+        </form>
+      )}
+    </li>
+  );
 }
