@@ -1,0 +1,154 @@
+/**
+ * The topics and files views, driven in Chromium against a real broker and a CLI user with a daemon: a
+ * person who joined from the browser posts to #general and reads alice's posts live, joins a topic alice
+ * made and reads its history; files go both ways encrypted (browser upload, CLI download and the reverse)
+ * byte for byte; the broker holds neither the post text nor the file bytes.
+ */
+import { randomBytes } from "node:crypto";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { brokerDataContains, startBroker, type BrokerProcess } from "../helpers/broker.js";
+import { CliUser } from "../helpers/cli.js";
+import { haveChromium, joinFromBrowser, openBrowser, openView, type TestBrowser } from "../helpers/web.js";
+
+const FROM_PAGE = `hello from the browser ${randomBytes(6).toString("hex")}`;
+const FROM_ALICE = `alice answers ${randomBytes(6).toString("hex")}`;
+const IN_DESIGN = `design notes ${randomBytes(6).toString("hex")}`;
+const SHOTS = process.env.CLAUDEMESH_SCREENSHOTS ?? join(process.cwd(), "test-results", "web-topics-files");
+
+let broker: BrokerProcess;
+let alice: CliUser;
+
+beforeAll(async () => {
+  broker = await startBroker();
+  alice = new CliUser("alice");
+  await alice.createMesh(broker, "team", "alice");
+});
+
+afterAll(async () => {
+  await alice?.dispose();
+  await broker?.dispose();
+});
+
+describe.skipIf(!haveChromium)("topics and files in the browser", () => {
+  let browser: TestBrowser;
+
+  beforeAll(async () => {
+    mkdirSync(SHOTS, { recursive: true });
+    expect((await alice.run(["daemon", "up"])).code).toBe(0);
+    browser = await openBrowser();
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+  });
+
+  it("joins from alice's invite", async () => {
+    await joinFromBrowser(browser.page, alice, broker, "pat");
+  });
+
+  it("posts to #general and reads alice's posts live", async () => {
+    const { page } = browser;
+    await openView(page, "topics");
+    await page.locator('#topics li[data-topic="general"] a').click();
+    // The person's copy of the key is sealed by alice's daemon; until then the view says it waits.
+    await page.locator("#topic-compose-send:not([disabled])").waitFor({ timeout: 60_000 });
+    await page.fill("#topic-compose-text", FROM_PAGE);
+    await page.click("#topic-compose-send");
+    await page.locator("#topic-posts .topic-post.mine", { hasText: FROM_PAGE }).waitFor();
+
+    await expect
+      .poll(
+        async () =>
+          (
+            await alice.runJson<{ messages: Array<{ body: string; from_name: string }> }>([
+              "topic",
+              "history",
+              "general",
+            ])
+          ).messages.map((m) => `${m.from_name}: ${m.body}`),
+        { timeout: 20_000 },
+      )
+      .toContain(`pat: ${FROM_PAGE}`);
+
+    await alice.runJson(["topic", "post", "general", FROM_ALICE]);
+    await page
+      .locator("#topic-posts .topic-post.theirs", { hasText: FROM_ALICE })
+      .waitFor({ timeout: 20_000 });
+    expect(await page.locator("#topic-posts .unreadable").count()).toBe(0);
+  });
+
+  it("joins a topic alice created and reads its history", async () => {
+    const { page } = browser;
+    await alice.runJson(["topic", "create", "design"]);
+    await alice.runJson(["topic", "post", "design", IN_DESIGN]);
+    // A topic made elsewhere shows after a reload of the list (opening the view again).
+    await openView(page, "peers");
+    await openView(page, "topics");
+    await page.locator('#topics li[data-topic="design"]').waitFor({ timeout: 20_000 });
+    await expect.poll(() => page.textContent('#topics li[data-topic="design"]')).toContain("not joined");
+    await page.locator('#topics li[data-topic="design"] a').click();
+    await page.click("#topic-join");
+    await page.locator("#topic-leave").waitFor();
+    await page.locator("#topic-posts .topic-post", { hasText: IN_DESIGN }).waitFor({ timeout: 60_000 });
+    expect(await page.locator("#topic-posts .unreadable").count()).toBe(0);
+  });
+
+  it("uploads a file for everyone that alice downloads byte for byte", async () => {
+    const { page } = browser;
+    const marker = `MARKER-${randomBytes(8).toString("hex")}`;
+    const bytes = Buffer.concat([Buffer.from(marker), randomBytes(300 * 1024), Buffer.from(marker)]);
+    await openView(page, "files");
+    await page.setInputFiles("#file-input", {
+      name: "notes.bin",
+      mimeType: "application/octet-stream",
+      buffer: bytes,
+    });
+    await page.click("#file-upload");
+    const row = page.locator("#files tr.file", { hasText: "notes.bin" });
+    await row.waitFor({ timeout: 30_000 });
+    const id = String(await row.getAttribute("data-file-id"));
+    expect(await row.locator(".file-for").textContent()).toBe("everyone");
+
+    const out = join(alice.root, "notes.bin");
+    await alice.runJson(["file", "get", id, "-o", out]);
+    expect(readFileSync(out).equals(bytes)).toBe(true);
+    expect(brokerDataContains(broker, marker)).toBe(false);
+    expect(brokerDataContains(broker, FROM_PAGE)).toBe(false);
+    expect(brokerDataContains(broker, FROM_ALICE)).toBe(false);
+  });
+
+  it("downloads a file alice shared, decrypted in the browser", async () => {
+    const { page } = browser;
+    const bytes = randomBytes(200 * 1024);
+    const source = join(alice.root, "from-alice.dat");
+    writeFileSync(source, bytes);
+    await alice.runJson(["file", "share", source]);
+    // The `file_shared` event refreshes the list.
+    const row = page.locator("#files tr.file", { hasText: "from-alice.dat" });
+    await row.waitFor({ timeout: 30_000 });
+    const [download] = await Promise.all([
+      page.waitForEvent("download", { timeout: 30_000 }),
+      row.locator(".file-download").click(),
+    ]);
+    expect(download.suggestedFilename()).toBe("from-alice.dat");
+    const path = await download.path();
+    expect(readFileSync(path).equals(bytes)).toBe(true);
+  });
+
+  it("reads well on a laptop and on a phone", async () => {
+    const { page } = browser;
+    await page.screenshot({ path: join(SHOTS, "files-1280.png") });
+    await openView(page, "topics");
+    await page.locator('#topics li[data-topic="general"] a').click();
+    await page.locator("#topic-posts .topic-post", { hasText: FROM_ALICE }).waitFor();
+    await page.screenshot({ path: join(SHOTS, "topics-1280.png") });
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.screenshot({ path: join(SHOTS, "topics-390.png"), fullPage: true });
+    await openView(page, "files");
+    await page.locator("#files").waitFor();
+    await page.screenshot({ path: join(SHOTS, "files-390.png"), fullPage: true });
+    expect(browser.errors).toEqual([]);
+  });
+});
