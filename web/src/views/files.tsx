@@ -145,7 +145,7 @@ export default function FilesView({ mesh }: ViewProps) {
                   <td class="file-size">{formatSize(Math.max(0, f.size - (f.encrypted ? 40 : 0)))}</td>
                   <td class="file-by">{f.uploadedBy}</td>
                   <td class="file-when">{new Date(f.uploadedAt).toLocaleString()}</td>
-                  <td class="file-for">{sharedFor.get(f.id) ?? "you and others"}</td>
+                  <td class="file-for">{sharedFor.get(f.id) ?? "shared with you"}</td>
                   <td class="file-actions">
                     <button
                       class="file-download"
@@ -184,6 +184,8 @@ function Upload(props: {
   const [everyone, setEveryone] = useState(true);
   const [chosen, setChosen] = useState<Set<string>>(new Set());
   const [dragging, setDragging] = useState(false);
+  // Changing it gives a fresh, empty file input after an upload.
+  const [inputKey, setInputKey] = useState(0);
   const others = props.members.filter((m) => m.pubkey !== mesh.membership.pubkey);
 
   const upload = async (event: Event): Promise<void> => {
@@ -231,6 +233,7 @@ function Upload(props: {
               .join(", "),
       );
       setFile(null);
+      setInputKey((k) => k + 1);
       props.onDone();
     } catch (err) {
       props.onError(`${file.name}: ${messageOf(err)}`);
@@ -261,6 +264,7 @@ function Upload(props: {
           {file === null ? "Choose a file or drop one here" : `${file.name} (${formatSize(file.size)})`}
         </span>
         <input
+          key={inputKey}
           id="file-input"
           type="file"
           onChange={(e) => setFile((e.target as HTMLInputElement).files?.[0] ?? null)}
