@@ -95,6 +95,42 @@ describe.skipIf(!haveChromium)("topics and files in the browser", () => {
     expect(await page.locator("#topic-posts .unreadable").count()).toBe(0);
   });
 
+  it("attaches a file to a topic: shared with its members, its name and id posted", async () => {
+    const { page } = browser;
+    const marker = `ATTACHED-${randomBytes(8).toString("hex")}`;
+    const bytes = Buffer.concat([Buffer.from(marker), randomBytes(64 * 1024)]);
+    await page.setInputFiles("#topic-attach", {
+      name: "spec.bin",
+      mimeType: "application/octet-stream",
+      buffer: bytes,
+    });
+    await page
+      .locator("#topic-posts .topic-post.mine", { hasText: "shared a file: spec.bin" })
+      .waitFor({ timeout: 30_000 });
+    let id = "";
+    await expect
+      .poll(
+        async () => {
+          const { messages } = await alice.runJson<{ messages: Array<{ body: string }> }>([
+            "topic",
+            "history",
+            "design",
+          ]);
+          id =
+            /file id (\S+)/.exec(
+              messages.map((m) => m.body).find((b) => b.includes("spec.bin")) ?? "",
+            )?.[1] ?? "";
+          return id;
+        },
+        { timeout: 20_000 },
+      )
+      .not.toBe("");
+    const out = join(alice.root, "spec.bin");
+    await alice.runJson(["file", "get", id, "-o", out]);
+    expect(readFileSync(out).equals(bytes)).toBe(true);
+    expect(brokerDataContains(broker, marker)).toBe(false);
+  });
+
   it("uploads a file for everyone that alice downloads byte for byte", async () => {
     const { page } = browser;
     const marker = `MARKER-${randomBytes(8).toString("hex")}`;

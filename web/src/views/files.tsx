@@ -5,11 +5,11 @@
  * ciphertext. New files shared with this member (`file_shared`) refresh the list.
  */
 import { useEffect, useState } from "preact/hooks";
-import { fileRecipients } from "../../../src/client/file-recipients.js";
-import { FILE_MAX_PLAINTEXT_BYTES, downloadFile, uploadFile } from "../../../src/client/file-transfer.js";
+import { downloadFile } from "../../../src/client/file-transfer.js";
 import type { FileEntry } from "../../../src/protocol/families/files.js";
 import type { MemberEntry } from "../../../src/protocol/families/presence.js";
 import type { ViewProps } from "../dashboard.js";
+import { formatSize, shareFile } from "../files-share.js";
 import { messageOf, type WebMesh } from "../mesh.js";
 import { useEvent } from "../store.js";
 import { browserTransport } from "../transfer.js";
@@ -22,12 +22,6 @@ interface Transfer {
 
 /** Who each file uploaded from this page was for (the broker's list does not say). */
 const sharedFor = new Map<string, string>();
-
-export function formatSize(bytes: number): string {
-  if (bytes < 1024) return `${bytes} B`;
-  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KB`;
-  return `${(bytes / (1024 * 1024)).toFixed(1)} MB`;
-}
 
 /** Hands `bytes` to the browser as a download named `name` (a Blob URL, revoked soon after). */
 function save(bytes: Uint8Array, name: string): void {
@@ -192,10 +186,6 @@ function Upload(props: {
     event.preventDefault();
     if (file === null) return;
     props.onError(null);
-    if (file.size > FILE_MAX_PLAINTEXT_BYTES) {
-      props.onError(`${file.name} is ${formatSize(file.size)}; a shared file holds at most 50 MB`);
-      return;
-    }
     if (!everyone && chosen.size === 0) {
       props.onError("choose at least one member, or everyone");
       return;
@@ -203,25 +193,8 @@ function Upload(props: {
     const label = `Encrypting and uploading ${file.name}`;
     props.onProgress({ label, done: 0, total: 0 });
     try {
-      const bytes = new Uint8Array(await file.arrayBuffer());
-      // Everyone: the members as the broker lists them now, fetched fresh so a newcomer is not missed.
-      const members = everyone ? await mesh.client.listMembers() : props.members;
-      const { recipients, targetSpec } = fileRecipients(members, everyone ? null : [...chosen]);
-      const up = await uploadFile(
-        mesh.membership.brokerUrl,
-        {
-          meshId: mesh.membership.meshId,
-          publicKey: mesh.membership.pubkey,
-          secretKey: mesh.membership.secretKey,
-        },
-        {
-          bytes,
-          name: file.name,
-          recipients,
-          ...(targetSpec === undefined ? {} : { targetSpec }),
-          onProgress: (done, total) => props.onProgress({ label, done, total }),
-          transport: browserTransport,
-        },
+      const up = await shareFile(mesh, file, everyone ? null : [...chosen], (done, total) =>
+        props.onProgress({ label, done, total }),
       );
       sharedFor.set(
         up.fileId,

@@ -9,6 +9,7 @@ import { encryptForTarget } from "../../../src/client/push-crypto.js";
 import { openTopicHistoryEntry } from "../../../src/client/topic-history.js";
 import type { TopicEntry } from "../../../src/protocol/families/topics.js";
 import type { ViewProps } from "../dashboard.js";
+import { formatSize, shareFile } from "../files-share.js";
 import { messageOf, type TopicPost, type WebMesh } from "../mesh.js";
 import { useEvent } from "../store.js";
 
@@ -148,6 +149,8 @@ function Topic(props: { mesh: WebMesh; topic: TopicEntry; onChanged: () => void 
   const [error, setError] = useState<string | null>(null);
   const [text, setText] = useState("");
   const [busy, setBusy] = useState(false);
+  const [attaching, setAttaching] = useState<{ name: string; done: number; total: number } | null>(null);
+  const [attachKey, setAttachKey] = useState(0);
   const end = useRef<HTMLDivElement>(null);
   const self = mesh.membership.pubkey;
 
@@ -250,31 +253,54 @@ function Topic(props: { mesh: WebMesh; topic: TopicEntry; onChanged: () => void 
     });
   const leave = (): Promise<void> => act(() => mesh.client.leaveTopic(topic.name));
 
+  /** Seals `body` under the topic key and sends it to `#<name>`. */
+  const send = async (body: string): Promise<void> => {
+    const found = await mesh.topics.keyFor(topic.id);
+    if (found === null) {
+      setKeyMissing(true);
+      throw new Error("your copy of this topic's key has not arrived yet; try again shortly");
+    }
+    const targetSpec = `#${topic.name}`;
+    const sealed = encryptForTarget(body, targetSpec, mesh.rootKey, found.key);
+    const ack = await mesh.client.send({ targetSpec, ...sealed });
+    setPosts((list) => [
+      ...(list ?? []),
+      {
+        id: ack.messageId ?? `local-${Date.now()}`,
+        fromName: mesh.membership.displayName,
+        text: body,
+        unreadable: false,
+        at: new Date().toISOString(),
+        mine: true,
+      },
+    ]);
+  };
+
   const post = async (event: Event): Promise<void> => {
     event.preventDefault();
     const body = text.trim();
     if (body === "") return;
     await act(async () => {
-      const found = await mesh.topics.keyFor(topic.id);
-      if (found === null) {
-        setKeyMissing(true);
-        throw new Error("your copy of this topic's key has not arrived yet; try again shortly");
-      }
-      const targetSpec = `#${topic.name}`;
-      const sealed = encryptForTarget(body, targetSpec, mesh.rootKey, found.key);
-      const ack = await mesh.client.send({ targetSpec, ...sealed });
+      await send(body);
       setText("");
-      setPosts((list) => [
-        ...(list ?? []),
-        {
-          id: ack.messageId ?? `local-${Date.now()}`,
-          fromName: mesh.membership.displayName,
-          text: body,
-          unreadable: false,
-          at: new Date().toISOString(),
-          mine: true,
-        },
-      ]);
+    });
+  };
+
+  /** Shares a file with the topic's members, then posts its name and id into the topic. */
+  const attach = async (file: File): Promise<void> => {
+    setAttaching({ name: file.name, done: 0, total: 0 });
+    await act(async () => {
+      try {
+        const { members } = await mesh.client.topicMembers(topic.name);
+        const keys = members.map((m) => m.pubkey);
+        const up = await shareFile(mesh, file, keys.length > 0 ? keys : [self], (done, total) =>
+          setAttaching({ name: file.name, done, total }),
+        );
+        await send(`shared a file: ${file.name} (${formatSize(up.size)}), file id ${up.fileId}`);
+      } finally {
+        setAttaching(null);
+        setAttachKey((k) => k + 1);
+      }
     });
   };
 
@@ -337,7 +363,30 @@ function Topic(props: { mesh: WebMesh; topic: TopicEntry; onChanged: () => void 
           <button id="topic-compose-send" type="submit" disabled={busy || keyMissing}>
             Post
           </button>
+          <label class="button topic-attach" title="Share a file with this topic's members">
+            Attach
+            <input
+              key={attachKey}
+              id="topic-attach"
+              class="attach-input"
+              type="file"
+              disabled={busy || keyMissing}
+              onChange={(e) => {
+                const file = (e.target as HTMLInputElement).files?.[0];
+                if (file !== undefined) void attach(file);
+              }}
+            />
+          </label>
         </form>
+      )}
+      {attaching !== null && (
+        <p id="topic-attach-progress" class="file-transfer">
+          Encrypting and uploading {attaching.name}{" "}
+          <progress
+            value={attaching.total > 0 ? attaching.done : undefined}
+            max={attaching.total > 0 ? attaching.total : undefined}
+          />
+        </p>
       )}
     </>
   );
