@@ -187,4 +187,43 @@ describe.skipIf(!haveChromium)("topics and files in the browser", () => {
     await page.screenshot({ path: join(SHOTS, "files-390.png"), fullPage: true });
     expect(browser.errors).toEqual([]);
   });
+
+  it("a newcomer waits for the key of #general until a holder comes online, then posts", async () => {
+    // No holder online: pat's page closes and alice's daemon stops.
+    await browser.close();
+    expect((await alice.run(["daemon", "down"])).code).toBe(0);
+    const later = await openBrowser({ width: 390, height: 844 });
+    try {
+      const { page } = later;
+      await joinFromBrowser(page, alice, broker, "sam");
+      await openView(page, "topics");
+      await page.locator('#topics li[data-topic="general"] a').click();
+      await page.locator("#topic-key-waiting").waitFor({ timeout: 20_000 });
+      expect(await page.locator("#topic-compose-send").isDisabled()).toBe(true);
+      // Earlier posts say they cannot be opened yet; never bytes.
+      await expect.poll(() => page.locator("#topic-posts .topic-post.unreadable").count()).toBeGreaterThan(0);
+      expect(await page.textContent("#topic-posts")).toContain("waiting for the topic key");
+      await page.screenshot({ path: join(SHOTS, "topics-waiting-390.png"), fullPage: true });
+
+      expect((await alice.run(["daemon", "up"])).code).toBe(0);
+      await page.locator("#topic-compose-send:not([disabled])").waitFor({ timeout: 60_000 });
+      await page.locator("#topic-posts .topic-post", { hasText: FROM_ALICE }).waitFor();
+      expect(await page.locator("#topic-posts .unreadable").count()).toBe(0);
+      const fromSam = `sam is here ${randomBytes(6).toString("hex")}`;
+      await page.fill("#topic-compose-text", fromSam);
+      await page.click("#topic-compose-send");
+      await expect
+        .poll(
+          async () =>
+            (
+              await alice.runJson<{ messages: Array<{ body: string }> }>(["topic", "history", "general"])
+            ).messages.map((m) => m.body),
+          { timeout: 20_000 },
+        )
+        .toContain(fromSam);
+      expect(later.errors).toEqual([]);
+    } finally {
+      await later.close();
+    }
+  });
 });

@@ -363,20 +363,22 @@ function Topic(props: { mesh: WebMesh; topic: TopicEntry; onChanged: () => void 
           <button id="topic-compose-send" type="submit" disabled={busy || keyMissing}>
             Post
           </button>
-          <label class="button topic-attach" title="Share a file with this topic's members">
-            Attach
-            <input
-              key={attachKey}
-              id="topic-attach"
-              class="attach-input"
-              type="file"
-              disabled={busy || keyMissing}
-              onChange={(e) => {
-                const file = (e.target as HTMLInputElement).files?.[0];
-                if (file !== undefined) void attach(file);
-              }}
-            />
-          </label>
+          {!keyMissing && (
+            <label class="button topic-attach" title="Share a file with this topic's members">
+              Attach
+              <input
+                key={attachKey}
+                id="topic-attach"
+                class="attach-input"
+                type="file"
+                disabled={busy || keyMissing}
+                onChange={(e) => {
+                  const file = (e.target as HTMLInputElement).files?.[0];
+                  if (file !== undefined) void attach(file);
+                }}
+              />
+            </label>
+          )}
         </form>
       )}
       {attaching !== null && (
