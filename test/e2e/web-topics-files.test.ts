@@ -131,6 +131,28 @@ describe.skipIf(!haveChromium)("topics and files in the browser", () => {
     expect(brokerDataContains(broker, marker)).toBe(false);
   });
 
+  it("counts unread posts of another topic, and creates a private topic only its members see", async () => {
+    const { page } = browser;
+    await page.locator('#topics li[data-topic="general"] a').click();
+    await page.locator("#topic-posts .topic-post", { hasText: FROM_ALICE }).waitFor();
+    await alice.runJson(["topic", "post", "design", `more notes ${randomBytes(4).toString("hex")}`]);
+    await page.locator('#topics li[data-topic="design"] .topic-unread').waitFor({ timeout: 20_000 });
+    expect(await page.textContent('#topics li[data-topic="design"] .topic-unread')).toBe("1");
+
+    await page.fill("#topic-create-name", "pat-private");
+    await page.check("#topic-create-private");
+    await page.click("#topic-create-submit");
+    await page.locator('#topics li[data-topic="pat-private"] .topic-private').waitFor();
+    await page.locator("#topic-compose-send:not([disabled])").waitFor();
+    const secret = `private words ${randomBytes(6).toString("hex")}`;
+    await page.fill("#topic-compose-text", secret);
+    await page.click("#topic-compose-send");
+    await page.locator("#topic-posts .topic-post.mine", { hasText: secret }).waitFor();
+    const seen = await alice.runJson<{ topics: Array<{ name: string }> }>(["topic", "list"]);
+    expect(seen.topics.map((t) => t.name)).not.toContain("pat-private");
+    expect(brokerDataContains(broker, secret)).toBe(false);
+  });
+
   it("uploads a file for everyone that alice downloads byte for byte", async () => {
     const { page } = browser;
     const marker = `MARKER-${randomBytes(8).toString("hex")}`;
@@ -153,6 +175,12 @@ describe.skipIf(!haveChromium)("topics and files in the browser", () => {
     expect(brokerDataContains(broker, marker)).toBe(false);
     expect(brokerDataContains(broker, FROM_PAGE)).toBe(false);
     expect(brokerDataContains(broker, FROM_ALICE)).toBe(false);
+
+    // The uploader deletes it.
+    await row.locator(".file-delete").click();
+    await row.waitFor({ state: "detached" });
+    const left = await alice.runJson<{ files: Array<{ id: string }> }>(["file", "list"]);
+    expect(left.files.map((f) => f.id)).not.toContain(id);
   });
 
   it("downloads a file alice shared, decrypted in the browser", async () => {
