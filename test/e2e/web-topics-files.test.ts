@@ -6,6 +6,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { brokerDataContains, startBroker, type BrokerProcess } from "../helpers/broker.js";
@@ -15,7 +16,7 @@ import { haveChromium, joinFromBrowser, openBrowser, openView, type TestBrowser 
 const FROM_PAGE = `hello from the browser ${randomBytes(6).toString("hex")}`;
 const FROM_ALICE = `alice answers ${randomBytes(6).toString("hex")}`;
 const IN_DESIGN = `design notes ${randomBytes(6).toString("hex")}`;
-const SHOTS = process.env.CLAUDEMESH_SCREENSHOTS ?? join(process.cwd(), "test-results", "web-topics-files");
+const SHOTS = process.env.CLAUDEMESH_SCREENSHOTS ?? join(tmpdir(), "claudemesh-web-topics-files");
 
 let broker: BrokerProcess;
 let alice: CliUser;
