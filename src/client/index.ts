@@ -114,3 +114,5 @@ export {
 } from "./file-transfer.js";
 export type { CancelScheduledAck, ScheduledAck, ScheduledEntry, ScheduledList } from "../protocol/frames.js";
 export type { ScheduleInput } from "./types.js";
+export { fileRecipients, type FileRecipients } from "./file-recipients.js";
+export { openTopicHistoryEntry } from "./topic-history.js";

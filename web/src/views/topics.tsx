@@ -1,6 +1,395 @@
-/** The topics view. */
+/**
+ * Topics (protocol.md §6.4): the mesh's topics with whether this member is in each and how many posts are
+ * unread; join, leave, create (public or private). A topic's history is opened here with the topic key
+ * (§5.4) from the shared keyring, fetched when missing; live posts arrive on `mesh.topicPosts`. A post is
+ * sealed under the topic key in this browser (`bodyVersion` 2) and sent to `#<name>`.
+ */
+import { useEffect, useRef, useState } from "preact/hooks";
+import { encryptForTarget } from "../../../src/client/push-crypto.js";
+import { openTopicHistoryEntry } from "../../../src/client/topic-history.js";
+import type { TopicEntry } from "../../../src/protocol/families/topics.js";
 import type { ViewProps } from "../dashboard.js";
+import { formatSize, shareFile } from "../files-share.js";
+import { messageOf, type TopicPost, type WebMesh } from "../mesh.js";
+import { useEvent } from "../store.js";
 
-export default function View(_props: ViewProps) {
-  return <p>Not available yet.</p>;
+/** How often a missing topic key is asked for again while the topic is open. */
+const KEY_RETRY_MS = 2_000;
+
+interface Post {
+  id: string;
+  fromName: string;
+  text: string;
+  /** The body could not be opened: `text` says why. */
+  unreadable: boolean;
+  at: string;
+  mine: boolean;
+}
+
+export default function TopicsView({ mesh, go, arg }: ViewProps) {
+  const [topics, setTopics] = useState<TopicEntry[] | null>(null);
+  const [error, setError] = useState<string | null>(null);
+
+  const refresh = (): void => {
+    mesh.client.listTopics().then(
+      (reply) => {
+        for (const t of reply.topics) mesh.topics.learn(t.id, t.name);
+        setTopics(reply.topics);
+        setError(null);
+      },
+      (err: unknown) => setError(messageOf(err)),
+    );
+  };
+  useEffect(refresh, [mesh]);
+  // Unread counts move with every post; names with every create.
+  useEvent(mesh.topicPosts, () => refresh(), [mesh]);
+
+  const selected = arg === null ? null : (topics?.find((t) => t.name === arg) ?? null);
+
+  return (
+    <section class="split topics">
+      <div class="topic-side">
+        <ul id="topics" class="list">
+          {(topics ?? []).map((t) => (
+            <li key={t.id} class={`topic${t.name === arg ? " current" : ""}`} data-topic={t.name}>
+              <a
+                href={`/?view=topics&with=${encodeURIComponent(t.name)}`}
+                onClick={(e) => {
+                  e.preventDefault();
+                  go("topics", t.name);
+                }}
+              >
+                <span class="topic-name">#{t.name}</span>
+                {t.visibility === "private" && <span class="badge topic-private">private</span>}
+                {t.joined !== true && <span class="muted topic-not-member">not joined</span>}
+                {(t.unread ?? 0) > 0 && t.name !== arg && <span class="badge topic-unread">{t.unread}</span>}
+              </a>
+            </li>
+          ))}
+        </ul>
+        {topics !== null && topics.length === 0 && <p class="muted">No topics yet.</p>}
+        <CreateTopic mesh={mesh} onCreated={(name) => (refresh(), go("topics", name))} />
+      </div>
+      <div class="topic-pane">
+        {error !== null && <p class="error">{error}</p>}
+        {arg === null ? (
+          <p>Choose a topic.</p>
+        ) : topics === null ? (
+          <p>Loading…</p>
+        ) : selected === null ? (
+          <p class="error">There is no topic #{arg} you can see.</p>
+        ) : (
+          <Topic key={selected.id} mesh={mesh} topic={selected} onChanged={refresh} />
+        )}
+      </div>
+    </section>
+  );
+}
+
+function CreateTopic(props: { mesh: WebMesh; onCreated: (name: string) => void }) {
+  const [name, setName] = useState("");
+  const [isPrivate, setPrivate] = useState(false);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const submit = async (event: Event): Promise<void> => {
+    event.preventDefault();
+    const wanted = name.trim().replace(/^#/, "");
+    if (wanted === "") return;
+    setBusy(true);
+    setError(null);
+    try {
+      const created = await props.mesh.client.createTopic({
+        name: wanted,
+        visibility: isPrivate ? "private" : "public",
+      });
+      props.mesh.topics.learn(created.topic.id, created.topic.name);
+      // The creator makes the key (a keyless topic this member is in is claimed the same way).
+      await props.mesh.topics.keyFor(created.topic.id).catch(() => null);
+      setName("");
+      props.onCreated(created.topic.name);
+    } catch (err) {
+      setError(messageOf(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <form id="topic-create" class="topic-create" onSubmit={(e) => void submit(e)}>
+      <h3>New topic</h3>
+      <input
+        id="topic-create-name"
+        aria-label="Topic name"
+        placeholder="name"
+        maxLength={64}
+        value={name}
+        onInput={(e) => setName((e.target as HTMLInputElement).value)}
+      />
+      <label>
+        <input
+          id="topic-create-private"
+          type="checkbox"
+          checked={isPrivate}
+          onChange={(e) => setPrivate((e.target as HTMLInputElement).checked)}
+        />{" "}
+        private
+      </label>
+      <button id="topic-create-submit" type="submit" disabled={busy}>
+        Create
+      </button>
+      {error !== null && <p class="error">{error}</p>}
+    </form>
+  );
+}
+
+function Topic(props: { mesh: WebMesh; topic: TopicEntry; onChanged: () => void }) {
+  const { mesh, topic } = props;
+  const joined = topic.joined === true;
+  const [posts, setPosts] = useState<Post[] | null>(null);
+  const [keyMissing, setKeyMissing] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const [text, setText] = useState("");
+  const [busy, setBusy] = useState(false);
+  const [attaching, setAttaching] = useState<{ name: string; done: number; total: number } | null>(null);
+  const [attachKey, setAttachKey] = useState(0);
+  const end = useRef<HTMLDivElement>(null);
+  const self = mesh.membership.pubkey;
+
+  const load = async (): Promise<void> => {
+    try {
+      const reply = await mesh.client.topicHistory(topic.name, { limit: 100 });
+      const topicId = reply.topicId ?? topic.id;
+      mesh.topics.learn(topicId, reply.topic);
+      const key =
+        mesh.topics.cached(topicId) ?? (await mesh.topics.fetch(topicId, false).catch(() => null))?.key;
+      setKeyMissing(key === undefined && joined);
+      const opened = reply.messages.map((m): Post => {
+        const body = openTopicHistoryEntry(m, { id: topicId, name: reply.topic }, key);
+        return {
+          id: m.id,
+          fromName: m.senderName,
+          text: body.ok
+            ? body.text
+            : body.reason === "no_key"
+              ? "This post cannot be opened yet: waiting for the topic key."
+              : `This post could not be opened (${body.reason}).`,
+          unreadable: !body.ok,
+          at: m.createdAt,
+          mine: (m.senderMemberPubkey ?? m.senderPubkey) === self,
+        };
+      });
+      // The broker pages newest first; people read oldest first.
+      setPosts(opened.reverse());
+      setError(null);
+      if (joined) {
+        await mesh.client.markTopicRead(topic.name).catch(() => undefined);
+        props.onChanged();
+      }
+    } catch (err) {
+      setError(messageOf(err));
+      setPosts((p) => p ?? []);
+    }
+  };
+
+  useEffect(() => void load(), [topic.id, joined]);
+
+  // While this member's copy of the key has not been sealed, ask again now and then.
+  useEffect(() => {
+    if (!keyMissing) return;
+    const timer = setInterval(() => {
+      void mesh.topics
+        .fetch(topic.id, false)
+        .then((held) => {
+          if (held !== null) void load();
+        })
+        .catch(() => undefined);
+    }, KEY_RETRY_MS);
+    return () => clearInterval(timer);
+  }, [keyMissing, topic.id]);
+
+  useEvent(
+    mesh.topicPosts,
+    (post: TopicPost) => {
+      if (post.topicId !== topic.id && post.topic !== topic.name) return;
+      setPosts((list) =>
+        list === null || list.some((p) => p.id === post.id)
+          ? list
+          : [
+              ...list,
+              {
+                id: post.id,
+                fromName: post.fromName,
+                text: post.text,
+                unreadable: post.text.startsWith("(could not be decrypted"),
+                at: post.at,
+                mine: post.fromPubkey === self,
+              },
+            ],
+      );
+      if (joined) void mesh.client.markTopicRead(topic.name).catch(() => undefined);
+    },
+    [topic.id, joined],
+  );
+
+  useEffect(() => end.current?.scrollIntoView({ block: "end" }), [posts?.length]);
+
+  const act = async (work: () => Promise<unknown>): Promise<void> => {
+    setBusy(true);
+    setError(null);
+    try {
+      await work();
+      props.onChanged();
+    } catch (err) {
+      setError(messageOf(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const join = (): Promise<void> =>
+    act(async () => {
+      await mesh.client.joinTopic(topic.name);
+      // A newcomer's copy is sealed by a holder; ask for it now in case one is already there.
+      void mesh.topics.fetch(topic.name, false).catch(() => null);
+    });
+  const leave = (): Promise<void> => act(() => mesh.client.leaveTopic(topic.name));
+
+  /** Seals `body` under the topic key and sends it to `#<name>`. */
+  const send = async (body: string): Promise<void> => {
+    const found = await mesh.topics.keyFor(topic.id);
+    if (found === null) {
+      setKeyMissing(true);
+      throw new Error("your copy of this topic's key has not arrived yet; try again shortly");
+    }
+    const targetSpec = `#${topic.name}`;
+    const sealed = encryptForTarget(body, targetSpec, mesh.rootKey, found.key);
+    const ack = await mesh.client.send({ targetSpec, ...sealed });
+    setPosts((list) => [
+      ...(list ?? []),
+      {
+        id: ack.messageId ?? `local-${Date.now()}`,
+        fromName: mesh.membership.displayName,
+        text: body,
+        unreadable: false,
+        at: new Date().toISOString(),
+        mine: true,
+      },
+    ]);
+  };
+
+  const post = async (event: Event): Promise<void> => {
+    event.preventDefault();
+    const body = text.trim();
+    if (body === "") return;
+    await act(async () => {
+      await send(body);
+      setText("");
+    });
+  };
+
+  /** Shares a file with the topic's members, then posts its name and id into the topic. */
+  const attach = async (file: File): Promise<void> => {
+    setAttaching({ name: file.name, done: 0, total: 0 });
+    await act(async () => {
+      try {
+        const { members } = await mesh.client.topicMembers(topic.name);
+        const keys = members.map((m) => m.pubkey);
+        const up = await shareFile(mesh, file, keys.length > 0 ? keys : [self], (done, total) =>
+          setAttaching({ name: file.name, done, total }),
+        );
+        await send(`shared a file: ${file.name} (${formatSize(up.size)}), file id ${up.fileId}`);
+      } finally {
+        setAttaching(null);
+        setAttachKey((k) => k + 1);
+      }
+    });
+  };
+
+  return (
+    <>
+      <div class="topic-head">
+        <h2 class="topic-title">#{topic.name}</h2>
+        <span class="badge">{topic.visibility}</span>
+        <span class="muted">
+          {topic.memberCount} member{topic.memberCount === 1 ? "" : "s"}
+        </span>
+        {joined ? (
+          <button id="topic-leave" type="button" disabled={busy} onClick={() => void leave()}>
+            Leave
+          </button>
+        ) : (
+          <button id="topic-join" type="button" disabled={busy} onClick={() => void join()}>
+            Join
+          </button>
+        )}
+      </div>
+      {topic.description !== "" && <p class="muted">{topic.description}</p>}
+      {error !== null && <p class="error">{error}</p>}
+      {keyMissing && (
+        <p id="topic-key-waiting" class="muted">
+          Waiting for the topic key: a member who holds it seals a copy for you while online.
+        </p>
+      )}
+      {posts === null ? (
+        <p>Loading…</p>
+      ) : (
+        <ol id="topic-posts" class="chat">
+          {posts.length === 0 && <li class="muted">No posts yet.</li>}
+          {posts.map((p) => (
+            <li
+              key={p.id}
+              class={`chat-message topic-post ${p.mine ? "mine" : "theirs"}${p.unreadable ? " unreadable" : ""}`}
+            >
+              {!p.mine && <span class="chat-from">{p.fromName}</span>}
+              <span class="chat-text">{p.text}</span>
+              <span class="chat-meta">{new Date(p.at).toLocaleString()}</span>
+            </li>
+          ))}
+        </ol>
+      )}
+      <div ref={end} />
+      {joined && (
+        <form class="compose" onSubmit={(e) => void post(e)}>
+          <textarea
+            id="topic-compose-text"
+            rows={2}
+            maxLength={32_000}
+            placeholder={`Post to #${topic.name}`}
+            value={text}
+            onInput={(e) => setText((e.target as HTMLTextAreaElement).value)}
+            onKeyDown={(e) => {
+              if (e.key === "Enter" && !e.shiftKey) void post(e);
+            }}
+          />
+          <button id="topic-compose-send" type="submit" disabled={busy || keyMissing}>
+            Post
+          </button>
+          {!keyMissing && (
+            <label class="button topic-attach" title="Share a file with this topic's members">
+              Attach
+              <input
+                key={attachKey}
+                id="topic-attach"
+                class="attach-input"
+                type="file"
+                disabled={busy || keyMissing}
+                onChange={(e) => {
+                  const file = (e.target as HTMLInputElement).files?.[0];
+                  if (file !== undefined) void attach(file);
+                }}
+              />
+            </label>
+          )}
+        </form>
+      )}
+      {attaching !== null && (
+        <p id="topic-attach-progress" class="file-transfer">
+          Encrypting and uploading {attaching.name}{" "}
+          <progress
+            value={attaching.total > 0 ? attaching.done : undefined}
+            max={attaching.total > 0 ? attaching.total : undefined}
+          />
+        </p>
+      )}
+    </>
+  );
 }

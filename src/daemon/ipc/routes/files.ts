@@ -12,6 +12,7 @@ import {
   FILE_MAX_PLAINTEXT_BYTES,
   MeshClientError,
   downloadFile,
+  fileRecipients,
   uploadFile,
   type FileIdentity,
 } from "../../../client/index.js";
@@ -158,7 +159,10 @@ export const fileRoutes = {
     const bytes = await readLocalFile(input.path);
     const named = input.to !== undefined && input.to.length > 0;
     const members = await ask(slug, () => link.listMembers());
-    const recipients = named ? recipientKeys(members, input.to ?? []) : members.map((m) => m.pubkey);
+    const { recipients, targetSpec } = fileRecipients(
+      members,
+      named ? recipientKeys(members, input.to ?? []) : null,
+    );
     const name = input.name ?? basename(input.path);
     const onProgress = progressEvents(ctx, mesh, input.transfer_id, "up");
     const up = await onBroker(mesh, (url) =>
@@ -166,7 +170,7 @@ export const fileRoutes = {
         bytes,
         name,
         recipients,
-        ...(named ? { targetSpec: recipients.join(",") } : {}),
+        ...(targetSpec === undefined ? {} : { targetSpec }),
         persistent: input.persistent ?? false,
         ...(onProgress ? { onProgress } : {}),
       }),

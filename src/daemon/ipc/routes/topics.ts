@@ -4,7 +4,7 @@
  * (the broker names the topic id only once it exists, and the copy's signature covers it). History is
  * opened here; posting is `send` to `#<name>`.
  */
-import { decryptPush } from "../../../client/index.js";
+import { openTopicHistoryEntry } from "../../../client/index.js";
 import { topicMemberView, topicView, type TopicMessageView } from "../../../daemon-api/topics.js";
 import type { MemberEntry, TopicHistoryEntry } from "../../../protocol/index.js";
 import type { MeshRuntime } from "../../meshes/mesh-runtime.js";
@@ -46,17 +46,7 @@ export function openHistoryEntry(
   topic: { id: string; name: string },
   key: Uint8Array | undefined,
 ): TopicMessageView {
-  const opened = decryptPush(
-    {
-      targetSpec: `#${topic.name}`,
-      topicId: topic.id,
-      nonce: m.nonce,
-      ciphertext: m.ciphertext,
-      senderPubkey: m.senderPubkey,
-      ...(m.bodyVersion === null ? {} : { bodyVersion: m.bodyVersion }),
-    },
-    { secretKeys: new Map(), topicKeys: key === undefined ? undefined : new Map([[topic.id, key]]) },
-  );
+  const opened = openTopicHistoryEntry(m, topic, key);
   return {
     id: m.id,
     from_name: m.senderName,
