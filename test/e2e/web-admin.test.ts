@@ -11,7 +11,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { connectMember, startBroker, type BrokerProcess, type RawPeer } from "../helpers/broker.js";
+import { generateIdentity } from "../../src/crypto/index.js";
+import { connectSession, startBroker, type BrokerProcess, type RawPeer } from "../helpers/broker.js";
 import { CliUser } from "../helpers/cli.js";
 import { haveChromium, openBrowser, openView, type TestBrowser } from "../helpers/web.js";
 
@@ -132,11 +133,12 @@ describe.skipIf(!haveChromium)("the owner in the browser", () => {
     await bob.runJson(["join", invite.link, "--name", "bob"]);
     expect((await bob.run(["daemon", "up"])).code).toBe(0);
     const bobKeys = configOf(bob).meshes[0] as MeshEntry;
-    // A session of bob's besides his daemon: kick closes it (daemons are only removed by a ban).
-    bobSession = await connectMember(
+    // A session of bob's besides his daemon: kick closes it (member-key connections only go with a ban).
+    bobSession = await connectSession(
       broker.url,
       meshId,
       { memberId: bobKeys.member_id, pubkey: bobKeys.pubkey, secretKey: bobKeys.secret_key },
+      generateIdentity(),
       { displayName: "bob" },
     );
     await expect.poll(() => peerNames(alice), { timeout: 20_000 }).toContain("bob");
@@ -154,7 +156,7 @@ describe.skipIf(!haveChromium)("the owner in the browser", () => {
     expect(await page.textContent("#members-confirm")).toContain("Kick bob?");
     await page.click("#members-confirm-yes");
     await expect.poll(() => page.textContent("#members-notice")).toContain("1 connection closed");
-    expect(await page.textContent("#members-notice")).toContain("daemon connection");
+    expect(await page.textContent("#members-notice")).toContain("left open");
     const closed = await bobSession.closed;
     expect(closed.code).toBe(4001);
 
@@ -166,7 +168,7 @@ describe.skipIf(!haveChromium)("the owner in the browser", () => {
     await expect
       .poll(
         async () => {
-          const r = await bob.run(["peers"]);
+          const r = await bob.run(["send", "alice", "still here?"]);
           return `${r.code} ${r.stdout} ${r.stderr}`;
         },
         { timeout: 20_000 },

@@ -6,10 +6,12 @@ import { useEffect, useState } from "preact/hooks";
 import type { AuditEntry, AuditVerifyResult } from "../../../src/protocol/families/audit.js";
 import type { ViewProps } from "../dashboard.js";
 import { messageOf } from "../mesh.js";
+import { useValue } from "../store.js";
 
 const PAGE = 50;
 
 export default function AuditView({ mesh }: ViewProps) {
+  const online = useValue(mesh.connection).kind === "online";
   const [entries, setEntries] = useState<AuditEntry[] | null>(null);
   const [more, setMore] = useState(false);
   const [busy, setBusy] = useState(false);
@@ -35,8 +37,8 @@ export default function AuditView({ mesh }: ViewProps) {
   };
 
   useEffect(() => {
-    void load();
-  }, [mesh]);
+    if (online) void load();
+  }, [mesh, online]);
 
   const verify = async (): Promise<void> => {
     setVerifying(true);
@@ -54,10 +56,10 @@ export default function AuditView({ mesh }: ViewProps) {
     <section>
       <h2>Audit log</h2>
       <div class="audit-tools">
-        <button id="audit-refresh" type="button" disabled={busy} onClick={() => void load()}>
+        <button id="audit-refresh" type="button" disabled={busy || !online} onClick={() => void load()}>
           Refresh
         </button>
-        <button id="audit-verify" type="button" disabled={verifying} onClick={() => void verify()}>
+        <button id="audit-verify" type="button" disabled={verifying || !online} onClick={() => void verify()}>
           {verifying ? "Verifying…" : "Verify"}
         </button>
       </div>

@@ -18,6 +18,7 @@ const VERB: Record<Action["kind"], string> = { kick: "Kick", ban: "Ban", unban: 
 
 export default function MembersView({ mesh }: ViewProps) {
   const peers = useValue(mesh.peers);
+  const online = useValue(mesh.connection).kind === "online";
   const [members, setMembers] = useState<MemberEntry[] | null>(null);
   const [bans, setBans] = useState<BanEntry[]>([]);
   const [error, setError] = useState<string | null>(null);
@@ -28,6 +29,7 @@ export default function MembersView({ mesh }: ViewProps) {
   const self = mesh.membership.pubkey;
 
   useEffect(() => {
+    if (!online) return;
     let live = true;
     Promise.all([mesh.client.listMembers(), mesh.client.listBans()]).then(
       ([m, b]) => {
@@ -41,9 +43,9 @@ export default function MembersView({ mesh }: ViewProps) {
     return () => {
       live = false;
     };
-  }, [mesh, peers, tick]);
+  }, [mesh, peers, tick, online]);
 
-  const online = new Set(peers.map((p) => p.memberPubkey));
+  const present = new Set(peers.map((p) => p.memberPubkey));
 
   const act = async (action: Action): Promise<void> => {
     setBusy(true);
@@ -56,7 +58,7 @@ export default function MembersView({ mesh }: ViewProps) {
         setNotice(
           `${action.name}: ${ack.kicked.length} connection${ack.kicked.length === 1 ? "" : "s"} closed` +
             (skipped.length > 0
-              ? `; ${skipped.length} daemon connection${skipped.length === 1 ? " was" : "s were"} left open (ban to remove them)`
+              ? `; ${skipped.length} connection${skipped.length === 1 ? "" : "s"} of their daemon or browser left open (ban to remove those)`
               : ""),
         );
       } else if (action.kind === "ban") {
@@ -124,7 +126,7 @@ export default function MembersView({ mesh }: ViewProps) {
             </thead>
             <tbody>
               {members.map((m) => {
-                const isOnline = online.has(m.pubkey) || (m.pubkey === self ? true : m.online);
+                const isOnline = m.pubkey === self || present.has(m.pubkey) || m.online;
                 return (
                   <tr key={m.pubkey} class="member" data-pubkey={m.pubkey}>
                     <td class="member-name" title={m.pubkey}>
