@@ -222,9 +222,13 @@ describe.skipIf(!haveChromium)("the owner in the browser", () => {
     await page.setViewportSize({ width: 390, height: 844 });
     for (const view of ["members", "invites", "audit"]) {
       await page.goto(`${broker.httpUrl}/?view=${view}`);
-      await page
-        .locator(`#${view === "audit" ? "audit" : view === "members" ? "members" : "invite-form"}`)
-        .waitFor();
+      await expect.poll(() => page.textContent("#connection"), { timeout: 20_000 }).toContain("online");
+      if (view === "invites") {
+        await page.click("#invite-create");
+        await page.locator("svg#invite-qr").waitFor();
+      } else {
+        await page.locator(`#${view} tbody tr`).first().waitFor();
+      }
       await shoot(page, `${view}-390`);
     }
     await page.setViewportSize({ width: 1280, height: 800 });

@@ -9,6 +9,14 @@ import { messageOf } from "../mesh.js";
 import { useValue } from "../store.js";
 
 const PAGE = 50;
+const PUBKEY = /^[0-9a-f]{64}$/;
+
+/** A target as people read it: a member key becomes its name (the key in the tooltip). */
+function targetText(target: string, names: Map<string, string>): string {
+  if (!PUBKEY.test(target)) return target;
+  const name = names.get(target);
+  return name === undefined ? `${target.slice(0, 12)}…` : `${name} (${target.slice(0, 8)}…)`;
+}
 
 export default function AuditView({ mesh }: ViewProps) {
   const online = useValue(mesh.connection).kind === "online";
@@ -18,6 +26,7 @@ export default function AuditView({ mesh }: ViewProps) {
   const [error, setError] = useState<string | null>(null);
   const [verified, setVerified] = useState<AuditVerifyResult | null>(null);
   const [verifying, setVerifying] = useState(false);
+  const [names, setNames] = useState<Map<string, string>>(new Map());
 
   const load = async (beforeSeq?: number): Promise<void> => {
     setBusy(true);
@@ -37,7 +46,19 @@ export default function AuditView({ mesh }: ViewProps) {
   };
 
   useEffect(() => {
-    if (online) void load();
+    if (!online) return;
+    void load();
+    // Names for the member keys entries are about: members, and banned members (no longer listed).
+    Promise.all([mesh.client.listMembers(), mesh.client.listBans()]).then(
+      ([members, bans]) =>
+        setNames(
+          new Map([
+            ...bans.map((b): [string, string] => [b.pubkey, b.name]),
+            ...members.map((m): [string, string] => [m.pubkey, m.displayName]),
+          ]),
+        ),
+      () => undefined,
+    );
   }, [mesh, online]);
 
   const verify = async (): Promise<void> => {
@@ -94,12 +115,16 @@ export default function AuditView({ mesh }: ViewProps) {
               {entries.map((e) => (
                 <tr key={e.seq} class="audit-entry">
                   <td class="muted">{e.seq}</td>
-                  <td class="audit-time">{new Date(e.at).toLocaleString()}</td>
+                  <td class="audit-time">
+                    {new Date(e.at).toLocaleString(undefined, { dateStyle: "short", timeStyle: "medium" })}
+                  </td>
                   <td class="audit-actor" title={e.actorPubkey}>
                     {e.actorName}
                   </td>
                   <td class="audit-action mono">{e.action}</td>
-                  <td class="audit-target">{e.target}</td>
+                  <td class="audit-target" title={e.target}>
+                    {targetText(e.target, names)}
+                  </td>
                 </tr>
               ))}
             </tbody>
