@@ -11,8 +11,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { generateIdentity } from "../../src/crypto/index.js";
-import { connectSession, startBroker, type BrokerProcess, type RawPeer } from "../helpers/broker.js";
+import { fromBase64Url, generateIdentity } from "../../src/crypto/index.js";
+import {
+  brokerDataContains,
+  connectSession,
+  startBroker,
+  type BrokerProcess,
+  type RawPeer,
+} from "../helpers/broker.js";
 import { CliUser } from "../helpers/cli.js";
 import { haveChromium, openBrowser, openView, type TestBrowser } from "../helpers/web.js";
 
@@ -20,6 +26,7 @@ const SHOTS = process.env.CLAUDEMESH_SCREENSHOTS ?? join(tmpdir(), "claudemesh-w
 
 interface MeshEntry {
   mesh_id: string;
+  root_key: string;
   member_id: string;
   pubkey: string;
   secret_key: string;
@@ -195,6 +202,14 @@ describe.skipIf(!haveChromium)("the owner in the browser", () => {
     expect(await page.locator("svg#invite-qr rect").count()).toBeGreaterThan(50);
     await shoot(page, "invites-1280");
     const joined = await carol.runJson<{ mesh_id: string }>(["join", web, "--name", "carol"]);
+    // The broker never saw the secret, the mesh key or alice's secret key.
+    const aliceKeys = configOf(alice).meshes[0] as MeshEntry;
+    const secret = web.split("#")[1] ?? "";
+    expect(brokerDataContains(broker, secret)).toBe(false);
+    expect(brokerDataContains(broker, fromBase64Url(secret))).toBe(false);
+    expect(brokerDataContains(broker, aliceKeys.root_key)).toBe(false);
+    expect(brokerDataContains(broker, fromBase64Url(aliceKeys.root_key))).toBe(false);
+    expect(brokerDataContains(broker, aliceKeys.secret_key)).toBe(false);
     expect(joined.mesh_id).toBe(meshId);
     await expect
       .poll(() =>

@@ -50,7 +50,8 @@ export function loginLink(
 /** The platform's "open this URL" command. */
 function opener(url: string): [string, string[]] {
   if (process.platform === "darwin") return ["open", [url]];
-  if (process.platform === "win32") return ["cmd", ["/c", "start", '""', url.replace(/&/g, "^&")]];
+  // The link is base64url and `#` only: nothing cmd would read as an operator.
+  if (process.platform === "win32") return ["cmd", ["/c", "start", "", url]];
   return ["xdg-open", [url]];
 }
 
