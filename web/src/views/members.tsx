@@ -120,7 +120,7 @@ export default function MembersView({ mesh }: ViewProps) {
                 <th>Name</th>
                 <th>Role</th>
                 <th>Online</th>
-                <th>Joined</th>
+                <th class="member-joined">Joined</th>
                 <th />
               </tr>
             </thead>
@@ -135,9 +135,12 @@ export default function MembersView({ mesh }: ViewProps) {
                     </td>
                     <td class="member-role">{m.role}</td>
                     <td class="member-online">
-                      <span class={isOnline ? "dot online" : "dot"} /> {isOnline ? "online" : "offline"}
+                      <span class={isOnline ? "dot online" : "dot"} title={isOnline ? "online" : "offline"} />{" "}
+                      <span class="member-online-text">{isOnline ? "online" : "offline"}</span>
                     </td>
-                    <td class="member-joined">{new Date(m.joinedAt).toLocaleString()}</td>
+                    <td class="member-joined" title={new Date(m.joinedAt).toLocaleString()}>
+                      {new Date(m.joinedAt).toLocaleDateString()}
+                    </td>
                     <td class="member-actions">
                       {m.pubkey !== self && m.role !== "owner" && (
                         <>
