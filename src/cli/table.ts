@@ -22,6 +22,7 @@ import { PRESENCE_VERBS } from "./commands/presence.js";
 import { STATE_VERBS } from "./commands/state.js";
 import { TALK_VERBS } from "./commands/talk.js";
 import { upVerb } from "./commands/up.js";
+import { openVerb } from "./commands/open.js";
 import { MEMORY_VERBS } from "./commands/memory.js";
 import { SKILL_VERBS } from "./commands/skills.js";
 import { TASK_VERBS } from "./commands/tasks.js";
@@ -33,6 +34,7 @@ import { SCHEDULE_VERBS } from "./commands/schedules.js";
 
 export const VERBS: readonly VerbDef[] = [
   upVerb,
+  openVerb,
   brokerVerb,
   ...MESH_VERBS,
   ...INVITE_VERBS,

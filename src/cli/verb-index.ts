@@ -17,6 +17,7 @@ const memory: Loader = async () => (await import("./commands/memory.js")).MEMORY
 
 export const VERB_INDEX: Readonly<Record<string, Loader>> = {
   up: async () => [(await import("./commands/up.js")).upVerb],
+  open: async () => [(await import("./commands/open.js")).openVerb],
   broker: async () => [(await import("./commands/broker.js")).brokerVerb],
   mesh,
   list: mesh,

@@ -112,6 +112,7 @@ describe("bad input", () => {
         ["ban", "bob"],
         ["unban", "bob"],
         ["launch"],
+        ["open", "--print"],
       ];
       for (const args of lines) {
         expectOneLineError(

@@ -17,6 +17,7 @@ interface UpJson {
   mesh: { mesh_id: string; slug: string; name: string; role: string; display_name: string };
   mesh_created: boolean;
   daemon_pid: number;
+  dashboard_url: string;
   invite: { link: string; code: string; role: string; expires_at: string; max_uses: number } | null;
 }
 
@@ -76,6 +77,7 @@ describe("claudemesh up", () => {
     expect(first.broker_url).toMatch(/^ws:\/\/127\.0\.0\.1:\d+\/ws$/);
     expect(first.invite?.link).toMatch(/^claudemesh:\/\/join\/127\.0\.0\.1:\d+\/[A-Z2-9]{8}\?tls=0#/);
     expect(first.broker_pid).toBe(brokerPid());
+    expect(first.dashboard_url).toBe(`${first.broker_url.replace(/^ws:/, "http:").replace(/\/ws$/, "")}/`);
   }, 90_000);
 
   it("passes doctor", async () => {
@@ -116,6 +118,7 @@ describe("claudemesh up", () => {
         timeoutMs: 30_000,
         message: view.output(),
       });
+      expect(view.output()).toContain(`web     ${first.dashboard_url}`);
       const sent = await bob.run(["send", "alice", "hello from bob"]);
       expect(sent.code, sent.stderr).toBe(0);
       await waitUntil(() => /bob .*→ you: hello from bob/.test(view.output()), {

@@ -49,13 +49,20 @@ export function App() {
   const membership = memberships.find((m) => m.meshId === meshId) ?? null;
   if (membership === null) return <Welcome error={loginError} onImported={(m) => reload(m.meshId)} />;
   return (
-    <MeshPage
-      key={membership.meshId}
-      membership={membership}
-      memberships={memberships}
-      onSelect={setMeshId}
-      onChanged={reload}
-    />
+    <>
+      {loginError !== null && (
+        <p id="login-error" class="error" role="alert">
+          {loginError}
+        </p>
+      )}
+      <MeshPage
+        key={membership.meshId}
+        membership={membership}
+        memberships={memberships}
+        onSelect={setMeshId}
+        onChanged={reload}
+      />
+    </>
   );
 }
 

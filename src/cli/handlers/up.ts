@@ -20,6 +20,7 @@ import type { Output } from "../output.js";
 import { daemon, isLoopbackUrl, shortKey } from "../services.js";
 import { userConfig } from "../mesh-config.js";
 import { printInvite } from "./invite.js";
+import { dashboardUrl } from "./open.js";
 
 function portOf(url: string): number | null {
   try {
@@ -179,6 +180,7 @@ export async function up(ctx: Context<typeof UP_FLAGS>): Promise<void> {
       },
       mesh_created: meshCreated,
       daemon_pid: version.pid,
+      dashboard_url: dashboardUrl(mesh.broker_url),
       invite: invite && {
         link: invite.link,
         web_link: invite.web_link,
@@ -201,6 +203,7 @@ export async function up(ctx: Context<typeof UP_FLAGS>): Promise<void> {
     `  mesh    ${c.bold(mesh.slug)} ${c.dim(`(${meshCreated ? "created" : "joined"})`)}, role ${mesh.role}`,
   );
   out.line(`  daemon  pid ${version.pid}`);
+  out.line(`  web     ${dashboardUrl(mesh.broker_url)} ${c.dim("(claudemesh open logs you in)")}`);
   out.line("");
   out.line(
     `you are ${c.bold(mesh.display_name)}: others send to you with \`claudemesh send ${mesh.display_name} "…"\``,
