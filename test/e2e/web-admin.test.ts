@@ -135,6 +135,32 @@ describe.skipIf(!haveChromium)("the owner in the browser", () => {
     expect(browser.errors).toEqual([]);
   }, 60_000);
 
+  it("is one more session of the CLI user, so a message to alice still reaches her daemon's inbox", async () => {
+    // A session presence of alice, shown to her own CLI as a person in the web app.
+    await expect
+      .poll(async () =>
+        (await alice.runJson<{ peers: Array<Record<string, unknown>> }>(["peers"])).peers.find(
+          (p) => p.channel === "claudemesh-web",
+        ),
+      )
+      .toMatchObject({ display_name: "alice-web", peer_role: "session", peer_type: "human" });
+
+    const invite = await alice.runJson<{ link: string }>(["invite", "--uses", "1"]);
+    const erin = new CliUser("erin");
+    try {
+      await erin.runJson(["join", invite.link, "--name", "erin"]);
+      const sent = await erin.run(["send", "alice", "for alice's sessions"]);
+      expect(sent.code, sent.stderr).toBe(0);
+    } finally {
+      await erin.dispose();
+    }
+    await expect
+      .poll(async () => (await alice.runJson<{ messages: Array<{ body: string }> }>(["inbox"])).messages)
+      .toContainEqual(expect.objectContaining({ body: "for alice's sessions" }));
+    await openView(page, "messages");
+    expect(await page.locator(".chat-text", { hasText: "for alice's sessions" }).count()).toBe(0);
+  });
+
   it("kicks, bans and unbans a member from the Members view", async () => {
     const invite = await alice.runJson<{ link: string }>(["invite", "--uses", "1"]);
     await bob.runJson(["join", invite.link, "--name", "bob"]);

@@ -91,7 +91,10 @@ export class WebMesh {
         publicKey: membership.pubkey,
         secretKey: membership.secretKey,
       },
-      displayName: membership.displayName,
+      // A session of a CLI user is named apart from the member, as its sessions are: "alice" stays the
+      // member (the daemon's inbox and every session of it) for `claudemesh send alice`.
+      displayName:
+        membership.presence === "session" ? `${membership.displayName}-web` : membership.displayName,
       sessionId: this.sessionId,
       ...(membership.presence === "session"
         ? { session: { sessionKey: generateIdentity(), role: "web" } }

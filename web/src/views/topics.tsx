@@ -15,6 +15,7 @@ import { useEvent } from "../store.js";
 
 /** How often a missing topic key is asked for again while the topic is open. */
 const KEY_RETRY_MS = 2_000;
+const HISTORY_POLL_MS = 5_000;
 
 interface Post {
   id: string;
@@ -205,6 +206,14 @@ function Topic(props: { mesh: WebMesh; topic: TopicEntry; onChanged: () => void 
     }, KEY_RETRY_MS);
     return () => clearInterval(timer);
   }, [keyMissing, topic.id]);
+
+  // A browser present as a session of a CLI user gets no live posts (the member's daemon takes them,
+  // protocol.md §4.6): it reads the history again every few seconds instead.
+  useEffect(() => {
+    if (mesh.membership.presence !== "session") return;
+    const timer = setInterval(() => void load(), HISTORY_POLL_MS);
+    return () => clearInterval(timer);
+  }, [topic.id, joined]);
 
   useEvent(
     mesh.topicPosts,
