@@ -4,6 +4,7 @@
  * takes it once: it is refused after its expiry, refused when this browser already used its nonce, and
  * removed from the address bar and the history as soon as it is read.
  */
+import { fromBase64Url } from "../../src/crypto/encoding.js";
 import { parseMembership, type Membership } from "./membership.js";
 
 export const LOGIN_KIND = "claudemesh-login";
@@ -15,7 +16,7 @@ export function loginFromHash(hash: string, now = Date.now()): Membership | stri
   if (match === null) return null;
   let value: Record<string, unknown>;
   try {
-    const json = new TextDecoder().decode(base64UrlBytes(match[1] as string));
+    const json = new TextDecoder().decode(fromBase64Url(match[1] as string));
     value = JSON.parse(json) as Record<string, unknown>;
   } catch {
     return "this login link is damaged; run `claudemesh open` again";
@@ -39,10 +40,4 @@ function usedNonces(): string[] {
     // Unreadable: start a new list.
     return [];
   }
-}
-
-function base64UrlBytes(text: string): Uint8Array {
-  const base64 = text.replace(/-/g, "+").replace(/_/g, "/");
-  const binary = atob(base64 + "=".repeat((4 - (base64.length % 4)) % 4));
-  return Uint8Array.from(binary, (c) => c.charCodeAt(0));
 }

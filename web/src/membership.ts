@@ -4,6 +4,8 @@
  * signatures. The same record is what an export file holds and what `claudemesh open` hands over in the
  * `#` part of its link (never sent to any server).
  */
+import { isHex } from "../../src/crypto/encoding.js";
+
 export interface Membership {
   meshId: string;
   meshName: string;
@@ -33,8 +35,6 @@ const KEY = "claudemesh.memberships.v1";
 /** What an export file says it is. */
 export const EXPORT_KIND = "claudemesh-web-identity";
 
-const HEX64 = /^[0-9a-f]{64}$/;
-const HEX128 = /^[0-9a-f]{128}$/;
 const B64URL32 = /^[A-Za-z0-9_-]{43}$/;
 
 /** A membership from untrusted JSON (an export file, a login link), or why it is not one. */
@@ -45,8 +45,8 @@ export function parseMembership(value: unknown): Membership | string {
   const fields = ["meshId", "meshName", "slug", "memberId", "role", "displayName", "brokerUrl", "joinedAt"];
   const missing = fields.filter((name) => text(name) === null || text(name) === "");
   if (missing.length > 0) return `not a claudemesh identity: ${missing.join(", ")} missing`;
-  if (!HEX64.test(text("pubkey") ?? "")) return "not a claudemesh identity: bad public key";
-  if (!HEX128.test(text("secretKey") ?? "")) return "not a claudemesh identity: bad secret key";
+  if (!isHex(text("pubkey"), 64)) return "not a claudemesh identity: bad public key";
+  if (!isHex(text("secretKey"), 128)) return "not a claudemesh identity: bad secret key";
   if (!B64URL32.test(text("rootKey") ?? "")) return "not a claudemesh identity: bad mesh key";
   if (!/^wss?:\/\//.test(text("brokerUrl") ?? "")) return "not a claudemesh identity: bad broker address";
   const m: Membership = {

@@ -5,6 +5,7 @@
  * keys of the shared keyring, which also seals copies for newcomers like the daemon does), acks each one
  * once it is kept, and tells the views. The broker sees only ciphertext and signatures.
  */
+import { errorText as messageOf } from "../../src/client/frame-io.js";
 import { MeshClient } from "../../src/client/mesh-client.js";
 import { encryptedTopicOf } from "../../src/client/push-crypto.js";
 import { peerEventsOf } from "../../src/client/peer-events.js";
@@ -15,6 +16,7 @@ import type { PushFrame } from "../../src/protocol/frames.js";
 import type { PeerEntry } from "../../src/protocol/families/presence.js";
 import { fromBase64Url } from "../../src/crypto/encoding.js";
 import { generateIdentity } from "../../src/crypto/identity.js";
+import { randomHexToken } from "../../src/crypto/ids.js";
 import { WEB_CHANNEL } from "../../src/protocol/constants.js";
 import { ChatLog } from "./chats.js";
 import type { Membership } from "./membership.js";
@@ -54,18 +56,13 @@ const consoleLogger: Logger = {
   error: (fields, message) => console.error(message ?? "", fields),
 };
 
-function randomId(prefix: string): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(8));
-  return `${prefix}${Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("")}`;
-}
-
 export class WebMesh {
   readonly membership: Membership;
   readonly client: MeshClient;
   readonly topics: TopicKeyring;
   readonly rootKey: Uint8Array;
   /** This page's presence's `sessionId` (a fresh one per page). */
-  readonly sessionId = randomId("web-");
+  readonly sessionId = `web-${randomHexToken(8)}`;
   readonly connection = new Store<Connection>({ kind: "connecting" });
   readonly peers = new Store<PeerEntry[]>([]);
   readonly chats: ChatLog;
@@ -174,7 +171,7 @@ export class WebMesh {
 
   /** Sends a direct message to a member and follows it until delivered. */
   async sendDirect(peerPubkey: string, peerName: string, text: string): Promise<void> {
-    const id = randomId("web-");
+    const id = `web-${randomHexToken(8)}`;
     this.chats.add({
       id,
       peer: peerPubkey,
@@ -273,6 +270,5 @@ export class WebMesh {
   }
 }
 
-export function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}
+/** What went wrong, as a sentence for the page. */
+export { messageOf };

@@ -4,6 +4,7 @@
  * at a time, or on a cron rule, and cancel. The message is encrypted here now, with the member key (or
  * the topic's key), exactly as `send` would; the broker keeps only the envelope and fires it later.
  */
+import { randomHexToken } from "../../../src/crypto/ids.js";
 import { useEffect, useState } from "preact/hooks";
 import { envelopeOf, type EnvelopeTarget } from "../../../src/client/send-envelope.js";
 import type { MemberEntry } from "../../../src/protocol/families/presence.js";
@@ -14,11 +15,6 @@ import { messageOf } from "../mesh.js";
 import { useValue } from "../store.js";
 
 type When = "in" | "at" | "cron";
-
-function randomId(): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(12));
-  return `web-${Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("")}`;
-}
 
 /** The target of `to`: a member's key (direct), `*` / `@group` (multicast), or `#topic` with its key. */
 async function targetOf(mesh: WebMesh, to: string): Promise<EnvelopeTarget> {
@@ -155,7 +151,12 @@ function ScheduleForm(props: {
         senderSecretKey: props.mesh.membership.secretKey,
         rootKey: props.mesh.rootKey,
       });
-      await props.mesh.client.schedule({ to: target.spec, envelope, ...timing, clientMessageId: randomId() });
+      await props.mesh.client.schedule({
+        to: target.spec,
+        envelope,
+        ...timing,
+        clientMessageId: `web-${randomHexToken(12)}`,
+      });
       setMessage("");
       props.onError(null);
     } catch (err) {
