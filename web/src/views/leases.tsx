@@ -4,6 +4,7 @@
  */
 import { useEffect, useState } from "preact/hooks";
 import type { LeaseEntry } from "../../../src/protocol/families/leases.js";
+import { useAction } from "../action.js";
 import type { ViewProps } from "../dashboard.js";
 import { messageOf } from "../mesh.js";
 import { useEvent, useValue } from "../store.js";
@@ -13,13 +14,12 @@ const MINUTE = 60_000;
 export default function LeasesView({ mesh }: ViewProps) {
   const connection = useValue(mesh.connection);
   const [leases, setLeases] = useState<LeaseEntry[]>([]);
-  const [error, setError] = useState<string | null>(null);
   const [resource, setResource] = useState("");
   const [reason, setReason] = useState("");
   const [minutes, setMinutes] = useState("30");
-  const [busy, setBusy] = useState(false);
   const self = mesh.membership.pubkey;
 
+  const { busy, error, setError, run: act } = useAction(() => reload());
   const reload = (): void => {
     mesh.client.listLeases().then(
       (list) => setLeases(list.leases),
@@ -34,17 +34,6 @@ export default function LeasesView({ mesh }: ViewProps) {
   });
 
   const ttl = (): number => Math.max(1, Number(minutes) || 30) * MINUTE;
-  const act = async (work: () => Promise<unknown>): Promise<void> => {
-    setBusy(true);
-    try {
-      await work();
-      setError(null);
-    } catch (err) {
-      setError(messageOf(err));
-    }
-    setBusy(false);
-    reload();
-  };
 
   return (
     <section id="leases-view">

@@ -6,6 +6,7 @@
 import { useEffect, useState } from "preact/hooks";
 import { meshDataKey } from "../../../src/client/value-crypto.js";
 import type { TaskEntry } from "../../../src/protocol/frames.js";
+import { useAction } from "../action.js";
 import type { ViewProps } from "../dashboard.js";
 import { messageOf } from "../mesh.js";
 import { useEvent, useValue } from "../store.js";
@@ -21,10 +22,10 @@ const PRIORITIES = ["low", "normal", "high", "urgent"];
 export default function TasksView({ mesh }: ViewProps) {
   const connection = useValue(mesh.connection);
   const [tasks, setTasks] = useState<TaskEntry[]>([]);
-  const [error, setError] = useState<string | null>(null);
   const [members, setMembers] = useState<string[]>([]);
   const [key] = useState(() => meshDataKey(mesh.rootKey));
 
+  const { error, setError, run: act } = useAction(() => reload());
   const reload = (): void => {
     mesh.client.listTasks({}, { dataKey: key }).then(
       (list) => {
@@ -45,16 +46,6 @@ export default function TasksView({ mesh }: ViewProps) {
   useEvent(mesh.systemEvents, (event) => {
     if (event.event === "task_change") reload();
   });
-
-  const act = async (work: () => Promise<unknown>): Promise<void> => {
-    try {
-      await work();
-      setError(null);
-    } catch (err) {
-      setError(messageOf(err));
-    }
-    reload();
-  };
 
   return (
     <section id="tasks-view">

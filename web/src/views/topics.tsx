@@ -8,6 +8,7 @@ import { useEffect, useRef, useState } from "preact/hooks";
 import { encryptForTarget } from "../../../src/client/push-crypto.js";
 import { openTopicHistoryEntry } from "../../../src/client/topic-history.js";
 import type { TopicEntry } from "../../../src/protocol/families/topics.js";
+import { useAction } from "../action.js";
 import type { ViewProps } from "../dashboard.js";
 import { formatSize, shareFile } from "../files-share.js";
 import { messageOf, type TopicPost, type WebMesh } from "../mesh.js";
@@ -147,9 +148,8 @@ function Topic(props: { mesh: WebMesh; topic: TopicEntry; onChanged: () => void 
   const joined = topic.joined === true;
   const [posts, setPosts] = useState<Post[] | null>(null);
   const [keyMissing, setKeyMissing] = useState(false);
-  const [error, setError] = useState<string | null>(null);
   const [text, setText] = useState("");
-  const [busy, setBusy] = useState(false);
+  const { busy, error, setError, run: act } = useAction(props.onChanged);
   const [attaching, setAttaching] = useState<{ name: string; done: number; total: number } | null>(null);
   const [attachKey, setAttachKey] = useState(0);
   const end = useRef<HTMLDivElement>(null);
@@ -240,19 +240,6 @@ function Topic(props: { mesh: WebMesh; topic: TopicEntry; onChanged: () => void 
   );
 
   useEffect(() => end.current?.scrollIntoView({ block: "end" }), [posts?.length]);
-
-  const act = async (work: () => Promise<unknown>): Promise<void> => {
-    setBusy(true);
-    setError(null);
-    try {
-      await work();
-      props.onChanged();
-    } catch (err) {
-      setError(messageOf(err));
-    } finally {
-      setBusy(false);
-    }
-  };
 
   const join = (): Promise<void> =>
     act(async () => {
