@@ -4,12 +4,9 @@
  * build has no SHA-256) and randomness from the Web Crypto API.
  */
 import { sha256 } from "@noble/hashes/sha2.js";
+import { toHex } from "../../src/crypto/encoding.js";
 
 type Digest = { digest(encoding: "hex"): string; digest(): Uint8Array };
-
-function hex(bytes: Uint8Array): string {
-  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
-}
 
 export function createHash(algorithm: string): {
   update(data: string | Uint8Array, encoding?: "utf8"): { digest: Digest["digest"] };
@@ -19,7 +16,7 @@ export function createHash(algorithm: string): {
     update(data) {
       const hash = sha256(typeof data === "string" ? new TextEncoder().encode(data) : data);
       return {
-        digest: ((encoding?: "hex") => (encoding === "hex" ? hex(hash) : hash)) as Digest["digest"],
+        digest: ((encoding?: "hex") => (encoding === "hex" ? toHex(hash) : hash)) as Digest["digest"],
       };
     },
   };
