@@ -44,8 +44,8 @@ export interface EnsureDaemonOptions {
   /** Start the daemon when none answers; otherwise fail with `daemon_not_running`. */
   spawn: boolean;
   /**
-   * How long to wait for a started daemon to answer.
-   * @default 5000
+   * How long to wait for a started daemon to answer (it is given up on sooner if it exits).
+   * @default DAEMON_START_TIMEOUT_MS
    */
   timeoutMs?: number;
   /** Called once when a start begins (e.g. to show a spinner). */
@@ -54,6 +54,8 @@ export interface EnsureDaemonOptions {
   client?: { token?: string | null; timeoutMs?: number };
 }
 
+/** A daemon that is still alive may take this long to answer on a busy machine before it counts as failed. */
+export const DAEMON_START_TIMEOUT_MS = 30_000;
 /** A failed start less than this long ago fails fast instead of spawning again. */
 export const SPAWN_FAILURE_COOLDOWN_MS = 30_000;
 /** A spawn lock older than this is left over from a crashed caller. */
@@ -251,7 +253,7 @@ export async function ensureDaemon(options: EnsureDaemonOptions): Promise<Daemon
       daemonLogTail(),
     );
   }
-  const timeoutMs = options.timeoutMs ?? 5_000;
+  const timeoutMs = options.timeoutMs ?? DAEMON_START_TIMEOUT_MS;
   options.onStart?.("starting the claudemesh daemon");
   const lock = daemonFiles.spawnLock();
   const deadline = Date.now() + timeoutMs + STALE_LOCK_MS;
