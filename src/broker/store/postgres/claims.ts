@@ -1,5 +1,6 @@
 import type { ClaimScope, ClaimStore, ClaimedDelivery, DueRecipient } from "../port/index.js";
 import { BACKOFF_MAX_MS, reofferDelayMs } from "../retention.js";
+import type postgres from "postgres";
 import type { Db, PgContext } from "./db.js";
 import { messageColumns, toMessage, type MessageDbRow } from "./message-row.js";
 
@@ -22,12 +23,15 @@ function reofferDelaySql(attempts: string): string {
 
 const NEXT_OFFER_DELAY = reofferDelaySql("d.attempts + 1");
 
+type Fragment = postgres.Fragment;
+
 /**
  * Claims one scope's rows in one statement (protocol.md §4.6): eligible rows addressed to its session
  * key or to its member, in accept order, locked with `SKIP LOCKED` so a claimer on another connection
  * (or node) passes over rows being claimed instead of waiting for them or taking them twice.
  * Eligibility: open, lease free or expired, not backing off, priority let through, multicast only for
- * visible presences, never the excluded (sending) presence.
+ * visible presences, never the excluded (sending) presence. Session and member rows are picked apart,
+ * each on its own open-rows index (an `OR` of the two leaves the planner only the mesh prefix to search).
  */
 async function claimScope(
   db: Db,
@@ -37,22 +41,32 @@ async function claimScope(
   limit: number,
 ): Promise<ClaimedDelivery[]> {
   if (scope.priorities.length === 0 || (!scope.sessionPubkey && !scope.memberId)) return [];
+  const eligible = db`
+    d.state IN ('pending', 'claimed')
+    AND (d.state = 'pending' OR d.claim_expires_at <= ${now})
+    AND d.next_offer_at <= ${now}
+    AND d.priority = ANY(${[...scope.priorities]}::text[])
+    AND (${scope.multicast} OR NOT d.is_multicast)
+    AND (d.excluded_presence IS NULL OR d.excluded_presence <> ${scope.presenceId})`;
+  const arm = (recipient: Fragment) => db`
+    SELECT d.id FROM deliveries d
+    WHERE d.mesh_id = ${scope.meshId} AND ${recipient} AND ${eligible}
+    ORDER BY d.id LIMIT ${limit}
+    FOR UPDATE SKIP LOCKED`;
+  const arms: Fragment[] = [];
+  if (scope.sessionPubkey) {
+    arms.push(arm(db`d.recipient_pubkey = ${scope.sessionPubkey} AND d.recipient_kind = 'session'`));
+  }
+  if (scope.memberId) {
+    arms.push(arm(db`d.recipient_member_id = ${scope.memberId} AND d.recipient_kind = 'member'`));
+  }
+  const picked =
+    arms.length === 1
+      ? arms[0]!
+      : db`WITH s AS (${arms[0]!}), m AS (${arms[1]!})
+           SELECT id FROM s UNION ALL SELECT id FROM m ORDER BY id LIMIT ${limit}`;
   const rows = await db<ClaimedDbRow[]>`
-    WITH picked AS (
-      SELECT d.id FROM deliveries d
-      WHERE d.mesh_id = ${scope.meshId}
-        AND ((d.recipient_kind = 'session' AND d.recipient_pubkey = ${scope.sessionPubkey}::text)
-             OR (d.recipient_kind = 'member' AND d.recipient_member_id = ${scope.memberId}::text))
-        AND d.state IN ('pending', 'claimed')
-        AND (d.state = 'pending' OR d.claim_expires_at <= ${now})
-        AND d.next_offer_at <= ${now}
-        AND d.priority = ANY(${[...scope.priorities]}::text[])
-        AND (${scope.multicast} OR NOT d.is_multicast)
-        AND (d.excluded_presence IS NULL OR d.excluded_presence <> ${scope.presenceId})
-      ORDER BY d.id
-      LIMIT ${limit}
-      FOR UPDATE SKIP LOCKED
-    ), claimed AS (
+    WITH picked AS (${picked}), claimed AS (
       UPDATE deliveries d SET state = 'claimed', claim_presence_id = ${scope.presenceId},
         claim_expires_at = ${expiresAt}, attempts = d.attempts + 1,
         next_offer_at = ${expiresAt}::bigint + ${db.unsafe(NEXT_OFFER_DELAY)}

@@ -2,27 +2,52 @@ import type { AckInput, DeliveryStore } from "../port/index.js";
 import type { Db, PgContext } from "./db.js";
 
 /**
- * One ack (protocol.md §4.9): rows of the message addressed to the acking presence (same mesh, still
- * open, its proven session key or its member, not excluding it; a null session key matches nothing).
- * The broker id wins when both ids are given: a client id is chosen by the sender, and another message's
- * sender could reuse it to make this ack swallow a copy the presence never received. Client ids are
- * searched among the presence's own open rows (few), so they need no index.
+ * Which rows an ack may mark (protocol.md §4.9): still open, addressed to the acking presence's proven
+ * session key or to its member, not excluding it (a null session key matches nothing). The mesh is
+ * checked on the message (a delivery's mesh is its message's): a condition on `d.mesh_id` would offer the
+ * planner the open-rows indexes, whose mesh-only prefix it picks while the table's statistics are young,
+ * scanning every open row of the mesh per ack.
  */
-async function ackOne(db: Db, ack: AckInput, now: number): Promise<number> {
-  const message =
-    ack.brokerMessageId !== null
-      ? db`d.message_seq = (SELECT seq FROM messages WHERE id = ${ack.brokerMessageId})`
-      : ack.clientMessageId !== null
-        ? db`(SELECT client_message_id FROM messages WHERE seq = d.message_seq) = ${ack.clientMessageId}`
-        : null;
-  if (message === null) return 0;
-  const result = await db`
+const ACKABLE = (db: Db) => db`
+  d.state IN ('pending', 'claimed')
+  AND ((d.recipient_kind = 'session' AND d.recipient_pubkey = a.session_pubkey)
+       OR (d.recipient_kind = 'member' AND d.recipient_member_id = a.member_id))
+  AND (d.excluded_presence IS NULL OR d.excluded_presence <> a.presence_id)`;
+
+/**
+ * Acks by broker id, in one statement; returns the `ord` of the ack each marked row counts for. Two acks
+ * of one row mark it once.
+ */
+async function ackByBrokerId(db: Db, acks: AckInput[], now: number): Promise<{ ord: number }[]> {
+  if (acks.length === 0) return [];
+  return db<{ ord: number }[]>`
     UPDATE deliveries d SET state = 'delivered', delivered_at = ${now}
-    WHERE ${message} AND d.mesh_id = ${ack.meshId} AND d.state IN ('pending', 'claimed')
-      AND ((d.recipient_kind = 'session' AND d.recipient_pubkey = ${ack.sessionPubkey}::text)
-           OR (d.recipient_kind = 'member' AND d.recipient_member_id = ${ack.memberId}))
-      AND (d.excluded_presence IS NULL OR d.excluded_presence <> ${ack.presenceId})`;
-  return result.count;
+    FROM unnest(${acks.map((a) => a.brokerMessageId)}::text[], ${acks.map((a) => a.meshId)}::text[],
+                ${acks.map((a) => a.sessionPubkey)}::text[], ${acks.map((a) => a.memberId)}::text[],
+                ${acks.map((a) => a.presenceId)}::text[])
+         WITH ORDINALITY AS a(message_id, mesh_id, session_pubkey, member_id, presence_id, ord)
+    JOIN messages m ON m.id = a.message_id AND m.mesh_id = a.mesh_id
+    WHERE d.message_seq = m.seq AND ${ACKABLE(db)}
+    RETURNING a.ord`;
+}
+
+/**
+ * Acks by client id alone, one statement each, run in order. A client id is chosen by its sender, so it
+ * is searched among the acking presence's own open rows (few), which needs no index.
+ */
+async function ackByClientId(db: Db, acks: AckInput[], now: number): Promise<{ ord: number }[]> {
+  const marked: { ord: number }[] = [];
+  for (const [i, ack] of acks.entries()) {
+    const result = await db`
+      UPDATE deliveries d SET state = 'delivered', delivered_at = ${now}
+      FROM (VALUES (${ack.sessionPubkey}::text, ${ack.memberId}::text, ${ack.presenceId}::text))
+           AS a(session_pubkey, member_id, presence_id)
+      WHERE d.mesh_id = ${ack.meshId}
+        AND (SELECT client_message_id FROM messages WHERE seq = d.message_seq) = ${ack.clientMessageId}
+        AND ${ACKABLE(db)}`;
+    for (let n = 0; n < result.count; n++) marked.push({ ord: i + 1 });
+  }
+  return marked;
 }
 
 /** Acks, retargeting, ban revocation and queue depth. */
@@ -30,8 +55,23 @@ export function deliveryMethods(ctx: PgContext): DeliveryStore {
   return {
     async ackDeliveries(acks, now) {
       if (acks.length === 0) return [];
-      // One statement per ack, pipelined, run in input order: an ack finds what earlier ones left open.
-      return ctx.run(true, (db) => Promise.all(acks.map((ack) => ackOne(db, ack, now))));
+      // The broker id wins when both ids are given: a client id is chosen by the sender, and another
+      // message's sender could reuse it to make this ack swallow a copy the presence never received.
+      const counts = acks.map(() => 0);
+      const byBroker = [...acks.keys()].filter((i) => acks[i]!.brokerMessageId !== null);
+      const byClient = [...acks.keys()].filter(
+        (i) => acks[i]!.brokerMessageId === null && acks[i]!.clientMessageId !== null,
+      );
+      const count = (indexes: number[]) => (rows: { ord: number }[]) => {
+        for (const { ord } of rows) counts[indexes[ord - 1]!]!++;
+      };
+      await ctx.run(true, (db) =>
+        Promise.all([
+          ackByBrokerId(db, byBroker.map((i) => acks[i]!), now).then(count(byBroker)),
+          ackByClientId(db, byClient.map((i) => acks[i]!), now).then(count(byClient)),
+        ]),
+      );
+      return counts;
     },
     async markDelivered(deliveryIds, now) {
       if (deliveryIds.length === 0) return;
