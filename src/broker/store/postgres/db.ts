@@ -95,16 +95,27 @@ export function asStorageError(err: unknown): unknown {
 }
 
 interface OpenTransaction {
-  sql: TransactionSql;
+  sql: ReservedSql;
   /** False once `work` has finished: async work it left behind (timers) must not join a committed one. */
   open: boolean;
   /** The calls made inside run one after another: a connection runs one savepoint at a time. */
   queue: Promise<unknown>;
+  /** Savepoints made so far (their names). */
+  savepoints: number;
+  /**
+   * Statements sent ahead without waiting for their answers (BEGIN, SAVEPOINT, RELEASE): they travel in
+   * the same write as the statements after them, and are awaited before COMMIT. Each settles to its error.
+   */
+  sentAhead: Promise<unknown>[];
 }
 
 /**
  * Shared by the adapter's modules: the pool, and the transaction `transaction()` holds open for the
  * async context it runs `work` in ({@link AsyncLocalStorage}), which every method called inside joins.
+ *
+ * Round trips are what a transaction costs here (each one wakes the server and this process), so the
+ * statements that bracket the work — BEGIN, SAVEPOINT, RELEASE — are sent ahead with the statements that
+ * follow them instead of each waiting for its own answer.
  */
 export class PgContext {
   readonly #open = new AsyncLocalStorage<OpenTransaction>();
@@ -127,13 +138,13 @@ export class PgContext {
     const tx = this.#current();
     try {
       if (tx) {
-        const result = tx.queue.then(() => tx.sql.savepoint(async (sp) => ({ value: await fn(sp) })));
+        const result = tx.queue.then(() => inSavepoint(tx, fn));
         // The next call waits for this one, failed or not; this call's own caller sees its failure.
         tx.queue = result.catch(() => undefined);
         return (await result).value;
       }
       if (!atomic) return await fn(this.sql);
-      return (await this.sql.begin(async (t) => ({ value: await fn(t) }))).value;
+      return await this.#begin((tx) => fn(tx.sql));
     } catch (err) {
       throw asStorageError(err);
     }
@@ -162,19 +173,77 @@ export class PgContext {
   async transaction<T>(work: () => Promise<T>): Promise<T> {
     if (this.#current()) return work();
     try {
-      const { value } = await this.sql.begin(async (sql) => {
-        const tx: OpenTransaction = { sql, open: true, queue: Promise.resolve() };
-        try {
-          const result = await this.#open.run(tx, work);
-          await tx.queue;
-          return { value: result };
-        } finally {
-          tx.open = false;
-        }
-      });
-      return value;
+      return await this.#begin((tx) => this.#open.run(tx, work));
     } catch (err) {
       throw asStorageError(err);
     }
+  }
+
+  /**
+   * Runs `body` in a transaction on a reserved connection: BEGIN goes out with its first statements, and
+   * COMMIT is sent once `body`, every call it queued and every statement sent ahead have succeeded.
+   */
+  async #begin<T>(body: (tx: OpenTransaction) => Promise<T>): Promise<T> {
+    const sql = await this.sql.reserve();
+    const tx: OpenTransaction = { sql, open: true, queue: Promise.resolve(), savepoints: 0, sentAhead: [] };
+    let result: T;
+    try {
+      sendAhead(tx, "BEGIN");
+      result = await body(tx);
+      await tx.queue;
+      tx.open = false;
+      // COMMIT goes out with the last RELEASE. Had anything sent ahead failed, the server answers COMMIT
+      // with ROLLBACK (not an error): the failure is thrown, and nothing was committed.
+      const [, commit] = await Promise.all([settleSentAhead(tx), sql.unsafe("COMMIT")]);
+      if (commit.command !== "COMMIT") throw new Error(`COMMIT answered ${commit.command}`);
+    } catch (err) {
+      tx.open = false;
+      const answered = await sql.unsafe("ROLLBACK").then(
+        () => true,
+        () => false,
+      );
+      // A connection that no longer answers was closed under the transaction and is already back among
+      // the pool's closed ones (reconnected on demand): releasing it would list it as open.
+      if (answered) sql.release();
+      throw err;
+    }
+    sql.release();
+    return result;
+  }
+}
+
+type ReservedSql = postgres.ReservedSql<Types>;
+
+/** Sends `statement` on the transaction's connection without waiting for its answer. */
+function sendAhead(tx: OpenTransaction, statement: string): void {
+  tx.sentAhead.push(tx.sql.unsafe(statement).then(() => null, (err: unknown) => err));
+}
+
+/** Waits for every statement sent ahead; throws the first one's error. */
+async function settleSentAhead(tx: OpenTransaction): Promise<void> {
+  const outcomes = await Promise.all(tx.sentAhead.splice(0));
+  const failed = outcomes.find((outcome) => outcome !== null);
+  if (failed !== undefined) throw failed;
+}
+
+/**
+ * `fn` on the open transaction inside a savepoint: SAVEPOINT goes out with `fn`'s first statements and
+ * RELEASE with whatever comes next; on failure the transaction is rolled back to the savepoint (so it can
+ * go on) and `fn`'s error is thrown.
+ */
+async function inSavepoint<T>(tx: OpenTransaction, fn: (db: Db) => Promise<T>): Promise<{ value: T }> {
+  const name = `s${++tx.savepoints}`;
+  sendAhead(tx, `SAVEPOINT ${name}`);
+  try {
+    const value = await fn(tx.sql);
+    sendAhead(tx, `RELEASE SAVEPOINT ${name}`);
+    return { value };
+  } catch (err) {
+    // Only `fn`'s own statements can have failed (everything sent ahead went before them); once rolled
+    // back to the savepoint the transaction goes on. A rollback that fails leaves it aborted, which COMMIT
+    // then reports.
+    await tx.sql.unsafe(`ROLLBACK TO SAVEPOINT ${name}`).catch(() => undefined);
+    sendAhead(tx, `RELEASE SAVEPOINT ${name}`);
+    throw err;
   }
 }

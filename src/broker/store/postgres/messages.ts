@@ -91,7 +91,7 @@ async function claimKeys(
 async function insertMessages(db: Db, created: AcceptInput[]): Promise<void> {
   if (created.length === 0) return;
   const column = <K extends keyof AcceptInput["message"]>(key: K) => created.map((c) => c.message[key]);
-  await db`
+  const messages = db`
     INSERT INTO messages (${db([...MESSAGE_COLUMNS])})
     SELECT ${db(messageColumns("r"))} FROM unnest(
       ${column("id")}::text[], ${column("meshId")}::text[], ${column("senderMemberId")}::text[],
@@ -105,9 +105,13 @@ async function insertMessages(db: Db, created: AcceptInput[]): Promise<void> {
   const rows = created.flatMap((c) =>
     c.deliveries.map((d) => ({ ...d, messageId: c.message.id, multicast: !isPubkey(c.message.targetSpec) })),
   );
-  if (rows.length === 0) return;
+  if (rows.length === 0) {
+    await messages;
+    return;
+  }
   const field = <K extends keyof (typeof rows)[number]>(key: K) => rows.map((r) => r[key]);
-  await db`
+  // Sent together (one connection runs them in order): the deliveries find the messages just inserted.
+  const deliveries = db`
     INSERT INTO deliveries (message_seq, mesh_id, recipient_kind, recipient_member_id, recipient_pubkey,
                             excluded_presence, priority, is_multicast)
     SELECT m.seq, m.mesh_id, r.recipient_kind, r.recipient_member_id, r.recipient_pubkey, r.excluded_presence,
@@ -119,6 +123,7 @@ async function insertMessages(db: Db, created: AcceptInput[]): Promise<void> {
                               excluded_presence, is_multicast, ord)
     JOIN messages m ON m.id = r.message_id
     ORDER BY r.ord`;
+  await Promise.all([messages, deliveries]);
 }
 
 /** Accepting messages (protocol.md §4.3 step 7, §4.5) and `message_status` lookups (§4.11). */
