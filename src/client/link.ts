@@ -58,6 +58,9 @@ export class Link {
   #lastError: ConnectionError | null = null;
   #localFailure: MeshClientError | null = null;
   #socketError: string | null = null;
+  /** The TCP socket under the WebSocket, where there is one (Node): see {@link send}. */
+  #stream: { cork(): void; uncork(): void } | null = null;
+  #corked = false;
 
   /** Opens the socket. Throws (synchronously) on a URL the WebSocket client cannot use. */
   constructor(options: LinkOptions) {
@@ -76,6 +79,7 @@ export class Link {
         ws.terminate();
       },
     );
+    ws.on("upgrade", (response) => (this.#stream = response.socket));
     ws.on("open", () => void this.#sendHello(false));
     ws.on("message", (data) => this.#onMessage(data));
     ws.on("ping", () => this.#watchdog.touch());
@@ -102,7 +106,20 @@ export class Link {
     return this.#authenticated && this.#ws.readyState === WebSocket.OPEN;
   }
 
+  /**
+   * Sends a frame. Frames sent during one event-loop turn leave in one write (the socket is corked until
+   * the turn ends): a burst of sends or acks costs one system call instead of one per frame.
+   */
   send(text: string): void {
+    const stream = this.#stream;
+    if (stream && !this.#corked) {
+      this.#corked = true;
+      stream.cork();
+      setImmediate(() => {
+        this.#corked = false;
+        stream.uncork();
+      });
+    }
     this.#ws.send(text);
   }
 
