@@ -46,6 +46,24 @@ export function claimsContract(ctx: ContractContext): void {
       expect(again?.map((r) => [r.message.id, r.attempts])).toEqual([[input.message.id, 2]]);
     });
 
+    it("claims the message that committed, never one from an accept that rolled back", async () => {
+      const store = ctx.store();
+      const { mesh, peer } = await seedPeer(store);
+      const from = sender(mesh.owner);
+      const rolledBack = dmToMember(from, peer, { ciphertext: "cm9sbGVkIGJhY2s=" });
+      await expect(
+        store.transaction(async () => {
+          await store.acceptMessages([rolledBack]);
+          throw new Error("batch failed");
+        }),
+      ).rejects.toThrow("batch failed");
+      // The next accept may be handed the row number the rolled-back one had.
+      const committed = dmToMember(from, peer, { ciphertext: "Y29tbWl0dGVk" });
+      await store.acceptMessages([committed]);
+      const [rows] = await store.claimDeliveries([memberScope(peer, "p1")], T0, LEASE_MS, 10);
+      expect(rows?.map((r) => r.message)).toEqual([committed.message]);
+    });
+
     it("gives session-level rows only to that session key, member-level rows only to member scopes", async () => {
       const store = ctx.store();
       const { mesh, peer } = await seedPeer(store);

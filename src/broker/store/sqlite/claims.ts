@@ -1,12 +1,13 @@
 import type { Statement } from "better-sqlite3";
 import type { Priority } from "../../../protocol/index.js";
-import type { ClaimScope, ClaimStore, ClaimedDelivery, DueRecipient } from "../port/index.js";
+import type { ClaimScope, ClaimStore, ClaimedDelivery, DueRecipient, MessageRow } from "../port/index.js";
 import { reofferDelayMs } from "../retention.js";
 import type { SqliteContext } from "./db.js";
 import { messageColumns, toMessage, type MessageDbRow } from "./message-row.js";
 
-interface ClaimableDbRow extends MessageDbRow {
+interface ClaimableDbRow {
   delivery_id: number;
+  message_seq: number;
   recipient_kind: "member" | "session";
   recipient_pubkey: string;
   attempts: number;
@@ -55,8 +56,8 @@ const ELIGIBLE = `
  * the statement for re-preparation on every execution (measured: ~40x slower claims).
  */
 function claimQuery(recipientMatch: string, limit: number): string {
-  return `SELECT d.id AS delivery_id, d.recipient_kind, d.recipient_pubkey, d.attempts, ${messageColumns("m")}
-    FROM deliveries d JOIN messages m ON m.seq = d.message_seq
+  return `SELECT d.id AS delivery_id, d.message_seq, d.recipient_kind, d.recipient_pubkey, d.attempts
+    FROM deliveries d
     WHERE d.mesh_id = @mesh_id AND ${recipientMatch} AND ${ELIGIBLE}
     ORDER BY d.id LIMIT ${limit}`;
 }
@@ -123,6 +124,17 @@ export function claimMethods(ctx: SqliteContext): ClaimStore {
       }
       return queries;
     };
+    const messageBySeq = db.prepare<[number], MessageDbRow>(
+      `SELECT ${messageColumns()} FROM messages WHERE seq = ?`,
+    );
+    // A message accepted lately comes from memory; others are read (a claimable row's message exists).
+    const messageOf = (seq: number): MessageRow => {
+      const recent = ctx.recentMessages.get(seq);
+      if (recent) return recent;
+      const row = messageBySeq.get(seq);
+      if (!row) throw new Error(`message ${seq} of a claimable delivery is missing`);
+      return toMessage(row);
+    };
     const markClaimed = db.prepare<ClaimUpdate>(
       `UPDATE deliveries SET state = 'claimed', claim_presence_id = @presence_id, claim_expires_at = @expires_at,
          attempts = @attempts, next_offer_at = @next_offer_at
@@ -169,7 +181,7 @@ export function claimMethods(ctx: SqliteContext): ClaimStore {
           recipientKind: row.recipient_kind,
           recipientPubkey: row.recipient_pubkey,
           attempts,
-          message: toMessage(row),
+          message: messageOf(row.message_seq),
         };
       });
     };

@@ -1,4 +1,5 @@
 import Database from "better-sqlite3";
+import type { MessageRow } from "../port/index.js";
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync, statSync } from "node:fs";
 import { dirname } from "node:path";
 
@@ -59,12 +60,45 @@ export function openDatabase(path: string): Db {
   return db;
 }
 
+/** Messages kept by {@link RecentMessages} (the oldest goes first). */
+const RECENT_MESSAGES = 4_096;
+
 /**
- * Shared by the adapter's modules: the connection, and statements prepared once, on first use. Preparing
- * needs the tables, so it is refused with a clear error before `migrate()`.
+ * Messages this adapter accepted lately, by `seq`, so a claim soon after the accept takes the message
+ * from memory instead of reading its row back. Sound because a message never changes while it has an
+ * open delivery (only retention, after every delivery is finished, drops its body). Every insert into
+ * `messages` is an accept, which records the row here, so a `seq` handed out again (after a rollback, or
+ * after retention deleted the newest row) replaces its entry; rollbacks and deletions clear the whole
+ * map all the same, so it never holds a row that does not exist.
+ */
+export class RecentMessages {
+  readonly #bySeq = new Map<number, MessageRow>();
+
+  add(seq: number, message: MessageRow): void {
+    if (this.#bySeq.size >= RECENT_MESSAGES) {
+      const oldest = this.#bySeq.keys().next();
+      if (!oldest.done) this.#bySeq.delete(oldest.value);
+    }
+    this.#bySeq.set(seq, message);
+  }
+
+  get(seq: number): MessageRow | undefined {
+    return this.#bySeq.get(seq);
+  }
+
+  clear(): void {
+    this.#bySeq.clear();
+  }
+}
+
+/**
+ * Shared by the adapter's modules: the connection, statements prepared once, on first use, and the
+ * recently accepted messages. Preparing needs the tables, so it is refused with a clear error before
+ * `migrate()`.
  */
 export class SqliteContext {
   private migrated = false;
+  readonly recentMessages = new RecentMessages();
 
   constructor(readonly db: Db) {}
 

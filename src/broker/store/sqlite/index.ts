@@ -154,6 +154,7 @@ export function createSqliteStore({ path, backgroundCheckpoints, filesDir }: Sql
       } catch (err) {
         // A failed COMMIT may already have ended the transaction.
         if (db.inTransaction) rollback.run();
+        ctx.recentMessages.clear();
         throw err;
       }
     },

@@ -111,6 +111,7 @@ export function messageMethods(ctx: SqliteContext): MessageStore {
         }
       }
       const seq = Number(insertMessage.run(messageParams(m)).lastInsertRowid);
+      ctx.recentMessages.add(seq, m);
       const isMulticast = isPubkey(m.targetSpec) ? 0 : 1;
       for (const d of input.deliveries) {
         insertDelivery.run({
@@ -165,7 +166,14 @@ export function messageMethods(ctx: SqliteContext): MessageStore {
       );
     },
     async acceptMessages(batch) {
-      return batch.length === 0 ? [] : q().accept.immediate(batch);
+      if (batch.length === 0) return [];
+      try {
+        return q().accept.immediate(batch);
+      } catch (err) {
+        // Rolled back: the `seq`s it handed out will be handed out again.
+        ctx.recentMessages.clear();
+        throw err;
+      }
     },
     async lookupMessage(meshId, senderMemberId, idOrPrefix): Promise<MessageLookup> {
       if (!MESSAGE_ID.test(idOrPrefix)) return { status: "not_found" };

@@ -78,7 +78,10 @@ export function sweepMethods(ctx: SqliteContext): SweepStore {
     async sweep(now, limit) {
       if (!Number.isSafeInteger(limit) || limit <= 0)
         throw new RangeError(`sweep limit must be a positive integer, got ${limit}`);
-      return q().immediate(now, limit);
+      const result = q().immediate(now, limit);
+      // A deleted message's `seq` may be handed out again.
+      if (result.deletedMessages > 0) ctx.recentMessages.clear();
+      return result;
     },
   };
 }
