@@ -24,14 +24,6 @@ interface ScopeParams {
   multicast: number;
 }
 
-interface ClaimUpdate {
-  id: number;
-  presence_id: string;
-  expires_at: number;
-  attempts: number;
-  next_offer_at: number;
-}
-
 interface RecipientDbRow {
   mesh_id: string;
   recipient_kind: "member" | "session";
@@ -135,10 +127,13 @@ export function claimMethods(ctx: SqliteContext): ClaimStore {
       if (!row) throw new Error(`message ${seq} of a claimable delivery is missing`);
       return toMessage(row);
     };
-    const markClaimed = db.prepare<ClaimUpdate>(
-      `UPDATE deliveries SET state = 'claimed', claim_presence_id = @presence_id, claim_expires_at = @expires_at,
-         attempts = @attempts, next_offer_at = @next_offer_at
-       WHERE id = @id`,
+    // Once per claimed row: bound positionally (see MESSAGE_VALUES).
+    const markClaimed = db.prepare<
+      [presenceId: string, expiresAt: number, attempts: number, nextOfferAt: number, id: number]
+    >(
+      `UPDATE deliveries SET state = 'claimed', claim_presence_id = ?, claim_expires_at = ?, attempts = ?,
+         next_offer_at = ?
+       WHERE id = ?`,
     );
 
     const claimScope = (
@@ -169,13 +164,7 @@ export function claimMethods(ctx: SqliteContext): ClaimStore {
         const attempts = row.attempts + 1;
         // The backoff is fixed at claim time, so no path can re-offer early, whoever asks.
         const nextOfferAt = expiresAt + reofferDelayMs(attempts);
-        markClaimed.run({
-          id: row.delivery_id,
-          presence_id: scope.presenceId,
-          expires_at: expiresAt,
-          attempts,
-          next_offer_at: nextOfferAt,
-        });
+        markClaimed.run(scope.presenceId, expiresAt, attempts, nextOfferAt, row.delivery_id);
         return {
           deliveryId: row.delivery_id,
           recipientKind: row.recipient_kind,

@@ -1,61 +1,62 @@
 import type { AckInput, DeliveryStore } from "../port/index.js";
 import type { SqliteContext } from "./db.js";
 
-interface AckParams {
-  mesh_id: string;
-  presence_id: string;
-  session_pubkey: string | null;
-  member_id: string;
-  id: string;
-  now: number;
-}
-
 /**
  * Rows a presence may ack (protocol.md §4.9): same mesh, still open, addressed to its proven session key
- * or to its member, and not excluding it. A NULL session key matches nothing.
+ * or to its member, and not excluding it. A NULL session key matches nothing. Bound positionally, after
+ * the statement's own parameters, by {@link ackableValues} (acks run once per message).
  */
 const ACKABLE = `
-  mesh_id = @mesh_id AND state IN ('pending', 'claimed')
-  AND ((recipient_kind = 'session' AND recipient_pubkey = @session_pubkey)
-       OR (recipient_kind = 'member' AND recipient_member_id = @member_id))
-  AND (excluded_presence IS NULL OR excluded_presence <> @presence_id)`;
+  mesh_id = ? AND state IN ('pending', 'claimed')
+  AND ((recipient_kind = 'session' AND recipient_pubkey = ?)
+       OR (recipient_kind = 'member' AND recipient_member_id = ?))
+  AND (excluded_presence IS NULL OR excluded_presence <> ?)`;
+
+type AckableValues = [meshId: string, sessionPubkey: string | null, memberId: string, presenceId: string];
+
+function ackableValues(ack: AckInput): AckableValues {
+  return [ack.meshId, ack.sessionPubkey, ack.memberId, ack.presenceId];
+}
 
 /** Acks, retargeting, ban revocation and queue depth. */
 export function deliveryMethods(ctx: SqliteContext): DeliveryStore {
   const q = ctx.statements((db) => {
-    const ackByBrokerId = db.prepare<AckParams>(
-      `UPDATE deliveries SET state = 'delivered', delivered_at = @now
-       WHERE message_seq = (SELECT seq FROM messages WHERE id = @id) AND ${ACKABLE}`,
+    const ackByBrokerId = db.prepare<[now: number, messageId: string, ...AckableValues]>(
+      `UPDATE deliveries SET state = 'delivered', delivered_at = ?
+       WHERE message_seq = (SELECT seq FROM messages WHERE id = ?) AND ${ACKABLE}`,
     );
     // Client ids are searched among the presence's own open rows (few), so they need no index. One
     // statement per recipient kind keeps each on its own index.
-    const clientIdMatches = "(SELECT client_message_id FROM messages WHERE seq = message_seq) = @id";
-    const ackSessionByClientId = db.prepare<AckParams>(
-      `UPDATE deliveries SET state = 'delivered', delivered_at = @now
-       WHERE mesh_id = @mesh_id AND recipient_pubkey = @session_pubkey AND recipient_kind = 'session'
+    const clientIdMatches = "(SELECT client_message_id FROM messages WHERE seq = message_seq) = ?";
+    const ackSessionByClientId = db.prepare<
+      [now: number, meshId: string, sessionPubkey: string, clientId: string, ...AckableValues]
+    >(
+      `UPDATE deliveries SET state = 'delivered', delivered_at = ?
+       WHERE mesh_id = ? AND recipient_pubkey = ? AND recipient_kind = 'session'
          AND ${clientIdMatches} AND ${ACKABLE}`,
     );
-    const ackMemberByClientId = db.prepare<AckParams>(
-      `UPDATE deliveries SET state = 'delivered', delivered_at = @now
-       WHERE mesh_id = @mesh_id AND recipient_member_id = @member_id AND recipient_kind = 'member'
+    const ackMemberByClientId = db.prepare<
+      [now: number, meshId: string, memberId: string, clientId: string, ...AckableValues]
+    >(
+      `UPDATE deliveries SET state = 'delivered', delivered_at = ?
+       WHERE mesh_id = ? AND recipient_member_id = ? AND recipient_kind = 'member'
          AND ${clientIdMatches} AND ${ACKABLE}`,
     );
     const ackOne = (ack: AckInput, now: number): number => {
       // The broker id wins when both are given: a client id is chosen by the sender, and another
       // message's sender could reuse it to make this ack swallow a copy the presence never received.
-      const params = {
-        mesh_id: ack.meshId,
-        presence_id: ack.presenceId,
-        session_pubkey: ack.sessionPubkey,
-        member_id: ack.memberId,
-        now,
-      };
+      const ackable = ackableValues(ack);
       if (ack.brokerMessageId !== null)
-        return ackByBrokerId.run({ ...params, id: ack.brokerMessageId }).changes;
-      if (ack.clientMessageId === null) return 0;
-      const byClient = { ...params, id: ack.clientMessageId };
-      const sessionRows = ack.sessionPubkey === null ? 0 : ackSessionByClientId.run(byClient).changes;
-      return sessionRows + ackMemberByClientId.run(byClient).changes;
+        return ackByBrokerId.run(now, ack.brokerMessageId, ...ackable).changes;
+      const clientId = ack.clientMessageId;
+      if (clientId === null) return 0;
+      const sessionRows =
+        ack.sessionPubkey === null
+          ? 0
+          : ackSessionByClientId.run(now, ack.meshId, ack.sessionPubkey, clientId, ...ackable).changes;
+      return (
+        sessionRows + ackMemberByClientId.run(now, ack.meshId, ack.memberId, clientId, ...ackable).changes
+      );
     };
     const deliver = db.prepare<[number, number]>(
       "UPDATE deliveries SET state = 'delivered', delivered_at = ? WHERE id = ? AND state = 'claimed'",

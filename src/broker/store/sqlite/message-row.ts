@@ -47,8 +47,11 @@ export function messageColumns(alias?: string): string {
   return COLUMNS.map((c) => (alias ? `${alias}.${c}` : c)).join(", ");
 }
 
-/** `@id, @mesh_id, …` for an INSERT bound with {@link messageParams}. */
-export const MESSAGE_VALUES = COLUMNS.map((c) => `@${c}`).join(", ");
+/**
+ * `?, ?, …` for an INSERT bound with {@link messageValues}. Positional: better-sqlite3 binds an array
+ * about twice as fast as it looks up named parameters in an object, and this runs once per message.
+ */
+export const MESSAGE_VALUES = COLUMNS.map(() => "?").join(", ");
 
 /** A dropped body (retention) reads back as empty strings. */
 export function toMessage(row: MessageDbRow): MessageRow {
@@ -73,24 +76,25 @@ export function toMessage(row: MessageDbRow): MessageRow {
   };
 }
 
-export function messageParams(m: MessageRow): MessageDbRow {
-  return {
-    id: m.id,
-    mesh_id: m.meshId,
-    sender_member_id: m.senderMemberId,
-    sender_presence_id: m.senderPresenceId,
-    sender_pubkey: m.senderPubkey,
-    sender_name: m.senderName,
-    target_spec: m.targetSpec,
-    priority: m.priority,
-    nonce: m.nonce,
-    ciphertext: m.ciphertext,
-    body_version: m.bodyVersion,
-    reply_to_id: m.replyToId,
-    client_message_id: m.clientMessageId,
-    request_fingerprint: m.requestFingerprint,
-    topic_id: m.topicId,
-    created_at: m.createdAt,
-    subtype: m.subtype ?? null,
-  };
+/** The values of {@link messageColumns}, in their order. */
+export function messageValues(m: MessageRow): unknown[] {
+  return [
+    m.id,
+    m.meshId,
+    m.senderMemberId,
+    m.senderPresenceId,
+    m.senderPubkey,
+    m.senderName,
+    m.targetSpec,
+    m.priority,
+    m.nonce,
+    m.ciphertext,
+    m.bodyVersion,
+    m.replyToId,
+    m.clientMessageId,
+    m.requestFingerprint,
+    m.topicId,
+    m.createdAt,
+    m.subtype ?? null,
+  ];
 }

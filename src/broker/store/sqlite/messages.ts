@@ -11,33 +11,15 @@ import type { SqliteContext } from "./db.js";
 import {
   MESSAGE_VALUES,
   messageColumns,
-  messageParams,
+  messageValues,
   toMessage,
   type MessageDbRow,
 } from "./message-row.js";
-
-interface DeliveryInsert {
-  message_seq: number;
-  mesh_id: string;
-  recipient_kind: "member" | "session";
-  recipient_member_id: string;
-  recipient_pubkey: string;
-  excluded_presence: string | null;
-  priority: string;
-  is_multicast: number;
-}
 
 interface IdempotencyKeyRow {
   mesh_id: string;
   sender_member_id: string;
   client_message_id: string;
-}
-
-interface IdempotencyClaim extends IdempotencyKeyRow {
-  fingerprint: string;
-  message_id: string;
-  created_at: number;
-  expired_before: number;
 }
 
 interface IdempotencyRecordRow {
@@ -65,65 +47,89 @@ function prefixUpperBound(prefix: string): string {
 /** Accepting messages (protocol.md §4.3 step 7, §4.5) and `message_status` lookups (§4.11). */
 export function messageMethods(ctx: SqliteContext): MessageStore {
   const q = ctx.statements((db) => {
-    // Takes the key when it is new or its record expired; `changes` says whether we got it.
-    const claimKey = db.prepare<IdempotencyClaim>(
+    // Takes the key when it is new or its record expired; `changes` says whether we got it. The
+    // statements run once per message bind positionally (see MESSAGE_VALUES).
+    const claimKey = db.prepare<
+      [
+        meshId: string,
+        senderMemberId: string,
+        clientMessageId: string,
+        fingerprint: string,
+        messageId: string,
+        createdAt: number,
+        expiredBefore: number,
+      ]
+    >(
       `INSERT INTO idempotency (mesh_id, sender_member_id, client_message_id, fingerprint, message_id, created_at)
-       VALUES (@mesh_id, @sender_member_id, @client_message_id, @fingerprint, @message_id, @created_at)
+       VALUES (?, ?, ?, ?, ?, ?)
        ON CONFLICT (mesh_id, sender_member_id, client_message_id) DO UPDATE
          SET fingerprint = excluded.fingerprint, message_id = excluded.message_id, created_at = excluded.created_at
-         WHERE idempotency.created_at <= @expired_before`,
+         WHERE idempotency.created_at <= ?`,
     );
     const existingKey = db.prepare<IdempotencyKeyRow, IdempotencyRecordRow>(
       `SELECT fingerprint, message_id, created_at FROM idempotency
        WHERE mesh_id = @mesh_id AND sender_member_id = @sender_member_id AND client_message_id = @client_message_id`,
     );
-    const insertMessage = db.prepare<MessageDbRow>(
+    const insertMessage = db.prepare<unknown[]>(
       `INSERT INTO messages (${messageColumns()}) VALUES (${MESSAGE_VALUES})`,
     );
-    const insertDelivery = db.prepare<DeliveryInsert>(
+    const insertDelivery = db.prepare<
+      [
+        messageSeq: number,
+        meshId: string,
+        recipientKind: string,
+        recipientMemberId: string,
+        recipientPubkey: string,
+        excludedPresence: string | null,
+        priority: string,
+        isMulticast: number,
+      ]
+    >(
       `INSERT INTO deliveries (message_seq, mesh_id, recipient_kind, recipient_member_id, recipient_pubkey,
                                excluded_presence, priority, is_multicast)
-       VALUES (@message_seq, @mesh_id, @recipient_kind, @recipient_member_id, @recipient_pubkey,
-               @excluded_presence, @priority, @is_multicast)`,
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
     );
 
     const acceptOne = (input: AcceptInput): AcceptOutcome => {
       const m = input.message;
       if (input.idempotency) {
-        const key: IdempotencyKeyRow = {
-          mesh_id: m.meshId,
-          sender_member_id: m.senderMemberId,
-          client_message_id: input.idempotency.clientMessageId,
-        };
-        const claim: IdempotencyClaim = {
-          ...key,
-          fingerprint: input.idempotency.fingerprint,
-          message_id: m.id,
-          created_at: m.createdAt,
-          expired_before: m.createdAt - IDEMPOTENCY_RETENTION_MS,
-        };
-        if (claimKey.run(claim).changes === 0) {
-          const original = existingKey.get(key);
+        const { clientMessageId, fingerprint } = input.idempotency;
+        const expiredBefore = m.createdAt - IDEMPOTENCY_RETENTION_MS;
+        const taken = claimKey.run(
+          m.meshId,
+          m.senderMemberId,
+          clientMessageId,
+          fingerprint,
+          m.id,
+          m.createdAt,
+          expiredBefore,
+        );
+        if (taken.changes === 0) {
+          const original = existingKey.get({
+            mesh_id: m.meshId,
+            sender_member_id: m.senderMemberId,
+            client_message_id: clientMessageId,
+          });
           if (!original) throw new Error("idempotency record vanished inside its own transaction");
-          return original.fingerprint === input.idempotency.fingerprint
+          return original.fingerprint === fingerprint
             ? { kind: "duplicate", messageId: original.message_id }
             : { kind: "mismatch" };
         }
       }
-      const seq = Number(insertMessage.run(messageParams(m)).lastInsertRowid);
+      const seq = Number(insertMessage.run(messageValues(m)).lastInsertRowid);
       ctx.recentMessages.add(seq, m);
       const isMulticast = isPubkey(m.targetSpec) ? 0 : 1;
       for (const d of input.deliveries) {
-        insertDelivery.run({
-          message_seq: seq,
-          mesh_id: m.meshId,
-          recipient_kind: d.recipientKind,
-          recipient_member_id: d.recipientMemberId,
-          recipient_pubkey: d.recipientPubkey,
-          excluded_presence: d.excludedPresence,
-          priority: m.priority,
-          is_multicast: isMulticast,
-        });
+        insertDelivery.run(
+          seq,
+          m.meshId,
+          d.recipientKind,
+          d.recipientMemberId,
+          d.recipientPubkey,
+          d.excludedPresence,
+          m.priority,
+          isMulticast,
+        );
       }
       return { kind: "created", messageId: m.id };
     };
