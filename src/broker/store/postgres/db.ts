@@ -49,7 +49,6 @@ export type Sql = ReturnType<typeof connect>;
 type Types = Sql extends postgres.Sql<infer T> ? T : never;
 /** What a method's statements run on: the pool, or the connection of the transaction they belong to. */
 export type Db = postgres.ISql<Types>;
-type TransactionSql = postgres.TransactionSql<Types>;
 
 /** `host:port/database` of a database URL, without the user and password (for messages and logs). */
 export function describeDatabaseUrl(url: string): string {
@@ -216,7 +215,12 @@ type ReservedSql = postgres.ReservedSql<Types>;
 
 /** Sends `statement` on the transaction's connection without waiting for its answer. */
 function sendAhead(tx: OpenTransaction, statement: string): void {
-  tx.sentAhead.push(tx.sql.unsafe(statement).then(() => null, (err: unknown) => err));
+  tx.sentAhead.push(
+    tx.sql.unsafe(statement).then(
+      () => null,
+      (err: unknown) => err,
+    ),
+  );
 }
 
 /** Waits for every statement sent ahead; throws the first one's error. */

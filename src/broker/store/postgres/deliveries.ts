@@ -67,8 +67,16 @@ export function deliveryMethods(ctx: PgContext): DeliveryStore {
       };
       await ctx.run(true, (db) =>
         Promise.all([
-          ackByBrokerId(db, byBroker.map((i) => acks[i]!), now).then(count(byBroker)),
-          ackByClientId(db, byClient.map((i) => acks[i]!), now).then(count(byClient)),
+          ackByBrokerId(
+            db,
+            byBroker.map((i) => acks[i]!),
+            now,
+          ).then(count(byBroker)),
+          ackByClientId(
+            db,
+            byClient.map((i) => acks[i]!),
+            now,
+          ).then(count(byClient)),
         ]),
       );
       return counts;
