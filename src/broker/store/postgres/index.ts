@@ -3,12 +3,12 @@
  * §4.14: the database is the truth).
  *
  * Driver: `postgres` (porsager/postgres.js). It pipelines queries on a connection, its tagged templates
- * parameterize every value, `sql.begin` and `savepoint` give transactions and nested ones, and
+ * parameterize every value, `sql.reserve` gives a connection of its own for a transaction, and
  * `sql.listen` (with reconnects) is there for the LISTEN/NOTIFY wake-up of several nodes; it has no
  * native parts. Statements are prepared once per connection.
  *
- * `transaction(work)` holds one connection's transaction in an AsyncLocalStorage for `work`'s async
- * context; every store method called inside runs on it (in a savepoint, see `PgContext.run`).
+ * `transaction(work)` holds one reserved connection's transaction in an AsyncLocalStorage for `work`'s
+ * async context; every store method called inside runs on it (in a savepoint, see `PgContext.run`).
  */
 import { postgresTarget } from "../../../migrations/postgres.js";
 import { runMigrations } from "../../../migrations/runner.js";
