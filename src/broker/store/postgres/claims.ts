@@ -60,6 +60,8 @@ async function claimScope(
   if (scope.memberId) {
     arms.push(arm(db`d.recipient_member_id = ${scope.memberId} AND d.recipient_kind = 'member'`));
   }
+  // With both arms, rows an arm locked beyond the merged limit stay locked (unclaimed) until this
+  // transaction ends: other claimers skip them for that long, and a full batch is offered again anyway.
   const picked =
     arms.length === 1
       ? arms[0]!

@@ -99,11 +99,12 @@ interface OpenTransaction {
   open: boolean;
   /** The calls made inside run one after another: a connection runs one savepoint at a time. */
   queue: Promise<unknown>;
-  /** Savepoints made so far (their names). */
+  /** Savepoints made so far (their names are `s1`, `s2`, …). */
   savepoints: number;
   /**
    * Statements sent ahead without waiting for their answers (BEGIN, SAVEPOINT, RELEASE): they travel in
-   * the same write as the statements after them, and are awaited before COMMIT. Each settles to its error.
+   * the same write as the statements after them, and are awaited with COMMIT. Each settles to null or
+   * to its error.
    */
   sentAhead: Promise<unknown>[];
 }
