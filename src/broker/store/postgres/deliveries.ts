@@ -14,13 +14,11 @@ const ACKABLE = (db: Db) => db`
        OR (d.recipient_kind = 'member' AND d.recipient_member_id = a.member_id))
   AND (d.excluded_presence IS NULL OR d.excluded_presence <> a.presence_id)`;
 
-/**
- * Acks by broker id, in one statement; returns the `ord` of the ack each marked row counts for. Two acks
- * of one row mark it once.
- */
-async function ackByBrokerId(db: Db, acks: AckInput[], now: number): Promise<{ ord: number }[]> {
-  if (acks.length === 0) return [];
-  return db<{ ord: number }[]>`
+/** Acks by broker id, in one statement; returns how many rows each ack marked (two acks of a row mark it once). */
+async function ackByBrokerId(db: Db, acks: AckInput[], now: number): Promise<number[]> {
+  const counts = acks.map(() => 0);
+  if (acks.length === 0) return counts;
+  const rows = await db<{ ord: number }[]>`
     UPDATE deliveries d SET state = 'delivered', delivered_at = ${now}
     FROM unnest(${acks.map((a) => a.brokerMessageId)}::text[], ${acks.map((a) => a.meshId)}::text[],
                 ${acks.map((a) => a.sessionPubkey)}::text[], ${acks.map((a) => a.memberId)}::text[],
@@ -29,15 +27,18 @@ async function ackByBrokerId(db: Db, acks: AckInput[], now: number): Promise<{ o
     JOIN messages m ON m.id = a.message_id AND m.mesh_id = a.mesh_id
     WHERE d.message_seq = m.seq AND ${ACKABLE(db)}
     RETURNING a.ord`;
+  for (const { ord } of rows) counts[ord - 1]!++;
+  return counts;
 }
 
 /**
- * Acks by client id alone, one statement each, run in order. A client id is chosen by its sender, so it
- * is searched among the acking presence's own open rows (few), which needs no index.
+ * Acks by client id alone, one statement each, run in order; returns how many rows each marked. A client
+ * id is chosen by its sender, so it is searched among the acking presence's own open rows (few), which
+ * needs no index.
  */
-async function ackByClientId(db: Db, acks: AckInput[], now: number): Promise<{ ord: number }[]> {
-  const marked: { ord: number }[] = [];
-  for (const [i, ack] of acks.entries()) {
+async function ackByClientId(db: Db, acks: AckInput[], now: number): Promise<number[]> {
+  const counts: number[] = [];
+  for (const ack of acks) {
     const result = await db`
       UPDATE deliveries d SET state = 'delivered', delivered_at = ${now}
       FROM (VALUES (${ack.sessionPubkey}::text, ${ack.memberId}::text, ${ack.presenceId}::text))
@@ -45,9 +46,9 @@ async function ackByClientId(db: Db, acks: AckInput[], now: number): Promise<{ o
       WHERE d.mesh_id = ${ack.meshId}
         AND (SELECT client_message_id FROM messages WHERE seq = d.message_seq) = ${ack.clientMessageId}
         AND ${ACKABLE(db)}`;
-    for (let n = 0; n < result.count; n++) marked.push({ ord: i + 1 });
+    counts.push(result.count);
   }
-  return marked;
+  return counts;
 }
 
 /** Acks, retargeting, ban revocation and queue depth. */
@@ -57,29 +58,15 @@ export function deliveryMethods(ctx: PgContext): DeliveryStore {
       if (acks.length === 0) return [];
       // The broker id wins when both ids are given: a client id is chosen by the sender, and another
       // message's sender could reuse it to make this ack swallow a copy the presence never received.
-      const counts = acks.map(() => 0);
-      const byBroker = [...acks.keys()].filter((i) => acks[i]!.brokerMessageId !== null);
-      const byClient = [...acks.keys()].filter(
-        (i) => acks[i]!.brokerMessageId === null && acks[i]!.clientMessageId !== null,
+      const byBroker = acks.filter((a) => a.brokerMessageId !== null);
+      const byClient = acks.filter((a) => a.brokerMessageId === null && a.clientMessageId !== null);
+      const [broker, client] = await ctx.run(true, (db) =>
+        Promise.all([ackByBrokerId(db, byBroker, now), ackByClientId(db, byClient, now)]),
       );
-      const count = (indexes: number[]) => (rows: { ord: number }[]) => {
-        for (const { ord } of rows) counts[indexes[ord - 1]!]!++;
-      };
-      await ctx.run(true, (db) =>
-        Promise.all([
-          ackByBrokerId(
-            db,
-            byBroker.map((i) => acks[i]!),
-            now,
-          ).then(count(byBroker)),
-          ackByClientId(
-            db,
-            byClient.map((i) => acks[i]!),
-            now,
-          ).then(count(byClient)),
-        ]),
-      );
-      return counts;
+      const counts = new Map<AckInput, number>();
+      byBroker.forEach((ack, i) => counts.set(ack, broker[i]!));
+      byClient.forEach((ack, i) => counts.set(ack, client[i]!));
+      return acks.map((ack) => counts.get(ack) ?? 0);
     },
     async markDelivered(deliveryIds, now) {
       if (deliveryIds.length === 0) return;
