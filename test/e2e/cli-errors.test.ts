@@ -129,7 +129,8 @@ describe("bad input", () => {
     } finally {
       await fresh.dispose();
     }
-  });
+    // Seventeen CLI processes one after another: on a loaded machine each can take seconds to start.
+  }, 120_000);
 
   it("a malformed invite link: exit 2", async () => {
     expectOneLineError(

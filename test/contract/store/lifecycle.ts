@@ -68,6 +68,39 @@ export function lifecycleContract(ctx: ContractContext): void {
       expect((await store.lookupMessage(mesh.id, mesh.owner.id, kept.message.id)).status).toBe("ok");
     });
 
+    it("transaction is all or nothing: a call that fails inside dooms it, even when the work catches it", async () => {
+      const store = ctx.store();
+      const { mesh, peer } = await seedPeer(store);
+      const first = dmToMember(sender(mesh.owner), peer);
+      // The same message id again: the store refuses it (ids are unique).
+      const clash = dmToMember(sender(mesh.owner), peer, { id: first.message.id });
+      let failure: unknown = null;
+      let later: unknown = null;
+      await expect(
+        store.transaction(async () => {
+          await store.acceptMessages([first]);
+          await store.acceptMessages([clash]).catch((err: unknown) => {
+            failure = err;
+          });
+          // Every call after the failure fails with it, without touching the store.
+          await store.queueDepth().catch((err: unknown) => {
+            later = err;
+          });
+          return "done";
+        }),
+      ).rejects.toSatisfy((err) => err === failure);
+      expect(failure).not.toBeNull();
+      expect(later).toBe(failure);
+      // The accept made before the failure was rolled back with it.
+      expect(await store.lookupMessage(mesh.id, mesh.owner.id, first.message.id)).toEqual({
+        status: "not_found",
+      });
+      expect(await store.queueDepth()).toBe(0);
+      const kept = dmToMember(sender(mesh.owner), peer);
+      await store.transaction(() => store.acceptMessages([kept]));
+      expect((await store.lookupMessage(mesh.id, mesh.owner.id, kept.message.id)).status).toBe("ok");
+    });
+
     it("a transaction begun by a timer set inside an earlier one is its own, whatever became of that one", async () => {
       const store = ctx.store();
       const { mesh, peer } = await seedPeer(store);

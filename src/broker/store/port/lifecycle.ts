@@ -26,9 +26,10 @@ export interface LifecycleStore {
   adoptAdminTokenHash(hash: string): Promise<string>;
   /**
    * Runs `work` as one transaction: the store calls it makes commit together when it resolves, and none
-   * of them when it rejects (a failed batch method inside rolls back only its own part). `work` awaits
-   * store calls only (no timers, no network), so nothing else runs inside it. Called while one is open,
-   * `work` joins it.
+   * of them when it rejects. All or nothing: the first store call that fails inside dooms it (every call
+   * after it fails with the same error, and the transaction rolls back and rejects with that error even
+   * when `work` caught it). `work` awaits store calls only (no timers, no network), so nothing else runs
+   * inside it. Called while one is open, `work` joins it.
    */
   transaction<T>(work: () => Promise<T>): Promise<T>;
   /** Releases the connection(s); safe to call twice. */

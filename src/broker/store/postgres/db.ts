@@ -97,25 +97,27 @@ interface OpenTransaction {
   sql: ReservedSql;
   /** False once `work` has finished: async work it left behind (timers) must not join a committed one. */
   open: boolean;
-  /** The calls made inside run one after another: a connection runs one savepoint at a time. */
+  /** The calls made inside run one after another, as a connection runs one statement sequence. */
   queue: Promise<unknown>;
-  /** Savepoints made so far (their names are `s1`, `s2`, …). */
-  savepoints: number;
+  /** The first call that failed inside it: the transaction is doomed and rolls back. */
+  failure?: { error: unknown };
   /**
-   * Statements sent ahead without waiting for their answers (BEGIN, SAVEPOINT, RELEASE): they travel in
-   * the same write as the statements after them, and are awaited with COMMIT. Each settles to null or
-   * to its error.
+   * BEGIN, sent ahead without waiting for its answer: it travels in the same write as the first
+   * statements, and is awaited with COMMIT. Settles to null or to its error.
    */
-  sentAhead: Promise<unknown>[];
+  begun: Promise<unknown>;
 }
 
 /**
  * Shared by the adapter's modules: the pool, and the transaction `transaction()` holds open for the
  * async context it runs `work` in ({@link AsyncLocalStorage}), which every method called inside joins.
  *
- * Round trips are what a transaction costs here (each one wakes the server and this process), so the
- * statements that bracket the work — BEGIN, SAVEPOINT, RELEASE — are sent ahead with the statements that
- * follow them instead of each waiting for its own answer.
+ * Round trips are what a transaction costs here (each one wakes the server and this process), so BEGIN is
+ * sent ahead with the first statements instead of waiting for its own answer.
+ *
+ * A transaction is all or nothing: the calls made inside it join it without a savepoint, and the first
+ * one that fails dooms it (the calls after it fail with the same error, and `transaction()` rolls
+ * everything back and rejects with it, even when `work` caught it), as in the SQLite adapter.
  */
 export class PgContext {
   readonly #open = new AsyncLocalStorage<OpenTransaction>();
@@ -130,18 +132,22 @@ export class PgContext {
   }
 
   /**
-   * Runs one method's statements. Inside `transaction()` they join it, in a savepoint, so a failure undoes
-   * only this call and the transaction goes on (as SQLite's nested transactions do). Outside, an `atomic`
-   * method (several statements) gets its own transaction; a single statement runs on the pool.
+   * Runs one method's statements. Inside `transaction()` they join it (a failure dooms it). Outside, an
+   * `atomic` method (several statements) gets its own transaction; a single statement runs on the pool.
    */
   async run<T>(atomic: boolean, fn: (db: Db) => Promise<T>): Promise<T> {
     const tx = this.#current();
     try {
       if (tx) {
-        const result = tx.queue.then(() => inSavepoint(tx, fn));
+        const result = tx.queue.then(() => {
+          if (tx.failure) throw tx.failure.error;
+          return fn(tx.sql);
+        });
         // The next call waits for this one, failed or not; this call's own caller sees its failure.
-        tx.queue = result.catch(() => undefined);
-        return (await result).value;
+        tx.queue = result.catch((err: unknown) => {
+          tx.failure ??= { error: err };
+        });
+        return await result;
       }
       if (!atomic) return await fn(this.sql);
       return await this.#begin((tx) => fn(tx.sql));
@@ -181,20 +187,25 @@ export class PgContext {
 
   /**
    * Runs `body` in a transaction on a reserved connection: BEGIN goes out with its first statements, and
-   * COMMIT is sent once `body`, every call it queued and every statement sent ahead have succeeded.
+   * COMMIT is sent once BEGIN, `body` and every call it queued have succeeded.
    */
   async #begin<T>(body: (tx: OpenTransaction) => Promise<T>): Promise<T> {
     const sql = await this.sql.reserve();
-    const tx: OpenTransaction = { sql, open: true, queue: Promise.resolve(), savepoints: 0, sentAhead: [] };
+    const begun = sql.unsafe("BEGIN").then(
+      () => null,
+      (err: unknown) => err,
+    );
+    const tx: OpenTransaction = { sql, open: true, queue: Promise.resolve(), begun };
     let result: T;
     try {
-      sendAhead(tx, "BEGIN");
       result = await body(tx);
       await tx.queue;
       tx.open = false;
-      // COMMIT goes out with the last RELEASE. Had anything sent ahead failed, the server answers COMMIT
-      // with ROLLBACK (not an error): the failure is thrown, and nothing was committed.
-      const [, commit] = await Promise.all([settleSentAhead(tx), sql.unsafe("COMMIT")]);
+      if (tx.failure) throw tx.failure.error;
+      // A failed BEGIN is thrown, whatever COMMIT answered; had a statement failed unseen, the server
+      // answers COMMIT with ROLLBACK (not an error), which is thrown too.
+      const [failedBegin, commit] = await Promise.all([tx.begun, sql.unsafe("COMMIT")]);
+      if (failedBegin !== null) throw failedBegin;
       if (commit.command !== "COMMIT") throw new Error(`COMMIT answered ${commit.command}`);
     } catch (err) {
       tx.open = false;
@@ -213,42 +224,3 @@ export class PgContext {
 }
 
 type ReservedSql = postgres.ReservedSql<Types>;
-
-/** Sends `statement` on the transaction's connection without waiting for its answer. */
-function sendAhead(tx: OpenTransaction, statement: string): void {
-  tx.sentAhead.push(
-    tx.sql.unsafe(statement).then(
-      () => null,
-      (err: unknown) => err,
-    ),
-  );
-}
-
-/** Waits for every statement sent ahead; throws the first one's error. */
-async function settleSentAhead(tx: OpenTransaction): Promise<void> {
-  const outcomes = await Promise.all(tx.sentAhead.splice(0));
-  const failed = outcomes.find((outcome) => outcome !== null);
-  if (failed !== undefined) throw failed;
-}
-
-/**
- * `fn` on the open transaction inside a savepoint: SAVEPOINT goes out with `fn`'s first statements and
- * RELEASE with whatever comes next; on failure the transaction is rolled back to the savepoint (so it can
- * go on) and `fn`'s error is thrown.
- */
-async function inSavepoint<T>(tx: OpenTransaction, fn: (db: Db) => Promise<T>): Promise<{ value: T }> {
-  const name = `s${++tx.savepoints}`;
-  sendAhead(tx, `SAVEPOINT ${name}`);
-  try {
-    const value = await fn(tx.sql);
-    sendAhead(tx, `RELEASE SAVEPOINT ${name}`);
-    return { value };
-  } catch (err) {
-    // Only `fn`'s own statements can have failed (everything sent ahead went before them); once rolled
-    // back to the savepoint the transaction goes on. A rollback that fails leaves it aborted, which COMMIT
-    // then reports.
-    await tx.sql.unsafe(`ROLLBACK TO SAVEPOINT ${name}`).catch(() => undefined);
-    sendAhead(tx, `RELEASE SAVEPOINT ${name}`);
-    throw err;
-  }
-}

@@ -8,7 +8,8 @@
  * native parts. Statements are prepared once per connection.
  *
  * `transaction(work)` holds one reserved connection's transaction in an AsyncLocalStorage for `work`'s
- * async context; every store method called inside runs on it (in a savepoint, see `PgContext.run`).
+ * async context; every store method called inside joins it, and the first that fails dooms it (see
+ * `PgContext`).
  */
 import { postgresTarget } from "../../../migrations/postgres.js";
 import { runMigrations } from "../../../migrations/runner.js";

@@ -39,7 +39,7 @@ export function auditMethods(ctx: SqliteContext): AuditStore {
        VALUES (@meshId, @seq, @at, @actorPubkey, @actorName, @action, @target, @prevHash, @hash)`,
     );
     return {
-      append: db.transaction((entry: NewAuditEntry): AuditRow => {
+      append: ctx.atomic((entry: NewAuditEntry): AuditRow => {
         const row = nextAuditRow(head.get(entry.meshId) ?? null, entry);
         insert.run(row);
         return row;
@@ -53,7 +53,7 @@ export function auditMethods(ctx: SqliteContext): AuditStore {
 
   return {
     async appendAudit(entry) {
-      return q().append.immediate(entry);
+      return q().append(entry);
     },
     async listAudit(meshId, beforeSeq, limit) {
       return q()

@@ -188,7 +188,7 @@ export function claimMethods(ctx: SqliteContext): ClaimStore {
     );
     const recipientColumns = "mesh_id, recipient_kind, recipient_member_id, recipient_pubkey";
     return {
-      claim: db.transaction((scopes: ClaimScope[], now: number, leaseMs: number, limit: number) =>
+      claim: ctx.atomic((scopes: ClaimScope[], now: number, leaseMs: number, limit: number) =>
         // Scopes run one after another in one transaction, so a later scope never sees an earlier one's rows.
         scopes.map((scope) => claimScope(scope, now, leaseMs, limit)),
       ),
@@ -202,7 +202,7 @@ export function claimMethods(ctx: SqliteContext): ClaimStore {
         `SELECT DISTINCT ${recipientColumns} FROM deliveries
          WHERE state = 'claimed' AND next_offer_at <= @now AND claim_expires_at <= @now`,
       ),
-      reset: db.transaction((meshId: string, memberId: string, sessionPubkey: string | null) => {
+      reset: ctx.atomic((meshId: string, memberId: string, sessionPubkey: string | null) => {
         resetMember.run({ mesh_id: meshId, member_id: memberId });
         if (sessionPubkey) resetSession.run({ mesh_id: meshId, pubkey: sessionPubkey });
       }),
@@ -218,7 +218,7 @@ export function claimMethods(ctx: SqliteContext): ClaimStore {
       if (!Number.isSafeInteger(limit)) throw new RangeError(`claim limit must be an integer, got ${limit}`);
       if (scopes.length === 0) return [];
       if (limit <= 0) return scopes.map(() => []);
-      return q().claim.immediate(scopes, now, leaseMs, limit);
+      return q().claim(scopes, now, leaseMs, limit);
     },
     async releaseClaims(presenceId) {
       return recipients(q().release.all(presenceId));
@@ -227,7 +227,7 @@ export function claimMethods(ctx: SqliteContext): ClaimStore {
       return recipients(q().due.all({ now }));
     },
     async resetBackoff(meshId, memberId, sessionPubkey) {
-      q().reset.immediate(meshId, memberId, sessionPubkey);
+      q().reset(meshId, memberId, sessionPubkey);
     },
     async markPresenceClaimsDelivered(presenceId, now) {
       return q().deliverHeld.run(now, presenceId).changes;

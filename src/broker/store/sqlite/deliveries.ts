@@ -72,8 +72,8 @@ export function deliveryMethods(ctx: SqliteContext): DeliveryStore {
          AND state IN ('pending', 'claimed')`,
     );
     return {
-      ack: db.transaction((acks: AckInput[], now: number) => acks.map((ack) => ackOne(ack, now))),
-      deliver: db.transaction((ids: number[], now: number) => {
+      ack: ctx.atomic((acks: AckInput[], now: number) => acks.map((ack) => ackOne(ack, now))),
+      deliver: ctx.atomic((ids: number[], now: number) => {
         for (const id of ids) deliver.run(now, id);
       }),
       // Claims held by the gone session are void too (it has no socket left to ack on): released like
@@ -84,7 +84,7 @@ export function deliveryMethods(ctx: SqliteContext): DeliveryStore {
          WHERE mesh_id = @mesh_id AND recipient_pubkey = @pubkey AND recipient_kind = 'session'
            AND state IN ('pending', 'claimed') AND recipient_member_id = @member_id`,
       ),
-      revoke: db.transaction((memberId: string) => {
+      revoke: ctx.atomic((memberId: string) => {
         expireReceived.run({ member_id: memberId });
         cancelSent.run({ member_id: memberId });
       }),
@@ -96,16 +96,16 @@ export function deliveryMethods(ctx: SqliteContext): DeliveryStore {
 
   return {
     async ackDeliveries(acks, now) {
-      return acks.length === 0 ? [] : q().ack.immediate(acks, now);
+      return acks.length === 0 ? [] : q().ack(acks, now);
     },
     async markDelivered(deliveryIds, now) {
-      if (deliveryIds.length > 0) q().deliver.immediate(deliveryIds, now);
+      if (deliveryIds.length > 0) q().deliver(deliveryIds, now);
     },
     async retargetSessionDeliveries(meshId, sessionPubkey, memberId) {
       return q().retarget.run({ mesh_id: meshId, pubkey: sessionPubkey, member_id: memberId }).changes;
     },
     async revokeDeliveries(memberId) {
-      q().revoke.immediate(memberId);
+      q().revoke(memberId);
     },
     async queueDepth() {
       return q().depth.get() ?? 0;

@@ -74,7 +74,7 @@ export function fileMethods(ctx: SqliteContext, blobs: DiskBlobs): FileStore {
       )
       .pluck();
     return {
-      create: db.transaction(
+      create: ctx.atomic(
         (file: FileRow, keys: ReadonlyArray<{ memberPubkey: string; sealedKey: string }>) => {
           insertFile.run({
             ...file,
@@ -112,7 +112,7 @@ export function fileMethods(ctx: SqliteContext, blobs: DiskBlobs): FileStore {
       delete: db.prepare<[string, string]>("DELETE FROM files WHERE mesh_id = ? AND id = ?"),
       count: db.prepare<[string], number>("SELECT COUNT(*) FROM files WHERE mesh_id = ?").pluck(),
       exists: db.prepare<[string], number>("SELECT 1 FROM files WHERE id = ?").pluck(),
-      expire: db.transaction((now: number, limit: number): string[] => {
+      expire: ctx.atomic((now: number, limit: number): string[] => {
         deleteTokens.run(now);
         return deleteExpired.all(now, limit);
       }),
@@ -173,7 +173,7 @@ export function fileMethods(ctx: SqliteContext, blobs: DiskBlobs): FileStore {
       return q().count.get(meshId) ?? 0;
     },
     async expireFiles(now, limit) {
-      return q().expire.immediate(now, limit);
+      return q().expire(now, limit);
     },
     async deleteOrphanBlobs(writtenBefore, limit) {
       let removed = 0;

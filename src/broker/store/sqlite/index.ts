@@ -107,10 +107,6 @@ export function createSqliteStore({ path, backgroundCheckpoints, filesDir }: Sql
     else db.pragma("wal_checkpoint(TRUNCATE)");
   }
 
-  const begin = db.prepare("BEGIN IMMEDIATE");
-  const commit = db.prepare("COMMIT");
-  const rollback = db.prepare("ROLLBACK");
-
   return {
     kind: "sqlite",
     async migrate() {
@@ -122,63 +118,52 @@ export function createSqliteStore({ path, backgroundCheckpoints, filesDir }: Sql
       }
       return applied;
     },
-    async ping() {
-      ping.get();
-    },
-    async probeWrite(now) {
-      probe().run(now);
-      try {
-        assertHeadroom(path);
-      } catch {
-        // The log may hold space the database no longer needs (pages already copied in): hand it back
-        // before deciding the disk is still full. A checkpoint that cannot run leaves the first answer.
-        await truncateLog().catch(() => undefined);
-        assertHeadroom(path);
-      }
-    },
-    checkpoint: truncateLog,
-    async adoptAdminTokenHash(hash) {
-      const { insert, read } = adoptHash();
-      insert.run(hash);
-      const row = read.get();
-      if (!row) throw new Error("broker_settings lost the admin token hash");
-      return row.value;
-    },
-    async transaction(work) {
-      if (db.inTransaction) return work();
-      begin.run();
-      try {
-        const result = await work();
-        commit.run();
-        return result;
-      } catch (err) {
-        // A failed COMMIT may already have ended the transaction.
-        if (db.inTransaction) rollback.run();
-        ctx.recentMessages.clear();
-        throw err;
-      }
-    },
+    transaction: (work) => ctx.transaction(work),
     async close() {
       await checkpointer?.stop();
       if (db.open) db.close();
     },
-    ...memberMethods(ctx),
-    ...inviteMethods(ctx),
-    ...limitMethods(ctx),
-    ...presenceMethods(ctx),
-    ...messageMethods(ctx),
-    ...claimMethods(ctx),
-    ...deliveryMethods(ctx),
-    ...sweepMethods(ctx),
-    ...meshInfoMethods(ctx),
-    ...stateMethods(ctx),
-    ...memoryMethods(ctx),
-    ...skillMethods(ctx),
-    ...taskMethods(ctx),
-    ...leaseMethods(ctx),
-    ...auditMethods(ctx),
-    ...topicMethods(ctx),
-    ...fileMethods(ctx, diskBlobs(filesDir ?? defaultFilesDir(path))),
-    ...scheduleMethods(ctx),
+    ...ctx.guard<Omit<Store, "kind" | "migrate" | "transaction" | "close">>({
+      async ping() {
+        ping.get();
+      },
+      async probeWrite(now) {
+        probe().run(now);
+        try {
+          assertHeadroom(path);
+        } catch {
+          // The log may hold space the database no longer needs (pages already copied in): hand it back
+          // before deciding the disk is still full. A checkpoint that cannot run leaves the first answer.
+          await truncateLog().catch(() => undefined);
+          assertHeadroom(path);
+        }
+      },
+      checkpoint: truncateLog,
+      async adoptAdminTokenHash(hash) {
+        const { insert, read } = adoptHash();
+        insert.run(hash);
+        const row = read.get();
+        if (!row) throw new Error("broker_settings lost the admin token hash");
+        return row.value;
+      },
+      ...memberMethods(ctx),
+      ...inviteMethods(ctx),
+      ...limitMethods(ctx),
+      ...presenceMethods(ctx),
+      ...messageMethods(ctx),
+      ...claimMethods(ctx),
+      ...deliveryMethods(ctx),
+      ...sweepMethods(ctx),
+      ...meshInfoMethods(ctx),
+      ...stateMethods(ctx),
+      ...memoryMethods(ctx),
+      ...skillMethods(ctx),
+      ...taskMethods(ctx),
+      ...leaseMethods(ctx),
+      ...auditMethods(ctx),
+      ...topicMethods(ctx),
+      ...fileMethods(ctx, diskBlobs(filesDir ?? defaultFilesDir(path))),
+      ...scheduleMethods(ctx),
+    }),
   };
 }

@@ -113,7 +113,7 @@ export function inviteMethods(ctx: SqliteContext): InviteStore {
        WHERE id = @id`,
     );
 
-    const claim = db.transaction((input: ClaimInput): ClaimInviteResult => {
+    const claim = ctx.atomic((input: ClaimInput): ClaimInviteResult => {
       const invite = get.get(input.code);
       if (!invite) return { status: "not_found" };
       if (!sameHash(invite.claim_hash, input.claimHash)) return { status: "bad_claim_token" };
@@ -174,7 +174,7 @@ export function inviteMethods(ctx: SqliteContext): InviteStore {
       return row ? toInvite(row) : null;
     },
     async claimInvite(input) {
-      return q().claim.immediate(input);
+      return q().claim(input);
     },
   };
 }

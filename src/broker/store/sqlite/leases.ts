@@ -54,36 +54,34 @@ export function leaseMethods(ctx: SqliteContext): LeaseStore {
     const refresh = db.prepare<[number, string, string | null, string, string], LeaseDbRow>(
       `UPDATE leases SET expires_at = ?, reason = ?, presence_id = ?, holder_name = ? WHERE id = ? RETURNING *`,
     );
-    const acquire = db
-      .transaction((lease: LeaseRow, max: number, now: number): AcquireOutcome => {
-        const found = candidates.all({ mesh: lease.meshId, res: lease.resource }).map(toLease);
-        const live = memberLive.get(lease.meshId, lease.memberId, now) ?? 0;
-        const decision = decideAcquire(lease, found, live, max, now);
-        for (const e of decision.expired) del.get(e.id);
-        const expired = decision.expired;
-        switch (decision.kind) {
-          case "held":
-            return { kind: "held", lease: decision.lease, expired };
-          case "limit":
-            return { kind: "limit", expired };
-          case "renew": {
-            const row = refresh.get(
-              lease.expiresAt,
-              // A re-acquire without a reason keeps the one given before.
-              lease.reason || decision.own.reason,
-              lease.presenceId,
-              lease.holderName,
-              decision.own.id,
-            );
-            if (!row) throw new Error("lease vanished inside its transaction");
-            return { kind: "granted", lease: toLease(row), renewed: true, expired };
-          }
-          case "insert":
-            insert.run(lease);
-            return { kind: "granted", lease, renewed: false, expired };
+    const acquire = ctx.atomic((lease: LeaseRow, max: number, now: number): AcquireOutcome => {
+      const found = candidates.all({ mesh: lease.meshId, res: lease.resource }).map(toLease);
+      const live = memberLive.get(lease.meshId, lease.memberId, now) ?? 0;
+      const decision = decideAcquire(lease, found, live, max, now);
+      for (const e of decision.expired) del.get(e.id);
+      const expired = decision.expired;
+      switch (decision.kind) {
+        case "held":
+          return { kind: "held", lease: decision.lease, expired };
+        case "limit":
+          return { kind: "limit", expired };
+        case "renew": {
+          const row = refresh.get(
+            lease.expiresAt,
+            // A re-acquire without a reason keeps the one given before.
+            lease.reason || decision.own.reason,
+            lease.presenceId,
+            lease.holderName,
+            decision.own.id,
+          );
+          if (!row) throw new Error("lease vanished inside its transaction");
+          return { kind: "granted", lease: toLease(row), renewed: true, expired };
         }
-      })
-      .immediate.bind(null);
+        case "insert":
+          insert.run(lease);
+          return { kind: "granted", lease, renewed: false, expired };
+      }
+    });
     return {
       acquire,
       renew: db.prepare<[number, string, string, string, number], LeaseDbRow>(

@@ -27,11 +27,11 @@ export function limitMethods(ctx: SqliteContext): LimitStore {
              WHERE replay_signatures.expires_at <= @now`,
         );
         // In order: the second use of a signature within one batch is a replay like any other.
-        return db.transaction((rows: SignatureRecord[]): boolean[] =>
+        return ctx.atomic((rows: SignatureRecord[]): boolean[] =>
           rows.map((r) => record.run(r).changes === 1),
         );
       })(),
-      take: db.transaction((requests: TokenRequest[], now: number): boolean[] =>
+      take: ctx.atomic((requests: TokenRequest[], now: number): boolean[] =>
         requests.map(({ key, burst, refillPerSec }) => {
           const bucket = getBucket.get(key);
           // A clock that steps back (another node's) neither refills nor rewinds the bucket.
@@ -47,14 +47,14 @@ export function limitMethods(ctx: SqliteContext): LimitStore {
   });
 
   // Every hello records its signature: a burst of them shares one transaction.
-  const signatures = new TurnBatch<SignatureRecord, boolean>((rows) => q().recordAll.immediate(rows));
+  const signatures = new TurnBatch<SignatureRecord, boolean>((rows) => q().recordAll(rows));
 
   return {
     recordSignature(signature, expiresAt, now) {
       return signatures.add({ signature, expires_at: expiresAt, now });
     },
     async takeTokens(requests, now) {
-      return requests.length === 0 ? [] : q().take.immediate(requests, now);
+      return requests.length === 0 ? [] : q().take(requests, now);
     },
   };
 }

@@ -90,7 +90,7 @@ export function memberMethods(ctx: SqliteContext): MemberStore {
     return {
       members,
       // The owner row references the mesh and the mesh the owner (deferred), so both go in one transaction.
-      createMesh: db.transaction((mesh: MeshDbRow, owner: MemberDbRow) => {
+      createMesh: ctx.atomic((mesh: MeshDbRow, owner: MemberDbRow) => {
         insertMesh.run(mesh);
         members.insert.run(owner);
       }),
@@ -123,7 +123,7 @@ export function memberMethods(ctx: SqliteContext): MemberStore {
 
   return {
     async createMesh(mesh: MeshRow, owner: MemberRow) {
-      q().createMesh.immediate(
+      q().createMesh(
         {
           id: mesh.id,
           name: mesh.name,

@@ -46,7 +46,7 @@ export function memoryMethods(ctx: SqliteContext): MemoryStore {
     );
     const insertText = db.prepare("INSERT INTO memories_fts (rowid, content) VALUES (?, ?)");
     return {
-      remember: db.transaction(
+      remember: ctx.atomic(
         (row: Record<string, string | number>, tokens: readonly string[], fullText: boolean) => {
           const { lastInsertRowid } = insert.run(row);
           for (const token of tokens) insertToken.run(row.mesh_id, token, row.id);

@@ -25,10 +25,10 @@ export function meshInfoMethods(ctx: SqliteContext): MeshInfoStore {
       )
       .pluck();
     // One read transaction: the count and the groups come from the same snapshot.
-    return db.transaction((params: OverviewParams) => ({
-      presences: count.get(params) ?? 0,
-      groups: groups.all(params),
-    }));
+    return ctx.atomic(
+      (params: OverviewParams) => ({ presences: count.get(params) ?? 0, groups: groups.all(params) }),
+      "read",
+    );
   });
 
   return {

@@ -136,8 +136,8 @@ export function messageMethods(ctx: SqliteContext): MessageStore {
 
     return {
       // One read transaction, so the batch sees one snapshot (per-key reads are in-process here).
-      findKeys: db.transaction((keys: IdempotencyKeyRow[]) => keys.map((key) => existingKey.get(key))),
-      accept: db.transaction((batch: AcceptInput[]) => batch.map(acceptOne)),
+      findKeys: ctx.atomic((keys: IdempotencyKeyRow[]) => keys.map((key) => existingKey.get(key)), "read"),
+      accept: ctx.atomic((batch: AcceptInput[]) => batch.map(acceptOne)),
       byId: db.prepare<[string, string, string], MessageDbRow>(
         `SELECT ${messageColumns()} FROM messages WHERE id = ? AND mesh_id = ? AND sender_member_id = ?`,
       ),
@@ -173,13 +173,7 @@ export function messageMethods(ctx: SqliteContext): MessageStore {
     },
     async acceptMessages(batch) {
       if (batch.length === 0) return [];
-      try {
-        return q().accept.immediate(batch);
-      } catch (err) {
-        // Rolled back: the `seq`s it handed out will be handed out again.
-        ctx.recentMessages.clear();
-        throw err;
-      }
+      return q().accept(batch);
     },
     async lookupMessage(meshId, senderMemberId, idOrPrefix): Promise<MessageLookup> {
       if (!MESSAGE_ID.test(idOrPrefix)) return { status: "not_found" };

@@ -192,10 +192,10 @@ export function presenceMethods(ctx: SqliteContext): PresenceStore {
         const upsert = db.prepare<PresenceDbRow>(
           `INSERT INTO presences (${columns}) VALUES (${values}) ON CONFLICT (id) DO UPDATE SET ${updates}`,
         );
-        return db.transaction((rows: PresenceDbRow[]): null[] => rows.map((row) => (upsert.run(row), null)));
+        return ctx.atomic((rows: PresenceDbRow[]): null[] => rows.map((row) => (upsert.run(row), null)));
       })(),
       update: db.prepare<PatchParams>(`UPDATE presences SET ${patchSets} WHERE id = @id`),
-      touchAll: db.transaction((ids: string[], at: number) => {
+      touchAll: ctx.atomic((ids: string[], at: number) => {
         for (const id of ids) touch.run(at, id);
       }),
       disconnect: db.prepare<{ at: number; id: string; node: string | null; before: number | null }>(
@@ -227,7 +227,7 @@ export function presenceMethods(ctx: SqliteContext): PresenceStore {
         const mark = db.prepare<[number, string]>(
           "UPDATE presences SET disconnected_at = ? WHERE node_id = ? AND disconnected_at IS NULL",
         );
-        return db.transaction((at: number, nodeId: string) => {
+        return ctx.atomic((at: number, nodeId: string) => {
           release.run(nodeId);
           return mark.run(at, nodeId);
         });
@@ -255,7 +255,7 @@ export function presenceMethods(ctx: SqliteContext): PresenceStore {
   });
 
   // Every hello writes its presence: a burst of them shares one transaction.
-  const upserts = new TurnBatch<PresenceDbRow, null>((rows) => q().upsertAll.immediate(rows));
+  const upserts = new TurnBatch<PresenceDbRow, null>((rows) => q().upsertAll(rows));
 
   return {
     async upsertPresence(row) {
@@ -265,7 +265,7 @@ export function presenceMethods(ctx: SqliteContext): PresenceStore {
       q().update.run(patchParams(presenceId, patch));
     },
     async touchPresences(presenceIds, at) {
-      if (presenceIds.length > 0) q().touchAll.immediate(presenceIds, at);
+      if (presenceIds.length > 0) q().touchAll(presenceIds, at);
     },
     async markPresenceDisconnected(presenceId, at, guard) {
       const params = {
@@ -288,7 +288,7 @@ export function presenceMethods(ctx: SqliteContext): PresenceStore {
       return q().stale.all(before, limit).map(toPresence);
     },
     async disconnectNodePresences(nodeId, at) {
-      return q().disconnectNode.immediate(at, nodeId).changes;
+      return q().disconnectNode(at, nodeId).changes;
     },
     async listPresences(meshId) {
       return q().list.all(meshId).map(toPresence);

@@ -73,7 +73,7 @@ export function scheduleMethods(ctx: SqliteContext): ScheduleStore {
        WHERE id = @id AND status = 'active'`,
     );
     return {
-      create: db.transaction((s: NewSchedule, maxActive: number): CreateScheduleOutcome => {
+      create: ctx.atomic((s: NewSchedule, maxActive: number): CreateScheduleOutcome => {
         if (s.clientMessageId !== null) {
           const existing = byClientId.get(s.meshId, s.memberId, s.clientMessageId);
           if (existing) return { kind: "duplicate", schedule: toSchedule(existing) };
@@ -98,7 +98,7 @@ export function scheduleMethods(ctx: SqliteContext): ScheduleStore {
         `SELECT ${COLUMNS} FROM schedules WHERE status = 'active' AND deliver_at <= ?
          ORDER BY deliver_at, id LIMIT ?`,
       ),
-      fires: db.transaction((fires: readonly { id: string; fired: boolean; next: number | null }[]) => {
+      fires: ctx.atomic((fires: readonly { id: string; fired: boolean; next: number | null }[]) => {
         const now = Date.now();
         for (const f of fires) fire.run({ id: f.id, fired: f.fired ? 1 : 0, next: f.next, now });
       }),

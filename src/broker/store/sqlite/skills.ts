@@ -35,7 +35,7 @@ export function skillMethods(ctx: SqliteContext): SkillStore {
     );
     return {
       // One write transaction: the count check and the insert see the same rows.
-      upsert: db.transaction((row: SkillDbRow, max: number): boolean => {
+      upsert: ctx.atomic((row: SkillDbRow, max: number): boolean => {
         if (exists.get(row.mesh_id, row.name) === undefined && (count.get(row.mesh_id) ?? 0) >= max) {
           return false;
         }

@@ -55,7 +55,7 @@ export function sweepMethods(ctx: SqliteContext): SweepStore {
          SELECT key FROM rate_buckets WHERE updated_at <= @cutoff LIMIT @limit)`,
     );
 
-    return db.transaction((now: number, limit: number): SweepResult => {
+    return ctx.atomic((now: number, limit: number): SweepResult => {
       const deliveryCutoff = now - DELIVERY_RETENTION_MS;
       const counts = {
         expiredDeliveries: expireDeliveries.run({ cutoff: deliveryCutoff, limit }).changes,
@@ -78,7 +78,7 @@ export function sweepMethods(ctx: SqliteContext): SweepStore {
     async sweep(now, limit) {
       if (!Number.isSafeInteger(limit) || limit <= 0)
         throw new RangeError(`sweep limit must be a positive integer, got ${limit}`);
-      const result = q().immediate(now, limit);
+      const result = q()(now, limit);
       // A deleted message's `seq` may be handed out again.
       if (result.deletedMessages > 0) ctx.recentMessages.clear();
       return result;

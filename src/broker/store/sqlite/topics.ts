@@ -173,7 +173,7 @@ export function topicMethods(ctx: SqliteContext): TopicStore {
 
   return {
     async createTopic(topic, lead, leadCopy) {
-      return ctx.db.transaction(() => {
+      return ctx.atomic(() => {
         const s = q();
         const inserted = s.insert.run(topic).changes === 1;
         if (!inserted) {
@@ -224,7 +224,7 @@ export function topicMethods(ctx: SqliteContext): TopicStore {
       return q().inTopic.get(messageId, topicId) !== undefined;
     },
     async claimTopicKey(copy) {
-      return ctx.db.transaction(() => {
+      return ctx.atomic(() => {
         const s = q();
         if (s.setKey.run(copy.keyId, copy.topicId).changes === 1) {
           s.putCopy.run(copyParams(copy));
