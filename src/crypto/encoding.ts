@@ -2,7 +2,8 @@
 
 const HEX = /^(?:[0-9a-fA-F]{2})*$/;
 const LOWER_HEX = /^[0-9a-f]*$/;
-const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+/** With a length that is a multiple of 4, exactly padded base64 (the groups' regex is slower on long input). */
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 const BASE64URL = /^[A-Za-z0-9_-]*$/;
 
 const encoder = new TextEncoder();
@@ -42,7 +43,7 @@ export function toBase64(bytes: Uint8Array): string {
 
 /** Decodes standard, padded base64. Throws on anything else (URL-safe alphabet, missing padding, spaces). */
 export function fromBase64(s: string): Uint8Array {
-  if (!BASE64.test(s)) throw new Error("invalid base64 string");
+  if (s.length % 4 !== 0 || !BASE64.test(s)) throw new Error("invalid base64 string");
   return copy(Buffer.from(s, "base64"));
 }
 
