@@ -8,7 +8,7 @@ import postgres from "postgres";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { POSTGRES_MIGRATIONS } from "../../src/broker/store/migrations/postgres.js";
 import type { Store } from "../../src/broker/store/port/index.js";
-import { connect } from "../../src/broker/store/postgres/db.js";
+import { PgContext, connect } from "../../src/broker/store/postgres/db.js";
 import { createPostgresStore } from "../../src/broker/store/postgres/index.js";
 import { postgresTarget } from "../../src/migrations/postgres.js";
 import { runMigrations } from "../../src/migrations/runner.js";
@@ -90,6 +90,21 @@ describe.skipIf(!url)("postgres store", () => {
       (await db()`SELECT version, name, applied_at FROM schema_migrations ORDER BY version`).map((r) => ({
         ...r,
       }));
+
+    it("a transaction that need not be durable commits without waiting for the log flush; others wait", async () => {
+      const ctx = new PgContext(db());
+      const setting = () =>
+        ctx.run(
+          false,
+          async (d) => (await d<{ s: string }[]>`SELECT current_setting('synchronous_commit') AS s`)[0]?.s,
+        );
+      expect(await ctx.transaction(setting, { durable: false })).toBe("off");
+      expect(await ctx.transaction(setting)).toBe("on");
+      // A transaction joined from inside keeps the open one's setting.
+      expect(await ctx.transaction(() => ctx.transaction(setting), { durable: false })).toBe("off");
+      // The setting is the transaction's own: the connection goes back to the pool as it was.
+      expect(await setting()).toBe("on");
+    });
 
     it("migrates a fresh schema once, and several brokers starting at once migrate it once", async () => {
       const stores = Array.from({ length: 4 }, () => createPostgresStore({ url: dbUrl, schema }));

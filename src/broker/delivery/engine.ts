@@ -206,19 +206,18 @@ export class DeliveryEngine {
         pipeline.refuseAll(sends);
         sends.length = 0;
       }
-      if (sends.length === 0 && this.offers.size === 0) {
-        // Acks alone are one store call, atomic by itself: no transaction around it (on PostgreSQL that
-        // saves the COMMIT's round trip per ack when acks come one at a time).
-        await this.commitAcks(acks, out);
-      } else {
-        await this.ctx.store.transaction(async () => {
+      // Only accepts need a durable commit: a claim or an ack lost with the database server is repaired
+      // by redelivery, which the client dedupes.
+      await this.ctx.store.transaction(
+        async () => {
           if (sends.length > 0) await pipeline.run(sends);
           if (acks.length > 0) await this.commitAcks(acks, out);
           offers = [...this.offers];
           this.offers.clear();
           if (offers.length > 0) await this.claimAndPush(offers, out);
-        });
-      }
+        },
+        { durable: sends.length > 0 },
+      );
       out.onCommit(() => this.announce(accepted));
     } catch (err) {
       const storageFault = this.ctx.storeHealth.report(err);

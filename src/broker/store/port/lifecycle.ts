@@ -1,4 +1,13 @@
 /** What every adapter does whatever families it serves: migrate, health, close. */
+export interface TransactionOptions {
+  /**
+   * False for work whose loss redelivery repairs (claims, acks): its commit may then be lost if the
+   * database server crashes right after it (never in part), and it does not wait for the server's log
+   * flush. SQLite's commits never wait for one (WAL, `synchronous = NORMAL`). @default true
+   */
+  durable?: boolean;
+}
+
 export interface LifecycleStore {
   readonly kind: "sqlite" | "postgres";
   /**
@@ -29,9 +38,9 @@ export interface LifecycleStore {
    * of them when it rejects. All or nothing: the first store call that fails inside dooms it (every call
    * after it fails with the same error, and the transaction rolls back and rejects with that error even
    * when `work` caught it). `work` awaits store calls only (no timers, no network), so nothing else runs
-   * inside it. Called while one is open, `work` joins it.
+   * inside it. Called while one is open, `work` joins it (and the open one's options stand).
    */
-  transaction<T>(work: () => Promise<T>): Promise<T>;
+  transaction<T>(work: () => Promise<T>, options?: TransactionOptions): Promise<T>;
   /** Releases the connection(s); safe to call twice. */
   close(): Promise<void>;
 }

@@ -1,5 +1,6 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import postgres from "postgres";
+import type { TransactionOptions } from "../port/index.js";
 
 /** Connections per broker: one serves an engine batch's transaction, the rest other store calls. */
 const POOL_SIZE = 10;
@@ -102,8 +103,8 @@ interface OpenTransaction {
   /** The first call that failed inside it: the transaction is doomed and rolls back. */
   failure?: { error: unknown };
   /**
-   * BEGIN, sent ahead without waiting for its answer: it travels in the same write as the first
-   * statements, and is awaited with COMMIT. Settles to null or to its error.
+   * BEGIN (and the commit's setting), sent ahead without waiting for the answer: it travels in the same
+   * write as the first statements, and is awaited with COMMIT. Settles to null or to its error.
    */
   begun: Promise<unknown>;
 }
@@ -150,7 +151,7 @@ export class PgContext {
         return await result;
       }
       if (!atomic) return await fn(this.sql);
-      return await this.#begin((tx) => fn(tx.sql));
+      return await this.#begin((tx) => fn(tx.sql), true);
     } catch (err) {
       throw asStorageError(err);
     }
@@ -176,10 +177,10 @@ export class PgContext {
   }
 
   /** `LifecycleStore.transaction`: `work` and every store call it makes commit together, or none do. */
-  async transaction<T>(work: () => Promise<T>): Promise<T> {
+  async transaction<T>(work: () => Promise<T>, options: TransactionOptions = {}): Promise<T> {
     if (this.#current()) return work();
     try {
-      return await this.#begin((tx) => this.#open.run(tx, work));
+      return await this.#begin((tx) => this.#open.run(tx, work), options.durable ?? true);
     } catch (err) {
       throw asStorageError(err);
     }
@@ -189,9 +190,14 @@ export class PgContext {
    * Runs `body` in a transaction on a reserved connection: BEGIN goes out with its first statements, and
    * COMMIT is sent once BEGIN, `body` and every call it queued have succeeded.
    */
-  async #begin<T>(body: (tx: OpenTransaction) => Promise<T>): Promise<T> {
+  async #begin<T>(body: (tx: OpenTransaction) => Promise<T>, durable: boolean): Promise<T> {
     const sql = await this.sql.reserve();
-    const begun = sql.unsafe("BEGIN").then(
+    // Not durable: COMMIT answers without waiting for the server's log flush (a crash of the server may
+    // lose it, whole).
+    const begun = Promise.all([
+      sql.unsafe("BEGIN"),
+      ...(durable ? [] : [sql.unsafe("SET LOCAL synchronous_commit = off")]),
+    ]).then(
       () => null,
       (err: unknown) => err,
     );

@@ -94,7 +94,7 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
     async checkpoint() {
       // The server manages its write-ahead log.
     },
-    transaction: (work) => ctx.transaction(work),
+    transaction: (work, options) => ctx.transaction(work, options),
     async close() {
       closed ??= sql.end({ timeout: CLOSE_TIMEOUT_S });
       await closed;

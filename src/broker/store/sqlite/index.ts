@@ -118,6 +118,7 @@ export function createSqliteStore({ path, backgroundCheckpoints, filesDir }: Sql
       }
       return applied;
     },
+    // Every SQLite commit is as durable as `durable: false` asks (see `openDatabase`).
     transaction: (work) => ctx.transaction(work),
     async close() {
       await checkpointer?.stop();
