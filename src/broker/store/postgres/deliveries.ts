@@ -68,9 +68,7 @@ export function deliveryMethods(ctx: PgContext): DeliveryStore {
       // message's sender could reuse it to make this ack swallow a copy the presence never received.
       const byBroker = acks.filter((a) => a.brokerMessageId !== null);
       const byClient = acks.filter((a) => a.brokerMessageId === null && a.clientMessageId !== null);
-      // One statement commits on its own; several need a transaction to be one change.
-      const statements = (byBroker.length > 0 ? 1 : 0) + byClient.length;
-      const [broker, client] = await ctx.run(statements > 1, (db) =>
+      const [broker, client] = await ctx.run(true, (db) =>
         Promise.all([ackByBrokerId(db, byBroker, now), ackByClientId(db, byClient, now)]),
       );
       const counts = new Map<AckInput, number>();

@@ -157,9 +157,7 @@ export class SqliteContext {
         this.#commit.run();
         return result;
       } catch (err) {
-        // A failed COMMIT may already have ended the transaction.
-        if (this.db.inTransaction) this.#rollback.run();
-        this.recentMessages.clear();
+        this.#rollBack();
         throw err;
       }
     };
@@ -177,13 +175,18 @@ export class SqliteContext {
       this.#commit.run();
       return result;
     } catch (err) {
-      if (this.db.inTransaction) this.#rollback.run();
-      // The `seq`s its accepts handed out will be handed out again.
-      this.recentMessages.clear();
+      this.#rollBack();
       throw err;
     } finally {
       this.#open = null;
     }
+  }
+
+  /** Ends a failed transaction and forgets its accepts (their `seq`s will be handed out again). */
+  #rollBack(): void {
+    // A failed COMMIT may already have ended it.
+    if (this.db.inTransaction) this.#rollback.run();
+    this.recentMessages.clear();
   }
 
   /**
