@@ -99,7 +99,12 @@ export async function runBroker(options: BrokerOptions): Promise<RunningBroker> 
   let cluster: ClusterBus;
   try {
     cluster = opts.databaseUrl
-      ? await createPostgresBus({ url: opts.databaseUrl, nodeId, log })
+      ? await createPostgresBus({
+          url: opts.databaseUrl,
+          nodeId,
+          log,
+          atCommit: (channel, payload) => store.notifyAtCommit(channel, payload),
+        })
       : createSingleNodeBus();
   } catch (err) {
     await store.close();

@@ -5,7 +5,7 @@
  */
 import { randomBytes } from "node:crypto";
 import postgres from "postgres";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { POSTGRES_MIGRATIONS } from "../../src/broker/store/migrations/postgres.js";
 import type { Store } from "../../src/broker/store/port/index.js";
 import { PgContext, connect } from "../../src/broker/store/postgres/db.js";
@@ -104,6 +104,33 @@ describe.skipIf(!url)("postgres store", () => {
       expect(await ctx.transaction(() => ctx.transaction(setting), { durable: false })).toBe("off");
       // The setting is the transaction's own: the connection goes back to the pool as it was.
       expect(await setting()).toBe("on");
+    });
+
+    it("a notice sent at commit arrives when the transaction commits, never when it rolls back", async () => {
+      const ctx = new PgContext(db());
+      const channel = `notify_test_${schema}`;
+      const heard: string[] = [];
+      const listening = await db().listen(channel, (payload) => heard.push(payload));
+      try {
+        // Outside a transaction there is nothing to send it with: the caller sends it its own way.
+        expect(ctx.notifyAtCommit(channel, "outside")).toBe(false);
+        await expect(
+          ctx.transaction(async () => {
+            expect(ctx.notifyAtCommit(channel, "rolled back")).toBe(true);
+            throw new Error("work failed");
+          }),
+        ).rejects.toThrow("work failed");
+        await ctx.transaction(async () => {
+          expect(ctx.notifyAtCommit(channel, "committed")).toBe(true);
+          await ctx.run(false, (d) => d`SELECT 1`);
+        });
+        // A notice sent after both, on its own: once it is heard, anything the transactions sent is too.
+        await db().notify(channel, "marker");
+        await vi.waitFor(() => expect(heard).toContain("marker"));
+        expect(heard).toEqual(["committed", "marker"]);
+      } finally {
+        await listening.unlisten();
+      }
     });
 
     it("migrates a fresh schema once, and several brokers starting at once migrate it once", async () => {

@@ -85,7 +85,11 @@ export interface ClusterBus {
    * not hold (a session key, whether a recipient is online, a member's groups, a reattach).
    */
   readonly shared: boolean;
-  /** Tells every other node, after the caller's commit. Never throws; a failure is logged. */
+  /**
+   * Tells every other node: when the store transaction open in the caller's async context commits (never
+   * if it rolls back), else at once, so callers publish after their own commit. Never throws; a failure
+   * is logged.
+   */
   publish(message: ClusterMessage): void;
   /** What this node does with one kind of notice from another node; one handler per kind. */
   on<K extends ClusterMessageKind>(kind: K, handler: (message: ClusterMessageOf<K>) => void): void;

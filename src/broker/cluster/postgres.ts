@@ -20,6 +20,11 @@ export interface PostgresBusOptions {
   url: string;
   nodeId: string;
   log: Logger;
+  /**
+   * Sends a notice inside the store transaction open in the caller's async context, delivered when it
+   * commits (`LifecycleStore.notifyAtCommit`); false when none is open.
+   */
+  atCommit?: (channel: string, payload: string) => boolean;
 }
 
 /** A notice with a list of more than one entry, as two notices of half the list each. */
@@ -52,7 +57,12 @@ function split(m: ClusterMessage): [ClusterMessage, ClusterMessage] | null {
   return null;
 }
 
-export async function createPostgresBus({ url, nodeId, log }: PostgresBusOptions): Promise<ClusterBus> {
+export async function createPostgresBus({
+  url,
+  nodeId,
+  log,
+  atCommit,
+}: PostgresBusOptions): Promise<ClusterBus> {
   const sql = postgres(url, {
     max: 2,
     idle_timeout: 60,
@@ -92,6 +102,7 @@ export async function createPostgresBus({ url, nodeId, log }: PostgresBusOptions
       else log.warn({ kind: m.kind, bytes }, "cluster notice too large to send; dropped");
       return;
     }
+    if (atCommit?.(CHANNEL, payload)) return;
     sql.notify(CHANNEL, payload).catch((err: unknown) => {
       // Other nodes learn of it on their next re-offer or expiry tick.
       log.warn({ err: err instanceof Error ? err.message : String(err) }, "cluster notice not sent");

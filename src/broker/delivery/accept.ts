@@ -12,7 +12,7 @@ import type { BrokerContext } from "../context.js";
 import { senderKey, type MessageSender } from "../presence/presence.js";
 import type { AcceptInput, AcceptOutcome, DueRecipient, NewDelivery } from "../store/port/index.js";
 import type { Outgoing } from "./outgoing.js";
-import { recipientsOnline, resolveRecipients } from "./recipients.js";
+import { recipientsOnline, resolveRecipients, SessionLookups } from "./recipients.js";
 
 export interface PendingSend {
   sender: MessageSender;
@@ -211,10 +211,11 @@ export class SendPipeline {
   /** Step 5: recipients, with the sender-exclusion rules (§4.2), and whether any is online. */
   private async resolve(candidates: Candidate[]): Promise<Resolved[]> {
     const found: Array<Candidate & { deliveries: NewDelivery[]; topicId?: string }> = [];
+    const sessions = new SessionLookups(this.ctx);
     for (const c of candidates) {
       try {
         const { targetSpec, replyToId } = c.item.frame;
-        const resolution = await resolveRecipients(this.ctx, c.item.sender, targetSpec, replyToId);
+        const resolution = await resolveRecipients(this.ctx, sessions, c.item.sender, targetSpec, replyToId);
         if (resolution.ok) {
           const topic = resolution.topicId === undefined ? {} : { topicId: resolution.topicId };
           found.push({ ...c, deliveries: resolution.deliveries, ...topic });
@@ -232,6 +233,7 @@ export class SendPipeline {
     try {
       const online = await recipientsOnline(
         this.ctx,
+        sessions,
         found.map((c) => ({ sender: c.item.sender, deliveries: c.deliveries })),
       );
       return found.map((c, i) => ({ ...c, recipientOnline: online[i] === true }));

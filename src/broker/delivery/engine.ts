@@ -194,12 +194,11 @@ export class DeliveryEngine {
     this.clearAckTimer();
     const out = new Outgoing();
     // Recipients of this batch's accepts: offered here inside the transaction (so the same batch claims
-    // them), announced to the other nodes once they can see the rows.
-    const accepted: DueRecipient[] = [];
+    // them), and announced to the other nodes with its commit (so they can see the rows).
     let offers: Presence[] = [];
     const pipeline = new SendPipeline(this.ctx, out, (recipients) => {
       this.offerHeld(recipients);
-      accepted.push(...recipients);
+      this.announce(recipients);
     });
     try {
       if (sends.length > 0 && !(await this.ctx.storeHealth.writable())) {
@@ -218,7 +217,6 @@ export class DeliveryEngine {
         },
         { durable: sends.length > 0 },
       );
-      out.onCommit(() => this.announce(accepted));
     } catch (err) {
       const storageFault = this.ctx.storeHealth.report(err);
       if (!storageFault) this.ctx.log.error({ err }, "delivery batch failed");

@@ -11,8 +11,29 @@ export type Resolution =
   | { ok: true; deliveries: NewDelivery[]; multicast: boolean; topicId?: string }
   | { ok: false; code: "no_recipient" | "invalid" | "forbidden"; detail: string };
 
+/**
+ * Session presences held by other nodes, looked up once per key for a whole accept batch: resolving a
+ * DM and telling whether its recipient is online ask for the same row.
+ */
+export class SessionLookups {
+  readonly #found = new Map<string, Promise<PresenceRow | null>>();
+
+  constructor(private readonly ctx: BrokerContext) {}
+
+  bySession(meshId: string, sessionPubkey: string): Promise<PresenceRow | null> {
+    const key = `${meshId}\n${sessionPubkey}`;
+    let found = this.#found.get(key);
+    if (!found) {
+      found = this.ctx.store.presenceBySession(meshId, sessionPubkey);
+      this.#found.set(key, found);
+    }
+    return found;
+  }
+}
+
 export async function resolveRecipients(
   ctx: BrokerContext,
+  sessions: SessionLookups,
   sender: MessageSender,
   targetSpec: string,
   replyToId?: string,
@@ -26,7 +47,7 @@ export async function resolveRecipients(
   const target = parsed.target;
   switch (target.kind) {
     case "key":
-      return resolveKey(ctx, sender, target.pubkey);
+      return resolveKey(ctx, sessions, sender, target.pubkey);
     case "broadcast": {
       const members = await ctx.members.active(sender.meshId);
       return multicast(members.filter((m) => m.id !== sender.memberId));
@@ -77,7 +98,12 @@ async function resolveTopic(
   };
 }
 
-async function resolveKey(ctx: BrokerContext, sender: MessageSender, key: string): Promise<Resolution> {
+async function resolveKey(
+  ctx: BrokerContext,
+  sessions: SessionLookups,
+  sender: MessageSender,
+  key: string,
+): Promise<Resolution> {
   const excluded = sender.id;
   const one = (recipientKind: "session" | "member", recipientMemberId: string): Resolution => ({
     ok: true,
@@ -90,7 +116,7 @@ async function resolveKey(ctx: BrokerContext, sender: MessageSender, key: string
   if (here) return one("session", here.memberId);
   const member = await ctx.members.byPubkey(sender.meshId, key);
   if (member) return one("member", member.id);
-  const elsewhere = ctx.cluster.shared ? await ctx.store.presenceBySession(sender.meshId, key) : null;
+  const elsewhere = ctx.cluster.shared ? await sessions.bySession(sender.meshId, key) : null;
   if (elsewhere) return one("session", elsewhere.memberId);
   const owner = await ctx.store.findSessionKeyOwner(sender.meshId, key);
   if (owner && (await ctx.members.byId(sender.meshId, owner))) return one("member", owner);
@@ -145,6 +171,7 @@ async function groupSets(
  */
 export async function recipientsOnline(
   ctx: BrokerContext,
+  sessions: SessionLookups,
   sends: ReadonlyArray<{ sender: MessageSender; deliveries: readonly NewDelivery[] }>,
 ): Promise<boolean[]> {
   const online = sends.map(({ sender, deliveries }) =>
@@ -172,7 +199,7 @@ export async function recipientsOnline(
     for (const d of deliveries) {
       const found =
         d.recipientKind === "session"
-          ? claimable(await ctx.store.presenceBySession(sender.meshId, d.recipientPubkey), sender.id)
+          ? claimable(await sessions.bySession(sender.meshId, d.recipientPubkey), sender.id)
           : (heldElsewhere.get(d.recipientMemberId) ?? []).some((row) => claimable(row, d.excludedPresence));
       if (found) {
         online[i] = true;

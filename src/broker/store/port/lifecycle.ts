@@ -41,6 +41,12 @@ export interface LifecycleStore {
    * inside it. Called while one is open, `work` joins it (and the open one's options stand).
    */
   transaction<T>(work: () => Promise<T>, options?: TransactionOptions): Promise<T>;
+  /**
+   * Sends `payload` on the database's notification `channel` (PostgreSQL `NOTIFY`) when the transaction
+   * open in the caller's async context commits, and never if it rolls back. False when no transaction is
+   * open there, or the backend has no notifications (SQLite): the caller then sends it its own way.
+   */
+  notifyAtCommit(channel: string, payload: string): boolean;
   /** Releases the connection(s); safe to call twice. */
   close(): Promise<void>;
 }

@@ -103,10 +103,19 @@ interface OpenTransaction {
   /** The first call that failed inside it: the transaction is doomed and rolls back. */
   failure?: { error: unknown };
   /**
-   * BEGIN (and the commit's setting), sent ahead without waiting for the answer: it travels in the same
-   * write as the first statements, and is awaited with COMMIT. Settles to null or to its error.
+   * Statements sent ahead without waiting for their answers, each settling to null or to its error and
+   * awaited with COMMIT: BEGIN (and the commit's setting) travels in the same write as the first
+   * statements, and notifications in the same write as COMMIT.
    */
-  begun: Promise<unknown>;
+  ahead: Promise<unknown>[];
+}
+
+/** A statement's answer as null, or its error: awaited later, so its failure is never unhandled. */
+function settled(statement: Promise<unknown>): Promise<unknown> {
+  return statement.then(
+    () => null,
+    (err: unknown) => err,
+  );
 }
 
 /**
@@ -176,6 +185,17 @@ export class PgContext {
     return result;
   }
 
+  /**
+   * `LifecycleStore.notifyAtCommit`: sent at once on the transaction's connection without waiting for the
+   * answer, so it leaves in the same write as COMMIT; the server delivers it when that commits.
+   */
+  notifyAtCommit(channel: string, payload: string): boolean {
+    const tx = this.#current();
+    if (!tx) return false;
+    tx.ahead.push(settled(tx.sql`SELECT pg_notify(${channel}, ${payload})`));
+    return true;
+  }
+
   /** `LifecycleStore.transaction`: `work` and every store call it makes commit together, or none do. */
   async transaction<T>(work: () => Promise<T>, options: TransactionOptions = {}): Promise<T> {
     if (this.#current()) return work();
@@ -194,24 +214,22 @@ export class PgContext {
     const sql = await this.sql.reserve();
     // Not durable: COMMIT answers without waiting for the server's log flush (a crash of the server may
     // lose it, whole).
-    const begun = Promise.all([
-      sql.unsafe("BEGIN"),
-      ...(durable ? [] : [sql.unsafe("SET LOCAL synchronous_commit = off")]),
-    ]).then(
-      () => null,
-      (err: unknown) => err,
-    );
-    const tx: OpenTransaction = { sql, open: true, queue: Promise.resolve(), begun };
+    const ahead = [
+      settled(sql.unsafe("BEGIN")),
+      ...(durable ? [] : [settled(sql.unsafe("SET LOCAL synchronous_commit = off"))]),
+    ];
+    const tx: OpenTransaction = { sql, open: true, queue: Promise.resolve(), ahead };
     let result: T;
     try {
       result = await body(tx);
       await tx.queue;
       tx.open = false;
       if (tx.failure) throw tx.failure.error;
-      // A failed BEGIN is thrown, whatever COMMIT answered; had a statement failed unseen, the server
-      // answers COMMIT with ROLLBACK (not an error), which is thrown too.
-      const [failedBegin, commit] = await Promise.all([tx.begun, sql.unsafe("COMMIT")]);
-      if (failedBegin !== null) throw failedBegin;
+      // A statement sent ahead that failed is thrown, whatever COMMIT answered; had a statement failed
+      // unseen, the server answers COMMIT with ROLLBACK (not an error), which is thrown too.
+      const [commit, ...answers] = await Promise.all([sql.unsafe("COMMIT"), ...tx.ahead]);
+      const failedAhead = answers.find((answer) => answer !== null);
+      if (failedAhead !== undefined) throw failedAhead;
       if (commit.command !== "COMMIT") throw new Error(`COMMIT answered ${commit.command}`);
     } catch (err) {
       tx.open = false;

@@ -95,6 +95,7 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
       // The server manages its write-ahead log.
     },
     transaction: (work, options) => ctx.transaction(work, options),
+    notifyAtCommit: (channel, payload) => ctx.notifyAtCommit(channel, payload),
     async close() {
       closed ??= sql.end({ timeout: CLOSE_TIMEOUT_S });
       await closed;

@@ -20,6 +20,9 @@ interface DeliveryStatusDbRow {
   deliveredAt: number | null;
 }
 
+/** The message columns as SQL (constants: the driver's identifier helper cannot tell them from values here). */
+const COLUMN_LIST = MESSAGE_COLUMNS.join(", ");
+
 const MESSAGE_ID = /^[A-Za-z0-9]{8,32}$/;
 const FULL_ID_LENGTH = 32;
 
@@ -29,20 +32,11 @@ function prefixUpperBound(prefix: string): string {
 }
 
 /**
- * Takes each send's idempotency key when it is new or its record expired, else leaves the record as it
- * is, in one statement for the whole batch; every row is locked and returned, so the outcome is known
- * also when a concurrent accept of the same key (another node) committed first. Keys are taken in key
- * order, so two nodes taking overlapping keys wait for each other instead of deadlocking. A key repeated
- * in the batch is taken by its first item and answers the later ones like a retry. Null: the item's key
- * is its own message's.
+ * The items of a batch that take an idempotency key: the first item of each key (a key repeated in the
+ * batch is taken by its first item and answers the later ones like a retry), in key order, so two nodes
+ * taking overlapping keys wait for each other instead of deadlocking.
  */
-async function claimKeys(
-  db: Db,
-  batch: AcceptInput[],
-  retentionMs: number,
-): Promise<(AcceptOutcome | null)[]> {
-  const keyOf = (meshId: string, senderMemberId: string, clientMessageId: string) =>
-    JSON.stringify([meshId, senderMemberId, clientMessageId]);
+function keyTakers(batch: AcceptInput[]): AcceptInput[] {
   const first = new Map<string, AcceptInput>();
   for (const item of batch) {
     const { message: m, idempotency } = item;
@@ -50,80 +44,87 @@ async function claimKeys(
     const key = keyOf(m.meshId, m.senderMemberId, idempotency.clientMessageId);
     if (!first.has(key)) first.set(key, item);
   }
-  if (first.size === 0) return batch.map(() => null);
-  const takers = [...first.entries()]
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-    .map(([, item]) => item);
-  const column = (pick: (item: AcceptInput) => string | number) => takers.map(pick);
-  const rows = await db<(IdempotencyRecord & IdempotencyKey)[]>`
-    INSERT INTO idempotency AS i (mesh_id, sender_member_id, client_message_id, fingerprint, message_id, created_at)
-    SELECT k.mesh_id, k.sender_member_id, k.client_message_id, k.fingerprint, k.message_id, k.created_at
-    FROM unnest(
-      ${column((t) => t.message.meshId)}::text[], ${column((t) => t.message.senderMemberId)}::text[],
-      ${column((t) => t.idempotency!.clientMessageId)}::text[], ${column((t) => t.idempotency!.fingerprint)}::text[],
-      ${column((t) => t.message.id)}::text[], ${column((t) => t.message.createdAt)}::bigint[]
-    ) WITH ORDINALITY AS k(mesh_id, sender_member_id, client_message_id, fingerprint, message_id, created_at, ord)
-    ORDER BY ord
-    ON CONFLICT (mesh_id, sender_member_id, client_message_id) DO UPDATE SET
-      fingerprint = CASE WHEN i.created_at <= EXCLUDED.created_at - ${retentionMs}
-                         THEN EXCLUDED.fingerprint ELSE i.fingerprint END,
-      message_id = CASE WHEN i.created_at <= EXCLUDED.created_at - ${retentionMs}
-                        THEN EXCLUDED.message_id ELSE i.message_id END,
-      created_at = CASE WHEN i.created_at <= EXCLUDED.created_at - ${retentionMs}
-                        THEN EXCLUDED.created_at ELSE i.created_at END
-    RETURNING mesh_id, sender_member_id, client_message_id, fingerprint, message_id`;
-  const records = new Map(rows.map((r) => [keyOf(r.meshId, r.senderMemberId, r.clientMessageId), r]));
-  return batch.map(({ message: m, idempotency }): AcceptOutcome | null => {
-    if (!idempotency) return null;
-    const record = records.get(keyOf(m.meshId, m.senderMemberId, idempotency.clientMessageId));
+  return [...first.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, item]) => item);
+}
+
+function keyOf(meshId: string, senderMemberId: string, clientMessageId: string): string {
+  return JSON.stringify([meshId, senderMemberId, clientMessageId]);
+}
+
+/**
+ * A whole batch in one statement (one round trip): its idempotency keys, then the messages whose send
+ * holds its key (or has none) and their deliveries.
+ *
+ * Each key is taken when it is new or its record expired, else its record is left as it is; every key's
+ * row is locked and returned, so the outcome is known also when a concurrent accept of the same key
+ * (another node) committed first. Message `seq`s and delivery ids (the accept order claims follow) are
+ * handed out in input order.
+ */
+async function acceptBatch(db: Db, batch: AcceptInput[], retentionMs: number): Promise<AcceptOutcome[]> {
+  const takers = keyTakers(batch);
+  const key = (pick: (item: AcceptInput) => string | number) => takers.map(pick);
+  const column = <K extends keyof AcceptInput["message"]>(name: K) => batch.map((c) => c.message[name]);
+  const rows = batch.flatMap((c) =>
+    c.deliveries.map((d) => ({ ...d, messageId: c.message.id, multicast: !isPubkey(c.message.targetSpec) })),
+  );
+  const field = <K extends keyof (typeof rows)[number]>(name: K) => rows.map((r) => r[name]);
+  const records = await db<(IdempotencyRecord & IdempotencyKey)[]>`
+    WITH k AS (
+      INSERT INTO idempotency AS i (mesh_id, sender_member_id, client_message_id, fingerprint, message_id, created_at)
+      SELECT k.mesh_id, k.sender_member_id, k.client_message_id, k.fingerprint, k.message_id, k.created_at
+      FROM unnest(
+        ${key((t) => t.message.meshId)}::text[], ${key((t) => t.message.senderMemberId)}::text[],
+        ${key((t) => t.idempotency!.clientMessageId)}::text[], ${key((t) => t.idempotency!.fingerprint)}::text[],
+        ${key((t) => t.message.id)}::text[], ${key((t) => t.message.createdAt)}::bigint[]
+      ) WITH ORDINALITY AS k(mesh_id, sender_member_id, client_message_id, fingerprint, message_id, created_at, ord)
+      ORDER BY ord
+      ON CONFLICT (mesh_id, sender_member_id, client_message_id) DO UPDATE SET
+        fingerprint = CASE WHEN i.created_at <= EXCLUDED.created_at - ${retentionMs}
+                           THEN EXCLUDED.fingerprint ELSE i.fingerprint END,
+        message_id = CASE WHEN i.created_at <= EXCLUDED.created_at - ${retentionMs}
+                          THEN EXCLUDED.message_id ELSE i.message_id END,
+        created_at = CASE WHEN i.created_at <= EXCLUDED.created_at - ${retentionMs}
+                          THEN EXCLUDED.created_at ELSE i.created_at END
+      RETURNING i.mesh_id, i.sender_member_id, i.client_message_id, i.fingerprint, i.message_id
+    ), m AS (
+      INSERT INTO messages (${db.unsafe(COLUMN_LIST)})
+      SELECT ${db.unsafe(COLUMN_LIST)} FROM unnest(
+        ${column("id")}::text[], ${column("meshId")}::text[], ${column("senderMemberId")}::text[],
+        ${column("senderPresenceId")}::text[], ${column("senderPubkey")}::text[], ${column("senderName")}::text[],
+        ${column("targetSpec")}::text[], ${column("priority")}::text[], ${column("nonce")}::text[],
+        ${column("ciphertext")}::text[], ${column("bodyVersion")}::int[], ${column("replyToId")}::text[],
+        ${column("clientMessageId")}::text[], ${column("requestFingerprint")}::text[], ${column("topicId")}::text[],
+        ${column("createdAt")}::bigint[], ${batch.map((c) => c.message.subtype ?? null)}::text[],
+        ${db.array(batch.map((c) => c.idempotency !== null))}::boolean[]
+      ) WITH ORDINALITY AS r(${db.unsafe(COLUMN_LIST)}, keyed, ord)
+      WHERE NOT r.keyed OR EXISTS (SELECT 1 FROM k WHERE k.message_id = r.id)
+      ORDER BY r.ord
+      RETURNING seq, id, mesh_id, priority
+    ), d AS (
+      INSERT INTO deliveries (message_seq, mesh_id, recipient_kind, recipient_member_id, recipient_pubkey,
+                              excluded_presence, priority, is_multicast)
+      SELECT m.seq, m.mesh_id, r.recipient_kind, r.recipient_member_id, r.recipient_pubkey, r.excluded_presence,
+             m.priority, r.is_multicast
+      FROM unnest(${field("messageId")}::text[], ${field("recipientKind")}::text[],
+                  ${field("recipientMemberId")}::text[], ${field("recipientPubkey")}::text[],
+                  ${field("excludedPresence")}::text[], ${db.array(field("multicast"))}::boolean[])
+           WITH ORDINALITY AS r(message_id, recipient_kind, recipient_member_id, recipient_pubkey,
+                                excluded_presence, is_multicast, ord)
+      JOIN m ON m.id = r.message_id
+      ORDER BY r.ord
+    )
+    SELECT mesh_id, sender_member_id, client_message_id, fingerprint, message_id FROM k`;
+  const byKey = new Map(records.map((r) => [keyOf(r.meshId, r.senderMemberId, r.clientMessageId), r]));
+  return batch.map(({ message: m, idempotency }): AcceptOutcome => {
+    const created: AcceptOutcome = { kind: "created", messageId: m.id };
+    if (!idempotency) return created;
+    const record = byKey.get(keyOf(m.meshId, m.senderMemberId, idempotency.clientMessageId));
     if (!record) throw new Error("idempotency upsert returned no row");
-    if (record.messageId === m.id) return null;
+    if (record.messageId === m.id) return created;
     return record.fingerprint === idempotency.fingerprint
       ? { kind: "duplicate", messageId: record.messageId }
       : { kind: "mismatch" };
   });
-}
-
-/**
- * The batch's new messages and their deliveries in two statements, in input order: message `seq`s and
- * delivery ids (the accept order claims follow) are handed out in the order the rows are inserted.
- */
-async function insertMessages(db: Db, created: AcceptInput[]): Promise<void> {
-  if (created.length === 0) return;
-  const column = <K extends keyof AcceptInput["message"]>(key: K) => created.map((c) => c.message[key]);
-  const messages = db`
-    INSERT INTO messages (${db([...MESSAGE_COLUMNS])})
-    SELECT ${db(messageColumns("r"))} FROM unnest(
-      ${column("id")}::text[], ${column("meshId")}::text[], ${column("senderMemberId")}::text[],
-      ${column("senderPresenceId")}::text[], ${column("senderPubkey")}::text[], ${column("senderName")}::text[],
-      ${column("targetSpec")}::text[], ${column("priority")}::text[], ${column("nonce")}::text[],
-      ${column("ciphertext")}::text[], ${column("bodyVersion")}::int[], ${column("replyToId")}::text[],
-      ${column("clientMessageId")}::text[], ${column("requestFingerprint")}::text[], ${column("topicId")}::text[],
-      ${column("createdAt")}::bigint[], ${created.map((c) => c.message.subtype ?? null)}::text[]
-    ) WITH ORDINALITY AS r(${db([...MESSAGE_COLUMNS])}, ord)
-    ORDER BY ord`;
-  const rows = created.flatMap((c) =>
-    c.deliveries.map((d) => ({ ...d, messageId: c.message.id, multicast: !isPubkey(c.message.targetSpec) })),
-  );
-  if (rows.length === 0) {
-    await messages;
-    return;
-  }
-  const field = <K extends keyof (typeof rows)[number]>(key: K) => rows.map((r) => r[key]);
-  // Sent together (one connection runs them in order): the deliveries find the messages just inserted.
-  const deliveries = db`
-    INSERT INTO deliveries (message_seq, mesh_id, recipient_kind, recipient_member_id, recipient_pubkey,
-                            excluded_presence, priority, is_multicast)
-    SELECT m.seq, m.mesh_id, r.recipient_kind, r.recipient_member_id, r.recipient_pubkey, r.excluded_presence,
-           m.priority, r.is_multicast
-    FROM unnest(${field("messageId")}::text[], ${field("recipientKind")}::text[],
-                ${field("recipientMemberId")}::text[], ${field("recipientPubkey")}::text[],
-                ${field("excludedPresence")}::text[], ${db.array(field("multicast"))}::boolean[])
-         WITH ORDINALITY AS r(message_id, recipient_kind, recipient_member_id, recipient_pubkey,
-                              excluded_presence, is_multicast, ord)
-    JOIN messages m ON m.id = r.message_id
-    ORDER BY r.ord`;
-  await Promise.all([messages, deliveries]);
 }
 
 /** Accepting messages (protocol.md §4.3 step 7, §4.5) and `message_status` lookups (§4.11). */
@@ -151,17 +152,8 @@ export function messageMethods(ctx: PgContext): MessageStore {
     },
     async acceptMessages(batch) {
       if (batch.length === 0) return [];
-      return ctx.run(true, async (db) => {
-        // Keys first: a key already taken answers its item, which then writes nothing.
-        const answered = await claimKeys(db, batch, IDEMPOTENCY_RETENTION_MS);
-        await insertMessages(
-          db,
-          batch.filter((_, i) => !answered[i]),
-        );
-        return batch.map(
-          (input, i): AcceptOutcome => answered[i] ?? { kind: "created", messageId: input.message.id },
-        );
-      });
+      // One statement is atomic on its own.
+      return ctx.run(false, (db) => acceptBatch(db, batch, IDEMPOTENCY_RETENTION_MS));
     },
     async lookupMessage(meshId, senderMemberId, idOrPrefix): Promise<MessageLookup> {
       if (!MESSAGE_ID.test(idOrPrefix)) return { status: "not_found" };

@@ -120,11 +120,13 @@ export function createSqliteStore({ path, backgroundCheckpoints, filesDir }: Sql
     },
     // Every SQLite commit is as durable as `durable: false` asks (see `openDatabase`).
     transaction: (work) => ctx.transaction(work),
+    // One node, nobody to notify.
+    notifyAtCommit: () => false,
     async close() {
       await checkpointer?.stop();
       if (db.open) db.close();
     },
-    ...ctx.guard<Omit<Store, "kind" | "migrate" | "transaction" | "close">>({
+    ...ctx.guard<Omit<Store, "kind" | "migrate" | "transaction" | "notifyAtCommit" | "close">>({
       async ping() {
         ping.get();
       },
