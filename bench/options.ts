@@ -1,4 +1,5 @@
 /** Command-line options of `npm run bench` (see docs/bench.md). */
+import { availableParallelism } from "node:os";
 import { parseArgs } from "node:util";
 
 export interface BenchOptions {
@@ -10,7 +11,10 @@ export interface BenchOptions {
   rate: number | null;
   /** Sends a peer may have waiting for their `ack`. @default 32 */
   window: number;
-  /** Client worker processes hosting the peers. @default min(4, peers) */
+  /**
+   * Client worker processes hosting the peers. @default the cores the broker nodes leave (at least 1, at
+   * most 4, at most `peers`): workers that outnumber the free cores measure their own contention.
+   */
   workers: number;
   /** DMs each peer sends before measuring, all delivered before the measured phase starts. @default 20 */
   warmup: number;
@@ -43,7 +47,8 @@ export const USAGE = `usage: npm run bench -- [options]
   --msgs M         DMs each peer sends                                  default 100
   --rate R         total offered msgs/s across all peers                default unlimited
   --window W       sends per peer waiting for their ack                 default 32
-  --workers K      client worker processes                             default min(4, peers)
+  --workers K      client worker processes                             default cores − nodes,
+                                                                       1 to 4 (and ≤ peers)
   --warmup W       DMs per peer sent and delivered before measuring     default 20
   --bytes B        plaintext bytes per DM                               default 256
   --stall S        give up after S seconds without progress             default 60
@@ -91,7 +96,11 @@ function databaseUrl(value: string | undefined, from: string): string | null {
  * Parses `argv` (without node and the script); `env` supplies DATABASE_URL when `--database-url` is
  * absent. Returns null for `--help`.
  */
-export function parseBenchArgs(argv: string[], env: NodeJS.ProcessEnv = {}): BenchOptions | null {
+export function parseBenchArgs(
+  argv: string[],
+  env: NodeJS.ProcessEnv = {},
+  cores = availableParallelism(),
+): BenchOptions | null {
   let parsed;
   try {
     parsed = parseArgs({
@@ -153,7 +162,7 @@ export function parseBenchArgs(argv: string[], env: NodeJS.ProcessEnv = {}): Ben
     msgs: idlePeers === null ? positiveInt("msgs", v.msgs, 100) : 1,
     rate,
     window: positiveInt("window", v.window, 32),
-    workers: Math.min(positiveInt("workers", v.workers, 4), peers),
+    workers: Math.min(positiveInt("workers", v.workers, Math.max(1, Math.min(4, cores - nodes))), peers),
     warmup: idlePeers === null ? positiveInt("warmup", v.warmup, 20, 0) : 0,
     bytes: positiveInt("bytes", v.bytes, 256, 64),
     stallSeconds: positiveInt("stall", v.stall, 60),

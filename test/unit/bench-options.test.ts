@@ -9,6 +9,16 @@ describe("bench options", () => {
     expect(parseBenchArgs([])).toMatchObject({ databaseUrl: null, nodes: 1, peers: 100 });
   });
 
+  it("runs as many client workers as the broker nodes leave cores for, 1 to 4, unless told", () => {
+    expect(parseBenchArgs([], {}, 2)?.workers).toBe(1);
+    expect(parseBenchArgs([], {}, 4)?.workers).toBe(3);
+    expect(parseBenchArgs([], {}, 16)?.workers).toBe(4);
+    expect(parseBenchArgs(["--nodes", "3", "--database-url", SERVER], {}, 2)?.workers).toBe(1);
+    expect(parseBenchArgs(["--nodes", "3", "--database-url", SERVER], {}, 6)?.workers).toBe(3);
+    expect(parseBenchArgs(["--peers", "2"], {}, 16)?.workers).toBe(2);
+    expect(parseBenchArgs(["--workers", "4"], {}, 2)?.workers).toBe(4);
+  });
+
   it("takes the PostgreSQL server from --database-url, or else from DATABASE_URL", () => {
     expect(parseBenchArgs(["--database-url", SERVER])?.databaseUrl).toBe(SERVER);
     expect(parseBenchArgs([], { DATABASE_URL: SERVER })?.databaseUrl).toBe(SERVER);
