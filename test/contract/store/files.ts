@@ -182,5 +182,19 @@ export function filesContract(ctx: ContractContext): void {
       expect(await store.writeBlob(id, chunks(part, part), 1_400_000)).toBe(1_400_000);
       await store.deleteBlob(id);
     });
+
+    it("refuses a stream that passes the limit while a write is still under way", async () => {
+      const store = ctx.store();
+      const id = messageId("w");
+      // A small chunk is handed on at once; the next one passes the limit before it was written.
+      await expect(
+        store.writeBlob(id, chunks(Buffer.alloc(10, 1), Buffer.alloc(100, 2)), 50),
+      ).rejects.toBeInstanceOf(BlobTooLargeError);
+      expect(await store.readBlob(id)).toBeNull();
+      // Nothing failed later, off the call's path: the next write works as usual.
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(await store.writeBlob(id, chunks(Buffer.from("ok")), 50)).toBe(2);
+      await store.deleteBlob(id);
+    });
   });
 }

@@ -6,7 +6,7 @@
 import { createReadStream, createWriteStream } from "node:fs";
 import { mkdir, readdir, rename, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
-import { once } from "node:events";
+import { pipeline } from "node:stream/promises";
 import { randomHexToken } from "../../../crypto/index.js";
 import type { BlobStore } from "../port/index.js";
 import { BlobTooLargeError } from "./too-large.js";
@@ -41,22 +41,21 @@ export function diskBlobs(dir: string): DiskBlobs {
       const final = pathOf(fileId);
       await ensureDir();
       const temp = join(dir, `.${fileId}.${randomHexToken(8)}.part`);
-      const out = createWriteStream(temp, { mode: 0o600, flags: "wx" });
       let size = 0;
-      try {
-        await once(out, "open");
-        for await (const chunk of source) {
+      async function* counted(chunks: AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+        for await (const chunk of chunks) {
           size += chunk.length;
           if (size > maxBytes) throw new BlobTooLargeError(maxBytes);
-          // Backpressure: wait for the disk before reading more of the request.
-          if (!out.write(chunk)) await once(out, "drain");
+          yield chunk;
         }
-        out.end();
-        await once(out, "finish");
+      }
+      try {
+        // The pipeline waits for the disk before reading more of the request, and on any failure (the
+        // limit, a full disk) stops both ends, a write still in flight included, before it rejects.
+        await pipeline(source, counted, createWriteStream(temp, { mode: 0o600, flags: "wx" }));
         await rename(temp, final);
         return size;
       } catch (err) {
-        out.destroy();
         await rm(temp, { force: true });
         throw err;
       }
