@@ -34,6 +34,14 @@ function post(message: FromWorker): void {
   if (process.connected) process.send?.(message);
 }
 
+/** Sends and waits until the message has left: a large one is still being written when `send` returns. */
+function postAndWait(message: FromWorker): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (!process.connected || !process.send) return resolve();
+    process.send(message, undefined, {}, (err) => (err ? reject(err) : resolve()));
+  });
+}
+
 async function setUp(init: WorkerInit): Promise<void> {
   // A real peer agrees a crypto_box key with a counterpart once and keeps it; here every peer talks to
   // every other within seconds, so the agreements (~0.3 ms each) are made before measuring, not during
@@ -94,7 +102,8 @@ async function finish(): Promise<void> {
   stopping = true;
   if (progressTimer !== null) clearInterval(progressTimer);
   if (statusTimer !== null) clearInterval(statusTimer);
-  if (recorders !== null) post({ type: "result", ...result(recorders) });
+  // Disconnecting drops what is still queued on the channel: the result (every latency sample) first.
+  if (recorders !== null) await postAndWait({ type: "result", ...result(recorders) });
   await Promise.all(runners.map((runner) => runner.close()));
   if (process.connected) process.disconnect();
 }
