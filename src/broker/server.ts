@@ -6,7 +6,7 @@ import { MAX_FRAME_BYTES, WS_PATH } from "../protocol/index.js";
 import { Connection } from "./connection.js";
 import type { BrokerContext } from "./context.js";
 import { handlers } from "./handlers/index.js";
-import { createRouter, type HttpDeps } from "./http/router.js";
+import { createRouter, requestUrl, type HttpDeps } from "./http/router.js";
 
 export interface Listener {
   http: Server;
@@ -17,14 +17,16 @@ export interface Listener {
 export function createListener(ctx: BrokerContext, deps: HttpDeps): Listener {
   const route = createRouter(deps);
   // Room for `X-File-Keys` of an upload sealed to a few hundred members (about 200 bytes each, §7.2).
-  const http = createServer({ maxHeaderSize: 64 * 1024 }, (req, res) => void route(req, res));
+  const http = createServer({ maxHeaderSize: 64 * 1024 }, (req, res) => {
+    route(req, res).catch((err: unknown) => ctx.log.error({ err }, "http request failed"));
+  });
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES, perMessageDeflate: false });
   const connections = new Set<Connection>();
   const wsPaths = new Set([WS_PATH, `${ctx.opts.basePath}${WS_PATH}`]);
 
   http.on("upgrade", (req, socket: Duplex, head) => {
-    const path = new URL(req.url ?? "/", "http://broker").pathname;
-    if (!wsPaths.has(path)) {
+    const path = requestUrl(req)?.pathname;
+    if (path === undefined || !wsPaths.has(path)) {
       socket.destroy();
       return;
     }

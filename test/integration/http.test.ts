@@ -5,6 +5,7 @@
  * touches the signer's own presences, and holds an early status until the presence connects.
  */
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -160,5 +161,38 @@ describe("hook status", () => {
     expect(early).toMatchObject({ status: 200, body: { ok: true, pending: true } });
     const peer = await connectMember(broker().url, mesh.meshId, carol, { cwd: "/work/carol", pid: 77 });
     expect(await statusOf(peer, carol.pubkey)).toBe("working");
+  });
+});
+
+/** Writes `request` on a fresh TCP connection and resolves with everything the broker answered. */
+function rawHttp(httpUrl: string, request: string): Promise<string> {
+  const { hostname, port } = new URL(httpUrl);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), hostname, () => socket.write(request));
+    let answer = "";
+    socket.setEncoding("utf8");
+    socket.on("data", (chunk: string) => (answer += chunk));
+    socket.on("close", () => resolve(answer));
+    socket.on("error", reject);
+  });
+}
+
+describe("malformed requests", () => {
+  it("a request target that is no URL path gets 400, an upgrade to one is closed, and the broker stays up", async () => {
+    for (const target of ["//", "//a:b", "//x:99999"]) {
+      const answer = await rawHttp(
+        broker().httpUrl,
+        `GET ${target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`,
+      );
+      expect(answer).toMatch(/^HTTP\/1\.1 400 /);
+      expect(answer).toContain('"error":"invalid_argument"');
+    }
+    const upgrade = await rawHttp(
+      broker().httpUrl,
+      "GET // HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n" +
+        "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n",
+    );
+    expect(upgrade).toBe("");
+    expect((await httpJson(broker(), "GET", "/health")).status).toBe(200);
   });
 });

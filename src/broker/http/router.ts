@@ -25,10 +25,21 @@ export type DbStatus = { db: "up" | "down" } | { db: "failing"; reason: string }
 
 const NOT_READY_REASON = { down: "db_down", failing: "db_failing" } as const;
 
+/** The request's target as a URL, or null when it is none (`//`, `//host:99999`): the client's mistake. */
+export function requestUrl(req: IncomingMessage): URL | null {
+  try {
+    return new URL(req.url ?? "/", "http://broker");
+  } catch {
+    // Answered 400 (HTTP) or closed (upgrade) by the caller.
+    return null;
+  }
+}
+
 export function createRouter(deps: HttpDeps) {
   const { ctx } = deps;
   return async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? "/", "http://broker");
+    const url = requestUrl(req);
+    if (!url) return fail(res, 400, "invalid_argument", "the request target is not a valid path");
     const path = url.pathname;
     const method = req.method ?? "GET";
     try {
