@@ -4,7 +4,8 @@
  * sends are refused `store_unavailable` and never acked as queued (an HTTP write gets 503 `store_unavailable`),
  * `/health/ready` answers 503 and `/health` says why; the broker logs the change of state once, not a stack per write. Once writes succeed again the
  * broker is ready without a restart, and a client that retries what was refused (same client_message_id)
- * gets every message delivered exactly once.
+ * gets every message delivered exactly once. Work the broker starts on its own (a stale working status
+ * going idle) meets the failing store the same way: reported, never fatal.
  */
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -27,6 +28,13 @@ import {
 const faultDir = mkdtempSync(join(tmpdir(), "cm-store-fault-"));
 const faultFile = join(faultDir, "store-fault");
 const broker = useBroker({ env: { CLAUDEMESH_STORE_FAULT_FILE: faultFile } });
+/** Its own fault switch, and a working status that goes stale within a second. */
+const sweepFaultFile = join(faultDir, "sweep-fault");
+const sweeping = useBroker({
+  env: { CLAUDEMESH_STORE_FAULT_FILE: sweepFaultFile },
+  workingTimeoutMs: 300,
+  workingSweepMs: 100,
+});
 
 afterAll(() => {
   rmSync(faultDir, { recursive: true, force: true });
@@ -113,5 +121,25 @@ describe("a store whose writes fail", () => {
     expect(logLines(/store failing/)).toHaveLength(1);
     expect(logLines(/store recovered/)).toHaveLength(1);
     expect(logLines(/accept batch failed|"stack"/)).toEqual([]);
+  });
+});
+
+describe("timers while writes fail", () => {
+  it("a working status going stale while the store fails is reported, and the broker keeps serving", async () => {
+    const { mesh, m } = await meshWith(sweeping(), ["alice", "bob"]);
+    const alice = await connectMember(sweeping().url, mesh.meshId, m.alice!, {
+      capabilities: ["client_ack", "ok_replies"],
+    });
+    expect(await alice.request({ type: "set_status", status: "working" })).toMatchObject({ type: "ok" });
+    writeFileSync(sweepFaultFile, "writes");
+    // The sweep tries to write "idle" several times over while writes fail.
+    await waitUntil(async () => (await httpJson(sweeping(), "GET", "/health/ready")).status === 503);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(sweeping().alive).toBe(true);
+    rmSync(sweepFaultFile);
+    await waitUntil(async () => (await httpJson(sweeping(), "GET", "/health/ready")).status === 200);
+    const bob = await connectMember(sweeping().url, mesh.meshId, m.bob!);
+    const ack = await send(bob, m.alice!.pubkey, "after-sweep-fault");
+    expect(ack).toMatchObject({ queued: true });
   });
 });

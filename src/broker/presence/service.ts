@@ -72,7 +72,7 @@ export class PresenceService {
       ),
     );
     ctx.cluster.on("presence_taken", ({ presenceId }) => this.letGo(presenceId));
-    ctx.cluster.on("drop", (m) => void this.dropHeld(m));
+    ctx.cluster.on("drop", (m) => this.detach(() => this.dropHeld(m), "closing presences for another node"));
   }
 
   start(): void {
@@ -80,7 +80,12 @@ export class PresenceService {
     if (this.ctx.cluster.shared) {
       this.timers.push(setInterval(() => void this.expireStale(), this.ctx.opts.heartbeatMs).unref());
     }
-    this.timers.push(setInterval(() => void this.sweepWorking(), this.ctx.opts.workingSweepMs).unref());
+    this.timers.push(
+      setInterval(
+        () => this.detach(() => this.sweepWorking(), "working-status sweep"),
+        this.ctx.opts.workingSweepMs,
+      ).unref(),
+    );
   }
 
   stop(): void {
@@ -347,7 +352,10 @@ export class PresenceService {
     } else if (p.lease === "online") {
       p.lease = "offline";
       await this.ctx.store.updatePresence(p.id, { lease: "offline" });
-      p.graceTimer = setTimeout(() => void this.evict(p), GRACE_MS).unref();
+      p.graceTimer = setTimeout(
+        () => this.detach(() => this.evict(p), "presence eviction"),
+        GRACE_MS,
+      ).unref();
     }
     this.ctx.delivery.offerRecipients(released);
   }
@@ -486,6 +494,16 @@ export class PresenceService {
         if (!this.ctx.storeHealth.report(err)) this.ctx.log.warn({ err }, "touch failed");
       });
     }
+  }
+
+  /**
+   * Runs work started by a timer or a notice, with nobody to answer: a failing store is reported to the
+   * store's health (the broker keeps serving), anything else logged; never thrown at the process.
+   */
+  private detach(work: () => Promise<void>, what: string): void {
+    work().catch((err: unknown) => {
+      if (!this.ctx.storeHealth.report(err)) this.ctx.log.warn({ err }, `${what} failed`);
+    });
   }
 
   private async sweepWorking(): Promise<void> {
