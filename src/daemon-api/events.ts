@@ -5,6 +5,7 @@
  */
 import type { IncomingMessage } from "node:http";
 import { DaemonUnavailableError, type DaemonClient } from "./client.js";
+import { setTimeout as delay } from "node:timers/promises";
 
 /** One server-sent event of `events`. `data` is the parsed JSON (or the raw text if not JSON). */
 export interface DaemonEvent {
@@ -124,13 +125,8 @@ export async function* followEvents(
       options.onLost?.(err);
     }
     resumed = true;
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, options.retryMs ?? 1_000);
-      options.signal?.addEventListener("abort", () => {
-        clearTimeout(timer);
-        resolve();
-      });
-    });
+    // Aborting ends the wait early; the abort listener goes with the timer, so retries never pile up.
+    await delay(options.retryMs ?? 1_000, undefined, { signal: options.signal }).catch(() => undefined);
     if (options.signal?.aborted) return;
   }
 }

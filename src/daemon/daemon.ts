@@ -276,13 +276,14 @@ export class Daemon {
     void mesh.stop(left);
   }
 
+  /** Ends every session of the mesh; one that cannot be ended (its file not written) is logged, not thrown. */
   async #endSessionsOf(meshId: string, reason: SessionEndReason): Promise<void> {
-    await Promise.all(
-      this.sessions
-        .list()
-        .filter((s) => s.mesh_id === meshId)
-        .map((s) => this.sessions.end(s, reason)),
-    );
+    const sessions = this.sessions.list().filter((s) => s.mesh_id === meshId);
+    const results = await Promise.allSettled(sessions.map((s) => this.sessions.end(s, reason)));
+    for (const result of results) {
+      if (result.status === "rejected")
+        this.#log.error({ err: errorText(result.reason), meshId }, "ending a session failed");
+    }
   }
 
   #onMeshState(mesh: MeshRuntime): void {

@@ -10,6 +10,7 @@ import { DaemonApiError, type DaemonClient } from "../daemon-api/client.js";
 import { followEvents } from "../daemon-api/events.js";
 import { inboxNotice, messageNotification, type ChannelParams } from "./channel.js";
 import type { DaemonAccess } from "./daemon-access.js";
+import { setTimeout as delay } from "node:timers/promises";
 
 export interface PumpOptions {
   access: DaemonAccess;
@@ -41,15 +42,9 @@ function isMessageEvent(data: unknown): data is MessageEvent {
   return typeof data === "object" && data !== null && "message" in data && typeof data.message === "object";
 }
 
+/** Waits `ms`, or less when `signal` aborts (its listener goes with the timer: retries never pile up). */
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    timer.unref();
-    signal.addEventListener("abort", () => {
-      clearTimeout(timer);
-      resolve();
-    });
-  });
+  return delay(ms, undefined, { signal, ref: false }).catch(() => undefined);
 }
 
 function errorText(err: unknown): string {

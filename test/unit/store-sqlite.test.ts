@@ -7,6 +7,7 @@ import { SQLITE_MIGRATIONS } from "../../src/broker/store/migrations/sqlite.js";
 import type { Migration } from "../../src/migrations/migration.js";
 import { openDatabase } from "../../src/broker/store/sqlite/db.js";
 import { createSqliteStore } from "../../src/broker/store/sqlite/index.js";
+import { Checkpointer } from "../../src/broker/store/sqlite/checkpointer.js";
 import type { Store } from "../../src/broker/store/port/index.js";
 import { racingStoresContract, runStoreContract } from "../contract/store-contract.js";
 import {
@@ -79,6 +80,27 @@ describe("sqlite store", () => {
     await store.close();
     await store.close();
     await expect(store.checkpoint()).rejects.toThrow();
+    expect(errors).toEqual([]);
+  });
+
+  it("a checkpoint worker that ended says so, and a truncate asked of it fails instead of waiting forever", async () => {
+    const path = join(tempDir(), "broker.db");
+    openDatabase(path).close();
+    const errors: string[] = [];
+    let lost = 0;
+    const checkpointer = new Checkpointer(
+      path,
+      (m) => errors.push(m),
+      () => lost++,
+    );
+    await checkpointer.truncate();
+    // As if the thread died (out of memory, a native crash).
+    await (checkpointer as unknown as { worker: { terminate(): Promise<number> } }).worker.terminate();
+    await expect.poll(() => lost).toBe(1);
+    expect(checkpointer.running).toBe(false);
+    await expect(checkpointer.truncate()).rejects.toThrow("not running");
+    await checkpointer.stop();
+    expect(lost).toBe(1);
     expect(errors).toEqual([]);
   });
 

@@ -256,7 +256,13 @@ export async function downloadRoute(
   const file = await ctx.store.getFile(meshId, fileId);
   const blob = file ? await ctx.store.readBlob(fileId) : null;
   if (!file || !blob) return fail(res, 404, "not_found", `no file ${fileId} in this mesh`);
-  await ctx.store.recordFileAccess(fileId, { peerName, accessedAt: Date.now() });
+  try {
+    await ctx.store.recordFileAccess(fileId, { peerName, accessedAt: Date.now() });
+  } catch (err) {
+    // Not sent: an open file behind the bytes is closed now, not when the process ends.
+    if (blob instanceof Readable) blob.destroy();
+    throw err;
+  }
   res.writeHead(200, {
     "Content-Type": "application/octet-stream",
     "Content-Length": file.size,

@@ -29,6 +29,8 @@ const BATCH = 64;
 const MAX_INFLIGHT = 256;
 /** How soon to look again at a row whose connection is not there. */
 const WAIT_FOR_LINK_MS = 30_000;
+/** After the store failed to say when the next row is due, when to look again. */
+const RETRY_LOOKUP_MS = 1_000;
 
 /** Where a row goes out: a connected link, a reason to wait, or a reason it can never go. */
 export type LinkChoice = { link: BrokerLink } | { wait: string } | { dead: string };
@@ -116,7 +118,14 @@ export class DrainWorker {
     if (this.#stopped || this.#inflight.size >= MAX_INFLIGHT) return;
     if (this.#timer !== null) clearTimeout(this.#timer);
     this.#timer = null;
-    const next = this.#deps.store.nextDueAt();
+    let next: number | null;
+    try {
+      next = this.#deps.store.nextDueAt();
+    } catch (error) {
+      // The store failing (a full disk, a lock held too long): look again in a while rather than never.
+      this.#log.error({ err: errorText(error) }, "outbox schedule lookup failed");
+      next = this.#now() + RETRY_LOOKUP_MS;
+    }
     if (next === null) return;
     const delay = Math.max(0, Math.min(next - this.#now(), 60_000));
     this.#timer = setTimeout(() => {

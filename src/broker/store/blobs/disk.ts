@@ -3,8 +3,8 @@
  * 0600, written under a temporary name and renamed into place once complete, so a reader never sees a
  * half-written file and a crash leaves only a `.part` file behind.
  */
-import { createReadStream, createWriteStream } from "node:fs";
-import { mkdir, readdir, rename, rm, stat } from "node:fs/promises";
+import { createWriteStream } from "node:fs";
+import { mkdir, open, readdir, rename, rm, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { pipeline } from "node:stream/promises";
 import { randomHexToken } from "../../../crypto/index.js";
@@ -61,14 +61,17 @@ export function diskBlobs(dir: string): DiskBlobs {
       }
     },
     async readBlob(fileId) {
-      const path = pathOf(fileId);
+      let handle;
       try {
-        await stat(path);
-      } catch {
+        handle = await open(pathOf(fileId), "r");
+      } catch (err) {
         // No bytes (never written, or deleted): the caller answers not_found.
-        return null;
+        if ((err as NodeJS.ErrnoException).code === "ENOENT") return null;
+        throw err;
       }
-      return createReadStream(path, { highWaterMark: 256 * 1024 });
+      // Opened before it is handed out: a file deleted meanwhile is a null here, never an error event on a
+      // stream nobody listens to yet. Destroying the stream closes the file.
+      return handle.createReadStream({ highWaterMark: 256 * 1024 });
     },
     async deleteBlob(fileId) {
       await rm(pathOf(fileId), { force: true });

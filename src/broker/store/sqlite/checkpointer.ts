@@ -61,6 +61,8 @@ export class Checkpointer {
     path: string,
     /** Told of a failed background checkpoint (the next write or probe reports a real fault). */
     onError: (message: string) => void,
+    /** Told when the worker ended without being stopped: checkpoints are the main connection's again. */
+    onLost: () => void,
   ) {
     const driver = createRequire(import.meta.url).resolve("better-sqlite3");
     this.worker = new Worker(WORKER_SOURCE, {
@@ -82,6 +84,7 @@ export class Checkpointer {
     this.worker.once("exit", () => {
       this.exited = true;
       this.failWaiting(new Error("the checkpointer stopped"));
+      if (!this.stopped) onLost();
     });
     this.worker.on("error", (err) => {
       onError(err.message);
@@ -89,9 +92,15 @@ export class Checkpointer {
     });
   }
 
+  /** Whether the worker is there to checkpoint (not stopped, not ended). */
+  get running(): boolean {
+    return !this.stopped && !this.exited;
+  }
+
   /** A TRUNCATE checkpoint: the log is copied in and the -wal file shrinks to zero bytes. */
   truncate(): Promise<void> {
-    if (this.stopped) return Promise.reject(new Error("the checkpointer is stopped"));
+    // A message to a worker that has ended is dropped without a word: it would never be answered.
+    if (!this.running) return Promise.reject(new Error("the checkpointer is not running"));
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.waiting.set(id, { resolve, reject });

@@ -13,7 +13,7 @@ const CACHE_KIB = 16_384;
  * WAL pages between automatic checkpoints (default 1,000). A checkpoint costs two fsyncs, and a batch of
  * 50 accepts dirties ~150 pages (two random-keyed indexes), so the default checkpointed every few batches.
  */
-const WAL_CHECKPOINT_PAGES = 4_000;
+export const WAL_CHECKPOINT_PAGES = 4_000;
 
 /** SQLite's companion files, which it creates with the database file's permissions. */
 const COMPANIONS = ["", "-wal", "-shm", "-journal"];

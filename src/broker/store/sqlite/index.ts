@@ -13,7 +13,7 @@ import { SQLITE_MIGRATIONS } from "../migrations/sqlite.js";
 import type { Store } from "../port/index.js";
 import { Checkpointer } from "./checkpointer.js";
 import { claimMethods } from "./claims.js";
-import { SqliteContext, openDatabase } from "./db.js";
+import { SqliteContext, WAL_CHECKPOINT_PAGES, openDatabase } from "./db.js";
 import { deliveryMethods } from "./deliveries.js";
 import { inviteMethods } from "./invites.js";
 import { limitMethods } from "./limits.js";
@@ -103,7 +103,7 @@ export function createSqliteStore({ path, backgroundCheckpoints, filesDir }: Sql
   // TRUNCATE, not the automatic PASSIVE checkpoint: it also shrinks the -wal file to zero bytes, so
   // space the WAL grew into (say, during a burst before a disk filled) is handed back.
   async function truncateLog(): Promise<void> {
-    if (checkpointer) await checkpointer.truncate();
+    if (checkpointer?.running) await checkpointer.truncate();
     else db.pragma("wal_checkpoint(TRUNCATE)");
   }
 
@@ -113,7 +113,12 @@ export function createSqliteStore({ path, backgroundCheckpoints, filesDir }: Sql
       const applied = await runMigrations(sqliteTarget(db, `the database ${path}`), SQLITE_MIGRATIONS);
       ctx.markMigrated();
       if (backgroundCheckpoints && !isMemory(path) && !checkpointer) {
-        checkpointer = new Checkpointer(path, backgroundCheckpoints.onError);
+        checkpointer = new Checkpointer(path, backgroundCheckpoints.onError, () => {
+          backgroundCheckpoints.onError(
+            "the checkpoint worker ended; checkpoints run on the main connection",
+          );
+          if (db.open) db.pragma(`wal_autocheckpoint = ${WAL_CHECKPOINT_PAGES}`);
+        });
         db.pragma("wal_autocheckpoint = 0");
       }
       return applied;
