@@ -104,6 +104,27 @@ describe("sqlite store", () => {
     expect(errors).toEqual([]);
   });
 
+  it("a transaction waits for a write lock held elsewhere with the event loop free, then runs", async () => {
+    const path = join(tempDir(), "broker.db");
+    const store = createSqliteStore({ path });
+    await store.migrate();
+    const other = new Database(path);
+    other.prepare("BEGIN IMMEDIATE").run();
+    let settled = false;
+    const done = store.transaction(async () => 42).finally(() => (settled = true));
+    // Timers still fire while it waits (SQLite's busy handler would sleep the whole process).
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    expect(settled).toBe(false);
+    other.prepare("COMMIT").run();
+    other.close();
+    expect(await done).toBe(42);
+    // Transactions asked for meanwhile wait their turn, each its own.
+    expect(await Promise.all([store.transaction(async () => 1), store.transaction(async () => 2)])).toEqual([
+      1, 2,
+    ]);
+    await store.close();
+  });
+
   it("works in memory (smoke)", async () => {
     const store = createSqliteStore({ path: ":memory:" });
     try {

@@ -2,6 +2,7 @@ import Database from "better-sqlite3";
 import type { MessageRow } from "../port/index.js";
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync, statSync } from "node:fs";
 import { dirname } from "node:path";
+import { setTimeout as delay } from "node:timers/promises";
 
 export type Db = Database.Database;
 
@@ -115,13 +116,19 @@ export class SqliteContext {
   private migrated = false;
   readonly recentMessages = new RecentMessages();
   #open: OpenTransaction | null = null;
+  /** A `transaction()` waiting for the write lock: later ones wait for it, then join what it opened. */
+  #beginning: Promise<void> | null = null;
   readonly #beginWrite: Database.Statement;
+  readonly #noBusyWait: Database.Statement;
+  readonly #busyWait: Database.Statement;
   readonly #beginRead: Database.Statement;
   readonly #commit: Database.Statement;
   readonly #rollback: Database.Statement;
 
   constructor(readonly db: Db) {
     this.#beginWrite = db.prepare("BEGIN IMMEDIATE");
+    this.#noBusyWait = db.prepare("PRAGMA busy_timeout = 0");
+    this.#busyWait = db.prepare(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`);
     this.#beginRead = db.prepare("BEGIN DEFERRED");
     this.#commit = db.prepare("COMMIT");
     this.#rollback = db.prepare("ROLLBACK");
@@ -165,9 +172,21 @@ export class SqliteContext {
 
   /** `LifecycleStore.transaction`: `work` and every store call it makes commit together, or none do. */
   async transaction<T>(work: () => Promise<T>): Promise<T> {
+    while (this.#beginning) await this.#beginning;
     if (this.#open) return work();
     const open: OpenTransaction = {};
-    this.#beginWrite.run();
+    if (!this.#tryBegin()) {
+      const began = this.#beginAfterWaiting();
+      this.#beginning = began.then(
+        () => undefined,
+        () => undefined,
+      );
+      try {
+        await began;
+      } finally {
+        this.#beginning = null;
+      }
+    }
     this.#open = open;
     try {
       const result = await work();
@@ -179,6 +198,38 @@ export class SqliteContext {
       throw err;
     } finally {
       this.#open = null;
+    }
+  }
+
+  /**
+   * BEGIN IMMEDIATE without SQLite's busy handler: while the checkpoint worker holds the write lock (a
+   * RESTART checkpoint, some milliseconds), that handler would put the event loop to sleep in steps of 1,
+   * 2, 5, 10 ms and more, past the moment the lock is free. False when the lock is taken.
+   */
+  #tryBegin(): boolean {
+    this.#noBusyWait.get();
+    try {
+      this.#beginWrite.run();
+      return true;
+    } catch (err) {
+      if ((err as { code?: unknown }).code === "SQLITE_BUSY") return false;
+      throw err;
+    } finally {
+      this.#busyWait.get();
+    }
+  }
+
+  /** {@link #tryBegin} again every millisecond, the event loop free meanwhile, for up to the busy timeout. */
+  async #beginAfterWaiting(): Promise<void> {
+    const deadline = Date.now() + BUSY_TIMEOUT_MS;
+    for (;;) {
+      await delay(1);
+      if (this.#tryBegin()) return;
+      if (Date.now() >= deadline) {
+        // What the busy handler would have ended with.
+        this.#beginWrite.run();
+        return;
+      }
     }
   }
 
