@@ -118,7 +118,7 @@ describe("sqlite store", () => {
     other.prepare("COMMIT").run();
     other.close();
     expect(await done).toBe(42);
-    // Transactions asked for meanwhile wait their turn, each its own.
+    // Two asked for at once both run (the second joins the one the first opened).
     expect(await Promise.all([store.transaction(async () => 1), store.transaction(async () => 2)])).toEqual([
       1, 2,
     ]);
