@@ -5,7 +5,7 @@
  * `~/.claude.json`; settings, skills and transcripts live in `$CLAUDE_CONFIG_DIR` or `~/.claude`.
  */
 import { readFileSync } from "node:fs";
-import { homedir } from "node:os";
+import { userHome } from "../host/paths.js";
 import { join } from "node:path";
 
 /** The MCP server name (also the `server:<name>` of `--dangerously-load-development-channels`). */
@@ -24,16 +24,12 @@ function configRoot(env: NodeJS.ProcessEnv): string | undefined {
   return dir ? dir : undefined;
 }
 
-function home(env: NodeJS.ProcessEnv): string {
-  return env.HOME?.trim() || homedir();
-}
-
 export const claudeFiles = {
   /** `~/.claude.json`: the global config holding `mcpServers`. */
   globalConfig: (env: NodeJS.ProcessEnv = process.env): string =>
-    join(configRoot(env) ?? home(env), ".claude.json"),
+    join(configRoot(env) ?? userHome(env), ".claude.json"),
   /** `~/.claude`. */
-  dir: (env: NodeJS.ProcessEnv = process.env): string => configRoot(env) ?? join(home(env), ".claude"),
+  dir: (env: NodeJS.ProcessEnv = process.env): string => configRoot(env) ?? join(userHome(env), ".claude"),
   settings: (env: NodeJS.ProcessEnv = process.env): string => join(claudeFiles.dir(env), "settings.json"),
   skill: (env: NodeJS.ProcessEnv = process.env): string =>
     join(claudeFiles.dir(env), "skills", MCP_SERVER_NAME, "SKILL.md"),

@@ -1,11 +1,20 @@
 /** Where claudemesh keeps its files (architecture.md "Paths"); every override honoured here only. */
-import { homedir } from "node:os";
-import { join } from "node:path";
+import { userInfo } from "node:os";
+import { isAbsolute, join } from "node:path";
 import { ensurePrivateDir } from "./secure-fs.js";
+
+/**
+ * The user's home directory: `HOME` when it is an absolute path, else the account's. An empty or relative
+ * `HOME` (a bare service environment) would otherwise put keys and config under the working directory.
+ */
+export function userHome(env: NodeJS.ProcessEnv = process.env): string {
+  const home = env.HOME?.trim();
+  return home && isAbsolute(home) ? home : userInfo().homedir;
+}
 
 /** `~/.claudemesh`, or `CLAUDEMESH_CONFIG_DIR`. Created 0700 when missing. */
 export function configDir(): string {
-  const dir = process.env.CLAUDEMESH_CONFIG_DIR || join(homedir(), ".claudemesh");
+  const dir = process.env.CLAUDEMESH_CONFIG_DIR || join(userHome(), ".claudemesh");
   ensurePrivateDir(dir);
   return dir;
 }

@@ -4,7 +4,7 @@
  */
 import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync, rmSync } from "node:fs";
-import { homedir } from "node:os";
+import { userHome } from "./paths.js";
 import { join } from "node:path";
 import { writeSecretFile } from "./secure-fs.js";
 
@@ -36,17 +36,13 @@ function run(command: string, args: string[]): { ok: boolean; output: string } {
   return { ok: result.status === 0, output };
 }
 
-function home(env: NodeJS.ProcessEnv): string {
-  return env.HOME?.trim() || homedir();
-}
-
 function systemdUnitPath(env: NodeJS.ProcessEnv): string {
-  const config = env.XDG_CONFIG_HOME?.trim() || join(home(env), ".config");
+  const config = env.XDG_CONFIG_HOME?.trim() || join(userHome(env), ".config");
   return join(config, "systemd", "user", SYSTEMD_UNIT);
 }
 
 function launchdPlistPath(env: NodeJS.ProcessEnv): string {
-  return join(home(env), "Library", "LaunchAgents", `${LAUNCHD_LABEL}.plist`);
+  return join(userHome(env), "Library", "LaunchAgents", `${LAUNCHD_LABEL}.plist`);
 }
 
 function systemdUnit(node: string, bin: string, env: NodeJS.ProcessEnv): string {

@@ -3,7 +3,7 @@
  * a list of cluster nodes is kept with the primary first, and a bad list is refused naming the field.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { tmpdir, userInfo } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import {
@@ -14,6 +14,8 @@ import {
   saveConfig,
   updateConfig,
 } from "../../src/host/config.js";
+import { userHome } from "../../src/host/paths.js";
+import { claudeFiles } from "../../src/claude-code/files.js";
 
 const dir = mkdtempSync(join(tmpdir(), "cm-config-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -79,5 +81,14 @@ describe("config broker URLs", () => {
     );
     expect(() => bad([])).toThrow(/field "meshes\.0\.broker_urls" lists no broker URL/);
     expect(() => bad("wss://a.example/ws")).toThrow(/field "meshes\.0\.broker_urls"/);
+  });
+});
+
+describe("the home directory", () => {
+  it("is HOME when that is an absolute path, else the account's: never the working directory", () => {
+    const account = userInfo().homedir;
+    expect(userHome({ HOME: "/home/someone" })).toBe("/home/someone");
+    for (const HOME of [undefined, "", "  ", "relative/dir", "."]) expect(userHome({ HOME })).toBe(account);
+    expect(claudeFiles.dir({ HOME: "" })).toBe(join(account, ".claude"));
   });
 });

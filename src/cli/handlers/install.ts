@@ -1,5 +1,5 @@
 /** `install` / `uninstall`: register claudemesh with Claude Code (MCP server, hooks, permission, skill, service). */
-import { homedir } from "node:os";
+import { userHome } from "../../host/paths.js";
 import type { Context } from "../command.js";
 import type { INSTALL_FLAGS, UNINSTALL_FLAGS } from "../flags/install.js";
 import {
@@ -10,7 +10,7 @@ import {
 import type { ServiceResult } from "../../host/user-service.js";
 
 function tilde(path: string, env: NodeJS.ProcessEnv): string {
-  const home = env.HOME || homedir();
+  const home = userHome(env);
   return path.startsWith(`${home}/`) ? `~${path.slice(home.length)}` : path;
 }
 
