@@ -101,6 +101,37 @@ export function lifecycleContract(ctx: ContractContext): void {
       expect((await store.lookupMessage(mesh.id, mesh.owner.id, kept.message.id)).status).toBe("ok");
     });
 
+    it("calls made together inside a transaction: a failing one dooms the others with its own error", async () => {
+      const store = ctx.store();
+      const { mesh, peer } = await seedPeer(store);
+      const first = dmToMember(sender(mesh.owner), peer);
+      await store.acceptMessages([first]);
+      const clash = dmToMember(sender(mesh.owner), peer, { id: first.message.id });
+      const fresh = dmToMember(sender(mesh.owner), peer);
+      let results: PromiseSettledResult<unknown>[] = [];
+      await expect(
+        store.transaction(async () => {
+          // Made without waiting for each other (an adapter may send them in one write).
+          results = await Promise.allSettled([
+            store.acceptMessages([clash]),
+            store.acceptMessages([fresh]),
+            store.queueDepth(),
+          ]);
+        }),
+      ).rejects.toBeTruthy();
+      const [clashed, ...others] = results;
+      expect(clashed?.status).toBe("rejected");
+      const failure = clashed?.status === "rejected" ? clashed.reason : null;
+      for (const other of others) {
+        // Each one either failed with the first failure, or ran before it; none committed.
+        if (other.status === "rejected") expect(other.reason).toBe(failure);
+      }
+      expect(await store.lookupMessage(mesh.id, mesh.owner.id, fresh.message.id)).toEqual({
+        status: "not_found",
+      });
+      expect(await store.queueDepth()).toBe(1);
+    });
+
     it("a transaction begun by a timer set inside an earlier one is its own, whatever became of that one", async () => {
       const store = ctx.store();
       const { mesh, peer } = await seedPeer(store);
