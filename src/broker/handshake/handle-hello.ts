@@ -12,7 +12,7 @@ import {
 import type { Connection } from "../connection.js";
 import type { BrokerContext } from "../context.js";
 import type { ReplyPayload } from "../handlers/types.js";
-import type { Presence } from "../presence/presence.js";
+import { restoreFor, type Presence } from "../presence/presence.js";
 import { verifyMemberHello, verifySessionHello } from "./verify.js";
 
 export async function handleHello(
@@ -61,7 +61,7 @@ export async function handleHello(
     return null;
   }
   const groups = f.groups ? sanitizeGroups(f.groups) : undefined;
-  const restore = isSession ? null : ctx.presence.restoreFor(member, groups);
+  const restore = isSession ? null : restoreFor(member, groups);
   const displayName =
     f.displayName || (isSession ? member.displayName : (member.saved?.displayName ?? member.displayName));
   const capabilities = new Set(f.capabilities ?? []);

@@ -40,7 +40,7 @@ export async function hookStatusRoute(
     (f.pid !== undefined && own.find((p) => p.pid === f.pid && p.cwd === f.cwd)) ||
     own.filter((p) => p.cwd === f.cwd).sort((a, b) => b.connectedAt - a.connectedAt)[0];
   if (!target) {
-    ctx.presence.holdHookStatus({
+    ctx.presence.heldHooks.hold({
       memberId: caller.member.id,
       pid: f.pid ?? null,
       cwd: f.cwd,

@@ -1,6 +1,6 @@
 /** A presence: one authenticated connection's identity in a mesh (protocol.md §3.1). */
 import type { MemberRole, PeerEntry } from "../../protocol/index.js";
-import type { PresenceRow } from "../store/port/index.js";
+import type { MemberRow, PresenceRow } from "../store/port/index.js";
 import type { PeerEventMode } from "./events.js";
 
 /** What a presence needs from its socket; the connection module implements it. */
@@ -120,5 +120,17 @@ export function toPresenceRow(p: Presence, nodeId: string): PresenceRow {
     lastPingAt: p.lastPongAt,
     lease: p.lease,
     disconnectedAt: null,
+  };
+}
+
+/** Initial groups and restore data for a member hello (§2.7, §3.4). */
+export function restoreFor(member: MemberRow, helloGroups: Presence["groups"] | undefined) {
+  const saved = member.saved;
+  const groups = helloGroups ?? saved?.groups ?? member.defaultGroups;
+  return {
+    groups,
+    restored: saved !== null,
+    restoredGroups: !helloGroups && saved?.groups ? saved.groups : undefined,
+    saved,
   };
 }

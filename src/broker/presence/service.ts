@@ -12,7 +12,6 @@ import {
   CloseReason,
   ErrorCode,
   GRACE_MS,
-  PENDING_HOOK_HOLD_MS,
   STALE_PONG_MS,
   type PeerEventName,
   type PresenceStatus,
@@ -21,9 +20,10 @@ import {
 import type { ClusterMessageOf } from "../cluster/bus.js";
 import type { BrokerContext } from "../context.js";
 import { releaseSessionLeases } from "../leases.js";
-import type { MemberRow, PresenceRow, SavedState } from "../store/port/index.js";
+import type { PresenceRow, SavedState } from "../store/port/index.js";
 import { PeerEventFanout, peerEventData, peerEventMode, type Exclusion } from "./events.js";
 import { canClaim, toPresenceRow, type Presence, type PresenceSocket } from "./presence.js";
+import { HeldHookStatuses } from "./held-hooks.js";
 import { applyStatusWrite, moreAvailable } from "./status.js";
 
 export type NewPresence = Omit<
@@ -43,18 +43,10 @@ export type NewPresence = Omit<
 /** Rows one expiry round handles. */
 const STALE_BATCH = 500;
 
-interface HeldHookStatus {
-  memberId: string;
-  pid: number | null;
-  cwd: string;
-  sessionPubkey: string | null;
-  status: PresenceStatus;
-  at: number;
-}
-
 export class PresenceService {
   private readonly timers: NodeJS.Timeout[] = [];
-  private heldHooks: HeldHookStatus[] = [];
+  /** Hook statuses waiting for their presence to connect. */
+  readonly heldHooks = new HeldHookStatuses();
   private stopping = false;
   private readonly closing = new Set<Promise<void>>();
   private readonly events: PeerEventFanout;
@@ -174,7 +166,7 @@ export class PresenceService {
     if (presence.sessionPubkey)
       await store.recordSessionKey(presence.meshId, presence.sessionPubkey, presence.memberId, now);
     await store.resetBackoff(presence.meshId, presence.memberId, presence.sessionPubkey);
-    this.applyHeldHooks(presence);
+    this.heldHooks.applyTo(presence);
     return { presence, reattached: false };
   }
 
@@ -425,32 +417,6 @@ export class PresenceService {
     }
   }
 
-  /** A hook status for a presence not connected yet is held 10 s (§3.3). */
-  holdHookStatus(held: Omit<HeldHookStatus, "at">): void {
-    const now = Date.now();
-    this.heldHooks = this.heldHooks.filter((h) => now - h.at < PENDING_HOOK_HOLD_MS);
-    this.heldHooks.push({ ...held, at: now });
-  }
-
-  private applyHeldHooks(p: Presence): void {
-    const now = Date.now();
-    this.heldHooks = this.heldHooks.filter((h) => now - h.at < PENDING_HOOK_HOLD_MS);
-    const match = this.heldHooks
-      .filter(
-        (h) =>
-          h.memberId === p.memberId &&
-          (h.sessionPubkey
-            ? h.sessionPubkey === p.sessionPubkey
-            : h.cwd === p.cwd && (h.pid === null || h.pid === p.pid)),
-      )
-      .sort((a, b) => b.at - a.at)[0];
-    if (match) {
-      this.heldHooks = this.heldHooks.filter((h) => h !== match);
-      const next = applyStatusWrite(p, match.status, "hook", now);
-      if (next) Object.assign(p, next);
-    }
-  }
-
   /** The most available status among the member's online session presences; idle when it has none. */
   sessionAvailability(memberId: string): PresenceStatus {
     let best: PresenceStatus | null = null;
@@ -528,17 +494,5 @@ export class PresenceService {
       .filter((p) => canClaim(p) && !p.capabilities.has("no_inbox"));
     const controlPlanes = eligible.filter((p) => p.peerRole === "control-plane");
     return controlPlanes.length > 0 ? controlPlanes : eligible;
-  }
-
-  /** Initial groups and restore data for a member hello (§2.7, §3.4). */
-  restoreFor(member: MemberRow, helloGroups: Presence["groups"] | undefined) {
-    const saved = member.saved;
-    const groups = helloGroups ?? saved?.groups ?? member.defaultGroups;
-    return {
-      groups,
-      restored: saved !== null,
-      restoredGroups: !helloGroups && saved?.groups ? saved.groups : undefined,
-      saved,
-    };
   }
 }
