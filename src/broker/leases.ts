@@ -61,7 +61,7 @@ export function startLeaseSweep(ctx: BrokerContext): () => void {
         announceLeases(ctx, expired, "expired");
       });
     } catch (err) {
-      if (!ctx.storeHealth.report(err)) ctx.log.warn({ err }, "lease sweep failed");
+      ctx.storeHealth.reportBackground(err, "lease sweep failed");
     }
   };
   const timer = setInterval(() => void sweep(), SWEEP_INTERVAL_MS).unref();

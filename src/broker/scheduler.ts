@@ -127,7 +127,7 @@ export class Scheduler {
         if ((await this.fireRound()) < FIRE_BATCH) return;
       }
     } catch (err) {
-      if (!this.ctx.storeHealth.report(err)) this.ctx.log.warn({ err }, "scheduled messages round failed");
+      this.ctx.storeHealth.reportBackground(err, "scheduled messages round failed");
     }
   }
 

@@ -364,7 +364,7 @@ export class DeliveryEngine {
       // Every node polls the store for due recipients itself, so these are offered here, not announced.
       this.offerHeld(await this.ctx.store.dueRecipients(now));
     } catch (err) {
-      if (!this.ctx.storeHealth.report(err)) this.ctx.log.warn({ err }, "re-offer tick failed");
+      this.ctx.storeHealth.reportBackground(err, "re-offer tick failed");
     }
   }
 
@@ -387,7 +387,7 @@ export class DeliveryEngine {
         await expireFiles(this.ctx, now, SWEEP_BATCH, () => this.stopped);
       });
     } catch (err) {
-      if (!this.ctx.storeHealth.report(err)) this.ctx.log.warn({ err }, "retention sweep failed");
+      this.ctx.storeHealth.reportBackground(err, "retention sweep failed");
     } finally {
       this.sweeping = false;
     }
@@ -397,7 +397,7 @@ export class DeliveryEngine {
     try {
       this.ctx.metrics.queueDepth.set(await this.ctx.store.queueDepth());
     } catch (err) {
-      if (!this.ctx.storeHealth.report(err)) this.ctx.log.warn({ err }, "queue depth refresh failed");
+      this.ctx.storeHealth.reportBackground(err, "queue depth refresh failed");
     }
   }
 }

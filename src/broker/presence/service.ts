@@ -279,7 +279,7 @@ export class PresenceService {
         }
       });
     } catch (err) {
-      if (!this.ctx.storeHealth.report(err)) this.ctx.log.warn({ err }, "presence expiry failed");
+      this.ctx.storeHealth.reportBackground(err, "presence expiry failed");
     }
   }
 
@@ -457,7 +457,7 @@ export class PresenceService {
     }
     if (alive.length > 0) {
       this.ctx.store.touchPresences(alive, now).catch((err: unknown) => {
-        if (!this.ctx.storeHealth.report(err)) this.ctx.log.warn({ err }, "touch failed");
+        this.ctx.storeHealth.reportBackground(err, "touch failed");
       });
     }
   }
@@ -468,7 +468,7 @@ export class PresenceService {
    */
   private detach(work: () => Promise<void>, what: string): void {
     work().catch((err: unknown) => {
-      if (!this.ctx.storeHealth.report(err)) this.ctx.log.warn({ err }, `${what} failed`);
+      this.ctx.storeHealth.reportBackground(err, `${what} failed`);
     });
   }
 

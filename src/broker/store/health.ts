@@ -94,6 +94,14 @@ export class StoreHealth {
     return true;
   }
 
+  /**
+   * A failure of work nobody answers for (a timer, a cluster notice): a storage fault is {@link report}ed,
+   * anything else logged as a warning with `message`. Never throws.
+   */
+  reportBackground(err: unknown, message: string): void {
+    if (!this.report(err)) this.log.warn({ err }, message);
+  }
+
   /** Whether writes may be tried: true while healthy, else the outcome of one probe write. */
   async writable(): Promise<boolean> {
     return this.#fault === null || (await this.probe());
