@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { ContractContext } from "./context.js";
+import type { AcceptInput } from "../../../src/broker/store/port/index.js";
 import {
   LEASE_MS,
   T0,
@@ -133,6 +134,38 @@ export function claimsContract(ctx: ContractContext): void {
       expect(new Set(all).size).toBe(all.length);
       expect([...all].sort()).toEqual(inputs.map((i) => i.message.id).sort());
       expect(drained).toHaveLength(40);
+    });
+
+    it("claims for many scopes in one call: each its own rows, own limit and priorities, none shared", async () => {
+      const store = ctx.store();
+      const mesh = await seedMesh(store, 3);
+      const [a, b, c] = mesh.members;
+      if (!a || !b || !c) throw new Error("fixture");
+      const from = sender(mesh.owner);
+      const toA = Array.from({ length: 3 }, () => dmToMember(from, a));
+      const toB = [dmToMember(from, b, { priority: "low" }), dmToMember(from, b, { priority: "now" })];
+      const toC = Array.from({ length: 5 }, () => dmToMember(from, c));
+      await store.acceptMessages([...toA, ...toB, ...toC]);
+      const ids = (inputs: AcceptInput[]) => inputs.map((i) => i.message.id);
+      const result = await store.claimDeliveries(
+        [
+          memberScope(c, "c1"),
+          memberScope(a, "a1"),
+          memberScope(b, "b1", { priorities: ["now"] }),
+          // A second presence of the same member in the same call takes what the first left.
+          memberScope(c, "c2"),
+        ],
+        T0,
+        LEASE_MS,
+        2,
+      );
+      expect(claimedIds(result)).toEqual([
+        ids(toC.slice(0, 2)),
+        ids(toA.slice(0, 2)),
+        ids(toB.slice(1)),
+        ids(toC.slice(2, 4)),
+      ]);
+      expect(result[3]?.every((d) => d.attempts === 1)).toBe(true);
     });
 
     it("never lets the sending presence claim its own DM, while a sibling presence can", async () => {

@@ -1,6 +1,5 @@
 import type { ClaimScope, ClaimStore, ClaimedDelivery, DueRecipient } from "../port/index.js";
 import { BACKOFF_MAX_MS, reofferDelayMs } from "../retention.js";
-import type postgres from "postgres";
 import type { Db, PgContext } from "./db.js";
 import { messageColumns, toMessage, type MessageDbRow } from "./message-row.js";
 
@@ -23,68 +22,116 @@ function reofferDelaySql(attempts: string): string {
 
 const NEXT_OFFER_DELAY = reofferDelaySql("d.attempts + 1");
 
-type Fragment = postgres.Fragment;
+interface ScopeClaimRow extends ClaimedDbRow {
+  /** 1-based position of the scope in its round. */
+  scopeOrd: number;
+}
 
 /**
- * Claims one scope's rows in one statement (protocol.md §4.6): eligible rows addressed to its session
- * key or to its member, in accept order, locked with `SKIP LOCKED` so a claimer on another connection
- * (or node) passes over rows being claimed instead of waiting for them or taking them twice.
- * Eligibility: open, lease free or expired, not backing off, priority let through, multicast only for
- * visible presences, never the excluded (sending) presence. Session and member rows are picked apart,
- * each on its own open-rows index (an `OR` of the two leaves the planner only the mesh prefix to search).
+ * Eligibility of a row `d` for the scope `s` (the scopes table of {@link claimRound}): open, lease free or
+ * expired, not backing off, priority let through, multicast only for visible presences, never the
+ * excluded (sending) presence.
  */
-async function claimScope(
-  db: Db,
-  scope: ClaimScope,
-  now: number,
-  expiresAt: number,
-  limit: number,
-): Promise<ClaimedDelivery[]> {
-  if (scope.priorities.length === 0 || (!scope.sessionPubkey && !scope.memberId)) return [];
-  const eligible = db`
+function eligible(db: Db, now: number) {
+  return db`
     d.state IN ('pending', 'claimed')
     AND (d.state = 'pending' OR d.claim_expires_at <= ${now})
     AND d.next_offer_at <= ${now}
-    AND d.priority = ANY(${[...scope.priorities]}::text[])
-    AND (${scope.multicast} OR NOT d.is_multicast)
-    AND (d.excluded_presence IS NULL OR d.excluded_presence <> ${scope.presenceId})`;
-  const arm = (recipient: Fragment) => db`
-    SELECT d.id FROM deliveries d
-    WHERE d.mesh_id = ${scope.meshId} AND ${recipient} AND ${eligible}
-    ORDER BY d.id LIMIT ${limit}
-    FOR UPDATE SKIP LOCKED`;
-  const arms: Fragment[] = [];
-  if (scope.sessionPubkey) {
-    arms.push(arm(db`d.recipient_pubkey = ${scope.sessionPubkey} AND d.recipient_kind = 'session'`));
-  }
-  if (scope.memberId) {
-    arms.push(arm(db`d.recipient_member_id = ${scope.memberId} AND d.recipient_kind = 'member'`));
-  }
+    AND d.priority = ANY(string_to_array(s.priorities, ','))
+    AND (s.multicast OR NOT d.is_multicast)
+    AND (d.excluded_presence IS NULL OR d.excluded_presence <> s.presence_id)`;
+}
+
+/**
+ * Claims the rows of several scopes in one statement (protocol.md §4.6): for each scope, eligible rows
+ * addressed to its session key or to its member, in accept order, locked with `SKIP LOCKED` so a claimer
+ * on another connection (or node) passes over rows being claimed instead of waiting for them or taking
+ * them twice. Session and member rows are picked apart, each on its own open-rows index (an `OR` of the
+ * two leaves the planner only the mesh prefix to search). The scopes of one round share no recipient
+ * (see {@link rounds}), so no row can be picked for two of them.
+ */
+async function claimRound(
+  db: Db,
+  scopes: ClaimScope[],
+  now: number,
+  expiresAt: number,
+  limit: number,
+): Promise<ClaimedDelivery[][]> {
+  const column = <T>(pick: (scope: ClaimScope) => T) => scopes.map(pick);
+  const when = eligible(db, now);
   // With both arms, rows an arm locked beyond the merged limit stay locked (unclaimed) until this
-  // transaction ends: other claimers skip them for that long, and a full batch is offered again anyway.
-  const picked =
-    arms.length === 1
-      ? arms[0]!
-      : db`WITH s AS (${arms[0]!}), m AS (${arms[1]!})
-           SELECT id FROM s UNION ALL SELECT id FROM m ORDER BY id LIMIT ${limit}`;
-  const rows = await db<ClaimedDbRow[]>`
-    WITH picked AS (${picked}), claimed AS (
-      UPDATE deliveries d SET state = 'claimed', claim_presence_id = ${scope.presenceId},
+  // statement's transaction ends: other claimers skip them for that long, and a full batch is offered
+  // again anyway.
+  const rows = await db<ScopeClaimRow[]>`
+    WITH s AS (
+      SELECT * FROM unnest(
+        ${column((c) => c.meshId)}::text[], ${column((c) => c.presenceId)}::text[],
+        ${column((c) => c.sessionPubkey)}::text[], ${column((c) => c.memberId)}::text[],
+        ${column((c) => c.priorities.join(","))}::text[], ${db.array(column((c) => c.multicast))}::boolean[]
+      ) WITH ORDINALITY AS s(mesh_id, presence_id, session_pubkey, member_id, priorities, multicast, ord)
+    ), by_session AS (
+      SELECT s.ord, s.presence_id, p.id FROM s CROSS JOIN LATERAL (
+        SELECT d.id FROM deliveries d
+        WHERE d.mesh_id = s.mesh_id AND d.recipient_pubkey = s.session_pubkey AND d.recipient_kind = 'session'
+          AND ${when}
+        ORDER BY d.id LIMIT ${limit}
+        FOR UPDATE SKIP LOCKED
+      ) p WHERE s.session_pubkey IS NOT NULL
+    ), by_member AS (
+      SELECT s.ord, s.presence_id, p.id FROM s CROSS JOIN LATERAL (
+        SELECT d.id FROM deliveries d
+        WHERE d.mesh_id = s.mesh_id AND d.recipient_member_id = s.member_id AND d.recipient_kind = 'member'
+          AND ${when}
+        ORDER BY d.id LIMIT ${limit}
+        FOR UPDATE SKIP LOCKED
+      ) p WHERE s.member_id IS NOT NULL
+    ), picked AS (
+      SELECT ord, presence_id, id FROM (
+        SELECT *, row_number() OVER (PARTITION BY ord ORDER BY id) AS n
+        FROM (SELECT * FROM by_session UNION ALL SELECT * FROM by_member) both_arms
+      ) numbered WHERE n <= ${limit}
+    ), claimed AS (
+      UPDATE deliveries d SET state = 'claimed', claim_presence_id = picked.presence_id,
         claim_expires_at = ${expiresAt}, attempts = d.attempts + 1,
         next_offer_at = ${expiresAt}::bigint + ${db.unsafe(NEXT_OFFER_DELAY)}
       FROM picked WHERE d.id = picked.id
-      RETURNING d.id, d.message_seq, d.recipient_kind, d.recipient_pubkey, d.attempts
+      RETURNING picked.ord, d.id, d.message_seq, d.recipient_kind, d.recipient_pubkey, d.attempts
     )
-    SELECT c.id AS delivery_id, c.recipient_kind, c.recipient_pubkey, c.attempts, ${db(messageColumns("m"))}
+    SELECT c.ord AS scope_ord, c.id AS delivery_id, c.recipient_kind, c.recipient_pubkey, c.attempts,
+           ${db(messageColumns("m"))}
     FROM claimed c JOIN messages m ON m.seq = c.message_seq
-    ORDER BY c.id`;
-  return rows.map((row) => ({
-    deliveryId: row.deliveryId,
-    recipientKind: row.recipientKind,
-    recipientPubkey: row.recipientPubkey,
-    attempts: row.attempts,
-    message: toMessage(row),
-  }));
+    ORDER BY c.ord, c.id`;
+  const lists: ClaimedDelivery[][] = scopes.map(() => []);
+  for (const row of rows) {
+    lists[row.scopeOrd - 1]!.push({
+      deliveryId: row.deliveryId,
+      recipientKind: row.recipientKind,
+      recipientPubkey: row.recipientPubkey,
+      attempts: row.attempts,
+      message: toMessage(row),
+    });
+  }
+  return lists;
+}
+
+/**
+ * The scopes as rounds in which no two could claim the same row (the same session key, or member-level
+ * rows of the same member): one statement per round. A later round runs after the earlier ones in the
+ * same transaction, so it never sees their rows, as if each scope claimed on its own.
+ */
+function rounds(scopes: ClaimScope[]): number[][] {
+  const result: { indexes: number[]; recipients: Set<string> }[] = [];
+  scopes.forEach((scope, index) => {
+    const recipients = [
+      ...(scope.sessionPubkey ? [`s|${scope.meshId}|${scope.sessionPubkey}`] : []),
+      ...(scope.memberId ? [`m|${scope.meshId}|${scope.memberId}`] : []),
+    ];
+    let round = result.find((r) => recipients.every((key) => !r.recipients.has(key)));
+    if (!round) result.push((round = { indexes: [], recipients: new Set() }));
+    round.indexes.push(index);
+    for (const key of recipients) round.recipients.add(key);
+  });
+  return result.map((r) => r.indexes);
 }
 
 const RECIPIENT_COLUMNS = ["mesh_id", "recipient_kind", "recipient_member_id", "recipient_pubkey"];
@@ -96,11 +143,32 @@ export function claimMethods(ctx: PgContext): ClaimStore {
       if (!Number.isSafeInteger(limit)) throw new RangeError(`claim limit must be an integer, got ${limit}`);
       if (scopes.length === 0) return [];
       if (limit <= 0) return scopes.map(() => []);
-      return ctx.run(true, async (db) => {
-        // One statement per scope, pipelined: they run one after another in one transaction, so a later
-        // scope never sees an earlier one's rows.
-        return Promise.all(scopes.map((scope) => claimScope(db, scope, now, now + leaseMs, limit)));
+      const claimable = scopes
+        .map((scope, index) => ({ scope, index }))
+        .filter(({ scope }) => scope.priorities.length > 0 && (scope.sessionPubkey || scope.memberId));
+      const lists: ClaimedDelivery[][] = scopes.map(() => []);
+      if (claimable.length === 0) return lists;
+      const byRound = rounds(claimable.map((c) => c.scope));
+      // Rounds are pipelined on one connection, in one transaction when there are several.
+      const answers = await ctx.run(byRound.length > 1, (db) =>
+        Promise.all(
+          byRound.map((round) =>
+            claimRound(
+              db,
+              round.map((i) => claimable[i]!.scope),
+              now,
+              now + leaseMs,
+              limit,
+            ),
+          ),
+        ),
+      );
+      byRound.forEach((round, r) => {
+        round.forEach((i, k) => {
+          lists[claimable[i]!.index] = answers[r]![k]!;
+        });
       });
+      return lists;
     },
     async releaseClaims(presenceId) {
       return ctx.run(
