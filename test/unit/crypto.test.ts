@@ -38,6 +38,7 @@ import {
   randomBytes,
   randomHexToken,
   randomMessageId,
+  timeOrderedMessageId,
   randomString,
   sealOpen,
   sealTo,
@@ -460,6 +461,19 @@ describe("ids and hashes", () => {
       ids.add(id);
     }
     expect(ids.size).toBe(10_000);
+  });
+
+  it("timeOrderedMessageId is 32 alphanumerics, sorts by its time, and differs within one millisecond", () => {
+    const times = [0, 1, 61, 62, 1_750_000_000_000, 1_750_000_000_001, 4_102_444_800_000];
+    const ids = times.map((t) => timeOrderedMessageId(t));
+    for (const id of ids) expect(id).toMatch(/^[A-Za-z0-9]{32}$/);
+    // Code-point order, as the stores compare text.
+    expect([...ids].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))).toEqual(ids);
+    expect(ids[0]!.slice(0, 8)).toBe("00000000");
+    expect(ids[3]!.slice(0, 8)).toBe("00000010");
+    const sameMs = new Set(Array.from({ length: 1_000 }, () => timeOrderedMessageId(1_750_000_000_000)));
+    expect(sameMs.size).toBe(1_000);
+    expect(() => timeOrderedMessageId(-1)).toThrow(RangeError);
   });
 
   it("randomMessageId uses the whole alphabet", () => {

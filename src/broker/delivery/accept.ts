@@ -7,7 +7,7 @@
  */
 import { MAX_SEND_PAYLOAD, sendErrorText, type AckFrame, type SendFrame } from "../../protocol/index.js";
 import { requestFingerprint } from "../../protocol/canonical.js";
-import { randomMessageId } from "../../crypto/index.js";
+import { timeOrderedMessageId } from "../../crypto/index.js";
 import type { BrokerContext } from "../context.js";
 import { senderKey, type MessageSender } from "../presence/presence.js";
 import type { AcceptInput, AcceptOutcome, DueRecipient, NewDelivery } from "../store/port/index.js";
@@ -317,7 +317,7 @@ function acceptInput({ item, fingerprint, deliveries, topicId }: Resolved, now: 
   const { frame, sender } = item;
   return {
     message: {
-      id: randomMessageId(),
+      id: timeOrderedMessageId(now),
       meshId: sender.meshId,
       senderMemberId: sender.memberId,
       senderPresenceId: sender.id,
