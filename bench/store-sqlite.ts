@@ -13,6 +13,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { AckInput, AcceptInput, ClaimScope, MemberRow, Store } from "../src/broker/store/port/index.js";
 import { createSqliteStore } from "../src/broker/store/sqlite/index.js";
+import { timeOrderedMessageId } from "../src/crypto/index.js";
 
 const TOTAL = Number(process.argv[2] ?? 20_000);
 const BATCH = Number(process.argv[3] ?? 50);
@@ -96,7 +97,8 @@ function accepts(f: Fixture, count: number, seq: { n: number }): AcceptInput[] {
     const clientMessageId = id();
     return {
       message: {
-        id: id(),
+        // As the broker makes them (random ids cost a WAL page per message in the id index).
+        id: timeOrderedMessageId(),
         meshId: f.meshId,
         senderMemberId: f.sender.id,
         senderPresenceId: "sender-presence",
