@@ -13,7 +13,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { AckInput, AcceptInput, ClaimScope, MemberRow, Store } from "../src/broker/store/port/index.js";
 import { createSqliteStore } from "../src/broker/store/sqlite/index.js";
-import { timeOrderedMessageId } from "../src/crypto/index.js";
+import { timeOrderedMessageId, timeOrderedUuid } from "../src/crypto/index.js";
 
 const TOTAL = Number(process.argv[2] ?? 20_000);
 const BATCH = Number(process.argv[3] ?? 50);
@@ -94,7 +94,8 @@ function accepts(f: Fixture, count: number, seq: { n: number }): AcceptInput[] {
     const n = seq.n++;
     const to = f.recipients[n % RECIPIENTS];
     if (!to) throw new Error("no recipient");
-    const clientMessageId = id();
+    // As the daemon makes them.
+    const clientMessageId = timeOrderedUuid();
     return {
       message: {
         // As the broker makes them (random ids cost a WAL page per message in the id index).

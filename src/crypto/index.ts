@@ -72,5 +72,5 @@ export {
   inviteClaimLabel,
   inviteKeyLabel,
 } from "./invite.js";
-export { randomBytes, randomHexToken, randomMessageId, randomString, timeOrderedMessageId } from "./ids.js";
+export { randomBytes, randomHexToken, randomMessageId, randomString, timeOrderedMessageId, timeOrderedUuid } from "./ids.js";
 export { sha256, sha256Hex } from "./hash.js";

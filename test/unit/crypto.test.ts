@@ -39,6 +39,7 @@ import {
   randomHexToken,
   randomMessageId,
   timeOrderedMessageId,
+  timeOrderedUuid,
   randomString,
   sealOpen,
   sealTo,
@@ -474,6 +475,17 @@ describe("ids and hashes", () => {
     const sameMs = new Set(Array.from({ length: 1_000 }, () => timeOrderedMessageId(1_750_000_000_000)));
     expect(sameMs.size).toBe(1_000);
     expect(() => timeOrderedMessageId(-1)).toThrow(RangeError);
+  });
+
+  it("timeOrderedUuid is a version 7 UUID that sorts by its time", () => {
+    const times = [0, 1, 255, 256, 1_750_000_000_000, 1_750_000_000_001, 2 ** 48 - 1];
+    const ids = times.map((t) => timeOrderedUuid(t));
+    for (const id of ids)
+      expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect([...ids].sort()).toEqual(ids);
+    expect(ids[4]!.replace("-", "").slice(0, 12)).toBe((1_750_000_000_000).toString(16).padStart(12, "0"));
+    expect(new Set(Array.from({ length: 1_000 }, () => timeOrderedUuid(1)))).toHaveProperty("size", 1_000);
+    expect(() => timeOrderedUuid(2 ** 48)).toThrow(RangeError);
   });
 
   it("randomMessageId uses the whole alphabet", () => {

@@ -1,5 +1,5 @@
 /** Sending: `send`, the outbox, and per-recipient delivery state of a sent message. */
-import { randomUUID } from "node:crypto";
+import { timeOrderedUuid } from "../../../crypto/index.js";
 import type { MessageStatusResponse } from "../../../daemon-api/contract.js";
 import { DEFAULT_WAIT_MS } from "../../../daemon-api/endpoints.js";
 import { SEND_MAX_WAIT_MS } from "../../../daemon-api/schemas.js";
@@ -28,7 +28,7 @@ export const messageRoutes = {
         message: input.message,
         priority: input.priority ?? "next",
         replyTo: input.reply_to ?? null,
-        clientMessageId: input.client_message_id ?? randomUUID(),
+        clientMessageId: input.client_message_id ?? timeOrderedUuid(),
       },
       daemon.sessionSender(caller.session, mesh),
     );

@@ -3,7 +3,7 @@
  * target and encrypts the message now, with the member key (a session may be gone when it fires), the
  * same way `send` does; the broker keeps the envelope and fires it as this member.
  */
-import { randomUUID } from "node:crypto";
+import { timeOrderedUuid } from "../../../crypto/index.js";
 import { scheduleCreatedView, scheduleView } from "../../../daemon-api/schedules.js";
 import { envelopeFor, resolveSendTarget } from "../../outbox/prepare.js";
 import type { Implementations } from "../app.js";
@@ -30,7 +30,7 @@ export const scheduleRoutes = {
         ...(input.deliver_at === undefined ? {} : { deliverAt: Date.parse(input.deliver_at) }),
         ...(input.cron === undefined ? {} : { cron: input.cron }),
         ...(input.priority === undefined ? {} : { priority: input.priority }),
-        clientMessageId: input.client_message_id ?? randomUUID(),
+        clientMessageId: input.client_message_id ?? timeOrderedUuid(),
       }),
     );
     return scheduleCreatedView(ack);
