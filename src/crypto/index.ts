@@ -72,5 +72,12 @@ export {
   inviteClaimLabel,
   inviteKeyLabel,
 } from "./invite.js";
-export { randomBytes, randomHexToken, randomMessageId, randomString, timeOrderedMessageId, timeOrderedUuid } from "./ids.js";
+export {
+  randomBytes,
+  randomHexToken,
+  randomMessageId,
+  randomString,
+  timeOrderedMessageId,
+  timeOrderedUuid,
+} from "./ids.js";
 export { sha256, sha256Hex } from "./hash.js";
