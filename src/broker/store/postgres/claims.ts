@@ -59,6 +59,19 @@ async function claimRound(
 ): Promise<ClaimedDelivery[][]> {
   const column = <T>(pick: (scope: ClaimScope) => T) => scopes.map(pick);
   const when = eligible(db, now);
+  // One scope's rows of one kind (`recipient`), for the scopes that have `key`.
+  const arm = (recipient: string, key: string) => db`
+    SELECT s.ord, s.presence_id, p.id FROM s CROSS JOIN LATERAL (
+      SELECT d.id FROM deliveries d
+      WHERE d.mesh_id = s.mesh_id AND ${db.unsafe(recipient)} AND ${when}
+      ORDER BY d.id LIMIT ${limit}
+      FOR UPDATE SKIP LOCKED
+    ) p WHERE ${db.unsafe(key)} IS NOT NULL`;
+  const bySession = arm(
+    "d.recipient_pubkey = s.session_pubkey AND d.recipient_kind = 'session'",
+    "s.session_pubkey",
+  );
+  const byMember = arm("d.recipient_member_id = s.member_id AND d.recipient_kind = 'member'", "s.member_id");
   // With both arms, rows an arm locked beyond the merged limit stay locked (unclaimed) until this
   // statement's transaction ends: other claimers skip them for that long, and a full batch is offered
   // again anyway.
@@ -69,22 +82,8 @@ async function claimRound(
         ${column((c) => c.sessionPubkey)}::text[], ${column((c) => c.memberId)}::text[],
         ${column((c) => c.priorities.join(","))}::text[], ${db.array(column((c) => c.multicast))}::boolean[]
       ) WITH ORDINALITY AS s(mesh_id, presence_id, session_pubkey, member_id, priorities, multicast, ord)
-    ), by_session AS (
-      SELECT s.ord, s.presence_id, p.id FROM s CROSS JOIN LATERAL (
-        SELECT d.id FROM deliveries d
-        WHERE d.mesh_id = s.mesh_id AND d.recipient_pubkey = s.session_pubkey AND d.recipient_kind = 'session'
-          AND ${when}
-        ORDER BY d.id LIMIT ${limit}
-        FOR UPDATE SKIP LOCKED
-      ) p WHERE s.session_pubkey IS NOT NULL
-    ), by_member AS (
-      SELECT s.ord, s.presence_id, p.id FROM s CROSS JOIN LATERAL (
-        SELECT d.id FROM deliveries d
-        WHERE d.mesh_id = s.mesh_id AND d.recipient_member_id = s.member_id AND d.recipient_kind = 'member'
-          AND ${when}
-        ORDER BY d.id LIMIT ${limit}
-        FOR UPDATE SKIP LOCKED
-      ) p WHERE s.member_id IS NOT NULL
+    ), by_session AS (${bySession}
+    ), by_member AS (${byMember}
     ), picked AS (
       SELECT ord, presence_id, id FROM (
         SELECT *, row_number() OVER (PARTITION BY ord ORDER BY id) AS n
