@@ -13,7 +13,7 @@ import { createPostgresStore } from "../../src/broker/store/postgres/index.js";
 import { postgresTarget } from "../../src/migrations/postgres.js";
 import { runMigrations } from "../../src/migrations/runner.js";
 import { racingStoresContract, runStoreContract } from "../contract/store-contract.js";
-import { T0 } from "../contract/store/fixtures.js";
+import { DAY_MS, T0, dmToMember, seedMesh, sender } from "../contract/store/fixtures.js";
 
 const url = process.env.TEST_DATABASE_URL;
 if (!url)
@@ -130,6 +130,26 @@ describe.skipIf(!url)("postgres store", () => {
         expect(heard).toEqual(["committed", "marker"]);
       } finally {
         await listening.unlisten();
+      }
+    });
+
+    it("the retention sweep deletes a message's deliveries with it (no foreign key cascades them)", async () => {
+      const store = createPostgresStore({ url: dbUrl, schema });
+      try {
+        await store.migrate();
+        const mesh = await seedMesh(store, 1);
+        const [peer] = mesh.members;
+        if (!peer) throw new Error("fixture");
+        const from = sender(mesh.owner);
+        const old = dmToMember(from, peer, { createdAt: T0 });
+        const recent = dmToMember(from, peer, { createdAt: T0 + DAY_MS });
+        await store.acceptMessages([old, recent]);
+        expect(await store.sweep(T0 + 7 * DAY_MS, 1_000)).toMatchObject({ deletedMessages: 1 });
+        const left = await db()<{ id: string }[]>`
+          SELECT m.id FROM deliveries d LEFT JOIN messages m ON m.seq = d.message_seq`;
+        expect(left.map((r) => r.id)).toEqual([recent.message.id]);
+      } finally {
+        await store.close();
       }
     });
 

@@ -32,11 +32,17 @@ export function sweepMethods(ctx: PgContext): SweepStore {
               AND NOT EXISTS (SELECT 1 FROM deliveries d
                               WHERE d.message_seq = m.seq AND d.state IN ('pending', 'claimed'))
             LIMIT ${limit})`;
-        // Deliveries go with their message (ON DELETE CASCADE).
-        const deletedMessages = await db`
-          DELETE FROM messages WHERE seq IN (
-            SELECT seq FROM messages WHERE created_at <= ${deliveryCutoff} AND topic_id IS NULL
-            ORDER BY seq LIMIT ${limit})`;
+        // Deliveries go with their message (no foreign key does it: see migration 10).
+        const [deletedMessages] = await db<[{ count: number }]>`
+          WITH gone AS (
+            DELETE FROM messages WHERE seq IN (
+              SELECT seq FROM messages WHERE created_at <= ${deliveryCutoff} AND topic_id IS NULL
+              ORDER BY seq LIMIT ${limit})
+            RETURNING seq
+          ), their_deliveries AS (
+            DELETE FROM deliveries WHERE message_seq IN (SELECT seq FROM gone)
+          )
+          SELECT count(*)::int AS count FROM gone`;
         const deletedIdempotency = await db`
           DELETE FROM idempotency WHERE (mesh_id, sender_member_id, client_message_id) IN (
             SELECT mesh_id, sender_member_id, client_message_id FROM idempotency
