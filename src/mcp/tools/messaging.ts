@@ -9,7 +9,7 @@ import {
   replyHint,
   shortKey,
 } from "../../claude-code/peer-text.js";
-import { defineTool } from "./define.js";
+import { countOf, defineTool } from "./define.js";
 
 function describeSend(result: SendResponse): string {
   const state =
@@ -77,9 +77,7 @@ export const listPeers = defineTool({
   async run(client, args) {
     const { peers } = await client.call("peers", { all: args.all });
     if (peers.length === 0) return "No peers are online.";
-    return [`${peers.length} peer${peers.length === 1 ? "" : "s"} online:`, ...peers.map(describePeer)].join(
-      "\n",
-    );
+    return [`${countOf(peers.length, "peer")} online:`, ...peers.map(describePeer)].join("\n");
   },
 });
 
@@ -101,7 +99,7 @@ export const readInbox = defineTool({
     if (messages.length === 0) return args.unread_only ? "No new messages." : "The inbox is empty.";
     const fresh = messages.filter((m) => !m.surfaced).map((m) => m.id);
     if (fresh.length > 0) await client.call("markSurfaced", { ids: fresh, lane: "tool" });
-    const count = `${messages.length} message${messages.length === 1 ? "" : "s"}`;
+    const count = countOf(messages.length, "message");
     return `${count} from peers. ${UNTRUSTED_NOTE}\n\n${frameMessages(messages)}`;
   },
 });
@@ -148,10 +146,7 @@ export const topicHistory = defineTool({
       (m) =>
         `- [${m.sent_at}] ${m.from_name} (${m.from_pubkey.slice(0, 8)}, id ${m.id})${m.encrypted ? "" : " [unencrypted]"}: ${m.body}`,
     );
-    return [
-      `#${topic}, ${messages.length} message${messages.length === 1 ? "" : "s"}, oldest first:`,
-      ...lines,
-    ].join("\n");
+    return [`#${topic}, ${countOf(messages.length, "message")}, oldest first:`, ...lines].join("\n");
   },
 });
 

@@ -3,7 +3,7 @@ import { z } from "zod";
 import { oneLine } from "../../claude-code/peer-text.js";
 import type { TaskView } from "../../daemon-api/tasks-leases.js";
 import { ResourceError, leaseResource, repoInfo } from "../../host/lease-resource.js";
-import { InvalidArguments, defineTool } from "./define.js";
+import { InvalidArguments, countOf, defineTool } from "./define.js";
 
 function describeTask(t: TaskView): string {
   const parts = [`${t.id} [${t.status}, ${t.priority}] ${oneLine(t.title)}`, `by ${t.created_by}`];
@@ -24,7 +24,7 @@ export const listTasks = defineTool({
   async run(client, args) {
     const { tasks } = await client.call("listTasks", { status: args.status, assignee: args.assignee });
     if (tasks.length === 0) return "No tasks match.";
-    return [`${tasks.length} task${tasks.length === 1 ? "" : "s"}:`, ...tasks.map(describeTask)].join("\n");
+    return [`${countOf(tasks.length, "task")}:`, ...tasks.map(describeTask)].join("\n");
   },
 });
 
@@ -115,7 +115,7 @@ export const listLeases = defineTool({
       (l) =>
         `- ${l.resource} · ${l.holder_name} until ${l.expires_at}${l.reason ? ` · "${oneLine(l.reason)}"` : ""}`,
     );
-    return [`${leases.length} lease${leases.length === 1 ? "" : "s"}:`, ...lines].join("\n");
+    return [`${countOf(leases.length, "lease")}:`, ...lines].join("\n");
   },
 });
 
