@@ -1,7 +1,7 @@
 import type { ClaimScope, ClaimStore, ClaimedDelivery, DueRecipient } from "../port/index.js";
 import { BACKOFF_MAX_MS, reofferDelayMs } from "../retention.js";
-import type { Db, PgContext } from "./db.js";
-import { messageColumns, toMessage, type MessageDbRow } from "./message-row.js";
+import { columnList, type Db, type PgContext } from "./db.js";
+import { MESSAGE_SELECT, toMessage, type MessageDbRow } from "./message-row.js";
 
 interface ClaimedDbRow extends MessageDbRow {
   deliveryId: number;
@@ -97,7 +97,7 @@ async function claimRound(
       RETURNING picked.ord, d.id, d.message_seq, d.recipient_kind, d.recipient_pubkey, d.attempts
     )
     SELECT c.ord AS scope_ord, c.id AS delivery_id, c.recipient_kind, c.recipient_pubkey, c.attempts,
-           ${db(messageColumns("m"))}
+           ${db.unsafe(MESSAGE_SELECT)}
     FROM claimed c JOIN messages m ON m.seq = c.message_seq
     ORDER BY c.ord, c.id`;
   const lists: ClaimedDelivery[][] = scopes.map(() => []);
@@ -133,7 +133,7 @@ function rounds(scopes: ClaimScope[]): number[][] {
   return result.map((r) => r.indexes);
 }
 
-const RECIPIENT_COLUMNS = ["mesh_id", "recipient_kind", "recipient_member_id", "recipient_pubkey"];
+const RECIPIENT_LIST = columnList(["mesh_id", "recipient_kind", "recipient_member_id", "recipient_pubkey"]);
 
 /** Claims, their leases, and the re-offer backoff (protocol.md §4.6). */
 export function claimMethods(ctx: PgContext): ClaimStore {
@@ -177,16 +177,16 @@ export function claimMethods(ctx: PgContext): ClaimStore {
             UPDATE deliveries SET state = 'pending', claim_presence_id = NULL, claim_expires_at = NULL,
               next_offer_at = 0
             WHERE state = 'claimed' AND claim_presence_id = ${presenceId}
-            RETURNING ${db(RECIPIENT_COLUMNS)}
+            RETURNING ${db.unsafe(RECIPIENT_LIST)}
           )
-          SELECT DISTINCT ${db(RECIPIENT_COLUMNS)} FROM released`,
+          SELECT DISTINCT ${db.unsafe(RECIPIENT_LIST)} FROM released`,
       );
     },
     async dueRecipients(now) {
       return ctx.run(
         false,
         (db) => db<DueRecipient[]>`
-          SELECT DISTINCT ${db(RECIPIENT_COLUMNS)} FROM deliveries
+          SELECT DISTINCT ${db.unsafe(RECIPIENT_LIST)} FROM deliveries
           WHERE state = 'claimed' AND next_offer_at <= ${now} AND claim_expires_at <= ${now}`,
       );
     },

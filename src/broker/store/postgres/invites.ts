@@ -1,7 +1,7 @@
 import { timingSafeEqual } from "node:crypto";
 import { distinctDisplayName, nameStart } from "../display-name.js";
 import type { ClaimInviteResult, InviteRow, InviteStore, MemberRow } from "../port/index.js";
-import type { Db, PgContext } from "./db.js";
+import { columnList, type Db, type PgContext } from "./db.js";
 import { insertMember, jsonb, memberById, memberByPubkey } from "./members.js";
 
 const INVITE_COLUMNS = [
@@ -19,6 +19,7 @@ const INVITE_COLUMNS = [
   "revoked_at",
   "created_at",
 ];
+const INVITE_LIST = columnList(INVITE_COLUMNS);
 
 interface ClaimInput {
   code: string;
@@ -35,7 +36,7 @@ function sameHash(a: string, b: string): boolean {
 
 async function inviteByCode(db: Db, code: string): Promise<InviteRow | null> {
   // Camelcased columns are exactly the InviteRow fields.
-  const [row] = await db<InviteRow[]>`SELECT ${db(INVITE_COLUMNS)} FROM invites WHERE code = ${code}`;
+  const [row] = await db<InviteRow[]>`SELECT ${db.unsafe(INVITE_LIST)} FROM invites WHERE code = ${code}`;
   return row ?? null;
 }
 
@@ -96,7 +97,7 @@ export function inviteMethods(ctx: PgContext): InviteStore {
       const result = await ctx.run(
         false,
         (db) => db`
-          INSERT INTO invites (${db(INVITE_COLUMNS)})
+          INSERT INTO invites (${db.unsafe(INVITE_LIST)})
           VALUES (${invite.code}, ${invite.meshId}, ${invite.role}, ${invite.maxUses}, ${invite.uses},
                   ${invite.expiresAt}, ${invite.inviterPubkey}, ${invite.inviteSignature}, ${invite.claimHash},
                   ${invite.encryptedRootKey}, ${invite.nonce}, ${invite.revokedAt}, ${invite.createdAt})

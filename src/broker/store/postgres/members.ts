@@ -2,7 +2,7 @@ import type postgres from "postgres";
 import type { MemberRole } from "../../../protocol/index.js";
 import { GroupList, SavedStateSchema } from "../json-schemas.js";
 import type { MemberRow, MemberStore } from "../port/index.js";
-import type { Db, PgContext } from "./db.js";
+import { columnList, type Db, type PgContext } from "./db.js";
 
 export interface MemberDbRow {
   id: string;
@@ -37,6 +37,7 @@ const MEMBER_COLUMNS = [
   "revoke_reason",
   "saved",
 ];
+const MEMBER_LIST = columnList(MEMBER_COLUMNS);
 
 /** JSON columns are validated on the way out, so a hand-edited row fails loudly instead of leaking. */
 export function toMember(row: MemberDbRow): MemberRow {
@@ -63,19 +64,19 @@ export function jsonb(db: Db, value: object | null | undefined): postgres.Parame
 
 export function insertMember(db: Db, m: MemberRow) {
   return db`
-    INSERT INTO members (${db(MEMBER_COLUMNS)})
+    INSERT INTO members (${db.unsafe(MEMBER_LIST)})
     VALUES (${m.id}, ${m.meshId}, ${m.pubkey}, ${m.displayName}, ${m.role}, ${jsonb(db, m.defaultGroups)},
             ${m.joinedAt}, ${m.revokedAt}, ${m.revokeReason}, ${jsonb(db, m.saved)})`;
 }
 
 export async function memberById(db: Db, memberId: string): Promise<MemberRow | null> {
-  const [row] = await db<MemberDbRow[]>`SELECT ${db(MEMBER_COLUMNS)} FROM members WHERE id = ${memberId}`;
+  const [row] = await db<MemberDbRow[]>`SELECT ${db.unsafe(MEMBER_LIST)} FROM members WHERE id = ${memberId}`;
   return row ? toMember(row) : null;
 }
 
 export async function memberByPubkey(db: Db, meshId: string, pubkey: string): Promise<MemberRow | null> {
   const [row] = await db<MemberDbRow[]>`
-    SELECT ${db(MEMBER_COLUMNS)} FROM members WHERE mesh_id = ${meshId} AND pubkey = ${pubkey}`;
+    SELECT ${db.unsafe(MEMBER_LIST)} FROM members WHERE mesh_id = ${meshId} AND pubkey = ${pubkey}`;
   return row ? toMember(row) : null;
 }
 
@@ -118,7 +119,7 @@ export function memberMethods(ctx: PgContext): MemberStore {
       const rows = await ctx.run(
         false,
         (db) => db<MemberDbRow[]>`
-          SELECT ${db(MEMBER_COLUMNS)} FROM members
+          SELECT ${db.unsafe(MEMBER_LIST)} FROM members
           WHERE mesh_id = ${meshId} AND (${includeRevoked} OR revoked_at IS NULL)
           ORDER BY joined_at, id`,
       );

@@ -1,5 +1,6 @@
 import type { Priority } from "../../../protocol/index.js";
 import type { MessageRow } from "../port/index.js";
+import { columnList } from "./db.js";
 
 /** A `messages` row as selected with {@link MESSAGE_COLUMNS} (camelCased by the driver). */
 export interface MessageDbRow {
@@ -43,10 +44,8 @@ export const MESSAGE_COLUMNS = [
   "subtype",
 ] as const;
 
-/** The message columns qualified by a table alias (`m.id`, `m.mesh_id`, …), for `sql(…)` in a select list. */
-export function messageColumns(alias: string): string[] {
-  return MESSAGE_COLUMNS.map((c) => `${alias}.${c}`);
-}
+/** The message columns of `messages m` as a select list (see {@link columnList}). */
+export const MESSAGE_SELECT = columnList(MESSAGE_COLUMNS, "m");
 
 /** A dropped body (retention) reads back as empty strings. */
 export function toMessage(row: MessageDbRow): MessageRow {

@@ -9,8 +9,8 @@ import type {
   MessageStore,
 } from "../port/index.js";
 import { IDEMPOTENCY_RETENTION_MS } from "../retention.js";
-import type { Db, PgContext } from "./db.js";
-import { MESSAGE_COLUMNS, messageColumns, toMessage, type MessageDbRow } from "./message-row.js";
+import { columnList, type Db, type PgContext } from "./db.js";
+import { MESSAGE_COLUMNS, MESSAGE_SELECT, toMessage, type MessageDbRow } from "./message-row.js";
 
 interface DeliveryStatusDbRow {
   recipientKind: "member" | "session";
@@ -20,8 +20,7 @@ interface DeliveryStatusDbRow {
   deliveredAt: number | null;
 }
 
-/** The message columns as SQL (constants: the driver's identifier helper cannot tell them from values here). */
-const COLUMN_LIST = MESSAGE_COLUMNS.join(", ");
+const COLUMN_LIST = columnList(MESSAGE_COLUMNS);
 
 const MESSAGE_ID = /^[A-Za-z0-9]{8,32}$/;
 const FULL_ID_LENGTH = 32;
@@ -161,11 +160,11 @@ export function messageMethods(ctx: PgContext): MessageStore {
         const rows =
           idOrPrefix.length === FULL_ID_LENGTH
             ? await db<MessageDbRow[]>`
-                SELECT ${db(messageColumns("m"))} FROM messages m
+                SELECT ${db.unsafe(MESSAGE_SELECT)} FROM messages m
                 WHERE m.id = ${idOrPrefix} AND m.mesh_id = ${meshId} AND m.sender_member_id = ${senderMemberId}`
             : // Two rows are enough to tell "unique" from "ambiguous"; the id index serves the range.
               await db<MessageDbRow[]>`
-                SELECT ${db(messageColumns("m"))} FROM messages m
+                SELECT ${db.unsafe(MESSAGE_SELECT)} FROM messages m
                 WHERE m.id >= ${idOrPrefix} AND m.id < ${prefixUpperBound(idOrPrefix)}
                   AND m.sender_member_id = ${senderMemberId} AND m.mesh_id = ${meshId}
                 ORDER BY m.id LIMIT 2`;

@@ -1,7 +1,7 @@
 import type { PeerRole, PresenceStatus, StatusSource } from "../../../protocol/index.js";
 import { GroupList, Profile, Stats } from "../json-schemas.js";
 import type { PresencePatch, PresenceRow, PresenceStore } from "../port/index.js";
-import type { PgContext } from "./db.js";
+import { columnList, type PgContext } from "./db.js";
 import { jsonb } from "./members.js";
 
 interface PresenceDbRow extends Omit<PresenceRow, "groups" | "stats" | "profile"> {
@@ -41,6 +41,7 @@ const PRESENCE_COLUMNS = [
   "lease",
   "disconnected_at",
 ] as const;
+const PRESENCE_LIST = columnList(PRESENCE_COLUMNS);
 
 function toPresence(row: PresenceDbRow): PresenceRow {
   return {
@@ -85,7 +86,7 @@ export function presenceMethods(ctx: PgContext): PresenceStore {
         p.id,
         false,
         (db) => db`
-          INSERT INTO presences (${db(PRESENCE_COLUMNS)})
+          INSERT INTO presences (${db.unsafe(PRESENCE_LIST)})
           VALUES (${p.id}, ${p.meshId}, ${p.memberId}, ${p.nodeId}, ${p.peerRole}, ${p.sessionPubkey},
                   ${p.sessionId}, ${p.displayName}, ${p.cwd}, ${p.pid}, ${p.hostname}, ${p.peerType},
                   ${p.channel}, ${p.model}, ${jsonb(db, p.groups)}, ${p.status}, ${p.statusSource},
@@ -144,7 +145,7 @@ export function presenceMethods(ctx: PgContext): PresenceStore {
       const rows = await ctx.run(
         false,
         (db) => db<PresenceDbRow[]>`
-          SELECT ${db(PRESENCE_COLUMNS)} FROM presences
+          SELECT ${db.unsafe(PRESENCE_LIST)} FROM presences
           WHERE member_id = ANY(${memberIds as string[]}::text[]) AND mesh_id = ${meshId}
             AND disconnected_at IS NULL
           ORDER BY connected_at, id`,
@@ -155,7 +156,7 @@ export function presenceMethods(ctx: PgContext): PresenceStore {
       const [row] = await ctx.run(
         false,
         (db) => db<PresenceDbRow[]>`
-          SELECT ${db(PRESENCE_COLUMNS)} FROM presences
+          SELECT ${db.unsafe(PRESENCE_LIST)} FROM presences
           WHERE mesh_id = ${meshId} AND session_pubkey = ${sessionPubkey} AND disconnected_at IS NULL
           ORDER BY connected_at DESC LIMIT 1`,
       );
@@ -165,7 +166,7 @@ export function presenceMethods(ctx: PgContext): PresenceStore {
       const rows = await ctx.run(
         false,
         (db) => db<PresenceDbRow[]>`
-          SELECT ${db(PRESENCE_COLUMNS)} FROM presences WHERE disconnected_at IS NULL AND last_ping_at < ${before}
+          SELECT ${db.unsafe(PRESENCE_LIST)} FROM presences WHERE disconnected_at IS NULL AND last_ping_at < ${before}
           ORDER BY last_ping_at LIMIT ${limit}`,
       );
       return rows.map(toPresence);
@@ -188,7 +189,7 @@ export function presenceMethods(ctx: PgContext): PresenceStore {
       const rows = await ctx.run(
         false,
         (db) => db<PresenceDbRow[]>`
-          SELECT ${db(PRESENCE_COLUMNS)} FROM presences WHERE mesh_id = ${meshId} AND disconnected_at IS NULL
+          SELECT ${db.unsafe(PRESENCE_LIST)} FROM presences WHERE mesh_id = ${meshId} AND disconnected_at IS NULL
           ORDER BY connected_at, id`,
       );
       return rows.map(toPresence);
@@ -198,7 +199,7 @@ export function presenceMethods(ctx: PgContext): PresenceStore {
       const rows = await ctx.run(
         false,
         (db) => db<PresenceDbRow[]>`
-          SELECT ${db(PRESENCE_COLUMNS)} FROM presences
+          SELECT ${db.unsafe(PRESENCE_LIST)} FROM presences
           WHERE mesh_id = ${meshId} AND disconnected_at IS NULL
             AND (connected_at, id) > (${at}::bigint, ${after?.id ?? ""}::text)
             AND (visible OR member_id = ${viewerMemberId})

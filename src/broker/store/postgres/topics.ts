@@ -7,7 +7,7 @@ import type {
   TopicStore,
 } from "../port/index.js";
 import type { PgContext } from "./db.js";
-import { messageColumns, toMessage, type MessageDbRow } from "./message-row.js";
+import { MESSAGE_SELECT, toMessage, type MessageDbRow } from "./message-row.js";
 
 const TOPIC_COLUMNS = `t.id, t.mesh_id, t.name, t.description, t.visibility, t.created_by_member_id, t.created_at,
   t.key_id`;
@@ -111,7 +111,7 @@ export function topicMethods(ctx: PgContext): TopicStore {
       const rows = await ctx.run(
         false,
         (db) => db<MessageDbRow[]>`
-          SELECT ${db(messageColumns("m"))} FROM messages m
+          SELECT ${db.unsafe(MESSAGE_SELECT)} FROM messages m
           WHERE m.topic_id = ${topicId}
             AND (${beforeId}::text IS NULL OR m.seq < (
               SELECT b.seq FROM messages b WHERE b.id = ${beforeId}::text AND b.topic_id = ${topicId}))
