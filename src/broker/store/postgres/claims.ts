@@ -1,6 +1,6 @@
 import type { ClaimScope, ClaimStore, ClaimedDelivery, DueRecipient } from "../port/index.js";
 import { BACKOFF_MAX_MS, reofferDelayMs } from "../retention.js";
-import { columnList, type Db, type PgContext } from "./db.js";
+import { columnList, itemsTable, type Db, type ItemColumn, type PgContext } from "./db.js";
 import { MESSAGE_SELECT, toMessage, type MessageDbRow } from "./message-row.js";
 
 interface ClaimedDbRow extends MessageDbRow {
@@ -26,6 +26,16 @@ interface ScopeClaimRow extends ClaimedDbRow {
   /** 1-based position of the scope in its round. */
   scopeOrd: number;
 }
+
+/** A claim's scopes as the table `s` of {@link claimRound}. */
+const SCOPE_COLUMNS: readonly ItemColumn<ClaimScope>[] = [
+  ["mesh_id", "text", (c) => c.meshId],
+  ["presence_id", "text", (c) => c.presenceId],
+  ["session_pubkey", "text", (c) => c.sessionPubkey],
+  ["member_id", "text", (c) => c.memberId],
+  ["priorities", "text", (c) => c.priorities.join(",")],
+  ["multicast", "boolean", (c) => c.multicast],
+];
 
 /**
  * Eligibility of a row `d` for the scope `s` (the scopes table of {@link claimRound}): open, lease free or
@@ -57,7 +67,6 @@ async function claimRound(
   expiresAt: number,
   limit: number,
 ): Promise<ClaimedDelivery[][]> {
-  const column = <T>(pick: (scope: ClaimScope) => T) => scopes.map(pick);
   const when = eligible(db, now);
   // One scope's rows of one kind (`recipient`), for the scopes that have `key`.
   const arm = (recipient: string, key: string) => db`
@@ -76,12 +85,7 @@ async function claimRound(
   // statement's transaction ends: other claimers skip them for that long, and a full batch is offered
   // again anyway.
   const rows = await db<ScopeClaimRow[]>`
-    WITH s AS (
-      SELECT * FROM unnest(
-        ${column((c) => c.meshId)}::text[], ${column((c) => c.presenceId)}::text[],
-        ${column((c) => c.sessionPubkey)}::text[], ${column((c) => c.memberId)}::text[],
-        ${column((c) => c.priorities.join(","))}::text[], ${db.array(column((c) => c.multicast))}::boolean[]
-      ) WITH ORDINALITY AS s(mesh_id, presence_id, session_pubkey, member_id, priorities, multicast, ord)
+    WITH s AS (SELECT * FROM ${itemsTable(db, "s", scopes, SCOPE_COLUMNS)}
     ), by_session AS (${bySession}
     ), by_member AS (${byMember}
     ), picked AS (

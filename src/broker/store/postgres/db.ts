@@ -104,6 +104,45 @@ export function asStorageError(err: unknown): unknown {
   return Object.assign(new Error(`PostgreSQL unreachable: ${message}`, { cause: err }), { code: "08006" });
 }
 
+/** A column of {@link itemsTable}: its name, its SQL type, and its value for an item. */
+export type ItemColumn<T> = readonly [
+  name: string,
+  type: string,
+  value: (item: T) => string | boolean | null,
+];
+
+/**
+ * `items` as rows for a statement's FROM, named `alias`: the `columns`, then `ord` (the item's position,
+ * from 1). Several items are unnested arrays, one item is a row of parameters. The server plans a
+ * statement over arrays on every call (it estimates the rows from the arrays, so a plan made without them
+ * never looks as cheap), and for one item that planning costs more than running the statement; a row of
+ * parameters always has the same estimate, so each connection plans the statement once and reuses it.
+ */
+export function itemsTable<T>(
+  db: Db,
+  alias: string,
+  items: readonly T[],
+  columns: readonly ItemColumn<T>[],
+): postgres.Fragment {
+  const list = (parts: postgres.Fragment[]) => parts.reduce((joined, part) => db`${joined}, ${part}`);
+  const [only] = items;
+  if (items.length === 1 && only !== undefined) {
+    const fields = columns.map(
+      ([name, type, value]) => db`${value(only)}::${db.unsafe(`${type} AS ${name}`)}`,
+    );
+    return db`(SELECT ${list(fields)}, 1 AS ord) ${db.unsafe(alias)}`;
+  }
+  const arrays = columns.map(([, type, value]) => {
+    const values = items.map(value);
+    // A plain JS array of booleans goes out as one boolean, not as `boolean[]`: say it is an array.
+    return type === "boolean"
+      ? db`${db.array(values as boolean[])}::boolean[]`
+      : db`${values as (string | null)[]}::${db.unsafe(`${type}[]`)}`;
+  });
+  const names = columns.map(([name]) => name).join(", ");
+  return db`unnest(${list(arrays)}) WITH ORDINALITY AS ${db.unsafe(`${alias}(${names}, ord)`)}`;
+}
+
 interface OpenTransaction {
   sql: ReservedSql;
   /** False once `work` has finished: async work it left behind (timers) must not join a committed one. */

@@ -1,5 +1,5 @@
 import type { AckInput, DeliveryStore } from "../port/index.js";
-import type { Db, PgContext } from "./db.js";
+import { itemsTable, type Db, type ItemColumn, type PgContext } from "./db.js";
 
 /**
  * Which open rows an ack may mark (protocol.md §4.9): addressed to the acking presence's proven session
@@ -10,6 +10,14 @@ const ACKABLE = (db: Db) => db`
   ((d.recipient_kind = 'session' AND d.recipient_pubkey = a.session_pubkey)
    OR (d.recipient_kind = 'member' AND d.recipient_member_id = a.member_id))
   AND (d.excluded_presence IS NULL OR d.excluded_presence <> a.presence_id)`;
+
+const ACK_COLUMNS: readonly ItemColumn<AckInput>[] = [
+  ["message_id", "text", (a) => a.brokerMessageId],
+  ["mesh_id", "text", (a) => a.meshId],
+  ["session_pubkey", "text", (a) => a.sessionPubkey],
+  ["member_id", "text", (a) => a.memberId],
+  ["presence_id", "text", (a) => a.presenceId],
+];
 
 /**
  * Acks by broker id, in one statement; returns how many rows each ack marked (two acks of a row mark it
@@ -24,11 +32,7 @@ async function ackByBrokerId(db: Db, acks: AckInput[], now: number): Promise<num
   if (acks.length === 0) return counts;
   const rows = await db<{ ord: number }[]>`
     WITH a AS MATERIALIZED (
-      SELECT a.*, m.seq
-      FROM unnest(${acks.map((a) => a.brokerMessageId)}::text[], ${acks.map((a) => a.meshId)}::text[],
-                  ${acks.map((a) => a.sessionPubkey)}::text[], ${acks.map((a) => a.memberId)}::text[],
-                  ${acks.map((a) => a.presenceId)}::text[])
-           WITH ORDINALITY AS a(message_id, mesh_id, session_pubkey, member_id, presence_id, ord)
+      SELECT a.*, m.seq FROM ${itemsTable(db, "a", acks, ACK_COLUMNS)}
       JOIN messages m ON m.id = a.message_id AND m.mesh_id = a.mesh_id
     )
     UPDATE deliveries d SET state = 'delivered', delivered_at = ${now}
