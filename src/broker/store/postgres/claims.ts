@@ -83,7 +83,9 @@ async function claimRound(
   const byMember = arm("d.recipient_member_id = s.member_id AND d.recipient_kind = 'member'", "s.member_id");
   // With both arms, rows an arm locked beyond the merged limit stay locked (unclaimed) until this
   // statement's transaction ends: other claimers skip them for that long, and a full batch is offered
-  // again anyway.
+  // again anyway. Each claimed row's message is looked up by key whatever the statistics say (the LIMIT
+  // keeps the planner from making it a join): a plan made once, while `messages` was nearly empty, would
+  // otherwise scan the whole table on every call.
   const rows = await db<ScopeClaimRow[]>`
     WITH s AS (SELECT * FROM ${itemsTable(db, "s", scopes, SCOPE_COLUMNS)}
     ), by_session AS (${bySession}
@@ -102,7 +104,7 @@ async function claimRound(
     )
     SELECT c.ord AS scope_ord, c.id AS delivery_id, c.recipient_kind, c.recipient_pubkey, c.attempts,
            ${db.unsafe(MESSAGE_SELECT)}
-    FROM claimed c JOIN messages m ON m.seq = c.message_seq
+    FROM claimed c CROSS JOIN LATERAL (SELECT * FROM messages m WHERE m.seq = c.message_seq LIMIT 1) m
     ORDER BY c.ord, c.id`;
   const lists: ClaimedDelivery[][] = scopes.map(() => []);
   for (const row of rows) {
