@@ -18,6 +18,7 @@ import {
 } from "./files.js";
 import type { LaneActivity, SessionInfo } from "../daemon-api/contract.js";
 import { DaemonClient } from "../daemon-api/client.js";
+import { countOf } from "./peer-text.js";
 import { recentHookRuns, type HookRun } from "./hooks/run-log.js";
 
 export interface LaneReport {
@@ -75,7 +76,7 @@ export function lanesFor(inputs: LaneInputs): LaneReport[] {
   const loaded = launched > 0 || inputs.insideLaunch;
   const count = Math.max(launched, 1);
   const where = loaded
-    ? `${count} session${count === 1 ? "" : "s"} started with \`claudemesh launch\` load${count === 1 ? "s" : ""} the channel`
+    ? `${countOf(count, "session")} started with \`claudemesh launch\` load${count === 1 ? "s" : ""} the channel`
     : "only sessions started with `claudemesh launch` load the channel (none running); plain `claude` does not";
   const channel: LaneReport = {
     lane: "channel",

@@ -10,6 +10,11 @@ export function shortKey(key: string): string {
   return key.slice(0, 8);
 }
 
+/** `n noun` or `n nouns`: "1 task", "3 tasks". */
+export function countOf(n: number, noun: string): string {
+  return `${n} ${noun}${n === 1 ? "" : "s"}`;
+}
+
 /** A display name on one line: control characters (newlines included) become spaces. */
 export function oneLine(text: string): string {
   // eslint-disable-next-line no-control-regex

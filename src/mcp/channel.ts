@@ -4,7 +4,14 @@
  * `meta.user` as the sender in the terminal and wraps `content` in `<channel source="claudemesh" …>`.
  */
 import type { InboxMessage } from "../daemon-api/contract.js";
-import { UNTRUSTED_NOTE, headerLine, messageText, oneLine, replyHint } from "../claude-code/peer-text.js";
+import {
+  UNTRUSTED_NOTE,
+  countOf,
+  headerLine,
+  messageText,
+  oneLine,
+  replyHint,
+} from "../claude-code/peer-text.js";
 
 export const CHANNEL_METHOD = "notifications/claude/channel";
 export const CHANNEL_CAPABILITY = "claude/channel";
@@ -54,7 +61,7 @@ export function messageNotification(message: InboxMessage): ChannelParams {
 
 /** `--message-mode inbox`: a short notice instead of the text. */
 export function inboxNotice(count: number, meshes: readonly string[]): ChannelParams {
-  const what = count === 1 ? "1 new message" : `${count} new messages`;
+  const what = countOf(count, "new message");
   return {
     content:
       `[claudemesh] ${what} from peers wait in your inbox. ` +

@@ -4,7 +4,7 @@
  * most {@link MAX_MESSAGES} messages or {@link MAX_BYTES} bytes, then a line saying how many more wait.
  */
 import type { InboxMessage } from "../../daemon-api/contract.js";
-import { UNTRUSTED_NOTE, headerLine, messageText, replyHint } from "../peer-text.js";
+import { UNTRUSTED_NOTE, countOf, headerLine, messageText, replyHint } from "../peer-text.js";
 
 export const MAX_MESSAGES = 20;
 export const MAX_BYTES = 8 * 1024;
@@ -76,7 +76,7 @@ const ARRIVED: Record<Moment, string> = {
 
 /** The whole text for `shown` messages, with `more` still waiting afterwards. */
 export function renderContext(blocks: readonly string[], more: number, moment: Moment): string {
-  const count = blocks.length === 1 ? "1 message" : `${blocks.length} messages`;
+  const count = countOf(blocks.length, "message");
   const how = ARRIVED[moment];
   const lines = [`[claudemesh] ${count} from peers ${how}. ${UNTRUSTED_NOTE}`, "", blocks.join("\n\n")];
   if (more > 0) {

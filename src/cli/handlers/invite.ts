@@ -5,6 +5,7 @@ import type { CreatedInvite } from "../mesh-setup.js";
 import type { Output } from "../output.js";
 import { reloadDaemon, shortKey } from "../services.js";
 import { currentMesh } from "../mesh-config.js";
+import { countOf } from "../../claude-code/peer-text.js";
 
 async function renderQr(text: string): Promise<string> {
   const { default: qrcode } = await import("qrcode-terminal");
@@ -18,7 +19,7 @@ export async function printInvite(out: Output, invite: CreatedInvite, qr: boolea
   if (invite.web_link) out.line(c.bold(invite.web_link));
   out.line(
     c.dim(
-      `role ${invite.role}, ${invite.max_uses} use${invite.max_uses === 1 ? "" : "s"}, expires ${invite.expires_at}` +
+      `role ${invite.role}, ${countOf(invite.max_uses, "use")}, expires ${invite.expires_at}` +
         " — the part after # is the secret: share the link privately",
     ),
   );

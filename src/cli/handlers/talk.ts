@@ -8,6 +8,7 @@ import type { Output } from "../output.js";
 import type { PEERS_FLAGS, SEND_FLAGS } from "../flags/talk.js";
 import { CliError, exitCodeFor, usageError } from "../errors.js";
 import { daemon, meshParam, readStdin, shortKey } from "../services.js";
+import { countOf } from "../../claude-code/peer-text.js";
 
 /** Rethrows a daemon refusal of a target with its candidates in the hint. */
 export function withCandidates(err: unknown): never {
@@ -55,7 +56,7 @@ export async function peers(ctx: Context<typeof PEERS_FLAGS>): Promise<void> {
         shortKey(p.session_pubkey ?? p.pubkey),
       ]),
       hidden > 0
-        ? `no sessions online (${hidden} daemon connection${hidden === 1 ? "" : "s"} hidden: \`claudemesh peers --all\` shows them)`
+        ? `no sessions online (${countOf(hidden, "daemon connection")} hidden: \`claudemesh peers --all\` shows them)`
         : "no peers online",
     );
   });

@@ -35,8 +35,3 @@ export function defineTool<S extends z.ZodType>(def: ToolDef<S>): Tool {
     },
   };
 }
-
-/** `n noun` or `n nouns`: "1 task", "3 tasks". */
-export function countOf(n: number, noun: string): string {
-  return `${n} ${noun}${n === 1 ? "" : "s"}`;
-}

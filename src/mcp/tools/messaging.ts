@@ -3,13 +3,14 @@ import { z } from "zod";
 import type { InboxMessage, PeerView, SendResponse } from "../../daemon-api/contract.js";
 import {
   UNTRUSTED_NOTE,
+  countOf,
   headerLine,
   messageText,
   oneLine,
   replyHint,
   shortKey,
 } from "../../claude-code/peer-text.js";
-import { countOf, defineTool } from "./define.js";
+import { defineTool } from "./define.js";
 
 function describeSend(result: SendResponse): string {
   const state =

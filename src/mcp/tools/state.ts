@@ -1,7 +1,7 @@
 /** Tools for shared state and memories. */
 import { z } from "zod";
-import { oneLine } from "../../claude-code/peer-text.js";
-import { countOf, defineTool } from "./define.js";
+import { countOf, oneLine } from "../../claude-code/peer-text.js";
+import { defineTool } from "./define.js";
 
 export const getState = defineTool({
   name: "get_state",

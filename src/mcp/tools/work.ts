@@ -1,9 +1,9 @@
 /** Tools for tasks and leases. */
 import { z } from "zod";
-import { oneLine } from "../../claude-code/peer-text.js";
+import { countOf, oneLine } from "../../claude-code/peer-text.js";
 import type { TaskView } from "../../daemon-api/tasks-leases.js";
 import { ResourceError, leaseResource, repoInfo } from "../../host/lease-resource.js";
-import { InvalidArguments, countOf, defineTool } from "./define.js";
+import { InvalidArguments, defineTool } from "./define.js";
 
 function describeTask(t: TaskView): string {
   const parts = [`${t.id} [${t.status}, ${t.priority}] ${oneLine(t.title)}`, `by ${t.created_by}`];
