@@ -13,7 +13,7 @@ import { createPostgresStore } from "../../src/broker/store/postgres/index.js";
 import { postgresTarget } from "../../src/migrations/postgres.js";
 import { runMigrations } from "../../src/migrations/runner.js";
 import { racingStoresContract, runStoreContract } from "../contract/store-contract.js";
-import { DAY_MS, T0, dmToMember, seedMesh, sender } from "../contract/store/fixtures.js";
+import { DAY_MS, T0, dmToMember, seedPeer, sender } from "../contract/store/fixtures.js";
 
 const url = process.env.TEST_DATABASE_URL;
 if (!url)
@@ -137,9 +137,7 @@ describe.skipIf(!url)("postgres store", () => {
       const store = createPostgresStore({ url: dbUrl, schema });
       try {
         await store.migrate();
-        const mesh = await seedMesh(store, 1);
-        const [peer] = mesh.members;
-        if (!peer) throw new Error("fixture");
+        const { mesh, peer } = await seedPeer(store);
         const from = sender(mesh.owner);
         const old = dmToMember(from, peer, { createdAt: T0 });
         const recent = dmToMember(from, peer, { createdAt: T0 + DAY_MS });

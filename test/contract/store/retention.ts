@@ -10,6 +10,7 @@ import {
   memberScope,
   presence,
   seedMesh,
+  seedPeer,
   sender,
   uid,
   withKey,
@@ -67,9 +68,7 @@ export function retentionContract(ctx: ContractContext): void {
 
     it("expires undelivered deliveries after 7 days and then drops the message", async () => {
       const store = ctx.store();
-      const mesh = await seedMesh(store, 1);
-      const [peer] = mesh.members;
-      if (!peer) throw new Error("fixture");
+      const { mesh, peer } = await seedPeer(store);
       const from = sender(mesh.owner);
       const old = dmToMember(from, peer, { createdAt: T0 });
       const recent = dmToMember(from, peer, { createdAt: T0 + DAY_MS });
