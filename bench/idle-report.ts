@@ -1,5 +1,6 @@
 /** The idle benchmark's output: a table for people, or one JSON document with `--json`. */
 import type { IdleSummary, PhaseFigures } from "./idle.js";
+import { machineRows } from "./machine.js";
 import type { ProfileSummary } from "./profile.js";
 import { formatProfile, storeLine } from "./report.js";
 
@@ -12,12 +13,6 @@ function cpu(p: PhaseFigures): string {
   return `${p.brokerCpuSeconds.toFixed(1)} s (${share}% of one core${peak})`;
 }
 
-function machine(p: PhaseFigures): string {
-  const m = p.machine;
-  if (m.busyPct === null) return `${m.cores} cores`;
-  return `${m.cores} cores, ${m.busyPct}% busy, ${m.othersPct ?? "-"}% taken by other processes`;
-}
-
 const rss = (n: number | null) => (n === null ? "-" : `${n.toFixed(1)} MB`);
 
 export function formatIdleTable(s: IdleSummary, profile: ProfileSummary | null): string {
@@ -28,7 +23,7 @@ export function formatIdleTable(s: IdleSummary, profile: ProfileSummary | null):
     ["hellos/s", int(s.hellosPerSecond)],
     ["broker peak RSS", rss(s.peakRssMb)],
     ["broker CPU while connecting", cpu(s.connect)],
-    ["machine while connecting", machine(s.connect)],
+    ...machineRows("while connecting", s.connect.machine),
   ];
   const r = s.restart;
   if (r !== null) {
@@ -38,7 +33,7 @@ export function formatIdleTable(s: IdleSummary, profile: ProfileSummary | null):
       ["restart: listening → every peer back", `${r.reconnectSeconds.toFixed(2)} s`],
       ["restarted broker peak RSS", rss(r.peakRssMb)],
       ["broker CPU in the storm", cpu(r.phase)],
-      ["machine in the storm", machine(r.phase)],
+      ...machineRows("in the storm", r.phase.machine),
       [
         "/health/ready in the storm",
         `${r.ready.probes} probes, ${r.ready.notReady} not ready, ${r.ready.failed} failed, slowest ${r.ready.maxLatencyMs ?? "-"} ms`,

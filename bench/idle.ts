@@ -7,7 +7,6 @@
  * then sends one DM, and all of them must arrive exactly once.
  */
 import { readFileSync } from "node:fs";
-import { availableParallelism } from "node:os";
 import { startBroker } from "./broker-process.js";
 import { nodeDirs } from "./broker-nodes.js";
 import type { BenchDatabase } from "./database.js";
@@ -16,9 +15,9 @@ import { formatIdleJson, formatIdleTable } from "./idle-report.js";
 import { createBenchMesh } from "./mesh-setup.js";
 import type { BenchOptions } from "./options.js";
 import type { Owned } from "./run.js";
-import { CpuWatcher, MemoryWatcher, readCpuSeconds, readMachineCpu, type MachineCpu } from "./proc-stats.js";
+import { MachineMeter, type MachineFigures } from "./machine.js";
+import { CpuWatcher, MemoryWatcher, readCpuSeconds } from "./proc-stats.js";
 import { summarizeProfileDir } from "./profile.js";
-import type { MachineFigures } from "./summary.js";
 import { WorkerPool } from "./worker-pool.js";
 
 /** The figures of `docs/bench.md` for idle peers. */
@@ -122,7 +121,7 @@ class PhaseMeter {
   readonly #broker: number | null;
   readonly #pids: number[];
   readonly #others: number;
-  readonly #machine: MachineCpu | null;
+  readonly #machine = new MachineMeter();
   readonly #own = process.cpuUsage();
   readonly #cpuWatcher: CpuWatcher;
 
@@ -133,7 +132,6 @@ class PhaseMeter {
     this.#broker = readCpuSeconds(brokerPid);
     this.#pids = workerPids;
     this.#others = sumCpu(workerPids);
-    this.#machine = readMachineCpu();
     this.#cpuWatcher = new CpuWatcher(brokerPid);
   }
 
@@ -147,28 +145,13 @@ class PhaseMeter {
       wallSeconds: round((endAt - this.#startedAt) / 1000, 2),
       brokerCpuSeconds: brokerCpu === null ? null : round(brokerCpu, 2),
       brokerPeakCpuPercent: peak,
-      machine: machineFigures(this.#machine, readMachineCpu(), benchCpu),
+      machine: this.#machine.figures(benchCpu),
     };
   }
 }
 
 function sumCpu(pids: number[]): number {
   return pids.reduce((n, pid) => n + (readCpuSeconds(pid) ?? 0), 0);
-}
-
-function machineFigures(
-  before: MachineCpu | null,
-  after: MachineCpu | null,
-  benchCpu: number,
-): MachineFigures {
-  const cores = availableParallelism();
-  if (before === null || after === null || after.total <= before.total) {
-    return { cores, busyPct: null, othersPct: null };
-  }
-  const total = after.total - before.total;
-  const busy = after.busy - before.busy;
-  const pct = (n: number) => Math.max(0, Math.round((n / total) * 100));
-  return { cores, busyPct: pct(busy), othersPct: pct(busy - benchCpu) };
 }
 
 /** Probes `/health/ready` until stopped; counts answers other than 200 and the slowest answer. */

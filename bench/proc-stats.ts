@@ -114,28 +114,3 @@ export class CpuWatcher {
     return this.#peakPct;
   }
 }
-
-export interface MachineCpu {
-  /** CPU seconds all cores spent busy (not idle, not waiting for I/O) since boot. */
-  busy: number;
-  /** CPU seconds of all cores since boot. */
-  total: number;
-}
-
-/** Machine-wide CPU time from /proc/stat, to tell how much of the machine other processes took. */
-export function readMachineCpu(): MachineCpu | null {
-  let stat: string;
-  try {
-    stat = readFileSync("/proc/stat", "utf8");
-  } catch {
-    // No /proc (not Linux).
-    return null;
-  }
-  const line = stat.split("\n", 1)[0] ?? "";
-  const ticks = line.trim().split(/\s+/).slice(1, 9).map(Number);
-  if (line.split(/\s+/)[0] !== "cpu" || ticks.length < 5 || ticks.some((n) => !Number.isFinite(n)))
-    return null;
-  const total = ticks.reduce((a, b) => a + b, 0);
-  const idle = (ticks[3] ?? 0) + (ticks[4] ?? 0);
-  return { busy: (total - idle) / CLK_TCK, total: total / CLK_TCK };
-}

@@ -1,4 +1,5 @@
 /** The benchmark's output: a table for people, or one JSON document with `--json`. */
+import { machineRows } from "./machine.js";
 import type { ProfileSummary } from "./profile.js";
 import type { BenchSummary, Percentiles } from "./summary.js";
 
@@ -93,12 +94,7 @@ export function formatTable(s: BenchSummary, profiles: ProfileSummary[]): string
   }
   rows.push(
     ["workers CPU", `${s.workersCpuSeconds.toFixed(1)} s (${s.workersCpuUsPerMessage ?? "-"} µs per DM)`],
-    [
-      "machine during the run",
-      s.machine.busyPct === null
-        ? `${s.machine.cores} cores`
-        : `${s.machine.cores} cores, ${s.machine.busyPct}% busy, ${s.machine.othersPct ?? "-"}% taken by other processes`,
-    ],
+    ...machineRows("during the run", s.machine),
     ["setup / connect", `${s.setupSeconds.toFixed(2)} s / ${s.connectSeconds.toFixed(2)} s`],
   );
   const width = Math.max(...rows.map(([k]) => k.length));

@@ -7,7 +7,7 @@
  * RSS. Always kills its processes, deletes its temp dir and drops its database.
  */
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
-import { availableParallelism, tmpdir } from "node:os";
+import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import type { BrokerProcess } from "./broker-process.js";
 import { startBrokerNodes, tails } from "./broker-nodes.js";
@@ -16,11 +16,12 @@ import { nodeOf, type Counters, type WorkerInit } from "./ipc.js";
 import { idleBench } from "./idle.js";
 import { createBenchMesh } from "./mesh-setup.js";
 import { parseBenchArgs, USAGE, UsageError, type BenchOptions } from "./options.js";
-import { CpuWatcher, MemoryWatcher, readCpuSeconds, readMachineCpu, type MachineCpu } from "./proc-stats.js";
+import { MachineMeter } from "./machine.js";
+import { CpuWatcher, MemoryWatcher, readCpuSeconds } from "./proc-stats.js";
 import { PostgresCpuMeter } from "./postgres-cpu.js";
 import { summarizeProfileDir, type ProfileSummary } from "./profile.js";
 import { formatJson, formatTable } from "./report.js";
-import { summarize, type BrokerNodeFigures, type MachineFigures } from "./summary.js";
+import { summarize, type BrokerNodeFigures } from "./summary.js";
 import { WorkerPool } from "./worker-pool.js";
 
 const PROGRESS_EVERY_MS = 1_000;
@@ -95,14 +96,14 @@ async function bench(options: BenchOptions, tmp: string, own: Owned, database: B
       ? null
       : await PostgresCpuMeter.start(options.databaseUrl, database.name);
   const cpuBefore = brokers.map((b) => readCpuSeconds(b.pid));
-  const machineBefore = readMachineCpu();
+  const machine = new MachineMeter();
   const ownBefore = process.cpuUsage();
   const cpuWatchers = brokers.map((b) => new CpuWatcher(b.pid));
   const sent = options.peers * options.msgs;
   const stalled = await pool.run("measure", stallMs, progressPrinter(sent));
   const peakCpuPercent = cpuWatchers.map((w) => w.stop());
   const cpuAfter = brokers.map((b) => readCpuSeconds(b.pid));
-  const machineAfter = readMachineCpu();
+  machine.stop();
   const coordinatorCpu = process.cpuUsage(ownBefore);
   const postgresCpuSeconds = postgresCpu === null ? null : await postgresCpu.stop();
   const results = await pool.results();
@@ -134,7 +135,7 @@ async function bench(options: BenchOptions, tmp: string, own: Owned, database: B
     brokerNodes,
     postgresCpuSeconds,
     database: database?.label ?? null,
-    machine: machineFigures(machineBefore, machineAfter, benchCpu),
+    machine: machine.figures(benchCpu),
     setupMs,
     connectMs,
     stalled,
@@ -158,21 +159,6 @@ function profilesOf(dir: string, brokers: BrokerProcess[]): ProfileSummary[] {
     if (p === null) return [];
     return brokers.length === 1 ? [p] : [{ ...p, title: `broker node ${i + 1}` }];
   });
-}
-
-function machineFigures(
-  before: MachineCpu | null,
-  after: MachineCpu | null,
-  benchCpu: number,
-): MachineFigures {
-  const cores = availableParallelism();
-  if (before === null || after === null || after.total <= before.total) {
-    return { cores, busyPct: null, othersPct: null };
-  }
-  const total = after.total - before.total;
-  const busy = after.busy - before.busy;
-  const pct = (n: number) => Math.max(0, Math.round((n / total) * 100));
-  return { cores, busyPct: pct(busy), othersPct: pct(busy - benchCpu) };
 }
 
 async function main(argv: string[]): Promise<void> {

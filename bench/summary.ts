@@ -1,5 +1,6 @@
 /** Turns the workers' raw results into the benchmark's figures and checks them against the targets. */
 import type { WorkerResult } from "./ipc.js";
+import type { MachineFigures } from "./machine.js";
 import type { BenchOptions } from "./options.js";
 
 /** The targets on a 2-core machine (see docs/bench.md). */
@@ -29,15 +30,6 @@ export interface BrokerFigures {
   cpuSeconds: number | null;
   /** The broker's busiest second, percent of one core (near 100: the broker is the bottleneck). */
   peakCpuPercent: number | null;
-}
-
-/** The whole machine during the run: how busy it was, and how much of it other processes took. */
-export interface MachineFigures {
-  cores: number;
-  /** Busy share of all cores, percent. */
-  busyPct: number | null;
-  /** Share of all cores used by processes other than the benchmark's, percent. */
-  othersPct: number | null;
 }
 
 /** One broker node's figures, as measured from outside its process. */
