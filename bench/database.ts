@@ -4,6 +4,7 @@
  */
 import { randomBytes } from "node:crypto";
 import postgres from "postgres";
+import { driverTarget } from "../src/broker/store/postgres/db.js";
 
 export interface BenchDatabase {
   readonly name: string;
@@ -17,9 +18,20 @@ export interface BenchDatabase {
 
 const CONNECT_TIMEOUT_S = 10;
 
+/** A one-connection pool to `url` (TCP or a Unix socket, as the brokers read it). */
+export function openServer(url: string): postgres.Sql {
+  const target = driverTarget(url);
+  return postgres(target.url, {
+    ...target.options,
+    max: 1,
+    connect_timeout: CONNECT_TIMEOUT_S,
+    onnotice: () => undefined,
+  });
+}
+
 /** Runs `work` on a one-connection pool to `url`. */
 async function withServer<T>(url: string, work: (sql: postgres.Sql) => Promise<T>): Promise<T> {
-  const sql = postgres(url, { max: 1, connect_timeout: CONNECT_TIMEOUT_S, onnotice: () => undefined });
+  const sql = openServer(url);
   try {
     return await work(sql);
   } finally {
@@ -27,10 +39,11 @@ async function withServer<T>(url: string, work: (sql: postgres.Sql) => Promise<T
   }
 }
 
-/** `host:port` of a server URL, never its user or password. */
+/** `host:port` of a server URL (a socket directory for the host when it names one), never its user or password. */
 export function serverLabel(serverUrl: string): string {
   const url = new URL(serverUrl);
-  return `${url.hostname}:${url.port || "5432"}`;
+  const { host, port } = driverTarget(serverUrl).options;
+  return `${host ?? url.hostname}:${port ?? (url.port || "5432")}`;
 }
 
 /**

@@ -5,14 +5,14 @@
  * connections stay open through a run), so it is a lower bound.
  */
 import { readFileSync } from "node:fs";
-import postgres from "postgres";
+import { openServer } from "./database.js";
 import { readCpuSeconds } from "./proc-stats.js";
 
 const SHARED_PROCESSES = ["walwriter", "checkpointer", "background writer"];
 
 /** The server's processes that work for `database`, by pid (null when the server cannot be asked). */
 async function serverPids(serverUrl: string, database: string): Promise<number[] | null> {
-  const sql = postgres(serverUrl, { max: 1, connect_timeout: 10, onnotice: () => undefined });
+  const sql = openServer(serverUrl);
   try {
     const rows = await sql<{ pid: number }[]>`
       SELECT pid FROM pg_stat_activity

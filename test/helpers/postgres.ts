@@ -15,6 +15,31 @@ export function postgresAvailable(suite: string): boolean {
   return serverUrl !== undefined && serverUrl !== "";
 }
 
+/**
+ * The directory of the test server's Unix socket (`TEST_DATABASE_SOCKET`; `.ci/run` sets it), for the
+ * tests of socket URLs.
+ */
+export const socketDir = process.env.TEST_DATABASE_SOCKET;
+
+/** Prints why `suite` (which needs the socket too) is skipped; returns whether it can run. */
+export function socketAvailable(suite: string): boolean {
+  if (!postgresAvailable(suite)) return false;
+  if (socketDir === undefined || socketDir === "") {
+    console.warn(`${suite}: TEST_DATABASE_SOCKET is not set; these PostgreSQL socket tests are skipped`);
+    return false;
+  }
+  return true;
+}
+
+/** Database `name` on the test server through its Unix socket, as libpq writes it (`?host=` a directory). */
+export function socketUrl(name: string): string {
+  const server = new URL(serverUrl ?? "postgres://localhost/postgres");
+  const query = new URLSearchParams({ host: socketDir ?? "", port: server.port || "5432" });
+  if (server.username !== "") query.set("user", decodeURIComponent(server.username));
+  if (server.password !== "") query.set("password", decodeURIComponent(server.password));
+  return `postgres:///${name}?${query.toString()}`;
+}
+
 /** `serverUrl` pointing at database `name` on the same server. */
 export function databaseUrl(name: string): string {
   const url = new URL(serverUrl ?? "postgres://localhost/postgres");

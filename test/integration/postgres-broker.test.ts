@@ -9,7 +9,13 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { AppClient, meshWith, startBroker, useBroker } from "../helpers/broker.js";
-import { postgresAvailable, useFreshDatabase, withDatabase } from "../helpers/postgres.js";
+import {
+  postgresAvailable,
+  socketAvailable,
+  socketUrl,
+  useFreshDatabase,
+  withDatabase,
+} from "../helpers/postgres.js";
 
 describe.skipIf(!postgresAvailable("broker on PostgreSQL"))("broker on PostgreSQL", () => {
   const url = useFreshDatabase();
@@ -40,6 +46,31 @@ describe.skipIf(!postgresAvailable("broker on PostgreSQL"))("broker on PostgreSQ
   });
 });
 
+describe.skipIf(!socketAvailable("broker on PostgreSQL's Unix socket"))(
+  "broker on PostgreSQL's Unix socket",
+  () => {
+    const url = useFreshDatabase();
+    // The same database through the socket directory, as libpq writes it: postgres:///db?host=/dir&port=…
+    const broker = useBroker({ databaseUrl: socketUrl(new URL(url).pathname.slice(1)) });
+
+    it("reaches the server through the socket, and two peers exchange a DM", async () => {
+      const { mesh, m } = await meshWith(broker(), ["alice", "bob"]);
+      const alice = await AppClient.connect(broker().url, mesh.meshId, m.alice!);
+      const bob = await AppClient.connect(broker().url, mesh.meshId, m.bob!);
+      const ack = await alice.client.sendDirect(m.bob!.pubkey, "over the socket");
+      expect((await bob.waitFor(ack.messageId)).text).toBe("over the socket");
+      const sockets = await withDatabase(url, async (sql) => {
+        const rows = await sql<{ n: number }[]>`
+        SELECT COUNT(*)::int AS n FROM pg_stat_activity
+        WHERE datname = current_database() AND application_name LIKE 'claudemesh-broker%' AND client_port = -1`;
+        return rows[0]?.n ?? 0;
+      });
+      // client_port -1: the connection came through a Unix socket.
+      expect(sockets).toBeGreaterThan(0);
+    });
+  },
+);
+
 describe("broker with an unusable --database-url", () => {
   it("exits with the server (never the password) and what to check", async () => {
     const dataDir = mkdtempSync(join(tmpdir(), "cm-broker-"));
@@ -56,6 +87,23 @@ describe("broker with an unusable --database-url", () => {
     rmSync(dataDir, { recursive: true, force: true });
     expect(failure).toMatch(/cannot use the PostgreSQL database 127\.0\.0\.1:1\/claudemesh/);
     expect(failure).toMatch(/--database-url/);
+    expect(failure).not.toContain("s3cret-pw");
+  });
+
+  it("names a socket directory with no server in it, never the password", async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), "cm-broker-"));
+    const failure = await startBroker({
+      dataDir,
+      databaseUrl: `postgres:///claudemesh?host=${encodeURIComponent(dataDir)}&user=cm&password=s3cret-pw`,
+    }).then(
+      async (broker) => {
+        await broker.dispose();
+        return "the broker started";
+      },
+      (err: unknown) => (err instanceof Error ? err.message : String(err)),
+    );
+    rmSync(dataDir, { recursive: true, force: true });
+    expect(failure).toContain(`cannot use the PostgreSQL database ${dataDir}:5432/claudemesh`);
     expect(failure).not.toContain("s3cret-pw");
   });
 });

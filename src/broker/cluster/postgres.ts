@@ -8,6 +8,7 @@
 import postgres from "postgres";
 import type { Logger } from "../log.js";
 import { ClusterHandlers, ClusterMessage, type ClusterBus } from "./bus.js";
+import { driverTarget } from "../store/postgres/db.js";
 
 const CHANNEL = "claudemesh_cluster";
 /** Bytes of one NOTIFY payload we allow ourselves (the server refuses 8,000 and more). */
@@ -63,7 +64,9 @@ export async function createPostgresBus({
   log,
   atCommit,
 }: PostgresBusOptions): Promise<ClusterBus> {
-  const sql = postgres(url, {
+  const target = driverTarget(url);
+  const sql = postgres(target.url, {
+    ...target.options,
     max: 2,
     idle_timeout: 60,
     connect_timeout: 10,

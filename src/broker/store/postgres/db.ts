@@ -32,7 +32,9 @@ export interface ConnectOptions {
  * types read like the port's. Notices (`CREATE … IF NOT EXISTS` skipping) are dropped.
  */
 export function connect({ url, schema }: ConnectOptions) {
-  return postgres(url, {
+  const target = driverTarget(url);
+  return postgres(target.url, {
+    ...target.options,
     max: POOL_SIZE,
     idle_timeout: IDLE_TIMEOUT_S,
     connect_timeout: CONNECT_TIMEOUT_S,
@@ -46,16 +48,66 @@ export function connect({ url, schema }: ConnectOptions) {
   });
 }
 
+/** URL query parameters libpq reads that name the server or the login rather than a server setting. */
+const LIBPQ_PARAMS = ["host", "port", "user", "password"] as const;
+
+/** A database URL as the driver takes it: the URL, and options that override what it says. */
+export interface DriverTarget {
+  url: string;
+  options: { host?: string; port?: number; user?: string; password?: string };
+}
+
+/**
+ * `url` for the driver, which reads the server only from the URL's host and port. libpq's other ways to
+ * name it, common for a server on the same machine, would otherwise be lost: `?host=` and `?port=`
+ * (`postgres:///claudemesh?host=/var/run/postgresql`, a Unix socket directory or a host name), `?user=`
+ * and `?password=` (which the driver would send to the server as settings it refuses), and a socket
+ * directory percent-encoded as the host (`postgres://me@%2Fvar%2Frun%2Fpostgresql/claudemesh`). They
+ * become driver options; an unparsable URL passes as it is, for the driver's own error. Throws on a
+ * `?port=` that is not a port number.
+ */
+export function driverTarget(url: string): DriverTarget {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return { url, options: {} };
+  }
+  const options: DriverTarget["options"] = {};
+  const encodedHost = decodeURIComponent(parsed.hostname);
+  if (encodedHost.startsWith("/")) options.host = encodedHost;
+  const query = parsed.searchParams;
+  for (const name of LIBPQ_PARAMS) {
+    const value = query.get(name);
+    if (value === null) continue;
+    query.delete(name);
+    if (name !== "port") options[name] = value;
+    else if (/^\d{1,5}$/.test(value) && Number(value) <= 65_535) options.port = Number(value);
+    else throw new Error(`port=${value} in the database URL is not a port number`);
+  }
+  return { url: Object.keys(options).length === 0 ? url : parsed.toString(), options };
+}
+
 export type Sql = ReturnType<typeof connect>;
 type Types = Sql extends postgres.Sql<infer T> ? T : never;
 /** What a method's statements run on: the pool, or the connection of the transaction they belong to. */
 export type Db = postgres.ISql<Types>;
 
-/** `host:port/database` of a database URL, without the user and password (for messages and logs). */
+/**
+ * `host:port/database` of a database URL (a socket directory for the host when it names one), without
+ * the user and password (for messages and logs).
+ */
 export function describeDatabaseUrl(url: string): string {
   try {
     const parsed = new URL(url);
-    return `${parsed.host}${parsed.pathname}`;
+    // A URL whose ?port= is not a port is still described, by what it says.
+    parsed.searchParams.delete("port");
+    const { host, port } = driverTarget(parsed.toString()).options;
+    const server =
+      host === undefined && port === undefined
+        ? parsed.host
+        : `${host ?? parsed.hostname}:${port ?? (parsed.port || "5432")}`;
+    return `${server}${parsed.pathname}`;
   } catch {
     // Not a URL at all: say so rather than echo what may hold a password.
     return "(an unparsable URL)";
