@@ -69,6 +69,7 @@ export class MachineMeter {
   readonly #pauses = { count: 0, longestMs: 0, lostMs: 0 };
   #due = performance.now() + PROBE_INTERVAL_MS;
   readonly #probe: NodeJS.Timeout;
+  #after: MachineCpu | null = null;
 
   constructor() {
     this.#probe = setInterval(() => {
@@ -83,8 +84,6 @@ export class MachineMeter {
     }, PROBE_INTERVAL_MS);
     this.#probe.unref();
   }
-
-  #after: MachineCpu | null = null;
 
   /** Ends the measured span. */
   stop(): void {

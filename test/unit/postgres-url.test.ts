@@ -21,6 +21,13 @@ describe("PostgreSQL URLs", () => {
     expect(target.options).toEqual({ host: "/var/run/postgresql" });
   });
 
+  it("leaves a host with a malformed escape to the driver", () => {
+    expect(driverTarget("postgres://cm@%zz/claudemesh")).toEqual({
+      url: "postgres://cm@%zz/claudemesh",
+      options: {},
+    });
+  });
+
   it("refuses a ?port= that is not a port number, naming it", () => {
     for (const port of ["x", "70000", "-1", ""]) {
       expect(() => driverTarget(`postgres:///claudemesh?host=/tmp&port=${port}`)).toThrow(
@@ -37,6 +44,7 @@ describe("PostgreSQL URLs", () => {
       describeDatabaseUrl("postgres:///claudemesh?host=/var/run/postgresql&user=cm&password=s3cret"),
     ).toBe("/var/run/postgresql:5432/claudemesh");
     expect(describeDatabaseUrl("postgres://cm:s3cret@%2Ftmp:6000/claudemesh")).toBe("/tmp:6000/claudemesh");
+    expect(describeDatabaseUrl("postgres:///claudemesh?host=/tmp&port=x")).toBe("/tmp:x/claudemesh");
     expect(describeDatabaseUrl("not a url s3cret")).toBe("(an unparsable URL)");
   });
 });

@@ -48,8 +48,16 @@ export function connect({ url, schema }: ConnectOptions) {
   });
 }
 
-/** URL query parameters libpq reads that name the server or the login rather than a server setting. */
-const LIBPQ_PARAMS = ["host", "port", "user", "password"] as const;
+/** A socket directory percent-encoded as a URL's host (`%2Fvar%2Frun%2Fpostgresql`), else null. */
+function encodedSocketDir(parsed: URL): string | null {
+  try {
+    const host = decodeURIComponent(parsed.hostname);
+    return host.startsWith("/") ? host : null;
+  } catch {
+    // A malformed escape: not a directory; the driver says what it makes of the host.
+    return null;
+  }
+}
 
 /** A database URL as the driver takes it: the URL, and options that override what it says. */
 export interface DriverTarget {
@@ -74,10 +82,10 @@ export function driverTarget(url: string): DriverTarget {
     return { url, options: {} };
   }
   const options: DriverTarget["options"] = {};
-  const encodedHost = decodeURIComponent(parsed.hostname);
-  if (encodedHost.startsWith("/")) options.host = encodedHost;
+  const socketDir = encodedSocketDir(parsed);
+  if (socketDir !== null) options.host = socketDir;
   const query = parsed.searchParams;
-  for (const name of LIBPQ_PARAMS) {
+  for (const name of ["host", "port", "user", "password"] as const) {
     const value = query.get(name);
     if (value === null) continue;
     query.delete(name);
@@ -100,11 +108,10 @@ export type Db = postgres.ISql<Types>;
 export function describeDatabaseUrl(url: string): string {
   try {
     const parsed = new URL(url);
-    // A URL whose ?port= is not a port is still described, by what it says.
-    parsed.searchParams.delete("port");
-    const { host, port } = driverTarget(parsed.toString()).options;
+    const host = parsed.searchParams.get("host") ?? encodedSocketDir(parsed);
+    const port = parsed.searchParams.get("port");
     const server =
-      host === undefined && port === undefined
+      host === null && port === null
         ? parsed.host
         : `${host ?? parsed.hostname}:${port ?? (parsed.port || "5432")}`;
     return `${server}${parsed.pathname}`;
