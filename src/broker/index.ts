@@ -159,6 +159,7 @@ export async function runBroker(options: BrokerOptions): Promise<RunningBroker> 
     listener.http.listen({ port: opts.port, host: opts.host, backlog: LISTEN_BACKLOG }, () => resolve());
   });
   storeHealth.start();
+  const stopLoopWatch = metrics.watchEventLoop();
   ctx.presence.start();
   ctx.delivery.start();
   const stopLeaseSweep = startLeaseSweep(ctx);
@@ -174,6 +175,7 @@ export async function runBroker(options: BrokerOptions): Promise<RunningBroker> 
     (closing ??= (async () => {
       log.info("shutting down");
       storeHealth.stop();
+      stopLoopWatch();
       ctx.presence.stop();
       ctx.delivery.stop();
       stopLeaseSweep();

@@ -1,5 +1,58 @@
 /** Prometheus text metrics (protocol.md §7.2 names). Counters live in memory per node. */
+import { monitorEventLoopDelay, type IntervalHistogram } from "node:perf_hooks";
+
 type Labels = Record<string, string>;
+
+/** How long each event-loop delay figure covers. */
+export const EVENT_LOOP_WINDOW_MS = 30_000;
+/** How often the event-loop delay is sampled, ms (the smallest delay it tells apart). */
+const EVENT_LOOP_RESOLUTION_MS = 10;
+
+interface LoopDelay {
+  p50: number;
+  p99: number;
+  max: number;
+}
+
+/**
+ * How late the event loop runs what is due (its delay), in seconds, over windows of `windowMs`. A scrape
+ * sees the last whole window (the current one until a window has passed), so what it reads does not
+ * depend on how often anyone scrapes. A busy or starved broker shows here first: every frame and
+ * database answer waits that long.
+ */
+export class EventLoopDelay {
+  readonly #histogram: IntervalHistogram = monitorEventLoopDelay({ resolution: EVENT_LOOP_RESOLUTION_MS });
+  readonly #timer: NodeJS.Timeout;
+  #last: LoopDelay | null = null;
+
+  constructor(windowMs = EVENT_LOOP_WINDOW_MS) {
+    this.#histogram.enable();
+    this.#timer = setInterval(() => this.endWindow(), windowMs);
+    this.#timer.unref();
+  }
+
+  /** Ends the current window: its figures are what scrapes see until the next one ends. */
+  endWindow(): void {
+    this.#last = this.#read() ?? this.#last;
+    this.#histogram.reset();
+  }
+
+  #read(): LoopDelay | null {
+    const h = this.#histogram;
+    if (h.count === 0) return null;
+    return { p50: h.percentile(50) / 1e9, p99: h.percentile(99) / 1e9, max: h.max / 1e9 };
+  }
+
+  /** The last whole window's figures (the current window's before one has passed); null before any. */
+  get seconds(): LoopDelay | null {
+    return this.#last ?? this.#read();
+  }
+
+  stop(): void {
+    clearInterval(this.#timer);
+    this.#histogram.disable();
+  }
+}
 
 class Counter {
   private readonly values = new Map<string, number>();
@@ -52,8 +105,31 @@ export class Metrics {
     "POST /hook/set-status requests refused by the rate limit",
   );
   readonly dbHealthy = new Counter("broker_db_healthy", "1 when the store answers", "gauge");
+  readonly eventLoopDelay = new Counter(
+    "broker_event_loop_delay_seconds",
+    "How late the event loop ran what was due, over the last 30 s, by quantile",
+    "gauge",
+  );
+  readonly eventLoopDelayMax = new Counter(
+    "broker_event_loop_delay_max_seconds",
+    "The longest event-loop delay over the last 30 s",
+    "gauge",
+  );
+  #loopDelay: EventLoopDelay | null = null;
+
+  /** Starts measuring the event loop's delay for the two gauges above; returns what stops it. */
+  watchEventLoop(windowMs = EVENT_LOOP_WINDOW_MS): () => void {
+    const watch = (this.#loopDelay = new EventLoopDelay(windowMs));
+    return () => watch.stop();
+  }
 
   render(): string {
+    const delay = this.#loopDelay?.seconds;
+    if (delay) {
+      this.eventLoopDelay.set(delay.p50, { quantile: "0.5" });
+      this.eventLoopDelay.set(delay.p99, { quantile: "0.99" });
+      this.eventLoopDelayMax.set(delay.max);
+    }
     return (
       [
         this.connectionsTotal,
@@ -68,6 +144,8 @@ export class Metrics {
         this.hookRequests,
         this.hookRateLimited,
         this.dbHealthy,
+        this.eventLoopDelay,
+        this.eventLoopDelayMax,
       ]
         .map((c) => c.render())
         .join("\n") + "\n"

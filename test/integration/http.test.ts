@@ -92,9 +92,14 @@ describe("metrics", () => {
       "broker_hook_requests_total",
       "broker_hook_requests_rate_limited_total",
       "broker_db_healthy",
+      "broker_event_loop_delay_seconds",
+      "broker_event_loop_delay_max_seconds",
     ]) {
       expect(res.text).toContain(`# TYPE ${name} `);
     }
+    // The broker measures its event loop from the start: the quantiles are there at once, in seconds.
+    expect(res.text).toMatch(/^broker_event_loop_delay_seconds\{quantile="0\.99"\} \d/m);
+    expect(sample(res.text, "broker_event_loop_delay_max_seconds")).toBeLessThan(60);
   });
 
   it("counts a send by priority, a refused send by reason, and connections", async () => {
