@@ -100,6 +100,8 @@ describe("sqlite store", () => {
     expect(checkpointer.running).toBe(false);
     await expect(checkpointer.truncate()).rejects.toThrow("not running");
     await checkpointer.stop();
+    checkpointer.closeFile();
+    checkpointer.closeFile();
     expect(lost).toBe(1);
     expect(errors).toEqual([]);
   });

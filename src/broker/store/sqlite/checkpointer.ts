@@ -5,13 +5,25 @@
  * blocks writers) every {@link CHECKPOINT_INTERVAL_MS}, and a RESTART one when the log has outgrown
  * {@link RESTART_FRAMES} anyway (a writer that never pauses leaves a passive checkpoint no moment to catch
  * up, and the log must not grow without end). `truncate()` runs a TRUNCATE checkpoint there on request.
+ *
+ * A RESTART or TRUNCATE holds the write lock, so every commit waits while it syncs the log, copies what
+ * the last passive checkpoint left and syncs the database file. Passive checkpoints that never catch up
+ * never sync the database file, so that last sync had all their copying to flush (24 ms of a 48 ms wait
+ * at 1,000 messages a second on a virtual disk). Before either, the worker therefore syncs the database
+ * file itself, through a descriptor of its own, and runs another passive checkpoint, {@link
+ * CATCH_UP_ROUNDS} times: what is left for the lock holder is a short log to sync and copy and few pages
+ * to flush. At 1,000 messages a second that took the waits from 17 to 41 ms to 1 to 10 ms (a 32 ms one
+ * now and then).
  */
+import { closeSync, openSync } from "node:fs";
 import { createRequire } from "node:module";
 import { Worker } from "node:worker_threads";
 
 export const CHECKPOINT_INTERVAL_MS = 200;
 /** Log frames (pages) after which the worker waits for writers to let it catch up (~64 MiB). */
 export const RESTART_FRAMES = 16_384;
+/** Rounds of "sync the database file, passive checkpoint" before a RESTART (two halved the wait again). */
+export const CATCH_UP_ROUNDS = 2;
 
 /**
  * The worker's code. A string run with `eval`, so the same file serves the compiled package and the test
@@ -19,14 +31,25 @@ export const RESTART_FRAMES = 16_384;
  */
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require("node:worker_threads");
+const { fdatasyncSync } = require("node:fs");
 const Database = require(workerData.driver);
 const db = new Database(workerData.path);
 db.pragma("busy_timeout = 5000");
 const checkpoint = (mode) => db.pragma("wal_checkpoint(" + mode + ")")[0];
+// Before a checkpoint that holds the write lock (RESTART, TRUNCATE): as little as possible left for it.
+const catchUp = () => {
+  for (let round = 0; round < workerData.catchUpRounds; round++) {
+    fdatasyncSync(workerData.databaseFd);
+    checkpoint("PASSIVE");
+  }
+};
 let timer = setInterval(() => {
   try {
     const { log } = checkpoint("PASSIVE");
-    if (log >= workerData.restartFrames) checkpoint("RESTART");
+    if (log >= workerData.restartFrames) {
+      catchUp();
+      checkpoint("RESTART");
+    }
   } catch (err) {
     parentPort.postMessage({ type: "error", message: String(err && err.message || err) });
   }
@@ -34,6 +57,7 @@ let timer = setInterval(() => {
 parentPort.on("message", (msg) => {
   if (msg.type === "truncate") {
     try {
+      catchUp();
       checkpoint("TRUNCATE");
       parentPort.postMessage({ type: "done", id: msg.id });
     } catch (err) {
@@ -52,6 +76,12 @@ type FromWorker =
 
 export class Checkpointer {
   private readonly worker: Worker;
+  /**
+   * The database file, for the worker's own syncs. Closed by {@link closeFile} only after every SQLite
+   * connection of this process to the file is closed: closing any descriptor of a file drops all the
+   * process's POSIX locks on it, SQLite's included.
+   */
+  #databaseFd: number | null;
   private nextId = 1;
   private readonly waiting = new Map<number, { resolve: () => void; reject: (err: Error) => void }>();
   private stopped: Promise<void> | null = null;
@@ -65,9 +95,18 @@ export class Checkpointer {
     onLost: () => void,
   ) {
     const driver = createRequire(import.meta.url).resolve("better-sqlite3");
+    const databaseFd = openSync(path, "r");
+    this.#databaseFd = databaseFd;
     this.worker = new Worker(WORKER_SOURCE, {
       eval: true,
-      workerData: { driver, path, intervalMs: CHECKPOINT_INTERVAL_MS, restartFrames: RESTART_FRAMES },
+      workerData: {
+        driver,
+        path,
+        databaseFd,
+        intervalMs: CHECKPOINT_INTERVAL_MS,
+        restartFrames: RESTART_FRAMES,
+        catchUpRounds: CATCH_UP_ROUNDS,
+      },
     });
     this.worker.unref();
     this.worker.on("message", (msg: FromWorker) => {
@@ -116,6 +155,13 @@ export class Checkpointer {
       this.worker.postMessage({ type: "stop" });
     });
     return this.stopped;
+  }
+
+  /** Closes the worker's descriptor of the database file; call after {@link stop} and the last `db.close()`. */
+  closeFile(): void {
+    if (this.#databaseFd === null) return;
+    closeSync(this.#databaseFd);
+    this.#databaseFd = null;
   }
 
   private failWaiting(err: Error): void {

@@ -130,6 +130,7 @@ export function createSqliteStore({ path, backgroundCheckpoints, filesDir }: Sql
     async close() {
       await checkpointer?.stop();
       if (db.open) db.close();
+      checkpointer?.closeFile();
     },
     ...ctx.guard<Omit<Store, "kind" | "migrate" | "transaction" | "notifyAtCommit" | "close">>({
       async ping() {
