@@ -12,8 +12,7 @@
  * at 1,000 messages a second on a virtual disk). Before either, the worker therefore syncs the database
  * file itself, through a descriptor of its own, and runs another passive checkpoint, {@link
  * CATCH_UP_ROUNDS} times: what is left for the lock holder is a short log to sync and copy and few pages
- * to flush. At 1,000 messages a second that took the waits from 17 to 41 ms to 1 to 10 ms (a 32 ms one
- * now and then).
+ * to flush. At 1,000 messages a second that took the waits from 16 to 41 ms to 1 to 16 ms.
  */
 import { closeSync, openSync } from "node:fs";
 import { createRequire } from "node:module";
