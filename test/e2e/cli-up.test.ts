@@ -185,4 +185,40 @@ describe("claudemesh up", () => {
       live.kill("SIGKILL");
     }
   }, 120_000);
+
+  it("after its broker died, starts it again and watches while the daemon reconnects, with no error", async () => {
+    const pid = brokerPid();
+    expect(pid).not.toBeNull();
+    process.kill(pid ?? 0, "SIGKILL");
+    await waitUntil(
+      () => {
+        try {
+          process.kill(pid ?? 0, 0);
+          return false;
+        } catch {
+          return true; // gone
+        }
+      },
+      { timeoutMs: 15_000, message: "the broker did not die" },
+    );
+    const view = liveView();
+    const { live, exited } = view;
+    try {
+      await waitUntil(() => view.output().includes("watching for activity"), {
+        timeoutMs: 60_000,
+        message: view.output(),
+      });
+      expect(view.output()).toContain("broker  ws://");
+      expect(view.output()).not.toContain("error:");
+      // Whether the daemon was back before the list or came back after, bob ends up shown online.
+      await waitUntil(() => /bob/.test(view.output().split("peers online:")[1] ?? ""), {
+        timeoutMs: 30_000,
+        message: view.output(),
+      });
+      live.kill("SIGINT");
+      expect(await exited).toBe(0);
+    } finally {
+      live.kill("SIGKILL");
+    }
+  }, 120_000);
 });

@@ -80,14 +80,28 @@ async function liveView(out: Output, client: DaemonClient, signal: AbortSignal):
         await resync();
         return;
       }
-      const [{ peers }, health] = await Promise.all([
-        client.call("peers", { all: true }),
+      const [listed, health] = await Promise.all([
+        client.call("peers", { all: true }).then(
+          ({ peers }) => ({ peers }),
+          (err: unknown) => ({ error: err instanceof Error ? err.message : String(err) }),
+        ),
         client.call("health", {}),
       ]);
-      tracker.reset(peers, health.meshes);
       out.line("");
       out.line(c.bold("peers online:"));
-      peersTable(out, peers.filter(shownByDefault));
+      if ("peers" in listed) {
+        tracker.reset(listed.peers, health.meshes);
+        peersTable(out, listed.peers.filter(shownByDefault));
+      } else {
+        // Typically a broker `up` just started again while the daemon waits out its reconnect backoff:
+        // every mesh counts as disconnected, so its return is shown and lists who is online then.
+        tracker.reset(
+          [],
+          health.meshes.map((m) => ({ ...m, state: m.state === "disabled" ? m.state : "disconnected" })),
+        );
+        out.line(c.yellow(listed.error));
+        out.line(c.dim("who is online shows here once the daemon reaches the broker"));
+      }
       out.line("");
       out.line(c.dim("watching for activity; Ctrl-C stops watching (the broker and daemon keep running)"));
     },
