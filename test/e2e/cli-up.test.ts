@@ -6,6 +6,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { pidAlive } from "../../src/host/process-info.js";
 import { waitUntil } from "../helpers/deadline.js";
 import { CLI_BIN, CliUser, ROOT } from "../helpers/cli.js";
 
@@ -63,6 +64,14 @@ function liveView(): { live: ChildProcess; output: () => string; exited: Promise
   return { live, output: () => text, exited };
 }
 
+/** Until the live view says it is watching (the list of peers is printed above that line). */
+async function watching(view: { output: () => string }, timeoutMs = 30_000): Promise<void> {
+  await waitUntil(() => view.output().includes("watching for activity"), {
+    timeoutMs,
+    message: view.output(),
+  });
+}
+
 describe("claudemesh up", () => {
   let first: UpJson;
 
@@ -114,10 +123,7 @@ describe("claudemesh up", () => {
     const view = liveView();
     const { live, exited } = view;
     try {
-      await waitUntil(() => view.output().includes("watching for activity"), {
-        timeoutMs: 30_000,
-        message: view.output(),
-      });
+      await watching(view);
       expect(view.output()).toContain(`web     ${first.dashboard_url}`);
       const sent = await bob.run(["send", "alice", "hello from bob"]);
       expect(sent.code, sent.stderr).toBe(0);
@@ -161,14 +167,7 @@ describe("claudemesh up", () => {
         expect(pid).not.toBeNull();
         process.kill(pid ?? 0, "SIGTERM");
         await until(() => count(/^broker disconnected \(local\)/) === i);
-        await until(() => {
-          try {
-            process.kill(pid ?? 0, 0);
-            return false;
-          } catch {
-            return true; // gone
-          }
-        });
+        await until(() => !pidAlive(pid ?? 0));
         expect((await alice.run(["up", "--detach"], { timeoutMs: 60_000 })).code).toBe(0);
         await until(() => count(/^broker reconnected \(local\)/) === i);
       }
@@ -190,24 +189,11 @@ describe("claudemesh up", () => {
     const pid = brokerPid();
     expect(pid).not.toBeNull();
     process.kill(pid ?? 0, "SIGKILL");
-    await waitUntil(
-      () => {
-        try {
-          process.kill(pid ?? 0, 0);
-          return false;
-        } catch {
-          return true; // gone
-        }
-      },
-      { timeoutMs: 15_000, message: "the broker did not die" },
-    );
+    await waitUntil(() => !pidAlive(pid ?? 0), { timeoutMs: 15_000, message: "the broker did not die" });
     const view = liveView();
     const { live, exited } = view;
     try {
-      await waitUntil(() => view.output().includes("watching for activity"), {
-        timeoutMs: 60_000,
-        message: view.output(),
-      });
+      await watching(view, 60_000);
       expect(view.output()).toContain("broker  ws://");
       expect(view.output()).not.toContain("error:");
       // Whether the daemon was back before the list or came back after, bob ends up shown online.

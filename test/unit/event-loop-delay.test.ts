@@ -11,6 +11,16 @@ function hold(ms: number): void {
   }
 }
 
+/** A watch over a window in which the loop was held for 120 ms between two idle stretches. */
+async function watchedHold(): Promise<EventLoopDelay> {
+  const watch = new EventLoopDelay(60_000);
+  stops.push(() => watch.stop());
+  await delay(30);
+  hold(120);
+  await delay(30);
+  return watch;
+}
+
 const stops: (() => void)[] = [];
 afterEach(() => {
   for (const stop of stops.splice(0)) stop();
@@ -18,11 +28,7 @@ afterEach(() => {
 
 describe("event-loop delay", () => {
   it("shows a held loop as its longest delay, in seconds", async () => {
-    const watch = new EventLoopDelay(60_000);
-    stops.push(() => watch.stop());
-    await delay(30);
-    hold(120);
-    await delay(30);
+    const watch = await watchedHold();
     const seconds = watch.seconds;
     expect(seconds).not.toBeNull();
     expect(seconds!.max).toBeGreaterThanOrEqual(0.1);
@@ -30,11 +36,7 @@ describe("event-loop delay", () => {
   });
 
   it("keeps what a whole window saw until the next window ends, however often it is read", async () => {
-    const watch = new EventLoopDelay(60_000);
-    stops.push(() => watch.stop());
-    await delay(30);
-    hold(120);
-    await delay(30);
+    const watch = await watchedHold();
     watch.endWindow();
     const ended = watch.seconds!;
     expect(ended.max).toBeGreaterThanOrEqual(0.1);
