@@ -186,6 +186,20 @@ export class MeshConnection {
     return this.close();
   }
 
+  /**
+   * Cuts a reconnect wait short: the attempt it waits for starts now. The backoff step stays where it was,
+   * so a broker that is still down is not retried any faster after that attempt fails. For a caller that
+   * knows the broker just came back (`claudemesh up` started it again). Returns whether an attempt was
+   * waiting.
+   */
+  retryNow(): boolean {
+    if (!this.#wanted || this.#link !== null || this.#retryTimer === null) return false;
+    clearTimeout(this.#retryTimer);
+    this.#retryTimer = null;
+    this.#openLink();
+    return true;
+  }
+
   /** Closes without goodbye (the presence enters grace) and stops reconnecting. Safe to call twice. */
   close(): Promise<void> {
     if (this.#closed !== null) return this.#closed;

@@ -131,7 +131,7 @@ type Moderated<T> = Ok & { mesh: string } & T;
 export interface EndpointOutputs {
   version: VersionResponse;
   health: HealthResponse;
-  reloadMeshes: Ok & { attached: string[]; detached: string[] };
+  reloadMeshes: Ok & { attached: string[]; detached: string[]; retried: string[] };
   leaveMesh: Moderated<{ member_id: string }>;
   shutdown: Ok;
   registerSession: RegisterSessionResponse;

@@ -201,8 +201,12 @@ export class Daemon {
     return this.meshes.filter((m) => !m.disabled);
   }
 
-  /** Re-reads config.json: attaches new meshes, detaches removed ones, reattaches changed ones. */
-  reload(): { attached: string[]; detached: string[] } {
+  /**
+   * Re-reads config.json: attaches new meshes, detaches removed ones, reattaches changed ones. A mesh it
+   * keeps, or a launched session, that waits to reconnect retries at once: a reload often follows a
+   * broker's start.
+   */
+  reload(): { attached: string[]; detached: string[]; retried: string[] } {
     let config: Config;
     try {
       config = loadConfig(this.#options.paths.config);
@@ -223,14 +227,21 @@ export class Daemon {
         detached.push(mesh.slug);
       }
     }
+    const retried: string[] = [];
+    for (const mesh of this.#meshes.values()) if (mesh.retryNow()) retried.push(mesh.slug);
+    // Launched sessions' connections to the same brokers wait out backoffs of their own.
+    for (const session of this.sessions.list())
+      if (this.#meshes.has(session.mesh_id)) session.link.retryNow();
     for (const config of wanted.values()) {
       if (this.#meshes.has(config.mesh_id)) continue;
       this.#attach(config);
       attached.push(config.slug);
     }
-    if (attached.length > 0 || detached.length > 0) this.#log.info({ attached, detached }, "meshes reloaded");
+    if (attached.length > 0 || detached.length > 0 || retried.length > 0) {
+      this.#log.info({ attached, detached, retried }, "meshes reloaded");
+    }
     this.outbox.drain.kick();
-    return { attached, detached };
+    return { attached, detached, retried };
   }
 
   /** Disables a mesh after the member left it (the broker then closes with 4002 `left`). */

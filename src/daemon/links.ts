@@ -9,6 +9,7 @@ export type BrokerLink = Pick<
   | "connect"
   | "bye"
   | "close"
+  | "retryNow"
   | "connected"
   | "helloAck"
   | "on"

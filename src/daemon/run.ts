@@ -17,6 +17,7 @@ import { ROUTES } from "./ipc/routes/index.js";
 import { closeServer, createIpcServer, listenTcp, listenUnix, socketAnswers } from "./ipc/server.js";
 import { acquireLock } from "./lock.js";
 import { createLogger, type Logger } from "./logger.js";
+import { meshClientFactory, type LinkFactory } from "./links.js";
 import { packageVersion } from "../host/version.js";
 
 export interface RunDaemonOptions {
@@ -88,6 +89,7 @@ export async function runDaemon(options: RunDaemonOptions = {}): Promise<void> {
       version: packageVersion(),
       watchConfig: true,
       ...topicSealPoll(),
+      ...reconnectSteps(),
     });
     daemon.start();
     const app = createApp(daemon, ROUTES, () => stop("shutdown requested"));
@@ -165,6 +167,18 @@ function localToken(path: string): string {
   const token = randomHexToken(32);
   writeSecretFile(path, `${token}\n`);
   return token;
+}
+
+/**
+ * `CLAUDEMESH_RECONNECT_STEPS_MS` (`1000,2000,…`): the broker connections' reconnect delays instead of
+ * protocol.md §2.8's. Tests lengthen them to see what ends a wait early.
+ */
+function reconnectSteps(): { linkFactory?: LinkFactory } {
+  const raw = process.env.CLAUDEMESH_RECONNECT_STEPS_MS;
+  if (raw === undefined || raw === "") return {};
+  const steps = raw.split(",").map(Number);
+  if (!steps.every((ms) => Number.isInteger(ms) && ms >= 0)) return {};
+  return { linkFactory: (options) => meshClientFactory({ ...options, backoff: { steps } }) };
 }
 
 /** `CLAUDEMESH_TOPIC_SEAL_POLL_MS` (tests shorten the 30 s `topic_pending_seals` poll). */

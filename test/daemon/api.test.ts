@@ -590,6 +590,24 @@ describe("peers, presence, moderation, meshes", () => {
     expect(health.body.meshes.map((m) => m.slug)).toEqual(["alpha", "beta"]);
   });
 
+  it("on reload, a mesh and a session waiting to reconnect try again at once", async () => {
+    const alpha = h.meshes[0]!.config;
+    const session = h.broker.sessionLink((await register("waiting")).session_pubkey);
+    h.broker.setUp(false);
+    // Back, but the links are still waiting out their backoff.
+    h.broker.up = true;
+    expect(h.broker.control(alpha.mesh_id).connected).toBe(false);
+    expect(session.connected).toBe(false);
+    expect((await h.request("POST", "/v1/meshes/reload")).body).toMatchObject({
+      attached: [],
+      detached: [],
+      retried: ["alpha"],
+    });
+    expect(h.broker.control(alpha.mesh_id).connected).toBe(true);
+    expect(session.connected).toBe(true);
+    expect((await h.request("POST", "/v1/meshes/reload")).body).toMatchObject({ retried: [] });
+  });
+
   it("reconnects a mesh whose broker URL list changed, handing the client every URL", async () => {
     const alpha = h.meshes[0]!.config;
     const memberLinks = () =>

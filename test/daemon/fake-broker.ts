@@ -113,6 +113,12 @@ export class FakeLink implements BrokerLink {
     this.closed = true;
     this.helloAck = null;
   };
+  /** Offline and not closed: a real link would be waiting out its backoff. */
+  retryNow: BrokerLink["retryNow"] = () => {
+    if (this.closed || this.helloAck !== null) return false;
+    if (this.broker.up) this.goOnline();
+    return true;
+  };
 
   /** Delivers a push like the client core: handler, then `client_ack` only if it resolved. */
   async push(push: PushFrame): Promise<boolean> {

@@ -34,7 +34,9 @@ function brokerPid(): number | null {
 }
 
 beforeAll(() => {
-  alice = new CliUser("up-alice");
+  // Alice's daemon would wait ten minutes to reconnect to a broker that went away: only `up`, which
+  // starts the broker again, ends the wait (the daemon retries at once when asked to reload).
+  alice = new CliUser("up-alice", { CLAUDEMESH_RECONNECT_STEPS_MS: "600000" });
   bob = new CliUser("up-bob");
 });
 

@@ -389,6 +389,31 @@ describe("reconnect", () => {
     expect(delays.slice(5)).toEqual([5, 10]);
   });
 
+  it("retryNow starts a waiting attempt at once and keeps the backoff step", async () => {
+    await startBroker();
+    broker.onHello = (_hello, conn, attempt) => {
+      if (attempt <= 2) conn.ws.terminate();
+      else conn.send(helloAck());
+    };
+    // Waits long enough that only retryNow can end them within the test.
+    const client = makeClient({ backoff: { steps: [600_000], random: () => 0 } });
+    expect(client.retryNow()).toBe(false);
+    const delays: number[] = [];
+    client.on("disconnected", (info) => delays.push(info.retryInMs ?? -1));
+    const connected = client.connect();
+    await waitUntil(() => (delays.length === 1 ? true : undefined), { message: "first attempt refused" });
+    expect(client.retryNow()).toBe(true);
+    // The retried attempt fails too: the next wait is the next backoff step, not a shorter one.
+    await waitUntil(() => (delays.length === 2 ? true : undefined), { message: "second attempt refused" });
+    expect(client.retryNow()).toBe(true);
+    await connected;
+    expect(delays).toEqual([600_000, 600_000]);
+    expect(broker.hellos).toHaveLength(3);
+    expect(client.retryNow()).toBe(false);
+    await client.close();
+    expect(client.retryNow()).toBe(false);
+  });
+
   it("uses 1, 2, 4, 8, 16, 30, 30 s by default, with bounded jitter and a long wait for capacity", () => {
     const exact = new Backoff({ random: () => 0 });
     expect(Array.from({ length: 7 }, () => exact.next())).toEqual([

@@ -207,6 +207,19 @@ export class MeshRuntime {
     this.#members = null;
   }
 
+  /**
+   * Retries now if the control connection waits to reconnect (its backoff, or the slow retry after a
+   * refusal). Returns whether it was waiting.
+   */
+  retryNow(): boolean {
+    if (this.#stopped || this.disabled) return false;
+    if (this.#retryTimer === null) return this.control.retryNow();
+    clearTimeout(this.#retryTimer);
+    this.#retryTimer = null;
+    this.#connect();
+    return true;
+  }
+
   /** Closes the control connection; `bye` makes the broker drop the presence at once. */
   async stop(bye: boolean): Promise<void> {
     this.#stopped = true;
