@@ -23,6 +23,8 @@ export interface EventStreamOptions {
   mesh?: string;
   /** Awaited once the stream is open, before any event is read (e.g. to fetch a snapshot race-free). */
   onOpen?: () => void | Promise<void>;
+  /** Told the id of a block without data: where the stream stands, to resume from (not an event). */
+  onPosition?: (id: string) => void;
 }
 
 /**
@@ -53,6 +55,7 @@ export async function* daemonEvents(
   }
   let buffer = "";
   let id: string | null = null;
+  let idInBlock = false;
   let event = "message";
   let data: string[] = [];
   try {
@@ -64,16 +67,20 @@ export async function* daemonEvents(
         buffer = buffer.slice(newline + (buffer[newline] === "\r" ? 2 : 1));
         if (line === "") {
           if (data.length > 0) yield { id, event, data: parseEventData(data.join("\n")) };
+          else if (idInBlock && id !== null) options.onPosition?.(id);
           event = "message";
           data = [];
+          idInBlock = false;
           continue;
         }
         if (line.startsWith(":")) continue;
         const colon = line.indexOf(":");
         const field = colon < 0 ? line : line.slice(0, colon);
         const value = colon < 0 ? "" : line.slice(colon + 1).replace(/^ /, "");
-        if (field === "id") id = value;
-        else if (field === "event") event = value;
+        if (field === "id") {
+          id = value;
+          idInBlock = true;
+        } else if (field === "event") event = value;
         else if (field === "data") data.push(value);
       }
     }
@@ -95,7 +102,7 @@ export async function* daemonEvents(
  */
 export async function* followEvents(
   client: DaemonClient,
-  options: Omit<EventStreamOptions, "onOpen"> & {
+  options: Omit<EventStreamOptions, "onOpen" | "onPosition"> & {
     /** Called each time the stream is (re)opened, before any event of it is yielded. */
     onOpen?: (resumed: boolean) => void | Promise<void>;
     /** Called when the daemon went away and the stream is being retried. */
@@ -113,6 +120,9 @@ export async function* followEvents(
         signal: options.signal,
         lastEventId: last,
         onOpen: () => options.onOpen?.(resumed),
+        onPosition: (id) => {
+          last = id;
+        },
       })) {
         if (event.id !== null) last = event.id;
         yield event;

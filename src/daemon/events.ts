@@ -47,6 +47,14 @@ export class EventHub {
     this.#onListenerError = onListenerError;
   }
 
+  /**
+   * The last id handed out. Every event up to it has been published: the inbox reserves, stores and
+   * publishes in one synchronous step.
+   */
+  get position(): number {
+    return this.#lastId;
+  }
+
   /** Reserves the next id (the inbox stores it with the message before the event is published). */
   nextId(): number {
     this.#lastId += 1;

@@ -1,6 +1,7 @@
 /**
  * The MCP server's way to the daemon: found or started lazily (never while answering `initialize`),
- * through the one lifecycle helper, and retried after a failure. A failure carries the exact command to run.
+ * through the one lifecycle helper, retried after a failure, and started again when it dies under the
+ * session. A failure carries the exact command to run.
  */
 import type { SessionInfo } from "../daemon-api/contract.js";
 import { DaemonApiError, type DaemonClient } from "../daemon-api/client.js";
@@ -24,6 +25,7 @@ interface Connected {
 
 export class DaemonAccess {
   #connected: Promise<Connected> | null = null;
+  #reviving: Promise<void> | null = null;
 
   constructor(
     private readonly options: {
@@ -58,6 +60,25 @@ export class DaemonAccess {
       });
     }
     return this.#connected;
+  }
+
+  /**
+   * Starts the daemon again when it is not running (it died under a running session: nothing else would
+   * start it until someone runs a command, and the session's messages would wait until then). One attempt
+   * at a time; a daemon that fails to start is not retried within the lifecycle's cooldown. Never throws:
+   * a failure is reported to `onError`.
+   */
+  revive(onError: (err: unknown) => void): Promise<void> {
+    if (this.options.spawn === false) return Promise.resolve();
+    this.#reviving ??= ensureDaemon({ spawn: true, client: { token: null } })
+      .then(
+        () => undefined,
+        (err: unknown) => onError(err),
+      )
+      .finally(() => {
+        this.#reviving = null;
+      });
+    return this.#reviving;
   }
 
   async #open(): Promise<Connected> {

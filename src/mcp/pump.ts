@@ -1,7 +1,8 @@
 /**
  * Follows the daemon's event stream (scoped to this session, or to the member in ambient mode) and turns
  * each inbound message into a channel notification, a short "N new messages" notice, or nothing — per the
- * message mode. Reconnects with Last-Event-ID, so a daemon restart loses nothing.
+ * message mode. Reconnects with Last-Event-ID, so a daemon restart loses nothing; a daemon that died is
+ * started again, so the session's messages keep coming.
  */
 import type { Logger } from "pino";
 import type { MessageEvent, SessionInfo } from "../daemon-api/contract.js";
@@ -142,7 +143,12 @@ export async function runPump(options: PumpOptions): Promise<void> {
           if (resumed || session === null) return;
           for (const message of await backlog(client)) await delivery.deliver(message);
         },
-        onLost: (err) => log.warn({ err: err.message }, "daemon connection lost; reconnecting"),
+        onLost: (err) => {
+          log.warn({ err: err.message }, "daemon connection lost; reconnecting");
+          void access.revive((failed) =>
+            log.warn({ err: errorText(failed) }, "could not start the daemon again"),
+          );
+        },
       });
       for await (const event of stream) {
         if (event.event === "session_end") {

@@ -48,10 +48,15 @@ async function subscribe(token?: string, lastEventId?: number) {
     get text() {
       return text;
     },
+    /** The id of the last block without data: where the stream stands. */
+    position(): number | null {
+      const blocks = text.split("\n\n").filter((block) => /^id: \d+$/.test(block));
+      return blocks.length === 0 ? null : Number(blocks.at(-1)!.slice(4));
+    },
     events(): Received[] {
       return text
         .split("\n\n")
-        .filter((block) => block.startsWith("id:"))
+        .filter((block) => block.startsWith("id:") && block.includes("\ndata:"))
         .map((block) => {
           const lines = Object.fromEntries(
             block.split("\n").map((l) => [l.slice(0, l.indexOf(":")), l.slice(l.indexOf(":") + 2)]),
@@ -131,6 +136,24 @@ describe("GET /v1/events", () => {
         .filter((e) => e.event === "message")
         .map(bodyOf),
     ).toEqual(["two", "three", "four"]);
+  });
+
+  it("gives each stream its position, so one that saw no event yet resumes without a gap", async () => {
+    const stream = await subscribe();
+    const position = stream.position();
+    expect(position).not.toBeNull();
+    expect(stream.events()).toEqual([]);
+    stream.close();
+    await h.broker.control().push(dm(h.meshes[0]!.member.publicKey, "while away"));
+    await h.restart();
+    const resumed = await subscribe(undefined, position!);
+    expect(
+      resumed
+        .events()
+        .filter((e) => e.event === "message")
+        .map(bodyOf),
+    ).toEqual(["while away"]);
+    expect(resumed.position()).toBeGreaterThanOrEqual(resumed.events().at(-1)!.id);
   });
 
   it("survives a daemon restart: replay uses ids stored with the messages", async () => {

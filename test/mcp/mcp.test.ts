@@ -226,6 +226,28 @@ describe("channel notifications", () => {
     expect(row.body).toBe(body);
   });
 
+  it("starts the daemon again when it dies under the server, and pushes what arrived meanwhile", async () => {
+    const mcp = await mcpFor();
+    await mcp.following();
+    const before = (await daemonOf(mesh.alice).call("version", {})).pid;
+    process.kill(before, "SIGKILL");
+    await waitUntil(() => mcp.stderr.includes("daemon connection lost"), {
+      timeoutMs: 10_000,
+      message: mcp.stderr.slice(-2000),
+    });
+    // bob's daemon keeps the DM until alice's member connection is back.
+    const sent = await mesh.bob.runJson<{ status: string }>([
+      "send",
+      "alice",
+      "while alice's daemon was down",
+    ]);
+    expect(["sent", "queued"]).toContain(sent.status);
+    await mcp.waitForChannel("while alice's daemon was down", 30_000);
+    const after = (await daemonOf(mesh.alice).call("version", {})).pid;
+    expect(after).not.toBe(before);
+    expect(mcp.errors).toEqual([]);
+  }, 60_000);
+
   it("--message-mode inbox pushes only a short notice", async () => {
     const mcp = await mcpFor(["--message-mode", "inbox"]);
     await mcp.following();

@@ -142,6 +142,32 @@ describe("DaemonClient", () => {
     expect(lastIds).toEqual([undefined, "2"]);
     expect(opens).toBe(2);
   });
+
+  it("resumes from a position block (an id without data) that is not an event", async () => {
+    const lastIds: Array<string | undefined> = [];
+    await listen((req, res) => {
+      const last = req.headers["last-event-id"];
+      lastIds.push(typeof last === "string" ? last : undefined);
+      res.writeHead(200, { "Content-Type": "text/event-stream" });
+      if (last === undefined) {
+        res.write(": connected\n\nid: 41\n\n");
+        res.end();
+      } else {
+        res.write(`id: 42\nevent: message\ndata: {"after":"${last}"}\n\n`);
+      }
+    });
+    const controller = new AbortController();
+    const events: DaemonEvent[] = [];
+    for await (const event of followEvents(new DaemonClient({ socketPath: socket }), {
+      signal: controller.signal,
+      retryMs: 10,
+    })) {
+      events.push(event);
+      controller.abort();
+    }
+    expect(events).toEqual([{ id: "42", event: "message", data: { after: "41" } }]);
+    expect(lastIds).toEqual([undefined, "41"]);
+  });
 });
 
 describe("ensureDaemon", () => {

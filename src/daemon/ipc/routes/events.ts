@@ -1,7 +1,8 @@
 /**
  * `events`: server-sent events filtered for the caller like the inbox. `Last-Event-ID` replays
- * missed `message` events from the inbox and buffered other events; a keepalive comment every 15 s; the
- * stream of a session ends after its `session_end`.
+ * missed `message` events from the inbox and buffered other events; then an id-only block gives the
+ * position to resume from; a keepalive comment every 15 s; the stream of a session ends after its
+ * `session_end`.
  */
 import type { DaemonEvent } from "../../events.js";
 import { headerValue, type SseSink, type StreamHandler } from "../app.js";
@@ -64,6 +65,9 @@ export const eventsRoute: StreamHandler = ({ daemon, caller, headers }, input) =
         ].sort((a, b) => a.id - b.id);
         for (const event of missed) send(event);
       }
+      // The stream's position, as a block with an id and no data (no event): a client that resumes from
+      // it gets what it missed, even when nothing has been sent to it yet.
+      sink.write(`id: ${Math.max(lastSent, daemon.events.position)}\n\n`);
       replaying = false;
       for (const event of held.sort((a, b) => a.id - b.id)) send(event);
       held.length = 0;
