@@ -343,6 +343,8 @@ describe("send and the outbox", () => {
   });
 
   it("answers queued while the broker is down and delivers after it comes back", async () => {
+    // Names resolve against the roster last seen while connected.
+    expect((await h.request("GET", "/v1/members")).status).toBe(200);
     h.broker.setUp(false);
     const res = await h.request<SendResponse>("POST", "/v1/send", { body: { to: "peer", message: "later" } });
     expect(res).toMatchObject({ status: 202, body: { status: "queued", broker_message_id: null } });
@@ -354,6 +356,35 @@ describe("send and the outbox", () => {
     });
     expect(row.broker_message_id).toMatch(/^[A-Za-z0-9]{32}$/);
     expect(h.broker.sent).toHaveLength(1);
+  });
+
+  it("while the broker is down, still finds a session by the name it was last seen with, and queues", async () => {
+    const sessionKey = generateIdentity().publicKey;
+    const member = h.meshes[0]!.member.publicKey;
+    h.broker.peers = [
+      {
+        pubkey: sessionKey,
+        memberPubkey: member,
+        displayName: "reviewer-cc",
+        status: "idle",
+        summary: null,
+        groups: [],
+        sessionId: "other",
+        connectedAt: "",
+        cwd: "/",
+        peerRole: "session",
+      },
+    ];
+    expect((await h.request<PeersResponse>("GET", "/v1/peers")).status).toBe(200);
+    expect((await h.request("GET", "/v1/members")).status).toBe(200);
+    h.broker.setUp(false);
+    const res = await h.request<SendResponse>("POST", "/v1/send", {
+      body: { to: "reviewer-cc", message: "during the restart" },
+    });
+    expect(res).toMatchObject({ status: 202, body: { status: "queued", broker_message_id: null } });
+    h.broker.setUp(true);
+    await waitUntil(() => h.daemon.outbox.store.get(res.body.message_id)?.status === "done");
+    expect(h.broker.sent.map((s) => s.input.targetSpec)).toEqual([sessionKey]);
   });
 
   it("answers queued when the ack does not come within wait_ms, and the row settles later", async () => {

@@ -6,7 +6,12 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { MeshClientOptions, TerminalInfo } from "../../src/client/index.js";
+import {
+  ClientErrorCode,
+  MeshClientError,
+  type MeshClientOptions,
+  type TerminalInfo,
+} from "../../src/client/index.js";
 import {
   generateIdentity,
   randomBytes,
@@ -153,8 +158,13 @@ export class FakeLink implements BrokerLink {
     this.broker.sent.push({ link: this, input });
     return this.broker.ack(input, this);
   };
-  listPeers: BrokerLink["listPeers"] = async () => this.broker.peers;
-  listMembers: BrokerLink["listMembers"] = async () => this.broker.members;
+  // Requests need a connection, as with a real client.
+  listPeers: BrokerLink["listPeers"] = async () => this.#online(this.broker.peers);
+  listMembers: BrokerLink["listMembers"] = async () => this.#online(this.broker.members);
+  #online<T>(answer: T): T {
+    if (this.helloAck === null) throw new MeshClientError(ClientErrorCode.notConnected, "not connected");
+    return answer;
+  }
   messageStatus: BrokerLink["messageStatus"] = async (messageId) => this.broker.status(messageId);
   // State and contexts: an in-memory map per fake broker, enough for daemon tests (no encryption).
   frameHandlers: Array<(frame: { type: string; [k: string]: unknown }) => void> = [];

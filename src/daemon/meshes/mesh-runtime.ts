@@ -51,6 +51,8 @@ export class MeshRuntime {
   #state: MeshConnectionState = "connecting";
   #lastError: string | null = null;
   #peers: { at: number; list: PeerEntry[] } | null = null;
+  /** The last list of peers the broker gave, kept across disconnects, for names only. */
+  #lastPeers: PeerEntry[] = [];
   #members: { at: number; list: MemberEntry[] } | null = null;
   #stopped = false;
   #retryTimer: NodeJS.Timeout | null = null;
@@ -168,18 +170,23 @@ export class MeshRuntime {
     try {
       const list = await this.control.listPeers();
       this.#peers = { at: now, list };
+      this.#lastPeers = list;
       return list;
     } catch (error) {
       throw brokerFailure(error, this.slug);
     }
   }
 
-  /** Live peers, or [] while the broker is unreachable (for best-effort views such as `recipient_online`). */
-  async peersOrEmpty(): Promise<PeerEntry[]> {
+  /**
+   * Peers to resolve names against: the live ones, or while the broker is unreachable the last ones seen
+   * (`live: false`: none is known to be online). A session's name then still finds its key, and a send
+   * to it waits in the outbox instead of being refused during a broker restart.
+   */
+  async peersForNames(): Promise<{ peers: PeerEntry[]; live: boolean }> {
     try {
-      return await this.peers();
+      return { peers: await this.peers(), live: true };
     } catch {
-      return this.#peers?.list ?? []; // unreachable: nothing is known to be online
+      return { peers: this.#lastPeers, live: false };
     }
   }
 

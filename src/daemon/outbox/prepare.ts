@@ -48,7 +48,10 @@ export function contentHash(meshId: string, intent: SendIntent, sender: Sender |
 
 const NEEDS_ROSTER = (to: string): boolean => !/^(\*|@.*|#.*|[0-9a-fA-F]{64})$/.test(to.trim());
 
-/** Resolves the target of a send; names and prefixes need the roster (the last one seen if offline). */
+/**
+ * Resolves the target of a send; names and prefixes need the roster and the peers (the last ones seen
+ * while the broker is unreachable).
+ */
 export async function resolveSendTarget(mesh: MeshRuntime, to: string): Promise<SendTarget> {
   const needsRoster = NEEDS_ROSTER(to);
   let members: MemberEntry[];
@@ -58,7 +61,7 @@ export async function resolveSendTarget(mesh: MeshRuntime, to: string): Promise<
     if (needsRoster) throw error;
     members = [];
   }
-  const peers = await mesh.peersOrEmpty();
+  const { peers, live } = await mesh.peersForNames();
   const resolved = resolveTarget({ input: to, members, peers, selfMemberPubkey: mesh.config.pubkey });
   if (!resolved.ok) {
     const hint =
@@ -67,10 +70,11 @@ export async function resolveSendTarget(mesh: MeshRuntime, to: string): Promise<
         : "`claudemesh peers` and `claudemesh members` list who is there";
     throw new LocalError(resolved.error, resolved.message, hint, resolved.candidates);
   }
-  if (resolved.target.kind === "topic") {
-    return { ...resolved.target, topicKey: await topicKeyForSend(mesh, resolved.target.spec.slice(1)) };
+  const target = live ? resolved.target : { ...resolved.target, online: false };
+  if (target.kind === "topic") {
+    return { ...target, topicKey: await topicKeyForSend(mesh, target.spec.slice(1)) };
   }
-  return resolved.target;
+  return target;
 }
 
 /** A resolved target, with the topic key for `#topic` (its bodies are `bodyVersion` 2 under it, §5.4). */
