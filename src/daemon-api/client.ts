@@ -88,7 +88,17 @@ export type InProcessStream = (request: {
 
 type Query = Record<string, string | number | boolean | undefined | null>;
 
-const UNAVAILABLE_CODES = new Set(["ENOENT", "ECONNREFUSED", "ENOTSOCK", "EACCES", "EPERM", "ENOTDIR"]);
+/** No daemon at the socket, or (ECONNRESET, EPIPE) it went away in the middle of a request. */
+const UNAVAILABLE_CODES = new Set([
+  "ENOENT",
+  "ECONNREFUSED",
+  "ENOTSOCK",
+  "EACCES",
+  "EPERM",
+  "ENOTDIR",
+  "ECONNRESET",
+  "EPIPE",
+]);
 
 /** The session token named by `CLAUDEMESH_IPC_TOKEN_FILE`, or null. */
 export function sessionTokenFromEnv(env: NodeJS.ProcessEnv = process.env): string | null {

@@ -267,6 +267,51 @@ describe.skipIf(!BUILT)("daemon with a real broker", () => {
     expect(item).toMatchObject({ status: "done" });
   }, 60_000);
 
+  it("repeats a send whose daemon was killed -9 mid-request to a new daemon, and delivers it once", async () => {
+    await waitUntil(async () => (await alice.client.call("health", {})).meshes.every((m) => m.connected), {
+      timeoutMs: 15_000,
+    });
+    // The broker refuses writes for now: the daemon commits the send, then waits for an ack that does
+    // not come (the CLI's wait_ms). That is the window to kill it in.
+    writeFileSync(storeFault, "writes");
+    const before = new Set((await alice.client.call("outbox", {})).items.map((i) => i.id));
+    const killed = alice.daemon!.pid!;
+    const send = track(
+      spawn(process.execPath, [BIN, "send", "bob", "killed mid-request", "--json"], {
+        env: alice.env,
+        stdio: ["ignore", "pipe", "pipe"],
+      }),
+    );
+    let out = "";
+    send.stdout?.on("data", (c: Buffer) => (out += c.toString()));
+    send.stderr?.on("data", (c: Buffer) => (out += c.toString()));
+    const exited = new Promise<number | null>((resolve) => send.once("exit", resolve));
+    const row = await waitUntil(
+      async () => (await alice.client.call("outbox", {})).items.find((i) => !before.has(i.id)),
+      { timeoutMs: 15_000 },
+    );
+    await stopDaemon(alice, "SIGKILL");
+    expect(await exited, out).toBe(0);
+    // The CLI started a daemon again and sent the same request: it answered with the committed row.
+    expect(JSON.parse(out)).toMatchObject({ message_id: row.id, status: "queued" });
+    expect((await alice.client.call("version", {})).pid).not.toBe(killed);
+    // Back to a daemon this file tracks.
+    // (It may close the connection before its answer is read.)
+    await alice.client.call("shutdown", {}).catch(() => undefined);
+    await waitUntil(() => !existsSync(alice.socket), { timeoutMs: 10_000 });
+    rmSync(storeFault);
+    await startDaemon(alice);
+    const inbox = await waitUntil(
+      async () => {
+        const got = await inboxBodies(bob);
+        return got.includes("killed mid-request") && got;
+      },
+      { timeoutMs: 25_000 },
+    );
+    expect(count(inbox, "killed mid-request")).toBe(1);
+    expect((await alice.client.call("outbox", {})).items.filter((i) => !before.has(i.id))).toHaveLength(1);
+  }, 60_000);
+
   it("keeps a send refused store_unavailable pending and delivers it once the broker's disk has room", async () => {
     await waitUntil(async () => (await alice.client.call("health", {})).meshes.every((m) => m.connected), {
       timeoutMs: 15_000,

@@ -1,7 +1,8 @@
 /**
  * The daemon client and the lifecycle helper against a small fake daemon on a temp unix socket: JSON
- * requests, error bodies, the session token, the SSE reader with Last-Event-ID, and ensureDaemon's
- * decisions (running, not running, unusable dir, recent failure).
+ * requests, error bodies, the session token, the SSE reader with Last-Event-ID, ensureDaemon's
+ * decisions (running, not running, unusable dir, recent failure), and a send repeated after the daemon
+ * went away mid-request.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { mkdtempSync, rmSync, writeFileSync, existsSync } from "node:fs";
@@ -11,6 +12,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { DaemonApiError, DaemonClient, DaemonUnavailableError } from "../../src/daemon-api/client.js";
 import { followEvents, type DaemonEvent } from "../../src/daemon-api/events.js";
 import { DaemonLifecycleError, ensureDaemon, stopDaemon } from "../../src/daemon-api/lifecycle.js";
+import { sendOnce } from "../../src/daemon-api/send.js";
 
 type Handler = (req: IncomingMessage, res: ServerResponse, body: string) => void;
 
@@ -76,6 +78,44 @@ describe("DaemonClient", () => {
     });
     expect(seen[1]?.url).toBe("/v1/peers?mesh=team&all=1");
     expect(new DaemonClient({ socketPath: socket, token: null }).token).toBeNull();
+  });
+
+  it("sendOnce repeats a send the daemon dropped mid-request, with the same client message id", async () => {
+    const sends: Array<Record<string, unknown>> = [];
+    await listen((req, res, body) => {
+      if (req.url === "/v1/version") return send(res, 200, { version: "t", api: 1, pid: 1 });
+      sends.push(JSON.parse(body) as Record<string, unknown>);
+      // The first time, the daemon dies before it answers (it may have committed the message).
+      if (sends.length === 1) return void req.socket.destroy();
+      send(res, 200, {
+        message_id: String(sends[0]?.client_message_id),
+        broker_message_id: "b",
+        status: "sent",
+        recipient_online: true,
+      });
+    });
+    const reply = await sendOnce(new DaemonClient({ socketPath: socket }), { to: "bob", message: "hi" });
+    expect(sends).toHaveLength(2);
+    expect(sends[0]?.client_message_id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7/);
+    expect(sends[1]).toEqual(sends[0]);
+    expect(reply).toMatchObject({ message_id: sends[0]?.client_message_id, status: "sent" });
+  });
+
+  it("sendOnce keeps a caller's client message id and passes other errors through", async () => {
+    await listen((_req, res, body) => {
+      const { client_message_id: id } = JSON.parse(body) as { client_message_id: string };
+      send(res, 409, {
+        error: "idempotency_key_reused",
+        message: `client_message_id "${id}" was already used`,
+      });
+    });
+    const failed = await sendOnce(new DaemonClient({ socketPath: socket }), {
+      to: "bob",
+      message: "hi",
+      client_message_id: "mine-1",
+    }).catch((e: unknown) => e);
+    expect(failed).toBeInstanceOf(DaemonApiError);
+    expect((failed as DaemonApiError).message).toContain("mine-1");
   });
 
   it("turns an error body into DaemonApiError with code, hint and candidates", async () => {

@@ -1,6 +1,7 @@
 /** Talking: `peers`, `send`, `message status`. */
 import type { MessageStatusResponse, PeerView, SendResponse } from "../../daemon-api/contract.js";
 import { DaemonApiError } from "../../daemon-api/client.js";
+import { sendOnce } from "../../daemon-api/send.js";
 import { roleLabel, shownByDefault } from "../../daemon-api/views.js";
 import { MAX_MESSAGE_TEXT_BYTES, MAX_MESSAGE_TEXT_KB } from "../../protocol/constants.js";
 import type { Context } from "../command.js";
@@ -106,16 +107,14 @@ export async function send(ctx: Context<typeof SEND_FLAGS>): Promise<void> {
   const message = await messageArg(ctx, "send a shorter message, or split it into several");
   const priority = ctx.flags.priority === "now" || ctx.flags.priority === "low" ? ctx.flags.priority : "next";
   const client = await daemon(ctx);
-  const result: SendResponse = await client
-    .call("send", {
-      to,
-      message,
-      mesh: meshParam(ctx),
-      priority,
-      reply_to: ctx.flags.replyTo,
-      wait_ms: 2_000,
-    })
-    .catch(withCandidates);
+  const result: SendResponse = await sendOnce(client, {
+    to,
+    message,
+    mesh: meshParam(ctx),
+    priority,
+    reply_to: ctx.flags.replyTo,
+    wait_ms: 2_000,
+  }).catch(withCandidates);
   ctx.out.result(
     {
       message_id: result.message_id,

@@ -10,6 +10,7 @@ import {
   replyHint,
   shortKey,
 } from "../../claude-code/peer-text.js";
+import { sendOnce } from "../../daemon-api/send.js";
 import { defineTool } from "./define.js";
 
 function describeSend(result: SendResponse): string {
@@ -58,7 +59,7 @@ export const sendMessage = defineTool({
     reply_to: z.string().min(1).optional().describe("Id of the message this answers"),
   }),
   async run(client, args) {
-    const result = await client.call("send", {
+    const result = await sendOnce(client, {
       to: args.to,
       message: args.message,
       priority: args.priority,
@@ -117,7 +118,7 @@ export const postTopic = defineTool({
   }),
   async run(client, args) {
     const topic = args.topic.startsWith("#") ? args.topic.slice(1) : args.topic;
-    const result = await client.call("send", {
+    const result = await sendOnce(client, {
       to: `#${topic}`,
       message: args.message,
       reply_to: args.reply_to,
