@@ -257,6 +257,7 @@ export interface StatusView {
  * `file_shared` → {mesh, fileId, name, size, from, fromPubkey}, a file shared with this member.
  * `file_progress` → `FileProgressEvent` (daemon-api/files.ts), bytes moved by a share or get that named a
  * `transfer_id`; transient (never replayed).
+ * `daemon_stopping` → {}: the daemon was asked to stop (not a crash); its streams end next. Transient.
  */
 export type DaemonEventName =
   | "message"
@@ -270,7 +271,8 @@ export type DaemonEventName =
   | "file_progress"
   | "system"
   | "broker_status"
-  | "session_end";
+  | "session_end"
+  | "daemon_stopping";
 
 export interface MessageEvent {
   message: InboxMessage;

@@ -449,6 +449,14 @@ export class Daemon {
     return this.#stopping;
   }
 
+  /**
+   * Tells every event stream that the daemon stops on purpose, before their connections close: followers
+   * tell a stop from a crash by it (only after a crash do they start the daemon again).
+   */
+  announceStop(): void {
+    this.events.publish("daemon_stopping", {}, { meshId: null, sessionPubkey: null });
+  }
+
   async #stop(bye: boolean): Promise<void> {
     this.#watcher?.close();
     if (this.#pruneTimer !== null) clearInterval(this.#pruneTimer);

@@ -26,7 +26,7 @@ export type EventListener = (event: DaemonEvent) => void;
 const BUFFER_SIZE = 1_000;
 
 /** Events not kept for replay: messages (the inbox replays them) and transient progress. */
-const NOT_BUFFERED: ReadonlySet<DaemonEventName> = new Set(["message", "file_progress"]);
+const NOT_BUFFERED: ReadonlySet<DaemonEventName> = new Set(["message", "file_progress", "daemon_stopping"]);
 
 /** Whether `viewer` may see an event with `scope` (the same rule as the inbox). */
 export function visibleTo(viewer: Viewer, scope: EventScope): boolean {

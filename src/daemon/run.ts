@@ -63,6 +63,11 @@ export async function runDaemon(options: RunDaemonOptions = {}): Promise<void> {
   let daemon: Daemon | null = null;
   const servers: Server[] = [];
   const cleanup = async (): Promise<void> => {
+    if (daemon !== null) {
+      daemon.announceStop();
+      // One turn for those writes to leave before the connections are closed.
+      await new Promise((resolve) => setImmediate(resolve));
+    }
     await Promise.all(servers.map((s) => closeServer(s)));
     if (daemon !== null) await daemon.stop({ bye: true });
     rmSync(socketPath, { force: true });

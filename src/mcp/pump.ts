@@ -1,8 +1,8 @@
 /**
  * Follows the daemon's event stream (scoped to this session, or to the member in ambient mode) and turns
  * each inbound message into a channel notification, a short "N new messages" notice, or nothing — per the
- * message mode. Reconnects with Last-Event-ID, so a daemon restart loses nothing; a daemon that died is
- * started again, so the session's messages keep coming.
+ * message mode. Reconnects with Last-Event-ID, so a daemon restart loses nothing; a daemon that died (not
+ * one asked to stop) is started again, so the session's messages keep coming.
  */
 import type { Logger } from "pino";
 import type { MessageEvent, SessionInfo } from "../daemon-api/contract.js";
@@ -136,21 +136,26 @@ export async function runPump(options: PumpOptions): Promise<void> {
       "following the daemon's messages",
     );
     const delivery = new Delivery(options, client, mode);
+    // Asked to stop (`claudemesh daemon down`): the stream waits for whoever starts it again.
+    let stopping = false;
     try {
       const stream = followEvents(client, {
         signal,
         onOpen: async (resumed) => {
+          stopping = false;
           if (resumed || session === null) return;
           for (const message of await backlog(client)) await delivery.deliver(message);
         },
         onLost: (err) => {
           log.warn({ err: err.message }, "daemon connection lost; reconnecting");
+          if (stopping) return;
           void access.revive((failed) =>
             log.warn({ err: errorText(failed) }, "could not start the daemon again"),
           );
         },
       });
       for await (const event of stream) {
+        if (event.event === "daemon_stopping") stopping = true;
         if (event.event === "session_end") {
           log.info({}, "the session ended");
           return;

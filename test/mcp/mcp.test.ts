@@ -248,6 +248,19 @@ describe("channel notifications", () => {
     expect(mcp.errors).toEqual([]);
   }, 60_000);
 
+  it("leaves a daemon that was asked to stop stopped, and follows it again once it is started", async () => {
+    const mcp = await mcpFor();
+    await mcp.following();
+    expect((await mesh.alice.run(["daemon", "down"])).code).toBe(0);
+    const losses = (): number => mcp.stderr.split("daemon connection lost").length - 1;
+    // Three failed attempts to reconnect, and no daemon started meanwhile.
+    await waitUntil(() => losses() >= 3, { timeoutMs: 20_000, message: mcp.stderr.slice(-2000) });
+    expect((await mesh.alice.run(["daemon", "status"])).stdout).toContain("not running");
+    expect((await mesh.alice.run(["daemon", "up"])).code).toBe(0);
+    await mesh.bob.runJson(["send", "alice", "after the daemon was started again"]);
+    await mcp.waitForChannel("after the daemon was started again", 30_000);
+  }, 60_000);
+
   it("--message-mode inbox pushes only a short notice", async () => {
     const mcp = await mcpFor(["--message-mode", "inbox"]);
     await mcp.following();
