@@ -4,7 +4,7 @@
  * the message to its outbox just before — the same request goes again to a daemon started anew (the
  * lifecycle helper), which answers with the first outcome instead of sending the message twice.
  */
-import { timeOrderedUuid } from "../crypto/index.js";
+import { timeOrderedUuid } from "../crypto/ids.js";
 import { DaemonUnavailableError, type DaemonClient } from "./client.js";
 import type { SendResponse } from "./contract.js";
 import { ensureDaemon } from "./lifecycle.js";
