@@ -198,6 +198,10 @@ describe("claudemesh up", () => {
       await watching(view, 60_000);
       expect(view.output()).toContain("broker  ws://");
       expect(view.output()).not.toContain("error:");
+      // Bob's daemon may be in the middle of a long reconnect wait: a reload (SIGHUP) ends it.
+      const bobDaemon = bob.daemonPid();
+      expect(bobDaemon).not.toBeNull();
+      process.kill(bobDaemon ?? 0, "SIGHUP");
       // Whether the daemon was back before the list or came back after, bob ends up shown online.
       await waitUntil(() => /bob/.test(view.output().split("peers online:")[1] ?? ""), {
         timeoutMs: 30_000,
