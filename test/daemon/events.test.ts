@@ -53,6 +53,12 @@ async function subscribe(token?: string, lastEventId?: number) {
       const blocks = text.split("\n\n").filter((block) => /^id: \d+$/.test(block));
       return blocks.length === 0 ? null : Number(blocks.at(-1)!.slice(4));
     },
+    /** The bodies of the `message` events, in order. */
+    messageBodies(): string[] {
+      return this.events()
+        .filter((e) => e.event === "message")
+        .map(bodyOf);
+    },
     events(): Received[] {
       return text
         .split("\n\n")
@@ -102,12 +108,7 @@ describe("GET /v1/events", () => {
     expect(messagesA.map(bodyOf)).toEqual(["to a", "to member"]);
     expect(messagesA[0]!.data.session_pubkey).toBe(a.session_pubkey);
     expect(messagesA[1]!.data.session_pubkey).toBeNull();
-    expect(
-      ambient
-        .events()
-        .filter((e) => e.event === "message")
-        .map(bodyOf),
-    ).toEqual(["to member"]);
+    expect(ambient.messageBodies()).toEqual(["to member"]);
     const ids = messagesA.map((e) => e.id);
     expect([...ids].sort((x, y) => x - y)).toEqual(ids);
   });
@@ -122,20 +123,10 @@ describe("GET /v1/events", () => {
     await h.broker.control().push(dm(h.meshes[0]!.member.publicKey, "three"));
 
     const resumed = await subscribe(a.token, seen);
-    expect(
-      resumed
-        .events()
-        .filter((e) => e.event === "message")
-        .map(bodyOf),
-    ).toEqual(["two", "three"]);
+    expect(resumed.messageBodies()).toEqual(["two", "three"]);
     // And it keeps streaming live events after the replay.
     await h.broker.sessionLink(a.session_pubkey).push(dm(a.session_pubkey, "four"));
-    expect(
-      resumed
-        .events()
-        .filter((e) => e.event === "message")
-        .map(bodyOf),
-    ).toEqual(["two", "three", "four"]);
+    expect(resumed.messageBodies()).toEqual(["two", "three", "four"]);
   });
 
   it("gives each stream its position, so one that saw no event yet resumes without a gap", async () => {
@@ -147,12 +138,7 @@ describe("GET /v1/events", () => {
     await h.broker.control().push(dm(h.meshes[0]!.member.publicKey, "while away"));
     await h.restart();
     const resumed = await subscribe(undefined, position!);
-    expect(
-      resumed
-        .events()
-        .filter((e) => e.event === "message")
-        .map(bodyOf),
-    ).toEqual(["while away"]);
+    expect(resumed.messageBodies()).toEqual(["while away"]);
     expect(resumed.position()).toBeGreaterThanOrEqual(resumed.events().at(-1)!.id);
   });
 
@@ -163,12 +149,7 @@ describe("GET /v1/events", () => {
     await h.broker.control().push(dm(h.meshes[0]!.member.publicKey, "missed"));
     await h.restart();
     const resumed = await subscribe(undefined, seen);
-    expect(
-      resumed
-        .events()
-        .filter((e) => e.event === "message")
-        .map(bodyOf),
-    ).toEqual(["missed"]);
+    expect(resumed.messageBodies()).toEqual(["missed"]);
     await h.broker.control().push(dm(h.meshes[0]!.member.publicKey, "after restart"));
     const ids = resumed.events().map((e) => e.id);
     expect(ids[ids.length - 1]).toBeGreaterThan(ids[0]!);

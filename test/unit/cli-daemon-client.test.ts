@@ -31,6 +31,25 @@ function listen(handler: Handler): Promise<void> {
   return new Promise((resolve) => server?.listen(socket, resolve));
 }
 
+/**
+ * A daemon whose event stream sends `first` and ends (it went away), then answers every resumed stream
+ * with `resumed(Last-Event-ID)`. Returns the Last-Event-ID of each request, in order.
+ */
+async function eventStreams(
+  first: string,
+  resumed: (last: string) => string,
+): Promise<Array<string | undefined>> {
+  const lastIds: Array<string | undefined> = [];
+  await listen((req, res) => {
+    const last = req.headers["last-event-id"];
+    lastIds.push(typeof last === "string" ? last : undefined);
+    res.writeHead(200, { "Content-Type": "text/event-stream" });
+    if (typeof last === "string") res.write(resumed(last));
+    else res.end(first);
+  });
+  return lastIds;
+}
+
 function send(res: ServerResponse, status: number, body: unknown): void {
   res.writeHead(status, { "Content-Type": "application/json" });
   res.end(JSON.stringify(body));
@@ -147,20 +166,12 @@ describe("DaemonClient", () => {
   });
 
   it("reads server-sent events (multi-line data, comments) and resumes with Last-Event-ID", async () => {
-    const lastIds: Array<string | undefined> = [];
-    await listen((req, res) => {
-      const last = req.headers["last-event-id"];
-      lastIds.push(typeof last === "string" ? last : undefined);
-      res.writeHead(200, { "Content-Type": "text/event-stream" });
-      if (last === undefined) {
-        res.write(": connected\n\n");
-        res.write('id: 1\nevent: peer_join\ndata: {"display_name":\ndata: "bob"}\n\n');
-        res.write("id: 2\r\nevent: system\r\ndata: plain text\r\n\r\n");
-        res.end(); // the daemon went away: the follower reconnects
-      } else {
-        res.write(`id: 3\nevent: message\ndata: {"after":"${last}"}\n\n`);
-      }
-    });
+    const lastIds = await eventStreams(
+      ": connected\n\n" +
+        'id: 1\nevent: peer_join\ndata: {"display_name":\ndata: "bob"}\n\n' +
+        "id: 2\r\nevent: system\r\ndata: plain text\r\n\r\n",
+      (last) => `id: 3\nevent: message\ndata: {"after":"${last}"}\n\n`,
+    );
     const controller = new AbortController();
     const events: DaemonEvent[] = [];
     let opens = 0;
@@ -184,18 +195,10 @@ describe("DaemonClient", () => {
   });
 
   it("resumes from a position block (an id without data) that is not an event", async () => {
-    const lastIds: Array<string | undefined> = [];
-    await listen((req, res) => {
-      const last = req.headers["last-event-id"];
-      lastIds.push(typeof last === "string" ? last : undefined);
-      res.writeHead(200, { "Content-Type": "text/event-stream" });
-      if (last === undefined) {
-        res.write(": connected\n\nid: 41\n\n");
-        res.end();
-      } else {
-        res.write(`id: 42\nevent: message\ndata: {"after":"${last}"}\n\n`);
-      }
-    });
+    const lastIds = await eventStreams(
+      ": connected\n\nid: 41\n\n",
+      (last) => `id: 42\nevent: message\ndata: {"after":"${last}"}\n\n`,
+    );
     const controller = new AbortController();
     const events: DaemonEvent[] = [];
     for await (const event of followEvents(new DaemonClient({ socketPath: socket }), {

@@ -50,9 +50,11 @@ export class MeshRuntime {
   readonly #log: Logger;
   #state: MeshConnectionState = "connecting";
   #lastError: string | null = null;
+  /**
+   * The last list of peers the broker gave, and when. Served for {@link PEERS_TTL_MS}; a change makes it
+   * stale (`at` 0) rather than dropping it: names still resolve against it while the broker is unreachable.
+   */
   #peers: { at: number; list: PeerEntry[] } | null = null;
-  /** The last list of peers the broker gave, kept across disconnects, for names only. */
-  #lastPeers: PeerEntry[] = [];
   #members: { at: number; list: MemberEntry[] } | null = null;
   #stopped = false;
   #retryTimer: NodeJS.Timeout | null = null;
@@ -93,7 +95,7 @@ export class MeshRuntime {
   start(): void {
     this.control.onPush((push) => this.#deps.onPush(this, push));
     this.control.onSystemEvent((event) => {
-      this.#peers = null;
+      this.#stalePeers();
       this.topics.onSystemEvent(event);
       this.#deps.onSystemEvent(this, event);
     });
@@ -105,7 +107,7 @@ export class MeshRuntime {
     this.topics.start(this.#deps.topicSealPollMs ?? TOPIC_SEAL_POLL_MS);
     this.control.on("disconnected", (info: DisconnectInfo) => {
       if (this.#state === "disabled" || this.#stopped) return;
-      this.#peers = null;
+      this.#stalePeers();
       // Without a reconnect (a one-shot connection) a first connect that failed is over, not pending; one
       // still moving on to another node of the broker is connecting until every node failed.
       let next = this.#state;
@@ -145,7 +147,7 @@ export class MeshRuntime {
 
   /** Marks the mesh disabled (kicked, banned, left): no reconnect, routes refuse it. */
   disable(reason: string): void {
-    this.#peers = null;
+    this.#stalePeers();
     this.topics.stop();
     if (this.#retryTimer !== null) clearTimeout(this.#retryTimer);
     this.#setState("disabled", reason);
@@ -170,7 +172,6 @@ export class MeshRuntime {
     try {
       const list = await this.control.listPeers();
       this.#peers = { at: now, list };
-      this.#lastPeers = list;
       return list;
     } catch (error) {
       throw brokerFailure(error, this.slug);
@@ -186,7 +187,7 @@ export class MeshRuntime {
     try {
       return { peers: await this.peers(), live: true };
     } catch {
-      return { peers: this.#lastPeers, live: false };
+      return { peers: this.#peers?.list ?? [], live: false };
     }
   }
 
@@ -210,7 +211,7 @@ export class MeshRuntime {
 
   /** Drops cached peer and roster lists (after a peer event or a moderation action). */
   invalidate(): void {
-    this.#peers = null;
+    this.#stalePeers();
     this.#members = null;
   }
 
@@ -238,6 +239,10 @@ export class MeshRuntime {
     } catch (error) {
       this.#log.warn({ err: error instanceof Error ? error.message : String(error) }, "closing failed");
     }
+  }
+
+  #stalePeers(): void {
+    if (this.#peers !== null) this.#peers.at = 0;
   }
 
   #setState(state: MeshConnectionState, lastError: string | null): void {
