@@ -229,6 +229,9 @@ describe("channel notifications", () => {
   it("starts the daemon again when it dies under the server, and pushes what arrived meanwhile", async () => {
     const mcp = await mcpFor();
     await mcp.following();
+    // The stream has read something before the kill (its position alone is covered in events.test.ts).
+    await mesh.bob.runJson(["send", "alice", "before alice's daemon dies"]);
+    await mcp.waitForChannel("before alice's daemon dies", 30_000);
     const before = (await daemonOf(mesh.alice).call("version", {})).pid;
     process.kill(before, "SIGKILL");
     await waitUntil(() => mcp.stderr.includes("daemon connection lost"), {
