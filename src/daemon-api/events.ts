@@ -3,6 +3,7 @@
  * and {@link followEvents}, which survives daemon restarts by resuming with `Last-Event-ID`. The HTTP
  * transport is {@link DaemonClient.stream}.
  */
+import { on } from "node:events";
 import type { IncomingMessage } from "node:http";
 import { DaemonUnavailableError, type DaemonClient } from "./client.js";
 import { setTimeout as delay } from "node:timers/promises";
@@ -45,11 +46,15 @@ export async function* daemonEvents(
     throw err;
   }
   res.setEncoding("utf8");
+  // Read from the moment the stream opens: a daemon that dies while `onOpen` runs must not take with it
+  // the bytes already received (a destroyed response drops its buffer), among them the position block.
+  const chunks = on(res, "data", { close: ["end", "close"] }) as AsyncIterableIterator<[string]>;
   if (options.onOpen) {
     try {
       await options.onOpen();
     } catch (err) {
       res.destroy();
+      await chunks.return?.();
       throw err;
     }
   }
@@ -59,7 +64,7 @@ export async function* daemonEvents(
   let event = "message";
   let data: string[] = [];
   try {
-    for await (const chunk of res as AsyncIterable<string>) {
+    for await (const [chunk] of chunks) {
       buffer += chunk;
       let newline: number;
       while ((newline = buffer.search(/\r?\n/)) >= 0) {

@@ -32,12 +32,14 @@ function listen(handler: Handler): Promise<void> {
 }
 
 /**
- * A daemon whose event stream sends `first` and ends (it went away), then answers every resumed stream
- * with `resumed(Last-Event-ID)`. Returns the Last-Event-ID of each request, in order.
+ * A daemon whose event stream sends `first` and ends (it went away; with `crash`, mid-response), then
+ * answers every resumed stream with `resumed(Last-Event-ID)`. Returns the Last-Event-ID of each request,
+ * in order.
  */
 async function eventStreams(
   first: string,
   resumed: (last: string) => string,
+  crash = false,
 ): Promise<Array<string | undefined>> {
   const lastIds: Array<string | undefined> = [];
   await listen((req, res) => {
@@ -45,6 +47,7 @@ async function eventStreams(
     lastIds.push(typeof last === "string" ? last : undefined);
     res.writeHead(200, { "Content-Type": "text/event-stream" });
     if (typeof last === "string") res.write(resumed(last));
+    else if (crash) res.write(first, () => res.socket?.destroy());
     else res.end(first);
   });
   return lastIds;
@@ -204,6 +207,38 @@ describe("DaemonClient", () => {
     for await (const event of followEvents(new DaemonClient({ socketPath: socket }), {
       signal: controller.signal,
       retryMs: 10,
+    })) {
+      events.push(event);
+      controller.abort();
+    }
+    expect(events).toEqual([{ id: "42", event: "message", data: { after: "41" } }]);
+    expect(lastIds).toEqual([undefined, "41"]);
+  });
+
+  it("keeps the position it received when the daemon dies while the stream's onOpen still runs", async () => {
+    const lastIds = await eventStreams(
+      ": connected\n\nid: 41\n\n",
+      (last) => `id: 42\nevent: message\ndata: {"after":"${last}"}\n\n`,
+      true,
+    );
+    // The first stream's response, to wait in onOpen until the daemon's death has reached it.
+    const responses: IncomingMessage[] = [];
+    const client = new DaemonClient({ socketPath: socket });
+    const open = client.stream.bind(client);
+    client.stream = async (options) => {
+      const res = await open(options);
+      responses.push(res);
+      return res;
+    };
+    const controller = new AbortController();
+    const events: DaemonEvent[] = [];
+    for await (const event of followEvents(client, {
+      signal: controller.signal,
+      retryMs: 10,
+      onOpen: async (resumed) => {
+        const res = responses.at(-1);
+        if (!resumed && res && !res.destroyed) await new Promise((done) => res.once("close", done));
+      },
     })) {
       events.push(event);
       controller.abort();
