@@ -386,11 +386,13 @@ export interface Harness {
 /** A daemon on temp files with a fake broker behind every connection. */
 export async function startHarness(
   meshes: TestMesh[] = [makeMesh("alpha")],
-  options: { watchConfig?: boolean } = {},
+  options: { watchConfig?: boolean; members?: (meshes: TestMesh[]) => MemberEntry[] } = {},
 ): Promise<Harness> {
   const dir = mkdtempSync(join(tmpdir(), "cm-daemon-"));
   saveConfig({ version: 1, meshes: meshes.map((m) => m.config) }, join(dir, "config.json"));
   const broker = new FakeBroker();
+  // The roster the broker has when the daemon first connects.
+  broker.members = options.members?.(meshes) ?? [];
   const build = async (): Promise<{ daemon: Daemon; app: DaemonApp }> => {
     const daemon = await Daemon.open({
       paths: {

@@ -103,6 +103,14 @@ export class MeshRuntime {
       this.#setState("connected", null);
       this.#log.info({}, "broker connected");
       void this.topics.sync();
+      // Names resolve against the last roster seen while the broker is unreachable: keep one from the
+      // first connect on, not only once something listed the members.
+      if (this.#members === null && this.#deps.loadRoster(this.meshId) === null) {
+        this.control.listMembers().then(
+          (list) => this.#deps.saveRoster(this.meshId, list),
+          () => undefined,
+        );
+      }
     });
     this.topics.start(this.#deps.topicSealPollMs ?? TOPIC_SEAL_POLL_MS);
     this.control.on("disconnected", (info: DisconnectInfo) => {
