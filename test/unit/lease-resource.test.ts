@@ -36,6 +36,11 @@ describe("leasesOverlap", () => {
     ["r:src/a.ts", "r:src/b.ts", false],
     ["branch:r:main", "branch:r:main-2", false],
     ["q:src/", "r:src/", false],
+    // The repository's root holds every path in it, not its branches or another repository's paths.
+    ["r:", "r:src/db/a.ts", true],
+    ["r:", "r:README.md", true],
+    ["r:", "branch:r:main", false],
+    ["r:", "r2:src/", false],
   ])("%s and %s: %s", (a, b, expected) => {
     expect(leasesOverlap(a, b)).toBe(expected);
     expect(leasesOverlap(b, a)).toBe(expected);

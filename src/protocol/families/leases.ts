@@ -14,15 +14,15 @@ const Resource = z.string().min(1).max(LEASE_RESOURCE_MAX_CHARS);
 const TtlMs = z.number().int().min(LEASE_TTL_MIN_MS).max(LEASE_TTL_MAX_MS);
 
 /**
- * Whether two resources overlap: equal, or one is a prefix of the other ending at a `/` boundary (the
- * prefix ends with `/`, or the longer one goes on with `/`), so `r:src/` and `r:src` both overlap
- * `r:src/db/a.ts`, while `r:src` does not overlap `r:srcs/a.ts`.
+ * Whether two resources overlap: equal, or one is a prefix of the other ending at a boundary (the prefix
+ * ends with `/`, or with the `:` of a repository's root `r:`, or the longer one goes on with `/`), so
+ * `r:`, `r:src/` and `r:src` all overlap `r:src/db/a.ts`, while `r:src` does not overlap `r:srcs/a.ts`.
  */
 export function leasesOverlap(a: string, b: string): boolean {
   if (a === b) return true;
   const [short, long] = a.length < b.length ? [a, b] : [b, a];
   if (!long.startsWith(short)) return false;
-  return short.endsWith("/") || long[short.length] === "/";
+  return short.endsWith("/") || short.endsWith(":") || long[short.length] === "/";
 }
 
 export const LeaseAcquireFrame = z.object({
