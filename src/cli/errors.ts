@@ -103,12 +103,17 @@ const USAGE_CODES = new Set([
   "in_flight",
   "confirmation_required",
   "port_in_use",
-  "payload_too_large",
   "claude_not_found",
 ]);
 
 /** Refusals that are an outcome, not bad input: exit 1 whatever the HTTP status (cli.md, tasks and leases). */
-const OUTCOME_CODES = new Set(["task_not_claimable", "task_not_found", "lease_held", "limit"]);
+const OUTCOME_CODES = new Set([
+  "task_not_claimable",
+  "task_already_done",
+  "task_not_found",
+  "lease_held",
+  "limit",
+]);
 
 /** For codes not listed above: the daemon's and broker's HTTP status says which family it is. */
 function exitCodeForStatus(status: number): ExitCode {

@@ -126,7 +126,7 @@ export const SCHEMAS = {
     at: z.number().positive().optional(),
   }),
   status: MeshOnly,
-  setSummary: z.object({ summary: z.string().max(SUMMARY_MAX_CHARS * 4), mesh: Mesh.optional() }),
+  setSummary: z.object({ summary: z.string().max(SUMMARY_MAX_CHARS), mesh: Mesh.optional() }),
   joinGroup: Group,
   leaveGroup: Group.omit({ role: true }),
   send: z.object({

@@ -126,6 +126,16 @@ describe("version, health, sessions", () => {
   it("refuses bad input with a specific error", async () => {
     const res = await h.request("POST", "/v1/sessions/register", { body: { pid: "x", session_id: "s" } });
     expect(res).toMatchObject({ status: 400, body: { error: "invalid_request" } });
+    // The field and the limit it broke, in words (the CLI prints them as they are).
+    const summary = await h.request("POST", "/v1/summary", { body: { summary: "s".repeat(1_025) } });
+    expect(summary).toMatchObject({
+      status: 400,
+      body: { error: "invalid_request", message: "summary is too long: at most 1,024 characters" },
+    });
+    const tags = await h.request("POST", "/v1/tasks", { body: { title: "t", tags: ["x".repeat(65)] } });
+    expect(tags.body).toMatchObject({ message: "tags[0] is too long: at most 64 characters" });
+    const title = await h.request("POST", "/v1/tasks", { body: { title: "" } });
+    expect(title.body).toMatchObject({ message: "title is empty" });
     expect((await h.request("GET", "/v1/nope")).status).toBe(404);
     expect((await h.request("PUT", "/v1/send")).status).toBe(405);
   });

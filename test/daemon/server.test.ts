@@ -92,7 +92,7 @@ describe("unix socket transport", () => {
       {},
       JSON.stringify({ message: "x".repeat(70_000) }),
     );
-    expect(big).toMatchObject({ status: 413, body: { error: "payload_too_large" } });
+    expect(big).toMatchObject({ status: 413, body: { error: "too_large" } });
   });
 
   it("streams events with the SSE content type", async () => {

@@ -115,7 +115,10 @@ function suite(kind: "sqlite" | "postgres"): void {
     for (const extra of [[], ["--no-daemon"]]) {
       const lost = await alice.run(["task", "claim", id, "--json", ...extra]);
       expect(lost.code).toBe(1);
-      expect(errorOf(lost).code).toBe("task_not_claimable");
+      expect(errorOf(lost)).toMatchObject({
+        code: "task_not_claimable",
+        message: expect.stringContaining("claimed by bob"),
+      });
     }
     const forbidden = await carol.run(["task", "complete", id, "--no-daemon", "--json"]);
     expect(forbidden.code).toBe(3);
@@ -130,8 +133,22 @@ function suite(kind: "sqlite" | "postgres"): void {
     expect(done.tasks.find((t) => t.id === id)).toMatchObject({ title: SECRET_TITLE, result: SECRET_RESULT });
     const info = await alice.runJson<{ tasks: { done: number } }>(["info"]);
     expect(info.tasks.done).toBeGreaterThanOrEqual(1);
+    // A done task keeps its result: another one given later is refused, the same one again is a retry.
+    const again = await alice.run(["task", "complete", id, "--result", "a later result", "--json"]);
+    expect(again.code).toBe(1);
+    expect(errorOf(again)).toMatchObject({
+      code: "task_already_done",
+      message: expect.stringContaining(SECRET_RESULT),
+    });
+    expect((await bob.run(["task", "complete", id, "--result", SECRET_RESULT])).code).toBe(0);
     const human = await alice.run(["task", "list", "--assignee", "bob"]);
     expect(human.stdout).toContain(SECRET_TITLE);
+    expect(human.stdout).toMatch(/ASSIGNEE/);
+    // An assignee must be someone in the mesh: a typo is refused with the candidates.
+    const typo = await alice.run(["task", "create", "nobody's", "--assign", "bbo", "--json"]);
+    expect(typo.code).toBe(2);
+    expect(errorOf(typo)).toMatchObject({ code: "unknown_target" });
+    expect(JSON.stringify(errorOf(typo))).toContain("bob");
   });
 
   it("of 20 concurrent `task claim` exactly one wins; the others exit 1 with task_not_claimable", async () => {

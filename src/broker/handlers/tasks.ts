@@ -78,11 +78,17 @@ export const taskHandlers: TaskHandlers = {
         claimed ? [auditEntry(presence.meshId, actor(presence), "task.claimed", claimed.id)] : [],
     );
     if (!task) {
-      conn.error(
-        frame,
-        ErrorCode.taskNotClaimable,
-        `task ${frame.taskId} cannot be claimed: it is already claimed or done, or there is no such task`,
-      );
+      // Read after the refused claim: says why, as of now (who holds it, or that it is done or unknown).
+      const now = await ctx.store.getTask(presence.meshId, frame.taskId);
+      const why =
+        now === null
+          ? "there is no such task in this mesh"
+          : now.status === "done"
+            ? "it is done"
+            : now.status === "claimed"
+              ? `it is claimed by ${now.claimedByName ?? "another member"}`
+              : "try again";
+      conn.error(frame, ErrorCode.taskNotClaimable, `task ${frame.taskId} cannot be claimed: ${why}`);
       return;
     }
     conn.reply(frame, await listAfter(ctx, presence, task));

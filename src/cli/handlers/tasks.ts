@@ -61,6 +61,7 @@ export async function taskList(ctx: Context<typeof TASK_LIST_FLAGS>): Promise<vo
         { header: "PRIORITY" },
         { header: "TITLE" },
         { header: "BY" },
+        { header: "ASSIGNEE" },
         { header: "CLAIMED BY" },
       ],
       tasks.map((t) => [
@@ -73,6 +74,7 @@ export async function taskList(ctx: Context<typeof TASK_LIST_FLAGS>): Promise<vo
         t.priority,
         t.title + (t.result ? c.dim(` → ${t.result}`) : ""),
         t.created_by,
+        t.assignee ?? "",
         t.claimed_by ?? "",
       ]),
       "no tasks",

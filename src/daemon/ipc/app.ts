@@ -224,8 +224,37 @@ export function errorResponse(error: unknown): { status: number; body: unknown }
 /** Validates a JSON body (or query object) against `schema`; a mismatch is 400 `invalid_request`. */
 export function parseInput<T, I>(schema: z.ZodType<T, I>, input: unknown): T {
   const parsed = schema.safeParse(input ?? {});
-  if (!parsed.success) {
-    throw new LocalError("invalid_request", describeZodError(parsed.error), "see src/daemon-api/schemas.ts");
-  }
+  if (!parsed.success) throw new LocalError("invalid_request", describeInputError(parsed.error));
   return parsed.data;
+}
+
+/**
+ * The first problem of a request in words a person can act on: which field (`tags[0]`), and the limit it
+ * broke, as the schema states it (`tags[0] is too long: at most 64 characters`).
+ */
+export function describeInputError(error: z.ZodError): string {
+  const issue = error.issues[0];
+  if (!issue) return "invalid request";
+  const field =
+    issue.path.length === 0
+      ? "the request"
+      : issue.path
+          .map((part, i) =>
+            typeof part === "number" ? `[${part}]` : i === 0 ? String(part) : `.${String(part)}`,
+          )
+          .join("");
+  if (issue.code === "too_big" || issue.code === "too_small") {
+    const big = issue.code === "too_big";
+    const limit = Number(big ? issue.maximum : issue.minimum);
+    const bound = `${big ? "at most" : "at least"} ${limit.toLocaleString("en-US")}`;
+    if (issue.origin === "string") {
+      if (!big && limit === 1) return `${field} is empty`;
+      return `${field} is too ${big ? "long" : "short"}: ${bound} characters`;
+    }
+    if (issue.origin === "array" || issue.origin === "set") {
+      return `${field} has too ${big ? "many" : "few"} items: ${bound}`;
+    }
+    return `${field} must be ${bound}`;
+  }
+  return describeZodError(error);
 }

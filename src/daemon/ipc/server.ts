@@ -164,7 +164,11 @@ async function readJsonBody(req: IncomingMessage): Promise<unknown> {
   for await (const chunk of req as AsyncIterable<Buffer>) {
     size += chunk.length;
     if (size > MAX_HTTP_BODY) {
-      throw new LocalError("payload_too_large", `request body over ${MAX_HTTP_BODY} bytes`, "send less");
+      throw new LocalError(
+        "too_large",
+        `the request is over the daemon's limit of ${MAX_HTTP_BODY.toLocaleString("en-US")} bytes`,
+        "shorten it; long content goes in a shared file (`claudemesh file share`)",
+      );
     }
     chunks.push(chunk);
   }
