@@ -62,6 +62,25 @@ describe("kill -9 and restart on the same data dir", () => {
     await receiver.close();
   });
 
+  it("a group a member joined before the crash still routes to it, offline, after the restart", async () => {
+    const member = await connectMember(broker().url, mesh.meshId, bob, {
+      capabilities: ["client_ack", "ok_replies"],
+    });
+    expect(await member.request({ type: "join_group", name: "ops" })).toMatchObject({ type: "ok" });
+    await broker().kill9();
+    await member.closed;
+    await broker().restart();
+
+    // Bob is offline: the group resolves from what the broker saved for him.
+    const sender = await connectMember(broker().url, mesh.meshId, alice);
+    const sent = await sender.sendMessage({ targetSpec: "@ops", ciphertext: "b3Bz", bodyVersion: 1 });
+    expect(sent).toMatchObject({ queued: true });
+    const receiver = await AppClient.connect(broker().url, mesh.meshId, bob);
+    expect((await receiver.waitFor(sent.messageId as string)).text).toBe("ops");
+    sender.close();
+    await receiver.close();
+  });
+
   it("a graceful stop closes sockets with 1001 `shutting down` and /health answers after restart", async () => {
     const peer = await connectMember(broker().url, mesh.meshId, alice);
     await broker().stop();

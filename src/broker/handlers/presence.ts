@@ -28,6 +28,7 @@ export const presenceHandlers: PresenceHandlers = {
   async set_summary({ ctx, conn, presence }, frame) {
     presence.summary = frame.summary.slice(0, SUMMARY_MAX_CHARS);
     await ctx.store.updatePresence(presence.id, { summary: presence.summary });
+    await ctx.presence.saveState(presence);
     conn.ok(frame);
   },
 
@@ -41,6 +42,7 @@ export const presenceHandlers: PresenceHandlers = {
     const changed = presence.visible !== frame.visible;
     presence.visible = frame.visible;
     await ctx.store.updatePresence(presence.id, { visible: frame.visible });
+    await ctx.presence.saveState(presence);
     conn.reply(frame, { type: "ack", id: frame._reqId ?? "", messageId: "", queued: false });
     if (!changed) return;
     ctx.presence.announceVisibility(presence, frame.visible);
@@ -51,6 +53,7 @@ export const presenceHandlers: PresenceHandlers = {
     const { type: _type, _reqId, ...profile } = frame;
     presence.profile = { ...presence.profile, ...profile };
     await ctx.store.updatePresence(presence.id, { profile: presence.profile });
+    await ctx.presence.saveState(presence);
     conn.reply(frame, { type: "ack", id: _reqId ?? "", messageId: "", queued: false });
   },
 
@@ -63,12 +66,14 @@ export const presenceHandlers: PresenceHandlers = {
     const rest = presence.groups.filter((g) => g.name !== frame.name);
     presence.groups = [...rest, frame.role ? { name: frame.name, role: frame.role } : { name: frame.name }];
     await ctx.store.updatePresence(presence.id, { groups: presence.groups });
+    await ctx.presence.saveState(presence);
     conn.ok(frame);
   },
 
   async leave_group({ ctx, conn, presence }, frame) {
     presence.groups = presence.groups.filter((g) => g.name !== frame.name);
     await ctx.store.updatePresence(presence.id, { groups: presence.groups });
+    await ctx.presence.saveState(presence);
     conn.ok(frame);
   },
 

@@ -338,7 +338,7 @@ export class PresenceService {
     }
     this.ctx.metrics.connectionsActive.inc({}, -1);
     const released = await this.ctx.store.releaseClaims(p.id);
-    await this.saveState(p);
+    await this.saveState(p, true);
     if (deliberate) {
       await this.evict(p);
     } else if (p.lease === "online") {
@@ -361,7 +361,7 @@ export class PresenceService {
       socket.close(code, reason);
     }
     const released = await this.ctx.store.releaseClaims(p.id);
-    await this.saveState(p);
+    await this.saveState(p, true);
     await this.evict(p, opts.announce);
     this.ctx.delivery.offerRecipients(released);
   }
@@ -382,17 +382,22 @@ export class PresenceService {
     }
   }
 
-  private async saveState(p: Presence): Promise<void> {
+  /**
+   * Saves what a member's control-plane presence set (groups, summary, name, profile, visibility) as the
+   * member's saved state, which routing reads while it is offline and its next hello restores. Written on
+   * every change, not only when the presence ends: a node that stops or dies must not take a group
+   * membership with it. Only the presence's end adds its message counts to the member's.
+   */
+  async saveState(p: Presence, ended = false): Promise<void> {
     if (p.peerRole !== "control-plane") return;
     const member = await this.ctx.store.getMember(p.memberId);
     const prev = member?.saved?.stats ?? { messagesIn: 0, messagesOut: 0, toolCalls: 0, errors: 0 };
+    if (!ended) {
+      await this.ctx.store.saveMemberState(p.memberId, { ...this.#savedFields(p), stats: prev });
+      return;
+    }
     const saved: SavedState = {
-      groups: p.groups,
-      summary: p.summary,
-      displayName: p.displayName,
-      profile: p.profile ?? undefined,
-      visible: p.visible,
-      lastSeenAt: Date.now(),
+      ...this.#savedFields(p),
       stats: {
         messagesIn: prev.messagesIn + (p.stats?.messagesIn ?? 0),
         messagesOut: prev.messagesOut + (p.stats?.messagesOut ?? 0),
@@ -401,6 +406,17 @@ export class PresenceService {
       },
     };
     await this.ctx.store.saveMemberState(p.memberId, saved);
+  }
+
+  #savedFields(p: Presence): Omit<SavedState, "stats"> {
+    return {
+      groups: p.groups,
+      summary: p.summary,
+      displayName: p.displayName,
+      profile: p.profile ?? undefined,
+      visible: p.visible,
+      lastSeenAt: Date.now(),
+    };
   }
 
   /** Applies a status write (§3.3) and re-offers deliveries when the member became more available. */
