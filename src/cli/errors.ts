@@ -133,7 +133,6 @@ export function exitCodeFor(code: string): ExitCode {
 
 const DEFAULT_HINTS: Record<string, string> = {
   unauthorized: "check that you are still a member of this mesh (`claudemesh whoami`)",
-  forbidden: "only the mesh owner or an admin can do this",
   revoked: "you were removed from this mesh; ask its owner for a new invite",
   banned: "you were removed from this mesh; ask its owner for a new invite",
   timestamp_skew: "fix this machine's clock (enable NTP), then retry",

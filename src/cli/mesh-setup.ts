@@ -109,6 +109,16 @@ export async function createMeshAsOwner(f: {
     ownerPubkey: owner.publicKey,
     ownerSecretKey: owner.secretKey,
     ownerDisplayName: displayName,
+  }).catch((err: unknown) => {
+    if (err instanceof BrokerHttpError && err.code === "unauthorized") {
+      throw new CliError(
+        err.code,
+        err.message,
+        "use the admin token the broker printed on its first start, kept in `<its data dir>/admin-token` (any node of a cluster takes it)",
+        ExitCode.auth,
+      );
+    }
+    throw err;
   });
   const mesh: MeshConfig = {
     mesh_id: created.mesh_id,

@@ -67,6 +67,7 @@ describe("mesh create, invite, join", () => {
     const result = await bob.run(["mesh", "create", "x", "--broker", broker.url, "--admin-token", "nope"]);
     expect(result.code).toBe(3);
     expect(result.stderr.trim().split("\n")).toHaveLength(1);
+    expect(result.stderr).toContain("admin-token");
   });
 
   it("invites and joins, with the documented --json fields", async () => {
