@@ -9,7 +9,7 @@ import type { Identity } from "../crypto/index.js";
 import { encryptedTopicOf } from "../client/index.js";
 import { loadConfig, meshBrokerUrls, type Config, type MeshConfig } from "../host/config.js";
 import type { BrokerStatusEvent } from "../daemon-api/contract.js";
-import { Capability, MemberEntry, PushFrame } from "../protocol/index.js";
+import { Capability, MemberEntry, PresenceStatus, PushFrame } from "../protocol/index.js";
 import { watchConfigFile, type ConfigWatch } from "./config-watch.js";
 import { EventHub } from "./events.js";
 import { decryptionKeys, InboxReceiver } from "./inbox/receive.js";
@@ -264,6 +264,12 @@ export class Daemon {
         return parsed.success ? parsed.data : null;
       },
       saveRoster: (meshId, members) => this.outbox.store.cacheRoster(meshId, members),
+      loadStatus: (meshId) => {
+        const kept = this.outbox.store.memberStatus(meshId);
+        const status = PresenceStatus.safeParse(kept?.status);
+        return kept && status.success ? { status: status.data, source: "manual", at: kept.at } : null;
+      },
+      saveStatus: (meshId, wanted) => this.outbox.store.saveMemberStatus(meshId, wanted.status, wanted.at),
       onTopicKey: (m, topicId) => this.#releaseHeld(m, topicId),
       ...(this.#options.topicSealPollMs === undefined
         ? {}

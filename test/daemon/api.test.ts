@@ -590,6 +590,18 @@ describe("peers, presence, moderation, meshes", () => {
     expect(h.broker.control().statuses).toEqual([{ status: "dnd", source: "manual" }]);
   });
 
+  it("keeps the member's own status across a daemon restart and sets it again on connect", async () => {
+    await h.request("POST", "/v1/status", { body: { status: "dnd" } });
+    await h.restart();
+    await waitUntil(() => h.broker.control().statuses.length > 0);
+    expect(h.broker.control().statuses).toEqual([{ status: "dnd", source: "manual" }]);
+    const shown = await h.request<{ statuses: Array<{ status: string; source: string }> }>(
+      "GET",
+      "/v1/status",
+    );
+    expect(shown.body.statuses).toEqual([expect.objectContaining({ status: "dnd", source: "manual" })]);
+  });
+
   it("disables a banned mesh, reports it in health and refuses routes for it", async () => {
     h.broker.control().terminate({
       code: 4002,

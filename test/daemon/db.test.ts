@@ -16,10 +16,14 @@ beforeEach(() => {
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-/** Turns a file written by the current runner into what the earlier one left: tables and a count. */
-function asBeforeTheSharedRunner(path: string, userVersion: number): void {
+/**
+ * Turns a file written by the current runner into what the earlier one left: tables and a count, without
+ * the tables of steps added since (`later`).
+ */
+function asBeforeTheSharedRunner(path: string, userVersion: number, later: string[] = []): void {
   const db = new Database(path);
   db.exec("DROP TABLE schema_migrations");
+  for (const table of later) db.exec(`DROP TABLE ${table}`);
   db.pragma(`user_version = ${userVersion}`);
   db.close();
 }
@@ -46,7 +50,7 @@ describe("daemon databases from before the shared migration runner", () => {
     const first = await OutboxStore.open(path);
     first.cacheRoster("mesh-1", [{ pubkey: "a".repeat(64), name: "ada" }], 1_000);
     first.close();
-    asBeforeTheSharedRunner(path, 1);
+    asBeforeTheSharedRunner(path, 1, ["member_status"]);
 
     const reopened = await OutboxStore.open(path);
     try {
@@ -54,10 +58,14 @@ describe("daemon databases from before the shared migration runner", () => {
     } finally {
       reopened.close();
     }
+    // The counted step is not re-run; the step added since (the member's status) is applied.
     expect(tablesAndRecords(path)).toEqual({
-      tables: ["outbox", "roster_cache", "schema_migrations", "sqlite_sequence"],
-      records: [{ version: 1, name: "initial" }],
-      userVersion: 1,
+      tables: ["member_status", "outbox", "roster_cache", "schema_migrations", "sqlite_sequence"],
+      records: [
+        { version: 1, name: "initial" },
+        { version: 2, name: "member status" },
+      ],
+      userVersion: 2,
     });
   });
 
@@ -110,11 +118,11 @@ describe("daemon databases from before the shared migration runner", () => {
   it("a file counting more steps than this version has is refused as newer, not opened", async () => {
     const path = join(dir, "outbox.db");
     (await OutboxStore.open(path)).close();
-    asBeforeTheSharedRunner(path, 2);
+    asBeforeTheSharedRunner(path, 3);
 
     await expect(OutboxStore.open(path)).rejects.toMatchObject({
       code: "database_too_new",
-      message: `the daemon database ${path} was written by a newer claudemesh: it records schema version 2; this version knows 1`,
+      message: `the daemon database ${path} was written by a newer claudemesh: it records schema version 3; this version knows 2`,
     });
   });
 });

@@ -12,7 +12,7 @@ import type { MemberEntry, PeerEntry, PushFrame } from "../../protocol/index.js"
 import { LocalError, brokerFailure } from "../ipc/errors.js";
 import type { BrokerLink, LinkFactory } from "../links.js";
 import { controlLinkOptions } from "./link-options.js";
-import { StatusKeeper } from "./wanted-status.js";
+import { StatusKeeper, type WantedStatus } from "./wanted-status.js";
 import { TOPIC_SEAL_POLL_MS, TopicKeyring } from "../../client/topic-keyring.js";
 
 /** How long a fetched peer list is reused (peer events clear it earlier). */
@@ -32,6 +32,9 @@ export interface MeshRuntimeDeps {
   /** Last roster persisted for this mesh, for resolving names while the broker is unreachable. */
   loadRoster: (meshId: string) => MemberEntry[] | null;
   saveRoster: (meshId: string, members: MemberEntry[]) => void;
+  /** The status the member set by hand in this mesh, kept across daemon restarts. */
+  loadStatus?: (meshId: string) => WantedStatus | null;
+  saveStatus?: (meshId: string, wanted: WantedStatus) => void;
   /** A topic key is now held: pushes kept for want of it can be opened. */
   onTopicKey?: (mesh: MeshRuntime, topicId: string) => void;
   /** How often key holders poll `topic_pending_seals` (§5.4). @default 30 s */
@@ -65,7 +68,10 @@ export class MeshRuntime {
     this.#deps = deps;
     this.#log = deps.logger.child({ component: "mesh", mesh: config.slug });
     this.control = deps.factory(controlLinkOptions(config, deps.logger));
-    this.status = new StatusKeeper(this.control, this.#log);
+    this.status = new StatusKeeper(this.control, this.#log, {
+      kept: deps.loadStatus?.(config.mesh_id) ?? null,
+      keep: (wanted) => deps.saveStatus?.(config.mesh_id, wanted),
+    });
     this.topics = new TopicKeyring({
       link: this.control,
       meshId: config.mesh_id,

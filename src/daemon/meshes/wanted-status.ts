@@ -32,9 +32,21 @@ export class StatusKeeper {
   readonly #log: Logger;
   readonly #wanted: Partial<Record<WantedSource, WantedStatus>> = {};
 
-  constructor(link: StatusLink, log: Logger) {
+  readonly #keep: ((wanted: WantedStatus) => void) | undefined;
+
+  /**
+   * `kept`: a manual status recorded before (the daemon's last run), applied on the first connect;
+   * `keep`: told each manual status recorded, to keep it for the next run.
+   */
+  constructor(
+    link: StatusLink,
+    log: Logger,
+    persisted: { kept?: WantedStatus | null; keep?: (wanted: WantedStatus) => void } = {},
+  ) {
     this.#link = link;
     this.#log = log;
+    this.#keep = persisted.keep;
+    if (persisted.kept) this.#wanted.manual = persisted.kept;
     link.on("connected", () => {
       for (const source of ["manual", "hook"] as const) void this.#apply(this.#wanted[source]);
     });
@@ -57,6 +69,7 @@ export class StatusKeeper {
     const held = this.#wanted[wanted.source];
     if (held !== undefined && held.at > wanted.at) return { recorded: false, sent: false };
     this.#wanted[wanted.source] = wanted;
+    if (wanted.source === "manual") this.#keep?.(wanted);
     if (wanted.source === "manual" && this.#wanted.hook !== undefined && this.#wanted.hook.at < wanted.at) {
       // A later manual write replaces what a hook said before it (on the broker as well).
       delete this.#wanted.hook;

@@ -82,6 +82,15 @@ const MIGRATIONS: readonly Migration[] = [
      updated_at INTEGER NOT NULL
    );`,
   },
+  {
+    version: 2,
+    name: "member status",
+    sql: `CREATE TABLE member_status (
+     mesh_id TEXT PRIMARY KEY,
+     status TEXT NOT NULL,
+     at INTEGER NOT NULL
+   );`,
+  },
 ];
 
 const COLUMNS =
@@ -244,6 +253,22 @@ export class OutboxStore {
          ON CONFLICT (mesh_id) DO UPDATE SET members = excluded.members, updated_at = excluded.updated_at`,
       )
       .run(meshId, JSON.stringify(members), now);
+  }
+
+  /** The status the member last set by hand in a mesh (`claudemesh status`), kept across restarts. */
+  memberStatus(meshId: string): { status: string; at: number } | null {
+    const row = this.#db.prepare(`SELECT status, at FROM member_status WHERE mesh_id = ?`).get(meshId) as
+      { status: string; at: number } | undefined;
+    return row ?? null;
+  }
+
+  saveMemberStatus(meshId: string, status: string, at: number): void {
+    this.#db
+      .prepare(
+        `INSERT INTO member_status (mesh_id, status, at) VALUES (?, ?, ?)
+         ON CONFLICT (mesh_id) DO UPDATE SET status = excluded.status, at = excluded.at`,
+      )
+      .run(meshId, status, at);
   }
 
   close(): void {
