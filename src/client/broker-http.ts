@@ -9,7 +9,10 @@
 import { sign } from "../crypto/index.js";
 import { meshCreateCanonical } from "../protocol/canonical.js";
 import { WS_PATH } from "../protocol/constants.js";
+import type { InviteList, InviteRevocation } from "../protocol/invites.js";
 import { signHttpRequest } from "./signing.js";
+
+export type { InviteList, InviteRevocation, InviteSummary } from "../protocol/invites.js";
 
 /** The broker answered with an error status; `code` is its `error` field (`unauthorized`, `expired`, …). */
 export class BrokerHttpError extends Error {
@@ -257,25 +260,62 @@ export function createMesh(
   });
 }
 
+/** The member key that signs a request (§7.1), and its mesh. */
+export interface SigningMember {
+  meshId: string;
+  pubkey: string;
+  secretKey: string;
+}
+
+/**
+ * The §7.1 headers for each attempt: each node may sit behind its own base path, and a fresh timestamp
+ * keeps a retry from looking like a replay.
+ */
+function signedHeaders(
+  method: string,
+  signer: SigningMember,
+  body = "",
+): (target: string) => Record<string, string> {
+  return (target) =>
+    signHttpRequest({
+      method,
+      target,
+      meshId: signer.meshId,
+      pubkey: signer.pubkey,
+      secretKey: signer.secretKey,
+      body,
+    }).headers;
+}
+
 /** `POST /invites`, signed (§7.1) by the inviting owner/admin member key. */
 export function registerInvite(
   brokerUrl: BrokerUrls,
-  f: { meshId: string; pubkey: string; secretKey: string; invite: InviteRegistration },
+  f: SigningMember & { invite: InviteRegistration },
   options: RequestOptions = {},
 ): Promise<{ ok: true }> {
   const body = JSON.stringify(f.invite);
-  // Signed per attempt: each node may sit behind its own base path, and a fresh timestamp keeps a
-  // retry from looking like a replay.
-  const headers = (target: string) =>
-    signHttpRequest({
-      method: "POST",
-      target,
-      meshId: f.meshId,
-      pubkey: f.pubkey,
-      secretKey: f.secretKey,
-      body,
-    }).headers;
-  return call(brokerUrl, "POST", "/invites", { ...options, body, headers });
+  return call(brokerUrl, "POST", "/invites", { ...options, body, headers: signedHeaders("POST", f, body) });
+}
+
+/** `GET /invites`, signed by an owner/admin member key: every invite of its mesh, newest first. */
+export function listInvites(
+  brokerUrl: BrokerUrls,
+  signer: SigningMember,
+  options: RequestOptions = {},
+): Promise<InviteList> {
+  return call(brokerUrl, "GET", "/invites", { ...options, headers: signedHeaders("GET", signer) });
+}
+
+/** `POST /invites/:code/revoke`, signed by an owner/admin member key; revoking twice changes nothing. */
+export function revokeInvite(
+  brokerUrl: BrokerUrls,
+  f: SigningMember & { code: string },
+  options: RequestOptions = {},
+): Promise<InviteRevocation> {
+  return call(brokerUrl, "POST", `/invites/${encodeURIComponent(f.code)}/revoke`, {
+    ...options,
+    headers: signedHeaders("POST", f),
+  });
 }
 
 /** `GET /invites/:code` — never consumes a use. */

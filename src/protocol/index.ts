@@ -6,4 +6,5 @@ export * from "./frames.js";
 export * from "./targets.js";
 export * from "./canonical.js";
 export * from "./invite-link.js";
+export * from "./invites.js";
 export * from "./broker-urls.js";

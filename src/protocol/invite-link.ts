@@ -225,7 +225,10 @@ function parseTls(params: URLSearchParams): boolean {
   throw new InviteLinkError(`invite link has tls=${value}; expected tls=0 or no tls parameter`);
 }
 
-function parseCustomScheme(head: string, secret: Uint8Array): InviteLink {
+/** A link's parts before its `#secret`. */
+type LinkHead = Omit<InviteLink, "secret">;
+
+function parseCustomScheme(head: string): LinkHead {
   const rest = head.slice(INVITE_LINK_PREFIX.length);
   const q = rest.indexOf("?");
   const path = q < 0 ? rest : rest.slice(0, q);
@@ -240,7 +243,7 @@ function parseCustomScheme(head: string, secret: Uint8Array): InviteLink {
   const basePath = normalizeBasePath(segments.slice(1, -1).join("/"));
   const primary = brokerUrl(tls, host, basePath);
   const brokerUrls = brokerList(primary, tls, extraBrokerParams(params));
-  return { brokerUrl: primary, brokerUrls, host, basePath, tls, code, secret };
+  return { brokerUrl: primary, brokerUrls, host, basePath, tls, code };
 }
 
 function extraBrokerParams(params: URLSearchParams): string[] {
@@ -251,7 +254,7 @@ function extraBrokerParams(params: URLSearchParams): string[] {
   return extra;
 }
 
-function parseWebLink(head: string, secret: Uint8Array): InviteLink {
+function parseWebLink(head: string): LinkHead {
   let url: URL;
   try {
     url = new URL(head);
@@ -271,19 +274,40 @@ function parseWebLink(head: string, secret: Uint8Array): InviteLink {
   const code = normalizeCode(match[2] ?? "");
   const primary = brokerUrl(tls, url.host, basePath);
   const brokerUrls = brokerList(primary, tls, extraBrokerParams(url.searchParams));
-  return { brokerUrl: primary, brokerUrls, host: url.host, basePath, tls, code, secret };
+  return { brokerUrl: primary, brokerUrls, host: url.host, basePath, tls, code };
+}
+
+function isLink(lowerCased: string): boolean {
+  return (
+    lowerCased.startsWith(INVITE_LINK_PREFIX) ||
+    lowerCased.startsWith("https://") ||
+    lowerCased.startsWith("http://")
+  );
 }
 
 /** Parses either invite-link form. Throws {@link InviteLinkError} with a message fit for a user. */
 export function parseInviteLink(link: string): InviteLink {
   const trimmed = link.trim();
   const lower = trimmed.toLowerCase();
-  const custom = lower.startsWith(INVITE_LINK_PREFIX);
-  if (!custom && !lower.startsWith("https://") && !lower.startsWith("http://")) {
+  if (!isLink(lower)) {
     throw new InviteLinkError(
       "not an invite link: expected claudemesh://join/<host>/<code>#<secret> or https://<host>/join/<code>#<secret>",
     );
   }
   const { head, secret } = splitSecret(trimmed);
-  return custom ? parseCustomScheme(head, secret) : parseWebLink(head, secret);
+  const parts = lower.startsWith(INVITE_LINK_PREFIX) ? parseCustomScheme(head) : parseWebLink(head);
+  return { ...parts, secret };
+}
+
+/**
+ * The invite code of a bare code (any case) or of either link form, with or without its `#secret` part,
+ * which is neither needed nor checked. Throws {@link InviteLinkError} with a message fit for a user.
+ */
+export function inviteCodeOf(codeOrLink: string): string {
+  const trimmed = codeOrLink.trim();
+  const lower = trimmed.toLowerCase();
+  if (!isLink(lower)) return normalizeCode(trimmed);
+  const hash = trimmed.indexOf("#");
+  const head = hash < 0 ? trimmed : trimmed.slice(0, hash);
+  return (lower.startsWith(INVITE_LINK_PREFIX) ? parseCustomScheme(head) : parseWebLink(head)).code;
 }

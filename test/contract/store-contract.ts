@@ -29,6 +29,7 @@ import { leasesContract } from "./store/leases.js";
 import { auditContract } from "./store/audit.js";
 import { topicsContract } from "./store/topics.js";
 import { filesContract } from "./store/files.js";
+import { invitesContract } from "./store/invites.js";
 import { schedulesContract } from "./store/schedules.js";
 
 export { racingStoresContract, type SharedStores } from "./store/racing.js";
@@ -63,6 +64,7 @@ export function runStoreContract(
 
     lifecycleContract(ctx);
     membersContract(ctx);
+    invitesContract(ctx);
     limitsContract(ctx);
     presencesContract(ctx);
     messagesContract(ctx);

@@ -1,7 +1,7 @@
 /**
- * Mesh creation and invites over the broker's real HTTP API (protocol.md §7.2-§7.4; must-never-happen 55):
- * admin token, signed registration, preview, claim response, forged/expired/used-up invites and the
- * concurrent last use.
+ * Mesh creation and invites over the broker's real HTTP API (protocol.md §7.2-§7.4; must-never-happen 51,
+ * 55): admin token, signed registration, preview, claim response, forged/expired/used-up invites, the
+ * concurrent last use, and listing and revoking invites (owner/admin only, nothing secret listed).
  */
 import { beforeAll, describe, expect, it } from "vitest";
 import { signHttpRequest } from "../../src/client/signing.js";
@@ -9,6 +9,7 @@ import {
   decryptRootKey,
   deriveInviteKeys,
   generateIdentity,
+  sha256Hex,
   sign,
   toHex,
   verify,
@@ -65,6 +66,29 @@ function postInvite(invite: TestInvite, signer: Pick<TestMember, "pubkey" | "sec
 function postClaim(code: string, body: object) {
   return httpJson(broker(), "POST", `/invites/${code}/claim`, { body: JSON.stringify(body) });
 }
+
+/** A request to `path` in `on`'s mesh, signed (§7.1) by `as`. */
+function signedAs(
+  on: Pick<TestMesh, "meshId">,
+  as: Pick<TestMember, "pubkey" | "secretKey">,
+  method: "GET" | "POST",
+  path: string,
+  body?: string,
+) {
+  const signed = signHttpRequest({
+    method,
+    target: path,
+    meshId: on.meshId,
+    pubkey: as.pubkey,
+    secretKey: as.secretKey,
+    body: body ?? "",
+  });
+  return httpJson(broker(), method, path, { body, headers: signed.headers });
+}
+
+const listInvites = (on: TestMesh, as: TestMember = on.owner) => signedAs(on, as, "GET", "/invites");
+const revokeInvite = (on: TestMesh, code: string, as: TestMember = on.owner) =>
+  signedAs(on, as, "POST", `/invites/${code}/revoke`);
 
 describe.concurrent("POST /meshes", () => {
   it("refuses a missing or wrong admin token with 401 unauthorized", async () => {
@@ -275,6 +299,141 @@ describe.concurrent("preview and claim", () => {
     const body = claimBody(invite, generateIdentity(), "once");
     expect((await postClaim(invite.code, body)).status).toBe(200);
     expect(await postClaim(invite.code, body)).toMatchObject({ status: 401, body: { error: "replayed" } });
+  });
+});
+
+describe.concurrent("listing and revoking invites", () => {
+  it("lists every invite of the mesh newest first, with its state, and nothing that opens one", async () => {
+    const own = await createTestMesh(broker(), { ownerName: "olive" });
+    const admin = await addMember(broker(), own, "ann", "admin");
+    const byOwner = await createInvite(broker(), own, own.owner, { maxUses: 2 });
+    const byAdmin = await createInvite(broker(), own, admin, { role: "admin" });
+    await createInvite(broker(), mesh);
+
+    const res = await listInvites(own);
+    expect(res.status).toBe(200);
+    const invites = res.body.invites as Array<Record<string, unknown>>;
+    // Newest first; invites made in the same millisecond in code order.
+    const newestFirst = [...invites].sort(
+      (a, b) => Number(b.created_at) - Number(a.created_at) || String(a.code).localeCompare(String(b.code)),
+    );
+    expect(invites).toEqual(newestFirst);
+    expect(invites).toHaveLength(3);
+    const byCode = new Map(invites.map((i) => [i.code, i]));
+    expect(byCode.get(byAdmin.code)).toEqual({
+      code: byAdmin.code,
+      role: "admin",
+      max_uses: 1,
+      uses: 0,
+      expires_at: byAdmin.registration.expires_at,
+      created_at: expect.any(Number),
+      revoked_at: null,
+      inviter_name: "ann",
+      inviter_pubkey: admin.pubkey,
+      state: "active",
+    });
+    expect(byCode.get(byOwner.code)).toMatchObject({ state: "active", max_uses: 2, inviter_name: "olive" });
+    // The invite ann joined with.
+    expect(invites.find((i) => i.code !== byAdmin.code && i.code !== byOwner.code)).toMatchObject({
+      state: "exhausted",
+      role: "admin",
+      uses: 1,
+      max_uses: 1,
+      inviter_name: "olive",
+      inviter_pubkey: own.owner.pubkey,
+    });
+    for (const invite of [byOwner, byAdmin]) {
+      const r = invite.registration;
+      for (const secret of [
+        r.claim_hash,
+        r.encrypted_root_key,
+        r.nonce,
+        r.invite_signature,
+        invite.claimToken,
+      ])
+        expect(res.text).not.toContain(secret);
+    }
+    expect((await listInvites(own, admin)).body).toEqual(res.body);
+  });
+
+  it("revokes an invite: preview and claim then answer 410 revoked; again changes nothing; audited once", async () => {
+    const own = await createTestMesh(broker(), { ownerName: "olive" });
+    const leaked = await createInvite(broker(), own, own.owner, { maxUses: 5 });
+    const kept = await createInvite(broker(), own);
+    const before = Date.now();
+
+    const first = await revokeInvite(own, leaked.code);
+    expect(first.status).toBe(200);
+    expect(first.body).toMatchObject({
+      ok: true,
+      already_revoked: false,
+      invite: { code: leaked.code, state: "revoked", uses: 0, max_uses: 5, inviter_name: "olive" },
+    });
+    const revokedAt = (first.body.invite as { revoked_at: number }).revoked_at;
+    expect(revokedAt).toBeGreaterThanOrEqual(before);
+
+    expect(await httpJson(broker(), "GET", `/invites/${leaked.code}`)).toMatchObject({
+      status: 410,
+      body: { ok: false, error: "revoked" },
+    });
+    const claim = await postClaim(leaked.code, claimBody(leaked, generateIdentity(), "mallory"));
+    expect(claim).toMatchObject({ status: 410, body: { ok: false, error: "revoked" } });
+
+    const again = await revokeInvite(own, leaked.code);
+    expect(again).toMatchObject({
+      status: 200,
+      body: { ok: true, already_revoked: true, invite: { state: "revoked", revoked_at: revokedAt } },
+    });
+    const listed = (await listInvites(own)).body.invites as Array<{ code: string; state: string }>;
+    expect(Object.fromEntries(listed.map((i) => [i.code, i.state]))).toEqual({
+      [kept.code]: "active",
+      [leaked.code]: "revoked",
+    });
+    expect((await postClaim(kept.code, claimBody(kept, generateIdentity(), "friend"))).status).toBe(200);
+
+    const owner = await connectMember(broker().url, own.meshId, own.owner);
+    const log = await owner.request({ type: "audit_query" });
+    const revocations = (log.entries as Array<Record<string, unknown>>).filter(
+      (e) => e.action === "invite.revoked",
+    );
+    expect(revocations).toEqual([
+      expect.objectContaining({
+        actorPubkey: own.owner.pubkey,
+        actorName: "olive",
+        target: `invite:${sha256Hex(leaked.code).slice(0, 16)}`,
+      }),
+    ]);
+    expect(JSON.stringify(log.entries)).not.toContain(leaked.code);
+  });
+
+  it("refuses a plain member (403), an unknown code or another mesh's invite (404), unsigned (401)", async () => {
+    const own = await createTestMesh(broker(), { ownerName: "olive" });
+    const plain = await addMember(broker(), own, "plain");
+    const invite = await createInvite(broker(), own);
+    expect(await listInvites(own, plain)).toMatchObject({
+      status: 403,
+      body: { ok: false, error: "forbidden", message: "only the mesh owner or an admin may list invites" },
+    });
+    expect(await revokeInvite(own, invite.code, plain)).toMatchObject({
+      status: 403,
+      body: { ok: false, error: "forbidden" },
+    });
+    const theirs = await createInvite(broker(), mesh);
+    for (const code of [theirs.code, "ZZZZZZZZ"]) {
+      expect(await revokeInvite(own, code)).toMatchObject({
+        status: 404,
+        body: { ok: false, error: "not_found" },
+      });
+    }
+    expect((await httpJson(broker(), "GET", "/invites")).status).toBe(401);
+    expect((await httpJson(broker(), "POST", `/invites/${invite.code}/revoke`)).status).toBe(401);
+    // Nothing of that revoked either invite.
+    for (const code of [invite.code, theirs.code])
+      expect((await httpJson(broker(), "GET", `/invites/${code}`)).status).toBe(200);
+    const bad = await signedAs(own, own.owner, "POST", `/invites/${invite.code}/revoke`, "[1]");
+    expect(bad).toMatchObject({ status: 400, body: { error: "invalid_argument" } });
+    const withBody = await signedAs(own, own.owner, "POST", `/invites/${invite.code}/revoke`, "{}");
+    expect(withBody).toMatchObject({ status: 200, body: { already_revoked: false } });
   });
 });
 

@@ -4,6 +4,7 @@ import {
   InviteLinkError,
   formatInviteLink,
   formatPublicInviteLink,
+  inviteCodeOf,
   inviteLinkForBroker,
   parseInviteLink,
 } from "../../src/protocol/invite-link.js";
@@ -137,6 +138,31 @@ describe("parseInviteLink", () => {
     expect(() => parseInviteLink(`https://mesh.example.com/other/${CODE}#${SECRET_TEXT}`)).toThrow(/join/);
     expect(() => parseInviteLink(`ws://host/${CODE}#${SECRET_TEXT}`)).toThrow(/not an invite link/);
     expect(() => parseInviteLink("")).toThrow(/not an invite link/);
+  });
+});
+
+describe("inviteCodeOf", () => {
+  it("takes a bare code in any case, or the code of either link form, with or without its secret", () => {
+    const head = LINK.slice(0, LINK.indexOf("#"));
+    for (const text of [
+      CODE,
+      ` ${CODE.toLowerCase()} `,
+      LINK,
+      head,
+      `${head}#`,
+      `claudemesh://join/127.0.0.1:7900/mesh/${CODE}?tls=0&broker=b:7900#${SECRET_TEXT}`,
+      `https://mesh.example.com/join/${CODE}#${SECRET_TEXT}`,
+      `https://mesh.example.com/p/join/${CODE}`,
+    ]) {
+      expect(inviteCodeOf(text)).toBe(CODE);
+    }
+  });
+
+  it("refuses what is neither a code nor a link, saying why", () => {
+    expect(() => inviteCodeOf("K7QX2MZ0")).toThrow(/not an invite code/);
+    expect(() => inviteCodeOf("K7QX")).toThrow(InviteLinkError);
+    expect(() => inviteCodeOf(`claudemesh://join/${CODE}`)).toThrow(/claudemesh:\/\/join/);
+    expect(() => inviteCodeOf(`https://mesh.example.com/other/${CODE}`)).toThrow(/join/);
   });
 });
 

@@ -1,4 +1,7 @@
-/** Invites (protocol.md §7.3-§7.4): register (signed), preview, claim. Nothing secret reaches here. */
+/**
+ * Invites (protocol.md §7.2-§7.4): register, list and revoke (signed, owner or admin), preview, claim.
+ * Nothing secret reaches here, and the listing gives back nothing that opens an invite.
+ */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { randomUUID } from "node:crypto";
 import { z } from "zod";
@@ -10,13 +13,17 @@ import {
   hex64,
   inviteCanonical,
   inviteClaimCanonical,
+  inviteState,
+  type InviteList,
+  type InviteRevocation,
+  type InviteSummary,
 } from "../../protocol/index.js";
 import { fromHex, sha256Hex, verify } from "../../crypto/index.js";
 import { auditEntry, inviteTarget, withAudit } from "../audit.js";
 import type { BrokerContext } from "../context.js";
 import type { InviteRow } from "../store/port/index.js";
-import { fail, json } from "./respond.js";
-import { verifySignedRequest } from "./signed.js";
+import { fail, json, parseJsonObject } from "./respond.js";
+import { verifySignedRequest, type SignedCaller } from "./signed.js";
 import { announceKeyNeeded, joinGeneral } from "../topics.js";
 
 const CODE = new RegExp(`^[${INVITE_CODE_ALPHABET}]{8}$`);
@@ -57,11 +64,42 @@ function inviteCanon(i: InviteRow): string {
   });
 }
 
-function unusable(i: InviteRow, now: number): "expired" | "revoked" | "exhausted" | null {
-  if (i.revokedAt !== null) return "revoked";
-  if (i.expiresAt <= now) return "expired";
-  if (i.uses >= i.maxUses) return "exhausted";
-  return null;
+function inviteSummary(i: InviteRow, inviterName: string, now: number): InviteSummary {
+  return {
+    code: i.code,
+    role: i.role,
+    max_uses: i.maxUses,
+    uses: i.uses,
+    expires_at: i.expiresAt,
+    created_at: i.createdAt,
+    revoked_at: i.revokedAt,
+    inviter_name: inviterName,
+    inviter_pubkey: i.inviterPubkey,
+    state: inviteState(i, now),
+  };
+}
+
+/**
+ * The signing member when it is an owner or admin of its mesh; otherwise the refusal is sent and the
+ * answer is null. `what` completes "only the mesh owner or an admin may …".
+ */
+async function inviteManager(
+  ctx: BrokerContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+  raw: Buffer,
+  what: string,
+): Promise<Extract<SignedCaller, { ok: true }> | null> {
+  const caller = await verifySignedRequest(ctx, req, raw);
+  if (!caller.ok) {
+    fail(res, 401, caller.error);
+    return null;
+  }
+  if (caller.member.role !== "owner" && caller.member.role !== "admin") {
+    fail(res, 403, "forbidden", `only the mesh owner or an admin may ${what}`);
+    return null;
+  }
+  return caller;
 }
 
 export async function registerInviteRoute(
@@ -118,6 +156,69 @@ export async function registerInviteRoute(
   json(res, 200, { ok: true });
 }
 
+/** `GET /invites`: every invite of the signing owner's or admin's mesh, newest first, with its state. */
+export async function listInvitesRoute(
+  ctx: BrokerContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
+  const caller = await inviteManager(ctx, req, res, Buffer.alloc(0), "list invites");
+  if (!caller) return;
+  const [invites, members] = await Promise.all([
+    ctx.store.listInvites(caller.meshId),
+    // An inviter who has left since keeps its name here.
+    ctx.store.listMembers(caller.meshId, { includeRevoked: true }),
+  ]);
+  const names = new Map(members.map((m) => [m.pubkey, m.displayName]));
+  const now = Date.now();
+  const body: InviteList = {
+    invites: invites.map((i) => inviteSummary(i, names.get(i.inviterPubkey) ?? "", now)),
+  };
+  json(res, 200, body);
+}
+
+/**
+ * `POST /invites/:code/revoke`: the invite stops working at once, whatever its state; revoking it again
+ * changes nothing and writes no second audit entry. Another mesh's code is `not_found`, like an unknown one.
+ */
+export async function revokeInviteRoute(
+  ctx: BrokerContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+  code: string,
+  raw: Buffer,
+): Promise<void> {
+  const caller = await inviteManager(ctx, req, res, raw, "revoke invites");
+  if (!caller) return;
+  if (raw.length > 0 && parseJsonObject(raw) === null)
+    return fail(res, 400, "invalid_argument", "body must be empty or a JSON object");
+  const now = Date.now();
+  const result = await withAudit(
+    ctx,
+    () => ctx.store.revokeInvite({ meshId: caller.meshId, code, now }),
+    (r) =>
+      r.status === "revoked"
+        ? [
+            auditEntry(
+              caller.meshId,
+              { actorPubkey: caller.member.pubkey, actorName: caller.member.displayName },
+              "invite.revoked",
+              inviteTarget(code),
+              now,
+            ),
+          ]
+        : [],
+  );
+  if (result.status === "not_found") return fail(res, 404, "not_found", `this mesh has no invite ${code}`);
+  const inviter = await ctx.store.findMemberByPubkey(caller.meshId, result.invite.inviterPubkey);
+  const body: InviteRevocation = {
+    ok: true,
+    already_revoked: result.status === "already_revoked",
+    invite: inviteSummary(result.invite, inviter?.displayName ?? "", now),
+  };
+  json(res, 200, body);
+}
+
 export async function previewInviteRoute(
   ctx: BrokerContext,
   res: ServerResponse,
@@ -125,8 +226,8 @@ export async function previewInviteRoute(
 ): Promise<void> {
   const invite = await ctx.store.getInvite(code);
   if (!invite) return fail(res, 404, "not_found");
-  const problem = unusable(invite, Date.now());
-  if (problem) return fail(res, 410, problem);
+  const state = inviteState(invite, Date.now());
+  if (state !== "active") return fail(res, 410, state);
   const mesh = await ctx.store.getMesh(invite.meshId);
   const inviter = await ctx.store.findMemberByPubkey(invite.meshId, invite.inviterPubkey);
   json(res, 200, {

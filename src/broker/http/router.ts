@@ -2,7 +2,13 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { BrokerContext } from "../context.js";
 import { hookStatusRoute } from "./hook-status.js";
-import { claimInviteRoute, previewInviteRoute, registerInviteRoute } from "./invites.js";
+import {
+  claimInviteRoute,
+  listInvitesRoute,
+  previewInviteRoute,
+  registerInviteRoute,
+  revokeInviteRoute,
+} from "./invites.js";
 import { createMeshRoute } from "./meshes.js";
 import { downloadRoute, uploadRoute } from "./files.js";
 import { BodyTooLarge, fail, json, parseJsonObject, readBody } from "./respond.js";
@@ -70,7 +76,8 @@ export function createRouter(deps: HttpDeps) {
         res.writeHead(200, { "Content-Type": "text/plain; version=0.0.4" });
         return void res.end(text);
       }
-      const invite = /^\/invites\/([A-Za-z0-9]{1,16})(\/claim)?$/.exec(path);
+      if (method === "GET" && path === "/invites") return await listInvitesRoute(ctx, req, res);
+      const invite = /^\/invites\/([A-Za-z0-9]{1,16})(\/claim|\/revoke)?$/.exec(path);
       if (method === "GET" && invite && !invite[2]) return await previewInviteRoute(ctx, res, invite[1]!);
       const download = /^\/download\/([A-Za-z0-9]{1,64})$/.exec(path);
       if (method === "GET" && download) return await downloadRoute(ctx, req, res, download[1]!, url);
@@ -83,10 +90,12 @@ export function createRouter(deps: HttpDeps) {
       const raw = await readBody(req);
       const body = parseJsonObject(raw);
       if (path === "/join") return fail(res, 410, "invite_format_unsupported");
+      // Needs no body: before the check that there is one.
+      if (invite?.[2] === "/revoke") return await revokeInviteRoute(ctx, req, res, invite[1]!, raw);
       if (body === null) return fail(res, 400, "invalid_argument", "body must be a JSON object");
       if (path === "/meshes") return await createMeshRoute(ctx, deps.adminTokenHash, req, res, body);
       if (path === "/invites") return await registerInviteRoute(ctx, req, res, raw, body);
-      if (invite && invite[2]) return await claimInviteRoute(ctx, res, invite[1]!, body);
+      if (invite?.[2] === "/claim") return await claimInviteRoute(ctx, res, invite[1]!, body);
       if (path === "/hook/set-status") return await hookStatusRoute(ctx, req, res, raw, body);
       return fail(res, 404, "not_found");
     } catch (err) {

@@ -21,6 +21,7 @@ const WRITE_METHODS: ReadonlySet<string> = new Set<keyof Store>([
   "recordSessionKey",
   "insertInvite",
   "claimInvite",
+  "revokeInvite",
   "recordSignature",
   "takeTokens",
   "upsertPresence",

@@ -25,6 +25,10 @@ export const INVITE_FLAGS = defineFlags({
   },
 });
 
+export const INVITE_LIST_FLAGS = defineFlags({
+  active: { type: "boolean", description: "only invites that still work (not expired, revoked or used up)" },
+});
+
 export const JOIN_FLAGS = defineFlags({
   name: {
     type: "string",

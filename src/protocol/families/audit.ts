@@ -13,6 +13,7 @@ export const AUDIT_ACTIONS = [
   "member.unbanned",
   "member.disconnected",
   "invite.created",
+  "invite.revoked",
   "task.created",
   "task.claimed",
   "task.completed",

@@ -13,6 +13,7 @@ import {
   withKey,
 } from "./fixtures.js";
 import { auditRacing } from "./audit.js";
+import { invitesRacing } from "./invites.js";
 import { keyCopy, newTopic } from "./topics.js";
 import { schedulesRacing } from "./schedules.js";
 
@@ -97,6 +98,10 @@ export function racingStoresContract(makeStores: () => Promise<SharedStores>): v
         "racer 4",
         "racer 5",
       ]);
+    });
+
+    it("invite revokes racing on both: exactly one revokes, and its time stays", async () => {
+      await invitesRacing(both());
     });
 
     it("accepts of one idempotency key on both: exactly one message is created", async () => {

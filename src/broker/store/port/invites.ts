@@ -21,11 +21,23 @@ export type ClaimInviteResult =
   | { status: "ok"; member: MemberRow; created: boolean; invite: InviteRow }
   | { status: "not_found" | "expired" | "revoked" | "exhausted" | "bad_claim_token" };
 
+/** `revoked`: this call revoked it; `already_revoked`: it was (its first revocation time kept). */
+export type RevokeInviteResult =
+  { status: "revoked" | "already_revoked"; invite: InviteRow } | { status: "not_found" };
+
 export interface InviteStore {
   /** 'conflict' when the code exists. */
   insertInvite(invite: InviteRow): Promise<"ok" | "conflict">;
   /** Whatever its state (expired, revoked, used up). */
   getInvite(code: string): Promise<InviteRow | null>;
+  /** Every invite of the mesh, whatever its state, newest first (`createdAt`, then `code`). */
+  listInvites(meshId: string): Promise<InviteRow[]>;
+  /**
+   * Revokes the mesh's invite `code` at `now`, whatever its other state (expired, used up): claims of it
+   * then answer `revoked`. `not_found` for an unknown code and for another mesh's invite alike, so a mesh
+   * learns nothing of other meshes' codes. Returns the invite as it is afterwards.
+   */
+  revokeInvite(input: { meshId: string; code: string; now: number }): Promise<RevokeInviteResult>;
   /**
    * Atomic claim: checks the claim hash, then an already-active member with this key (returned without
    * using a use), then expiry, revocation and uses (conditional increment), then creates the member.

@@ -1,6 +1,12 @@
 import { timingSafeEqual } from "node:crypto";
 import { distinctDisplayName, nameStart } from "../display-name.js";
-import type { ClaimInviteResult, InviteRow, InviteStore, MemberRow } from "../port/index.js";
+import type {
+  ClaimInviteResult,
+  InviteRow,
+  InviteStore,
+  MemberRow,
+  RevokeInviteResult,
+} from "../port/index.js";
 import { columnList, type Db, type PgContext } from "./db.js";
 import { insertMember, jsonb, memberById, memberByPubkey } from "./members.js";
 
@@ -90,6 +96,21 @@ async function claim(db: Db, input: ClaimInput): Promise<ClaimInviteResult> {
   return { status: "ok", member, created: true, invite: { ...invite, uses: invite.uses + 1 } };
 }
 
+/** Only a first revocation writes, so the time an invite stopped working never moves. */
+async function revoke(
+  db: Db,
+  input: { meshId: string; code: string; now: number },
+): Promise<RevokeInviteResult> {
+  const [revoked] = await db<InviteRow[]>`
+    UPDATE invites SET revoked_at = ${input.now}
+    WHERE code = ${input.code} AND mesh_id = ${input.meshId} AND revoked_at IS NULL
+    RETURNING ${db.unsafe(INVITE_LIST)}`;
+  if (revoked) return { status: "revoked", invite: revoked };
+  const [earlier] = await db<InviteRow[]>`
+    SELECT ${db.unsafe(INVITE_LIST)} FROM invites WHERE code = ${input.code} AND mesh_id = ${input.meshId}`;
+  return earlier ? { status: "already_revoked", invite: earlier } : { status: "not_found" };
+}
+
 /** Invites and the atomic claim (protocol.md §7.3). */
 export function inviteMethods(ctx: PgContext): InviteStore {
   return {
@@ -107,6 +128,17 @@ export function inviteMethods(ctx: PgContext): InviteStore {
     },
     async getInvite(code) {
       return ctx.run(false, (db) => inviteByCode(db, code));
+    },
+    async listInvites(meshId) {
+      return ctx.run(
+        false,
+        (db) => db<InviteRow[]>`
+          SELECT ${db.unsafe(INVITE_LIST)} FROM invites WHERE mesh_id = ${meshId}
+          ORDER BY created_at DESC, code`,
+      );
+    },
+    async revokeInvite(input) {
+      return ctx.run(false, (db) => revoke(db, input));
     },
     async claimInvite(input) {
       return ctx.run(true, (db) => claim(db, input));

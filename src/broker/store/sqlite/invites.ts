@@ -1,5 +1,11 @@
 import { timingSafeEqual } from "node:crypto";
-import type { ClaimInviteResult, InviteRow, InviteStore, MemberRow } from "../port/index.js";
+import type {
+  ClaimInviteResult,
+  InviteRow,
+  InviteStore,
+  MemberRow,
+  RevokeInviteResult,
+} from "../port/index.js";
 import { distinctDisplayName, nameStart } from "../display-name.js";
 import type { SqliteContext } from "./db.js";
 import { memberParams, memberStatements, toMember } from "./members.js";
@@ -24,6 +30,12 @@ interface ClaimInput {
   code: string;
   claimHash: string;
   newMember: MemberRow;
+  now: number;
+}
+
+interface RevokeInput {
+  meshId: string;
+  code: string;
   now: number;
 }
 
@@ -153,9 +165,28 @@ export function inviteMethods(ctx: SqliteContext): InviteStore {
       };
     });
 
+    const inMesh = db.prepare<{ code: string; mesh: string }, InviteDbRow>(
+      `SELECT ${INVITE_COLUMNS} FROM invites WHERE code = @code AND mesh_id = @mesh`,
+    );
+    // Only a first revocation writes, so the time an invite stopped working never moves.
+    const markRevoked = db.prepare<{ code: string; mesh: string; now: number }>(
+      "UPDATE invites SET revoked_at = @now WHERE code = @code AND mesh_id = @mesh AND revoked_at IS NULL",
+    );
+    const revoke = ctx.atomic((input: RevokeInput): RevokeInviteResult => {
+      const key = { code: input.code, mesh: input.meshId };
+      const changed = markRevoked.run({ ...key, now: input.now }).changes === 1;
+      const row = inMesh.get(key);
+      if (!row) return { status: "not_found" };
+      return { status: changed ? "revoked" : "already_revoked", invite: toInvite(row) };
+    });
+
     return {
       get,
       claim,
+      revoke,
+      list: db.prepare<[string], InviteDbRow>(
+        `SELECT ${INVITE_COLUMNS} FROM invites WHERE mesh_id = ? ORDER BY created_at DESC, code`,
+      ),
       insert: db.prepare<InviteDbRow>(
         `INSERT INTO invites (${INVITE_COLUMNS})
          VALUES (@code, @mesh_id, @role, @max_uses, @uses, @expires_at, @inviter_pubkey, @invite_signature,
@@ -172,6 +203,12 @@ export function inviteMethods(ctx: SqliteContext): InviteStore {
     async getInvite(code) {
       const row = q().get.get(code);
       return row ? toInvite(row) : null;
+    },
+    async listInvites(meshId) {
+      return q().list.all(meshId).map(toInvite);
+    },
+    async revokeInvite(input) {
+      return q().revoke(input);
     },
     async claimInvite(input) {
       return q().claim(input);
