@@ -202,9 +202,9 @@ export class Daemon {
   }
 
   /**
-   * Re-reads config.json: attaches new meshes, detaches removed ones, reattaches changed ones. A mesh it
-   * keeps, or a launched session, that waits to reconnect retries at once: a reload often follows a
-   * broker's start.
+   * Re-reads config.json: attaches new meshes, detaches removed ones, reattaches changed ones and ones the
+   * broker refused (kicked, banned). A mesh it keeps, or a launched session, that waits to reconnect
+   * retries at once: a reload often follows a broker's start.
    */
   reload(): { attached: string[]; detached: string[]; retried: string[] } {
     let config: Config;
@@ -222,7 +222,8 @@ export class Daemon {
     const detached: string[] = [];
     for (const [meshId, mesh] of this.#meshes) {
       const next = wanted.get(meshId);
-      if (next === undefined || connectionChanged(mesh.config, next)) {
+      // A mesh the broker refused (a ban) is tried again with a new connection: it may be lifted.
+      if (next === undefined || connectionChanged(mesh.config, next) || mesh.refused) {
         this.#detach(mesh, next === undefined);
         detached.push(mesh.slug);
       }

@@ -615,12 +615,21 @@ describe("peers, presence, moderation, meshes", () => {
     const send = await h.request("POST", "/v1/send", { body: { to: "peer", message: "x" } });
     expect(send).toMatchObject({ status: 403, body: { error: "mesh_disabled" } });
     expect((await h.request("GET", "/v1/peers?mesh=alpha")).status).toBe(403);
+    expect(send.body).toMatchObject({ hint: expect.stringContaining("daemon up") });
+    // After an unban, a reload (`claudemesh daemon up`) connects again.
+    const reload = await h.request<{ attached: string[] }>("POST", "/v1/meshes/reload");
+    expect(reload.body.attached).toEqual(["alpha"]);
+    await waitUntil(() => h.daemon.meshes[0]?.state === "connected");
+    expect((await h.request("GET", "/v1/peers?mesh=alpha")).status).toBe(200);
   });
 
-  it("leave sends leave_mesh and disables the mesh", async () => {
+  it("leave sends leave_mesh and disables the mesh, which a reload does not bring back", async () => {
     const res = await h.request("POST", "/v1/meshes/leave", { body: { mesh: "alpha" } });
     expect(res).toMatchObject({ status: 200, body: { ok: true, member_id: "member-alpha" } });
     expect(h.daemon.meshes[0]!.state).toBe("disabled");
+    const send = await h.request("POST", "/v1/send", { body: { to: "peer", message: "x" } });
+    expect(send.body).toMatchObject({ hint: expect.stringContaining("claudemesh join") });
+    expect((await h.request<{ attached: string[] }>("POST", "/v1/meshes/reload")).body.attached).toEqual([]);
   });
 
   it("relays kick, ban and unban", async () => {

@@ -26,8 +26,10 @@ export async function daemonUp(ctx: Context<typeof DAEMON_UP_FLAGS>): Promise<vo
     return;
   }
   const before = await runningVersion();
-  const client = before ? null : await daemon(ctx);
-  const now = before ?? (await client?.call("version", {})) ?? null;
+  const client = await daemon(ctx);
+  // A running daemon re-reads its config and reconnects what waits or was refused (after an unban).
+  if (before) await client.call("reloadMeshes", {});
+  const now = before ?? (await client.call("version", {}));
   ctx.out.result(
     { running: true, started: before === null, pid: now?.pid ?? null, socket: daemonFiles.socket() },
     () =>

@@ -168,13 +168,23 @@ export class MeshRuntime {
     void this.control.close();
   }
 
+  /**
+   * Disabled by the broker (kicked, banned), not left: a new connection may be let in again (after an
+   * unban), so a reload tries one.
+   */
+  get refused(): boolean {
+    return this.disabled && !(this.#lastError ?? "").startsWith("left");
+  }
+
   /** Throws the API error routes answer for a disabled mesh. */
   assertUsable(): void {
     if (this.#state !== "disabled") return;
     throw new LocalError(
       "mesh_disabled",
       `mesh "${this.slug}" is disabled: ${this.#lastError ?? "refused by the broker"}`,
-      "rejoin with a new invite (`claudemesh join <link>`) or ask the mesh owner",
+      this.refused
+        ? "once the mesh owner or an admin lets you back in (`claudemesh unban`), `claudemesh daemon up` reconnects"
+        : "rejoin with a new invite (`claudemesh join <link>`)",
     );
   }
 
