@@ -2,13 +2,14 @@
  * Files through the real CLI, real daemons and a real broker (three users, three HOMEs): a 5 MiB file shared
  * `--to bob` downloads byte-identical for bob (through his daemon and with `--no-daemon`) and is `forbidden`
  * (exit 3) for carol, who gets nothing written; bob's daemon raises `file_shared`; list, info and delete
- * rules; and nothing in the broker's data dir holds the file's plaintext. A share or get naming a
+ * rules; and nothing in the broker's data dir holds the file's plaintext. Sizes are the file's own, and
+ * exactly 50 MiB may be shared. A share or get naming a
  * `transfer_id` streams `file_progress` events up to `done === total`, and on a terminal the CLI draws them
  * as a progress bar (through the daemon and with `--no-daemon`), none with `--json`.
  */
 import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, statSync, truncateSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -144,10 +145,16 @@ describe("file share|get|list|delete through the CLI", () => {
     expect(existsSync(refusedPath)).toBe(false);
 
     const bobList = await bob.runJson<{
-      files: Array<{ id: string; name: string; uploaded_by: string; persistent: boolean }>;
+      files: Array<{ id: string; name: string; size: number; uploaded_by: string; persistent: boolean }>;
     }>(["file", "list"]);
     expect(bobList.files).toContainEqual(
-      expect.objectContaining({ id: shared.id, name: "design.bin", uploaded_by: "alice", persistent: false }),
+      expect.objectContaining({
+        id: shared.id,
+        name: "design.bin",
+        size: content.length,
+        uploaded_by: "alice",
+        persistent: false,
+      }),
     );
     const carolList = await carol.runJson<{ files: Array<{ id: string }> }>(["file", "list", "--no-daemon"]);
     expect(carolList.files.map((f) => f.id)).not.toContain(shared.id);
@@ -282,6 +289,24 @@ describe("file share|get|list|delete through the CLI", () => {
     },
     60_000,
   );
+
+  it("the 50 MiB limit is on the file: exactly 50 MiB is shared, one byte more is refused", async () => {
+    const limit = 50 * 1024 * 1024;
+    const source = join(alice.root, "limit.bin");
+    writeFileSync(source, "");
+    truncateSync(source, limit + 1);
+    const over = await alice.run(["file", "share", source, "--to", "bob", "--json"]);
+    expect(over.code).toBe(2);
+    expect(errorOf(over)).toMatchObject({ code: "too_large", message: expect.stringContaining("50 MiB") });
+    truncateSync(source, limit);
+    const shared = await alice.runJson<Shared>(["file", "share", source, "--to", "bob"], {
+      timeoutMs: 60_000,
+    });
+    expect(shared.size).toBe(limit);
+    const listed = await bob.runJson<{ files: Array<{ id: string; size: number }> }>(["file", "list"]);
+    expect(listed.files.find((f) => f.id === shared.id)?.size).toBe(limit);
+    await alice.runJson(["file", "delete", shared.id]);
+  }, 120_000);
 
   it("bad input gets a coded error: a missing file, an unknown recipient", async () => {
     const missing = await alice.run(["file", "share", join(alice.root, "nope.bin"), "--json"]);

@@ -9,7 +9,6 @@ import { open, rename, rm, stat } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
 import { BrokerHttpError, BrokerUnreachableError } from "../../../client/broker-http.js";
 import {
-  FILE_MAX_PLAINTEXT_BYTES,
   MeshClientError,
   downloadFile,
   fileRecipients,
@@ -18,7 +17,7 @@ import {
 } from "../../../client/index.js";
 import { fileView, type FileProgressEvent } from "../../../daemon-api/files.js";
 import { meshBrokerUrls } from "../../../host/config.js";
-import type { MemberEntry } from "../../../protocol/index.js";
+import { FILE_MAX_BYTES, type MemberEntry } from "../../../protocol/index.js";
 import type { MeshRuntime } from "../../meshes/mesh-runtime.js";
 import type { Implementations, RouteContext } from "../app.js";
 import { LocalError } from "../errors.js";
@@ -93,7 +92,7 @@ async function readLocalFile(path: string): Promise<Buffer> {
     if (error instanceof LocalError) throw error;
     throw new LocalError("not_found", `cannot read ${path}: ${(error as Error).message}`);
   }
-  if (size > FILE_MAX_PLAINTEXT_BYTES) {
+  if (size > FILE_MAX_BYTES) {
     throw new LocalError("too_large", `${path} is ${size} bytes; a shared file holds at most 50 MiB`);
   }
   const handle = await open(path, "r");
