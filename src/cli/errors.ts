@@ -102,6 +102,8 @@ const USAGE_CODES = new Set([
   "already_done",
   "in_flight",
   "confirmation_required",
+  "file_exists",
+  "unsafe_file_name",
   "port_in_use",
   "claude_not_found",
 ]);

@@ -6,9 +6,9 @@
  */
 import {
   FILE_KEY_BYTES,
-  FILE_OVERHEAD_BYTES,
   decryptFile,
   encryptFile,
+  encryptedBodySize,
   randomBytes,
   sealOpen,
   sealTo,
@@ -56,9 +56,6 @@ export interface DownloadResult {
   sha256: string;
 }
 
-/** Largest plaintext an upload may carry: the limit less the nonce and MAC. */
-export const FILE_MAX_PLAINTEXT_BYTES = FILE_MAX_BYTES - FILE_OVERHEAD_BYTES;
-
 function jsonOf(body: Uint8Array): unknown {
   try {
     return JSON.parse(new TextDecoder().decode(body)) as unknown;
@@ -81,7 +78,7 @@ export async function uploadFile(
   who: FileIdentity,
   input: UploadInput,
 ): Promise<UploadResult> {
-  if (input.bytes.length > FILE_MAX_PLAINTEXT_BYTES) {
+  if (input.bytes.length > FILE_MAX_BYTES) {
     throw new BrokerHttpError("too_large", 413, `file too large (max 50 MiB): ${input.bytes.length} bytes`);
   }
   const fileKey = randomBytes(FILE_KEY_BYTES);
@@ -131,7 +128,7 @@ export async function downloadFile(
   transport: FileTransport = nodeTransport,
 ): Promise<DownloadResult> {
   const url = resolveFileUrl(brokerUrl, reply.url);
-  const res = await transport.download(url, FILE_MAX_BYTES, onProgress);
+  const res = await transport.download(url, encryptedBodySize(FILE_MAX_BYTES), onProgress);
   if (res.status !== 200) throw httpError(res.status, jsonOf(res.body));
   const body = res.body;
   const total = res.length ?? reply.size ?? 0;

@@ -102,7 +102,6 @@ export { memoryQueryTokens, sealMemory, type SealedMemory } from "./memory-skill
 export type { MemoryEntry, MemoryStored, SkillAck, SkillDetail, SkillSummary } from "../protocol/frames.js";
 export { newTopicKey, openTopicKeyCopy, sealTopicKeyCopy, type SealedCopy } from "./topic-keys.js";
 export {
-  FILE_MAX_PLAINTEXT_BYTES,
   downloadFile,
   resolveFileUrl,
   uploadFile,

@@ -6,6 +6,16 @@ export const FILE_KEY_BYTES = 32;
 /** Bytes an encrypted upload adds to the file: nonce plus MAC. */
 export const FILE_OVERHEAD_BYTES = SECRETBOX_NONCE_BYTES + SECRETBOX_MAC_BYTES;
 
+/** The size of the upload body that carries a file of `fileBytes`, encrypted. */
+export function encryptedBodySize(fileBytes: number): number {
+  return fileBytes + FILE_OVERHEAD_BYTES;
+}
+
+/** The size of a shared file, from the bytes the broker stores for it (an encrypted body holds 40 more). */
+export function sharedFileSize(storedBytes: number, encrypted: boolean): number {
+  return encrypted ? Math.max(0, storedBytes - FILE_OVERHEAD_BYTES) : storedBytes;
+}
+
 /** The upload body for `bytes` under `fileKey`. `nonce` defaults to 24 random bytes. */
 export function encryptFile(
   bytes: Uint8Array,

@@ -51,7 +51,14 @@ export {
   type OpenedMulticastBody,
 } from "./multicast.js";
 export { TOPIC_KEY_BYTES, openTopicKey, topicKeyId } from "./topic.js";
-export { FILE_KEY_BYTES, FILE_OVERHEAD_BYTES, decryptFile, encryptFile } from "./files.js";
+export {
+  FILE_KEY_BYTES,
+  FILE_OVERHEAD_BYTES,
+  decryptFile,
+  encryptFile,
+  encryptedBodySize,
+  sharedFileSize,
+} from "./files.js";
 export {
   VALUE_STRING_PREFIX,
   decryptJsonValue,

@@ -2,12 +2,13 @@
  * The daemon API's views of files (protocol.md §6.6), as `claudemesh file … --json` prints them (cli.md
  * "Shared mesh features"), and their mapping from the wire replies.
  */
+import { sharedFileSize } from "../crypto/files.js";
 import type { FileEntry } from "../protocol/index.js";
 
 export interface FileView {
   id: string;
   name: string;
-  /** Bytes the broker stores (the encrypted body). */
+  /** The file's own size, as share and get answer it (the broker stores 40 bytes more when encrypted). */
   size: number;
   uploaded_by: string;
   uploaded_at: string;
@@ -39,7 +40,7 @@ export function fileView(f: FileEntry): FileView {
   return {
     id: f.id,
     name: f.name,
-    size: f.size,
+    size: sharedFileSize(f.size, f.encrypted),
     uploaded_by: f.uploadedBy,
     uploaded_at: f.uploadedAt,
     persistent: f.persistent,

@@ -253,8 +253,13 @@ export const SCHEMAS = {
   listFiles: z.object({ query: z.string().max(256).optional(), mesh: Mesh.optional() }),
   getFile: z.object({
     id: z.string().min(1).max(64),
-    /** Absolute path to write the file to. */
+    /**
+     * Absolute path to write the file to, or an existing directory to write it into under its shared name
+     * (refused with `unsafe_file_name` when that is not one plain, visible file name).
+     */
     path: AbsolutePath,
+    /** Replace a file already at the destination; without it, an existing file is refused with `file_exists`. */
+    overwrite: z.boolean().optional(),
     mesh: Mesh.optional(),
     transfer_id: TransferId.optional(),
   }),

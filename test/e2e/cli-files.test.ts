@@ -2,13 +2,25 @@
  * Files through the real CLI, real daemons and a real broker (three users, three HOMEs): a 5 MiB file shared
  * `--to bob` downloads byte-identical for bob (through his daemon and with `--no-daemon`) and is `forbidden`
  * (exit 3) for carol, who gets nothing written; bob's daemon raises `file_shared`; list, info and delete
- * rules; and nothing in the broker's data dir holds the file's plaintext. A share or get naming a
+ * rules; and nothing in the broker's data dir holds the file's plaintext. A get never replaces a file
+ * unless `--force`, saves into a directory under the shared name, and never uses a shared name that is not
+ * a plain file name (a dotfile, `..`); sizes are the file's own, and exactly 50 MiB may be shared. A share
+ * or get naming a
  * `transfer_id` streams `file_progress` events up to `done === total`, and on a terminal the CLI draws them
  * as a progress bar (through the daemon and with `--no-daemon`), none with `--json`.
  */
 import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  statSync,
+  truncateSync,
+  writeFileSync,
+} from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -144,10 +156,16 @@ describe("file share|get|list|delete through the CLI", () => {
     expect(existsSync(refusedPath)).toBe(false);
 
     const bobList = await bob.runJson<{
-      files: Array<{ id: string; name: string; uploaded_by: string; persistent: boolean }>;
+      files: Array<{ id: string; name: string; size: number; uploaded_by: string; persistent: boolean }>;
     }>(["file", "list"]);
     expect(bobList.files).toContainEqual(
-      expect.objectContaining({ id: shared.id, name: "design.bin", uploaded_by: "alice", persistent: false }),
+      expect.objectContaining({
+        id: shared.id,
+        name: "design.bin",
+        size: content.length,
+        uploaded_by: "alice",
+        persistent: false,
+      }),
     );
     const carolList = await carol.runJson<{ files: Array<{ id: string }> }>(["file", "list", "--no-daemon"]);
     expect(carolList.files.map((f) => f.id)).not.toContain(shared.id);
@@ -272,7 +290,8 @@ describe("file share|get|list|delete through the CLI", () => {
       expect(shared).toMatch(/<clear>shared bar\.bin \(4\.0 MiB\) as \S+\r\n$/);
       const id = /as (\S+)\r\n$/.exec(shared)![1]!;
       for (const extra of [[], ["--no-daemon"]]) {
-        const got = await onTerminal(bob, ["file", "get", id, "-o", join(bob.root, "bar.bin"), ...extra]);
+        const dir = mkdtempSync(join(bob.root, "bar-"));
+        const got = await onTerminal(bob, ["file", "get", id, "-o", join(dir, "bar.bin"), ...extra]);
         expect(got).toMatch(bar);
         expect(got).toMatch(/<clear>saved bar\.bin \(4\.0 MiB, sha256 [0-9a-f]{16}…\) to \S+\r\n$/);
       }
@@ -282,6 +301,114 @@ describe("file share|get|list|delete through the CLI", () => {
     },
     60_000,
   );
+
+  it("get never replaces a file unless --force, and saves into a directory under the shared name", async () => {
+    const source = join(alice.root, "report.txt");
+    writeFileSync(source, "hello world");
+    const shared = await alice.runJson<Shared>(["file", "share", source]);
+    expect(shared.size).toBe(11);
+
+    const cwd = mkdtempSync(join(bob.root, "cwd-"));
+    const mine = join(cwd, "report.txt");
+    writeFileSync(mine, "bob's own report\n");
+    for (const [args, daemonMode] of [
+      [[], []],
+      [["-o", mine], ["--no-daemon"]],
+    ] as const) {
+      const refused = await bob.run(["file", "get", shared.id, ...args, ...daemonMode, "--json"], { cwd });
+      expect(refused.code).toBe(2);
+      const error = (JSON.parse(refused.stderr) as { error: { code: string; message: string; hint: string } })
+        .error;
+      expect(error).toMatchObject({ code: "file_exists", message: expect.stringContaining(mine) });
+      expect(error.hint).toContain("--force");
+      expect(error.hint).toContain("-o <path>");
+      expect(readFileSync(mine, "utf8")).toBe("bob's own report\n");
+      expect(readdirSync(cwd)).toEqual(["report.txt"]);
+    }
+    const plain = await bob.run(["file", "get", shared.id], { cwd });
+    expect(plain.code).toBe(2);
+    expect(plain.stderr).toContain(mine);
+    expect(plain.stderr).toContain("--force");
+
+    const forced = await bob.runJson<Shared & { path: string }>(["file", "get", shared.id, "--force"], {
+      cwd,
+    });
+    expect(forced).toMatchObject({ id: shared.id, name: "report.txt", size: 11, path: mine });
+    expect(readFileSync(mine, "utf8")).toBe("hello world");
+    expect(readdirSync(cwd)).toEqual(["report.txt"]);
+
+    const into = mkdtempSync(join(bob.root, "into-"));
+    for (const extra of [[], ["--no-daemon"]]) {
+      const dir = join(into, `d${extra.length}`);
+      mkdirSync(dir);
+      const got = await bob.runJson<Shared & { path: string }>([
+        "file",
+        "get",
+        shared.id,
+        "-o",
+        dir,
+        ...extra,
+      ]);
+      expect(got.path).toBe(join(dir, "report.txt"));
+      expect(readFileSync(join(dir, "report.txt"), "utf8")).toBe("hello world");
+      const again = await bob.run(["file", "get", shared.id, "-o", dir, ...extra, "--json"]);
+      expect(again.code).toBe(2);
+      expect(errorOf(again).code).toBe("file_exists");
+      expect(readdirSync(dir)).toEqual(["report.txt"]);
+    }
+    // The list shows the file's own size too, not the 40 bytes more the broker stores.
+    const table = await bob.run(["file", "list"]);
+    expect(table.stdout).toMatch(new RegExp(`${shared.id}\\s+report\\.txt\\s+11 B\\s`));
+  }, 60_000);
+
+  it("a shared name that is not a plain file name is never used: a dotfile, `..`", async () => {
+    const source = join(alice.root, "payload.sh");
+    writeFileSync(source, "echo pwned\n");
+    const home = mkdtempSync(join(bob.root, "home-"));
+    const rc = join(home, ".bashrc");
+    writeFileSync(rc, "# bob's shell\n");
+    for (const [name, extra] of [
+      [".bashrc", []],
+      [".bashrc", ["--no-daemon"]],
+      [".envrc", []],
+      ["..", []],
+    ] as const) {
+      const shared = await alice.runJson<Shared>(["file", "share", source, "--name", name]);
+      const refused = await bob.run(["file", "get", shared.id, ...extra, "--json"], { cwd: home });
+      expect(refused.code, name).toBe(2);
+      expect(errorOf(refused), name).toMatchObject({
+        code: "unsafe_file_name",
+        message: expect.stringContaining(JSON.stringify(name)),
+      });
+      const intoDir = await bob.run(["file", "get", shared.id, "-o", home, ...extra, "--json"]);
+      expect(errorOf(intoDir).code, name).toBe("unsafe_file_name");
+      expect(readdirSync(home)).toEqual([".bashrc"]);
+      expect(readFileSync(rc, "utf8")).toBe("# bob's shell\n");
+    }
+    // Named by the user, a dotfile is fine.
+    const shared = await alice.runJson<Shared>(["file", "share", source, "--name", ".envrc"]);
+    const chosen = join(home, ".envrc");
+    await bob.runJson(["file", "get", shared.id, "-o", chosen]);
+    expect(readFileSync(chosen, "utf8")).toBe("echo pwned\n");
+  }, 60_000);
+
+  it("the 50 MiB limit is on the file: exactly 50 MiB is shared, one byte more is refused", async () => {
+    const limit = 50 * 1024 * 1024;
+    const source = join(alice.root, "limit.bin");
+    writeFileSync(source, "");
+    truncateSync(source, limit + 1);
+    const over = await alice.run(["file", "share", source, "--to", "bob", "--json"]);
+    expect(over.code).toBe(2);
+    expect(errorOf(over)).toMatchObject({ code: "too_large", message: expect.stringContaining("50 MiB") });
+    truncateSync(source, limit);
+    const shared = await alice.runJson<Shared>(["file", "share", source, "--to", "bob"], {
+      timeoutMs: 60_000,
+    });
+    expect(shared.size).toBe(limit);
+    const listed = await bob.runJson<{ files: Array<{ id: string; size: number }> }>(["file", "list"]);
+    expect(listed.files.find((f) => f.id === shared.id)?.size).toBe(limit);
+    await alice.runJson(["file", "delete", shared.id]);
+  }, 120_000);
 
   it("bad input gets a coded error: a missing file, an unknown recipient", async () => {
     const missing = await alice.run(["file", "share", join(alice.root, "nope.bin"), "--json"]);

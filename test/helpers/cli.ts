@@ -25,6 +25,8 @@ export interface RunOptions {
   env?: Record<string, string>;
   /** @default 30000 */
   timeoutMs?: number;
+  /** The directory the CLI runs in. @default the repository root */
+  cwd?: string;
 }
 
 /** Parses stdout as one JSON document; fails with the whole output when it is not. */
@@ -62,7 +64,7 @@ export function runCli(
 ): Promise<CliResult> {
   return new Promise((resolveRun, reject) => {
     const child = spawn(process.execPath, [CLI_BIN, ...args], {
-      cwd: ROOT,
+      cwd: options.cwd ?? ROOT,
       env: { ...env, ...options.env },
       stdio: ["pipe", "pipe", "pipe"],
     });

@@ -1,7 +1,7 @@
 /**
  * files (protocol.md §5.6, §6.6, §7.2) against a real broker on SQLite: an encrypted upload for one
  * recipient, its download and access log, `forbidden` for everyone else (never the bytes), the 50 MiB
- * limit with nothing left behind (declared and streamed), bad headers, delete and grant rules, expiry,
+ * limit on the file with nothing left behind (declared and streamed, plaintext and encrypted), bad headers, delete and grant rules, expiry,
  * `file_shared` pushes, `mesh_info` counts, and no plaintext anywhere in the data dir.
  */
 import { randomBytes as nodeRandomBytes } from "node:crypto";
@@ -9,7 +9,7 @@ import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { downloadFile, uploadFile, type FileIdentity } from "../../src/client/file-transfer.js";
-import { generateIdentity, randomBytes, sealTo } from "../../src/crypto/index.js";
+import { FILE_OVERHEAD_BYTES, generateIdentity, randomBytes, sealTo } from "../../src/crypto/index.js";
 import { FILE_MAX_BYTES } from "../../src/protocol/index.js";
 import { signHttpRequest } from "../../src/client/signing.js";
 import { rawUpload } from "../helpers/file-upload.js";
@@ -182,25 +182,63 @@ describe.concurrent("files", () => {
     expect(await bob!.request({ type: "get_file", fileId: "nope" })).toMatchObject({ code: "not_found" });
   });
 
-  it("one byte over 50 MiB is refused with 413, declared or streamed, and nothing is stored", async () => {
+  it("one byte over 50 MiB of file is refused with 413, declared or streamed, and nothing is stored", async () => {
     const { mesh, m } = await meshWith(limits(), ["alice"]);
     const before = storedBlobs(limits());
-    const over = Buffer.alloc(FILE_MAX_BYTES + 1, 1);
-    const headers = { "X-File-Name": "big", "X-Encrypted": "false" };
-    for (const chunked of [false, true]) {
-      const res = await rawUpload(limits(), mesh, m.alice!, over, headers, chunked);
-      expect(res).toEqual({
-        status: 413,
-        body: { ok: false, error: "too_large", message: "file too large (max 50 MiB)" },
-      });
+    const over = Buffer.alloc(FILE_MAX_BYTES + FILE_OVERHEAD_BYTES + 1, 1);
+    const plain = { "X-File-Name": "big", "X-Encrypted": "false" };
+    const sealed = {
+      "X-File-Name": "big",
+      "X-Encrypted": "true",
+      "X-File-Keys": JSON.stringify([
+        { peerPubkey: m.alice!.pubkey, sealedKey: sealTo(randomBytes(32), m.alice!.pubkey) },
+      ]),
+    };
+    // A plaintext body holds the file itself; an encrypted one may carry its nonce and MAC on top.
+    const refusals: Array<[Buffer, Record<string, string>]> = [
+      [over.subarray(0, FILE_MAX_BYTES + 1), plain],
+      [over, sealed],
+    ];
+    for (const [body, headers] of refusals) {
+      for (const chunked of [false, true]) {
+        const res = await rawUpload(limits(), mesh, m.alice!, body, headers, chunked);
+        expect(res).toEqual({
+          status: 413,
+          body: { ok: false, error: "too_large", message: "file too large (max 50 MiB)" },
+        });
+      }
     }
     const alice = await connectMember(limits().url, mesh.meshId, m.alice!);
     expect(await alice.request({ type: "list_files" })).toMatchObject({ files: [] });
     expect(storedBlobs(limits()).filter((f) => !before.includes(f))).toEqual([]);
-    // Exactly the limit is fine.
-    const ok = await rawUpload(limits(), mesh, m.alice!, over.subarray(0, FILE_MAX_BYTES), headers, true);
+    await expect(
+      uploadFile(limits().url, who(mesh, m.alice!), {
+        bytes: over.subarray(0, FILE_MAX_BYTES + 1),
+        name: "big",
+        recipients: [],
+      }),
+    ).rejects.toMatchObject({ code: "too_large" });
+
+    // Exactly the limit is fine: plaintext, and a file of 50 MiB encrypted, which downloads whole.
+    const ok = await rawUpload(limits(), mesh, m.alice!, over.subarray(0, FILE_MAX_BYTES), plain, true);
     expect(ok).toMatchObject({ status: 200, body: { ok: true, fileId: expect.any(String) } });
     await alice.request({ type: "delete_file", fileId: ok.body.fileId as string });
+    const file = nodeRandomBytes(FILE_MAX_BYTES);
+    const up = await uploadFile(limits().url, who(mesh, m.alice!), {
+      bytes: file,
+      name: "full",
+      recipients: [],
+    });
+    expect(up.size).toBe(FILE_MAX_BYTES);
+    const listed = (await alice.request({ type: "list_files" })) as unknown as FileListFrame & {
+      files: Array<{ size: number }>;
+    };
+    expect(listed.files).toMatchObject([{ id: up.fileId, size: FILE_MAX_BYTES + FILE_OVERHEAD_BYTES }]);
+    const url = (await alice.request({ type: "get_file", fileId: up.fileId })) as unknown as FileUrl;
+    const got = await downloadFile(limits().url, url, who(mesh, m.alice!));
+    expect(got.bytes.length).toBe(FILE_MAX_BYTES);
+    expect(got.sha256).toBe(up.sha256);
+    await alice.request({ type: "delete_file", fileId: up.fileId });
   });
 
   it("bad headers, a bad signature and foreign keys are refused before anything is kept", async () => {

@@ -4,7 +4,8 @@
  * attach button.
  */
 import { fileRecipients } from "../../src/client/file-recipients.js";
-import { FILE_MAX_PLAINTEXT_BYTES, uploadFile, type UploadResult } from "../../src/client/file-transfer.js";
+import { uploadFile, type UploadResult } from "../../src/client/file-transfer.js";
+import { FILE_MAX_BYTES } from "../../src/protocol/families/files.js";
 import type { WebMesh } from "./mesh.js";
 import { browserTransport } from "./transfer.js";
 
@@ -24,7 +25,7 @@ export async function shareFile(
   named: readonly string[] | null,
   onProgress: (done: number, total: number) => void,
 ): Promise<UploadResult> {
-  if (file.size > FILE_MAX_PLAINTEXT_BYTES) {
+  if (file.size > FILE_MAX_BYTES) {
     throw new Error(`${file.name} is ${formatSize(file.size)}; a shared file holds at most 50 MB`);
   }
   const bytes = new Uint8Array(await file.arrayBuffer());

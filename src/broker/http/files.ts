@@ -9,7 +9,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { z } from "zod";
-import { randomMessageId, sha256Hex } from "../../crypto/index.js";
+import { encryptedBodySize, randomMessageId, sha256Hex } from "../../crypto/index.js";
 import {
   FILE_MAX_BYTES,
   FileKeys,
@@ -73,17 +73,25 @@ function header(req: IncomingMessage, name: string): string | undefined {
 }
 
 /**
- * A 413 the client can read: the rest of its body is dropped until `alreadyRead` plus what follows
- * passes the limit by the slack, then the socket is closed.
+ * The largest body an upload may have: the 50 MiB limit is on the file, so an encrypted body may carry its
+ * nonce and MAC on top.
  */
-function refuseTooLarge(req: IncomingMessage, res: ServerResponse, alreadyRead: number): void {
+function maxBodyBytes(encrypted: boolean): number {
+  return encrypted ? encryptedBodySize(FILE_MAX_BYTES) : FILE_MAX_BYTES;
+}
+
+/**
+ * A 413 the client can read: the rest of its body is dropped until `alreadyRead` plus what follows
+ * passes `limit` by the slack, then the socket is closed.
+ */
+function refuseTooLarge(req: IncomingMessage, res: ServerResponse, limit: number, alreadyRead: number): void {
   // No `Connection: close`: the server would close the socket on the client still sending, which then
   // sees a broken pipe, not this answer.
   fail(res, 413, "too_large", "file too large (max 50 MiB)");
   let drained = alreadyRead;
   req.on("data", (chunk: Buffer) => {
     drained += chunk.length;
-    if (drained > FILE_MAX_BYTES + DRAIN_SLACK_BYTES) req.destroy();
+    if (drained > limit + DRAIN_SLACK_BYTES) req.destroy();
   });
   req.resume();
 }
@@ -154,15 +162,16 @@ export async function uploadRoute(
   const h = parsed.data;
   if (h.encrypted && h.fileKeys.length === 0)
     return fail(res, 400, "invalid_argument", "x-file-keys: an encrypted file needs at least one sealed key");
-  if (Number(header(req, "content-length") ?? 0) > FILE_MAX_BYTES) return refuseTooLarge(req, res, 0);
+  const limit = maxBodyBytes(h.encrypted);
+  if (Number(header(req, "content-length") ?? 0) > limit) return refuseTooLarge(req, res, limit, 0);
 
   const fileId = randomMessageId();
   const hash = createHash("sha256");
   let size: number;
   try {
-    size = await ctx.store.writeBlob(fileId, hashing(req, hash), FILE_MAX_BYTES);
+    size = await ctx.store.writeBlob(fileId, hashing(req, hash), limit);
   } catch (err) {
-    if (err instanceof BlobTooLargeError) return refuseTooLarge(req, res, FILE_MAX_BYTES + 1);
+    if (err instanceof BlobTooLargeError) return refuseTooLarge(req, res, limit, limit + 1);
     throw err;
   }
   let kept = false;

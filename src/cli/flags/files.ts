@@ -17,6 +17,8 @@ export const FILE_GET_FLAGS = defineFlags({
     type: "string",
     short: "o",
     valueName: "path",
-    description: "where to write it (default the file's name in the current directory)",
+    description:
+      "the file to write, or a directory to save it in under its shared name (default the current directory)",
   },
+  force: { type: "boolean", description: "replace the file if it already exists (default: refuse)" },
 });

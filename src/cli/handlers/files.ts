@@ -1,5 +1,6 @@
 /** Files: `file share|get|list|delete` through the daemon (or its one-shot form with --no-daemon). */
 import { randomBytes } from "node:crypto";
+import { statSync } from "node:fs";
 import { basename, resolve } from "node:path";
 import type { DaemonClient } from "../../daemon-api/client.js";
 import { daemonEvents } from "../../daemon-api/events.js";
@@ -96,26 +97,38 @@ export async function fileShare(ctx: Context<typeof FILE_SHARE_FLAGS>): Promise<
   );
 }
 
+/** What the progress bar calls a download: the file `-o` names, else (a directory) the file id. */
+function downloadLabel(output: string | undefined, path: string, id: string): string {
+  if (output === undefined) return id;
+  try {
+    return statSync(path).isDirectory() ? id : basename(path);
+  } catch {
+    // Nothing there yet: `-o` names the file to write.
+    return basename(path);
+  }
+}
+
 export async function fileGet(ctx: Context<typeof FILE_GET_FLAGS>): Promise<void> {
   const id = fileId(ctx);
   const client = await daemon(ctx);
   const mesh = meshParam(ctx);
-  // The default name comes from the broker's list; a file not listed still downloads under its id.
-  let path = ctx.flags.output === undefined ? undefined : resolve(ctx.flags.output);
-  if (path === undefined) {
-    const { files } = await client.call("listFiles", { mesh });
-    path = resolve(basename(files.find((f) => f.id === id)?.name ?? id));
-  }
-  const target = path;
+  // A directory (the current one by default) gets the file under its shared name, which the daemon checks.
+  const path = resolve(ctx.flags.output ?? ".");
   const view = await withProgress(
     ctx,
     client,
-    `downloading ${basename(target)}`,
+    `downloading ${downloadLabel(ctx.flags.output, path, id)}`,
     `downloading ${id}…`,
     (transferId) =>
       client.call(
         "getFile",
-        { id, path: target, mesh, ...(transferId === undefined ? {} : { transfer_id: transferId }) },
+        {
+          id,
+          path,
+          overwrite: ctx.flags.force,
+          mesh,
+          ...(transferId === undefined ? {} : { transfer_id: transferId }),
+        },
         { timeoutMs: TRANSFER_TIMEOUT_MS },
       ),
   );

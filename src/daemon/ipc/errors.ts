@@ -67,6 +67,7 @@ const HTTP_STATUS: Record<string, number> = {
   task_not_found: 404,
   limit: 429,
   ambiguous_target: 409,
+  file_exists: 409,
   ambiguous_prefix: 409,
   too_large: 413,
   // A send the broker refused for its target.

@@ -7,7 +7,10 @@ import type { ReplyTable } from "../envelope.js";
 import { hex64, reqId, replyReqId } from "../fields.js";
 import { AckFrame } from "./messaging.js";
 
-/** Largest upload body (§8): 50 MiB. */
+/**
+ * Largest shared file (§8): 50 MiB. The limit is the file's own size: an encrypted upload's body may be
+ * larger by its nonce and MAC, a plaintext one may not.
+ */
 export const FILE_MAX_BYTES = 52_428_800;
 /** How long a `file_url` download URL and its token stay valid (§8). */
 export const FILE_URL_TTL_MS = 60_000;

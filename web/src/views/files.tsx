@@ -6,6 +6,7 @@
  */
 import { useEffect, useState } from "preact/hooks";
 import { downloadFile } from "../../../src/client/file-transfer.js";
+import { sharedFileSize } from "../../../src/crypto/files.js";
 import type { FileEntry } from "../../../src/protocol/families/files.js";
 import type { MemberEntry } from "../../../src/protocol/families/presence.js";
 import type { ViewProps } from "../dashboard.js";
@@ -136,7 +137,7 @@ export default function FilesView({ mesh }: ViewProps) {
                     {f.name}
                     {!f.encrypted && <span class="badge">not encrypted</span>}
                   </td>
-                  <td class="file-size">{formatSize(Math.max(0, f.size - (f.encrypted ? 40 : 0)))}</td>
+                  <td class="file-size">{formatSize(sharedFileSize(f.size, f.encrypted))}</td>
                   <td class="file-by">{f.uploadedBy}</td>
                   <td class="file-when">{new Date(f.uploadedAt).toLocaleString()}</td>
                   <td class="file-for">{sharedFor.get(f.id) ?? "shared with you"}</td>

@@ -4,12 +4,9 @@
  * decrypts, checks and writes it. So the member secret key that signs the upload and opens the sealed
  * file key never leaves the daemon, and no plaintext or key crosses the local API.
  */
-import { randomBytes } from "node:crypto";
-import { open, rename, rm, stat } from "node:fs/promises";
-import { basename, dirname, join } from "node:path";
+import { basename } from "node:path";
 import { BrokerHttpError, BrokerUnreachableError } from "../../../client/broker-http.js";
 import {
-  FILE_MAX_PLAINTEXT_BYTES,
   MeshClientError,
   downloadFile,
   fileRecipients,
@@ -19,6 +16,7 @@ import {
 import { fileView, type FileProgressEvent } from "../../../daemon-api/files.js";
 import { meshBrokerUrls } from "../../../host/config.js";
 import type { MemberEntry } from "../../../protocol/index.js";
+import { downloadTarget, readLocalFile, writeLocalFile } from "../../files/local-files.js";
 import type { MeshRuntime } from "../../meshes/mesh-runtime.js";
 import type { Implementations, RouteContext } from "../app.js";
 import { LocalError } from "../errors.js";
@@ -81,44 +79,6 @@ function recipientKeys(members: readonly MemberEntry[], to: readonly string[]): 
       "give a longer key prefix",
     );
   });
-}
-
-async function readLocalFile(path: string): Promise<Buffer> {
-  let size: number;
-  try {
-    const info = await stat(path);
-    if (!info.isFile()) throw new LocalError("invalid_argument", `${path} is not a regular file`);
-    size = info.size;
-  } catch (error) {
-    if (error instanceof LocalError) throw error;
-    throw new LocalError("not_found", `cannot read ${path}: ${(error as Error).message}`);
-  }
-  if (size > FILE_MAX_PLAINTEXT_BYTES) {
-    throw new LocalError("too_large", `${path} is ${size} bytes; a shared file holds at most 50 MiB`);
-  }
-  const handle = await open(path, "r");
-  try {
-    return await handle.readFile();
-  } finally {
-    await handle.close();
-  }
-}
-
-/** Writes `bytes` to `path` (0600) through a temporary file beside it, so a failure leaves no half file. */
-async function writeLocalFile(path: string, bytes: Uint8Array): Promise<void> {
-  const temp = join(dirname(path), `.${basename(path)}.${randomBytes(6).toString("hex")}.part`);
-  try {
-    const handle = await open(temp, "wx", 0o600);
-    try {
-      await handle.writeFile(bytes);
-    } finally {
-      await handle.close();
-    }
-    await rename(temp, path);
-  } catch (error) {
-    await rm(temp, { force: true });
-    throw new LocalError("write_failed", `cannot write ${path}: ${(error as Error).message}`);
-  }
 }
 
 /** At most this many `file_progress` events a second per transfer (the last one always goes out). */
@@ -192,10 +152,12 @@ export const fileRoutes = {
         throw new LocalError("forbidden", `${error.message} (file ${input.id})`, NOT_A_RECIPIENT_HINT);
       throw error;
     });
+    const replace = input.overwrite ?? false;
+    const path = await downloadTarget(input.path, reply.name, replace);
     const onProgress = progressEvents(ctx, mesh, input.transfer_id, "down");
     const got = await onBroker(mesh, (url) => downloadFile(url, reply, identity(mesh), onProgress));
-    await writeLocalFile(input.path, got.bytes);
-    return { id: input.id, name: reply.name, size: got.bytes.length, sha256: got.sha256, path: input.path };
+    await writeLocalFile(path, got.bytes, replace);
+    return { id: input.id, name: reply.name, size: got.bytes.length, sha256: got.sha256, path };
   },
 
   deleteFile: async (ctx, input) => {
