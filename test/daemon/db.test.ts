@@ -50,7 +50,7 @@ describe("daemon databases from before the shared migration runner", () => {
     const first = await OutboxStore.open(path);
     first.cacheRoster("mesh-1", [{ pubkey: "a".repeat(64), name: "ada" }], 1_000);
     first.close();
-    asBeforeTheSharedRunner(path, 1, ["member_status"]);
+    asBeforeTheSharedRunner(path, 1, ["member_status", "audit_heads"]);
 
     const reopened = await OutboxStore.open(path);
     try {
@@ -58,14 +58,22 @@ describe("daemon databases from before the shared migration runner", () => {
     } finally {
       reopened.close();
     }
-    // The counted step is not re-run; the step added since (the member's status) is applied.
+    // The counted step is not re-run; the steps added since are applied.
     expect(tablesAndRecords(path)).toEqual({
-      tables: ["member_status", "outbox", "roster_cache", "schema_migrations", "sqlite_sequence"],
+      tables: [
+        "audit_heads",
+        "member_status",
+        "outbox",
+        "roster_cache",
+        "schema_migrations",
+        "sqlite_sequence",
+      ],
       records: [
         { version: 1, name: "initial" },
         { version: 2, name: "member status" },
+        { version: 3, name: "audit heads" },
       ],
-      userVersion: 2,
+      userVersion: 3,
     });
   });
 
@@ -118,11 +126,11 @@ describe("daemon databases from before the shared migration runner", () => {
   it("a file counting more steps than this version has is refused as newer, not opened", async () => {
     const path = join(dir, "outbox.db");
     (await OutboxStore.open(path)).close();
-    asBeforeTheSharedRunner(path, 3);
+    asBeforeTheSharedRunner(path, 4);
 
     await expect(OutboxStore.open(path)).rejects.toMatchObject({
       code: "database_too_new",
-      message: `the daemon database ${path} was written by a newer claudemesh: it records schema version 3; this version knows 2`,
+      message: `the daemon database ${path} was written by a newer claudemesh: it records schema version 4; this version knows 3`,
     });
   });
 });

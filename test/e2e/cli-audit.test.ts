@@ -105,6 +105,24 @@ describe("audit log through the CLI", () => {
     expect(bad.code).toBe(2);
   });
 
+  it("verify exits 1 once the newest entries were cut off after this machine verified them", async () => {
+    const before = JSON.parse((await alice.run(["audit", "verify", "--json"])).stdout) as { entries: number };
+    const db = new Database(join(broker.dataDir, "broker.db"));
+    try {
+      db.prepare("DELETE FROM audit_log WHERE seq = (SELECT max(seq) FROM audit_log)").run();
+    } finally {
+      db.close();
+    }
+    // The chain left is whole, so only the head the daemon kept shows the cut.
+    const cut = await alice.run(["audit", "verify", "--json"]);
+    expect(cut.code).toBe(1);
+    expect(JSON.parse(cut.stdout)).toMatchObject({
+      ok: false,
+      entries: before.entries - 1,
+      broken_at: before.entries,
+    });
+  });
+
   it("verify exits 1 with ok:false and broken_at once a row was edited in the broker's database", async () => {
     const db = new Database(join(broker.dataDir, "broker.db"));
     try {

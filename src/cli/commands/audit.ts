@@ -20,7 +20,9 @@ const verify = defineVerb({
   path: ["audit", "verify"],
   section: "Shared mesh features",
   summary: "Owner/admin: recompute the audit log's hash chain and report whether it is intact",
-  description: "Exit 1 when an entry was changed or removed, naming the first broken seq.",
+  description:
+    "Exit 1 when an entry was changed or removed, naming the first broken seq. The newest entries cut off " +
+    "are caught against the head the daemon saw at its last verify.",
   mesh: true,
   coldPath: true,
   examples: ["claudemesh audit verify", "claudemesh audit verify --json"],

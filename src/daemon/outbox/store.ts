@@ -91,6 +91,16 @@ const MIGRATIONS: readonly Migration[] = [
      at INTEGER NOT NULL
    );`,
   },
+  {
+    version: 3,
+    name: "audit heads",
+    sql: `CREATE TABLE audit_heads (
+     mesh_id TEXT PRIMARY KEY,
+     seq INTEGER NOT NULL,
+     hash TEXT NOT NULL,
+     at INTEGER NOT NULL
+   );`,
+  },
 ];
 
 const COLUMNS =
@@ -269,6 +279,22 @@ export class OutboxStore {
          ON CONFLICT (mesh_id) DO UPDATE SET status = excluded.status, at = excluded.at`,
       )
       .run(meshId, status, at);
+  }
+
+  /** The newest audit entry a verify of the mesh's log saw here: later verifies check it is still there. */
+  auditHead(meshId: string): { seq: number; hash: string; at: number } | null {
+    const row = this.#db.prepare(`SELECT seq, hash, at FROM audit_heads WHERE mesh_id = ?`).get(meshId) as
+      { seq: number; hash: string; at: number } | undefined;
+    return row ?? null;
+  }
+
+  saveAuditHead(meshId: string, seq: number, hash: string, now = Date.now()): void {
+    this.#db
+      .prepare(
+        `INSERT INTO audit_heads (mesh_id, seq, hash, at) VALUES (?, ?, ?, ?)
+         ON CONFLICT (mesh_id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash, at = excluded.at`,
+      )
+      .run(meshId, seq, hash, now);
   }
 
   close(): void {
