@@ -9,6 +9,8 @@
  *   the broker may still know (a stale session key);
  * - a display name (exact, then case-insensitive) of a member (online or not) or of a live session;
  * - a hex prefix of 4+ characters of a member key or a live session key.
+ * Input that is both a name and a key prefix resolves only when both mean the same recipient: anyone may
+ * take a name that looks like someone else's key prefix, and must not receive their messages by it.
  * Unknown or ambiguous input is refused with candidates: a send never silently goes nowhere.
  */
 import type { TargetCandidate } from "./contract.js";
@@ -101,12 +103,10 @@ export function resolveTarget(args: ResolveInput): TargetResolution {
   if (FULL_KEY.test(lower)) return byFullKey(lower, sessions, memberByKey);
 
   const named = byName(input, args.members, sessions, memberByKey);
-  if (named !== null) return named;
-
-  if (HEX_PREFIX.test(lower)) {
-    const found = byPrefix(lower, args.members, sessions, memberByKey);
-    if (found !== null) return found;
-  }
+  const prefixed = HEX_PREFIX.test(lower) ? byPrefix(lower, args.members, sessions, memberByKey) : [];
+  if (named.length > 0 && prefixed.length > 0) return byNameAndPrefix(input, named, prefixed);
+  if (named.length > 0) return fromNames(input, named);
+  if (prefixed.length > 0) return fromPrefix(lower, prefixed);
   return {
     ok: false,
     error: "unknown_target",
@@ -137,18 +137,20 @@ function byFullKey(
   });
 }
 
+/** Everyone whose display name is `name`: exact matches, else case-insensitive ones. */
 function byName(
   name: string,
   members: readonly RosterMember[],
   sessions: readonly LivePeer[],
   memberByKey: ReadonlyMap<string, RosterMember>,
-): TargetResolution | null {
-  let matches = nameMatches(name, members, sessions, memberByKey, (a, b) => a === b);
-  if (matches.length === 0) {
-    const folded = name.toLowerCase();
-    matches = nameMatches(name, members, sessions, memberByKey, (a) => a.toLowerCase() === folded);
-  }
-  if (matches.length === 0) return null;
+): Candidate[] {
+  const exact = nameMatches(name, members, sessions, memberByKey, (a, b) => a === b);
+  if (exact.length > 0) return exact;
+  const folded = name.toLowerCase();
+  return nameMatches(name, members, sessions, memberByKey, (a) => a.toLowerCase() === folded);
+}
+
+function fromNames(name: string, matches: Candidate[]): TargetResolution {
   if (matches.length === 1 && matches[0] !== undefined) return ok(targetOf(matches[0]));
   const kinds = new Set(matches.map((m) => m.kind));
   if (kinds.size === 2 && matches.length === 2) {
@@ -181,13 +183,14 @@ function nameMatches(
   return out;
 }
 
+/** Every member key and live session key that starts with `prefix`. */
 function byPrefix(
   prefix: string,
   members: readonly RosterMember[],
   sessions: readonly LivePeer[],
   memberByKey: ReadonlyMap<string, RosterMember>,
-): TargetResolution | null {
-  const matches: Candidate[] = [
+): Candidate[] {
+  return [
     ...members
       .filter((m) => m.pubkey.startsWith(prefix))
       .map((member): Candidate => ({ kind: "member", member })),
@@ -195,9 +198,37 @@ function byPrefix(
       .filter((p) => p.pubkey.startsWith(prefix))
       .map((peer): Candidate => ({ kind: "session", peer, member: memberByKey.get(peer.memberPubkey) })),
   ];
-  if (matches.length === 0) return null;
+}
+
+function fromPrefix(prefix: string, matches: Candidate[]): TargetResolution {
   if (matches.length === 1 && matches[0] !== undefined) return ok(targetOf(matches[0]));
   return ambiguous(`key prefix "${prefix}" matches ${matches.length} keys`, matches);
+}
+
+/**
+ * Input that is a display name and a key prefix at once: read as the name when the prefix finds no one
+ * else, else refused with everyone either reading finds. Preferring the name would let a member named
+ * after another's key prefix receive what was meant for that key (and preferring the prefix, the reverse).
+ */
+function byNameAndPrefix(input: string, named: Candidate[], prefixed: Candidate[]): TargetResolution {
+  const namedIds = new Set(named.map(identity));
+  const others = prefixed.filter((c) => !namedIds.has(identity(c)));
+  if (others.length === 0) return fromNames(input, named);
+  const distinct = [...named, ...others];
+  return ambiguous(
+    `"${input}" is both the display name of ${displayNames(named)} and a key prefix of ${displayNames(prefixed)}`,
+    distinct,
+    "say which one with its full key or a more specific name",
+  );
+}
+
+function identity(c: Candidate): string {
+  return c.kind === "member" ? `member:${c.member.pubkey}` : `session:${c.peer.pubkey}`;
+}
+
+function displayNames(matches: Candidate[]): string {
+  const names = matches.map((c) => (c.kind === "member" ? c.member.displayName : c.peer.displayName));
+  return [...new Set(names)].join(", ");
 }
 
 function targetOf(c: Candidate): ResolvedTarget {
@@ -307,11 +338,15 @@ function ok(
   };
 }
 
-function ambiguous(message: string, matches: Candidate[]): TargetResolution {
+function ambiguous(
+  message: string,
+  matches: Candidate[],
+  hint = "say which one with a longer key prefix",
+): TargetResolution {
   return {
     ok: false,
     error: "ambiguous_target",
-    message: `${message}; say which one with a longer key prefix`,
+    message: `${message}; ${hint}`,
     candidates: matches.map(toCandidate),
   };
 }

@@ -252,6 +252,35 @@ describe("send, inbox, message status", () => {
     expect(result.stderr.trim().split("\n")).toHaveLength(1);
   });
 
+  it("refuses a name that is also another member's key prefix instead of sending to its holder (exit 2)", async () => {
+    const mallory = new CliUser("mallory");
+    try {
+      const prefix = bobPubkey.slice(0, 8);
+      await mallory.runJson(["join", await invite(), "--name", prefix]);
+      await waitUntil(
+        async () =>
+          (await alice.runJson<{ members: Array<{ display_name: string }> }>(["members"])).members.some(
+            (m) => m.display_name === prefix,
+          ),
+        { timeoutMs: 20_000, message: "alice's daemon never listed the new member" },
+      );
+      const result = await alice.run(["send", prefix, "for bob only", "--json"]);
+      expect(result.code, result.stderr).toBe(2);
+      expect((JSON.parse(result.stderr) as { error: { code: string } }).error.code).toBe("ambiguous_target");
+      const human = await alice.run(["send", prefix, "for bob only"]);
+      expect(human.stderr).toMatch(
+        new RegExp(`is both the display name of ${prefix} and a key prefix of bob`),
+      );
+      expect(human.stderr).toContain(`bob (${prefix}`);
+      // The full key still reaches bob.
+      const sent = await alice.runJson<SendResult>(["send", bobPubkey, "for bob only"]);
+      expect(sent.status).toBe("sent");
+      await received(bob, "for bob only");
+    } finally {
+      await mallory.dispose();
+    }
+  });
+
   it("sets status and summary that peers see", async () => {
     expect((await bob.run(["summary", "reviewing", "PRs"])).code).toBe(0);
     expect((await bob.run(["status", "dnd"])).code).toBe(0);
