@@ -115,6 +115,20 @@ describe("version, health, sessions", () => {
     expect((await h.request("GET", "/v1/sessions/me", { token: first.token })).status).toBe(401);
   });
 
+  it("refuses a session name no send could address, before it opens a connection", async () => {
+    const links = h.broker.links.length;
+    for (const name of ["@reviewers", "#ops", "*"]) {
+      const res = await h.request("POST", "/v1/sessions/register", {
+        body: { pid: process.pid, session_id: `bad-${name}`, cwd: "/tmp", name },
+      });
+      expect(res).toMatchObject({
+        status: 400,
+        body: { error: "invalid_request", message: expect.stringMatching(/^name: a display name must not/) },
+      });
+    }
+    expect(h.broker.links).toHaveLength(links);
+  });
+
   it("DELETE says bye on the session connection and ends the session", async () => {
     const reg = await register("s-del");
     const link = h.broker.sessionLink(reg.session_pubkey);
