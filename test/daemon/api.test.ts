@@ -489,6 +489,43 @@ describe("send and the outbox", () => {
     expect((await h.request<{ items: unknown[] }>("GET", "/v1/outbox")).body.items).toEqual([]);
   });
 
+  it("finds a member who joined after the roster was cached by asking the broker once more", async () => {
+    const link = h.broker.links[0]!;
+    let listed = 0;
+    const listMembers = link.listMembers;
+    link.listMembers = () => {
+      listed += 1;
+      return listMembers();
+    };
+    // The first send leaves the roster cached.
+    expect((await h.request("POST", "/v1/send", { body: { to: "peer", message: "first" } })).status).toBe(
+      202,
+    );
+    const newcomer = generateIdentity();
+    h.broker.members = [
+      ...h.broker.members,
+      {
+        memberId: "m-u3",
+        pubkey: newcomer.publicKey,
+        displayName: "u3",
+        role: "member",
+        online: false,
+        joinedAt: "2026-01-01T00:00:00.000Z",
+      },
+    ];
+    const before = listed;
+    const res = await h.request<SendResponse>("POST", "/v1/send", { body: { to: "u3", message: "welcome" } });
+    expect(res).toMatchObject({
+      status: 202,
+      body: { target: { spec: newcomer.publicKey, kind: "member" } },
+    });
+    expect(listed).toBe(before + 1);
+    // A name no one has is still refused, after one more look and no more.
+    const typo = await h.request("POST", "/v1/send", { body: { to: "u4", message: "x" } });
+    expect(typo).toMatchObject({ status: 404, body: { error: "unknown_target" } });
+    expect(listed).toBe(before + 2);
+  });
+
   it("a session sends on its own connection with its session key", async () => {
     const reg = await register("sender");
     const res = await h.request<SendResponse>("POST", "/v1/send", {

@@ -252,6 +252,26 @@ describe("send, inbox, message status", () => {
     expect(result.stderr.trim().split("\n")).toHaveLength(1);
   });
 
+  it("sends by name to a member who joined a moment ago", async () => {
+    const u3 = new CliUser("u3");
+    try {
+      // Alice's daemon has the roster in hand from a send by name.
+      expect((await alice.run(["send", "bob", "roster warm-up"])).code).toBe(0);
+      const joined = await u3.runJson<{ pubkey: string }>(["join", await invite(), "--name", "u3"]);
+      const sent = await alice.run(["send", "u3", "hi", "--json"]);
+      expect(sent.code, sent.stderr).toBe(0);
+      expect(JSON.parse(sent.stdout)).toMatchObject({ schema_version: "1", status: "sent" });
+      const status = await alice.runJson<{ recipients: Array<{ pubkey: string }> }>([
+        "message",
+        "status",
+        (JSON.parse(sent.stdout) as SendResult).message_id,
+      ]);
+      expect(status.recipients.map((r) => r.pubkey)).toEqual([joined.pubkey]);
+    } finally {
+      await u3.dispose();
+    }
+  });
+
   it("refuses a name that is also another member's key prefix instead of sending to its holder (exit 2)", async () => {
     const mallory = new CliUser("mallory");
     try {
