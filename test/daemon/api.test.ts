@@ -574,6 +574,18 @@ describe("send and the outbox", () => {
       expect(status.body.recipients.map((r) => r.state)).toEqual(["queued", "delivered", "held", "expired"]);
     }
   });
+
+  it("says a client message id it never sent is known only to the daemon that sent it, and how to ask", async () => {
+    const unknown = await h.request("GET", "/v1/messages/01a25194-7c1e-7000-8000-000000000000/status");
+    expect(unknown).toMatchObject({
+      status: 404,
+      body: {
+        error: "not_found",
+        message: expect.stringContaining("known only to the daemon that sent the message"),
+        hint: expect.stringContaining("broker message id"),
+      },
+    });
+  });
 });
 
 describe("peers, presence, moderation, meshes", () => {

@@ -243,6 +243,25 @@ describe("send, inbox, message status", () => {
       "--no-daemon",
     ]);
     expect(status.recipients).toHaveLength(1);
+    // The client id dies with the command: asking by it says so and names the id that works.
+    const byClientId = await alice.run(["message", "status", sent.message_id, "--no-daemon"]);
+    expect(byClientId.code).not.toBe(0);
+    expect(byClientId.stderr.trim().split("\n")).toHaveLength(1);
+    expect(byClientId.stderr).toMatch(
+      /known only to the daemon that sent the message.* — .*broker message id/,
+    );
+    // So a send without the daemon prints the broker's id, and that one answers.
+    const human = await alice.run(["send", "bob", "cold path, by hand", "--no-daemon"]);
+    expect(human.code, human.stderr).toBe(0);
+    const shown = /^(\S+) → bob: sent/.exec(human.stdout)?.[1] ?? "";
+    expect(shown).toMatch(/^[A-Za-z0-9]{32}$/);
+    const byShown = await alice.runJson<{ broker_message_id: string }>([
+      "message",
+      "status",
+      shown,
+      "--no-daemon",
+    ]);
+    expect(byShown.broker_message_id).toBe(shown);
   });
 
   it("refuses an unknown target with the candidates (exit 2, one line)", async () => {

@@ -128,7 +128,9 @@ export async function send(ctx: Context<typeof SEND_FLAGS>): Promise<void> {
         result.status === "queued"
           ? c.yellow("queued: the broker has not confirmed yet; the daemon keeps trying")
           : sentState(result.target.kind, result.recipient_online, c);
-      ctx.out.line(`${c.bold(result.message_id)} → ${result.target.display}: ${state}`);
+      // Without the daemon the client id dies with this command; the broker's id is the one to ask by.
+      const id = ctx.noDaemon ? (result.broker_message_id ?? result.message_id) : result.message_id;
+      ctx.out.line(`${c.bold(id)} → ${result.target.display}: ${state}`);
     },
   );
 }
