@@ -178,6 +178,20 @@ describe("send, inbox, message status", () => {
     expect(message.from_name).toBe("bob");
   });
 
+  it("drops exactly one trailing newline from stdin, so `echo … |` sends one line", async () => {
+    const piped = ["echoed line\n", "windows line\r\n", "blank line kept\n\n", "  spaces kept  \n"];
+    for (const stdin of piped) {
+      const result = await bob.run(["send", "alice", "-"], { stdin });
+      expect(result.code, result.stderr).toBe(0);
+    }
+    const echoed = await received(alice, "echoed line");
+    await Promise.all(
+      ["windows line", "blank line kept\n", "  spaces kept  "].map((b) => received(alice, b)),
+    );
+    // One message, one line of `inbox`: the id follows the text on the same line.
+    expect((await alice.run(["inbox"])).stdout).toContain(`echoed line  ${echoed.id}\n`);
+  });
+
   it("refuses stdin that is not UTF-8 text instead of mangling it (exit 2), and sends nothing", async () => {
     const before = (await inboxOf(alice)).length;
     // 0xff and 0xfe never occur in UTF-8; the rest is random bytes.
