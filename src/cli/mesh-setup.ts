@@ -24,6 +24,7 @@ import {
   type InviteClaimResult,
 } from "../client/broker-http.js";
 import { DEFAULT_BROKER_PORT } from "../protocol/constants.js";
+import { displayNameProblem } from "../protocol/targets.js";
 import { formatPublicInviteLink, inviteLinkForBroker, parseInviteLink } from "../protocol/invite-link.js";
 import { claimResultProblem, signInvite, signInviteClaim } from "../client/invites.js";
 import {
@@ -64,6 +65,16 @@ export function checkName(what: string, value: string): string {
   return trimmed;
 }
 
+/** A display name: a name as {@link checkName} allows, and one others can address with `send`. */
+export function checkDisplayName(value: string): string {
+  const name = checkName("display name", value);
+  const problem = displayNameProblem(name);
+  if (problem !== null) {
+    throw usageError(`cannot use "${name}": ${problem}`, "choose another name with --name");
+  }
+  return name;
+}
+
 /** The admin token of the broker `claudemesh up` runs (in the default data dir), or null. */
 export function localAdminToken(): string | null {
   const file = join(defaultBrokerDataDir(), "admin-token");
@@ -100,7 +111,7 @@ export async function createMeshAsOwner(f: {
   displayName: string;
 }): Promise<MeshConfig> {
   const name = checkName("mesh name", f.name);
-  const displayName = checkName("display name", f.displayName);
+  const displayName = checkDisplayName(f.displayName);
   const owner = generateIdentity();
   const rootKey = randomBytes(32);
   const created = await createMesh(f.brokerUrls, {
@@ -256,7 +267,7 @@ function verifyClaim(result: InviteClaimResult, code: string, expectedClaimHash:
 /** Claims the invite in `link`, verifies it, decrypts the root key and records the new membership. */
 export async function joinWithLink(link: string, displayNameInput: string | undefined): Promise<MeshConfig> {
   const parsed = parseInviteLink(link);
-  const displayName = checkName("display name", displayNameInput ?? defaultDisplayName());
+  const displayName = checkDisplayName(displayNameInput ?? defaultDisplayName());
   const preview = await previewInvite(parsed.brokerUrls, parsed.code).catch((err: unknown) => {
     throw refusal(err);
   });

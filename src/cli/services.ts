@@ -124,6 +124,14 @@ export async function readStdin(stdin: NodeJS.ReadableStream): Promise<string> {
   }
 }
 
+/**
+ * `text` without the one line ending (`\n` or `\r\n`) that `echo` or a file gives piped text; anything
+ * before it, other whitespace included, stays as written.
+ */
+export function withoutFinalNewline(text: string): string {
+  return text.replace(/\r?\n$/, "");
+}
+
 /** Fails with exit 2 unless the user confirmed (`-y`) — the CLI never prompts when stdin is not a TTY. */
 export function requireYes(yes: boolean, what: string, flag = "-y"): void {
   if (!yes) {

@@ -23,6 +23,18 @@ export function groupNameProblem(name: string): string | null {
   return null;
 }
 
+/**
+ * Why a display name could never be addressed by name, or null when it can: a send reads `@…` as a group,
+ * `#…` as a topic and `*` as everyone (§4.2), so a peer called that would be out of reach (§7.4).
+ */
+export function displayNameProblem(name: string): string | null {
+  const trimmed = name.trim();
+  if (trimmed === "*") return 'a display name must not be "*" (a send to it goes to everyone)';
+  if (trimmed.startsWith("@")) return "a display name must not start with @ (a send to it goes to a group)";
+  if (trimmed.startsWith("#")) return "a display name must not start with # (a send to it goes to a topic)";
+  return null;
+}
+
 export function isTopicName(name: string): boolean {
   return TOPIC_NAME.test(name);
 }

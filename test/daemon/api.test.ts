@@ -115,6 +115,20 @@ describe("version, health, sessions", () => {
     expect((await h.request("GET", "/v1/sessions/me", { token: first.token })).status).toBe(401);
   });
 
+  it("refuses a session name no send could address, before it opens a connection", async () => {
+    const links = h.broker.links.length;
+    for (const name of ["@reviewers", "#ops", "*"]) {
+      const res = await h.request("POST", "/v1/sessions/register", {
+        body: { pid: process.pid, session_id: `bad-${name}`, cwd: "/tmp", name },
+      });
+      expect(res).toMatchObject({
+        status: 400,
+        body: { error: "invalid_request", message: expect.stringMatching(/^name: a display name must not/) },
+      });
+    }
+    expect(h.broker.links).toHaveLength(links);
+  });
+
   it("DELETE says bye on the session connection and ends the session", async () => {
     const reg = await register("s-del");
     const link = h.broker.sessionLink(reg.session_pubkey);
@@ -475,6 +489,43 @@ describe("send and the outbox", () => {
     expect((await h.request<{ items: unknown[] }>("GET", "/v1/outbox")).body.items).toEqual([]);
   });
 
+  it("finds a member who joined after the roster was cached by asking the broker once more", async () => {
+    const link = h.broker.links[0]!;
+    let listed = 0;
+    const listMembers = link.listMembers;
+    link.listMembers = () => {
+      listed += 1;
+      return listMembers();
+    };
+    // The first send leaves the roster cached.
+    expect((await h.request("POST", "/v1/send", { body: { to: "peer", message: "first" } })).status).toBe(
+      202,
+    );
+    const newcomer = generateIdentity();
+    h.broker.members = [
+      ...h.broker.members,
+      {
+        memberId: "m-u3",
+        pubkey: newcomer.publicKey,
+        displayName: "u3",
+        role: "member",
+        online: false,
+        joinedAt: "2026-01-01T00:00:00.000Z",
+      },
+    ];
+    const before = listed;
+    const res = await h.request<SendResponse>("POST", "/v1/send", { body: { to: "u3", message: "welcome" } });
+    expect(res).toMatchObject({
+      status: 202,
+      body: { target: { spec: newcomer.publicKey, kind: "member" } },
+    });
+    expect(listed).toBe(before + 1);
+    // A name no one has is still refused, after one more look and no more.
+    const typo = await h.request("POST", "/v1/send", { body: { to: "u4", message: "x" } });
+    expect(typo).toMatchObject({ status: 404, body: { error: "unknown_target" } });
+    expect(listed).toBe(before + 2);
+  });
+
   it("a session sends on its own connection with its session key", async () => {
     const reg = await register("sender");
     const res = await h.request<SendResponse>("POST", "/v1/send", {
@@ -522,6 +573,18 @@ describe("send and the outbox", () => {
       });
       expect(status.body.recipients.map((r) => r.state)).toEqual(["queued", "delivered", "held", "expired"]);
     }
+  });
+
+  it("says a client message id it never sent is known only to the daemon that sent it, and how to ask", async () => {
+    const unknown = await h.request("GET", "/v1/messages/01a25194-7c1e-7000-8000-000000000000/status");
+    expect(unknown).toMatchObject({
+      status: 404,
+      body: {
+        error: "not_found",
+        message: expect.stringContaining("known only to the daemon that sent the message"),
+        hint: expect.stringContaining("broker message id"),
+      },
+    });
   });
 });
 

@@ -136,6 +136,74 @@ describe("resolveTarget", () => {
     expect(resolve("bbb")).toMatchObject({ ok: false, error: "unknown_target" });
   });
 
+  it("refuses a name that is another member's key prefix, listing both (never the impostor alone)", () => {
+    for (const prefix of [
+      bob.pubkey.slice(0, 8),
+      bob.pubkey.slice(0, 4),
+      bob.pubkey.slice(0, 8).toUpperCase(),
+    ]) {
+      const impostor: RosterMember = { memberId: "m-i", pubkey: key("9"), displayName: prefix, online: true };
+      const result = resolveTarget({
+        input: prefix.toLowerCase(),
+        members: [...members, impostor],
+        peers: [],
+      });
+      expect(result).toMatchObject({
+        ok: false,
+        error: "ambiguous_target",
+        message: expect.stringMatching(/is both the display name of .* and a key prefix of bob; .*full key/),
+      });
+      if (!result.ok) expect(result.candidates.map((c) => c.pubkey)).toEqual([impostor.pubkey, bob.pubkey]);
+      // The full key still reaches bob, and the impostor's own key prefix reaches the impostor.
+      const all = [...members, impostor];
+      expect(resolveTarget({ input: bob.pubkey, members: all, peers: [] })).toMatchObject({
+        ok: true,
+        target: { spec: bob.pubkey },
+      });
+      expect(resolveTarget({ input: "9999", members: all, peers: [] })).toMatchObject({
+        ok: true,
+        target: { spec: impostor.pubkey },
+      });
+    }
+  });
+
+  it("resolves a hex-looking name when its key prefix reading finds only the same member", () => {
+    const cafe: RosterMember = {
+      memberId: "m-e",
+      pubkey: `cafe${"4".repeat(60)}`,
+      displayName: "cafe",
+      online: true,
+    };
+    expect(resolveTarget({ input: "cafe", members: [...members, cafe], peers: [] })).toMatchObject({
+      ok: true,
+      target: { spec: cafe.pubkey, kind: "member" },
+    });
+    // Once someone else holds a name that is a longer prefix of cafe's key, that name alone is ambiguous.
+    const impostor: RosterMember = {
+      memberId: "m-i",
+      pubkey: key("9"),
+      displayName: cafe.pubkey.slice(0, 6),
+      online: true,
+    };
+    const all = [...members, cafe, impostor];
+    expect(resolveTarget({ input: impostor.displayName, members: all, peers: [] })).toMatchObject({
+      ok: false,
+      error: "ambiguous_target",
+    });
+  });
+
+  it("refuses a session named after another member's key prefix", () => {
+    const s = session(key("5"), carol, bob.pubkey.slice(0, 6));
+    const result = resolve(bob.pubkey.slice(0, 6), [s]);
+    expect(result).toMatchObject({ ok: false, error: "ambiguous_target" });
+    if (!result.ok) {
+      expect(result.candidates.map((c) => [c.kind, c.session_pubkey ?? c.pubkey])).toEqual([
+        ["session", s.pubkey],
+        ["member", bob.pubkey],
+      ]);
+    }
+  });
+
   it("refuses unknown names with the closest names as candidates", () => {
     const result = resolve("alcie");
     expect(result).toMatchObject({ ok: false, error: "unknown_target" });

@@ -177,6 +177,24 @@ describe("mesh create, invite, join", () => {
     }
   });
 
+  it("refuses to join under a name a send would read as a group or topic (exit 2), using no invite", async () => {
+    const frank = new CliUser("frank");
+    try {
+      const invite = await alice.runJson<InviteJson>(["invite"]);
+      for (const name of ["@backend", "#ops", "*"]) {
+        const result = await frank.run(["join", invite.link, "--name", name]);
+        expect(result.code, result.stderr).toBe(2);
+        expect(result.stderr).toMatch(/a display name must not (start with [@#]|be "\*")/);
+        expect(result.stderr.trim().split("\n")).toHaveLength(1);
+      }
+      const preview = await fetch(`${broker.httpUrl}/invites/${invite.code}`);
+      expect(await preview.json()).toMatchObject({ uses_left: 1 });
+      expect((await frank.runJson(["join", invite.link, "--name", "backend"])).display_name).toBe("backend");
+    } finally {
+      await frank.dispose();
+    }
+  });
+
   it("lets a member leave: revoked on the broker, keys removed locally", async () => {
     const dave = new CliUser("dave");
     try {

@@ -104,7 +104,12 @@ describe.each(stores)("memory and skills through the CLI ($name)", ({ databaseUr
     ]);
     const staging = await alice.runJson<{ memories: MemoryRow[] }>(["recall", "staging"]);
     expect(staging.memories.map((m) => m.id)).toEqual([piped.id, stored.id]);
-    expect(staging.memories[0]).toMatchObject({ remembered_by: "bob", tags: [] });
+    // The newline the pipe ended the text with is not part of the memory.
+    expect(staging.memories[0]).toMatchObject({
+      remembered_by: "bob",
+      tags: [],
+      content: `deploys of ${SECRETS.stdinMemory} need the staging VPN`,
+    });
     expect(
       (await alice.runJson<{ memories: MemoryRow[] }>(["recall", "staging", "kubernetes"])).memories,
     ).toEqual([]);

@@ -178,6 +178,20 @@ describe("send, inbox, message status", () => {
     expect(message.from_name).toBe("bob");
   });
 
+  it("drops exactly one trailing newline from stdin, so `echo … |` sends one line", async () => {
+    const piped = ["echoed line\n", "windows line\r\n", "blank line kept\n\n", "  spaces kept  \n"];
+    for (const stdin of piped) {
+      const result = await bob.run(["send", "alice", "-"], { stdin });
+      expect(result.code, result.stderr).toBe(0);
+    }
+    const echoed = await received(alice, "echoed line");
+    await Promise.all(
+      ["windows line", "blank line kept\n", "  spaces kept  "].map((b) => received(alice, b)),
+    );
+    // One message, one line of `inbox`: the id follows the text on the same line.
+    expect((await alice.run(["inbox"])).stdout).toContain(`echoed line  ${echoed.id}\n`);
+  });
+
   it("refuses stdin that is not UTF-8 text instead of mangling it (exit 2), and sends nothing", async () => {
     const before = (await inboxOf(alice)).length;
     // 0xff and 0xfe never occur in UTF-8; the rest is random bytes.
@@ -243,6 +257,25 @@ describe("send, inbox, message status", () => {
       "--no-daemon",
     ]);
     expect(status.recipients).toHaveLength(1);
+    // The client id dies with the command: asking by it says so and names the id that works.
+    const byClientId = await alice.run(["message", "status", sent.message_id, "--no-daemon"]);
+    expect(byClientId.code).not.toBe(0);
+    expect(byClientId.stderr.trim().split("\n")).toHaveLength(1);
+    expect(byClientId.stderr).toMatch(
+      /known only to the daemon that sent the message.* — .*broker message id/,
+    );
+    // So a send without the daemon prints the broker's id, and that one answers.
+    const human = await alice.run(["send", "bob", "cold path, by hand", "--no-daemon"]);
+    expect(human.code, human.stderr).toBe(0);
+    const shown = /^(\S+) → bob: sent/.exec(human.stdout)?.[1] ?? "";
+    expect(shown).toMatch(/^[A-Za-z0-9]{32}$/);
+    const byShown = await alice.runJson<{ broker_message_id: string }>([
+      "message",
+      "status",
+      shown,
+      "--no-daemon",
+    ]);
+    expect(byShown.broker_message_id).toBe(shown);
   });
 
   it("refuses an unknown target with the candidates (exit 2, one line)", async () => {
@@ -250,6 +283,55 @@ describe("send, inbox, message status", () => {
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/bob/);
     expect(result.stderr.trim().split("\n")).toHaveLength(1);
+  });
+
+  it("sends by name to a member who joined a moment ago", async () => {
+    const u3 = new CliUser("u3");
+    try {
+      // Alice's daemon has the roster in hand from a send by name.
+      expect((await alice.run(["send", "bob", "roster warm-up"])).code).toBe(0);
+      const joined = await u3.runJson<{ pubkey: string }>(["join", await invite(), "--name", "u3"]);
+      const sent = await alice.run(["send", "u3", "hi", "--json"]);
+      expect(sent.code, sent.stderr).toBe(0);
+      expect(JSON.parse(sent.stdout)).toMatchObject({ schema_version: "1", status: "sent" });
+      const status = await alice.runJson<{ recipients: Array<{ pubkey: string }> }>([
+        "message",
+        "status",
+        (JSON.parse(sent.stdout) as SendResult).message_id,
+      ]);
+      expect(status.recipients.map((r) => r.pubkey)).toEqual([joined.pubkey]);
+    } finally {
+      await u3.dispose();
+    }
+  });
+
+  it("refuses a name that is also another member's key prefix instead of sending to its holder (exit 2)", async () => {
+    const mallory = new CliUser("mallory");
+    try {
+      const prefix = bobPubkey.slice(0, 8);
+      await mallory.runJson(["join", await invite(), "--name", prefix]);
+      await waitUntil(
+        async () =>
+          (await alice.runJson<{ members: Array<{ display_name: string }> }>(["members"])).members.some(
+            (m) => m.display_name === prefix,
+          ),
+        { timeoutMs: 20_000, message: "alice's daemon never listed the new member" },
+      );
+      const result = await alice.run(["send", prefix, "for bob only", "--json"]);
+      expect(result.code, result.stderr).toBe(2);
+      expect((JSON.parse(result.stderr) as { error: { code: string } }).error.code).toBe("ambiguous_target");
+      const human = await alice.run(["send", prefix, "for bob only"]);
+      expect(human.stderr).toMatch(
+        new RegExp(`is both the display name of ${prefix} and a key prefix of bob`),
+      );
+      expect(human.stderr).toContain(`bob (${prefix}`);
+      // The full key still reaches bob.
+      const sent = await alice.runJson<SendResult>(["send", bobPubkey, "for bob only"]);
+      expect(sent.status).toBe("sent");
+      await received(bob, "for bob only");
+    } finally {
+      await mallory.dispose();
+    }
   });
 
   it("sets status and summary that peers see", async () => {

@@ -151,6 +151,23 @@ function suite(kind: "sqlite" | "postgres"): void {
     expect(JSON.stringify(errorOf(typo))).toContain("bob");
   });
 
+  it("assigns a task to a member who joined a moment ago", async () => {
+    const dan = new CliUser("dan");
+    try {
+      // Alice's daemon has the roster in hand from resolving an assignee.
+      await alice.runJson(["task", "create", "roster warm-up", "--assign", "bob"]);
+      const { link } = await alice.runJson<{ link: string }>(["invite"]);
+      await dan.runJson(["join", link, "--name", "dan"]);
+      const created = await alice.run(["task", "create", "welcome dan", "--assign", "dan", "--json"]);
+      expect(created.code, created.stderr).toBe(0);
+      const { id } = JSON.parse(created.stdout) as { id: string };
+      const listed = await alice.runJson<{ tasks: TaskRow[] }>(["task", "list", "--assignee", "dan"]);
+      expect(listed.tasks.map((t) => [t.id, t.assignee])).toEqual([[id, "dan"]]);
+    } finally {
+      await dan.dispose();
+    }
+  });
+
   it("of 20 concurrent `task claim` exactly one wins; the others exit 1 with task_not_claimable", async () => {
     const { id } = await alice.runJson<{ id: string }>(["task", "create", "race me"]);
     const users = [alice, bob, carol];

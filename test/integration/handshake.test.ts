@@ -171,6 +171,22 @@ describe.concurrent("member hello refusals", () => {
     await expectRefused(unsigned as Frame, "malformed");
   });
 
+  it("malformed: a displayName no send could address (@…, #…, *), on either hello kind", async () => {
+    for (const displayName of ["@backend", "#ops", "*", " @padded"]) {
+      const refused = await expectRefused(memberHello(mesh.meshId, alice, { displayName }), "malformed");
+      expect(refused.message).toMatch(/^displayName: a display name must not (start with|be)/);
+    }
+    await expectRefused(
+      sessionHello(mesh.meshId, alice, generateIdentity(), { displayName: "@reviewers" }),
+      "malformed",
+    );
+    // A name that looks like hex is a fine name.
+    const peer = await RawPeer.connect(broker().url);
+    const ack = await peer.hello(memberHello(mesh.meshId, alice, { displayName: "cafe" }));
+    expect(ack).toMatchObject({ type: "hello_ack", memberDisplayName: "cafe" });
+    peer.close();
+  });
+
   it("bad_session_pubkey: a non-hex sessionPubkey on a member hello", async () => {
     await expectRefused(
       { ...memberHello(mesh.meshId, alice), sessionPubkey: "zz".repeat(32) },

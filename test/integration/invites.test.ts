@@ -245,6 +245,25 @@ describe.concurrent("preview and claim", () => {
     expect((list.peers as { displayName: string }[]).map((p) => p.displayName)).toContain("bob 4");
   });
 
+  it("refuses a display name no send could address (400), without using the invite; hex-looking names are fine", async () => {
+    const invite = await createInvite(broker(), mesh);
+    for (const name of ["@backend", "#ops", "*", " @padded"]) {
+      const res = await postClaim(invite.code, claimBody(invite, generateIdentity(), name));
+      expect(res).toMatchObject({ status: 400, body: { ok: false, error: "invalid_argument" } });
+      expect(res.body.message).toMatch(/^a display name must not (start with [@#]|be "\*")/);
+    }
+    expect((await httpJson(broker(), "GET", `/invites/${invite.code}`)).body.uses_left).toBe(1);
+    const hexLooking = await postClaim(invite.code, claimBody(invite, generateIdentity(), "cafe"));
+    expect(hexLooking).toMatchObject({ status: 200, body: { display_name: "cafe" } });
+    const headers = { Authorization: `Bearer ${broker().adminToken}` };
+    const owner = JSON.parse(meshBody("owned by a group name")) as Record<string, unknown>;
+    const asGroup = await httpJson(broker(), "POST", "/meshes", {
+      body: JSON.stringify({ ...owner, owner_display_name: "@owners" }),
+      headers,
+    });
+    expect(asGroup).toMatchObject({ status: 400, body: { error: "invalid_argument" } });
+  });
+
   it("refuses a wrong claim token (403), a claim signed by another key (401) and an unknown code (404)", async () => {
     const invite = await createInvite(broker(), mesh);
     const joiner = generateIdentity();

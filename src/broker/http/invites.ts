@@ -6,6 +6,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { randomUUID } from "node:crypto";
 import { z } from "zod";
 import {
+  DisplayName,
   GENERAL_TOPIC,
   INVITE_CODE_ALPHABET,
   REPLAY_WINDOW_MS,
@@ -43,11 +44,7 @@ const RegisterInvite = z.object({
 const ClaimInvite = z.object({
   claim_token: z.string().regex(/^[0-9a-f]{64}$/, "claim_token must be 64 lower-case hex"),
   peer_pubkey: hex64,
-  display_name: z
-    .string()
-    .min(1)
-    .max(64)
-    .refine((s) => !s.includes("|"), "must not contain '|'"),
+  display_name: DisplayName.min(1).refine((s) => !s.includes("|"), "must not contain '|'"),
   timestamp: z.number().int(),
   signature: z.string().regex(/^[0-9a-f]{128}$/),
 });

@@ -2,7 +2,13 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { timingSafeEqual, randomUUID } from "node:crypto";
 import { z } from "zod";
-import { REPLAY_WINDOW_MS, TIMESTAMP_SKEW_MS, hex64, meshCreateCanonical } from "../../protocol/index.js";
+import {
+  DisplayName,
+  REPLAY_WINDOW_MS,
+  TIMESTAMP_SKEW_MS,
+  hex64,
+  meshCreateCanonical,
+} from "../../protocol/index.js";
 import { sha256Hex, verify } from "../../crypto/index.js";
 import { auditEntry, withAudit } from "../audit.js";
 import type { BrokerContext } from "../context.js";
@@ -20,7 +26,7 @@ const CreateMesh = z.object({
   name: noPipe(64),
   slug: noPipe(64).optional(),
   owner_pubkey: hex64,
-  owner_display_name: noPipe(64),
+  owner_display_name: DisplayName.min(1).refine((s) => !s.includes("|"), "must not contain '|'"),
   timestamp: z.number().int(),
   signature: z.string().regex(/^[0-9a-f]{128}$/),
 });

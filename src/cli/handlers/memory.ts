@@ -2,10 +2,11 @@
 import type { Context } from "../command.js";
 import type { REMEMBER_FLAGS } from "../flags/memory.js";
 import { usageError } from "../errors.js";
-import { daemon, meshParam, readStdin } from "../services.js";
+import { daemon, meshParam, readStdin, withoutFinalNewline } from "../services.js";
 
 export async function remember(ctx: Context<typeof REMEMBER_FLAGS>): Promise<void> {
-  const text = ctx.args.text === "-" ? await readStdin(ctx.stdin) : (ctx.args.text ?? "");
+  const text =
+    ctx.args.text === "-" ? withoutFinalNewline(await readStdin(ctx.stdin)) : (ctx.args.text ?? "");
   if (text.trim() === "") {
     throw usageError("the memory is empty", "give the text as an argument, or pipe it with -");
   }

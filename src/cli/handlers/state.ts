@@ -9,7 +9,7 @@ import { STATE_VALUE_MAX_BYTES } from "../../protocol/families/state.js";
 import type { Context } from "../command.js";
 import { usageError } from "../errors.js";
 import type { CONTEXT_SHARE_FLAGS, STATE_SET_FLAGS } from "../flags/state.js";
-import { daemon, meshParam, readStdin } from "../services.js";
+import { daemon, meshParam, readStdin, withoutFinalNewline } from "../services.js";
 
 /** `<value>` as stored: JSON when it parses (unless `--string`), else the text itself. */
 export function parseStateValue(text: string, forceString: boolean): unknown {
@@ -43,7 +43,7 @@ export async function stateSet(ctx: Context<typeof STATE_SET_FLAGS>): Promise<vo
   const fromStdin = ctx.args.value === "-";
   let text = fromStdin ? await readStdin(ctx.stdin) : (ctx.args.value ?? "");
   // A piped value keeps its text but not the newline the pipe ended it with.
-  if (fromStdin && ctx.flags.string) text = text.replace(/\r?\n$/, "");
+  if (fromStdin && ctx.flags.string) text = withoutFinalNewline(text);
   const value = parseStateValue(text, ctx.flags.string);
   const bytes = Buffer.byteLength(JSON.stringify(value));
   if (bytes > STATE_VALUE_MAX_BYTES) {

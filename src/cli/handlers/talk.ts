@@ -8,7 +8,7 @@ import type { Context } from "../command.js";
 import type { Output } from "../output.js";
 import type { PEERS_FLAGS, SEND_FLAGS } from "../flags/talk.js";
 import { CliError, exitCodeFor, usageError } from "../errors.js";
-import { daemon, meshParam, readStdin, shortKey } from "../services.js";
+import { daemon, meshParam, readStdin, shortKey, withoutFinalNewline } from "../services.js";
 import { countOf } from "../../claude-code/peer-text.js";
 
 /** Rethrows a daemon refusal of a target with its candidates in the hint. */
@@ -88,7 +88,8 @@ export async function messageArg(
   ctx: { args: { message?: string }; stdin: Context["stdin"] },
   tooLongHint: string,
 ): Promise<string> {
-  const message = ctx.args.message === "-" ? await readStdin(ctx.stdin) : (ctx.args.message ?? "");
+  const message =
+    ctx.args.message === "-" ? withoutFinalNewline(await readStdin(ctx.stdin)) : (ctx.args.message ?? "");
   if (message.trim() === "")
     throw usageError("the message is empty", "give the text as an argument, or pipe it with -");
   const bytes = Buffer.byteLength(message);
@@ -128,7 +129,9 @@ export async function send(ctx: Context<typeof SEND_FLAGS>): Promise<void> {
         result.status === "queued"
           ? c.yellow("queued: the broker has not confirmed yet; the daemon keeps trying")
           : sentState(result.target.kind, result.recipient_online, c);
-      ctx.out.line(`${c.bold(result.message_id)} → ${result.target.display}: ${state}`);
+      // Without the daemon the client id dies with this command; the broker's id is the one to ask by.
+      const id = ctx.noDaemon ? (result.broker_message_id ?? result.message_id) : result.message_id;
+      ctx.out.line(`${c.bold(id)} → ${result.target.display}: ${state}`);
     },
   );
 }

@@ -233,6 +233,16 @@ export class MeshRuntime {
     }
   }
 
+  /**
+   * Whether asking the broker again might find a name the roster or peers in hand lack: the broker is
+   * reachable and at least one of the lists was fetched before `since` (a cache served it, so someone who
+   * joined since is missing from it).
+   */
+  namesMayBeOutdated(since: number): boolean {
+    if (this.#state !== "connected") return false;
+    return (this.#members?.at ?? 0) < since || (this.#peers?.at ?? 0) < since;
+  }
+
   /** Drops cached peer and roster lists (after a peer event or a moderation action). */
   invalidate(): void {
     this.#stalePeers();

@@ -6,7 +6,11 @@
  */
 import { envelopeOf } from "../../client/send-envelope.js";
 import { sha256Hex } from "../../crypto/index.js";
-import { resolveTarget, type ResolvedTarget } from "../../daemon-api/resolve-target.js";
+import {
+  resolveTarget,
+  type ResolvedTarget,
+  type TargetResolution,
+} from "../../daemon-api/resolve-target.js";
 import {
   MAX_MESSAGE_TEXT_KB,
   MAX_SEND_PAYLOAD,
@@ -50,19 +54,16 @@ const NEEDS_ROSTER = (to: string): boolean => !/^(\*|@.*|#.*|[0-9a-fA-F]{64})$/.
 
 /**
  * Resolves the target of a send; names and prefixes need the roster and the peers (the last ones seen
- * while the broker is unreachable).
+ * while the broker is unreachable). A name that matches no one in lists a cache served is looked up once
+ * more in fresh ones: someone who joined a moment ago is reachable at once.
  */
 export async function resolveSendTarget(mesh: MeshRuntime, to: string): Promise<SendTarget> {
-  const needsRoster = NEEDS_ROSTER(to);
-  let members: MemberEntry[];
-  try {
-    members = await mesh.members({ allowStale: true });
-  } catch (error) {
-    if (needsRoster) throw error;
-    members = [];
+  const asked = Date.now();
+  let { resolved, live } = await resolveAgainstNames(mesh, to);
+  if (!resolved.ok && resolved.error === "unknown_target" && mesh.namesMayBeOutdated(asked)) {
+    mesh.invalidate();
+    ({ resolved, live } = await resolveAgainstNames(mesh, to));
   }
-  const { peers, live } = await mesh.peersForNames();
-  const resolved = resolveTarget({ input: to, members, peers, selfMemberPubkey: mesh.config.pubkey });
   if (!resolved.ok) {
     const hint =
       resolved.candidates.length > 0
@@ -75,6 +76,22 @@ export async function resolveSendTarget(mesh: MeshRuntime, to: string): Promise<
     return { ...target, topicKey: await topicKeyForSend(mesh, target.spec.slice(1)) };
   }
   return target;
+}
+
+async function resolveAgainstNames(
+  mesh: MeshRuntime,
+  to: string,
+): Promise<{ resolved: TargetResolution; live: boolean }> {
+  let members: MemberEntry[];
+  try {
+    members = await mesh.members({ allowStale: true });
+  } catch (error) {
+    if (NEEDS_ROSTER(to)) throw error;
+    members = [];
+  }
+  const { peers, live } = await mesh.peersForNames();
+  const resolved = resolveTarget({ input: to, members, peers, selfMemberPubkey: mesh.config.pubkey });
+  return { resolved, live };
 }
 
 /** A resolved target, with the topic key for `#topic` (its bodies are `bodyVersion` 2 under it, §5.4). */

@@ -4,12 +4,12 @@
  */
 import { z } from "zod";
 import type { ReplyTable } from "../envelope.js";
-import { GroupRef, MessageMode, capabilities, reqId, replyReqId } from "../fields.js";
+import { DisplayName, GroupRef, MessageMode, capabilities, reqId, replyReqId } from "../fields.js";
 
 /** Fields both hello kinds share. Signature fields are validated by the handshake, in protocol order. */
 const helloCommon = {
   meshId: z.string().min(1).max(128),
-  displayName: z.string().max(64).optional(),
+  displayName: DisplayName.optional(),
   sessionId: z.string().max(256).optional(),
   pid: z.number().int().nonnegative().optional(),
   cwd: z.string().max(4096).optional(),

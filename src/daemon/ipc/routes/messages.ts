@@ -71,7 +71,15 @@ export const messageRoutes = {
     const row = daemon.outbox.store.find(id);
     const brokerId = row === null ? id : row.broker_message_id;
     if (row === null && !BROKER_ID.test(id)) {
-      throw new LocalError("not_found", `no sent message "${id}"`, "use the message id `send` printed");
+      // The broker answers by its own id only (protocol.md §4.11): a client id maps to a message in the
+      // outbox of the daemon that sent it, and nowhere else.
+      throw new LocalError(
+        "not_found",
+        daemon.oneShot
+          ? `no message "${id}" here: a client message id is known only to the daemon that sent the message, and --no-daemon keeps none`
+          : `no message "${id}" in this daemon's outbox: a client message id is known only to the daemon that sent the message`,
+        "the broker message id works everywhere: `send --json` prints it as broker_message_id (`send --no-daemon` prints it), `claudemesh daemon outbox` lists them",
+      );
     }
     const mesh = row === null ? daemon.meshFor(input.mesh, caller.session) : daemon.meshById(row.mesh_id);
     const response: MessageStatusResponse = {
