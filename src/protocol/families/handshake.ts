@@ -4,12 +4,14 @@
  */
 import { z } from "zod";
 import type { ReplyTable } from "../envelope.js";
-import { DisplayName, GroupRef, MessageMode, capabilities, reqId, replyReqId } from "../fields.js";
+import { GroupRef, MessageMode, capabilities, reqId, replyReqId } from "../fields.js";
 
 /** Fields both hello kinds share. Signature fields are validated by the handshake, in protocol order. */
 const helloCommon = {
   meshId: z.string().min(1).max(128),
-  displayName: DisplayName.optional(),
+  // Not checked against names a send cannot address (§7.4): a member who took one before that rule must
+  // still be let in; new names are refused where they are taken (invite claim, mesh create, our clients).
+  displayName: z.string().max(64).optional(),
   sessionId: z.string().max(256).optional(),
   pid: z.number().int().nonnegative().optional(),
   cwd: z.string().max(4096).optional(),
