@@ -26,7 +26,14 @@ import {
 import { DEFAULT_BROKER_PORT } from "../protocol/constants.js";
 import { displayNameProblem } from "../protocol/targets.js";
 import { formatPublicInviteLink, inviteLinkForBroker, parseInviteLink } from "../protocol/invite-link.js";
-import { claimResultProblem, signInvite, signInviteClaim } from "../client/invites.js";
+import {
+  INVITE_REFUSALS,
+  NAME_RULE,
+  claimResultProblem,
+  isAllowedName,
+  signInvite,
+  signInviteClaim,
+} from "../client/invites.js";
 import {
   brokerUrlFields,
   loadConfig,
@@ -56,12 +63,7 @@ export function defaultDisplayName(): string {
 /** Names and display names never contain `|` (they go into canonical strings) and are 1–64 chars. */
 export function checkName(what: string, value: string): string {
   const trimmed = value.trim();
-  if (trimmed.length < 1 || trimmed.length > 64 || trimmed.includes("|") || /\p{Cc}/u.test(trimmed)) {
-    throw usageError(
-      `${what} "${value}" is not allowed`,
-      `use 1–64 characters without "|" or control characters`,
-    );
-  }
+  if (!isAllowedName(trimmed)) throw usageError(`${what} "${value}" is not allowed`, NAME_RULE);
   return trimmed;
 }
 
@@ -223,23 +225,6 @@ export async function createInvite(
     };
   }
 }
-
-const INVITE_REFUSALS: Record<string, [string, string]> = {
-  expired: ["this invite has expired", "ask the mesh owner for a new invite"],
-  exhausted: [
-    "this invite has been used up",
-    "ask the mesh owner for a new invite (or one with more --uses)",
-  ],
-  revoked: ["this invite was revoked", "ask the mesh owner for a new invite"],
-  not_found: [
-    "the broker knows no such invite",
-    "check that the whole link was copied, or ask for a new one",
-  ],
-  bad_claim_token: [
-    "this invite link was refused: its secret does not match the invite (damaged or forged link)",
-    "copy the whole link again, or ask the mesh owner for a new one",
-  ],
-};
 
 function refusal(err: unknown): unknown {
   if (!(err instanceof BrokerHttpError)) return err;

@@ -114,3 +114,32 @@ export function claimResultProblem(
   if (!verify(result.canonical, result.invite_signature, result.inviter_pubkey)) return "bad signature";
   return null;
 }
+
+/**
+ * What the broker's refusal of an invite (`GET /invites/<code>`, the claim) means for the person holding
+ * the link, by its code: what happened, and what to do. Each makes the invite unusable from this link.
+ */
+export const INVITE_REFUSALS: Readonly<Record<string, readonly [message: string, hint: string]>> = {
+  expired: ["this invite has expired", "ask the mesh owner for a new invite"],
+  exhausted: [
+    "this invite has been used up",
+    "ask the mesh owner for a new invite (or one with more --uses)",
+  ],
+  revoked: ["this invite was revoked", "ask the mesh owner for a new invite"],
+  not_found: [
+    "the broker knows no such invite",
+    "check that the whole link was copied, or ask for a new one",
+  ],
+  bad_claim_token: [
+    "this invite link was refused: its secret does not match the invite (damaged or forged link)",
+    "copy the whole link again, or ask the mesh owner for a new one",
+  ],
+};
+
+/** What a mesh name or display name may be: 1–64 characters, no control characters, no `|`. */
+export const NAME_RULE = `use 1–64 characters without "|" or control characters`;
+
+/** Whether `name` (trimmed) is a valid mesh or display name (`|` separates the fields of signed strings). */
+export function isAllowedName(name: string): boolean {
+  return name.length >= 1 && name.length <= 64 && !name.includes("|") && !/\p{Cc}/u.test(name);
+}

@@ -1,8 +1,10 @@
 /**
  * The web app served by a real broker process, driven in Chromium: a person opens a CLI user's invite
  * link, joins from the browser, sees the CLI user online, and the two talk (the person's message in the
- * CLI's inbox, the CLI's reply on the page without a reload); a peer's hostile name, summary and message
- * show as text and never run; the broker holds none of the browser's plaintext.
+ * CLI's inbox, the CLI's reply on the page without a reload; a reply to the CLI user's browser session
+ * reaching that session); a peer's hostile name, summary and message show as text and never run; a
+ * reload keeps one presence; forgetting the mesh leaves nothing of it in the browser; the broker holds
+ * none of the browser's plaintext. Invite links that cannot be used say why in words.
  */
 import { request } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -214,17 +216,177 @@ describe.skipIf(!haveChromium)("a person in the browser", () => {
       .toMatchObject({ status: "working", summary: "reviewing the login fix" });
   });
 
-  it("keeps the membership and the conversation: a reload reconnects without the link", async () => {
+  it("refuses an empty message and one longer than a message holds, saying why, and cuts nothing", async () => {
+    const { page } = browser;
+    await page.click("#nav-messages");
+    await page.locator(".conversation a", { hasText: "alice" }).click();
+    const before = await page.locator(".chat-message.mine").count();
+    await page.fill("#compose-text", "   ");
+    await page.click("#compose-send");
+    expect(await page.textContent("#compose-error")).toContain("the message is empty");
+    const long = "x".repeat(50_000);
+    await page.fill("#compose-text", long);
+    expect((await page.inputValue("#compose-text")).length).toBe(50_000);
+    await page.click("#compose-send");
+    expect(await page.textContent("#compose-error")).toContain("the message is too long");
+    expect(await page.inputValue("#compose-text")).toBe(long);
+    expect(await page.locator(".chat-message.mine").count()).toBe(before);
+    await page.fill("#compose-text", "");
+  });
+
+  it("keeps the membership, the conversation and one presence: a reload reconnects without the link", async () => {
     const { page } = browser;
     await page.reload();
     await expect.poll(() => page.textContent("#connection")).toContain("online");
+    // The page said goodbye, or took its presence over: never a second "dana" left behind for the grace.
+    const danas = async (): Promise<number> =>
+      (await alice.runJson<{ peers: Array<{ display_name: string }> }>(["peers", "--all"])).peers.filter(
+        (p) => p.display_name === "dana",
+      ).length;
+    await expect.poll(danas).toBe(1);
+    await page.click("#nav-peers");
+    await page
+      .locator("tr.peer .peer-name", { hasText: /^alice$/ })
+      .first()
+      .waitFor();
+    expect(await page.locator("tr.peer .peer-name", { hasText: /^dana$/ }).count()).toBe(1);
     await page.click("#nav-messages");
     await page.locator(".conversation a", { hasText: "alice" }).click();
     await page.locator(".chat-text", { hasText: "hello back from the CLI" }).waitFor();
     expect(browser.errors).toEqual([]);
   });
 
+  it("answers alice's browser session in it, not in her CLI inbox", async () => {
+    const { page } = browser;
+    const aliceWeb = await openBrowser();
+    try {
+      const { url } = await alice.runJson<{ url: string }>(["open", "--print"]);
+      await aliceWeb.page.goto(url);
+      await expect
+        .poll(() => aliceWeb.page.textContent("#connection"), { timeout: 20_000 })
+        .toContain("online");
+      const danaRow = aliceWeb.page.locator("tr.peer", {
+        has: aliceWeb.page.locator(".peer-name", { hasText: /^dana$/ }),
+      });
+      await danaRow.first().locator("button.message-peer").click();
+      await aliceWeb.page.fill("#compose-text", "from alice's browser");
+      await aliceWeb.page.click("#compose-send");
+
+      await page.click("#nav-messages");
+      await page.locator(".conversation a", { hasText: "alice" }).click();
+      await page.locator(".chat-message.theirs .chat-text", { hasText: "from alice's browser" }).waitFor();
+      await expect.poll(() => page.textContent("#compose-to")).toContain("alice-web");
+      await page.fill("#compose-text", "reply for alice's browser");
+      await page.click("#compose-send");
+
+      await aliceWeb.page
+        .locator(".chat-message.theirs .chat-text", { hasText: "reply for alice's browser" })
+        .waitFor();
+      await expect
+        .poll(() => page.locator(".chat-message.mine .chat-state").last().textContent())
+        .toContain("delivered");
+      const inbox = await alice.runJson<{ messages: Array<{ body: string }> }>(["inbox"]);
+      expect(inbox.messages.map((m) => m.body)).not.toContain("reply for alice's browser");
+      expect(aliceWeb.errors).toEqual([]);
+    } finally {
+      await aliceWeb.close();
+    }
+  }, 60_000);
+
   it("leaves no plaintext of what the browser wrote in the broker's data", () => {
     expect(brokerDataContains(broker, "hello from the browser")).toBe(false);
+  });
+
+  it("forgets the mesh: nothing of it stays in the browser, and the presence goes at once", async () => {
+    const { page } = browser;
+    const stored = (): Promise<string[]> =>
+      page.evaluate(
+        (id) =>
+          [localStorage, sessionStorage].flatMap((storage) =>
+            Object.keys(storage).filter((key) => key.includes(id)),
+          ),
+        meshId,
+      );
+    // The conversations with alice are there to forget.
+    expect((await stored()).some((key) => key.startsWith("claudemesh.chats.v1."))).toBe(true);
+    await page.click("#nav-account");
+    page.once("dialog", (dialog) => void dialog.accept());
+    await page.click("#forget-mesh");
+    await page.locator("section.welcome").waitFor();
+    expect(await stored()).toEqual([]);
+    expect(await page.evaluate(() => localStorage.getItem("claudemesh.memberships.v1"))).toBe("[]");
+    const peers = await alice.runJson<{ peers: Array<{ display_name: string }> }>(["peers", "--all"]);
+    expect(peers.peers.map((p) => p.display_name)).not.toContain("dana");
+    expect(browser.errors).toEqual([]);
+  });
+});
+
+describe.skipIf(!haveChromium)("an invite link that cannot be used", () => {
+  let browser: TestBrowser;
+
+  beforeAll(async () => {
+    browser = await openBrowser();
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+  });
+
+  async function webLink(uses = 1): Promise<string> {
+    const invite = await alice.runJson<{ web_link: string }>([
+      "invite",
+      "--public-url",
+      broker.httpUrl,
+      "--uses",
+      String(uses),
+    ]);
+    return invite.web_link;
+  }
+
+  it("says the part after # is missing, and offers no form", async () => {
+    const { page } = browser;
+    const link = await webLink();
+    await page.goto(link.split("#")[0] as string);
+    expect(await page.textContent("#join-error")).toContain("the secret part after '#' is missing");
+    expect(await page.locator("#display-name").count()).toBe(0);
+  });
+
+  it("says an invite is used up, in words, and offers no form", async () => {
+    const { page } = browser;
+    const link = await webLink(1);
+    const erin = new CliUser("erin");
+    try {
+      await erin.runJson(["join", link, "--name", "erin"]);
+    } finally {
+      await erin.dispose();
+    }
+    await page.goto(link);
+    await expect.poll(() => page.textContent("#join-error")).toContain("this invite has been used up");
+    expect(await page.textContent("#join-error")).toContain("ask the mesh owner for a new invite");
+    expect(await page.textContent("#join-error")).not.toContain("exhausted");
+    expect(await page.locator("#display-name").count()).toBe(0);
+  });
+
+  it("says the broker knows no such invite", async () => {
+    const { page } = browser;
+    await page.goto(`${broker.httpUrl}/join/ABCDEFGH#${"A".repeat(43)}`);
+    await expect.poll(() => page.textContent("#join-error")).toContain("the broker knows no such invite");
+    expect(await page.locator("#display-name").count()).toBe(0);
+  });
+
+  it("asks for a name instead of joining with spaces, and says a wrong secret is wrong", async () => {
+    const { page } = browser;
+    const link = await webLink(1);
+    const [head, secret] = link.split("#") as [string, string];
+    const wrong = `${secret[0] === "A" ? "B" : "A"}${secret.slice(1)}`;
+    await page.goto(`${head}#${wrong}`);
+    await page.fill("#display-name", "   ");
+    await page.click("#join");
+    expect(await page.textContent("#join-error")).toContain("type the name");
+    await page.fill("#display-name", "mallory");
+    await page.click("#join");
+    await expect.poll(() => page.textContent("#join-error")).toContain("its secret does not match");
+    expect(await page.locator("#display-name").count()).toBe(0);
+    expect(browser.errors).toEqual([]);
   });
 });

@@ -1,8 +1,10 @@
 /**
  * The workspace views of the web app against a real broker, a CLI user with a daemon and a person who
- * joined from the browser: the tasks board (live, claim, complete), shared state both ways, memory
- * search, scheduled messages (one delivered to the CLI user's inbox, one cancelled) and leases; the
- * broker holds none of the browser's plaintext; each view at laptop and phone size.
+ * joined from the browser: the tasks board (live, claim, complete, a lost claim that keeps saying why),
+ * shared state both ways, memory search, scheduled messages (one delivered to the CLI user's inbox, one
+ * cancelled, a bad cron rule refused in words) and leases (renewing never shortens one); empty input is
+ * answered, never ignored; the broker holds none of the browser's plaintext; each view at laptop and
+ * phone size.
  */
 import { mkdirSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -10,7 +12,16 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { brokerDataContains, startBroker, type BrokerProcess } from "../helpers/broker.js";
 import { CliUser } from "../helpers/cli.js";
-import { haveChromium, joinFromBrowser, openBrowser, openView, type TestBrowser } from "../helpers/web.js";
+import {
+  haveChromium,
+  joinFromBrowser,
+  openBrowser,
+  openView,
+  routeBroker,
+  settled,
+  type BrokerRoute,
+  type TestBrowser,
+} from "../helpers/web.js";
 
 const TASK_TITLE = "plaintext-task-2c9e71 ship the release notes";
 const BROWSER_TASK = "plaintext-webtask-81f0aa draft the migration";
@@ -50,10 +61,12 @@ function localInput(ms: number): string {
 
 describe.skipIf(!haveChromium)("the workspace views", () => {
   let browser: TestBrowser;
+  let route: BrokerRoute;
 
   beforeAll(async () => {
     expect((await alice.run(["daemon", "up"])).code).toBe(0);
     browser = await openBrowser();
+    route = await routeBroker(browser.context);
   }, 90_000);
 
   afterAll(async () => {
@@ -105,6 +118,30 @@ describe.skipIf(!haveChromium)("the workspace views", () => {
       .toContain(BROWSER_TASK);
   });
 
+  it("keeps saying why a claim was lost after the board reloads, and asks for a title", async () => {
+    const { page } = browser;
+    await openView(page, "tasks");
+    const { id } = await alice.runJson<{ id: string }>(["task", "create", "a task two want"]);
+    const card = page.locator(`#tasks-open li.task[data-id="${id}"]`);
+    await card.waitFor();
+    // alice claims first, and the page does not hear of it: its Claim button is still there.
+    route.dropFromBroker((frame) => frame.event === "task_change");
+    try {
+      await alice.runJson(["task", "claim", id]);
+      await card.locator("button.task-claim").click();
+      // The board reloads after the claim and shows the task claimed; the reason stays.
+      await page.locator(`#tasks-claimed li.task[data-id="${id}"]`).waitFor();
+      await settled(page);
+      expect(await page.locator("#tasks-view p.error", { hasText: "cannot be claimed" }).count()).toBe(1);
+    } finally {
+      route.dropFromBroker(null);
+    }
+    await page.fill("#task-title", "   ");
+    await page.click("#task-add");
+    expect(await page.textContent("#tasks-error")).toContain("give the task a title");
+    await page.fill("#task-title", "");
+  });
+
   it("shows markup in a task title, a state value and a memory as text, never running it", async () => {
     const { page } = browser;
     const evil = `<img src=x onerror="window.__pwned=1"><script>window.__pwned=2</script>`;
@@ -145,6 +182,10 @@ describe.skipIf(!haveChromium)("the workspace views", () => {
     await expect
       .poll(async () => (await alice.runJson<{ value: unknown }>(["state", "get", "replicas"])).value)
       .toBe(4);
+    await page.fill("#state-key", "  ");
+    await page.fill("#state-value", "5");
+    await page.click("#state-save");
+    expect(await page.textContent("#state-error")).toContain("give the key a name");
   });
 
   it("finds what the CLI user remembered", async () => {
@@ -172,6 +213,11 @@ describe.skipIf(!haveChromium)("the workspace views", () => {
         ).memories.map((m) => m.content),
       )
       .toContain("browser note about the flaky runner");
+    // Nothing to remember: said so, and the earlier "Remembered." is gone.
+    await page.fill("#memory-content", "   ");
+    await page.click("#memory-save");
+    expect(await page.textContent("#memory-remember-error")).toContain("write what the mesh should remember");
+    expect(await page.locator("#memory-view p.muted", { hasText: "Remembered." }).count()).toBe(0);
     await page.fill("#memory-query", "flaky");
     await page.click("#memory-find");
     const mine = page.locator("li.memory", { hasText: "flaky runner" });
@@ -215,6 +261,21 @@ describe.skipIf(!haveChromium)("the workspace views", () => {
     expect(brokerDataContains(broker, SCHEDULED)).toBe(false);
   });
 
+  it("says why a cron rule is refused, and the list reload after it does not hide that", async () => {
+    const { page } = browser;
+    await openView(page, "schedules");
+    await page.selectOption("#schedule-to", { label: "alice" });
+    await page.fill("#schedule-message", "never scheduled");
+    await page.selectOption("#schedule-when", "cron");
+    await page.fill("#schedule-cron", "61 * * * *");
+    const listed = route.next((frame) => frame.type === "scheduled_list");
+    await page.click("#schedule-add");
+    await listed;
+    await settled(page);
+    expect(await page.locator("#schedules-view p.error", { hasText: /cron/i }).count()).toBe(1);
+    expect(await page.locator("tr.schedule").count()).toBe(0);
+  });
+
   it("shows a lease the CLI user holds, live, and takes and releases its own", async () => {
     const { page } = browser;
     await openView(page, "leases");
@@ -234,7 +295,35 @@ describe.skipIf(!haveChromium)("the workspace views", () => {
     await page.click("#lease-take");
     const mine = page.locator('tr.lease[data-resource="docs/"]');
     await mine.waitFor();
+    const expiry = async (): Promise<number> => {
+      const { leases } = await alice.runJson<{ leases: Array<{ resource: string; expires_at: string }> }>([
+        "lease",
+        "list",
+      ]);
+      return Date.parse(leases.find((l) => l.resource === "docs/")?.expires_at ?? "");
+    };
+    const taken = await expiry();
+    expect(taken - Date.now()).toBeGreaterThan(25 * 60_000);
+
+    // Renew adds the minutes to what is left: 2 more minutes, never a lease of 2 minutes.
+    await page.fill("#lease-minutes", "2");
     await mine.locator("button.lease-renew").click();
+    await expect.poll(expiry).toBeGreaterThan(taken + 60_000);
+    expect(await mine.locator("button.lease-renew").textContent()).toBe("Renew +2 min");
+
+    // A duration a lease cannot have is refused, for acquire and renew alike, and nothing is sent.
+    await page.fill("#lease-minutes", "-5");
+    await page.fill("#lease-resource", "tmp/");
+    await page.click("#lease-take");
+    expect(await page.textContent("#leases-error")).toContain("whole number of minutes from 1 to 1440");
+    const renewed = await expiry();
+    await mine.locator("button.lease-renew").click();
+    expect(await page.textContent("#leases-error")).toContain("whole number of minutes");
+    expect(await expiry()).toBe(renewed);
+    const { leases } = await alice.runJson<{ leases: Array<{ resource: string }> }>(["lease", "list"]);
+    expect(leases.map((l) => l.resource)).not.toContain("tmp/");
+    await page.fill("#lease-minutes", "30");
+    await page.fill("#lease-resource", "");
     await mine.locator("button.lease-release").click();
     await expect.poll(() => mine.count()).toBe(0);
     expect(browser.errors).toEqual([]);

@@ -25,8 +25,8 @@ export function App() {
   const [loginError] = useState(takeLogin);
   const [memberships, setMemberships] = useState<Membership[]>(loadMemberships);
   const [meshId, setMeshId] = useState<string | null>(() => memberships.at(-1)?.meshId ?? null);
-  const onJoinPath = location.pathname.startsWith("/join/");
-  const [joining, setJoining] = useState(onJoinPath && location.hash.length > 1);
+  // An invite link, even one cut off before its `#<secret>` (the join page says what is missing).
+  const [joining, setJoining] = useState(location.pathname.startsWith("/join/"));
 
   const reload = (selected?: string): void => {
     const all = loadMemberships();

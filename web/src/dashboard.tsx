@@ -118,7 +118,11 @@ export function Dashboard(props: DashboardProps) {
             ))}
           </select>
         )}
-        <p id="connection" class={connection.kind}>
+        <p
+          id="connection"
+          class={connection.kind}
+          title={connection.kind === "closed" ? connection.reason : ""}
+        >
           You are <strong>{mesh.membership.displayName}</strong> ({mesh.membership.role}) ·{" "}
           {describe(connection)}
         </p>
@@ -147,8 +151,9 @@ export function Dashboard(props: DashboardProps) {
   );
 }
 
+/** The connection in words; while it comes back, the technical reason is in the tooltip only. */
 function describe(state: Connection): string {
   if (state.kind === "connecting") return "connecting…";
   if (state.kind === "online") return "online";
-  return state.retrying ? `${state.reason}; reconnecting…` : state.reason;
+  return state.retrying ? "reconnecting to the broker…" : state.reason;
 }

@@ -1,8 +1,13 @@
-/** The join form shown on an invite link (`/join/<code>#<secret>`). */
+/**
+ * The join page of an invite link (`/join/<code>#<secret>`): who invites you to which mesh, and the name
+ * form. A link without its secret, or an invite the broker refuses (used up, expired, revoked, unknown,
+ * wrong secret), says so and what to do, and offers no form.
+ */
 import { useEffect, useState } from "preact/hooks";
 import type { InvitePreview } from "../../src/client/broker-http.js";
+import { NAME_RULE, isAllowedName } from "../../src/client/invites.js";
 import type { InviteLink } from "../../src/protocol/invite-link.js";
-import { joinMesh, linkFromLocation, previewInvite } from "./join.js";
+import { InviteRefusedError, joinMesh, linkFromLocation, previewInvite } from "./join.js";
 import type { Membership } from "./membership.js";
 import { messageOf } from "./mesh.js";
 
@@ -10,21 +15,42 @@ export function JoinPage({ onJoined }: { onJoined: (membership: Membership) => v
   const [link] = useState<InviteLink | string>(() => linkFromLocation(location.href));
   const [preview, setPreview] = useState<InvitePreview | null>(null);
   const [error, setError] = useState<string | null>(typeof link === "string" ? link : null);
+  /** The invite cannot be used from this link: nothing to offer but the reason. */
+  const [unusable, setUnusable] = useState(typeof link === "string");
   const [name, setName] = useState("");
   const [busy, setBusy] = useState(false);
+  // Changing it asks the broker about the invite again.
+  const [attempt, setAttempt] = useState(0);
+
+  const failed = (err: unknown): void => {
+    setError(messageOf(err));
+    if (err instanceof InviteRefusedError) setUnusable(true);
+  };
 
   useEffect(() => {
     if (typeof link === "string") return;
-    previewInvite(link).then(setPreview, (err: unknown) => setError(messageOf(err)));
-  }, [link]);
+    previewInvite(link).then((p) => {
+      setPreview(p);
+      setError(null);
+    }, failed);
+  }, [link, attempt]);
 
   const submit = (event: Event): void => {
     event.preventDefault();
-    if (typeof link === "string" || name.trim() === "") return;
+    if (typeof link === "string") return;
+    const chosen = name.trim();
+    if (chosen === "") {
+      setError("type the name the others in the mesh will know you by");
+      return;
+    }
+    if (!isAllowedName(chosen)) {
+      setError(`this name cannot be used: ${NAME_RULE}`);
+      return;
+    }
     setBusy(true);
     setError(null);
-    joinMesh(link, name.trim()).then(onJoined, (err: unknown) => {
-      setError(messageOf(err));
+    joinMesh(link, chosen).then(onJoined, (err: unknown) => {
+      failed(err);
       setBusy(false);
     });
   };
@@ -38,8 +64,8 @@ export function JoinPage({ onJoined }: { onJoined: (membership: Membership) => v
           <strong class="mesh-name">{preview.mesh_name}</strong> as {preview.role}.
         </p>
       )}
-      {typeof link !== "string" && (
-        <form onSubmit={submit}>
+      {preview !== null && !unusable && (
+        <form id="join-form" onSubmit={submit}>
           <label>
             Your name{" "}
             <input
@@ -58,8 +84,18 @@ export function JoinPage({ onJoined }: { onJoined: (membership: Membership) => v
         </form>
       )}
       {error !== null && (
-        <p class="error" role="alert">
+        <p id="join-error" class="error" role="alert">
           {error}
+        </p>
+      )}
+      {preview === null && !unusable && error !== null && (
+        <button id="join-retry" type="button" onClick={() => setAttempt((n) => n + 1)}>
+          Try again
+        </button>
+      )}
+      {unusable && (
+        <p>
+          <a href="/">Go to the start page</a>
         </p>
       )}
       <p class="note">

@@ -11,7 +11,7 @@ import {
   toBase64Url,
 } from "../../src/crypto/index.js";
 import type { InviteClaimResult, InvitePreview } from "../../src/client/broker-http.js";
-import { claimResultProblem, signInviteClaim } from "../../src/client/invites.js";
+import { INVITE_REFUSALS, claimResultProblem, signInviteClaim } from "../../src/client/invites.js";
 import { parseInviteLink, type InviteLink } from "../../src/protocol/invite-link.js";
 import { saveMembership, type Membership } from "./membership.js";
 
@@ -28,20 +28,41 @@ function httpBase(link: InviteLink): string {
   return `${link.tls ? "https" : "http"}://${link.host}${link.basePath}`;
 }
 
+/** The broker refused the invite for good (used up, expired, revoked, unknown, wrong secret). */
+export class InviteRefusedError extends Error {
+  override readonly name = "InviteRefusedError";
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
 async function brokerJson<T>(response: Response): Promise<T> {
   const body = (await response.json().catch(() => null)) as
     (T & { ok?: boolean; error?: string; message?: string }) | null;
   if (!response.ok || body === null) {
     const code = body?.error ?? `http_${response.status}`;
+    const refusal = INVITE_REFUSALS[code];
+    if (refusal !== undefined) throw new InviteRefusedError(code, `${refusal[0]}: ${refusal[1]}`);
     throw new Error(body?.message ? `${body.message} (${code})` : `the broker refused: ${code}`);
   }
   return body;
 }
 
+/** `fetch`, with a failure to reach the broker said as such. */
+async function call(link: InviteLink, path: string, init?: RequestInit): Promise<Response> {
+  try {
+    return await fetch(`${httpBase(link)}${path}`, init);
+  } catch {
+    throw new Error(`the broker at ${link.host} could not be reached; check your connection and try again`);
+  }
+}
+
 /** `GET /invites/:code`: the mesh name and inviter, without using the invite. */
 export async function previewInvite(link: InviteLink): Promise<InvitePreview> {
-  const response = await fetch(`${httpBase(link)}/invites/${encodeURIComponent(link.code)}`);
-  return brokerJson<InvitePreview>(response);
+  return brokerJson<InvitePreview>(await call(link, `/invites/${encodeURIComponent(link.code)}`));
 }
 
 /** Claims the invite, checks the answer, decrypts the root key and stores the new membership. */
@@ -49,7 +70,7 @@ export async function joinMesh(link: InviteLink, displayName: string): Promise<M
   const member = generateIdentity();
   const { inviteKey, claimToken } = deriveInviteKeys(link.secret, link.code);
   const claim = signInviteClaim({ code: link.code, claimToken, identity: member, displayName });
-  const response = await fetch(`${httpBase(link)}/invites/${encodeURIComponent(link.code)}/claim`, {
+  const response = await call(link, `/invites/${encodeURIComponent(link.code)}/claim`, {
     method: "POST",
     headers: { "Content-Type": "application/json" },
     body: JSON.stringify(claim),

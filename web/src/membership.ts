@@ -5,6 +5,7 @@
  * `#` part of its link (never sent to any server).
  */
 import { isHex } from "../../src/crypto/encoding.js";
+import { removeMeshData } from "./mesh-storage.js";
 
 export interface Membership {
   meshId: string;
@@ -83,8 +84,10 @@ export function saveMembership(membership: Membership): void {
   localStorage.setItem(KEY, JSON.stringify([...others, membership]));
 }
 
+/** Removes the membership and everything else this browser kept for the mesh (conversations, …). */
 export function forgetMembership(meshId: string): void {
   localStorage.setItem(KEY, JSON.stringify(loadMemberships().filter((m) => m.meshId !== meshId)));
+  removeMeshData(meshId);
 }
 
 /** The export file's text: this membership, keys included, to import on a second device. */

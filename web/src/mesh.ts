@@ -14,13 +14,14 @@ import type { Logger } from "../../src/client/options.js";
 import type { SystemEvent } from "../../src/client/types.js";
 import type { PushFrame } from "../../src/protocol/frames.js";
 import type { PeerEntry } from "../../src/protocol/families/presence.js";
+import { ClientErrorCode } from "../../src/client/errors.js";
 import { fromBase64Url } from "../../src/crypto/encoding.js";
-import { generateIdentity } from "../../src/crypto/identity.js";
 import { randomHexToken } from "../../src/crypto/ids.js";
 import { WEB_CHANNEL } from "../../src/protocol/constants.js";
-import { ChatLog } from "./chats.js";
+import { ChatLog, type SendState } from "./chats.js";
 import type { Membership } from "./membership.js";
 import { Emitter, Store } from "./store.js";
+import { keepTabPresence, takeTabPresence, type TabPresence } from "./tab-presence.js";
 
 export type { PeerEntry };
 
@@ -49,6 +50,24 @@ export interface StateChange {
 /** Status and summary have no event (§3.6): the list is also fetched this often. */
 const PEER_REFRESH_MS = 15_000;
 
+/** Send failures that pass: the message waits and goes again (same id, same fingerprint: §4.5). */
+const PASSING: ReadonlySet<string> = new Set([
+  ClientErrorCode.notConnected,
+  ClientErrorCode.connectionClosed,
+  ClientErrorCode.requestTimeout,
+  ClientErrorCode.closed,
+  "rate_limit",
+  "internal",
+  "store_unavailable",
+]);
+
+/** The wire or client error code of a failed request, or "". */
+function codeOf(error: unknown): string {
+  return typeof error === "object" && error !== null && "code" in error && typeof error.code === "string"
+    ? error.code
+    : "";
+}
+
 const consoleLogger: Logger = {
   debug: () => undefined,
   info: () => undefined,
@@ -61,9 +80,11 @@ export class WebMesh {
   readonly client: MeshClient;
   readonly topics: TopicKeyring;
   readonly rootKey: Uint8Array;
-  /** This page's presence's `sessionId` (a fresh one per page). */
-  readonly sessionId = `web-${randomHexToken(8)}`;
+  /** This tab's presence's `sessionId`: kept across a reload of the tab (tab-presence.ts). */
+  readonly sessionId: string;
   readonly connection = new Store<Connection>({ kind: "connecting" });
+  /** How many times the page has connected: views load again on every change (online.ts). */
+  readonly connects = new Store(0);
   readonly peers = new Store<PeerEntry[]>([]);
   readonly chats: ChatLog;
   /** Topic posts as they arrive (opened). */
@@ -76,10 +97,16 @@ export class WebMesh {
   #peerTimer: ReturnType<typeof setInterval> | undefined;
   #peerFetch: ReturnType<typeof setTimeout> | undefined;
   readonly #off: Array<() => void> = [];
+  readonly #tab: TabPresence;
+  /** Sent messages this page follows with `message_status`. */
+  readonly #followed = new Set<string>();
+  #sendingWaiting = false;
 
   constructor(membership: Membership) {
     this.membership = membership;
     this.rootKey = fromBase64Url(membership.rootKey);
+    this.#tab = takeTabPresence(membership.meshId, membership.presence === "session");
+    this.sessionId = this.#tab.sessionId;
     this.client = new MeshClient({
       url: membership.brokerUrl,
       meshId: membership.meshId,
@@ -93,9 +120,9 @@ export class WebMesh {
       displayName:
         membership.presence === "session" ? `${membership.displayName}-web` : membership.displayName,
       sessionId: this.sessionId,
-      ...(membership.presence === "session"
-        ? { session: { sessionKey: generateIdentity(), role: "web" } }
-        : {}),
+      ...(this.#tab.sessionKey === undefined
+        ? {}
+        : { session: { sessionKey: this.#tab.sessionKey, role: "web" } }),
       pid: 0,
       cwd: "",
       hostname: "browser",
@@ -120,8 +147,11 @@ export class WebMesh {
     this.#off.push(
       this.client.on("connected", () => {
         this.connection.set({ kind: "online" });
+        this.connects.set(this.connects.value + 1);
         this.refreshPeers();
         void this.topics.sync();
+        void this.#sendWaiting();
+        this.#followSent();
       }),
       this.client.on("disconnected", (info) => {
         this.connection.set({
@@ -142,6 +172,7 @@ export class WebMesh {
           this.stateChanges.emit({ key: f.key, value: f.value, updatedBy: String(f.updatedBy ?? "") });
       }),
     );
+    addEventListener("pagehide", this.#onPageHide);
     this.#peerTimer = setInterval(() => this.refreshPeers(), PEER_REFRESH_MS);
     this.topics.start(TOPIC_SEAL_POLL_MS);
     this.client.connect().catch((error: unknown) => {
@@ -149,13 +180,28 @@ export class WebMesh {
     });
   }
 
+  /** Says goodbye to the broker (the presence goes at once) and stops writing to the browser's storage. */
   async stop(): Promise<void> {
+    removeEventListener("pagehide", this.#onPageHide);
     clearInterval(this.#peerTimer);
     clearTimeout(this.#peerFetch);
     this.topics.stop();
     for (const off of this.#off.splice(0)) off();
+    this.chats.close();
+    // Going anyway: a goodbye that cannot be sent leaves the presence to its grace.
     await this.client.bye().catch(() => undefined);
   }
+
+  /**
+   * The page is going away (closed, reloaded, navigated from). The tab keeps its presence for the next
+   * page, and the broker is told goodbye, best effort: if that frame is lost, a reload reattaches.
+   */
+  readonly #onPageHide = (event: PageTransitionEvent): void => {
+    keepTabPresence(this.membership.meshId, this.#tab);
+    // A page kept in the back/forward cache may come back and reconnect by itself.
+    // The page is going either way: a goodbye that cannot be sent leaves the presence to its grace.
+    if (!event.persisted) this.client.bye().catch(() => undefined);
+  };
 
   /** Fetches the peer list soon (several events in a row cost one request). */
   refreshPeers(): void {
@@ -169,30 +215,88 @@ export class WebMesh {
     }, 50);
   }
 
-  /** Sends a direct message to a member and follows it until delivered. */
-  async sendDirect(peerPubkey: string, peerName: string, text: string): Promise<void> {
+  /**
+   * Sends a direct message in the conversation with `peer` (a member key), addressed to `to` (that
+   * member, or one of its sessions), and follows it until delivered. It is kept in the browser's storage
+   * first: if it cannot be sent now it waits, and goes on the next connect or on `retry`.
+   */
+  async sendDirect(peer: string, peerName: string, text: string, to: string = peer): Promise<void> {
     const id = `web-${randomHexToken(8)}`;
     this.chats.add({
       id,
-      peer: peerPubkey,
+      peer,
       peerName,
       mine: true,
       text,
       at: new Date().toISOString(),
       state: "sending",
+      ...(to === peer ? {} : { to }),
+      fingerprint: randomHexToken(32),
     });
+    await this.#deliver(id);
+  }
+
+  /** Sends a waiting message again now. */
+  retry(id: string): Promise<void> {
+    return this.#deliver(id);
+  }
+
+  /**
+   * One attempt at a sent message. Every attempt carries the message's client message id and fingerprint,
+   * so the broker accepts it once however often it goes (protocol.md §4.5), though each is sealed anew.
+   */
+  async #deliver(id: string): Promise<void> {
+    const message = this.chats.get(id);
+    if (message === undefined || !message.mine) return;
+    this.chats.patch(id, { state: "sending", error: undefined });
+    const fail = (state: SendState, error: string): void => this.chats.patch(id, { state, error });
     try {
-      const ack = await this.client.sendDirect(peerPubkey, text, { clientMessageId: id });
+      const ack = await this.client.sendDirect(message.to ?? message.peer, message.text, {
+        clientMessageId: id,
+        ...(message.fingerprint === undefined ? {} : { requestFingerprint: message.fingerprint }),
+      });
+      if (!ack.queued) {
+        const error = ack.error ?? "the broker did not take it";
+        fail(PASSING.has(error.split(":")[0] ?? "") ? "waiting" : "failed", error);
+        return;
+      }
       this.chats.patch(id, { brokerId: ack.messageId, state: "queued" });
-      void this.#follow(id, ack.messageId);
+      this.#follow(id, ack.messageId);
     } catch (error) {
-      this.chats.patch(id, { state: "failed", error: messageOf(error) });
+      fail(PASSING.has(codeOf(error)) ? "waiting" : "failed", messageOf(error));
     }
   }
 
+  /** Sends the waiting messages, oldest first (once connected). */
+  async #sendWaiting(): Promise<void> {
+    if (this.#sendingWaiting) return;
+    this.#sendingWaiting = true;
+    try {
+      for (const m of this.chats.messages.value.filter((c) => c.mine && c.state === "waiting")) {
+        if (!this.client.connected) return;
+        await this.#deliver(m.id);
+      }
+    } finally {
+      this.#sendingWaiting = false;
+    }
+  }
+
+  /** Follows again what an earlier page sent and did not see delivered. */
+  #followSent(): void {
+    for (const m of this.chats.messages.value) {
+      if (m.mine && m.brokerId !== undefined && (m.state === "queued" || m.state === "held"))
+        this.#follow(m.id, m.brokerId);
+    }
+  }
+
+  #follow(id: string, messageId: string | undefined): void {
+    if (messageId === undefined || this.#followed.has(id)) return;
+    this.#followed.add(id);
+    void this.#poll(id, messageId).finally(() => this.#followed.delete(id));
+  }
+
   /** Asks `message_status` until the message is delivered or expired, backing off to once a minute. */
-  async #follow(id: string, messageId: string | undefined): Promise<void> {
-    if (messageId === undefined) return;
+  async #poll(id: string, messageId: string): Promise<void> {
     for (let wait = 500; wait <= 60_000; wait *= 2) {
       await new Promise((resolve) => setTimeout(resolve, wait));
       const status = await this.client.messageStatus(messageId).catch(() => null);
@@ -247,6 +351,7 @@ export class WebMesh {
       peer: multicast ? (push.targetSpec as string) : fromPubkey,
       peerName: multicast ? (push.targetSpec as string) : fromName,
       fromName,
+      ...(push.senderPubkey !== fromPubkey ? { fromSession: push.senderPubkey } : {}),
       mine: false,
       text,
       at: push.createdAt,

@@ -1,6 +1,7 @@
 /**
  * The Keys view: export this browser's identity to a file (for a second device), import one, or forget
- * this mesh in this browser. The file holds the member's secret key and the mesh key: it is the identity.
+ * this mesh in this browser (the membership, its conversations and everything else kept for it). The file
+ * holds the member's secret key and the mesh key: it is the identity.
  */
 import { useState } from "preact/hooks";
 import type { ViewProps } from "../dashboard.js";
@@ -50,13 +51,16 @@ export default function AccountView({ mesh }: ViewProps) {
           onClick={() => {
             if (
               !confirm(
-                `Forget ${m.meshName} in this browser? Without an export file you will need a new invite.`,
+                `Forget ${m.meshName} in this browser? Its keys and conversations are deleted here; without an export file you will need a new invite.`,
               )
             )
               return;
-            forgetMembership(m.meshId);
             setForgotten(true);
-            location.assign("/");
+            // Disconnected first, so nothing arriving meanwhile is written back after the data is gone.
+            void mesh.stop().finally(() => {
+              forgetMembership(m.meshId);
+              location.assign("/");
+            });
           }}
         >
           Forget this mesh here

@@ -2,9 +2,10 @@
  * Shared files (protocol.md §5.6, §6.6, §7.2): the list, upload (a file input or a drop onto the view) for
  * everyone or for named members, download and delete. The file is encrypted in this browser under a fresh
  * file key sealed to each recipient's member key, and opened here on download; the broker stores only
- * ciphertext. New files shared with this member (`file_shared`) refresh the list.
+ * ciphertext. New files shared with this member (`file_shared`) refresh the list, and so does every
+ * (re)connect.
  */
-import { useEffect, useState } from "preact/hooks";
+import { useState } from "preact/hooks";
 import { downloadFile } from "../../../src/client/file-transfer.js";
 import { sharedFileSize } from "../../../src/crypto/files.js";
 import type { FileEntry } from "../../../src/protocol/families/files.js";
@@ -12,6 +13,7 @@ import type { MemberEntry } from "../../../src/protocol/families/presence.js";
 import type { ViewProps } from "../dashboard.js";
 import { formatSize, shareFile } from "../files-share.js";
 import { messageOf, type WebMesh } from "../mesh.js";
+import { useWhenOnline } from "../online.js";
 import { useEvent } from "../store.js";
 import { browserTransport } from "../transfer.js";
 
@@ -40,20 +42,26 @@ function save(bytes: Uint8Array, name: string): void {
 export default function FilesView({ mesh }: ViewProps) {
   const [files, setFiles] = useState<FileEntry[] | null>(null);
   const [members, setMembers] = useState<MemberEntry[]>([]);
+  /** What went wrong with an upload, a download or a delete. */
   const [error, setError] = useState<string | null>(null);
+  /** Why the list could not be loaded (cleared by the next load that works). */
+  const [listError, setListError] = useState<string | null>(null);
   const [transfer, setTransfer] = useState<Transfer | null>(null);
   const isAdmin = mesh.membership.role === "owner" || mesh.membership.role === "admin";
 
   const refresh = (): void => {
     mesh.client.listFiles().then(
-      (list) => setFiles(list.files),
-      (err: unknown) => setError(messageOf(err)),
+      (list) => {
+        setFiles(list.files);
+        setListError(null);
+      },
+      (err: unknown) => setListError(messageOf(err)),
     );
   };
-  useEffect(() => {
+  useWhenOnline(mesh, () => {
     refresh();
-    mesh.client.listMembers().then(setMembers, (err: unknown) => setError(messageOf(err)));
-  }, [mesh]);
+    mesh.client.listMembers().then(setMembers, (err: unknown) => setListError(messageOf(err)));
+  });
   useEvent(
     mesh.systemEvents,
     (event) => {
@@ -113,6 +121,7 @@ export default function FilesView({ mesh }: ViewProps) {
         </p>
       )}
       {error !== null && <p class="error">{error}</p>}
+      {listError !== null && <p class="error">{listError}</p>}
       {files === null ? (
         <p>Loading…</p>
       ) : files.length === 0 ? (

@@ -1,15 +1,33 @@
 /**
  * Leases (protocol.md §6.9a): the mesh's live leases (resource, holder, why, until when), live through
- * `lease_change`; acquire one, and renew or release your own.
+ * `lease_change`; acquire one for a number of minutes, renew or release your own. Renew adds the minutes
+ * of the form to what the lease has left (up to the protocol's 24 h), so it never shortens a lease.
  */
-import { useEffect, useState } from "preact/hooks";
+import { useState } from "preact/hooks";
 import type { LeaseEntry } from "../../../src/protocol/families/leases.js";
 import { useAction } from "../action.js";
 import type { ViewProps } from "../dashboard.js";
 import { messageOf } from "../mesh.js";
+import { useWhenOnline } from "../online.js";
 import { useEvent, useValue } from "../store.js";
 
 const MINUTE = 60_000;
+/** The longest lease the broker grants (`ttlMs` 60,000–86,400,000). */
+const MAX_MINUTES = 24 * 60;
+
+/** The minutes typed, as a whole number in the range a lease takes, or why it is not one. */
+function leaseMinutes(text: string): number | string {
+  const n = Number(text);
+  if (text.trim() === "" || !Number.isInteger(n) || n < 1 || n > MAX_MINUTES)
+    return `give a whole number of minutes from 1 to ${MAX_MINUTES} (24 hours)`;
+  return n;
+}
+
+/** What a renewal asks for: the time `lease` has left plus `minutes`, at most 24 h. */
+function renewalTtl(lease: Pick<LeaseEntry, "expiresAt">, minutes: number, now = Date.now()): number {
+  const left = Math.max(0, Date.parse(lease.expiresAt) - now);
+  return Math.min(MAX_MINUTES * MINUTE, left + minutes * MINUTE);
+}
 
 export default function LeasesView({ mesh }: ViewProps) {
   const connection = useValue(mesh.connection);
@@ -17,35 +35,50 @@ export default function LeasesView({ mesh }: ViewProps) {
   const [resource, setResource] = useState("");
   const [reason, setReason] = useState("");
   const [minutes, setMinutes] = useState("30");
+  const [loadError, setLoadError] = useState<string | null>(null);
   const self = mesh.membership.pubkey;
 
   const { busy, error, setError, run: act } = useAction(() => reload());
   const reload = (): void => {
     mesh.client.listLeases().then(
-      (list) => setLeases(list.leases),
-      (err: unknown) => setError(messageOf(err)),
+      (list) => {
+        setLeases(list.leases);
+        setLoadError(null);
+      },
+      (err: unknown) => setLoadError(messageOf(err)),
     );
   };
-  useEffect(() => {
-    if (connection.kind === "online") reload();
-  }, [mesh, connection.kind]);
+  useWhenOnline(mesh, reload);
   useEvent(mesh.systemEvents, (event) => {
     if (event.event === "lease_change") reload();
   });
 
-  const ttl = (): number => Math.max(1, Number(minutes) || 30) * MINUTE;
+  const duration = leaseMinutes(minutes);
+  /** Runs `work` with the minutes of the form, or says what is wrong with them. */
+  const withMinutes = (work: (n: number) => Promise<unknown>): void => {
+    if (typeof duration === "string") {
+      setError(duration);
+      return;
+    }
+    void act(() => work(duration));
+  };
 
   return (
     <section id="leases-view">
       <h2>Leases</h2>
       <form
         id="lease-acquire"
+        // Checked here, with the reason shown next to the form (renew uses the same minutes).
+        noValidate
         onSubmit={(e) => {
           e.preventDefault();
           const r = resource.trim();
-          if (r === "") return;
-          void act(async () => {
-            await mesh.client.acquireLease(r, ttl(), reason.trim() || undefined);
+          if (r === "") {
+            setError("name the resource to lease (e.g. repo:src/broker/)");
+            return;
+          }
+          withMinutes(async (n) => {
+            await mesh.client.acquireLease(r, n * MINUTE, reason.trim() || undefined);
             setResource("");
             setReason("");
           });
@@ -72,6 +105,8 @@ export default function LeasesView({ mesh }: ViewProps) {
             class="narrow"
             type="number"
             min="1"
+            max={MAX_MINUTES}
+            step="1"
             value={minutes}
             onInput={(e) => setMinutes((e.target as HTMLInputElement).value)}
           />{" "}
@@ -81,7 +116,12 @@ export default function LeasesView({ mesh }: ViewProps) {
           Acquire
         </button>
       </form>
-      {error !== null && <p class="error">{error}</p>}
+      {error !== null && (
+        <p id="leases-error" class="error" role="alert">
+          {error}
+        </p>
+      )}
+      {loadError !== null && <p class="error">{loadError}</p>}
       <div class="scroll">
         <table id="leases">
           <thead>
@@ -107,9 +147,12 @@ export default function LeasesView({ mesh }: ViewProps) {
                         class="lease-renew"
                         type="button"
                         disabled={busy}
-                        onClick={() => void act(() => mesh.client.renewLease(lease.resource, ttl()))}
+                        title="Adds these minutes to the time the lease has left (at most 24 hours in all)"
+                        onClick={() =>
+                          withMinutes((n) => mesh.client.renewLease(lease.resource, renewalTtl(lease, n)))
+                        }
                       >
-                        Renew
+                        {typeof duration === "string" ? "Renew" : `Renew +${duration} min`}
                       </button>{" "}
                       <button
                         class="danger lease-release"

@@ -21,7 +21,9 @@ export default function MembersView({ mesh }: ViewProps) {
   const online = useValue(mesh.connection).kind === "online";
   const [members, setMembers] = useState<MemberEntry[] | null>(null);
   const [bans, setBans] = useState<BanEntry[]>([]);
+  /** What went wrong with a kick, ban or unban; the reload after it never clears it. */
   const [error, setError] = useState<string | null>(null);
+  const [loadError, setLoadError] = useState<string | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
   const [pending, setPending] = useState<Action | null>(null);
   const [busy, setBusy] = useState(false);
@@ -36,9 +38,9 @@ export default function MembersView({ mesh }: ViewProps) {
         if (!live) return;
         setMembers(m);
         setBans(b);
-        setError(null);
+        setLoadError(null);
       },
-      (err: unknown) => live && setError(messageOf(err)),
+      (err: unknown) => live && setLoadError(messageOf(err)),
     );
     return () => {
       live = false;
@@ -81,7 +83,12 @@ export default function MembersView({ mesh }: ViewProps) {
   return (
     <section>
       <h2>Members</h2>
-      {error !== null && <p class="error">{error}</p>}
+      {error !== null && (
+        <p id="members-error" class="error" role="alert">
+          {error}
+        </p>
+      )}
+      {loadError !== null && <p class="error">{loadError}</p>}
       {notice !== null && (
         <p id="members-notice" class="notice">
           {notice}
@@ -111,7 +118,7 @@ export default function MembersView({ mesh }: ViewProps) {
         </div>
       )}
       {members === null ? (
-        error === null && <p class="muted">Loading…</p>
+        loadError === null && <p class="muted">Loading…</p>
       ) : (
         <div class="scroll">
           <table id="members">

@@ -6,6 +6,7 @@
 import { useState } from "preact/hooks";
 import { memoryQueryTokens, sealMemory } from "../../../src/client/memory-skills.js";
 import { meshDataKey, readText } from "../../../src/client/value-crypto.js";
+import { MEMORY_CONTENT_MAX_CHARS } from "../../../src/protocol/families/memory.js";
 import type { MemoryEntry } from "../../../src/protocol/frames.js";
 import type { ViewProps } from "../dashboard.js";
 import { messageOf } from "../mesh.js";
@@ -22,6 +23,7 @@ export default function MemoryView({ mesh }: ViewProps) {
   const [query, setQuery] = useState("");
   const [results, setResults] = useState<MemoryEntry[] | null>(null);
   const [error, setError] = useState<string | null>(null);
+  const [rememberError, setRememberError] = useState<string | null>(null);
   const [note, setNote] = useState<string | null>(null);
   const [content, setContent] = useState("");
   const [tags, setTags] = useState("");
@@ -29,6 +31,7 @@ export default function MemoryView({ mesh }: ViewProps) {
 
   const search = async (event?: Event): Promise<void> => {
     event?.preventDefault();
+    setNote(null);
     const tokens = memoryQueryTokens(query, mesh.rootKey);
     if (tokens.length === 0) {
       setError("search with words of 2 or more letters or digits");
@@ -45,23 +48,33 @@ export default function MemoryView({ mesh }: ViewProps) {
 
   const remember = async (event: Event): Promise<void> => {
     event.preventDefault();
+    setNote(null);
     const text = content.trim();
-    if (text === "") return;
+    if (text === "") {
+      setRememberError("write what the mesh should remember first");
+      return;
+    }
+    const sealed = sealMemory(text, mesh.rootKey);
+    if (sealed.content.length > MEMORY_CONTENT_MAX_CHARS) {
+      setRememberError(`this is too long to remember: ${text.length} characters; shorten it`);
+      return;
+    }
     setBusy(true);
     try {
       const tagList = tagsOf(tags);
-      await mesh.client.remember({ ...sealMemory(text, mesh.rootKey), tags: tagList });
+      await mesh.client.remember({ ...sealed, tags: tagList });
       setContent("");
       setTags("");
       setNote("Remembered.");
-      setError(null);
+      setRememberError(null);
     } catch (err) {
-      setError(messageOf(err));
+      setRememberError(messageOf(err));
     }
     setBusy(false);
   };
 
   const forget = async (id: string): Promise<void> => {
+    setNote(null);
     try {
       await mesh.client.forget(id);
       setResults((list) => list?.filter((m) => m.id !== id) ?? null);
@@ -117,7 +130,6 @@ export default function MemoryView({ mesh }: ViewProps) {
           class="grow"
           rows={3}
           required
-          maxLength={16_000}
           placeholder="What the mesh should remember"
           value={content}
           onInput={(e) => setContent((e.target as HTMLTextAreaElement).value)}
@@ -132,6 +144,11 @@ export default function MemoryView({ mesh }: ViewProps) {
           Remember
         </button>
       </form>
+      {rememberError !== null && (
+        <p id="memory-remember-error" class="error" role="alert">
+          {rememberError}
+        </p>
+      )}
     </section>
   );
 }

@@ -5,13 +5,15 @@
  * the topic's key), exactly as `send` would; the broker keeps only the envelope and fires it later.
  */
 import { randomHexToken } from "../../../src/crypto/ids.js";
-import { useEffect, useState } from "preact/hooks";
+import { useState } from "preact/hooks";
 import { envelopeOf, type EnvelopeTarget } from "../../../src/client/send-envelope.js";
 import type { MemberEntry } from "../../../src/protocol/families/presence.js";
 import type { ScheduledEntry } from "../../../src/protocol/frames.js";
 import type { ViewProps } from "../dashboard.js";
 import type { WebMesh } from "../mesh.js";
 import { messageOf } from "../mesh.js";
+import { messageTextProblem } from "../compose.js";
+import { useWhenOnline } from "../online.js";
 import { useValue } from "../store.js";
 
 type When = "in" | "at" | "cron";
@@ -33,31 +35,33 @@ export default function SchedulesView({ mesh }: ViewProps) {
   const [entries, setEntries] = useState<ScheduledEntry[]>([]);
   const [members, setMembers] = useState<MemberEntry[]>([]);
   const [topics, setTopics] = useState<string[]>([]);
+  /** What went wrong with scheduling or cancelling; a reload of the list never clears it. */
   const [error, setError] = useState<string | null>(null);
+  const [loadError, setLoadError] = useState<string | null>(null);
 
   const reload = (): void => {
     mesh.client.listScheduled().then(
       (list) => {
         setEntries(list.messages);
-        setError(null);
+        setLoadError(null);
       },
-      (err: unknown) => setError(messageOf(err)),
+      (err: unknown) => setLoadError(messageOf(err)),
     );
   };
-  useEffect(() => {
-    if (connection.kind !== "online") return;
+  useWhenOnline(mesh, () => {
     reload();
     mesh.client.listMembers().then(setMembers, () => undefined);
     mesh.client.listTopics().then(
       (list) => setTopics(list.topics.filter((t) => t.joined !== false).map((t) => t.name)),
       () => undefined,
     );
-  }, [mesh, connection.kind]);
+  });
 
   const names = new Map(members.map((m) => [m.pubkey, m.displayName]));
   const nameOf = (to: string): string => names.get(to) ?? (to.length === 64 ? `${to.slice(0, 12)}…` : to);
 
   const cancel = async (id: string): Promise<void> => {
+    setError(null);
     try {
       const ack = await mesh.client.cancelScheduled(id);
       if (!ack.ok) setError("that entry had already fired or been cancelled");
@@ -77,7 +81,12 @@ export default function SchedulesView({ mesh }: ViewProps) {
         onDone={reload}
         onError={setError}
       />
-      {error !== null && <p class="error">{error}</p>}
+      {error !== null && (
+        <p id="schedules-error" class="error" role="alert">
+          {error}
+        </p>
+      )}
+      {loadError !== null && <p class="error">{loadError}</p>}
       <div class="scroll">
         <table id="schedules">
           <thead>
@@ -129,7 +138,9 @@ function ScheduleForm(props: {
   const submit = async (event: Event): Promise<void> => {
     event.preventDefault();
     const text = message.trim();
-    if (to === "" || text === "") return;
+    if (to === "") return props.onError("choose whom the message is for");
+    const wrong = messageTextProblem(message);
+    if (wrong !== null) return props.onError(wrong);
     let timing: { deliverAt?: number; cron?: string };
     if (when === "in") {
       const n = Number(minutes);
@@ -145,6 +156,7 @@ function ScheduleForm(props: {
       timing = { cron: cron.trim() };
     }
     setBusy(true);
+    props.onError(null);
     try {
       const target = await targetOf(props.mesh, to);
       const envelope = envelopeOf(text, target, {
@@ -158,7 +170,6 @@ function ScheduleForm(props: {
         clientMessageId: `web-${randomHexToken(12)}`,
       });
       setMessage("");
-      props.onError(null);
     } catch (err) {
       props.onError(messageOf(err));
     }
@@ -192,7 +203,6 @@ function ScheduleForm(props: {
         id="schedule-message"
         class="grow"
         required
-        maxLength={32_000}
         placeholder="Message"
         value={message}
         onInput={(e) => setMessage((e.target as HTMLInputElement).value)}

@@ -3,11 +3,12 @@
  * when, live through `state_change`; set a key to a JSON value or to plain text. Values are sealed with
  * the mesh data key before they leave and opened here (§5.8).
  */
-import { useEffect, useState } from "preact/hooks";
+import { useState } from "preact/hooks";
 import { meshDataKey, openStateValue } from "../../../src/client/value-crypto.js";
 import type { StateEntry } from "../../../src/protocol/frames.js";
 import type { ViewProps } from "../dashboard.js";
 import { messageOf } from "../mesh.js";
+import { useWhenOnline } from "../online.js";
 import { useEvent, useValue } from "../store.js";
 
 /** A value as the table shows it: JSON text (strings quoted), never markup. */
@@ -39,18 +40,17 @@ export default function StateView({ mesh }: ViewProps) {
   const [text, setText] = useState("");
   const [busy, setBusy] = useState(false);
 
-  const reload = (): void => {
+  const [loadError, setLoadError] = useState<string | null>(null);
+
+  useWhenOnline(mesh, () => {
     mesh.client.listState({ rootKey: mesh.rootKey }).then(
       (list) => {
         setEntries([...list].sort((a, b) => a.key.localeCompare(b.key)));
-        setError(null);
+        setLoadError(null);
       },
-      (err: unknown) => setError(messageOf(err)),
+      (err: unknown) => setLoadError(messageOf(err)),
     );
-  };
-  useEffect(() => {
-    if (connection.kind === "online") reload();
-  }, [mesh, connection.kind]);
+  });
 
   const put = (entry: StateEntry): void => {
     setEntries((list) =>
@@ -73,7 +73,10 @@ export default function StateView({ mesh }: ViewProps) {
   const submit = async (event: Event): Promise<void> => {
     event.preventDefault();
     const k = name.trim();
-    if (k === "") return;
+    if (k === "") {
+      setError("give the key a name");
+      return;
+    }
     const value = valueOfInput(text);
     setBusy(true);
     try {
@@ -110,7 +113,12 @@ export default function StateView({ mesh }: ViewProps) {
           Set
         </button>
       </form>
-      {error !== null && <p class="error">{error}</p>}
+      {error !== null && (
+        <p id="state-error" class="error" role="alert">
+          {error}
+        </p>
+      )}
+      {loadError !== null && <p class="error">{loadError}</p>}
       <div class="scroll">
         <table id="state">
           <thead>

@@ -3,13 +3,14 @@
  * here with the mesh data key (§5.8) and shown as text. Create, claim, complete with an optional result;
  * the board reloads on every `task_change`, so other members' moves show without a reload.
  */
-import { useEffect, useState } from "preact/hooks";
+import { useState } from "preact/hooks";
 import { meshDataKey } from "../../../src/client/value-crypto.js";
 import type { TaskEntry } from "../../../src/protocol/frames.js";
 import { useAction } from "../action.js";
 import type { ViewProps } from "../dashboard.js";
 import { messageOf } from "../mesh.js";
-import { useEvent, useValue } from "../store.js";
+import { useWhenOnline } from "../online.js";
+import { useEvent } from "../store.js";
 
 const COLUMNS = [
   { status: "open", label: "Open" },
@@ -20,29 +21,29 @@ const COLUMNS = [
 const PRIORITIES = ["low", "normal", "high", "urgent"];
 
 export default function TasksView({ mesh }: ViewProps) {
-  const connection = useValue(mesh.connection);
   const [tasks, setTasks] = useState<TaskEntry[]>([]);
   const [members, setMembers] = useState<string[]>([]);
   const [key] = useState(() => meshDataKey(mesh.rootKey));
+  /** Why the board could not be loaded; an action's error is apart, so a reload never hides it. */
+  const [loadError, setLoadError] = useState<string | null>(null);
 
   const { error, setError, run: act } = useAction(() => reload());
   const reload = (): void => {
     mesh.client.listTasks({}, { dataKey: key }).then(
       (list) => {
         setTasks(list.tasks);
-        setError(null);
+        setLoadError(null);
       },
-      (err: unknown) => setError(messageOf(err)),
+      (err: unknown) => setLoadError(messageOf(err)),
     );
   };
-  useEffect(() => {
-    if (connection.kind !== "online") return;
+  useWhenOnline(mesh, () => {
     reload();
     mesh.client.listMembers().then(
       (list) => setMembers(list.map((m) => m.displayName)),
       () => undefined,
     );
-  }, [mesh, connection.kind]);
+  });
   useEvent(mesh.systemEvents, (event) => {
     if (event.event === "task_change") reload();
   });
@@ -53,8 +54,14 @@ export default function TasksView({ mesh }: ViewProps) {
       <CreateTask
         members={members}
         onCreate={(input) => act(() => mesh.client.createTask(input, { dataKey: key }))}
+        onProblem={setError}
       />
-      {error !== null && <p class="error">{error}</p>}
+      {error !== null && (
+        <p id="tasks-error" class="error" role="alert">
+          {error}
+        </p>
+      )}
+      {loadError !== null && <p class="error">{loadError}</p>}
       <div class="board">
         {COLUMNS.map((column) => {
           const shown = tasks.filter((t) => t.status === column.status);
@@ -92,7 +99,12 @@ interface NewTask {
   tags?: string[];
 }
 
-function CreateTask(props: { members: string[]; onCreate: (task: NewTask) => Promise<void> }) {
+function CreateTask(props: {
+  members: string[];
+  onCreate: (task: NewTask) => Promise<void>;
+  /** Says what is wrong with the form, or null. */
+  onProblem: (problem: string | null) => void;
+}) {
   const [title, setTitle] = useState("");
   const [assignee, setAssignee] = useState("");
   const [priority, setPriority] = useState("");
@@ -102,7 +114,10 @@ function CreateTask(props: { members: string[]; onCreate: (task: NewTask) => Pro
   const submit = async (event: Event): Promise<void> => {
     event.preventDefault();
     const text = title.trim();
-    if (text === "") return;
+    if (text === "") {
+      props.onProblem("give the task a title");
+      return;
+    }
     const tagList = tags
       .split(/[\s,]+/)
       .map((t) => t.trim())

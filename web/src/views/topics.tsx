@@ -10,8 +10,10 @@ import { openTopicHistoryEntry } from "../../../src/client/topic-history.js";
 import type { TopicEntry } from "../../../src/protocol/families/topics.js";
 import { useAction } from "../action.js";
 import type { ViewProps } from "../dashboard.js";
+import { messageTextProblem } from "../compose.js";
 import { formatSize, shareFile } from "../files-share.js";
 import { messageOf, type TopicPost, type WebMesh } from "../mesh.js";
+import { useWhenOnline } from "../online.js";
 import { useEvent } from "../store.js";
 
 /** How often a missing topic key is asked for again while the topic is open. */
@@ -42,7 +44,7 @@ export default function TopicsView({ mesh, go, arg }: ViewProps) {
       (err: unknown) => setError(messageOf(err)),
     );
   };
-  useEffect(refresh, [mesh]);
+  useWhenOnline(mesh, refresh);
   // Unread counts move with every post; names with every create.
   useEvent(mesh.topicPosts, () => refresh(), [mesh]);
 
@@ -96,7 +98,10 @@ function CreateTopic(props: { mesh: WebMesh; onCreated: (name: string) => void }
   const submit = async (event: Event): Promise<void> => {
     event.preventDefault();
     const wanted = name.trim().replace(/^#/, "");
-    if (wanted === "") return;
+    if (wanted === "") {
+      setError("give the topic a name");
+      return;
+    }
     setBusy(true);
     setError(null);
     try {
@@ -150,6 +155,8 @@ function Topic(props: { mesh: WebMesh; topic: TopicEntry; onChanged: () => void 
   const [keyMissing, setKeyMissing] = useState(false);
   const [text, setText] = useState("");
   const { busy, error, setError, run: act } = useAction(props.onChanged);
+  /** Why the history could not be read (the next read that works clears it; an action's error stays). */
+  const [loadError, setLoadError] = useState<string | null>(null);
   const [attaching, setAttaching] = useState<{ name: string; done: number; total: number } | null>(null);
   const [attachKey, setAttachKey] = useState(0);
   const end = useRef<HTMLDivElement>(null);
@@ -180,18 +187,18 @@ function Topic(props: { mesh: WebMesh; topic: TopicEntry; onChanged: () => void 
       });
       // The broker pages newest first; people read oldest first.
       setPosts(opened.reverse());
-      setError(null);
+      setLoadError(null);
       if (joined) {
         await mesh.client.markTopicRead(topic.name).catch(() => undefined);
         props.onChanged();
       }
     } catch (err) {
-      setError(messageOf(err));
+      setLoadError(messageOf(err));
       setPosts((p) => p ?? []);
     }
   };
 
-  useEffect(() => void load(), [topic.id, joined]);
+  useWhenOnline(mesh, () => void load(), [topic.id, joined]);
 
   // While this member's copy of the key has not been sealed, ask again now and then.
   useEffect(() => {
@@ -259,6 +266,7 @@ function Topic(props: { mesh: WebMesh; topic: TopicEntry; onChanged: () => void 
     const targetSpec = `#${topic.name}`;
     const sealed = encryptForTarget(body, targetSpec, mesh.rootKey, found.key);
     const ack = await mesh.client.send({ targetSpec, ...sealed });
+    if (!ack.queued) throw new Error(`the broker did not take the post: ${ack.error ?? "no reason given"}`);
     setPosts((list) => [
       ...(list ?? []),
       {
@@ -274,10 +282,13 @@ function Topic(props: { mesh: WebMesh; topic: TopicEntry; onChanged: () => void 
 
   const post = async (event: Event): Promise<void> => {
     event.preventDefault();
-    const body = text.trim();
-    if (body === "") return;
+    const wrong = messageTextProblem(text);
+    if (wrong !== null) {
+      setError(wrong);
+      return;
+    }
     await act(async () => {
-      await send(body);
+      await send(text.trim());
       setText("");
     });
   };
@@ -320,6 +331,7 @@ function Topic(props: { mesh: WebMesh; topic: TopicEntry; onChanged: () => void 
       </div>
       {topic.description !== "" && <p class="muted">{topic.description}</p>}
       {error !== null && <p class="error">{error}</p>}
+      {loadError !== null && <p class="error">{loadError}</p>}
       {keyMissing && (
         <p id="topic-key-waiting" class="muted">
           Waiting for the topic key: a member who holds it seals a copy for you while online.
@@ -348,7 +360,6 @@ function Topic(props: { mesh: WebMesh; topic: TopicEntry; onChanged: () => void 
           <textarea
             id="topic-compose-text"
             rows={2}
-            maxLength={32_000}
             placeholder={`Post to #${topic.name}`}
             value={text}
             onInput={(e) => setText((e.target as HTMLTextAreaElement).value)}
