@@ -139,6 +139,8 @@ export interface SendResponse {
   broker_message_id: string | null;
   status: "sent" | "queued";
   recipient_online: boolean;
+  /** While queued after an attempt that did not go (a rate limit, no connection): why, as the daemon saw it. */
+  last_error?: string;
   /** How the target resolved. */
   target: { spec: string; kind: "member" | "session" | "broadcast" | "group" | "topic"; display: string };
 }

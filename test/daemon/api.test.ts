@@ -469,6 +469,22 @@ describe("send and the outbox", () => {
     expect(calls).toBe(2);
   });
 
+  it("a send held back by a rate limit answers queued with the reason", async () => {
+    h.broker.ackWith = () => ({
+      messageId: "",
+      queued: false,
+      error: "rate_limit: max 60 msg/min (burst 10)",
+    });
+    const body = { to: "peer", message: "slow down", client_message_id: "rate-limited", wait_ms: 0 };
+    await h.request<SendResponse>("POST", "/v1/send", { body });
+    await waitUntil(() => h.daemon.outbox.store.get("rate-limited")?.last_error?.startsWith("rate_limit"));
+    const again = await h.request<SendResponse>("POST", "/v1/send", { body });
+    expect(again.body).toMatchObject({
+      status: "queued",
+      last_error: "rate_limit: max 60 msg/min (burst 10)",
+    });
+  });
+
   it("resets inflight rows on restart and the broker's dedupe makes the resend harmless", async () => {
     h.broker.ackWith = () => "hang";
     const res = await h.request<SendResponse>("POST", "/v1/send", {

@@ -9,10 +9,10 @@ const schedule = defineVerb({
   description:
     "Give exactly one of --in, --at and --cron. The message is end-to-end encrypted now, with your member\n" +
     "key, and the broker sends it at its time (once per due time, across broker restarts), to <to> as\n" +
-    "`send` names it: a display name, a key prefix, a full key, @group or *.\n" +
+    "`send` names it: a display name, a key prefix, a full key, @group, * or #topic.\n" +
     "See your entries with `claudemesh schedule list`; stop one with `claudemesh schedule cancel <id>`.",
   args: [
-    { name: "to", description: "display name, key prefix (4+ hex), full key, @group or *" },
+    { name: "to", description: "display name, key prefix (4+ hex), full key, @group, * or #topic" },
     { name: "message", description: "the text, or - to read it from stdin" },
   ],
   flags: SCHEDULE_FLAGS,

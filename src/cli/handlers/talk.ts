@@ -122,12 +122,15 @@ export async function send(ctx: Context<typeof SEND_FLAGS>): Promise<void> {
       broker_message_id: result.broker_message_id,
       status: result.status,
       recipient_online: result.recipient_online,
+      ...(result.last_error === undefined ? {} : { last_error: result.last_error }),
     },
     () => {
       const c = ctx.out.c;
       const state =
         result.status === "queued"
-          ? c.yellow("queued: the broker has not confirmed yet; the daemon keeps trying")
+          ? c.yellow(
+              `queued: ${result.last_error === undefined ? "the broker has not confirmed yet" : `not sent yet (${result.last_error})`}; the daemon keeps trying`,
+            )
           : sentState(result.target.kind, result.recipient_online, c);
       // Without the daemon the client id dies with this command; the broker's id is the one to ask by.
       const id = ctx.noDaemon ? (result.broker_message_id ?? result.message_id) : result.message_id;

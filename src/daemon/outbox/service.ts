@@ -116,6 +116,7 @@ export function sendResponse(row: OutboxRow): SendResponse {
     broker_message_id: row.status === "done" ? row.broker_message_id : null,
     status: row.status === "done" ? "sent" : "queued",
     recipient_online: row.recipient_online === 1,
+    ...(row.status !== "done" && row.last_error !== null ? { last_error: row.last_error } : {}),
     target: { spec: row.target_spec, kind: row.target_kind, display: row.target_display },
   };
 }
