@@ -176,12 +176,20 @@ export async function addMember(
  * A fresh mesh with one member per name (joined concurrently), keyed by display name.
  * `roleOf` picks each member's role (default: every one a plain member).
  */
+const JOINS_AT_ONCE = 4;
+
 export async function meshWith(
   broker: BrokerAddress,
   names: string[],
   roleOf: (name: string) => "member" | "admin" = () => "member",
 ): Promise<{ mesh: TestMesh; m: Record<string, TestMember> }> {
   const mesh = await createTestMesh(broker);
-  const members = await Promise.all(names.map((name) => addMember(broker, mesh, name, roleOf(name))));
+  // A few joins at a time: each claim appends to the mesh's audit chain, so they take turns on the broker,
+  // and dozens at once on a loaded machine can keep the last one waiting past its HTTP timeout.
+  const members: TestMember[] = [];
+  for (let i = 0; i < names.length; i += JOINS_AT_ONCE) {
+    const batch = names.slice(i, i + JOINS_AT_ONCE);
+    members.push(...(await Promise.all(batch.map((name) => addMember(broker, mesh, name, roleOf(name))))));
+  }
   return { mesh, m: Object.fromEntries(members.map((member) => [member.displayName, member])) };
 }
