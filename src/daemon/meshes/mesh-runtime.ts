@@ -53,6 +53,7 @@ export class MeshRuntime {
   readonly #log: Logger;
   #state: MeshConnectionState = "connecting";
   #lastError: string | null = null;
+  #refused = false;
   /**
    * The last list of peers the broker gave, and when. Served for {@link PEERS_TTL_MS}; a change makes it
    * stale (`at` 0) rather than dropping it: names still resolve against it while the broker is unreachable.
@@ -137,7 +138,7 @@ export class MeshRuntime {
         "broker connection stopped",
       );
       if (info.code === 4001 || info.code === 4002) {
-        this.disable(`${info.reason}: ${info.message}`);
+        this.disable(`${info.reason}: ${info.message}`, info.reason !== "left");
         return;
       }
       // Refused for this configuration (clock skew, unknown member after a broker restore, replaced):
@@ -159,8 +160,12 @@ export class MeshRuntime {
     });
   }
 
-  /** Marks the mesh disabled (kicked, banned, left): no reconnect, routes refuse it. */
-  disable(reason: string): void {
+  /**
+   * Marks the mesh disabled (kicked, banned, left): no reconnect, routes refuse it. `refused`: by the
+   * broker (kicked, banned), not left by the member.
+   */
+  disable(reason: string, refused = false): void {
+    this.#refused = refused;
     this.#stalePeers();
     this.topics.stop();
     if (this.#retryTimer !== null) clearTimeout(this.#retryTimer);
@@ -173,7 +178,7 @@ export class MeshRuntime {
    * unban), so a reload tries one.
    */
   get refused(): boolean {
-    return this.disabled && !(this.#lastError ?? "").startsWith("left");
+    return this.disabled && this.#refused;
   }
 
   /** Throws the API error routes answer for a disabled mesh. */
