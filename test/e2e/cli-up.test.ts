@@ -158,6 +158,8 @@ describe("claudemesh up", () => {
       });
     try {
       await until(() => output().includes("watching for activity"));
+      // Bob's daemon is online: listed, as its joins and leaves are shown below.
+      expect(output().split("peers online:")[1]).toMatch(/bob\s+control-plane/);
       expect((await bob.run(["daemon", "down"])).code).toBe(0);
       await until(() => count(/^- bob .* left local/) === 1);
       expect((await bob.run(["daemon", "up"])).code).toBe(0);
