@@ -4,7 +4,7 @@
  * inviter's signature: an owner sees that an invite exists and how it is used, never what opens it.
  */
 
-/** An invite's state, in the order the broker decides it: revocation, then expiry, then uses. */
+/** An invite's state, in the order the broker decides it: expiry, then revocation, then uses. */
 export const INVITE_STATES = ["active", "expired", "revoked", "exhausted"] as const;
 export type InviteState = (typeof INVITE_STATES)[number];
 
@@ -13,8 +13,8 @@ export function inviteState(
   invite: { revokedAt: number | null; expiresAt: number; uses: number; maxUses: number },
   now: number,
 ): InviteState {
-  if (invite.revokedAt !== null) return "revoked";
   if (invite.expiresAt <= now) return "expired";
+  if (invite.revokedAt !== null) return "revoked";
   if (invite.uses >= invite.maxUses) return "exhausted";
   return "active";
 }

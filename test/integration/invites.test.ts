@@ -281,14 +281,20 @@ describe.concurrent("preview and claim", () => {
     expect((await httpJson(broker(), "GET", `/invites/${invite.code}`)).body.uses_left).toBe(1);
   });
 
-  it("an expired invite is 410 expired on preview and claim", async () => {
-    const invite = await createInvite(broker(), mesh, mesh.owner, { expiresAt: Date.now() - 1_000 });
-    expect(await httpJson(broker(), "GET", `/invites/${invite.code}`)).toMatchObject({
-      status: 410,
-      body: { error: "expired" },
-    });
-    const res = await postClaim(invite.code, claimBody(invite, generateIdentity(), "late"));
-    expect(res).toMatchObject({ status: 410, body: { ok: false, error: "expired" } });
+  it("an expired invite is 410 expired on preview and claim, and in the list, revoked or not", async () => {
+    const own = await createTestMesh(broker(), { ownerName: "ursula" });
+    const invite = await createInvite(broker(), own, own.owner, { expiresAt: Date.now() - 1_000 });
+    for (const revoke of [false, true]) {
+      if (revoke) expect((await revokeInvite(own, invite.code)).status).toBe(200);
+      expect(await httpJson(broker(), "GET", `/invites/${invite.code}`)).toMatchObject({
+        status: 410,
+        body: { error: "expired" },
+      });
+      const res = await postClaim(invite.code, claimBody(invite, generateIdentity(), "late"));
+      expect(res).toMatchObject({ status: 410, body: { ok: false, error: "expired" } });
+      const listed = (await listInvites(own)).body.invites as Array<{ state: string }>;
+      expect(listed.map((i) => i.state)).toEqual(["expired"]);
+    }
   });
 
   it("a used-up invite is 410 exhausted; the same key rejoining gets its member id without a use", async () => {

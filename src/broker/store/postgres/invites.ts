@@ -1,4 +1,5 @@
 import { timingSafeEqual } from "node:crypto";
+import { inviteState } from "../../../protocol/invites.js";
 import { distinctDisplayName, nameStart } from "../display-name.js";
 import type {
   ClaimInviteResult,
@@ -63,8 +64,8 @@ async function claim(db: Db, input: ClaimInput): Promise<ClaimInviteResult> {
   if (existing && existing.revokedAt === null) {
     return { status: "ok", member: existing, created: false, invite };
   }
-  if (invite.expiresAt <= input.now) return { status: "expired" };
-  if (invite.revokedAt !== null) return { status: "revoked" };
+  const state = inviteState(invite, input.now);
+  if (state === "expired" || state === "revoked") return { status: state };
   // The conditional increment keeps uses within max_uses whatever else happens.
   const took = await db`UPDATE invites SET uses = uses + 1 WHERE code = ${invite.code} AND uses < max_uses`;
   if (took.count === 0) return { status: "exhausted" };

@@ -6,6 +6,7 @@ import type {
   MemberRow,
   RevokeInviteResult,
 } from "../port/index.js";
+import { inviteState } from "../../../protocol/invites.js";
 import { distinctDisplayName, nameStart } from "../display-name.js";
 import type { SqliteContext } from "./db.js";
 import { memberParams, memberStatements, toMember } from "./members.js";
@@ -133,8 +134,8 @@ export function inviteMethods(ctx: SqliteContext): InviteStore {
       if (existing && existing.revoked_at === null) {
         return { status: "ok", member: toMember(existing), created: false, invite: toInvite(invite) };
       }
-      if (invite.expires_at <= input.now) return { status: "expired" };
-      if (invite.revoked_at !== null) return { status: "revoked" };
+      const state = inviteState(toInvite(invite), input.now);
+      if (state === "expired" || state === "revoked") return { status: state };
       if (takeUse.run(invite.code).changes === 0) return { status: "exhausted" };
 
       // Inside the transaction, so two concurrent claims of one name never both get it.
