@@ -2,7 +2,7 @@
  * The owner's side of the web app, driven in Chromium against a real broker process and real CLI users:
  * `claudemesh open` logs the owner in with a one-time link (refused twice and after its expiry); the
  * Members view kicks, bans and unbans a member whose CLI and daemon feel it; the Invites view makes an
- * invite signed in the browser that a CLI user joins with; the Audit view lists the moderation and
+ * invite signed in the browser that a CLI user joins with, lists every invite and revokes one; the Audit view lists the moderation and
  * verifies the hash chain. Screenshots of each view at laptop and phone sizes go to
  * $CLAUDEMESH_SCREENSHOTS (default: a temporary directory).
  */
@@ -244,6 +244,39 @@ describe.skipIf(!haveChromium)("the owner in the browser", () => {
           .then((m) => m.members.map((x) => x.display_name)),
       )
       .toContain("carol");
+    expect(browser.errors).toEqual([]);
+  }, 60_000);
+
+  it("lists every invite with its state and revokes one, which a CLI join then cannot use", async () => {
+    const { link } = await alice.runJson<{ link: string }>(["invite", "--uses", "3"]);
+    const code = /\/join\/[^/]+\/([A-Z2-9]{8})/.exec(link)?.[1] ?? "";
+    expect(code).not.toBe("");
+    await openView(page, "invites");
+    // Made elsewhere while the view was open: shown once the list is read again.
+    await page.click("#invites-refresh");
+    const row = page.locator(`#invites tr.invite[data-code="${code}"]`);
+    await expect.poll(() => row.locator(".invite-state").textContent()).toBe("active");
+    expect(await row.textContent()).toContain("0/3");
+    // Made by the CLI: the page never had its secret, so it has no link to show.
+    expect(await row.locator(".invite-show").count()).toBe(0);
+
+    await row.locator(".invite-revoke").click();
+    await page.click("#invites-confirm-yes");
+    await expect.poll(() => page.textContent("#invites-notice")).toContain(`invite ${code} is revoked`);
+    await expect.poll(() => row.locator(".invite-state").textContent()).toBe("revoked");
+    expect(await row.locator(".invite-revoke").count()).toBe(0);
+    await shoot(page, "invites-revoked-1280");
+
+    const dave = new CliUser("dave");
+    try {
+      const refused = await dave.run(["join", link, "--name", "dave"]);
+      expect(refused.code).not.toBe(0);
+      expect(refused.stderr).toContain("revoked");
+    } finally {
+      await dave.dispose();
+    }
+    const listed = await alice.runJson<{ invites: { code: string; state: string }[] }>(["invite", "list"]);
+    expect(listed.invites.find((i) => i.code === code)?.state).toBe("revoked");
     expect(browser.errors).toEqual([]);
   }, 60_000);
 

@@ -1,16 +1,24 @@
 /**
  * Invites (owners and admins): a new invite made and signed in this browser (§7.3) — the secret, the
  * invite key and the sealed mesh key never leave the page; the broker gets the signed registration only —
- * shown as the web link of this dashboard's address, with a copy button and a QR code. The broker has no
- * way to list or revoke invites (§7.2), so the list is of the invites made on this page.
+ * shown as the web link of this dashboard's address, with a copy button and a QR code. Below, every
+ * invite of the mesh as the broker lists it (§7.2: its state and uses, never what opens it), each with a
+ * revoke button; the link of an invite made on this page can be shown again until the page is closed.
  */
-import { useState } from "preact/hooks";
-import { BrokerHttpError, registerInvite } from "../../../src/client/broker-http.js";
+import { useEffect, useState } from "preact/hooks";
+import {
+  BrokerHttpError,
+  listInvites,
+  registerInvite,
+  revokeInvite,
+} from "../../../src/client/broker-http.js";
 import { signInvite } from "../../../src/client/invites.js";
 import { INVITE_DEFAULT_TTL_MS } from "../../../src/protocol/constants.js";
 import { formatPublicInviteLink } from "../../../src/protocol/invite-link.js";
+import type { InviteSummary } from "../../../src/protocol/invites.js";
 import type { ViewProps } from "../dashboard.js";
 import { messageOf, type WebMesh } from "../mesh.js";
+import { useValue } from "../store.js";
 import { QrCode } from "./invites-qr.js";
 
 const HOUR = 3_600_000;
@@ -27,6 +35,12 @@ interface MadeInvite {
   role: "member" | "admin";
   maxUses: number;
   expiresAt: number;
+}
+
+/** This member's key, which signs the invite requests. */
+function signerOf(mesh: WebMesh): { meshId: string; pubkey: string; secretKey: string } {
+  const { meshId, pubkey, secretKey } = mesh.membership;
+  return { meshId, pubkey, secretKey };
 }
 
 /** Signs an invite with this member's key and registers it (a fresh code on the rare collision). */
@@ -46,12 +60,7 @@ async function makeInvite(
       expiresAt,
     });
     try {
-      await registerInvite(mesh.membership.brokerUrl, {
-        meshId: mesh.membership.meshId,
-        pubkey: mesh.membership.pubkey,
-        secretKey: mesh.membership.secretKey,
-        invite: invite.registration,
-      });
+      await registerInvite(mesh.membership.brokerUrl, { ...signerOf(mesh), invite: invite.registration });
     } catch (err) {
       if (err instanceof BrokerHttpError && err.status === 409 && attempt < 3) continue;
       throw err;
@@ -67,14 +76,36 @@ async function makeInvite(
 }
 
 export default function InvitesView({ mesh }: ViewProps) {
+  const online = useValue(mesh.connection).kind === "online";
   const [role, setRole] = useState<"member" | "admin">("member");
   const [uses, setUses] = useState("1");
   const [ttl, setTtl] = useState(String(INVITE_DEFAULT_TTL_MS));
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
+  const [notice, setNotice] = useState<string | null>(null);
+  /** Invites made on this page, newest first: only these have a link to show (the secret stays here). */
   const [made, setMade] = useState<MadeInvite[]>([]);
   const [shown, setShown] = useState<string | null>(null);
   const [copied, setCopied] = useState<string | null>(null);
+  const [invites, setInvites] = useState<InviteSummary[] | null>(null);
+  const [loadError, setLoadError] = useState<string | null>(null);
+  const [pending, setPending] = useState<InviteSummary | null>(null);
+  const [tick, setTick] = useState(0);
+
+  useEffect(() => {
+    let live = true;
+    listInvites(mesh.membership.brokerUrl, signerOf(mesh)).then(
+      ({ invites: all }) => {
+        if (!live) return;
+        setInvites(all);
+        setLoadError(null);
+      },
+      (err: unknown) => live && setLoadError(messageOf(err)),
+    );
+    return () => {
+      live = false;
+    };
+  }, [mesh, tick, online]);
 
   const submit = async (event: Event): Promise<void> => {
     event.preventDefault();
@@ -85,6 +116,7 @@ export default function InvitesView({ mesh }: ViewProps) {
     }
     setBusy(true);
     setError(null);
+    setNotice(null);
     try {
       const invite = await makeInvite(mesh, { role, maxUses, ttlMs: Number(ttl) });
       setMade((all) => [invite, ...all]);
@@ -93,6 +125,28 @@ export default function InvitesView({ mesh }: ViewProps) {
       setError(messageOf(err));
     } finally {
       setBusy(false);
+      setTick((t) => t + 1);
+    }
+  };
+
+  const revoke = async (invite: InviteSummary): Promise<void> => {
+    setBusy(true);
+    setError(null);
+    setNotice(null);
+    try {
+      const result = await revokeInvite(mesh.membership.brokerUrl, { ...signerOf(mesh), code: invite.code });
+      setNotice(
+        result.already_revoked
+          ? `invite ${invite.code} was already revoked`
+          : `invite ${invite.code} is revoked: its link no longer lets anyone join`,
+      );
+      if (shown === invite.code) setShown(null);
+    } catch (err) {
+      setError(messageOf(err));
+    } finally {
+      setBusy(false);
+      setPending(null);
+      setTick((t) => t + 1);
     }
   };
 
@@ -106,6 +160,7 @@ export default function InvitesView({ mesh }: ViewProps) {
   };
 
   const current = made.find((m) => m.code === shown) ?? null;
+  const madeHere = new Set(made.map((m) => m.code));
   return (
     <section>
       <h2>Invites</h2>
@@ -147,10 +202,19 @@ export default function InvitesView({ mesh }: ViewProps) {
           </select>
         </label>
         <button id="invite-create" type="submit" disabled={busy}>
-          {busy ? "Making…" : "Make invite"}
+          {busy ? "Working…" : "Make invite"}
         </button>
       </form>
-      {error !== null && <p class="error">{error}</p>}
+      {error !== null && (
+        <p id="invites-error" class="error" role="alert">
+          {error}
+        </p>
+      )}
+      {notice !== null && (
+        <p id="invites-notice" class="notice">
+          {notice}
+        </p>
+      )}
       {current !== null && (
         <div id="invite-current" class="invite-current">
           <div class="invite-text">
@@ -170,42 +234,94 @@ export default function InvitesView({ mesh }: ViewProps) {
           <QrCode id="invite-qr" text={current.link} label={`QR code of the invite ${current.code}`} />
         </div>
       )}
-      {made.length > 0 && (
-        <>
-          <h3>Made here</h3>
-          <div class="scroll">
-            <table id="invites">
-              <thead>
-                <tr>
-                  <th>Code</th>
-                  <th>Role</th>
-                  <th>Uses</th>
-                  <th>Expires</th>
-                  <th />
-                </tr>
-              </thead>
-              <tbody>
-                {made.map((m) => (
-                  <tr key={m.code} class="invite">
-                    <td class="mono">{m.code}</td>
-                    <td>{m.role}</td>
-                    <td>{m.maxUses}</td>
-                    <td>{new Date(m.expiresAt).toLocaleString()}</td>
-                    <td>
-                      <button type="button" class="invite-show" onClick={() => setShown(m.code)}>
-                        Show
+      {pending !== null && (
+        <div id="invites-confirm" class="confirm" role="alertdialog" aria-label="Confirm">
+          <p>
+            Revoke invite {pending.code}? Its link stops working now ({pending.uses} of {pending.max_uses} use
+            {pending.max_uses === 1 ? "" : "s"} taken); members who joined with it stay.
+          </p>
+          <button
+            id="invites-confirm-yes"
+            type="button"
+            class="danger"
+            disabled={busy}
+            onClick={() => void revoke(pending)}
+          >
+            Revoke {pending.code}
+          </button>{" "}
+          <button id="invites-confirm-no" type="button" disabled={busy} onClick={() => setPending(null)}>
+            Cancel
+          </button>
+        </div>
+      )}
+      <h3>
+        All invites{" "}
+        <button id="invites-refresh" type="button" onClick={() => setTick((t) => t + 1)}>
+          Refresh
+        </button>
+      </h3>
+      {loadError !== null && <p class="error">{loadError}</p>}
+      {invites === null ? (
+        loadError === null && <p class="muted">Loading…</p>
+      ) : invites.length === 0 ? (
+        <p id="invites-empty" class="muted">
+          No invites yet.
+        </p>
+      ) : (
+        <div class="scroll">
+          <table id="invites">
+            <thead>
+              <tr>
+                <th>Code</th>
+                <th>State</th>
+                <th>Role</th>
+                <th>Uses</th>
+                <th>Expires</th>
+                <th class="invite-inviter">Made by</th>
+                <th />
+              </tr>
+            </thead>
+            <tbody>
+              {invites.map((i) => (
+                <tr key={i.code} class="invite" data-code={i.code}>
+                  <td class="mono">{i.code}</td>
+                  <td class="invite-state">{i.state}</td>
+                  <td>{i.role}</td>
+                  <td>
+                    {i.uses}/{i.max_uses}
+                  </td>
+                  <td>{new Date(i.expires_at).toLocaleString()}</td>
+                  <td class="invite-inviter" title={i.inviter_pubkey}>
+                    {i.inviter_name || `${i.inviter_pubkey.slice(0, 8)}…`}
+                  </td>
+                  <td class="invite-actions">
+                    {madeHere.has(i.code) && i.state === "active" && (
+                      <>
+                        <button type="button" class="invite-show" onClick={() => setShown(i.code)}>
+                          Show
+                        </button>{" "}
+                      </>
+                    )}
+                    {i.state === "active" && (
+                      <button
+                        type="button"
+                        class="invite-revoke danger"
+                        disabled={busy}
+                        onClick={() => setPending(i)}
+                      >
+                        Revoke
                       </button>
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
-        </>
+                    )}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
       )}
       <p class="muted">
-        The broker keeps no list of invites to show or revoke here: an invite ends when it expires or its uses
-        run out. Invites made here are listed until this page is closed.
+        An invite's link holds its secret, which only this page ever saw: links of invites made elsewhere, or
+        before this page was opened, cannot be shown again.
       </p>
     </section>
   );
