@@ -92,7 +92,10 @@ async function liveView(out: Output, client: DaemonClient, signal: AbortSignal):
       if ("peers" in listed) {
         tracker.reset(listed.peers, health.meshes);
         // The view follows other members' daemons too (their joins and leaves are shown), so they are listed.
-        peersTable(out, listed.peers.filter((p) => shownByDefault(p) || !p.self));
+        peersTable(
+          out,
+          listed.peers.filter((p) => shownByDefault(p) || !p.self),
+        );
       } else {
         // Typically a broker `up` just started again while the daemon waits out its reconnect backoff:
         // every mesh counts as disconnected, so its return is shown and lists who is online then.
