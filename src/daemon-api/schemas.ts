@@ -26,6 +26,8 @@ import {
   LEASE_TTL_MAX_MS,
   LEASE_TTL_MIN_MS,
   TaskStatus,
+  TASK_RESULT_PLAINTEXT_MAX_CHARS,
+  TASK_TITLE_PLAINTEXT_MAX_CHARS,
   AUDIT_QUERY_MAX,
   TOPIC_DESCRIPTION_MAX_CHARS,
   TOPIC_HISTORY_MAX,
@@ -58,9 +60,6 @@ const TransferId = z
   .regex(/^[A-Za-z0-9_-]+$/, "letters, digits, _ and - only");
 
 export const TASK_PRIORITIES = ["low", "normal", "high", "urgent"] as const;
-/** Plaintext limits: the encrypted envelope (base64 plus nonce) must fit the broker's limits. */
-const TASK_TITLE_PLAINTEXT_MAX = 4_096;
-const TASK_RESULT_PLAINTEXT_MAX = 16_384;
 const TaskIdInput = z.string().min(1).max(64);
 const LeaseResource = z
   .string()
@@ -178,7 +177,7 @@ export const SCHEMAS = {
   }),
   ...MEMORY_SKILL_SCHEMAS,
   createTask: z.object({
-    title: z.string().min(1).max(TASK_TITLE_PLAINTEXT_MAX),
+    title: z.string().min(1).max(TASK_TITLE_PLAINTEXT_MAX_CHARS),
     assignee: z.string().min(1).max(128).optional(),
     priority: z.enum(TASK_PRIORITIES).optional(),
     tags: z.array(z.string().min(1).max(64)).max(32).optional(),
@@ -192,7 +191,7 @@ export const SCHEMAS = {
   claimTask: z.object({ id: TaskIdInput, mesh: Mesh.optional() }),
   completeTask: z.object({
     id: TaskIdInput,
-    result: z.string().max(TASK_RESULT_PLAINTEXT_MAX).optional(),
+    result: z.string().max(TASK_RESULT_PLAINTEXT_MAX_CHARS).optional(),
     mesh: Mesh.optional(),
   }),
   acquireLease: z.object({

@@ -139,6 +139,18 @@ describe.skipIf(!haveChromium)("the workspace views", () => {
     await page.fill("#task-title", "   ");
     await page.click("#task-add");
     expect(await page.textContent("#tasks-error")).toContain("give the task a title");
+    // A pasted title is taken whole, up to the limit; past it, the page says so and keeps the text.
+    const long = `long ${"x".repeat(1_495)}`;
+    await page.fill("#task-title", long);
+    await page.click("#task-add");
+    await page.locator("#tasks-open .task-title", { hasText: "long xxx" }).waitFor();
+    expect(await page.locator("#tasks-open .task-title", { hasText: "long xxx" }).textContent()).toBe(long);
+    await page.fill("#task-title", "y".repeat(5_000));
+    await page.click("#task-add");
+    expect(await page.textContent("#tasks-error")).toContain(
+      "the title is too long: at most 4,096 characters (this one has 5,000)",
+    );
+    expect(await page.inputValue("#task-title")).toHaveLength(5_000);
     await page.fill("#task-title", "");
   });
 

@@ -6,6 +6,9 @@ import { reqId, replyReqId } from "../fields.js";
 /** Longest task title and result [ours]: room for an encrypted envelope of a few KiB of text. */
 export const TASK_TITLE_MAX_CHARS = 32_768;
 export const TASK_RESULT_MAX_CHARS = 131_072;
+/** Longest plaintext title and result a client encrypts: its envelope (base64 plus nonce) fits the above. */
+export const TASK_TITLE_PLAINTEXT_MAX_CHARS = 4_096;
+export const TASK_RESULT_PLAINTEXT_MAX_CHARS = 16_384;
 /** `list_tasks` (and the lists `claim_task` / `complete_task` answer with) hold at most this many. */
 export const TASK_LIST_MAX = 100;
 export const TASK_STATUSES = ["open", "claimed", "done"] as const;

@@ -3,8 +3,10 @@
  * own status and summary, which the others see the same way.
  */
 import { useState } from "preact/hooks";
+import { SUMMARY_MAX_CHARS } from "../../../src/protocol/constants.js";
 import type { PresenceStatus } from "../../../src/protocol/fields.js";
 import type { ViewProps } from "../dashboard.js";
+import { tooLong } from "../limits.js";
 import { messageOf, type PeerEntry, type WebMesh } from "../mesh.js";
 import { useValue } from "../store.js";
 
@@ -91,7 +93,10 @@ function OwnPresence({ mesh }: { mesh: WebMesh }) {
       id="own-presence"
       onSubmit={(e) => {
         e.preventDefault();
-        if (summary !== null) apply(mesh.client.setSummary(summary.trim()));
+        if (summary === null) return;
+        const long = tooLong("the summary", summary.trim(), SUMMARY_MAX_CHARS);
+        if (long !== null) setError(long);
+        else apply(mesh.client.setSummary(summary.trim()));
       }}
     >
       <label>
@@ -112,7 +117,6 @@ function OwnPresence({ mesh }: { mesh: WebMesh }) {
         id="own-summary"
         aria-label="What you are working on"
         placeholder="What you are working on"
-        maxLength={200}
         value={summary ?? mine?.summary ?? ""}
         onInput={(e) => setSummary((e.target as HTMLInputElement).value)}
       />

@@ -5,8 +5,9 @@
  */
 import { useState } from "preact/hooks";
 import { meshDataKey, openStateValue } from "../../../src/client/value-crypto.js";
-import type { StateEntry } from "../../../src/protocol/frames.js";
+import { STATE_KEY_MAX_CHARS, type StateEntry } from "../../../src/protocol/families/state.js";
 import type { ViewProps } from "../dashboard.js";
+import { tooLong } from "../limits.js";
 import { messageOf } from "../mesh.js";
 import { useWhenOnline } from "../online.js";
 import { useEvent, useValue } from "../store.js";
@@ -77,6 +78,11 @@ export default function StateView({ mesh }: ViewProps) {
       setError("give the key a name");
       return;
     }
+    const long = tooLong("the key", k, STATE_KEY_MAX_CHARS);
+    if (long !== null) {
+      setError(long);
+      return;
+    }
     const value = valueOfInput(text);
     setBusy(true);
     try {
@@ -98,7 +104,6 @@ export default function StateView({ mesh }: ViewProps) {
           id="state-key"
           placeholder="key"
           required
-          maxLength={256}
           value={name}
           onInput={(e) => setName((e.target as HTMLInputElement).value)}
         />

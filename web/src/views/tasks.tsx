@@ -5,9 +5,14 @@
  */
 import { useState } from "preact/hooks";
 import { meshDataKey } from "../../../src/client/value-crypto.js";
-import type { TaskEntry } from "../../../src/protocol/frames.js";
+import {
+  TASK_RESULT_PLAINTEXT_MAX_CHARS,
+  TASK_TITLE_PLAINTEXT_MAX_CHARS,
+  type TaskEntry,
+} from "../../../src/protocol/families/tasks.js";
 import { useAction } from "../action.js";
 import type { ViewProps } from "../dashboard.js";
+import { tooLong } from "../limits.js";
 import { messageOf } from "../mesh.js";
 import { useWhenOnline } from "../online.js";
 import { useEvent } from "../store.js";
@@ -80,6 +85,7 @@ export default function TasksView({ mesh }: ViewProps) {
                     onComplete={(result) =>
                       act(() => mesh.client.completeTask(task.id, result, { dataKey: key }))
                     }
+                    onProblem={setError}
                   />
                 ))}
               </ul>
@@ -118,6 +124,11 @@ function CreateTask(props: {
       props.onProblem("give the task a title");
       return;
     }
+    const long = tooLong("the title", text, TASK_TITLE_PLAINTEXT_MAX_CHARS);
+    if (long !== null) {
+      props.onProblem(long);
+      return;
+    }
     const tagList = tags
       .split(/[\s,]+/)
       .map((t) => t.trim())
@@ -140,7 +151,6 @@ function CreateTask(props: {
         id="task-title"
         class="grow"
         placeholder="New task"
-        maxLength={1000}
         required
         value={title}
         onInput={(e) => setTitle((e.target as HTMLInputElement).value)}
@@ -190,6 +200,8 @@ function TaskCard(props: {
   mine: boolean;
   onClaim: () => Promise<void>;
   onComplete: (result: string | undefined) => Promise<void>;
+  /** Says what is wrong with the result, or null. */
+  onProblem: (problem: string | null) => void;
 }) {
   const { task } = props;
   const [finishing, setFinishing] = useState(false);
@@ -232,13 +244,14 @@ function TaskCard(props: {
           onSubmit={(e) => {
             e.preventDefault();
             const text = result.trim();
-            void run(() => props.onComplete(text === "" ? undefined : text));
+            const long = tooLong("the result", text, TASK_RESULT_PLAINTEXT_MAX_CHARS);
+            if (long !== null) props.onProblem(long);
+            else void run(() => props.onComplete(text === "" ? undefined : text));
           }}
         >
           <input
             class="task-result-input grow"
             placeholder="Result (optional)"
-            maxLength={10000}
             value={result}
             onInput={(e) => setResult((e.target as HTMLInputElement).value)}
           />

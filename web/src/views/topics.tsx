@@ -7,11 +7,12 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import { encryptForTarget } from "../../../src/client/push-crypto.js";
 import { openTopicHistoryEntry } from "../../../src/client/topic-history.js";
-import type { TopicEntry } from "../../../src/protocol/families/topics.js";
+import { TOPIC_NAME_MAX_CHARS, type TopicEntry } from "../../../src/protocol/families/topics.js";
 import { useAction } from "../action.js";
 import type { ViewProps } from "../dashboard.js";
 import { messageTextProblem } from "../compose.js";
 import { formatSize, shareFile } from "../files-share.js";
+import { tooLong } from "../limits.js";
 import { messageOf, type TopicPost, type WebMesh } from "../mesh.js";
 import { useWhenOnline } from "../online.js";
 import { useEvent } from "../store.js";
@@ -102,6 +103,11 @@ function CreateTopic(props: { mesh: WebMesh; onCreated: (name: string) => void }
       setError("give the topic a name");
       return;
     }
+    const long = tooLong("the name", wanted, TOPIC_NAME_MAX_CHARS);
+    if (long !== null) {
+      setError(long);
+      return;
+    }
     setBusy(true);
     setError(null);
     try {
@@ -127,7 +133,6 @@ function CreateTopic(props: { mesh: WebMesh; onCreated: (name: string) => void }
         id="topic-create-name"
         aria-label="Topic name"
         placeholder="name"
-        maxLength={64}
         value={name}
         onInput={(e) => setName((e.target as HTMLInputElement).value)}
       />
