@@ -9,12 +9,15 @@ import {
   decryptFile,
   encryptFile,
   encryptedBodySize,
+  fromBase64,
   randomBytes,
   sealOpen,
   sealTo,
   sha256Hex,
+  toBase64,
 } from "../crypto/index.js";
-import { FILE_MAX_BYTES, UploadHeader, type FileUrl } from "../protocol/index.js";
+import { decryptValueString, encryptValueString, isEncryptedValueString } from "../crypto/values.js";
+import { FILE_MAX_BYTES, MESH_FILE_KEY, UploadHeader, type FileUrl } from "../protocol/index.js";
 import { BrokerHttpError, brokerHttpBase } from "./broker-http.js";
 import { MeshClientError } from "./errors.js";
 import { nodeTransport, type FileTransport, type TransferProgress } from "./node-transport.js";
@@ -29,11 +32,23 @@ export interface FileIdentity {
   secretKey: string;
 }
 
+/** Whose keys open a download: the member key pair, and the mesh data key for a file for every member. */
+export interface FileReader {
+  publicKey: string;
+  secretKey: string;
+  meshDataKey?: Uint8Array;
+}
+
 export interface UploadInput {
   bytes: Uint8Array;
   name: string;
   /** Member pubkeys the key is sealed to; the owner's own is added. */
   recipients: readonly string[];
+  /**
+   * The mesh data key, for a file for every member: the file key is also put under it (`*` in
+   * `X-File-Keys`), so members who join later open it too. Not with `targetSpec`.
+   */
+  meshDataKey?: Uint8Array;
   /** `X-Target-Spec`: set when the file is for named recipients only. */
   targetSpec?: string;
   tags?: readonly string[];
@@ -85,6 +100,12 @@ export async function uploadFile(
   const body = encryptFile(input.bytes, fileKey);
   const recipients = [...new Set([who.publicKey, ...input.recipients])];
   const keys = recipients.map((peerPubkey) => ({ peerPubkey, sealedKey: sealTo(fileKey, peerPubkey) }));
+  if (input.meshDataKey !== undefined) {
+    keys.push({
+      peerPubkey: MESH_FILE_KEY,
+      sealedKey: encryptValueString(toBase64(fileKey), input.meshDataKey),
+    });
+  }
   const url = new URL(`${brokerHttpBase(brokerUrl)}/upload`);
   const signed = signHttpRequest({
     method: "POST",
@@ -119,11 +140,26 @@ export function resolveFileUrl(brokerUrl: string, url: string): URL {
     : new URL(`${brokerHttpBase(brokerUrl)}${url.replace(/^.*?\/download\//, "/download/")}`);
 }
 
+/** The file key `get_file` answered: sealed to the member key, or under the mesh data key; null when it does not open. */
+function openFileKey(sealedKey: string | undefined, member: FileReader): Uint8Array | null {
+  if (sealedKey === undefined || sealedKey === "") return null;
+  if (!isEncryptedValueString(sealedKey)) return sealOpen(sealedKey, member.publicKey, member.secretKey);
+  const text = member.meshDataKey === undefined ? null : decryptValueString(sealedKey, member.meshDataKey);
+  if (text === null) return null;
+  try {
+    const key = fromBase64(text);
+    return key.length === FILE_KEY_BYTES ? key : null;
+  } catch {
+    // Opened, but not a key (an uploader's mistake or malice): the file cannot be opened.
+    return null;
+  }
+}
+
 /** Downloads, opens and checks the file a `get_file` answered with. */
 export async function downloadFile(
   brokerUrl: string,
   reply: FileUrl,
-  member: Pick<FileIdentity, "publicKey" | "secretKey">,
+  member: FileReader,
   onProgress?: TransferProgress,
   transport: FileTransport = nodeTransport,
 ): Promise<DownloadResult> {
@@ -139,7 +175,7 @@ export async function downloadFile(
     );
   }
   if (!reply.encrypted) return { bytes: body, sha256: sha256Hex(body) };
-  const fileKey = reply.sealedKey ? sealOpen(reply.sealedKey, member.publicKey, member.secretKey) : null;
+  const fileKey = openFileKey(reply.sealedKey, member);
   if (!fileKey) {
     throw new MeshClientError(
       "forbidden",

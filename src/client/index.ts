@@ -107,6 +107,7 @@ export {
   uploadFile,
   type DownloadResult,
   type FileIdentity,
+  type FileReader,
   type TransferProgress,
   type UploadInput,
   type UploadResult,

@@ -212,6 +212,31 @@ describe("file share|get|list|delete through the CLI", () => {
     expect(errorOf(gone).code).toBe("not_found");
   }, 60_000);
 
+  it("a file for every member opens for one who joins after it was shared; one --to bob does not", async () => {
+    const source = join(bob.root, "handbook.md");
+    writeFileSync(source, "# how we work\n");
+    const forAll = await bob.runJson<Shared>(["file", "share", source]);
+    const onlyBob = await alice.runJson<Shared>(["file", "share", source, "--to", "bob", "--name", "b.md"]);
+
+    const dave = new CliUser("dave");
+    try {
+      const { link } = await alice.runJson<{ link: string }>(["invite"]);
+      await dave.runJson(["join", link, "--name", "dave"]);
+      const listed = await dave.runJson<{ files: Array<{ id: string }> }>(["file", "list"]);
+      expect(listed.files.map((f) => f.id)).toContain(forAll.id);
+      expect(listed.files.map((f) => f.id)).not.toContain(onlyBob.id);
+      const target = join(dave.root, "handbook.md");
+      const got = await dave.runJson<Shared & { path: string }>(["file", "get", forAll.id, "-o", target]);
+      expect(got.sha256).toBe(forAll.sha256);
+      expect(readFileSync(target, "utf8")).toBe("# how we work\n");
+      const denied = await dave.run(["file", "get", onlyBob.id, "-o", join(dave.root, "b.md"), "--json"]);
+      expect(denied.code).toBe(3);
+      expect(errorOf(denied).code).toBe("forbidden");
+    } finally {
+      await dave.dispose();
+    }
+  }, 60_000);
+
   it("a share and a get that name a transfer_id stream file_progress events up to done === total", async () => {
     const source = join(alice.root, "progress.bin");
     const content = randomBytes(3 * 1024 * 1024);

@@ -10,9 +10,11 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { downloadFile, uploadFile, type FileIdentity } from "../../src/client/file-transfer.js";
 import { FILE_OVERHEAD_BYTES, generateIdentity, randomBytes, sealTo } from "../../src/crypto/index.js";
+import { meshDataKey } from "../../src/client/value-crypto.js";
 import { FILE_MAX_BYTES } from "../../src/protocol/index.js";
 import { signHttpRequest } from "../../src/client/signing.js";
 import { rawUpload } from "../helpers/file-upload.js";
+import { addMember } from "../helpers/mesh-fixture.js";
 import {
   connectMember,
   meshWith,
@@ -180,6 +182,57 @@ describe.concurrent("files", () => {
       ]),
     );
     expect(await bob!.request({ type: "get_file", fileId: "nope" })).toMatchObject({ code: "not_found" });
+  });
+
+  it("a file for every member: a key under the mesh data key opens it for one who joins later, never for a targeted file", async () => {
+    const { mesh, m } = await meshWith(broker(), ["alice", "bob"]);
+    const dataKey = meshDataKey(mesh.rootKey);
+    const bytes = Buffer.from("for everyone, now and later");
+    const forAll = await uploadFile(broker().url, who(mesh, m.alice!), {
+      bytes,
+      name: "all.txt",
+      recipients: [],
+      meshDataKey: dataKey,
+    });
+    const dave = await addMember(broker(), mesh, "dave");
+    const daveConn = await connectMember(broker().url, mesh.meshId, dave);
+    expect((await daveConn.request({ type: "list_files" })) as unknown as FileListFrame).toMatchObject({
+      files: [{ id: forAll.fileId }],
+    });
+    const reply = (await daveConn.request({ type: "get_file", fileId: forAll.fileId })) as unknown as FileUrl;
+    expect(reply.sealedKey).toMatch(/^cm:enc1:/);
+    const reader = { publicKey: dave.pubkey, secretKey: dave.secretKey };
+    const got = await downloadFile(broker().url, reply, { ...reader, meshDataKey: dataKey });
+    expect(Buffer.from(got.bytes).toString()).toBe("for everyone, now and later");
+    // Without the mesh data key (another mesh's) the key does not open.
+    const again = (await daveConn.request({ type: "get_file", fileId: forAll.fileId })) as unknown as FileUrl;
+    await expect(
+      downloadFile(broker().url, again, { ...reader, meshDataKey: randomBytes(32) }),
+    ).rejects.toMatchObject({ code: "forbidden" });
+
+    // A key for every member only goes with a file for every member, and only once.
+    const meshKey = { peerPubkey: "*", sealedKey: `cm:enc1:${"A".repeat(32)}:${"B".repeat(80)}` };
+    const own = { peerPubkey: m.alice!.pubkey, sealedKey: sealTo(randomBytes(32), m.alice!.pubkey) };
+    const refused: Array<Record<string, string>> = [
+      { "X-File-Keys": JSON.stringify([own, meshKey]), "X-Target-Spec": m.bob!.pubkey },
+      { "X-File-Keys": JSON.stringify([own, meshKey, meshKey]) },
+      { "X-File-Keys": JSON.stringify([{ peerPubkey: "*", sealedKey: "YQ==" }]) },
+    ];
+    for (const headers of refused) {
+      const res = await rawUpload(broker(), mesh, m.alice!, Buffer.from("x"), {
+        "X-File-Name": "a",
+        "X-Encrypted": "true",
+        ...headers,
+      });
+      expect(res.status).toBe(400);
+      expect(res.body).toMatchObject({
+        error: "invalid_argument",
+        message: expect.stringContaining("x-file-keys"),
+      });
+    }
+    expect(((await daveConn.request({ type: "list_files" })) as unknown as FileListFrame).files).toHaveLength(
+      1,
+    );
   });
 
   it("one byte over 50 MiB of file is refused with 413, declared or streamed, and nothing is stored", async () => {

@@ -1,10 +1,12 @@
 /**
  * Sharing a file from this browser (protocol.md §5.6): encrypted here under a fresh file key sealed to each
- * recipient's member key, uploaded through the browser transport. Used by the files view and by a topic's
+ * named recipient's member key, or for everyone under the mesh data key, uploaded through the browser
+ * transport. Used by the files view and by a topic's
  * attach button.
  */
 import { fileRecipients } from "../../src/client/file-recipients.js";
 import { uploadFile, type UploadResult } from "../../src/client/file-transfer.js";
+import { meshDataKey } from "../../src/client/value-crypto.js";
 import { FILE_MAX_BYTES } from "../../src/protocol/families/files.js";
 import type { WebMesh } from "./mesh.js";
 import { browserTransport } from "./transfer.js";
@@ -29,9 +31,7 @@ export async function shareFile(
     throw new Error(`${file.name} is ${formatSize(file.size)}; a shared file holds at most 50 MB`);
   }
   const bytes = new Uint8Array(await file.arrayBuffer());
-  // Everyone: the members as the broker lists them now, so a newcomer is not missed.
-  const members = named === null ? await mesh.client.listMembers() : [];
-  const { recipients, targetSpec } = fileRecipients(members, named);
+  const { recipients, targetSpec, everyone } = fileRecipients(named);
   const { membership } = mesh;
   return uploadFile(
     membership.brokerUrl,
@@ -41,6 +41,7 @@ export async function shareFile(
       name: file.name,
       recipients,
       ...(targetSpec === undefined ? {} : { targetSpec }),
+      ...(everyone ? { meshDataKey: meshDataKey(mesh.rootKey) } : {}),
       onProgress,
       transport: browserTransport,
     },

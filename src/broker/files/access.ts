@@ -1,8 +1,10 @@
 /**
  * Who may read a file (protocol.md §5.6, §6.6), the one rule `get_file` and `GET /download` share: a
  * file uploaded for named recipients is for them alone, and an encrypted file is served only to a
- * member holding a key sealed to it, never as a fallback.
+ * member holding a key sealed to it, or, for a file without recipients named, with its key under the mesh
+ * data key (which every member holds), never as a fallback.
  */
+import { MESH_FILE_KEY } from "../../protocol/index.js";
 import type { BrokerContext } from "../context.js";
 import type { FileRow } from "../store/port/index.js";
 
@@ -32,6 +34,10 @@ export async function readAccess(ctx: BrokerContext, file: FileRow, reader: Read
   if (file.targetSpec && !uploader && !targets(file.targetSpec, reader)) {
     return { ok: false, message: "file not targeted at you" };
   }
-  if (file.encrypted) return { ok: false, message: "no decryption key for this file" };
-  return { ok: true, sealedKey: null };
+  if (!file.encrypted) return { ok: true, sealedKey: null };
+  // A file for every member, those who joined after it too: its key under the mesh data key.
+  const meshKey = file.targetSpec ? null : await ctx.store.fileKey(file.id, MESH_FILE_KEY);
+  return meshKey === null
+    ? { ok: false, message: "no decryption key for this file" }
+    : { ok: true, sealedKey: meshKey };
 }

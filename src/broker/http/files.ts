@@ -15,6 +15,7 @@ import {
   FileKeys,
   FileName,
   FileTags,
+  MESH_FILE_KEY,
   TIMESTAMP_SKEW_MS,
   UploadHeader,
   hex64,
@@ -113,6 +114,7 @@ async function keyMembers(
 ): Promise<MemberRow[] | string> {
   const members: MemberRow[] = [];
   for (const { peerPubkey } of keys) {
+    if (peerPubkey === MESH_FILE_KEY) continue;
     const member = await ctx.store.findMemberByPubkey(meshId, peerPubkey);
     if (!member || member.revokedAt !== null)
       return `X-File-Keys: ${peerPubkey.slice(0, 16)}… is not a member of this mesh`;
@@ -162,6 +164,14 @@ export async function uploadRoute(
   const h = parsed.data;
   if (h.encrypted && h.fileKeys.length === 0)
     return fail(res, 400, "invalid_argument", "x-file-keys: an encrypted file needs at least one sealed key");
+  const meshKeys = h.fileKeys.filter((k) => k.peerPubkey === MESH_FILE_KEY).length;
+  if (meshKeys > 1 || (meshKeys === 1 && h.targetSpec !== undefined))
+    return fail(
+      res,
+      400,
+      "invalid_argument",
+      "x-file-keys: at most one key for every member (*), and only for a file without x-target-spec",
+    );
   const limit = maxBodyBytes(h.encrypted);
   if (Number(header(req, "content-length") ?? 0) > limit) return refuseTooLarge(req, res, limit, 0);
 
@@ -212,8 +222,9 @@ export async function uploadRoute(
       meshId: caller.meshId,
       event: "file_shared",
       data: { fileId, name: file.name, size, from: file.uploaderName, fromPubkey: file.ownerPubkey },
-      // Encrypted: those it was sealed to. A reference client's plaintext file without a target: everyone.
-      ...(h.encrypted || h.targetSpec ? { members: [...new Set(recipients)] } : {}),
+      // Encrypted: those it was sealed to. A file for every member (a key under the mesh data key, or a
+      // reference client's plaintext file without a target): everyone.
+      ...((h.encrypted && meshKeys === 0) || h.targetSpec ? { members: [...new Set(recipients)] } : {}),
     });
   } finally {
     // Refused (or failed) after the bytes went in: nothing of it stays.

@@ -41,8 +41,22 @@ export const SealedKey = z
   .max(SEALED_KEY_MAX_CHARS)
   .regex(/^[A-Za-z0-9+/]+={0,2}$/, "must be standard base64");
 
-/** One entry of `X-File-Keys`: the file key sealed to one member key. */
-export const FileKeyEntry = z.object({ peerPubkey: hex64, sealedKey: SealedKey });
+/**
+ * The `peerPubkey` of the `X-File-Keys` entry that opens a file for every member of the mesh, those who
+ * join later too [ours]: its `sealedKey` is the file key (base64) as a `cm:enc1:` string under the mesh
+ * data key (§5.8). Only for a file without `X-Target-Spec`.
+ */
+export const MESH_FILE_KEY = "*";
+const MeshSealedKey = z
+  .string()
+  .max(SEALED_KEY_MAX_CHARS)
+  .regex(/^cm:enc1:[A-Za-z0-9+/]+={0,2}:[A-Za-z0-9+/]+={0,2}$/, "must be a cm:enc1: string");
+
+/** One entry of `X-File-Keys`: the file key sealed to one member key, or under the mesh data key. */
+export const FileKeyEntry = z.union([
+  z.object({ peerPubkey: hex64, sealedKey: SealedKey }),
+  z.object({ peerPubkey: z.literal(MESH_FILE_KEY), sealedKey: MeshSealedKey }),
+]);
 export type FileKeyEntry = z.infer<typeof FileKeyEntry>;
 export const FileKeys = z.array(FileKeyEntry).max(FILE_KEYS_MAX);
 

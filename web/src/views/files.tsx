@@ -7,6 +7,7 @@
  */
 import { useState } from "preact/hooks";
 import { downloadFile } from "../../../src/client/file-transfer.js";
+import { meshDataKey } from "../../../src/client/value-crypto.js";
 import { sharedFileSize } from "../../../src/crypto/files.js";
 import type { FileEntry } from "../../../src/protocol/families/files.js";
 import type { MemberEntry } from "../../../src/protocol/families/presence.js";
@@ -78,7 +79,11 @@ export default function FilesView({ mesh }: ViewProps) {
       const got = await downloadFile(
         mesh.membership.brokerUrl,
         reply,
-        { publicKey: mesh.membership.pubkey, secretKey: mesh.membership.secretKey },
+        {
+          publicKey: mesh.membership.pubkey,
+          secretKey: mesh.membership.secretKey,
+          meshDataKey: meshDataKey(mesh.rootKey),
+        },
         (done, total) => setTransfer({ label: `Downloading ${file.name}`, done, total }),
         browserTransport,
       );

@@ -67,6 +67,7 @@ export function fileMethods(ctx: PgContext): FileStore {
       const query = filter.query || null;
       const like = query === null ? null : likeLiteral(query);
       const from = filter.from ?? null;
+      // '*': the key of a file for every member (MESH_FILE_KEY).
       const rows = await ctx.run(
         false,
         (db) => db<FileDbRow[]>`
@@ -74,7 +75,7 @@ export function fileMethods(ctx: PgContext): FileStore {
           WHERE f.mesh_id = ${meshId}
             AND (f.uploader_member_id = ${viewer.memberId} OR NOT f.encrypted
                  OR EXISTS (SELECT 1 FROM file_keys k
-                            WHERE k.file_id = f.id AND k.member_pubkey = ${viewer.memberPubkey}))
+                            WHERE k.file_id = f.id AND k.member_pubkey IN (${viewer.memberPubkey}, '*')))
             AND (${from}::text IS NULL OR f.uploader_name = ${from}::text)
             AND (${query}::text IS NULL OR f.name ILIKE '%' || ${like}::text || '%'
                  OR EXISTS (SELECT 1 FROM jsonb_array_elements_text(f.tags) t

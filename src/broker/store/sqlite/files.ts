@@ -93,10 +93,11 @@ export function fileMethods(ctx: SqliteContext, blobs: DiskBlobs): FileStore {
         )
         .pluck(),
       list: db.prepare<ListParams, FileDbRow>(
+        // '*': the key of a file for every member (MESH_FILE_KEY).
         `SELECT * FROM files f
          WHERE f.mesh_id = @mesh
            AND (f.uploader_member_id = @memberId OR f.encrypted = 0
-                OR EXISTS (SELECT 1 FROM file_keys k WHERE k.file_id = f.id AND k.member_pubkey = @pubkey))
+                OR EXISTS (SELECT 1 FROM file_keys k WHERE k.file_id = f.id AND k.member_pubkey IN (@pubkey, '*')))
            AND (@from IS NULL OR f.uploader_name = @from)
            AND (@query IS NULL OR f.name LIKE '%' || @like || '%' ESCAPE '\\'
                 OR EXISTS (SELECT 1 FROM json_each(f.tags) t WHERE lower(t.value) = lower(@query)))

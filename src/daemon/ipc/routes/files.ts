@@ -10,8 +10,10 @@ import {
   MeshClientError,
   downloadFile,
   fileRecipients,
+  meshDataKey,
   uploadFile,
   type FileIdentity,
+  type FileReader,
 } from "../../../client/index.js";
 import { fileView, type FileProgressEvent } from "../../../daemon-api/files.js";
 import { meshBrokerUrls } from "../../../host/config.js";
@@ -25,8 +27,14 @@ import { ask, sharedLink } from "./tasks.js";
 const NOT_A_RECIPIENT_HINT =
   "ask the peer who shared it to share it with you (`claudemesh file share <path> --to <your name>`)";
 
-function identity(mesh: MeshRuntime): FileIdentity {
-  return { meshId: mesh.meshId, publicKey: mesh.config.pubkey, secretKey: mesh.config.secret_key };
+/** The member's keys, and the mesh data key that opens a file for every member. */
+function identity(mesh: MeshRuntime): FileIdentity & FileReader {
+  return {
+    meshId: mesh.meshId,
+    publicKey: mesh.config.pubkey,
+    secretKey: mesh.config.secret_key,
+    meshDataKey: meshDataKey(mesh.rootKey),
+  };
 }
 
 /** A failure of the HTTP side of a transfer as an API error. */
@@ -118,9 +126,8 @@ export const fileRoutes = {
     const { link, slug } = sharedLink(ctx, input.mesh);
     const bytes = await readLocalFile(input.path);
     const named = input.to !== undefined && input.to.length > 0;
-    const members = await ask(slug, () => link.listMembers());
-    const { recipients, targetSpec } = fileRecipients(
-      members,
+    const members = named ? await ask(slug, () => link.listMembers()) : [];
+    const { recipients, targetSpec, everyone } = fileRecipients(
       named ? recipientKeys(members, input.to ?? []) : null,
     );
     const name = input.name ?? basename(input.path);
@@ -131,6 +138,7 @@ export const fileRoutes = {
         name,
         recipients,
         ...(targetSpec === undefined ? {} : { targetSpec }),
+        ...(everyone ? { meshDataKey: meshDataKey(mesh.rootKey) } : {}),
         persistent: input.persistent ?? false,
         ...(onProgress ? { onProgress } : {}),
       }),
