@@ -7,8 +7,6 @@
 import { z } from "zod";
 import { DaemonApiError, type DaemonClient } from "../daemon-api/client.js";
 import { shortKey } from "../claude-code/peer-text.js";
-import { listsAMesh } from "../host/config-peek.js";
-import { loadConfig, requireJoinedMesh } from "../host/config.js";
 import { unreachableText } from "./daemon-access.js";
 import { InvalidArguments, type Tool } from "./tools/define.js";
 import { getFile, shareFile } from "./tools/files.js";
@@ -99,8 +97,6 @@ export async function callTool(
     };
   }
   try {
-    // As the CLI does: with no mesh joined, say so (an empty peer list or inbox would mislead).
-    if (listsAMesh() !== true) requireJoinedMesh(loadConfig());
     return { content: [{ type: "text", text: await tool.call(client, rawArgs) }] };
   } catch (err) {
     const text = err instanceof InvalidArguments ? err.message : failureText(err);

@@ -133,9 +133,13 @@ describe("initialize", () => {
   });
 
   it("answers initialize without waiting for a daemon, logs only to stderr, and exits when stdin closes", async () => {
-    // A user with no daemon running yet (the server starts one in the background; stopped below).
+    // A user who joined a mesh and has no daemon running yet (the server starts one in the background;
+    // stopped below).
     const fresh = new CliUser("mcp-fresh");
     try {
+      const link = String((await mesh.alice.runJson(["invite", "--uses", "1"])).link);
+      await fresh.runJson(["join", link, "--name", "fresh"]);
+      expect(fresh.daemonPid()).toBeFalsy();
       await initializeAlone(fresh.env);
       // The daemon it started in the background outlives it (as it should); wait for it, then stop it.
       await waitUntil(() => fresh.daemonPid(), {
@@ -412,6 +416,12 @@ describe("tools", () => {
         expect({ name, isError: result.isError }).toEqual({ name, isError: true });
         expect(JSON.stringify(result.content)).toMatch(/not joined any mesh.*claudemesh join/);
       }
+      // The message pump, too, waits for a mesh instead of starting a daemon.
+      await waitUntil(() => /not joined any mesh|following the daemon/.test(mcp.stderr), {
+        timeoutMs: 10_000,
+        message: "the pump never tried the daemon",
+      });
+      expect(mcp.stderr).not.toMatch(/following the daemon/);
       expect(existsSync(join(root, "daemon", "daemon.sock"))).toBe(false);
     } finally {
       rmSync(root, { recursive: true, force: true });
