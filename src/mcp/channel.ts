@@ -5,12 +5,12 @@
  */
 import type { InboxMessage } from "../daemon-api/contract.js";
 import {
-  UNTRUSTED_NOTE,
   countOf,
   headerLine,
   messageText,
   oneLine,
   replyHint,
+  untrustedNote,
 } from "../claude-code/peer-text.js";
 
 export const CHANNEL_METHOD = "notifications/claude/channel";
@@ -40,7 +40,7 @@ export function messageNotification(message: InboxMessage): ChannelParams {
     headerLine(message),
     messageText(message),
     "",
-    `${replyHint(message)} ${UNTRUSTED_NOTE}`,
+    `${replyHint(message)} ${untrustedNote()}`,
   ].join("\n");
   return {
     content,

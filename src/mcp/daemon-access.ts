@@ -6,6 +6,8 @@
 import type { SessionInfo } from "../daemon-api/contract.js";
 import { DaemonApiError, type DaemonClient } from "../daemon-api/client.js";
 import { ensureDaemon } from "../daemon-api/lifecycle.js";
+import { listsAMesh } from "../host/config-peek.js";
+import { loadConfig, requireJoinedMesh } from "../host/config.js";
 
 /** What to tell the model when the daemon cannot be reached. */
 export function unreachableText(err: unknown): string {
@@ -82,6 +84,9 @@ export class DaemonAccess {
   }
 
   async #open(): Promise<Connected> {
+    // As the CLI does: with no mesh joined, say so (an empty peer list or inbox would mislead) and start
+    // no daemon; the pump tries again, so a mesh joined later is followed.
+    if (listsAMesh() !== true) requireJoinedMesh(loadConfig());
     const spawn = this.options.spawn ?? true;
     const timeoutMs = this.options.timeoutMs ?? 10_000;
     const client = await ensureDaemon({ spawn, client: { timeoutMs } });

@@ -2,8 +2,9 @@
  * The hook verbs fed the JSON Claude Code sends, against a real broker, daemons and a launched session
  * (fake `claude`): `hook prompt` shows a waiting message once; a `<channel …>` prompt confirms its message
  * so no hook repeats it; `hook wait` exits 2 with a message ~3 s after it arrives, 0 when the session ends,
- * one waiter per session; a channel message the transcript shows the model saw mid-turn is confirmed, never
- * repeated; every hook is silent and exits 0 on a broken daemon or malformed stdin.
+ * one waiter per session, and it waits for a daemon that is down; a channel message the transcript shows the
+ * model saw mid-turn is confirmed, never repeated; every hook is silent and exits 0 on a broken daemon, no
+ * mesh or malformed stdin.
  */
 import type { ChildProcess } from "node:child_process";
 import {
@@ -311,6 +312,28 @@ describe("hook wait", () => {
     await turnEnds(a.sessionId(), a.sessionEnv());
   });
 
+  it("waits for a daemon that is down, and wakes the session once it is back", async () => {
+    const b = await LaunchedSession.start(mesh.alice, { args: ["--name", "restart B"], tag: "r" });
+    try {
+      const keyB = await sessionKeySeenBy(mesh.bob, "restart B");
+      expect((await mesh.alice.run(["daemon", "down"])).code).toBe(0);
+      // The Stop hook of a turn that ended while the daemon was down.
+      const wait = startWait(mesh.alice, stopInput(b.sessionId()), b.sessionEnv());
+      let exited = false;
+      void wait.done.then(() => (exited = true));
+      await waitUntil(() => exited || waiterPids(mesh.alice).includes(wait.child.pid ?? -1), {
+        timeoutMs: 10_000,
+      });
+      expect((await mesh.alice.run(["daemon", "up"])).code).toBe(0);
+      await mesh.bob.runJson(["send", keyB.slice(0, 12), "back after the restart"]);
+      const { code } = await withTimeout(wait.done, 30_000, "hook wait did not deliver");
+      expect(code).toBe(2);
+      expect(wait.stderr()).toContain("back after the restart");
+    } finally {
+      b.kill();
+    }
+  });
+
   it("exits 0 when the session is deregistered", async () => {
     const b = await LaunchedSession.start(mesh.alice, { args: ["--name", "short-lived B"], tag: "b" });
     const wait = startWait(mesh.alice, stopInput(b.sessionId()), b.sessionEnv());
@@ -350,6 +373,20 @@ describe("hooks when something is wrong", () => {
 
   it("exits 0 silently with no daemon", async () => {
     const env = { CLAUDEMESH_DAEMON_DIR: join(dir, "none") };
+    for (const verb of ["prompt", "idle", "working"] as const) {
+      const input = verb === "prompt" ? promptInput("s", "hi") : stopInput("s");
+      const result = await runHook(mesh.alice, verb, input, env);
+      expect({ verb, code: result.code, stdout: result.stdout, stderr: result.stderr }).toEqual({
+        verb,
+        code: 0,
+        stdout: "",
+        stderr: "",
+      });
+    }
+  });
+
+  it("exits 0 silently when no mesh is joined, the waiter too", async () => {
+    const env = { CLAUDEMESH_CONFIG_DIR: join(dir, "no-config"), CLAUDEMESH_DAEMON_DIR: join(dir, "none") };
     for (const verb of ["prompt", "idle", "working", "wait"] as const) {
       const input = verb === "prompt" ? promptInput("s", "hi") : stopInput("s");
       const result = await runHook(mesh.alice, verb, input, env);

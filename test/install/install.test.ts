@@ -184,4 +184,26 @@ describe("install", () => {
     expect(report.service.state).toBe("skipped");
     expect(report.service.note).toMatch(/daemon up|on demand/);
   });
+
+  it("says when `claudemesh` is not on PATH (the skill's commands would fail), in install and doctor", async () => {
+    const empty = join(user.root, "empty-bin");
+    mkdirSync(empty);
+    const missing = await user.run(["install", "--no-service"], { env: { PATH: empty } });
+    expect(missing.code).toBe(0);
+    expect(missing.stdout).toMatch(/`claudemesh` is not on PATH/);
+    expect(missing.stdout).toContain(`cd ${ROOT} && npm link`);
+    const doctor = await user.run(["doctor", "--json"], { env: { PATH: empty } });
+    const checks = (JSON.parse(doctor.stdout) as { checks: Array<{ name: string; level: string }> }).checks;
+    expect(checks.find((c) => c.name === "claudemesh on PATH")?.level).toBe("warn");
+
+    const bin = join(user.root, "bin");
+    mkdirSync(bin);
+    writeFileSync(join(bin, "claudemesh"), "#!/bin/sh\n", { mode: 0o755 });
+    const found = await user.runJson<{ cli_on_path: string | null }>(["install", "--no-service"], {
+      env: { PATH: `${empty}:${bin}` },
+    });
+    expect(found.cli_on_path).toBe(join(bin, "claudemesh"));
+    const quiet = await user.run(["install", "--no-service"], { env: { PATH: bin } });
+    expect(quiet.stdout).not.toMatch(/not on PATH/);
+  });
 });

@@ -4,6 +4,9 @@
  * with the CLI, the three tools, and the `inbox` / `off` message modes.
  */
 import { spawn } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { waitUntil, withTimeout } from "../helpers/broker.js";
 import {
@@ -130,9 +133,13 @@ describe("initialize", () => {
   });
 
   it("answers initialize without waiting for a daemon, logs only to stderr, and exits when stdin closes", async () => {
-    // A user with no daemon running yet (the server starts one in the background; stopped below).
+    // A user who joined a mesh and has no daemon running yet (the server starts one in the background;
+    // stopped below).
     const fresh = new CliUser("mcp-fresh");
     try {
+      const link = String((await mesh.alice.runJson(["invite", "--uses", "1"])).link);
+      await fresh.runJson(["join", link, "--name", "fresh"]);
+      expect(fresh.daemonPid()).toBeFalsy();
       await initializeAlone(fresh.env);
       // The daemon it started in the background outlives it (as it should); wait for it, then stop it.
       await waitUntil(() => fresh.daemonPid(), {
@@ -388,5 +395,36 @@ describe("tools", () => {
     expect(first).toContain(`verified member ${mesh.bobPubkey.slice(0, 8)}`);
     const again = await mcp.client.callTool({ name: "read_inbox", arguments: {} });
     expect(JSON.stringify(again.content)).not.toContain("please read me via the tool");
+  });
+
+  it("with no mesh joined, every tool says so and how to join; no daemon is started", async () => {
+    const root = mkdtempSync(join(tmpdir(), "cm-mcp-nomesh-"));
+    try {
+      const env = {
+        ...mesh.alice.env,
+        CLAUDEMESH_CONFIG_DIR: join(root, "cfg"),
+        CLAUDEMESH_DAEMON_DIR: join(root, "daemon"),
+      };
+      const mcp = await McpUnderTest.start(env, ["--message-mode", "off"]);
+      running.push(mcp);
+      for (const [name, args] of [
+        ["list_peers", {}],
+        ["read_inbox", {}],
+        ["get_state", {}],
+      ] as const) {
+        const result = await mcp.client.callTool({ name, arguments: args });
+        expect({ name, isError: result.isError }).toEqual({ name, isError: true });
+        expect(JSON.stringify(result.content)).toMatch(/not joined any mesh.*claudemesh join/);
+      }
+      // The message pump, too, waits for a mesh instead of starting a daemon.
+      await waitUntil(() => /not joined any mesh|following the daemon/.test(mcp.stderr), {
+        timeoutMs: 10_000,
+        message: "the pump never tried the daemon",
+      });
+      expect(mcp.stderr).not.toMatch(/following the daemon/);
+      expect(existsSync(join(root, "daemon", "daemon.sock"))).toBe(false);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 });

@@ -4,7 +4,7 @@
  * most {@link MAX_MESSAGES} messages or {@link MAX_BYTES} bytes, then a line saying how many more wait.
  */
 import type { InboxMessage } from "../../daemon-api/contract.js";
-import { UNTRUSTED_NOTE, countOf, headerLine, messageText, replyHint } from "../peer-text.js";
+import { countOf, headerLine, messageText, replyHint, untrustedNote } from "../peer-text.js";
 
 export const MAX_MESSAGES = 20;
 export const MAX_BYTES = 8 * 1024;
@@ -78,7 +78,11 @@ const ARRIVED: Record<Moment, string> = {
 export function renderContext(blocks: readonly string[], more: number, moment: Moment): string {
   const count = countOf(blocks.length, "message");
   const how = ARRIVED[moment];
-  const lines = [`[claudemesh] ${count} from peers ${how}. ${UNTRUSTED_NOTE}`, "", blocks.join("\n\n")];
+  const lines = [
+    `[claudemesh] ${count} from peers ${how}. ${untrustedNote(blocks.length)}`,
+    "",
+    blocks.join("\n\n"),
+  ];
   if (more > 0) {
     const wait = more === 1 ? "1 more message waits" : `${more} more messages wait`;
     lines.push("", `[claudemesh] ${wait}: run \`claudemesh inbox --unread\` to read them.`);

@@ -6,8 +6,9 @@
  * channel push to be confirmed by `hook prompt` — it reserves it, writes it to stderr, marks it surfaced and
  * exits 2, which makes Claude Code wake the model with it — unless the transcript shows the model already
  * saw it as a channel message attached mid-turn (then it is marked surfaced for the channel lane instead).
- * Exits 0 when the session ends, when a newer waiter takes over, when Claude Code goes away, or when the
- * daemon is (or stays) unreachable.
+ * Exits 0 when the session ends, when a newer waiter takes over, or when Claude Code goes away. A daemon
+ * that is down (stopped, restarting, not started yet) is waited for: it is the only way an idle session
+ * hears of a message once the daemon is back.
  */
 import type { InboxMessage, MessageEvent } from "../../daemon-api/contract.js";
 import { followEvents } from "../../daemon-api/events.js";
@@ -20,6 +21,8 @@ import { takeWaiterSlot } from "./waiter-slot.js";
 export const SETTLE_MS = 3_000;
 /** When a due message was not there to show (another lane reserved it), or the daemon failed: look again. */
 const RECHECK_MS = 1_000;
+/** How often a waiter looks for a daemon that is down. */
+const DAEMON_RETRY_MS = 2_000;
 
 export interface WaitOptions {
   target: HookTarget;
@@ -33,11 +36,6 @@ export interface WaitOptions {
   write: (text: string) => Promise<void>;
   /** @default SETTLE_MS */
   settleMs?: number;
-  /**
-   * Give up (exit 0) after the daemon has been unreachable this long.
-   * @default 60000
-   */
-  giveUpMs?: number;
   /**
    * How often to check that Claude Code (the parent process) is still there.
    * @default 5000
@@ -155,7 +153,6 @@ export async function waitHook(options: WaitOptions): Promise<0 | 2> {
   };
 
   let opened = false;
-  let lostSince: number | null = null;
   try {
     const stream = followEvents(client, {
       signal: stop.signal,
@@ -167,16 +164,11 @@ export async function waitHook(options: WaitOptions): Promise<0 | 2> {
             .catch(() => undefined);
         }
         opened = true;
-        lostSince = null;
         // Messages that arrived before this waiter (e.g. during the turn) count from their arrival.
         const { messages } = await unreadFor(options.target);
         for (const m of messages) track(m, Date.parse(m.received_at) + settleMs);
       },
-      onLost: () => {
-        const now = Date.now();
-        lostSince ??= now;
-        if (!opened || now - lostSince > (options.giveUpMs ?? 60_000)) stop.abort();
-      },
+      retryMs: DAEMON_RETRY_MS,
     });
     for await (const event of stream) {
       if (event.event === "session_end" && options.target.launched) break;

@@ -4,6 +4,7 @@
  */
 import { existsSync, readFileSync } from "node:fs";
 import { claudeFiles } from "../../claude-code/files.js";
+import { cliMissingAdvice, cliOnPath } from "../../claude-code/cli-on-path.js";
 import { loadConfig, meshBrokerUrls, type Config } from "../../host/config.js";
 import type { HealthResponse } from "../../daemon-api/contract.js";
 import { configDir, configFile, daemonDir, daemonFiles } from "../../host/paths.js";
@@ -135,10 +136,17 @@ function daemonChecks(config: Config, health: HealthResponse | null): Check[] {
   return checks;
 }
 
+function cliCheck(env: NodeJS.ProcessEnv): Check {
+  const found = cliOnPath(env);
+  if (found !== null) return { name: "claudemesh on PATH", level: "ok", detail: found, fix: null };
+  return { name: "claudemesh on PATH", level: "warn", ...cliMissingAdvice() };
+}
+
 function claudeChecks(env: NodeJS.ProcessEnv): Check[] {
   const claudeJson = readJson(claudeFiles.globalConfig(env));
   const mcp = field(claudeJson, "mcpServers", "claudemesh");
   return [
+    cliCheck(env),
     mcp
       ? { name: "Claude Code MCP server", level: "ok", detail: "registered in ~/.claude.json", fix: null }
       : {

@@ -12,6 +12,7 @@
  */
 import { performance } from "node:perf_hooks";
 import { QUICK_HOOK_TIMEOUT_S } from "../../claude-code/files.js";
+import { listsAMesh } from "../../host/config-peek.js";
 import type { Context } from "../command.js";
 import { readHookInput, type HookInput } from "../../claude-code/hooks/input.js";
 import { recordHookRun, type HookOutcome } from "../../claude-code/hooks/run-log.js";
@@ -140,6 +141,9 @@ const PRINT_MODE_ENTRYPOINT = "sdk-cli";
 export async function hookWait(ctx: Context): Promise<number> {
   if (ctx.env.CLAUDE_CODE_ENTRYPOINT === PRINT_MODE_ENTRYPOINT) return 0;
   try {
+    // No mesh joined (or no readable config): no message can come. With one, a daemon that is down is
+    // waited for.
+    if (listsAMesh() !== true) return 0;
     const hook = await input(ctx, WAIT_REQUEST_MS);
     if (hook === null) return 0;
     const { waitHook } = await import("../../claude-code/hooks/wait.js");

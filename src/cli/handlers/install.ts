@@ -1,5 +1,6 @@
 /** `install` / `uninstall`: register claudemesh with Claude Code (MCP server, hooks, permission, skill, service). */
 import { userHome } from "../../host/paths.js";
+import { cliMissingAdvice, cliOnPath } from "../../claude-code/cli-on-path.js";
 import type { Context } from "../command.js";
 import type { INSTALL_FLAGS, UNINSTALL_FLAGS } from "../flags/install.js";
 import {
@@ -42,13 +43,19 @@ export async function install(ctx: Context<typeof INSTALL_FLAGS>): Promise<void>
     service: ctx.flags.service,
     env: ctx.env,
   });
-  ctx.out.result({ ...report }, () => {
+  const cli = cliOnPath(ctx.env);
+  ctx.out.result({ ...report, cli_on_path: cli }, () => {
     ctx.out.line(fileLine(ctx, "MCP server", report.mcp, "updated"));
     const what = report.settings.hooks ? "hooks and permission" : "permission (hooks: --no-hooks)";
     ctx.out.line(fileLine(ctx, what, report.settings, "updated"));
     if (report.skill) ctx.out.line(fileLine(ctx, "skill", report.skill, "updated"));
     else ctx.out.line(`${ctx.out.c.dim("·")} skill: skipped (--no-skill)`);
     ctx.out.line(serviceLine(ctx, report.service));
+    if (cli === null) {
+      const advice = cliMissingAdvice();
+      ctx.out.line(`${ctx.out.c.yellow("!")} ${advice.detail}`);
+      ctx.out.line(`    fix: ${ctx.out.c.cyan(advice.fix)}`);
+    }
     ctx.out.line("");
     ctx.out.line(
       `Start a session on the mesh with ${ctx.out.c.cyan("claudemesh launch")}; plain \`claude\` gets member messages.`,

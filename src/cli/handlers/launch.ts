@@ -15,6 +15,7 @@ import {
 } from "../../claude-code/files.js";
 import type { RegisterSessionResponse } from "../../daemon-api/contract.js";
 import { cliBinPath } from "../../daemon-api/lifecycle.js";
+import { cliMissingAdvice, cliOnPath } from "../../claude-code/cli-on-path.js";
 import { shortKey } from "../../claude-code/peer-text.js";
 import { MessageMode } from "../../protocol/index.js";
 import type { Context } from "../command.js";
@@ -109,6 +110,10 @@ export async function launch(ctx: Context<typeof LAUNCH_FLAGS>): Promise<number>
           "(run `claudemesh install` for hooks, the skill and the permission)",
       );
     }
+  }
+  if (cliOnPath(env) === null) {
+    const advice = cliMissingAdvice();
+    ctx.out.warn(`${advice.detail}; fix: ${advice.fix}`);
   }
   const mode = MessageMode.safeParse(ctx.flags.messageMode);
   const client = await daemon(ctx);

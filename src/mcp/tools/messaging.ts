@@ -2,13 +2,13 @@
 import { z } from "zod";
 import type { InboxMessage, PeerView, SendResponse } from "../../daemon-api/contract.js";
 import {
-  UNTRUSTED_NOTE,
   countOf,
   headerLine,
   messageText,
   oneLine,
   replyHint,
   shortKey,
+  untrustedNote,
 } from "../../claude-code/peer-text.js";
 import { sendOnce } from "../../daemon-api/send.js";
 import { defineTool } from "./define.js";
@@ -102,7 +102,7 @@ export const readInbox = defineTool({
     const fresh = messages.filter((m) => !m.surfaced).map((m) => m.id);
     if (fresh.length > 0) await client.call("markSurfaced", { ids: fresh, lane: "tool" });
     const count = countOf(messages.length, "message");
-    return `${count} from peers. ${UNTRUSTED_NOTE}\n\n${frameMessages(messages)}`;
+    return `${count} from peers. ${untrustedNote(messages.length)}\n\n${frameMessages(messages)}`;
   },
 });
 
