@@ -2,7 +2,8 @@
  * Bad input and broken environments, through the real binary: each gives one line saying what is wrong
  * and how to fix it, the documented exit code, and never a stack trace. Plus `--help` for every verb.
  */
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { request as httpRequest } from "node:http";
 import { createServer } from "node:net";
 import { join } from "node:path";
@@ -244,6 +245,55 @@ describe("daemon lifecycle", () => {
       expect(json<{ running: boolean }>(await fresh.run(["daemon", "status", "--json"])).running).toBe(false);
     } finally {
       await fresh.dispose();
+    }
+  });
+});
+
+describe("doctor and the daemon", () => {
+  interface DoctorJson {
+    ok: boolean;
+    checks: Array<{ name: string; level: string; detail: string; fix: string | null }>;
+  }
+
+  it("a daemon not running yet is a warning: it starts on demand", async () => {
+    const fresh = new CliUser("doctor-fresh");
+    try {
+      const result = await fresh.run(["doctor", "--json"]);
+      const doctor = json<DoctorJson>(result);
+      expect(doctor.checks).toContainEqual(
+        expect.objectContaining({ name: "daemon", level: "warn", fix: "claudemesh daemon up" }),
+      );
+      expect(doctor.checks.filter((check) => check.level === "fail")).toEqual([]);
+      expect(doctor.ok).toBe(true);
+      expect(result.code).toBe(0);
+    } finally {
+      await fresh.dispose();
+    }
+  });
+
+  it("a daemon pid that is alive but does not answer is a failure", async () => {
+    const stuck = new CliUser("doctor-stuck");
+    // A live claudemesh process that serves no socket (its command line names claudemesh).
+    const hung = spawn(process.execPath, ["-e", "setInterval(() => {}, 1000)", "claudemesh"], {
+      stdio: "ignore",
+    });
+    const pidFile = join(stuck.daemonDir, "daemon.pid");
+    try {
+      mkdirSync(stuck.daemonDir, { recursive: true, mode: 0o700 });
+      writeFileSync(pidFile, `${hung.pid}\n`, { mode: 0o600 });
+      const result = await stuck.run(["doctor", "--json"]);
+      expect(result.code).toBe(1);
+      expect(json<DoctorJson>(result).checks).toContainEqual(
+        expect.objectContaining({
+          name: "daemon",
+          level: "fail",
+          detail: expect.stringContaining(`pid ${hung.pid} `),
+        }),
+      );
+    } finally {
+      hung.kill("SIGKILL");
+      rmSync(pidFile, { force: true });
+      await stuck.dispose();
     }
   });
 });
