@@ -71,6 +71,25 @@ describe("bad input", () => {
     expectOneLineError(await user.run(["peers", "--bogus"]), 2, /unknown option '--bogus'/);
   });
 
+  it("an unknown verb of a group: exit 2 with a suggestion, or the verb of its own it names", async () => {
+    expectOneLineError(
+      await user.run(["daemon", "stats"]),
+      2,
+      /unknown command 'daemon stats' \(did you mean daemon status\?\).*claudemesh daemon --help/,
+    );
+    expectOneLineError(
+      await user.run(["mesh", "list"]),
+      2,
+      /unknown command 'mesh list' \(did you mean claudemesh list\?\)/,
+    );
+    expectOneLineError(
+      await user.run(["daemon", "doctor"]),
+      2,
+      /unknown command 'daemon doctor' \(did you mean claudemesh doctor\?\)/,
+    );
+    expectOneLineError(await user.run(["mesh", "zzzzzz"]), 2, /unknown command 'mesh zzzzzz' — /);
+  });
+
   it("a verb group without its verb: exit 2 listing the verbs", async () => {
     expectOneLineError(await user.run(["mesh"]), 2, /needs a verb: create/);
   });
