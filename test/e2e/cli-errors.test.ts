@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { VERBS } from "../../src/cli/table.js";
 import { flagTerm, verbFlags } from "../../src/cli/help.js";
-import { startBroker } from "../helpers/broker.js";
+import { startBroker, waitUntil } from "../helpers/broker.js";
 import { CliUser, json, type CliResult } from "../helpers/cli.js";
 
 let user: CliUser;
@@ -23,6 +23,15 @@ async function closedPort(): Promise<number> {
   const port = typeof address === "object" && address !== null ? address.port : 0;
   await new Promise<void>((resolve) => server.close(() => resolve()));
   return port;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function expectOneLineError(result: CliResult, code: number, pattern: RegExp): void {
@@ -266,6 +275,33 @@ describe("daemon lifecycle", () => {
       await fresh.dispose();
     }
   });
+});
+
+describe("a daemon dir removed under a running daemon", () => {
+  it("the next command starts another daemon, and the old one stops without touching it", async () => {
+    const owner = new CliUser("dir-removed");
+    let first: number | null = null;
+    try {
+      expect((await owner.run(["daemon", "up"])).code).toBe(0);
+      first = owner.daemonPid();
+      if (first === null) throw new Error("no daemon.pid after daemon up");
+      const old = first;
+      rmSync(owner.daemonDir, { recursive: true, force: true });
+
+      const again = await owner.run(["daemon", "up", "--json"]);
+      expect(again.code, again.stderr).toBe(0);
+      const second = json<{ pid: number; started: boolean }>(again);
+      expect(second.started).toBe(true);
+      expect(second.pid).not.toBe(old);
+      await waitUntil(() => !alive(old), { timeoutMs: 30_000, message: "the old daemon did not stop" });
+      const status = json<{ running: boolean; pid: number }>(await owner.run(["daemon", "status", "--json"]));
+      expect(status).toMatchObject({ running: true, pid: second.pid });
+      expect(existsSync(join(owner.daemonDir, "daemon.sock"))).toBe(true);
+    } finally {
+      if (first !== null && alive(first)) process.kill(first, "SIGKILL");
+      await owner.dispose();
+    }
+  }, 90_000);
 });
 
 describe("doctor and the daemon", () => {
