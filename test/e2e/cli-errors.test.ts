@@ -207,7 +207,10 @@ describe("a broker that went away", () => {
         broker.adminToken,
       ]);
       await broker.stop();
-      expectOneLineError(await lonely.run(["peers", "--no-daemon"]), 4, /broker|connect/i);
+      const direct = await lonely.run(["peers", "--no-daemon"]);
+      expectOneLineError(direct, 4, /broker|connect/i);
+      // Nothing outlives a --no-daemon command: its hint promises no reconnecting daemon.
+      expect(direct.stderr).not.toMatch(/daemon keeps reconnecting/);
       const viaDaemon = await lonely.run(["peers"]);
       expect(viaDaemon.code, viaDaemon.stderr).toBe(4);
       expect(viaDaemon.stderr.split("\n")[0]).toMatch(/^error: .* — /);
