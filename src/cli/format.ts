@@ -1,6 +1,6 @@
 /** Human renderings shared by several verbs (inbox, the live view of `up`). */
 import type { InboxMessage, PeerEvent } from "../daemon-api/contract.js";
-import type { Colors } from "./output.js";
+import type { Colors, Column } from "./output.js";
 
 function clock(iso: string): string {
   const date = new Date(iso);
@@ -39,4 +39,18 @@ export function formatPeerEvent(kind: "peer_join" | "peer_leave", p: PeerEvent, 
   return kind === "peer_join"
     ? `${c.green("+")} ${who} joined ${p.mesh}`
     : `${c.red("-")} ${who} left ${p.mesh}`;
+}
+
+/**
+ * A leading MESH column for a table whose rows come from more than one mesh (a verb run without `--mesh`
+ * lists every joined mesh); none for one mesh.
+ */
+export function meshColumn(rows: readonly { mesh: string }[]): {
+  columns: Column[];
+  cell: (row: { mesh: string }) => string[];
+} {
+  const several = new Set(rows.map((row) => row.mesh)).size > 1;
+  return several
+    ? { columns: [{ header: "MESH" }], cell: (row) => [row.mesh] }
+    : { columns: [], cell: () => [] };
 }

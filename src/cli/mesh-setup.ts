@@ -25,6 +25,7 @@ import {
 } from "../client/broker-http.js";
 import { DEFAULT_BROKER_PORT } from "../protocol/constants.js";
 import { displayNameProblem } from "../protocol/targets.js";
+import { slugify } from "../protocol/slug.js";
 import { formatPublicInviteLink, inviteLinkForBroker, parseInviteLink } from "../protocol/invite-link.js";
 import {
   INVITE_REFUSALS,
@@ -35,10 +36,11 @@ import {
   signInviteClaim,
 } from "../client/invites.js";
 import {
+  addMesh,
   brokerUrlFields,
+  freeSlug,
   loadConfig,
   meshBrokerUrls,
-  updateConfig,
   type MeshConfig,
 } from "../host/config.js";
 import { defaultBrokerDataDir } from "../host/paths.js";
@@ -102,6 +104,22 @@ export function resolveAdminToken(
 }
 
 /**
+ * A new mesh whose slug one of the user's meshes has is refused before anything reaches the broker:
+ * `--mesh` and `leave` name meshes by slug, and running `mesh create` twice should not make two meshes.
+ */
+function refuseTakenSlug(name: string): void {
+  const slug = slugify(name);
+  const { meshes } = loadConfig();
+  const taken = meshes.find((m) => m.slug === slug);
+  if (taken === undefined) return;
+  throw usageError(
+    `you already have a mesh "${slug}" (${taken.role}, on ${taken.broker_url})`,
+    `give the new mesh another name (e.g. \`claudemesh mesh create ${freeSlug(meshes, slug)}\`), or leave the old one first (\`claudemesh leave ${slug}\`)`,
+    "slug_taken",
+  );
+}
+
+/**
  * Creates a mesh on the broker with a fresh owner key and root key, and records it in the config.
  * `brokerUrls` are the nodes of the broker (the first is the primary); the request goes to the first that
  * answers.
@@ -114,6 +132,7 @@ export async function createMeshAsOwner(f: {
 }): Promise<MeshConfig> {
   const name = checkName("mesh name", f.name);
   const displayName = checkDisplayName(f.displayName);
+  refuseTakenSlug(name);
   const owner = generateIdentity();
   const rootKey = randomBytes(32);
   const created = await createMesh(f.brokerUrls, {
@@ -147,10 +166,7 @@ export async function createMeshAsOwner(f: {
     owner_pubkey: owner.publicKey,
     joined_at: new Date().toISOString(),
   };
-  updateConfig((config) => {
-    config.meshes.push(mesh);
-  });
-  return mesh;
+  return addMesh(mesh);
 }
 
 export interface CreatedInvite {
@@ -249,8 +265,14 @@ function verifyClaim(result: InviteClaimResult, code: string, expectedClaimHash:
   if (problem !== null) throw forged(problem);
 }
 
-/** Claims the invite in `link`, verifies it, decrypts the root key and records the new membership. */
-export async function joinWithLink(link: string, displayNameInput: string | undefined): Promise<MeshConfig> {
+/**
+ * Claims the invite in `link`, verifies it, decrypts the root key and records the new membership.
+ * `mesh.slug` is the slug it is stored under; `givenSlug` the mesh's own, when another joined mesh had it.
+ */
+export async function joinWithLink(
+  link: string,
+  displayNameInput: string | undefined,
+): Promise<{ mesh: MeshConfig; givenSlug: string | null }> {
   const parsed = parseInviteLink(link);
   const displayName = checkDisplayName(displayNameInput ?? defaultDisplayName());
   const preview = await previewInvite(parsed.brokerUrls, parsed.code).catch((err: unknown) => {
@@ -290,8 +312,6 @@ export async function joinWithLink(link: string, displayNameInput: string | unde
     owner_pubkey: result.owner_pubkey,
     joined_at: new Date().toISOString(),
   };
-  updateConfig((config) => {
-    config.meshes.push(mesh);
-  });
-  return mesh;
+  const stored = addMesh(mesh);
+  return { mesh: stored, givenSlug: stored.slug === mesh.slug ? null : mesh.slug };
 }

@@ -6,6 +6,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from "commander
 import type { FlagDef, VerbDef } from "./command.js";
 import { usageError } from "./errors.js";
 import { flagTerm, isNegatable, kebab, verbFlags, verbName } from "./help.js";
+import { VERB_INDEX } from "./verb-index.js";
 
 export type Parsed =
   | { kind: "help"; verb: VerbDef | null; prefix: string[] }
@@ -95,6 +96,24 @@ function commanderFailure(err: CommanderError, verb: VerbDef | null): Error {
   return usageError(message, hint);
 }
 
+/** Commander's "did you mean" for `word` among `names` (its own edit-distance rule), or null. */
+function suggestion(names: readonly string[], word: string): string | null {
+  const program = new Command("claudemesh")
+    .exitOverride()
+    .helpOption(false)
+    .helpCommand(false)
+    .showSuggestionAfterError(true)
+    .configureOutput({ writeOut: () => undefined, writeErr: () => undefined, outputError: () => undefined });
+  for (const name of names) program.command(name);
+  try {
+    program.parse([word], { from: "user" });
+  } catch (err) {
+    if (err instanceof CommanderError) return /\(Did you mean (.+)\?\)/.exec(err.message)?.[1] ?? null;
+    throw err;
+  }
+  return null;
+}
+
 function buildCommand(verb: VerbDef): Command {
   const cmd = new Command(verbName(verb))
     .exitOverride()
@@ -138,35 +157,29 @@ export function parseArgv(verbs: readonly VerbDef[], argv: readonly string[]): P
     if (prefix.length > 0) {
       const subs = verbs
         .filter((v) => prefix.every((w, i) => v.path[i] === w))
-        .map((v) => v.path[prefix.length]);
+        .map((v) => v.path[prefix.length] ?? "")
+        .filter((sub) => sub !== "");
       const unknown = head[prefix.length];
+      if (unknown === undefined || unknown.startsWith("-")) {
+        throw usageError(
+          `\`claudemesh ${prefix.join(" ")}\` needs a verb: ${[...new Set(subs)].join(", ")}`,
+          `see \`claudemesh ${prefix.join(" ")} --help\``,
+          "unknown_command",
+        );
+      }
+      // `mesh list` for `list`, `daemon doctor` for `doctor`: a verb of its own, not of this group.
+      const own = Object.hasOwn(VERB_INDEX, unknown) && !prefix.includes(unknown);
+      const sub = suggestion([...new Set(subs)], unknown);
+      const similar = own ? `claudemesh ${unknown}` : sub === null ? null : `${prefix.join(" ")} ${sub}`;
       throw usageError(
-        unknown === undefined || unknown.startsWith("-")
-          ? `\`claudemesh ${prefix.join(" ")}\` needs a verb: ${[...new Set(subs)].join(", ")}`
-          : `unknown command '${prefix.join(" ")} ${unknown}'`,
+        `unknown command '${prefix.join(" ")} ${unknown}'${similar === null ? "" : ` (did you mean ${similar}?)`}`,
         `see \`claudemesh ${prefix.join(" ")} --help\``,
         "unknown_command",
       );
     }
-    const program = new Command("claudemesh")
-      .exitOverride()
-      .helpOption(false)
-      .helpCommand(false)
-      .showSuggestionAfterError(true)
-      .configureOutput({
-        writeOut: () => undefined,
-        writeErr: () => undefined,
-        outputError: () => undefined,
-      });
-    for (const name of new Set(verbs.map((v) => v.path[0] ?? ""))) program.command(name);
-    try {
-      program.parse([...head], { from: "user" });
-    } catch (err) {
-      if (err instanceof CommanderError) throw commanderFailure(err, null);
-      throw err;
-    }
+    const similar = suggestion([...new Set(verbs.map((v) => v.path[0] ?? ""))], head[0] ?? "");
     throw usageError(
-      `unknown command '${head[0] ?? ""}'`,
+      `unknown command '${head[0] ?? ""}'${similar === null ? "" : ` (did you mean ${similar}?)`}`,
       "see `claudemesh --help` for the verbs",
       "unknown_command",
     );

@@ -302,6 +302,16 @@ function isClaudemesh(pid: number): boolean {
   }
 }
 
+/** The pid in daemon.pid when that process lives and is claudemesh (not a recycled pid), else null. */
+export function livePidFromFile(): number | null {
+  try {
+    const pid = Number(readFileSync(daemonFiles.pid(), "utf8").trim());
+    return Number.isInteger(pid) && pid > 0 && pidAlive(pid) && isClaudemesh(pid) ? pid : null;
+  } catch {
+    return null; // no pid file: nothing runs
+  }
+}
+
 export interface StopResult {
   /** Whether a daemon was running. */
   wasRunning: boolean;
@@ -317,13 +327,7 @@ export async function stopDaemon(options: { timeoutMs?: number } = {}): Promise<
     pid = (await client.call("version", {})).pid;
   } catch (err) {
     if (!(err instanceof DaemonUnavailableError)) throw err;
-    try {
-      const fromFile = Number(readFileSync(daemonFiles.pid(), "utf8").trim());
-      if (Number.isInteger(fromFile) && fromFile > 0 && pidAlive(fromFile) && isClaudemesh(fromFile))
-        pid = fromFile;
-    } catch {
-      // No pid file either: nothing is running.
-    }
+    pid = livePidFromFile();
   }
   if (pid === null) return { wasRunning: false, pid: null };
   const target = pid;

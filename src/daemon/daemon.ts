@@ -7,7 +7,15 @@ import { randomBytes } from "node:crypto";
 import type { Logger } from "pino";
 import type { Identity } from "../crypto/index.js";
 import { encryptedTopicOf } from "../client/index.js";
-import { loadConfig, meshBrokerUrls, type Config, type MeshConfig } from "../host/config.js";
+import {
+  loadConfig,
+  meshBrokerUrls,
+  meshNotFound,
+  meshRequired,
+  type Config,
+  type MeshConfig,
+  type MeshSelectionError,
+} from "../host/config.js";
 import type { BrokerStatusEvent } from "../daemon-api/contract.js";
 import { Capability, MemberEntry, PresenceStatus, PushFrame } from "../protocol/index.js";
 import { watchConfigFile, type ConfigWatch } from "./config-watch.js";
@@ -173,10 +181,7 @@ export class Daemon {
     if (wanted !== undefined && wanted !== "") {
       const found = all.filter((m) => m.slug === wanted || m.meshId === wanted);
       if (found.length === 1 && found[0] !== undefined) return found[0];
-      if (found.length > 1) {
-        throw new LocalError("mesh_required", `"${wanted}" matches several meshes`, "pass the mesh id");
-      }
-      throw new LocalError("unknown_mesh", `no joined mesh "${wanted}"`, `joined meshes: ${slugs(all)}`);
+      throw selectionError(meshNotFound(choices(all), wanted));
     }
     if (session !== null) {
       const own = this.#meshes.get(session.mesh_id);
@@ -192,7 +197,7 @@ export class Daemon {
         "run `claudemesh up` or `claudemesh join <link>`",
       );
     }
-    throw new LocalError("mesh_required", "several meshes are joined", `pass mesh (one of: ${slugs(all)})`);
+    throw selectionError(meshRequired(choices(all)));
   }
 
   /** The meshes a request is about: the one named, else the caller session's, else every usable one. */
@@ -519,8 +524,13 @@ function connectionChanged(a: MeshConfig, b: MeshConfig): boolean {
   );
 }
 
-function slugs(meshes: MeshRuntime[]): string {
-  return meshes.map((m) => m.slug).join(", ") || "none";
+function choices(meshes: MeshRuntime[]): Array<{ slug: string; mesh_id: string }> {
+  return meshes.map((m) => ({ slug: m.slug, mesh_id: m.meshId }));
+}
+
+/** The CLI's wording for a mesh the request does not pin down, as an API error. */
+function selectionError(error: MeshSelectionError): LocalError {
+  return new LocalError(error.code, error.message, error.hint);
 }
 
 function errorText(error: unknown): string {

@@ -79,6 +79,11 @@ function breakStaleLock(path: string, judged: LockContent | null): void {
   }
 }
 
+/** Whether the lock at `path` still names `pid`: false once it was deleted (its directory removed) or taken over. */
+export function holdsLock(path: string, pid = process.pid): boolean {
+  return readLock(path)?.pid === pid;
+}
+
 function releaseLock(path: string, pid: number): void {
   if (readLock(path)?.pid === pid) rmSync(path, { force: true });
 }

@@ -4,7 +4,7 @@
  * and on SIGTERM / SIGINT / `shutdown` says `bye` on every connection, closes the databases and
  * removes the socket, pid and lock files. SIGHUP re-reads the config.
  */
-import { readFileSync, rmSync } from "node:fs";
+import { readFileSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import type { Server } from "node:http";
 import { randomHexToken } from "../crypto/index.js";
@@ -15,7 +15,7 @@ import { createApp } from "./ipc/app.js";
 import { LocalError } from "./ipc/errors.js";
 import { ROUTES } from "./ipc/routes/index.js";
 import { closeServer, createIpcServer, listenTcp, listenUnix, socketAnswers } from "./ipc/server.js";
-import { acquireLock } from "./lock.js";
+import { acquireLock, holdsLock } from "./lock.js";
 import { createLogger, type Logger } from "./logger.js";
 import { meshClientFactory, type LinkFactory } from "./links.js";
 import { packageVersion } from "../host/version.js";
@@ -32,6 +32,12 @@ export interface RunDaemonOptions {
 
 /** After stopping, anything still holding the event loop this long is cut off with exit 0. */
 const EXIT_SAFETY_MS = 3_000;
+/**
+ * How often the daemon checks that its lock still names it. A daemon dir removed under it (or its lock
+ * deleted) lets the next command start another daemon; the old one then stops instead of living on,
+ * unreachable, beside it.
+ */
+const LOCK_CHECK_MS = 2_000;
 
 /**
  * Runs the daemon until it is told to stop; resolves once everything is closed. A second daemon for the
@@ -61,6 +67,7 @@ export async function runDaemon(options: RunDaemonOptions = {}): Promise<void> {
   }
 
   let daemon: Daemon | null = null;
+  let socketIno: number | null = null;
   const servers: Server[] = [];
   const cleanup = async (): Promise<void> => {
     if (daemon !== null) {
@@ -70,7 +77,8 @@ export async function runDaemon(options: RunDaemonOptions = {}): Promise<void> {
     }
     await Promise.all(servers.map((s) => closeServer(s)));
     if (daemon !== null) await daemon.stop({ bye: true });
-    rmSync(socketPath, { force: true });
+    // The socket path may be another daemon's by now (see LOCK_CHECK_MS): remove only our own.
+    if (socketIno !== null && inodeOf(socketPath) === socketIno) rmSync(socketPath, { force: true });
     if (readPid(daemonFiles.pid()) === process.pid) rmSync(daemonFiles.pid(), { force: true });
     lock.release();
   };
@@ -101,6 +109,7 @@ export async function runDaemon(options: RunDaemonOptions = {}): Promise<void> {
     const unixServer = createIpcServer({ app, logger, socketPath });
     servers.push(unixServer);
     await listenUnix(unixServer, socketPath);
+    socketIno = inodeOf(socketPath);
     assertPrivate(socketPath, 0o600);
     const tcpPort = process.env.CLAUDEMESH_DAEMON_TCP_PORT;
     if (tcpPort !== undefined && tcpPort !== "") {
@@ -126,6 +135,10 @@ export async function runDaemon(options: RunDaemonOptions = {}): Promise<void> {
   process.on("SIGTERM", onSignal);
   process.on("SIGINT", onSignal);
   process.on("SIGHUP", onHangup);
+  const lockCheck = setInterval(() => {
+    if (!holdsLock(daemonFiles.lock())) stop("the daemon lock is gone or another daemon holds it");
+  }, LOCK_CHECK_MS);
+  lockCheck.unref();
   log.info(
     { version: daemon.version, socket: socketPath, meshes: daemon.meshes.map((m) => m.slug) },
     "daemon started",
@@ -137,6 +150,7 @@ export async function runDaemon(options: RunDaemonOptions = {}): Promise<void> {
   }
 
   const reason = await stopped;
+  clearInterval(lockCheck);
   log.info({ reason }, "daemon stopping");
   process.off("SIGTERM", onSignal);
   process.off("SIGINT", onSignal);
@@ -150,6 +164,14 @@ function assertPrivate(path: string, want: 0o700 | 0o600): void {
   const problem = privacyProblem(path, want);
   if (problem !== null) {
     throw new LocalError("insecure_permissions", `refusing to start: ${problem.message}`, problem.fix);
+  }
+}
+
+function inodeOf(path: string): number | null {
+  try {
+    return statSync(path).ino;
+  } catch {
+    return null; // gone
   }
 }
 

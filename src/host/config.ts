@@ -122,6 +122,66 @@ export class MeshSelectionError extends Error {
   }
 }
 
+/** `slug` when no joined mesh has it, else the first free of `slug-2`, `slug-3`, … */
+export function freeSlug(meshes: readonly Pick<MeshConfig, "slug">[], slug: string): string {
+  const taken = new Set(meshes.map((m) => m.slug));
+  let candidate = slug;
+  for (let n = 2; taken.has(candidate); n += 1) candidate = `${slug}-${n}`;
+  return candidate;
+}
+
+/**
+ * Records a new membership: the one way a mesh enters the config. Slugs are how people name meshes
+ * (`--mesh`, `leave`), so the entry gets a slug no other joined mesh has (see {@link freeSlug}).
+ * Returns the entry as stored.
+ */
+export function addMesh(mesh: MeshConfig, path = configFile()): MeshConfig {
+  let stored = mesh;
+  updateConfig((config) => {
+    if (config.meshes.some((m) => m.mesh_id === mesh.mesh_id)) {
+      throw new Error(`mesh ${mesh.mesh_id} is already in ${path}`);
+    }
+    stored = { ...mesh, slug: freeSlug(config.meshes, mesh.slug) };
+    config.meshes.push(stored);
+  }, path);
+  return stored;
+}
+
+type MeshName = Pick<MeshConfig, "slug" | "mesh_id">;
+
+/** What names `mesh` among `meshes` for `--mesh` or `leave`: its slug, or its id when another has that slug. */
+export function meshArg(meshes: readonly MeshName[], mesh: MeshName): string {
+  return meshes.some((o) => o.slug === mesh.slug && o.mesh_id !== mesh.mesh_id) ? mesh.mesh_id : mesh.slug;
+}
+
+/** The `--mesh` choices among `meshes`, for a hint. */
+export function meshChoices(meshes: readonly MeshName[]): string {
+  return meshes.map((m) => (meshArg(meshes, m) === m.slug ? m.slug : `${m.mesh_id} (${m.slug})`)).join(", ");
+}
+
+/** The error for a `--mesh` that names no joined mesh, or several (slugs written before they were unique). */
+export function meshNotFound(meshes: readonly MeshName[], wanted: string): MeshSelectionError {
+  const found = meshes.filter((m) => m.slug === wanted || m.mesh_id === wanted);
+  if (found.length > 1) {
+    return new MeshSelectionError(
+      "mesh_required",
+      `"${wanted}" matches several meshes`,
+      `pass the mesh id with --mesh (one of: ${found.map((m) => m.mesh_id).join(", ")})`,
+    );
+  }
+  const known = meshes.length === 0 ? "none" : meshChoices(meshes);
+  return new MeshSelectionError("unknown_mesh", `no joined mesh "${wanted}"`, `joined meshes: ${known}`);
+}
+
+/** The error when several meshes are joined and none was named. */
+export function meshRequired(meshes: readonly MeshName[]): MeshSelectionError {
+  return new MeshSelectionError(
+    "mesh_required",
+    "several meshes are joined",
+    `pass --mesh <slug> (one of: ${meshChoices(meshes)})`,
+  );
+}
+
 /** Fails with `no_mesh` (and the commands that fix it) when the user has joined no mesh. */
 export function requireJoinedMesh(config: Config): void {
   if (config.meshes.length === 0) {
@@ -139,23 +199,10 @@ export function selectMesh(config: Config, wanted?: string): MeshConfig {
   if (wanted) {
     const found = config.meshes.filter((m) => m.slug === wanted || m.mesh_id === wanted);
     if (found.length === 1 && found[0]) return found[0];
-    if (found.length > 1) {
-      throw new MeshSelectionError(
-        "mesh_required",
-        `"${wanted}" matches several meshes`,
-        "pass the mesh id with --mesh",
-      );
-    }
-    const known = config.meshes.map((m) => m.slug).join(", ");
-    throw new MeshSelectionError("unknown_mesh", `no joined mesh "${wanted}"`, `joined meshes: ${known}`);
+    throw meshNotFound(config.meshes, wanted);
   }
   if (config.meshes.length === 1 && config.meshes[0]) return config.meshes[0];
   const byDefault = config.meshes.find((m) => m.mesh_id === config.default_mesh);
   if (byDefault) return byDefault;
-  const known = config.meshes.map((m) => m.slug).join(", ");
-  throw new MeshSelectionError(
-    "mesh_required",
-    "several meshes are joined",
-    `pass --mesh <slug> (one of: ${known})`,
-  );
+  throw meshRequired(config.meshes);
 }

@@ -8,3 +8,4 @@ export * from "./canonical.js";
 export * from "./invite-link.js";
 export * from "./invites.js";
 export * from "./broker-urls.js";
+export * from "./slug.js";

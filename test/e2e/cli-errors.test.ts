@@ -2,14 +2,15 @@
  * Bad input and broken environments, through the real binary: each gives one line saying what is wrong
  * and how to fix it, the documented exit code, and never a stack trace. Plus `--help` for every verb.
  */
-import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { request as httpRequest } from "node:http";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { VERBS } from "../../src/cli/table.js";
 import { flagTerm, verbFlags } from "../../src/cli/help.js";
-import { startBroker } from "../helpers/broker.js";
+import { startBroker, waitUntil } from "../helpers/broker.js";
 import { CliUser, json, type CliResult } from "../helpers/cli.js";
 
 let user: CliUser;
@@ -22,6 +23,15 @@ async function closedPort(): Promise<number> {
   const port = typeof address === "object" && address !== null ? address.port : 0;
   await new Promise<void>((resolve) => server.close(() => resolve()));
   return port;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function expectOneLineError(result: CliResult, code: number, pattern: RegExp): void {
@@ -68,6 +78,25 @@ describe("bad input", () => {
     expectOneLineError(await user.run(["invite", "--uses", "many"]), 2, /expected a whole number/);
     expectOneLineError(await user.run(["invite", "--expires", "soon"]), 2, /duration/);
     expectOneLineError(await user.run(["peers", "--bogus"]), 2, /unknown option '--bogus'/);
+  });
+
+  it("an unknown verb of a group: exit 2 with a suggestion, or the verb of its own it names", async () => {
+    expectOneLineError(
+      await user.run(["daemon", "stats"]),
+      2,
+      /unknown command 'daemon stats' \(did you mean daemon status\?\).*claudemesh daemon --help/,
+    );
+    expectOneLineError(
+      await user.run(["mesh", "list"]),
+      2,
+      /unknown command 'mesh list' \(did you mean claudemesh list\?\)/,
+    );
+    expectOneLineError(
+      await user.run(["daemon", "doctor"]),
+      2,
+      /unknown command 'daemon doctor' \(did you mean claudemesh doctor\?\)/,
+    );
+    expectOneLineError(await user.run(["mesh", "zzzzzz"]), 2, /unknown command 'mesh zzzzzz' — /);
   });
 
   it("a verb group without its verb: exit 2 listing the verbs", async () => {
@@ -178,7 +207,10 @@ describe("a broker that went away", () => {
         broker.adminToken,
       ]);
       await broker.stop();
-      expectOneLineError(await lonely.run(["peers", "--no-daemon"]), 4, /broker|connect/i);
+      const direct = await lonely.run(["peers", "--no-daemon"]);
+      expectOneLineError(direct, 4, /broker|connect/i);
+      // Nothing outlives a --no-daemon command: its hint promises no reconnecting daemon.
+      expect(direct.stderr).not.toMatch(/daemon keeps reconnecting/);
       const viaDaemon = await lonely.run(["peers"]);
       expect(viaDaemon.code, viaDaemon.stderr).toBe(4);
       expect(viaDaemon.stderr.split("\n")[0]).toMatch(/^error: .* — /);
@@ -244,6 +276,82 @@ describe("daemon lifecycle", () => {
       expect(json<{ running: boolean }>(await fresh.run(["daemon", "status", "--json"])).running).toBe(false);
     } finally {
       await fresh.dispose();
+    }
+  });
+});
+
+describe("a daemon dir removed under a running daemon", () => {
+  it("the next command starts another daemon, and the old one stops without touching it", async () => {
+    const owner = new CliUser("dir-removed");
+    let first: number | null = null;
+    try {
+      expect((await owner.run(["daemon", "up"])).code).toBe(0);
+      first = owner.daemonPid();
+      if (first === null) throw new Error("no daemon.pid after daemon up");
+      const old = first;
+      rmSync(owner.daemonDir, { recursive: true, force: true });
+
+      const again = await owner.run(["daemon", "up", "--json"]);
+      expect(again.code, again.stderr).toBe(0);
+      const second = json<{ pid: number; started: boolean }>(again);
+      expect(second.started).toBe(true);
+      expect(second.pid).not.toBe(old);
+      await waitUntil(() => !alive(old), { timeoutMs: 30_000, message: "the old daemon did not stop" });
+      const status = json<{ running: boolean; pid: number }>(await owner.run(["daemon", "status", "--json"]));
+      expect(status).toMatchObject({ running: true, pid: second.pid });
+      expect(existsSync(join(owner.daemonDir, "daemon.sock"))).toBe(true);
+    } finally {
+      if (first !== null && alive(first)) process.kill(first, "SIGKILL");
+      await owner.dispose();
+    }
+  }, 90_000);
+});
+
+describe("doctor and the daemon", () => {
+  interface DoctorJson {
+    ok: boolean;
+    checks: Array<{ name: string; level: string; detail: string; fix: string | null }>;
+  }
+
+  it("a daemon not running yet is a warning: it starts on demand", async () => {
+    const fresh = new CliUser("doctor-fresh");
+    try {
+      const result = await fresh.run(["doctor", "--json"]);
+      const doctor = json<DoctorJson>(result);
+      expect(doctor.checks).toContainEqual(
+        expect.objectContaining({ name: "daemon", level: "warn", fix: "claudemesh daemon up" }),
+      );
+      expect(doctor.checks.filter((check) => check.level === "fail")).toEqual([]);
+      expect(doctor.ok).toBe(true);
+      expect(result.code).toBe(0);
+    } finally {
+      await fresh.dispose();
+    }
+  });
+
+  it("a daemon pid that is alive but does not answer is a failure", async () => {
+    const stuck = new CliUser("doctor-stuck");
+    // A live claudemesh process that serves no socket (its command line names claudemesh).
+    const hung = spawn(process.execPath, ["-e", "setInterval(() => {}, 1000)", "claudemesh"], {
+      stdio: "ignore",
+    });
+    const pidFile = join(stuck.daemonDir, "daemon.pid");
+    try {
+      mkdirSync(stuck.daemonDir, { recursive: true, mode: 0o700 });
+      writeFileSync(pidFile, `${hung.pid}\n`, { mode: 0o600 });
+      const result = await stuck.run(["doctor", "--json"]);
+      expect(result.code).toBe(1);
+      expect(json<DoctorJson>(result).checks).toContainEqual(
+        expect.objectContaining({
+          name: "daemon",
+          level: "fail",
+          detail: expect.stringContaining(`pid ${hung.pid} `),
+        }),
+      );
+    } finally {
+      hung.kill("SIGKILL");
+      rmSync(pidFile, { force: true });
+      await stuck.dispose();
     }
   });
 });

@@ -151,7 +151,7 @@ describe("join verifies the claim answer", () => {
 
   it("joins with an honest answer and stores the decrypted root key", async () => {
     answer = honestAnswer();
-    const mesh = await joinWithLink(link(), "bob");
+    const { mesh } = await joinWithLink(link(), "bob");
     expect(mesh).toMatchObject({ mesh_id: MESH_ID, slug: "team", display_name: "bob", role: "member" });
     expect(mesh.root_key).toBe(toBase64Url(rootKey));
     expect(mesh.broker_url).toBe(`ws://127.0.0.1:${port}/ws`);

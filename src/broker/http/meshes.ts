@@ -8,6 +8,7 @@ import {
   TIMESTAMP_SKEW_MS,
   hex64,
   meshCreateCanonical,
+  slugify,
 } from "../../protocol/index.js";
 import { sha256Hex, verify } from "../../crypto/index.js";
 import { auditEntry, withAudit } from "../audit.js";
@@ -30,15 +31,6 @@ const CreateMesh = z.object({
   timestamp: z.number().int(),
   signature: z.string().regex(/^[0-9a-f]{128}$/),
 });
-
-export function slugify(name: string): string {
-  const slug = name
-    .toLowerCase()
-    .replace(/[^a-z0-9]+/g, "-")
-    .replace(/^-+|-+$/g, "")
-    .slice(0, 48);
-  return slug || "mesh";
-}
 
 /** Whether the bearer token hashes to `adminTokenHash` (compared in constant time). */
 function tokenMatches(header: string | undefined, adminTokenHash: string): boolean {

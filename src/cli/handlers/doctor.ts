@@ -5,14 +5,15 @@
 import { existsSync, readFileSync } from "node:fs";
 import { claudeFiles } from "../../claude-code/files.js";
 import { cliMissingAdvice, cliOnPath } from "../../claude-code/cli-on-path.js";
-import { loadConfig, meshBrokerUrls, type Config } from "../../host/config.js";
+import { loadConfig, meshArg, meshBrokerUrls, type Config } from "../../host/config.js";
 import type { HealthResponse } from "../../daemon-api/contract.js";
 import { configDir, configFile, daemonDir, daemonFiles } from "../../host/paths.js";
 import { fileMode, privacyProblem } from "../../host/secure-fs.js";
 import type { Context } from "../command.js";
 import { ExitCode } from "../errors.js";
 import { describeLanes, type LaneReport } from "../../claude-code/lanes.js";
-import { daemonHealth } from "../services.js";
+import { daemonHealth, isLoopbackUrl } from "../services.js";
+import { livePidFromFile } from "../../daemon-api/lifecycle.js";
 
 type Level = "ok" | "warn" | "fail";
 interface Check {
@@ -50,6 +51,21 @@ function modeCheck(name: string, path: string, want: 0o700 | 0o600): Check {
   const problem = privacyProblem(path, want);
   if (problem === null) return { name, level: "ok", detail: `${path} is ${mode.toString(8)}`, fix: null };
   return { name, level: "fail", detail: problem.message, fix: problem.fix };
+}
+
+/**
+ * What to do about a broker that does not answer: start it again (`up` does for its own broker on this
+ * machine), or, when it is gone for good, leave the meshes on it without telling it.
+ */
+function unreachableFix(config: Config, url: string): string {
+  const start = isLoopbackUrl(url)
+    ? "start it again (`claudemesh up --detach` when it is the broker `up` runs here)"
+    : "start it, or check the address and network";
+  const leave = config.meshes
+    .filter((m) => meshBrokerUrls(m).includes(url))
+    .map((m) => `\`claudemesh leave ${meshArg(config.meshes, m)} --force -y\``)
+    .join(", ");
+  return leave === "" ? start : `${start}; if it is gone for good: ${leave}`;
 }
 
 async function brokerChecks(config: Config): Promise<Check[]> {
@@ -90,21 +106,35 @@ async function brokerChecks(config: Config): Promise<Check[]> {
           fix: null,
         };
       } catch (err) {
-        return {
-          name,
-          level: "fail",
-          detail: (err as Error).message,
-          fix: "start it (`claudemesh up`) or check the address and network",
-        };
+        return { name, level: "fail", detail: (err as Error).message, fix: unreachableFix(config, url) };
       }
     }),
   );
 }
 
+/** The daemon that does not answer: stopped (started on demand, so not a failure), or alive but stuck. */
+function silentDaemonCheck(): Check {
+  const pid = livePidFromFile();
+  if (pid !== null) {
+    return {
+      name: "daemon",
+      level: "fail",
+      detail: `pid ${pid} (from ${daemonFiles.pid()}) is alive but does not answer on ${daemonFiles.socket()}`,
+      fix: "claudemesh daemon down && claudemesh daemon up",
+    };
+  }
+  return {
+    name: "daemon",
+    level: "warn",
+    detail: "not running (the CLI and Claude Code start it when they need it)",
+    fix: "claudemesh daemon up",
+  };
+}
+
 function daemonChecks(config: Config, health: HealthResponse | null): Check[] {
   if (!health) {
     return [
-      { name: "daemon", level: "fail", detail: "not running or not answering", fix: "claudemesh daemon up" },
+      silentDaemonCheck(),
       // A daemon whose socket was loosened refuses every request: this says why.
       modeCheck("daemon socket", daemonFiles.socket(), 0o600),
     ];

@@ -64,7 +64,9 @@ export async function invite(ctx: Context<typeof INVITE_FLAGS>): Promise<void> {
 
 export async function join(ctx: Context<typeof JOIN_FLAGS>): Promise<void> {
   const { joinWithLink } = await import("../mesh-setup.js");
-  const mesh = await ctx.out.waitFor("joining", () => joinWithLink(ctx.args.link ?? "", ctx.flags.name));
+  const { mesh, givenSlug } = await ctx.out.waitFor("joining", () =>
+    joinWithLink(ctx.args.link ?? "", ctx.flags.name),
+  );
   const notified = await reloadDaemon();
   ctx.out.result(
     {
@@ -78,6 +80,11 @@ export async function join(ctx: Context<typeof JOIN_FLAGS>): Promise<void> {
       ctx.out.line(
         `joined ${ctx.out.c.bold(mesh.slug)} (${mesh.name}) as ${mesh.display_name} (${shortKey(mesh.pubkey)}), role ${mesh.role}`,
       );
+      if (givenSlug !== null) {
+        ctx.out.line(
+          `you already had a mesh "${givenSlug}", so this one is "${mesh.slug}" here: use --mesh ${mesh.slug}`,
+        );
+      }
       if (!notified) {
         ctx.out.line(
           ctx.out.c.dim("you go online when your daemon runs: the next command that needs it starts it"),

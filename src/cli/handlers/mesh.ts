@@ -1,12 +1,12 @@
 /** Meshes: `mesh create`, `list`, `leave`, `whoami`. */
 import { createInterface } from "node:readline/promises";
-import { brokerUrlFields, meshBrokerUrls, updateConfig } from "../../host/config.js";
+import { brokerUrlFields, meshBrokerUrls, meshNotFound, updateConfig } from "../../host/config.js";
 import { brokerUrlListProblem, splitBrokerUrls } from "../../protocol/broker-urls.js";
 import { DaemonClient } from "../../daemon-api/client.js";
 import { ensureDaemon } from "../../daemon-api/lifecycle.js";
 import type { Context } from "../command.js";
 import { DEFAULT_BROKER_URL, type LEAVE_FLAGS, type MESH_CREATE_FLAGS } from "../flags/mesh.js";
-import { CliError, ExitCode, usageError } from "../errors.js";
+import { CliError, ExitCode, describeError, usageError } from "../errors.js";
 import { daemonHealth, oneShotDaemon, reloadDaemon, requireYes, shortKey } from "../services.js";
 import { currentMesh, userConfig } from "../mesh-config.js";
 
@@ -158,16 +158,9 @@ async function confirm(ctx: Context, question: string): Promise<boolean | null> 
 export async function leave(ctx: Context<typeof LEAVE_FLAGS>): Promise<number | void> {
   const config = userConfig();
   const wanted = ctx.args.mesh ?? "";
-  const mesh = config.meshes.find((m) => m.slug === wanted || m.mesh_id === wanted);
-  if (!mesh) {
-    const known = config.meshes.map((m) => m.slug).join(", ") || "none";
-    throw new CliError(
-      "unknown_mesh",
-      `no joined mesh "${wanted}"`,
-      `joined meshes: ${known}`,
-      ExitCode.usage,
-    );
-  }
+  const found = config.meshes.filter((m) => m.slug === wanted || m.mesh_id === wanted);
+  const mesh = found.length === 1 ? found[0] : undefined;
+  if (mesh === undefined) throw meshNotFound(config.meshes, wanted);
   if (!ctx.flags.yes) {
     const answer = await confirm(ctx, `Leave "${mesh.slug}" and delete its keys on this machine?`);
     if (answer === null) requireYes(false, `leaving "${mesh.slug}"`);
@@ -181,10 +174,11 @@ export async function leave(ctx: Context<typeof LEAVE_FLAGS>): Promise<number | 
     // Through the running daemon when it holds the mesh's connection, else on a one-shot connection.
     const running = await ensureDaemon({ spawn: false }).catch(() => null);
     const held = (await daemonHealth())?.meshes.some((m) => m.mesh_id === mesh.mesh_id && m.connected);
-    const client = running !== null && held === true ? running : await oneShotDaemon(ctx);
+    const client =
+      running !== null && held === true ? running : await oneShotDaemon({ out: ctx.out, mesh: mesh.mesh_id });
     await client.call("leaveMesh", { mesh: mesh.mesh_id });
   } catch (err) {
-    if (!ctx.flags.force) throw err;
+    if (!ctx.flags.force) throw unlessForced(err, mesh.slug);
     revoked = false;
     ctx.out.warn(`the broker was not told (${(err as Error).message}); removing the local keys anyway`);
   }
@@ -197,6 +191,18 @@ export async function leave(ctx: Context<typeof LEAVE_FLAGS>): Promise<number | 
     ctx.out.line(
       `left ${mesh.slug}${revoked ? "" : " (locally only)"}; its keys are deleted from this machine`,
     ),
+  );
+}
+
+/** A broker that cannot be told: say that `--force` leaves anyway (for a broker gone for good). */
+function unlessForced(err: unknown, slug: string): unknown {
+  const failure = describeError(err);
+  if (failure.exitCode !== ExitCode.unreachable) return err;
+  return new CliError(
+    failure.code,
+    failure.message,
+    `start the broker and retry; if it is gone for good, \`claudemesh leave ${slug} --force -y\` removes the local keys without telling it`,
+    ExitCode.unreachable,
   );
 }
 

@@ -9,14 +9,24 @@ import type { BAN_FLAGS } from "../flags/moderation.js";
 import { CliError, ExitCode } from "../errors.js";
 import { daemon, meshParam, shortKey } from "../services.js";
 import { currentMesh } from "../mesh-config.js";
+import { meshColumn } from "../format.js";
 
 export async function members(ctx: Context): Promise<void> {
   const list: MemberView[] = (await (await daemon(ctx)).call("members", { mesh: meshParam(ctx) })).members;
   ctx.out.result({ members: list }, () => {
     const c = ctx.out.c;
+    const mesh = meshColumn(list);
     ctx.out.table(
-      [{ header: "NAME" }, { header: "ROLE" }, { header: "ONLINE" }, { header: "KEY" }, { header: "JOINED" }],
+      [
+        ...mesh.columns,
+        { header: "NAME" },
+        { header: "ROLE" },
+        { header: "ONLINE" },
+        { header: "KEY" },
+        { header: "JOINED" },
+      ],
       list.map((m) => [
+        ...mesh.cell(m),
         m.display_name,
         m.role,
         m.online ? c.green("online") : c.dim("offline"),

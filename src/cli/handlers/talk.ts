@@ -10,6 +10,7 @@ import type { PEERS_FLAGS, SEND_FLAGS } from "../flags/talk.js";
 import { CliError, exitCodeFor, usageError } from "../errors.js";
 import { daemon, meshParam, readStdin, shortKey, withoutFinalNewline } from "../services.js";
 import { countOf } from "../../claude-code/peer-text.js";
+import { meshColumn } from "../format.js";
 
 /** Rethrows a daemon refusal of a target with its candidates in the hint. */
 export function withCandidates(err: unknown): never {
@@ -33,8 +34,10 @@ export async function peers(ctx: Context<typeof PEERS_FLAGS>): Promise<void> {
   const shown = visible.map(({ self: _self, ...peer }) => peer);
   ctx.out.result({ peers: shown }, () => {
     const c = ctx.out.c;
+    const mesh = meshColumn(visible);
     ctx.out.table(
       [
+        ...mesh.columns,
         { header: "NAME" },
         { header: "ROLE" },
         { header: "GROUPS" },
@@ -44,6 +47,7 @@ export async function peers(ctx: Context<typeof PEERS_FLAGS>): Promise<void> {
         { header: "KEY" },
       ],
       visible.map((p) => [
+        ...mesh.cell(p),
         p.display_name + (p.this_session ? c.dim(" (this session)") : ""),
         roleLabel(p),
         p.groups.join(",") || "-",

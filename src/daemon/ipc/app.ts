@@ -125,7 +125,7 @@ export function createApp(
         "see src/daemon-api/endpoints.ts for the routes",
       );
     } catch (error) {
-      return errorResponse(error);
+      return errorResponse(daemon.oneShot ? forOneShot(error) : error);
     }
   }
 
@@ -211,6 +211,18 @@ function resolveCaller(daemon: Daemon, headers: Headers): Caller {
 export function headerValue(headers: Headers, name: string): string | undefined {
   const value = headers[name] ?? headers[name.toLowerCase()];
   return Array.isArray(value) ? value[0] : value;
+}
+
+/** A daemon run for one command (`--no-daemon`) does not keep reconnecting: its hint says so. */
+function forOneShot(error: unknown): unknown {
+  if (!(error instanceof LocalError) || error.code !== "broker_unreachable") return error;
+  return new LocalError(
+    error.code,
+    error.message,
+    "check that the broker runs (`claudemesh doctor`), then retry",
+    error.candidates,
+    error.extra,
+  );
 }
 
 export function errorResponse(error: unknown): { status: number; body: unknown } {
