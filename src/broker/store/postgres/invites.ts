@@ -1,5 +1,6 @@
 import { timingSafeEqual } from "node:crypto";
 import { distinctDisplayName, nameStart } from "../display-name.js";
+import { LEFT_REVOKE_REASON } from "../port/members.js";
 import type {
   ClaimInviteResult,
   InviteRow,
@@ -63,6 +64,7 @@ async function claim(db: Db, input: ClaimInput): Promise<ClaimInviteResult> {
   if (existing && existing.revokedAt === null) {
     return { status: "ok", member: existing, created: false, invite };
   }
+  if (existing && existing.revokeReason !== LEFT_REVOKE_REASON) return { status: "banned" };
   if (invite.expiresAt <= input.now) return { status: "expired" };
   if (invite.revokedAt !== null) return { status: "revoked" };
   // The conditional increment keeps uses within max_uses whatever else happens.

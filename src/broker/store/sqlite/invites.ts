@@ -7,6 +7,7 @@ import type {
   RevokeInviteResult,
 } from "../port/index.js";
 import { distinctDisplayName, nameStart } from "../display-name.js";
+import { LEFT_REVOKE_REASON } from "../port/members.js";
 import type { SqliteContext } from "./db.js";
 import { memberParams, memberStatements, toMember } from "./members.js";
 
@@ -133,6 +134,7 @@ export function inviteMethods(ctx: SqliteContext): InviteStore {
       if (existing && existing.revoked_at === null) {
         return { status: "ok", member: toMember(existing), created: false, invite: toInvite(invite) };
       }
+      if (existing && existing.revoke_reason !== LEFT_REVOKE_REASON) return { status: "banned" };
       if (invite.expires_at <= input.now) return { status: "expired" };
       if (invite.revoked_at !== null) return { status: "revoked" };
       if (takeUse.run(invite.code).changes === 0) return { status: "exhausted" };
