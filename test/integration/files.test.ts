@@ -50,6 +50,27 @@ function storedBlobs(b: BrokerProcess): string[] {
 }
 
 describe.concurrent("files", () => {
+  it("a plaintext file targeted by name is not readable by a connection that calls itself by that name", async () => {
+    const { mesh, m } = await meshWith(broker(), ["alice", "bob", "carol"]);
+    // A reference client's upload: plaintext, its recipients named by display name.
+    const up = await rawUpload(broker(), mesh, m.alice!, Buffer.from("for bob only"), {
+      "X-File-Name": "plans.txt",
+      "X-Target-Spec": "bob",
+    });
+    expect(up.status).toBe(200);
+    const fileId = String(up.body.fileId);
+    const bob = await connectMember(broker().url, mesh.meshId, m.bob!);
+    expect(await bob.request({ type: "get_file", fileId })).toMatchObject({ type: "file_url" });
+    // Carol's hello names her presence "bob": she is still carol.
+    const carol = await connectMember(broker().url, mesh.meshId, m.carol!, { displayName: "bob" });
+    expect(await carol.request({ type: "get_file", fileId })).toMatchObject({
+      type: "error",
+      code: "forbidden",
+      message: "file not targeted at you",
+    });
+    expect(await carol.request({ type: "file_status", fileId })).toMatchObject({ code: "forbidden" });
+  });
+
   it("a file for bob downloads byte-identical for him, is logged, and is forbidden for carol", async () => {
     const { mesh, m } = await meshWith(broker(), ["alice", "bob", "carol"]);
     const [alice, bob, carol] = await Promise.all(
