@@ -32,6 +32,9 @@ const shortLived = useBroker({ fileRetentionMs: 1_500, retentionSweepMs: 200 });
 /** A broker for the size limit alone, so no other test's upload shows in its data dir. */
 const limits = useBroker();
 
+/** A broker whose members may each store 1,000 bytes of files. */
+const quota = useBroker({ fileQuota: 1_000 });
+
 type FileListFrame = { files: Array<{ id: string }> };
 
 function who(mesh: TestMesh, m: TestMember): FileIdentity {
@@ -201,6 +204,28 @@ describe.concurrent("files", () => {
       ]),
     );
     expect(await bob!.request({ type: "get_file", fileId: "nope" })).toMatchObject({ code: "not_found" });
+  });
+
+  it("a member's files stop at its quota, declared or streamed, with nothing stored; deleting makes room", async () => {
+    const { mesh, m } = await meshWith(quota(), ["alice", "bob"]);
+    const before = storedBlobs(quota());
+    const plain = { "X-File-Name": "part", "X-Encrypted": "false" };
+    const first = await rawUpload(quota(), mesh, m.alice!, Buffer.alloc(600, 1), plain);
+    expect(first.status).toBe(200);
+    for (const chunked of [false, true]) {
+      const res = await rawUpload(quota(), mesh, m.alice!, Buffer.alloc(600, 2), plain, chunked);
+      expect(res).toMatchObject({ status: 403, body: { ok: false, error: "limit" } });
+      expect(String(res.body.message)).toContain("1000 bytes");
+    }
+    expect(storedBlobs(quota()).filter((f) => !before.includes(f))).toHaveLength(1);
+    // The quota is each member's own.
+    expect((await rawUpload(quota(), mesh, m.bob!, Buffer.alloc(900, 3), plain)).status).toBe(200);
+    expect((await rawUpload(quota(), mesh, m.alice!, Buffer.alloc(400, 4), plain)).status).toBe(200);
+
+    const alice = await connectMember(quota().url, mesh.meshId, m.alice!);
+    const deleted = await alice.request({ type: "delete_file", fileId: String(first.body.fileId) });
+    expect(deleted).toMatchObject({ type: "ack" });
+    expect((await rawUpload(quota(), mesh, m.alice!, Buffer.alloc(600, 5), plain, true)).status).toBe(200);
   });
 
   it("one byte over 50 MiB of file is refused with 413, declared or streamed, and nothing is stored", async () => {
