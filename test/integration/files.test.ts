@@ -35,6 +35,9 @@ const limits = useBroker();
 /** A broker whose members may each store 1,000 bytes of files. */
 const quota = useBroker({ fileQuota: 1_000 });
 
+/** A broker for a name-targeted file, so no scan of another broker's data dir meets it half written. */
+const named = useBroker();
+
 type FileListFrame = { files: Array<{ id: string }> };
 
 function who(mesh: TestMesh, m: TestMember): FileIdentity {
@@ -54,18 +57,18 @@ function storedBlobs(b: BrokerProcess): string[] {
 
 describe.concurrent("files", () => {
   it("a plaintext file targeted by name is not readable by a connection that calls itself by that name", async () => {
-    const { mesh, m } = await meshWith(broker(), ["alice", "bob", "carol"]);
+    const { mesh, m } = await meshWith(named(), ["alice", "bob", "carol"]);
     // A reference client's upload: plaintext, its recipients named by display name.
-    const up = await rawUpload(broker(), mesh, m.alice!, Buffer.from("for bob only"), {
+    const up = await rawUpload(named(), mesh, m.alice!, Buffer.from("for bob only"), {
       "X-File-Name": "plans.txt",
       "X-Target-Spec": "bob",
     });
     expect(up.status).toBe(200);
     const fileId = String(up.body.fileId);
-    const bob = await connectMember(broker().url, mesh.meshId, m.bob!);
+    const bob = await connectMember(named().url, mesh.meshId, m.bob!);
     expect(await bob.request({ type: "get_file", fileId })).toMatchObject({ type: "file_url" });
     // Carol's hello names her presence "bob": she is still carol.
-    const carol = await connectMember(broker().url, mesh.meshId, m.carol!, { displayName: "bob" });
+    const carol = await connectMember(named().url, mesh.meshId, m.carol!, { displayName: "bob" });
     expect(await carol.request({ type: "get_file", fileId })).toMatchObject({
       type: "error",
       code: "forbidden",
