@@ -1,5 +1,6 @@
 import {
   CLAIM_LEASE_MS,
+  FILE_QUOTA_BYTES,
   FILE_RETENTION_MS,
   DEFAULT_MAX_PEERS_PER_MESH,
   FRAME_RATE_PER_SEC,
@@ -39,6 +40,8 @@ export interface BrokerOptions {
   sendRatePerMin?: number;
   /** @default 10 */
   sendBurst?: number;
+  /** Bytes of live files each member may store per mesh; 0 lifts the quota. @default 1073741824 (1 GiB) */
+  fileQuotaBytes?: number;
   /** Non-send frames per connection per second; burst is twice this. @default 50 */
   frameRatePerSec?: number;
   /**
@@ -127,6 +130,7 @@ export function resolveOptions(opts: BrokerOptions): ResolvedOptions {
     sendRatePerMin: opts.sendRatePerMin ?? SEND_RATE_PER_MIN,
     sendBurst: opts.sendBurst ?? SEND_BURST,
     frameRatePerSec: opts.frameRatePerSec ?? FRAME_RATE_PER_SEC,
+    fileQuotaBytes: opts.fileQuotaBytes ?? FILE_QUOTA_BYTES,
     claimLeaseMs: opts.claimLeaseMs ?? CLAIM_LEASE_MS,
     helloTimeoutMs: opts.helloTimeoutMs ?? HELLO_TIMEOUT_MS,
     workingSweepMs: opts.workingSweepMs ?? WORKING_SWEEP_MS,

@@ -15,10 +15,13 @@ export function countOf(n: number, noun: string): string {
   return `${n} ${noun}${n === 1 ? "" : "s"}`;
 }
 
-/** A display name on one line: control characters (newlines included) become spaces. */
+/**
+ * A display name on one line: control characters (newlines included, C1 ones too), line separators and
+ * bidirectional overrides (which reorder what a terminal or the model is shown) become spaces.
+ */
 export function oneLine(text: string): string {
   // eslint-disable-next-line no-control-regex
-  return text.replace(/[\u0000-\u001f\u007f\u2028\u2029]+/g, " ").trim();
+  return text.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]+/g, " ").trim();
 }
 
 /** The key to reply to: the sending session's, or the member's when it was not sent from a session. */

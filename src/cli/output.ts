@@ -51,6 +51,29 @@ function colorEnabled(stream: TextStream, env: NodeJS.ProcessEnv): boolean {
   return stream.isTTY === true && env.TERM !== "dumb";
 }
 
+/** The colour codes {@link colors} writes: the only escape sequences human output lets through. */
+// eslint-disable-next-line no-control-regex
+const OWN_STYLE = /(\u001b\[(?:1|2|22|31|32|33|36|39)m)/;
+/**
+ * What a terminal would act on rather than show: C0 controls but tab and newline (escape, carriage return,
+ * bell…), DEL, C1 controls, and the bidirectional overrides and isolates that reorder what is shown.
+ */
+// eslint-disable-next-line no-control-regex
+const UNSAFE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
+
+/**
+ * `text` made safe to write to a terminal: every control character becomes U+FFFD, except tab, newline and
+ * the CLI's own colour codes. Human output carries text peers chose (names, summaries, message bodies,
+ * file names), which must never reach the terminal as escape sequences (clearing the screen, setting the
+ * title or the clipboard, hiding or overwriting text).
+ */
+export function terminalSafe(text: string): string {
+  return text
+    .split(OWN_STYLE)
+    .map((part, i) => (i % 2 === 1 ? part : part.replace(UNSAFE, "\uFFFD")))
+    .join("");
+}
+
 /** Visible width of a string (ANSI colour codes do not count). */
 export function visibleWidth(s: string): number {
   return [...stripVTControlCharacters(s)].length;
@@ -91,7 +114,7 @@ export class Output {
 
   /** A line of human output on stdout (nothing in `--json` mode). */
   line(text = ""): void {
-    if (!this.json) this.#io.stdout.write(`${text}\n`);
+    if (!this.json) this.#io.stdout.write(`${terminalSafe(text)}\n`);
   }
 
   /** Text on stdout exactly as given (log lines), in both modes. */
@@ -111,11 +134,11 @@ export class Output {
   }
 
   note(text: string): void {
-    this.#io.stderr.write(`${text}\n`);
+    this.#io.stderr.write(`${terminalSafe(text)}\n`);
   }
 
   warn(text: string): void {
-    this.#io.stderr.write(`${this.#errColors.yellow("warning:")} ${text}\n`);
+    this.#io.stderr.write(`${this.#errColors.yellow("warning:")} ${terminalSafe(text)}\n`);
   }
 
   /** One JSON document on stdout, with `schema_version` first. */
@@ -174,7 +197,9 @@ export class Output {
     let ticker: NodeJS.Timeout | undefined;
     const draw = (): void => {
       drawn = true;
-      stream.write(`\r\u001b[2K${this.#errColors.cyan(FRAMES[frame % FRAMES.length] ?? "")} ${label}`);
+      stream.write(
+        `\r\u001b[2K${this.#errColors.cyan(FRAMES[frame % FRAMES.length] ?? "")} ${terminalSafe(label)}`,
+      );
       frame += 1;
     };
     const starter = setTimeout(() => {
@@ -202,7 +227,7 @@ export class Output {
   progress(label: string): ProgressBar | null {
     const stream = this.#io.stderr;
     if (this.json || stream.isTTY !== true || this.#io.env.CI) return null;
-    return new ProgressBar(stream, label);
+    return new ProgressBar(stream, terminalSafe(label));
   }
 
   /** Runs `work` with a spinner labelled `text`. */
@@ -224,12 +249,12 @@ export class Output {
     }
     const c = this.#errColors;
     const hint = failure.hint === "" ? "" : ` ${c.dim("—")} ${failure.hint}`;
-    this.#io.stderr.write(`${c.red("error:")} ${failure.message}${hint}\n`);
+    this.#io.stderr.write(terminalSafe(`${c.red("error:")} ${failure.message}${hint}\n`));
     if (details !== "") {
       this.#io.stderr.write(
         `${details
           .split("\n")
-          .map((l) => c.dim(`  │ ${l}`))
+          .map((l) => c.dim(`  │ ${terminalSafe(l)}`))
           .join("\n")}\n`,
       );
     }

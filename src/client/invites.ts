@@ -130,6 +130,10 @@ export const INVITE_REFUSALS: Readonly<Record<string, readonly [message: string,
     "the broker knows no such invite",
     "check that the whole link was copied, or ask for a new one",
   ],
+  banned: [
+    "you were banned from this mesh, and an invite does not undo a ban",
+    "ask the mesh owner or an admin to let you back in (`claudemesh unban`)",
+  ],
   bad_claim_token: [
     "this invite link was refused: its secret does not match the invite (damaged or forged link)",
     "copy the whole link again, or ask the mesh owner for a new one",

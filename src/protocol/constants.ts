@@ -63,6 +63,12 @@ export const PRESENCE_TICK_MS = 250;
 /** …per this many such connections in the mesh (started): a 10,000-presence mesh ticks every 2.5 s. */
 export const PRESENCE_TICK_RECIPIENTS = 1_000;
 export const MAX_MENTIONS = 16;
+/**
+ * Groups one presence may be in, and the longest group role [ours]: each `join_group` rewrites the
+ * presence's whole group list, and every `peers_list` and peer event carries it.
+ */
+export const MAX_GROUPS_PER_PRESENCE = 64;
+export const GROUP_ROLE_MAX_CHARS = 64;
 
 export const RECONNECT_STEPS_MS = [1_000, 2_000, 4_000, 8_000, 16_000, 30_000] as const;
 

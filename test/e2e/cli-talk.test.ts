@@ -438,6 +438,39 @@ describe("follow and outbox", () => {
   });
 });
 
+describe("peer text on a terminal", () => {
+  // Escape sequences a hostile peer might send: set the window title, clear the screen, write the
+  // clipboard (OSC 52), hide text, and overwrite the line with a carriage return.
+  const ATTACK =
+    "\u001b]0;owned\u0007\u001b[2J\u001b]52;c;ZWNobyBoaQ==\u0007\u001b[8mhidden\u001b[0m\rfake\u202eevil";
+  // What a terminal would act on instead of showing (tab and newline aside).
+  // eslint-disable-next-line no-control-regex
+  const ACTIVE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
+
+  it("inbox and peers never write a peer's control characters to the terminal; --json keeps them", async () => {
+    const body = `bells ${randomBytes(4).toString("hex")} ${ATTACK}`;
+    expect((await bob.run(["send", "alice", body])).code).toBe(0);
+    expect((await received(alice, body)).body).toBe(body);
+    const inbox = await alice.run(["inbox"]);
+    expect(inbox.code).toBe(0);
+    const line = inbox.stdout.split("\n").find((l) => l.includes("bells"));
+    expect(line).toContain("hidden");
+    expect(line).toContain("fake");
+    expect(line).not.toMatch(ACTIVE);
+
+    expect((await bob.run(["summary", `busy ${ATTACK}`])).code).toBe(0);
+    await waitUntil(async () =>
+      (await alice.runJson<{ peers: Peer[] }>(["peers", "--all"])).peers.some(
+        (p) => p.display_name === "bob" && p.summary === `busy ${ATTACK}`,
+      ),
+    );
+    const peers = await alice.run(["peers", "--all"]);
+    expect(peers.code).toBe(0);
+    expect(peers.stdout).toContain("busy");
+    expect(peers.stdout).not.toMatch(ACTIVE);
+  });
+});
+
 describe("moderation", () => {
   it("lets only the owner ban, and a banned member is refused (exit 3)", async () => {
     const notAllowed = await bob.run(["ban", "dave"]);

@@ -34,6 +34,8 @@ export interface BrokerLimits {
   sendBurst?: number;
   /** Non-send frames per connection per second. */
   frameRate?: number;
+  /** Bytes of files each member may store per mesh. */
+  fileQuota?: number;
 }
 
 /**
@@ -124,6 +126,7 @@ function spawnArgs(
     if (limits.sendRate !== undefined) args.push("--send-rate", String(limits.sendRate));
     if (limits.sendBurst !== undefined) args.push("--send-burst", String(limits.sendBurst));
     if (limits.frameRate !== undefined) args.push("--frame-rate", String(limits.frameRate));
+    if (limits.fileQuota !== undefined) args.push("--file-quota", String(limits.fileQuota));
     if (limits.databaseUrl !== undefined) args.push("--database-url", limits.databaseUrl);
     for (const { flag, value } of timers) args.push(flag, String(value));
     return { args, env: {} };
@@ -137,6 +140,7 @@ function spawnArgs(
     sendRatePerMin: limits.sendRate,
     sendBurst: limits.sendBurst,
     frameRatePerSec: limits.frameRate,
+    fileQuotaBytes: limits.fileQuota,
     ...Object.fromEntries(timers.map(({ name, value }) => [name, value])),
   };
   return {

@@ -34,6 +34,12 @@ const shortLived = useBroker({ fileRetentionMs: 1_500, retentionSweepMs: 200 });
 /** A broker for the size limit alone, so no other test's upload shows in its data dir. */
 const limits = useBroker();
 
+/** A broker whose members may each store 1,000 bytes of files. */
+const quota = useBroker({ fileQuota: 1_000 });
+
+/** A broker for a name-targeted file, so no scan of another broker's data dir meets it half written. */
+const named = useBroker();
+
 type FileListFrame = { files: Array<{ id: string }> };
 
 function who(mesh: TestMesh, m: TestMember): FileIdentity {
@@ -52,6 +58,27 @@ function storedBlobs(b: BrokerProcess): string[] {
 }
 
 describe.concurrent("files", () => {
+  it("a plaintext file targeted by name is not readable by a connection that calls itself by that name", async () => {
+    const { mesh, m } = await meshWith(named(), ["alice", "bob", "carol"]);
+    // A reference client's upload: plaintext, its recipients named by display name.
+    const up = await rawUpload(named(), mesh, m.alice!, Buffer.from("for bob only"), {
+      "X-File-Name": "plans.txt",
+      "X-Target-Spec": "bob",
+    });
+    expect(up.status).toBe(200);
+    const fileId = String(up.body.fileId);
+    const bob = await connectMember(named().url, mesh.meshId, m.bob!);
+    expect(await bob.request({ type: "get_file", fileId })).toMatchObject({ type: "file_url" });
+    // Carol's hello names her presence "bob": she is still carol.
+    const carol = await connectMember(named().url, mesh.meshId, m.carol!, { displayName: "bob" });
+    expect(await carol.request({ type: "get_file", fileId })).toMatchObject({
+      type: "error",
+      code: "forbidden",
+      message: "file not targeted at you",
+    });
+    expect(await carol.request({ type: "file_status", fileId })).toMatchObject({ code: "forbidden" });
+  });
+
   it("a file for bob downloads byte-identical for him, is logged, and is forbidden for carol", async () => {
     const { mesh, m } = await meshWith(broker(), ["alice", "bob", "carol"]);
     const [alice, bob, carol] = await Promise.all(
@@ -233,6 +260,28 @@ describe.concurrent("files", () => {
     expect(((await daveConn.request({ type: "list_files" })) as unknown as FileListFrame).files).toHaveLength(
       1,
     );
+  });
+
+  it("a member's files stop at its quota, declared or streamed, with nothing stored; deleting makes room", async () => {
+    const { mesh, m } = await meshWith(quota(), ["alice", "bob"]);
+    const before = storedBlobs(quota());
+    const plain = { "X-File-Name": "part", "X-Encrypted": "false" };
+    const first = await rawUpload(quota(), mesh, m.alice!, Buffer.alloc(600, 1), plain);
+    expect(first.status).toBe(200);
+    for (const chunked of [false, true]) {
+      const res = await rawUpload(quota(), mesh, m.alice!, Buffer.alloc(600, 2), plain, chunked);
+      expect(res).toMatchObject({ status: 403, body: { ok: false, error: "limit" } });
+      expect(String(res.body.message)).toContain("1000 bytes");
+    }
+    expect(storedBlobs(quota()).filter((f) => !before.includes(f))).toHaveLength(1);
+    // The quota is each member's own.
+    expect((await rawUpload(quota(), mesh, m.bob!, Buffer.alloc(900, 3), plain)).status).toBe(200);
+    expect((await rawUpload(quota(), mesh, m.alice!, Buffer.alloc(400, 4), plain)).status).toBe(200);
+
+    const alice = await connectMember(quota().url, mesh.meshId, m.alice!);
+    const deleted = await alice.request({ type: "delete_file", fileId: String(first.body.fileId) });
+    expect(deleted).toMatchObject({ type: "ack" });
+    expect((await rawUpload(quota(), mesh, m.alice!, Buffer.alloc(600, 5), plain, true)).status).toBe(200);
   });
 
   it("one byte over 50 MiB of file is refused with 413, declared or streamed, and nothing is stored", async () => {

@@ -309,6 +309,43 @@ describe.concurrent("preview and claim", () => {
     expect(rejoin).toMatchObject({ status: 200, body: { member_id: ok.body.member_id } });
   });
 
+  it("a banned key cannot undo its ban with an invite it still holds; one that left may come back", async () => {
+    const invite = await createInvite(broker(), mesh, mesh.owner, { maxUses: 5 });
+    const banned = generateIdentity();
+    const leaver = generateIdentity();
+    const joined = await postClaim(invite.code, claimBody(invite, banned, "mallet"));
+    const left = await postClaim(invite.code, claimBody(invite, leaver, "leaver"));
+    expect([joined.status, left.status]).toEqual([200, 200]);
+    const owner = await connectMember(broker().url, mesh.meshId, mesh.owner);
+    // A reason that reads like a leave is still a ban.
+    expect(await owner.request({ type: "ban", target: banned.publicKey, reason: "left" })).toMatchObject({
+      type: "ban_ack",
+    });
+    const leaving = await connectMember(broker().url, mesh.meshId, {
+      memberId: String(left.body.member_id),
+      pubkey: leaver.publicKey,
+      secretKey: leaver.secretKey,
+    });
+    expect(await leaving.request({ type: "leave_mesh" })).toMatchObject({ type: "leave_mesh_ack" });
+    await leaving.waitForClose();
+
+    const again = await postClaim(invite.code, claimBody(invite, banned, "mallet"));
+    expect(again).toMatchObject({ status: 403, body: { ok: false, error: "banned" } });
+    const bans = await owner.request({ type: "list_bans" });
+    expect(bans.bans).toEqual(
+      expect.arrayContaining([expect.objectContaining({ pubkey: banned.publicKey })]),
+    );
+    const hello = await connectMember(broker().url, mesh.meshId, {
+      memberId: String(joined.body.member_id),
+      pubkey: banned.publicKey,
+      secretKey: banned.secretKey,
+    }).catch((error: unknown) => error);
+    expect(String(hello)).toContain("revoked");
+
+    const back = await postClaim(invite.code, claimBody(invite, leaver, "leaver"));
+    expect(back).toMatchObject({ status: 200, body: { member_id: left.body.member_id } });
+  });
+
   it("concurrent claims of the last use: exactly one 200", async () => {
     const invite = await createInvite(broker(), mesh);
     const claims = Array.from({ length: 12 }, (_, i) =>

@@ -125,6 +125,44 @@ describe.concurrent("sizes", () => {
   });
 });
 
+describe("groups", () => {
+  it("a connection is in at most 64 groups (limit); a re-join and a join after a leave still work", async () => {
+    const member = await addMember(broker(), mesh, "joiner");
+    const peer = await connectMember(broker().url, mesh.meshId, member, {
+      capabilities: ["client_ack", "ok_replies"],
+    });
+    // Under the frame bucket's burst of 100: 64 joins, then the ones that must be refused or pass.
+    for (let i = 0; i < 64; i++) peer.send({ type: "join_group", name: `g${i}` });
+    expect(await peer.request({ type: "join_group", name: "one-more" })).toMatchObject({
+      type: "error",
+      code: "limit",
+    });
+    expect(await peer.request({ type: "join_group", name: "g3", role: "lead" })).toMatchObject({
+      type: "ok",
+    });
+    expect(await peer.request({ type: "leave_group", name: "g0" })).toMatchObject({ type: "ok" });
+    expect(await peer.request({ type: "join_group", name: "one-more" })).toMatchObject({ type: "ok" });
+    const me = ((await peer.request({ type: "list_peers" })).peers as Frame[]).find(
+      (p) => p.memberPubkey === member.pubkey,
+    );
+    expect((me?.groups as unknown[]).length).toBe(64);
+  });
+
+  it("drops a hello's group whose role is over 64 characters, keeping the others", async () => {
+    const member = await addMember(broker(), mesh, "roles");
+    const peer = await connectMember(broker().url, mesh.meshId, member, {
+      groups: [
+        { name: "fine", role: "lead" },
+        { name: "padded", role: "r".repeat(100_000) },
+      ],
+    });
+    const me = ((await peer.request({ type: "list_peers" })).peers as Frame[]).find(
+      (p) => p.memberPubkey === member.pubkey,
+    );
+    expect(me?.groups).toEqual([{ name: "fine", role: "lead" }]);
+  });
+});
+
 describe("frame rate", () => {
   it("answers frames over burst 100 with rate_limit carrying _reqId, and keeps the socket open", async () => {
     const { peer } = await sender("chatty");

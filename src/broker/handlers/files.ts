@@ -7,7 +7,7 @@ import { randomHexToken, sha256Hex } from "../../crypto/index.js";
 import { ErrorCode, FILE_LIST_MAX, FILE_URL_TTL_MS, type FileEntry } from "../../protocol/index.js";
 import { auditEntry, withAudit } from "../audit.js";
 import type { BrokerContext } from "../context.js";
-import { readAccess } from "../files/access.js";
+import { readAccess, type Reader } from "../files/access.js";
 import type { Presence } from "../presence/presence.js";
 import type { FileRow } from "../store/port/index.js";
 import type { HandlerTable } from "./types.js";
@@ -40,8 +40,18 @@ function downloadUrl(ctx: BrokerContext, file: FileRow, token: string): string {
   return `${base}${path}`;
 }
 
-function reader(p: Presence) {
-  return { memberId: p.memberId, memberPubkey: p.memberPubkey, displayName: p.displayName };
+/**
+ * The presence as a file reader: its member, under the member's own name. A hello may name a presence
+ * anything (another member's name too), so the presence's name never decides whom a file is for.
+ */
+async function reader(ctx: BrokerContext, p: Presence): Promise<Reader> {
+  const member = await ctx.members.byId(p.meshId, p.memberId);
+  // A member just revoked is no longer listed: its key stands in for its name.
+  return {
+    memberId: p.memberId,
+    memberPubkey: p.memberPubkey,
+    displayName: member?.displayName ?? p.memberPubkey,
+  };
 }
 
 function isAdmin(p: Presence): boolean {
@@ -52,7 +62,7 @@ export const fileHandlers: FileHandlers = {
   async get_file({ ctx, conn, presence }, frame) {
     const file = await ctx.store.getFile(presence.meshId, frame.fileId);
     if (!file) return conn.error(frame, ErrorCode.notFound, `no file ${frame.fileId} in this mesh`);
-    const access = await readAccess(ctx, file, reader(presence));
+    const access = await readAccess(ctx, file, await reader(ctx, presence));
     if (!access.ok) return conn.error(frame, ErrorCode.forbidden, access.message);
     const token = randomHexToken(32);
     await ctx.store.insertFileToken({
@@ -78,14 +88,19 @@ export const fileHandlers: FileHandlers = {
       ...(frame.query ? { query: frame.query } : {}),
       ...(frame.from ? { from: frame.from } : {}),
     };
-    const files = await ctx.store.listFiles(presence.meshId, reader(presence), filter, FILE_LIST_MAX);
+    const files = await ctx.store.listFiles(
+      presence.meshId,
+      await reader(ctx, presence),
+      filter,
+      FILE_LIST_MAX,
+    );
     conn.reply(frame, { type: "file_list", files: files.map(toEntry) });
   },
 
   async file_status({ ctx, conn, presence }, frame) {
     const file = await ctx.store.getFile(presence.meshId, frame.fileId);
     if (!file) return conn.error(frame, ErrorCode.notFound, `no file ${frame.fileId} in this mesh`);
-    const access = await readAccess(ctx, file, reader(presence));
+    const access = await readAccess(ctx, file, await reader(ctx, presence));
     if (!access.ok && !isAdmin(presence)) return conn.error(frame, ErrorCode.forbidden, access.message);
     const accesses = await ctx.store.fileAccesses(file.id);
     conn.reply(frame, {

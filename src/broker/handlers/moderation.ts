@@ -5,6 +5,7 @@ import { appendAudit, auditEntry, withAudit, type AuditActor } from "../audit.js
 import type { BrokerContext } from "../context.js";
 import { routableKey, type Presence } from "../presence/presence.js";
 import type { MemberRow } from "../store/port/index.js";
+import { LEFT_REVOKE_REASON } from "../store/port/members.js";
 import type { HandlerArgs, HandlerTable, ReplyPayload } from "./types.js";
 
 type ModerationHandlers = Pick<
@@ -209,10 +210,13 @@ export const moderationHandlers: ModerationHandlers = {
       return;
     }
     const mesh = await ctx.store.getMesh(presence.meshId);
+    // Never recorded as the reason a member leaves with: that one lets an invite bring the key back.
+    const reason =
+      frame.reason === undefined || frame.reason === LEFT_REVOKE_REASON ? "banned" : frame.reason;
     await revokeMember(
       ctx,
       member,
-      frame.reason ?? "banned",
+      reason,
       CloseReason.banned,
       `You've been removed from "${mesh?.name ?? ""}". Contact the mesh owner to rejoin.`,
       { actor: actor(presence), action: "member.banned" },
@@ -262,7 +266,7 @@ export const moderationHandlers: ModerationHandlers = {
     conn.reply(frame, { type: "leave_mesh_ack", memberId: presence.memberId });
     const member = members.find((m) => m.id === presence.memberId);
     if (member)
-      await revokeMember(ctx, member, "left", CloseReason.left, "You left this mesh.", {
+      await revokeMember(ctx, member, LEFT_REVOKE_REASON, CloseReason.left, "You left this mesh.", {
         actor: actor(presence),
         action: "member.left",
       });

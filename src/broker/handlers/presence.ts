@@ -1,5 +1,10 @@
 /** Presence family: status, summary, stats, visibility, profile, groups, listings, bye (protocol.md §3). */
-import { SUMMARY_MAX_CHARS, ErrorCode, groupNameProblem } from "../../protocol/index.js";
+import {
+  ErrorCode,
+  MAX_GROUPS_PER_PRESENCE,
+  SUMMARY_MAX_CHARS,
+  groupNameProblem,
+} from "../../protocol/index.js";
 import { toPeerEntry } from "../presence/presence.js";
 import type { BrokerContext } from "../context.js";
 import type { PresencePosition, PresenceRow } from "../store/port/index.js";
@@ -64,6 +69,14 @@ export const presenceHandlers: PresenceHandlers = {
       return;
     }
     const rest = presence.groups.filter((g) => g.name !== frame.name);
+    if (rest.length >= MAX_GROUPS_PER_PRESENCE) {
+      conn.error(
+        frame,
+        ErrorCode.limit,
+        `a connection may be in at most ${MAX_GROUPS_PER_PRESENCE} groups: leave one first`,
+      );
+      return;
+    }
     presence.groups = [...rest, frame.role ? { name: frame.name, role: frame.role } : { name: frame.name }];
     await ctx.store.updatePresence(presence.id, { groups: presence.groups });
     await ctx.presence.saveState(presence);

@@ -2,6 +2,7 @@
 import {
   BROKER_FEATURES,
   CloseCode,
+  GROUP_ROLE_MAX_CHARS,
   PROTOCOL_VERSION,
   SUMMARY_MAX_CHARS,
   groupNameProblem,
@@ -151,7 +152,12 @@ export async function handleHello(
   return presence;
 }
 
-/** Drops initial groups with invalid names rather than refusing the whole hello. */
+/** Drops initial groups with invalid names or over-long roles rather than refusing the whole hello. */
 function sanitizeGroups(groups: GroupRef[]): GroupRef[] {
-  return groups.filter((g) => groupNameProblem(g.name) === null && g.name !== "all");
+  return groups.filter(
+    (g) =>
+      groupNameProblem(g.name) === null &&
+      g.name !== "all" &&
+      (g.role === undefined || g.role.length <= GROUP_ROLE_MAX_CHARS),
+  );
 }

@@ -81,14 +81,32 @@ function maxBodyBytes(encrypted: boolean): number {
   return encrypted ? encryptedBodySize(FILE_MAX_BYTES) : FILE_MAX_BYTES;
 }
 
+/** An upload's refusal: over the file size limit, or over what its member may still store. */
+type Refusal = readonly [status: number, error: string, message: string];
+const TOO_LARGE: Refusal = [413, "too_large", "file too large (max 50 MiB)"];
+
+function overQuota(quota: number): Refusal {
+  return [
+    403,
+    "limit",
+    `a member may store at most ${quota} bytes of files in this mesh: delete some first (claudemesh file delete <id>)`,
+  ];
+}
+
 /**
- * A 413 the client can read: the rest of its body is dropped until `alreadyRead` plus what follows
+ * A refusal the client can read: the rest of its body is dropped until `alreadyRead` plus what follows
  * passes `limit` by the slack, then the socket is closed.
  */
-function refuseTooLarge(req: IncomingMessage, res: ServerResponse, limit: number, alreadyRead: number): void {
+function refuseUpload(
+  req: IncomingMessage,
+  res: ServerResponse,
+  limit: number,
+  alreadyRead: number,
+  [status, error, message]: Refusal,
+): void {
   // No `Connection: close`: the server would close the socket on the client still sending, which then
   // sees a broken pipe, not this answer.
-  fail(res, 413, "too_large", "file too large (max 50 MiB)");
+  fail(res, status, error, message);
   let drained = alreadyRead;
   req.on("data", (chunk: Buffer) => {
     drained += chunk.length;
@@ -123,11 +141,21 @@ async function keyMembers(
   return members;
 }
 
-/** Whether `pubkey` names an active member of `meshId` or a live session of one (the signature comes later). */
-async function mayUpload(ctx: BrokerContext, meshId: string, pubkey: string): Promise<boolean> {
+/**
+ * The id of the active member `pubkey` names in `meshId`, itself or through a live session of it, or null
+ * (the signature comes later).
+ */
+async function uploaderOf(ctx: BrokerContext, meshId: string, pubkey: string): Promise<string | null> {
   const member = await ctx.store.findMemberByPubkey(meshId, pubkey);
-  if (member) return member.revokedAt === null;
-  return ctx.registry.bySession(meshId, pubkey) !== undefined;
+  if (member) return member.revokedAt === null ? member.id : null;
+  return ctx.registry.bySession(meshId, pubkey)?.memberId ?? null;
+}
+
+/** How many more bytes of files `memberId` may store in `meshId` (Infinity when the quota is lifted). */
+async function roomOf(ctx: BrokerContext, meshId: string, memberId: string): Promise<number> {
+  const quota = ctx.opts.fileQuotaBytes;
+  if (quota <= 0) return Infinity;
+  return Math.max(0, quota - (await ctx.store.memberFileBytes(meshId, memberId, Date.now())));
 }
 
 export async function uploadRoute(
@@ -142,7 +170,8 @@ export async function uploadRoute(
   if (!meshId || !pubkey || !Number.isInteger(timestamp)) return fail(res, 401, "unauthorized");
   if (Math.abs(Date.now() - timestamp) > TIMESTAMP_SKEW_MS) return fail(res, 401, "timestamp_skew");
   // Only a member (or a live session of one) may make the broker store bytes, even for a moment.
-  if (!(await mayUpload(ctx, meshId, pubkey))) return fail(res, 401, "unauthorized");
+  const uploader = await uploaderOf(ctx, meshId, pubkey);
+  if (uploader === null) return fail(res, 401, "unauthorized");
   const parsed = UploadHeaders.safeParse({
     name: decodeName(header(req, UploadHeader.name)),
     tags: jsonHeader(header(req, UploadHeader.tags)),
@@ -173,15 +202,24 @@ export async function uploadRoute(
       "x-file-keys: at most one key for every member (*), and only for a file without x-target-spec",
     );
   const limit = maxBodyBytes(h.encrypted);
-  if (Number(header(req, "content-length") ?? 0) > limit) return refuseTooLarge(req, res, limit, 0);
+  const declared = Number(header(req, "content-length") ?? 0);
+  if (declared > limit) return refuseUpload(req, res, limit, 0, TOO_LARGE);
+  // What the member stores counts too, so one member cannot fill the broker's disk. Concurrent uploads
+  // of one member each see the room before the others: the quota is not exceeded by more than they hold.
+  const room = await roomOf(ctx, meshId, uploader);
+  if (declared > room) return refuseUpload(req, res, limit, 0, overQuota(ctx.opts.fileQuotaBytes));
+  const cap = Math.min(limit, room);
 
   const fileId = randomMessageId();
   const hash = createHash("sha256");
   let size: number;
   try {
-    size = await ctx.store.writeBlob(fileId, hashing(req, hash), limit);
+    size = await ctx.store.writeBlob(fileId, hashing(req, hash), cap);
   } catch (err) {
-    if (err instanceof BlobTooLargeError) return refuseTooLarge(req, res, limit, limit + 1);
+    if (err instanceof BlobTooLargeError) {
+      const refusal = cap < limit ? overQuota(ctx.opts.fileQuotaBytes) : TOO_LARGE;
+      return refuseUpload(req, res, limit, cap + 1, refusal);
+    }
     throw err;
   }
   let kept = false;

@@ -303,6 +303,13 @@ export async function claimInviteRoute(
       return fail(res, 404, "not_found");
     case "bad_claim_token":
       return fail(res, 403, "bad_claim_token");
+    case "banned":
+      return fail(
+        res,
+        403,
+        "banned",
+        "this key was banned from the mesh; only the mesh owner or an admin can let it back in (unban)",
+      );
     case "expired":
     case "revoked":
     case "exhausted":

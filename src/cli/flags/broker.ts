@@ -25,6 +25,11 @@ export const BROKER_FLAGS = defineFlags({
   maxPeersPerMesh: { type: "number", valueName: "n", description: "presences per mesh (default 100)" },
   sendRate: { type: "string", valueName: "N/min", description: "sends per member per minute (default 60)" },
   sendBurst: { type: "number", valueName: "n", description: "send burst per member (default 10)" },
+  fileQuota: {
+    type: "number",
+    valueName: "bytes",
+    description: "bytes of files each member may store per mesh (default 1073741824, 1 GiB)",
+  },
   frameRate: {
     type: "string",
     valueName: "N/s",

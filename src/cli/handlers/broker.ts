@@ -51,6 +51,7 @@ export async function serveBroker(ctx: Context<typeof BROKER_FLAGS>): Promise<vo
     sendRatePerMin: rate("send-rate", ctx.flags.sendRate, "min"),
     sendBurst: ctx.flags.sendBurst,
     frameRatePerSec: rate("frame-rate", ctx.flags.frameRate, "s"),
+    fileQuotaBytes: ctx.flags.fileQuota,
     claimLeaseMs: timerMs("claim-lease-ms", ctx.flags.claimLeaseMs),
     helloTimeoutMs: timerMs("hello-timeout-ms", ctx.flags.helloTimeoutMs),
     workingSweepMs: timerMs("working-sweep-ms", ctx.flags.workingSweepMs),

@@ -16,6 +16,11 @@ export const FILE_MAX_BYTES = 52_428_800;
 export const FILE_URL_TTL_MS = 60_000;
 /** Non-persistent files are deleted this long after upload (§8). */
 export const FILE_RETENTION_MS = 7 * 24 * 3_600_000;
+/**
+ * Bytes of stored files (as uploaded, nonce and MAC included) one member may have in a mesh at a time,
+ * expired files aside [ours]: one member cannot fill the broker's disk. 1 GiB.
+ */
+export const FILE_QUOTA_BYTES = 1_073_741_824;
 /** `list_files` returns at most this many. */
 export const FILE_LIST_MAX = 100;
 export const FILE_NAME_MAX_CHARS = 255;

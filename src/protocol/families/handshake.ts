@@ -4,6 +4,7 @@
  */
 import { z } from "zod";
 import type { ReplyTable } from "../envelope.js";
+import { MAX_GROUPS_PER_PRESENCE } from "../constants.js";
 import { GroupRef, MessageMode, capabilities, reqId, replyReqId } from "../fields.js";
 
 /** Fields both hello kinds share. Signature fields are validated by the handshake, in protocol order. */
@@ -19,7 +20,7 @@ const helloCommon = {
   peerType: z.enum(["ai", "human", "connector"]).optional(),
   channel: z.string().max(64).optional(),
   model: z.string().max(128).optional(),
-  groups: z.array(GroupRef).max(64).optional(),
+  groups: z.array(GroupRef).max(MAX_GROUPS_PER_PRESENCE).optional(),
   timestamp: z.number(),
   signature: z.string().max(256),
   protocolVersion: z.number().int().positive().optional(),

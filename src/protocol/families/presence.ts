@@ -5,7 +5,7 @@
 import { z } from "zod";
 import { NoReply, OkReply, type ReplyTable } from "../envelope.js";
 import { GroupRef, MemberRole, PeerRole, PresenceStatus, StatusSource, reqId } from "../fields.js";
-import { LIST_PEERS_MAX_LIMIT } from "../constants.js";
+import { GROUP_ROLE_MAX_CHARS, LIST_PEERS_MAX_LIMIT } from "../constants.js";
 import { AckFrame } from "./messaging.js";
 
 export const Stats = z.object({
@@ -46,7 +46,7 @@ export const SetProfileFrame = Profile.extend({ type: z.literal("set_profile"), 
 export const JoinGroupFrame = z.object({
   type: z.literal("join_group"),
   name: z.string(),
-  role: z.string().max(64).optional(),
+  role: z.string().max(GROUP_ROLE_MAX_CHARS).optional(),
   _reqId: reqId,
 });
 export const LeaveGroupFrame = z.object({ type: z.literal("leave_group"), name: z.string(), _reqId: reqId });

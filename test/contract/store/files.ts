@@ -55,6 +55,21 @@ export function filesContract(ctx: ContractContext): void {
       expect(await store.countFiles(mesh.id)).toBe(1);
     });
 
+    it("sums the bytes of a member's unexpired files in one mesh", async () => {
+      const store = ctx.store();
+      const { mesh, a, b } = await seedTwoMembers(store);
+      const other = await seedTwoMembers(store);
+      await store.createFile(newFile(mesh.id, a.id, { size: 1_000 }), []);
+      await store.createFile(newFile(mesh.id, a.id, { size: 3_000_000_000, expiresAt: null }), []);
+      await store.createFile(newFile(mesh.id, a.id, { size: 7, expiresAt: T0 }), []);
+      await store.createFile(newFile(mesh.id, b.id, { size: 20 }), []);
+      await store.createFile(newFile(other.mesh.id, other.a.id, { size: 300 }), []);
+      expect(await store.memberFileBytes(mesh.id, a.id, T0)).toBe(3_000_001_000);
+      expect(await store.memberFileBytes(mesh.id, a.id, T0 - 1)).toBe(3_000_001_007);
+      expect(await store.memberFileBytes(mesh.id, b.id, T0)).toBe(20);
+      expect(await store.memberFileBytes(other.mesh.id, a.id, T0)).toBe(0);
+    });
+
     it("lists only what a member may see, newest first, filtered by query and uploader", async () => {
       const store = ctx.store();
       const { mesh, a, b } = await seedTwoMembers(store);

@@ -243,6 +243,25 @@ export function membersContract(ctx: ContractContext): void {
       expect((await store.getInvite(invite.code))?.uses).toBe(1);
     });
 
+    it("refuses a banned member's key without using a use; only one that left comes back", async () => {
+      const store = ctx.store();
+      const mesh = await seedMesh(store, 1);
+      const [peer] = mesh.members;
+      if (!peer) throw new Error("fixture");
+      await store.setMemberRevoked(peer.id, T0, "spamming");
+      const invite = newInvite(mesh.id, { maxUses: 2 });
+      await store.insertInvite(invite);
+      const result = await store.claimInvite({
+        code: invite.code,
+        claimHash: invite.claimHash,
+        newMember: newMember(mesh.id, { pubkey: peer.pubkey }),
+        now: T0 + 1,
+      });
+      expect(result).toEqual({ status: "banned" });
+      expect((await store.getInvite(invite.code))?.uses).toBe(0);
+      expect((await store.getMember(peer.id))?.revokedAt).toBe(T0);
+    });
+
     it.each([1, 3])("concurrent claims never exceed max_uses (%i)", async (maxUses) => {
       const store = ctx.store();
       const mesh = await seedMesh(store, 0);

@@ -88,6 +88,8 @@ export interface FileStore extends BlobStore {
   /** Deletes the metadata, keys, log and tokens (not the bytes); false when it was not in `meshId`. */
   deleteFile(meshId: string, fileId: string): Promise<boolean>;
   countFiles(meshId: string): Promise<number>;
+  /** The total size of the files `memberId` uploaded to `meshId` that have not expired at `now`. */
+  memberFileBytes(meshId: string, memberId: string, now: number): Promise<number>;
   /**
    * Deletes the metadata of at most `limit` files whose `expiresAt` has passed, and download tokens
    * past theirs; returns the ids of the files, whose bytes the caller then deletes.

@@ -19,7 +19,7 @@ export interface InviteRow {
 
 export type ClaimInviteResult =
   | { status: "ok"; member: MemberRow; created: boolean; invite: InviteRow }
-  | { status: "not_found" | "expired" | "revoked" | "exhausted" | "bad_claim_token" };
+  | { status: "not_found" | "expired" | "revoked" | "exhausted" | "bad_claim_token" | "banned" };
 
 /** `revoked`: this call revoked it; `already_revoked`: it was (its first revocation time kept). */
 export type RevokeInviteResult =
@@ -41,8 +41,8 @@ export interface InviteStore {
   /**
    * Atomic claim: checks the claim hash, then an already-active member with this key (returned without
    * using a use), then expiry, revocation and uses (conditional increment), then creates the member.
-   * The new member takes the invite's mesh and role. A revoked member with this key is reinstated under
-   * its old id (using a use, `created: true`). A display name a non-revoked member of the mesh already has
+   * The new member takes the invite's mesh and role. A member with this key that left is reinstated under
+   * its old id (using a use, `created: true`); a banned one is refused (`banned`: only `unban` lifts a ban). A display name a non-revoked member of the mesh already has
    * (ignoring case) becomes the first free `<name> 2`, `<name> 3`, …; the returned member has the name it got.
    */
   claimInvite(input: {

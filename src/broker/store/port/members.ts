@@ -20,6 +20,12 @@ export interface SavedState {
   lastSeenAt?: number;
 }
 
+/**
+ * The `revokeReason` of a member that left on its own (`leave_mesh`); any other reason is a ban. A member
+ * that left may come back through an invite; a banned one only through `unban`.
+ */
+export const LEFT_REVOKE_REASON = "left";
+
 export interface MemberRow {
   id: string;
   meshId: string;

@@ -114,6 +114,16 @@ export function fileMethods(ctx: PgContext): FileStore {
       );
       return row?.n ?? 0;
     },
+    async memberFileBytes(meshId, memberId, now) {
+      const [row] = await ctx.run(
+        false,
+        (db) => db<{ n: number }[]>`
+          SELECT COALESCE(SUM(size), 0)::bigint AS n FROM files
+          WHERE mesh_id = ${meshId} AND uploader_member_id = ${memberId}
+            AND (expires_at IS NULL OR expires_at > ${now})`,
+      );
+      return Number(row?.n ?? 0);
+    },
     async expireFiles(now, limit) {
       return ctx.run(true, async (db) => {
         await db`DELETE FROM file_tokens WHERE expires_at <= ${now}`;

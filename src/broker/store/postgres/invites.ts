@@ -1,6 +1,7 @@
 import { timingSafeEqual } from "node:crypto";
 import { inviteState } from "../../../protocol/invites.js";
 import { distinctDisplayName, nameStart } from "../display-name.js";
+import { LEFT_REVOKE_REASON } from "../port/members.js";
 import type {
   ClaimInviteResult,
   InviteRow,
@@ -64,6 +65,7 @@ async function claim(db: Db, input: ClaimInput): Promise<ClaimInviteResult> {
   if (existing && existing.revokedAt === null) {
     return { status: "ok", member: existing, created: false, invite };
   }
+  if (existing && existing.revokeReason !== LEFT_REVOKE_REASON) return { status: "banned" };
   const state = inviteState(invite, input.now);
   if (state === "expired" || state === "revoked") return { status: state };
   // The conditional increment keeps uses within max_uses whatever else happens.

@@ -112,6 +112,12 @@ export function fileMethods(ctx: SqliteContext, blobs: DiskBlobs): FileStore {
       // Keys, accesses and tokens go with the file (ON DELETE CASCADE).
       delete: db.prepare<[string, string]>("DELETE FROM files WHERE mesh_id = ? AND id = ?"),
       count: db.prepare<[string], number>("SELECT COUNT(*) FROM files WHERE mesh_id = ?").pluck(),
+      memberBytes: db
+        .prepare<[string, string, number], number>(
+          `SELECT COALESCE(SUM(size), 0) FROM files
+           WHERE mesh_id = ? AND uploader_member_id = ? AND (expires_at IS NULL OR expires_at > ?)`,
+        )
+        .pluck(),
       exists: db.prepare<[string], number>("SELECT 1 FROM files WHERE id = ?").pluck(),
       expire: ctx.atomic((now: number, limit: number): string[] => {
         deleteTokens.run(now);
@@ -172,6 +178,9 @@ export function fileMethods(ctx: SqliteContext, blobs: DiskBlobs): FileStore {
     },
     async countFiles(meshId) {
       return q().count.get(meshId) ?? 0;
+    },
+    async memberFileBytes(meshId, memberId, now) {
+      return q().memberBytes.get(meshId, memberId, now) ?? 0;
     },
     async expireFiles(now, limit) {
       return q().expire(now, limit);

@@ -8,6 +8,7 @@ import type {
 } from "../port/index.js";
 import { inviteState } from "../../../protocol/invites.js";
 import { distinctDisplayName, nameStart } from "../display-name.js";
+import { LEFT_REVOKE_REASON } from "../port/members.js";
 import type { SqliteContext } from "./db.js";
 import { memberParams, memberStatements, toMember } from "./members.js";
 
@@ -134,6 +135,7 @@ export function inviteMethods(ctx: SqliteContext): InviteStore {
       if (existing && existing.revoked_at === null) {
         return { status: "ok", member: toMember(existing), created: false, invite: toInvite(invite) };
       }
+      if (existing && existing.revoke_reason !== LEFT_REVOKE_REASON) return { status: "banned" };
       const state = inviteState(toInvite(invite), input.now);
       if (state === "expired" || state === "revoked") return { status: state };
       if (takeUse.run(invite.code).changes === 0) return { status: "exhausted" };
