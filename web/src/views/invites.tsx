@@ -19,6 +19,7 @@ import type { InviteSummary } from "../../../src/protocol/invites.js";
 import type { ViewProps } from "../dashboard.js";
 import { messageOf, type WebMesh } from "../mesh.js";
 import { useValue } from "../store.js";
+import { Confirm } from "./confirm.js";
 import { QrCode } from "./invites-qr.js";
 
 const HOUR = 3_600_000;
@@ -235,24 +236,17 @@ export default function InvitesView({ mesh }: ViewProps) {
         </div>
       )}
       {pending !== null && (
-        <div id="invites-confirm" class="confirm" role="alertdialog" aria-label="Confirm">
-          <p>
-            Revoke invite {pending.code}? Its link stops working now ({pending.uses} of {pending.max_uses} use
-            {pending.max_uses === 1 ? "" : "s"} taken); members who joined with it stay.
-          </p>
-          <button
-            id="invites-confirm-yes"
-            type="button"
-            class="danger"
-            disabled={busy}
-            onClick={() => void revoke(pending)}
-          >
-            Revoke {pending.code}
-          </button>{" "}
-          <button id="invites-confirm-no" type="button" disabled={busy} onClick={() => setPending(null)}>
-            Cancel
-          </button>
-        </div>
+        <Confirm
+          id="invites"
+          action={`Revoke ${pending.code}`}
+          danger
+          busy={busy}
+          onYes={() => void revoke(pending)}
+          onNo={() => setPending(null)}
+        >
+          Revoke invite {pending.code}? Its link stops working now ({pending.uses} of {pending.max_uses} use
+          {pending.max_uses === 1 ? "" : "s"} taken); members who joined with it stay.
+        </Confirm>
       )}
       <h3>
         All invites{" "}

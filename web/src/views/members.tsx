@@ -10,6 +10,7 @@ import type { BanEntry } from "../../../src/protocol/families/moderation.js";
 import type { ViewProps } from "../dashboard.js";
 import { messageOf } from "../mesh.js";
 import { useValue } from "../store.js";
+import { Confirm } from "./confirm.js";
 
 type Action =
   { kind: "kick" | "ban"; pubkey: string; name: string } | { kind: "unban"; pubkey: string; name: string };
@@ -95,27 +96,20 @@ export default function MembersView({ mesh }: ViewProps) {
         </p>
       )}
       {pending !== null && (
-        <div id="members-confirm" class="confirm" role="alertdialog" aria-label="Confirm">
-          <p>
-            {pending.kind === "kick" &&
-              `Kick ${pending.name}? Their connections close now and do not come back by themselves.`}
-            {pending.kind === "ban" &&
-              `Ban ${pending.name}? Their key is revoked and every connection closed; rejoining needs a new invite.`}
-            {pending.kind === "unban" && `Unban ${pending.name}? They can then rejoin with a new invite.`}
-          </p>
-          <button
-            id="members-confirm-yes"
-            type="button"
-            class={pending.kind === "unban" ? "" : "danger"}
-            disabled={busy}
-            onClick={() => void act(pending)}
-          >
-            {VERB[pending.kind]} {pending.name}
-          </button>{" "}
-          <button id="members-confirm-no" type="button" disabled={busy} onClick={() => setPending(null)}>
-            Cancel
-          </button>
-        </div>
+        <Confirm
+          id="members"
+          action={`${VERB[pending.kind]} ${pending.name}`}
+          danger={pending.kind !== "unban"}
+          busy={busy}
+          onYes={() => void act(pending)}
+          onNo={() => setPending(null)}
+        >
+          {pending.kind === "kick" &&
+            `Kick ${pending.name}? Their connections close now and do not come back by themselves.`}
+          {pending.kind === "ban" &&
+            `Ban ${pending.name}? Their key is revoked and every connection closed; rejoining needs a new invite.`}
+          {pending.kind === "unban" && `Unban ${pending.name}? They can then rejoin with a new invite.`}
+        </Confirm>
       )}
       {members === null ? (
         loadError === null && <p class="muted">Loading…</p>
