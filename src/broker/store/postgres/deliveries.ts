@@ -25,7 +25,9 @@ const ACK_COLUMNS: readonly ItemColumn<AckInput>[] = [
  * delivery's mesh is its message's), then joined on `message_seq` alone. "Open" is written as "not
  * finished" so that the open-rows partial indexes (`state IN ('pending', 'claimed')`) are not on offer:
  * through them the planner joined every open row with every ack, which it costs as cheap while the
- * table's statistics are young, and which took ~4 ms per batch.
+ * table's statistics are young, and which took ~4 ms per batch. For the same reason each message is
+ * looked up by key whatever the statistics say (the LIMIT keeps the planner from making it a join): a
+ * plan made while `messages` was small otherwise scans the whole table on every batch.
  */
 async function ackByBrokerId(db: Db, acks: AckInput[], now: number): Promise<number[]> {
   const counts = acks.map(() => 0);
@@ -33,7 +35,9 @@ async function ackByBrokerId(db: Db, acks: AckInput[], now: number): Promise<num
   const rows = await db<{ ord: number }[]>`
     WITH a AS MATERIALIZED (
       SELECT a.*, m.seq FROM ${itemsTable(db, "a", acks, ACK_COLUMNS)}
-      JOIN messages m ON m.id = a.message_id AND m.mesh_id = a.mesh_id
+      CROSS JOIN LATERAL (
+        SELECT seq FROM messages m WHERE m.id = a.message_id AND m.mesh_id = a.mesh_id LIMIT 1
+      ) m
     )
     UPDATE deliveries d SET state = 'delivered', delivered_at = ${now}
     FROM a
