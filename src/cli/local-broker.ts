@@ -1,6 +1,8 @@
 /**
  * The embedded broker of `claudemesh up`: reuse one that answers /health on the port, or start
  * `claudemesh broker` detached with its output in <data dir>/broker.log and its pid in broker.pid.
+ * A log is shared, so the broker never prints its admin token there: the token stays in
+ * <data dir>/admin-token (0600), where `mesh create` finds it.
  */
 import { spawn } from "node:child_process";
 import { closeSync, existsSync, openSync, readFileSync, statSync } from "node:fs";
@@ -16,6 +18,10 @@ export interface LocalBroker {
   /** Whether this call started it. */
   started: boolean;
   pid: number | null;
+  /** Where the broker keeps its admin token (0600). */
+  adminTokenFile: string;
+  /** Whether this call's start made the admin token (first start on the data dir). */
+  adminTokenMade: boolean;
 }
 
 const LISTENING = /listening on (ws:\/\/\S+:(\d+)\/ws)/;
@@ -60,9 +66,19 @@ export async function ensureLocalBroker(f: {
   /** @default 15000 */
   timeoutMs?: number;
 }): Promise<LocalBroker> {
+  const adminTokenFile = join(f.dataDir, "admin-token");
   if (f.port !== 0 && (await answers(brokerUrlFor(f.port)))) {
-    return { url: brokerUrlFor(f.port), port: f.port, started: false, pid: readPid(f.dataDir) };
+    const url = brokerUrlFor(f.port);
+    return {
+      url,
+      port: f.port,
+      started: false,
+      pid: readPid(f.dataDir),
+      adminTokenFile,
+      adminTokenMade: false,
+    };
   }
+  const hadAdminToken = existsSync(adminTokenFile);
   ensurePrivateDir(f.dataDir);
   const logPath = join(f.dataDir, "broker.log");
   const logStart = existsSync(logPath) ? statSync(logPath).size : 0;
@@ -72,7 +88,17 @@ export async function ensureLocalBroker(f: {
   try {
     const child = spawn(
       process.execPath,
-      [cliBinPath(), "broker", "--host", "127.0.0.1", "--port", String(f.port), "--data", f.dataDir],
+      [
+        cliBinPath(),
+        "broker",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        String(f.port),
+        "--data",
+        f.dataDir,
+        "--no-print-admin-token",
+      ],
       { detached: true, stdio: ["ignore", log, log], env: process.env },
     );
     child.once("error", (err) => (state.exited = err.message));
@@ -88,7 +114,10 @@ export async function ensureLocalBroker(f: {
     const match = LISTENING.exec(logTail(logPath, logStart));
     if (match?.[2] !== undefined) {
       const port = Number(match[2]);
-      if (await answers(brokerUrlFor(port))) return { url: brokerUrlFor(port), port, started: true, pid };
+      if (await answers(brokerUrlFor(port))) {
+        const adminTokenMade = !hadAdminToken && existsSync(adminTokenFile);
+        return { url: brokerUrlFor(port), port, started: true, pid, adminTokenFile, adminTokenMade };
+      }
     }
     if (state.exited !== null) break;
     await new Promise((resolve) => setTimeout(resolve, 100));

@@ -129,6 +129,8 @@ export async function createMeshAsOwner(f: {
   adminToken: string;
   name: string;
   displayName: string;
+  /** Marks the mesh as the one on the broker `claudemesh up` runs (see `MeshConfig.local_broker`). */
+  localBroker?: boolean;
 }): Promise<MeshConfig> {
   const name = checkName("mesh name", f.name);
   const displayName = checkDisplayName(f.displayName);
@@ -165,6 +167,7 @@ export async function createMeshAsOwner(f: {
     role: "owner",
     owner_pubkey: owner.publicKey,
     joined_at: new Date().toISOString(),
+    ...(f.localBroker ? { local_broker: true as const } : {}),
   };
   return addMesh(mesh);
 }

@@ -38,6 +38,11 @@ export const MeshConfig = z
     role: z.enum(["owner", "admin", "member"]),
     owner_pubkey: hex(64).optional(),
     joined_at: z.string(),
+    /**
+     * Set on the mesh `claudemesh up` created on the broker it runs from this user's data dir: the one
+     * mesh whose broker `up` starts. A joined mesh never has it, whatever its slug or broker address.
+     */
+    local_broker: z.literal(true).optional(),
   })
   .superRefine((mesh, ctx) => {
     if (mesh.broker_urls === undefined) return;

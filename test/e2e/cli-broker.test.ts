@@ -38,9 +38,15 @@ interface BrokerRun {
  */
 async function runBroker(
   signal: NodeJS.Signals,
-  options: { dir?: string; umask?: string; whileRunning?: (port: number) => Promise<void> } = {},
+  options: {
+    dir?: string;
+    umask?: string;
+    /** More `broker` flags. */
+    flags?: string[];
+    whileRunning?: (port: number) => Promise<void>;
+  } = {},
 ): Promise<BrokerRun> {
-  const args = [CLI_BIN, "broker", "--port", "0", "--data", options.dir ?? dataDir];
+  const args = [CLI_BIN, "broker", "--port", "0", "--data", options.dir ?? dataDir, ...(options.flags ?? [])];
   const child =
     options.umask === undefined
       ? spawn(process.execPath, args, {
@@ -117,6 +123,16 @@ describe("claudemesh broker", () => {
     expect(second.code).toBe(0);
     expect(second.stdout).not.toContain("admin token");
     expect(second.stdout).not.toContain(token);
+  }, 60_000);
+
+  it("with --no-print-admin-token, names the file that holds a new token and never prints it", async () => {
+    const dir = join(root, "quiet");
+    const run = await runBroker("SIGTERM", { dir, flags: ["--no-print-admin-token"] });
+    expect(run.code).toBe(0);
+    const token = readFileSync(join(dir, "admin-token"), "utf8").trim();
+    expect(token).toMatch(/^[0-9a-f]{64}$/);
+    expect(run.stdout).toContain(`admin token: made, stored 0600 in ${dir}/admin-token`);
+    expect(run.stdout + run.stderr).not.toContain(token);
   }, 60_000);
 });
 

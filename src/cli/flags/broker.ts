@@ -22,6 +22,12 @@ export const BROKER_FLAGS = defineFlags({
     description: "the address invite links carry, e.g. https://mesh.example.com",
   },
   basePath: { type: "string", valueName: "/p", description: "path prefix a reverse proxy strips" },
+  printAdminToken: {
+    type: "boolean",
+    default: true,
+    description:
+      "print a new admin token (off: only <data dir>/admin-token holds it, for output kept in a log)",
+  },
   maxPeersPerMesh: { type: "number", valueName: "n", description: "presences per mesh (default 100)" },
   sendRate: { type: "string", valueName: "N/min", description: "sends per member per minute (default 60)" },
   sendBurst: { type: "number", valueName: "n", description: "send burst per member (default 10)" },

@@ -74,12 +74,14 @@ export async function serveBroker(ctx: Context<typeof BROKER_FLAGS>): Promise<vo
       url,
       port: broker.port,
       data_dir: dataDir,
-      admin_token: broker.adminTokenCreated ? broker.adminToken : null,
+      admin_token: broker.adminTokenCreated && ctx.flags.printAdminToken ? broker.adminToken : null,
     });
   } else {
     ctx.out.line(`listening on ${url}`);
-    if (broker.adminTokenCreated) {
+    if (broker.adminTokenCreated && ctx.flags.printAdminToken) {
       ctx.out.line(`admin token (shown once; stored 0600 in ${dataDir}/admin-token): ${broker.adminToken}`);
+    } else if (broker.adminTokenCreated) {
+      ctx.out.line(`admin token: made, stored 0600 in ${dataDir}/admin-token`);
     } else if (broker.adminToken === null) {
       ctx.out.line("admin token: the one this database was first given (by the node that started first)");
     }

@@ -1,9 +1,10 @@
 /**
  * `claudemesh up`: one command to a working local mesh — the embedded broker, a mesh named `local` when
  * the user has none, the daemon, an invite link, then a live view until Ctrl-C. Running it again reuses
- * everything that exists.
+ * everything that exists. It runs the broker of its own mesh only (see local-mesh.ts), never one for a
+ * mesh the user joined.
  */
-import { selectMesh, type MeshConfig } from "../../host/config.js";
+import { freeSlug, selectMesh } from "../../host/config.js";
 import type { BrokerStatusEvent, MessageEvent, PeerEvent, PeerView } from "../../daemon-api/contract.js";
 import type { DaemonClient } from "../../daemon-api/client.js";
 import { followEvents } from "../../daemon-api/events.js";
@@ -15,29 +16,13 @@ import type { UP_FLAGS } from "../flags/up.js";
 import { formatMessage, formatPeerEvent } from "../format.js";
 import { LiveViewTracker, type PresenceChange } from "../live-view.js";
 import type { LocalBroker } from "../local-broker.js";
+import { LOCAL_MESH_NAME, ownLocalMesh, portOf } from "../local-mesh.js";
 import type { CreatedInvite } from "../mesh-setup.js";
 import type { Output } from "../output.js";
-import { daemon, isLoopbackUrl, shortKey } from "../services.js";
+import { daemon, shortKey } from "../services.js";
 import { userConfig } from "../mesh-config.js";
 import { printInvite } from "./invite.js";
 import { dashboardUrl } from "./open.js";
-
-function portOf(url: string): number | null {
-  try {
-    const parsed = new URL(url);
-    return parsed.port === "" ? null : Number(parsed.port);
-  } catch {
-    return null;
-  }
-}
-
-/** The user's mesh on a loopback broker (preferring the one named `local`), if any. */
-function localMesh(meshes: readonly MeshConfig[], port: number | undefined): MeshConfig | undefined {
-  const loopback = meshes.filter(
-    (m) => isLoopbackUrl(m.broker_url) && (port === undefined || portOf(m.broker_url) === port),
-  );
-  return loopback.find((m) => m.slug === "local") ?? loopback[0];
-}
 
 function isType<T>(data: unknown, key: string): data is T {
   return typeof data === "object" && data !== null && key in data;
@@ -145,27 +130,35 @@ export async function up(ctx: Context<typeof UP_FLAGS>): Promise<void> {
     await import("../mesh-setup.js");
   const { ensureLocalBroker } = await import("../local-broker.js");
   let config = userConfig();
-  const existing = localMesh(config.meshes, ctx.flags.port);
+  const dataDir = defaultBrokerDataDir();
+  const existing = await ownLocalMesh(config.meshes, { dataDir, port: ctx.flags.port });
   const port =
     ctx.flags.port ?? (existing ? (portOf(existing.broker_url) ?? DEFAULT_BROKER_PORT) : DEFAULT_BROKER_PORT);
-  const wantBroker = config.meshes.length === 0 || existing !== undefined || ctx.flags.port !== undefined;
+  // A mesh called `local` that is not this one (joined, or on another broker) is not the one `up` runs:
+  // `up` makes its own beside it, under a free name.
+  const joinedLocal =
+    existing === undefined
+      ? config.meshes.find((m) => m.slug === LOCAL_MESH_NAME || m.name === LOCAL_MESH_NAME)
+      : undefined;
+  const createOwn = existing === undefined && (config.meshes.length === 0 || joinedLocal !== undefined);
+  const wantBroker = createOwn || existing !== undefined || ctx.flags.port !== undefined;
 
   let broker: LocalBroker | null = null;
   if (wantBroker) {
-    broker = await out.waitFor("starting the broker", () =>
-      ensureLocalBroker({ port, dataDir: defaultBrokerDataDir() }),
-    );
+    broker = await out.waitFor("starting the broker", () => ensureLocalBroker({ port, dataDir }));
   }
   let mesh = ctx.mesh ? undefined : existing;
   let meshCreated = false;
-  if (config.meshes.length === 0 && broker) {
+  if (createOwn && broker) {
     const brokerUrl = broker.url;
-    mesh = await out.waitFor("creating mesh local", () =>
+    const name = freeSlug(config.meshes, LOCAL_MESH_NAME);
+    mesh = await out.waitFor(`creating mesh ${name}`, () =>
       createMeshAsOwner({
         brokerUrls: [brokerUrl],
         adminToken: localAdminToken() ?? resolveAdminToken(brokerUrl, undefined, ctx.env),
-        name: "local",
+        name,
         displayName: ctx.flags.name ?? defaultDisplayName(),
+        localBroker: true,
       }),
     );
     meshCreated = true;
@@ -197,6 +190,7 @@ export async function up(ctx: Context<typeof UP_FLAGS>): Promise<void> {
         display_name: mesh.display_name,
       },
       mesh_created: meshCreated,
+      admin_token_file: broker?.adminTokenFile ?? null,
       daemon_pid: version.pid,
       dashboard_url: dashboardUrl(mesh.broker_url),
       invite: invite && {
@@ -217,9 +211,20 @@ export async function up(ctx: Context<typeof UP_FLAGS>): Promise<void> {
   } else {
     out.line(`  broker  ${mesh.broker_url}`);
   }
+  if (broker?.adminTokenMade) {
+    out.line(
+      `  admin   token in ${broker.adminTokenFile} ${c.dim("(0600; `claudemesh mesh create` reads it)")}`,
+    );
+  }
   out.line(
     `  mesh    ${c.bold(mesh.slug)} ${c.dim(`(${meshCreated ? "created" : "joined"})`)}, role ${mesh.role}`,
   );
+  if (meshCreated && joinedLocal) {
+    const what = joinedLocal.role === "owner" ? "a mesh on another broker" : "a mesh you joined";
+    out.line(
+      c.yellow(`  ${joinedLocal.slug} is ${what} (${joinedLocal.broker_url}), so yours is ${mesh.slug}`),
+    );
+  }
   out.line(`  daemon  pid ${version.pid}`);
   out.line(`  web     ${dashboardUrl(mesh.broker_url)} ${c.dim("(claudemesh open logs you in)")}`);
   out.line("");
