@@ -9,6 +9,7 @@ import {
   HOOK_WORKING_TIMEOUT_MS,
   PING_INTERVAL_MS,
   PRESENCE_TICK_MS,
+  ROW_QUOTA,
   SCHEDULE_POLL_MS,
   SEND_BURST,
   SEND_RATE_PER_MIN,
@@ -42,6 +43,11 @@ export interface BrokerOptions {
   sendBurst?: number;
   /** Bytes of live files each member may store per mesh; 0 lifts the quota. @default 1073741824 (1 GiB) */
   fileQuotaBytes?: number;
+  /**
+   * Rows each member may own per mesh in each of the state, memory, tasks, topics and skills families;
+   * 0 lifts the quota. @default 10000
+   */
+  rowQuota?: number;
   /** Non-send frames per connection per second; burst is twice this. @default 50 */
   frameRatePerSec?: number;
   /**
@@ -131,6 +137,7 @@ export function resolveOptions(opts: BrokerOptions): ResolvedOptions {
     sendBurst: opts.sendBurst ?? SEND_BURST,
     frameRatePerSec: opts.frameRatePerSec ?? FRAME_RATE_PER_SEC,
     fileQuotaBytes: opts.fileQuotaBytes ?? FILE_QUOTA_BYTES,
+    rowQuota: opts.rowQuota ?? ROW_QUOTA,
     claimLeaseMs: opts.claimLeaseMs ?? CLAIM_LEASE_MS,
     helloTimeoutMs: opts.helloTimeoutMs ?? HELLO_TIMEOUT_MS,
     workingSweepMs: opts.workingSweepMs ?? WORKING_SWEEP_MS,

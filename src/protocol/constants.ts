@@ -39,6 +39,12 @@ export const SEND_BURST = 10;
 export const SEND_RATE_PER_MIN = 60;
 export const FRAME_BURST = 100;
 export const FRAME_RATE_PER_SEC = 50;
+/**
+ * Rows of each shared family (state keys, memories, tasks, topics, skills) one member may own in a mesh
+ * [ours]: one member cannot fill the broker's database. Far above what agents keep, and at each family's
+ * largest row in the order of the 1 GiB file quota (protocol.md §6, "Row quota").
+ */
+export const ROW_QUOTA = 10_000;
 
 export const CLAIM_LEASE_MS = 30_000;
 export const REDELIVERY_MAX_DELAY_MS = 5_000;

@@ -31,6 +31,7 @@ import { topicsContract } from "./store/topics.js";
 import { filesContract } from "./store/files.js";
 import { invitesContract } from "./store/invites.js";
 import { schedulesContract } from "./store/schedules.js";
+import { ownedRowsContract } from "./store/owned-rows.js";
 
 export { racingStoresContract, type SharedStores } from "./store/racing.js";
 
@@ -81,5 +82,6 @@ export function runStoreContract(
     topicsContract(ctx);
     filesContract(ctx);
     schedulesContract(ctx);
+    ownedRowsContract(ctx);
   });
 }

@@ -36,6 +36,8 @@ export interface BrokerLimits {
   frameRate?: number;
   /** Bytes of files each member may store per mesh. */
   fileQuota?: number;
+  /** Rows each member may own per mesh in each shared family. */
+  rowQuota?: number;
 }
 
 /**
@@ -127,6 +129,7 @@ function spawnArgs(
     if (limits.sendBurst !== undefined) args.push("--send-burst", String(limits.sendBurst));
     if (limits.frameRate !== undefined) args.push("--frame-rate", String(limits.frameRate));
     if (limits.fileQuota !== undefined) args.push("--file-quota", String(limits.fileQuota));
+    if (limits.rowQuota !== undefined) args.push("--row-quota", String(limits.rowQuota));
     if (limits.databaseUrl !== undefined) args.push("--database-url", limits.databaseUrl);
     for (const { flag, value } of timers) args.push(flag, String(value));
     return { args, env: {} };
@@ -141,6 +144,7 @@ function spawnArgs(
     sendBurst: limits.sendBurst,
     frameRatePerSec: limits.frameRate,
     fileQuotaBytes: limits.fileQuota,
+    rowQuota: limits.rowQuota,
     ...Object.fromEntries(timers.map(({ name, value }) => [name, value])),
   };
   return {

@@ -4,6 +4,7 @@ import { isEncryptedValueString } from "../../crypto/index.js";
 import { ErrorCode, RECALL_LIMIT, type MemoryEntry } from "../../protocol/index.js";
 import type { MemoryRow } from "../store/port/index.js";
 import { queryWords } from "../memory/full-text.js";
+import { withinRowQuota } from "../row-quota.js";
 import type { HandlerTable } from "./types.js";
 
 function entry(row: MemoryRow): MemoryEntry {
@@ -17,21 +18,24 @@ function entry(row: MemoryRow): MemoryEntry {
 }
 
 export const memoryHandlers: Pick<HandlerTable, "remember" | "recall" | "forget"> = {
-  async remember({ ctx, conn, presence }, frame) {
+  async remember(args, frame) {
+    const { ctx, conn, presence } = args;
     const id = randomUUID();
     const searchTokens = frame.searchTokens ?? [];
-    await ctx.store.rememberMemory({
-      id,
-      meshId: presence.meshId,
-      content: frame.content,
-      tags: frame.tags ?? [],
-      memberId: presence.memberId,
-      rememberedBy: presence.displayName,
-      createdAt: Date.now(),
-      searchTokens,
-      // An encrypted memory is found by its tokens only: its envelope holds no words worth indexing.
-      fullText: searchTokens.length === 0 && !isEncryptedValueString(frame.content),
-    });
+    const remember = () =>
+      ctx.store.rememberMemory({
+        id,
+        meshId: presence.meshId,
+        content: frame.content,
+        tags: frame.tags ?? [],
+        memberId: presence.memberId,
+        rememberedBy: presence.displayName,
+        createdAt: Date.now(),
+        searchTokens,
+        // An encrypted memory is found by its tokens only: its envelope holds no words worth indexing.
+        fullText: searchTokens.length === 0 && !isEncryptedValueString(frame.content),
+      });
+    if (!(await withinRowQuota(args, frame, "memories", null, remember))) return;
     conn.reply(frame, { type: "memory_stored", id });
   },
 

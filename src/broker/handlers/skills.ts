@@ -1,5 +1,6 @@
 /** skills (protocol.md §6.8): share (upsert by name), get, list (substring search), remove. */
 import { ErrorCode, MAX_SKILLS_PER_MESH, type SkillSummary } from "../../protocol/index.js";
+import { withinRowQuota } from "../row-quota.js";
 import type { SkillListing } from "../store/port/index.js";
 import type { HandlerTable } from "./types.js";
 
@@ -24,22 +25,26 @@ function matches(row: SkillListing, needle: string): boolean {
 
 export const skillHandlers: Pick<HandlerTable, "share_skill" | "get_skill" | "list_skills" | "remove_skill"> =
   {
-    async share_skill({ ctx, conn, presence }, frame) {
-      const stored = await ctx.store.upsertSkill(
-        {
-          meshId: presence.meshId,
-          name: frame.name,
-          description: frame.description,
-          instructions: frame.instructions,
-          tags: frame.tags ?? [],
-          memberId: presence.memberId,
-          author: presence.displayName,
-          manifest: frame.manifest ?? null,
-          createdAt: Date.now(),
-        },
-        MAX_SKILLS_PER_MESH,
-      );
-      if (!stored) {
+    async share_skill(args, frame) {
+      const { ctx, conn, presence } = args;
+      const share = () =>
+        ctx.store.upsertSkill(
+          {
+            meshId: presence.meshId,
+            name: frame.name,
+            description: frame.description,
+            instructions: frame.instructions,
+            tags: frame.tags ?? [],
+            memberId: presence.memberId,
+            author: presence.displayName,
+            manifest: frame.manifest ?? null,
+            createdAt: Date.now(),
+          },
+          MAX_SKILLS_PER_MESH,
+        );
+      const shared = await withinRowQuota(args, frame, "skills", frame.name, share);
+      if (!shared) return;
+      if (!shared.value) {
         conn.error(
           frame,
           ErrorCode.limit,

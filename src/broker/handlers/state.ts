@@ -1,6 +1,7 @@
 /** Shared key–value state (protocol.md §6.1): `set_state` (no reply, §1.9), `get_state`, `list_state`. */
 import { ErrorCode, STATE_VALUE_MAX_BYTES, type StateEntry } from "../../protocol/index.js";
 import type { StateRow } from "../store/port/index.js";
+import { withinRowQuota } from "../row-quota.js";
 import { publishStateChange } from "../state/changes.js";
 import type { HandlerTable } from "./types.js";
 
@@ -14,7 +15,8 @@ function toEntry(row: StateRow): StateEntry {
 }
 
 export const stateHandlers: Pick<HandlerTable, "set_state" | "get_state" | "list_state"> = {
-  async set_state({ ctx, conn, presence }, frame) {
+  async set_state(args, frame) {
+    const { ctx, conn, presence } = args;
     const valueJson = JSON.stringify(frame.value);
     const bytes = Buffer.byteLength(valueJson);
     if (bytes > STATE_VALUE_MAX_BYTES) {
@@ -27,7 +29,9 @@ export const stateHandlers: Pick<HandlerTable, "set_state" | "get_state" | "list
     }
     const updatedAt = Date.now();
     const updatedBy = presence.displayName;
-    await ctx.store.setState(presence.meshId, { key: frame.key, valueJson, updatedBy, updatedAt });
+    const row = { key: frame.key, valueJson, updatedBy, updatedAt };
+    const set = () => ctx.store.setState(presence.meshId, row, presence.memberId);
+    if (!(await withinRowQuota(args, frame, "state", frame.key, set))) return;
     conn.ok(frame);
     publishStateChange(
       ctx,

@@ -5,6 +5,7 @@ import { auditEntry, withAudit, type AuditActor } from "../audit.js";
 import type { BrokerContext } from "../context.js";
 import { publishMeshPush } from "../mesh-push.js";
 import type { Presence } from "../presence/presence.js";
+import { withinRowQuota } from "../row-quota.js";
 import type { TaskRow } from "../store/port/index.js";
 import type { HandlerTable } from "./types.js";
 
@@ -50,7 +51,8 @@ async function listAfter(ctx: BrokerContext, p: Presence, task: TaskRow) {
 }
 
 export const taskHandlers: TaskHandlers = {
-  async create_task({ ctx, conn, presence }, frame) {
+  async create_task(args, frame) {
+    const { ctx, conn, presence } = args;
     const id = randomMessageId();
     const create = () =>
       ctx.store.createTask({
@@ -64,7 +66,9 @@ export const taskHandlers: TaskHandlers = {
         createdByName: presence.displayName,
         createdAt: Date.now(),
       });
-    await withAudit(ctx, create, () => [auditEntry(presence.meshId, actor(presence), "task.created", id)]);
+    const audited = () =>
+      withAudit(ctx, create, () => [auditEntry(presence.meshId, actor(presence), "task.created", id)]);
+    if (!(await withinRowQuota(args, frame, "tasks", null, audited))) return;
     conn.reply(frame, { type: "task_created", id });
     announce(ctx, presence, id, "created", "open");
   },

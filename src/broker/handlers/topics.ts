@@ -15,6 +15,7 @@ import {
 import { auditEntry, withAudit, type AuditActor } from "../audit.js";
 import type { BrokerContext } from "../context.js";
 import type { Presence } from "../presence/presence.js";
+import { withinRowQuota } from "../row-quota.js";
 import type { MessageRow, TopicListRow, TopicMemberRow, TopicRow } from "../store/port/index.js";
 import { announceKeyAvailable, announceKeyNeeded, newTopicRow } from "../topics.js";
 import type { HandlerArgs, HandlerTable } from "./types.js";
@@ -134,7 +135,8 @@ function sealValid(
 }
 
 export const topicHandlers: TopicHandlers = {
-  async topic_create({ ctx, conn, presence }, frame) {
+  async topic_create(args, frame) {
+    const { ctx, conn, presence } = args;
     const keyFields = [frame.keyId, frame.sealedKey, frame.sealSig].filter((f) => f !== undefined).length;
     if (keyFields !== 0 && keyFields !== 3) {
       conn.error(
@@ -170,12 +172,17 @@ export const topicHandlers: TopicHandlers = {
             createdAt: now,
           }
         : null;
-    const result = await withAudit(
-      ctx,
-      () => ctx.store.createTopic(row, { memberId: presence.memberId, joinedAt: now }, copy),
-      (r) =>
-        r.created ? [auditEntry(presence.meshId, actor(presence), "topic.created", r.topic.name, now)] : [],
-    );
+    const create = () =>
+      withAudit(
+        ctx,
+        () => ctx.store.createTopic(row, { memberId: presence.memberId, joinedAt: now }, copy),
+        (r) =>
+          r.created ? [auditEntry(presence.meshId, actor(presence), "topic.created", r.topic.name, now)] : [],
+      );
+    // By name: creating a topic the mesh already has is answered with it and adds no row.
+    const created = await withinRowQuota(args, frame, "topics", frame.name, create);
+    if (!created) return;
+    const result = created.value;
     const t = result.topic;
     conn.reply(frame, {
       type: "topic_created",

@@ -36,6 +36,12 @@ export const BROKER_FLAGS = defineFlags({
     valueName: "bytes",
     description: "bytes of files each member may store per mesh (default 1073741824, 1 GiB)",
   },
+  rowQuota: {
+    type: "number",
+    valueName: "n",
+    description:
+      "state keys, memories, tasks, topics and skills each member may own per mesh, each (default 10000)",
+  },
   frameRate: {
     type: "string",
     valueName: "N/s",

@@ -52,6 +52,7 @@ export async function serveBroker(ctx: Context<typeof BROKER_FLAGS>): Promise<vo
     sendBurst: ctx.flags.sendBurst,
     frameRatePerSec: rate("frame-rate", ctx.flags.frameRate, "s"),
     fileQuotaBytes: ctx.flags.fileQuota,
+    rowQuota: ctx.flags.rowQuota,
     claimLeaseMs: timerMs("claim-lease-ms", ctx.flags.claimLeaseMs),
     helloTimeoutMs: timerMs("hello-timeout-ms", ctx.flags.helloTimeoutMs),
     workingSweepMs: timerMs("working-sweep-ms", ctx.flags.workingSweepMs),

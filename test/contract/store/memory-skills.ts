@@ -9,7 +9,7 @@ import { queryWords } from "../../../src/broker/memory/full-text.js";
 import type { ContractContext } from "./context.js";
 import { T0, seedMesh, uid } from "./fixtures.js";
 
-function memory(meshId: string, memberId: string, overrides: Partial<NewMemory> = {}): NewMemory {
+export function memory(meshId: string, memberId: string, overrides: Partial<NewMemory> = {}): NewMemory {
   return {
     id: uid("memory"),
     meshId,
@@ -30,7 +30,7 @@ async function recallText(store: Store, meshId: string, query: string): Promise<
   return (await store.recallMemoriesByText(meshId, queryWords(query), 20)).map((m) => m.content);
 }
 
-function skill(meshId: string, memberId: string, overrides: Partial<SkillRow> = {}): SkillRow {
+export function skill(meshId: string, memberId: string, overrides: Partial<SkillRow> = {}): SkillRow {
   return {
     meshId,
     name: "review",

@@ -16,6 +16,7 @@ import { auditRacing } from "./audit.js";
 import { invitesRacing } from "./invites.js";
 import { keyCopy, newTopic } from "./topics.js";
 import { schedulesRacing } from "./schedules.js";
+import { ownedRowsRacing } from "./owned-rows.js";
 
 /** Two stores on one database (two connections, or pools): what two broker nodes sharing it see. */
 export interface SharedStores {
@@ -148,6 +149,10 @@ export function racingStoresContract(makeStores: () => Promise<SharedStores>): v
 
     it("scheduler rounds on both: every due entry is taken by exactly one", async () => {
       await schedulesRacing(both());
+    });
+
+    it("creates of one member on both never pass its row quota together", async () => {
+      await ownedRowsRacing(both());
     });
   });
 }

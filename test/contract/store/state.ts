@@ -25,26 +25,42 @@ export function stateContract(ctx: ContractContext): void {
       const mesh = await seedMesh(store, 0);
       const other = await seedMesh(store, 0);
       expect(await store.getState(mesh.id, "k")).toBeNull();
-      await store.setState(mesh.id, {
-        key: "k",
-        valueJson: '{"b":1,"a":[1.5,"x"]}',
-        updatedBy: "alice",
-        updatedAt: T0,
-      });
-      await store.setState(mesh.id, { key: "b", valueJson: "null", updatedBy: "bob", updatedAt: T0 + 1 });
-      await store.setState(other.id, {
-        key: "k",
-        valueJson: '"elsewhere"',
-        updatedBy: "carol",
-        updatedAt: T0,
-      });
+      await store.setState(
+        mesh.id,
+        {
+          key: "k",
+          valueJson: '{"b":1,"a":[1.5,"x"]}',
+          updatedBy: "alice",
+          updatedAt: T0,
+        },
+        mesh.owner.id,
+      );
+      await store.setState(
+        mesh.id,
+        { key: "b", valueJson: "null", updatedBy: "bob", updatedAt: T0 + 1 },
+        mesh.owner.id,
+      );
+      await store.setState(
+        other.id,
+        {
+          key: "k",
+          valueJson: '"elsewhere"',
+          updatedBy: "carol",
+          updatedAt: T0,
+        },
+        other.owner.id,
+      );
       expect(await store.getState(mesh.id, "k")).toEqual({
         key: "k",
         valueJson: '{"b":1,"a":[1.5,"x"]}',
         updatedBy: "alice",
         updatedAt: T0,
       });
-      await store.setState(mesh.id, { key: "k", valueJson: "2", updatedBy: "bob", updatedAt: T0 + 5 });
+      await store.setState(
+        mesh.id,
+        { key: "k", valueJson: "2", updatedBy: "bob", updatedAt: T0 + 5 },
+        mesh.owner.id,
+      );
       expect(await store.getState(mesh.id, "k")).toEqual({
         key: "k",
         valueJson: "2",
@@ -63,7 +79,7 @@ export function stateContract(ctx: ContractContext): void {
       const store = ctx.store();
       const mesh = await seedMesh(store, 0);
       const key = `ключ/${"x".repeat(250)}`;
-      await store.setState(mesh.id, { key, valueJson: '"é"', updatedBy: "ü", updatedAt: T0 });
+      await store.setState(mesh.id, { key, valueJson: '"é"', updatedBy: "ü", updatedAt: T0 }, mesh.owner.id);
       expect(await store.getState(mesh.id, key)).toMatchObject({ valueJson: '"é"', updatedBy: "ü" });
     });
   });

@@ -3,7 +3,7 @@ import type { NewTask } from "../../../src/broker/store/port/index.js";
 import type { ContractContext } from "./context.js";
 import { T0, seedMesh, seedTwoMembers, uid } from "./fixtures.js";
 
-function newTask(meshId: string, memberId: string, overrides: Partial<NewTask> = {}): NewTask {
+export function newTask(meshId: string, memberId: string, overrides: Partial<NewTask> = {}): NewTask {
   return {
     id: uid("task"),
     meshId,

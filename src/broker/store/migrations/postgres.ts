@@ -8,6 +8,7 @@
  */
 import type { Migration } from "../../../migrations/migration.js";
 import { POSTGRES_MEMORY_SKILLS } from "./memory-skills.js";
+import { POSTGRES_OWNED_ROWS } from "./owned-rows.js";
 
 const TEXT = `TEXT COLLATE "C"`;
 
@@ -430,4 +431,5 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
   { version: 8, name: "files", sql: files },
   { version: 9, name: "schedules", sql: schedules },
   { version: 10, name: "deliveries-without-message-key", sql: deliveriesWithoutMessageKey },
+  { version: 11, name: "owned-rows", sql: POSTGRES_OWNED_ROWS },
 ];

@@ -8,6 +8,7 @@
  */
 import type { Migration } from "../../../migrations/migration.js";
 import { SQLITE_MEMORY_SKILLS } from "./memory-skills.js";
+import { SQLITE_OWNED_ROWS } from "./owned-rows.js";
 
 /**
  * `col = 'a' OR col = 'b' …` for a CHECK constraint. SQLite evaluates `col IN ('a', 'b')` in a CHECK
@@ -434,4 +435,5 @@ export const SQLITE_MIGRATIONS: readonly Migration[] = [
   { version: 10, name: "topics", sql: topics },
   { version: 11, name: "files", sql: files },
   { version: 12, name: "schedules", sql: schedules },
+  { version: 13, name: "owned-rows", sql: SQLITE_OWNED_ROWS },
 ];

@@ -26,6 +26,7 @@ import type { AuditStore } from "./audit.js";
 import type { TopicStore } from "./topics.js";
 import type { FileStore } from "./files.js";
 import type { ScheduleStore } from "./schedules.js";
+import type { OwnedRowStore } from "./owned-rows.js";
 
 export type * from "./claims.js";
 export type * from "./deliveries.js";
@@ -46,6 +47,7 @@ export type * from "./audit.js";
 export type * from "./topics.js";
 export type * from "./files.js";
 export type * from "./schedules.js";
+export type * from "./owned-rows.js";
 
 export type Store = LifecycleStore &
   MemberStore &
@@ -65,4 +67,5 @@ export type Store = LifecycleStore &
   AuditStore &
   TopicStore &
   FileStore &
-  ScheduleStore;
+  ScheduleStore &
+  OwnedRowStore;

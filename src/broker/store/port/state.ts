@@ -23,8 +23,8 @@ export interface ContextRow {
 }
 
 export interface StateStore {
-  /** Upserts `key` in `meshId` (last write wins). */
-  setState(meshId: string, row: StateRow): Promise<void>;
+  /** Upserts `key` in `meshId` (last write wins); `memberId` (the writer's member) then owns the key. */
+  setState(meshId: string, row: StateRow, memberId: string): Promise<void>;
   getState(meshId: string, key: string): Promise<StateRow | null>;
   /** Every entry of the mesh, by key (code point order). */
   listState(meshId: string): Promise<StateRow[]>;

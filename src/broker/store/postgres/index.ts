@@ -34,6 +34,7 @@ import { auditMethods } from "./audit.js";
 import { topicMethods } from "./topics.js";
 import { fileMethods } from "./files.js";
 import { scheduleMethods } from "./schedules.js";
+import { ownedRowMethods } from "./owned-rows.js";
 
 /** Seconds `close()` lets running queries finish before it cuts the connections. */
 const CLOSE_TIMEOUT_S = 5;
@@ -118,5 +119,6 @@ export function createPostgresStore(options: PostgresStoreOptions): Store {
     ...topicMethods(ctx),
     ...fileMethods(ctx),
     ...scheduleMethods(ctx),
+    ...ownedRowMethods(ctx),
   };
 }

@@ -29,16 +29,16 @@ function toContext(row: ContextDbRow): ContextRow {
 
 export function stateMethods(ctx: PgContext): StateStore {
   return {
-    async setState(meshId, row) {
+    async setState(meshId, row, memberId) {
       // One statement: concurrent writers of a key on any node serialize on its row; the last one wins.
       await ctx.run(
         false,
         (db) => db`
-          INSERT INTO state_entries (mesh_id, key, value_json, updated_by, updated_at)
-          VALUES (${meshId}, ${row.key}, ${row.valueJson}, ${row.updatedBy}, ${row.updatedAt})
+          INSERT INTO state_entries (mesh_id, key, value_json, updated_by, updated_by_member_id, updated_at)
+          VALUES (${meshId}, ${row.key}, ${row.valueJson}, ${row.updatedBy}, ${memberId}, ${row.updatedAt})
           ON CONFLICT (mesh_id, key) DO UPDATE SET
             value_json = excluded.value_json, updated_by = excluded.updated_by,
-            updated_at = excluded.updated_at`,
+            updated_by_member_id = excluded.updated_by_member_id, updated_at = excluded.updated_at`,
       );
     },
     async getState(meshId, key) {

@@ -32,6 +32,7 @@ import { topicMethods } from "./topics.js";
 import { fileMethods } from "./files.js";
 import { diskBlobs } from "../blobs/disk.js";
 import { scheduleMethods } from "./schedules.js";
+import { ownedRowMethods } from "./owned-rows.js";
 
 /**
  * Free space the probe asks for beyond its own write. A one-row write fits in a page a nearly full disk
@@ -173,6 +174,7 @@ export function createSqliteStore({ path, backgroundCheckpoints, filesDir }: Sql
       ...topicMethods(ctx),
       ...fileMethods(ctx, diskBlobs(filesDir ?? defaultFilesDir(path))),
       ...scheduleMethods(ctx),
+      ...ownedRowMethods(ctx),
     }),
   };
 }

@@ -49,11 +49,12 @@ const CONTEXT_COLUMNS =
 
 export function stateMethods(ctx: SqliteContext): StateStore {
   const q = ctx.statements((db) => ({
-    set: db.prepare<{ mesh: string } & StateDbRow>(
-      `INSERT INTO state_entries (mesh_id, key, value_json, updated_by, updated_at)
-       VALUES (@mesh, @key, @value_json, @updated_by, @updated_at)
+    set: db.prepare<{ mesh: string; member: string } & StateDbRow>(
+      `INSERT INTO state_entries (mesh_id, key, value_json, updated_by, updated_by_member_id, updated_at)
+       VALUES (@mesh, @key, @value_json, @updated_by, @member, @updated_at)
        ON CONFLICT (mesh_id, key) DO UPDATE SET
-         value_json = excluded.value_json, updated_by = excluded.updated_by, updated_at = excluded.updated_at`,
+         value_json = excluded.value_json, updated_by = excluded.updated_by,
+         updated_by_member_id = excluded.updated_by_member_id, updated_at = excluded.updated_at`,
     ),
     get: db.prepare<[string, string], StateDbRow>(
       `SELECT ${STATE_COLUMNS} FROM state_entries WHERE mesh_id = ? AND key = ?`,
@@ -80,9 +81,10 @@ export function stateMethods(ctx: SqliteContext): StateStore {
   }));
 
   return {
-    async setState(meshId, row) {
+    async setState(meshId, row, memberId) {
       q().set.run({
         mesh: meshId,
+        member: memberId,
         key: row.key,
         value_json: row.valueJson,
         updated_by: row.updatedBy,
