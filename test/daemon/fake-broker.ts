@@ -58,6 +58,18 @@ export class FakeLink implements BrokerLink {
   get connected(): boolean {
     return this.helloAck !== null;
   }
+  /** Set to keep a connection that comes up from having received its backlog until `sendBacklog()`. */
+  holdBacklog = false;
+  #backlogSent = false;
+  get backlogReceived(): boolean {
+    return this.connected && this.#backlogSent;
+  }
+  /** The broker's `backlog_sent` for the current connection. */
+  sendBacklog(): void {
+    if (!this.connected || this.#backlogSent) return;
+    this.#backlogSent = true;
+    this.emit("backlog", undefined);
+  }
   get kind(): "member" | "session" {
     return this.options.session === undefined ? "member" : "session";
   }
@@ -72,7 +84,7 @@ export class FakeLink implements BrokerLink {
     this.listeners.set(event, list);
     return () => undefined;
   };
-  emit(event: "connected" | "disconnected" | "terminal", arg: unknown): void {
+  emit(event: "connected" | "disconnected" | "terminal" | "backlog", arg: unknown): void {
     for (const l of this.listeners.get(event) ?? []) l(arg);
   }
 
@@ -97,7 +109,9 @@ export class FakeLink implements BrokerLink {
       memberDisplayName: "x",
       features: ["ok_replies"],
     };
+    this.#backlogSent = false;
     this.emit("connected", this.helloAck);
+    if (!this.holdBacklog) this.sendBacklog();
   }
   goOffline(): void {
     if (this.helloAck === null) return;
