@@ -400,7 +400,11 @@ export interface Harness {
 /** A daemon on temp files with a fake broker behind every connection. */
 export async function startHarness(
   meshes: TestMesh[] = [makeMesh("alpha")],
-  options: { watchConfig?: boolean; members?: (meshes: TestMesh[]) => MemberEntry[] } = {},
+  options: {
+    watchConfig?: boolean;
+    members?: (meshes: TestMesh[]) => MemberEntry[];
+    inboxSyncWaitMs?: number;
+  } = {},
 ): Promise<Harness> {
   const dir = mkdtempSync(join(tmpdir(), "cm-daemon-"));
   saveConfig({ version: 1, meshes: meshes.map((m) => m.config) }, join(dir, "config.json"));
@@ -421,6 +425,7 @@ export async function startHarness(
       linkFactory: broker.factory,
       reaper: false,
       watchConfig: options.watchConfig ?? false,
+      ...(options.inboxSyncWaitMs === undefined ? {} : { inboxSyncWaitMs: options.inboxSyncWaitMs }),
     });
     daemon.start();
     const app = createApp(daemon, ROUTES, () => {

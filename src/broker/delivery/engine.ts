@@ -4,18 +4,18 @@
  * claims of a batch are one store transaction, and what it answers and pushes leaves after that commits,
  * one write per socket.
  */
-import type { AckFrame, BacklogSentFrame, SendFrame } from "../../protocol/index.js";
+import type { AckFrame, SendFrame } from "../../protocol/index.js";
 import type { BrokerContext } from "../context.js";
 import { canClaim, type Presence } from "../presence/presence.js";
 import { deliverablePriorities } from "../presence/status.js";
 import type { AckInput, ClaimScope, ClaimedDelivery, DueRecipient } from "../store/port/index.js";
 import { SendPipeline, type PendingSend } from "./accept.js";
+import { markBacklogsSent } from "./backlog.js";
 import { Outgoing } from "./outgoing.js";
 import { pushJson } from "./push.js";
 import { expireFiles } from "../files/expire.js";
 
 const CLAIM_BATCH = 256;
-const BACKLOG_SENT_JSON = JSON.stringify({ type: "backlog_sent" } satisfies BacklogSentFrame);
 /**
  * How long a client ack may wait for the next batch (sends or claims) to ride in. Nothing waits on an
  * ack's commit (only `message_status` shows it), and an ack lost in a crash is a redelivery the client
@@ -316,29 +316,8 @@ export class DeliveryEngine {
         if (list.length >= CLAIM_BATCH) this.offer(p);
       });
     }
-    this.markBacklogsSent(backlogDue, claimers, claimed, out);
+    markBacklogsSent(backlogDue, claimers, claimed, out, CLAIM_BATCH);
     if (deliveredOnWrite.length > 0) await store.markDelivered(deliveredOnWrite, now);
-  }
-
-  /**
-   * `backlog_sent` after the pushes of a claim that took the last deliveries pending since the presence's
-   * hello (§4.6): none of its claims here hit the batch limit (one that did is offered again, and a later
-   * claim sends it).
-   */
-  private markBacklogsSent(
-    due: readonly Presence[],
-    claimers: readonly Presence[],
-    claimed: readonly ClaimedDelivery[][],
-    out: Outgoing,
-  ): void {
-    for (const p of due) {
-      const full = claimers.some((q, i) => q === p && (claimed[i]?.length ?? 0) >= CLAIM_BATCH);
-      if (full || !p.socket?.open) continue;
-      out.push(p.socket, BACKLOG_SENT_JSON);
-      out.onCommit(() => {
-        p.backlogPending = false;
-      });
-    }
   }
 
   /** The member pubkey of every sender in a claimed batch, looked up once per sender. */
