@@ -2,12 +2,14 @@
  * Messages that waited at the broker while a member was offline are in the member's very first `inbox`
  * once its daemon starts (or reconnects): the daemon answers once its connection has stored what the
  * broker held (`backlog_sent`, protocol.md §4.6), shows each message once, and when the broker cannot be
- * reached it says so instead of "no messages". Real broker, real daemons, the CLI binary; bob reaches the
+ * reached it says so instead of "no messages" (the CLI and the read_inbox tool). Real broker, real daemons,
+ * the CLI binary, `claudemesh mcp`; bob reaches the
  * broker through a proxy that delivers everything after the `hello_ack` late, so his connection is up
  * well before the pushes of what waited arrive.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startBroker, type BrokerProcess } from "../helpers/broker.js";
+import { McpUnderTest } from "../helpers/claude-code.js";
 import { CliUser } from "../helpers/cli.js";
 import { SlowProxy } from "../helpers/slow-proxy.js";
 
@@ -46,7 +48,8 @@ async function sendWhileOffline(bodies: readonly string[]): Promise<void> {
 beforeAll(async () => {
   broker = await startBroker();
   alice = new CliUser("alice");
-  bob = new CliUser("bob");
+  // Room for a loaded machine: the read waits for the delayed pushes, well within the CLI's 10 s.
+  bob = new CliUser("bob", { CLAUDEMESH_INBOX_SYNC_WAIT_MS: "8000" });
   await alice.createMesh(broker, "team", "alice");
   const invite = (await alice.runJson<{ link: string }>(["invite"])).link;
   // Joining does not start bob's daemon: bob has no connection until his first command needs one.
@@ -103,5 +106,15 @@ describe("the first inbox after the daemon connects", () => {
     expect(text.code).toBe(0);
     expect(text.stdout).not.toContain("no messages");
     expect(`${text.stdout}${text.stderr}`).toMatch(/team.*broker.*unreachable|unreachable.*team/i);
+    // The read_inbox tool says the same to a model.
+    const mcp = await McpUnderTest.start(bob.env, ["--message-mode", "off"]);
+    try {
+      const result = await mcp.client.callTool({ name: "read_inbox", arguments: {} });
+      const said = JSON.stringify(result.content);
+      expect(said).toMatch(/mesh team: the broker is unreachable/);
+      expect(said).not.toMatch(/No new messages/);
+    } finally {
+      await mcp.close();
+    }
   });
 });
