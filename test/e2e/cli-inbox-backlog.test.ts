@@ -2,10 +2,9 @@
  * Messages that waited at the broker while a member was offline are in the member's very first `inbox`
  * once its daemon starts (or reconnects): the daemon answers once its connection has stored what the
  * broker held (`backlog_sent`, protocol.md §4.6), shows each message once, and when the broker cannot be
- * reached it says so instead of "no messages" (the CLI and the read_inbox tool). Real broker, real daemons,
- * the CLI binary, `claudemesh mcp`; bob reaches the
- * broker through a proxy that delivers everything after the `hello_ack` late, so his connection is up
- * well before the pushes of what waited arrive.
+ * reached it says so instead of "no messages" (the CLI and the read_inbox tool). Real broker, real
+ * daemons, the CLI binary, `claudemesh mcp`; bob reaches the broker through a proxy that delivers
+ * everything after the `hello_ack` late, so his connection is up well before the pushes of what waited.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startBroker, type BrokerProcess } from "../helpers/broker.js";
