@@ -63,7 +63,7 @@ export class MeshRuntime {
   #stopped = false;
   #retryTimer: NodeJS.Timeout | null = null;
   /** Called (and dropped) whenever {@link receiving} may have turned false. */
-  #settleWaiters = new Set<() => void>();
+  readonly #settleWaiters = new Set<() => void>();
 
   constructor(config: MeshConfig, deps: MeshRuntimeDeps) {
     this.config = config;
