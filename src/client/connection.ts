@@ -76,6 +76,8 @@ export class MeshConnection {
 
   #link: Link | null = null;
   #helloAck: HelloAck | null = null;
+  /** See {@link backlogReceived}. */
+  #backlogReceived = false;
   #connectionKind: "member" | "session" = "member";
   /** Set once a broker answered `session_hello` with `unknown_message_type`: use `hello` from then on. */
   #sessionHelloUnsupported = false;
@@ -105,6 +107,16 @@ export class MeshConnection {
   /** The `hello_ack` of the current connection, or null while not authenticated. */
   get helloAck(): HelloAck | null {
     return this.#helloAck;
+  }
+
+  /**
+   * Whether every push the broker held for this connection when it came up has been handled: set once the
+   * broker's `backlog_sent` (§4.6) follows the pushes before it through the push handler. Without that
+   * frame on offer (a broker that lacks the feature, or a client that did not declare the capability) it is
+   * set at connect: nothing can tell. False while not connected.
+   */
+  get backlogReceived(): boolean {
+    return this.connected && this.#backlogReceived;
   }
 
   /** The broker URL of the current connection, or the one the next attempt goes to. */
@@ -343,6 +355,10 @@ export class MeshConnection {
 
   #onAuthenticated(link: Link, ack: HelloAck): void {
     this.#helloAck = ack;
+    this.#backlogReceived = !(
+      this.#profile.capabilities.includes(Capability.backlogSent) &&
+      (ack.features?.includes("backlog_sent") ?? false)
+    );
     this.#connectionKind = link.helloKind === "session_hello" ? "session" : "member";
     this.#backoff.reset();
     this.#passFailures = [];
@@ -352,6 +368,7 @@ export class MeshConnection {
     this.#connectWaiter = null;
     waiter?.resolve(ack);
     this.#events.emit("connected", ack);
+    if (this.#backlogReceived) this.#events.emit("backlog");
   }
 
   #dispatch(link: Link, frame: BrokerFrame): void {
@@ -367,6 +384,14 @@ export class MeshConnection {
     }
     if (frame.type === "push") {
       this.#inbound.push(frame);
+      return;
+    }
+    if (frame.type === "backlog_sent") {
+      this.#inbound.afterPushes(() => {
+        if (this.#link !== link || this.#backlogReceived) return;
+        this.#backlogReceived = true;
+        this.#events.emit("backlog");
+      });
       return;
     }
     if (frame.type === "error") {

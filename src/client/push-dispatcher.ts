@@ -67,6 +67,11 @@ export class PushDispatcher {
     this.#chain = this.#chain.then(() => this.#deliver(push));
   }
 
+  /** Runs `run` once every push received so far has been handled (stored and acked, or refused). */
+  afterPushes(run: () => void): void {
+    this.#chain = this.#chain.then(() => this.#call(run, "after-pushes handler"));
+  }
+
   /** Any other broker-initiated frame. */
   frame(frame: BrokerFrame): void {
     for (const handler of [...this.#frameHandlers]) this.#call(() => handler(frame), "frame handler");

@@ -45,6 +45,8 @@ export type MeshClientEvents = {
   connected: [ack: HelloAck];
   disconnected: [info: DisconnectInfo];
   terminal: [info: TerminalInfo];
+  /** Every push the broker held for this connection when it came up has been handled (see `backlogReceived`). */
+  backlog: [];
 };
 
 export type RequestOptions = {

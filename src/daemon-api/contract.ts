@@ -181,6 +181,19 @@ export interface InboxResponse {
   messages: InboxMessage[];
   /** How many messages matched before `limit` (the hooks say how many more wait). */
   total?: number;
+  /**
+   * Meshes whose waiting messages may be missing from `messages`, when there are any: the broker is
+   * unreachable (`connecting`, `disconnected`: they arrive once it reconnects), or it is still sending what
+   * waited for the member (`connected`, after the bounded wait of `sync`).
+   */
+  unsynced?: UnsyncedMesh[];
+}
+
+/** A mesh whose connection has not stored everything the broker holds for the member. */
+export interface UnsyncedMesh {
+  mesh: string;
+  state: MeshConnectionState;
+  last_error: string | null;
 }
 /**
  * Lanes that mark a message surfaced: `channel` = confirmed seen by the model as a channel message, `push` =

@@ -151,6 +151,8 @@ export const SCHEMAS = {
     since: z.string().min(1).optional(),
     limit: Limit.optional(),
     scope: z.enum(["lane", "read"]).optional(),
+    /** Answer once the meshes' connections that are coming up have stored what waited (bounded). */
+    sync: Flag.optional(),
   }),
   laneActivity: Nothing,
   reserve: z.object({ ids: Ids, ttl_ms: z.number().int().min(1).max(RESERVATION_MAX_MS).optional() }),

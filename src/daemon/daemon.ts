@@ -22,6 +22,7 @@ import { watchConfigFile, type ConfigWatch } from "./config-watch.js";
 import { EventHub } from "./events.js";
 import { decryptionKeys, InboxReceiver } from "./inbox/receive.js";
 import { INBOX_RETENTION_MS, InboxStore } from "./inbox/store.js";
+import { INBOX_SYNC_WAIT_MS } from "./inbox/sync.js";
 import { LocalError } from "./ipc/errors.js";
 import { meshClientFactory, type BrokerLink, type LinkFactory } from "./links.js";
 import { sessionLinkOptions } from "./meshes/link-options.js";
@@ -73,6 +74,11 @@ export interface DaemonOptions {
   oneShot?: { meshId: string };
   /** How often key holders poll `topic_pending_seals` (§5.4). @default 30 s */
   topicSealPollMs?: number;
+  /**
+   * How long an inbox read with `sync` waits for connections coming up to store what waited at the broker.
+   * @default 5 s
+   */
+  inboxSyncWaitMs?: number;
 }
 
 /** How often old inbox rows are deleted. */
@@ -155,6 +161,11 @@ export class Daemon {
     this.#pruneTimer.unref();
     if (this.#options.reaper !== false) this.sessions.startReaper();
     if (this.#options.watchConfig === true) this.#watchConfig();
+  }
+
+  /** See {@link DaemonOptions.inboxSyncWaitMs}. */
+  get inboxSyncWaitMs(): number {
+    return this.#options.inboxSyncWaitMs ?? INBOX_SYNC_WAIT_MS;
   }
 
   /** Whether this daemon runs for one command only (see {@link DaemonOptions.oneShot}). */

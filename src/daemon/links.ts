@@ -11,6 +11,7 @@ export type BrokerLink = Pick<
   | "close"
   | "retryNow"
   | "connected"
+  | "backlogReceived"
   | "helloAck"
   | "on"
   | "onPush"

@@ -102,6 +102,7 @@ export async function runDaemon(options: RunDaemonOptions = {}): Promise<void> {
       version: packageVersion(),
       watchConfig: true,
       ...topicSealPoll(),
+      ...inboxSyncWait(),
       ...reconnectSteps(),
     });
     daemon.start();
@@ -206,6 +207,13 @@ function reconnectSteps(): { linkFactory?: LinkFactory } {
   const steps = raw.split(",").map(Number);
   if (!steps.every((ms) => Number.isInteger(ms) && ms >= 0)) return {};
   return { linkFactory: (options) => meshClientFactory({ ...options, backoff: { steps } }) };
+}
+
+/** `CLAUDEMESH_INBOX_SYNC_WAIT_MS`: how long an inbox read waits for connections coming up (5 s). */
+function inboxSyncWait(): { inboxSyncWaitMs?: number } {
+  const raw = process.env.CLAUDEMESH_INBOX_SYNC_WAIT_MS;
+  const ms = raw === undefined || raw === "" ? NaN : Number(raw);
+  return Number.isInteger(ms) && ms >= 0 ? { inboxSyncWaitMs: ms } : {};
 }
 
 /** `CLAUDEMESH_TOPIC_SEAL_POLL_MS` (tests shorten the 30 s `topic_pending_seals` poll). */

@@ -28,6 +28,7 @@ export const BROKER_FEATURES = [
   "files",
   "file_shared",
   "schedule",
+  "backlog_sent",
 ] as const;
 
 /** Client capabilities the broker understands. */
@@ -41,5 +42,10 @@ export const Capability = {
   peerEvents: "peer_events",
   /** No presence events at all (§3.6): for connections that never show them. */
   noPeerEvents: "no_peer_events",
+  /**
+   * A `backlog_sent` frame once the deliveries pending when the connection came up have been pushed
+   * (protocol.md §4.6).
+   */
+  backlogSent: "backlog_sent",
 } as const;
 export type Capability = (typeof Capability)[keyof typeof Capability];

@@ -58,6 +58,18 @@ export class FakeLink implements BrokerLink {
   get connected(): boolean {
     return this.helloAck !== null;
   }
+  /** Set to keep a connection that comes up from having received its backlog until `sendBacklog()`. */
+  holdBacklog = false;
+  #backlogSent = false;
+  get backlogReceived(): boolean {
+    return this.connected && this.#backlogSent;
+  }
+  /** The broker's `backlog_sent` for the current connection. */
+  sendBacklog(): void {
+    if (!this.connected || this.#backlogSent) return;
+    this.#backlogSent = true;
+    this.emit("backlog", undefined);
+  }
   get kind(): "member" | "session" {
     return this.options.session === undefined ? "member" : "session";
   }
@@ -72,7 +84,7 @@ export class FakeLink implements BrokerLink {
     this.listeners.set(event, list);
     return () => undefined;
   };
-  emit(event: "connected" | "disconnected" | "terminal", arg: unknown): void {
+  emit(event: "connected" | "disconnected" | "terminal" | "backlog", arg: unknown): void {
     for (const l of this.listeners.get(event) ?? []) l(arg);
   }
 
@@ -97,7 +109,9 @@ export class FakeLink implements BrokerLink {
       memberDisplayName: "x",
       features: ["ok_replies"],
     };
+    this.#backlogSent = false;
     this.emit("connected", this.helloAck);
+    if (!this.holdBacklog) this.sendBacklog();
   }
   goOffline(): void {
     if (this.helloAck === null) return;
@@ -386,7 +400,11 @@ export interface Harness {
 /** A daemon on temp files with a fake broker behind every connection. */
 export async function startHarness(
   meshes: TestMesh[] = [makeMesh("alpha")],
-  options: { watchConfig?: boolean; members?: (meshes: TestMesh[]) => MemberEntry[] } = {},
+  options: {
+    watchConfig?: boolean;
+    members?: (meshes: TestMesh[]) => MemberEntry[];
+    inboxSyncWaitMs?: number;
+  } = {},
 ): Promise<Harness> {
   const dir = mkdtempSync(join(tmpdir(), "cm-daemon-"));
   saveConfig({ version: 1, meshes: meshes.map((m) => m.config) }, join(dir, "config.json"));
@@ -407,6 +425,7 @@ export async function startHarness(
       linkFactory: broker.factory,
       reaper: false,
       watchConfig: options.watchConfig ?? false,
+      ...(options.inboxSyncWaitMs === undefined ? {} : { inboxSyncWaitMs: options.inboxSyncWaitMs }),
     });
     daemon.start();
     const app = createApp(daemon, ROUTES, () => {

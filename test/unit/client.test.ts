@@ -648,6 +648,49 @@ describe("pushes", () => {
   });
 });
 
+describe("backlog", () => {
+  it("is received once the pushes before backlog_sent went through the handler", async () => {
+    await startBroker();
+    broker.onHello = (_hello, conn) => conn.send(helloAck({ features: ["client_ack", "backlog_sent"] }));
+    const client = makeClient({ capabilities: ["client_ack", "backlog_sent"] });
+    const handled = deferred();
+    const stored: string[] = [];
+    const events: string[] = [];
+    client.onPush(async (push) => {
+      await handled.promise;
+      stored.push(push.messageId);
+    });
+    client.on("backlog", () => events.push(`backlog after ${stored.length}`));
+    await client.connect();
+    expect(client.backlogReceived).toBe(false);
+    const conn = await broker.connection();
+    const first = pushFrame();
+    const second = pushFrame();
+    conn.send(first);
+    conn.send(second);
+    conn.send({ type: "backlog_sent" });
+    // A round trip proves the client has read everything sent before it: the handler still holds the pushes.
+    const peers = client.listPeers();
+    conn.send({ type: "peers_list", peers: [], _reqId: (await conn.next("list_peers"))._reqId });
+    await peers;
+    expect(client.backlogReceived).toBe(false);
+    handled.resolve();
+    await waitUntil(() => client.backlogReceived, { message: "backlog received" });
+    expect(stored).toEqual([first.messageId, second.messageId]);
+    expect(events).toEqual(["backlog after 2"]);
+  });
+
+  it("is received at connect when the broker does not offer backlog_sent", async () => {
+    await startBroker();
+    const client = makeClient({ capabilities: ["client_ack", "backlog_sent"] });
+    const events: number[] = [];
+    client.on("backlog", () => events.push(1));
+    await client.connect();
+    expect(client.backlogReceived).toBe(true);
+    expect(events).toEqual([1]);
+  });
+});
+
 describe("encryption", () => {
   const rootKey = new Uint8Array(32).fill(7);
   const keysOf = (...pairs: Array<{ publicKey: string; secretKey: string }>) => ({

@@ -10,6 +10,7 @@ import { canClaim, type Presence } from "../presence/presence.js";
 import { deliverablePriorities } from "../presence/status.js";
 import type { AckInput, ClaimScope, ClaimedDelivery, DueRecipient } from "../store/port/index.js";
 import { SendPipeline, type PendingSend } from "./accept.js";
+import { markBacklogsSent } from "./backlog.js";
 import { Outgoing } from "./outgoing.js";
 import { pushJson } from "./push.js";
 import { expireFiles } from "../files/expire.js";
@@ -240,6 +241,8 @@ export class DeliveryEngine {
     const { store, presence: service } = this.ctx;
     const eligible = presences.filter(canClaim);
     if (eligible.length === 0) return;
+    // Taken before the claims: everything pending when they run was committed before this point.
+    const backlogDue = eligible.filter((p) => p.backlogPending);
     const scope = (p: Presence, memberId: string | null): ClaimScope => ({
       meshId: p.meshId,
       presenceId: p.id,
@@ -313,6 +316,7 @@ export class DeliveryEngine {
         if (list.length >= CLAIM_BATCH) this.offer(p);
       });
     }
+    markBacklogsSent(backlogDue, claimers, claimed, out, CLAIM_BATCH);
     if (deliveredOnWrite.length > 0) await store.markDelivered(deliveredOnWrite, now);
   }
 

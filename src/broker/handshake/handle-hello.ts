@@ -1,6 +1,7 @@
 /** Runs a hello or session_hello to completion: verify, register the presence, `hello_ack`, announce. */
 import {
   BROKER_FEATURES,
+  Capability,
   CloseCode,
   GROUP_ROLE_MAX_CHARS,
   PROTOCOL_VERSION,
@@ -128,6 +129,8 @@ export async function handleHello(
     }
   }
   conn.reply(f, ack);
+  // Only from here on: a `backlog_sent` written before the `hello_ack` would tell the client nothing.
+  presence.backlogPending = capabilities.has(Capability.backlogSent);
   ctx.log.info(
     {
       presenceId: presence.id,

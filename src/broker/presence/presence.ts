@@ -33,6 +33,11 @@ export interface Presence extends Omit<PresenceRow, "nodeId" | "lastPingAt" | "d
   peerEventsFrom: number;
   /** Declared client_ack or has sent one (protocol.md §4.10). */
   acking: boolean;
+  /**
+   * Declared `backlog_sent` and its hello was answered, but the deliveries pending then are not all
+   * pushed yet: the claim that takes the last of them is followed by a `backlog_sent` frame (§4.6).
+   */
+  backlogPending: boolean;
   /** Held a lease that expired without acking: deliveries are done when written. */
   nonAcking: boolean;
   graceTimer: NodeJS.Timeout | null;

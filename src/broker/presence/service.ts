@@ -33,6 +33,7 @@ export type NewPresence = Omit<
   | "graceTimer"
   | "acking"
   | "nonAcking"
+  | "backlogPending"
   | "connectedAt"
   | "lastPongAt"
   | "socket"
@@ -124,6 +125,7 @@ export class PresenceService {
       old.peerEventsFrom = this.events.nextSeq;
       old.acking = capabilities.has("client_ack");
       old.nonAcking = false;
+      old.backlogPending = false;
       old.pid = init.pid;
       old.cwd = init.cwd;
       if (previous?.open) {
@@ -153,6 +155,7 @@ export class PresenceService {
       graceTimer: null,
       acking: capabilities.has("client_ack"),
       nonAcking: false,
+      backlogPending: false,
       connectedAt: Math.max(now, this.lastConnectedAt + 1),
       lastPongAt: now,
       socket,
@@ -205,6 +208,7 @@ export class PresenceService {
       graceTimer: null,
       acking: capabilities.has("client_ack"),
       nonAcking: false,
+      backlogPending: false,
       connectedAt: row.connectedAt,
       lastPongAt: now,
       socket,

@@ -1,5 +1,6 @@
 /** `inbox`: received messages, newest last; `--follow` streams new ones. Shown messages become surfaced. */
 import type { InboxMessage, MessageEvent } from "../../daemon-api/contract.js";
+import { describeUnsynced } from "../../daemon-api/unsynced.js";
 import type { DaemonClient } from "../../daemon-api/client.js";
 import { followEvents } from "../../daemon-api/events.js";
 import type { Context } from "../command.js";
@@ -36,15 +37,18 @@ export async function inbox(ctx: Context<typeof INBOX_FLAGS>): Promise<void> {
   const mesh = meshParam(ctx);
   const client = await daemon(ctx);
   const show = async (): Promise<string[]> => {
-    const { messages } = await client.call("inbox", {
+    const { messages, unsynced = [] } = await client.call("inbox", {
       mesh,
       unread: ctx.flags.unread,
       since,
       limit: ctx.flags.limit,
+      sync: true,
     });
-    ctx.out.result({ messages }, () => {
-      if (messages.length === 0 && !ctx.flags.follow) ctx.out.line(ctx.out.c.dim("no messages"));
+    ctx.out.result(unsynced.length === 0 ? { messages } : { messages, unsynced }, () => {
+      const empty = messages.length === 0 && !ctx.flags.follow;
+      if (empty && unsynced.length === 0) ctx.out.line(ctx.out.c.dim("no messages"));
       for (const m of messages) ctx.out.line(formatMessage(m, ctx.out.c));
+      for (const u of unsynced) ctx.out.line(ctx.out.c.yellow(describeUnsynced(u)));
     });
     await markSurfaced(client, messages);
     return messages.map((m) => m.id);

@@ -31,7 +31,8 @@ export function controlLinkOptions(config: MeshConfig, logger: Logger): MeshClie
     peerType: "ai",
     channel: "claudemesh-daemon",
     // The member connection holds the topic keys: it hears who needs a copy and when its own arrives.
-    capabilities: [...DAEMON_CAPABILITIES, Capability.topicKeys],
+    // It is the member's inbox: `backlog_sent` tells when what waited at the broker is stored.
+    capabilities: [...DAEMON_CAPABILITIES, Capability.topicKeys, Capability.backlogSent],
     // The daemon's stream shows peers coming and going; one push per broker tick is plenty for it.
     presenceEvents: "coalesced",
     // The client core adds its own `component: "client"`.

@@ -62,6 +62,8 @@ export class MeshRuntime {
   #members: { at: number; list: MemberEntry[] } | null = null;
   #stopped = false;
   #retryTimer: NodeJS.Timeout | null = null;
+  /** Called (and dropped) whenever {@link receiving} may have turned false. */
+  readonly #settleWaiters = new Set<() => void>();
 
   constructor(config: MeshConfig, deps: MeshRuntimeDeps) {
     this.config = config;
@@ -119,6 +121,7 @@ export class MeshRuntime {
         );
       }
     });
+    this.control.on("backlog", () => this.#settled());
     this.topics.start(this.#deps.topicSealPollMs ?? TOPIC_SEAL_POLL_MS);
     this.control.on("disconnected", (info: DisconnectInfo) => {
       if (this.#state === "disabled" || this.#stopped) return;
@@ -248,6 +251,39 @@ export class MeshRuntime {
     return (this.#members?.at ?? 0) < since || (this.#peers?.at ?? 0) < since;
   }
 
+  /**
+   * Whether messages the broker held for the member may still be on their way into the inbox: the first
+   * connection is being made, or the connection is up and the broker has not yet said that everything
+   * pending when it came up was pushed (`backlog_sent`, protocol.md §4.6). A mesh whose broker is
+   * unreachable is not receiving: nothing arrives until it reconnects.
+   */
+  get receiving(): boolean {
+    if (this.#state === "connecting") return true;
+    return this.#state === "connected" && !this.control.backlogReceived;
+  }
+
+  /** Resolves once {@link receiving} is false, or after `timeoutMs` (whichever comes first). */
+  untilReceived(timeoutMs: number): Promise<void> {
+    if (!this.receiving) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        this.#settleWaiters.delete(check);
+        resolve();
+      };
+      const check = (): void => {
+        if (!this.receiving) done();
+      };
+      const timer = setTimeout(done, timeoutMs);
+      timer.unref();
+      this.#settleWaiters.add(check);
+    });
+  }
+
+  #settled(): void {
+    for (const check of [...this.#settleWaiters]) check();
+  }
+
   /** Drops cached peer and roster lists (after a peer event or a moderation action). */
   invalidate(): void {
     this.#stalePeers();
@@ -289,5 +325,6 @@ export class MeshRuntime {
     this.#state = state;
     if (lastError !== null || state === "connected") this.#lastError = lastError;
     if (changed) this.#deps.onStateChange(this);
+    this.#settled();
   }
 }

@@ -11,6 +11,7 @@ import {
   untrustedNote,
 } from "../../claude-code/peer-text.js";
 import { sendOnce } from "../../daemon-api/send.js";
+import { describeUnsynced } from "../../daemon-api/unsynced.js";
 import { defineTool } from "./define.js";
 
 function describeSend(result: SendResponse): string {
@@ -93,16 +94,23 @@ export const readInbox = defineTool({
   }),
   async run(client, args) {
     // What a model may see: never a message addressed to another (or an ended) session.
-    const { messages } = await client.call("inbox", {
+    const { messages, unsynced = [] } = await client.call("inbox", {
       unread: args.unread_only,
       limit: args.limit,
       scope: "lane",
+      sync: true,
     });
-    if (messages.length === 0) return args.unread_only ? "No new messages." : "The inbox is empty.";
+    // Never "no messages" for a mesh whose waiting messages could not all be fetched.
+    const caveats = unsynced.map((u) => `Note: ${describeUnsynced(u)}.`).join("\n");
+    if (messages.length === 0) {
+      if (caveats !== "") return caveats;
+      return args.unread_only ? "No new messages." : "The inbox is empty.";
+    }
     const fresh = messages.filter((m) => !m.surfaced).map((m) => m.id);
     if (fresh.length > 0) await client.call("markSurfaced", { ids: fresh, lane: "tool" });
     const count = countOf(messages.length, "message");
-    return `${count} from peers. ${untrustedNote(messages.length)}\n\n${frameMessages(messages)}`;
+    const text = `${count} from peers. ${untrustedNote(messages.length)}\n\n${frameMessages(messages)}`;
+    return caveats === "" ? text : `${text}\n\n${caveats}`;
   },
 });
 

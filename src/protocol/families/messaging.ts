@@ -60,6 +60,13 @@ export const MessageStatusResult = z.object({
 });
 export type MessageStatusResult = z.infer<typeof MessageStatusResult>;
 
+/**
+ * [ours, additive; capability `backlog_sent`] Written once after a hello: every delivery this connection
+ * could claim when it came up has been pushed before it (§4.6). Never a reply.
+ */
+export const BacklogSentFrame = z.object({ type: z.literal("backlog_sent") });
+export type BacklogSentFrame = z.infer<typeof BacklogSentFrame>;
+
 /** A delivery, or a system event with `subtype:"system"` (§4.8, §3.6). Never a reply. */
 export const PushFrame = z.object({
   type: z.literal("push"),

@@ -1,6 +1,7 @@
 /** Reading the inbox and marking messages surfaced, scoped to the caller (session or member). */
 import { LocalError } from "../errors.js";
 import type { Implementations } from "../app.js";
+import { unsyncedMeshes } from "../../inbox/sync.js";
 
 /** `since` as an ISO time or epoch milliseconds. */
 function sinceMs(since: string | undefined): number | undefined {
@@ -17,11 +18,15 @@ function sinceMs(since: string | undefined): number | undefined {
 }
 
 export const inboxRoutes = {
-  inbox: ({ daemon, caller }, input) => {
+  inbox: async ({ daemon, caller }, input) => {
     if (daemon.oneShot) {
       throw new LocalError("needs_daemon", "the inbox lives in the daemon", "run it without --no-daemon");
     }
     const meshId = input.mesh === undefined ? undefined : daemon.meshFor(input.mesh, caller.session).meshId;
+    const unsynced = await unsyncedMeshes(
+      daemon.meshesFor(input.mesh, caller.session),
+      input.sync === true ? daemon.inboxSyncWaitMs : null,
+    );
     const result = daemon.inbox.list(caller.viewer, {
       meshId,
       unread: input.unread === true,
@@ -35,7 +40,7 @@ export const inboxRoutes = {
       const owner = daemon.sessionOfKey(message.for_session);
       if (!owner.live) message.for_ended_session = { session_id: owner.sessionId };
     }
-    return result;
+    return unsynced.length === 0 ? result : { ...result, unsynced };
   },
   laneActivity: ({ daemon }) => ({
     channel_confirmed_at: daemon.inbox.lastSurfacedAt("channel"),
