@@ -217,7 +217,7 @@ export async function up(ctx: Context<typeof UP_FLAGS>): Promise<void> {
     );
   }
   out.line(
-    `  mesh    ${c.bold(mesh.slug)} ${c.dim(`(${meshCreated ? "created" : "joined"})`)}, role ${mesh.role}`,
+    `  mesh    ${c.bold(mesh.slug)} ${c.dim(`(${meshCreated ? "created" : mesh.local_broker ? "yours" : "joined"})`)}, role ${mesh.role}`,
   );
   if (meshCreated && joinedLocal) {
     const what = joinedLocal.role === "owner" ? "a mesh on another broker" : "a mesh you joined";
