@@ -106,6 +106,7 @@ const USAGE_CODES = new Set([
   "unsafe_file_name",
   "port_in_use",
   "claude_not_found",
+  "config_invalid",
 ]);
 
 /** Refusals that are an outcome, not bad input: exit 1 whatever the HTTP status (cli.md, tasks and leases). */
@@ -209,7 +210,6 @@ export function describeError(err: unknown): Failure {
       return systemFailure(err, code);
     const own = field(err, "hint");
     const hint = typeof own === "string" && own !== "" ? own : (DEFAULT_HINTS[code] ?? "");
-    if (code === "config_invalid") return { code, message: err.message, hint, exitCode: ExitCode.failure };
     if (code !== "") {
       const status = field(err, "status");
       const known = exitCodeFor(code);
