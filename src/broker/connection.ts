@@ -11,9 +11,11 @@ import {
   ErrorCode,
   HELLO_TYPES,
   HelloFrame,
+  JsonTooDeepError,
   SessionHelloFrame,
   clientFrameSchemas,
   describeZodError,
+  parseJsonText,
   sendErrorText,
   type AckFrame,
   type ErrorFrame,
@@ -142,13 +144,17 @@ export class Connection implements PresenceSocket {
         : Buffer.isBuffer(data)
           ? data.toString("utf8")
           : Buffer.from(data).toString("utf8");
-      parsed = JSON.parse(text);
-    } catch {
-      // Not JSON (text or binary alike): answered, connection stays open.
+      parsed = parseJsonText(text);
+    } catch (err) {
+      // Not JSON (text or binary alike), or nested too deep: answered, connection stays open.
       this.error(
         undefined,
         ErrorCode.malformedFrame,
-        isBinary ? "binary frame is not UTF-8 JSON" : "frame is not JSON",
+        err instanceof JsonTooDeepError
+          ? `frame is nested deeper than ${err.maxDepth} levels`
+          : isBinary
+            ? "binary frame is not UTF-8 JSON"
+            : "frame is not JSON",
       );
       return;
     }
