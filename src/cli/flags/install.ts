@@ -18,6 +18,11 @@ export const INSTALL_FLAGS = defineFlags({
     default: true,
     description: "leave out the skill (~/.claude/skills/claudemesh/SKILL.md)",
   },
+  force: {
+    type: "boolean",
+    description:
+      "replace a ~/.claude/skills/claudemesh/SKILL.md that claudemesh did not write (or one edited since); without it such a file is kept",
+  },
   service: SERVICE,
 });
 
