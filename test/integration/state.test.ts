@@ -122,6 +122,7 @@ describe.concurrent("state", () => {
     expect(refused).toMatchObject({
       code: "malformed_frame",
       message: expect.stringMatching(/nested deeper than \d+ levels/),
+      _reqId: "deep-1",
     });
     expect(alice.open).toBe(true);
     expect(await alice.request({ type: "get_state", key: "deep" })).toMatchObject({ value: before });
