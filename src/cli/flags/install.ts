@@ -20,8 +20,7 @@ export const INSTALL_FLAGS = defineFlags({
   },
   force: {
     type: "boolean",
-    description:
-      "replace a ~/.claude/skills/claudemesh/SKILL.md that claudemesh did not write (or one edited since); without it such a file is kept",
+    description: "replace a skill file claudemesh did not write, or one edited since (default: keep it)",
   },
   service: SERVICE,
 });
