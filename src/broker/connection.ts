@@ -11,9 +11,11 @@ import {
   ErrorCode,
   HELLO_TYPES,
   HelloFrame,
+  JsonTooDeepError,
   SessionHelloFrame,
   clientFrameSchemas,
   describeZodError,
+  parseJsonText,
   sendErrorText,
   type AckFrame,
   type ErrorFrame,
@@ -26,6 +28,22 @@ import type { Presence, PresenceSocket } from "./presence/presence.js";
 import { TokenBucket } from "./token-bucket.js";
 
 type Parsed = { type: string; _reqId?: unknown; id?: unknown } & Record<string, unknown>;
+
+/** A JSON text's top-level object when it has a string `type`, else undefined (also when not JSON). */
+function typedFrame(text: string): Parsed | undefined {
+  try {
+    const value: unknown = JSON.parse(text);
+    return typeof value === "object" &&
+      value !== null &&
+      !Array.isArray(value) &&
+      typeof (value as Parsed).type === "string"
+      ? (value as Parsed)
+      : undefined;
+  } catch {
+    // Not JSON after all: answered without a `_reqId`.
+    return undefined;
+  }
+}
 
 export class Connection implements PresenceSocket {
   presence: Presence | null = null;
@@ -135,15 +153,19 @@ export class Connection implements PresenceSocket {
 
   private onMessage(data: RawData, isBinary: boolean): void {
     this.ctx.metrics.framesTotal.inc();
+    const text = Array.isArray(data)
+      ? Buffer.concat(data).toString("utf8")
+      : Buffer.isBuffer(data)
+        ? data.toString("utf8")
+        : Buffer.from(data).toString("utf8");
     let parsed: unknown;
     try {
-      const text = Array.isArray(data)
-        ? Buffer.concat(data).toString("utf8")
-        : Buffer.isBuffer(data)
-          ? data.toString("utf8")
-          : Buffer.from(data).toString("utf8");
-      parsed = JSON.parse(text);
-    } catch {
+      parsed = parseJsonText(text);
+    } catch (err) {
+      if (err instanceof JsonTooDeepError) {
+        this.refuseTooDeep(text, err.maxDepth);
+        return;
+      }
       // Not JSON (text or binary alike): answered, connection stays open.
       this.error(
         undefined,
@@ -167,6 +189,22 @@ export class Connection implements PresenceSocket {
       return;
     }
     this.dispatch(frame);
+  }
+
+  /**
+   * A frame nested too deeply for anything past the parser. JSON.parse itself does not recurse, so the
+   * frame is read once more, only for its `type` and `_reqId`: a hello is refused as malformed (and the
+   * socket closed, as for any bad hello); anything else gets `malformed_frame` with its `_reqId`.
+   */
+  private refuseTooDeep(text: string, maxDepth: number): void {
+    const frame = typedFrame(text);
+    const message = `frame is nested deeper than ${maxDepth} levels`;
+    if (frame && HELLO_TYPES.has(frame.type) && !this.presence && !this.handshaking) {
+      this.ctx.metrics.connectionsRejected.inc({ reason: "malformed" });
+      this.refuse(ErrorCode.malformed, message, CloseCode.policy, frame);
+      return;
+    }
+    this.error(frame, ErrorCode.malformedFrame, message);
   }
 
   private dispatch(frame: Parsed): void {

@@ -106,6 +106,7 @@ const USAGE_CODES = new Set([
   "unsafe_file_name",
   "port_in_use",
   "claude_not_found",
+  "config_invalid",
 ]);
 
 /** Refusals that are an outcome, not bad input: exit 1 whatever the HTTP status (cli.md, tasks and leases). */
@@ -143,6 +144,8 @@ const DEFAULT_HINTS: Record<string, string> = {
   connect_failed: "check that the broker is running and the address is right (`claudemesh doctor`)",
   rate_limit: "slow down and retry in a few seconds",
   config_invalid: "fix the file, or move it away and run `claudemesh join` again",
+  task_not_claimable: "see who holds it with `claudemesh task list`",
+  lease_held: "wait for it to expire or ask its holder to release it (`claudemesh lease list`)",
 };
 
 function field(err: object, name: string): unknown {
@@ -205,9 +208,8 @@ export function describeError(err: unknown): Failure {
     }
     if (field(err, "errno") !== undefined || field(err, "syscall") !== undefined)
       return systemFailure(err, code);
-    const hint =
-      typeof field(err, "hint") === "string" ? String(field(err, "hint")) : (DEFAULT_HINTS[code] ?? "");
-    if (code === "config_invalid") return { code, message: err.message, hint, exitCode: ExitCode.failure };
+    const own = field(err, "hint");
+    const hint = typeof own === "string" && own !== "" ? own : (DEFAULT_HINTS[code] ?? "");
     if (code !== "") {
       const status = field(err, "status");
       const known = exitCodeFor(code);

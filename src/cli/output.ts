@@ -240,10 +240,14 @@ export class Output {
     }
   }
 
-  /** The error report: a JSON document on stderr with `--json`, else one line (plus details, if any). */
+  /**
+   * The error report: a JSON document on stderr with `--json` (`hint` left out when there is none), else one
+   * line (plus details, if any).
+   */
   failure(failure: Failure, details = ""): void {
     if (this.json) {
-      const error = { code: failure.code, message: failure.message, hint: failure.hint };
+      const { code, message, hint } = failure;
+      const error = hint === "" ? { code, message } : { code, message, hint };
       this.#io.stderr.write(`${JSON.stringify({ schema_version: SCHEMA_VERSION, error })}\n`);
       return;
     }

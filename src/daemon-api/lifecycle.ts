@@ -18,6 +18,7 @@ import {
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { DaemonClient, DaemonUnavailableError } from "./client.js";
+import { loadConfig } from "../host/config.js";
 import { configDir, daemonDir, daemonFiles } from "../host/paths.js";
 import { privacyProblem } from "../host/secure-fs.js";
 
@@ -244,6 +245,8 @@ export async function ensureDaemon(options: EnsureDaemonOptions): Promise<Daemon
       );
     }
   }
+  // The daemon would exit on a config it cannot read; the config's own error says which file and what.
+  loadConfig();
   const failed = recentFailure();
   if (failed) {
     throw new DaemonLifecycleError(

@@ -9,3 +9,4 @@ export * from "./invite-link.js";
 export * from "./invites.js";
 export * from "./broker-urls.js";
 export * from "./slug.js";
+export * from "./json-text.js";

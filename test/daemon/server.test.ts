@@ -95,6 +95,18 @@ describe("unix socket transport", () => {
     expect(big).toMatchObject({ status: 413, body: { error: "too_large" } });
   });
 
+  it("refuses a body nested 30,000 deep with a validation error, and goes on serving", async () => {
+    const path = await unixServer();
+    // Under the body limit, but far deeper than anything that handles the value could recurse into.
+    const value = `${"[".repeat(30_000)}${"]".repeat(30_000)}`;
+    const deep = await call({ socketPath: path }, "POST", "/v1/state", {}, `{"key":"k","value":${value}}`);
+    expect(deep).toMatchObject({
+      status: 400,
+      body: { error: "invalid", message: expect.stringMatching(/nested deeper than \d+ levels/) },
+    });
+    expect((await call({ socketPath: path }, "GET", "/v1/health")).status).toBe(200);
+  });
+
   it("streams events with the SSE content type", async () => {
     const path = await unixServer();
     const first = await new Promise<string>((resolve, reject) => {

@@ -231,11 +231,42 @@ describe("daemon that cannot start", () => {
     expectOneLineError(result, 4, /cannot use the daemon directory.*CLAUDEMESH_DAEMON_DIR/);
   });
 
+  it("an invalid config: exit 2 with the config's own error, and no daemon is started", async () => {
+    const broken = new CliUser("badconfig");
+    try {
+      mkdirSync(broken.configDir, { recursive: true, mode: 0o700 });
+      const config = join(broken.configDir, "config.json");
+      writeFileSync(config, "{ not json", { mode: 0o600 });
+      expectOneLineError(
+        await broken.run(["daemon", "up"]),
+        2,
+        new RegExp(
+          `^error: ${config.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")} is not valid JSON .* — fix the file`,
+        ),
+      );
+      writeFileSync(config, JSON.stringify({ version: 1, meshes: [{ slug: 7 }] }), { mode: 0o600 });
+      const second = await broken.run(["daemon", "up", "--json"]);
+      expect(second.code).toBe(2);
+      const error = json<{ error: { code: string; message: string; hint: string } }>({
+        ...second,
+        stdout: second.stderr,
+      });
+      expect(error.error).toEqual({
+        code: "config_invalid",
+        message: expect.stringMatching(/config\.json: field "meshes\.0\./),
+        hint: expect.stringContaining("fix the file"),
+      });
+      expect(existsSync(join(broken.daemonDir, "daemon.log"))).toBe(false);
+    } finally {
+      await broken.dispose();
+    }
+  });
+
   it("a daemon that dies at start: exit 4, then fails fast instead of spawning again", async () => {
     const broken = new CliUser("broken");
     try {
-      mkdirSync(broken.configDir, { recursive: true, mode: 0o700 });
-      writeFileSync(join(broken.configDir, "config.json"), "{ not json", { mode: 0o600 });
+      // The daemon cannot open its outbox database where a directory stands.
+      mkdirSync(join(broken.daemonDir, "outbox.db"), { recursive: true, mode: 0o700 });
       const first = await broken.run(["daemon", "up"]);
       expect(first.code, first.stderr).toBe(4);
       expect(first.stderr.split("\n")[0]).toMatch(

@@ -128,10 +128,22 @@ describe.each(MODES)("state $name", ({ flags }) => {
       code: "too_large",
       message: expect.stringContaining("once encrypted"),
     });
+    const deep = await alice.run(["state", "set", "deep", "-", "--json", ...flags], {
+      stdin: `${"[".repeat(100_000)}${"]".repeat(100_000)}`,
+    });
+    expect(deep.code).toBe(2);
+    expect(
+      json<{ error: { code: string; message: string } }>({ ...deep, stdout: deep.stderr }).error,
+    ).toEqual({
+      code: "invalid_argument",
+      message: expect.stringMatching(/nested deeper than \d+ levels/),
+      hint: expect.stringContaining("--string"),
+    });
     const longKey = await alice.run(["state", "set", "k".repeat(257), "1", ...flags]);
     expect(longKey.code).toBe(2);
     expect(longKey.stderr).toMatch(/256/);
     expect((await bob.runJson<Entry>(["state", "get", "big", ...flags])).value).toBeNull();
+    expect((await bob.runJson<Entry>(["state", "get", "deep", ...flags])).value).toBeNull();
   });
 
   it("state watch streams other peers' changes, one JSON object per line, for every key or one", async () => {

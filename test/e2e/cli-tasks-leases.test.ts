@@ -31,8 +31,8 @@ const SECRET_TITLE = "plaintext-title-7f3a91 migrate the billing schema";
 const SECRET_RESULT = "plaintext-result-c41d02 merged as #77";
 const SECRETS = [SECRET_TITLE, SECRET_RESULT, "plaintext-title-7f3a91", "plaintext-result-c41d02"];
 
-function errorOf(result: CliResult): { code: string; message: string } {
-  return (JSON.parse(result.stderr) as { error: { code: string; message: string } }).error;
+function errorOf(result: CliResult): { code: string; message: string; hint?: string } {
+  return (JSON.parse(result.stderr) as { error: { code: string; message: string; hint?: string } }).error;
 }
 
 /** Points a user's config at another node of the cluster (the invite names the first). */
@@ -115,9 +115,10 @@ function suite(kind: "sqlite" | "postgres"): void {
     for (const extra of [[], ["--no-daemon"]]) {
       const lost = await alice.run(["task", "claim", id, "--json", ...extra]);
       expect(lost.code).toBe(1);
-      expect(errorOf(lost)).toMatchObject({
+      expect(errorOf(lost)).toEqual({
         code: "task_not_claimable",
         message: expect.stringContaining("claimed by bob"),
+        hint: expect.stringContaining("claudemesh task list"),
       });
     }
     const forbidden = await carol.run(["task", "complete", id, "--no-daemon", "--json"]);
@@ -337,6 +338,8 @@ function suite(kind: "sqlite" | "postgres"): void {
       const long = await alice.run(["lease", "acquire", `${"d/".repeat(300)}x.ts`, "--json", ...extra]);
       expect(long.code).toBe(2);
       expect(errorOf(long).message).toContain("512");
+      // A hint is a real one or left out, never empty.
+      for (const refused of [claim, complete, short, long]) expect(errorOf(refused).hint).not.toBe("");
     }
     const garbled = await alice.run(["lease", "acquire", "README.md", "--ttl", "soon", "--json"]);
     expect([garbled.code, errorOf(garbled).code]).toEqual([2, "invalid_argument"]);

@@ -3,6 +3,7 @@
  * already hold other servers, hooks and settings: everything else preserved, the entries exactly as cli.md
  * gives them, install twice = no change, uninstall = the original files.
  */
+import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -26,6 +27,14 @@ const ORIGINAL_SETTINGS = {
   },
   env: { FOO: "bar" },
 };
+
+interface SkillReport {
+  file: string;
+  changed: boolean;
+  installed?: boolean;
+  kept: boolean;
+  note: string | null;
+}
 
 let user: CliUser;
 let claudeJson = "";
@@ -124,6 +133,74 @@ describe("install", () => {
     expect(readFileSync(settingsJson, "utf8")).toBe(settingsBefore);
     expect(existsSync(skill)).toBe(false);
     expect(existsSync(join(user.home, ".claude", "skills"))).toBe(false);
+  });
+
+  it("keeps a skill file it did not write: install says so and --force replaces it; uninstall leaves it", async () => {
+    const skill = join(user.home, ".claude", "skills", "claudemesh", "SKILL.md");
+    const shipped = readFileSync(join(ROOT, "skills", "claudemesh", "SKILL.md"), "utf8");
+    const own = "---\ndescription: my own mesh notes\n---\nUse the mesh my way.\n";
+    mkdirSync(join(skill, ".."), { recursive: true });
+    writeFileSync(skill, own);
+
+    const kept = await user.runJson<{ skill: SkillReport }>(["install", "--no-service"]);
+    expect(kept.skill).toEqual({
+      file: skill,
+      changed: false,
+      installed: false,
+      kept: true,
+      note: expect.stringContaining("claudemesh install --force"),
+    });
+    expect(readFileSync(skill, "utf8")).toBe(own);
+    const human = await user.run(["install", "--no-service"]);
+    expect(human.code).toBe(0);
+    expect(human.stdout).toMatch(/skill: .*SKILL\.md is not the skill claudemesh installed.*kept.*--force/);
+
+    const left = await user.run(["uninstall", "--no-service"]);
+    expect(left.code).toBe(0);
+    expect(left.stdout).toMatch(/skill: .*SKILL\.md is not the skill claudemesh installed.*left/);
+    expect(readFileSync(skill, "utf8")).toBe(own);
+
+    const forced = await user.runJson<{ skill: SkillReport }>(["install", "--no-service", "--force"]);
+    expect(forced.skill).toMatchObject({ changed: true, installed: true, kept: false, note: null });
+    expect(readFileSync(skill, "utf8")).toBe(shipped);
+    const removed = await user.runJson<{ skill: SkillReport }>(["uninstall", "--no-service"]);
+    expect(removed.skill).toMatchObject({ changed: true, kept: false });
+    expect(existsSync(skill)).toBe(false);
+  });
+
+  it("updates the skill file it wrote, but keeps it once the user edited it", async () => {
+    const skill = join(user.home, ".claude", "skills", "claudemesh", "SKILL.md");
+    expect((await user.runJson<{ skill: SkillReport }>(["install", "--no-service"])).skill).toMatchObject({
+      changed: true,
+      kept: false,
+    });
+    // What an older claudemesh wrote is still ours: the manifest remembers it.
+    const older = `${readFileSync(skill, "utf8")}\nFrom an older release.\n`;
+    writeFileSync(skill, older);
+    const manifest = join(user.configDir, "claude-install.json");
+    const recorded = JSON.parse(readFileSync(manifest, "utf8")) as Record<string, unknown>;
+    writeFileSync(
+      manifest,
+      JSON.stringify({ ...recorded, skill_sha256: createHash("sha256").update(older).digest("hex") }),
+    );
+    expect((await user.runJson<{ skill: SkillReport }>(["install", "--no-service"])).skill).toMatchObject({
+      changed: true,
+      kept: false,
+    });
+    expect(readFileSync(skill, "utf8")).not.toBe(older);
+
+    const edited = `${readFileSync(skill, "utf8")}\nMy own addition.\n`;
+    writeFileSync(skill, edited);
+    expect((await user.runJson<{ skill: SkillReport }>(["install", "--no-service"])).skill).toMatchObject({
+      changed: false,
+      kept: true,
+    });
+    expect((await user.runJson<{ skill: SkillReport }>(["uninstall", "--no-service"])).skill).toMatchObject({
+      changed: false,
+      kept: true,
+      note: expect.stringContaining("left"),
+    });
+    expect(readFileSync(skill, "utf8")).toBe(edited);
   });
 
   it("works on a HOME without any Claude Code files, and uninstall leaves no trace of them", async () => {

@@ -107,6 +107,27 @@ describe.concurrent("state", () => {
     expect(bob.frames.slice(since).filter((f) => f.type === "state_change")).toHaveLength(1);
   });
 
+  it("refuses a frame nested 100,000 deep with malformed_frame; the connection and the state stay", async () => {
+    const { mesh, m } = await meshWith(broker(), ["alice"]);
+    const alice = await connectMember(broker().url, mesh.meshId, m.alice!, { capabilities: OK });
+    // Brackets inside strings (after an escaped quote, too) are text, not nesting.
+    const before = `"\\[${"[{".repeat(500)}`;
+    expect(await alice.request({ type: "set_state", key: "deep", value: before })).toMatchObject({
+      type: "ok",
+    });
+    const since = alice.mark();
+    const value = `${"[".repeat(100_000)}${"]".repeat(100_000)}`;
+    alice.sendText(`{"type":"set_state","key":"deep","value":${value},"_reqId":"deep-1"}`);
+    const refused = await alice.waitFor((f) => f.type === "error", { since });
+    expect(refused).toMatchObject({
+      code: "malformed_frame",
+      message: expect.stringMatching(/nested deeper than \d+ levels/),
+      _reqId: "deep-1",
+    });
+    expect(alice.open).toBe(true);
+    expect(await alice.request({ type: "get_state", key: "deep" })).toMatchObject({ value: before });
+  });
+
   it("our client core encrypts values and decrypts them on read and in state_change", async () => {
     const { mesh, m } = await meshWith(broker(), ["alice", "bob"]);
     const url = broker().url;

@@ -133,7 +133,7 @@ describe("run", () => {
         2,
         /not joined/,
       ],
-      [new ConfigError('/c.json: field "x" is bad', "/c.json"), 1, /field "x"/],
+      [new ConfigError('/c.json: field "x" is bad', "/c.json"), 2, /field "x"/],
       [new DaemonUnavailableError("/s.sock", "ENOENT"), 4, /not reachable.*claudemesh daemon up/],
       [
         new DaemonLifecycleError(

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { MAX_HTTP_BODY } from "../../protocol/index.js";
+import { MAX_HTTP_BODY, parseJsonText } from "../../protocol/index.js";
 
 export function json(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
@@ -29,12 +29,12 @@ export async function readBody(req: IncomingMessage, limit = MAX_HTTP_BODY): Pro
 
 export function parseJsonObject(body: Buffer): Record<string, unknown> | null {
   try {
-    const value: unknown = JSON.parse(body.toString("utf8") || "null");
+    const value = parseJsonText(body.toString("utf8") || "null");
     return typeof value === "object" && value !== null && !Array.isArray(value)
       ? (value as Record<string, unknown>)
       : null;
   } catch {
-    // Malformed JSON is reported by the caller as invalid_argument.
+    // Malformed or too deeply nested JSON is reported by the caller as invalid_argument.
     return null;
   }
 }

@@ -3,8 +3,8 @@
  * the hooks and the permission, copy the skill, set up the service. Every file is read, changed in memory,
  * written only when different (0600, atomically) and read back to verify.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, rmSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { existsSync, readdirSync, rmdirSync, rmSync } from "node:fs";
+import { dirname } from "node:path";
 import { isDeepStrictEqual } from "node:util";
 import {
   MCP_SERVER_NAME,
@@ -16,7 +16,6 @@ import {
   type JsonObject,
 } from "../files.js";
 import { cliBinPath } from "../../daemon-api/lifecycle.js";
-import { writeSecretFile } from "../../host/secure-fs.js";
 import { ClaudeCodeError } from "../errors.js";
 import {
   addHooks,
@@ -31,11 +30,24 @@ import {
 } from "./entries.js";
 import { clone, loadJsonFile, saveJsonFile, type JsonFile } from "./json-file.js";
 import { readManifest, removeManifest, writeManifest, type InstallManifest } from "./manifest.js";
+import {
+  installSkill,
+  missingDirs,
+  packagedSkill,
+  removeSkill,
+  type FileChange,
+  type SkillChange,
+} from "./skill.js";
 import { installService, uninstallService, type ServiceResult } from "../../host/user-service.js";
 
 export interface InstallOptions {
   hooks: boolean;
   skill: boolean;
+  /**
+   * Replace a skill file claudemesh did not write (or one edited since).
+   * @default false
+   */
+  forceSkill?: boolean;
   service: boolean;
   env: NodeJS.ProcessEnv;
   /** @default process.execPath */
@@ -44,22 +56,14 @@ export interface InstallOptions {
   binPath?: string;
 }
 
-export interface FileChange {
-  file: string;
-  changed: boolean;
-}
+export type { FileChange, SkillChange };
 
 export interface InstallReport {
   mcp: FileChange;
   settings: FileChange & { hooks: boolean; permission: boolean };
-  skill: (FileChange & { installed: boolean }) | null;
+  skill: SkillChange | null;
   service: ServiceResult | null;
   command: string;
-}
-
-/** The skill file shipped in the package (`skills/claudemesh/SKILL.md`). */
-export function packagedSkill(binPath = cliBinPath()): string {
-  return join(dirname(dirname(binPath)), "skills", "claudemesh", "SKILL.md");
 }
 
 function verifyFailed(what: string, file: string): ClaudeCodeError {
@@ -68,35 +72,6 @@ function verifyFailed(what: string, file: string): ClaudeCodeError {
     `${what} is not in ${file} after writing it`,
     "another program may have rewritten the file at the same time (is Claude Code saving its config?); run `claudemesh install` again",
   );
-}
-
-/** Directories from `dir` up that do not exist yet (the skill's parents), outermost first. */
-function missingDirs(dir: string): string[] {
-  const missing: string[] = [];
-  for (let d = dir; !existsSync(d) && dirname(d) !== d; d = dirname(d)) missing.unshift(d);
-  return missing;
-}
-
-function installSkill(
-  source: string,
-  target: string,
-  manifest: InstallManifest,
-): FileChange & { installed: boolean } {
-  const content = readFileSync(source, "utf8");
-  let current: string | null = null;
-  try {
-    current = readFileSync(target, "utf8");
-  } catch {
-    // Not installed yet.
-  }
-  if (current === content) return { file: target, changed: false, installed: true };
-  for (const dir of missingDirs(dirname(target))) {
-    mkdirSync(dir, { mode: 0o700 });
-    if (!manifest.created_dirs.includes(dir)) manifest.created_dirs.push(dir);
-  }
-  writeSecretFile(target, content);
-  if (readFileSync(target, "utf8") !== content) throw verifyFailed("the skill", target);
-  return { file: target, changed: true, installed: true };
 }
 
 export function install(options: InstallOptions): InstallReport {
@@ -119,6 +94,7 @@ export function install(options: InstallOptions): InstallReport {
     permission_preexisting: hasPermission(settings.before),
     created_dirs: [],
     created_files: [],
+    skill_sha256: null,
   };
   for (const file of [claudeJson, settings]) {
     if (!file.existed && !manifest.created_files.includes(file.path)) manifest.created_files.push(file.path);
@@ -160,8 +136,10 @@ export function install(options: InstallOptions): InstallReport {
     throw verifyFailed("the claudemesh hooks", settings.path);
   }
 
-  const skill = options.skill ? installSkill(packagedSkill(bin), claudeFiles.skill(env), manifest) : null;
-  if (skill?.changed) writeManifest(manifest);
+  const skill = options.skill
+    ? installSkill(packagedSkill(bin), claudeFiles.skill(env), manifest, options.forceSkill ?? false)
+    : null;
+  if (skill?.installed) writeManifest(manifest);
   const service = options.service ? installService(node, bin, env) : null;
   return {
     mcp: { file: claudeJson.path, changed: mcpChanged },
@@ -175,14 +153,8 @@ export function install(options: InstallOptions): InstallReport {
 export interface UninstallReport {
   mcp: FileChange;
   settings: FileChange;
-  skill: FileChange;
+  skill: FileChange & Pick<SkillChange, "kept" | "note">;
   service: ServiceResult | null;
-}
-
-function removeSkill(target: string): FileChange {
-  if (!existsSync(target)) return { file: target, changed: false };
-  rmSync(target, { force: true });
-  return { file: target, changed: true };
 }
 
 /** Removes the directories install created, deepest first, where they are empty. */
@@ -196,7 +168,12 @@ function removeCreatedDirs(dirs: readonly string[]): void {
   }
 }
 
-export function uninstall(options: { env: NodeJS.ProcessEnv; service: boolean }): UninstallReport {
+export function uninstall(options: {
+  env: NodeJS.ProcessEnv;
+  service: boolean;
+  /** @default the package's bin/claudemesh.js */
+  binPath?: string;
+}): UninstallReport {
   const env = options.env;
   const manifest = readManifest();
   const claudeJson = loadJsonFile(claudeFiles.globalConfig(env));
@@ -231,7 +208,7 @@ export function uninstall(options: { env: NodeJS.ProcessEnv; service: boolean })
       "another program may have rewritten the file at the same time; run `claudemesh uninstall` again",
     );
   }
-  const skill = removeSkill(claudeFiles.skill(env));
+  const skill = removeSkill(packagedSkill(options.binPath ?? cliBinPath()), claudeFiles.skill(env), manifest);
   removeCreatedDirs(manifest?.created_dirs ?? [dirname(claudeFiles.skill(env))]);
   const service = options.service ? uninstallService(env) : null;
   removeManifest();

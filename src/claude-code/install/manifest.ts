@@ -1,6 +1,7 @@
 /**
  * What `install` found and created, kept (0600) in the claudemesh config dir so `uninstall` removes exactly
- * what install added: containers it created, an MCP entry it replaced, whether the permission was there.
+ * what install added: containers it created, an MCP entry it replaced, whether the permission was there,
+ * the skill file it wrote.
  * A second install only adds to it; uninstall deletes it.
  */
 import { readFileSync, rmSync } from "node:fs";
@@ -23,6 +24,8 @@ export const InstallManifest = z.object({
   created_dirs: z.array(z.string()),
   /** Files install created (removed again when left empty). */
   created_files: z.array(z.string()).default([]),
+  /** SHA-256 (hex) of the skill file as install last wrote it: an unchanged file is ours to update or remove. */
+  skill_sha256: z.string().nullable().default(null),
 });
 export type InstallManifest = z.infer<typeof InstallManifest>;
 

@@ -8,7 +8,9 @@ const installVerb = defineVerb({
   summary: "Register claudemesh with Claude Code: MCP server, hooks, permission, skill, daemon service",
   description:
     "Edits ~/.claude.json (mcpServers.claudemesh, absolute paths) and ~/.claude/settings.json (hooks and the\n" +
-    "Bash(claudemesh:*) permission), keeping everything else; idempotent; `claudemesh uninstall` undoes it.",
+    "Bash(claudemesh:*) permission), keeping everything else; idempotent; `claudemesh uninstall` undoes it.\n" +
+    "A ~/.claude/skills/claudemesh/SKILL.md that claudemesh did not write (or one edited since) is kept and\n" +
+    "reported; --force replaces it.",
   flags: INSTALL_FLAGS,
   examples: ["claudemesh install", "claudemesh install --no-service", "claudemesh install --json"],
   handler: async (ctx) => (await import("../handlers/install.js")).install(ctx),
@@ -18,6 +20,8 @@ const uninstallVerb = defineVerb({
   path: ["uninstall"],
   section: "Claude Code integration",
   summary: "Remove exactly what `claudemesh install` added",
+  description:
+    "Leaves a skill file that claudemesh did not write, or one edited since it was installed, and says so.",
   flags: UNINSTALL_FLAGS,
   examples: ["claudemesh uninstall"],
   handler: async (ctx) => (await import("../handlers/install.js")).uninstall(ctx),

@@ -18,6 +18,10 @@ export const INSTALL_FLAGS = defineFlags({
     default: true,
     description: "leave out the skill (~/.claude/skills/claudemesh/SKILL.md)",
   },
+  force: {
+    type: "boolean",
+    description: "replace a skill file claudemesh did not write, or one edited since (default: keep it)",
+  },
   service: SERVICE,
 });
 

@@ -23,6 +23,16 @@ function fileLine(ctx: Context, what: string, change: FileChange, verb: "updated
     : `${c.dim("·")} ${what}: ${verb === "updated" ? "already in" : "not in"} ${where}`;
 }
 
+/** The skill's line: like the others, or a warning when a file that is not ours was kept. */
+function skillLine(
+  ctx: Context,
+  skill: FileChange & { kept: boolean; note: string | null },
+  verb: "updated" | "removed from",
+): string {
+  if (!skill.kept) return fileLine(ctx, "skill", skill, verb);
+  return `${ctx.out.c.yellow("!")} skill: ${skill.note ?? `kept ${tilde(skill.file, ctx.env)}`}`;
+}
+
 function serviceLine(ctx: Context, service: ServiceResult | null): string {
   const c = ctx.out.c;
   if (service === null) return `${c.dim("·")} daemon service: skipped (--no-service)`;
@@ -40,6 +50,7 @@ export async function install(ctx: Context<typeof INSTALL_FLAGS>): Promise<void>
   const report = installAll({
     hooks: ctx.flags.hooks,
     skill: ctx.flags.skill,
+    forceSkill: ctx.flags.force,
     service: ctx.flags.service,
     env: ctx.env,
   });
@@ -48,7 +59,7 @@ export async function install(ctx: Context<typeof INSTALL_FLAGS>): Promise<void>
     ctx.out.line(fileLine(ctx, "MCP server", report.mcp, "updated"));
     const what = report.settings.hooks ? "hooks and permission" : "permission (hooks: --no-hooks)";
     ctx.out.line(fileLine(ctx, what, report.settings, "updated"));
-    if (report.skill) ctx.out.line(fileLine(ctx, "skill", report.skill, "updated"));
+    if (report.skill) ctx.out.line(skillLine(ctx, report.skill, "updated"));
     else ctx.out.line(`${ctx.out.c.dim("·")} skill: skipped (--no-skill)`);
     ctx.out.line(serviceLine(ctx, report.service));
     if (cli === null) {
@@ -68,7 +79,7 @@ export async function uninstall(ctx: Context<typeof UNINSTALL_FLAGS>): Promise<v
   ctx.out.result({ ...report }, () => {
     ctx.out.line(fileLine(ctx, "MCP server", report.mcp, "removed from"));
     ctx.out.line(fileLine(ctx, "hooks and permission", report.settings, "removed from"));
-    ctx.out.line(fileLine(ctx, "skill", report.skill, "removed from"));
+    ctx.out.line(skillLine(ctx, report.skill, "removed from"));
     if (report.service) ctx.out.line(serviceLine(ctx, report.service));
   });
 }

@@ -99,8 +99,9 @@ export async function launch(ctx: Context<typeof LAUNCH_FLAGS>): Promise<number>
   let inlineMcp: string | null = null;
   if (!mcpRegistered(env)) {
     if (ctx.flags.yes) {
-      install({ hooks: true, skill: true, service: false, env });
+      const report = install({ hooks: true, skill: true, service: false, env });
       ctx.out.note("claudemesh: registered with Claude Code (claudemesh install --no-service)");
+      if (report.skill?.note) ctx.out.note(`claudemesh: ${report.skill.note}`);
     } else {
       inlineMcp = JSON.stringify({
         mcpServers: { [MCP_SERVER_NAME]: mcpEntry(process.execPath, cliBinPath()) },

@@ -6,6 +6,7 @@
 import type { ContextView, StateChangeEvent, StateEntryView } from "../../daemon-api/contract.js";
 import { followEvents } from "../../daemon-api/events.js";
 import { STATE_VALUE_MAX_BYTES } from "../../protocol/families/state.js";
+import { JsonTooDeepError, parseJsonText } from "../../protocol/json-text.js";
 import type { Context } from "../command.js";
 import { usageError } from "../errors.js";
 import type { CONTEXT_SHARE_FLAGS, STATE_SET_FLAGS } from "../flags/state.js";
@@ -15,8 +16,14 @@ import { daemon, meshParam, readStdin, withoutFinalNewline } from "../services.j
 export function parseStateValue(text: string, forceString: boolean): unknown {
   if (forceString) return text;
   try {
-    return JSON.parse(text) as unknown;
-  } catch {
+    return parseJsonText(text);
+  } catch (error) {
+    if (error instanceof JsonTooDeepError) {
+      throw usageError(
+        `the value is nested deeper than ${error.maxDepth} levels`,
+        "flatten it, or pass --string to store the text as it is",
+      );
+    }
     return text;
   }
 }

@@ -9,7 +9,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { connect } from "node:net";
 import type { Logger } from "pino";
 import { privacyProblem } from "../../host/secure-fs.js";
-import { MAX_HTTP_BODY } from "../../protocol/index.js";
+import { JsonTooDeepError, MAX_HTTP_BODY, parseJsonText } from "../../protocol/index.js";
 import { errorResponse, headerValue, type ApiResponse, type DaemonApp } from "./app.js";
 import { LocalError } from "./errors.js";
 import { applyDelay, ipcDelays } from "./test-delay.js";
@@ -174,8 +174,15 @@ async function readJsonBody(req: IncomingMessage): Promise<unknown> {
   }
   if (size === 0) return undefined;
   try {
-    return JSON.parse(Buffer.concat(chunks).toString("utf8"));
-  } catch {
+    return parseJsonText(Buffer.concat(chunks).toString("utf8"));
+  } catch (error) {
+    if (error instanceof JsonTooDeepError) {
+      throw new LocalError(
+        "invalid",
+        `the request body is nested deeper than ${error.maxDepth} levels`,
+        "flatten the value: objects and arrays may nest at most that deep",
+      );
+    }
     throw new LocalError("invalid_json", "the request body is not valid JSON", "send a JSON object");
   }
 }
