@@ -68,6 +68,7 @@ export async function runDaemon(options: RunDaemonOptions = {}): Promise<void> {
 
   let daemon: Daemon | null = null;
   let socketIno: number | null = null;
+  let unixServer: Server | null = null;
   const servers: Server[] = [];
   const cleanup = async (): Promise<void> => {
     if (daemon !== null) {
@@ -75,10 +76,18 @@ export async function runDaemon(options: RunDaemonOptions = {}): Promise<void> {
       // One turn for those writes to leave before the connections are closed.
       await new Promise((resolve) => setImmediate(resolve));
     }
-    await Promise.all(servers.map((s) => closeServer(s)));
+    // Closing a Unix socket server unlinks its path, whoever's socket is there now: once another daemon
+    // holds the lock (see LOCK_CHECK_MS), the path is its socket, so ours is left open and dropped at exit.
+    const ownsPath = holdsLock(daemonFiles.lock()) && socketIno !== null && inodeOf(socketPath) === socketIno;
+    await Promise.all(
+      servers.map((s) => {
+        if (s !== unixServer || ownsPath) return closeServer(s);
+        s.unref();
+        return undefined;
+      }),
+    );
     if (daemon !== null) await daemon.stop({ bye: true });
-    // The socket path may be another daemon's by now (see LOCK_CHECK_MS): remove only our own.
-    if (socketIno !== null && inodeOf(socketPath) === socketIno) rmSync(socketPath, { force: true });
+    if (ownsPath) rmSync(socketPath, { force: true });
     if (readPid(daemonFiles.pid()) === process.pid) rmSync(daemonFiles.pid(), { force: true });
     lock.release();
   };
@@ -107,7 +116,7 @@ export async function runDaemon(options: RunDaemonOptions = {}): Promise<void> {
     });
     daemon.start();
     const app = createApp(daemon, ROUTES, () => stop("shutdown requested"));
-    const unixServer = createIpcServer({ app, logger, socketPath });
+    unixServer = createIpcServer({ app, logger, socketPath });
     servers.push(unixServer);
     await listenUnix(unixServer, socketPath);
     socketIno = inodeOf(socketPath);
