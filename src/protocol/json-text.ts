@@ -24,8 +24,24 @@ const OPEN_BRACKET = 0x5b;
 const CLOSE_BRACE = 0x7d;
 const CLOSE_BRACKET = 0x5d;
 
+/**
+ * Whether `text` holds at most `limit` opening brackets in all (strings included): then it cannot nest
+ * deeper than that. Native scans, so the common frame (a few brackets) costs no loop over its characters.
+ */
+function fewBrackets(text: string, limit: number): boolean {
+  let count = 0;
+  for (const bracket of ["{", "["]) {
+    for (let i = text.indexOf(bracket); i !== -1; i = text.indexOf(bracket, i + 1)) {
+      count += 1;
+      if (count > limit) return false;
+    }
+  }
+  return true;
+}
+
 /** Whether `text` opens more than `maxDepth` objects or arrays inside each other (strings skipped). */
 export function jsonNestsDeeperThan(text: string, maxDepth: number): boolean {
+  if (fewBrackets(text, maxDepth)) return false;
   let depth = 0;
   let inString = false;
   for (let i = 0; i < text.length; i += 1) {
