@@ -1,6 +1,14 @@
 /** The migration target of a better-sqlite3 database: the broker's SQLite store and the daemon's files. */
 import type Database from "better-sqlite3";
 import type { Migration, MigrationSession, MigrationTarget } from "./migration.js";
+import { KeyedQueue } from "../host/keyed-queue.js";
+
+/**
+ * Runs on one file queue within this process. SQLite's write lock keeps other processes out, but a second
+ * connection of this process would wait for it synchronously, blocking the event loop that the run
+ * holding it needs in order to finish.
+ */
+const runsPerFile = new KeyedQueue();
 
 /**
  * Records the steps of a SQLite database in `schema_migrations`, the table the broker's store has always
@@ -15,30 +23,8 @@ import type { Migration, MigrationSession, MigrationTarget } from "./migration.j
 export function sqliteTarget(db: Database.Database, label: string): MigrationTarget {
   return {
     label,
-    withLock: (work) => oneRunPerFile(db.name, () => lockedRun(db, work)),
+    withLock: (work) => runsPerFile.run(db.name, () => lockedRun(db, work)),
   };
-}
-
-/** The run in progress (or the last one) on each file in this process. */
-const runs = new Map<string, Promise<void>>();
-
-/**
- * Queues runs on one file within this process. SQLite's write lock keeps other processes out, but a second
- * connection of this process would wait for it synchronously, blocking the event loop that the run
- * holding it needs in order to finish.
- */
-function oneRunPerFile<T>(file: string, run: () => Promise<T>): Promise<T> {
-  const result = (runs.get(file) ?? Promise.resolve()).then(run);
-  // The queue only waits for the run to settle; its outcome goes to the caller through `result`.
-  const settled = result.then(
-    () => undefined,
-    () => undefined,
-  );
-  runs.set(file, settled);
-  void settled.then(() => {
-    if (runs.get(file) === settled) runs.delete(file);
-  });
-  return result;
 }
 
 /** One run under SQLite's write lock, with the records table in place. */

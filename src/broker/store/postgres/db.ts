@@ -1,6 +1,7 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import postgres from "postgres";
 import type { TransactionOptions } from "../port/index.js";
+import { KeyedQueue } from "../../../host/keyed-queue.js";
 
 /** Connections per broker: one serves an engine batch's transaction, the rest other store calls. */
 const POOL_SIZE = 10;
@@ -239,8 +240,8 @@ function settled(statement: Promise<unknown>): Promise<unknown> {
  */
 export class PgContext {
   readonly #open = new AsyncLocalStorage<OpenTransaction>();
-  /** The last pending write per row key, for {@link inOrder}. */
-  readonly #pending = new Map<string, Promise<unknown>>();
+  /** Pending writes per row key, for {@link inOrder}. */
+  readonly #pending = new KeyedQueue();
 
   constructor(readonly sql: Sql) {}
 
@@ -283,14 +284,7 @@ export class PgContext {
     // Inside a transaction calls already run one after another, and waiting on a pooled write that may
     // itself wait on this transaction's locks could never end.
     if (this.#current()) return this.run(atomic, fn);
-    const before = this.#pending.get(key) ?? Promise.resolve();
-    const result = before.then(() => this.run(atomic, fn));
-    const settled = result.catch(() => undefined);
-    this.#pending.set(key, settled);
-    void settled.then(() => {
-      if (this.#pending.get(key) === settled) this.#pending.delete(key);
-    });
-    return result;
+    return this.#pending.run(key, () => this.run(atomic, fn));
   }
 
   /**

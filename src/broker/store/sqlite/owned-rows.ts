@@ -2,6 +2,7 @@ import type Database from "better-sqlite3";
 import type { OwnedRowCreate, OwnedRowFamily, OwnedRowStore } from "../port/index.js";
 import { ownedRowLockName, ownedRowQueries } from "../owned-rows.js";
 import type { SqliteContext } from "./db.js";
+import { KeyedQueue } from "../../../host/keyed-queue.js";
 
 interface FamilyStatements {
   count: Database.Statement<[string, string, number], number>;
@@ -32,26 +33,17 @@ export function ownedRowMethods(ctx: SqliteContext): OwnedRowStore {
     return (count.get(row.meshId, row.memberId, row.max) ?? 0) < row.max;
   }
 
-  /** The last create per member and family; the next one starts when it has settled. */
-  const turns = new Map<string, Promise<unknown>>();
+  /** Creates per member and family, one after another. */
+  const turns = new KeyedQueue();
 
   return {
     withinRowQuota(row, create) {
       // Concurrent `transaction()` calls share the one open transaction here, so two creates could both
       // count before either inserts: a member's creates of one family take turns instead.
       const name = ownedRowLockName(row.family, row.meshId, row.memberId);
-      const result = (turns.get(name) ?? Promise.resolve()).then(() =>
+      return turns.run(name, () =>
         ctx.transaction(async () => (hasRoom(row) ? { value: await create() } : null)),
       );
-      const settled = result.then(
-        () => undefined,
-        () => undefined,
-      );
-      turns.set(name, settled);
-      void settled.then(() => {
-        if (turns.get(name) === settled) turns.delete(name);
-      });
-      return result;
     },
   };
 }
