@@ -136,6 +136,11 @@ export class FakeLink implements BrokerLink {
   retryNow: BrokerLink["retryNow"] = () => {
     if (this.closed || this.helloAck !== null) return false;
     if (this.broker.up) this.goOnline();
+    // The attempt fails as a real one does: the link closes again and waits out its backoff.
+    else
+      setImmediate(() =>
+        this.emit("disconnected", { code: 1006, reason: "", willReconnect: true, retryInMs: 1000 }),
+      );
     return true;
   };
 

@@ -6,6 +6,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { boxEncrypt, generateIdentity } from "../../src/crypto/index.js";
 import type { InboxResponse } from "../../src/daemon-api/contract.js";
+import { waitUntil } from "../helpers/deadline.js";
 import { pushFrame, startHarness, type Harness } from "./fake-broker.js";
 
 const peer = generateIdentity();
@@ -63,6 +64,23 @@ describe("inbox reads while the member connection comes up", () => {
     reconnectHoldingBacklog(h);
     const { body } = await h.request<InboxResponse>("GET", "/v1/inbox?sync=1");
     expect(body.unsynced).toEqual([{ mesh: "alpha", state: "connected", last_error: null }]);
+  });
+
+  it("tries a broker whose reconnect backoff is still running, and reads what waited there", async () => {
+    h = await startHarness(undefined, { inboxSyncWaitMs: 60_000 });
+    const link = h.broker.control();
+    h.broker.up = false;
+    link.goOffline();
+    // The broker is back, but the connection would wait out its backoff before trying it again.
+    h.broker.up = true;
+    link.holdBacklog = true;
+    const reading = h.request<InboxResponse>("GET", "/v1/inbox?sync=1");
+    await waitUntil(() => link.connected, { message: "the daemon did not try the broker again" });
+    expect(await link.push(dmToMember(h, "waited while down"))).toBe(true);
+    link.sendBacklog();
+    const { body } = await reading;
+    expect(body.messages.map((m) => m.body)).toEqual(["waited while down"]);
+    expect(body.unsynced).toBeUndefined();
   });
 
   it("answers at once for a broker that cannot be reached, naming it", async () => {

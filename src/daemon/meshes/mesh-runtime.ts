@@ -64,6 +64,8 @@ export class MeshRuntime {
   #retryTimer: NodeJS.Timeout | null = null;
   /** Called (and dropped) whenever {@link receiving} may have turned false. */
   readonly #settleWaiters = new Set<() => void>();
+  /** Connections (and connection attempts) of the control link that ended so far. */
+  #closes = 0;
 
   constructor(config: MeshConfig, deps: MeshRuntimeDeps) {
     this.config = config;
@@ -125,6 +127,7 @@ export class MeshRuntime {
     this.topics.start(this.#deps.topicSealPollMs ?? TOPIC_SEAL_POLL_MS);
     this.control.on("disconnected", (info: DisconnectInfo) => {
       if (this.#state === "disabled" || this.#stopped) return;
+      this.#closes += 1;
       this.#stalePeers();
       // Without a reconnect (a one-shot connection) a first connect that failed is over, not pending; one
       // still moving on to another node of the broker is connecting until every node failed.
@@ -262,9 +265,17 @@ export class MeshRuntime {
     return this.#state === "connected" && !this.control.backlogReceived;
   }
 
-  /** Resolves once {@link receiving} is false, or after `timeoutMs` (whichever comes first). */
+  /**
+   * Resolves once {@link receiving} is false, or after `timeoutMs` (whichever comes first). A mesh waiting
+   * out its reconnect backoff is tried again at once, and waited for until that attempt is over: a broker
+   * that came back is read from, not reported unreachable for the rest of the backoff.
+   */
   untilReceived(timeoutMs: number): Promise<void> {
-    if (!this.receiving) return Promise.resolve();
+    const closes = this.#closes;
+    const retrying = this.#state === "disconnected" && this.retryNow();
+    const pending = (): boolean =>
+      this.receiving || (retrying && this.#state === "disconnected" && this.#closes === closes);
+    if (!pending()) return Promise.resolve();
     return new Promise((resolve) => {
       const done = (): void => {
         clearTimeout(timer);
@@ -272,7 +283,7 @@ export class MeshRuntime {
         resolve();
       };
       const check = (): void => {
-        if (!this.receiving) done();
+        if (!pending()) done();
       };
       const timer = setTimeout(done, timeoutMs);
       timer.unref();
