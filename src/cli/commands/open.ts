@@ -10,7 +10,9 @@ export const openVerb = defineVerb({
     "Opens http(s)://<broker>/#login=… in your browser: a one-time login link, valid for 5 minutes, that\n" +
     "hands your member keys and the mesh key to that browser. Everything after # stays in the browser (it is\n" +
     "never sent to the broker); the page removes it from the address bar and refuses the same link twice.\n" +
-    "With --print (or when no browser opener works) the link is printed instead: it holds your keys, so\n" +
+    "The browser is sent to a one-time page on 127.0.0.1 that takes it on to the link, so the keys never\n" +
+    "appear on a command line other users could read. With --print (or when no browser comes for that page\n" +
+    "within a minute) the link is printed instead: it holds your keys, so\n" +
     "paste it only into your own browser. Reads your keys from your config, not from the daemon.",
   flags: OPEN_FLAGS,
   mesh: true,

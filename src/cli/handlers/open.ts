@@ -1,7 +1,8 @@
 /**
  * `claudemesh open`: the broker's web dashboard as this user. The one-time login link carries the
  * membership (keys included) after `#`, which browsers never send to a server; the page (web/src/login.ts)
- * refuses it after its expiry or a second time.
+ * refuses it after its expiry or a second time. The browser is handed the link through a one-time local
+ * page (login-handoff.ts), never on a command line other users can read.
  */
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -50,7 +51,7 @@ export function loginLink(
 /** The platform's "open this URL" command. */
 function opener(url: string): [string, string[]] {
   if (process.platform === "darwin") return ["open", [url]];
-  // The link is base64url and `#` only: nothing cmd would read as an operator.
+  // The page's address is base64url only: nothing cmd would read as an operator.
   if (process.platform === "win32") return ["cmd", ["/c", "start", "", url]];
   return ["xdg-open", [url]];
 }
@@ -81,27 +82,46 @@ function openInBrowser(url: string): Promise<boolean> {
   });
 }
 
+/** How long `open` waits for the browser to come for the login page, unless told otherwise. */
+const BROWSER_WAIT_MS = 60_000;
+
+function browserWaitMs(env: NodeJS.ProcessEnv): number {
+  const ms = Number(env.CLAUDEMESH_OPEN_WAIT_MS);
+  return Number.isFinite(ms) && ms > 0 ? ms : BROWSER_WAIT_MS;
+}
+
 export async function open(ctx: Context<typeof OPEN_FLAGS>): Promise<void> {
   const mesh = currentMesh(ctx);
   const url = loginLink(mesh);
-  const opened = ctx.flags.print ? false : await openInBrowser(url);
-  if (!ctx.flags.print && !opened) {
-    ctx.out.warn("no browser could be opened: open this link yourself (it holds your keys: keep it private)");
-  } else if (ctx.flags.print) {
+  const dashboard = dashboardUrl(mesh.broker_url);
+  if (ctx.flags.print) {
     ctx.out.warn("this link holds your keys for 5 minutes: open it only in your own browser");
+    if (ctx.json) ctx.out.data({ url, opened: false });
+    else ctx.out.line(url);
+    return;
+  }
+  // The browser gets a one-time local page, never the link itself on a command line (login-handoff.ts).
+  const { serveLoginOnce } = await import("../login-handoff.js");
+  const waitMs = browserWaitMs(ctx.env);
+  const handoff = await serveLoginOnce(url, waitMs);
+  const opened =
+    (await openInBrowser(handoff.url)) &&
+    (await ctx.out.waitFor("waiting for your browser", () => handoff.taken));
+  handoff.close();
+  if (!opened) {
+    ctx.out.warn(
+      `no browser came for the login page within ${Math.round(waitMs / 1000)} s: open this link yourself (it holds your keys: keep it private)`,
+    );
+    if (ctx.json) ctx.out.data({ url, opened: false });
+    else ctx.out.line(url);
+    return;
   }
   if (ctx.json) {
-    ctx.out.data({ url, opened });
+    ctx.out.data({ url: dashboard, opened: true });
     return;
   }
-  if (opened) {
-    ctx.out.line(
-      `opened the dashboard of ${ctx.out.c.bold(mesh.slug)} as ${mesh.display_name} in your browser`,
-    );
-    ctx.out.line(
-      ctx.out.c.dim(`the link works once, for 5 minutes; the dashboard is ${dashboardUrl(mesh.broker_url)}`),
-    );
-    return;
-  }
-  ctx.out.line(url);
+  ctx.out.line(
+    `opened the dashboard of ${ctx.out.c.bold(mesh.slug)} as ${mesh.display_name} in your browser`,
+  );
+  ctx.out.line(ctx.out.c.dim(`the login works once, for 5 minutes; the dashboard is ${dashboard}`));
 }
