@@ -19,6 +19,7 @@ import { acquireLock, holdsLock } from "./lock.js";
 import { createLogger, type Logger } from "./logger.js";
 import { meshClientFactory, type LinkFactory } from "./links.js";
 import { packageVersion } from "../host/version.js";
+import { msFromEnv } from "../host/env.js";
 
 export interface RunDaemonOptions {
   /**
@@ -220,14 +221,12 @@ function reconnectSteps(): { linkFactory?: LinkFactory } {
 
 /** `CLAUDEMESH_INBOX_SYNC_WAIT_MS`: how long an inbox read waits for connections coming up (5 s). */
 function inboxSyncWait(): { inboxSyncWaitMs?: number } {
-  const raw = process.env.CLAUDEMESH_INBOX_SYNC_WAIT_MS;
-  const ms = raw === undefined || raw === "" ? NaN : Number(raw);
-  return Number.isInteger(ms) && ms >= 0 ? { inboxSyncWaitMs: ms } : {};
+  const ms = msFromEnv(process.env, "CLAUDEMESH_INBOX_SYNC_WAIT_MS");
+  return ms === undefined ? {} : { inboxSyncWaitMs: ms };
 }
 
 /** `CLAUDEMESH_TOPIC_SEAL_POLL_MS` (tests shorten the 30 s `topic_pending_seals` poll). */
 function topicSealPoll(): { topicSealPollMs?: number } {
-  const raw = process.env.CLAUDEMESH_TOPIC_SEAL_POLL_MS;
-  const ms = raw === undefined || raw === "" ? NaN : Number(raw);
-  return Number.isInteger(ms) && ms > 0 ? { topicSealPollMs: ms } : {};
+  const ms = msFromEnv(process.env, "CLAUDEMESH_TOPIC_SEAL_POLL_MS");
+  return ms !== undefined && ms > 0 ? { topicSealPollMs: ms } : {};
 }

@@ -18,6 +18,7 @@ import { readHookInput, type HookInput } from "../../claude-code/hooks/input.js"
 import { recordHookRun, type HookOutcome } from "../../claude-code/hooks/run-log.js";
 import { confirmShown, unread, withoutSeen } from "../../claude-code/hooks/surface.js";
 import { hookTarget, type HookTarget } from "../../claude-code/hooks/target.js";
+import { msFromEnv } from "../../host/env.js";
 
 /** Claude Code kills a quick hook past the timeout `install` gives it, so every request ends before. */
 const HOOK_TIMEOUT_MS = QUICK_HOOK_TIMEOUT_S * 1_000;
@@ -31,13 +32,6 @@ const WAIT_REQUEST_MS = 5_000;
 
 /** When Claude Code started this hook: the time of the event it reports (epoch ms). */
 const startedAt = Math.round(Date.now() - performance.now());
-
-/** A duration in ms from the environment, or undefined when unset or not a number ≥ 0. */
-function msFromEnv(env: NodeJS.ProcessEnv, name: string): number | undefined {
-  const text = env[name];
-  const value = Number(text);
-  return text !== undefined && text !== "" && Number.isFinite(value) && value >= 0 ? value : undefined;
-}
 
 /** The output budget: `CLAUDEMESH_HOOK_BUDGET_MS` (never above the default), else the default. */
 function budgetMs(env: NodeJS.ProcessEnv): number {

@@ -11,6 +11,7 @@ import { brokerHttpBase } from "../../client/broker-http.js";
 import type { Context } from "../command.js";
 import type { OPEN_FLAGS } from "../flags/open.js";
 import { currentMesh } from "../mesh-config.js";
+import { msFromEnv } from "../../host/env.js";
 
 /** How long a login link can be used. */
 export const LOGIN_TTL_MS = 5 * 60_000;
@@ -86,8 +87,8 @@ function openInBrowser(url: string): Promise<boolean> {
 const BROWSER_WAIT_MS = 60_000;
 
 function browserWaitMs(env: NodeJS.ProcessEnv): number {
-  const ms = Number(env.CLAUDEMESH_OPEN_WAIT_MS);
-  return Number.isFinite(ms) && ms > 0 ? ms : BROWSER_WAIT_MS;
+  const ms = msFromEnv(env, "CLAUDEMESH_OPEN_WAIT_MS");
+  return ms !== undefined && ms > 0 ? ms : BROWSER_WAIT_MS;
 }
 
 export async function open(ctx: Context<typeof OPEN_FLAGS>): Promise<void> {
