@@ -49,6 +49,23 @@ async function turnEnds(sessionId: string, env: Record<string, string>): Promise
   expect(idle).toMatchObject({ code: 0, stdout: "", stderr: "" });
 }
 
+/** Each hook verb run with `env` exits 0 and writes nothing (a hook must never disturb Claude Code). */
+async function expectSilent(
+  env: Record<string, string>,
+  verbs: readonly ("prompt" | "idle" | "wait" | "working")[],
+): Promise<void> {
+  for (const verb of verbs) {
+    const input = verb === "prompt" ? promptInput("s", "hi") : stopInput("s");
+    const result = await runHook(mesh.alice, verb, input, env);
+    expect({ verb, code: result.code, stdout: result.stdout, stderr: result.stderr }).toEqual({
+      verb,
+      code: 0,
+      stdout: "",
+      stderr: "",
+    });
+  }
+}
+
 /** A DM from bob to session A; resolves with the message as A's daemon view has it (unread, not marked). */
 async function dmToA(body: string): Promise<InboxMessage> {
   await mesh.bob.runJson(["send", keyA.slice(0, 12), body]);
@@ -372,31 +389,12 @@ describe("hooks when something is wrong", () => {
   });
 
   it("exits 0 silently with no daemon", async () => {
-    const env = { CLAUDEMESH_DAEMON_DIR: join(dir, "none") };
-    for (const verb of ["prompt", "idle", "working"] as const) {
-      const input = verb === "prompt" ? promptInput("s", "hi") : stopInput("s");
-      const result = await runHook(mesh.alice, verb, input, env);
-      expect({ verb, code: result.code, stdout: result.stdout, stderr: result.stderr }).toEqual({
-        verb,
-        code: 0,
-        stdout: "",
-        stderr: "",
-      });
-    }
+    await expectSilent({ CLAUDEMESH_DAEMON_DIR: join(dir, "none") }, ["prompt", "idle", "working"]);
   });
 
   it("exits 0 silently when no mesh is joined, the waiter too", async () => {
     const env = { CLAUDEMESH_CONFIG_DIR: join(dir, "no-config"), CLAUDEMESH_DAEMON_DIR: join(dir, "none") };
-    for (const verb of ["prompt", "idle", "working", "wait"] as const) {
-      const input = verb === "prompt" ? promptInput("s", "hi") : stopInput("s");
-      const result = await runHook(mesh.alice, verb, input, env);
-      expect({ verb, code: result.code, stdout: result.stdout, stderr: result.stderr }).toEqual({
-        verb,
-        code: 0,
-        stdout: "",
-        stderr: "",
-      });
-    }
+    await expectSilent(env, ["prompt", "idle", "working", "wait"]);
   });
 
   it("gives up on a daemon that never answers: silent, exit 0, and the run recorded for doctor", async () => {
